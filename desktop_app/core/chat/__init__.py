@@ -1,0 +1,1 @@
+"""Conversation structures, prompt building, context budget."""

@@ -1,0 +1,1 @@
+"""Inference engine: protocol, llama.cpp backend, engine host process, fake backend."""

@@ -1,0 +1,109 @@
+"""An engine that replays canned text through the real sampler chain, for tests.
+
+It has no model: each position's logits come from a small deterministic table
+that favours the next character of the script, so events carry real candidates,
+probabilities and removed-by stages, and the same seed gives the same tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    EngineConfig,
+    ErrorEvent,
+    Event,
+    GenerateRequest,
+    ModelLoaded,
+    TokenEvent,
+)
+from desktop_app.core.errors import EngineNotReadyError
+from desktop_app.core.sampling import Candidate, Sampler
+
+#: The fake vocabulary: one token per printable character.
+VOCAB = [chr(c) for c in range(32, 127)]
+
+
+class FakeEngine:
+    """Replays ``script`` one character per token; ``delay_s`` between tokens."""
+
+    def __init__(self, script: str = "Hello from the fake engine.", delay_s: float = 0.0) -> None:
+        self.script = script
+        self.delay_s = delay_s
+        self._cancel = threading.Event()
+        self.loaded: ModelLoaded | None = None
+        self.requests: list[GenerateRequest] = []
+
+    def load(self, config: EngineConfig) -> ModelLoaded:
+        """Pretend to load ``config.model_path``."""
+        self.loaded = ModelLoaded(
+            model_path=config.model_path,
+            n_ctx=config.n_ctx,
+            n_ctx_train=config.n_ctx,
+            n_vocab=len(VOCAB),
+            n_threads=1,
+            n_threads_batch=1,
+            backend="fake",
+            has_chat_template=False,
+            load_s=0.0,
+        )
+        return self.loaded
+
+    def cancel(self) -> None:
+        """Stop the running generation after the current token."""
+        self._cancel.set()
+
+    def _logits(self, target: str, index: int) -> np.ndarray:
+        rng = np.random.default_rng(index)
+        logits = rng.normal(0.0, 1.0, len(VOCAB)).astype(np.float32)
+        want = VOCAB.index(target) if target in VOCAB else 0
+        logits[want] += 6.0
+        return logits
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        """Stream the script as token events through the real sampler chain."""
+        if self.loaded is None:
+            err = EngineNotReadyError("No model is loaded.")
+            yield ErrorEvent(err.kind, str(err))
+            return
+        self.requests.append(request)
+        self._cancel.clear()
+        sampler = Sampler(request.params, request.candidates)
+        start = time.perf_counter()
+        first = 0.0
+        history: list[int] = []
+        text = []
+        finish = "eos"
+        for i, ch in enumerate(self.script):
+            if i >= request.params.max_tokens:
+                finish = "length"
+                break
+            if self._cancel.is_set():
+                finish = "cancelled"
+                break
+            step = sampler.step(self._logits(ch, i), history)
+            history.append(step.token)
+            cands = tuple(
+                Candidate(c[0], VOCAB[c[0]], c[1], c[2], c[3], c[4]) for c in step.candidates
+            )
+            if i == 0:
+                first = time.perf_counter() - start
+            text.append(VOCAB[step.token])
+            yield TokenEvent(i, step.token, VOCAB[step.token], step.p, cands)
+            if self.delay_s:
+                time.sleep(self.delay_s)
+        elapsed = max(time.perf_counter() - start, 1e-9)
+        yield DoneEvent(
+            finish_reason=finish,  # type: ignore[arg-type]
+            prompt_tokens=0,
+            completion_tokens=len(text),
+            ttft_s=first,
+            tokens_per_s=len(text) / elapsed,
+            seed=sampler.seed,
+            text="".join(text),
+        )

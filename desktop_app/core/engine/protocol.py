@@ -1,0 +1,156 @@
+"""What flows between the app and an engine: requests, token events, done and error.
+
+These are small frozen dataclasses that pickle cheaply across the pipe to the
+engine host process and are stored with a message. A ``TokenEvent`` is what the
+token view draws: the drawn token, its probability, and the top candidates with
+their raw logit, probability before sampling, probability after the sampler
+chain, and the stage that removed each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+from desktop_app.core.sampling import Candidate, SamplingParams
+
+Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "eos", "length", "context_full", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How to load a model. ``n_threads`` None picks what is fast on this machine."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_threads_batch: int | None = None
+    n_gpu_layers: int = 0
+    n_batch: int = 512
+    chat_template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateRequest:
+    """A generation: either a raw ``prompt`` (completion) or chat ``messages``.
+
+    ``candidates`` is K, the number of top alternatives reported per token (0–50).
+    ``assistant_prefix`` is text the reply is forced to start with (continue or
+    branch from a token); it is part of the prompt, not of the streamed reply.
+    ``ignore_eos`` keeps generating past end-of-sequence (benchmarks).
+    """
+
+    params: SamplingParams = field(default_factory=SamplingParams)
+    prompt: str | None = None
+    messages: tuple[Message, ...] | None = None
+    candidates: int = 20
+    assistant_prefix: str = ""
+    ignore_eos: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLoaded:
+    """The engine has a model ready."""
+
+    model_path: str
+    n_ctx: int
+    n_ctx_train: int
+    n_vocab: int
+    n_threads: int
+    n_threads_batch: int
+    backend: str
+    has_chat_template: bool
+    load_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PromptProgress:
+    """Prompt evaluation progress (tokens done of total), for long prompts."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenEvent:
+    """One generated token with the distribution it was drawn from."""
+
+    index: int
+    id: int
+    text: str
+    p: float
+    candidates: tuple[Candidate, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON Lines form printed by ``glassbox generate --json``."""
+        return {
+            "type": "token",
+            "index": self.index,
+            "id": self.id,
+            "text": self.text,
+            "p": self.p,
+            "candidates": [asdict(c) for c in self.candidates],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DoneEvent:
+    """The end of a generation. ``prompt_tokens_reused`` came from the KV cache."""
+
+    finish_reason: FinishReason
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_s: float
+    tokens_per_s: float
+    seed: int
+    prompt_tokens_reused: int = 0
+    dropped_messages: int = 0
+    text: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON Lines form printed by ``glassbox generate --json``."""
+        out = {"type": "done"}
+        out.update(asdict(self))
+        out.pop("text")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """A generation or load failed; ``kind`` matches the core error's ``kind``."""
+
+    kind: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON Lines form printed by the command line."""
+        return {"type": "error", "kind": self.kind, "message": self.message}
+
+
+Event = TokenEvent | PromptProgress | DoneEvent | ErrorEvent
+
+
+class Engine(Protocol):
+    """What every backend offers: load a model, stream a generation, cancel it."""
+
+    def load(self, config: EngineConfig) -> ModelLoaded:
+        """Load a model; raises a ``GlassboxError`` with a clear message on failure."""
+        ...
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        """Stream events; the last one is a ``DoneEvent`` or an ``ErrorEvent``."""
+        ...
+
+    def cancel(self) -> None:
+        """Ask the running generation to stop (safe from any thread)."""
+        ...

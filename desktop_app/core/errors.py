@@ -1,0 +1,56 @@
+"""Errors raised by the core, each with a message a user can act on.
+
+The UI and the command line show ``str(error)`` as it is, so messages name the
+file or value at fault and say what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class GlassboxError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+    #: A short machine-readable name, printed as ``kind`` by ``--json`` commands.
+    kind = "error"
+
+
+class ModelFileError(GlassboxError):
+    """A model file is missing, is not GGUF, is truncated or declares impossible sizes."""
+
+    kind = "model_file"
+
+
+class ModelInstallError(GlassboxError):
+    """A default model could not be assembled or verified."""
+
+    kind = "model_install"
+
+
+class ModelLoadError(GlassboxError):
+    """llama.cpp refused to load a model that passed the header check."""
+
+    kind = "model_load"
+
+
+class ContextOverflowError(GlassboxError):
+    """A prompt does not fit in the model's context window."""
+
+    kind = "context_overflow"
+
+
+class EngineCrashedError(GlassboxError):
+    """The engine process ended unexpectedly (crash, kill, out of memory)."""
+
+    kind = "engine_crashed"
+
+
+class EngineNotReadyError(GlassboxError):
+    """A request was sent before a model was loaded."""
+
+    kind = "no_model"
+
+
+class InvalidRequestError(GlassboxError):
+    """A request or its parameters are out of bounds."""
+
+    kind = "invalid_request"

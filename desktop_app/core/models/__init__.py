@@ -1,0 +1,1 @@
+"""GGUF inspection, default-model install and hash check, chat templates."""

@@ -1,0 +1,1 @@
+"""The only place threads and processes are started."""
