@@ -1,0 +1,61 @@
+"""The engine host: the body of the child process that owns the model.
+
+A crash inside llama.cpp (a crafted file, an abort, the kernel's out-of-memory
+killer) ends this process, not the window. The parent talks to it over a pipe:
+
+    parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest) | ("unload",) | ("exit",)
+    host -> parent:  ModelLoaded | TokenEvent* PromptProgress* (DoneEvent | ErrorEvent)
+
+Cancellation does not go through the pipe: the parent sets a byte in shared
+memory that the decode loop and llama.cpp's abort callback both read.
+"""
+
+from __future__ import annotations
+
+import signal
+from multiprocessing.connection import Connection
+from typing import Any
+
+from desktop_app.core.engine.protocol import EngineConfig, ErrorEvent, GenerateRequest
+from desktop_app.core.errors import GlassboxError
+
+
+def main(conn: Connection, cancel_byte: Any) -> None:
+    """Serve requests on ``conn`` until told to exit or the parent goes away."""
+    # Ctrl+C in a terminal reaches the whole process group: the parent decides.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from desktop_app.core.engine.llama_backend import LlamaCppEngine, check_request
+
+    engine = LlamaCppEngine(cancel_flag=lambda: cancel_byte.value != 0)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        command = message[0]
+        try:
+            if command == "load":
+                config: EngineConfig = message[1]
+                conn.send(engine.load(config))
+            elif command == "generate":
+                request: GenerateRequest = message[1]
+                check_request(request)
+                for event in engine.generate(request):
+                    conn.send(event)
+            elif command == "unload":
+                engine.unload()
+                conn.send(None)
+            elif command == "exit":
+                engine.unload()
+                return
+            else:
+                conn.send(ErrorEvent("invalid_request", f"Unknown engine command {command!r}."))
+        except GlassboxError as exc:
+            conn.send(ErrorEvent(exc.kind, str(exc)))
+        except (BrokenPipeError, EOFError):
+            return
+        except MemoryError:
+            conn.send(ErrorEvent("memory", "The engine ran out of memory."))
+        except Exception as exc:  # noqa: BLE001 - report any bug to the app instead of dying silently
+            conn.send(ErrorEvent("internal", f"The engine failed: {type(exc).__name__}: {exc}"))
+

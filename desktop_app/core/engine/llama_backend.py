@@ -1,0 +1,451 @@
+"""The llama.cpp backend: owns one ``Llama`` object and runs the decode loop.
+
+It runs inside the engine host process. Per token it reads the last position's
+logits as a numpy view (never ``logits_all``), runs the Glassbox sampler chain
+on them, and reports the distribution the token was drawn from. The KV cache
+keeps the previous prompt and reply, so a follow-up turn evaluates only the new
+tokens. Text is detokenized incrementally (one piece per token), so long
+replies do not slow down.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from desktop_app.core.chat.context import fit_messages
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    EngineConfig,
+    ErrorEvent,
+    Event,
+    FinishReason,
+    GenerateRequest,
+    Message,
+    ModelLoaded,
+    PromptProgress,
+    TokenEvent,
+)
+from desktop_app.core.engine.threads import default_threads
+from desktop_app.core.errors import (
+    ContextOverflowError,
+    EngineNotReadyError,
+    GlassboxError,
+    InvalidRequestError,
+    ModelLoadError,
+)
+from desktop_app.core.models.templates import ChatPrompt, render_chat
+from desktop_app.core.sampling import Candidate, Sampler
+
+#: llama_decode return codes (llama.h).
+_DECODE_NO_SLOT = 1
+_DECODE_ABORTED = 2
+
+#: Prompts longer than this report evaluation progress.
+_PROGRESS_MIN_TOKENS = 256
+
+
+class _Aborted(Exception):
+    """llama_decode was aborted by the cancel flag."""
+
+
+class LlamaCppEngine:
+    """A llama.cpp model with prefix reuse, cancellable prompt evaluation and token events.
+
+    ``cancel_flag`` is a zero-argument callable that returns True when the
+    current request should stop; the host process passes a view of a byte in
+    shared memory so the app can cancel without a round trip.
+    """
+
+    def __init__(self, cancel_flag: Callable[[], bool] | None = None) -> None:
+        self._cancel_requested = False
+        self._cancel_flag = cancel_flag or (lambda: self._cancel_requested)
+        self._llm: Any = None
+        self._config: EngineConfig | None = None
+        self._tokens: list[int] = []  # what the KV cache holds, position by position
+        self._pieces: dict[int, bytes] = {}
+        self._abort_cb: Any = None
+        self._template: str | None = None
+        self.loaded: ModelLoaded | None = None
+
+    # -- loading -----------------------------------------------------------------
+
+    def load(self, config: EngineConfig) -> ModelLoaded:
+        """Load the model in ``config`` after checking its header; replaces any loaded model."""
+        from desktop_app.core.models.gguf_info import inspect_gguf
+
+        info = inspect_gguf(config.model_path)  # refuses bad files before llama.cpp sees them
+        self.unload()
+        import llama_cpp
+
+        gen, batch = default_threads()
+        n_threads = config.n_threads or gen
+        n_threads_batch = config.n_threads_batch or batch
+        start = time.perf_counter()
+        try:
+            llm = llama_cpp.Llama(
+                model_path=config.model_path,
+                n_ctx=config.n_ctx,
+                n_batch=config.n_batch,
+                n_threads=n_threads,
+                n_threads_batch=n_threads_batch,
+                n_gpu_layers=config.n_gpu_layers,
+                logits_all=False,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {config.model_path}: {exc}. The file may be "
+                "damaged or made for a newer llama.cpp."
+            ) from exc
+        self._llm = llm
+        self._config = config
+        self._tokens = []
+        self._pieces = {}
+        self._template = config.chat_template or info.chat_template
+        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._cancel_flag()))
+        self.loaded = ModelLoaded(
+            model_path=config.model_path,
+            n_ctx=llm.n_ctx(),
+            n_ctx_train=llm._model.n_ctx_train(),
+            n_vocab=llm.n_vocab(),
+            n_threads=n_threads,
+            n_threads_batch=n_threads_batch,
+            backend=_backend_name(llama_cpp, config.n_gpu_layers),
+            has_chat_template=bool(self._template),
+            load_s=time.perf_counter() - start,
+        )
+        return self.loaded
+
+    def unload(self) -> None:
+        """Free the model and its context."""
+        if self._llm is not None:
+            self._llm.close()
+        self._llm = None
+        self.loaded = None
+        self._tokens = []
+
+    def cancel(self) -> None:
+        """Stop the running generation (used when the engine runs in-process)."""
+        self._cancel_requested = True
+
+    # -- tokens ------------------------------------------------------------------
+
+    def tokenize(self, text: str, *, add_bos: bool, special: bool) -> list[int]:
+        """Tokenize ``text`` with the loaded model's vocabulary."""
+        llm = self._require()
+        data = text.encode("utf-8")
+        import llama_cpp
+
+        vocab = llm._model.vocab
+        n_max = len(data) + 8
+        buf = (llama_cpp.llama_token * n_max)()
+        n = llama_cpp.llama_tokenize(vocab, data, len(data), buf, n_max, add_bos, special)
+        if n < 0:
+            raise InvalidRequestError("The text could not be tokenized.")
+        return list(buf[:n])
+
+    def piece(self, token: int, special: bool = False) -> bytes:
+        """The bytes of one token (cached; special tokens shown by name when ``special``)."""
+        key = token if not special else -token - 1
+        cached = self._pieces.get(key)
+        if cached is not None:
+            return cached
+        import llama_cpp
+
+        vocab = self._require()._model.vocab
+        size = 64
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            n = llama_cpp.llama_token_to_piece(vocab, token, buf, size, 0, special)
+            if n >= 0:
+                out = buf.raw[:n]
+                break
+            size = -n + 1
+        self._pieces[key] = out
+        return out
+
+    def _require(self) -> Any:
+        if self._llm is None:
+            raise EngineNotReadyError("No model is loaded. Open a model first.")
+        return self._llm
+
+    # -- prompt ------------------------------------------------------------------
+
+    def _chat_prompt(self, messages: Sequence[Message], prefix: str) -> ChatPrompt:
+        llm = self._require()
+        bos = self.piece(llm.token_bos(), special=True).decode("utf-8", "replace")
+        eos = self.piece(llm.token_eos(), special=True).decode("utf-8", "replace")
+        return render_chat(messages, self._template, bos, eos, prefix)
+
+    def _chat_tokens(self, prompt: ChatPrompt) -> list[int]:
+        llm = self._require()
+        tokens = self.tokenize(prompt.text, add_bos=True, special=True)
+        bos = llm.token_bos()
+        # Templates that write the BOS text themselves would otherwise get two.
+        if len(tokens) >= 2 and tokens[0] == bos and tokens[1] == bos:
+            tokens = tokens[1:]
+        return tokens
+
+    def build_prompt(self, request: GenerateRequest) -> tuple[list[int], tuple[str, ...], int]:
+        """Prompt tokens, extra stop strings and how many messages were dropped to fit."""
+        llm = self._require()
+        n_ctx = llm.n_ctx()
+        if request.messages is not None:
+            reserve = min(request.params.max_tokens, n_ctx // 4)
+            budget = n_ctx - reserve
+
+            def count(msgs: Sequence[Message]) -> int:
+                return len(self._chat_tokens(self._chat_prompt(msgs, request.assistant_prefix)))
+
+            kept, dropped = fit_messages(request.messages, count, budget)
+            chat = self._chat_prompt(kept, request.assistant_prefix)
+            return self._chat_tokens(chat), chat.stop, dropped
+        if request.prompt is None:
+            raise InvalidRequestError("A request needs a prompt or messages.")
+        tokens = self.tokenize(request.prompt + request.assistant_prefix, add_bos=True, special=False)
+        if len(tokens) >= n_ctx:
+            raise ContextOverflowError(
+                f"The prompt is {len(tokens)} tokens long and the model's context holds "
+                f"{n_ctx}. Shorten the prompt or load the model with a larger context."
+            )
+        if not tokens:
+            raise InvalidRequestError("The prompt is empty.")
+        return tokens, (), 0
+
+    # -- decoding ----------------------------------------------------------------
+
+    def _decode(self, tokens: Sequence[int], abortable: bool) -> int:
+        import llama_cpp
+
+        llm = self._llm
+        ctx = llm._ctx.ctx
+        n_past = len(self._tokens)
+        llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=False)
+        if abortable:
+            llama_cpp.llama_set_abort_callback(ctx, self._abort_cb, None)
+        try:
+            rc = int(llama_cpp.llama_decode(ctx, llm._batch.batch))
+        finally:
+            if abortable:
+                llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)
+        if rc == 0:
+            self._tokens.extend(tokens)
+        elif rc == _DECODE_ABORTED:
+            # Part of the batch may sit in the cache: forget everything from n_past on.
+            llm._ctx.kv_cache_seq_rm(0, n_past, -1)
+            raise _Aborted
+        else:
+            llm._ctx.kv_cache_seq_rm(0, n_past, -1)
+        return rc
+
+    def _logits(self) -> np.ndarray[Any, np.dtype[np.float32]]:
+        import llama_cpp
+
+        ptr = llama_cpp.llama_get_logits_ith(self._llm._ctx.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self._llm.n_vocab(),))
+
+    def _reuse_prefix(self, prompt: list[int]) -> int:
+        """Keep the cached tokens shared with ``prompt``; return how many were kept."""
+        common = 0
+        limit = min(len(self._tokens), len(prompt) - 1)  # the last prompt token is re-run for logits
+        cached = self._tokens
+        while common < limit and cached[common] == prompt[common]:
+            common += 1
+        if common < len(cached):
+            self._llm._ctx.kv_cache_seq_rm(0, common, -1)
+            del self._tokens[common:]
+        return common
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        """Stream token events for ``request``; the last event is done or error."""
+        self._cancel_requested = False
+        try:
+            yield from self._generate(request)
+        except GlassboxError as exc:
+            yield ErrorEvent(exc.kind, str(exc))
+
+    def _generate(self, request: GenerateRequest) -> Iterator[Event]:
+        llm = self._require()
+        import llama_cpp
+
+        start = time.perf_counter()
+        sampler = Sampler(request.params, request.candidates)
+        prompt, template_stops, dropped = self.build_prompt(request)
+        stops = tuple(dict.fromkeys(request.params.stop + template_stops))
+        reused = self._reuse_prefix(prompt)
+        n_ctx = llm.n_ctx()
+
+        # Prompt evaluation in batches, abortable mid-batch through the cancel flag.
+        todo = prompt[reused:]
+        n_batch = llm.n_batch
+        report = len(todo) >= _PROGRESS_MIN_TOKENS
+        try:
+            for i in range(0, len(todo), n_batch):
+                if self._cancel_flag():
+                    raise _Aborted
+                rc = self._decode(todo[i : i + n_batch], abortable=True)
+                if rc != 0:
+                    yield ErrorEvent(
+                        "decode", f"llama.cpp could not evaluate the prompt (code {rc})."
+                    )
+                    return
+                if report:
+                    yield PromptProgress(min(i + n_batch, len(todo)), len(todo))
+        except _Aborted:
+            yield self._done("cancelled", prompt, 0, 0.0, start, sampler.seed, reused, dropped)
+            return
+
+        vocab = llm._model.vocab
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        history: list[int] = list(prompt[-request.params.repeat_last_n :])
+        pending: list[TokenEvent] = []
+        text_parts: list[str] = []
+        n_out = 0
+        index = 0
+        ttft = 0.0
+        finish: FinishReason = "length"
+        max_tokens = request.params.max_tokens
+        show_k = request.candidates
+        while n_out < max_tokens:
+            if self._cancel_flag():
+                finish = "cancelled"
+                break
+            step = sampler.step(self._logits(), history)
+            token = step.token
+            n_out += 1
+            if n_out == 1:
+                ttft = time.perf_counter() - start
+            if not request.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "eos"
+                break
+            history.append(token)
+            text = decoder.decode(self.piece(token))
+            cands = tuple(
+                Candidate(
+                    cid, self.piece(cid, special=True).decode("utf-8", "replace"), lg, pr, pf, rb
+                )
+                for cid, lg, pr, pf, rb in step.candidates[: show_k + 1]
+            )
+            event = TokenEvent(index, token, text, step.p, cands)
+            index += 1
+            if stops:
+                pending.append(event)
+                cut = _stop_cut(pending, stops)
+                if cut is not None:
+                    for ev in cut:
+                        text_parts.append(ev.text)
+                        yield ev
+                    pending = []
+                    finish = "stop"
+                    break
+                if not _may_start_stop("".join(e.text for e in pending), stops):
+                    for ev in pending:
+                        text_parts.append(ev.text)
+                        yield ev
+                    pending = []
+            else:
+                text_parts.append(text)
+                yield event
+            if len(self._tokens) >= n_ctx:
+                finish = "context_full"
+                break
+            rc = self._decode([token], abortable=False)
+            if rc == _DECODE_NO_SLOT:
+                finish = "context_full"
+                break
+            if rc != 0:
+                yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
+                return
+        for ev in pending:  # held back for a stop string that never completed
+            text_parts.append(ev.text)
+            yield ev
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            text_parts.append(tail)
+        yield self._done(
+            finish, prompt, n_out, ttft, start, sampler.seed, reused, dropped, "".join(text_parts)
+        )
+
+    def _done(
+        self,
+        finish: FinishReason,
+        prompt: list[int],
+        n_out: int,
+        ttft: float,
+        start: float,
+        seed: int,
+        reused: int,
+        dropped: int,
+        text: str = "",
+    ) -> DoneEvent:
+        elapsed = time.perf_counter() - start
+        gen_time = max(elapsed - ttft, 1e-9)
+        # Tokens per second of generation proper: the first token's time is the prompt's.
+        tps = (n_out - 1) / gen_time if n_out > 1 else 0.0
+        return DoneEvent(
+            finish_reason=finish,
+            prompt_tokens=len(prompt),
+            completion_tokens=n_out,
+            ttft_s=ttft,
+            tokens_per_s=tps,
+            seed=seed,
+            prompt_tokens_reused=reused,
+            dropped_messages=dropped,
+            text=text,
+        )
+
+
+def _may_start_stop(text: str, stops: Sequence[str]) -> bool:
+    """True if the end of ``text`` could be the beginning of a stop string."""
+    for stop in stops:
+        for k in range(min(len(stop) - 1, len(text)), 0, -1):
+            if text.endswith(stop[:k]):
+                return True
+    return False
+
+
+def _stop_cut(pending: list[TokenEvent], stops: Sequence[str]) -> list[TokenEvent] | None:
+    """If a stop string occurs in the held-back text, the events before it (last one trimmed)."""
+    text = "".join(e.text for e in pending)
+    hits = [i for i in (text.find(s) for s in stops) if i >= 0]
+    if not hits:
+        return None
+    cut_at = min(hits)
+    out: list[TokenEvent] = []
+    pos = 0
+    for ev in pending:
+        if pos >= cut_at:
+            break
+        keep = ev.text[: cut_at - pos]
+        pos += len(ev.text)
+        out.append(ev if keep == ev.text else _with_text(ev, keep))
+    return out
+
+
+def _with_text(event: TokenEvent, text: str) -> TokenEvent:
+    return TokenEvent(event.index, event.id, text, event.p, event.candidates)
+
+
+def _backend_name(llama_cpp: Any, n_gpu_layers: int) -> str:
+    """Which device runs the model: CPU, or the GPU backend compiled in when layers are offloaded."""
+    if n_gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload():
+        return "CPU"
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    for name in ("CUDA", "Metal", "Vulkan", "ROCm", "SYCL"):
+        if name.upper() in info.upper():
+            return name
+    return "GPU"
+
+
+def check_request(request: GenerateRequest) -> None:
+    """Reject requests that cannot be served, before they reach the engine."""
+    if (request.prompt is None) == (request.messages is None):
+        raise InvalidRequestError("Give either a prompt or messages, not both.")
+    if not 0 <= request.candidates <= 50:
+        raise InvalidRequestError(f"Candidates must be between 0 and 50, not {request.candidates}.")

@@ -1,0 +1,232 @@
+"""EngineClient: starts the engine host process and talks to it.
+
+Used by the window (through the inference controller) and by the command line.
+Plain Python, no Qt. If the process dies, the current call ends with an
+``engine_crashed`` error and the next call starts a fresh process and reloads
+the last model. Cancel is a byte in shared memory, read between tokens and by
+llama.cpp's abort callback during prompt evaluation; if the engine has not
+stopped shortly after, the process is killed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+from desktop_app.core.engine import host
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    EngineConfig,
+    ErrorEvent,
+    Event,
+    GenerateRequest,
+    ModelLoaded,
+)
+from desktop_app.core.errors import (
+    EngineCrashedError,
+    EngineNotReadyError,
+    GlassboxError,
+    ModelFileError,
+    ModelLoadError,
+)
+
+#: After a cancel, how long the engine gets to stop by itself before it is killed.
+CANCEL_GRACE_S = 0.35
+_POLL_S = 0.05
+
+_ERRORS: dict[str, type[GlassboxError]] = {
+    "model_file": ModelFileError,
+    "model_load": ModelLoadError,
+    "no_model": EngineNotReadyError,
+}
+
+
+class EngineClient:
+    """A handle on the engine host process (thread-safe ``cancel``; one request at a time)."""
+
+    def __init__(self) -> None:
+        self._ctx = mp.get_context("spawn")
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self._cancel = self._ctx.RawValue("b", 0)
+        self._cancel_at: float | None = None
+        self._lock = threading.Lock()
+        self.config: EngineConfig | None = None
+        self.loaded: ModelLoaded | None = None
+
+    # -- process -----------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """The engine process id, or None when it is not running."""
+        return self._proc.pid if self._proc is not None and self._proc.is_alive() else None
+
+    def _start(self) -> Connection:
+        if self._proc is not None and self._proc.is_alive() and self._conn is not None:
+            return self._conn
+        self._reap()
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=host.main, args=(child, self._cancel), name="glassbox-engine", daemon=True
+        )
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+        self.loaded = None
+        return parent
+
+    def _reap(self) -> str:
+        """Forget a dead (or killed) process; return how it ended, for messages."""
+        how = ""
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join(timeout=5)
+            code = self._proc.exitcode
+            if code is not None and code < 0:
+                try:
+                    how = f"killed by {signal.Signals(-code).name}"
+                except ValueError:
+                    how = f"killed by signal {-code}"
+            elif code:
+                how = f"exit code {code}"
+        if self._conn is not None:
+            self._conn.close()
+        self._proc = None
+        self._conn = None
+        self.loaded = None
+        return how
+
+    def _recv(self, conn: Connection, deadline_kill: bool = True) -> Any:
+        """Receive one message; raise EngineCrashedError if the process dies first."""
+        while True:
+            if self._cancel_at is not None and deadline_kill:
+                if time.monotonic() - self._cancel_at > CANCEL_GRACE_S:
+                    self._reap()
+                    raise _Killed
+            try:
+                if conn.poll(_POLL_S):
+                    return conn.recv()
+            except (EOFError, OSError):
+                pass
+            else:
+                if self._proc is not None and self._proc.is_alive():
+                    continue
+            how = self._reap()
+            raise EngineCrashedError(
+                "The engine process stopped unexpectedly"
+                + (f" ({how})" if how else "")
+                + ". It will restart with the next request."
+            )
+
+    # -- API ---------------------------------------------------------------------
+
+    def load(self, config: EngineConfig) -> ModelLoaded:
+        """Load a model in the engine process (starting it if needed)."""
+        with self._lock:
+            return self._load(config)
+
+    def _load(self, config: EngineConfig) -> ModelLoaded:
+        previous = (self.config, self.loaded)
+        self.config = config
+        conn = self._start()
+        self._cancel.value = 0
+        self._cancel_at = None
+        conn.send(("load", config))
+        try:
+            reply = self._recv(conn, deadline_kill=False)
+        except EngineCrashedError as exc:
+            raise ModelLoadError(
+                f"The engine stopped while loading {config.model_path}. The file may be "
+                f"damaged or too large for this computer's memory. ({exc})"
+            ) from exc
+        if isinstance(reply, ErrorEvent):
+            if reply.kind == "model_file":
+                # The header check refused the file before the old model was touched.
+                self.config, self.loaded = previous
+            else:
+                self.config = None
+            raise error_from_event(reply)
+        self.loaded = reply
+        return reply
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        """Stream events for ``request``; failures arrive as a final ``ErrorEvent``."""
+        with self._lock:
+            try:
+                conn = self._ensure_loaded()
+            except GlassboxError as exc:
+                yield ErrorEvent(exc.kind, str(exc))
+                return
+            self._cancel.value = 0
+            self._cancel_at = None
+            conn.send(("generate", request))
+            n_tokens = 0
+            while True:
+                try:
+                    event = self._recv(conn)
+                except _Killed:
+                    yield DoneEvent("cancelled", 0, n_tokens, 0.0, 0.0, request.params.seed or 0)
+                    return
+                except EngineCrashedError as exc:
+                    yield ErrorEvent(exc.kind, str(exc))
+                    return
+                yield event
+                if isinstance(event, DoneEvent | ErrorEvent):
+                    self._cancel_at = None
+                    return
+                n_tokens += 1
+
+    def _ensure_loaded(self) -> Connection:
+        if self.loaded is not None and self._conn is not None and self.pid is not None:
+            return self._conn
+        if self.config is None:
+            raise EngineNotReadyError("No model is loaded. Open a model first.")
+        # The process was restarted (crash, kill, cancel): bring the model back.
+        self._load(self.config)
+        assert self._conn is not None
+        return self._conn
+
+    def cancel(self) -> None:
+        """Ask the current generation to stop; returns at once (any thread)."""
+        self._cancel.value = 1
+        if self._cancel_at is None:
+            self._cancel_at = time.monotonic()
+
+    def unload(self) -> None:
+        """Free the model's memory by ending the engine process."""
+        self.close()
+        self.config = None
+
+    def close(self) -> None:
+        """End the engine process."""
+        conn, proc = self._conn, self._proc
+        if conn is not None and proc is not None and proc.is_alive():
+            try:
+                conn.send(("exit",))
+            except (BrokenPipeError, OSError):
+                pass
+            proc.join(timeout=3)
+        self._reap()
+
+    def __enter__(self) -> EngineClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def error_from_event(event: ErrorEvent) -> GlassboxError:
+    """The core error matching an error event from the engine process."""
+    error = _ERRORS.get(event.kind, GlassboxError)(event.message)
+    error.kind = event.kind
+    return error
+
+
+class _Killed(Exception):
+    """The engine was killed because it did not stop in time after a cancel."""
