@@ -293,7 +293,9 @@ class Sampler:
                 removed.update(dict.fromkeys(gone, stage))
 
         if p.top_p < 1.0 and len(kept) > 1:
-            cum = np.cumsum(probs / probs.sum())
+            # Probabilities here are over the whole distribution left by top-k (or the
+            # whole vocabulary), so the cumulative mass is exact even in a window.
+            cum = np.cumsum(probs)
             keep_n = int(np.searchsorted(cum, p.top_p, side="left")) + 1
             keep_n = max(1, min(keep_n, len(kept)))
             if keep_n < len(kept):

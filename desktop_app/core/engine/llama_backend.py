@@ -250,10 +250,11 @@ class LlamaCppEngine:
         ptr = llama_cpp.llama_get_logits_ith(self._llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self._llm.n_vocab(),))
 
-    def _reuse_prefix(self, prompt: list[int]) -> int:
+    def _reuse_prefix(self, prompt: list[int], allowed: bool = True) -> int:
         """Keep the cached tokens shared with ``prompt``; return how many were kept."""
         common = 0
-        limit = min(len(self._tokens), len(prompt) - 1)  # the last prompt token is re-run for logits
+        # The last prompt token is always evaluated again: its logits start the reply.
+        limit = min(len(self._tokens), len(prompt) - 1) if allowed else 0
         cached = self._tokens
         while common < limit and cached[common] == prompt[common]:
             common += 1
@@ -278,7 +279,7 @@ class LlamaCppEngine:
         sampler = Sampler(request.params, request.candidates)
         prompt, template_stops, dropped = self.build_prompt(request)
         stops = tuple(dict.fromkeys(request.params.stop + template_stops))
-        reused = self._reuse_prefix(prompt)
+        reused = self._reuse_prefix(prompt, request.reuse_prefix)
         n_ctx = llm.n_ctx()
 
         # Prompt evaluation in batches, abortable mid-batch through the cancel flag.

@@ -48,6 +48,7 @@ class GenerateRequest:
     ``assistant_prefix`` is text the reply is forced to start with (continue or
     branch from a token); it is part of the prompt, not of the streamed reply.
     ``ignore_eos`` keeps generating past end-of-sequence (benchmarks).
+    ``reuse_prefix`` False evaluates the whole prompt again (benchmarks, tests).
     """
 
     params: SamplingParams = field(default_factory=SamplingParams)
@@ -56,6 +57,7 @@ class GenerateRequest:
     candidates: int = 20
     assistant_prefix: str = ""
     ignore_eos: bool = False
+    reuse_prefix: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from desktop_app.core.engine.protocol import Message
@@ -51,14 +52,10 @@ def render_chat(
         raise InvalidRequestError("A chat needs at least one message.")
     if not template:
         return plain_prompt(messages, assistant_prefix)
-    # Imported here: the window must not pay for llama_cpp at start-up.
     import jinja2
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     try:
-        formatter = Jinja2ChatFormatter(
-            template=template, eos_token=eos_token, bos_token=bos_token
-        )
+        formatter = _formatter(template, eos_token, bos_token)
         payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
         result = formatter(messages=payload)
     except (jinja2.TemplateError, ValueError, TypeError) as exc:
@@ -69,3 +66,12 @@ def render_chat(
     stop = result.stop
     stops = tuple(s for s in ((stop,) if isinstance(stop, str) else (stop or ())) if s)
     return ChatPrompt(result.prompt + assistant_prefix, stop=stops, template="model")
+
+
+@lru_cache(maxsize=8)
+def _formatter(template: str, eos_token: str, bos_token: str) -> Any:
+    """A compiled, sandboxed formatter; compiling a template costs milliseconds per turn."""
+    # Imported here: the window must not pay for llama_cpp at start-up.
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    return Jinja2ChatFormatter(template=template, eos_token=eos_token, bos_token=bos_token)

@@ -1,0 +1,56 @@
+"""``glassbox bench …``: benchmark commands that print figures and ratios."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from desktop_app.cli.generate import add_model_arguments, engine_config
+
+
+def register(sub: Any) -> None:
+    """Add the ``bench`` subcommand and its benchmarks."""
+    p = sub.add_parser("bench", help="benchmarks that print figures and ratios")
+    benches = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    e = benches.add_parser(
+        "engine", help="Glassbox engine vs raw llama-cpp-python: tokens/s, memory, prefix reuse"
+    )
+    add_model_arguments(e)
+    e.add_argument("--tokens", type=int, default=256, help="reply length of the short runs")
+    e.add_argument("--long-tokens", type=int, default=2048, help="reply length of the long run")
+    e.add_argument("--rounds", type=int, default=3, help="alternating rounds at --tokens")
+    e.add_argument("--candidates", type=int, default=20, help="K, alternatives per token")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(func=run_engine)
+
+
+def run_engine(args: argparse.Namespace) -> int:
+    """Run the engine benchmark and print its figures."""
+    from desktop_app.workers.bench_engine import run_engine_bench
+
+    result = run_engine_bench(
+        engine_config(args),
+        tokens=args.tokens,
+        long_tokens=args.long_tokens,
+        rounds=args.rounds,
+        candidates=args.candidates,
+    )
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    r = result
+    print(f"model {r.model}, context {r.n_ctx}, threads {r.n_threads}/{r.n_threads_batch}, "
+          f"K={r.candidates}, {r.rounds} rounds")
+    print(f"  generation at {args.tokens} tokens: glassbox {r.tokens_per_s_glassbox:.1f} tok/s, "
+          f"raw llama-cpp-python {r.tokens_per_s_raw:.1f} tok/s, ratio {r.ratio:.3f} (goal >= 0.97)")
+    print(f"  generation at {args.long_tokens} tokens: glassbox {r.tokens_per_s_glassbox_2048:.1f} "
+          f"tok/s, raw {r.tokens_per_s_raw_2048:.1f} tok/s, ratio {r.ratio_2048:.3f} (goal >= 1.0)")
+    print(f"  vs a bare decode loop ({r.tokens_per_s_decode_loop:.1f} tok/s): "
+          f"ratio {r.ratio_vs_decode_loop:.3f}")
+    print(f"  peak memory: glassbox engine {r.rss_glassbox_mb:.0f} MB, raw Llama "
+          f"{r.rss_raw_mb:.0f} MB, extra {r.rss_extra_mb:+.0f} MB (goal <= 50)")
+    print(f"  5th-turn first token: {r.ttft_turn5_reuse_s * 1000:.0f} ms with prefix reuse, "
+          f"{r.ttft_turn5_no_reuse_s * 1000:.0f} ms without, ratio {r.ttft_ratio_turn5:.3f} "
+          "(goal <= 0.2)")
+    return 0
