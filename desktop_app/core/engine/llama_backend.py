@@ -366,9 +366,8 @@ class LlamaCppEngine:
         for ev in pending:  # held back for a stop string that never completed
             text_parts.append(ev.text)
             yield ev
-        tail = decoder.decode(b"", final=True)
-        if tail:
-            text_parts.append(tail)
+        # Bytes of a character cut off by max_tokens are dropped: the reply is exactly
+        # the concatenation of its token events.
         yield self._done(
             finish, prompt, n_out, ttft, start, sampler.seed, reused, dropped, "".join(text_parts)
         )
