@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -140,8 +140,10 @@ def _raw_main(conn: Connection, config: EngineConfig, n_threads: int, n_batch_th
             conn.send(stamps)
 
 
-def _rate(stamps: list[float]) -> tuple[float, int]:
+def _rate(stamps: list[float], limit: int | None = None) -> tuple[float, int]:
     """Tokens per second between the first and last token, and the token count."""
+    if limit is not None:
+        stamps = stamps[:limit]  # the stream's closing chunk carries no token
     if len(stamps) < 2:
         return 0.0, len(stamps)
     return (len(stamps) - 1) / (stamps[-1] - stamps[0]), len(stamps)
@@ -162,11 +164,21 @@ class _Raw:
     def run(self, kind: str, prompt: str, n: int, params: SamplingParams) -> tuple[float, int]:
         self.conn.send(("run", kind, prompt, n, params))
         stamps: list[float] = self.conn.recv()
-        return _rate(stamps)
+        return _rate(stamps, n)
 
     def close(self) -> None:
         self.conn.send(("exit",))
         self.proc.join(timeout=10)
+
+
+def _same_length(params: SamplingParams, n: int, candidates: int) -> GenerateRequest:
+    """A Glassbox request of exactly ``n`` tokens: the raw run's length, even if it met EOS."""
+    return GenerateRequest(
+        params=replace(params, max_tokens=max(2, n)),
+        prompt=COUNTING_PROMPT,
+        candidates=candidates,
+        ignore_eos=True,
+    )
 
 
 def _glassbox_rate(
@@ -239,9 +251,7 @@ def run_engine_bench(
         g_rates, r_rates, b_rates = [], [], []
         for i in range(rounds):
             r, rn = raw.run("stream", COUNTING_PROMPT, tokens, params)
-            g, gn, _ = _glassbox_rate(
-                client, GenerateRequest(params=params, prompt=COUNTING_PROMPT, candidates=candidates)
-            )
+            g, gn, _ = _glassbox_rate(client, _same_length(params, rn, candidates))
             b, _ = raw.run("bare", COUNTING_PROMPT, tokens, params)
             log(f"round {i + 1}/{rounds} at {tokens}: raw {r:.1f} tok/s ({rn} tokens), "
                 f"glassbox {g:.1f} tok/s ({gn} tokens), decode loop {b:.1f} tok/s")
@@ -260,10 +270,7 @@ def run_engine_bench(
         if long_tokens:
             long_params = SamplingParams(seed=1234, max_tokens=long_tokens)
             r, rn = raw.run("stream", COUNTING_PROMPT, long_tokens, long_params)
-            g, gn, _ = _glassbox_rate(
-                client,
-                GenerateRequest(params=long_params, prompt=COUNTING_PROMPT, candidates=candidates),
-            )
+            g, gn, _ = _glassbox_rate(client, _same_length(long_params, rn, candidates))
             log(f"at {long_tokens}: raw {r:.1f} tok/s ({rn} tokens), "
                 f"glassbox {g:.1f} tok/s ({gn} tokens)")
             out.tokens_per_s_raw_2048, out.tokens_per_s_glassbox_2048 = r, g

@@ -71,6 +71,10 @@ class LlamaCppEngine:
         self._pieces: dict[int, bytes] = {}
         self._abort_cb: Any = None
         self._template: str | None = None
+        # (prompt length, logits after the prompt) of the last request: re-evaluating
+        # the last prompt token alone gives slightly different numbers than the
+        # batch that evaluated it first, which would break seeded determinism.
+        self._snapshot: tuple[int, np.ndarray[Any, np.dtype[np.float32]]] | None = None
         self.loaded: ModelLoaded | None = None
 
     # -- loading -----------------------------------------------------------------
@@ -107,6 +111,7 @@ class LlamaCppEngine:
         self._config = config
         self._tokens = []
         self._pieces = {}
+        self._snapshot = None
         self._template = config.chat_template or info.chat_template
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._cancel_flag()))
         self.loaded = ModelLoaded(
@@ -129,6 +134,7 @@ class LlamaCppEngine:
         self._llm = None
         self.loaded = None
         self._tokens = []
+        self._snapshot = None
 
     def cancel(self) -> None:
         """Stop the running generation (used when the engine runs in-process)."""
@@ -252,6 +258,20 @@ class LlamaCppEngine:
 
     def _reuse_prefix(self, prompt: list[int], allowed: bool = True) -> int:
         """Keep the cached tokens shared with ``prompt``; return how many were kept."""
+        snap = self._snapshot
+        if (
+            allowed
+            and snap is not None
+            and snap[0] == len(prompt)
+            and self._tokens[: len(prompt)] == prompt
+        ):
+            # The same prompt again (regenerate, replay): its cache and logits are
+            # exactly those of the last run, so the same seed gives the same reply.
+            if len(self._tokens) > len(prompt):
+                self._llm._ctx.kv_cache_seq_rm(0, len(prompt), -1)
+                del self._tokens[len(prompt) :]
+            return len(prompt)
+        self._snapshot = None
         common = 0
         # The last prompt token is always evaluated again: its logits start the reply.
         limit = min(len(self._tokens), len(prompt) - 1) if allowed else 0
@@ -301,6 +321,10 @@ class LlamaCppEngine:
         except _Aborted:
             yield self._done("cancelled", prompt, 0, 0.0, start, sampler.seed, reused, dropped)
             return
+        if todo:
+            self._snapshot = (len(prompt), self._logits().copy())
+        assert self._snapshot is not None
+        first_logits: np.ndarray[Any, np.dtype[np.float32]] | None = self._snapshot[1]
 
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -317,7 +341,9 @@ class LlamaCppEngine:
             if self._cancel_flag():
                 finish = "cancelled"
                 break
-            step = sampler.step(self._logits(), history)
+            logits = first_logits if first_logits is not None else self._logits()
+            first_logits = None
+            step = sampler.step(logits, history)
             token = step.token
             n_out += 1
             if n_out == 1:

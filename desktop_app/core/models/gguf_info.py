@@ -1,0 +1,637 @@
+"""Read a GGUF file's header and check it before llama.cpp ever sees the file.
+
+llama.cpp answers a damaged model file with a crash or a one-line log message,
+so the app reads the header itself first and turns every problem into a
+:class:`~desktop_app.core.errors.ModelFileError` that names the file and says
+what is wrong with it.
+
+The header is parsed here with :mod:`struct` over a read-only memory map rather
+than with ``gguf.GGUFReader``, for two reasons found by measurement:
+
+* ``GGUFReader`` makes a numpy view for every element of every array, which
+  takes about 8 seconds for Gemma 3's 262,144-token vocabulary. This parser
+  skips over array contents it does not need and reads the same file in well
+  under a second.
+* ``GGUFReader`` trusts every count and length in the file: a crafted string or
+  array length makes it loop for as long as the length says. Here each length
+  is compared with the bytes left in the file before anything is read, and the
+  fixed header's counts are compared with the file size before the loop starts.
+
+Tensor data is never read: only the tensor descriptions, to check that every
+tensor's bytes lie inside the file (a cut-off download shows up there). The
+``gguf`` package still supplies the format's constants (value types, tensor
+types and their sizes, file types, known architectures).
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import mmap
+import os
+import stat
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import gguf
+
+from desktop_app.core.errors import ModelFileError
+
+__all__ = ["GGUFInfo", "inspect_gguf"]
+
+_MAGIC = b"GGUF"
+# Version 1 (mid-2023) used 32-bit counts and is no longer read by llama.cpp.
+_SUPPORTED_VERSIONS = (2, 3)
+# magic, version, tensor_count, kv_count; GGUF is little-endian throughout.
+_FIXED_HEADER = struct.Struct("<4sIQQ")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+
+# The smallest a metadata entry or a tensor description can be on disk: an empty
+# key (8-byte length), a 4-byte type and a 1-byte value; an empty name, zero
+# dimensions, a 4-byte type and an 8-byte offset. A count larger than the file
+# could hold at these sizes is impossible, whatever the entries contain.
+_MIN_KV_BYTES = 8 + 4 + 1
+_MIN_TENSOR_INFO_BYTES = 8 + 4 + 4 + 8
+# Caps far above any real model (about 50 entries and a few thousand tensors),
+# so that a crafted but consistent file cannot make us build millions of objects.
+_MAX_KV_COUNT = 1 << 20
+_MAX_TENSOR_COUNT = 1 << 20
+_MAX_ARRAY_NESTING = 8
+_GGML_MAX_DIMS = 4  # GGML_MAX_DIMS in ggml.h; llama.cpp rejects more.
+_INT64_MAX = (1 << 63) - 1
+# A single metadata value or tensor description larger than this is corruption,
+# not truncation: the largest real ones (vocabularies) are a few megabytes.
+_PLAUSIBLE_ITEM_BYTES = 1 << 30
+# Tensors larger than this (1 PiB) cannot exist; such a size is corruption.
+_PLAUSIBLE_TENSOR_BYTES = 1 << 50
+# Numeric arrays up to this length keep their values (per-layer head counts);
+# longer ones (token scores and types) are only skipped over.
+_KEEP_ARRAY_VALUES = 4096
+
+_VT = gguf.GGUFValueType
+_SCALARS: dict[int, struct.Struct] = {
+    _VT.UINT8: struct.Struct("<B"),
+    _VT.INT8: struct.Struct("<b"),
+    _VT.UINT16: struct.Struct("<H"),
+    _VT.INT16: struct.Struct("<h"),
+    _VT.UINT32: struct.Struct("<I"),
+    _VT.INT32: struct.Struct("<i"),
+    _VT.FLOAT32: struct.Struct("<f"),
+    _VT.BOOL: struct.Struct("<B"),
+    _VT.UINT64: struct.Struct("<Q"),
+    _VT.INT64: struct.Struct("<q"),
+    _VT.FLOAT64: struct.Struct("<d"),
+}
+
+# llama_ftype values that gguf.LlamaFileType no longer lists but old files carry.
+_REMOVED_FILE_TYPES = {4: "Q4_1_SOME_F16", 33: "Q4_0_4_4", 34: "Q4_0_4_8", 35: "Q4_0_8_8"}
+
+_KNOWN_ARCHITECTURES = frozenset(gguf.MODEL_ARCH_NAMES.values())
+
+
+@dataclass(frozen=True, slots=True)
+class GGUFInfo:
+    """What a GGUF file's header declares about the model inside it.
+
+    Fields the file does not carry are ``None``. ``parameter_count`` comes from
+    ``general.parameter_count`` when present, else it is the sum of the tensors'
+    element counts. ``rope`` holds ``freq_base``, ``dimension_count``,
+    ``scaling_type``, ``scaling_factor`` and ``scaling_original_context_length``
+    where the file sets them.
+    """
+
+    path: str
+    size_bytes: int
+    gguf_version: int
+    architecture: str
+    name: str | None
+    parameter_count: int | None
+    n_layers: int | None
+    n_heads: int | None
+    n_kv_heads: int | None
+    n_embd: int | None
+    n_ff: int | None
+    n_ctx_train: int | None
+    rope: dict[str, float | int | str]
+    file_type: int | None
+    quantization: str | None
+    vocab_size: int | None
+    tokenizer_model: str | None
+    has_chat_template: bool
+    chat_template: str | None
+    tensor_count: int
+    kv_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-serialisable dict (``glassbox models info --json``)."""
+        return dataclasses.asdict(self)
+
+
+def inspect_gguf(path: str | os.PathLike[str]) -> GGUFInfo:
+    """Read and check the header of the GGUF model file at ``path``.
+
+    Only the header and tensor descriptions are read (through a memory map), so
+    this is quick even on multi-gigabyte files.
+
+    Raises:
+        ModelFileError: the file is missing, unreadable, not GGUF, of an
+            unsupported GGUF version, truncated, internally inconsistent, or
+            declares an architecture llama.cpp does not know. The message names
+            the file and the problem.
+    """
+    shown = os.fspath(path)
+    size = _regular_file_size(shown)
+    if size == 0:
+        raise _error(
+            shown, "is empty (0 bytes). The download or copy did not complete; get the file again."
+        )
+    try:
+        with _mapped(shown) as buf:
+            # The map's length, not the earlier stat: the file may have changed since.
+            return _Parser(shown, buf, len(buf)).parse()
+    except ModelFileError:
+        raise
+    except (struct.error, ValueError, IndexError, OverflowError, UnicodeDecodeError) as exc:
+        # The parser checks every bound it relies on; this is a safety net so
+        # that a case it missed still reaches the user as a model-file problem.
+        raise _error(
+            shown, f"could not be read as a GGUF model file ({exc}). It may be damaged."
+        ) from exc
+    except OSError as exc:
+        raise _error(shown, f"could not be read: {exc.strerror or exc}.") from exc
+
+
+# -- opening the file ---------------------------------------------------------------
+
+
+def _error(path: str, problem: str) -> ModelFileError:
+    return ModelFileError(f"Model file {path} {problem}")
+
+
+def _regular_file_size(path: str) -> int:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise _error(path, "does not exist. Check the path, or pick the file again.") from None
+    except PermissionError:
+        raise _error(path, "cannot be read: permission denied.") from None
+    except OSError as exc:
+        raise _error(path, f"cannot be read: {exc.strerror or exc}.") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise _error(path, "is a folder, not a model file. Pick the .gguf file inside it.")
+    if not stat.S_ISREG(st.st_mode):
+        # A pipe or device would block or never end; llama.cpp needs a real file.
+        raise _error(path, "is not a regular file. Pick a .gguf model file.")
+    return st.st_size
+
+
+@contextmanager
+def _mapped(path: str) -> Iterator[mmap.mmap]:
+    # A read-only map lets the parser jump over megabytes of token strings and
+    # never touch tensor data: only the header's pages are read from disk.
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            yield buf
+    except PermissionError:
+        raise _error(path, "cannot be read: permission denied.") from None
+
+
+# -- parsing ------------------------------------------------------------------------
+
+
+class _Array(NamedTuple):
+    """An array value: its element type, its length, and its values when kept."""
+
+    item_type: int
+    length: int
+    values: tuple[Any, ...] | None
+
+
+class _Tensor(NamedTuple):
+    name: str
+    n_elements: int
+    n_bytes: int
+    offset: int
+
+
+class _Parser:
+    """A bounds-checked walk over the header; every read is checked against the file end."""
+
+    def __init__(self, path: str, buf: mmap.mmap, size: int) -> None:
+        self.path = path
+        self.buf = buf
+        self.size = size
+        self.pos = 0
+
+    # errors
+
+    def _fail(self, problem: str) -> ModelFileError:
+        return _error(self.path, problem)
+
+    def _truncated(self, what: str) -> ModelFileError:
+        return self._fail(
+            f"is truncated: it ends ({self.size:,} bytes) in the middle of {what}. "
+            "The download or copy was probably interrupted; get the file again."
+        )
+
+    def _corrupt(self, problem: str) -> ModelFileError:
+        return self._fail(f"is corrupt: {problem}. Get the file again or pick another model.")
+
+    # primitive reads
+
+    def _overrun(self, n: int, what: str) -> ModelFileError:
+        """The error for ``n`` bytes of ``what`` not fitting in the rest of the file."""
+        if n > _PLAUSIBLE_ITEM_BYTES:
+            # No real metadata value comes near this, so the length itself is
+            # garbage; a cut-off file would still carry a sensible length.
+            return self._corrupt(f"{what} claims an impossible {n:,} bytes")
+        return self._truncated(what)
+
+    def _need(self, n: int, what: str) -> None:
+        if n > self.size - self.pos:
+            raise self._overrun(n, what)
+
+    def _u32(self, what: str) -> int:
+        self._need(4, what)
+        (value,) = _U32.unpack_from(self.buf, self.pos)
+        self.pos += 4
+        return int(value)
+
+    def _u64(self, what: str) -> int:
+        self._need(8, what)
+        (value,) = _U64.unpack_from(self.buf, self.pos)
+        self.pos += 8
+        return int(value)
+
+    def _string_bytes(self, what: str) -> bytes:
+        length = self._u64(f"the length of {what}")
+        self._need(length, what)
+        data = self.buf[self.pos : self.pos + length]
+        self.pos += length
+        return data
+
+    def _key(self, what: str) -> str:
+        raw = self._string_bytes(what)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._corrupt(f"{what} is not valid UTF-8 text") from None
+
+    # values
+
+    def _value(self, vtype: int, key: str, depth: int = 0) -> Any:
+        scalar = _SCALARS.get(vtype)
+        if scalar is not None:
+            self._need(scalar.size, f"the value of {key}")
+            (value,) = scalar.unpack_from(self.buf, self.pos)
+            self.pos += scalar.size
+            return bool(value) if vtype == _VT.BOOL else value
+        if vtype == _VT.STRING:
+            # Values are shown to people, not matched: a stray bad byte in, say,
+            # a description should not make a working model unusable.
+            return self._string_bytes(f"the value of {key}").decode("utf-8", errors="replace")
+        if vtype == _VT.ARRAY:
+            return self._array(key, depth)
+        raise self._corrupt(f"metadata entry {key} has unknown value type {vtype}")
+
+    def _array(self, key: str, depth: int) -> _Array:
+        if depth >= _MAX_ARRAY_NESTING:
+            raise self._corrupt(f"metadata entry {key} nests arrays more than {depth} deep")
+        item_type = self._u32(f"the array type of {key}")
+        length = self._u64(f"the array length of {key}")
+        scalar = _SCALARS.get(item_type)
+        if scalar is not None:
+            n_bytes = length * scalar.size
+            self._need(n_bytes, f"the array {key} ({length:,} items)")
+            values: tuple[Any, ...] | None = None
+            if length <= _KEEP_ARRAY_VALUES:
+                fmt = f"<{length}{scalar.format[-1]}"
+                values = struct.unpack_from(fmt, self.buf, self.pos)
+                if item_type == _VT.BOOL:
+                    values = tuple(bool(v) for v in values)
+            self.pos += n_bytes
+            return _Array(item_type, length, values)
+        if item_type == _VT.STRING:
+            # Each string has at least its 8-byte length: reject an impossible
+            # count before looping over it.
+            self._need(length * 8, f"the array {key} ({length:,} strings)")
+            end = self.size
+            buf = self.buf
+            pos = self.pos
+            unpack = _U64.unpack_from
+            for _ in range(length):
+                if pos + 8 > end:
+                    self.pos = pos
+                    raise self._truncated(f"the array {key}")
+                (slen,) = unpack(buf, pos)
+                pos += 8
+                if slen > end - pos:
+                    self.pos = pos
+                    raise self._overrun(slen, f"a string in the array {key}")
+                pos += slen
+            self.pos = pos
+            return _Array(item_type, length, None)
+        if item_type == _VT.ARRAY:
+            # A nested array is at least its 4-byte type and 8-byte length.
+            self._need(length * 12, f"the array {key} ({length:,} arrays)")
+            for _ in range(length):
+                self._array(key, depth + 1)
+            return _Array(item_type, length, None)
+        raise self._corrupt(f"metadata array {key} has unknown item type {item_type}")
+
+    # sections
+
+    def _fixed_header(self) -> tuple[int, int, int]:
+        if self.size < _FIXED_HEADER.size:
+            if bytes(self.buf[:4]) != _MAGIC[: min(4, self.size)]:
+                raise self._not_gguf()
+            raise self._truncated("the 24-byte GGUF header")
+        magic, version, tensor_count, kv_count = _FIXED_HEADER.unpack_from(self.buf, 0)
+        if magic != _MAGIC:
+            raise self._not_gguf()
+        if version & 0xFFFF == 0 and version != 0:
+            raise self._fail(
+                "is a big-endian GGUF file, made for a different kind of computer; "
+                "llama.cpp on this one cannot read it. Get the little-endian version."
+            )
+        if version not in _SUPPORTED_VERSIONS:
+            newer = "a newer" if version > max(_SUPPORTED_VERSIONS) else "an older"
+            raise self._fail(
+                f"uses GGUF version {version}, which is not supported (this app reads "
+                f"versions {' and '.join(map(str, _SUPPORTED_VERSIONS))}). It was made by "
+                f"{newer} tool; convert it again with a current llama.cpp."
+            )
+        if tensor_count > _MAX_TENSOR_COUNT or kv_count > _MAX_KV_COUNT:
+            raise self._corrupt(
+                f"its header declares {tensor_count:,} tensors and {kv_count:,} metadata "
+                f"entries, impossibly many for a {self.size:,}-byte file"
+            )
+        room = self.size - _FIXED_HEADER.size
+        if tensor_count * _MIN_TENSOR_INFO_BYTES + kv_count * _MIN_KV_BYTES > room:
+            # Plausible counts that do not fit: the rest of the file is missing.
+            raise self._fail(
+                f"is truncated: its header declares {tensor_count:,} tensors and "
+                f"{kv_count:,} metadata entries, which cannot fit in its {self.size:,} "
+                "bytes. The download or copy was probably interrupted; get the file again."
+            )
+        self.pos = _FIXED_HEADER.size
+        return int(version), int(tensor_count), int(kv_count)
+
+    def _not_gguf(self) -> ModelFileError:
+        looks = _describe_non_gguf(bytes(self.buf[:512]), self.size)
+        return self._fail(f"is not a GGUF model file: {looks}. Glassbox runs .gguf models only.")
+
+    def _metadata(self, kv_count: int) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for index in range(kv_count):
+            key = self._key(f"the name of metadata entry {index}")
+            vtype = self._u32(f"the type of metadata entry {key}")
+            if key in fields:
+                # llama.cpp refuses duplicate keys; which one would win is unclear.
+                raise self._corrupt(f"metadata entry {key} appears twice")
+            fields[key] = self._value(vtype, key)
+        return fields
+
+    def _tensor_infos(self, tensor_count: int) -> list[_Tensor]:
+        tensors: list[_Tensor] = []
+        names: set[str] = set()
+        for index in range(tensor_count):
+            name = self._key(f"the name of tensor {index}")
+            if name in names:
+                raise self._corrupt(f"tensor {name!r} appears twice")
+            names.add(name)
+            n_dims = self._u32(f"the description of tensor {name!r}")
+            if n_dims > _GGML_MAX_DIMS:
+                raise self._corrupt(f"tensor {name!r} has {n_dims} dimensions (at most 4 exist)")
+            dims = [self._u64(f"the shape of tensor {name!r}") for _ in range(n_dims)]
+            raw_type = self._u32(f"the description of tensor {name!r}")
+            offset = self._u64(f"the description of tensor {name!r}")
+            if any(d > _INT64_MAX for d in dims):
+                raise self._corrupt(f"tensor {name!r} has an impossible shape {dims}")
+            try:
+                ggml_type = gguf.GGMLQuantizationType(raw_type)
+                block_size, type_size = gguf.GGML_QUANT_SIZES[ggml_type]
+            except (ValueError, KeyError):
+                raise self._fail(
+                    f"uses tensor type {raw_type} (tensor {name!r}), which this version of "
+                    "llama.cpp does not know. The file may need a newer Glassbox."
+                ) from None
+            n_elements = 1
+            for d in dims:
+                n_elements *= d
+            if dims and dims[0] % block_size != 0:
+                raise self._corrupt(
+                    f"tensor {name!r} has a row of {dims[0]} values, not a multiple of its "
+                    f"{ggml_type.name} block size {block_size}"
+                )
+            tensors.append(_Tensor(name, n_elements, n_elements // block_size * type_size, offset))
+        return tensors
+
+    def _alignment(self, fields: dict[str, Any]) -> int:
+        value = fields.get("general.alignment", gguf.GGUF_DEFAULT_ALIGNMENT)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value <= 0
+            or value & (value - 1)
+        ):
+            raise self._corrupt(f"general.alignment is {value!r}, not a power of two")
+        return value
+
+    def _check_tensor_data(self, tensors: list[_Tensor], alignment: int) -> None:
+        # Tensor offsets count from the first aligned byte after the descriptions.
+        data_start = -(-self.pos // alignment) * alignment
+        for t in tensors:
+            if t.offset % alignment:
+                raise self._corrupt(
+                    f"tensor {t.name!r} starts at offset {t.offset}, not a multiple of the "
+                    f"file's alignment {alignment}"
+                )
+            if t.n_bytes > _PLAUSIBLE_TENSOR_BYTES or t.offset > _PLAUSIBLE_TENSOR_BYTES:
+                raise self._corrupt(
+                    f"tensor {t.name!r} claims an impossible size or position "
+                    f"({t.n_bytes:,} bytes at offset {t.offset:,})"
+                )
+            end = data_start + t.offset + t.n_bytes
+            if end > self.size:
+                raise self._fail(
+                    f"is truncated: tensor {t.name!r} ends at byte {end:,} but the file has "
+                    f"only {self.size:,} bytes. The download or copy was probably "
+                    "interrupted; get the file again."
+                )
+
+    def parse(self) -> GGUFInfo:
+        """Walk the whole header and build the summary; raises ModelFileError."""
+        version, tensor_count, kv_count = self._fixed_header()
+        fields = self._metadata(kv_count)
+        arch = fields.get("general.architecture")
+        if not isinstance(arch, str):
+            if "split.no" in fields and fields["split.no"] != 0:
+                raise self._fail(
+                    f"is part {fields['split.no'] + 1} of a model split into several files. "
+                    "Open the first part (…-00001-of-….gguf) instead."
+                )
+            raise self._fail(
+                "has no general.architecture entry, so llama.cpp cannot tell what model it "
+                "holds. It may not be a language model, or it was written by a broken tool."
+            )
+        if arch not in _KNOWN_ARCHITECTURES:
+            raise self._fail(
+                f"declares the model architecture {arch!r}, which this version of llama.cpp "
+                "does not know. A newer Glassbox may support it."
+            )
+        tensors = self._tensor_infos(tensor_count)
+        self._check_tensor_data(tensors, self._alignment(fields))
+        return _summarise(self.path, self.size, version, tensor_count, kv_count, fields, tensors)
+
+
+# -- summary ------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int | None:
+    # Some architectures store per-layer arrays (e.g. head counts); the largest
+    # entry is the figure a person means by "heads".
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, _Array) and value.values:
+        ints = [v for v in value.values if isinstance(v, int) and not isinstance(v, bool)]
+        return max(ints) if ints else None
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _quantization(file_type: int | None) -> str | None:
+    if file_type is None:
+        return None
+    try:
+        name = gguf.LlamaFileType(file_type).name
+    except ValueError:
+        return _REMOVED_FILE_TYPES.get(file_type)
+    if name == "GUESSED":
+        return None
+    return name.removeprefix("MOSTLY_").removeprefix("ALL_")
+
+
+def _summarise(
+    path: str,
+    size: int,
+    version: int,
+    tensor_count: int,
+    kv_count: int,
+    fields: dict[str, Any],
+    tensors: list[_Tensor],
+) -> GGUFInfo:
+    arch: str = fields["general.architecture"]
+
+    def arch_field(suffix: str) -> Any:
+        return fields.get(f"{arch}.{suffix}")
+
+    rope: dict[str, float | int | str] = {}
+    for suffix, label in (
+        ("rope.freq_base", "freq_base"),
+        ("rope.dimension_count", "dimension_count"),
+        ("rope.scaling.type", "scaling_type"),
+        ("rope.scaling.factor", "scaling_factor"),
+        ("rope.scaling.original_context_length", "scaling_original_context_length"),
+    ):
+        value = arch_field(suffix)
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            rope[label] = value
+
+    tokens = fields.get("tokenizer.ggml.tokens")
+    vocab_size = tokens.length if isinstance(tokens, _Array) else _int(arch_field("vocab_size"))
+    template = _str(fields.get("tokenizer.chat_template"))
+    parameter_count = _int(fields.get("general.parameter_count"))
+    if parameter_count is None:
+        parameter_count = sum(t.n_elements for t in tensors)
+    file_type = _int(fields.get("general.file_type"))
+
+    return GGUFInfo(
+        path=path,
+        size_bytes=size,
+        gguf_version=version,
+        architecture=arch,
+        name=_str(fields.get("general.name")),
+        parameter_count=parameter_count,
+        n_layers=_int(arch_field("block_count")),
+        n_heads=_int(arch_field("attention.head_count")),
+        n_kv_heads=_int(arch_field("attention.head_count_kv")),
+        n_embd=_int(arch_field("embedding_length")),
+        n_ff=_int(arch_field("feed_forward_length")),
+        n_ctx_train=_int(arch_field("context_length")),
+        rope=rope,
+        file_type=file_type,
+        quantization=_quantization(file_type),
+        vocab_size=vocab_size,
+        tokenizer_model=_str(fields.get("tokenizer.ggml.model")),
+        has_chat_template=bool(template),
+        chat_template=template,
+        tensor_count=tensor_count,
+        kv_count=kv_count,
+    )
+
+
+# -- what a non-GGUF file looks like --------------------------------------------------
+
+_OLD_GGML_MAGICS = {b"lmgg": "GGML", b"fmgg": "GGMF", b"tjgg": "GGJT", b"algg": "GGLA"}
+
+
+def _describe_non_gguf(head: bytes, size: int) -> str:
+    """A guess at what a file is, from its first bytes, in words a user recognises."""
+    if head[:4] in _OLD_GGML_MAGICS:
+        return (
+            f"it is an old {_OLD_GGML_MAGICS[head[:4]]} model from before GGUF (2023), "
+            "which llama.cpp no longer reads; get a .gguf version of the model"
+        )
+    if head.startswith(b"version https://git-lfs"):
+        return (
+            "it is a Git LFS pointer, a small text file standing in for the model; "
+            "fetch the real file (git lfs pull)"
+        )
+    if head.startswith(b"PK\x03\x04"):
+        return (
+            "it is a ZIP archive (a PyTorch checkpoint or a compressed download); "
+            "unzip or convert it"
+        )
+    if len(head) >= 9 and head[8:9] == b"{":
+        (header_len,) = _U64.unpack_from(head, 0)
+        if 0 < header_len < size:
+            return (
+                "it is a safetensors file; convert it to GGUF with llama.cpp's "
+                "convert_hf_to_gguf.py"
+            )
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "it is a Python pickle (a PyTorch .bin or .pt checkpoint); convert it to GGUF"
+    for magic, kind in (
+        (b"\x1f\x8b", "a gzip archive"),
+        (b"7z\xbc\xaf", "a 7-Zip archive"),
+        (b"Rar!", "a RAR archive"),
+        (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+        (b"\xfd7zXZ", "an xz-compressed file"),
+    ):
+        if head.startswith(magic):
+            return f"it is {kind}; extract the .gguf file from it first"
+    stripped = head.lstrip().lower()
+    if stripped.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
+        return (
+            "it is a web page (HTML), probably an error or sign-in page saved instead of the model"
+        )
+    if stripped.startswith(b"{"):
+        return "it is a JSON text file"
+    try:
+        # Incremental, so a character cut in two at the end of ``head`` is no error.
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        text = ""
+    if text and all(c.isprintable() or c in "\r\n\t" for c in text):
+        return "it is a text file"
+    return f"its first bytes are {head[:4].hex(' ')}, where a GGUF file starts with 'GGUF'"
