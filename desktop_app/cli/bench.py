@@ -40,17 +40,29 @@ def run_engine(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict()))
         return 0
     r = result
-    print(f"model {r.model}, context {r.n_ctx}, threads {r.n_threads}/{r.n_threads_batch}, "
-          f"K={r.candidates}, {r.rounds} rounds")
-    print(f"  generation at {args.tokens} tokens: glassbox {r.tokens_per_s_glassbox:.1f} tok/s, "
-          f"raw llama-cpp-python {r.tokens_per_s_raw:.1f} tok/s, ratio {r.ratio:.3f} (goal >= 0.97)")
-    print(f"  generation at {args.long_tokens} tokens: glassbox {r.tokens_per_s_glassbox_2048:.1f} "
-          f"tok/s, raw {r.tokens_per_s_raw_2048:.1f} tok/s, ratio {r.ratio_2048:.3f} (goal >= 1.0)")
-    print(f"  vs a bare decode loop ({r.tokens_per_s_decode_loop:.1f} tok/s): "
-          f"ratio {r.ratio_vs_decode_loop:.3f}")
-    print(f"  peak memory: glassbox engine {r.rss_glassbox_mb:.0f} MB, raw Llama "
-          f"{r.rss_raw_mb:.0f} MB, extra {r.rss_extra_mb:+.0f} MB (goal <= 50)")
-    print(f"  5th-turn first token: {r.ttft_turn5_reuse_s * 1000:.0f} ms with prefix reuse, "
-          f"{r.ttft_turn5_no_reuse_s * 1000:.0f} ms without, ratio {r.ttft_ratio_turn5:.3f} "
-          "(goal <= 0.2)")
+    print(
+        f"model {r.model}, context {r.n_ctx}, threads {r.n_threads}/{r.n_threads_batch}, "
+        f"K={r.candidates}, {r.rounds} rounds"
+    )
+    print(
+        f"  generation at {args.tokens} tokens: glassbox {r.tokens_per_s_glassbox:.1f} tok/s, "
+        f"raw llama-cpp-python {r.tokens_per_s_raw:.1f} tok/s, ratio {r.ratio:.3f} (goal >= 0.97)"
+    )
+    print(
+        f"  generation at {args.long_tokens} tokens: glassbox {r.tokens_per_s_glassbox_2048:.1f} "
+        f"tok/s, raw {r.tokens_per_s_raw_2048:.1f} tok/s, ratio {r.ratio_2048:.3f} (goal >= 1.0)"
+    )
+    print(
+        f"  vs a bare decode loop ({r.tokens_per_s_decode_loop:.1f} tok/s): "
+        f"ratio {r.ratio_vs_decode_loop:.3f}"
+    )
+    print(
+        f"  peak memory: glassbox engine {r.rss_glassbox_mb:.0f} MB, raw Llama "
+        f"{r.rss_raw_mb:.0f} MB, extra {r.rss_extra_mb:+.0f} MB (goal <= 50)"
+    )
+    print(
+        f"  5th-turn first token: {r.ttft_turn5_reuse_s * 1000:.0f} ms with prefix reuse, "
+        f"{r.ttft_turn5_no_reuse_s * 1000:.0f} ms without, ratio {r.ttft_ratio_turn5:.3f} "
+        "(goal <= 0.2)"
+    )
     return 0

@@ -64,7 +64,7 @@ def _messages(args: argparse.Namespace) -> tuple[str | None, tuple[Message, ...]
             msgs = tuple(Message(m["role"], m["content"]) for m in raw)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InvalidRequestError(
-                f"{args.messages} is not a JSON list of {{\"role\", \"content\"}} messages ({exc})."
+                f'{args.messages} is not a JSON list of {{"role", "content"}} messages ({exc}).'
             ) from exc
         bad = [m.role for m in msgs if m.role not in ("system", "user", "assistant")]
         if bad or not msgs:

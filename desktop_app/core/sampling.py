@@ -1,4 +1,4 @@
-"""The sampler chain as data: bounded parameters, stages, and the distribution a token is drawn from.
+"""The sampler chain as data: bounded parameters, stages, and the distribution drawn from.
 
 The chain runs on the logits of the last position only, in this order::
 
@@ -13,6 +13,7 @@ slider moves in the sampling panel.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -90,8 +91,7 @@ class SamplingParams:
                 isinstance(value, float) and math.isnan(value)
             ):
                 raise InvalidRequestError(
-                    f"{meta['label']} must be between {meta['min']} and {meta['max']}, "
-                    f"not {value}."
+                    f"{meta['label']} must be between {meta['min']} and {meta['max']}, not {value}."
                 )
         if isinstance(self.stop, str) or not all(isinstance(s, str) and s for s in self.stop):
             raise InvalidRequestError("Stop strings must be a list of non-empty strings.")
@@ -155,9 +155,7 @@ def _logsumexp(values: FloatArray) -> float:
     return m + math.log(float(np.exp(values - m, dtype=np.float32).sum(dtype=np.float64)))
 
 
-def apply_penalty(
-    logits: FloatArray, history: Sequence[int], params: SamplingParams
-) -> FloatArray:
+def apply_penalty(logits: FloatArray, history: Sequence[int], params: SamplingParams) -> FloatArray:
     """The logits with the repeat penalty applied (a copy; the input is untouched)."""
     if params.repeat_penalty == 1.0 or params.repeat_last_n == 0 or not history:
         return logits
@@ -174,7 +172,7 @@ class Sampler:
 
     def __init__(self, params: SamplingParams, n_candidates: int = 20) -> None:
         if params.seed is None:
-            params = params.with_seed(int(np.random.SeedSequence().entropy % (2**32)))
+            params = params.with_seed(secrets.randbits(32))
         if not 0 <= n_candidates <= MAX_CANDIDATES:
             raise InvalidRequestError(
                 f"Candidates must be between 0 and {MAX_CANDIDATES}, not {n_candidates}."

@@ -181,9 +181,7 @@ def _same_length(params: SamplingParams, n: int, candidates: int) -> GenerateReq
     )
 
 
-def _glassbox_rate(
-    client: EngineClient, request: GenerateRequest
-) -> tuple[float, int, DoneEvent]:
+def _glassbox_rate(client: EngineClient, request: GenerateRequest) -> tuple[float, int, DoneEvent]:
     stamps: list[float] = []
     for event in client.generate(request):
         if isinstance(event, TokenEvent):
@@ -221,7 +219,7 @@ def run_engine_bench(
     long_tokens: int = 2048,
     rounds: int = 3,
     candidates: int = 20,
-    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),  # noqa: T201
 ) -> EngineBench:
     """Measure the engine against raw llama-cpp-python, alternating, in one run."""
     gen, batch = default_threads()
@@ -253,8 +251,10 @@ def run_engine_bench(
             r, rn = raw.run("stream", COUNTING_PROMPT, tokens, params)
             g, gn, _ = _glassbox_rate(client, _same_length(params, rn, candidates))
             b, _ = raw.run("bare", COUNTING_PROMPT, tokens, params)
-            log(f"round {i + 1}/{rounds} at {tokens}: raw {r:.1f} tok/s ({rn} tokens), "
-                f"glassbox {g:.1f} tok/s ({gn} tokens), decode loop {b:.1f} tok/s")
+            log(
+                f"round {i + 1}/{rounds} at {tokens}: raw {r:.1f} tok/s ({rn} tokens), "
+                f"glassbox {g:.1f} tok/s ({gn} tokens), decode loop {b:.1f} tok/s"
+            )
             r_rates.append(r)
             g_rates.append(g)
             b_rates.append(b)
@@ -271,8 +271,10 @@ def run_engine_bench(
             long_params = SamplingParams(seed=1234, max_tokens=long_tokens)
             r, rn = raw.run("stream", COUNTING_PROMPT, long_tokens, long_params)
             g, gn, _ = _glassbox_rate(client, _same_length(long_params, rn, candidates))
-            log(f"at {long_tokens}: raw {r:.1f} tok/s ({rn} tokens), "
-                f"glassbox {g:.1f} tok/s ({gn} tokens)")
+            log(
+                f"at {long_tokens}: raw {r:.1f} tok/s ({rn} tokens), "
+                f"glassbox {g:.1f} tok/s ({gn} tokens)"
+            )
             out.tokens_per_s_raw_2048, out.tokens_per_s_glassbox_2048 = r, g
             out.pairs_2048.append(g / r if r else 0.0)
             out.ratio_2048 = out.pairs_2048[0]
@@ -281,8 +283,10 @@ def run_engine_bench(
         fresh = _chat_ttft(client, reuse=False)
         out.ttft_turn5_reuse_s, out.ttft_turn5_no_reuse_s = reuse, fresh
         out.ttft_ratio_turn5 = reuse / fresh if fresh else 0.0
-        log(f"5th-turn first token: {reuse * 1000:.0f} ms with prefix reuse, "
-            f"{fresh * 1000:.0f} ms without")
+        log(
+            f"5th-turn first token: {reuse * 1000:.0f} ms with prefix reuse, "
+            f"{fresh * 1000:.0f} ms without"
+        )
 
         assert client.pid is not None
         out.rss_glassbox_mb = _peak_rss_mb(client.pid)

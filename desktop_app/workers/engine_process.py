@@ -10,6 +10,7 @@ stopped shortly after, the process is killed.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import signal
 import threading
@@ -105,10 +106,11 @@ class EngineClient:
     def _recv(self, conn: Connection, deadline_kill: bool = True) -> Any:
         """Receive one message; raise EngineCrashedError if the process dies first."""
         while True:
-            if self._cancel_at is not None and deadline_kill:
-                if time.monotonic() - self._cancel_at > CANCEL_GRACE_S:
-                    self._reap()
-                    raise _Killed
+            cancelled_at = self._cancel_at
+            overdue = cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_S
+            if deadline_kill and overdue:
+                self._reap()
+                raise _Killed
             try:
                 if conn.poll(_POLL_S):
                     return conn.recv()
@@ -207,10 +209,8 @@ class EngineClient:
         """End the engine process."""
         conn, proc = self._conn, self._proc
         if conn is not None and proc is not None and proc.is_alive():
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send(("exit",))
-            except (BrokenPipeError, OSError):
-                pass
             proc.join(timeout=3)
         self._reap()
 

@@ -71,8 +71,10 @@ def test_same_seed_same_tokens(client):
     req = GenerateRequest(params=sampled(42, max_tokens=32), prompt="the model", ignore_eos=True)
     a, _ = run(client, req)
     b, _ = run(client, req)
-    c, _ = run(client, GenerateRequest(params=sampled(43, max_tokens=32), prompt="the model",
-                                       ignore_eos=True))
+    c, _ = run(
+        client,
+        GenerateRequest(params=sampled(43, max_tokens=32), prompt="the model", ignore_eos=True),
+    )
     assert [t.id for t in a] == [t.id for t in b]
     assert [t.id for t in a] != [t.id for t in c]
 
@@ -90,25 +92,29 @@ def test_greedy_takes_the_argmax_of_raw_probability(client):
 
 def test_stages_are_named_when_they_cut(client):
     params = SamplingParams(temperature=1.0, top_k=3, top_p=1.0, min_p=0.0, seed=1, max_tokens=4)
-    tokens, _ = run(client, GenerateRequest(params=params, prompt="hello", candidates=10,
-                                            ignore_eos=True))
+    tokens, _ = run(
+        client, GenerateRequest(params=params, prompt="hello", candidates=10, ignore_eos=True)
+    )
     for t in tokens:
         assert [c.removed_by for c in t.candidates[:10]].count("top_k") == 7
 
 
 def test_chat_follow_up_evaluates_only_new_tokens(client):
     first = (Message("system", "be brief"), Message("user", "hello"))
-    req = GenerateRequest(params=SamplingParams.greedy(max_tokens=8), messages=first,
-                          reuse_prefix=False)
-    tokens, done = run(client, req)
+    req = GenerateRequest(
+        params=SamplingParams.greedy(max_tokens=8), messages=first, reuse_prefix=False
+    )
+    _tokens, done = run(client, req)
     assert done.prompt_tokens_reused == 0
     follow = (*first, Message("assistant", done.text), Message("user", "thanks"))
-    _, done2 = run(client, GenerateRequest(params=SamplingParams.greedy(max_tokens=8),
-                                           messages=follow))
+    _, done2 = run(
+        client, GenerateRequest(params=SamplingParams.greedy(max_tokens=8), messages=follow)
+    )
     assert done2.prompt_tokens > done.prompt_tokens
     assert done2.prompt_tokens_reused >= done.prompt_tokens - 1
-    fresh = GenerateRequest(params=SamplingParams.greedy(max_tokens=8), messages=follow,
-                            reuse_prefix=False)
+    fresh = GenerateRequest(
+        params=SamplingParams.greedy(max_tokens=8), messages=follow, reuse_prefix=False
+    )
     _, done3 = run(client, fresh)
     assert done3.prompt_tokens_reused == 0
 
@@ -136,19 +142,24 @@ def test_a_prompt_longer_than_the_context_is_refused_and_the_engine_goes_on(clie
     _, last = run(client, GenerateRequest(prompt=long_prompt))
     assert isinstance(last, ErrorEvent) and last.kind == "context_overflow"
     assert "context" in last.message
-    tokens, done = run(client, GenerateRequest(params=SamplingParams.greedy(max_tokens=3),
-                                               prompt="hi", ignore_eos=True))
+    tokens, done = run(
+        client,
+        GenerateRequest(params=SamplingParams.greedy(max_tokens=3), prompt="hi", ignore_eos=True),
+    )
     assert isinstance(done, DoneEvent) and len(tokens) == 3
 
 
 def test_a_chat_longer_than_the_context_drops_old_turns_but_keeps_the_system_prompt(client):
     turns = [Message("system", "be brief")]
     for i in range(12):
-        turns += [Message("user", f"question {i} " + "word " * 20),
-                  Message("assistant", "answer " * 20)]
+        turns += [
+            Message("user", f"question {i} " + "word " * 20),
+            Message("assistant", "answer " * 20),
+        ]
     turns.append(Message("user", "last question"))
-    _, done = run(client, GenerateRequest(params=SamplingParams.greedy(max_tokens=4),
-                                          messages=tuple(turns)))
+    _, done = run(
+        client, GenerateRequest(params=SamplingParams.greedy(max_tokens=4), messages=tuple(turns))
+    )
     assert isinstance(done, DoneEvent)
     assert done.dropped_messages > 0 and done.dropped_messages % 2 == 0
     assert done.prompt_tokens <= 256
@@ -162,8 +173,9 @@ def test_the_reply_stops_when_the_context_is_full(client):
 
 
 def test_cancel_stops_the_stream_quickly(client):
-    req = GenerateRequest(params=sampled(4, max_tokens=100_000 // 1000), prompt="hello",
-                          ignore_eos=True)
+    req = GenerateRequest(
+        params=sampled(4, max_tokens=100_000 // 1000), prompt="hello", ignore_eos=True
+    )
     seen = []
     start = None
     for event in client.generate(req):
@@ -175,8 +187,10 @@ def test_cancel_stops_the_stream_quickly(client):
     assert seen[-1].finish_reason == "cancelled"
     assert time.monotonic() - start < 0.5
     # The next request is served normally.
-    tokens, done = run(client, GenerateRequest(params=SamplingParams.greedy(max_tokens=2),
-                                               prompt="hi", ignore_eos=True))
+    _tokens, done = run(
+        client,
+        GenerateRequest(params=SamplingParams.greedy(max_tokens=2), prompt="hi", ignore_eos=True),
+    )
     assert done.finish_reason == "length"
 
 
@@ -193,8 +207,12 @@ def test_a_killed_engine_reports_a_crash_and_the_next_request_restarts_it(tiny_m
         assert isinstance(events[-1], ErrorEvent)
         assert events[-1].kind == "engine_crashed"
         assert "SIGKILL" in events[-1].message
-        tokens, done = run(c, GenerateRequest(params=SamplingParams.greedy(max_tokens=3),
-                                              prompt="hi", ignore_eos=True))
+        tokens, done = run(
+            c,
+            GenerateRequest(
+                params=SamplingParams.greedy(max_tokens=3), prompt="hi", ignore_eos=True
+            ),
+        )
         assert isinstance(done, DoneEvent) and len(tokens) == 3
         assert c.pid not in (None, pid)
 
@@ -219,8 +237,10 @@ def test_malformed_files_are_refused_and_the_loaded_model_keeps_working(client, 
     with pytest.raises(ModelFileError) as err:
         client.load(EngineConfig(str(bad), n_ctx=256))
     assert bad.name in str(err.value)
-    tokens, done = run(client, GenerateRequest(params=SamplingParams.greedy(max_tokens=2),
-                                               prompt="hi", ignore_eos=True))
+    tokens, done = run(
+        client,
+        GenerateRequest(params=SamplingParams.greedy(max_tokens=2), prompt="hi", ignore_eos=True),
+    )
     assert isinstance(done, DoneEvent) and len(tokens) == 2
 
 
@@ -229,8 +249,12 @@ def test_a_model_without_template_gets_the_plain_chat_format(tmp_path):
     with EngineClient() as c:
         loaded = c.load(EngineConfig(str(path), n_ctx=256, n_threads=1))
         assert loaded.has_chat_template is False
-        _, done = run(c, GenerateRequest(params=SamplingParams.greedy(max_tokens=4),
-                                         messages=(Message("user", "hello"),)))
+        _, done = run(
+            c,
+            GenerateRequest(
+                params=SamplingParams.greedy(max_tokens=4), messages=(Message("user", "hello"),)
+            ),
+        )
         assert isinstance(done, DoneEvent)
 
 

@@ -37,8 +37,11 @@ def run(client, request):
 
 
 def test_streams_a_sensible_greedy_continuation_with_probabilities(client):
-    req = GenerateRequest(params=SamplingParams.greedy(max_tokens=12),
-                          prompt="The capital of France is", candidates=20)
+    req = GenerateRequest(
+        params=SamplingParams.greedy(max_tokens=12),
+        prompt="The capital of France is",
+        candidates=20,
+    )
     tokens, done = run(client, req)
     assert isinstance(done, DoneEvent) and done.completion_tokens == len(tokens) > 0
     assert "France" in done.text  # Gemma 270M: " the capital of the country of France…"
@@ -63,8 +66,9 @@ def test_same_seed_same_reply_and_final_probabilities_sum_to_at_most_one(client)
 
 
 def test_chinese_text_streams_as_whole_characters(client):
-    req = GenerateRequest(params=SamplingParams.greedy(max_tokens=24),
-                          prompt="大型语言模型是一种", candidates=5)
+    req = GenerateRequest(
+        params=SamplingParams.greedy(max_tokens=24), prompt="大型语言模型是一种", candidates=5
+    )
     tokens, done = run(client, req)
     assert "\ufffd" not in done.text
     assert done.text == "".join(t.text for t in tokens)
@@ -85,15 +89,21 @@ def test_cancel_during_a_long_prompt_evaluation_stops_within_half_a_second(gemma
         assert not any(isinstance(e, TokenEvent) for e in events)
         assert elapsed < 0.5, elapsed
         # Nothing half-evaluated is reused: the same prompt runs to the end next time.
-        events = list(c.generate(GenerateRequest(params=SamplingParams.greedy(max_tokens=2),
-                                                 prompt="Hello")))
+        events = list(
+            c.generate(GenerateRequest(params=SamplingParams.greedy(max_tokens=2), prompt="Hello"))
+        )
         assert isinstance(events[-1], DoneEvent) and events[-1].finish_reason != "cancelled"
 
 
 def test_long_prompts_report_progress(client):
     prompt = "A sentence about models. " * 120
-    events = list(client.generate(GenerateRequest(params=SamplingParams.greedy(max_tokens=1),
-                                                  prompt=prompt, reuse_prefix=False)))
+    events = list(
+        client.generate(
+            GenerateRequest(
+                params=SamplingParams.greedy(max_tokens=1), prompt=prompt, reuse_prefix=False
+            )
+        )
+    )
     progress = [e for e in events if isinstance(e, PromptProgress)]
     assert progress and progress[-1].done == progress[-1].total
 
@@ -108,13 +118,15 @@ def test_engine_killed_mid_reply_then_restarts(gemma_path):
     with EngineClient() as c:
         c.load(EngineConfig(str(gemma_path), n_ctx=1024))
         events = []
-        req = GenerateRequest(params=SamplingParams(seed=1, max_tokens=300), prompt="Story:",
-                              ignore_eos=True)
+        req = GenerateRequest(
+            params=SamplingParams(seed=1, max_tokens=300), prompt="Story:", ignore_eos=True
+        )
         for e in c.generate(req):
             events.append(e)
             if len(events) == 5:
                 os.kill(c.pid, signal.SIGKILL)
         assert isinstance(events[-1], ErrorEvent) and events[-1].kind == "engine_crashed"
-        tokens, done = run(c, GenerateRequest(params=SamplingParams.greedy(max_tokens=4),
-                                              prompt="Hello"))
+        _tokens, done = run(
+            c, GenerateRequest(params=SamplingParams.greedy(max_tokens=4), prompt="Hello")
+        )
         assert isinstance(done, DoneEvent)

@@ -3,7 +3,8 @@
 A crash inside llama.cpp (a crafted file, an abort, the kernel's out-of-memory
 killer) ends this process, not the window. The parent talks to it over a pipe:
 
-    parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest) | ("unload",) | ("exit",)
+    parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest)
+                     | ("unload",) | ("exit",)
     host -> parent:  ModelLoaded | TokenEvent* PromptProgress* (DoneEvent | ErrorEvent)
 
 Cancellation does not go through the pipe: the parent sets a byte in shared
@@ -58,4 +59,3 @@ def main(conn: Connection, cancel_byte: Any) -> None:
             conn.send(ErrorEvent("memory", "The engine ran out of memory."))
         except Exception as exc:  # noqa: BLE001 - report any bug to the app instead of dying silently
             conn.send(ErrorEvent("internal", f"The engine failed: {type(exc).__name__}: {exc}"))
-

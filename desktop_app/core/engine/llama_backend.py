@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -48,6 +49,25 @@ _DECODE_ABORTED = 2
 
 #: Prompts longer than this report evaluation progress.
 _PROGRESS_MIN_TOKENS = 256
+
+#: llama.cpp's recent log lines: kept out of the terminal, quoted when a load fails.
+_LOG: deque[str] = deque(maxlen=40)
+_log_callback: Any = None
+
+
+def _capture_llama_log(llama_cpp: Any) -> None:
+    """Route llama.cpp's log into ``_LOG`` instead of the user's terminal."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+
+    def on_log(level: int, text: bytes, _user: Any) -> None:
+        line = text.decode("utf-8", "replace").strip()
+        if line and level in (2, 3):  # warnings and errors
+            _LOG.append(line)
+
+    _log_callback = llama_cpp.llama_log_callback(on_log)
+    llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
 
 
 class _Aborted(Exception):
@@ -87,6 +107,9 @@ class LlamaCppEngine:
         self.unload()
         import llama_cpp
 
+        _capture_llama_log(llama_cpp)
+        _LOG.clear()
+
         gen, batch = default_threads()
         n_threads = config.n_threads or gen
         n_threads_batch = config.n_threads_batch or batch
@@ -103,9 +126,11 @@ class LlamaCppEngine:
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
+            detail = " ".join(list(_LOG)[-3:])
             raise ModelLoadError(
                 f"llama.cpp could not load {config.model_path}: {exc}. The file may be "
                 "damaged or made for a newer llama.cpp."
+                + (f" llama.cpp said: {detail}" if detail else "")
             ) from exc
         self._llm = llm
         self._config = config
@@ -214,7 +239,9 @@ class LlamaCppEngine:
             return self._chat_tokens(chat), chat.stop, dropped
         if request.prompt is None:
             raise InvalidRequestError("A request needs a prompt or messages.")
-        tokens = self.tokenize(request.prompt + request.assistant_prefix, add_bos=True, special=False)
+        tokens = self.tokenize(
+            request.prompt + request.assistant_prefix, add_bos=True, special=False
+        )
         if len(tokens) >= n_ctx:
             raise ContextOverflowError(
                 f"The prompt is {len(tokens)} tokens long and the model's context holds "
@@ -459,7 +486,7 @@ def _with_text(event: TokenEvent, text: str) -> TokenEvent:
 
 
 def _backend_name(llama_cpp: Any, n_gpu_layers: int) -> str:
-    """Which device runs the model: CPU, or the GPU backend compiled in when layers are offloaded."""
+    """Which device runs the model: CPU, or the GPU backend compiled in, when offloading."""
     if n_gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload():
         return "CPU"
     info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")

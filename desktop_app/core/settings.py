@@ -1,0 +1,159 @@
+"""The user's settings: a typed, bounded model saved as JSON in the data folder.
+
+A settings file must never stop the app from starting. A file that cannot be
+read, is not JSON or holds values out of bounds is moved aside to
+``settings.json.bad`` (so the user can still recover it by hand) and the
+defaults are used. Saving writes a temporary file, fsyncs it and renames it over
+the old one, so a crash mid-write leaves either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import sys
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from desktop_app.core import paths
+from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.sampling import MAX_CANDIDATES, SamplingParams
+
+log = logging.getLogger(__name__)
+
+BAD_SUFFIX = ".bad"
+
+_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingParams))
+
+
+class Settings(BaseModel):
+    """Everything Glassbox remembers between runs (window geometry aside).
+
+    ``sampling`` holds only the sampling values the user changed; it is checked
+    by building a :class:`SamplingParams` from it, so the bounds live in one place.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, frozen=False)
+
+    last_model: str | None = None
+    n_ctx: int = Field(default=4096, ge=256, le=131072)
+    n_threads: int | None = Field(default=None, ge=1, le=1024)
+    n_threads_batch: int | None = Field(default=None, ge=1, le=1024)
+    candidates: int = Field(default=20, ge=0, le=MAX_CANDIDATES)
+    sampling: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("sampling")
+    @classmethod
+    def _check_sampling(cls, values: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(values) - _SAMPLING_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown sampling setting(s): {', '.join(unknown)}")
+        # SamplingParams owns the bounds; pydantic reports only ValueErrors as
+        # validation failures, so its InvalidRequestError is converted.
+        try:
+            _build_params(values)
+        except InvalidRequestError as exc:
+            raise ValueError(str(exc)) from exc
+        return values
+
+    def sampling_params(self) -> SamplingParams:
+        """The sampling parameters: defaults overridden by the saved values."""
+        return _build_params(self.sampling)
+
+    def with_sampling(self, params: SamplingParams) -> Settings:
+        """A copy that remembers ``params`` (only the values that differ from the defaults)."""
+        default = asdict(SamplingParams())
+        changed = {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in asdict(params).items()
+            if v != default[k]
+        }
+        return self.model_copy(update={"sampling": changed})
+
+
+def _build_params(values: dict[str, Any]) -> SamplingParams:
+    kwargs = dict(values)
+    # JSON has no tuples; the frozen dataclass wants one for stop strings.
+    if isinstance(kwargs.get("stop"), list):
+        kwargs["stop"] = tuple(kwargs["stop"])
+    return SamplingParams(**kwargs)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file; defaults when it is absent, unreadable or invalid.
+
+    A file that exists but cannot be used is moved to ``<name>.bad`` first, so that
+    the next save does not silently destroy what the user had.
+    """
+    target = paths.settings_path() if path is None else Path(path)
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, UnicodeDecodeError) as exc:
+        _set_aside(target, f"cannot be read ({exc})")
+        return Settings()
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("the file does not hold a JSON object")
+        return Settings.model_validate(data)
+    except (json.JSONDecodeError, ValidationError, ValueError) as exc:
+        _set_aside(target, f"is not valid ({exc})")
+        return Settings()
+
+
+def _set_aside(target: Path, why: str) -> None:
+    bad = target.with_name(target.name + BAD_SUFFIX)
+    try:
+        os.replace(target, bad)
+    except OSError as exc:
+        log.warning("Settings file %s %s and could not be moved aside: %s", target, why, exc)
+        return
+    log.warning("Settings file %s %s; moved to %s, using defaults.", target, why, bad)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write ``settings`` atomically (temporary file, fsync, rename).
+
+    Raises OSError when the folder cannot be written; the old file is then untouched.
+    """
+    target = paths.settings_path() if path is None else Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(settings.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        # Never leave a stray temporary file next to the settings.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename durable on POSIX; Windows cannot open a folder for fsync.
+    if sys.platform == "win32":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        log.debug("cannot open %s to fsync it: %s", folder, exc)
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        log.debug("cannot fsync %s: %s", folder, exc)
+    finally:
+        os.close(fd)
