@@ -33,7 +33,8 @@ def plain_prompt(messages: Sequence[Message], assistant_prefix: str = "") -> Cha
     """The fallback format: ``Role: text`` paragraphs, ending with ``Assistant:``."""
     parts = [f"{PLAIN_ROLES[m.role]}: {m.content.strip()}" for m in messages]
     parts.append(f"Assistant:{' ' + assistant_prefix if assistant_prefix else ''}")
-    return ChatPrompt("\n\n".join(parts), stop=("\n\nUser:", "\nUser:"), template="plain")
+    stops = ("\nUser:", "\nAssistant:", "\nSystem:")
+    return ChatPrompt("\n\n".join(parts), stop=stops, template="plain")
 
 
 def render_chat(
