@@ -43,6 +43,7 @@ run: models
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check desktop_app tests
+	$(BIN)/ruff format --check desktop_app tests
 	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.test

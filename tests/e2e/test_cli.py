@@ -30,8 +30,19 @@ def test_version():
 
 def test_generate_json_streams_tokens_with_alternatives_then_done(gemma_path):
     out = glassbox(
-        "generate", "--model", str(gemma_path), "--prompt", "The sky is", "--raw",
-        "--temperature", "0", "--max-tokens", "6", "--candidates", "5", "--json",
+        "generate",
+        "--model",
+        str(gemma_path),
+        "--prompt",
+        "The sky is",
+        "--raw",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "6",
+        "--candidates",
+        "5",
+        "--json",
     )
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
@@ -52,8 +63,17 @@ def test_generate_json_streams_tokens_with_alternatives_then_done(gemma_path):
 
 
 def test_generate_plain_text_reads_standard_input(gemma_path):
-    out = glassbox("generate", "--model", str(gemma_path), "--raw", "--temperature", "0",
-                   "--max-tokens", "5", stdin="The capital of France is")
+    out = glassbox(
+        "generate",
+        "--model",
+        str(gemma_path),
+        "--raw",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "5",
+        stdin="The capital of France is",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
     assert "tokens/s" in out.stderr

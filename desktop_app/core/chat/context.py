@@ -34,11 +34,7 @@ def fit_messages(
         first = droppable[0]
         # Drop a user turn together with the assistant reply that answered it.
         end = first + 1
-        if (
-            kept[first].role == "user"
-            and end < len(kept) - 1
-            and kept[end].role == "assistant"
-        ):
+        if kept[first].role == "user" and end < len(kept) - 1 and kept[end].role == "assistant":
             end += 1
         dropped += end - first
         del kept[first:end]

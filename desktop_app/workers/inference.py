@@ -1,0 +1,464 @@
+"""The inference controller: the GUI thread's handle on one engine.
+
+Every engine call (resolving and loading a model, generating, closing) runs on a
+single background thread the controller owns, one job after another, so the
+engine has one owner and the GUI thread never waits on it. The worker never
+touches a Qt object: it puts events on a thread-safe queue, and a ~30 ms timer in
+the GUI thread drains that queue and emits the signals. Tokens are therefore
+delivered in batches, which keeps the window responsive at hundreds of tokens per
+second, and every signal is emitted in the GUI thread.
+
+``stop()`` is immediate from the window's point of view: the engine is asked to
+cancel, and tokens that still arrive for the stopped reply are dropped here; the
+reply ends with the engine's own ``DoneEvent`` (finish reason "cancelled").
+
+When the engine process crashes during a reply, the controller reports the error,
+discards the engine, makes a new one with the factory and reloads the last model,
+so a later ``send`` works again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    Engine,
+    EngineConfig,
+    ErrorEvent,
+    GenerateRequest,
+    ModelLoaded,
+    PromptProgress,
+    TokenEvent,
+)
+from desktop_app.core.errors import EngineCrashedError, GlassboxError
+from desktop_app.core.settings import Settings, load_settings, save_settings
+
+log = logging.getLogger(__name__)
+
+#: How often queued engine events are flushed to the GUI (milliseconds).
+FLUSH_INTERVAL_MS = 30
+
+#: ``(bytes_done, bytes_total)`` progress while a default model is prepared.
+ProgressCallback = Callable[[int, int], None]
+#: Turns what the user chose ("default", a key or a path) into a model file.
+ModelResolver = Callable[[str, ProgressCallback], Path]
+#: Makes a fresh engine (an ``EngineClient`` in the app, a ``FakeEngine`` in tests).
+EngineFactory = Callable[[], Engine]
+
+INTERNAL_ERROR = "internal"
+
+
+def resolve_with_defaults(spec: str, progress: ProgressCallback) -> Path:
+    """Resolve ``spec`` through the default-model installer (imported lazily)."""
+    from desktop_app.core.models import defaults
+
+    return defaults.resolve_model(spec, progress=progress)
+
+
+def _is_default_spec(spec: str) -> bool:
+    from desktop_app.core.models import defaults
+
+    return spec == "default" or spec in defaults.DEFAULT_MODELS
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclass(eq=False)
+class _Job:
+    id: int
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(eq=False)
+class _LoadJob(_Job):
+    spec: str = ""
+    settings: Settings = field(default_factory=Settings)
+
+
+@dataclass(eq=False)
+class _GenerateJob(_Job):
+    request: GenerateRequest = field(default_factory=GenerateRequest)
+
+
+# What the worker puts on the outbox besides engine events.
+@dataclass(frozen=True)
+class _Progress:
+    text: str
+    fraction: float
+
+
+@dataclass(frozen=True)
+class _SettingsChanged:
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class _JobFinished:
+    pass
+
+
+class _Shutdown(Exception):
+    """Raised inside a progress callback to abandon a model install on shutdown."""
+
+
+# --------------------------------------------------------------------------- controller
+
+
+class InferenceController(QObject):
+    """Runs engine jobs on one background thread and reports through signals.
+
+    Lives in the GUI thread. Nothing happens at construction: the thread starts
+    with the first job and the engine is made (by ``engine_factory``, on that
+    thread) when a job first needs it.
+    """
+
+    sig_model_progress = Signal(str, float)
+    """A model is being prepared or loaded: text for the user, fraction 0–1 or -1
+    when the amount of work is unknown ("Preparing default model… 42%", "Loading…")."""
+
+    sig_model_loaded = Signal(object)
+    """A model is ready (a ``ModelLoaded``); ``send`` works from now on."""
+
+    sig_prompt_progress = Signal(int, int)
+    """Prompt evaluation progress of the running reply: tokens done, tokens total."""
+
+    sig_tokens = Signal(list)
+    """A batch of ``TokenEvent``s of the running reply, in order (flushed every ~30 ms)."""
+
+    sig_done = Signal(object)
+    """The reply ended (a ``DoneEvent``; finish reason "cancelled" after ``stop``)."""
+
+    sig_error = Signal(str, str)
+    """A load or a reply failed: the error's kind and a message for the user."""
+
+    sig_busy = Signal(bool)
+    """True when the controller starts working on jobs, False when all are done."""
+
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        settings: Settings | None = None,
+        *,
+        settings_path: Path | None = None,
+        resolver: ModelResolver = resolve_with_defaults,
+        remember_model: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._factory = engine_factory
+        self._settings_path = settings_path
+        self._settings = settings if settings is not None else load_settings(settings_path)
+        self._resolver = resolver
+        self._remember_model = remember_model
+
+        self._ids = itertools.count(1)
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._outbox: queue.SimpleQueue[tuple[_Job, object]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closing = threading.Event()
+        self._pending = 0  # jobs submitted whose _JobFinished has not been drained
+        self._open_replies: list[_GenerateJob] = []  # GUI-side: replies not yet ended
+        self._loaded: ModelLoaded | None = None
+
+        # Owned by the worker thread; the lock guards the reference, which the GUI
+        # thread reads only to call the thread-safe cancel().
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._config: EngineConfig | None = None
+
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+
+    # ----------------------------------------------------------------- GUI-thread API
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings (updated when a model loads)."""
+        return self._settings
+
+    @property
+    def model_loaded(self) -> ModelLoaded | None:
+        """The model the engine has ready, or None."""
+        return self._loaded
+
+    @property
+    def generating(self) -> bool:
+        """Whether a reply is running or queued (and not stopped)."""
+        return any(not job.stopped.is_set() for job in self._open_replies)
+
+    @property
+    def worker_thread(self) -> threading.Thread | None:
+        """The background thread, once started (for shutdown checks)."""
+        return self._thread
+
+    def load_model(self, spec_or_path: str) -> None:
+        """Prepare and load a model in the background: "default", a default's key or a path.
+
+        A running reply is stopped first. Progress arrives as ``sig_model_progress``,
+        then ``sig_model_loaded`` or ``sig_error``.
+        """
+        self.stop()
+        self._loaded = None
+        self._submit(_LoadJob(next(self._ids), spec=spec_or_path, settings=self._settings))
+
+    def send(self, request: GenerateRequest) -> None:
+        """Generate a reply in the background; tokens arrive as ``sig_tokens``."""
+        job = _GenerateJob(next(self._ids), request=request)
+        self._open_replies.append(job)
+        self._submit(job)
+
+    def stop(self) -> None:
+        """Stop the running (and any queued) reply; returns at once."""
+        stopped_any = False
+        for job in self._open_replies:
+            if not job.stopped.is_set():
+                job.stopped.set()
+                stopped_any = True
+        if stopped_any:
+            self._cancel_engine()
+
+    def shutdown(self, timeout_s: float = 5.0) -> bool:
+        """Stop everything, close the engine and join the thread; True when it ended in time."""
+        self._closing.set()
+        self.stop()
+        self._cancel_engine()
+        self._flush_timer.stop()
+        thread = self._thread
+        if thread is None:
+            return True
+        self._jobs.put(None)
+        thread.join(timeout_s)
+        if thread.is_alive():
+            log.warning("The engine thread did not end within %.1f s.", timeout_s)
+            return False
+        return True
+
+    def _submit(self, job: _Job) -> None:
+        if self._closing.is_set():
+            self.sig_error.emit(INTERNAL_ERROR, "Glassbox is shutting down.")
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run_worker, name="glassbox-engine", daemon=True
+            )
+            self._thread.start()
+        self._pending += 1
+        if self._pending == 1:
+            self.sig_busy.emit(True)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+        self._jobs.put(job)
+
+    def _cancel_engine(self) -> None:
+        with self._engine_lock:
+            engine = self._engine
+        if engine is not None:
+            engine.cancel()
+
+    # ----------------------------------------------------------------- GUI-thread drain
+
+    @Slot()
+    def _on_flush_timer_timeout(self) -> None:
+        batch: list[TokenEvent] = []
+        while True:
+            try:
+                job, item = self._outbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, TokenEvent):
+                if not job.stopped.is_set():
+                    batch.append(item)
+                continue
+            if batch:
+                self.sig_tokens.emit(batch)
+                batch = []
+            self._dispatch(job, item)
+        if batch:
+            self.sig_tokens.emit(batch)
+        if self._pending == 0:
+            self._flush_timer.stop()
+
+    def _dispatch(self, job: _Job, item: object) -> None:
+        if isinstance(item, _Progress):
+            self.sig_model_progress.emit(item.text, item.fraction)
+        elif isinstance(item, ModelLoaded):
+            self._loaded = item
+            self.sig_model_loaded.emit(item)
+        elif isinstance(item, PromptProgress):
+            if not job.stopped.is_set():
+                self.sig_prompt_progress.emit(item.done, item.total)
+        elif isinstance(item, DoneEvent):
+            self._close_reply(job)
+            self.sig_done.emit(item)
+        elif isinstance(item, ErrorEvent):
+            self._close_reply(job)
+            self.sig_error.emit(item.kind, item.message)
+        elif isinstance(item, _SettingsChanged):
+            self._settings = item.settings
+        elif isinstance(item, _JobFinished):
+            self._close_reply(job)
+            self._pending -= 1
+            if self._pending == 0:
+                self.sig_busy.emit(False)
+        else:
+            log.error("Unexpected item from the engine thread: %r", item)
+
+    def _close_reply(self, job: _Job) -> None:
+        if job in self._open_replies:
+            self._open_replies.remove(job)
+
+    # ----------------------------------------------------------------- worker thread
+
+    def _post(self, job: _Job, item: object) -> None:
+        self._outbox.put((job, item))
+
+    def _run_worker(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            try:
+                if self._closing.is_set():
+                    continue
+                if isinstance(job, _LoadJob):
+                    self._do_load(job)
+                elif isinstance(job, _GenerateJob):
+                    self._do_generate(job)
+            except _Shutdown:
+                log.info("Model preparation abandoned: Glassbox is shutting down.")
+            except Exception as exc:
+                # A bug or an unexpected OS failure must not kill the thread that
+                # every later job needs; the user sees it, the log keeps the trace.
+                log.exception("Engine job %d failed", job.id)
+                self._post(job, ErrorEvent(INTERNAL_ERROR, f"Unexpected error: {exc}"))
+            finally:
+                self._post(job, _JobFinished())
+        self._discard_engine()
+
+    def _ensure_engine(self) -> Engine:
+        with self._engine_lock:
+            engine = self._engine
+        if engine is None:
+            engine = self._factory()
+            with self._engine_lock:
+                self._engine = engine
+        return engine
+
+    def _discard_engine(self) -> None:
+        with self._engine_lock:
+            engine, self._engine = self._engine, None
+        close: Any = getattr(engine, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception:
+            # The engine is being thrown away (crashed or shutting down); a failure
+            # to close it cleanly is worth a log line, not a second error dialog.
+            log.exception("Closing the engine failed")
+
+    def _do_load(self, job: _LoadJob) -> None:
+        spec = job.spec
+        is_default = _is_default_spec(spec)
+        what = "default model" if is_default else "model"
+        self._post(job, _Progress(f"Preparing {what}…", -1.0))
+        last_percent = -1
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last_percent
+            if self._closing.is_set():
+                raise _Shutdown
+            fraction = done / total if total > 0 else -1.0
+            percent = int(fraction * 100) if total > 0 else -1
+            # Hashing calls this every megabyte; the GUI only needs whole percents.
+            if percent != last_percent:
+                last_percent = percent
+                text = f"Preparing {what}… {percent}%" if percent >= 0 else f"Preparing {what}…"
+                self._post(job, _Progress(text, fraction))
+
+        try:
+            path = self._resolver(spec, progress)
+            settings = job.settings
+            config = EngineConfig(
+                model_path=str(path),
+                n_ctx=settings.n_ctx,
+                n_threads=settings.n_threads,
+                n_threads_batch=settings.n_threads_batch,
+            )
+            self._post(job, _Progress(f"Loading {path.name}…", -1.0))
+            engine = self._ensure_engine()
+            loaded = engine.load(config)
+        except GlassboxError as exc:
+            if isinstance(exc, EngineCrashedError):
+                self._discard_engine()
+            self._post(job, ErrorEvent(exc.kind, str(exc)))
+            still = getattr(self._engine, "loaded", None)
+            if exc.kind == "model_file" and isinstance(still, ModelLoaded):
+                # The file was refused before the loaded model was touched: keep using it.
+                self._post(job, still)
+            return
+        self._config = config
+        if self._remember_model:
+            # Saved before the news goes out, so whoever reacts to sig_model_loaded
+            # already sees the model remembered.
+            remembered = spec if is_default else str(path.resolve())
+            self._remember(job, job.settings.model_copy(update={"last_model": remembered}))
+        self._post(job, loaded)
+
+    def _remember(self, job: _Job, settings: Settings) -> None:
+        try:
+            save_settings(settings, self._settings_path)
+        except OSError as exc:
+            # The model is loaded and works; only next start's choice is lost.
+            log.warning("Could not save the settings: %s", exc)
+        self._post(job, _SettingsChanged(settings))
+
+    def _do_generate(self, job: _GenerateJob) -> None:
+        if job.stopped.is_set():
+            # Stopped while queued: end it as the engine would have.
+            self._post(job, DoneEvent("cancelled", 0, 0, 0.0, 0.0, 0))
+            return
+        engine = self._ensure_engine()
+        final: DoneEvent | ErrorEvent | None = None
+        try:
+            for event in engine.generate(job.request):
+                self._post(job, event)
+                if isinstance(event, DoneEvent | ErrorEvent):
+                    final = event
+                    break
+        except GlassboxError as exc:
+            final = ErrorEvent(exc.kind, str(exc))
+            self._post(job, final)
+        if final is None:
+            crashed = EngineCrashedError("The engine stopped before finishing the reply.")
+            final = ErrorEvent(crashed.kind, str(crashed))
+            self._post(job, final)
+        if isinstance(final, ErrorEvent) and final.kind == EngineCrashedError.kind:
+            self._restart_engine(job)
+
+    def _restart_engine(self, job: _Job) -> None:
+        self._discard_engine()
+        config = self._config
+        if config is None or self._closing.is_set():
+            return
+        self._post(job, _Progress("Restarting the engine…", -1.0))
+        try:
+            loaded = self._ensure_engine().load(config)
+        except GlassboxError as exc:
+            if isinstance(exc, EngineCrashedError):
+                self._discard_engine()
+            self._post(job, ErrorEvent(exc.kind, f"The engine could not be restarted: {exc}"))
+            return
+        self._post(job, loaded)

@@ -1,0 +1,497 @@
+"""The first window, end to end with the fake engine: load, stream, stop, errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTextEdit,
+)
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    EngineConfig,
+    ErrorEvent,
+    Event,
+    GenerateRequest,
+    Message,
+    ModelLoaded,
+    TokenEvent,
+)
+from desktop_app.core.errors import ModelLoadError
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.settings import Settings, load_settings
+from desktop_app.ui.main_window import MainWindow, probability_colour
+from desktop_app.workers.inference import InferenceController, ProgressCallback
+
+SCRIPT = FakeEngine().script
+TIMEOUT_MS = 5000
+#: Greedy sampling: the fake engine then replays its script exactly.
+GREEDY = Settings().with_sampling(SamplingParams.greedy())
+
+
+class CrashOnceEngine(FakeEngine):
+    """Streams a few tokens, then reports that the engine process died."""
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        for n, event in enumerate(super().generate(request)):
+            if n == 3:
+                break
+            yield event
+        yield ErrorEvent("engine_crashed", "The engine process stopped unexpectedly (SIGKILL).")
+
+
+class FailingLoadEngine(FakeEngine):
+    def load(self, config: EngineConfig) -> ModelLoaded:
+        raise ModelLoadError(f"llama.cpp could not load {Path(config.model_path).name}.")
+
+
+@dataclass
+class Rig:
+    controller: InferenceController
+    window: MainWindow
+    engines: list[FakeEngine] = field(default_factory=list)
+
+    def send_text(self, qtbot: QtBot, text: str) -> None:
+        qtbot.keyClicks(self.window._input, text)
+        qtbot.keyClick(self.window._input, Qt.Key.Key_Return)
+
+    def status(self) -> str:
+        return self.window._status_label.text()
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    # A path is only checked for existence before the (fake) engine sees it.
+    path = tmp_path / "tiny-test-model.gguf"
+    path.write_bytes(b"GGUF")
+    return path
+
+
+@pytest.fixture
+def make_rig(qtbot: QtBot, model_file: Path) -> Iterator[Callable[..., Rig]]:
+    controllers: list[InferenceController] = []
+
+    def make(*engines: FakeEngine, spec: str | None = None, **kwargs: object) -> Rig:
+        supply = list(engines)
+        rig_engines: list[FakeEngine] = []
+
+        def factory() -> FakeEngine:
+            engine = supply.pop(0) if supply else FakeEngine()
+            rig_engines.append(engine)
+            return engine
+
+        kwargs.setdefault("settings", GREEDY.model_copy())
+        controller = InferenceController(factory, **kwargs)  # type: ignore[arg-type]
+        controllers.append(controller)
+        window = MainWindow(controller, model_spec=spec or str(model_file))
+        qtbot.addWidget(window)
+        return Rig(controller, window, rig_engines)
+
+    yield make
+    for controller in controllers:
+        assert controller.shutdown(), "the engine thread must end"
+
+
+def open_window(qtbot: QtBot, rig: Rig) -> None:
+    with qtbot.waitSignal(rig.controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        rig.window.show()
+
+
+def test_window_opens_at_once_and_loads_after_show(
+    qtbot: QtBot, make_rig: Callable[..., Rig], model_file: Path
+) -> None:
+    rig = make_rig()
+    # Constructed, not shown: no engine, no thread, nothing to send with.
+    assert rig.engines == []
+    assert rig.controller.worker_thread is None
+    assert not rig.window._send_button.isEnabled()
+    assert not rig.window._stop_button.isEnabled()
+
+    open_window(qtbot, rig)
+
+    assert len(rig.engines) == 1
+    assert rig.engines[0].loaded is not None
+    assert rig.engines[0].loaded.model_path == str(model_file)
+    assert rig.window._send_button.isEnabled()
+    assert not rig.window._stop_button.isEnabled()
+    assert not rig.window._progress.isVisible()
+    assert rig.window._model_label.text() == "Model: tiny-test-model.gguf"
+    # The model is remembered for the next start.
+    assert load_settings().last_model == str(model_file.resolve())
+
+
+def test_enter_streams_the_reply_and_keeps_the_conversation(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS) as blocker:
+        rig.send_text(qtbot, "Hi there")
+    done = blocker.args[0]
+    assert isinstance(done, DoneEvent)
+    assert done.finish_reason == "eos"
+
+    text = rig.window.transcript_text()
+    assert "Hi there" in text
+    assert SCRIPT in text
+    assert text.index("Hi there") < text.index(SCRIPT)
+    assert rig.window._input.toPlainText() == ""
+    assert f"{len(SCRIPT)} tokens" in rig.status()
+    assert "tokens/s" in rig.status()
+    assert rig.window._send_button.isEnabled()
+    assert not rig.window._stop_button.isEnabled()
+
+    # The whole conversation goes with each request, so the engine can reuse the prefix.
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "And again")
+    engine = rig.engines[0]
+    assert engine.requests[0].messages == (Message("user", "Hi there"),)
+    assert engine.requests[1].messages == (
+        Message("user", "Hi there"),
+        Message("assistant", SCRIPT),
+        Message("user", "And again"),
+    )
+    assert rig.window.history[-1] == Message("assistant", SCRIPT)
+
+
+def test_shift_enter_adds_a_line_and_sends_nothing(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+    box = rig.window._input
+    qtbot.keyClicks(box, "one")
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(box, "two")
+    assert box.toPlainText() == "one\ntwo"
+    assert rig.engines[0].requests == []
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(rig.window._send_button, Qt.MouseButton.LeftButton)
+    assert rig.engines[0].requests[0].messages == (Message("user", "one\ntwo"),)
+
+
+def test_stop_ends_the_reply_quickly_and_keeps_the_partial_text(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    script = "The quick brown fox jumps over the lazy dog. " * 10
+    rig = make_rig(FakeEngine(script=script, delay_s=0.02))
+    open_window(qtbot, rig)
+
+    rig.send_text(qtbot, "Tell me a story")
+    assert rig.window._stop_button.isEnabled()
+    assert not rig.window._send_button.isEnabled()
+    qtbot.waitUntil(lambda: "The quick" in rig.window.transcript_text(), timeout=TIMEOUT_MS)
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=1000) as blocker:
+        started = time.perf_counter()
+        qtbot.mouseClick(rig.window._stop_button, Qt.MouseButton.LeftButton)
+        # Shown as stopped at once, before the engine has even answered.
+        assert "Stopped" in rig.status()
+        assert not rig.window._stop_button.isEnabled()
+        assert rig.window.transcript_text().endswith("[stopped]")
+    assert time.perf_counter() - started < 1.0
+    assert blocker.args[0].finish_reason == "cancelled"
+
+    partial = rig.window.history[-1]
+    assert partial.role == "assistant"
+    assert script.startswith(partial.content)
+    assert 0 < len(partial.content) < len(script)
+    # Tokens that were still on their way were dropped, not appended after the mark.
+    assert rig.window.transcript_text().endswith(partial.content + " [stopped]")
+    assert rig.window._send_button.isEnabled()
+    assert "Stopped" in rig.status()
+
+
+def test_engine_crash_is_shown_and_the_next_send_works(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig(CrashOnceEngine(), FakeEngine())
+    open_window(qtbot, rig)
+    errors: list[tuple[str, str, str]] = []
+    # Connected after the window's slot: records what the status bar said then.
+    rig.controller.sig_error.connect(
+        lambda kind, message: errors.append((kind, message, rig.status()))
+    )
+
+    # The controller reports the crash, then restarts the engine and reloads the model.
+    with qtbot.waitSignal(rig.controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "Hello")
+    message = "The engine process stopped unexpectedly (SIGKILL)."
+    assert errors == [("engine_crashed", message, f"⚠ {message}")]
+    assert "restarted" in rig.status()
+    assert "⚠ The engine process stopped unexpectedly (SIGKILL)." in rig.window.transcript_text()
+    assert len(rig.engines) == 2
+    assert rig.engines[1].loaded is not None
+    assert rig.window._send_button.isEnabled()
+    assert not rig.window._stop_button.isEnabled()
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "Try again")
+    assert rig.window.transcript_text().endswith(SCRIPT)
+    # The crashed reply's partial text stays in the conversation.
+    assert rig.engines[1].requests[0].messages == (
+        Message("user", "Hello"),
+        Message("assistant", SCRIPT[:3]),
+        Message("user", "Try again"),
+    )
+
+
+def test_error_with_no_reply_gives_the_message_back(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    class NoModelEngine(FakeEngine):
+        def generate(self, request: GenerateRequest) -> Iterator[Event]:
+            yield ErrorEvent("context_overflow", "The conversation no longer fits.")
+
+    rig = make_rig(NoModelEngine())
+    open_window(qtbot, rig)
+    with qtbot.waitSignal(rig.controller.sig_error, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "A long question")
+    assert "The conversation no longer fits." in rig.window.transcript_text()
+    assert rig.window.history == []
+    assert rig.window._input.toPlainText() == "A long question"
+    assert rig.window._send_button.isEnabled()
+
+
+def test_load_failure_is_shown(qtbot: QtBot, make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(FailingLoadEngine())
+    with qtbot.waitSignal(rig.controller.sig_error, timeout=TIMEOUT_MS) as blocker:
+        rig.window.show()
+    assert blocker.args == ["model_load", "llama.cpp could not load tiny-test-model.gguf."]
+    assert "⚠ llama.cpp could not load" in rig.window.transcript_text()
+    assert "could not load" in rig.status()
+    assert not rig.window._progress.isVisible()
+    assert not rig.window._send_button.isEnabled()
+    assert load_settings().last_model is None
+
+
+def test_missing_model_file_is_shown(
+    qtbot: QtBot, make_rig: Callable[..., Rig], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere.gguf"
+    rig = make_rig(spec=str(missing))
+    with qtbot.waitSignal(rig.controller.sig_error, timeout=TIMEOUT_MS) as blocker:
+        rig.window.show()
+    assert blocker.args[0] == "model_file"
+    assert str(missing) in rig.window.transcript_text()
+    assert rig.engines == [], "a missing file never reaches the engine"
+
+
+def test_a_refused_file_keeps_the_loaded_model_working(
+    qtbot: QtBot, make_rig: Callable[..., Rig], tmp_path: Path
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+    with qtbot.waitSignals(
+        [rig.controller.sig_error, rig.controller.sig_model_loaded], timeout=TIMEOUT_MS
+    ):
+        rig.controller.load_model(str(tmp_path / "not-there.gguf"))
+    assert "not-there.gguf" in rig.window.transcript_text()
+    assert rig.window._send_button.isEnabled()
+    assert rig.window._model_label.text() == "Model: tiny-test-model.gguf"
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "still there?")
+    assert SCRIPT in rig.window.transcript_text()
+
+
+def test_default_model_preparation_shows_progress(
+    qtbot: QtBot, make_rig: Callable[..., Rig], model_file: Path
+) -> None:
+    release = threading.Event()
+
+    def slow_resolver(spec: str, progress: ProgressCallback) -> Path:
+        assert spec == "default"
+        progress(42, 100)
+        release.wait(TIMEOUT_MS / 1000)
+        return model_file
+
+    rig = make_rig(spec="default", resolver=slow_resolver)
+    rig.window.show()
+    try:
+        qtbot.waitUntil(lambda: rig.status() == "Preparing default model… 42%", timeout=TIMEOUT_MS)
+        assert rig.window._progress.isVisible()
+        assert rig.window._progress.value() == 42
+        assert not rig.window._send_button.isEnabled()
+    finally:
+        release.set()
+    with qtbot.waitSignal(rig.controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        pass
+    assert not rig.window._progress.isVisible()
+    assert load_settings().last_model == "default"
+
+
+def test_tokens_are_batched(qtbot: QtBot, make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(FakeEngine(script="x" * 300, delay_s=0.0005))
+    open_window(qtbot, rig)
+    batches: list[int] = []
+    rig.controller.sig_tokens.connect(lambda tokens: batches.append(len(tokens)))
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "Count")
+    assert sum(batches) == 300
+    assert len(batches) <= 30, f"{len(batches)} emissions for 300 tokens"
+    assert rig.window.transcript_text().endswith("x" * 300)
+
+
+def test_probabilities_tint_tokens_and_tooltips_list_candidates(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+    tokens: list[TokenEvent] = []
+    rig.controller.sig_tokens.connect(tokens.extend)
+    rig.window._probs_check.setChecked(True)
+    assert not rig.window._legend.isHidden()
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "Colours")
+
+    def format_of(index: int) -> tuple[QColor, str]:
+        _start, end, _p = rig.window._token_spans[index]
+        cursor = QTextCursor(rig.window._transcript.document())
+        cursor.setPosition(end)  # the format of the character before the cursor
+        fmt = cursor.charFormat()
+        return fmt.background().color(), fmt.toolTip()
+
+    colour, tooltip = format_of(0)
+    assert colour == probability_colour(tokens[0].p)
+    assert "p_raw" in tooltip and "p_final" in tooltip and "removed by" in tooltip
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.window._probs_check.setChecked(False)
+        rig.send_text(qtbot, "Plain")
+    last = len(rig.window._token_spans) - 1
+    _start, end, _p = rig.window._token_spans[last]
+    cursor = QTextCursor(rig.window._transcript.document())
+    cursor.setPosition(end)
+    assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
+    # Turning the option off also cleared the earlier reply's tint.
+    cursor.setPosition(rig.window._token_spans[0][1])
+    assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
+
+
+def test_probability_colours_are_light_and_ordered() -> None:
+    def luminance(colour: QColor) -> float:
+        def lin(c: float) -> float:
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * lin(colour.redF())
+            + 0.7152 * lin(colour.greenF())
+            + 0.0722 * lin(colour.blueF())
+        )
+
+    values = [luminance(probability_colour(i / 20)) for i in range(21)]
+    # Black text keeps a contrast of at least 7:1 (WCAG AAA) on every tint.
+    assert min((v + 0.05) / 0.05 for v in values) >= 7.0
+    # Lightness rises with p, so the scale reads without hue (colour blindness).
+    assert values == sorted(values)
+
+
+def test_shutdown_during_a_reply_joins_the_thread(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig(FakeEngine(script="y" * 1000, delay_s=0.01))
+    open_window(qtbot, rig)
+    rig.send_text(qtbot, "Go on")
+    qtbot.waitUntil(lambda: "yyy" in rig.window.transcript_text(), timeout=TIMEOUT_MS)
+
+    thread = rig.controller.worker_thread
+    assert thread is not None and thread.is_alive()
+    started = time.perf_counter()
+    assert rig.controller.shutdown(timeout_s=5.0)
+    assert time.perf_counter() - started < 2.0
+    assert not thread.is_alive()
+
+
+def test_closing_the_window_shuts_the_controller_down(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+    thread = rig.controller.worker_thread
+    assert thread is not None
+    rig.window.close()
+    assert not thread.is_alive()
+
+
+def test_every_widget_has_an_accessible_name(make_rig: Callable[..., Rig]) -> None:
+    window = make_rig().window
+    kinds = (QPushButton, QCheckBox, QLabel, QTextEdit, QPlainTextEdit, QProgressBar)
+    unnamed = [
+        f"{type(w).__name__} {w.objectName()!r}"
+        for kind in kinds
+        for w in window.findChildren(kind)
+        if not w.accessibleName()
+    ]
+    assert unnamed == []
+    assert window.accessibleName()
+    assert window.menuBar().accessibleName()
+    assert window.statusBar().accessibleName()
+
+
+def test_gui_command_opens_the_window_with_the_fake_engine(qapp: QApplication) -> None:
+    from desktop_app.cli import build_parser
+
+    args = build_parser().parse_args(["gui", "--fake"])
+    seen: list[str] = []
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+
+    def poll() -> None:
+        windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
+        window = next((w for w in windows if w.isVisible()), None)
+        if window is not None and window._send_button.isEnabled():
+            seen.append(window._model_label.text())
+        if seen or time.monotonic() > deadline:
+            timer.stop()
+            if window is not None:
+                window.close()
+            qapp.exit(0)
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(20)
+    assert args.func(args) == 0
+    assert seen == ["Model: fake-model.gguf"]
+    # The fake model is never remembered as the user's model.
+    assert load_settings().last_model is None
+
+
+@pytest.mark.parametrize(
+    ("last", "requested", "expected"),
+    [
+        (None, None, "default"),
+        ("EXISTING", None, "EXISTING"),
+        ("/gone/model.gguf", None, "default"),
+        ("gemma-3-270m", None, "gemma-3-270m"),
+        ("EXISTING", "/other.gguf", "/other.gguf"),
+    ],
+)
+def test_gui_command_opens_the_last_model_while_it_exists(
+    model_file: Path, last: str | None, requested: str | None, expected: str
+) -> None:
+    from desktop_app.cli.gui import initial_model
+
+    def fill(value: str | None) -> str | None:
+        return str(model_file) if value == "EXISTING" else value
+
+    settings = Settings(last_model=fill(last))
+    assert initial_model(settings, requested) == fill(expected)
