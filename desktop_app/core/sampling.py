@@ -167,6 +167,17 @@ def apply_penalty(logits: FloatArray, history: Sequence[int], params: SamplingPa
     return work
 
 
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """A drawn token and what the chain did, before the candidates are described."""
+
+    token: int
+    final_ids: IntArray
+    final_p: npt.NDArray[np.float64]
+    removed: dict[int, str]
+    cand_ids: IntArray
+
+
 class Sampler:
     """Runs the chain position after position with one seeded random stream."""
 
@@ -187,7 +198,15 @@ class Sampler:
         return self.params.seed
 
     def step(self, logits: FloatArray, history: Sequence[int] = ()) -> Step:
-        """Draw one token from ``logits`` (one row, the whole vocabulary)."""
+        """Draw one token from ``logits`` (one row, the whole vocabulary) and describe it."""
+        return self.describe(self.draw(logits, history), logits)
+
+    def draw(self, logits: FloatArray, history: Sequence[int] = ()) -> Draw:
+        """Only what choosing the token needs; ``describe`` adds the rest.
+
+        The engine starts decoding the drawn token before it describes it, so
+        this is all that stands between two decode calls.
+        """
         p = self.params
         raw = logits
         work = apply_penalty(raw, history, p)
@@ -203,7 +222,6 @@ class Sampler:
         else:
             top_raw = top_work
 
-        lse_raw = _logsumexp(raw)
         cand_ids = top_raw[:k_show]
         removed: dict[int, str] = {}
 
@@ -222,7 +240,14 @@ class Sampler:
             pos = int(np.searchsorted(cum, u * cum[-1], side="right"))
             pos = min(pos, len(final_ids) - 1)
             token = int(final_ids[pos])
+        return Draw(token, final_ids, final_p, removed, cand_ids)
 
+    def describe(self, draw: Draw, logits: FloatArray) -> Step:
+        """The drawn token's probability and the candidates' rows, from ``logits`` (raw)."""
+        raw = logits
+        token, final_ids, final_p = draw.token, draw.final_ids, draw.final_p
+        cand_ids, removed = draw.cand_ids, draw.removed
+        lse_raw = _logsumexp(raw)
         final_map = {}
         if len(final_ids) <= 4 * MAX_CANDIDATES:
             final_map = dict(zip(final_ids.tolist(), final_p.tolist(), strict=True))

@@ -15,6 +15,7 @@ import ctypes
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,7 @@ class LlamaCppEngine:
         # the last prompt token alone gives slightly different numbers than the
         # batch that evaluated it first, which would break seeded determinism.
         self._snapshot: tuple[int, np.ndarray[Any, np.dtype[np.float32]]] | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self.loaded: ModelLoaded | None = None
 
     # -- loading -----------------------------------------------------------------
@@ -277,6 +279,12 @@ class LlamaCppEngine:
             llm._ctx.kv_cache_seq_rm(0, n_past, -1)
         return rc
 
+    def _decode_pool(self) -> ThreadPoolExecutor:
+        """One thread that runs llama_decode (which releases the GIL) during describing."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode")
+        return self._pool
+
     def _logits(self) -> np.ndarray[Any, np.dtype[np.float32]]:
         import llama_cpp
 
@@ -364,58 +372,79 @@ class LlamaCppEngine:
         finish: FinishReason = "length"
         max_tokens = request.params.max_tokens
         show_k = request.candidates
-        while n_out < max_tokens:
-            if self._cancel_flag():
-                finish = "cancelled"
-                break
-            logits = first_logits if first_logits is not None else self._logits()
-            first_logits = None
-            step = sampler.step(logits, history)
-            token = step.token
-            n_out += 1
-            if n_out == 1:
-                ttft = time.perf_counter() - start
-            if not request.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
-                finish = "eos"
-                break
-            history.append(token)
-            text = decoder.decode(self.piece(token))
-            cands = tuple(
-                Candidate(
-                    cid, self.piece(cid, special=True).decode("utf-8", "replace"), lg, pr, pf, rb
-                )
-                for cid, lg, pr, pf, rb in step.candidates[: show_k + 1]
-            )
-            event = TokenEvent(index, token, text, step.p, cands)
-            index += 1
-            if stops:
-                pending.append(event)
-                cut = _stop_cut(pending, stops)
-                if cut is not None:
-                    for ev in cut:
-                        text_parts.append(ev.text)
-                        yield ev
-                    pending = []
-                    finish = "stop"
+        pool = self._decode_pool()
+        future: Future[int] | None = None
+        try:
+            while n_out < max_tokens:
+                if self._cancel_flag():
+                    finish = "cancelled"
                     break
-                if not _may_start_stop("".join(e.text for e in pending), stops):
-                    for ev in pending:
-                        text_parts.append(ev.text)
-                        yield ev
-                    pending = []
-            else:
-                text_parts.append(text)
-                yield event
-            if len(self._tokens) >= n_ctx:
-                finish = "context_full"
-                break
-            rc = self._decode([token], abortable=False)
-            if rc == _DECODE_NO_SLOT:
-                finish = "context_full"
-                break
-            if rc != 0:
-                yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
-                return
+                logits = first_logits if first_logits is not None else self._logits()
+                first_logits = None
+                draw = sampler.draw(logits, history)
+                token = draw.token
+                n_out += 1
+                if n_out == 1:
+                    ttft = time.perf_counter() - start
+                if not request.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
+                    finish = "eos"
+                    break
+                history.append(token)
+                # Decode the drawn token at once, and describe it while llama.cpp works:
+                # only the draw itself stands between two decode calls.
+                more = n_out < max_tokens and len(self._tokens) < n_ctx
+                raw = logits
+                if more:
+                    raw = logits.copy()  # the next decode overwrites llama.cpp's buffer
+                    future = pool.submit(self._decode, [token], False)
+                step = sampler.describe(draw, raw)
+                text = decoder.decode(self.piece(token))
+                cands = tuple(
+                    Candidate(
+                        cid,
+                        self.piece(cid, special=True).decode("utf-8", "replace"),
+                        lg,
+                        pr,
+                        pf,
+                        rb,
+                    )
+                    for cid, lg, pr, pf, rb in step.candidates[: show_k + 1]
+                )
+                event = TokenEvent(index, token, text, step.p, cands)
+                index += 1
+                if stops:
+                    pending.append(event)
+                    cut = _stop_cut(pending, stops)
+                    if cut is not None:
+                        for ev in cut:
+                            text_parts.append(ev.text)
+                            yield ev
+                        pending = []
+                        finish = "stop"
+                        break
+                    if not _may_start_stop("".join(e.text for e in pending), stops):
+                        for ev in pending:
+                            text_parts.append(ev.text)
+                            yield ev
+                        pending = []
+                else:
+                    text_parts.append(text)
+                    yield event
+                if future is None:
+                    if len(self._tokens) >= n_ctx:
+                        finish = "context_full"
+                    break
+                rc = future.result()
+                future = None
+                if rc == _DECODE_NO_SLOT:
+                    finish = "context_full"
+                    break
+                if rc != 0:
+                    yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
+                    return
+        finally:
+            if future is not None:
+                future.result()  # never leave llama.cpp decoding behind a finished reply
         for ev in pending:  # held back for a stop string that never completed
             text_parts.append(ev.text)
             yield ev
