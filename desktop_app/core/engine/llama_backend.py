@@ -42,7 +42,7 @@ from desktop_app.core.errors import (
     ModelLoadError,
 )
 from desktop_app.core.models.templates import ChatPrompt, render_chat
-from desktop_app.core.sampling import Candidate, Sampler
+from desktop_app.core.sampling import Candidate, Draw, Sampler
 
 #: llama_decode return codes (llama.h).
 _DECODE_NO_SLOT = 1
@@ -156,6 +156,9 @@ class LlamaCppEngine:
 
     def unload(self) -> None:
         """Free the model and its context."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         if self._llm is not None:
             self._llm.close()
         self._llm = None
@@ -279,10 +282,10 @@ class LlamaCppEngine:
             llm._ctx.kv_cache_seq_rm(0, n_past, -1)
         return rc
 
-    def _decode_pool(self) -> ThreadPoolExecutor:
-        """One thread that runs llama_decode (which releases the GIL) during describing."""
+    def _describe_pool(self) -> ThreadPoolExecutor:
+        """One thread that describes each token while the next decode runs."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode")
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
         return self._pool
 
     def _logits(self) -> np.ndarray[Any, np.dtype[np.float32]]:
@@ -372,8 +375,20 @@ class LlamaCppEngine:
         finish: FinishReason = "length"
         max_tokens = request.params.max_tokens
         show_k = request.candidates
-        pool = self._decode_pool()
-        future: Future[int] | None = None
+        describer = self._describe_pool()
+        described: Future[TokenEvent] | None = None
+
+        def describe(draw: Draw, raw: np.ndarray[Any, np.dtype[np.float32]], i: int) -> TokenEvent:
+            step = sampler.describe(draw, raw)
+            cands = tuple(
+                Candidate(
+                    cid, self.piece(cid, special=True).decode("utf-8", "replace"), lg, pr, pf, rb
+                )
+                for cid, lg, pr, pf, rb in step.candidates[: show_k + 1]
+            )
+            text = decoder.decode(self.piece(draw.token))
+            return TokenEvent(i, draw.token, text, step.p, cands)
+
         try:
             while n_out < max_tokens:
                 if self._cancel_flag():
@@ -390,28 +405,16 @@ class LlamaCppEngine:
                     finish = "eos"
                     break
                 history.append(token)
-                # Decode the drawn token at once, and describe it while llama.cpp works:
-                # only the draw itself stands between two decode calls.
+                # Only the draw sits between two decode calls: the token is described
+                # (probabilities, candidates, text) on another thread while llama.cpp,
+                # which releases the GIL, decodes it here.
                 more = n_out < max_tokens and len(self._tokens) < n_ctx
-                raw = logits
-                if more:
-                    raw = logits.copy()  # the next decode overwrites llama.cpp's buffer
-                    future = pool.submit(self._decode, [token], False)
-                step = sampler.describe(draw, raw)
-                text = decoder.decode(self.piece(token))
-                cands = tuple(
-                    Candidate(
-                        cid,
-                        self.piece(cid, special=True).decode("utf-8", "replace"),
-                        lg,
-                        pr,
-                        pf,
-                        rb,
-                    )
-                    for cid, lg, pr, pf, rb in step.candidates[: show_k + 1]
-                )
-                event = TokenEvent(index, token, text, step.p, cands)
+                raw = logits.copy() if more else logits  # decoding overwrites the buffer
+                described = describer.submit(describe, draw, raw, index)
                 index += 1
+                rc = self._decode([token], abortable=False) if more else 0
+                event = described.result()
+                described = None
                 if stops:
                     pending.append(event)
                     cut = _stop_cut(pending, stops)
@@ -428,14 +431,12 @@ class LlamaCppEngine:
                             yield ev
                         pending = []
                 else:
-                    text_parts.append(text)
+                    text_parts.append(event.text)
                     yield event
-                if future is None:
+                if not more:
                     if len(self._tokens) >= n_ctx:
                         finish = "context_full"
                     break
-                rc = future.result()
-                future = None
                 if rc == _DECODE_NO_SLOT:
                     finish = "context_full"
                     break
@@ -443,8 +444,8 @@ class LlamaCppEngine:
                     yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
                     return
         finally:
-            if future is not None:
-                future.result()  # never leave llama.cpp decoding behind a finished reply
+            if described is not None:
+                described.result()  # the describer uses this reply's decoder: let it finish
         for ev in pending:  # held back for a stop string that never completed
             text_parts.append(ev.text)
             yield ev
