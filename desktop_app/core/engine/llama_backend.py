@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,52 @@ class _Aborted(Exception):
     """llama_decode was aborted by the cancel flag."""
 
 
+class _Pending:
+    """The result of one job given to the describer thread."""
+
+    __slots__ = ("_done", "_error", "_value")
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def result(self) -> Any:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class _Describer:
+    """A single worker thread with a bare queue: a ``ThreadPoolExecutor.submit``
+    costs about 60 µs, which would sit between two decode calls."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], _Pending] | None]
+        self._jobs = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="describe", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> _Pending:
+        pending = _Pending()
+        self._jobs.put((fn, args, pending))
+        return pending
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fn, args, pending = job
+            try:
+                pending._value = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+                pending._error = exc
+            pending._done.set()
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=5)
+
+
 class LlamaCppEngine:
     """A llama.cpp model with prefix reuse, cancellable prompt evaluation and token events.
 
@@ -96,7 +143,9 @@ class LlamaCppEngine:
         # the last prompt token alone gives slightly different numbers than the
         # batch that evaluated it first, which would break seeded determinism.
         self._snapshot: tuple[int, np.ndarray[Any, np.dtype[np.float32]]] | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: _Describer | None = None
+        self._view: np.ndarray[Any, np.dtype[np.float32]] | None = None
+        self._view_address: int | None = None
         self.loaded: ModelLoaded | None = None
 
     # -- loading -----------------------------------------------------------------
@@ -157,8 +206,10 @@ class LlamaCppEngine:
     def unload(self) -> None:
         """Free the model and its context."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.close()
             self._pool = None
+        self._view = None
+        self._view_address = None
         if self._llm is not None:
             self._llm.close()
         self._llm = None
@@ -282,17 +333,35 @@ class LlamaCppEngine:
             llm._ctx.kv_cache_seq_rm(0, n_past, -1)
         return rc
 
-    def _describe_pool(self) -> ThreadPoolExecutor:
+    def _decode_prepared(self, token: int) -> int:
+        """Decode the one-token batch already set up in ``llm._batch``."""
+        import llama_cpp
+
+        llm = self._llm
+        rc = int(llama_cpp.llama_decode(llm._ctx.ctx, llm._batch.batch))
+        if rc == 0:
+            self._tokens.append(token)
+        else:
+            llm._ctx.kv_cache_seq_rm(0, len(self._tokens), -1)
+        return rc
+
+    def _describe_pool(self) -> _Describer:
         """One thread that describes each token while the next decode runs."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
+            self._pool = _Describer()
         return self._pool
 
     def _logits(self) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The last position's logits as a numpy view of llama.cpp's buffer (no copy)."""
         import llama_cpp
 
         ptr = llama_cpp.llama_get_logits_ith(self._llm._ctx.ctx, -1)
-        return np.ctypeslib.as_array(ptr, shape=(self._llm.n_vocab(),))
+        address = ctypes.cast(ptr, ctypes.c_void_p).value
+        if self._view is None or address != self._view_address:
+            # The buffer moves only when llama.cpp reallocates its outputs.
+            self._view = np.ctypeslib.as_array(ptr, shape=(self._llm.n_vocab(),))
+            self._view_address = address
+        return self._view
 
     def _reuse_prefix(self, prompt: list[int], allowed: bool = True) -> int:
         """Keep the cached tokens shared with ``prompt``; return how many were kept."""
@@ -376,7 +445,7 @@ class LlamaCppEngine:
         max_tokens = request.params.max_tokens
         show_k = request.candidates
         describer = self._describe_pool()
-        described: Future[TokenEvent] | None = None
+        described: _Pending | None = None
 
         def describe(draw: Draw, raw: np.ndarray[Any, np.dtype[np.float32]], i: int) -> TokenEvent:
             step = sampler.describe(draw, raw)
@@ -409,10 +478,15 @@ class LlamaCppEngine:
                 # (probabilities, candidates, text) on another thread while llama.cpp,
                 # which releases the GIL, decodes it here.
                 more = n_out < max_tokens and len(self._tokens) < n_ctx
-                raw = logits.copy() if more else logits  # decoding overwrites the buffer
+                raw = logits
+                if more:
+                    raw = logits.copy()  # decoding overwrites llama.cpp's buffer
+                    # Everything the decode needs is set up before the describer wakes:
+                    # from here to llama_decode this thread need not wait for the GIL.
+                    llm._batch.set_batch(batch=[token], n_past=len(self._tokens), logits_all=False)
                 described = describer.submit(describe, draw, raw, index)
                 index += 1
-                rc = self._decode([token], abortable=False) if more else 0
+                rc = self._decode_prepared(token) if more else 0
                 event = described.result()
                 described = None
                 if stops:
