@@ -19,7 +19,8 @@ def register(sub: Any) -> None:
     add_model_arguments(e)
     e.add_argument("--tokens", type=int, default=256, help="reply length of the short runs")
     e.add_argument("--long-tokens", type=int, default=2048, help="reply length of the long run")
-    e.add_argument("--rounds", type=int, default=3, help="alternating rounds at --tokens")
+    e.add_argument("--rounds", type=int, default=5, help="alternating rounds at --tokens")
+    e.add_argument("--long-rounds", type=int, default=2, help="alternating rounds at --long-tokens")
     e.add_argument("--candidates", type=int, default=20, help="K, alternatives per token")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=run_engine)
@@ -34,6 +35,7 @@ def run_engine(args: argparse.Namespace) -> int:
         tokens=args.tokens,
         long_tokens=args.long_tokens,
         rounds=args.rounds,
+        long_rounds=args.long_rounds,
         candidates=args.candidates,
     )
     if args.json:

@@ -70,6 +70,7 @@ class EngineBench:
     ttft_turn5_no_reuse_s: float = 0.0
     ttft_ratio_turn5: float = 0.0
     rounds: int = 0
+    long_rounds: int = 0
     pairs_256: list[float] = field(default_factory=list)
     pairs_2048: list[float] = field(default_factory=list)
 
@@ -181,6 +182,21 @@ def _same_length(params: SamplingParams, n: int, candidates: int) -> GenerateReq
     )
 
 
+def _pair(
+    raw: _Raw, client: EngineClient, params: SamplingParams, candidates: int, raw_first: bool
+) -> tuple[float, int, float, int]:
+    """One raw run and one Glassbox run of the same length, in the order asked."""
+    if raw_first:
+        r, rn = raw.run("stream", COUNTING_PROMPT, params.max_tokens, params)
+        g, gn, _ = _glassbox_rate(client, _same_length(params, rn, candidates))
+    else:
+        g, gn, _ = _glassbox_rate(client, _same_length(params, params.max_tokens, candidates))
+        r, rn = raw.run("stream", COUNTING_PROMPT, params.max_tokens, params)
+        if rn < gn:  # raw met end-of-sequence early: measure Glassbox at its length
+            g, gn, _ = _glassbox_rate(client, _same_length(params, rn, candidates))
+    return r, rn, g, gn
+
+
 def _glassbox_rate(client: EngineClient, request: GenerateRequest) -> tuple[float, int, DoneEvent]:
     stamps: list[float] = []
     for event in client.generate(request):
@@ -217,7 +233,8 @@ def run_engine_bench(
     *,
     tokens: int = 256,
     long_tokens: int = 2048,
-    rounds: int = 3,
+    rounds: int = 5,
+    long_rounds: int = 2,
     candidates: int = 20,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),  # noqa: T201
 ) -> EngineBench:
@@ -241,6 +258,7 @@ def run_engine_bench(
         n_threads_batch=n_threads_batch,
         candidates=candidates,
         rounds=rounds,
+        long_rounds=long_rounds if long_tokens else 0,
     )
     client = EngineClient()
     client.load(config)
@@ -248,8 +266,9 @@ def run_engine_bench(
     try:
         g_rates, r_rates, b_rates = [], [], []
         for i in range(rounds):
-            r, rn = raw.run("stream", COUNTING_PROMPT, tokens, params)
-            g, gn, _ = _glassbox_rate(client, _same_length(params, rn, candidates))
+            # Alternate which side goes first (A B, B A, …): a machine that speeds up
+            # or slows down during a round then favours neither.
+            r, rn, g, gn = _pair(raw, client, params, candidates, raw_first=i % 2 == 0)
             b, _ = raw.run("bare", COUNTING_PROMPT, tokens, params)
             log(
                 f"round {i + 1}/{rounds} at {tokens}: raw {r:.1f} tok/s ({rn} tokens), "
@@ -269,15 +288,19 @@ def run_engine_bench(
 
         if long_tokens:
             long_params = SamplingParams(seed=1234, max_tokens=long_tokens)
-            r, rn = raw.run("stream", COUNTING_PROMPT, long_tokens, long_params)
-            g, gn, _ = _glassbox_rate(client, _same_length(long_params, rn, candidates))
-            log(
-                f"at {long_tokens}: raw {r:.1f} tok/s ({rn} tokens), "
-                f"glassbox {g:.1f} tok/s ({gn} tokens)"
-            )
-            out.tokens_per_s_raw_2048, out.tokens_per_s_glassbox_2048 = r, g
-            out.pairs_2048.append(g / r if r else 0.0)
-            out.ratio_2048 = out.pairs_2048[0]
+            long_r, long_g = [], []
+            for i in range(long_rounds):
+                r, rn, g, gn = _pair(raw, client, long_params, candidates, raw_first=i % 2 == 0)
+                log(
+                    f"round {i + 1}/{long_rounds} at {long_tokens}: raw {r:.1f} tok/s "
+                    f"({rn} tokens), glassbox {g:.1f} tok/s ({gn} tokens)"
+                )
+                long_r.append(r)
+                long_g.append(g)
+                out.pairs_2048.append(g / r if r else 0.0)
+            out.tokens_per_s_raw_2048 = statistics.median(long_r)
+            out.tokens_per_s_glassbox_2048 = statistics.median(long_g)
+            out.ratio_2048 = statistics.median(out.pairs_2048)
 
         reuse = _chat_ttft(client, reuse=True)
         fresh = _chat_ttft(client, reuse=False)

@@ -1,0 +1,60 @@
+"""``glassbox bench engine`` runs end to end and prints every promised figure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from gguf_factory import write_tiny_llama
+
+pytestmark = pytest.mark.e2e
+
+FIGURES = (
+    "tokens_per_s_raw",
+    "tokens_per_s_glassbox",
+    "ratio",
+    "ratio_2048",
+    "ratio_vs_decode_loop",
+    "rss_extra_mb",
+    "ttft_ratio_turn5",
+)
+
+
+def test_bench_engine_json_has_every_figure(tmp_path):
+    model = write_tiny_llama(tmp_path / "tiny.gguf", n_ctx=1024)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop_app",
+            "bench",
+            "engine",
+            "--model",
+            str(model),
+            "--n-ctx",
+            "1024",
+            "--tokens",
+            "24",
+            "--long-tokens",
+            "48",
+            "--rounds",
+            "2",
+            "--long-rounds",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    for key in FIGURES:
+        assert isinstance(figures[key], float), key
+    for key in ("tokens_per_s_raw", "tokens_per_s_glassbox", "ratio", "ratio_2048"):
+        assert figures[key] > 0, key
+    assert len(figures["pairs_256"]) == 2 and len(figures["pairs_2048"]) == 1
+    assert 0 < figures["ttft_ratio_turn5"]
+    assert "round 2/2" in out.stderr
