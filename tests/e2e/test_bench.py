@@ -56,5 +56,5 @@ def test_bench_engine_json_has_every_figure(tmp_path):
     for key in ("tokens_per_s_raw", "tokens_per_s_glassbox", "ratio", "ratio_2048"):
         assert figures[key] > 0, key
     assert len(figures["pairs_256"]) == 2 and len(figures["pairs_2048"]) == 1
-    assert 0 < figures["ttft_ratio_turn5"]
+    assert figures["ttft_ratio_turn5"] > 0
     assert "round 2/2" in out.stderr
