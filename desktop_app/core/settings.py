@@ -45,6 +45,8 @@ class Settings(BaseModel):
     n_ctx: int = Field(default=4096, ge=256, le=131072)
     n_threads: int | None = Field(default=None, ge=1, le=1024)
     n_threads_batch: int | None = Field(default=None, ge=1, le=1024)
+    # Layers offloaded to a GPU when llama-cpp-python was built with one (-1: all).
+    n_gpu_layers: int = Field(default=0, ge=-1, le=1000)
     candidates: int = Field(default=20, ge=0, le=MAX_CANDIDATES)
     sampling: dict[str, Any] = Field(default_factory=dict)
 

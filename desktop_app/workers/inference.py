@@ -396,6 +396,7 @@ class InferenceController(QObject):
                 n_ctx=settings.n_ctx,
                 n_threads=settings.n_threads,
                 n_threads_batch=settings.n_threads_batch,
+                n_gpu_layers=settings.n_gpu_layers,
             )
             self._post(job, _Progress(f"Loading {path.name}…", -1.0))
             engine = self._ensure_engine()

@@ -295,6 +295,15 @@ def test_missing_model_file_is_shown(
     assert rig.engines == [], "a missing file never reaches the engine"
 
 
+def test_load_settings_reach_the_engine(qtbot: QtBot, make_rig: Callable[..., Rig]) -> None:
+    settings = GREEDY.model_copy(update={"n_ctx": 2048, "n_gpu_layers": -1, "n_threads": 3})
+    rig = make_rig(settings=settings)
+    open_window(qtbot, rig)
+    config = rig.engines[0].config
+    assert config is not None
+    assert (config.n_ctx, config.n_gpu_layers, config.n_threads) == (2048, -1, 3)
+
+
 def test_a_refused_file_keeps_the_loaded_model_working(
     qtbot: QtBot, make_rig: Callable[..., Rig], tmp_path: Path
 ) -> None:

@@ -37,10 +37,12 @@ class FakeEngine:
         self.delay_s = delay_s
         self._cancel = threading.Event()
         self.loaded: ModelLoaded | None = None
+        self.config: EngineConfig | None = None
         self.requests: list[GenerateRequest] = []
 
     def load(self, config: EngineConfig) -> ModelLoaded:
         """Pretend to load ``config.model_path``."""
+        self.config = config
         self.loaded = ModelLoaded(
             model_path=config.model_path,
             n_ctx=config.n_ctx,
