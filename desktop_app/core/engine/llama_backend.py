@@ -309,20 +309,24 @@ class LlamaCppEngine:
 
     # -- decoding ----------------------------------------------------------------
 
-    def _decode(self, tokens: Sequence[int], abortable: bool) -> int:
+    def _decode_prompt(self, tokens: Sequence[int]) -> int:
+        """Evaluate a batch of prompt tokens; the cancel flag can abort it midway.
+
+        The abort callback is Python, called between graph nodes: it is set only
+        for prompt batches, never for single generated tokens, where the flag is
+        checked between tokens instead.
+        """
         import llama_cpp
 
         llm = self._llm
         ctx = llm._ctx.ctx
         n_past = len(self._tokens)
         llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=False)
-        if abortable:
-            llama_cpp.llama_set_abort_callback(ctx, self._abort_cb, None)
+        llama_cpp.llama_set_abort_callback(ctx, self._abort_cb, None)
         try:
             rc = int(llama_cpp.llama_decode(ctx, llm._batch.batch))
         finally:
-            if abortable:
-                llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)
+            llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)
         if rc == 0:
             self._tokens.extend(tokens)
         elif rc == _DECODE_ABORTED:
@@ -417,7 +421,7 @@ class LlamaCppEngine:
             for i in range(0, len(todo), n_batch):
                 if self._cancel_flag():
                     raise _Aborted
-                rc = self._decode(todo[i : i + n_batch], abortable=True)
+                rc = self._decode_prompt(todo[i : i + n_batch])
                 if rc != 0:
                     yield ErrorEvent(
                         "decode", f"llama.cpp could not evaluate the prompt (code {rc})."
