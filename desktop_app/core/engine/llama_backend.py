@@ -6,6 +6,10 @@ on them, and reports the distribution the token was drawn from. The KV cache
 keeps the previous prompt and reply, so a follow-up turn evaluates only the new
 tokens. Text is detokenized incrementally (one piece per token), so long
 replies do not slow down.
+
+This is the one place in ``core`` that starts a thread (the describer): it lives
+only inside the engine process, for the length of the decode loop, and shares
+nothing with the app. Keeping it here keeps the per-token path in one file.
 """
 
 from __future__ import annotations
