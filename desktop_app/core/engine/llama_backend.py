@@ -291,12 +291,20 @@ class LlamaCppEngine:
             reserve = min(request.params.max_tokens, n_ctx // 4)
             budget = n_ctx - reserve
 
-            def count(msgs: Sequence[Message]) -> int:
-                return len(self._chat_tokens(self._chat_prompt(msgs, request.assistant_prefix)))
+            rendered: dict[tuple[Message, ...], tuple[list[int], ChatPrompt]] = {}
 
-            kept, dropped = fit_messages(request.messages, count, budget)
-            chat = self._chat_prompt(kept, request.assistant_prefix)
-            return self._chat_tokens(chat), chat.stop, dropped
+            def render(msgs: Sequence[Message]) -> tuple[list[int], ChatPrompt]:
+                # fit_messages measures the conversation it keeps: remember it, so
+                # the prompt is not rendered and tokenized a second time.
+                key = tuple(msgs)
+                if key not in rendered:
+                    chat = self._chat_prompt(msgs, request.assistant_prefix)
+                    rendered[key] = (self._chat_tokens(chat), chat)
+                return rendered[key]
+
+            kept, dropped = fit_messages(request.messages, lambda m: len(render(m)[0]), budget)
+            tokens, chat = render(kept)
+            return tokens, chat.stop, dropped
         if request.prompt is None:
             raise InvalidRequestError("A request needs a prompt or messages.")
         tokens = self.tokenize(
