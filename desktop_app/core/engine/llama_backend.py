@@ -141,6 +141,7 @@ class LlamaCppEngine:
         self._config: EngineConfig | None = None
         self._tokens: list[int] = []  # what the KV cache holds, position by position
         self._pieces: dict[int, bytes] = {}
+        self._labels: dict[int, str] = {}
         self._abort_cb: Any = None
         self._template: str | None = None
         # (prompt length, logits after the prompt) of the last request: re-evaluating
@@ -191,6 +192,7 @@ class LlamaCppEngine:
         self._config = config
         self._tokens = []
         self._pieces = {}
+        self._labels = {}
         self._snapshot = None
         self._template = config.chat_template or info.chat_template
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._cancel_flag()))
@@ -261,6 +263,13 @@ class LlamaCppEngine:
         self._pieces[key] = out
         return out
 
+    def label(self, token: int) -> str:
+        """A token as shown among the candidates: special tokens by name (cached)."""
+        text = self._labels.get(token)
+        if text is None:
+            text = self._labels[token] = self.piece(token, special=True).decode("utf-8", "replace")
+        return text
+
     def _require(self) -> Any:
         if self._llm is None:
             raise EngineNotReadyError("No model is loaded. Open a model first.")
@@ -270,8 +279,8 @@ class LlamaCppEngine:
 
     def _chat_prompt(self, messages: Sequence[Message], prefix: str) -> ChatPrompt:
         llm = self._require()
-        bos = self.piece(llm.token_bos(), special=True).decode("utf-8", "replace")
-        eos = self.piece(llm.token_eos(), special=True).decode("utf-8", "replace")
+        bos = self.label(llm.token_bos())
+        eos = self.label(llm.token_eos())
         return render_chat(messages, self._template, bos, eos, prefix)
 
     def _chat_tokens(self, prompt: ChatPrompt) -> list[int]:
@@ -466,9 +475,7 @@ class LlamaCppEngine:
         def describe(draw: Draw, raw: np.ndarray[Any, np.dtype[np.float32]], i: int) -> TokenEvent:
             step = sampler.describe(draw, raw)
             cands = tuple(
-                Candidate(
-                    cid, self.piece(cid, special=True).decode("utf-8", "replace"), lg, pr, pf, rb
-                )
+                Candidate(cid, self.label(cid), lg, pr, pf, rb)
                 for cid, lg, pr, pf, rb in step.candidates[: show_k + 1]
             )
             text = decoder.decode(self.piece(draw.token))
