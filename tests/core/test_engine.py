@@ -262,3 +262,13 @@ def test_generate_before_load_says_to_open_a_model():
     with EngineClient() as c:
         events = list(c.generate(GenerateRequest(prompt="hi")))
     assert isinstance(events[-1], ErrorEvent) and events[-1].kind == "no_model"
+
+
+def test_unload_ends_the_engine_process_and_frees_the_model(tiny_model):
+    with EngineClient() as c:
+        c.load(EngineConfig(str(tiny_model), n_ctx=256, n_threads=1))
+        assert c.pid is not None
+        c.unload()
+        assert c.pid is None
+        events = list(c.generate(GenerateRequest(prompt="hi")))
+        assert isinstance(events[-1], ErrorEvent) and events[-1].kind == "no_model"

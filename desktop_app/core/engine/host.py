@@ -3,8 +3,7 @@
 A crash inside llama.cpp (a crafted file, an abort, the kernel's out-of-memory
 killer) ends this process, not the window. The parent talks to it over a pipe:
 
-    parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest)
-                     | ("unload",) | ("exit",)
+    parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest) | ("exit",)
     host -> parent:  ModelLoaded | TokenEvent* PromptProgress* (DoneEvent | ErrorEvent)
 
 Cancellation does not go through the pipe: the parent sets a byte in shared
@@ -43,9 +42,6 @@ def main(conn: Connection, cancel_byte: Any) -> None:
                 check_request(request)
                 for event in engine.generate(request):
                     conn.send(event)
-            elif command == "unload":
-                engine.unload()
-                conn.send(None)
             elif command == "exit":
                 engine.unload()
                 return
