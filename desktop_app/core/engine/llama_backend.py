@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -604,12 +605,8 @@ def _stop_cut(pending: list[TokenEvent], stops: Sequence[str]) -> list[TokenEven
             break
         keep = ev.text[: cut_at - pos]
         pos += len(ev.text)
-        out.append(ev if keep == ev.text else _with_text(ev, keep))
+        out.append(ev if keep == ev.text else replace(ev, text=keep))
     return out
-
-
-def _with_text(event: TokenEvent, text: str) -> TokenEvent:
-    return TokenEvent(event.index, event.id, text, event.p, event.candidates)
 
 
 def _backend_name(llama_cpp: Any, n_gpu_layers: int) -> str:
