@@ -54,3 +54,9 @@ class InvalidRequestError(GlassboxError):
     """A request or its parameters are out of bounds."""
 
     kind = "invalid_request"
+
+
+class StorageError(GlassboxError):
+    """The conversation database cannot be opened, read or written."""
+
+    kind = "storage"
