@@ -16,6 +16,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -374,3 +375,129 @@ def rerank(
     step = sampler.step(arr, history)
     by_id = {row[0]: (row[3], row[4]) for row in step.candidates}
     return [by_id.get(i, (0.0, None)) for i in range(arr.size)]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStage:
+    """The candidates' distribution after one stage of the chain.
+
+    ``probs`` is renormalised over the candidates still in the running and 0 for
+    the removed ones. ``kept`` says which are still in the running: at a low
+    temperature a survivor's probability can underflow to 0, so a zero alone
+    does not mean a stage removed it. ``setting`` is the stage's value as the
+    user reads it ("0.8", "40", "off", "greedy").
+    """
+
+    name: str
+    label: str
+    probs: tuple[float, ...]
+    kept: tuple[bool, ...]
+    setting: str
+
+
+def _masked_softmax(scores: npt.NDArray[np.float64], kept: npt.NDArray[np.bool_]) -> list[float]:
+    out = np.zeros(scores.shape[0], dtype=np.float64)
+    live = scores[kept]
+    e = np.exp(live - live.max())
+    out[kept] = e / e.sum()
+    return [float(x) for x in out]
+
+
+def pipeline(
+    logits: Sequence[float], params: SamplingParams, history: Sequence[int] = ()
+) -> list[PipelineStage]:
+    """The distribution after each stage of the chain, for the sampling panel's chart.
+
+    Like :func:`rerank`, the given candidates stand in for the whole vocabulary
+    and ``history`` holds positions in ``logits``. Stages, in chain order: "raw",
+    "penalty" (only when ``repeat_penalty`` is not 1), "temperature", "top_k",
+    "top_p", "min_p". At temperature 0 the chain is greedy: the temperature stage
+    puts all the mass on the most likely candidate and the later stages keep it.
+    The last stage agrees with :func:`rerank`; :func:`removed_by` names the stage
+    that removed each candidate the way ``rerank`` does.
+    """
+    arr = np.asarray(logits, dtype=np.float32)
+    n = int(arr.size)
+    if n == 0:
+        return []
+    p = params
+    raw = arr.astype(np.float64)
+    everyone = np.ones(n, dtype=np.bool_)
+    stages = [PipelineStage("raw", "Raw", tuple(_masked_softmax(raw, everyone)), (True,) * n, "")]
+
+    # The penalty runs in float32, as in the sampler, so both see the same logits.
+    work = apply_penalty(arr, history, p).astype(np.float64)
+    if p.repeat_penalty != 1.0:
+        stages.append(
+            PipelineStage(
+                "penalty",
+                "Repeat penalty",
+                tuple(_masked_softmax(work, everyone)),
+                (True,) * n,
+                f"{p.repeat_penalty:g}",
+            )
+        )
+
+    # Most likely first, ties to the lower position: the sampler's order.
+    order = np.lexsort((np.arange(n), -work))
+    kept = everyone.copy()
+
+    def add(name: str, label: str, setting: str, scores: npt.NDArray[np.float64]) -> None:
+        stages.append(
+            PipelineStage(
+                name,
+                label,
+                tuple(_masked_softmax(scores, kept)),
+                tuple(bool(k) for k in kept),
+                setting,
+            )
+        )
+
+    if p.temperature == 0.0:
+        kept[:] = False
+        kept[order[0]] = True
+        add("temperature", "Temperature", "greedy", work)
+        add("top_k", "Top-k", "greedy", work)
+        add("top_p", "Top-p", "greedy", work)
+        add("min_p", "Min-p", "greedy", work)
+        return stages
+
+    scaled = work / p.temperature
+    add("temperature", "Temperature", f"{p.temperature:g}", scaled)
+
+    if p.top_k > 0:
+        kept[order[p.top_k :]] = False
+    add("top_k", "Top-k", str(p.top_k) if p.top_k > 0 else "off", scaled)
+
+    alive = order[kept[order]]
+    if p.top_p < 1.0 and alive.size > 1:
+        live = scaled[alive]
+        probs = np.exp(live - live[0])
+        cum = np.cumsum(probs / probs.sum())
+        keep_n = max(1, min(int(np.searchsorted(cum, p.top_p, side="left")) + 1, alive.size))
+        kept[alive[keep_n:]] = False
+    add("top_p", "Top-p", f"{p.top_p:g}" if p.top_p < 1.0 else "off", scaled)
+
+    alive = order[kept[order]]
+    if p.min_p > 0.0 and alive.size > 1:
+        floor = scaled[alive[0]] + math.log(p.min_p)
+        below = alive[1:][scaled[alive[1:]] < floor]
+        kept[below] = False
+    add("min_p", "Min-p", f"{p.min_p:g}" if p.min_p > 0.0 else "off", scaled)
+    return stages
+
+
+def removed_by(stages: Sequence[PipelineStage]) -> list[str | None]:
+    """Per candidate, the stage of :func:`pipeline` that removed it (None: it survived).
+
+    Names follow ``Candidate.removed_by``: the temperature stage only removes
+    candidates when it is greedy, so it is reported as "greedy".
+    """
+    if not stages:
+        return []
+    out: list[str | None] = [None] * len(stages[0].kept)
+    for before, after in pairwise(stages):
+        for i, (was, now) in enumerate(zip(before.kept, after.kept, strict=True)):
+            if was and not now:
+                out[i] = "greedy" if after.name == "temperature" else after.name
+    return out
