@@ -199,6 +199,73 @@ def write_tiny_llama(
     return out
 
 
+def _lora_shapes(
+    n_layers: int, n_embd: int, n_ff: int, n_heads: int, n_kv_heads: int
+) -> dict[str, tuple[int, int]]:
+    """The weights an adapter changes, as numpy (outputs, inputs): every projection."""
+    head_dim = n_embd // n_heads
+    shapes: dict[str, tuple[int, int]] = {}
+    for i in range(n_layers):
+        blk = f"blk.{i}"
+        shapes[f"{blk}.attn_q.weight"] = (n_heads * head_dim, n_embd)
+        shapes[f"{blk}.attn_k.weight"] = (n_kv_heads * head_dim, n_embd)
+        shapes[f"{blk}.attn_v.weight"] = (n_kv_heads * head_dim, n_embd)
+        shapes[f"{blk}.attn_output.weight"] = (n_embd, n_heads * head_dim)
+        shapes[f"{blk}.ffn_gate.weight"] = (n_ff, n_embd)
+        shapes[f"{blk}.ffn_up.weight"] = (n_ff, n_embd)
+        shapes[f"{blk}.ffn_down.weight"] = (n_embd, n_ff)
+    return shapes
+
+
+def write_tiny_lora(
+    path: str | os.PathLike[str],
+    *,
+    seed: int = 1,
+    rank: int = 4,
+    alpha: float = 8.0,
+    std: float = 0.5,
+    architecture: str = "llama",
+    n_layers: int = N_LAYERS,
+    n_embd: int = N_EMBD,
+    n_ff: int = N_FF,
+    n_heads: int = N_HEADS,
+    n_kv_heads: int = N_KV_HEADS,
+) -> Path:
+    """Write a random LoRA adapter GGUF for the model ``write_tiny_llama`` writes.
+
+    It follows llama.cpp's ``convert_lora_to_gguf.py``: ``general.type`` "adapter",
+    ``adapter.type`` "lora", ``adapter.lora.alpha``, and for each adapted weight
+    ``W`` (GGML shape ``[n_in, n_out]``) a pair ``W.lora_a`` of GGML shape
+    ``[n_in, rank]`` and ``W.lora_b`` of ``[rank, n_out]``; llama.cpp adds
+    ``scale * alpha / rank * B(A x)`` to ``W x``. Both halves are random (a
+    trained adapter's B starts at zero), so the adapter visibly moves the logits.
+    The shape arguments describe the base model; give other values to write an
+    adapter that does not fit the tiny model.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    writer = gguf.GGUFWriter(out, architecture)
+    try:
+        writer.add_type(gguf.GGUFType.ADAPTER)
+        writer.add_name(f"{MODEL_NAME}-lora")
+        writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+        writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(alpha))
+        shapes = _lora_shapes(n_layers, n_embd, n_ff, n_heads, n_kv_heads)
+        for name, (n_out, n_in) in shapes.items():
+            # numpy shapes are GGML's reversed: A is [n_in, rank] in GGML, B [rank, n_out].
+            a = (rng.standard_normal((rank, n_in)) * std).astype(np.float32)
+            b = (rng.standard_normal((n_out, rank)) * std).astype(np.float32)
+            writer.add_tensor(f"{name}.lora_a", a)
+            writer.add_tensor(f"{name}.lora_b", b)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+    finally:
+        writer.close()
+    return out
+
+
 def tiny_tensor_count() -> int:
     """How many tensors ``write_tiny_llama`` writes."""
     return 3 + 9 * N_LAYERS

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.engine.protocol import (
+    LORA_SCALE_MAX,
+    LORA_SCALE_MIN,
     DoneEvent,
     EngineConfig,
     ErrorEvent,
@@ -31,10 +33,46 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpu-layers", type=int, default=0, help="layers offloaded to a GPU")
 
 
+def add_adapter_arguments(parser: argparse.ArgumentParser) -> None:
+    """--lora and --lora-scale, shared by generate and gui.
+
+    Not given to bench: its raw llama-cpp-python baseline runs the bare model.
+    """
+    parser.add_argument(
+        "--lora", default=None, metavar="PATH", help="a LoRA adapter GGUF applied to the model"
+    )
+    parser.add_argument(
+        "--lora-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help=f"how strongly the adapter applies, {LORA_SCALE_MIN:g}–{LORA_SCALE_MAX:g} "
+        "(0: not at all, 1: as trained)",
+    )
+
+
+def check_lora_scale(scale: float) -> float:
+    """``scale`` when it lies within the adapter scale's bounds."""
+    if not LORA_SCALE_MIN <= scale <= LORA_SCALE_MAX:
+        raise InvalidRequestError(
+            f"--lora-scale must be between {LORA_SCALE_MIN:g} and {LORA_SCALE_MAX:g}, "
+            f"not {scale:g}."
+        )
+    return scale
+
+
 def register(sub: Any) -> None:
     """Add the ``generate`` subcommand."""
     p = sub.add_parser("generate", help="generate text from a prompt or a chat")
     add_model_arguments(p)
+    add_adapter_arguments(p)
+    p.add_argument(
+        "--chat-template",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a Jinja chat template file used instead of the model's own",
+    )
     src = p.add_mutually_exclusive_group()
     src.add_argument("--prompt", help="the user's message ('-' reads standard input)")
     src.add_argument("--messages", type=Path, help='a JSON file: [{"role":…,"content":…}, …]')
@@ -109,12 +147,26 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
     from desktop_app.core.models.defaults import resolve_model
 
     path = resolve_model(args.model)
+    # bench shares this function but not the adapter and template options.
+    template_file: Path | None = getattr(args, "chat_template", None)
+    lora: str | None = getattr(args, "lora", None)
+    template: str | None = None
+    if template_file is not None:
+        try:
+            template = template_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidRequestError(
+                f"The chat template file {template_file} cannot be read ({exc})."
+            ) from exc
     return EngineConfig(
         model_path=str(path),
         n_ctx=args.n_ctx,
         n_threads=args.threads,
         n_threads_batch=args.threads_batch,
         n_gpu_layers=args.gpu_layers,
+        chat_template=template,
+        lora_path=str(Path(lora).expanduser()) if lora else None,
+        lora_scale=check_lora_scale(getattr(args, "lora_scale", 1.0)),
     )
 
 

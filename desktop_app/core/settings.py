@@ -15,13 +15,15 @@ import logging
 import os
 import secrets
 import sys
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from desktop_app.core import paths
+from desktop_app.core.engine.protocol import LORA_SCALE_MAX, LORA_SCALE_MIN
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.sampling import MAX_CANDIDATES, SamplingParams
 
@@ -30,6 +32,25 @@ log = logging.getLogger(__name__)
 BAD_SUFFIX = ".bad"
 
 _SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingParams))
+
+#: Longer than any real chat template (the largest are about 10 KB).
+MAX_TEMPLATE_CHARS = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOverrides:
+    """What the model panel sets for one load; applied onto the settings and kept.
+
+    ``n_threads`` None is "Auto"; ``chat_template_override`` None uses the file's
+    template; ``lora_path`` None loads no adapter.
+    """
+
+    n_ctx: int = 4096
+    n_gpu_layers: int = 0
+    n_threads: int | None = None
+    chat_template_override: str | None = None
+    lora_path: str | None = None
+    lora_scale: float = 1.0
 
 
 class Settings(BaseModel):
@@ -49,6 +70,16 @@ class Settings(BaseModel):
     n_gpu_layers: int = Field(default=0, ge=-1, le=1000)
     candidates: int = Field(default=20, ge=0, le=MAX_CANDIDATES)
     sampling: dict[str, Any] = Field(default_factory=dict)
+    # Replaces the model file's chat template when set (a broken or missing one).
+    chat_template_override: str | None = Field(default=None, max_length=MAX_TEMPLATE_CHARS)
+    lora_path: str | None = None
+    lora_scale: float = Field(default=1.0, ge=LORA_SCALE_MIN, le=LORA_SCALE_MAX)
+
+    @field_validator("chat_template_override", "lora_path")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        # An emptied text field means "none", not an empty template or path.
+        return value if value and value.strip() else None
 
     @field_validator("sampling")
     @classmethod
@@ -77,6 +108,27 @@ class Settings(BaseModel):
             if v != default[k]
         }
         return self.model_copy(update={"sampling": changed})
+
+    def with_overrides(self, overrides: LoadOverrides) -> Settings:
+        """A validated copy with the model panel's choices for a load.
+
+        Raises ValidationError when a value is out of bounds.
+        """
+        data = self.model_dump()
+        data.update(asdict(overrides))
+        return Settings.model_validate(data)
+
+
+def field_bounds(name: str) -> tuple[float | None, float | None]:
+    """The lower and upper bound of a numeric setting, for widgets built from them."""
+    low: float | None = None
+    high: float | None = None
+    for rule in Settings.model_fields[name].metadata:
+        if isinstance(rule, annotated_types.Ge):
+            low = float(rule.ge)  # type: ignore[arg-type]
+        elif isinstance(rule, annotated_types.Le):
+            high = float(rule.le)  # type: ignore[arg-type]
+    return low, high
 
 
 def _build_params(values: dict[str, Any]) -> SamplingParams:

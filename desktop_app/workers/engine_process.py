@@ -32,6 +32,7 @@ from desktop_app.core.errors import (
     EngineCrashedError,
     EngineNotReadyError,
     GlassboxError,
+    InvalidRequestError,
     ModelFileError,
     ModelLoadError,
 )
@@ -44,7 +45,12 @@ _ERRORS: dict[str, type[GlassboxError]] = {
     "model_file": ModelFileError,
     "model_load": ModelLoadError,
     "no_model": EngineNotReadyError,
+    "invalid_request": InvalidRequestError,
 }
+
+#: Load errors raised before the engine lets the loaded model go (a refused model
+#: or adapter file, a bad template override): the old model keeps working.
+REFUSED_BEFORE_LOAD = frozenset({ModelFileError.kind, InvalidRequestError.kind})
 
 
 class EngineClient:
@@ -148,8 +154,8 @@ class EngineClient:
                 f"damaged or too large for this computer's memory. ({exc})"
             ) from exc
         if isinstance(reply, ErrorEvent):
-            if reply.kind == "model_file":
-                # The header check refused the file before the old model was touched.
+            if reply.kind in REFUSED_BEFORE_LOAD:
+                # The checks refused the files or template before the old model was touched.
                 self.config, self.loaded = previous
             else:
                 self.config = None

@@ -23,6 +23,7 @@ from desktop_app.core.engine.protocol import (
     TokenEvent,
 )
 from desktop_app.core.errors import EngineNotReadyError
+from desktop_app.core.models.fingerprint import template_sha256
 from desktop_app.core.sampling import Candidate, Sampler
 
 #: The fake vocabulary: one token per printable character.
@@ -41,7 +42,7 @@ class FakeEngine:
         self.requests: list[GenerateRequest] = []
 
     def load(self, config: EngineConfig) -> ModelLoaded:
-        """Pretend to load ``config.model_path``."""
+        """Pretend to load ``config.model_path``; what ``config`` asks for is in effect."""
         self.config = config
         self.loaded = ModelLoaded(
             model_path=config.model_path,
@@ -51,8 +52,12 @@ class FakeEngine:
             n_threads=1,
             n_threads_batch=1,
             backend="fake",
-            has_chat_template=False,
+            has_chat_template=config.chat_template is not None,
             load_s=0.0,
+            chat_template=config.chat_template,
+            template_sha256=template_sha256(config.chat_template),
+            lora_path=config.lora_path,
+            lora_scale=config.lora_scale,
         )
         return self.loaded
 

@@ -28,6 +28,8 @@ import numpy as np
 
 from desktop_app.core.chat.context import fit_messages
 from desktop_app.core.engine.protocol import (
+    LORA_SCALE_MAX,
+    LORA_SCALE_MIN,
     DoneEvent,
     EngineConfig,
     ErrorEvent,
@@ -157,10 +159,28 @@ class LlamaCppEngine:
     # -- loading -----------------------------------------------------------------
 
     def load(self, config: EngineConfig) -> ModelLoaded:
-        """Load the model in ``config`` after checking its header; replaces any loaded model."""
-        from desktop_app.core.models.gguf_info import inspect_gguf
+        """Load the model in ``config`` after checking it; replaces any loaded model.
+
+        The model's header, the LoRA adapter's header and the chat template
+        override are all checked before the loaded model is let go, so a refused
+        file (``ModelFileError``) or template (``InvalidRequestError``) leaves the
+        old model working.
+        """
+        from desktop_app.core.models.fingerprint import template_sha256
+        from desktop_app.core.models.gguf_info import inspect_gguf, inspect_lora
 
         info = inspect_gguf(config.model_path)  # refuses bad files before llama.cpp sees them
+        if config.lora_path is not None:
+            if not LORA_SCALE_MIN <= config.lora_scale <= LORA_SCALE_MAX:
+                raise InvalidRequestError(
+                    f"The LoRA scale must be between {LORA_SCALE_MIN:g} and "
+                    f"{LORA_SCALE_MAX:g}, not {config.lora_scale:g}."
+                )
+            # Also checks that the adapter fits this model, which llama.cpp would
+            # find out only after the old model is gone.
+            inspect_lora(config.lora_path, config.model_path)
+        if config.chat_template is not None:
+            check_template(config.chat_template)
         self.unload()
         import llama_cpp
 
@@ -179,13 +199,18 @@ class LlamaCppEngine:
                 n_threads=n_threads,
                 n_threads_batch=n_threads_batch,
                 n_gpu_layers=config.n_gpu_layers,
+                lora_path=config.lora_path,
+                lora_scale=config.lora_scale,
                 logits_all=False,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
             detail = " ".join(list(_LOG)[-3:])
+            files = config.model_path + (
+                f" with the LoRA adapter {config.lora_path}" if config.lora_path else ""
+            )
             raise ModelLoadError(
-                f"llama.cpp could not load {config.model_path}: {exc}. The file may be "
+                f"llama.cpp could not load {files}: {exc}. The file may be "
                 "damaged or made for a newer llama.cpp."
                 + (f" llama.cpp said: {detail}" if detail else "")
             ) from exc
@@ -207,6 +232,10 @@ class LlamaCppEngine:
             backend=_backend_name(llama_cpp, config.n_gpu_layers),
             has_chat_template=bool(self._template),
             load_s=time.perf_counter() - start,
+            chat_template=self._template,
+            template_sha256=template_sha256(self._template),
+            lora_path=config.lora_path,
+            lora_scale=config.lora_scale,
         )
         return self.loaded
 
@@ -618,6 +647,24 @@ def _backend_name(llama_cpp: Any, n_gpu_layers: int) -> str:
         if name.upper() in info.upper():
             return name
     return "GPU"
+
+
+def check_template(template: str) -> None:
+    """Refuse a chat template override that cannot format a simple conversation.
+
+    It is rendered once, sandboxed, with a single user message (some templates
+    refuse system messages on purpose): a syntax error, or a template that fails
+    on the plainest chat, is reported at load time instead of on the first reply.
+    """
+    sample = (Message("user", "Hello"),)
+    try:
+        render_chat(sample, template)
+    except InvalidRequestError as exc:
+        cause = exc.__cause__ or exc
+        raise InvalidRequestError(
+            f"The chat template override is not a usable template: {cause}. Fix it, or "
+            "turn the override off to use the model's own template."
+        ) from exc
 
 
 def check_request(request: GenerateRequest) -> None:

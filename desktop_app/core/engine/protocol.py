@@ -27,9 +27,20 @@ class Message:
     content: str
 
 
+#: How strongly a LoRA adapter may be applied: 0 is the base model, 1 the
+#: adapter as trained; beyond 4 replies are noise, whatever the adapter.
+LORA_SCALE_MIN = 0.0
+LORA_SCALE_MAX = 4.0
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """How to load a model. ``n_threads`` None picks what is fast on this machine."""
+    """How to load a model. ``n_threads`` None picks what is fast on this machine.
+
+    ``chat_template`` replaces the file's own template (None keeps it).
+    ``lora_path`` names a LoRA adapter GGUF applied at ``lora_scale`` on top of
+    the model (None: no adapter).
+    """
 
     model_path: str
     n_ctx: int = 4096
@@ -38,6 +49,8 @@ class EngineConfig:
     n_gpu_layers: int = 0
     n_batch: int = 512
     chat_template: str | None = None
+    lora_path: str | None = None
+    lora_scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,13 @@ class GenerateRequest:
 
 @dataclass(frozen=True, slots=True)
 class ModelLoaded:
-    """The engine has a model ready."""
+    """The engine has a model ready, and what is in effect for it.
+
+    ``chat_template`` is the template replies are formatted with (the file's or
+    the override; None for the plain fallback) and ``template_sha256`` its
+    fingerprint, stored with a conversation so a reader can tell which format
+    produced it. ``lora_path`` and ``lora_scale`` describe the adapter applied.
+    """
 
     model_path: str
     n_ctx: int
@@ -73,6 +92,10 @@ class ModelLoaded:
     backend: str
     has_chat_template: bool
     load_s: float
+    chat_template: str | None = None
+    template_sha256: str = ""
+    lora_path: str | None = None
+    lora_scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,16 +31,16 @@ import mmap
 import os
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import gguf
 
 from desktop_app.core.errors import ModelFileError
 
-__all__ = ["GGUFInfo", "inspect_gguf"]
+__all__ = ["GGUFInfo", "LoraInfo", "inspect_gguf", "inspect_lora"]
 
 _MAGIC = b"GGUF"
 # Version 1 (mid-2023) used 32-bit counts and is no longer read by llama.cpp.
@@ -143,61 +143,176 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GGUFInfo:
             declares an architecture llama.cpp does not know. The message names
             the file and the problem.
     """
-    shown = os.fspath(path)
-    size = _regular_file_size(shown)
+    return _parse(os.fspath(path), "Model file", _Parser.parse)
+
+
+_T = TypeVar("_T")
+
+
+def _parse(shown: str, what: str, walk: Callable[[_Parser], _T]) -> _T:
+    """Run ``walk`` over the mapped file, every failure a ModelFileError naming it."""
+    size = _regular_file_size(shown, what)
     if size == 0:
         raise _error(
-            shown, "is empty (0 bytes). The download or copy did not complete; get the file again."
+            shown,
+            "is empty (0 bytes). The download or copy did not complete; get the file again.",
+            what,
         )
     try:
-        with _mapped(shown) as buf:
+        with _mapped(shown, what) as buf:
             # The map's length, not the earlier stat: the file may have changed since.
-            return _Parser(shown, buf, len(buf)).parse()
+            return walk(_Parser(shown, buf, len(buf), what))
     except ModelFileError:
         raise
     except (struct.error, ValueError, IndexError, OverflowError, UnicodeDecodeError) as exc:
         # The parser checks every bound it relies on; this is a safety net so
         # that a case it missed still reaches the user as a model-file problem.
         raise _error(
-            shown, f"could not be read as a GGUF model file ({exc}). It may be damaged."
+            shown, f"could not be read as a GGUF file ({exc}). It may be damaged.", what
         ) from exc
     except OSError as exc:
-        raise _error(shown, f"could not be read: {exc.strerror or exc}.") from exc
+        raise _error(shown, f"could not be read: {exc.strerror or exc}.", what) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class LoraInfo:
+    """What a LoRA adapter's header declares.
+
+    ``rank`` is the inner size of the low-rank pairs (the largest, when they
+    differ); ``targets`` are the base model's tensors the adapter changes.
+    """
+
+    path: str
+    size_bytes: int
+    architecture: str
+    alpha: float | None
+    rank: int | None
+    targets: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+
+_LORA_A = ".lora_a"
+_LORA_B = ".lora_b"
+
+
+def inspect_lora(
+    path: str | os.PathLike[str], base_model: str | os.PathLike[str] | None = None
+) -> LoraInfo:
+    """Read and check the header of the LoRA adapter at ``path``.
+
+    The adapter must be a GGUF file with ``general.type`` "adapter" and
+    ``adapter.type`` "lora" whose tensors come in ``.lora_a``/``.lora_b`` pairs.
+    With ``base_model``, each pair must also fit a tensor of that model with the
+    same architecture: llama.cpp checks this only after the old model is gone,
+    and answers a mismatch with a log line.
+
+    Raises:
+        ModelFileError: the adapter (or the base model) is not usable; the
+            message names the file and the problem.
+    """
+    shown = os.fspath(path)
+    fields, tensors = _parse(shown, "LoRA adapter", _Parser.parse_adapter)
+    size = os.stat(shown).st_size
+
+    def fail(problem: str) -> ModelFileError:
+        return _error(shown, problem, "LoRA adapter")
+
+    pairs: dict[str, dict[str, tuple[int, ...]]] = {}
+    for t in tensors:
+        if t.name.endswith(_LORA_A):
+            pairs.setdefault(t.name.removesuffix(_LORA_A), {})["a"] = t.shape
+        elif t.name.endswith(_LORA_B):
+            pairs.setdefault(t.name.removesuffix(_LORA_B), {})["b"] = t.shape
+        elif not t.name.endswith("_norm.weight"):  # llama.cpp skips norm vectors
+            raise fail(f"has a tensor {t.name!r} that is not part of a LoRA pair.")
+    if not pairs:
+        raise fail("holds no LoRA tensors.")
+    for target, pair in pairs.items():
+        if "a" not in pair or "b" not in pair or len(pair["a"]) != 2 or len(pair["b"]) != 2:
+            raise fail(f"is corrupt: the LoRA pair for {target!r} is incomplete or not 2-D.")
+
+    arch: str = fields["general.architecture"]
+    if base_model is not None:
+        base_shown = os.fspath(base_model)
+        base_fields, base_tensors = _parse(base_shown, "Model file", _Parser.parse_tensors)
+        base_arch = base_fields["general.architecture"]
+        if base_arch != arch:
+            raise fail(
+                f"was made for {arch!r} models, but {base_shown} is a {base_arch!r} model. "
+                "Pick the adapter made for this model."
+            )
+        shapes = {t.name: t.shape for t in base_tensors}
+        for target, pair in pairs.items():
+            shape = shapes.get(target)
+            if shape is None:
+                raise fail(
+                    f"changes the tensor {target!r}, which {base_shown} does not have. "
+                    "It was made for another model."
+                )
+            a, b = pair["a"], pair["b"]
+            if target.endswith("token_embd.weight"):
+                # llama.cpp applies the embedding's pair the other way round.
+                fits = len(shape) == 2 and shape[0] == b[1] and shape[1] == a[1]
+            else:
+                fits = len(shape) == 2 and shape[0] == a[0] and shape[1] == b[1] and a[1] == b[0]
+            if not fits:
+                raise fail(
+                    f"does not fit {base_shown}: tensor {target!r} is {list(shape)} in the "
+                    f"model but the adapter's pair is {list(a)} x {list(b)}. It was made "
+                    "for another model."
+                )
+    alpha = fields.get("adapter.lora.alpha")
+    if not isinstance(alpha, int | float) or isinstance(alpha, bool):
+        alpha = None
+    ranks = [p["b"][0] for t, p in pairs.items() if not t.endswith("token_embd.weight")]
+    return LoraInfo(
+        path=shown,
+        size_bytes=size,
+        architecture=arch,
+        alpha=None if alpha is None else float(alpha),
+        rank=max(ranks) if ranks else None,
+        targets=tuple(sorted(pairs)),
+    )
 
 
 # -- opening the file ---------------------------------------------------------------
 
 
-def _error(path: str, problem: str) -> ModelFileError:
-    return ModelFileError(f"Model file {path} {problem}")
+def _error(path: str, problem: str, what: str = "Model file") -> ModelFileError:
+    return ModelFileError(f"{what} {path} {problem}")
 
 
-def _regular_file_size(path: str) -> int:
+def _regular_file_size(path: str, what: str = "Model file") -> int:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise _error(path, "does not exist. Check the path, or pick the file again.") from None
+        raise _error(
+            path, "does not exist. Check the path, or pick the file again.", what
+        ) from None
     except PermissionError:
-        raise _error(path, "cannot be read: permission denied.") from None
+        raise _error(path, "cannot be read: permission denied.", what) from None
     except OSError as exc:
-        raise _error(path, f"cannot be read: {exc.strerror or exc}.") from exc
+        raise _error(path, f"cannot be read: {exc.strerror or exc}.", what) from exc
     if stat.S_ISDIR(st.st_mode):
-        raise _error(path, "is a folder, not a model file. Pick the .gguf file inside it.")
+        raise _error(path, "is a folder, not a file. Pick the .gguf file inside it.", what)
     if not stat.S_ISREG(st.st_mode):
         # A pipe or device would block or never end; llama.cpp needs a real file.
-        raise _error(path, "is not a regular file. Pick a .gguf model file.")
+        raise _error(path, "is not a regular file. Pick a .gguf file.", what)
     return st.st_size
 
 
 @contextmanager
-def _mapped(path: str) -> Iterator[mmap.mmap]:
+def _mapped(path: str, what: str = "Model file") -> Iterator[mmap.mmap]:
     # A read-only map lets the parser jump over megabytes of token strings and
     # never touch tensor data: only the header's pages are read from disk.
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             yield buf
     except PermissionError:
-        raise _error(path, "cannot be read: permission denied.") from None
+        raise _error(path, "cannot be read: permission denied.", what) from None
 
 
 # -- parsing ------------------------------------------------------------------------
@@ -216,21 +331,23 @@ class _Tensor(NamedTuple):
     n_elements: int
     n_bytes: int
     offset: int
+    shape: tuple[int, ...]  # GGML order: the row length first
 
 
 class _Parser:
     """A bounds-checked walk over the header; every read is checked against the file end."""
 
-    def __init__(self, path: str, buf: mmap.mmap, size: int) -> None:
+    def __init__(self, path: str, buf: mmap.mmap, size: int, what: str = "Model file") -> None:
         self.path = path
         self.buf = buf
         self.size = size
         self.pos = 0
+        self.what = what
 
     # errors
 
     def _fail(self, problem: str) -> ModelFileError:
-        return _error(self.path, problem)
+        return _error(self.path, problem, self.what)
 
     def _truncated(self, what: str) -> ModelFileError:
         return self._fail(
@@ -428,7 +545,9 @@ class _Parser:
                     f"tensor {name!r} has a row of {dims[0]} values, not a multiple of its "
                     f"{ggml_type.name} block size {block_size}"
                 )
-            tensors.append(_Tensor(name, n_elements, n_elements // block_size * type_size, offset))
+            tensors.append(
+                _Tensor(name, n_elements, n_elements // block_size * type_size, offset, tuple(dims))
+            )
         return tensors
 
     def _alignment(self, fields: dict[str, Any]) -> int:
@@ -467,7 +586,49 @@ class _Parser:
     def parse(self) -> GGUFInfo:
         """Walk the whole header and build the summary; raises ModelFileError."""
         version, tensor_count, kv_count = self._fixed_header()
+        fields, tensors = self._checked_model(kv_count, tensor_count)
+        return _summarise(self.path, self.size, version, tensor_count, kv_count, fields, tensors)
+
+    def parse_tensors(self) -> tuple[dict[str, Any], list[_Tensor]]:
+        """Walk the whole header of a model: its metadata and tensors; raises ModelFileError."""
+        _version, tensor_count, kv_count = self._fixed_header()
+        return self._checked_model(kv_count, tensor_count)
+
+    def _checked_model(
+        self, kv_count: int, tensor_count: int
+    ) -> tuple[dict[str, Any], list[_Tensor]]:
         fields = self._metadata(kv_count)
+        self._check_architecture(fields)
+        tensors = self._tensor_infos(tensor_count)
+        self._check_tensor_data(tensors, self._alignment(fields))
+        return fields, tensors
+
+    def parse_adapter(self) -> tuple[dict[str, Any], list[_Tensor]]:
+        """Walk the header of a LoRA adapter: its metadata and tensors; raises ModelFileError."""
+        _version, tensor_count, kv_count = self._fixed_header()
+        fields = self._metadata(kv_count)
+        # Checked before the architecture: a model or a stray GGUF picked as the
+        # adapter is better told so than told about its architecture.
+        general_type = fields.get("general.type")
+        if general_type != "adapter":
+            looks = (
+                "it is a model, not an adapter"
+                if general_type == "model" or "tokenizer.ggml.tokens" in fields
+                else f"its general.type is {general_type!r}, not 'adapter'"
+            )
+            raise self._fail(f"is not a LoRA adapter: {looks}. Pick the adapter's .gguf file.")
+        adapter_type = fields.get("adapter.type")
+        if adapter_type != "lora":
+            raise self._fail(
+                f"is an adapter of type {adapter_type!r}; only LoRA adapters (adapter.type "
+                "'lora') can be applied."
+            )
+        self._check_architecture(fields)
+        tensors = self._tensor_infos(tensor_count)
+        self._check_tensor_data(tensors, self._alignment(fields))
+        return fields, tensors
+
+    def _check_architecture(self, fields: dict[str, Any]) -> None:
         arch = fields.get("general.architecture")
         if not isinstance(arch, str):
             if "split.no" in fields and fields["split.no"] != 0:
@@ -484,9 +645,6 @@ class _Parser:
                 f"declares the model architecture {arch!r}, which this version of llama.cpp "
                 "does not know. A newer Glassbox may support it."
             )
-        tensors = self._tensor_infos(tensor_count)
-        self._check_tensor_data(tensors, self._alignment(fields))
-        return _summarise(self.path, self.size, version, tensor_count, kv_count, fields, tensors)
 
 
 # -- summary ------------------------------------------------------------------------
