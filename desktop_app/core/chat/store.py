@@ -1,0 +1,1420 @@
+"""Conversations on disk: chats, message trees, token records, presets and search.
+
+One SQLite file (``chats.sqlite3`` in the data folder) in WAL mode with
+``synchronous=FULL``: a message the user saw saved survives a power cut. Every
+logical change is one transaction, and the schema is migrated by number
+(``PRAGMA user_version``) so an old file opens in a newer app.
+
+Messages of a chat form a tree: the children of a message are its branches
+(regenerated replies, edited questions), ordered by creation. ``current_leaf``
+remembers which branch the user last looked at.
+
+A reply is written while it streams by a :class:`ReplyRecorder`, which owns a
+thread and its own connection so the GUI thread never waits on the disk; what was
+committed survives a crash and is marked ``interrupted`` on the next start.
+
+Damage stays local. Text that is not UTF-8, numbers that are not numbers and
+JSON that does not parse are read as defaults with a ``note`` on the item, so one
+bad row never hides the other chats. A file that is not a database at all is
+moved aside to ``chats.sqlite3.bad-<timestamp>`` and a fresh one is started;
+``ChatStore.recovered_from`` and ``recovery_note`` tell the UI.
+
+The store is used from one thread (the GUI thread); only recorders run elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import queue
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from desktop_app.core import paths
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    GenerateRequest,
+    Message,
+    Role,
+    TokenEvent,
+)
+from desktop_app.core.errors import InvalidRequestError, StorageError
+from desktop_app.core.sampling import Candidate, SamplingParams
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "chats.sqlite3"
+
+MessageStatus = Literal["complete", "streaming", "interrupted", "cancelled", "error"]
+STATUSES: tuple[str, ...] = get_args(MessageStatus)
+ROLES: tuple[str, ...] = get_args(Role)
+
+#: A streaming reply is committed at least this often while tokens arrive.
+COMMIT_INTERVAL_S = 1.0
+#: How long a connection waits for another one's write before giving up.
+BUSY_TIMEOUT_S = 10.0
+#: Around the matched text in a search snippet. Control characters, because they
+#: never occur in what people type and so cannot be confused with the text.
+MARK_OPEN = "\x02"
+MARK_CLOSE = "\x03"
+#: Searches shorter than this cannot use the trigram index and scan with LIKE.
+MIN_FTS_QUERY = 3
+#: Deeper parent chains than this can only come from a damaged file (a cycle).
+_MAX_DEPTH = 100_000
+_SNIPPET_CONTEXT = 40
+
+# SQLite primary result codes that mean the file itself is damaged.
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingParams))
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: chats, message trees, token records, presets, trigram full-text index.
+    """
+    CREATE TABLE chats (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        deleted_at REAL,
+        current_leaf INTEGER REFERENCES messages(id) ON DELETE SET NULL
+    );
+    CREATE INDEX chats_updated ON chats(deleted_at, updated);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+        parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+        content TEXT NOT NULL,
+        created REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'complete'
+            CHECK (status IN ('complete', 'streaming', 'interrupted', 'cancelled', 'error')),
+        meta TEXT NOT NULL DEFAULT '{}',
+        edited INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX messages_tree ON messages(chat_id, parent_id, created, id);
+    CREATE INDEX messages_parent ON messages(parent_id);
+    CREATE INDEX messages_status ON messages(status) WHERE status = 'streaming';
+    CREATE TABLE tokens (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        forced INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL,
+        PRIMARY KEY (message_id, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE presets (
+        name TEXT PRIMARY KEY,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        sampling TEXT NOT NULL DEFAULT '{}',
+        updated REAL NOT NULL
+    );
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content, content='messages', content_rowid='id', tokenize='trigram'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content)
+            VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content)
+            VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    """,
+)
+
+#: The schema version this code writes.
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_MESSAGE_COLUMNS = "id, chat_id, parent_id, role, content, created, status, meta, edited"
+_CHAT_COLUMNS = "id, title, created, updated, system_prompt, deleted_at, current_leaf"
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    """A chat as the sidebar lists it. ``note`` says what could not be read, if anything."""
+
+    id: int
+    title: str
+    created: float
+    updated: float
+    system_prompt: str = ""
+    deleted_at: float | None = None
+    current_leaf: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One message of a chat's tree.
+
+    ``meta`` is the assistant reply's card (model, sampling, seed, timings and the
+    exact request), empty when it could not be read; ``note`` then says why.
+    ``edited`` is set when the text was changed by hand, so the token records no
+    longer describe it.
+    """
+
+    id: int
+    chat_id: int
+    parent_id: int | None
+    role: Role
+    content: str
+    created: float
+    status: MessageStatus = "complete"
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    edited: bool = False
+    note: str | None = None
+
+    def as_message(self) -> Message:
+        """The role and text, as sent to an engine."""
+        return Message(self.role, self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """A stored token: the event as the engine reported it, and whether the user forced it."""
+
+    event: TokenEvent
+    forced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRead:
+    """The token records of a message; empty with a ``note`` when they are damaged."""
+
+    records: tuple[TokenRecord, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A message matching a search. ``snippet`` marks matches with MARK_OPEN/MARK_CLOSE."""
+
+    chat_id: int
+    message_id: int
+    chat_title: str
+    role: Role
+    snippet: str
+
+    @property
+    def plain_snippet(self) -> str:
+        """The snippet without match marks."""
+        return self.snippet.replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
+
+    def snippet_parts(self) -> list[tuple[str, bool]]:
+        """The snippet as (text, is_match) pieces, for drawing the matches in bold."""
+        parts: list[tuple[str, bool]] = []
+        for i, piece in enumerate(re.split(f"[{MARK_OPEN}{MARK_CLOSE}]", self.snippet)):
+            if piece:
+                parts.append((piece, i % 2 == 1))
+        return parts
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A named system prompt with sampling values (only those that differ from defaults)."""
+
+    name: str
+    system_prompt: str
+    sampling: Mapping[str, Any]
+    note: str | None = None
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def encode_token(event: TokenEvent) -> str:
+    """A token event as compact JSON: ``[index, id, text, p, [[id, text, logit, p_raw,
+    p_final, removed_by], ...]]``. Floats are written in full, so decoding gives the
+    same event back."""
+    data = [
+        int(event.index),
+        int(event.id),
+        event.text,
+        float(event.p),
+        [
+            [int(c.id), c.text, float(c.logit), float(c.p_raw), float(c.p_final), c.removed_by]
+            for c in event.candidates
+        ],
+    ]
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A token cut inside a character can hold a lone surrogate; escaped JSON
+        # still gives it back exactly, where raw text could not be stored.
+        text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return text
+
+
+def _want_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _want_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _want_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value
+
+
+def decode_token(text: str) -> TokenEvent:
+    """The token event written by :func:`encode_token`; ValueError when it is damaged."""
+    data = json.loads(text)
+    if not isinstance(data, list) or len(data) != 5 or not isinstance(data[4], list):
+        raise ValueError("a token record is not a five-item list")
+    candidates = []
+    for item in data[4]:
+        if not isinstance(item, list) or len(item) != 6:
+            raise ValueError("a candidate record is not a six-item list")
+        removed = item[5]
+        if removed is not None and not isinstance(removed, str):
+            raise ValueError(f"removed_by is not text: {removed!r}")
+        candidates.append(
+            Candidate(
+                id=_want_int(item[0]),
+                text=_want_str(item[1]),
+                logit=_want_float(item[2]),
+                p_raw=_want_float(item[3]),
+                p_final=_want_float(item[4]),
+                removed_by=removed,
+            )
+        )
+    return TokenEvent(
+        index=_want_int(data[0]),
+        id=_want_int(data[1]),
+        text=_want_str(data[2]),
+        p=_want_float(data[3]),
+        candidates=tuple(candidates),
+    )
+
+
+def sampling_record(params: SamplingParams) -> dict[str, Any]:
+    """Every sampling value as JSON-ready data (stop strings as a list)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()}
+
+
+def sampling_from_record(values: Mapping[str, Any]) -> SamplingParams:
+    """Sampling parameters from stored values; InvalidRequestError for unknown or bad ones."""
+    unknown = sorted(set(values) - _SAMPLING_FIELDS)
+    if unknown:
+        raise InvalidRequestError(f"Unknown sampling setting(s): {', '.join(unknown)}.")
+    kwargs = dict(values)
+    if isinstance(kwargs.get("stop"), list):
+        kwargs["stop"] = tuple(kwargs["stop"])
+    try:
+        return SamplingParams(**kwargs)
+    except TypeError as exc:
+        raise InvalidRequestError(f"Sampling settings are not valid: {exc}.") from exc
+
+
+def reply_card(
+    request: GenerateRequest,
+    *,
+    model_path: str = "",
+    model_sha256: str = "",
+    template_sha256: str = "",
+    done: DoneEvent | None = None,
+) -> dict[str, Any]:
+    """The meta of an assistant reply: what produced it, and the request to replay it.
+
+    The seed is the one the engine reports in ``done`` (a random seed is only known
+    afterwards), so replaying the card gives the same tokens.
+    """
+    card: dict[str, Any] = {
+        "model_path": model_path,
+        "model_sha256": model_sha256,
+        "template_sha256": template_sha256,
+        "sampling": sampling_record(request.params),
+        "seed": request.params.seed,
+        "request": {
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages or ()],
+            "prompt": request.prompt,
+            "assistant_prefix": request.assistant_prefix,
+            "candidates": request.candidates,
+        },
+    }
+    if done is not None:
+        card.update(done_card(done))
+    return card
+
+
+def done_card(done: DoneEvent) -> dict[str, Any]:
+    """The part of a reply's card known when it ends (for ``ReplyRecorder.finish``)."""
+    return {
+        "seed": done.seed,
+        "finish_reason": done.finish_reason,
+        "prompt_tokens": done.prompt_tokens,
+        "completion_tokens": done.completion_tokens,
+        "tokens_per_s": done.tokens_per_s,
+        "ttft_s": done.ttft_s,
+    }
+
+
+def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
+    """The exact request a stored reply came from, seed included.
+
+    Raises InvalidRequestError when the card lacks the request (a damaged or hand-made
+    record), so the UI can say replay is not possible for this reply.
+    """
+    req = card.get("request")
+    if not isinstance(req, Mapping):
+        raise InvalidRequestError("This reply has no stored request, so it cannot be replayed.")
+    sampling = dict(card.get("sampling") or {})
+    if card.get("seed") is not None:
+        sampling["seed"] = card["seed"]
+    params = sampling_from_record(sampling)
+    try:
+        raw_messages = req.get("messages") or []
+        messages = tuple(Message(m["role"], m["content"]) for m in raw_messages)
+        prompt = req.get("prompt")
+        return GenerateRequest(
+            params=params,
+            prompt=prompt if isinstance(prompt, str) else None,
+            messages=messages if prompt is None else None,
+            candidates=int(req.get("candidates", 20)),
+            assistant_prefix=str(req.get("assistant_prefix", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"This reply's stored request is damaged ({exc}).") from exc
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _decode_text(raw: bytes) -> str:
+    # Text that is not UTF-8 (a damaged page, a foreign writer) is read with
+    # replacement characters instead of failing the whole query.
+    return raw.decode("utf-8", errors="replace")
+
+
+def _storable(text: str) -> str:
+    # Lone surrogates (half a character) cannot be written as UTF-8.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _as_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _decode_json_object(raw: Any, what: str) -> tuple[dict[str, Any], str | None]:
+    text = _as_text(raw)
+    if not text:
+        return {}, None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return {}, f"The {what} could not be read ({exc})."
+    if not isinstance(data, dict):
+        return {}, f"The {what} could not be read (not a JSON object)."
+    return data, None
+
+
+def _chat_from_row(row: Sequence[Any]) -> ChatSummary:
+    notes = []
+    title = _as_text(row[1])
+    if title is None:
+        notes.append("title")
+    created = _as_float(row[2])
+    updated = _as_float(row[3])
+    if created is None or updated is None:
+        notes.append("dates")
+    system_prompt = _as_text(row[4])
+    if system_prompt is None:
+        notes.append("system prompt")
+    return ChatSummary(
+        id=int(row[0]),
+        title=title or "Untitled",
+        created=created if created is not None else (updated or 0.0),
+        updated=updated if updated is not None else (created or 0.0),
+        system_prompt=system_prompt or "",
+        deleted_at=_as_float(row[5]),
+        current_leaf=_as_int(row[6]),
+        note=f"Part of this chat could not be read: {', '.join(notes)}." if notes else None,
+    )
+
+
+def _message_from_row(row: Sequence[Any]) -> StoredMessage:
+    notes = []
+    role = _as_text(row[3])
+    if role not in ROLES:
+        notes.append(f"The message's role {role!r} is unknown.")
+        role = "assistant"
+    status = _as_text(row[6])
+    if status not in STATUSES:
+        notes.append(f"The message's status {status!r} is unknown.")
+        status = "interrupted"
+    content = _as_text(row[4])
+    if content is None:
+        notes.append("The message's text is missing.")
+    meta, meta_note = _decode_json_object(row[7], "details of this message")
+    if meta_note:
+        notes.append(meta_note)
+    created = _as_float(row[5])
+    return StoredMessage(
+        id=int(row[0]),
+        chat_id=int(row[1]),
+        parent_id=_as_int(row[2]),
+        role=role,  # type: ignore[arg-type]  # checked against ROLES above
+        content=content or "",
+        created=created if created is not None else 0.0,
+        status=status,  # type: ignore[arg-type]  # checked against STATUSES above
+        meta=meta,
+        edited=bool(row[8]),
+        note=" ".join(notes) or None,
+    )
+
+
+def _token_rows(message_id: int, start: int, records: Sequence[TokenRecord]) -> list[Any]:
+    return [
+        (message_id, start + i, int(r.forced), encode_token(r.event)) for i, r in enumerate(records)
+    ]
+
+
+def _as_records(tokens: Sequence[TokenEvent | TokenRecord], forced: bool) -> list[TokenRecord]:
+    return [t if isinstance(t, TokenRecord) else TokenRecord(t, forced) for t in tokens]
+
+
+def _like_pattern(query: str) -> str:
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _fts_phrase(query: str) -> str:
+    # One quoted phrase: operators, column filters and stars become plain text.
+    return '"' + query.replace('"', '""') + '"'
+
+
+def _like_snippet(content: str, query: str) -> str:
+    match = re.search(re.escape(query), content, flags=re.IGNORECASE)
+    if match is None:
+        return content[: 2 * _SNIPPET_CONTEXT]
+    start = max(0, match.start() - _SNIPPET_CONTEXT)
+    end = min(len(content), match.end() + _SNIPPET_CONTEXT)
+    return (
+        ("…" if start > 0 else "")
+        + content[start : match.start()]
+        + MARK_OPEN
+        + match.group(0)
+        + MARK_CLOSE
+        + content[match.end() : end]
+        + ("…" if end < len(content) else "")
+    )
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit) with our pragmas."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        conn.text_factory = _decode_text
+        # Reading the journal mode reads the header: a file that is not a
+        # database fails here, before anything is written to it.
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("%s could not be switched to WAL mode (it is %s).", path, mode)
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, action: str) -> Iterator[sqlite3.Connection]:
+    """One logical change: BEGIN IMMEDIATE … COMMIT, rolled back on any error.
+
+    IMMEDIATE takes the write lock up front, so two connections (the GUI's and a
+    recorder's) wait for each other with the busy timeout instead of failing.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise _storage_error(action, exc) from exc
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error as rollback_exc:
+                log.warning("Rolling back after a failed %s failed too: %s", action, rollback_exc)
+        if isinstance(exc, sqlite3.Error):
+            raise _storage_error(action, exc) from exc
+        raise
+
+
+def _storage_error(action: str, exc: sqlite3.Error) -> StorageError:
+    text = str(exc)
+    hint = ""
+    if "locked" in text or "busy" in text:
+        hint = " Another Glassbox window may be writing; try again."
+    elif "full" in text:
+        hint = " The disk is full; free some space and try again."
+    elif "readonly" in text or "read-only" in text:
+        hint = " The data folder is read-only; check its permissions."
+    return StorageError(f"Could not {action}: {text}.{hint}")
+
+
+# --------------------------------------------------------------------------- store
+
+
+class ChatStore:
+    """All chats of the app in one SQLite file (see the module docstring).
+
+    ``path`` None uses ``chats.sqlite3`` in the data folder. Raises StorageError
+    when the file can be neither opened nor replaced.
+    """
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else paths.data_dir() / DB_NAME
+        #: Where a damaged file was moved, when opening had to start afresh.
+        self.recovered_from: Path | None = None
+        #: A sentence for the user about that recovery.
+        self.recovery_note: str | None = None
+        self._recorders: set[ReplyRecorder] = set()
+        self._recorders_lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot create the folder {self.path.parent}: {exc}.") from exc
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise _storage_error(f"open the chat database {self.path}", exc) from exc
+            self._set_aside(exc)
+            try:
+                self._conn = self._open()
+            except sqlite3.Error as again:
+                raise _storage_error(f"create a new chat database {self.path}", again) from again
+
+    def __enter__(self) -> ChatStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ opening
+
+    def _open(self) -> sqlite3.Connection:
+        conn = _connect(self.path)
+        try:
+            self._migrate(conn)
+            with _transaction(conn, "mark unfinished replies"):
+                n = conn.execute(
+                    "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
+                ).rowcount
+            if n:
+                log.info("%d reply(ies) were still streaming when the app stopped.", n)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path} was written by a newer Glassbox (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}). Update Glassbox to open these chats."
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            # executescript commits first, so the script carries its own transaction
+            # and the version bump is part of it.
+            script = _MIGRATIONS[number - 1]
+            try:
+                conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            log.info("Chat database %s migrated to schema %d.", self.path, number)
+
+    def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        bad = self.path.with_name(f"{self.path.name}.bad-{stamp}")
+        n = 1
+        while bad.exists():
+            n += 1
+            bad = self.path.with_name(f"{self.path.name}.bad-{stamp}-{n}")
+        try:
+            os.replace(self.path, bad)
+            # A write-ahead log belongs to the file it was written for.
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    os.replace(side, bad.with_name(bad.name + suffix))
+        except OSError as move_exc:
+            raise StorageError(
+                f"The chat database {self.path} is damaged ({exc}) and could not be moved "
+                f"aside ({move_exc}). Move or delete it by hand, then start Glassbox again."
+            ) from move_exc
+        self.recovered_from = bad
+        self.recovery_note = (
+            f"The chat database was damaged ({exc}). It was kept as {bad.name} and a new, "
+            "empty one was started."
+        )
+        log.warning("Chat database %s is damaged (%s); moved to %s.", self.path, exc, bad)
+
+    # ------------------------------------------------------------ plumbing
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StorageError("The chat database is closed.")
+        return self._conn
+
+    def _tx(self, action: str) -> AbstractContextManager[sqlite3.Connection]:
+        return _transaction(self._db(), action)
+
+    def _rows(self, action: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._db().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _storage_error(action, exc) from exc
+
+    def close(self) -> None:
+        """Finish open replies as ``interrupted`` and close the file. Safe to call twice."""
+        with self._recorders_lock:
+            open_recorders = list(self._recorders)
+        for recorder in open_recorders:
+            try:
+                recorder.finish("interrupted")
+            except StorageError as exc:
+                log.warning("Reply %d could not be finished on close: %s", recorder.message_id, exc)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._conn is None
+
+    # ------------------------------------------------------------ chats
+
+    def create_chat(self, title: str, system_prompt: str = "") -> int:
+        """A new empty chat; returns its id."""
+        now = time.time()
+        with self._tx("create a chat") as conn:
+            cur = conn.execute(
+                "INSERT INTO chats (title, created, updated, system_prompt) VALUES (?, ?, ?, ?)",
+                (_storable(title.strip() or "New chat"), now, now, _storable(system_prompt)),
+            )
+        return int(cur.lastrowid or 0)
+
+    def chat(self, chat_id: int) -> ChatSummary:
+        """One chat, deleted or not; StorageError when there is none with this id."""
+        rows = self._rows(
+            "read a chat", f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id = ?", [chat_id]
+        )
+        if not rows:
+            raise StorageError(f"Chat {chat_id} does not exist; it may have been purged.")
+        return _chat_from_row(rows[0])
+
+    def list_chats(self, include_deleted: bool = False) -> list[ChatSummary]:
+        """Chats, most recently updated first (soft-deleted ones only when asked)."""
+        where = "" if include_deleted else "WHERE deleted_at IS NULL"
+        rows = self._rows(
+            "list the chats",
+            f"SELECT {_CHAT_COLUMNS} FROM chats {where} ORDER BY updated DESC, id DESC",
+        )
+        return [_chat_from_row(row) for row in rows]
+
+    def rename_chat(self, chat_id: int, title: str) -> None:
+        """Give a chat a new title (not empty)."""
+        title = title.strip()
+        if not title:
+            raise InvalidRequestError("A chat's title cannot be empty.")
+        self._update_chat(chat_id, "rename a chat", "title = ?", [_storable(title)])
+
+    def set_system_prompt(self, chat_id: int, system_prompt: str) -> None:
+        """The system prompt sent before this chat's messages."""
+        self._update_chat(
+            chat_id, "save the system prompt", "system_prompt = ?", [_storable(system_prompt)]
+        )
+
+    def delete_chat(self, chat_id: int) -> None:
+        """Hide a chat (soft delete), so that :meth:`restore_chat` can undo it."""
+        self._update_chat(chat_id, "delete a chat", "deleted_at = ?", [time.time()], touch=False)
+
+    def restore_chat(self, chat_id: int) -> None:
+        """Bring back a soft-deleted chat."""
+        self._update_chat(chat_id, "restore a chat", "deleted_at = NULL", [], touch=False)
+
+    def purge_deleted(self, older_than_s: float = 0.0) -> int:
+        """Remove for good the chats deleted more than ``older_than_s`` ago; returns how many."""
+        cutoff = time.time() - older_than_s
+        with self._tx("purge deleted chats") as conn:
+            cur = conn.execute(
+                "DELETE FROM chats WHERE deleted_at IS NOT NULL AND deleted_at <= ?", [cutoff]
+            )
+        return int(cur.rowcount)
+
+    def _update_chat(
+        self, chat_id: int, action: str, assignment: str, params: list[Any], touch: bool = True
+    ) -> None:
+        if touch:
+            assignment += ", updated = ?"
+            params = [*params, time.time()]
+        with self._tx(action) as conn:
+            cur = conn.execute(f"UPDATE chats SET {assignment} WHERE id = ?", [*params, chat_id])
+            if cur.rowcount == 0:
+                raise StorageError(f"Chat {chat_id} does not exist; it may have been purged.")
+
+    # ------------------------------------------------------------ messages
+
+    def add_message(
+        self,
+        chat_id: int,
+        parent_id: int | None,
+        role: Role,
+        content: str,
+        status: MessageStatus = "complete",
+        meta: Mapping[str, Any] | None = None,
+        tokens: Sequence[TokenEvent | TokenRecord] = (),
+    ) -> int:
+        """Add a message under ``parent_id`` (None: a first message); returns its id.
+
+        The new message becomes the chat's current leaf: it is what the user sees.
+        ``tokens`` are stored as the message's token records (events are not forced).
+        """
+        with self._tx("save a message") as conn:
+            return self._insert_message(
+                conn, chat_id, parent_id, role, content, status, meta, _as_records(tokens, False)
+            )
+
+    def _insert_message(
+        self,
+        conn: sqlite3.Connection,
+        chat_id: int,
+        parent_id: int | None,
+        role: str,
+        content: str,
+        status: str,
+        meta: Mapping[str, Any] | None,
+        records: Sequence[TokenRecord],
+        created: float | None = None,
+        edited: bool = False,
+    ) -> int:
+        if role not in ROLES:
+            raise InvalidRequestError(f"A message's role must be one of {ROLES}, not {role!r}.")
+        if status not in STATUSES:
+            raise InvalidRequestError(f"A message's status must be one of {STATUSES}.")
+        if not conn.execute("SELECT 1 FROM chats WHERE id = ?", [chat_id]).fetchone():
+            raise StorageError(f"Chat {chat_id} does not exist; it may have been purged.")
+        if parent_id is not None:
+            row = conn.execute("SELECT chat_id FROM messages WHERE id = ?", [parent_id]).fetchone()
+            if row is None or row[0] != chat_id:
+                raise InvalidRequestError(f"Message {parent_id} is not in chat {chat_id}.")
+        now = time.time()
+        cur = conn.execute(
+            "INSERT INTO messages (chat_id, parent_id, role, content, created, status, meta, "
+            "edited) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                parent_id,
+                role,
+                _storable(content),
+                now if created is None else created,
+                status,
+                _storable(json.dumps(dict(meta or {}), ensure_ascii=False)),
+                int(edited),
+            ),
+        )
+        message_id = int(cur.lastrowid or 0)
+        if records:
+            conn.executemany(
+                "INSERT INTO tokens (message_id, idx, forced, data) VALUES (?, ?, ?, ?)",
+                _token_rows(message_id, 0, records),
+            )
+        conn.execute(
+            "UPDATE chats SET updated = ?, current_leaf = ? WHERE id = ?",
+            (now, message_id, chat_id),
+        )
+        return message_id
+
+    def update_message_content(self, message_id: int, content: str) -> None:
+        """Replace a message's text by hand; it is then flagged ``edited``."""
+        with self._tx("save the edited message") as conn:
+            cur = conn.execute(
+                "UPDATE messages SET content = ?, edited = 1 WHERE id = ? RETURNING chat_id",
+                (_storable(content), message_id),
+            )
+            row = cur.fetchone()
+            if row is None:
+                raise StorageError(f"Message {message_id} does not exist; it may have been purged.")
+            conn.execute("UPDATE chats SET updated = ? WHERE id = ?", (time.time(), row[0]))
+
+    def message(self, message_id: int) -> StoredMessage:
+        """One message; StorageError when there is none with this id."""
+        rows = self._rows(
+            "read a message", f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", [message_id]
+        )
+        if not rows:
+            raise StorageError(f"Message {message_id} does not exist; it may have been purged.")
+        return _message_from_row(rows[0])
+
+    def children(self, chat_id: int, parent_id: int | None) -> list[StoredMessage]:
+        """The branches under ``parent_id`` (None: the first messages), oldest first."""
+        rows = self._rows(
+            "read the branches of a message",
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND parent_id IS ? "
+            "ORDER BY created, id",
+            (chat_id, parent_id),
+        )
+        return [_message_from_row(row) for row in rows]
+
+    def siblings(self, message_id: int) -> list[StoredMessage]:
+        """The message and its siblings (same parent), oldest first."""
+        msg = self.message(message_id)
+        return self.children(msg.chat_id, msg.parent_id)
+
+    def branch_position(self, message_id: int) -> tuple[int, int]:
+        """(1-based position, count) among the siblings: the "‹ 2/3 ›" of the UI."""
+        ids = [m.id for m in self.siblings(message_id)]
+        return ids.index(message_id) + 1, len(ids)
+
+    def path_to(self, message_id: int) -> list[StoredMessage]:
+        """The messages from the chat's first one down to ``message_id``, in order."""
+        rows = self._rows(
+            "read a conversation",
+            f"""
+            WITH RECURSIVE up(id, parent_id, depth) AS (
+                SELECT id, parent_id, 0 FROM messages WHERE id = ?
+                UNION ALL
+                SELECT m.id, m.parent_id, up.depth + 1 FROM messages m
+                    JOIN up ON m.id = up.parent_id
+                    WHERE up.depth < {_MAX_DEPTH}
+            )
+            SELECT {", ".join("m." + c.strip() for c in _MESSAGE_COLUMNS.split(","))}
+                FROM up JOIN messages m ON m.id = up.id ORDER BY up.depth DESC
+            """,
+            [message_id],
+        )
+        if not rows:
+            raise StorageError(f"Message {message_id} does not exist; it may have been purged.")
+        return [_message_from_row(row) for row in rows]
+
+    def latest_leaf(self, message_id: int) -> int:
+        """Follow the newest child down from ``message_id`` to a message with none."""
+        current = message_id
+        seen = {current}
+        while True:
+            rows = self._rows(
+                "read the branches of a message",
+                "SELECT id FROM messages WHERE parent_id = ? "
+                "ORDER BY created DESC, id DESC LIMIT 1",
+                [current],
+            )
+            if not rows or rows[0][0] in seen:
+                return current
+            current = int(rows[0][0])
+            seen.add(current)
+
+    def set_current_leaf(self, chat_id: int, message_id: int) -> None:
+        """Remember the branch the user is looking at (does not change ``updated``)."""
+        with self._tx("remember the branch") as conn:
+            row = conn.execute("SELECT chat_id FROM messages WHERE id = ?", [message_id]).fetchone()
+            if row is None or row[0] != chat_id:
+                raise InvalidRequestError(f"Message {message_id} is not in chat {chat_id}.")
+            conn.execute("UPDATE chats SET current_leaf = ? WHERE id = ?", (message_id, chat_id))
+
+    def current_path(self, chat_id: int) -> list[StoredMessage]:
+        """The conversation the user last looked at, first message to leaf.
+
+        Without a remembered leaf, the newest branch is shown; a remembered message
+        that has since gained replies is followed down to its newest one.
+        """
+        chat = self.chat(chat_id)
+        start = chat.current_leaf
+        if start is not None:
+            rows = self._rows(
+                "read a conversation",
+                "SELECT 1 FROM messages WHERE id = ? AND chat_id = ?",
+                (start, chat_id),
+            )
+            if not rows:
+                start = None
+        if start is None:
+            roots = self._rows(
+                "read a conversation",
+                "SELECT id FROM messages WHERE chat_id = ? AND parent_id IS NULL "
+                "ORDER BY created DESC, id DESC LIMIT 1",
+                [chat_id],
+            )
+            if not roots:
+                return []
+            start = int(roots[0][0])
+        return self.path_to(self.latest_leaf(start))
+
+    def fork(self, chat_id: int, message_id: int) -> int:
+        """A new chat holding a copy of the path to ``message_id`` (meta and tokens too)."""
+        source = self.chat(chat_id)
+        path = self.path_to(message_id)
+        if path[0].chat_id != chat_id:
+            raise InvalidRequestError(f"Message {message_id} is not in chat {chat_id}.")
+        now = time.time()
+        with self._tx("fork a chat") as conn:
+            cur = conn.execute(
+                "INSERT INTO chats (title, created, updated, system_prompt) VALUES (?, ?, ?, ?)",
+                (f"{source.title} (fork)", now, now, source.system_prompt),
+            )
+            new_chat = int(cur.lastrowid or 0)
+            parent: int | None = None
+            for msg in path:
+                new_id = self._insert_message(
+                    conn,
+                    new_chat,
+                    parent,
+                    msg.role,
+                    msg.content,
+                    "interrupted" if msg.status == "streaming" else msg.status,
+                    msg.meta,
+                    (),
+                    created=msg.created,
+                    edited=msg.edited,
+                )
+                conn.execute(
+                    "INSERT INTO tokens (message_id, idx, forced, data) "
+                    "SELECT ?, idx, forced, data FROM tokens WHERE message_id = ?",
+                    (new_id, msg.id),
+                )
+                parent = new_id
+            conn.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, new_chat))
+        return new_chat
+
+    # ------------------------------------------------------------ tokens
+
+    def read_tokens(self, message_id: int) -> TokenRead:
+        """A message's token records in order; empty with a note when any is damaged.
+
+        All or nothing: records that skip a position would tint the wrong text.
+        """
+        rows = self._rows(
+            "read the tokens of a reply",
+            "SELECT idx, forced, data FROM tokens WHERE message_id = ? ORDER BY idx",
+            [message_id],
+        )
+        records = []
+        for expected, (idx, forced, data) in enumerate(rows):
+            try:
+                if idx != expected:
+                    raise ValueError(f"token {expected} is missing")
+                text = _as_text(data)
+                if text is None:
+                    raise ValueError("a token record is empty")
+                records.append(TokenRecord(decode_token(text), bool(forced)))
+            except ValueError as exc:
+                log.warning("Token records of message %d are damaged: %s", message_id, exc)
+                return TokenRead((), f"The token probabilities of this reply are damaged ({exc}).")
+        return TokenRead(tuple(records))
+
+    def tokens(self, message_id: int) -> list[TokenRecord]:
+        """A message's token records (``.event`` is the TokenEvent); see :meth:`read_tokens`."""
+        return list(self.read_tokens(message_id).records)
+
+    # ------------------------------------------------------------ search
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Messages of the chats not deleted that contain ``query`` (any text, taken literally).
+
+        Case-insensitive substring search through a trigram index, so words in
+        scripts without spaces (Chinese, Japanese) are found too. Queries shorter
+        than three characters cannot use trigrams and scan the messages instead.
+        """
+        query = query.strip()
+        if not query or limit <= 0:
+            return []
+        if len(query) < MIN_FTS_QUERY:
+            rows = self._rows(
+                "search the chats",
+                "SELECT m.chat_id, m.id, c.title, m.role, m.content FROM messages m "
+                "JOIN chats c ON c.id = m.chat_id "
+                "WHERE c.deleted_at IS NULL AND m.content LIKE ? ESCAPE '\\' "
+                "ORDER BY m.created DESC, m.id DESC LIMIT ?",
+                (_like_pattern(query), limit),
+            )
+
+            def make_snippet(content: str) -> str:
+                return _like_snippet(content, query)
+
+        else:
+            rows = self._rows(
+                "search the chats",
+                "SELECT m.chat_id, m.id, c.title, m.role, "
+                "snippet(messages_fts, 0, ?, ?, '…', 24) FROM messages_fts "
+                "JOIN messages m ON m.id = messages_fts.rowid "
+                "JOIN chats c ON c.id = m.chat_id "
+                "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
+                "ORDER BY rank LIMIT ?",
+                (MARK_OPEN, MARK_CLOSE, _fts_phrase(query), limit),
+            )
+
+            def make_snippet(content: str) -> str:
+                return content
+
+        hits = []
+        for chat_id, message_id, title, role, text in rows:
+            hits.append(
+                SearchHit(
+                    chat_id=int(chat_id),
+                    message_id=int(message_id),
+                    chat_title=_as_text(title) or "Untitled",
+                    role=role if role in ROLES else "assistant",
+                    snippet=make_snippet(_as_text(text) or ""),
+                )
+            )
+        return hits
+
+    # ------------------------------------------------------------ presets
+
+    def save_preset(self, name: str, system_prompt: str, sampling: Mapping[str, Any]) -> None:
+        """Save (or replace) a named system prompt and sampling values.
+
+        The values are checked against the sampling bounds first, so a preset
+        that is saved can always be applied.
+        """
+        name = name.strip()
+        if not name:
+            raise InvalidRequestError("A preset needs a name.")
+        sampling_from_record(sampling)
+        payload = json.dumps(dict(sampling), ensure_ascii=False)
+        with self._tx("save a preset") as conn:
+            conn.execute(
+                "INSERT INTO presets (name, system_prompt, sampling, updated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET system_prompt = excluded.system_prompt, "
+                "sampling = excluded.sampling, updated = excluded.updated",
+                (_storable(name), _storable(system_prompt), _storable(payload), time.time()),
+            )
+
+    def presets(self) -> list[Preset]:
+        """All presets by name; a damaged one has empty sampling values and a note."""
+        rows = self._rows("read the presets", "SELECT name, system_prompt, sampling FROM presets")
+        out = []
+        for name, system_prompt, raw in rows:
+            sampling, note = _decode_json_object(raw, "sampling values of this preset")
+            out.append(Preset(_as_text(name) or "", _as_text(system_prompt) or "", sampling, note))
+        return sorted(out, key=lambda p: p.name.casefold())
+
+    def delete_preset(self, name: str) -> None:
+        """Remove a preset (nothing happens when there is none by that name)."""
+        with self._tx("delete a preset") as conn:
+            conn.execute("DELETE FROM presets WHERE name = ?", [name])
+
+    # ------------------------------------------------------------ streaming replies
+
+    def begin_reply(
+        self,
+        chat_id: int,
+        parent_id: int | None,
+        meta: Mapping[str, Any] | None = None,
+        tokens: Sequence[TokenEvent | TokenRecord] = (),
+        interval_s: float = COMMIT_INTERVAL_S,
+    ) -> ReplyRecorder:
+        """Start recording an assistant reply under ``parent_id`` (status ``streaming``).
+
+        ``tokens`` are the reply's first tokens when it continues a copied prefix
+        (branching from a token); they are committed before this returns.
+        """
+        records = _as_records(tokens, False)
+        content = "".join(r.event.text for r in records)
+        with self._tx("start saving a reply") as conn:
+            message_id = self._insert_message(
+                conn, chat_id, parent_id, "assistant", content, "streaming", meta, records
+            )
+        recorder = ReplyRecorder(
+            self.path,
+            chat_id,
+            message_id,
+            content,
+            len(records),
+            interval_s,
+            self._forget_recorder,
+        )
+        with self._recorders_lock:
+            self._recorders.add(recorder)
+        return recorder
+
+    def _forget_recorder(self, recorder: ReplyRecorder) -> None:
+        with self._recorders_lock:
+            self._recorders.discard(recorder)
+
+
+# --------------------------------------------------------------------------- recorder
+
+
+@dataclass(slots=True)
+class _Append:
+    records: list[TokenRecord]
+
+
+@dataclass(slots=True)
+class _Flush:
+    done: threading.Event
+
+
+@dataclass(slots=True)
+class _Finish:
+    status: str
+    meta_update: Mapping[str, Any] | None
+    content: str | None
+
+
+_Command = _Append | _Flush | _Finish
+
+
+class ReplyRecorder:
+    """Writes one streaming reply to disk from its own thread and connection.
+
+    :meth:`append` only queues, so the GUI thread never waits on the disk. The
+    thread commits the new token records and the grown text in one transaction
+    at most ``interval_s`` after the first uncommitted token arrived, at once on
+    :meth:`flush`, and a last time on :meth:`finish`, which also sets the final
+    status and merges ``meta_update`` into the reply's card. After a crash, what
+    was committed is on disk and is marked ``interrupted`` at the next start.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        chat_id: int,
+        message_id: int,
+        content: str,
+        next_index: int,
+        interval_s: float,
+        on_finished: Callable[[ReplyRecorder], None],
+    ) -> None:
+        self.chat_id = chat_id
+        self.message_id = message_id
+        self._path = path
+        self._parts = [content] if content else []
+        self._next_index = next_index
+        self._interval_s = interval_s
+        self._on_finished = on_finished
+        self._queue: queue.SimpleQueue[_Command] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._finished = False
+        self._error: StorageError | None = None
+        self._commits = 0
+        self._thread = threading.Thread(
+            target=self._run, name=f"reply-recorder-{message_id}", daemon=True
+        )
+        self._thread.start()
+
+    # ------------------------------------------------------------ caller side
+
+    @property
+    def finished(self) -> bool:
+        """Whether :meth:`finish` was called."""
+        return self._finished
+
+    @property
+    def error(self) -> StorageError | None:
+        """The last failed commit, if any (the records are kept and retried)."""
+        return self._error
+
+    @property
+    def commits(self) -> int:
+        """How many transactions the thread has committed (for diagnostics and tests)."""
+        return self._commits
+
+    def append(self, tokens: Sequence[TokenEvent], forced: bool = False) -> None:
+        """Queue tokens for the next commit; never waits on the disk.
+
+        ``forced`` marks tokens the user chose by clicking an alternative.
+        """
+        if self._finished:
+            raise RuntimeError(f"Reply {self.message_id} is finished; no tokens can be added.")
+        if tokens:
+            self._queue.put(_Append([TokenRecord(t, forced) for t in tokens]))
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Commit what is queued now and wait for it; StorageError if it failed."""
+        if self._finished:
+            return
+        done = threading.Event()
+        self._queue.put(_Flush(done))
+        if not done.wait(timeout):
+            raise StorageError("Saving the reply took too long; the disk may be busy.")
+        if self._error is not None:
+            raise self._error
+
+    def finish(
+        self,
+        status: MessageStatus = "complete",
+        meta_update: Mapping[str, Any] | None = None,
+        content: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        """Commit the rest, set the final status and stop the thread.
+
+        ``content`` replaces the text when the engine's final text differs from the
+        tokens (a trimmed stop string). Only the first call does anything.
+        """
+        if status not in STATUSES or status == "streaming":
+            raise InvalidRequestError(f"A reply cannot finish as {status!r}.")
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        self._queue.put(_Finish(status, meta_update, content))
+        self._thread.join(timeout)
+        self._on_finished(self)
+        if self._thread.is_alive():
+            raise StorageError("Saving the reply took too long; the disk may be busy.")
+        if self._error is not None:
+            raise self._error
+
+    # ------------------------------------------------------------ thread side
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = _connect(self._path)
+        except sqlite3.Error as exc:
+            self._error = _storage_error("open the chat database to save a reply", exc)
+            log.warning("%s", self._error)
+        pending: list[TokenRecord] = []
+        deadline: float | None = None
+        try:
+            while True:
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    cmd: _Command | None = self._queue.get(timeout=wait)
+                except queue.Empty:
+                    cmd = None
+                if isinstance(cmd, _Append):
+                    pending.extend(cmd.records)
+                    if deadline is None:
+                        deadline = time.monotonic() + self._interval_s
+                    if time.monotonic() < deadline:
+                        continue
+                if isinstance(cmd, _Finish):
+                    self._commit(conn, pending, cmd)
+                    return
+                if self._commit(conn, pending, None):
+                    pending = []
+                    deadline = None
+                else:
+                    deadline = time.monotonic() + self._interval_s  # retry later
+                if isinstance(cmd, _Flush):
+                    cmd.done.set()
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _commit(
+        self, conn: sqlite3.Connection | None, pending: list[TokenRecord], final: _Finish | None
+    ) -> bool:
+        if not pending and final is None:
+            return True
+        if conn is None:
+            return False
+        parts = self._parts + [r.event.text for r in pending]
+        content = "".join(parts)
+        try:
+            with _transaction(conn, "save the reply") as tx:
+                if pending:
+                    tx.executemany(
+                        "INSERT INTO tokens (message_id, idx, forced, data) VALUES (?, ?, ?, ?)",
+                        _token_rows(self.message_id, self._next_index, pending),
+                    )
+                if final is None:
+                    tx.execute(
+                        "UPDATE messages SET content = ? WHERE id = ?",
+                        (_storable(content), self.message_id),
+                    )
+                else:
+                    row = tx.execute(
+                        "SELECT meta FROM messages WHERE id = ?", [self.message_id]
+                    ).fetchone()
+                    meta, _ = _decode_json_object(row[0] if row else None, "reply card")
+                    meta.update(final.meta_update or {})
+                    tx.execute(
+                        "UPDATE messages SET content = ?, status = ?, meta = ? WHERE id = ?",
+                        (
+                            _storable(content if final.content is None else final.content),
+                            final.status,
+                            _storable(json.dumps(meta, ensure_ascii=False)),
+                            self.message_id,
+                        ),
+                    )
+                tx.execute("UPDATE chats SET updated = ? WHERE id = ?", (time.time(), self.chat_id))
+        except (StorageError, ValueError, TypeError) as exc:
+            self._error = (
+                exc
+                if isinstance(exc, StorageError)
+                else StorageError(f"Could not save the reply: {exc}.")
+            )
+            log.warning("Reply %d: %s", self.message_id, self._error)
+            return False
+        self._parts = [content]
+        self._next_index += len(pending)
+        self._commits += 1
+        self._error = None
+        return True
