@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desktop_app.cli.generate import add_adapter_arguments, check_lora_scale
 from desktop_app.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def register(sub: Any) -> None:
         help="a GGUF file, a default model key, or 'default' "
         "(default: the last model used if it still exists, else 'default')",
     )
+    add_adapter_arguments(p)
     # Screenshots and window tests: canned replies, no model.
     p.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -49,6 +51,18 @@ def initial_model(settings: Settings, requested: str | None) -> str:
     if last and (last == "default" or last in DEFAULT_MODELS or Path(last).is_file()):
         return last
     return "default"
+
+
+def with_adapter(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The settings with the adapter asked for on the command line (saved once it loads)."""
+    if not getattr(args, "lora", None):
+        return settings
+    return settings.model_copy(
+        update={
+            "lora_path": str(Path(args.lora).expanduser()),
+            "lora_scale": check_lora_scale(args.lora_scale),
+        }
+    )
 
 
 def _make_engine_client() -> Engine:
@@ -77,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.workers.inference import InferenceController, resolve_with_defaults
 
-    settings = load_settings()
+    settings = with_adapter(load_settings(), args)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Glassbox")

@@ -21,6 +21,7 @@ from typing import Any
 
 from desktop_app.core.engine import host
 from desktop_app.core.engine.protocol import (
+    REFUSED_BEFORE_LOAD,
     DoneEvent,
     EngineConfig,
     ErrorEvent,
@@ -47,10 +48,6 @@ _ERRORS: dict[str, type[GlassboxError]] = {
     "no_model": EngineNotReadyError,
     "invalid_request": InvalidRequestError,
 }
-
-#: Load errors raised before the engine lets the loaded model go (a refused model
-#: or adapter file, a bad template override): the old model keeps working.
-REFUSED_BEFORE_LOAD = frozenset({ModelFileError.kind, InvalidRequestError.kind})
 
 
 class EngineClient:

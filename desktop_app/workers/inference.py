@@ -15,6 +15,11 @@ reply ends with the engine's own ``DoneEvent`` (finish reason "cancelled").
 When the engine process crashes during a reply, the controller reports the error,
 discards the engine, makes a new one with the factory and reloads the last model,
 so a later ``send`` works again.
+
+After a model loads, its file is fingerprinted (SHA-256) on the same thread as a
+job of its own. Hashing a large file takes seconds, so the job steps through the
+file one block at a time and steps aside whenever another job is waiting: a reply
+never waits for a hash.
 """
 
 from __future__ import annotations
@@ -23,14 +28,16 @@ import itertools
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop_app.core.engine.protocol import (
+    REFUSED_BEFORE_LOAD,
     DoneEvent,
     Engine,
     EngineConfig,
@@ -40,8 +47,8 @@ from desktop_app.core.engine.protocol import (
     PromptProgress,
     TokenEvent,
 )
-from desktop_app.core.errors import EngineCrashedError, GlassboxError
-from desktop_app.core.settings import Settings, load_settings, save_settings
+from desktop_app.core.errors import EngineCrashedError, GlassboxError, InvalidRequestError
+from desktop_app.core.settings import LoadOverrides, Settings, load_settings, save_settings
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +91,19 @@ class _Job:
 class _LoadJob(_Job):
     spec: str = ""
     settings: Settings = field(default_factory=Settings)
+    overridden: bool = False  # the settings carry the model panel's choices
 
 
 @dataclass(eq=False)
 class _GenerateJob(_Job):
     request: GenerateRequest = field(default_factory=GenerateRequest)
+
+
+@dataclass(eq=False)
+class _FingerprintJob(_Job):
+    path: str = ""
+    # The hash in progress while the job has stepped aside for others.
+    steps: Generator[int, None, str] | None = None
 
 
 # What the worker puts on the outbox besides engine events.
@@ -101,6 +116,12 @@ class _Progress:
 @dataclass(frozen=True)
 class _SettingsChanged:
     settings: Settings
+
+
+@dataclass(frozen=True)
+class _Fingerprint:
+    path: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,9 @@ class InferenceController(QObject):
     sig_busy = Signal(bool)
     """True when the controller starts working on jobs, False when all are done."""
 
+    sig_model_fingerprint = Signal(str, str)
+    """The loaded model file's path and SHA-256 (hex), some time after ``sig_model_loaded``."""
+
     def __init__(
         self,
         engine_factory: EngineFactory,
@@ -170,6 +194,8 @@ class InferenceController(QObject):
         self._pending = 0  # jobs submitted whose _JobFinished has not been drained
         self._open_replies: list[_GenerateJob] = []  # GUI-side: replies not yet ended
         self._loaded: ModelLoaded | None = None
+        self._fingerprint: tuple[str, str] | None = None
+        self._gpu_offload: bool | None = None
 
         # Owned by the worker thread; the lock guards the reference, which the GUI
         # thread reads only to call the thread-safe cancel().
@@ -194,6 +220,25 @@ class InferenceController(QObject):
         return self._loaded
 
     @property
+    def model_fingerprint(self) -> tuple[str, str] | None:
+        """(path, SHA-256) of the loaded model file once hashed, or None."""
+        loaded = self._loaded
+        fp = self._fingerprint
+        return fp if loaded is not None and fp is not None and fp[0] == loaded.model_path else None
+
+    def gpu_offload_supported(self) -> bool:
+        """Whether this llama.cpp build can offload layers to a GPU (asked once, then cached).
+
+        The first call imports llama_cpp (a fraction of a second): call it after
+        the window is shown, not while it is built.
+        """
+        if self._gpu_offload is None:
+            from desktop_app.core.engine.llama_backend import supports_gpu_offload
+
+            self._gpu_offload = supports_gpu_offload()
+        return self._gpu_offload
+
+    @property
     def generating(self) -> bool:
         """Whether a reply is running or queued (and not stopped)."""
         return any(not job.stopped.is_set() for job in self._open_replies)
@@ -203,15 +248,37 @@ class InferenceController(QObject):
         """The background thread, once started (for shutdown checks)."""
         return self._thread
 
-    def load_model(self, spec_or_path: str) -> None:
+    def load_model(self, spec_or_path: str, overrides: LoadOverrides | None = None) -> None:
         """Prepare and load a model in the background: "default", a default's key or a path.
 
-        A running reply is stopped first. Progress arrives as ``sig_model_progress``,
-        then ``sig_model_loaded`` or ``sig_error``.
+        ``overrides`` (from the model panel) replace the load options of the
+        settings for this load; once the model is loaded they are saved as the
+        new settings. Values out of bounds are refused at once with ``sig_error``
+        and nothing changes. A running reply is stopped first. Progress arrives
+        as ``sig_model_progress``, then ``sig_model_loaded`` or ``sig_error``.
         """
+        settings = self._settings
+        if overrides is not None:
+            try:
+                settings = settings.with_overrides(overrides)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                )
+                self.sig_error.emit(
+                    InvalidRequestError.kind, f"The model settings are not valid ({problems})."
+                )
+                return
         self.stop()
         self._loaded = None
-        self._submit(_LoadJob(next(self._ids), spec=spec_or_path, settings=self._settings))
+        self._submit(
+            _LoadJob(
+                next(self._ids),
+                spec=spec_or_path,
+                settings=settings,
+                overridden=overrides is not None,
+            )
+        )
 
     def send(self, request: GenerateRequest) -> None:
         """Generate a reply in the background; tokens arrive as ``sig_tokens``."""
@@ -296,6 +363,11 @@ class InferenceController(QObject):
         elif isinstance(item, ModelLoaded):
             self._loaded = item
             self.sig_model_loaded.emit(item)
+            if isinstance(job, _LoadJob) and not self._closing.is_set():
+                self._submit(_FingerprintJob(next(self._ids), path=item.model_path))
+        elif isinstance(item, _Fingerprint):
+            self._fingerprint = (item.path, item.sha256)
+            self.sig_model_fingerprint.emit(item.path, item.sha256)
         elif isinstance(item, PromptProgress):
             if not job.stopped.is_set():
                 self.sig_prompt_progress.emit(item.done, item.total)
@@ -325,10 +397,20 @@ class InferenceController(QObject):
         self._outbox.put((job, item))
 
     def _run_worker(self) -> None:
+        aside: _FingerprintJob | None = None  # a hash that stepped aside for other jobs
         while True:
-            job = self._jobs.get()
+            if aside is not None and self._jobs.empty():
+                job: _Job | None = aside
+                aside = None
+            else:
+                job = self._jobs.get()
             if job is None:
                 break
+            if aside is not None and (isinstance(job, _LoadJob | _FingerprintJob)):
+                # A newer model is coming: the older hash is no longer wanted.
+                self._finish_fingerprint(aside)
+                aside = None
+            finished = True
             try:
                 if self._closing.is_set():
                     continue
@@ -336,6 +418,10 @@ class InferenceController(QObject):
                     self._do_load(job)
                 elif isinstance(job, _GenerateJob):
                     self._do_generate(job)
+                elif isinstance(job, _FingerprintJob):
+                    finished = self._do_fingerprint(job)
+                    if not finished:
+                        aside = job
             except _Shutdown:
                 log.info("Model preparation abandoned: Glassbox is shutting down.")
             except Exception as exc:
@@ -344,8 +430,45 @@ class InferenceController(QObject):
                 log.exception("Engine job %d failed", job.id)
                 self._post(job, ErrorEvent(INTERNAL_ERROR, f"Unexpected error: {exc}"))
             finally:
-                self._post(job, _JobFinished())
+                if finished:
+                    self._post(job, _JobFinished())
+        if aside is not None:
+            self._finish_fingerprint(aside)
         self._discard_engine()
+
+    def _finish_fingerprint(self, job: _FingerprintJob) -> None:
+        """End a hash that will not be completed (superseded or shutting down)."""
+        if job.steps is not None:
+            job.steps.close()
+            job.steps = None
+        self._post(job, _JobFinished())
+
+    def _do_fingerprint(self, job: _FingerprintJob) -> bool:
+        """Hash the model file; False when it stepped aside because another job is waiting."""
+        from desktop_app.core.models import fingerprint
+
+        try:
+            if job.steps is None:
+                sha = fingerprint.cached_sha256(job.path)
+                if sha is not None:
+                    self._post(job, _Fingerprint(job.path, sha))
+                    return True
+                job.steps = fingerprint.sha256_steps(job.path)
+            while True:
+                if self._closing.is_set():
+                    job.steps.close()
+                    return True
+                if not self._jobs.empty():
+                    return False
+                next(job.steps)
+        except StopIteration as stop:
+            job.steps = None
+            self._post(job, _Fingerprint(job.path, str(stop.value)))
+        except OSError as exc:
+            # The model is loaded and works; only its fingerprint is unknown.
+            job.steps = None
+            log.warning("Could not fingerprint %s: %s", job.path, exc)
+        return True
 
     def _ensure_engine(self) -> Engine:
         with self._engine_lock:
@@ -397,6 +520,9 @@ class InferenceController(QObject):
                 n_threads=settings.n_threads,
                 n_threads_batch=settings.n_threads_batch,
                 n_gpu_layers=settings.n_gpu_layers,
+                chat_template=settings.chat_template_override,
+                lora_path=settings.lora_path,
+                lora_scale=settings.lora_scale,
             )
             self._post(job, _Progress(f"Loading {path.name}…", -1.0))
             engine = self._ensure_engine()
@@ -406,16 +532,20 @@ class InferenceController(QObject):
                 self._discard_engine()
             self._post(job, ErrorEvent(exc.kind, str(exc)))
             still = getattr(self._engine, "loaded", None)
-            if exc.kind == "model_file" and isinstance(still, ModelLoaded):
-                # The file was refused before the loaded model was touched: keep using it.
+            if exc.kind in REFUSED_BEFORE_LOAD and isinstance(still, ModelLoaded):
+                # The file or template was refused before the loaded model was
+                # touched: keep using it.
                 self._post(job, still)
             return
         self._config = config
+        settings = job.settings
         if self._remember_model:
-            # Saved before the news goes out, so whoever reacts to sig_model_loaded
-            # already sees the model remembered.
             remembered = spec if is_default else str(path.resolve())
-            self._remember(job, job.settings.model_copy(update={"last_model": remembered}))
+            settings = settings.model_copy(update={"last_model": remembered})
+        if self._remember_model or job.overridden:
+            # Saved before the news goes out, so whoever reacts to sig_model_loaded
+            # already sees the model (and the options it was loaded with) remembered.
+            self._remember(job, settings)
         self._post(job, loaded)
 
     def _remember(self, job: _Job, settings: Settings) -> None:

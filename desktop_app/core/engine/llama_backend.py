@@ -649,6 +649,13 @@ def _backend_name(llama_cpp: Any, n_gpu_layers: int) -> str:
     return "GPU"
 
 
+def supports_gpu_offload() -> bool:
+    """Whether this llama.cpp build can offload layers to a GPU (imports llama_cpp)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
 def check_template(template: str) -> None:
     """Refuse a chat template override that cannot format a simple conversation.
 

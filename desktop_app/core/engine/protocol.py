@@ -15,6 +15,10 @@ from typing import Any, Literal, Protocol
 
 from desktop_app.core.sampling import Candidate, SamplingParams
 
+#: Kinds of load errors raised before the engine lets the loaded model go (a
+#: refused model or adapter file, a bad template override): the old model works on.
+REFUSED_BEFORE_LOAD = frozenset({"model_file", "invalid_request"})
+
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "eos", "length", "context_full", "cancelled"]
 
