@@ -1099,25 +1099,18 @@ class ChatStore:
                 "ORDER BY m.created DESC, m.id DESC LIMIT ?",
                 (_like_pattern(query), limit),
             )
-
-            def make_snippet(content: str) -> str:
-                return _like_snippet(content, query)
-
         else:
             rows = self._rows(
                 "search the chats",
-                "SELECT m.chat_id, m.id, c.title, m.role, "
-                "snippet(messages_fts, 0, ?, ?, '…', 24) FROM messages_fts "
+                "SELECT m.chat_id, m.id, c.title, m.role, m.content FROM messages_fts "
                 "JOIN messages m ON m.id = messages_fts.rowid "
                 "JOIN chats c ON c.id = m.chat_id "
                 "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
                 "ORDER BY rank LIMIT ?",
-                (MARK_OPEN, MARK_CLOSE, _fts_phrase(query), limit),
+                (_fts_phrase(query), limit),
             )
-
-            def make_snippet(content: str) -> str:
-                return content
-
+        # Snippets are cut here rather than by FTS5: its snippet() counts trigrams,
+        # not words, and the short-query scan needs the same shape anyway.
         hits = []
         for chat_id, message_id, title, role, text in rows:
             hits.append(
@@ -1126,7 +1119,7 @@ class ChatStore:
                     message_id=int(message_id),
                     chat_title=_as_text(title) or "Untitled",
                     role=role if role in ROLES else "assistant",
-                    snippet=make_snippet(_as_text(text) or ""),
+                    snippet=_like_snippet(_as_text(text) or "", query),
                 )
             )
         return hits
