@@ -1,0 +1,349 @@
+"""A conversation as a file: Markdown to read, JSON to keep everything, HTML to show tokens.
+
+The HTML page is one self-contained file: inline CSS, no script and no address
+outside it, so it opens the same offline, years later, in any browser. Every
+assistant token is tinted by its probability with the viridis scale the window
+uses (``probability_rgb`` is that scale's one definition), and hovering or
+focusing a token shows its top alternatives. Message text is hostile input: it
+is escaped everywhere, so a ``<script>`` in a reply comes out as text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any, Literal
+
+from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage, TokenRecord
+from desktop_app.core.errors import InvalidRequestError
+
+ExportFormat = Literal["markdown", "json", "html"]
+
+#: File name suffix of each format.
+SUFFIXES: dict[str, str] = {"markdown": ".md", "json": ".json", "html": ".html"}
+
+#: Version of the JSON layout written by :func:`to_json`.
+JSON_VERSION = 1
+
+#: Viridis at nine stops: perceptually uniform and readable with colour blindness.
+VIRIDIS: tuple[tuple[int, int, int], ...] = (
+    (0x44, 0x01, 0x54),
+    (0x47, 0x2D, 0x7B),
+    (0x3B, 0x52, 0x8B),
+    (0x2C, 0x72, 0x8E),
+    (0x21, 0x91, 0x8C),
+    (0x28, 0xAE, 0x80),
+    (0x5E, 0xC9, 0x62),
+    (0xAD, 0xDC, 0x30),
+    (0xFD, 0xE7, 0x25),
+)
+#: Share of viridis in the tint; the rest is white, so black text stays readable
+#: (contrast above 7:1 even at the dark purple end).
+TINT_STRENGTH = 0.45
+#: Candidates listed in a token's tooltip.
+TOOLTIP_CANDIDATES = 5
+
+_ROLE_TITLES = {"system": "System", "user": "User", "assistant": "Assistant"}
+
+
+def probability_rgb(p: float) -> tuple[int, int, int]:
+    """A light viridis tint for probability ``p`` (purple: unlikely, yellow: likely)."""
+    if not math.isfinite(p):
+        p = 0.0
+    t = min(max(p, 0.0), 1.0) * (len(VIRIDIS) - 1)
+    i = min(int(t), len(VIRIDIS) - 2)
+    frac = t - i
+    lo, hi = VIRIDIS[i], VIRIDIS[i + 1]
+    rgb = [a + (b - a) * frac for a, b in zip(lo, hi, strict=True)]
+    r, g, b = (round(255 - (255 - c) * TINT_STRENGTH) for c in rgb)
+    return r, g, b
+
+
+def probability_hex(p: float) -> str:
+    """The tint of :func:`probability_rgb` as ``#rrggbb``."""
+    r, g, b = probability_rgb(p)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def visible_token(text: str) -> str:
+    """Token text with whitespace made visible (a lone space would vanish in a list)."""
+    return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥") or "∅"
+
+
+def suggested_filename(chat: ChatSummary, fmt: ExportFormat) -> str:
+    """A file name for the export: the title without characters file systems refuse."""
+    if fmt not in SUFFIXES:
+        raise InvalidRequestError(f"Unknown export format {fmt!r}; use one of {list(SUFFIXES)}.")
+    safe = "".join("_" if c in '<>:"/\\|?*' or ord(c) < 32 else c for c in chat.title).strip(". ")
+    return PurePath((safe or "chat")[:80]).name + SUFFIXES[fmt]
+
+
+def export_chat(store: ChatStore, chat_id: int, fmt: ExportFormat) -> str:
+    """The chat's current branch in ``fmt`` (token records included where used)."""
+    chat = store.chat(chat_id)
+    path = store.current_path(chat_id)
+    if fmt == "markdown":
+        return to_markdown(chat, path)
+    tokens = {m.id: store.tokens(m.id) for m in path if m.role == "assistant"}
+    if fmt == "json":
+        return to_json(chat, path, tokens)
+    if fmt == "html":
+        return to_html(chat, path, tokens)
+    raise InvalidRequestError(f"Unknown export format {fmt!r}; use one of {list(SUFFIXES)}.")
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _when(stamp: float) -> str:
+    try:
+        return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, OSError, ValueError):
+        return "unknown date"
+
+
+def _card_line(meta: Mapping[str, Any]) -> str:
+    """One line describing how a reply was made, from the parts of its card present."""
+    parts = []
+    model = meta.get("model_path")
+    if isinstance(model, str) and model:
+        parts.append(PurePath(model).name)
+    sampling = meta.get("sampling")
+    if isinstance(sampling, Mapping):
+        shown = []
+        for key, label in (("temperature", "temperature"), ("top_k", "top-k"), ("top_p", "top-p")):
+            if key in sampling:
+                shown.append(f"{label} {sampling[key]}")
+        if shown:
+            parts.append(", ".join(shown))
+    if meta.get("seed") is not None:
+        parts.append(f"seed {meta['seed']}")
+    if meta.get("completion_tokens") is not None:
+        parts.append(f"{meta['completion_tokens']} tokens")
+    speed = meta.get("tokens_per_s")
+    if isinstance(speed, int | float) and math.isfinite(speed):
+        parts.append(f"{speed:.1f} tokens/s")
+    if meta.get("finish_reason"):
+        parts.append(f"finished: {meta['finish_reason']}")
+    return " · ".join(str(p) for p in parts)
+
+
+def _status_words(msg: StoredMessage) -> list[str]:
+    words: list[str] = []
+    if msg.status != "complete":
+        words.append(msg.status)
+    if msg.edited:
+        words.append("edited by hand")
+    return words
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def to_markdown(chat: ChatSummary, path_messages: Sequence[StoredMessage]) -> str:
+    """The conversation as Markdown: a heading per turn, the reply's card in italics."""
+    lines = [f"# {chat.title}", "", f"*Glassbox chat, started {_when(chat.created)}.*", ""]
+    if chat.system_prompt:
+        lines += ["**System prompt:**", ""]
+        lines += [f"> {line}" if line else ">" for line in chat.system_prompt.splitlines()]
+        lines.append("")
+    for msg in path_messages:
+        title = _ROLE_TITLES.get(msg.role, msg.role)
+        extra = _status_words(msg)
+        lines += [f"## {title}" + (f" ({', '.join(extra)})" if extra else ""), ""]
+        lines += [msg.content, ""]
+        card = _card_line(msg.meta) if msg.role == "assistant" else ""
+        if card:
+            lines += [f"*{card}*", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _record_json(record: TokenRecord) -> dict[str, Any]:
+    event = record.event
+    return {
+        "index": event.index,
+        "id": event.id,
+        "text": event.text,
+        "p": event.p,
+        "forced": record.forced,
+        "candidates": [asdict(c) for c in event.candidates],
+    }
+
+
+def to_json(
+    chat: ChatSummary,
+    path_messages: Sequence[StoredMessage],
+    tokens: Mapping[int, Sequence[TokenRecord]] | None = None,
+) -> str:
+    """Everything about the conversation: chat, messages with their cards and tokens."""
+    tokens = tokens or {}
+    doc = {
+        "format": "glassbox-chat",
+        "version": JSON_VERSION,
+        "chat": asdict(chat),
+        "messages": [
+            {
+                "id": m.id,
+                "parent_id": m.parent_id,
+                "role": m.role,
+                "content": m.content,
+                "created": m.created,
+                "status": m.status,
+                "edited": m.edited,
+                "note": m.note,
+                "meta": dict(m.meta),
+                "tokens": [_record_json(r) for r in tokens.get(m.id, ())],
+            }
+            for m in path_messages
+        ],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body { font: 15px/1.55 system-ui, sans-serif; color: #111; background: #fafafa;
+       max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; }
+.sub { color: #555; margin-top: 0; }
+.legend { display: flex; align-items: center; gap: .6rem; font-size: .85rem; color: #333;
+          margin: 1rem 0; flex-wrap: wrap; }
+.bar { width: 14rem; height: .9rem; border: 1px solid #999; border-radius: 2px; }
+.msg { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .6rem 1rem;
+       margin: 1rem 0; }
+.msg h2 { font-size: .85rem; text-transform: uppercase; letter-spacing: .05em; color: #1f3a5f;
+          margin: 0 0 .4rem; }
+.user { background: #f2f6fb; }
+.system { background: #f6f6f6; }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.card, .note { font-size: .8rem; color: #555; margin: .5rem 0 0; }
+.tok { position: relative; border-radius: 2px; }
+.tok:hover, .tok:focus { outline: 1px solid #333; }
+.forced { text-decoration: underline dotted #a40000; }
+.tip { display: none; position: absolute; left: 0; top: 1.5em; z-index: 10; min-width: 16rem;
+       background: #fff; color: #111; border: 1px solid #888; border-radius: 4px;
+       padding: .3rem .5rem; font-size: .8rem; white-space: normal;
+       box-shadow: 0 2px 6px rgba(0,0,0,.2); }
+.tok:hover .tip, .tok:focus .tip { display: block; }
+.row { display: block; white-space: nowrap; }
+.row.drawn { font-weight: bold; }
+.head { display: block; margin-bottom: .2rem; }
+code { font-family: ui-monospace, monospace; }
+"""
+
+
+def _legend() -> str:
+    stops = ", ".join(
+        f"{probability_hex(i / (len(VIRIDIS) - 1))} {100 * i / (len(VIRIDIS) - 1):.1f}%"
+        for i in range(len(VIRIDIS))
+    )
+    return (
+        '<div class="legend" role="note"><span>Token probability:</span>'
+        "<span>0 (unlikely)</span>"
+        f'<span class="bar" style="background: linear-gradient(to right, {stops});"></span>'
+        "<span>1 (likely)</span>"
+        "<span>Hover or focus a reply token to see its top alternatives: probability "
+        "before → after sampling, and the stage that removed each.</span></div>"
+    )
+
+
+def _tooltip(record: TokenRecord) -> str:
+    event = record.event
+    head = f"p = {event.p:.3f}" + (" · forced by the user" if record.forced else "")
+    rows = [f'<span class="head">{html.escape(head)}</span>']
+    for cand in event.candidates[:TOOLTIP_CANDIDATES]:
+        removed = f"removed by {cand.removed_by}" if cand.removed_by else "kept"
+        drawn = " drawn" if cand.id == event.id else ""
+        rows.append(
+            f'<span class="row{drawn}"><code>{html.escape(visible_token(cand.text))}</code> '
+            f"{cand.p_raw:.3f} → {cand.p_final:.3f} · {html.escape(removed)}</span>"
+        )
+    return f'<span class="tip" role="tooltip">{"".join(rows)}</span>'
+
+
+def _token_html(content: str, records: Sequence[TokenRecord]) -> str:
+    """The reply's text as tinted token spans, as far as the tokens spell the text.
+
+    A stop string trimmed at the end or text cut short leaves tokens or text
+    over; the text is what counts, and what the tokens do not cover is plain.
+    """
+    out = []
+    pos = 0
+    for record in records:
+        text = record.event.text
+        if not text or not content.startswith(text, pos):
+            break
+        classes = "tok forced" if record.forced else "tok"
+        out.append(
+            f'<span class="{classes}" tabindex="0" '
+            f'style="background:{probability_hex(record.event.p)}">'
+            f"{html.escape(text)}{_tooltip(record)}</span>"
+        )
+        pos += len(text)
+    out.append(html.escape(content[pos:]))
+    return "".join(out)
+
+
+def to_html(
+    chat: ChatSummary,
+    path_messages: Sequence[StoredMessage],
+    tokens: Mapping[int, Sequence[TokenRecord]] | None = None,
+) -> str:
+    """A self-contained page: messages, tinted reply tokens with alternatives, a legend."""
+    tokens = tokens or {}
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        # Belt and braces: even if something slipped through escaping, nothing loads or runs.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(chat.title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<header><h1>{esc(chat.title)}</h1>",
+        f'<p class="sub">Glassbox chat, started {esc(_when(chat.created))}.</p>',
+        _legend(),
+        "</header><main>",
+    ]
+    if chat.system_prompt:
+        parts.append(
+            '<article class="msg system"><h2>System prompt</h2>'
+            f'<div class="text">{esc(chat.system_prompt)}</div></article>'
+        )
+    for msg in path_messages:
+        title = _ROLE_TITLES.get(msg.role, msg.role)
+        extra = _status_words(msg)
+        heading = title + (f" ({', '.join(extra)})" if extra else "")
+        records = tokens.get(msg.id, ())
+        if msg.role == "assistant" and records and not msg.edited:
+            body = _token_html(msg.content, records)
+        else:
+            body = esc(msg.content)
+        parts.append(
+            f'<article class="msg {esc(msg.role)}"><h2>{esc(heading)}</h2>'
+            f'<div class="text">{body}</div>'
+        )
+        if msg.role == "assistant":
+            card = _card_line(msg.meta)
+            if card:
+                parts.append(f'<p class="card">{esc(card)}</p>')
+            if msg.edited and records:
+                parts.append(
+                    '<p class="note">Edited by hand after it was generated, so its token '
+                    "probabilities are not shown.</p>"
+                )
+        if msg.note:
+            parts.append(f'<p class="note">{esc(msg.note)}</p>')
+        parts.append("</article>")
+    parts.append("</main></body></html>")
+    return "\n".join(parts) + "\n"
