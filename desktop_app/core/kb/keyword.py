@@ -1,0 +1,102 @@
+"""Keyword search text: normalisation and FTS5 queries that treat any input as literal.
+
+The keyword index uses SQLite FTS5 with the trigram tokenizer, so unspaced text
+(Chinese, Japanese) is searchable by any three-character substring. Documents and
+questions mix simplified and traditional Chinese; both sides are folded to
+simplified before indexing and querying, so a question in one script finds a
+passage written in the other (the vectors of an English embedding model do not).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+#: Trigram tokenizer: terms shorter than this cannot use the index (LIKE instead).
+MIN_TERM_CHARS = 3
+#: Longest query (in characters) turned into terms; the rest is ignored.
+MAX_QUERY_CHARS = 512
+#: At most this many terms in one FTS5 query, so a pasted page stays fast.
+MAX_TERMS = 64
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# Runs of letters, digits and CJK; everything else (spaces, punctuation) separates terms.
+_RUN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    try:
+        import zhconv
+    except ImportError:  # pragma: no cover - zhconv is a dependency
+        return None
+    return zhconv
+
+
+def normalize(text: str) -> str:
+    """The form stored in and matched against the keyword index.
+
+    NFKC folds full-width letters and digits; Chinese is converted to simplified
+    characters (character by character, cheap) only when the text contains any.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    if _CJK.search(text):
+        zh = _converter()
+        if zh is not None:
+            text = str(zh.convert(text, "zh-hans"))
+    return text.lower()
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds Chinese, Japanese or Korean characters."""
+    return _CJK.search(text) is not None
+
+
+def _quote(term: str) -> str:
+    # Inside an FTS5 string only the double quote is special, and it is doubled.
+    return '"' + term.replace('"', '""') + '"'
+
+
+def query_terms(query: str) -> list[str]:
+    """Terms of a normalised query: words, and every trigram of each CJK run.
+
+    Overlapping trigrams of an unspaced run are what the trigram index stores, so
+    BM25 over them ranks passages sharing the most (and rarest) substrings first.
+    """
+    runs = _RUN.findall(normalize(query[:MAX_QUERY_CHARS]))
+    terms: list[str] = []
+    seen: set[str] = set()
+    for run in runs:
+        if len(run) < MIN_TERM_CHARS:
+            continue
+        pieces = (
+            [run[i : i + MIN_TERM_CHARS] for i in range(len(run) - MIN_TERM_CHARS + 1)]
+            if has_cjk(run)
+            else [run]
+        )
+        for piece in pieces:
+            if piece not in seen:
+                seen.add(piece)
+                terms.append(piece)
+    return terms[:MAX_TERMS]
+
+
+def fts_match(query: str) -> str | None:
+    """An FTS5 MATCH expression (terms OR-ed, each quoted), or None if no term is long enough."""
+    terms = query_terms(query)
+    if not terms:
+        return None
+    return " OR ".join(_quote(t) for t in terms)
+
+
+def short_terms(query: str) -> list[str]:
+    """The terms of a query too short for the trigram index (searched with LIKE)."""
+    return [run for run in _RUN.findall(normalize(query[:MAX_QUERY_CHARS])) if run][:MAX_TERMS]
+
+
+def like_pattern(term: str) -> str:
+    r"""A LIKE pattern matching ``term`` literally anywhere (``\`` escapes % and _)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,429 @@
+"""Turn a file into text and structure: txt, md, html, pdf, docx, csv, json, epub, odt, pptx.
+
+These functions run inside the parser process (``parse_host``), which has a memory
+limit and is killed past its time limit; here the checks that need the file are
+made before a library opens it: the file size, every archive member's declared
+size and compression ratio, member names that climb out with ``..``, and XML that
+declares entities (billion laughs). Extracted text is capped. A refusal raises
+:class:`ParseError` with the reason the user sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import posixpath
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app.core.kb.chunking import Block, ParsedDocument, text_blocks
+from desktop_app.core.kb.errors import ParseError
+
+
+@dataclass(frozen=True, slots=True)
+class ParseLimits:
+    """Bounds on what one file may cost. The process limits live in ``parse_host``."""
+
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_text_chars: int = 20_000_000
+    #: Sum of the declared sizes of an archive's members.
+    max_unpacked_bytes: int = 500 * 1024 * 1024
+    #: Largest uncompressed ÷ compressed ratio of a member bigger than 1 MiB.
+    max_zip_ratio: float = 100.0
+    max_zip_members: int = 10_000
+    timeout_s: float = 120.0
+    memory_bytes: int = 2 * 1024 * 1024 * 1024
+
+
+#: File types by extension (lower case, without the dot).
+TYPES: dict[str, str] = {
+    "txt": "txt", "text": "txt", "log": "txt", "rst": "txt",
+    "md": "md", "markdown": "md",
+    "html": "html", "htm": "html", "xhtml": "html",
+    "pdf": "pdf", "docx": "docx", "csv": "csv", "tsv": "csv", "json": "json",
+    "epub": "epub", "odt": "odt", "pptx": "pptx",
+}  # fmt: skip
+
+ZIP_TYPES = frozenset({"docx", "epub", "odt", "pptx"})
+
+
+def file_type(path: Path) -> str | None:
+    """The document type of a path, or None if Glassbox cannot read that kind of file."""
+    return TYPES.get(path.suffix.lower().lstrip("."))
+
+
+class _TextBuilder:
+    """Concatenates extracted pieces and records their blocks, up to a text cap."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.parts: list[str] = []
+        self.blocks: list[Block] = []
+        self.length = 0
+        self.max_chars = max_chars
+
+    def add(self, text: str, *, heading: bool = False, page: int | None = None) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if self.length:
+            self.parts.append("\n\n")
+            self.length += 2
+        if self.length + len(text) > self.max_chars:
+            raise ParseError(
+                f"the document holds more than {self.max_chars:,} characters of text (refused)"
+            )
+        self.blocks.append(Block(self.length, self.length + len(text), heading, page))
+        self.parts.append(text)
+        self.length += len(text)
+
+    def add_text(self, text: str, page: int | None = None) -> None:
+        """Add free text, split into paragraphs and headings."""
+        text = text.strip()
+        if not text:
+            return
+        if self.length:
+            self.parts.append("\n\n")
+            self.length += 2
+        if self.length + len(text) > self.max_chars:
+            raise ParseError(
+                f"the document holds more than {self.max_chars:,} characters of text (refused)"
+            )
+        self.blocks.extend(text_blocks(text, page, offset=self.length))
+        self.parts.append(text)
+        self.length += len(text)
+
+    def build(self, type_: str) -> ParsedDocument:
+        return ParsedDocument(type_, "".join(self.parts), tuple(self.blocks))
+
+
+def _decode(data: bytes) -> str:
+    for encoding in (
+        ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
+    ):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    for encoding in ("gb18030", "big5"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _read_text_file(path: Path, limits: ParseLimits) -> str:
+    text = _decode(path.read_bytes())
+    if len(text) > limits.max_text_chars:
+        raise ParseError(
+            f"the document holds more than {limits.max_text_chars:,} characters of text (refused)"
+        )
+    if "\x00" in text[:4096]:
+        raise ParseError("the file is binary, not text")
+    return text
+
+
+def parse_txt(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """Plain text or Markdown: paragraphs and heading lines, offsets into the file's text."""
+    text = _read_text_file(path, limits)
+    return ParsedDocument("txt", text, tuple(text_blocks(text)))
+
+
+def parse_md(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """Markdown is read as text; ``#`` lines become headings."""
+    doc = parse_txt(path, limits)
+    return ParsedDocument("md", doc.text, doc.blocks)
+
+
+_HTML_DROP = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
+_HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def html_to_document(markup: str, limits: ParseLimits, type_: str = "html") -> ParsedDocument:
+    """Visible text of an HTML page: scripts, styles and other non-text removed."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(list(_HTML_DROP)):
+        tag.decompose()
+    for tag in soup.find_all(_HTML_HEADINGS):
+        tag.insert_before("\n\n# ")
+        tag.insert_after("\n\n")
+    for tag in soup.find_all(["p", "div", "li", "tr", "br", "section", "article", "table"]):
+        tag.insert_after(
+            "\n\n" if tag.name in ("p", "div", "section", "article", "table") else "\n"
+        )
+    out = _TextBuilder(limits.max_text_chars)
+    text = soup.get_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    out.add_text("\n".join(lines))
+    return out.build(type_)
+
+
+def parse_html(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """An HTML file's visible text."""
+    return html_to_document(_read_text_file(path, limits), limits)
+
+
+def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """Text of each page, page numbers kept; a PDF with no text layer says so."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    out = _TextBuilder(limits.max_text_chars)
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception as exc:
+                raise ParseError("the PDF is encrypted with a password") from exc
+        pages = len(reader.pages)
+        for number, page in enumerate(reader.pages, start=1):
+            out.add_text(page.extract_text() or "", page=number)
+    except ParseError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ParseError(
+            f"the PDF is damaged or unsupported ({type(exc).__name__}: {exc})"
+        ) from exc
+    except Exception as exc:
+        name = type(exc).__name__
+        if "Limit" in name:
+            raise ParseError(f"the PDF expands beyond safe limits ({exc}) (refused)") from exc
+        raise ParseError(f"the PDF could not be read ({name}: {exc})") from exc
+    if not out.blocks:
+        if pages:
+            raise ParseError("scanned PDF with no text layer (no text to index; run OCR first)")
+        raise ParseError("the PDF has no pages")
+    return out.build("pdf")
+
+
+def check_zip(path: Path, limits: ParseLimits) -> None:
+    """Refuse an archive that would expand too far, climbs out of itself, or holds entity XML."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > limits.max_zip_members:
+                raise ParseError(f"the archive has more than {limits.max_zip_members} members")
+            total = 0
+            for info in infos:
+                name = info.filename
+                parts = posixpath.normpath(name.replace("\\", "/")).split("/")
+                if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+                    raise ParseError(
+                        f"the archive has a member outside itself ({name!r}) (refused)"
+                    )
+                total += info.file_size
+                if total > limits.max_unpacked_bytes:
+                    raise ParseError(
+                        f"the archive would expand to more than "
+                        f"{limits.max_unpacked_bytes // (1024 * 1024)} MiB (zip bomb, refused)"
+                    )
+                if info.file_size > 1024 * 1024:
+                    ratio = info.file_size / max(info.compress_size, 1)
+                    if ratio > limits.max_zip_ratio:
+                        raise ParseError(
+                            f"the member {name!r} expands {ratio:.0f} times (zip bomb, refused)"
+                        )
+            for info in infos:
+                if info.filename.lower().endswith(
+                    (".xml", ".rels", ".opf", ".ncx", ".xhtml", ".html", ".htm")
+                ):
+                    _check_xml_member(zf, info)
+    except zipfile.BadZipFile as exc:
+        raise ParseError(f"the file is not a valid zip-based document ({exc})") from exc
+
+
+def _check_xml_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Office and e-book XML never declares entities; one that does is an entity bomb."""
+    tail = b""
+    read = 0
+    with zf.open(info) as fh:
+        while True:
+            block = fh.read(1024 * 1024)
+            if not block:
+                break
+            read += len(block)
+            if read > info.file_size + 1:
+                raise ParseError(f"the member {info.filename!r} is larger than declared (refused)")
+            window = tail + block
+            if b"<!ENTITY" in window or b"<!entity" in window:
+                raise ParseError(
+                    f"the XML in {info.filename!r} declares entities "
+                    "(an entity expansion bomb, refused)"
+                )
+            tail = block[-16:]
+
+
+def parse_docx(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """Word document: paragraphs (headings from their styles) and table cells."""
+    import docx
+
+    check_zip(path, limits)
+    out = _TextBuilder(limits.max_text_chars)
+    try:
+        document = docx.Document(str(path))
+        for para in document.paragraphs:
+            style = (para.style.name or "") if para.style is not None else ""
+            heading = style.lower().startswith(("heading", "title"))
+            out.add(para.text, heading=heading)
+        for table in document.tables:
+            for row in table.rows:
+                out.add(" | ".join(cell.text.strip() for cell in row.cells))
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(f"the DOCX could not be read ({type(exc).__name__}: {exc})") from exc
+    return out.build("docx")
+
+
+def parse_pptx(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """PowerPoint: each slide's title as a heading, then the text of its shapes."""
+    from pptx import Presentation
+
+    check_zip(path, limits)
+    out = _TextBuilder(limits.max_text_chars)
+    try:
+        deck = Presentation(str(path))
+        for number, slide in enumerate(deck.slides, start=1):
+            title = slide.shapes.title
+            if title is not None and title.has_text_frame:
+                out.add(title.text_frame.text, heading=True, page=number)
+            for shape in slide.shapes:
+                if shape is title or not getattr(shape, "has_text_frame", False):
+                    continue
+                out.add(shape.text_frame.text, page=number)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(f"the PPTX could not be read ({type(exc).__name__}: {exc})") from exc
+    return out.build("pptx")
+
+
+def parse_odt(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """OpenDocument text: headings and paragraphs in order."""
+    from odf import teletype, text
+    from odf.opendocument import load
+
+    check_zip(path, limits)
+    out = _TextBuilder(limits.max_text_chars)
+    try:
+        document = load(str(path))
+        for element in document.text.childNodes:
+            if element.qname == (text.TEXTNS, "h"):
+                out.add(teletype.extractText(element), heading=True)
+            elif element.qname in ((text.TEXTNS, "p"), (text.TEXTNS, "list")):
+                out.add(teletype.extractText(element))
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(f"the ODT could not be read ({type(exc).__name__}: {exc})") from exc
+    return out.build("odt")
+
+
+def parse_epub(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """E-book: the visible text of each chapter in reading order."""
+    import ebooklib
+    from ebooklib import epub
+
+    check_zip(path, limits)
+    out = _TextBuilder(limits.max_text_chars)
+    try:
+        book = epub.read_epub(str(path), options={"ignore_ncx": True})
+        for item in book.get_items_of_type(ebooklib.ITEM_DOCUMENT):
+            chapter = html_to_document(item.get_content().decode("utf-8", "replace"), limits)
+            out.add_text(chapter.text)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(f"the EPUB could not be read ({type(exc).__name__}: {exc})") from exc
+    return out.build("epub")
+
+
+def parse_csv(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """A table: each row as ``column: value`` pairs, so a chunk keeps its column names."""
+    text = _read_text_file(path, limits)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192])
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    out = _TextBuilder(limits.max_text_chars)
+    if not rows:
+        return out.build("csv")
+    header = [h.strip() for h in rows[0]]
+    for row in rows[1:] or rows[:1]:
+        pairs = [
+            f"{header[i] if i < len(header) and header[i] else i + 1}: {v.strip()}"
+            for i, v in enumerate(row)
+            if v.strip()
+        ]
+        out.add("; ".join(pairs))
+    return out.build("csv")
+
+
+def parse_json(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """JSON: one line per leaf value, ``path.to.key: value``."""
+    text = _read_text_file(path, limits)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"the file is not valid JSON ({exc})") from exc
+    out = _TextBuilder(limits.max_text_chars)
+    lines: list[str] = []
+
+    def walk(value: object, where: str, depth: int) -> None:
+        if depth > 64:
+            raise ParseError("the JSON is nested more than 64 levels deep (refused)")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key), depth + 1)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{where}[{i}]", depth + 1)
+        elif value is not None:
+            lines.append(f"{where}: {value}" if where else str(value))
+        if len(lines) >= 50:
+            out.add("\n".join(lines))
+            lines.clear()
+
+    walk(data, "", 0)
+    out.add("\n".join(lines))
+    return out.build("json")
+
+
+PARSERS: dict[str, Callable[[Path, ParseLimits], ParsedDocument]] = {
+    "txt": parse_txt, "md": parse_md, "html": parse_html, "pdf": parse_pdf,
+    "docx": parse_docx, "csv": parse_csv, "json": parse_json, "epub": parse_epub,
+    "odt": parse_odt, "pptx": parse_pptx,
+}  # fmt: skip
+
+
+def parse_file(path: Path, limits: ParseLimits | None = None) -> ParsedDocument:
+    """Parse one file by its extension (in the current process: call it from ``parse_host``)."""
+    limits = limits or ParseLimits()
+    type_ = file_type(path)
+    if type_ is None:
+        raise ParseError(f"files of type {path.suffix or '(none)'!r} are not supported")
+    if not path.is_file():
+        raise ParseError("not a regular file")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise ParseError(
+            f"the file is {size / 2**20:.0f} MiB, above the limit of "
+            f"{limits.max_file_bytes / 2**20:.0f} MiB"
+        )
+    try:
+        return PARSERS[type_](path, limits)
+    except ParseError:
+        raise
+    except RecursionError as exc:
+        raise ParseError("the document is nested too deeply (refused)") from exc
+    except MemoryError as exc:
+        raise ParseError("the document needs more memory than allowed (refused)") from exc
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"the text encoding could not be read ({exc})") from exc

@@ -1,0 +1,680 @@
+"""The document registry: SQLite, the knowledge base's source of truth.
+
+It holds collections, documents (path, content hash, status and the reason of a
+failure) and chunks (text, position, and the vector once embedded), plus an FTS5
+trigram index over the chunks' normalised text. Chroma only mirrors it, so Chroma
+can always be rebuilt from here.
+
+One process writes: opening takes an exclusive OS lock on ``kb.lock`` beside the
+database, released by the OS if the process dies, so a crashed writer never
+leaves a stale lock and a second instance gets a clear error instead of two
+writers corrupting the Chroma files (Chroma is not multi-process safe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from desktop_app.core.kb import keyword
+from desktop_app.core.kb.errors import (
+    CollectionNotFoundError,
+    KnowledgeBaseError,
+    KnowledgeBaseLockedError,
+)
+
+Status = Literal["pending", "indexed", "failed"]
+DB_NAME = "kb.sqlite3"
+LOCK_NAME = "kb.lock"
+
+# Numbered migrations: entry i brings the schema from version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE collections(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        embed_model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        dirty INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE documents(
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        size INTEGER,
+        mtime REAL,
+        type TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'failed')),
+        reason TEXT,
+        chunker_version INTEGER,
+        n_chunks INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL,
+        UNIQUE(collection_id, path)
+    );
+    CREATE TABLE chunks(
+        rowid INTEGER PRIMARY KEY,
+        chunk_id TEXT NOT NULL,
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        collection_id INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        search_text TEXT NOT NULL,
+        heading TEXT,
+        page INTEGER,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        embedding BLOB,
+        in_index INTEGER NOT NULL DEFAULT 0,
+        UNIQUE(collection_id, chunk_id)
+    );
+    CREATE INDEX chunks_doc ON chunks(doc_id);
+    CREATE INDEX chunks_todo ON chunks(collection_id, in_index);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        search_text, content='chunks', content_rowid='rowid', tokenize='trigram'
+    );
+    CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+    END;
+    CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, search_text)
+        VALUES ('delete', old.rowid, old.search_text);
+    END;
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A named set of documents with its own Chroma collection and embedding model."""
+
+    id: int
+    name: str
+    embed_model: str
+    dim: int
+    dirty: bool
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One file of a collection and where its indexing stands."""
+
+    id: int
+    collection_id: int
+    path: str
+    sha256: str | None
+    size: int | None
+    mtime: float | None
+    type: str | None
+    status: Status
+    reason: str | None
+    chunker_version: int | None
+    n_chunks: int
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    """A chunk about to be stored (its id is deterministic, see ``chunking.chunk_id``)."""
+
+    chunk_id: str
+    idx: int
+    text: str
+    search_text: str
+    heading: str | None
+    page: int | None
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """A chunk as read back for search results and citations."""
+
+    chunk_id: str
+    doc_id: int
+    path: str
+    type: str | None
+    idx: int
+    text: str
+    heading: str | None
+    page: int | None
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Metadata filters: file types (``pdf``, ``md``…) and a folder the file lies under."""
+
+    types: tuple[str, ...] = ()
+    folder: str | None = None
+
+
+def _folder_prefix(folder: str) -> str:
+    return str(Path(folder).expanduser().resolve()).rstrip(os.sep) + os.sep
+
+
+class Registry:
+    """The SQLite store of one data folder; opened by one process at a time."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self._lock_fd = _acquire_lock(root / LOCK_NAME)
+        try:
+            self.conn = sqlite3.connect(
+                root / DB_NAME, isolation_level=None, check_same_thread=False
+            )
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            os.close(self._lock_fd)
+            raise KnowledgeBaseError(
+                f"The knowledge base database {root / DB_NAME} cannot be opened ({exc}). "
+                "Move it aside and ingest the documents again."
+            ) from exc
+
+    # -- lifetime ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database and release the writer lock."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise KnowledgeBaseError(
+                f"The knowledge base was written by a newer Glassbox (schema {version})."
+            )
+        for number in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version={number + 1}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: committed on success, rolled back on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- collections ---------------------------------------------------------------
+
+    def create_collection(self, name: str, embed_model: str, dim: int) -> Collection:
+        """Create a collection (names are unique, 1–100 characters)."""
+        name = name.strip()
+        if not 0 < len(name) <= 100:
+            raise KnowledgeBaseError("A collection name has 1 to 100 characters.")
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO collections(name, embed_model, dim, created_at) VALUES (?, ?, ?, ?)",
+                (name, embed_model, dim, time.time()),
+            )
+        return self.collection(name)
+
+    def find_collection(self, name: str) -> Collection | None:
+        """The collection called ``name``, or None."""
+        row = self.conn.execute(
+            "SELECT id, name, embed_model, dim, dirty, created_at FROM collections WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return (
+            None
+            if row is None
+            else Collection(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+        )
+
+    def collection(self, name: str) -> Collection:
+        """The collection called ``name``; a clear error if there is none."""
+        found = self.find_collection(name)
+        if found is None:
+            known = ", ".join(c.name for c in self.collections()) or "none yet"
+            raise CollectionNotFoundError(
+                f"There is no collection named {name!r} (collections: {known}). "
+                "Create one with `glassbox ingest PATH --collection NAME`."
+            )
+        return found
+
+    def collections(self) -> list[Collection]:
+        """Every collection, by name."""
+        rows = self.conn.execute(
+            "SELECT id, name, embed_model, dim, dirty, created_at FROM collections ORDER BY name"
+        ).fetchall()
+        return [Collection(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+    def rename_collection(self, name: str, new_name: str) -> None:
+        """Rename a collection (its Chroma collection is keyed by id, so it stays)."""
+        coll = self.collection(name)
+        if self.find_collection(new_name) is not None:
+            raise KnowledgeBaseError(f"A collection named {new_name!r} already exists.")
+        with self.transaction() as c:
+            c.execute("UPDATE collections SET name = ? WHERE id = ?", (new_name.strip(), coll.id))
+
+    def delete_collection(self, coll: Collection) -> None:
+        """Delete a collection with its documents and chunks."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM chunks WHERE collection_id = ?", (coll.id,))
+            c.execute("DELETE FROM collections WHERE id = ?", (coll.id,))
+
+    def set_dirty(self, coll: Collection, dirty: bool) -> None:
+        """Mark a collection whose Chroma mirror may differ from SQLite (checked at open)."""
+        with self.transaction() as c:
+            c.execute("UPDATE collections SET dirty = ? WHERE id = ?", (int(dirty), coll.id))
+
+    def is_dirty(self, coll: Collection) -> bool:
+        """Whether a write to Chroma was started and not confirmed."""
+        row = self.conn.execute("SELECT dirty FROM collections WHERE id = ?", (coll.id,)).fetchone()
+        return bool(row and row[0])
+
+    # -- documents -----------------------------------------------------------------
+
+    _DOC_COLS = (
+        "id, collection_id, path, sha256, size, mtime, type, status, reason, "
+        "chunker_version, n_chunks, updated_at"
+    )
+
+    def document(self, coll: Collection, path: str) -> Document | None:
+        """The document stored for ``path`` in a collection, or None."""
+        row = self.conn.execute(
+            f"SELECT {self._DOC_COLS} FROM documents WHERE collection_id = ? AND path = ?",
+            (coll.id, path),
+        ).fetchone()
+        return None if row is None else Document(*row)
+
+    def documents(self, coll: Collection, status: Status | None = None) -> list[Document]:
+        """The documents of a collection (optionally of one status), by path."""
+        sql = f"SELECT {self._DOC_COLS} FROM documents WHERE collection_id = ?"
+        args: list[object] = [coll.id]
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        return [Document(*r) for r in self.conn.execute(sql + " ORDER BY path", args)]
+
+    def set_failed(
+        self,
+        coll: Collection,
+        path: str,
+        reason: str,
+        *,
+        sha256: str | None,
+        size: int | None,
+        mtime: float | None,
+        type_: str | None,
+    ) -> list[str]:
+        """Record a file that could not be indexed; its old chunks go. Returns their ids."""
+        with self.transaction() as c:
+            old = self._delete_chunks_of(c, coll, path)
+            c.execute(
+                "INSERT INTO documents(collection_id, path, sha256, size, mtime, type, status, "
+                "reason, n_chunks, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'failed', ?, 0, ?) "
+                "ON CONFLICT(collection_id, path) DO UPDATE SET sha256 = excluded.sha256, "
+                "size = excluded.size, mtime = excluded.mtime, type = excluded.type, "
+                "status = 'failed', reason = excluded.reason, n_chunks = 0, "
+                "chunker_version = NULL, updated_at = excluded.updated_at",
+                (coll.id, path, sha256, size, mtime, type_, reason, time.time()),
+            )
+        return old
+
+    def replace_document(
+        self,
+        coll: Collection,
+        path: str,
+        *,
+        sha256: str,
+        size: int,
+        mtime: float,
+        type_: str,
+        chunker_version: int,
+        chunks: Sequence[NewChunk],
+    ) -> tuple[int, list[str]]:
+        """Store a (re)parsed document as pending with its new chunks, in one transaction.
+
+        Returns the document id and the ids of chunks that existed before and are
+        gone now (to delete from Chroma). A chunk id already stored for another
+        document of the collection (a copy of the same file) is kept once.
+        """
+        with self.transaction() as c:
+            old = self._delete_chunks_of(c, coll, path)
+            c.execute(
+                "INSERT INTO documents(collection_id, path, sha256, size, mtime, type, status, "
+                "reason, chunker_version, n_chunks, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, ?) "
+                "ON CONFLICT(collection_id, path) DO UPDATE SET sha256 = excluded.sha256, "
+                "size = excluded.size, mtime = excluded.mtime, type = excluded.type, "
+                "status = 'pending', reason = NULL, chunker_version = excluded.chunker_version, "
+                "n_chunks = excluded.n_chunks, updated_at = excluded.updated_at",
+                (
+                    coll.id,
+                    path,
+                    sha256,
+                    size,
+                    mtime,
+                    type_,
+                    chunker_version,
+                    len(chunks),
+                    time.time(),
+                ),
+            )
+            doc_id = int(
+                c.execute(
+                    "SELECT id FROM documents WHERE collection_id = ? AND path = ?",
+                    (coll.id, path),
+                ).fetchone()[0]
+            )
+            c.executemany(
+                "INSERT OR IGNORE INTO chunks(chunk_id, doc_id, collection_id, idx, text, "
+                "search_text, heading, page, char_start, char_end) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        ch.chunk_id,
+                        doc_id,
+                        coll.id,
+                        ch.idx,
+                        ch.text,
+                        ch.search_text,
+                        ch.heading,
+                        ch.page,
+                        ch.char_start,
+                        ch.char_end,
+                    )
+                    for ch in chunks
+                ],
+            )
+            stored = int(
+                c.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+            )
+            if stored < len(chunks):
+                c.execute(
+                    "UPDATE documents SET n_chunks = ?, reason = ? WHERE id = ?",
+                    (stored, "same content as another document of this collection", doc_id),
+                )
+        new_ids = {ch.chunk_id for ch in chunks}
+        return doc_id, [i for i in old if i not in new_ids]
+
+    def _delete_chunks_of(self, c: sqlite3.Connection, coll: Collection, path: str) -> list[str]:
+        rows = c.execute(
+            "SELECT ch.chunk_id FROM chunks ch JOIN documents d ON d.id = ch.doc_id "
+            "WHERE d.collection_id = ? AND d.path = ?",
+            (coll.id, path),
+        ).fetchall()
+        c.execute(
+            "DELETE FROM chunks WHERE doc_id IN "
+            "(SELECT id FROM documents WHERE collection_id = ? AND path = ?)",
+            (coll.id, path),
+        )
+        return [r[0] for r in rows]
+
+    def mark_indexed(self, doc_ids: Iterable[int]) -> None:
+        """Documents whose every chunk is embedded and in Chroma become ``indexed``."""
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE documents SET status = 'indexed', updated_at = ? WHERE id = ? "
+                "AND status = 'pending' AND NOT EXISTS "
+                "(SELECT 1 FROM chunks WHERE doc_id = documents.id AND in_index = 0)",
+                [(time.time(), d) for d in doc_ids],
+            )
+
+    def remove_document(self, coll: Collection, path: str) -> list[str]:
+        """Forget a document; returns its chunk ids (to delete from Chroma)."""
+        with self.transaction() as c:
+            old = self._delete_chunks_of(c, coll, path)
+            c.execute("DELETE FROM documents WHERE collection_id = ? AND path = ?", (coll.id, path))
+        return old
+
+    # -- chunks and vectors --------------------------------------------------------
+
+    def chunks_without_vector(
+        self, coll: Collection, doc_ids: Sequence[int]
+    ) -> list[tuple[str, str, str | None]]:
+        """(chunk id, text, heading) of a documents' chunks that still need embedding."""
+        out: list[tuple[str, str, str | None]] = []
+        for doc_id in doc_ids:
+            out.extend(
+                self.conn.execute(
+                    "SELECT chunk_id, text, heading FROM chunks WHERE doc_id = ? "
+                    "AND embedding IS NULL ORDER BY idx",
+                    (doc_id,),
+                ).fetchall()
+            )
+        return out
+
+    def store_vectors(
+        self, coll: Collection, ids: Sequence[str], vectors: npt.NDArray[np.float32]
+    ) -> None:
+        """Save embeddings (float32) so Chroma can be rebuilt without embedding again."""
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE chunks SET embedding = ? WHERE collection_id = ? AND chunk_id = ?",
+                [
+                    (vectors[i].astype(np.float32).tobytes(), coll.id, cid)
+                    for i, cid in enumerate(ids)
+                ],
+            )
+
+    def mark_in_index(self, coll: Collection, ids: Sequence[str], value: bool = True) -> None:
+        """Record that these chunks are (or are not) in the Chroma collection."""
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE chunks SET in_index = ? WHERE collection_id = ? AND chunk_id = ?",
+                [(int(value), coll.id, cid) for cid in ids],
+            )
+
+    def reset_in_index(self, coll: Collection) -> None:
+        """Mark every chunk as absent from Chroma (before a rebuild)."""
+        with self.transaction() as c:
+            c.execute("UPDATE chunks SET in_index = 0 WHERE collection_id = ?", (coll.id,))
+
+    def vectors_not_in_index(
+        self, coll: Collection, limit: int
+    ) -> list[tuple[str, bytes, str, str | None]]:
+        """(chunk id, vector bytes, path, type) of embedded chunks missing from Chroma."""
+        return self.conn.execute(
+            "SELECT ch.chunk_id, ch.embedding, d.path, d.type FROM chunks ch "
+            "JOIN documents d ON d.id = ch.doc_id WHERE ch.collection_id = ? "
+            "AND ch.in_index = 0 AND ch.embedding IS NOT NULL LIMIT ?",
+            (coll.id, limit),
+        ).fetchall()
+
+    def chunk_ids(self, coll: Collection) -> set[str]:
+        """Every chunk id of a collection."""
+        return {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT chunk_id FROM chunks WHERE collection_id = ?", (coll.id,)
+            )
+        }
+
+    def counts(self, coll: Collection) -> dict[str, int]:
+        """Documents by status, chunks, chunks embedded, chunks in Chroma, bytes of documents."""
+        out = {"pending": 0, "indexed": 0, "failed": 0}
+        for status, n in self.conn.execute(
+            "SELECT status, count(*) FROM documents WHERE collection_id = ? GROUP BY status",
+            (coll.id,),
+        ):
+            out[status] = n
+        row = self.conn.execute(
+            "SELECT count(*), count(embedding), coalesce(sum(in_index), 0) FROM chunks "
+            "WHERE collection_id = ?",
+            (coll.id,),
+        ).fetchone()
+        size = self.conn.execute(
+            "SELECT coalesce(sum(size), 0) FROM documents WHERE collection_id = ?", (coll.id,)
+        ).fetchone()[0]
+        out.update(
+            documents=out["pending"] + out["indexed"] + out["failed"],
+            chunks=row[0],
+            embedded=row[1],
+            in_index=row[2],
+            bytes=int(size),
+        )
+        return out
+
+    def duplicate_chunk_texts(self, coll: Collection) -> int:
+        """How many chunks repeat the text of another chunk of the collection."""
+        row = self.conn.execute(
+            "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM chunks "
+            "WHERE collection_id = ? GROUP BY text HAVING n > 1)",
+            (coll.id,),
+        ).fetchone()
+        return int(row[0])
+
+    def chunks_by_id(self, coll: Collection, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """Servable chunks (their document fully indexed) for these ids."""
+        out: dict[str, StoredChunk] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            for r in self.conn.execute(
+                "SELECT ch.chunk_id, ch.doc_id, d.path, d.type, ch.idx, ch.text, ch.heading, "
+                "ch.page, ch.char_start, ch.char_end FROM chunks ch "
+                "JOIN documents d ON d.id = ch.doc_id "
+                f"WHERE ch.collection_id = ? AND d.status = 'indexed' AND ch.chunk_id IN ({marks})",
+                [coll.id, *part],
+            ):
+                out[r[0]] = StoredChunk(*r)
+        return out
+
+    def keyword_search(
+        self, coll: Collection, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, score) of the best keyword matches, best first (higher is better).
+
+        Terms of three characters or more use the trigram index and BM25; a query
+        with only shorter terms (a two-character Chinese word) falls back to LIKE,
+        scored by the number of occurrences. Input is always matched literally.
+        """
+        where, args = _filter_sql(filters)
+        match = keyword.fts_match(query)
+        if match is not None:
+            try:
+                rows = self.conn.execute(
+                    "SELECT ch.chunk_id, bm25(chunks_fts) AS score FROM chunks_fts "
+                    "JOIN chunks ch ON ch.rowid = chunks_fts.rowid "
+                    "JOIN documents d ON d.id = ch.doc_id "
+                    f"WHERE chunks_fts MATCH ? AND ch.collection_id = ? AND d.status = 'indexed'"
+                    f"{where} ORDER BY score LIMIT ?",
+                    [match, coll.id, *args, k],
+                ).fetchall()
+            except sqlite3.OperationalError as exc:  # pragma: no cover - quoting makes it literal
+                raise KnowledgeBaseError(f"Keyword search failed: {exc}") from exc
+            return [(r[0], -float(r[1])) for r in rows]
+        terms = keyword.short_terms(query)
+        if not terms:
+            return []
+        occurrences = " + ".join(
+            "(length(ch.search_text) - length(replace(ch.search_text, ?, ''))) / ?" for _ in terms
+        )
+        likes = " OR ".join("ch.search_text LIKE ? ESCAPE '\\'" for _ in terms)
+        term_args: list[object] = []
+        for t in terms:
+            term_args += [t, len(t)]
+        rows = self.conn.execute(
+            f"SELECT ch.chunk_id, ({occurrences}) AS score FROM chunks ch "
+            "JOIN documents d ON d.id = ch.doc_id "
+            f"WHERE ch.collection_id = ? AND d.status = 'indexed' AND ({likes}){where} "
+            "ORDER BY score DESC LIMIT ?",
+            [*term_args, coll.id, *[keyword.like_pattern(t) for t in terms], *args, k],
+        ).fetchall()
+        return [(r[0], float(r[1])) for r in rows]
+
+    def filter_ids(self, coll: Collection, ids: Sequence[str], filters: Filters) -> set[str]:
+        """The subset of ``ids`` whose documents pass the filters."""
+        where, args = _filter_sql(filters)
+        out: set[str] = set()
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            out.update(
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT ch.chunk_id FROM chunks ch JOIN documents d ON d.id = ch.doc_id "
+                    f"WHERE ch.collection_id = ? AND ch.chunk_id IN ({marks}){where}",
+                    [coll.id, *part, *args],
+                )
+            )
+        return out
+
+
+def _filter_sql(filters: Filters | None) -> tuple[str, list[object]]:
+    if filters is None:
+        return "", []
+    sql = ""
+    args: list[object] = []
+    if filters.types:
+        sql += f" AND d.type IN ({','.join('?' * len(filters.types))})"
+        args += [t.lower().lstrip(".") for t in filters.types]
+    if filters.folder:
+        sql += " AND substr(d.path, 1, ?) = ?"
+        prefix = _folder_prefix(filters.folder)
+        args += [len(prefix), prefix]
+    return sql, args
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (``sqlite3.complete_statement`` knows triggers)."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+def _acquire_lock(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = ""
+        with contextlib.suppress(OSError, ValueError):
+            holder = os.pread(fd, 32, 0).decode().strip()
+        os.close(fd)
+        raise KnowledgeBaseLockedError(
+            "The knowledge base is open in another Glassbox process"
+            + (f" (pid {holder})" if holder else "")
+            + ". Close it, or wait for its ingestion to finish, and try again."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def open_registry(root: Path | None = None) -> Registry:
+    """Open the registry of the data folder (``data_dir()/kb`` by default)."""
+    from desktop_app.core import paths
+
+    return Registry(root if root is not None else paths.data_dir() / "kb")

@@ -1,0 +1,148 @@
+"""Hybrid retrieval: vector top-k and keyword (FTS5 trigram, BM25) top-k, fused by rank.
+
+Reciprocal-rank fusion adds ``weight / (RRF_K + rank)`` from each list a passage
+appears in; it needs no score calibration between a cosine similarity and a BM25
+score, which live on unrelated scales. The keyword side carries languages the
+embedding model does not know (all-MiniLM-L6-v2 is English-only and the user's
+documents may be Chinese); the vector side carries paraphrase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from desktop_app.core.kb.keyword import has_cjk
+from desktop_app.core.kb.registry import Collection, Filters, StoredChunk
+
+if TYPE_CHECKING:
+    from desktop_app.core.kb.store import KnowledgeBase
+
+#: The usual RRF constant: damps the difference between rank 1 and rank 2.
+RRF_K = 60
+#: Candidates taken from each side before fusion, at least.
+MIN_CANDIDATES = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How much each ranking counts in the fusion."""
+
+    vector: float = 1.0
+    keyword: float = 1.0
+
+
+#: For questions with Chinese text the English embedding model is a weak voice.
+CJK_WEIGHTS = Weights(vector=0.5, keyword=1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One retrieved passage with the score of each side (None: not in that list)."""
+
+    rank: int
+    chunk: StoredChunk
+    vector: float | None
+    keyword: float | None
+    fused: float
+    vector_rank: int | None
+    keyword_rank: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form printed by ``glassbox search --json``."""
+        return {
+            "rank": self.rank,
+            "source": self.chunk.path,
+            "chunk_id": self.chunk.chunk_id,
+            "text": self.chunk.text,
+            "heading": self.chunk.heading,
+            "page": self.chunk.page,
+            "char_start": self.chunk.char_start,
+            "char_end": self.chunk.char_end,
+            "scores": {
+                "vector": None if self.vector is None else round(self.vector, 6),
+                "keyword": None if self.keyword is None else round(self.keyword, 6),
+                "fused": round(self.fused, 6),
+            },
+        }
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> dict[str, float]:
+    """Fused score per id: the sum over rankings of ``weight / (k + rank)`` (rank from 1)."""
+    weights = weights if weights is not None else [1.0] * len(rankings)
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return scores
+
+
+def weights_for(query: str) -> Weights:
+    """Fusion weights for a query: the keyword side leads when the query has CJK text."""
+    return CJK_WEIGHTS if has_cjk(query) else Weights()
+
+
+def search(
+    kb: KnowledgeBase,
+    coll: Collection,
+    query: str,
+    k: int = 5,
+    *,
+    filters: Filters | None = None,
+    min_similarity: float | None = None,
+    weights: Weights | None = None,
+) -> list[Hit]:
+    """The ``k`` best passages for ``query``, hybrid-ranked (documents fully indexed only).
+
+    ``min_similarity`` drops vector candidates below that cosine similarity (a
+    passage found by keywords still counts). Filters restrict file types and folder.
+    """
+    query = query.strip()
+    if not query or k <= 0:
+        return []
+    depth = max(MIN_CANDIDATES, 4 * k)
+    vector_depth = depth * 4 if filters and (filters.types or filters.folder) else depth
+    vector = kb.embedder.embed([query])[0]
+    vec_hits = kb.index.query(coll, vector, vector_depth)
+    if min_similarity is not None:
+        vec_hits = [(i, s) for i, s in vec_hits if s >= min_similarity]
+    if filters and (filters.types or filters.folder):
+        allowed = kb.registry.filter_ids(coll, [i for i, _ in vec_hits], filters)
+        vec_hits = [(i, s) for i, s in vec_hits if i in allowed]
+    vec_hits = vec_hits[:depth]
+    kw_hits = kb.registry.keyword_search(coll, query, depth, filters)
+
+    w = weights or weights_for(query)
+    fused = reciprocal_rank_fusion(
+        [[i for i, _ in vec_hits], [i for i, _ in kw_hits]], [w.vector, w.keyword]
+    )
+    vec_score = dict(vec_hits)
+    kw_score = dict(kw_hits)
+    vec_rank = {i: r for r, (i, _) in enumerate(vec_hits, start=1)}
+    kw_rank = {i: r for r, (i, _) in enumerate(kw_hits, start=1)}
+    ordered = sorted(fused, key=lambda i: (-fused[i], i))
+    # Chroma may still hold a chunk of a document being re-indexed: serve only what
+    # SQLite says is fully indexed.
+    stored = kb.registry.chunks_by_id(coll, ordered[: k * 3])
+    hits: list[Hit] = []
+    for chunk_id in ordered:
+        chunk = stored.get(chunk_id)
+        if chunk is None:
+            continue
+        hits.append(
+            Hit(
+                rank=len(hits) + 1,
+                chunk=chunk,
+                vector=vec_score.get(chunk_id),
+                keyword=kw_score.get(chunk_id),
+                fused=fused[chunk_id],
+                vector_rank=vec_rank.get(chunk_id),
+                keyword_rank=kw_rank.get(chunk_id),
+            )
+        )
+        if len(hits) == k:
+            break
+    return hits
