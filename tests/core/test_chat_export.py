@@ -44,6 +44,11 @@ def tok(
     )
 
 
+def export(store: ChatStore, chat_id: int, fmt: str) -> str:
+    """What the window writes: the chat's current branch in ``fmt``."""
+    return export_chat(store, store.chat(chat_id), store.current_path(chat_id), fmt)
+
+
 @pytest.fixture
 def store(glassbox_home: Path) -> Iterator[ChatStore]:
     s = ChatStore()
@@ -94,7 +99,7 @@ def test_probability_scale_ends_and_clamps() -> None:
 
 
 def test_markdown_has_turns_system_prompt_and_card(store: ChatStore, chat_id: int) -> None:
-    md = export_chat(store, chat_id, "markdown")
+    md = export(store, chat_id, "md")
     assert md.startswith("# Cats <b>& dogs</b>\n")
     assert "> Be kind.\n> Be brief." in md
     assert "## User\n\nTell me <script>" in md  # Markdown is text: nothing is executed
@@ -113,7 +118,7 @@ def test_markdown_marks_interrupted_and_edited(store: ChatStore) -> None:
 
 
 def test_json_holds_everything(store: ChatStore, chat_id: int) -> None:
-    doc = json.loads(export_chat(store, chat_id, "json"))
+    doc = json.loads(export(store, chat_id, "json"))
     assert doc["format"] == "glassbox-chat" and doc["version"] == 1
     assert doc["chat"]["title"] == "Cats <b>& dogs</b>"
     assert doc["chat"]["system_prompt"] == "Be kind.\nBe brief."
@@ -146,7 +151,7 @@ class _Collect(HTMLParser):
 
 
 def test_html_is_inert_and_self_contained(store: ChatStore, chat_id: int) -> None:
-    page = export_chat(store, chat_id, "html")
+    page = export(store, chat_id, "html")
     parser = _Collect()
     parser.feed(page)
     names = [t for t, _ in parser.tags]
@@ -161,7 +166,7 @@ def test_html_is_inert_and_self_contained(store: ChatStore, chat_id: int) -> Non
 
 
 def test_html_tints_tokens_and_lists_alternatives(store: ChatStore, chat_id: int) -> None:
-    page = export_chat(store, chat_id, "html")
+    page = export(store, chat_id, "html")
     spans = re.findall(
         r'<span class="(tok[^"]*)" tabindex="0" style="background:(#[0-9a-f]{6})">([^<]*)<', page
     )
@@ -191,14 +196,14 @@ def test_html_tooltips_stop_at_the_limit(store: ChatStore) -> None:
     cands = tuple(Candidate(i, f"c{i}", 1.0, 0.1, 0.1, None) for i in range(12))
     event = TokenEvent(0, 0, "c0", 0.1, cands)
     store.add_message(chat, None, "assistant", "c0", tokens=[event])
-    page = export_chat(store, chat, "html")
+    page = export(store, chat, "html")
     assert page.count('class="row') == TOOLTIP_CANDIDATES
 
 
 def test_html_edited_reply_is_plain(store: ChatStore, chat_id: int) -> None:
     reply = store.current_path(chat_id)[-1]
     store.update_message_content(reply.id, "The dog sat <b>")
-    page = export_chat(store, chat_id, "html")
+    page = export(store, chat_id, "html")
     assert 'class="tok' not in page
     assert "The dog sat &lt;b&gt;" in page
     assert "Edited by hand" in page
@@ -214,8 +219,8 @@ def test_exports_of_an_empty_chat(store: ChatStore) -> None:
 def test_file_names_and_unknown_format(store: ChatStore) -> None:
     chat = store.chat(store.create_chat('a/b: "c"?'))
     assert suggested_filename(chat, "html") == "a_b_ _c__.html"
-    assert suggested_filename(chat, "markdown").endswith(".md")
+    assert suggested_filename(chat, "md").endswith(".md")
     with pytest.raises(InvalidRequestError):
         suggested_filename(chat, "pdf")  # type: ignore[arg-type]
     with pytest.raises(InvalidRequestError):
-        export_chat(store, chat.id, "pdf")  # type: ignore[arg-type]
+        export(store, chat.id, "pdf")

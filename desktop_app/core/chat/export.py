@@ -22,10 +22,11 @@ from typing import Any, Literal
 from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage, TokenRecord
 from desktop_app.core.errors import InvalidRequestError
 
-ExportFormat = Literal["markdown", "json", "html"]
+#: Export formats, named by their usual file suffix.
+ExportFormat = Literal["md", "json", "html"]
 
 #: File name suffix of each format.
-SUFFIXES: dict[str, str] = {"markdown": ".md", "json": ".json", "html": ".html"}
+SUFFIXES: dict[str, str] = {"md": ".md", "json": ".json", "html": ".html"}
 
 #: Version of the JSON layout written by :func:`to_json`.
 JSON_VERSION = 1
@@ -83,18 +84,20 @@ def suggested_filename(chat: ChatSummary, fmt: ExportFormat) -> str:
     return PurePath((safe or "chat")[:80]).name + SUFFIXES[fmt]
 
 
-def export_chat(store: ChatStore, chat_id: int, fmt: ExportFormat) -> str:
-    """The chat's current branch in ``fmt`` (token records included where used)."""
-    chat = store.chat(chat_id)
-    path = store.current_path(chat_id)
-    if fmt == "markdown":
-        return to_markdown(chat, path)
-    tokens = {m.id: store.tokens(m.id) for m in path if m.role == "assistant"}
-    if fmt == "json":
-        return to_json(chat, path, tokens)
-    if fmt == "html":
-        return to_html(chat, path, tokens)
-    raise InvalidRequestError(f"Unknown export format {fmt!r}; use one of {list(SUFFIXES)}.")
+def export_chat(
+    store: ChatStore, chat: ChatSummary, path_messages: Sequence[StoredMessage], fmt: str
+) -> str:
+    """``path_messages`` of ``chat`` in ``fmt``, with token records read from ``store``."""
+    if fmt == "md":
+        return to_markdown(chat, path_messages)
+    if fmt not in SUFFIXES:
+        raise InvalidRequestError(f"Unknown export format {fmt!r}; use one of {list(SUFFIXES)}.")
+    tokens = {m.id: store.tokens(m.id) for m in path_messages if m.role == "assistant"}
+    return (
+        to_json(chat, path_messages, tokens)
+        if fmt == "json"
+        else to_html(chat, path_messages, tokens)
+    )
 
 
 # --------------------------------------------------------------------------- shared
