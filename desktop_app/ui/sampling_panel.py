@@ -13,13 +13,13 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import annotated_types
 from PySide6.QtCore import QEvent, QPoint, QRect, QSignalBlocker, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QCheckBox,
     QDockWidget,
     QDoubleSpinBox,
@@ -109,7 +109,7 @@ def _quoted(text: str) -> str:
     return f"‘{_visible(text)}’"
 
 
-def _setting_text(name: str, value: float | int | None) -> str:
+def _setting_text(value: float | int | None) -> str:
     return "random" if value is None else f"{value:g}"
 
 
@@ -128,6 +128,7 @@ class _SliderSpin(QWidget):
 
     def __init__(
         self,
+        key: str,
         label: str,
         help_text: str,
         bounds: tuple[float, float, float],
@@ -136,7 +137,9 @@ class _SliderSpin(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.key = key
         lo, hi, step = bounds
+        self.setObjectName(f"{key}_control")
         self._lo, self._hi, self._step = lo, hi, step
         self._integer = integer
         self._doubling = doubling and lo > 0
@@ -144,6 +147,7 @@ class _SliderSpin(QWidget):
         self.setAccessibleName(f"{label} control")
 
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setObjectName(f"{key}_slider")
         self.slider.setAccessibleName(f"{label} slider")
         if self._doubling:
             notches = math.ceil(math.log2(hi / lo) - 1e-9)
@@ -166,11 +170,11 @@ class _SliderSpin(QWidget):
             dspin.setSingleStep(step)
             self.spin = dspin
         self.spin.setAccessibleName(label)
+        self.spin.setObjectName(f"{key}_spin")
         # Typed values apply on Enter or when leaving the box, so a half-typed
         # "0." does not re-rank the chart as temperature 0.
         self.spin.setKeyboardTracking(False)
         self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
 
         tip = f"{help_text} ({lo:g}–{hi:g})"
         for widget in (self, self.slider, self.spin):
@@ -259,12 +263,12 @@ class PipelineChart(QWidget):
         self.setAccessibleName("Sampling pipeline chart")
         self.setAccessibleDescription(HINT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMouseTracking(False)
         self._texts: tuple[str, ...] = ()
         self._stages: tuple[PipelineStage, ...] = ()
         self._drawn: int | None = None
         self._rows: tuple[int, ...] = ()
         self._others: tuple[int, ...] = ()
+        self._label_need = 0  # width the rows' token labels ask for
 
     # ----------------------------------------------------------------- data
 
@@ -293,6 +297,7 @@ class PipelineChart(QWidget):
             self._others = tuple(i for i in by_raw if i not in set(rows))
         else:
             self._rows = self._others = ()
+        self._measure_labels()
         self.setAccessibleDescription(self._describe())
         self.updateGeometry()
         self.update()
@@ -319,6 +324,22 @@ class PipelineChart(QWidget):
 
     # ----------------------------------------------------------------- geometry
 
+    def _measure_labels(self) -> None:
+        # Measured once per token or font, not on every paint.
+        bold = QFont(self.font())
+        bold.setBold(True)
+        bold_fm = QFontMetrics(bold)
+        self._label_need = max(
+            (bold_fm.horizontalAdvance(_visible(self._texts[i])) + 8 for i in self._rows),
+            default=0,
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._measure_labels()
+            self.updateGeometry()
+        super().changeEvent(event)
+
     def _metrics(self) -> tuple[int, int, int, int]:
         """Row height, header height, label column width and the 'drawn' tag width.
 
@@ -330,14 +351,7 @@ class PipelineChart(QWidget):
         header_h = 2 * fm.height() + 8
         tag_w = self._tag_font_metrics().horizontalAdvance("drawn") + 10
         least = fm.horizontalAdvance("MMM") + 8
-        bold = QFont(self.font())
-        bold.setBold(True)
-        bold_fm = QFontMetrics(bold)
-        needed = max(
-            (bold_fm.horizontalAdvance(_visible(self._texts[i])) + 8 for i in self._rows),
-            default=least,
-        )
-        needed = min(needed, fm.horizontalAdvance("MMMMMMM") + 8)
+        needed = min(max(least, self._label_need), fm.horizontalAdvance("MMMMMMM") + 8)
         room = self.width() - tag_w - max(1, len(self._stages)) * self._least_column() - 4
         return row_h, header_h, max(least, min(needed, room)), tag_w
 
@@ -688,11 +702,7 @@ def explain(
                 f"it was drawn with {percent(generated_p)}."
             )
     else:
-        cut = next(
-            s
-            for s, prev in zip(stages[1:], stages, strict=False)
-            if prev.kept[drawn] and not s.kept[drawn]
-        )
+        cut = next(s for prev, s in pairwise(stages) if prev.kept[drawn] and not s.kept[drawn])
         out.append(
             f"With these settings {name} could not be drawn: {_stage_phrase(cut)} removes it"
             + (f". It was drawn with {percent(generated_p)}." if generated_p is not None else ".")
@@ -814,6 +824,7 @@ class SamplingPanel(QDockWidget):
             grid = chain_grid if name in CHAIN_PARAMS else reply_grid
             meta = bounds[name]
             control = _SliderSpin(
+                name,
                 meta["label"],
                 meta["help"],
                 (float(meta["min"]), float(meta["max"]), float(meta["step"])),
@@ -821,9 +832,6 @@ class SamplingPanel(QDockWidget):
                 doubling=name in _DOUBLING,
                 parent=grid.parentWidget(),
             )
-            control.setObjectName(f"{name}_control")
-            control.slider.setObjectName(f"{name}_slider")
-            control.spin.setObjectName(f"{name}_spin")
             control.sig_value_changed.connect(self._on_control_value_changed)
             self._controls[name] = control
             self._add_row(grid, meta["label"], meta["help"], control)
@@ -853,6 +861,7 @@ class SamplingPanel(QDockWidget):
         self._seed_spin.valueChanged.connect(self._on_seed_spin_value_changed)
 
         self._ctx_control = _SliderSpin(
+            "n_ctx",
             "Context length",
             "Tokens the model can see at once; applies when the model is loaded again.",
             (float(self._ctx_min), float(self._ctx_max), 1.0),
@@ -860,9 +869,6 @@ class SamplingPanel(QDockWidget):
             doubling=True,
             parent=reply,
         )
-        self._ctx_control.setObjectName("n_ctx_control")
-        self._ctx_control.slider.setObjectName("n_ctx_slider")
-        self._ctx_control.spin.setObjectName("n_ctx_spin")
         self._ctx_control.sig_value_changed.connect(self._on_ctx_control_value_changed)
         self._add_row(
             reply_grid,
@@ -1025,20 +1031,28 @@ class SamplingPanel(QDockWidget):
         recent = [position[t] for t in window if t in position]
         stages = pipeline([c.logit for c in cands], p, recent)
         texts = [c.text for c in cands]
-        drawn = position.get(token.id, 0)
+        drawn = position.get(token.id)
         self._chart.set_data(texts, stages, drawn)
 
         differs = self._differences()
-        generated_p = token.p if differs else None
+        note = ""
+        if drawn is None:
+            # Events always list the drawn token; stored data from elsewhere may not.
+            raw = stages[0].probs
+            focus = max(range(len(raw)), key=lambda i: (raw[i], -i))
+            note = "The drawn token is not among the stored candidates; here is the favourite.<br>"
+        else:
+            focus = drawn
         self._explanation.setText(
-            explain(
+            note
+            + explain(
                 texts,
                 stages,
-                drawn,
+                focus,
                 p,
                 penalised=len(set(recent)) if p.repeat_penalty != 1.0 else 0,
                 coverage=sum(c.p_raw for c in cands),
-                generated_p=generated_p,
+                generated_p=token.p if differs and drawn is not None else None,
             )
         )
         if differs:
@@ -1060,10 +1074,7 @@ class SamplingPanel(QDockWidget):
             then, now = getattr(used, name), getattr(self._params, name)
             if then != now:
                 label = bounds[name]["label"].lower()
-                out.append(
-                    f"{html.escape(label)} {_setting_text(name, then)} "
-                    f"(now {_setting_text(name, now)})"
-                )
+                out.append(f"{html.escape(label)} {_setting_text(then)} (now {_setting_text(now)})")
         return out
 
     # ----------------------------------------------------------------- slots
@@ -1071,11 +1082,9 @@ class SamplingPanel(QDockWidget):
     @Slot(float)
     def _on_control_value_changed(self, value: float) -> None:
         sender = self.sender()
-        for name, control in self._controls.items():
-            if control is sender:
-                current = getattr(self._params, name)
-                self._change(**{name: round(value) if isinstance(current, int) else value})
-                return
+        if isinstance(sender, _SliderSpin):
+            current = getattr(self._params, sender.key)
+            self._change(**{sender.key: round(value) if isinstance(current, int) else value})
 
     @Slot(bool)
     def _on_seed_random_toggled(self, random: bool) -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -349,3 +350,28 @@ def test_the_panel_renders_in_light_and_dark_palettes(qtbot: QtBot, panel: Sampl
     )
     assert bright > 50
     assert panel.chart().grab().save(SCREENSHOT.replace(".png", "_dark.png"))
+
+
+def test_a_token_missing_from_its_candidates_is_explained_on_the_favourite(
+    panel: SamplingPanel,
+) -> None:
+    token = make_token(seed=4)
+    stripped = replace(token, id=123_456)
+    panel.show_token(stripped, generated_with=GENERATED_WITH)
+    assert panel.chart().stages()
+    assert "not among the stored candidates" in panel.explanation()
+    assert "‘␣Paris’" in panel.explanation()
+
+
+def test_hovering_a_cell_names_the_candidate_and_the_stage(panel: SamplingPanel) -> None:
+    token = make_token(seed=6)
+    panel.show_token(token)
+    panel.show()
+    chart = panel.chart()
+    row_h, header_h, _, _ = chart._metrics()
+    left, width = chart._stage_x(1)
+    first = chart.rows()[0]
+    text = chart._tooltip_at(QPoint(left + width // 2, header_h + row_h // 2))
+    name = token.candidates[first].text.replace(" ", "␣")
+    assert text.startswith(f"‘{name}’ after Temperature 0.8:")
+    assert chart._tooltip_at(QPoint(left + 2, 2)) == "Temperature 0.8"
