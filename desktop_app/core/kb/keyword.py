@@ -83,6 +83,44 @@ def query_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
+def bigram_text(normalized: str) -> str:
+    """Text for the bigram index: each CJK run as overlapping two-character words.
+
+    Chinese words are mostly two characters long, which a trigram index cannot
+    match; indexing character bigrams as words (unicode61 tokenizer) is the
+    classic way to search unspaced Chinese by word. Other words pass through.
+    """
+    out: list[str] = []
+    for run in _RUN.findall(normalized):
+        if has_cjk(run):
+            out.extend(_cjk_bigrams(run))
+        else:
+            out.append(run)
+    return " ".join(out)
+
+
+def _cjk_bigrams(run: str) -> list[str]:
+    """Split a run into CJK bigrams; Latin letters or digits inside it stay whole words."""
+    out: list[str] = []
+    for part in re.findall(r"[^\W\d_a-z]+|[\da-z]+", run):
+        if has_cjk(part):
+            out.extend(part[i : i + 2] for i in range(max(len(part) - 1, 1)))
+        else:
+            out.append(part)
+    return out
+
+
+def bigram_match(query: str) -> str | None:
+    """An FTS5 MATCH expression for the bigram index (terms OR-ed and quoted), or None."""
+    terms: list[str] = []
+    for term in bigram_text(normalize(query[:MAX_QUERY_CHARS])).split():
+        if len(term) >= 2 and term not in terms:
+            terms.append(term)
+    if not terms:
+        return None
+    return " OR ".join(_quote(t) for t in terms[:MAX_TERMS])
+
+
 def fts_match(query: str) -> str | None:
     """An FTS5 MATCH expression (terms OR-ed, each quoted), or None if no term is long enough."""
     terms = query_terms(query)

@@ -35,6 +35,8 @@ from desktop_app.core.kb.errors import (
 
 Status = Literal["pending", "indexed", "failed"]
 DB_NAME = "kb.sqlite3"
+#: Rank damping when the trigram and bigram keyword lists are fused.
+KEYWORD_RRF_K = 60
 LOCK_NAME = "kb.lock"
 
 # Numbered migrations: entry i brings the schema from version i to i + 1.
@@ -71,6 +73,7 @@ MIGRATIONS: tuple[str, ...] = (
         idx INTEGER NOT NULL,
         text TEXT NOT NULL,
         search_text TEXT NOT NULL,
+        bigram_text TEXT NOT NULL,
         heading TEXT,
         page INTEGER,
         char_start INTEGER NOT NULL,
@@ -84,12 +87,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIRTUAL TABLE chunks_fts USING fts5(
         search_text, content='chunks', content_rowid='rowid', tokenize='trigram'
     );
+    CREATE VIRTUAL TABLE chunks_bigram USING fts5(
+        bigram_text, content='chunks', content_rowid='rowid', tokenize='unicode61'
+    );
     CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
         INSERT INTO chunks_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+        INSERT INTO chunks_bigram(rowid, bigram_text) VALUES (new.rowid, new.bigram_text);
     END;
     CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
         INSERT INTO chunks_fts(chunks_fts, rowid, search_text)
         VALUES ('delete', old.rowid, old.search_text);
+        INSERT INTO chunks_bigram(chunks_bigram, rowid, bigram_text)
+        VALUES ('delete', old.rowid, old.bigram_text);
     END;
     """,
 )
@@ -393,8 +402,8 @@ class Registry:
             )
             c.executemany(
                 "INSERT OR IGNORE INTO chunks(chunk_id, doc_id, collection_id, idx, text, "
-                "search_text, heading, page, char_start, char_end) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "search_text, bigram_text, heading, page, char_start, char_end) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         ch.chunk_id,
@@ -403,6 +412,7 @@ class Registry:
                         ch.idx,
                         ch.text,
                         ch.search_text,
+                        keyword.bigram_text(ch.search_text),
                         ch.heading,
                         ch.page,
                         ch.char_start,
@@ -570,25 +580,40 @@ class Registry:
     ) -> list[tuple[str, float]]:
         """(chunk id, score) of the best keyword matches, best first (higher is better).
 
-        Terms of three characters or more use the trigram index and BM25; a query
-        with only shorter terms (a two-character Chinese word) falls back to LIKE,
-        scored by the number of occurrences. Input is always matched literally.
+        Two indexes answer, each ranked by BM25 and then fused by rank: the trigram
+        index (any substring of three characters or more, any script) and the bigram
+        index (Chinese by two-character word). A query with no term for either (a
+        single character) falls back to LIKE, scored by occurrences. Input is always
+        matched literally.
         """
         where, args = _filter_sql(filters)
-        match = keyword.fts_match(query)
-        if match is not None:
+        rankings: list[list[str]] = []
+        scores: dict[str, float] = {}
+        for table, match in (
+            ("chunks_fts", keyword.fts_match(query)),
+            ("chunks_bigram", keyword.bigram_match(query)),
+        ):
+            if match is None:
+                continue
             try:
                 rows = self.conn.execute(
-                    "SELECT ch.chunk_id, bm25(chunks_fts) AS score FROM chunks_fts "
-                    "JOIN chunks ch ON ch.rowid = chunks_fts.rowid "
+                    f"SELECT ch.chunk_id, bm25({table}) AS score FROM {table} "
+                    f"JOIN chunks ch ON ch.rowid = {table}.rowid "
                     "JOIN documents d ON d.id = ch.doc_id "
-                    f"WHERE chunks_fts MATCH ? AND ch.collection_id = ? AND d.status = 'indexed'"
+                    f"WHERE {table} MATCH ? AND ch.collection_id = ? AND d.status = 'indexed'"
                     f"{where} ORDER BY score LIMIT ?",
                     [match, coll.id, *args, k],
                 ).fetchall()
             except sqlite3.OperationalError as exc:  # pragma: no cover - quoting makes it literal
                 raise KnowledgeBaseError(f"Keyword search failed: {exc}") from exc
-            return [(r[0], -float(r[1])) for r in rows]
+            rankings.append([r[0] for r in rows])
+        if rankings:
+            # Trigrams (substrings, any script) and CJK bigrams (two-character Chinese
+            # words) are fused by rank, like the vector and keyword sides are later.
+            for ranking in rankings:
+                for rank, cid in enumerate(ranking, start=1):
+                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (KEYWORD_RRF_K + rank)
+            return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
         terms = keyword.short_terms(query)
         if not terms:
             return []

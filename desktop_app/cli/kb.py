@@ -1,0 +1,373 @@
+"""Knowledge-base commands: ingest, search, ask, kb list|stats|remove|rebuild|rename|check,
+and eval retrieval.
+
+Output promises: ``search --json`` prints one object ``{"query", "hits": [...]}``,
+``ask --json`` prints ``{"answer", "citations": [...]}``, ``eval retrieval --json``
+prints ``{"k", "hit_at_k", "mrr", "per_question"}``. Errors are one line (or one
+JSON object) and exit status 2, like every other command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from desktop_app.cli.generate import add_model_arguments, engine_config
+from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.ingest import IngestProgress
+from desktop_app.core.kb.parsers import ParseLimits
+from desktop_app.core.kb.registry import Filters
+from desktop_app.core.kb.store import KnowledgeBase
+
+
+def _add_store_arguments(p: argparse.ArgumentParser, collection: bool = True) -> None:
+    if collection:
+        p.add_argument("--collection", "-c", required=True, help="the collection's name")
+    p.add_argument(
+        "--embed-model",
+        default=None,
+        help="a local sentence-transformers folder (default: the bundled all-MiniLM-L6-v2)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _add_search_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--k", type=int, default=5, help="passages to return (1–100)")
+    p.add_argument("--type", action="append", default=[], help="only this file type (repeatable)")
+    p.add_argument("--folder", default=None, help="only documents under this folder")
+    p.add_argument(
+        "--min-similarity", type=float, default=None, help="drop vector matches below (0–1)"
+    )
+
+
+def register(sub: Any) -> None:
+    """Add ingest, search, ask, kb and eval."""
+    p = sub.add_parser("ingest", help="add files and folders to a knowledge-base collection")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _add_store_arguments(p)
+    p.add_argument(
+        "--keep-missing",
+        action="store_true",
+        help="keep documents whose files were deleted from the folders given",
+    )
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per file")
+    p.add_argument("--memory-mb", type=int, default=2048, help="parser memory limit (MiB)")
+    p.add_argument("--max-file-mb", type=int, default=200, help="largest file accepted (MiB)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run_ingest)
+
+    p = sub.add_parser("search", help="hybrid search of a collection (vector + keyword)")
+    p.add_argument("query")
+    _add_store_arguments(p)
+    _add_search_arguments(p)
+    p.set_defaults(func=run_search)
+
+    p = sub.add_parser("ask", help="answer a question from a collection, with citations")
+    p.add_argument("question")
+    _add_store_arguments(p)
+    _add_search_arguments(p)
+    add_model_arguments(p)
+    p.add_argument(
+        "--allow-outside-knowledge",
+        action="store_true",
+        help="let the model answer beyond the documents (it says when it does)",
+    )
+    p.add_argument("--max-tokens", type=int, default=512, help="longest answer (tokens)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (temperature is 0)")
+    p.set_defaults(func=run_ask)
+
+    kb = sub.add_parser("kb", help="knowledge-base collections: list, stats, remove, rebuild")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    p = kb_sub.add_parser("list", help="collections with their counts")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_list)
+    p = kb_sub.add_parser("stats", help="documents, chunks, vectors and failures of a collection")
+    p.add_argument("name")
+    _add_store_arguments(p, collection=False)
+    p.set_defaults(func=run_stats)
+    p = kb_sub.add_parser(
+        "remove", help="remove documents (PATH…) or, with no path, the whole collection"
+    )
+    p.add_argument("name")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    _add_store_arguments(p, collection=False)
+    p.set_defaults(func=run_remove)
+    p = kb_sub.add_parser("rebuild", help="rebuild the vector index of a collection from SQLite")
+    p.add_argument("name")
+    _add_store_arguments(p, collection=False)
+    p.set_defaults(func=run_rebuild)
+    p = kb_sub.add_parser("check", help="compare the vector index with SQLite and repair it")
+    p.add_argument("name")
+    _add_store_arguments(p, collection=False)
+    p.set_defaults(func=run_check)
+    p = kb_sub.add_parser("rename", help="rename a collection")
+    p.add_argument("name")
+    p.add_argument("new_name")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_rename)
+
+    ev = sub.add_parser("eval", help="quality measurements")
+    ev_sub = ev.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
+    p = ev_sub.add_parser("retrieval", help="hit@k and MRR of a question file on a collection")
+    p.add_argument("--questions", type=Path, required=True, help="a JSON Lines question file")
+    p.add_argument("--k", type=int, default=5, help="passages per question")
+    _add_store_arguments(p)
+    p.set_defaults(func=run_eval)
+
+
+def _open(args: argparse.Namespace) -> KnowledgeBase:
+    return KnowledgeBase(embed_model=getattr(args, "embed_model", None))
+
+
+def _print(args: argparse.Namespace, payload: object, text: str) -> None:
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False), flush=True)
+    else:
+        print(text, flush=True)
+
+
+def _filters(args: argparse.Namespace) -> Filters | None:
+    if not 1 <= args.k <= 100:
+        raise InvalidRequestError(f"--k must be between 1 and 100, not {args.k}.")
+    if args.min_similarity is not None and not -1.0 <= args.min_similarity <= 1.0:
+        raise InvalidRequestError("--min-similarity is a cosine similarity between -1 and 1.")
+    if not args.type and not args.folder:
+        return None
+    return Filters(types=tuple(args.type), folder=args.folder)
+
+
+def _format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    """Ingest files and folders, printing progress to stderr."""
+    from desktop_app.workers.kb_parser import SandboxedParser
+
+    limits = ParseLimits(
+        timeout_s=args.timeout,
+        memory_bytes=args.memory_mb * 1024 * 1024,
+        max_file_bytes=args.max_file_mb * 1024 * 1024,
+    )
+    last = [0.0]
+
+    def progress(p: IngestProgress) -> None:
+        if args.quiet:
+            return
+        now = time.monotonic()
+        done = p.files_done >= p.files_total
+        if now - last[0] < 1.0 and not done:
+            return
+        last[0] = now
+        print(
+            f"files {p.files_done}/{p.files_total}, chunks {p.chunks_done}/{p.chunks_queued}, "
+            f"{p.rate_chunks_s:.1f} chunks/s, ETA {_format_eta(p.eta_s)}, "
+            f"failed {p.failed}, unchanged {p.skipped}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with _open(args) as kb, SandboxedParser(limits, kb.chunk_config()) as parser:
+        report = kb.ingest(
+            args.paths,
+            args.collection,
+            parser,
+            progress=progress,
+            remove_missing=not args.keep_missing,
+        )
+    failed = "".join(f"\n  failed: {p}: {r}" for p, r in report.failed)
+    _print(
+        args,
+        report.as_dict(),
+        f"{report.collection}: {report.indexed} indexed, {report.resumed} resumed, "
+        f"{report.skipped_unchanged} unchanged, {report.removed} removed, "
+        f"{len(report.failed)} failed; {report.chunks_added} chunks in "
+        f"{report.seconds:.1f} s{failed}",
+    )
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Print the best passages with their vector, keyword and fused scores."""
+    filters = _filters(args)
+    with _open(args) as kb:
+        hits = kb.search(
+            args.query, args.collection, args.k, filters=filters,
+            min_similarity=args.min_similarity,
+        )  # fmt: skip
+    lines = []
+    for h in hits:
+        s = h.as_dict()["scores"]
+        lines.append(
+            f"[{h.rank}] {h.chunk.path}  {s}\n    " + h.chunk.text[:300].replace("\n", " ")
+        )
+    _print(
+        args,
+        {"query": args.query, "hits": [h.as_dict() for h in hits]},
+        "\n".join(lines) or "no passage found",
+    )
+    return 0
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """Retrieve passages, then let the local model answer with citations."""
+    from desktop_app.core.kb.answer import answer
+    from desktop_app.core.sampling import SamplingParams
+    from desktop_app.workers.engine_process import EngineClient
+
+    filters = _filters(args)
+    params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
+    with _open(args) as kb:
+        hits = kb.search(
+            args.question, args.collection, args.k, filters=filters,
+            min_similarity=args.min_similarity,
+        )  # fmt: skip
+    only = not args.allow_outside_knowledge
+    if not hits and only:
+        result = answer(_NoEngine(), args.question, hits, only_from_documents=True)
+    else:
+        with EngineClient() as client:
+            loaded = client.load(engine_config(args))
+            result = answer(
+                client, args.question, hits, only_from_documents=only,
+                chat_template=loaded.has_chat_template, params=params,
+            )  # fmt: skip
+    sources = "\n".join(
+        f"[{c.n}]{'*' if c.cited else ' '} {c.source}: {c.text[:160].replace(chr(10), ' ')}"
+        for c in result.citations
+    )
+    _print(args, result.as_dict(), f"{result.text}\n\n{sources}".rstrip())
+    return 0
+
+
+class _NoEngine:
+    """Stands in when no model is needed (nothing was retrieved)."""
+
+    def generate(self, request: Any) -> Any:
+        raise AssertionError("not called without sources")
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Collections with their counts."""
+    with KnowledgeBase() as kb:
+        rows = []
+        for coll in kb.collections():
+            counts = kb.registry.counts(coll)
+            rows.append(
+                {
+                    "name": coll.name,
+                    "embed_model": coll.embed_model,
+                    "documents": counts["documents"],
+                    "failed": counts["failed"],
+                    "pending": counts["pending"],
+                    "chunks": counts["chunks"],
+                }
+            )
+    text = "\n".join(
+        f"{r['name']}: {r['documents']} documents ({r['failed']} failed, {r['pending']} "
+        f"pending), {r['chunks']} chunks, {r['embed_model']}"
+        for r in rows
+    )
+    _print(args, {"collections": rows}, text or "no collection yet")
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    """Counts, sizes, duplicates and failures of a collection."""
+    with _open(args) as kb:
+        stats = kb.stats(args.name)
+    d = stats.as_dict()
+    failures = "".join(f"\n  failed: {p}: {r}" for p, r in stats.failures)
+    _print(
+        args,
+        d,
+        f"{stats.name} ({stats.embed_model}): {stats.documents} documents ({stats.indexed} "
+        f"indexed, {stats.pending} pending, {stats.failed} failed), {stats.bytes:,} bytes, "
+        f"{stats.chunks} chunks, {stats.vectors_in_chroma} vectors, "
+        f"{stats.duplicate_chunks} duplicate chunks{failures}",
+    )
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """Remove documents, or a whole collection."""
+    with _open(args) as kb:
+        if args.paths:
+            n = kb.remove(args.name, args.paths)
+            _print(args, {"collection": args.name, "removed": n}, f"{n} documents removed")
+        else:
+            kb.delete_collection(args.name)
+            _print(args, {"collection": args.name, "deleted": True}, f"{args.name} deleted")
+    return 0
+
+
+def _sync_text(r: Any) -> str:
+    return (
+        f"{r.collection}: {r.sqlite_chunks} chunks in SQLite, Chroma {r.chroma_before} -> "
+        f"{r.chroma_after} ({r.added} added, {r.removed_orphans} orphans removed, "
+        f"{r.awaiting_embedding} awaiting embedding)"
+    )
+
+
+def _sync_dict(r: Any) -> dict[str, object]:
+    return {
+        "collection": r.collection,
+        "sqlite_chunks": r.sqlite_chunks,
+        "chroma_before": r.chroma_before,
+        "chroma_after": r.chroma_after,
+        "added": r.added,
+        "removed_orphans": r.removed_orphans,
+        "awaiting_embedding": r.awaiting_embedding,
+        "consistent": r.consistent,
+    }
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    """Rebuild Chroma from the vectors in SQLite."""
+    with _open(args) as kb:
+        report = kb.rebuild(args.name)
+    _print(args, _sync_dict(report), _sync_text(report))
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Compare Chroma with SQLite id by id and repair."""
+    with _open(args) as kb:
+        report = kb.check(args.name)
+    _print(args, _sync_dict(report), _sync_text(report))
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    """Rename a collection."""
+    with KnowledgeBase() as kb:
+        kb.rename(args.name, args.new_name)
+    _print(args, {"renamed": args.name, "to": args.new_name}, f"{args.name} -> {args.new_name}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """hit@k and MRR of a question file."""
+    from desktop_app.core.kb.evaluate import evaluate, load_questions
+
+    if not 1 <= args.k <= 100:
+        raise InvalidRequestError(f"--k must be between 1 and 100, not {args.k}.")
+    questions = load_questions(args.questions)
+    with _open(args) as kb:
+        coll = args.collection
+        result = evaluate(questions, lambda q, k: kb.search(q, coll, k), args.k)
+    missed = "".join(f"\n  missed: {q}" for q, r in result.per_question if r is None)
+    _print(
+        args,
+        result.as_dict(),
+        f"{len(result.per_question)} questions: hit@{result.k} {result.hit_at_k:.3f}, "
+        f"MRR {result.mrr:.3f}{missed}",
+    )
+    return 0
