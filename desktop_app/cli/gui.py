@@ -36,8 +36,13 @@ def register(sub: Any) -> None:
         "(default: the last model used if it still exists, else 'default')",
     )
     add_adapter_arguments(p)
+    p.add_argument(
+        "--no-model", action="store_true", help="open the window without loading any model"
+    )
     # Screenshots and window tests: canned replies, no model.
     p.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
+    # The start-up benchmark: print when the window is painted, then quit.
+    p.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -84,6 +89,31 @@ def _fake_resolve(spec: str, progress: Any) -> Path:
     return Path("fake-model.gguf" if spec == "default" else spec)
 
 
+def _exit_when_painted(app: Any, window: Any) -> None:
+    """Print the wall-clock time of the window's first paint, then quit (bench startup)."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    from desktop_app.workers.bench_startup import SHOWN_MARKER
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and watched is window:
+                window.removeEventFilter(self)
+                # After the paint has been flushed to the window.
+                QTimer.singleShot(0, _report)
+            return False
+
+    def _report() -> None:
+        print(f"{SHOWN_MARKER} {time.time():.6f}", flush=True)
+        window.close()
+        app.quit()
+
+    window._first_paint_filter = _FirstPaint(window)
+    window.installEventFilter(window._first_paint_filter)
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop; returns the exit code."""
     from PySide6.QtWidgets import QApplication
@@ -107,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
             _make_engine_client, settings, resolver=resolve_with_defaults
         )
         spec = initial_model(settings, args.model)
-    window = MainWindow(controller, model_spec=spec)
+    window = MainWindow(controller, model_spec=None if args.no_model else spec)
+    if args.exit_when_shown:
+        _exit_when_painted(app, window)
     window.show()
     try:
         return int(app.exec())

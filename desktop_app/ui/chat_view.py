@@ -238,6 +238,44 @@ class ChatView(QTextBrowser):
         cursor.endEditBlock()
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
 
+    def append_message(self, view: MessageView) -> None:
+        """Add one finished message under the transcript."""
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        self._render(cursor, view)
+        cursor.endEditBlock()
+        self._follow(was_at_bottom)
+
+    def append_note(self, text: str, error: bool = False) -> None:
+        """Add a line that is not a message (an error, a notice) under the transcript."""
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
+        block = QTextBlockFormat()
+        block.setProperty(PLAIN_BLOCK, True)
+        block.setTopMargin(6.0)
+        fmt = QTextCharFormat()
+        fmt.setForeground(QColor(0xE0, 0x6C, 0x75) if self._dark else QColor(0xA4, 0x00, 0x00))
+        if not error:
+            fmt.setForeground(QColor(0x8A, 0x8A, 0x8A))
+            fmt.setFontItalic(True)
+        if self.document().isEmpty():
+            cursor.setBlockFormat(block)
+        else:
+            cursor.insertBlock(block, QTextCharFormat())
+        cursor.insertText(text, fmt)
+        self._follow(was_at_bottom)
+
+    def scroll_to_message(self, message_id: int) -> None:
+        """Bring a message's header into view (a search hit)."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                cursor = QTextCursor(rendered.body.previous())
+                self.setTextCursor(cursor)
+                self.ensureCursorVisible()
+                return
+        raise KeyError(message_id)
+
     def begin_reply(self, view: MessageView) -> None:
         """Start showing a reply that will stream (``view.tokens`` is a forced prefix)."""
         was_at_bottom = self._at_bottom()

@@ -1,31 +1,36 @@
-"""The first Glassbox window: one conversation with a local model, token by token.
+"""The Glassbox window: chats on the left, the transcript in the middle, panels on the right.
 
-The window only observes an ``InferenceController``: it sends requests and draws
-what the controller's signals report. It does no model work itself, so it opens at
-once; the model loads after the window is shown, with progress in the status bar.
+The window observes three things and does no model work itself: the
+``InferenceController`` (model loading, streaming), the ``ChatSession`` (what the
+open conversation is and what it sends) and the ``ChatStore`` through the
+sidebar. It opens at once; the model loads after the window is shown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
-    QBrush,
+    QActionGroup,
     QCloseEvent,
     QColor,
-    QFont,
+    QDragEnterEvent,
+    QDropEvent,
     QKeyEvent,
     QKeySequence,
+    QPalette,
     QShowEvent,
-    QTextBlockFormat,
-    QTextCharFormat,
-    QTextCursor,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -33,98 +38,92 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QTextEdit,
+    QStyleFactory,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.core.engine.protocol import (
-    DoneEvent,
-    GenerateRequest,
-    Message,
-    ModelLoaded,
-    TokenEvent,
+from desktop_app.core.chat import export
+from desktop_app.core.chat.store import ChatStore, StoredMessage
+from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
+from desktop_app.core.errors import GlassboxError
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.ui.chat_options import ChatOptionsPanel
+from desktop_app.ui.chat_session import ChatSession
+from desktop_app.ui.chat_view import (
+    VIRIDIS,
+    ChatView,
+    MessageView,
+    describe_token,
+    probability_colour,
+    token_tooltip,
 )
+from desktop_app.ui.conversation_list import ConversationList
+from desktop_app.ui.model_panel import ModelPanel
+from desktop_app.ui.sampling_panel import SamplingPanel
 from desktop_app.workers.inference import InferenceController
 
-#: Viridis at nine stops: perceptually uniform and readable with colour blindness.
-_VIRIDIS = (
-    (0x44, 0x01, 0x54),
-    (0x47, 0x2D, 0x7B),
-    (0x3B, 0x52, 0x8B),
-    (0x2C, 0x72, 0x8E),
-    (0x21, 0x91, 0x8C),
-    (0x28, 0xAE, 0x80),
-    (0x5E, 0xC9, 0x62),
-    (0xAD, 0xDC, 0x30),
-    (0xFD, 0xE7, 0x25),
-)
-#: Share of viridis in the tint; the rest is white, so black text stays readable
-#: (contrast above 7:1 even at the dark purple end).
-_TINT_STRENGTH = 0.45
-#: Candidates listed in a token's tooltip.
-TOOLTIP_CANDIDATES = 5
+__all__ = ["ChatInput", "MainWindow", "probability_colour", "token_tooltip"]
 
 _ERROR_COLOUR = QColor(0xA4, 0x00, 0x00)
-_NOTE_COLOUR = QColor(0x66, 0x66, 0x66)
-_ROLE_COLOUR = QColor(0x1F, 0x3A, 0x5F)
-
-
-def probability_colour(p: float) -> QColor:
-    """A light viridis tint for probability ``p`` (purple: unlikely, yellow: likely)."""
-    t = min(max(p, 0.0), 1.0) * (len(_VIRIDIS) - 1)
-    i = min(int(t), len(_VIRIDIS) - 2)
-    frac = t - i
-    lo, hi = _VIRIDIS[i], _VIRIDIS[i + 1]
-    rgb = [a + (b - a) * frac for a, b in zip(lo, hi, strict=True)]
-    return QColor(*(round(255 - (255 - c) * _TINT_STRENGTH) for c in rgb))
-
-
-def _visible(text: str) -> str:
-    # Whitespace tokens would be invisible in a tooltip table.
-    return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥") or "∅"
-
-
-def token_tooltip(token: TokenEvent) -> str:
-    """Rich-text tooltip: the drawn token and the top candidates with what the sampler did."""
-    gap = "style='padding-left:12px'"
-    rows = []
-    for cand in token.candidates[:TOOLTIP_CANDIDATES]:
-        bold = " style='font-weight:bold'" if cand.id == token.id else ""
-        removed = html.escape(cand.removed_by) if cand.removed_by else "—"
-        rows.append(
-            f"<tr{bold}><td>{html.escape(_visible(cand.text))}</td>"
-            f"<td align='right' {gap}>{cand.p_raw:.3f}</td>"
-            f"<td align='right' {gap}>{cand.p_final:.3f}</td><td {gap}>{removed}</td></tr>"
-        )
-    head = f"<b>{html.escape(_visible(token.text))}</b> &nbsp; p = {token.p:.3f}"
-    if not rows:
-        return head
-    return (
-        f"{head}<table cellspacing='0' cellpadding='1'>"
-        f"<tr><th align='left'>token</th><th align='right' {gap}>p_raw</th>"
-        f"<th align='right' {gap}>p_final</th><th align='left' {gap}>removed by</th></tr>"
-        + "".join(rows)
-        + "</table>"
-    )
+THEMES = ("system", "light", "dark")
 
 
 def _legend_style() -> str:
     stops = ", ".join(
-        f"stop:{i / (len(_VIRIDIS) - 1):.3f} {probability_colour(i / (len(_VIRIDIS) - 1)).name()}"
-        for i in range(len(_VIRIDIS))
+        f"stop:{i / (len(VIRIDIS) - 1):.3f} {probability_colour(i / (len(VIRIDIS) - 1)).name()}"
+        for i in range(len(VIRIDIS))
     )
     return (
-        f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops});"
+        f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); color: #101010;"
         "border: 1px solid #999; border-radius: 2px; padding: 0 4px;"
     )
 
 
+def dark_palette() -> QPalette:
+    """A dark palette for the Fusion style (Qt has none built in)."""
+    p = QPalette()
+    window, base, text = (
+        QColor(0x2B, 0x2D, 0x30),
+        QColor(0x1E, 0x1F, 0x22),
+        QColor(0xDF, 0xE1, 0xE5),
+    )
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: window,
+        QPalette.ColorRole.ToolTipBase: QColor(0x3C, 0x3F, 0x41),
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: window,
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: QColor(0xFF, 0x6B, 0x68),
+        QPalette.ColorRole.Link: QColor(0x78, 0xAE, 0xED),
+        QPalette.ColorRole.Highlight: QColor(0x2F, 0x65, 0xCA),
+        QPalette.ColorRole.HighlightedText: QColor(0xFF, 0xFF, 0xFF),
+        QPalette.ColorRole.PlaceholderText: QColor(0x8C, 0x8F, 0x94),
+    }
+    for role, colour in roles.items():
+        p.setColor(role, colour)
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(0x6F, 0x73, 0x7A))
+    return p
+
+
 class ChatInput(QPlainTextEdit):
-    """The message box: Enter sends, Shift+Enter starts a new line."""
+    """The message box: Enter sends, Shift+Enter starts a new line, Esc cancels an edit."""
 
     sig_submit = Signal()
     """The user pressed Enter to send what is typed."""
+
+    sig_cancel = Signal()
+    """The user pressed Esc (ends an edit)."""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -134,85 +133,140 @@ class ChatInput(QPlainTextEdit):
                 self.sig_submit.emit()
             event.accept()
             return
+        if event.key() == Qt.Key.Key_Escape:
+            self.sig_cancel.emit()
         super().keyPressEvent(event)
 
 
+class MessageCard(QDialog):
+    """An assistant message's card: what produced it, and a replay button."""
+
+    def __init__(self, message: StoredMessage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Reply details")
+        self.setAccessibleName("Reply details")
+        meta = dict(message.meta)
+        sampling = meta.get("sampling") or {}
+        rows = [
+            ("Model file", meta.get("model_path") or "—"),
+            ("Model SHA-256", meta.get("model_sha256") or "(not computed yet)"),
+            ("Template SHA-256", meta.get("template_sha256") or "—"),
+            ("Seed", meta.get("seed")),
+            ("Sampling", ", ".join(f"{k} {v}" for k, v in sorted(sampling.items())) or "defaults"),
+            ("Finish", meta.get("finish_reason") or message.status),
+            ("Prompt tokens", meta.get("prompt_tokens")),
+            ("Reply tokens", meta.get("completion_tokens")),
+            ("Speed", f"{meta['tokens_per_s']:.1f} tokens/s" if meta.get("tokens_per_s") else "—"),
+        ]
+        if "second_stage" in meta:
+            rows.append(("Two-stage", f"second seed {meta['second_stage'].get('seed')}"))
+        if message.edited:
+            rows.append(("Edited", "by hand; the card describes the reply before the edit"))
+        table = "".join(
+            f"<tr><th align='left' style='padding-right:12px'>{html.escape(k)}</th>"
+            f"<td>{html.escape(str(v) if v is not None else '—')}</td></tr>"
+            for k, v in rows
+        )
+        layout = QVBoxLayout(self)
+        view = QTextBrowser(self)
+        view.setAccessibleName("Reply card")
+        view.setOpenLinks(False)
+        view.setHtml(f"<table>{table}</table>")
+        view.setMinimumSize(QSize(520, 260))
+        layout.addWidget(view)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.replay_button = buttons.addButton("Replay", QDialogButtonBox.ButtonRole.ActionRole)
+        self.replay_button.setAccessibleName("Replay this reply")
+        self.replay_button.setToolTip("Generate again with the same request and seed")
+        self.replay_button.setEnabled("request" in meta)
+        self.replay_button.clicked.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        buttons.setAccessibleName("Reply details buttons")
+        layout.addWidget(buttons)
+
+
 class MainWindow(QMainWindow):
-    """One conversation: transcript, message box, Send/Stop, model status."""
+    """The chat window: conversations, transcript with token view, and the panels."""
 
     def __init__(
         self,
         controller: InferenceController,
         model_spec: str | None = None,
+        store: ChatStore | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._controller = controller
         self._model_spec = model_spec
+        self._store = store if store is not None else ChatStore()
+        self._session = ChatSession(self._store, controller, self)
         self._started = False
         self._model_ready = controller.model_loaded is not None
-        self._generating = False
-        self._stopping = False
-        self._recovering = False  # the controller restarts the engine after a crash
-        self._history: list[Message] = []
-        self._reply_parts: list[str] = []
-        # (start, end, p) of each reply token in the transcript, to re-tint on toggle.
-        self._token_spans: list[tuple[int, int, float]] = []
+        self._recovering = False
+        self._editing: int | None = None
+        self._reply_tokens = 0
+        self._gpu_checked = False
 
         self.setWindowTitle("Glassbox")
         self.setAccessibleName("Glassbox main window")
-        self.resize(900, 640)
-        self._build_menu()
+        self.resize(1280, 800)
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
         self._build_body()
+        self._build_docks()
+        self._build_menu()
         self._build_status_bar()
         self._connect()
         self._update_actions()
+        if self._store.recovered_from is not None:
+            self._set_status(
+                f"The conversation file was damaged and was set aside as "
+                f"{self._store.recovered_from.name}; a new one was started.",
+                error=True,
+            )
+        chats = self._guarded_chats()
+        if chats:
+            self._session.open_chat(chats[0].id)
 
     # ----------------------------------------------------------------- building
-
-    def _build_menu(self) -> None:
-        bar = self.menuBar()
-        bar.setAccessibleName("Menu bar")
-        menu = bar.addMenu("&Model")
-        menu.setAccessibleName("Model menu")
-        self._open_action = QAction("&Open model file…", self)
-        self._open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self._open_action.triggered.connect(self._on_open_action_triggered)
-        self._default_action = QAction("Load the &default model", self)
-        self._default_action.triggered.connect(self._on_default_action_triggered)
-        menu.addAction(self._open_action)
-        menu.addAction(self._default_action)
 
     def _build_body(self) -> None:
         central = QWidget(self)
         central.setAccessibleName("Conversation")
         layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
 
-        self._transcript = QTextEdit(central)
-        self._transcript.setReadOnly(True)
-        self._transcript.setAccessibleName("Transcript")
-        self._transcript.setAccessibleDescription(
-            "The conversation. Reply tokens can be tinted by their probability."
-        )
-        self._transcript.document().setUndoRedoEnabled(False)
-        self._transcript.document().setDocumentMargin(10)
-        layout.addWidget(self._transcript, stretch=1)
+        self._view = ChatView(central)
+        layout.addWidget(self._view, stretch=1)
 
         options = QHBoxLayout()
         self._probs_check = QCheckBox("Show probabilities", central)
         self._probs_check.setAccessibleName("Show probabilities")
         self._probs_check.setToolTip(
-            "Tint each reply token by the probability it was drawn with; "
-            "hover a token to see the top alternatives."
+            "Tint each reply token by the probability it was drawn with (Ctrl+T); hover a "
+            "token to see its alternatives, click it to branch from one."
         )
         self._legend = QLabel("low p → high p", central)
         self._legend.setAccessibleName("Probability colour legend")
+        self._legend.setAccessibleDescription(
+            "Purple marks unlikely tokens, green likely ones, yellow almost certain ones."
+        )
         self._legend.setStyleSheet(_legend_style())
         self._legend.setVisible(False)
+        self._token_label = QLabel("", central)
+        self._token_label.setAccessibleName("Selected token")
+        self._token_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         options.addWidget(self._probs_check)
         options.addWidget(self._legend)
-        options.addStretch(1)
+        options.addSpacing(12)
+        options.addWidget(self._token_label, 1)
         layout.addLayout(options)
+
+        self._edit_banner = QLabel("", central)
+        self._edit_banner.setAccessibleName("Editing")
+        self._edit_banner.setVisible(False)
+        self._edit_banner.setStyleSheet("color: palette(highlight); font-style: italic;")
+        layout.addWidget(self._edit_banner)
 
         row = QHBoxLayout()
         self._input = ChatInput(central)
@@ -224,7 +278,6 @@ class MainWindow(QMainWindow):
         line = self._input.fontMetrics().lineSpacing()
         self._input.setFixedHeight(line * 4 + 12)
         row.addWidget(self._input, stretch=1)
-
         buttons = QVBoxLayout()
         self._send_button = QPushButton("Send", central)
         self._send_button.setAccessibleName("Send")
@@ -238,9 +291,88 @@ class MainWindow(QMainWindow):
         buttons.addStretch(1)
         row.addLayout(buttons)
         layout.addLayout(row)
-
         self.setCentralWidget(central)
         self._input.setFocus()
+
+    def _build_docks(self) -> None:
+        self._chats = ConversationList(self._store, self)
+        self._chats_dock = QDockWidget("Chats", self)
+        self._chats_dock.setObjectName("ChatsDock")
+        self._chats_dock.setAccessibleName("Chats")
+        self._chats_dock.setWidget(self._chats)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self._chats_dock)
+
+        settings = self._controller.settings
+        self._sampling = SamplingPanel(settings.sampling_params(), settings.n_ctx, self)
+        self._sampling.setObjectName("SamplingDock")
+        self._model_panel = ModelPanel(self._controller.settings)
+        self._model_panel.setParent(self)
+        self._model_panel.setObjectName("ModelDock")
+        self._options = ChatOptionsPanel(self._store, self)
+        self._options.setObjectName("ConversationDock")
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.addDockWidget(right, self._sampling)
+        self.addDockWidget(right, self._options)
+        self.addDockWidget(right, self._model_panel)
+        self.tabifyDockWidget(self._options, self._model_panel)
+        self._options.raise_()
+        self.resizeDocks([self._chats_dock], [240], Qt.Orientation.Horizontal)
+        self.resizeDocks([self._sampling], [400], Qt.Orientation.Horizontal)
+
+    def _build_menu(self) -> None:
+        bar = self.menuBar()
+        bar.setAccessibleName("Menu bar")
+
+        chat = bar.addMenu("&Chat")
+        self._new_action = chat.addAction("&New chat")
+        self._new_action.setShortcut(QKeySequence.StandardKey.New)
+        self._search_action = chat.addAction("&Search chats")
+        self._search_action.setShortcut(QKeySequence.StandardKey.Find)
+        chat.addSeparator()
+        self._regenerate_action = chat.addAction("&Regenerate last reply")
+        self._regenerate_action.setShortcut(QKeySequence("Ctrl+R"))
+        self._continue_action = chat.addAction("&Continue last reply")
+        self._continue_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        chat.addSeparator()
+        export_menu = chat.addMenu("&Export chat")
+        self._export_actions = {}
+        for fmt, label in (
+            ("md", "Markdown…"),
+            ("json", "JSON…"),
+            ("html", "HTML with probabilities…"),
+        ):
+            action = export_menu.addAction(label)
+            action.setData(fmt)
+            self._export_actions[fmt] = action
+        chat.addSeparator()
+        quit_action = chat.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        menu = bar.addMenu("&Model")
+        menu.setAccessibleName("Model menu")
+        self._open_action = QAction("&Open model file…", self)
+        self._open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self._default_action = QAction("Load the &default model", self)
+        menu.addAction(self._open_action)
+        menu.addAction(self._default_action)
+
+        view = bar.addMenu("&View")
+        self._probs_action = view.addAction("Show &probabilities")
+        self._probs_action.setCheckable(True)
+        self._probs_action.setShortcut(QKeySequence("Ctrl+T"))
+        view.addSeparator()
+        for dock in (self._chats_dock, self._sampling, self._options, self._model_panel):
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        self._theme_group = QActionGroup(self)
+        for theme in THEMES:
+            action = theme_menu.addAction(theme.capitalize())
+            action.setCheckable(True)
+            action.setData(theme)
+            self._theme_group.addAction(action)
+            action.setChecked(theme == "system")
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -254,36 +386,127 @@ class MainWindow(QMainWindow):
         self._progress.setFixedWidth(160)
         self._progress.setTextVisible(False)  # the status text says the percentage
         self._progress.setVisible(False)
+        self._speed_label = QLabel("", bar)
+        self._speed_label.setAccessibleName("Tokens per second")
+        self._context_label = QLabel("", bar)
+        self._context_label.setAccessibleName("Context used")
         self._model_label = QLabel("No model", bar)
         self._model_label.setAccessibleName("Model")
-        self._model_label.setContentsMargins(6, 0, 6, 0)
+        for label in (self._speed_label, self._context_label, self._model_label):
+            label.setContentsMargins(6, 0, 6, 0)
         bar.addWidget(self._status_label, 1)
         bar.addPermanentWidget(self._progress)
+        bar.addPermanentWidget(self._speed_label)
+        bar.addPermanentWidget(self._context_label)
         bar.addPermanentWidget(self._model_label)
 
     def _connect(self) -> None:
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(500)
+        self._save_timer.timeout.connect(self._on_save_timer_timeout)
         c = self._controller
         c.sig_model_progress.connect(self._on_controller_model_progress)
         c.sig_model_loaded.connect(self._on_controller_model_loaded)
         c.sig_prompt_progress.connect(self._on_controller_prompt_progress)
-        c.sig_tokens.connect(self._on_controller_tokens)
         c.sig_done.connect(self._on_controller_done)
         c.sig_error.connect(self._on_controller_error)
+        fingerprint = getattr(c, "sig_model_fingerprint", None)
+        if fingerprint is not None:
+            fingerprint.connect(self._model_panel.set_fingerprint)
+
+        s = self._session
+        s.sig_show.connect(self._on_session_show)
+        s.sig_append.connect(self._on_session_append)
+        s.sig_reply_begun.connect(self._on_session_reply_begun)
+        s.sig_reply_tokens.connect(self._on_session_reply_tokens)
+        s.sig_reply_ended.connect(self._on_session_reply_ended)
+        s.sig_chat_changed.connect(self._on_session_chat_changed)
+        s.sig_notice.connect(self._on_session_notice)
+        s.sig_busy.connect(self._on_session_busy)
+        s.sig_context.connect(self._on_session_context)
+
+        self._view.sig_action.connect(self._on_view_action)
+        self._view.sig_alternative.connect(self._on_view_alternative)
+        self._view.sig_token_selected.connect(self._on_view_token_selected)
+        self._view.sig_copied.connect(self._on_view_copied)
+
         self._input.sig_submit.connect(self._on_input_submit)
-        self._send_button.clicked.connect(self._on_send_button_clicked)
+        self._input.sig_cancel.connect(self._on_input_cancel)
+        self._send_button.clicked.connect(self._on_input_submit)
         self._stop_button.clicked.connect(self._on_stop_button_clicked)
         self._probs_check.toggled.connect(self._on_probs_check_toggled)
+        self._probs_action.toggled.connect(self._probs_check.setChecked)
+
+        self._chats.sig_chat_selected.connect(self._on_chats_chat_selected)
+        self._chats.sig_message_selected.connect(self._on_chats_message_selected)
+        self._chats.sig_new_chat.connect(self._on_new_action_triggered)
+        self._chats.sig_export_requested.connect(self._on_chats_export_requested)
+        self._chats.sig_chat_deleted.connect(self._on_chats_chat_deleted)
+        self._chats.sig_error.connect(self._on_chats_error)
+
+        self._sampling.sig_params_changed.connect(self._on_sampling_params_changed)
+        self._sampling.sig_n_ctx_changed.connect(self._on_sampling_n_ctx_changed)
+        self._model_panel.sig_load_requested.connect(self._on_model_panel_load_requested)
+        self._model_panel.visibilityChanged.connect(self._on_model_panel_visibility_changed)
+
+        self._options.sig_system_prompt_changed.connect(self._session.set_system_prompt)
+        self._options.sig_reasoning_changed.connect(self._on_options_reasoning_changed)
+        self._options.sig_examples_changed.connect(self._on_options_examples_changed)
+        self._options.sig_preset_applied.connect(self._on_options_preset_applied)
+        self._options.sig_save_preset_requested.connect(self._on_options_save_preset_requested)
+
+        self._new_action.triggered.connect(self._on_new_action_triggered)
+        self._search_action.triggered.connect(self._on_search_action_triggered)
+        self._regenerate_action.triggered.connect(self._on_regenerate_action_triggered)
+        self._continue_action.triggered.connect(self._on_continue_action_triggered)
+        for action in self._export_actions.values():
+            action.triggered.connect(self._on_export_action_triggered)
+        self._open_action.triggered.connect(self._on_open_action_triggered)
+        self._default_action.triggered.connect(self._on_default_action_triggered)
+        self._theme_group.triggered.connect(self._on_theme_group_triggered)
 
     # ----------------------------------------------------------------- public
 
     @property
+    def session(self) -> ChatSession:
+        """The conversation logic (tests and the UI benchmark drive it)."""
+        return self._session
+
+    @property
+    def view(self) -> ChatView:
+        """The transcript."""
+        return self._view
+
+    @property
     def history(self) -> list[Message]:
-        """The conversation as sent to the engine (a copy)."""
-        return list(self._history)
+        """The shown branch as role and text."""
+        return [m.as_message() for m in self._session.path]
 
     def transcript_text(self) -> str:
         """The transcript as plain text (what the user reads)."""
-        return self._transcript.toPlainText()
+        return self._view.toPlainText()
+
+    def set_theme(self, theme: str) -> None:
+        """Use the light, dark or system colours."""
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        dark = theme == "dark"
+        if theme == "system":
+            app.setPalette(QPalette())
+            dark = app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        else:
+            fusion = QStyleFactory.create("Fusion")
+            if fusion is not None:
+                app.setStyle(fusion)
+            app.setPalette(
+                dark_palette() if dark else fusion.standardPalette() if fusion else QPalette()
+            )
+        self._view.set_dark(dark)
+        for action in self._theme_group.actions():
+            action.setChecked(action.data() == theme)
+        self._rerender()
 
     # ----------------------------------------------------------------- Qt events
 
@@ -296,8 +519,30 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self, self._load_initial_model)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._session.close()
         self._controller.shutdown()
+        self._store.close()
         super().closeEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_model(event.mimeData().urls()) is not None:
+            event.acceptProposedAction()
+            return
+        event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_model(event.mimeData().urls())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_model_file(path)
+
+    def _dropped_model(self, urls: list[QUrl]) -> str | None:
+        for url in urls:
+            if url.isLocalFile() and self._model_panel.accepts_file(url.toLocalFile()):
+                return url.toLocalFile()
+        return None
 
     def _load_initial_model(self) -> None:
         if self._model_spec is not None:
@@ -305,129 +550,308 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- state
 
+    def _guarded_chats(self) -> list:  # type: ignore[type-arg]
+        try:
+            return self._store.list_chats()
+        except GlassboxError as exc:
+            self._set_status(str(exc), error=True)
+            return []
+
     def _update_actions(self) -> None:
-        self._send_button.setEnabled(self._model_ready and not self._generating)
-        self._stop_button.setEnabled(self._generating and not self._stopping)
+        busy = self._session.busy
+        self._send_button.setEnabled(self._model_ready and not busy)
+        self._stop_button.setEnabled(busy)
+        has_reply = any(m.role == "assistant" for m in self._session.path)
+        self._regenerate_action.setEnabled(self._model_ready and not busy and has_reply)
+        self._continue_action.setEnabled(self._model_ready and not busy and has_reply)
+        for action in self._export_actions.values():
+            action.setEnabled(self._session.chat_id is not None)
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self._status_label.setText(text)
+        self._status_label.setText(" ".join(text.split()))
         self._status_label.setStyleSheet(f"color: {_ERROR_COLOUR.name()};" if error else "")
 
-    # ----------------------------------------------------------------- transcript
+    def _rerender(self) -> None:
+        chat_id = self._session.chat_id
+        if chat_id is not None and not self._session.busy:
+            self._session.open_chat(chat_id)
 
-    def _end_cursor(self) -> QTextCursor:
-        cursor = QTextCursor(self._transcript.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        return cursor
+    def _last_assistant(self) -> int | None:
+        for m in reversed(self._session.path):
+            if m.role == "assistant":
+                return m.id
+        return None
 
-    def _at_bottom(self) -> bool:
-        bar = self._transcript.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 4
-
-    def _follow(self, was_at_bottom: bool) -> None:
-        # Keep the newest text in view, unless the user scrolled up to read.
-        if was_at_bottom:
-            bar = self._transcript.verticalScrollBar()
-            bar.setValue(bar.maximum())
-
-    def _append_block(self, text: str, fmt: QTextCharFormat, top_margin: float = 0.0) -> None:
-        was_at_bottom = self._at_bottom()
-        cursor = self._end_cursor()
-        block = QTextBlockFormat()
-        block.setTopMargin(top_margin)
-        if self._transcript.document().isEmpty():
-            cursor.setBlockFormat(block)
-        else:
-            cursor.insertBlock(block, QTextCharFormat())
-        cursor.insertText(text, fmt)
-        self._follow(was_at_bottom)
-
-    def _append_role(self, role: str) -> None:
-        fmt = QTextCharFormat()
-        fmt.setFontWeight(QFont.Weight.Bold)
-        fmt.setForeground(_ROLE_COLOUR)
-        top = 0.0 if self._transcript.document().isEmpty() else 12.0
-        self._append_block(role, fmt, top_margin=top)
-
-    def _append_note(self, text: str, colour: QColor, inline: bool = False) -> None:
-        fmt = QTextCharFormat()
-        fmt.setForeground(colour)
-        fmt.setFontItalic(True)
-        if inline:
-            was_at_bottom = self._at_bottom()
-            self._end_cursor().insertText(text, fmt)
-            self._follow(was_at_bottom)
-        else:
-            self._append_block(text, fmt)
-
-    def _append_error(self, message: str) -> None:
-        fmt = QTextCharFormat()
-        fmt.setForeground(_ERROR_COLOUR)
-        self._append_block(f"⚠ {message}", fmt, top_margin=6.0)
-
-    def _token_format(self, token: TokenEvent) -> QTextCharFormat:
-        fmt = QTextCharFormat()
-        fmt.setToolTip(token_tooltip(token))
-        if self._probs_check.isChecked():
-            fmt.setBackground(probability_colour(token.p))
-        return fmt
+    def open_model_file(self, path: str) -> None:
+        """Inspect a GGUF in the model panel and load it (refused files keep the old model)."""
+        self._model_panel.inspect(path)
+        self._model_panel.show()
+        self._model_panel.raise_()
+        self._controller.load_model(path)
 
     # ----------------------------------------------------------------- user actions
 
     @Slot()
     def _on_input_submit(self) -> None:
-        self._send_current_text()
+        text = self._input.toPlainText().strip()
+        if not text or not self._model_ready or self._session.busy:
+            return
+        if self._editing is not None:
+            message_id, self._editing = self._editing, None
+            self._edit_banner.setVisible(False)
+            self._input.clear()
+            self._session.edit_message(message_id, text)
+        else:
+            if self._session.send(text):
+                self._input.clear()
+        self._update_actions()
 
     @Slot()
-    def _on_send_button_clicked(self) -> None:
-        self._send_current_text()
-
-    def _send_current_text(self) -> None:
-        text = self._input.toPlainText().strip()
-        if not text or not self._model_ready or self._generating:
-            return
-        self._input.clear()
-        self._history.append(Message("user", text))
-        self._append_role("You")
-        self._append_block(text, QTextCharFormat())
-        self._append_role("Glassbox")
-        self._append_block("", QTextCharFormat())
-        self._reply_parts = []
-        self._generating = True
-        self._stopping = False
-        self._update_actions()
-        self._set_status("Generating…")
-        settings = self._controller.settings
-        self._controller.send(
-            GenerateRequest(
-                params=settings.sampling_params(),
-                messages=tuple(self._history),
-                candidates=settings.candidates,
-            )
-        )
+    def _on_input_cancel(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self._edit_banner.setVisible(False)
+            self._input.clear()
 
     @Slot()
     def _on_stop_button_clicked(self) -> None:
-        if not self._generating or self._stopping:
-            return
-        self._stopping = True
-        self._controller.stop()
-        self._append_note(" [stopped]", _NOTE_COLOUR, inline=True)
-        self._set_status("Stopped.")
-        self._update_actions()
+        if self._session.busy:
+            self._session.stop()
+            # Shown at once; tokens still on their way are dropped by the controller.
+            self._set_status("Stopped.")
+            self._stop_button.setEnabled(False)
 
     @Slot(bool)
     def _on_probs_check_toggled(self, checked: bool) -> None:
         self._legend.setVisible(checked)
-        cursor = QTextCursor(self._transcript.document())
-        cursor.beginEditBlock()
-        for start, end, p in self._token_spans:
-            fmt = QTextCharFormat()
-            fmt.setBackground(probability_colour(p) if checked else QBrush())
-            cursor.setPosition(start)
-            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-            cursor.mergeCharFormat(fmt)
-        cursor.endEditBlock()
+        self._probs_action.setChecked(checked)
+        self._view.set_show_probabilities(checked)
+
+    @Slot(str, int)
+    def _on_view_action(self, action: str, message_id: int) -> None:
+        s = self._session
+        if action in ("prev", "next"):
+            s.switch_branch(message_id, -1 if action == "prev" else 1)
+        elif action == "regenerate":
+            s.regenerate(message_id)
+        elif action == "continue":
+            s.continue_reply(message_id)
+        elif action == "fork":
+            s.fork(message_id)
+        elif action == "edit":
+            self._start_edit(message_id)
+        elif action == "details":
+            self._show_card(message_id)
+        self._update_actions()
+
+    def _start_edit(self, message_id: int) -> None:
+        message = self._session.message(message_id)
+        if message is None:
+            return
+        self._editing = message_id
+        who = "your message" if message.role == "user" else "the reply"
+        self._edit_banner.setText(f"Editing {who}: Enter saves it as a new branch, Esc cancels.")
+        self._edit_banner.setVisible(True)
+        self._input.setPlainText(message.content)
+        self._input.setFocus()
+
+    def _show_card(self, message_id: int) -> None:
+        message = self._session.message(message_id)
+        if message is None:
+            return
+        card = MessageCard(message, self)
+        if card.exec() == QDialog.DialogCode.Accepted:
+            self._session.replay(message_id)
+
+    @Slot(int, int, int)
+    def _on_view_alternative(self, message_id: int, index: int, candidate_id: int) -> None:
+        if self._session.busy:
+            self._session.stop()
+            QTimer.singleShot(
+                50, lambda: self._on_view_alternative(message_id, index, candidate_id)
+            )
+            return
+        self._session.branch_from_alternative(message_id, index, candidate_id)
+        self._update_actions()
+
+    @Slot(object, object)
+    def _on_view_token_selected(self, token: TokenEvent | None, where: object) -> None:
+        if token is None:
+            self._token_label.setText("")
+            self._sampling.show_token(None)
+            return
+        said = describe_token(token)
+        self._token_label.setText(said)
+        self._token_label.setAccessibleDescription(said)
+        generated = None
+        if isinstance(where, tuple):
+            message = self._session.message(where[0])
+            sampling = message.meta.get("sampling") if message is not None else None
+            if isinstance(sampling, dict):
+                try:
+                    generated = SamplingParams(
+                        **{k: tuple(v) if k == "stop" else v for k, v in sampling.items()}
+                    )
+                except (GlassboxError, TypeError):
+                    generated = None
+        self._sampling.show_token(token, generated_with=generated)
+
+    @Slot(str)
+    def _on_view_copied(self, what: str) -> None:
+        self._set_status(f"Copied the {what}.")
+
+    @Slot()
+    def _on_new_action_triggered(self) -> None:
+        self._session.new_chat()
+        self._input.setFocus()
+
+    @Slot()
+    def _on_search_action_triggered(self) -> None:
+        self._chats_dock.show()
+        self._chats.focus_search()
+
+    @Slot()
+    def _on_regenerate_action_triggered(self) -> None:
+        last = self._last_assistant()
+        if last is not None:
+            self._session.regenerate(last)
+
+    @Slot()
+    def _on_continue_action_triggered(self) -> None:
+        last = self._last_assistant()
+        if last is not None:
+            self._session.continue_reply(last)
+
+    @Slot()
+    def _on_export_action_triggered(self) -> None:
+        action = self.sender()
+        chat_id = self._session.chat_id
+        if isinstance(action, QAction) and chat_id is not None:
+            self.export_chat(chat_id, str(action.data()))
+
+    @Slot(int, str)
+    def _on_chats_export_requested(self, chat_id: int, fmt: str) -> None:
+        self.export_chat(chat_id, fmt)
+
+    def export_chat(self, chat_id: int, fmt: str, path: str | None = None) -> Path | None:
+        """Export a chat's shown branch as Markdown, JSON or HTML (asks where unless ``path``)."""
+        try:
+            chat = self._store.chat(chat_id)
+            messages = self._store.current_path(chat_id)
+            text = export.export_chat(self._store, chat, messages, fmt)
+        except GlassboxError as exc:
+            self._set_status(str(exc), error=True)
+            return None
+        if path is None:
+            suffix = {"md": "Markdown (*.md)", "json": "JSON (*.json)", "html": "HTML (*.html)"}[
+                fmt
+            ]
+            safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in chat.title)[:60]
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export chat", str(Path.home() / f"{safe or 'chat'}.{fmt}"), suffix
+            )
+            if not path:
+                return None
+        target = Path(path)
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self._set_status(f"Could not write {target}: {exc.strerror or exc}", error=True)
+            return None
+        self._set_status(f"Exported to {target}.")
+        return target
+
+    @Slot(int)
+    def _on_chats_chat_selected(self, chat_id: int) -> None:
+        if chat_id != self._session.chat_id:
+            self._session.open_chat(chat_id)
+        self._update_actions()
+
+    @Slot(int)
+    def _on_chats_chat_deleted(self, chat_id: int) -> None:
+        if chat_id == self._session.chat_id:
+            self._session.new_chat()
+        self._set_status("Chat deleted. Undo brings it back.")
+
+    @Slot(str)
+    def _on_chats_error(self, message: str) -> None:
+        self._set_status(message, error=True)
+
+    @Slot(int, int)
+    def _on_chats_message_selected(self, chat_id: int, message_id: int) -> None:
+        self._session.open_chat(chat_id, message_id)
+        # A hit on a branch that is not shown has nothing to scroll to.
+        with contextlib.suppress(KeyError):
+            self._view.scroll_to_message(message_id)
+        self._update_actions()
+
+    @Slot(object)
+    def _on_sampling_params_changed(self, params: SamplingParams) -> None:
+        self._session.set_params(params)
+        self._save_timer.start()
+
+    @Slot(int)
+    def _on_sampling_n_ctx_changed(self, n_ctx: int) -> None:
+        self._save_timer.start()
+        loaded = self._controller.model_loaded
+        if loaded is not None and loaded.n_ctx != n_ctx:
+            self._set_status(f"Context length {n_ctx:,}: load the model again to use it.")
+
+    @Slot()
+    def _on_save_timer_timeout(self) -> None:
+        # A slider drag changes values many times a second; they are saved once it rests.
+        settings = self._controller.settings.with_sampling(self._sampling.params())
+        self._controller.update_settings(
+            settings.model_copy(update={"n_ctx": self._sampling.n_ctx()})
+        )
+
+    @Slot(str, object)
+    def _on_model_panel_load_requested(self, path: str, overrides: object) -> None:
+        self._controller.load_model(path, overrides)  # type: ignore[arg-type]
+
+    @Slot(bool)
+    def _on_model_panel_visibility_changed(self, visible: bool) -> None:
+        # Asking llama.cpp imports it (a fraction of a second): only once the panel is seen.
+        if visible and not self._gpu_checked:
+            self._gpu_checked = True
+            self._model_panel.set_gpu_offload_supported(self._controller.gpu_offload_supported())
+
+    @Slot(str)
+    def _on_options_reasoning_changed(self, mode: str) -> None:
+        self._session.options.reasoning = mode
+
+    @Slot(list)
+    def _on_options_examples_changed(self, examples: list[tuple[str, str]]) -> None:
+        self._session.options.examples = list(examples)
+
+    @Slot(object)
+    def _on_options_preset_applied(self, preset: object) -> None:
+        sampling = getattr(preset, "sampling", {})
+        try:
+            params = SamplingParams(
+                **{k: tuple(v) if k == "stop" else v for k, v in dict(sampling).items()}
+            )
+        except (GlassboxError, TypeError) as exc:
+            self._set_status(f"The preset's sampling values are not valid: {exc}", error=True)
+            return
+        self._sampling.set_params(params)
+        self._session.set_params(params)
+        self._set_status(f"Preset “{getattr(preset, 'name', '')}” applied.")
+
+    @Slot(str)
+    def _on_options_save_preset_requested(self, name: str) -> None:
+        params = self._sampling.params()
+        sampling = self._controller.settings.with_sampling(params).sampling
+        try:
+            self._options.save_preset(name, dict(sampling))
+        except GlassboxError as exc:
+            self._set_status(str(exc), error=True)
+            return
+        self._set_status(f"Preset “{name}” saved.")
+
+    @Slot(QAction)
+    def _on_theme_group_triggered(self, action: QAction) -> None:
+        self.set_theme(str(action.data()))
 
     @Slot()
     def _on_open_action_triggered(self) -> None:
@@ -435,11 +859,66 @@ class MainWindow(QMainWindow):
             self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
         )
         if path:
-            self._controller.load_model(path)
+            self.open_model_file(path)
 
     @Slot()
     def _on_default_action_triggered(self) -> None:
         self._controller.load_model("default")
+
+    # ----------------------------------------------------------------- session
+
+    @Slot(list)
+    def _on_session_show(self, views: list[MessageView]) -> None:
+        self._view.show_messages(views)
+        self._update_actions()
+
+    @Slot(object)
+    def _on_session_append(self, view: MessageView) -> None:
+        self._view.append_message(view)
+
+    @Slot(object)
+    def _on_session_reply_begun(self, view: MessageView) -> None:
+        self._reply_tokens = 0
+        self._view.begin_reply(view)
+        self._set_status("Generating…")
+        self._update_actions()
+
+    @Slot(list)
+    def _on_session_reply_tokens(self, tokens: list[TokenEvent]) -> None:
+        self._view.append_tokens(tokens)
+        self._reply_tokens += len(tokens)
+        self._set_status(f"Generating… {self._reply_tokens} tokens")
+
+    @Slot(object)
+    def _on_session_reply_ended(self, view: MessageView) -> None:
+        self._view.end_reply(view)
+        self._update_actions()
+
+    @Slot()
+    def _on_session_chat_changed(self) -> None:
+        self._chats.refresh(self._session.chat_id)
+        chat_id = self._session.chat_id
+        title = "Glassbox"
+        if chat_id is not None:
+            # A damaged chat keeps the plain title; the sidebar shows the damage.
+            with contextlib.suppress(GlassboxError):
+                title = f"{self._store.chat(chat_id).title} — Glassbox"
+        self.setWindowTitle(title)
+        self._options.set_system_prompt(self._session.system_prompt)
+        self._update_actions()
+
+    @Slot(str, bool)
+    def _on_session_notice(self, text: str, error: bool) -> None:
+        self._set_status(text, error)
+
+    @Slot(bool)
+    def _on_session_busy(self, busy: bool) -> None:
+        self._update_actions()
+
+    @Slot(int, int)
+    def _on_session_context(self, used: int, total: int) -> None:
+        self._context_label.setText(f"Context {used:,} / {total:,}")
+        self._context_label.setToolTip(f"{used / max(total, 1):.0%} of the context window used")
 
     # ----------------------------------------------------------------- controller
 
@@ -465,6 +944,9 @@ class MainWindow(QMainWindow):
             f"{loaded.model_path}\ncontext {loaded.n_ctx} tokens (trained {loaded.n_ctx_train}), "
             f"{loaded.n_threads} threads, backend {loaded.backend}"
         )
+        self._context_label.setText(f"Context 0 / {loaded.n_ctx:,}")
+        self._model_panel.set_loaded(loaded)
+        self._sampling.set_n_ctx(loaded.n_ctx)
         if self._recovering:
             self._set_status("The engine was restarted after the error above. Ready.")
         else:
@@ -474,35 +956,15 @@ class MainWindow(QMainWindow):
 
     @Slot(int, int)
     def _on_controller_prompt_progress(self, done: int, total: int) -> None:
-        if self._generating and not self._stopping and total > 0:
+        if self._session.busy and total > 0:
             self._set_status(f"Reading the prompt… {done * 100 // total}%")
-
-    @Slot(list)
-    def _on_controller_tokens(self, tokens: list[TokenEvent]) -> None:
-        if not self._generating or self._stopping:
-            return
-        was_at_bottom = self._at_bottom()
-        cursor = self._end_cursor()
-        cursor.beginEditBlock()
-        for token in tokens:
-            start = cursor.position()
-            cursor.insertText(token.text, self._token_format(token))
-            self._token_spans.append((start, cursor.position(), token.p))
-            self._reply_parts.append(token.text)
-        cursor.endEditBlock()
-        self._follow(was_at_bottom)
-        self._set_status(f"Generating… {len(self._reply_parts)} tokens")
 
     @Slot(object)
     def _on_controller_done(self, done: DoneEvent) -> None:
-        if not self._generating:
-            return
-        reply = "".join(self._reply_parts)
-        if reply:
-            self._history.append(Message("assistant", reply))
-        elif done.finish_reason != "cancelled":
-            self._append_note("(empty reply)", _NOTE_COLOUR)
-        count = len(self._reply_parts)
+        if self._session.busy:
+            return  # a two-stage reply goes on
+        count = done.completion_tokens
+        self._speed_label.setText(f"{done.tokens_per_s:.1f} tokens/s")
         stats = f"{count} tokens · {done.tokens_per_s:.1f} tokens/s"
         if count:
             stats += f" · first token after {done.ttft_s:.2f} s"
@@ -512,31 +974,12 @@ class MainWindow(QMainWindow):
             "context_full": "The context window is full. ",
         }
         self._set_status(notes.get(done.finish_reason, "") + stats)
-        self._end_reply()
+        self._update_actions()
 
     @Slot(str, str)
     def _on_controller_error(self, kind: str, message: str) -> None:
-        if self._generating:
-            reply = "".join(self._reply_parts)
-            if reply:
-                self._history.append(Message("assistant", reply))
-            elif self._history and self._history[-1].role == "user":
-                # Nothing came back: take the message out of the conversation so
-                # a retry does not send it twice, and give it back for editing.
-                lost = self._history.pop()
-                if not self._input.toPlainText().strip():
-                    self._input.setPlainText(lost.content)
-            self._end_reply()
-        else:
-            self._progress.setVisible(False)
+        self._progress.setVisible(False)
         self._recovering = kind == "engine_crashed"
-        self._append_error(message)
-        # The status bar has one line; the transcript keeps the message as written.
-        self._set_status(f"⚠ {' '.join(message.split())}", error=True)
-        self._update_actions()
-
-    def _end_reply(self) -> None:
-        self._generating = False
-        self._stopping = False
-        self._reply_parts = []
+        self._view.append_note(f"⚠ {message}", error=True)
+        self._set_status(f"⚠ {message}", error=True)
         self._update_actions()

@@ -248,6 +248,18 @@ class InferenceController(QObject):
         """The background thread, once started (for shutdown checks)."""
         return self._thread
 
+    def update_settings(self, settings: Settings) -> None:
+        """Use and save ``settings`` (sampling values, context length for the next load).
+
+        Called from the GUI thread; a file that cannot be written is logged, the new
+        values are used anyway.
+        """
+        self._settings = settings
+        try:
+            save_settings(settings, self._settings_path)
+        except OSError as exc:
+            log.warning("Could not save the settings: %s", exc)
+
     def load_model(self, spec_or_path: str, overrides: LoadOverrides | None = None) -> None:
         """Prepare and load a model in the background: "default", a default's key or a path.
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -9,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QLabel,
     QPlainTextEdit,
@@ -36,7 +38,7 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import ModelLoadError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
-from desktop_app.ui.main_window import MainWindow, probability_colour
+from desktop_app.ui.main_window import MainWindow, probability_colour, token_tooltip
 from desktop_app.workers.inference import InferenceController, ProgressCallback
 
 SCRIPT = FakeEngine().script
@@ -206,7 +208,6 @@ def test_stop_ends_the_reply_quickly_and_keeps_the_partial_text(
         # Shown as stopped at once, before the engine has even answered.
         assert "Stopped" in rig.status()
         assert not rig.window._stop_button.isEnabled()
-        assert rig.window.transcript_text().endswith("[stopped]")
     assert time.perf_counter() - started < 1.0
     assert blocker.args[0].finish_reason == "cancelled"
 
@@ -214,8 +215,10 @@ def test_stop_ends_the_reply_quickly_and_keeps_the_partial_text(
     assert partial.role == "assistant"
     assert script.startswith(partial.content)
     assert 0 < len(partial.content) < len(script)
-    # Tokens that were still on their way were dropped, not appended after the mark.
-    assert rig.window.transcript_text().endswith(partial.content + " [stopped]")
+    # Tokens that were still on their way were dropped; the reply is marked stopped.
+    assert rig.window.transcript_text().endswith(partial.content)
+    assert "Glassbox   stopped" in rig.window.transcript_text()
+    assert rig.window.session.path[-1].status == "cancelled"
     assert rig.window._send_button.isEnabled()
     assert "Stopped" in rig.status()
 
@@ -254,7 +257,7 @@ def test_engine_crash_is_shown_and_the_next_send_works(
     )
 
 
-def test_error_with_no_reply_gives_the_message_back(
+def test_error_with_no_reply_is_kept_and_can_be_regenerated(
     qtbot: QtBot, make_rig: Callable[..., Rig]
 ) -> None:
     class NoModelEngine(FakeEngine):
@@ -266,8 +269,12 @@ def test_error_with_no_reply_gives_the_message_back(
     with qtbot.waitSignal(rig.controller.sig_error, timeout=TIMEOUT_MS):
         rig.send_text(qtbot, "A long question")
     assert "The conversation no longer fits." in rig.window.transcript_text()
-    assert rig.window.history == []
-    assert rig.window._input.toPlainText() == "A long question"
+    # The question stays; the empty reply is marked and offers Regenerate.
+    path = rig.window.session.path
+    assert [m.role for m in path] == ["user", "assistant"]
+    assert path[-1].status == "error" and path[-1].meta["error_kind"] == "context_overflow"
+    assert "ended with an error" in rig.window.transcript_text()
+    assert "Regenerate" in rig.window.transcript_text()
     assert rig.window._send_button.isEnabled()
 
 
@@ -373,27 +380,29 @@ def test_probabilities_tint_tokens_and_tooltips_list_candidates(
     with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
         rig.send_text(qtbot, "Colours")
 
-    def format_of(index: int) -> tuple[QColor, str]:
-        _start, end, _p = rig.window._token_spans[index]
-        cursor = QTextCursor(rig.window._transcript.document())
-        cursor.setPosition(end)  # the format of the character before the cursor
-        fmt = cursor.charFormat()
-        return fmt.background().color(), fmt.toolTip()
+    view = rig.window.view
+    reply_id = rig.window.session.path[-1].id
 
-    colour, tooltip = format_of(0)
-    assert colour == probability_colour(tokens[0].p)
-    assert "p_raw" in tooltip and "p_final" in tooltip and "removed by" in tooltip
+    def format_at(message_id: int, index: int) -> QColor:
+        _start, end = view.token_span(message_id, index)
+        cursor = QTextCursor(view.document())
+        cursor.setPosition(end)  # the format of the character before the cursor
+        return cursor.charFormat().background().color()
+
+    assert format_at(reply_id, 0) == probability_colour(round(tokens[0].p * 64) / 64)
+    tooltip = token_tooltip(tokens[0])
+    assert "before" in tooltip and "after" in tooltip and "cut by" in tooltip
 
     with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
         rig.window._probs_check.setChecked(False)
         rig.send_text(qtbot, "Plain")
-    last = len(rig.window._token_spans) - 1
-    _start, end, _p = rig.window._token_spans[last]
-    cursor = QTextCursor(rig.window._transcript.document())
+    last_id = rig.window.session.path[-1].id
+    _start, end = view.token_span(last_id, view.token_count(last_id) - 1)
+    cursor = QTextCursor(view.document())
     cursor.setPosition(end)
     assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
     # Turning the option off also cleared the earlier reply's tint.
-    cursor.setPosition(rig.window._token_spans[0][1])
+    cursor.setPosition(view.token_span(reply_id, 0)[1])
     assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
 
 
@@ -457,29 +466,17 @@ def test_every_widget_has_an_accessible_name(make_rig: Callable[..., Rig]) -> No
     assert window.statusBar().accessibleName()
 
 
-def test_gui_command_opens_the_window_with_the_fake_engine(qapp: QApplication) -> None:
-    from desktop_app.cli import build_parser
-
-    args = build_parser().parse_args(["gui", "--fake"])
-    seen: list[str] = []
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-
-    def poll() -> None:
-        windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
-        window = next((w for w in windows if w.isVisible()), None)
-        if window is not None and window._send_button.isEnabled():
-            seen.append(window._model_label.text())
-        if seen or time.monotonic() > deadline:
-            timer.stop()
-            if window is not None:
-                window.close()
-            qapp.exit(0)
-
-    timer = QTimer()
-    timer.timeout.connect(poll)
-    timer.start(20)
-    assert args.func(args) == 0
-    assert seen == ["Model: fake-model.gguf"]
+def test_gui_command_opens_the_window_with_the_fake_engine(glassbox_home: Path) -> None:
+    # In its own process: the command runs its own event loop and quits it.
+    proc = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "gui", "--fake", "--exit-when-shown"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GLASSBOX_HOME": str(glassbox_home), "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("glassbox-window-shown ")
     # The fake model is never remembered as the user's model.
     assert load_settings().last_model is None
 

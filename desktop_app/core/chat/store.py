@@ -1333,6 +1333,9 @@ class ReplyRecorder:
             self._error = _storage_error("open the chat database to save a reply", exc)
             log.warning("%s", self._error)
         pending: list[TokenRecord] = []
+        # Encoded as each batch arrives: a few tokens at a time keeps this thread from
+        # holding the GIL for long stretches while the GUI thread is drawing.
+        encoded: list[str] = []
         deadline: float | None = None
         try:
             while True:
@@ -1343,15 +1346,17 @@ class ReplyRecorder:
                     cmd = None
                 if isinstance(cmd, _Append):
                     pending.extend(cmd.records)
+                    encoded.extend(encode_token(r.event) for r in cmd.records)
                     if deadline is None:
                         deadline = time.monotonic() + self._interval_s
                     if time.monotonic() < deadline:
                         continue
                 if isinstance(cmd, _Finish):
-                    self._commit(conn, pending, cmd)
+                    self._commit(conn, pending, encoded, cmd)
                     return
-                if self._commit(conn, pending, None):
+                if self._commit(conn, pending, encoded, None):
                     pending = []
+                    encoded = []
                     deadline = None
                 else:
                     deadline = time.monotonic() + self._interval_s  # retry later
@@ -1362,7 +1367,11 @@ class ReplyRecorder:
                 conn.close()
 
     def _commit(
-        self, conn: sqlite3.Connection | None, pending: list[TokenRecord], final: _Finish | None
+        self,
+        conn: sqlite3.Connection | None,
+        pending: list[TokenRecord],
+        encoded: list[str],
+        final: _Finish | None,
     ) -> bool:
         if not pending and final is None:
             return True
@@ -1375,7 +1384,10 @@ class ReplyRecorder:
                 if pending:
                     tx.executemany(
                         "INSERT INTO tokens (message_id, idx, forced, data) VALUES (?, ?, ?, ?)",
-                        _token_rows(self.message_id, self._next_index, pending),
+                        [
+                            (self.message_id, self._next_index + i, int(r.forced), data)
+                            for i, (r, data) in enumerate(zip(pending, encoded, strict=True))
+                        ],
                     )
                 if final is None:
                     tx.execute(

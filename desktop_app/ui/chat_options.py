@@ -1,0 +1,234 @@
+"""The "Conversation" dock: system prompt, presets, reasoning options and few-shot examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.chat import prompting
+from desktop_app.core.chat.store import ChatStore
+from desktop_app.core.errors import GlassboxError
+
+_REASONING_LABELS = {
+    prompting.REASONING_OFF: "Off",
+    prompting.REASONING_STEP_BY_STEP: f"Step by step (“{prompting.STEP_BY_STEP}”)",
+    prompting.REASONING_TWO_STAGE: f"Two-stage (then “{prompting.THEREFORE}”)",
+}
+#: Typing pauses this long before the system prompt or examples are applied.
+_EDIT_DELAY_MS = 400
+
+
+class ChatOptionsPanel(QDockWidget):
+    """How the open chat prompts the model; presets bundle a system prompt with sampling."""
+
+    sig_system_prompt_changed = Signal(str)
+    """The system prompt was edited (after a short typing pause)."""
+
+    sig_reasoning_changed = Signal(str)
+    """A reasoning mode from ``prompting.REASONING_MODES`` was chosen."""
+
+    sig_examples_changed = Signal(list)
+    """The few-shot examples changed: a list of (user, assistant) pairs."""
+
+    sig_preset_applied = Signal(object)
+    """A preset was chosen: its ``Preset`` (system prompt and sampling values)."""
+
+    sig_save_preset_requested = Signal(str)
+    """The user asked to save the current system prompt and sampling under this name."""
+
+    def __init__(self, store: ChatStore, parent: QWidget | None = None) -> None:
+        super().__init__("Conversation", parent)
+        self.setObjectName("ConversationDock")
+        self.setAccessibleName("Conversation options")
+        self._store = store
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+
+        presets = QHBoxLayout()
+        self._preset_combo = QComboBox(body)
+        self._preset_combo.setAccessibleName("Preset")
+        self._preset_combo.setToolTip("A saved system prompt with sampling values")
+        self._save_button = QPushButton("Save…", body)
+        self._save_button.setAccessibleName("Save preset")
+        self._save_button.setToolTip("Save the system prompt and sampling values as a preset")
+        self._delete_button = QPushButton("Delete", body)
+        self._delete_button.setAccessibleName("Delete preset")
+        presets.addWidget(self._preset_combo, 1)
+        presets.addWidget(self._save_button)
+        presets.addWidget(self._delete_button)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Preset", presets)
+        self._system_edit = QPlainTextEdit(body)
+        self._system_edit.setAccessibleName("System prompt")
+        self._system_edit.setPlaceholderText("e.g. You are a concise assistant. Answer in English.")
+        self._system_edit.setTabChangesFocus(True)
+        self._system_edit.setFixedHeight(self._system_edit.fontMetrics().lineSpacing() * 4 + 12)
+        form.addRow("System prompt", self._system_edit)
+        self._reasoning_combo = QComboBox(body)
+        self._reasoning_combo.setAccessibleName("Reasoning")
+        for mode in prompting.REASONING_MODES:
+            self._reasoning_combo.addItem(_REASONING_LABELS[mode], mode)
+        self._reasoning_combo.setToolTip(
+            "Step by step adds “Let's think step by step.” to your question; two-stage then "
+            "asks “Therefore, the answer is” in the same reply."
+        )
+        form.addRow("Reasoning", self._reasoning_combo)
+        self._examples_edit = QPlainTextEdit(body)
+        self._examples_edit.setAccessibleName("Few-shot examples")
+        self._examples_edit.setPlaceholderText(
+            "User: Is “great value” positive or negative?\nAssistant: positive"
+        )
+        self._examples_edit.setTabChangesFocus(True)
+        form.addRow("Examples", self._examples_edit)
+        self._examples_note = QLabel("", body)
+        self._examples_note.setAccessibleName("Examples status")
+        self._examples_note.setWordWrap(True)
+        form.addRow("", self._examples_note)
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if isinstance(label, QLabel):
+                label.setAccessibleName(f"{label.text()} label")
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self.setWidget(body)
+
+        self._system_timer = QTimer(self)
+        self._system_timer.setSingleShot(True)
+        self._system_timer.setInterval(_EDIT_DELAY_MS)
+        self._examples_timer = QTimer(self)
+        self._examples_timer.setSingleShot(True)
+        self._examples_timer.setInterval(_EDIT_DELAY_MS)
+
+        self._system_edit.textChanged.connect(self._system_timer.start)
+        self._system_timer.timeout.connect(self._on_system_timer_timeout)
+        self._examples_edit.textChanged.connect(self._examples_timer.start)
+        self._examples_timer.timeout.connect(self._on_examples_timer_timeout)
+        self._reasoning_combo.currentIndexChanged.connect(self._on_reasoning_combo_changed)
+        self._preset_combo.activated.connect(self._on_preset_combo_activated)
+        self._save_button.clicked.connect(self._on_save_button_clicked)
+        self._delete_button.clicked.connect(self._on_delete_button_clicked)
+        self.reload_presets()
+
+    # ----------------------------------------------------------------- public
+
+    def system_prompt(self) -> str:
+        """The system prompt as typed."""
+        return self._system_edit.toPlainText()
+
+    def set_system_prompt(self, text: str) -> None:
+        """Show a chat's system prompt (no signal)."""
+        with QSignalBlocker(self._system_edit):
+            self._system_edit.setPlainText(text)
+
+    def reasoning(self) -> str:
+        """The chosen reasoning mode."""
+        return str(self._reasoning_combo.currentData())
+
+    def set_reasoning(self, mode: str) -> None:
+        """Choose a reasoning mode (emits ``sig_reasoning_changed`` when it changes)."""
+        index = self._reasoning_combo.findData(mode)
+        if index >= 0:
+            self._reasoning_combo.setCurrentIndex(index)
+
+    def examples(self) -> list[tuple[str, str]]:
+        """The few-shot examples as parsed from the field."""
+        return prompting.parse_examples(self._examples_edit.toPlainText())
+
+    def set_examples_text(self, text: str) -> None:
+        """Replace the examples field (the examples are applied after the typing pause)."""
+        self._examples_edit.setPlainText(text)
+
+    def reload_presets(self) -> None:
+        """Reload the preset list from the store."""
+        try:
+            presets = self._store.presets()
+        except GlassboxError as exc:
+            self._examples_note.setText(str(exc))
+            presets = []
+        self._presets = {p.name: p for p in presets}
+        with QSignalBlocker(self._preset_combo):
+            self._preset_combo.clear()
+            self._preset_combo.addItem("(none)", None)
+            for name in sorted(self._presets, key=str.lower):
+                self._preset_combo.addItem(name, name)
+        self._delete_button.setEnabled(bool(self._presets))
+
+    def save_preset(self, name: str, sampling: dict[str, Any]) -> None:
+        """Save the system prompt with ``sampling`` under ``name`` and select it."""
+        self._store.save_preset(name, self.system_prompt(), sampling)
+        self.reload_presets()
+        self._preset_combo.setCurrentIndex(self._preset_combo.findData(name))
+
+    def apply_preset(self, name: str) -> None:
+        """Apply a saved preset: its system prompt here, its sampling values via the signal."""
+        preset = self._presets.get(name)
+        if preset is None:
+            return
+        self._preset_combo.setCurrentIndex(self._preset_combo.findData(name))
+        self.set_system_prompt(preset.system_prompt)
+        self.sig_system_prompt_changed.emit(preset.system_prompt)
+        self.sig_preset_applied.emit(preset)
+
+    # ----------------------------------------------------------------- slots
+
+    @Slot()
+    def _on_system_timer_timeout(self) -> None:
+        self.sig_system_prompt_changed.emit(self.system_prompt())
+
+    @Slot()
+    def _on_examples_timer_timeout(self) -> None:
+        examples = self.examples()
+        text = self._examples_edit.toPlainText().strip()
+        if text and not examples:
+            self._examples_note.setText("Write each example as “User: …” then “Assistant: …”.")
+        else:
+            self._examples_note.setText(
+                f"{len(examples)} example(s) sent before each conversation." if examples else ""
+            )
+        self.sig_examples_changed.emit(examples)
+
+    @Slot(int)
+    def _on_reasoning_combo_changed(self, _index: int) -> None:
+        self.sig_reasoning_changed.emit(self.reasoning())
+
+    @Slot(int)
+    def _on_preset_combo_activated(self, index: int) -> None:
+        name = self._preset_combo.itemData(index)
+        if isinstance(name, str):
+            self.apply_preset(name)
+
+    @Slot()
+    def _on_save_button_clicked(self) -> None:
+        current = self._preset_combo.currentData()
+        name, ok = QInputDialog.getText(
+            self, "Save preset", "Name:", text=current if isinstance(current, str) else ""
+        )
+        if ok and name.strip():
+            self.sig_save_preset_requested.emit(name.strip())
+
+    @Slot()
+    def _on_delete_button_clicked(self) -> None:
+        name = self._preset_combo.currentData()
+        if not isinstance(name, str):
+            return
+        try:
+            self._store.delete_preset(name)
+        except GlassboxError as exc:
+            self._examples_note.setText(str(exc))
+        self.reload_presets()

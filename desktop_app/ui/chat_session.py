@@ -1,0 +1,644 @@
+"""The conversation logic behind the window: branches, replies, replay, saved as they grow.
+
+``ChatSession`` sits between the widgets, the ``InferenceController`` and the
+``ChatStore``. It turns what the user does (send, regenerate, continue, edit,
+branch from an alternative token, move between branches, fork, replay) into
+messages in the store and requests to the engine, and tells the window what to
+show through signals. It holds no widgets, so the window tests and the UI
+benchmark drive it exactly as a person would.
+
+A streaming reply is written to the store by a ``ReplyRecorder`` on its own
+thread (at least once a second), so a crash loses at most the last second and
+the GUI thread never waits on the disk while tokens arrive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from desktop_app.core.chat import prompting
+from desktop_app.core.chat.store import (
+    ChatStore,
+    ReplyRecorder,
+    StoredMessage,
+    TokenRecord,
+    done_card,
+    replay_request,
+    reply_card,
+)
+from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, TokenEvent
+from desktop_app.core.errors import GlassboxError
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.ui.chat_view import MessageView
+from desktop_app.workers.inference import InferenceController
+
+log = logging.getLogger(__name__)
+
+#: Token id of text that no model produced (typed by the user, or a fixed phrase).
+TYPED_TOKEN_ID = -1
+_TITLE_CHARS = 48
+
+
+def typed_token(index: int, text: str) -> TokenEvent:
+    """A pseudo-token for text the user wrote into a reply (no distribution behind it)."""
+    return TokenEvent(index, TYPED_TOKEN_ID, text, 1.0, ())
+
+
+@dataclass
+class ChatOptions:
+    """How prompts are built for the current chat (the chat options panel edits it)."""
+
+    reasoning: str = prompting.REASONING_OFF
+    examples: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _Reply:
+    recorder: ReplyRecorder
+    parent_id: int | None
+    request: GenerateRequest
+    prefix: list[TokenRecord]
+    tokens: list[TokenEvent] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    two_stage: bool = False
+    stage: int = 1
+    stage_start: int = 0  # token count when the running stage began
+    replay_of: int | None = None
+    meta_update: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatSession(QObject):
+    """One open conversation: what it shows and what it sends."""
+
+    sig_show = Signal(list)
+    """Show this branch (a list of ``MessageView``), replacing the transcript."""
+
+    sig_append = Signal(object)
+    """Add one finished ``MessageView`` under the transcript."""
+
+    sig_reply_begun = Signal(object)
+    """A reply starts streaming (a ``MessageView`` with status "streaming")."""
+
+    sig_reply_tokens = Signal(list)
+    """Tokens of the streaming reply."""
+
+    sig_reply_ended = Signal(object)
+    """The streaming reply ended: its final ``MessageView``."""
+
+    sig_chat_changed = Signal()
+    """The list of chats or the current chat's title changed (the sidebar reloads)."""
+
+    sig_notice = Signal(str, bool)
+    """Something to tell the user in the status bar; True when it is an error."""
+
+    sig_busy = Signal(bool)
+    """True while a reply is streaming."""
+
+    sig_context = Signal(int, int)
+    """Context used by the last reply (prompt + reply tokens) and the context size."""
+
+    def __init__(
+        self,
+        store: ChatStore,
+        controller: InferenceController,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._controller = controller
+        self._chat_id: int | None = None
+        self._path: list[StoredMessage] = []
+        self._reply: _Reply | None = None
+        self._system_prompt = ""
+        self.options = ChatOptions()
+        self._params = controller.settings.sampling_params()
+        self._fingerprints: dict[str, str] = {}
+        controller.sig_tokens.connect(self._on_controller_tokens)
+        controller.sig_done.connect(self._on_controller_done)
+        controller.sig_error.connect(self._on_controller_error)
+        fingerprint = getattr(controller, "sig_model_fingerprint", None)
+        if fingerprint is not None:
+            fingerprint.connect(self._on_controller_model_fingerprint)
+
+    # ----------------------------------------------------------------- state
+
+    @property
+    def store(self) -> ChatStore:
+        """The store the conversations live in."""
+        return self._store
+
+    @property
+    def chat_id(self) -> int | None:
+        """The open chat, or None for a new chat not saved yet."""
+        return self._chat_id
+
+    @property
+    def path(self) -> list[StoredMessage]:
+        """The branch shown, first message first (a copy)."""
+        return list(self._path)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply is streaming."""
+        return self._reply is not None
+
+    @property
+    def params(self) -> SamplingParams:
+        """Sampling values for the next reply."""
+        return self._params
+
+    def set_params(self, params: SamplingParams) -> None:
+        """Use ``params`` for the next reply (the sampling panel calls this)."""
+        self._params = params
+
+    @property
+    def system_prompt(self) -> str:
+        """The system prompt of the open chat."""
+        return self._system_prompt
+
+    def set_system_prompt(self, text: str) -> None:
+        """Change the system prompt; saved with the chat once it exists."""
+        self._system_prompt = text
+        if self._chat_id is not None:
+            self._guard(lambda: self._store.set_system_prompt(self._chat_id or 0, text))
+
+    # ----------------------------------------------------------------- chats
+
+    def new_chat(self) -> None:
+        """Start an empty chat; it is saved when the first message is sent."""
+        self.stop()
+        self._chat_id = None
+        self._path = []
+        self.sig_show.emit([])
+        self.sig_chat_changed.emit()
+
+    def open_chat(self, chat_id: int, message_id: int | None = None) -> None:
+        """Show a saved chat, on its last viewed branch or on the branch of ``message_id``."""
+        self.stop()
+        try:
+            summary = self._store.chat(chat_id)
+            if message_id is not None:
+                leaf = self._store.latest_leaf(message_id)
+                self._store.set_current_leaf(chat_id, leaf)
+            self._path = self._store.current_path(chat_id)
+        except GlassboxError as exc:
+            self.sig_notice.emit(str(exc), True)
+            return
+        self._chat_id = chat_id
+        self._system_prompt = summary.system_prompt
+        self._show_path()
+        if summary.note:
+            self.sig_notice.emit(summary.note, True)
+        self.sig_chat_changed.emit()
+
+    def fork(self, message_id: int) -> None:
+        """Copy the branch up to ``message_id`` into a new chat and open it."""
+        if self._chat_id is None:
+            return
+        new_id = self._guard(lambda: self._store.fork(self._chat_id or 0, message_id))
+        if new_id is not None:
+            self.open_chat(new_id)
+            self.sig_notice.emit("Forked into a new chat.", False)
+
+    # ----------------------------------------------------------------- sending
+
+    def send(self, text: str) -> bool:
+        """Send a user message and stream the reply; False when it cannot be sent now."""
+        text = text.strip()
+        if not text or self.busy or self._controller.model_loaded is None:
+            return False
+        if self._chat_id is None:
+            title = " ".join(text.split())[:_TITLE_CHARS] or "New chat"
+            chat_id = self._guard(lambda: self._store.create_chat(title, self._system_prompt))
+            if chat_id is None:
+                return False
+            self._chat_id = chat_id
+            self.sig_chat_changed.emit()
+        parent = self._path[-1].id if self._path else None
+        user = self._add(parent, "user", text)
+        if user is None:
+            return False
+        self._path.append(user)
+        self.sig_append.emit(self._view(user))
+        self._start_reply(user.id, [])
+        self.sig_chat_changed.emit()
+        return True
+
+    def regenerate(self, message_id: int) -> None:
+        """A new reply to the same message, as a new branch."""
+        message = self._message(message_id)
+        if message is None or self.busy:
+            return
+        parent = message.parent_id if message.role == "assistant" else message.id
+        self._rebranch(parent)
+        self._start_reply(parent, [])
+
+    def continue_reply(self, message_id: int) -> None:
+        """Let the model go on from the end of a reply (a new branch that keeps its tokens)."""
+        message = self._message(message_id)
+        if message is None or message.role != "assistant" or self.busy:
+            return
+        prefix = self._prefix_of(message, len(message.content))
+        self._rebranch(message.parent_id)
+        self._start_reply(message.parent_id, prefix)
+
+    def branch_from_alternative(self, message_id: int, index: int, candidate_id: int) -> None:
+        """Branch a reply at token ``index`` with ``candidate_id`` forced there, and go on."""
+        message = self._message(message_id)
+        if message is None or self.busy:
+            return
+        records = self._records(message_id)
+        if index >= len(records):
+            return
+        token = records[index].event
+        cand = next((c for c in token.candidates if c.id == candidate_id), None)
+        if cand is None:
+            self.sig_notice.emit("That alternative was not recorded for this token.", True)
+            return
+        forced = TokenEvent(index, cand.id, cand.text, cand.p_final, token.candidates)
+        prefix = [*records[:index], TokenRecord(forced, forced=True)]
+        self._rebranch(message.parent_id)
+        self._start_reply(message.parent_id, prefix)
+
+    def edit_message(self, message_id: int, text: str) -> None:
+        """Save an edit as a new branch: a user edit gets a new reply, an assistant edit is kept."""
+        message = self._message(message_id)
+        if message is None or self.busy or not text.strip():
+            return
+        self._rebranch(message.parent_id)
+        if message.role == "user":
+            edited = self._add(message.parent_id, "user", text)
+            if edited is None:
+                return
+            self._path.append(edited)
+            self._show_path()
+            self._start_reply(edited.id, [])
+            return
+        meta = {k: v for k, v in message.meta.items() if k != "request"}
+        new = self._add(message.parent_id, "assistant", text, meta)
+        if new is None:
+            return
+        self._guard(lambda: self._store.update_message_content(new.id, text))
+        self._path = self._guard(lambda: self._store.path_to(new.id)) or self._path
+        self._show_path()
+
+    def switch_branch(self, message_id: int, delta: int) -> None:
+        """Show the previous (-1) or next (+1) branch of a message."""
+        if self.busy or self._chat_id is None:
+            return
+        siblings = self._guard(lambda: self._store.siblings(message_id)) or []
+        ids = [s.id for s in siblings]
+        if message_id not in ids:
+            return
+        k = ids.index(message_id) + delta
+        if not 0 <= k < len(ids):
+            return
+        chat_id = self._chat_id
+        leaf = self._guard(lambda: self._store.latest_leaf(ids[k]))
+        if leaf is None:
+            return
+        self._guard(lambda: self._store.set_current_leaf(chat_id, leaf))
+        self._path = self._guard(lambda: self._store.current_path(chat_id)) or []
+        self._show_path()
+
+    def replay(self, message_id: int) -> None:
+        """Generate a reply again from its card (same request, same seed) as a new branch."""
+        message = self._message(message_id)
+        if message is None or message.role != "assistant" or self.busy:
+            return
+        try:
+            request = replay_request(message.meta)
+        except GlassboxError as exc:
+            self.sig_notice.emit(str(exc), True)
+            return
+        # The whole prompt is evaluated afresh, as the first time it was sent.
+        request = dataclasses.replace(request, reuse_prefix=False)
+        second = message.meta.get("second_stage")
+        self._rebranch(message.parent_id)
+        self._start_reply(
+            message.parent_id,
+            self._prefix_of(message, len(request.assistant_prefix)),
+            request=request,
+            replay_of=message.id,
+            two_stage=isinstance(second, dict),
+            second_stage_seed=second.get("seed") if isinstance(second, dict) else None,
+        )
+
+    def stop(self) -> None:
+        """Stop the streaming reply; what arrived is kept."""
+        if self._reply is not None:
+            self._controller.stop()
+
+    def message(self, message_id: int) -> StoredMessage | None:
+        """A message of the open chat (for the details card)."""
+        return self._message(message_id)
+
+    # ----------------------------------------------------------------- internals
+
+    def _guard(self, action: Any) -> Any:
+        """Run a store call; a storage error becomes a notice instead of an exception."""
+        try:
+            return action()
+        except GlassboxError as exc:
+            self.sig_notice.emit(str(exc), True)
+            return None
+
+    def _add(
+        self, parent: int | None, role: str, text: str, meta: dict[str, Any] | None = None
+    ) -> StoredMessage | None:
+        chat_id = self._chat_id
+        if chat_id is None:
+            return None
+        new_id = self._guard(
+            lambda: self._store.add_message(chat_id, parent, role, text, meta=meta)
+        )  # type: ignore[arg-type]
+        if new_id is None:
+            return None
+        return self._guard(lambda: self._store.message(new_id))  # type: ignore[no-any-return]
+
+    def _message(self, message_id: int) -> StoredMessage | None:
+        for m in self._path:
+            if m.id == message_id:
+                return m
+        return self._guard(lambda: self._store.message(message_id))  # type: ignore[no-any-return]
+
+    def _records(self, message_id: int) -> list[TokenRecord]:
+        read = self._guard(lambda: self._store.read_tokens(message_id))
+        return list(read.records) if read is not None else []
+
+    def _prefix_of(self, message: StoredMessage, length: int) -> list[TokenRecord]:
+        """The token records covering the first ``length`` characters of a reply.
+
+        Text not covered by records (a hand edit) becomes one typed pseudo-token.
+        """
+        prefix: list[TokenRecord] = []
+        covered = 0
+        if not message.edited:
+            for record in self._records(message.id):
+                if covered + len(record.event.text) > length:
+                    break
+                prefix.append(record)
+                covered += len(record.event.text)
+        if covered < length:
+            rest = message.content[covered:length]
+            prefix.append(TokenRecord(typed_token(len(prefix), rest), forced=True))
+        return prefix
+
+    def _rebranch(self, parent_id: int | None) -> None:
+        """Cut the shown branch back to ``parent_id`` (the new branch grows from there)."""
+        if parent_id is None:
+            self._path = []
+        else:
+            ids = [m.id for m in self._path]
+            if parent_id in ids:
+                self._path = self._path[: ids.index(parent_id) + 1]
+            else:
+                self._path = self._guard(lambda: self._store.path_to(parent_id)) or []
+
+    def _messages_for_path(self) -> list[Any]:
+        # The shown branch ends with the message being answered.
+        return prompting.build_messages(
+            [m.as_message() for m in self._path],
+            system_prompt=self._system_prompt,
+            examples=self.options.examples,
+            reasoning=self.options.reasoning,
+        )
+
+    def _start_reply(
+        self,
+        parent_id: int | None,
+        prefix: list[TokenRecord],
+        *,
+        request: GenerateRequest | None = None,
+        replay_of: int | None = None,
+        two_stage: bool | None = None,
+        second_stage_seed: int | None = None,
+    ) -> None:
+        chat_id = self._chat_id
+        loaded = self._controller.model_loaded
+        if chat_id is None or loaded is None:
+            self.sig_notice.emit("Load a model first (Model menu or the Model panel).", True)
+            self._show_path()
+            return
+        prefix_text = "".join(r.event.text for r in prefix)
+        if request is None:
+            request = GenerateRequest(
+                params=self._params,
+                messages=tuple(self._messages_for_path()),
+                candidates=self._controller.settings.candidates,
+                assistant_prefix=prefix_text,
+            )
+        if two_stage is None:
+            two_stage = self.options.reasoning == prompting.REASONING_TWO_STAGE
+        meta = reply_card(
+            request,
+            model_path=loaded.model_path,
+            model_sha256=self._fingerprints.get(loaded.model_path, ""),
+            template_sha256=str(getattr(loaded, "template_sha256", "")),
+        )
+        if replay_of is not None:
+            meta["replay_of"] = replay_of
+        recorder = self._guard(
+            lambda: self._store.begin_reply(chat_id, parent_id, meta, tokens=prefix)
+        )
+        if recorder is None:
+            self._show_path()
+            return
+        reply = _Reply(recorder, parent_id, request, prefix, two_stage=two_stage)
+        reply.tokens = [r.event for r in prefix]
+        reply.texts = [prefix_text] if prefix_text else []
+        reply.stage_start = len(reply.tokens)
+        reply.replay_of = replay_of
+        if second_stage_seed is not None:
+            reply.meta_update["second_stage_seed_wanted"] = second_stage_seed
+        self._reply = reply
+        stored = self._guard(lambda: self._store.message(recorder.message_id))
+        if stored is not None:
+            self._path.append(stored)
+        position = self._guard(lambda: self._store.branch_position(recorder.message_id))
+        index, count = position if position else (1, 1)
+        view = MessageView(
+            recorder.message_id,
+            "assistant",
+            prefix_text,
+            tokens=tuple(reply.tokens),
+            forced=frozenset(i for i, r in enumerate(prefix) if r.forced),
+            status="streaming",
+            branch_index=index,
+            branch_count=count,
+        )
+        if count > 1 or prefix:
+            self._show_path(streaming=view)
+        else:
+            self.sig_reply_begun.emit(view)
+        self.sig_busy.emit(True)
+        self._controller.send(request)
+
+    def _show_path(self, streaming: MessageView | None = None) -> None:
+        views = [self._view(m) for m in self._path if streaming is None or m.id != streaming.id]
+        self.sig_show.emit(views)
+        if streaming is not None:
+            self.sig_reply_begun.emit(streaming)
+
+    def _view(self, message: StoredMessage, with_tokens: bool = True) -> MessageView:
+        tokens: tuple[TokenEvent, ...] = ()
+        forced: frozenset[int] = frozenset()
+        if with_tokens and message.role == "assistant" and not message.edited:
+            records = self._records(message.id)
+            tokens = tuple(r.event for r in records)
+            forced = frozenset(i for i, r in enumerate(records) if r.forced)
+        position = self._guard(lambda: self._store.branch_position(message.id))
+        index, count = position if position else (1, 1)
+        return MessageView(
+            message.id,
+            message.role,
+            message.content,
+            tokens=tokens,
+            forced=forced,
+            status=message.status,
+            branch_index=index,
+            branch_count=count,
+            edited=message.edited,
+            detail=_detail(message),
+        )
+
+    # ----------------------------------------------------------------- controller
+
+    @Slot(list)
+    def _on_controller_tokens(self, tokens: list[TokenEvent]) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        base = reply.stage_start
+        shifted = [dataclasses.replace(t, index=base + t.index) for t in tokens]
+        reply.tokens.extend(shifted)
+        reply.texts.extend(t.text for t in shifted)
+        reply.recorder.append(shifted)
+        self.sig_reply_tokens.emit(shifted)
+
+    @Slot(object)
+    def _on_controller_done(self, done: DoneEvent) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        if reply.stage == 1:
+            reply.meta_update.update(done_card(done))
+        else:
+            reply.meta_update["second_stage"] = {
+                "seed": done.seed,
+                "phrase": prompting.THEREFORE,
+                "finish_reason": done.finish_reason,
+            }
+            reply.meta_update["completion_tokens"] = len(reply.tokens) - len(reply.prefix)
+        if reply.stage == 1 and reply.two_stage and done.finish_reason in ("eos", "stop"):
+            self._second_stage(reply)
+            return
+        self._finish(reply, done.finish_reason, done)
+
+    def _second_stage(self, reply: _Reply) -> None:
+        """Ask "Therefore, the answer is" after the reasoning, in the same reply."""
+        text = "".join(reply.texts)
+        phrase = prompting.THEREFORE
+        if text and not text.endswith("\n"):
+            phrase = "\n\n" + phrase
+        marker = typed_token(len(reply.tokens), phrase)
+        reply.tokens.append(marker)
+        reply.texts.append(phrase)
+        reply.recorder.append([marker], forced=True)
+        self.sig_reply_tokens.emit([marker])
+        reply.stage = 2
+        reply.stage_start = len(reply.tokens)
+        seed = reply.meta_update.pop("second_stage_seed_wanted", None)
+        params = reply.request.params
+        params = (
+            params.with_seed(seed) if seed is not None else dataclasses.replace(params, seed=None)
+        )
+        request = dataclasses.replace(reply.request, params=params, assistant_prefix=text + phrase)
+        self._controller.send(request)
+
+    def _finish(self, reply: _Reply, finish_reason: str, done: DoneEvent | None) -> None:
+        self._reply = None
+        status = {"cancelled": "cancelled"}.get(finish_reason, "complete")
+        content = "".join(reply.texts)
+        if done is not None and reply.stage == 1 and not reply.two_stage:
+            # The engine's text has stop strings trimmed; the tokens may not.
+            prefix_text = "".join(r.event.text for r in reply.prefix)
+            content = prefix_text + done.text
+        try:
+            reply.recorder.finish(status, reply.meta_update, content)  # type: ignore[arg-type]
+        except GlassboxError as exc:
+            self.sig_notice.emit(str(exc), True)
+        stored = self._guard(lambda: self._store.message(reply.recorder.message_id))
+        if stored is not None:
+            self._path = [m for m in self._path if m.id != stored.id] + [stored]
+            # The transcript already holds the tokens; it only needs the final header.
+            self.sig_reply_ended.emit(self._view(stored, with_tokens=False))
+        self.sig_busy.emit(False)
+        loaded = self._controller.model_loaded
+        if done is not None and loaded is not None:
+            self.sig_context.emit(done.prompt_tokens + done.completion_tokens, loaded.n_ctx)
+        if reply.replay_of is not None and stored is not None:
+            original = self._message(reply.replay_of)
+            if original is not None:
+                same = original.content == stored.content
+                self.sig_notice.emit(
+                    "Replay matches the original exactly."
+                    if same
+                    else "Replay differs from the original (see the two branches).",
+                    not same,
+                )
+        self.sig_chat_changed.emit()
+
+    @Slot(str, str)
+    def _on_controller_error(self, kind: str, message: str) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        self._reply = None
+        status = "error"
+        try:
+            reply.recorder.finish(status, {"error": message, "error_kind": kind})
+        except GlassboxError as exc:
+            self.sig_notice.emit(str(exc), True)
+        stored = self._guard(lambda: self._store.message(reply.recorder.message_id))
+        if stored is not None:
+            self._path = [m for m in self._path if m.id != stored.id] + [stored]
+            self.sig_reply_ended.emit(self._view(stored, with_tokens=False))
+        self.sig_busy.emit(False)
+
+    @Slot(str, str)
+    def _on_controller_model_fingerprint(self, path: str, sha256: str) -> None:
+        self._fingerprints[path] = sha256
+
+    def close(self) -> None:
+        """Stop the reply and finish its record (the window is closing)."""
+        reply = self._reply
+        if reply is not None:
+            self._reply = None
+            self._controller.stop()
+            try:
+                reply.recorder.finish("cancelled", reply.meta_update, "".join(reply.texts))
+            except GlassboxError as exc:
+                # The store marks the reply interrupted at the next start.
+                log.warning("Could not save the last reply on closing: %s", exc)
+
+
+def _detail(message: StoredMessage) -> str:
+    meta = message.meta
+    if message.role != "assistant" or not meta:
+        return ""
+    parts = []
+    model = meta.get("model_path")
+    if isinstance(model, str) and model:
+        parts.append(model.replace("\\", "/").rsplit("/", 1)[-1])
+    rate = meta.get("tokens_per_s")
+    if isinstance(rate, int | float) and rate > 0:
+        parts.append(f"{rate:.1f} tok/s")
+    if meta.get("replay_of") is not None:
+        parts.append("replay")
+    return " · ".join(parts)

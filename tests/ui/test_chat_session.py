@@ -1,0 +1,193 @@
+"""The conversation logic with a real store and the fake engine: branches, replay, reasoning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.chat import prompting
+from desktop_app.core.chat.store import ChatStore
+from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.engine.protocol import Message
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.settings import Settings
+from desktop_app.ui.chat_session import TYPED_TOKEN_ID, ChatSession
+from desktop_app.workers.inference import InferenceController
+
+SCRIPT = "Paris is the capital."
+TIMEOUT_MS = 5000
+
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    return FakeEngine(script=SCRIPT)
+
+
+@pytest.fixture
+def session(qtbot: QtBot, tmp_path: Path, engine: FakeEngine) -> Iterator[ChatSession]:
+    settings = Settings().with_sampling(SamplingParams.greedy())
+    controller = InferenceController(
+        lambda: engine,
+        settings,
+        settings_path=tmp_path / "settings.json",
+        resolver=lambda spec, progress: Path(spec),
+        remember_model=False,
+    )
+    store = ChatStore(tmp_path / "chats.sqlite3")
+    s = ChatSession(store, controller)
+    s.set_params(SamplingParams.greedy())
+    with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        controller.load_model(str(tmp_path / "model.gguf"))
+    yield s
+    s.close()
+    controller.shutdown()
+    store.close()
+
+
+def reply(qtbot: QtBot, session: ChatSession, action: object) -> None:
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        action()  # type: ignore[operator]
+
+
+def test_send_streams_and_saves_the_reply_with_its_tokens(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    tokens: list[object] = []
+    session.sig_reply_tokens.connect(tokens.extend)
+    reply(qtbot, session, lambda: session.send("Capital of France?"))
+    path = session.path
+    assert [m.role for m in path] == ["user", "assistant"]
+    answer = path[-1]
+    assert answer.content == SCRIPT and answer.status == "complete"
+    records = session.store.read_tokens(answer.id).records
+    assert "".join(r.event.text for r in records) == SCRIPT
+    assert len(tokens) == len(SCRIPT)
+    assert answer.meta["finish_reason"] == "eos"
+    assert answer.meta["request"]["messages"][-1]["content"] == "Capital of France?"
+    assert session.store.chat(session.chat_id or 0).title == "Capital of France?"
+
+
+def test_regenerate_makes_a_branch_and_branches_can_be_switched(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    reply(qtbot, session, lambda: session.send("Hi"))
+    first = session.path[-1].id
+    reply(qtbot, session, lambda: session.regenerate(first))
+    second = session.path[-1].id
+    assert second != first
+    assert session.store.branch_position(second) == (2, 2)
+    session.switch_branch(second, -1)
+    assert session.path[-1].id == first
+    session.switch_branch(first, +1)
+    assert session.path[-1].id == second
+
+
+def test_alternative_token_branches_with_the_prefix_kept(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    reply(qtbot, session, lambda: session.send("Hi"))
+    original = session.path[-1]
+    records = session.store.read_tokens(original.id).records
+    index = 3
+    alternative = next(
+        c for c in records[index].event.candidates if c.id != records[index].event.id
+    )
+    reply(
+        qtbot, session, lambda: session.branch_from_alternative(original.id, index, alternative.id)
+    )
+    branch = session.path[-1]
+    assert branch.id != original.id and branch.parent_id == original.parent_id
+    new_records = session.store.read_tokens(branch.id).records
+    assert [r.event.text for r in new_records[:index]] == [r.event.text for r in records[:index]]
+    assert new_records[index].forced and new_records[index].event.id == alternative.id
+    assert not any(r.forced for r in new_records[index + 1 :])
+    # The engine was asked to go on from the forced text.
+    prefix = "".join(r.event.text for r in records[:index]) + alternative.text
+    assert engine.requests[-1].assistant_prefix == prefix
+    assert branch.content.startswith(prefix)
+
+
+def test_edit_user_message_branches_and_answers_again(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    reply(qtbot, session, lambda: session.send("Capital of Spain?"))
+    user = session.path[0]
+    reply(qtbot, session, lambda: session.edit_message(user.id, "Capital of France?"))
+    assert session.path[0].content == "Capital of France?"
+    assert session.store.branch_position(session.path[0].id) == (2, 2)
+    assert engine.requests[-1].messages == (Message("user", "Capital of France?"),)
+
+
+def test_edit_assistant_message_is_kept_as_an_edited_branch(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    reply(qtbot, session, lambda: session.send("Hi"))
+    answer = session.path[-1]
+    session.edit_message(answer.id, "Hand-written answer.")
+    edited = session.path[-1]
+    assert edited.content == "Hand-written answer." and edited.edited
+    assert session.store.branch_position(edited.id) == (2, 2)
+    # Continuing an edited reply sends the edited text as the prefix.
+    reply(qtbot, session, lambda: session.continue_reply(edited.id))
+    records = session.store.read_tokens(session.path[-1].id).records
+    assert records[0].forced and records[0].event.id == TYPED_TOKEN_ID
+    assert records[0].event.text == "Hand-written answer."
+
+
+def test_replay_reproduces_the_reply(qtbot: QtBot, session: ChatSession) -> None:
+    session.set_params(SamplingParams(temperature=1.0, seed=None))
+    reply(qtbot, session, lambda: session.send("Hi"))
+    original = session.path[-1]
+    notices: list[tuple[str, bool]] = []
+    session.sig_notice.connect(lambda text, error: notices.append((text, error)))
+    reply(qtbot, session, lambda: session.replay(original.id))
+    replayed = session.path[-1]
+    assert replayed.id != original.id
+    assert replayed.content == original.content
+    assert replayed.meta["seed"] == original.meta["seed"]
+    assert replayed.meta["replay_of"] == original.id
+    assert ("Replay matches the original exactly.", False) in notices
+
+
+def test_two_stage_reasoning_asks_for_the_answer_in_the_same_reply(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    session.options.reasoning = prompting.REASONING_TWO_STAGE
+    ended: list[object] = []
+    session.sig_reply_ended.connect(ended.append)
+    with qtbot.waitSignal(session.sig_busy, timeout=TIMEOUT_MS, check_params_cb=lambda b: not b):
+        session.send("2+2?")
+    answer = session.path[-1]
+    assert len(ended) == 1
+    assert answer.content == f"{SCRIPT}\n\n{prompting.THEREFORE}{SCRIPT}"
+    first, second = engine.requests[-2:]
+    assert first.messages is not None
+    assert first.messages[-1].content.endswith(prompting.STEP_BY_STEP)
+    assert second.assistant_prefix == f"{SCRIPT}\n\n{prompting.THEREFORE}"
+    assert "second_stage" in answer.meta
+
+
+def test_fork_copies_the_branch_into_a_new_chat(qtbot: QtBot, session: ChatSession) -> None:
+    reply(qtbot, session, lambda: session.send("Hi"))
+    old_chat = session.chat_id
+    answer = session.path[-1]
+    session.fork(answer.id)
+    assert session.chat_id != old_chat
+    assert [m.content for m in session.path] == ["Hi", SCRIPT]
+
+
+def test_stop_keeps_what_arrived(qtbot: QtBot, session: ChatSession, engine: FakeEngine) -> None:
+    engine.delay_s = 0.02
+    tokens: list[object] = []
+    session.sig_reply_tokens.connect(tokens.extend)
+    session.send("Hi")
+    qtbot.waitUntil(lambda: len(tokens) >= 3, timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.stop()
+    answer = session.path[-1]
+    assert answer.status == "cancelled"
+    assert 3 <= len(answer.content) < len(SCRIPT)
+    assert session.store.message(answer.id).content == answer.content
