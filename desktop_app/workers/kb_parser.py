@@ -27,6 +27,8 @@ from desktop_app.core.kb.parse_host import ChunkConfig, ParseOutcome
 from desktop_app.core.kb.parsers import ParseLimits
 
 _POLL_S = 0.05
+#: How long a fresh parser process may take to import its libraries.
+STARTUP_TIMEOUT_S = 60.0
 
 
 class SandboxedParser:
@@ -60,6 +62,16 @@ class SandboxedParser:
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
+        ready = False
+        with contextlib.suppress(EOFError, OSError):
+            ready = parent.poll(STARTUP_TIMEOUT_S) and parent.recv() == "ready"
+        if not ready:
+            how = self._stop(kill=True)
+            raise KnowledgeBaseError(
+                "The document parser process did not start"
+                + (f" ({how})" if how else "")
+                + ". No file was marked as failed."
+            )
         return parent
 
     def _stop(self, kill: bool) -> str:

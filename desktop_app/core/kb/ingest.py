@@ -345,6 +345,7 @@ def run_ingest(
         close = getattr(outcomes, "close", None)
         if close is not None:
             close()
+    report.cancelled = report.cancelled or control.cancelled
     if not report.cancelled:
         flush()
         registry.set_dirty(coll, False)

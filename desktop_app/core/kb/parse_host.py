@@ -131,6 +131,8 @@ def main(conn: Connection, limits: ParseLimits, config: ChunkConfig) -> None:
     """The parser process: ``(id, path)`` in, ``(id, ChunkedDocument | ParseError)`` out."""
     counter = token_counter(config.tokenizer_path)
     limit_memory(limits.memory_bytes)
+    # Start-up time must not count against the first file's time limit.
+    conn.send("ready")
     while True:
         try:
             message: Any = conn.recv()
