@@ -28,6 +28,27 @@ def register(sub: Any) -> None:
 
     bench_kb.register(benches)
 
+    u = benches.add_parser(
+        "ui", help="event-loop stalls while a fast reply streams into the window (offscreen)"
+    )
+    u.add_argument("--tokens", type=int, default=5000, help="length of the synthetic reply")
+    u.add_argument("--rate", type=float, default=500.0, help="tokens per second streamed")
+    u.add_argument("--candidates", type=int, default=20, help="alternatives per token")
+    u.add_argument("--json", action="store_true", help="print one JSON object")
+    u.set_defaults(func=run_ui)
+
+    s = benches.add_parser("startup", help="process start to the main window painted, no model")
+    s.add_argument("--runs", type=int, default=5, help="measured starts (after one warm-up)")
+    s.add_argument(
+        "--command",
+        nargs="+",
+        default=None,
+        help="the command to start instead of this Glassbox (e.g. a bundled app); it must "
+        "accept 'gui --no-model --exit-when-shown'",
+    )
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=run_startup)
+
 
 def run_engine(args: argparse.Namespace) -> int:
     """Run the engine benchmark and print its figures."""
@@ -70,4 +91,42 @@ def run_engine(args: argparse.Namespace) -> int:
         f"{r.ttft_turn5_no_reuse_s * 1000:.0f} ms without, ratio {r.ttft_ratio_turn5:.3f} "
         "(goal <= 0.2)"
     )
+    return 0
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    """Stream a synthetic reply through the window and print the event-loop stalls."""
+    from desktop_app.ui.bench_ui import run_ui_bench
+
+    r = run_ui_bench(tokens=args.tokens, rate=args.rate, candidates=args.candidates)
+    if args.json:
+        print(json.dumps(r.as_dict()))
+        return 0
+    print(
+        f"{r.tokens} tokens at {r.rate:.0f} tokens/s, K={r.candidates}, probabilities on, "
+        f"Markdown and code ({r.stream_s:.1f} s)"
+    )
+    print(
+        f"  event-loop stall: p99 {r.stall_p99_ms:.2f} ms (goal <= 8), "
+        f"max {r.stall_max_ms:.2f} ms (goal <= 16), median {r.stall_p50_ms:.2f} ms"
+    )
+    print(
+        f"  lag behind the engine: {r.lag_start_ms:.0f} ms at the start, "
+        f"{r.lag_end_ms:.0f} ms at the end, {r.lag_max_ms:.0f} ms at most; "
+        f"{r.tokens_shown}/{r.tokens} tokens shown, kept up: {'yes' if r.kept_up else 'NO'}"
+    )
+    return 0
+
+
+def run_startup(args: argparse.Namespace) -> int:
+    """Time process start to the window painted, several times."""
+    from desktop_app.workers.bench_startup import run_startup_bench
+
+    r = run_startup_bench(runs=args.runs, command=args.command)
+    if args.json:
+        print(json.dumps(r.as_dict()))
+        return 0
+    runs = ", ".join(f"{t:.2f}" for t in r.per_run_s)
+    print(f"start to window shown, no model: median {r.startup_s_median:.2f} s (goal <= 1.0)")
+    print(f"  runs: {runs} s; command: {' '.join(r.command)}")
     return 0
