@@ -205,6 +205,9 @@ class MainWindow(QMainWindow):
         self._recovering = False
         self._editing: int | None = None
         self._reply_tokens = 0
+        # A notice the session gave while the last reply ran or ended (a replay's
+        # verdict, a failed save): the reply's figures are added to it, not put over it.
+        self._reply_notice: tuple[str, bool] | None = None
         self._gpu_checked = False
 
         self.setWindowTitle("Glassbox")
@@ -879,6 +882,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_session_reply_begun(self, view: MessageView) -> None:
         self._reply_tokens = 0
+        self._reply_notice = None
         self._view.begin_reply(view)
         self._set_status("Generating…")
         self._update_actions()
@@ -909,6 +913,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, bool)
     def _on_session_notice(self, text: str, error: bool) -> None:
+        self._reply_notice = (text, error)
         self._set_status(text, error)
 
     @Slot(bool)
@@ -973,7 +978,12 @@ class MainWindow(QMainWindow):
             "length": "Stopped at the token limit. ",
             "context_full": "The context window is full. ",
         }
-        self._set_status(notes.get(done.finish_reason, "") + stats)
+        text, error = notes.get(done.finish_reason, "") + stats, False
+        if self._reply_notice is not None:
+            notice, error = self._reply_notice
+            text = f"{notice} {text}"
+            self._reply_notice = None
+        self._set_status(text, error)
         self._update_actions()
 
     @Slot(str, str)
