@@ -41,6 +41,7 @@ def register(sub: Any) -> None:
     s.add_argument("--runs", type=int, default=5, help="measured starts (after one warm-up)")
     s.add_argument(
         "--command",
+        dest="startup_command",
         nargs="+",
         default=None,
         help="the command to start instead of this Glassbox (e.g. a bundled app); it must "
@@ -122,7 +123,7 @@ def run_startup(args: argparse.Namespace) -> int:
     """Time process start to the window painted, several times."""
     from desktop_app.workers.bench_startup import run_startup_bench
 
-    r = run_startup_bench(runs=args.runs, command=args.command)
+    r = run_startup_bench(runs=args.runs, command=args.startup_command)
     if args.json:
         print(json.dumps(r.as_dict()))
         return 0

@@ -156,7 +156,8 @@ class UiBenchResult:
 
 def run_ui_bench(tokens: int = 5000, rate: float = 500.0, candidates: int = 20) -> UiBenchResult:
     """Stream ``tokens`` at ``rate`` through the real window and measure the event loop."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     with tempfile.TemporaryDirectory(prefix="glassbox-bench-ui-") as home:
         os.environ["GLASSBOX_HOME"] = home
         return _run_ui_bench(tokens, rate, candidates)

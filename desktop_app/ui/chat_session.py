@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import (
@@ -70,6 +70,7 @@ class _Reply:
     stage_start: int = 0  # token count when the running stage began
     replay_of: int | None = None
     meta_update: dict[str, Any] = field(default_factory=dict)
+    branch: tuple[int, int] = (1, 1)  # its "‹ i/n ›" position, known when it began
 
 
 class ChatSession(QObject):
@@ -118,6 +119,10 @@ class ChatSession(QObject):
         self.options = ChatOptions()
         self._params = controller.settings.sampling_params()
         self._fingerprints: dict[str, str] = {}
+        self._saving: list[ReplyRecorder] = []
+        self._save_timer = QTimer(self)
+        self._save_timer.setInterval(200)
+        self._save_timer.timeout.connect(self._on_save_timer_timeout)
         controller.sig_tokens.connect(self._on_controller_tokens)
         controller.sig_done.connect(self._on_controller_done)
         controller.sig_error.connect(self._on_controller_error)
@@ -180,6 +185,7 @@ class ChatSession(QObject):
     def open_chat(self, chat_id: int, message_id: int | None = None) -> None:
         """Show a saved chat, on its last viewed branch or on the branch of ``message_id``."""
         self.stop()
+        self.wait_saved()
         try:
             summary = self._store.chat(chat_id)
             if message_id is not None:
@@ -200,6 +206,7 @@ class ChatSession(QObject):
         """Copy the branch up to ``message_id`` into a new chat and open it."""
         if self._chat_id is None:
             return
+        self.wait_saved()
         new_id = self._guard(lambda: self._store.fork(self._chat_id or 0, message_id))
         if new_id is not None:
             self.open_chat(new_id)
@@ -368,6 +375,7 @@ class ChatSession(QObject):
         return self._guard(lambda: self._store.message(message_id))  # type: ignore[no-any-return]
 
     def _records(self, message_id: int) -> list[TokenRecord]:
+        self.wait_saved()  # a reply that just ended may still be writing its last tokens
         read = self._guard(lambda: self._store.read_tokens(message_id))
         return list(read.records) if read is not None else []
 
@@ -462,6 +470,7 @@ class ChatSession(QObject):
             self._path.append(stored)
         position = self._guard(lambda: self._store.branch_position(recorder.message_id))
         index, count = position if position else (1, 1)
+        reply.branch = (index, count)
         view = MessageView(
             recorder.message_id,
             "assistant",
@@ -563,21 +572,13 @@ class ChatSession(QObject):
 
     def _finish(self, reply: _Reply, finish_reason: str, done: DoneEvent | None) -> None:
         self._reply = None
-        status = {"cancelled": "cancelled"}.get(finish_reason, "complete")
+        status = "cancelled" if finish_reason == "cancelled" else "complete"
         content = "".join(reply.texts)
         if done is not None and reply.stage == 1 and not reply.two_stage:
             # The engine's text has stop strings trimmed; the tokens may not.
             prefix_text = "".join(r.event.text for r in reply.prefix)
             content = prefix_text + done.text
-        try:
-            reply.recorder.finish(status, reply.meta_update, content)  # type: ignore[arg-type]
-        except GlassboxError as exc:
-            self.sig_notice.emit(str(exc), True)
-        stored = self._guard(lambda: self._store.message(reply.recorder.message_id))
-        if stored is not None:
-            self._path = [m for m in self._path if m.id != stored.id] + [stored]
-            # The transcript already holds the tokens; it only needs the final header.
-            self.sig_reply_ended.emit(self._view(stored, with_tokens=False))
+        stored = self._close_record(reply, status, reply.meta_update, content)
         self.sig_busy.emit(False)
         loaded = self._controller.model_loaded
         if done is not None and loaded is not None:
@@ -594,21 +595,83 @@ class ChatSession(QObject):
                 )
         self.sig_chat_changed.emit()
 
+    def _close_record(
+        self, reply: _Reply, status: str, meta_update: dict[str, Any], content: str | None
+    ) -> StoredMessage | None:
+        """Finish the reply's record without waiting for the disk; show its final state.
+
+        The last commit (an fsync) runs on the recorder's thread; the shown message
+        is built here from what was sent to it, and a failed commit is reported
+        once the thread is done.
+        """
+        recorder = reply.recorder
+        try:
+            recorder.finish(status, meta_update, content, wait=False)  # type: ignore[arg-type]
+        except GlassboxError as exc:
+            self.sig_notice.emit(str(exc), True)
+        self._saving.append(recorder)
+        if not self._save_timer.isActive():
+            self._save_timer.start()
+        started = next((m for m in self._path if m.id == recorder.message_id), None)
+        if started is None:
+            started = self._guard(lambda: self._store.message(recorder.message_id))
+        if started is None:
+            return None
+        final = dataclasses.replace(
+            started,
+            content=content if content is not None else started.content,
+            status=status,  # type: ignore[arg-type]
+            meta={**started.meta, **meta_update},
+        )
+        self._path = [m for m in self._path if m.id != final.id] + [final]
+        # The transcript already holds the tokens; it only needs the final header
+        # (built without asking the database: the GUI thread does not wait here).
+        self.sig_reply_ended.emit(
+            MessageView(
+                final.id,
+                "assistant",
+                final.content,
+                status=final.status,
+                branch_index=reply.branch[0],
+                branch_count=reply.branch[1],
+                detail=_detail(final),
+            )
+        )
+        return final
+
+    @Slot()
+    def _on_save_timer_timeout(self) -> None:
+        still = []
+        for recorder in self._saving:
+            if recorder.saving:
+                still.append(recorder)
+                continue
+            try:
+                recorder.join(0.0)
+            except GlassboxError as exc:
+                self.sig_notice.emit(f"The last reply could not be saved: {exc}", True)
+        self._saving = still
+        if not still:
+            self._save_timer.stop()
+
+    def wait_saved(self, timeout: float = 30.0) -> None:
+        """Wait until finished replies are on disk (closing, tests)."""
+        saving, self._saving = self._saving, []
+        for recorder in saving:
+            try:
+                recorder.join(timeout)
+            except GlassboxError as exc:
+                log.warning("A reply could not be saved: %s", exc)
+
     @Slot(str, str)
     def _on_controller_error(self, kind: str, message: str) -> None:
         reply = self._reply
         if reply is None:
             return
         self._reply = None
-        status = "error"
-        try:
-            reply.recorder.finish(status, {"error": message, "error_kind": kind})
-        except GlassboxError as exc:
-            self.sig_notice.emit(str(exc), True)
-        stored = self._guard(lambda: self._store.message(reply.recorder.message_id))
-        if stored is not None:
-            self._path = [m for m in self._path if m.id != stored.id] + [stored]
-            self.sig_reply_ended.emit(self._view(stored, with_tokens=False))
+        # What arrived before the error is kept.
+        content = "".join(reply.texts)
+        self._close_record(reply, "error", {"error": message, "error_kind": kind}, content)
         self.sig_busy.emit(False)
 
     @Slot(str, str)
@@ -617,6 +680,7 @@ class ChatSession(QObject):
 
     def close(self) -> None:
         """Stop the reply and finish its record (the window is closing)."""
+        self.wait_saved()
         reply = self._reply
         if reply is not None:
             self._reply = None

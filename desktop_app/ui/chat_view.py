@@ -150,7 +150,7 @@ class _Rendered:
 
 
 _STATUS_NOTES = {
-    "streaming": "writing…",
+    "streaming": "still being written",
     "interrupted": "interrupted: Glassbox closed while this reply was being written",
     "cancelled": "stopped",
     "error": "ended with an error",
@@ -299,22 +299,18 @@ class ChatView(QTextBrowser):
         self._follow(was_at_bottom)
 
     def end_reply(self, view: MessageView) -> None:
-        """The streamed reply ended: show its final header and its code-copy links."""
+        """The streamed reply ended: add its line of actions, state and code-copy links."""
         rendered = self._streaming
         self._streaming = None
         if rendered is None:
             return
         rendered.view = view
-        cursor = QTextCursor(self.document())
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
         cursor.beginEditBlock()
-        header = rendered.body.previous()
-        cursor.setPosition(header.position())
-        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        self._insert_header(cursor, view)
-        cursor.movePosition(QTextCursor.MoveOperation.End)
         self._insert_footer(cursor, view, self._text_of(rendered))
         cursor.endEditBlock()
+        self._follow(was_at_bottom)
 
     def message_text(self, message_id: int) -> str | None:
         """The text shown for a message (tokens joined for a streamed reply)."""
@@ -434,6 +430,8 @@ class ChatView(QTextBrowser):
         rendered.tokens.extend(tokens)
 
     def _insert_header(self, cursor: QTextCursor, view: MessageView) -> None:
+        # Only what is known when a reply starts: it is never rewritten, so ending a
+        # long reply costs nothing above it.
         role = QTextCharFormat()
         role.setFontWeight(QFont.Weight.Bold)
         role.setForeground(QColor(0x9F, 0xC3, 0xF0) if self._dark else QColor(0x1F, 0x3A, 0x5F))
@@ -445,6 +443,35 @@ class ChatView(QTextBrowser):
             self._link(cursor, "‹", "prev", view.id, enabled=view.branch_index > 1)
             cursor.insertText(f" {view.branch_index}/{view.branch_count} ", quiet)
             self._link(cursor, "›", "next", view.id, enabled=view.branch_index < view.branch_count)
+
+    def _insert_footer(self, cursor: QTextCursor, view: MessageView, text: str) -> None:
+        """The line under a finished message: its state, its actions, code-copy links."""
+        quiet = QTextCharFormat()
+        quiet.setForeground(QColor(0x8A, 0x8A, 0x8A))
+        footer = QTextBlockFormat()
+        footer.setProperty(PLAIN_BLOCK, True)
+        footer.setTopMargin(2.0)
+        cursor.insertBlock(footer, QTextCharFormat())
+        actions: list[tuple[str, str]] = [("Copy", "copy"), ("Edit", "edit")]
+        if view.role == "assistant":
+            actions = [
+                ("Regenerate", "regenerate"),
+                ("Continue", "continue"),
+                *actions,
+                ("Details", "details"),
+            ]
+        actions.append(("Fork", "fork"))
+        for n, (label, action) in enumerate(actions):
+            if n:
+                cursor.insertText(" · ", quiet)
+            self._link(cursor, label, action, view.id)
+        blocks = code_blocks(text) if "```" in text or "~~~" in text else []
+        for n, (tag, _code) in enumerate(blocks):
+            cursor.insertText(" · ", quiet)
+            label = f"Copy code ({tag})" if tag else "Copy code"
+            if len(blocks) > 1:
+                label = f"Copy code {n + 1}" + (f" ({tag})" if tag else "")
+            self._link(cursor, label, f"copy-code/{n}", view.id)
         notes = []
         if view.status in _STATUS_NOTES:
             notes.append(_STATUS_NOTES[view.status])
@@ -455,39 +482,7 @@ class ChatView(QTextBrowser):
         if notes:
             italic = QTextCharFormat(quiet)
             italic.setFontItalic(True)
-            cursor.insertText("   " + " · ".join(notes), italic)
-        if view.status == "streaming":
-            return
-        actions: list[tuple[str, str]] = [("Copy", "copy"), ("Edit", "edit")]
-        if view.role == "assistant":
-            actions = [
-                ("Regenerate", "regenerate"),
-                ("Continue", "continue"),
-                *actions,
-                ("Details", "details"),
-            ]
-        actions.append(("Fork", "fork"))
-        cursor.insertText("    ", quiet)
-        for n, (label, action) in enumerate(actions):
-            if n:
-                cursor.insertText(" · ", quiet)
-            self._link(cursor, label, action, view.id)
-
-    def _insert_footer(self, cursor: QTextCursor, view: MessageView, text: str) -> None:
-        blocks = code_blocks(text) if "```" in text or "~~~" in text else []
-        if not blocks:
-            return
-        footer = QTextBlockFormat()
-        footer.setProperty(PLAIN_BLOCK, True)
-        footer.setTopMargin(4.0)
-        cursor.insertBlock(footer, QTextCharFormat())
-        for n, (tag, _code) in enumerate(blocks):
-            if n:
-                cursor.insertText("  ·  ", QTextCharFormat())
-            label = f"Copy code ({tag})" if tag else "Copy code"
-            if len(blocks) > 1:
-                label = f"Copy code {n + 1}" + (f" ({tag})" if tag else "")
-            self._link(cursor, label, f"copy-code/{n}", view.id)
+            cursor.insertText("     " + " · ".join(notes), italic)
 
     def _link(
         self, cursor: QTextCursor, label: str, action: str, message_id: int, enabled: bool = True

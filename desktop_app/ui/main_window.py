@@ -317,10 +317,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(right, self._sampling)
         self.addDockWidget(right, self._options)
         self.addDockWidget(right, self._model_panel)
+        # Tabs, so each panel gets the full height (the pipeline chart needs it).
+        self.tabifyDockWidget(self._sampling, self._options)
         self.tabifyDockWidget(self._options, self._model_panel)
-        self._options.raise_()
-        self.resizeDocks([self._chats_dock], [240], Qt.Orientation.Horizontal)
-        self.resizeDocks([self._sampling], [400], Qt.Orientation.Horizontal)
+        self._sampling.raise_()
+        self._chats.setMinimumWidth(220)
+        self.resizeDocks([self._chats_dock, self._sampling], [240, 420], Qt.Orientation.Horizontal)
 
     def _build_menu(self) -> None:
         bar = self.menuBar()
@@ -738,6 +740,7 @@ class MainWindow(QMainWindow):
 
     def export_chat(self, chat_id: int, fmt: str, path: str | None = None) -> Path | None:
         """Export a chat's shown branch as Markdown, JSON or HTML (asks where unless ``path``)."""
+        self._session.wait_saved()
         try:
             chat = self._store.chat(chat_id)
             messages = self._store.current_path(chat_id)

@@ -50,7 +50,8 @@ def run_startup_bench(runs: int = 5, command: list[str] | None = None) -> Startu
     times: list[float] = []
     with tempfile.TemporaryDirectory(prefix="glassbox-bench-startup-") as home:
         env = dict(os.environ, GLASSBOX_HOME=home)
-        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        if not env.get("QT_QPA_PLATFORM"):
+            env["QT_QPA_PLATFORM"] = "offscreen"
         # One run first so the OS file cache holds the libraries, as on a used desktop.
         for n in range(runs + 1):
             start = time.time()

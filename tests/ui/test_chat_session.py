@@ -50,6 +50,8 @@ def session(qtbot: QtBot, tmp_path: Path, engine: FakeEngine) -> Iterator[ChatSe
 def reply(qtbot: QtBot, session: ChatSession, action: object) -> None:
     with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
         action()  # type: ignore[operator]
+    # The last commit of a reply runs in the background; the tests read the file.
+    session.wait_saved()
 
 
 def test_send_streams_and_saves_the_reply_with_its_tokens(
@@ -160,6 +162,7 @@ def test_two_stage_reasoning_asks_for_the_answer_in_the_same_reply(
     session.sig_reply_ended.connect(ended.append)
     with qtbot.waitSignal(session.sig_busy, timeout=TIMEOUT_MS, check_params_cb=lambda b: not b):
         session.send("2+2?")
+    session.wait_saved()
     answer = session.path[-1]
     assert len(ended) == 1
     assert answer.content == f"{SCRIPT}\n\n{prompting.THEREFORE}{SCRIPT}"
@@ -187,6 +190,7 @@ def test_stop_keeps_what_arrived(qtbot: QtBot, session: ChatSession, engine: Fak
     qtbot.waitUntil(lambda: len(tokens) >= 3, timeout=TIMEOUT_MS)
     with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
         session.stop()
+    session.wait_saved()
     answer = session.path[-1]
     assert answer.status == "cancelled"
     assert 3 <= len(answer.content) < len(SCRIPT)

@@ -98,17 +98,17 @@ def test_probability_tints_follow_the_toggle(view: ChatView) -> None:
 def test_streaming_appends_and_ends_with_actions(view: ChatView) -> None:
     tokens = make_tokens(WORDS)
     view.show_messages([MessageView(1, "user", "Hi")])
-    view.begin_reply(MessageView(2, "assistant", "", status="streaming"))
-    assert "writing…" in view.toPlainText()
+    view.begin_reply(
+        MessageView(2, "assistant", "", status="streaming", branch_index=2, branch_count=2)
+    )
     assert "Regenerate" not in view.toPlainText()
     view.append_tokens(tokens[:4])
     view.append_tokens(tokens[4:])
     assert view.token_count(2) == len(tokens)
     view.end_reply(MessageView(2, "assistant", "".join(WORDS), branch_index=2, branch_count=2))
     text = view.toPlainText()
-    assert "writing…" not in text
     assert "Regenerate" in text and "2/2" in text
-    # Positions survive the header being rewritten above them.
+    # Positions survive the footer being added under them.
     start, _ = view.token_span(2, 5)
     assert view.toPlainText()[start : start + 6] == " Paris"
     assert "Copy code (python)" in text

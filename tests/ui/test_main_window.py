@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QLabel,
@@ -216,8 +216,8 @@ def test_stop_ends_the_reply_quickly_and_keeps_the_partial_text(
     assert script.startswith(partial.content)
     assert 0 < len(partial.content) < len(script)
     # Tokens that were still on their way were dropped; the reply is marked stopped.
-    assert rig.window.transcript_text().endswith(partial.content)
-    assert "Glassbox   stopped" in rig.window.transcript_text()
+    assert f"Glassbox\n{partial.content}\nRegenerate" in rig.window.transcript_text()
+    assert "Fork     stopped" in rig.window.transcript_text()
     assert rig.window.session.path[-1].status == "cancelled"
     assert rig.window._send_button.isEnabled()
     assert "Stopped" in rig.status()
@@ -248,7 +248,7 @@ def test_engine_crash_is_shown_and_the_next_send_works(
 
     with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
         rig.send_text(qtbot, "Try again")
-    assert rig.window.transcript_text().endswith(SCRIPT)
+    assert rig.window.transcript_text().split("Glassbox\n")[-1].startswith(SCRIPT + "\n")
     # The crashed reply's partial text stays in the conversation.
     assert rig.engines[1].requests[0].messages == (
         Message("user", "Hello"),
@@ -364,7 +364,7 @@ def test_tokens_are_batched(qtbot: QtBot, make_rig: Callable[..., Rig]) -> None:
         rig.send_text(qtbot, "Count")
     assert sum(batches) == 300
     assert len(batches) <= 30, f"{len(batches)} emissions for 300 tokens"
-    assert rig.window.transcript_text().endswith("x" * 300)
+    assert "Glassbox\n" + "x" * 300 + "\n" in rig.window.transcript_text()
 
 
 def test_probabilities_tint_tokens_and_tooltips_list_candidates(
@@ -501,3 +501,60 @@ def test_gui_command_opens_the_last_model_while_it_exists(
 
     settings = Settings(last_model=fill(last))
     assert initial_model(settings, requested) == fill(expected)
+
+
+def test_export_search_and_drop_a_model(
+    qtbot: QtBot, make_rig: Callable[..., Rig], tmp_path: Path, model_file: Path
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+    with qtbot.waitSignal(rig.window.session.sig_reply_ended, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "Tell me about <b>tags</b>")
+    chat_id = rig.window.session.chat_id
+    assert chat_id is not None
+
+    # Export: the HTML keeps the tints and alternatives and stays inert.
+    html_path = rig.window.export_chat(chat_id, "html", str(tmp_path / "chat.html"))
+    assert html_path is not None
+    page = html_path.read_text(encoding="utf-8")
+    assert "&lt;b&gt;tags&lt;/b&gt;" in page and "<script" not in page
+    assert "background" in page
+    md_path = rig.window.export_chat(chat_id, "md", str(tmp_path / "chat.md"))
+    assert md_path is not None and SCRIPT in md_path.read_text(encoding="utf-8")
+
+    # Search from a new chat finds the message and opens its chat.
+    rig.window.session.new_chat()
+    assert rig.window.session.chat_id is None
+    chats = rig.window._chats
+    with qtbot.waitSignal(chats.sig_message_selected, timeout=TIMEOUT_MS):
+        chats.search("tags")
+        qtbot.waitUntil(lambda: chats._list.count() > 0, timeout=TIMEOUT_MS)
+        chats._list.setCurrentRow(0)
+    assert rig.window.session.chat_id == chat_id
+    assert SCRIPT in rig.window.transcript_text()
+
+    # Dropping a GGUF file on the window inspects and loads it.
+    other = model_file.with_name("other.gguf")
+    other.write_bytes(model_file.read_bytes())
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    rig.window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(rig.controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        rig.window.dropEvent(
+            QDropEvent(
+                QPointF(10, 10),
+                Qt.DropAction.CopyAction,
+                mime,
+                Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+        )
+    assert rig.window._model_label.text() == "Model: other.gguf"

@@ -743,7 +743,9 @@ class ChatStore:
             open_recorders = list(self._recorders)
         for recorder in open_recorders:
             try:
-                recorder.finish("interrupted")
+                # A reply already finishing (without waiting) is waited for here.
+                recorder.finish("interrupted", wait=False)
+                recorder.join()
             except StorageError as exc:
                 log.warning("Reply %d could not be finished on close: %s", recorder.message_id, exc)
         if self._conn is not None:
@@ -1303,11 +1305,14 @@ class ReplyRecorder:
         meta_update: Mapping[str, Any] | None = None,
         content: str | None = None,
         timeout: float = 30.0,
+        wait: bool = True,
     ) -> None:
         """Commit the rest, set the final status and stop the thread.
 
         ``content`` replaces the text when the engine's final text differs from the
-        tokens (a trimmed stop string). Only the first call does anything.
+        tokens (a trimmed stop string). Only the first call does anything. With
+        ``wait`` False it returns at once (the GUI thread does not wait for the
+        disk); :meth:`join` waits later, and :attr:`error` tells how it went.
         """
         if status not in STATUSES or status == "streaming":
             raise InvalidRequestError(f"A reply cannot finish as {status!r}.")
@@ -1316,10 +1321,20 @@ class ReplyRecorder:
                 return
             self._finished = True
         self._queue.put(_Finish(status, meta_update, content))
+        if wait:
+            self.join(timeout)
+
+    @property
+    def saving(self) -> bool:
+        """Whether the thread is still writing (after :meth:`finish` without waiting)."""
+        return self._thread.is_alive()
+
+    def join(self, timeout: float = 30.0) -> None:
+        """Wait until the last commit is done; StorageError if it failed or took too long."""
         self._thread.join(timeout)
-        self._on_finished(self)
         if self._thread.is_alive():
             raise StorageError("Saving the reply took too long; the disk may be busy.")
+        self._on_finished(self)
         if self._error is not None:
             raise self._error
 
