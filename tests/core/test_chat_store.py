@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import desktop_app.core.chat.store as store_module
 from desktop_app.core.chat.store import (
     DB_NAME,
     MARK_CLOSE,
@@ -651,3 +652,23 @@ def test_a_closed_store_says_so(glassbox_home: Path) -> None:
         s.list_chats()
     with ChatStore() as again, pytest.raises(StorageError, match="does not exist"):
         again.message(12345)
+
+
+def test_chat_options_are_saved_and_an_old_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    # A file written by the first schema (before chats had options).
+    conn = sqlite3.connect(path)
+    conn.executescript(f"BEGIN;\n{store_module._MIGRATIONS[0]}\nPRAGMA user_version = 1;\nCOMMIT;")
+    conn.execute(
+        "INSERT INTO chats (title, created, updated, system_prompt) VALUES ('Old', 1, 1, '')"
+    )
+    conn.commit()
+    conn.close()
+    with ChatStore(path) as store:
+        (chat,) = store.list_chats()
+        assert chat.title == "Old" and chat.options == {}
+        store.set_chat_options(chat.id, {"collections": ["seeds", "笔记"], "reasoning": "off"})
+        assert store.chat(chat.id).options == {"collections": ["seeds", "笔记"], "reasoning": "off"}
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
+    conn.close()

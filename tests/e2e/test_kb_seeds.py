@@ -19,7 +19,7 @@ import pytest
 
 from desktop_app.core.kb.store import KnowledgeBase
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = (Path(__file__).resolve().parents[3] / "shared" / "seeds").resolve()
 QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "retrieval_seeds.jsonl"
 
 pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"no seed articles at {SEEDS}")

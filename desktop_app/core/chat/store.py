@@ -136,13 +136,17 @@ _MIGRATIONS: tuple[str, ...] = (
         INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
     END;
     """,
+    # 2: per-chat options (attached knowledge collections, reasoning mode, examples).
+    """
+    ALTER TABLE chats ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+    """,
 )
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _MESSAGE_COLUMNS = "id, chat_id, parent_id, role, content, created, status, meta, edited"
-_CHAT_COLUMNS = "id, title, created, updated, system_prompt, deleted_at, current_leaf"
+_CHAT_COLUMNS = "id, title, created, updated, system_prompt, deleted_at, current_leaf, options"
 
 
 # --------------------------------------------------------------------------- data
@@ -160,6 +164,7 @@ class ChatSummary:
     deleted_at: float | None = None
     current_leaf: int | None = None
     note: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,6 +476,9 @@ def _chat_from_row(row: Sequence[Any]) -> ChatSummary:
     system_prompt = _as_text(row[4])
     if system_prompt is None:
         notes.append("system prompt")
+    options, problem = _decode_json_object(row[7] if len(row) > 7 else None, "options")
+    if problem:
+        notes.append("options")
     return ChatSummary(
         id=int(row[0]),
         title=title or "Untitled",
@@ -480,6 +488,7 @@ def _chat_from_row(row: Sequence[Any]) -> ChatSummary:
         deleted_at=_as_float(row[5]),
         current_leaf=_as_int(row[6]),
         note=f"Part of this chat could not be read: {', '.join(notes)}." if notes else None,
+        options=options,
     )
 
 
@@ -798,6 +807,16 @@ class ChatStore:
         """The system prompt sent before this chat's messages."""
         self._update_chat(
             chat_id, "save the system prompt", "system_prompt = ?", [_storable(system_prompt)]
+        )
+
+    def set_chat_options(self, chat_id: int, options: Mapping[str, Any]) -> None:
+        """Options of this chat (attached collections, reasoning, examples), as JSON."""
+        try:
+            text = json.dumps(dict(options), ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestError(f"Chat options cannot be saved: {exc}.") from exc
+        self._update_chat(
+            chat_id, "save the chat options", "options = ?", [_storable(text)], touch=False
         )
 
     def delete_chat(self, chat_id: int) -> None:
