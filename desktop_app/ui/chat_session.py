@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +32,9 @@ from desktop_app.core.chat.store import (
     replay_request,
     reply_card,
 )
-from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, TokenEvent
+from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, TokenEvent
 from desktop_app.core.errors import GlassboxError
+from desktop_app.core.kb.answer import build_prompt
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat_view import MessageView
 from desktop_app.workers.inference import InferenceController
@@ -51,10 +53,62 @@ def typed_token(index: int, text: str) -> TokenEvent:
 
 @dataclass
 class ChatOptions:
-    """How prompts are built for the current chat (the chat options panel edits it)."""
+    """How prompts are built for the current chat (the chat options panel edits it).
+
+    With ``collections`` attached, each question is first searched in them and the
+    reply is grounded in the passages found, cited by number.
+    """
 
     reasoning: str = prompting.REASONING_OFF
     examples: list[tuple[str, str]] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)
+    top_k: int = 5
+    min_similarity: float | None = None
+    only_from_documents: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """What is saved with the chat."""
+        return {
+            "reasoning": self.reasoning,
+            "examples": [list(e) for e in self.examples],
+            "collections": list(self.collections),
+            "top_k": self.top_k,
+            "min_similarity": self.min_similarity,
+            "only_from_documents": self.only_from_documents,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChatOptions:
+        """Options saved with a chat; values that do not fit are left at their defaults."""
+        out = cls()
+        reasoning = data.get("reasoning")
+        if reasoning in prompting.REASONING_MODES:
+            out.reasoning = str(reasoning)
+        examples = data.get("examples")
+        if isinstance(examples, list):
+            out.examples = [
+                (str(e[0]), str(e[1])) for e in examples if isinstance(e, list) and len(e) == 2
+            ]
+        collections = data.get("collections")
+        if isinstance(collections, list):
+            out.collections = [str(c) for c in collections if isinstance(c, str)]
+        top_k = data.get("top_k")
+        if isinstance(top_k, int) and 1 <= top_k <= 50:
+            out.top_k = top_k
+        similarity = data.get("min_similarity")
+        if isinstance(similarity, int | float) and 0.0 <= similarity <= 1.0:
+            out.min_similarity = float(similarity)
+        only = data.get("only_from_documents")
+        if isinstance(only, bool):
+            out.only_from_documents = only
+        return out
+
+
+@dataclass(frozen=True)
+class _PendingSearch:
+    request_id: int
+    parent_id: int
+    question: str
 
 
 @dataclass(eq=False)
@@ -119,6 +173,10 @@ class ChatSession(QObject):
         self.options = ChatOptions()
         self._params = controller.settings.sampling_params()
         self._fingerprints: dict[str, str] = {}
+        self._knowledge: Any = None
+        self._pending_search: _PendingSearch | None = None
+        self._sources: list[Any] = []  # hits found for the reply about to start
+        self._grounding: list[Any] = []  # hits the reply being started is grounded in
         self._saving: list[ReplyRecorder] = []
         self._save_timer = QTimer(self)
         self._save_timer.setInterval(200)
@@ -148,11 +206,6 @@ class ChatSession(QObject):
         return list(self._path)
 
     @property
-    def busy(self) -> bool:
-        """Whether a reply is streaming."""
-        return self._reply is not None
-
-    @property
     def params(self) -> SamplingParams:
         """Sampling values for the next reply."""
         return self._params
@@ -171,6 +224,23 @@ class ChatSession(QObject):
         self._system_prompt = text
         if self._chat_id is not None:
             self._guard(lambda: self._store.set_system_prompt(self._chat_id or 0, text))
+
+    def set_knowledge(self, knowledge: Any) -> None:
+        """Ground replies in documents found by ``knowledge`` (a ``KnowledgeController``)."""
+        self._knowledge = knowledge
+        knowledge.sig_search_done.connect(self._on_knowledge_search_done)
+        knowledge.sig_error.connect(self._on_knowledge_error)
+
+    def save_options(self) -> None:
+        """Save the options with the open chat (once it exists)."""
+        chat_id = self._chat_id
+        if chat_id is not None:
+            self._guard(lambda: self._store.set_chat_options(chat_id, self.options.to_dict()))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply is being prepared (a document search) or is streaming."""
+        return self._reply is not None or self._pending_search is not None
 
     # ----------------------------------------------------------------- chats
 
@@ -197,6 +267,7 @@ class ChatSession(QObject):
             return
         self._chat_id = chat_id
         self._system_prompt = summary.system_prompt
+        self.options = ChatOptions.from_dict(summary.options)
         self._show_path()
         if summary.note:
             self.sig_notice.emit(summary.note, True)
@@ -232,9 +303,48 @@ class ChatSession(QObject):
             return False
         self._path.append(user)
         self.sig_append.emit(self._view(user))
-        self._start_reply(user.id, [])
+        if self.options.collections and self._knowledge is not None:
+            self._search_then_reply(user.id, text)
+        else:
+            self._start_reply(user.id, [])
         self.sig_chat_changed.emit()
         return True
+
+    def _search_then_reply(self, parent_id: int, question: str) -> None:
+        """Search the attached collections; the reply starts when the passages are back."""
+        request_id = self._knowledge.search(
+            question,
+            list(self.options.collections),
+            k=self.options.top_k,
+            min_similarity=self.options.min_similarity,
+        )
+        self._pending_search = _PendingSearch(int(request_id), parent_id, question)
+        self.sig_busy.emit(True)
+        names = ", ".join(self.options.collections)
+        self.sig_notice.emit(f"Searching {names}…", False)
+
+    @Slot(int, list)
+    def _on_knowledge_search_done(self, request_id: int, hits: list[Any]) -> None:
+        pending = self._pending_search
+        if pending is None or pending.request_id != request_id:
+            return
+        self._pending_search = None
+        self._sources = list(hits)
+        self.sig_notice.emit(
+            f"Found {len(hits)} passage(s); answering from them."
+            if hits
+            else "Nothing relevant was found in the attached documents.",
+            False,
+        )
+        self._start_reply(pending.parent_id, [])
+
+    @Slot(str, str)
+    def _on_knowledge_error(self, kind: str, message: str) -> None:
+        if self._pending_search is None:
+            return
+        self._pending_search = None
+        self.sig_notice.emit(f"The document search failed: {message}", True)
+        self.sig_busy.emit(False)
 
     def regenerate(self, message_id: int) -> None:
         """A new reply to the same message, as a new branch."""
@@ -243,6 +353,10 @@ class ChatSession(QObject):
             return
         parent = message.parent_id if message.role == "assistant" else message.id
         self._rebranch(parent)
+        question = self._path[-1].content if self._path else ""
+        if parent is not None and self.options.collections and self._knowledge is not None:
+            self._search_then_reply(parent, question)
+            return
         self._start_reply(parent, [])
 
     def continue_reply(self, message_id: int) -> None:
@@ -410,9 +524,22 @@ class ChatSession(QObject):
 
     def _messages_for_path(self) -> list[Any]:
         # The shown branch ends with the message being answered.
+        history = [m.as_message() for m in self._path]
+        system = self._system_prompt
+        sources, self._sources = self._sources, []
+        if sources and history and history[-1].role == "user":
+            # The question goes out with its passages fenced as quoted material.
+            grounded = build_prompt(
+                history[-1].content, sources, only_from_documents=self.options.only_from_documents
+            )
+            system = "\n\n".join(
+                part for part in (grounded.messages[0].content, system.strip()) if part
+            )
+            history[-1] = Message("user", grounded.messages[1].content)
+            self._grounding = sources
         return prompting.build_messages(
-            [m.as_message() for m in self._path],
-            system_prompt=self._system_prompt,
+            history,
+            system_prompt=system,
             examples=self.options.examples,
             reasoning=self.options.reasoning,
         )
@@ -451,6 +578,9 @@ class ChatSession(QObject):
         )
         if replay_of is not None:
             meta["replay_of"] = replay_of
+        grounding, self._grounding = self._grounding, []
+        if grounding:
+            meta["citations"] = [_citation(n, hit) for n, hit in enumerate(grounding, start=1)]
         recorder = self._guard(
             lambda: self._store.begin_reply(chat_id, parent_id, meta, tokens=prefix)
         )
@@ -514,6 +644,7 @@ class ChatSession(QObject):
             branch_count=count,
             edited=message.edited,
             detail=_detail(message),
+            sources=_sources(message.meta),
         )
 
     # ----------------------------------------------------------------- controller
@@ -635,6 +766,7 @@ class ChatSession(QObject):
                 branch_index=reply.branch[0],
                 branch_count=reply.branch[1],
                 detail=_detail(final),
+                sources=_sources(final.meta),
             )
         )
         return final
@@ -706,3 +838,25 @@ def _detail(message: StoredMessage) -> str:
     if meta.get("replay_of") is not None:
         parts.append("replay")
     return " · ".join(parts)
+
+
+def _citation(n: int, hit: Any) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "n": n,
+        "source": chunk.path,
+        "chunk_id": chunk.chunk_id,
+        "text": chunk.text,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "page": chunk.page,
+    }
+
+
+def _sources(meta: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
+    """(n, file name) of the sources a reply was given, for the links under it."""
+    out = []
+    for c in meta.get("citations") or ():
+        if isinstance(c, dict) and isinstance(c.get("n"), int):
+            out.append((c["n"], str(c.get("source", "")).replace("\\", "/").rsplit("/", 1)[-1]))
+    return tuple(out)

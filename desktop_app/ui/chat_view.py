@@ -137,6 +137,7 @@ class MessageView:
     branch_count: int = 1
     edited: bool = False
     detail: str = ""
+    sources: tuple[tuple[int, str], ...] = ()  # (n, file name) of the documents it cites
 
 
 @dataclass(eq=False)
@@ -170,6 +171,9 @@ class ChatView(QTextBrowser):
     sig_token_selected = Signal(object, object)
     """A token was selected by click or keyboard: its ``TokenEvent`` (or None) and
     ``(message_id, index)`` (or None)."""
+
+    sig_source = Signal(int, int)
+    """A numbered source under a reply was clicked: the message id and the source number."""
 
     sig_copied = Signal(str)
     """Text went to the clipboard; the argument says what ("message", "code block")."""
@@ -472,6 +476,12 @@ class ChatView(QTextBrowser):
             if len(blocks) > 1:
                 label = f"Copy code {n + 1}" + (f" ({tag})" if tag else "")
             self._link(cursor, label, f"copy-code/{n}", view.id)
+        if view.sources:
+            cursor.insertText("     Sources: ", quiet)
+            for k, (n, name) in enumerate(view.sources):
+                if k:
+                    cursor.insertText(" · ", quiet)
+                self._link(cursor, f"[{n}] {name}", f"source/{n}", view.id)
         notes = []
         if view.status in _STATUS_NOTES:
             notes.append(_STATUS_NOTES[view.status])
@@ -727,5 +737,9 @@ class ChatView(QTextBrowser):
             if n < len(blocks):
                 QGuiApplication.clipboard().setText(blocks[n][1])
                 self.sig_copied.emit("code block")
+            return
+        if action == "source":
+            if len(parts) > 2 and parts[2].isdigit():
+                self.sig_source.emit(message_id, int(parts[2]))
             return
         self.sig_action.emit(action, message_id)
