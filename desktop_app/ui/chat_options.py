@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QTimer, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDockWidget,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +53,10 @@ class ChatOptionsPanel(QDockWidget):
 
     sig_save_preset_requested = Signal(str)
     """The user asked to save the current system prompt and sampling under this name."""
+
+    sig_knowledge_changed = Signal(list, int, object, bool)
+    """Attached collections, top-k, similarity threshold (None: off) and "answer only
+    from the documents" changed."""
 
     def __init__(self, store: ChatStore, parent: QWidget | None = None) -> None:
         super().__init__("Conversation", parent)
@@ -99,6 +108,37 @@ class ChatOptionsPanel(QDockWidget):
         self._examples_note.setAccessibleName("Examples status")
         self._examples_note.setWordWrap(True)
         form.addRow("", self._examples_note)
+        self._collections_list = QListWidget(body)
+        self._collections_list.setAccessibleName("Knowledge collections")
+        self._collections_list.setToolTip(
+            "Tick collections to answer from them: each question is searched in them first "
+            "and the reply cites the passages it used."
+        )
+        self._collections_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        form.addRow("Knowledge", self._collections_list)
+        knobs = QHBoxLayout()
+        self._top_k_spin = QSpinBox(body)
+        self._top_k_spin.setRange(1, 50)
+        self._top_k_spin.setValue(5)
+        self._top_k_spin.setPrefix("top ")
+        self._top_k_spin.setAccessibleName("Passages per question")
+        self._threshold_spin = QDoubleSpinBox(body)
+        self._threshold_spin.setRange(0.0, 1.0)
+        self._threshold_spin.setSingleStep(0.05)
+        self._threshold_spin.setDecimals(2)
+        self._threshold_spin.setSpecialValueText("any similarity")
+        self._threshold_spin.setAccessibleName("Similarity threshold")
+        self._threshold_spin.setToolTip("Leave out passages less similar than this (0: keep all)")
+        knobs.addWidget(self._top_k_spin)
+        knobs.addWidget(self._threshold_spin)
+        form.addRow("", knobs)
+        self._only_docs_check = QCheckBox("Answer only from the documents", body)
+        self._only_docs_check.setChecked(True)
+        self._only_docs_check.setAccessibleName("Answer only from the documents")
+        self._only_docs_check.setToolTip(
+            "The model says it found nothing rather than answering from general knowledge."
+        )
+        form.addRow("", self._only_docs_check)
         for row in range(form.rowCount()):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             label = item.widget() if item is not None else None
@@ -123,6 +163,11 @@ class ChatOptionsPanel(QDockWidget):
         self._preset_combo.activated.connect(self._on_preset_combo_activated)
         self._save_button.clicked.connect(self._on_save_button_clicked)
         self._delete_button.clicked.connect(self._on_delete_button_clicked)
+        self._collections_list.itemChanged.connect(self._on_knowledge_control_changed)
+        self._top_k_spin.valueChanged.connect(self._on_knowledge_control_changed)
+        self._threshold_spin.valueChanged.connect(self._on_knowledge_control_changed)
+        self._only_docs_check.toggled.connect(self._on_knowledge_control_changed)
+        self._updating = False
         self.reload_presets()
 
     # ----------------------------------------------------------------- public
@@ -153,6 +198,52 @@ class ChatOptionsPanel(QDockWidget):
     def set_examples_text(self, text: str) -> None:
         """Replace the examples field (the examples are applied after the typing pause)."""
         self._examples_edit.setPlainText(text)
+
+    def set_available_collections(self, names: list[str]) -> None:
+        """The knowledge collections that can be attached (ticks are kept by name)."""
+        ticked = set(self.attached_collections())
+        self._fill_collections(names, ticked)
+
+    def attached_collections(self) -> list[str]:
+        """The ticked collections."""
+        out = []
+        for i in range(self._collections_list.count()):
+            item = self._collections_list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.text())
+        return out
+
+    def set_knowledge(
+        self, collections: list[str], top_k: int, threshold: float | None, only_docs: bool
+    ) -> None:
+        """Show a chat's knowledge options (no signal)."""
+        self._updating = True
+        try:
+            names = [
+                self._collections_list.item(i).text() for i in range(self._collections_list.count())
+            ]
+            # A collection the chat uses stays listed even if it is gone, so it can be untied.
+            self._fill_collections(
+                names + [c for c in collections if c not in names], set(collections)
+            )
+            self._top_k_spin.setValue(top_k)
+            self._threshold_spin.setValue(threshold or 0.0)
+            self._only_docs_check.setChecked(only_docs)
+        finally:
+            self._updating = False
+
+    def _fill_collections(self, names: list[str], ticked: set[str]) -> None:
+        updating, self._updating = self._updating, True
+        try:
+            self._collections_list.clear()
+            for name in names:
+                item = QListWidgetItem(name, self._collections_list)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(
+                    Qt.CheckState.Checked if name in ticked else Qt.CheckState.Unchecked
+                )
+        finally:
+            self._updating = updating
 
     def reload_presets(self) -> None:
         """Reload the preset list from the store."""
@@ -186,6 +277,18 @@ class ChatOptionsPanel(QDockWidget):
         self.sig_preset_applied.emit(preset)
 
     # ----------------------------------------------------------------- slots
+
+    @Slot()
+    def _on_knowledge_control_changed(self, *_args: object) -> None:
+        if self._updating:
+            return
+        threshold = self._threshold_spin.value()
+        self.sig_knowledge_changed.emit(
+            self.attached_collections(),
+            self._top_k_spin.value(),
+            threshold if threshold > 0 else None,
+            self._only_docs_check.isChecked(),
+        )
 
     @Slot()
     def _on_system_timer_timeout(self) -> None:

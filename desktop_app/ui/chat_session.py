@@ -296,6 +296,7 @@ class ChatSession(QObject):
             if chat_id is None:
                 return False
             self._chat_id = chat_id
+            self.save_options()  # a new chat starts with the options set before it
             self.sig_chat_changed.emit()
         parent = self._path[-1].id if self._path else None
         user = self._add(parent, "user", text)

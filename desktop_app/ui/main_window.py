@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.chat import export
+from desktop_app.core.chat import export, prompting
 from desktop_app.core.chat.store import ChatStore, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         # verdict, a failed save): the reply's figures are added to it, not put over it.
         self._reply_notice: tuple[str, bool] | None = None
         self._gpu_checked = False
+        self._options_chat_id: int | None = -1  # the chat whose options the panel shows
 
         self.setWindowTitle("Glassbox")
         self.setAccessibleName("Glassbox main window")
@@ -460,6 +461,7 @@ class MainWindow(QMainWindow):
         self._options.sig_examples_changed.connect(self._on_options_examples_changed)
         self._options.sig_preset_applied.connect(self._on_options_preset_applied)
         self._options.sig_save_preset_requested.connect(self._on_options_save_preset_requested)
+        self._options.sig_knowledge_changed.connect(self._on_options_knowledge_changed)
 
         self._new_action.triggered.connect(self._on_new_action_triggered)
         self._search_action.triggered.connect(self._on_search_action_triggered)
@@ -825,10 +827,23 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_options_reasoning_changed(self, mode: str) -> None:
         self._session.options.reasoning = mode
+        self._session.save_options()
 
     @Slot(list)
     def _on_options_examples_changed(self, examples: list[tuple[str, str]]) -> None:
         self._session.options.examples = list(examples)
+        self._session.save_options()
+
+    @Slot(list, int, object, bool)
+    def _on_options_knowledge_changed(
+        self, collections: list[str], top_k: int, threshold: object, only_docs: bool
+    ) -> None:
+        options = self._session.options
+        options.collections = list(collections)
+        options.top_k = top_k
+        options.min_similarity = threshold if isinstance(threshold, float) else None
+        options.only_from_documents = only_docs
+        self._session.save_options()
 
     @Slot(object)
     def _on_options_preset_applied(self, preset: object) -> None:
@@ -911,7 +926,19 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(GlassboxError):
                 title = f"{self._store.chat(chat_id).title} — Glassbox"
         self.setWindowTitle(title)
-        self._options.set_system_prompt(self._session.system_prompt)
+        if chat_id != self._options_chat_id:
+            # Another chat is open: show its own options.
+            self._options_chat_id = chat_id
+            options = self._session.options
+            self._options.set_system_prompt(self._session.system_prompt)
+            self._options.set_reasoning(options.reasoning)
+            self._options.set_examples_text(prompting.format_examples(options.examples))
+            self._options.set_knowledge(
+                options.collections,
+                options.top_k,
+                options.min_similarity,
+                options.only_from_documents,
+            )
         self._update_actions()
 
     @Slot(str, bool)
