@@ -22,14 +22,18 @@ from typing import Any
 from desktop_app.core.engine import host
 from desktop_app.core.engine.protocol import (
     REFUSED_BEFORE_LOAD,
+    CancelledError,
     DoneEvent,
     EngineConfig,
     ErrorEvent,
     Event,
     GenerateRequest,
     ModelLoaded,
+    ScoreRequest,
+    ScoreResult,
 )
 from desktop_app.core.errors import (
+    ContextOverflowError,
     EngineCrashedError,
     EngineNotReadyError,
     GlassboxError,
@@ -47,6 +51,8 @@ _ERRORS: dict[str, type[GlassboxError]] = {
     "model_load": ModelLoadError,
     "no_model": EngineNotReadyError,
     "invalid_request": InvalidRequestError,
+    "context_overflow": ContextOverflowError,
+    "cancelled": CancelledError,
 }
 
 
@@ -186,6 +192,39 @@ class EngineClient:
                     self._cancel_at = None
                     return
                 n_tokens += 1
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        """Log-probabilities of each continuation (see ``ScoreRequest``).
+
+        One round trip per request: a batch is a loop over requests, and the
+        engine keeps their shared prompt beginning in its cache between them.
+        A cancel during the prompt's evaluation raises ``CancelledError``.
+        """
+        reply = self._call(("score", request))
+        if not isinstance(reply, ScoreResult):
+            raise GlassboxError(f"The engine answered a score request with {type(reply).__name__}.")
+        return reply
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is for the loaded model."""
+        reply = self._call(("count_tokens", text))
+        if not isinstance(reply, int):
+            raise GlassboxError(f"The engine answered a token count with {type(reply).__name__}.")
+        return reply
+
+    def _call(self, message: tuple[Any, ...]) -> Any:
+        """Send one request that has one reply; an error reply is raised."""
+        with self._lock:
+            conn = self._ensure_loaded()
+            self._cancel.value = 0
+            self._cancel_at = None
+            conn.send(message)
+            # Not killed after a cancel: these requests are short, and the engine's
+            # abort callback stops a long prompt evaluation by itself.
+            reply = self._recv(conn, deadline_kill=False)
+        if isinstance(reply, ErrorEvent):
+            raise error_from_event(reply)
+        return reply
 
     def _ensure_loaded(self) -> Connection:
         if self.loaded is not None and self._conn is not None and self.pid is not None:

@@ -3,10 +3,13 @@
 It has no model: each position's logits come from a small deterministic table
 that favours the next character of the script, so events carry real candidates,
 probabilities and removed-by stages, and the same seed gives the same tokens.
+Scoring uses the same table, so the continuation that follows the script scores
+highest. A grammar in a request is not applied: the script is what comes out.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +23,8 @@ from desktop_app.core.engine.protocol import (
     Event,
     GenerateRequest,
     ModelLoaded,
+    ScoreRequest,
+    ScoreResult,
     TokenEvent,
 )
 from desktop_app.core.errors import EngineNotReadyError
@@ -40,6 +45,7 @@ class FakeEngine:
         self.loaded: ModelLoaded | None = None
         self.config: EngineConfig | None = None
         self.requests: list[GenerateRequest] = []
+        self.score_requests: list[ScoreRequest] = []
 
     def load(self, config: EngineConfig) -> ModelLoaded:
         """Pretend to load ``config.model_path``; what ``config`` asks for is in effect."""
@@ -71,6 +77,33 @@ class FakeEngine:
         want = VOCAB.index(target) if target in VOCAB else 0
         logits[want] += 6.0
         return logits
+
+    def count_tokens(self, text: str) -> int:
+        """One token per character, as the fake vocabulary has it."""
+        return len(text)
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        """Log-probability of each continuation, one character per token, from the table."""
+        if self.loaded is None:
+            raise EngineNotReadyError("No model is loaded.")
+        self.score_requests.append(request)
+        per_token: list[tuple[float, ...]] = []
+        for text in request.continuations:
+            row = []
+            for i, ch in enumerate(text):
+                target = self.script[i] if i < len(self.script) else " "
+                logits = self._logits(target, i).astype(np.float64)
+                lse = float(np.logaddexp.reduce(logits))
+                token = VOCAB.index(ch) if ch in VOCAB else 0
+                row.append(float(logits[token]) - lse)
+            per_token.append(tuple(row))
+        return ScoreResult(
+            logprobs=tuple(math.fsum(r) for r in per_token),
+            token_logprobs=tuple(per_token),
+            n_tokens=tuple(len(r) for r in per_token),
+            prompt_tokens=len(request.prompt or "")
+            + sum(len(m.content) for m in request.messages or ()),
+        )
 
     def generate(self, request: GenerateRequest) -> Iterator[Event]:
         """Stream the script as token events through the real sampler chain."""

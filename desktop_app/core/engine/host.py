@@ -3,8 +3,10 @@
 A crash inside llama.cpp (a crafted file, an abort, the kernel's out-of-memory
 killer) ends this process, not the window. The parent talks to it over a pipe:
 
-    parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest) | ("exit",)
+    parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest)
+                     | ("score", ScoreRequest) | ("count_tokens", str) | ("exit",)
     host -> parent:  ModelLoaded | TokenEvent* PromptProgress* (DoneEvent | ErrorEvent)
+                     | ScoreResult | int | ErrorEvent
 
 Cancellation does not go through the pipe: the parent sets a byte in shared
 memory that the decode loop and llama.cpp's abort callback both read.
@@ -16,7 +18,12 @@ import signal
 from multiprocessing.connection import Connection
 from typing import Any
 
-from desktop_app.core.engine.protocol import EngineConfig, ErrorEvent, GenerateRequest
+from desktop_app.core.engine.protocol import (
+    EngineConfig,
+    ErrorEvent,
+    GenerateRequest,
+    ScoreRequest,
+)
 from desktop_app.core.errors import GlassboxError
 
 
@@ -42,6 +49,12 @@ def main(conn: Connection, cancel_byte: Any) -> None:
                 check_request(request)
                 for event in engine.generate(request):
                     conn.send(event)
+            elif command == "score":
+                score: ScoreRequest = message[1]
+                conn.send(engine.score(score))
+            elif command == "count_tokens":
+                text: str = message[1]
+                conn.send(engine.count_tokens(text))
             elif command == "exit":
                 engine.unload()
                 return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import math
 import queue
 import threading
 import time
@@ -30,6 +31,7 @@ from desktop_app.core.chat.context import fit_messages
 from desktop_app.core.engine.protocol import (
     LORA_SCALE_MAX,
     LORA_SCALE_MIN,
+    CancelledError,
     DoneEvent,
     EngineConfig,
     ErrorEvent,
@@ -39,6 +41,8 @@ from desktop_app.core.engine.protocol import (
     Message,
     ModelLoaded,
     PromptProgress,
+    ScoreRequest,
+    ScoreResult,
     TokenEvent,
 )
 from desktop_app.core.engine.threads import default_threads
@@ -50,7 +54,7 @@ from desktop_app.core.errors import (
     ModelLoadError,
 )
 from desktop_app.core.models.templates import ChatPrompt, render_chat
-from desktop_app.core.sampling import Candidate, Draw, Sampler
+from desktop_app.core.sampling import Candidate, Draw, Sampler, SamplingParams
 
 #: llama_decode return codes (llama.h).
 _DECODE_NO_SLOT = 1
@@ -62,6 +66,9 @@ _PROGRESS_MIN_TOKENS = 256
 #: llama.cpp's recent log lines: kept out of the terminal, quoted when a load fails.
 _LOG: deque[str] = deque(maxlen=40)
 _log_callback: Any = None
+
+#: One row of llama.cpp's ``llama_token_data``, for handing logits to its grammar sampler.
+_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
 def _capture_llama_log(llama_cpp: Any) -> None:
@@ -154,6 +161,9 @@ class LlamaCppEngine:
         self._pool: _Describer | None = None
         self._view: np.ndarray[Any, np.dtype[np.float32]] | None = None
         self._view_address: int | None = None
+        self._token_data: np.ndarray[Any, Any] | None = None
+        self._utf8: _Utf8Table | None = None
+        self._utf8_state: tuple[int, int, int] = (0, 0x80, 0xBF)
         self.loaded: ModelLoaded | None = None
 
     # -- loading -----------------------------------------------------------------
@@ -246,6 +256,8 @@ class LlamaCppEngine:
             self._pool = None
         self._view = None
         self._view_address = None
+        self._token_data = None
+        self._utf8 = None
         if self._llm is not None:
             self._llm.close()
         self._llm = None
@@ -272,6 +284,10 @@ class LlamaCppEngine:
         if n < 0:
             raise InvalidRequestError("The text could not be tokenized.")
         return list(buf[:n])
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is, without BOS: for budgeting prompts in pieces."""
+        return len(self.tokenize(text, add_bos=False, special=False)) if text else 0
 
     def piece(self, token: int, special: bool = False) -> bytes:
         """The bytes of one token (cached; special tokens shown by name when ``special``)."""
@@ -501,12 +517,15 @@ class LlamaCppEngine:
         show_k = request.candidates
         describer = self._describe_pool()
         described: _Pending | None = None
+        grammar = self._grammar_sampler(request.grammar) if request.grammar else None
 
         def describe(draw: Draw, raw: np.ndarray[Any, np.dtype[np.float32]], i: int) -> TokenEvent:
             step = sampler.describe(draw, raw)
+            # Tokens a grammar rejected have no probability at all: they are not candidates.
             cands = tuple(
                 Candidate(cid, self.label(cid), lg, pr, pf, rb)
                 for cid, lg, pr, pf, rb in step.candidates[: show_k + 1]
+                if grammar is None or math.isfinite(lg)
             )
             text = decoder.decode(self.piece(draw.token))
             return TokenEvent(i, draw.token, text, step.p, cands)
@@ -518,6 +537,10 @@ class LlamaCppEngine:
                     break
                 logits = first_logits if first_logits is not None else self._logits()
                 first_logits = None
+                masked = False
+                if grammar is not None:
+                    logits = self._apply_grammar(grammar, logits)  # a fresh array
+                    masked = True
                 draw = sampler.draw(logits, history)
                 token = draw.token
                 n_out += 1
@@ -526,6 +549,10 @@ class LlamaCppEngine:
                 if not request.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
                     finish = "eos"
                     break
+                if grammar is not None:
+                    llama_cpp.llama_sampler_accept(grammar, token)
+                    assert self._utf8 is not None
+                    self._utf8_state = self._utf8.after(self._utf8_state, token)
                 history.append(token)
                 # Only the draw sits between two decode calls: the token is described
                 # (probabilities, candidates, text) on another thread while llama.cpp,
@@ -533,7 +560,8 @@ class LlamaCppEngine:
                 more = n_out < max_tokens and len(self._tokens) < n_ctx
                 raw = logits
                 if more:
-                    raw = logits.copy()  # decoding overwrites llama.cpp's buffer
+                    if not masked:  # a masked copy is already the describer's own
+                        raw = logits.copy()  # decoding overwrites llama.cpp's buffer
                     # Everything the decode needs is set up before the describer wakes:
                     # from here to llama_decode this thread need not wait for the GIL.
                     llm._batch.set_batch(batch=[token], n_past=len(self._tokens), logits_all=False)
@@ -573,6 +601,8 @@ class LlamaCppEngine:
         finally:
             if described is not None:
                 described.result()  # the describer uses this reply's decoder: let it finish
+            if grammar is not None:
+                llama_cpp.llama_sampler_free(grammar)
         for ev in pending:  # held back for a stop string that never completed
             text_parts.append(ev.text)
             yield ev
@@ -581,6 +611,185 @@ class LlamaCppEngine:
         yield self._done(
             finish, prompt, n_out, ttft, start, sampler.seed, reused, dropped, "".join(text_parts)
         )
+
+    # -- grammar -----------------------------------------------------------------
+
+    def _grammar_sampler(self, grammar: str) -> Any:
+        """llama.cpp's grammar sampler for GBNF text (root rule ``root``), used as a mask.
+
+        Glassbox draws with its own chain, so only the grammar's two operations are
+        used: ``apply`` (rejected tokens get -inf) and ``accept`` (advance its state).
+        """
+        import llama_cpp
+
+        llm = self._require()
+        vocab = llm._model.vocab
+        if self._utf8 is None:
+            # Control tokens other than end-of-generation are text nobody asked for
+            # inside a constrained reply: banned while a grammar is active.
+            n = llm.n_vocab()
+            banned = np.zeros(n, dtype=np.bool_)
+            for t in range(n):
+                attr = llama_cpp.llama_vocab_get_attr(vocab, t)
+                if attr & llama_cpp.LLAMA_TOKEN_ATTR_CONTROL and not llama_cpp.llama_vocab_is_eog(
+                    vocab, t
+                ):
+                    banned[t] = True
+            self._utf8 = _Utf8Table([self.piece(t) for t in range(n)], banned)
+        self._utf8_state = (0, 0x80, 0xBF)
+        _LOG.clear()
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+        if not sampler:
+            detail = " ".join(list(_LOG)[-3:])
+            raise InvalidRequestError(
+                "The grammar could not be parsed"
+                + (f" (llama.cpp said: {detail})" if detail else "")
+                + ". Check the GBNF text; its first rule must be named root."
+            )
+        return sampler
+
+    def _apply_grammar(
+        self, grammar: Any, logits: np.ndarray[Any, np.dtype[np.float32]]
+    ) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """A copy of ``logits`` with every token the grammar rejects set to -inf.
+
+        The grammar checks the whole vocabulary (about 9 ms for Qwen's 151,936
+        tokens): the exact constrained distribution is what the token view shows
+        and what field confidences are computed from, so no shortcut that checks
+        only the favourite is taken.
+        """
+        import llama_cpp
+
+        n = logits.shape[0]
+        data = self._token_data
+        if data is None or data.shape[0] != n:
+            data = self._token_data = np.zeros(n, dtype=_TOKEN_DATA)
+            data["id"] = np.arange(n, dtype=np.int32)
+        data["logit"] = logits
+        assert self._utf8 is not None
+        allowed = self._utf8.allowed(self._utf8_state)
+        eog = self._eog_mask()
+        data["logit"][~(allowed | eog)] = -np.inf
+        array = llama_cpp.llama_token_data_array(
+            data=data.ctypes.data_as(llama_cpp.llama_token_data_p),
+            size=n,
+            selected=-1,
+            sorted=False,
+        )
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+        if array.size != n:  # the grammar sampler filters in place; never seen to resize
+            raise InvalidRequestError("The grammar sampler changed the candidate list.")
+        masked: np.ndarray[Any, np.dtype[np.float32]] = np.ascontiguousarray(data["logit"])
+        if not np.isfinite(masked).any():
+            raise InvalidRequestError(
+                "The grammar allows no token at this point: it cannot be completed."
+            )
+        return masked
+
+    def _eog_mask(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """End-of-generation tokens (the grammar decides when they are allowed)."""
+        assert self._utf8 is not None
+        mask = getattr(self, "_eog", None)
+        if mask is None or mask.shape[0] != self._utf8.length.shape[0]:
+            import llama_cpp
+
+            vocab = self._llm._model.vocab
+            n = self._utf8.length.shape[0]
+            mask = np.array([bool(llama_cpp.llama_vocab_is_eog(vocab, t)) for t in range(n)])
+            self._eog = mask
+        return mask
+
+    # -- scoring -----------------------------------------------------------------
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        """Log-probabilities of each continuation after the prompt, from raw logits.
+
+        The prompt is evaluated once (its shared beginning kept from the last
+        request); each continuation's tokens but the last are then decoded as one
+        batch that reports logits at every position, and removed from the cache
+        again, so the next continuation and the next request start from the prompt.
+        """
+        self._cancel_requested = False
+        llm = self._require()
+        start = time.perf_counter()
+        if not request.continuations:
+            raise InvalidRequestError("Give at least one continuation to score.")
+        conts = [self.tokenize(c, add_bos=False, special=False) for c in request.continuations]
+        for text, toks in zip(request.continuations, conts, strict=True):
+            if not toks:
+                raise InvalidRequestError(f"The continuation {text!r} has no tokens.")
+        longest = max(len(t) for t in conts)
+        as_generation = GenerateRequest(
+            params=SamplingParams(max_tokens=longest),
+            prompt=request.prompt,
+            messages=request.messages,
+            assistant_prefix=request.assistant_prefix,
+        )
+        check_request(as_generation)
+        prompt, _, _ = self.build_prompt(as_generation)
+        n_ctx = llm.n_ctx()
+        if len(prompt) + longest > n_ctx:
+            raise ContextOverflowError(
+                f"The prompt ({len(prompt)} tokens) and the longest continuation ({longest}) "
+                f"do not fit in the model's context of {n_ctx} tokens. Shorten the text."
+            )
+        reused = self._reuse_prefix(prompt, request.reuse_prefix)
+        todo = prompt[reused:]
+        try:
+            for i in range(0, len(todo), llm.n_batch):
+                if self._cancel_flag():
+                    raise _Aborted
+                rc = self._decode_prompt(todo[i : i + llm.n_batch])
+                if rc != 0:
+                    raise GlassboxError(f"llama.cpp could not evaluate the prompt (code {rc}).")
+        except _Aborted:
+            raise CancelledError("Scoring was cancelled.") from None
+        if todo:
+            self._snapshot = (len(prompt), self._logits().copy())
+        assert self._snapshot is not None
+        first = _log_softmax(self._snapshot[1])
+        per_token: list[tuple[float, ...]] = []
+        for toks in conts:
+            if self._cancel_flag():
+                raise CancelledError("Scoring was cancelled.")
+            per_token.append((float(first[toks[0]]), *self._continuation_logprobs(toks)))
+        return ScoreResult(
+            logprobs=tuple(math.fsum(lp) for lp in per_token),
+            token_logprobs=tuple(per_token),
+            n_tokens=tuple(len(t) for t in conts),
+            prompt_tokens=len(prompt),
+            prompt_tokens_reused=reused,
+            seconds=time.perf_counter() - start,
+        )
+
+    def _continuation_logprobs(self, tokens: list[int]) -> list[float]:
+        """Log-probabilities of ``tokens[1:]``, each given the prompt and the tokens before it.
+
+        The cache is left holding the prompt only, whatever happens.
+        """
+        import llama_cpp
+
+        llm = self._llm
+        ctx = llm._ctx.ctx
+        n_vocab = llm.n_vocab()
+        n_past = len(self._tokens)
+        out: list[float] = []
+        try:
+            feed = tokens[:-1]
+            for s in range(0, len(feed), llm.n_batch):
+                chunk = feed[s : s + llm.n_batch]
+                llm._batch.set_batch(batch=chunk, n_past=n_past + s, logits_all=True)
+                rc = int(llama_cpp.llama_decode(ctx, llm._batch.batch))
+                if rc != 0:
+                    raise GlassboxError(f"llama.cpp could not evaluate a continuation (code {rc}).")
+                for j in range(len(chunk)):
+                    ptr = llama_cpp.llama_get_logits_ith(ctx, j)
+                    row = np.ctypeslib.as_array(ptr, shape=(n_vocab,))
+                    out.append(float(_log_softmax(row)[tokens[s + j + 1]]))
+        finally:
+            if len(tokens) > 1:
+                llm._ctx.kv_cache_seq_rm(0, n_past, -1)
+        return out
 
     def _done(
         self,
@@ -609,6 +818,79 @@ class LlamaCppEngine:
             dropped_messages=dropped,
             text=text,
         )
+
+
+class _Utf8Table:
+    """Per token, what its bytes need before them and leave after them as UTF-8.
+
+    llama.cpp's grammar lets byte tokens through that do not form valid UTF-8
+    (a stray continuation byte, an overlong sequence), which come out as
+    replacement characters and can break what the grammar promised (a string's
+    length). With a grammar, a token is allowed only when the bytes written so
+    far stay a valid UTF-8 prefix: a vectorised check per step.
+    """
+
+    def __init__(self, pieces: Sequence[bytes], banned: np.ndarray[Any, np.dtype[np.bool_]]):
+        n = len(pieces)
+        self.length = np.zeros(n, dtype=np.int32)
+        self.first = np.full(n, -1, dtype=np.int32)
+        self.n_lead = np.zeros(n, dtype=np.int32)
+        self.rest_ok = np.zeros(n, dtype=np.bool_)
+        self.tail: list[tuple[int, int, int]] = [(0, 0x80, 0xBF)] * n
+        for i, b in enumerate(pieces):
+            self.length[i] = len(b)
+            if not b or banned[i]:
+                continue
+            self.first[i] = b[0]
+            lead = 0
+            while lead < len(b) and 0x80 <= b[lead] <= 0xBF:
+                lead += 1
+            self.n_lead[i] = lead
+            rest = b[lead:]
+            try:
+                rest.decode("utf-8")
+                self.rest_ok[i] = True
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data":
+                    tail = rest[exc.start :]
+                    width = 2 if tail[0] < 0xE0 else 3 if tail[0] < 0xF0 else 4
+                    lo, hi = 0x80, 0xBF
+                    if len(tail) == 1:
+                        lo, hi = {0xE0: (0xA0, 0xBF), 0xED: (0x80, 0x9F), 0xF0: (0x90, 0xBF),
+                                  0xF4: (0x80, 0x8F)}.get(tail[0], (0x80, 0xBF))  # fmt: skip
+                    self.rest_ok[i] = True
+                    self.tail[i] = (width - len(tail), lo, hi)
+        self.all_cont = (self.n_lead == self.length) & (self.length > 0)
+
+    def allowed(self, state: tuple[int, int, int]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Tokens that keep the output valid UTF-8 after ``state`` (bytes still needed, range)."""
+        need, lo, hi = state
+        if need == 0:
+            ok: np.ndarray[Any, np.dtype[np.bool_]] = (self.n_lead == 0) & self.rest_ok
+            return ok
+        starts = (self.first >= lo) & (self.first <= hi)
+        short = self.all_cont & (self.length <= need)
+        whole = (self.n_lead == need) & self.rest_ok
+        out: np.ndarray[Any, np.dtype[np.bool_]] = starts & (short | whole)
+        return out
+
+    def after(self, state: tuple[int, int, int], token: int) -> tuple[int, int, int]:
+        """The state once ``token`` is written."""
+        need = state[0]
+        if need > 0 and self.all_cont[token] and self.length[token] <= need:
+            left = need - int(self.length[token])
+            return (left, 0x80, 0xBF)
+        return self.tail[token]
+
+
+def _log_softmax(logits: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Log-probabilities over the whole vocabulary, in float64."""
+    row = logits.astype(np.float64)
+    top = float(row.max())
+    out: np.ndarray[Any, np.dtype[np.float64]] = row - (
+        top + math.log(float(np.exp(row - top).sum()))
+    )
+    return out
 
 
 def _may_start_stop(text: str, stops: Sequence[str]) -> bool:
@@ -680,3 +962,5 @@ def check_request(request: GenerateRequest) -> None:
         raise InvalidRequestError("Give either a prompt or messages, not both.")
     if not 0 <= request.candidates <= 50:
         raise InvalidRequestError(f"Candidates must be between 0 and 50, not {request.candidates}.")
+    if request.grammar is not None and not request.grammar.strip():
+        raise InvalidRequestError("The grammar is empty: give GBNF text or no grammar.")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import Candidate, SamplingParams
 
 #: Kinds of load errors raised before the engine lets the loaded model go (a
@@ -66,6 +67,9 @@ class GenerateRequest:
     branch from a token); it is part of the prompt, not of the streamed reply.
     ``ignore_eos`` keeps generating past end-of-sequence (benchmarks).
     ``reuse_prefix`` False evaluates the whole prompt again (benchmarks, tests).
+    ``grammar`` is GBNF text (root rule ``root``) that constrains the reply: tokens
+    it rejects are removed before the sampler chain sees the logits, so the
+    reported candidates and probabilities are those of the constrained distribution.
     """
 
     params: SamplingParams = field(default_factory=SamplingParams)
@@ -75,6 +79,48 @@ class GenerateRequest:
     assistant_prefix: str = ""
     ignore_eos: bool = False
     reuse_prefix: bool = True
+    grammar: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRequest:
+    """Score fixed continuations of one prompt from the model's logits (no sampling).
+
+    The prompt is a raw ``prompt`` or chat ``messages`` (plus ``assistant_prefix``),
+    built exactly as for a generation, and evaluated once; each continuation is
+    tokenized on its own (as the model would write it after the prompt) and scored
+    token by token. Classifying many texts with the same instructions keeps the
+    shared beginning of the prompt in the KV cache unless ``reuse_prefix`` is False.
+    """
+
+    continuations: tuple[str, ...]
+    prompt: str | None = None
+    messages: tuple[Message, ...] | None = None
+    assistant_prefix: str = ""
+    reuse_prefix: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """Log-probabilities of each continuation of a ``ScoreRequest``, in request order.
+
+    ``logprobs[i]`` is the sum of ``token_logprobs[i]``: the natural log of the
+    probability that the model writes continuation ``i`` right after the prompt
+    (raw logits, full vocabulary, no sampler stage).
+    """
+
+    logprobs: tuple[float, ...]
+    token_logprobs: tuple[tuple[float, ...], ...]
+    n_tokens: tuple[int, ...]
+    prompt_tokens: int
+    prompt_tokens_reused: int = 0
+    seconds: float = 0.0
+
+
+class CancelledError(GlassboxError):
+    """A request that returns one result (scoring) was cancelled before it finished."""
+
+    kind = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,4 +228,20 @@ class Engine(Protocol):
 
     def cancel(self) -> None:
         """Ask the running generation to stop (safe from any thread)."""
+        ...
+
+
+class Scorer(Protocol):
+    """A backend that can score continuations from logits (local engines).
+
+    Separate from ``Engine`` because a remote OpenAI-compatible server cannot
+    score an arbitrary continuation.
+    """
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        """Log-probabilities of each continuation; raises a ``GlassboxError`` on failure."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is for the loaded model (no special tokens added)."""
         ...
