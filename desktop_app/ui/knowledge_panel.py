@@ -1,0 +1,748 @@
+"""The "Knowledge" dock: collections, their documents, indexing progress, health, a test query.
+
+Everything here goes through a ``KnowledgeController``: the panel asks, the
+controller answers with plain ``core.kb`` dataclasses through signals, so no
+widget ever waits on the store, Chroma or the embedding model. The panel only
+keeps what it last received to draw it.
+
+The test query shows the vector, keyword and fused scores of each hit, because
+"why was this passage found (or not)?" is the first question when a collection
+answers badly: a Chinese question that only the keyword side finds, a
+paraphrase that only the vectors find.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.kb.ingest import IngestProgress, IngestReport
+from desktop_app.core.kb.parsers import TYPES
+from desktop_app.core.kb.registry import Document
+from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.models.defaults import human_size
+from desktop_app.ui.source_viewer import SourceTarget, SourceViewer
+from desktop_app.workers.kb_controller import CollectionSummary, KnowledgeController
+
+#: Where dropped files go when there is no collection yet.
+DEFAULT_COLLECTION = "My documents"
+DOCUMENT_COLUMNS = ("File", "Type", "Status", "Chunks", "Size")
+HIT_COLUMNS = ("#", "Source", "Vector", "Keyword", "Fused", "Passage")
+#: The document list is refreshed at most this often during an ingestion (seconds).
+_DOCUMENTS_REFRESH_S = 1.0
+_ERROR_STYLE = "color: #a40000;"
+_NOTE_STYLE = "color: #666666;"
+_FAILED = QColor("#a40000")
+_PENDING = QColor("#8a6d00")
+FILE_FILTER = "Documents (" + " ".join(f"*.{ext}" for ext in sorted(TYPES)) + ");;All files (*)"
+
+
+def format_duration(seconds: float) -> str:
+    """A duration the way a progress line says it: 20 s, 3 min 5 s, 1 h 2 min."""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total} s"
+    if total < 3600:
+        return f"{total // 60} min {total % 60} s"
+    return f"{total // 3600} h {total % 3600 // 60} min"
+
+
+def progress_text(p: IngestProgress) -> str:
+    """One line for the progress bar: "files 3/10 · 412 chunks · 35 chunks/s · 20 s left"."""
+    parts = [
+        f"files {p.files_done}/{p.files_total}",
+        f"{p.chunks_done:,} chunks",
+        f"{p.rate_chunks_s:.0f} chunks/s",
+    ]
+    if p.paused:
+        parts.append("paused")
+    elif p.eta_s is not None and p.files_done < p.files_total:
+        parts.append(f"{format_duration(p.eta_s)} left")
+    if p.failed:
+        parts.append(f"{p.failed} failed")
+    if p.skipped:
+        parts.append(f"{p.skipped} unchanged")
+    return " · ".join(parts)
+
+
+def report_text(r: IngestReport) -> str:
+    """What an ingestion did, in one line."""
+    head = "Cancelled" if r.cancelled else "Done"
+    parts = [f"{r.indexed} indexed"]
+    if r.resumed:
+        parts.append(f"{r.resumed} resumed")
+    if r.skipped_unchanged:
+        parts.append(f"{r.skipped_unchanged} unchanged")
+    if r.removed:
+        parts.append(f"{r.removed} removed")
+    if r.failed:
+        parts.append(f"{len(r.failed)} failed")
+    parts.append(f"{r.chunks_added:,} chunks in {r.seconds:.1f} s")
+    return f"{head}: " + " · ".join(parts)
+
+
+def score_text(value: float | None, digits: int = 3) -> str:
+    """A score, or a dash when the passage was not in that side's list."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def status_text(doc: Document) -> str:
+    """The status cell: indexed, pending, or failed with its reason."""
+    if doc.status == "failed":
+        return f"failed: {doc.reason or 'unknown reason'}"
+    return doc.status
+
+
+def _item(text: str, tooltip: str | None = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
+
+
+class KnowledgePanel(QDockWidget):
+    """A dock to manage collections and documents, watch indexing, and try a query.
+
+    Double-clicking a hit or a document opens a ``SourceViewer``; ``open_source``
+    does the same for the window (a citation clicked in a chat).
+    """
+
+    sig_open_source = Signal(object)
+    """A source viewer was opened: a ``Hit`` or ``(path, char_start, char_end)``."""
+
+    def __init__(self, controller: KnowledgeController, parent: QWidget | None = None) -> None:
+        super().__init__("Knowledge", parent)
+        self.setObjectName("knowledge_panel")
+        self.setAccessibleName("Knowledge panel")
+        self._controller = controller
+        self._summaries: dict[str, CollectionSummary] = {}
+        self._documents: list[Document] = []
+        self._shown: str | None = None  # the collection whose documents are listed
+        self._hits: list[Hit] = []
+        self._want_current: str | None = None
+        self._search_id: int | None = None
+        self._search_started = 0.0
+        self._last_files_done = -1
+        self._last_documents_refresh = 0.0
+        self._loaded = False
+        self._viewers: list[SourceViewer] = []
+
+        body = QWidget()
+        body.setAccessibleName("Knowledge panel contents")
+        layout = QVBoxLayout(body)
+        self._error_label = QLabel()
+        self._error_label.setAccessibleName("Knowledge error")
+        self._error_label.setStyleSheet(_ERROR_STYLE)
+        self._error_label.setWordWrap(True)
+        self._error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._error_label.setVisible(False)
+        layout.addWidget(self._error_label)
+        layout.addWidget(self._build_collections_box())
+        layout.addWidget(self._build_documents_box(), 1)
+        layout.addWidget(self._build_progress_box())
+        layout.addWidget(self._build_health_box())
+        layout.addWidget(self._build_query_box(), 1)
+
+        scroll = QScrollArea()
+        scroll.setAccessibleName("Knowledge panel scroll area")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
+
+        controller.sig_collections.connect(self._on_controller_collections)
+        controller.sig_documents.connect(self._on_controller_documents)
+        controller.sig_progress.connect(self._on_controller_progress)
+        controller.sig_ingest_done.connect(self._on_controller_ingest_done)
+        controller.sig_search_done.connect(self._on_controller_search_done)
+        controller.sig_search_failed.connect(self._on_controller_search_failed)
+        controller.sig_error.connect(self._on_controller_error)
+        controller.sig_busy.connect(self._on_controller_busy)
+        self._update_buttons()
+
+    # ----------------------------------------------------------------- building
+
+    def _build_collections_box(self) -> QGroupBox:
+        box = QGroupBox("Collections")
+        box.setAccessibleName("Collections")
+        self._collection_list = QListWidget()
+        self._collection_list.setAccessibleName("Collection list")
+        self._collection_list.setToolTip(
+            "Select one or more collections; the current one's documents are listed below"
+        )
+        self._collection_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._collection_list.setMaximumHeight(110)
+        self._collection_list.currentItemChanged.connect(
+            self._on_collection_list_current_item_changed
+        )
+        self._collection_list.itemSelectionChanged.connect(self._update_buttons)
+        self._new_button = QPushButton("New…")
+        self._new_button.setAccessibleName("New collection")
+        self._new_button.clicked.connect(self._on_new_button_clicked)
+        self._rename_button = QPushButton("Rename…")
+        self._rename_button.setAccessibleName("Rename collection")
+        self._rename_button.clicked.connect(self._on_rename_button_clicked)
+        self._delete_button = QPushButton("Delete")
+        self._delete_button.setAccessibleName("Delete collection")
+        self._delete_button.setToolTip("Delete the collection and its index (the files stay)")
+        self._delete_button.clicked.connect(self._on_delete_button_clicked)
+        buttons = QHBoxLayout()
+        for button in (self._new_button, self._rename_button, self._delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        outer = QVBoxLayout(box)
+        outer.addWidget(self._collection_list)
+        outer.addLayout(buttons)
+        return box
+
+    def _build_documents_box(self) -> QGroupBox:
+        box = QGroupBox("Documents")
+        box.setAccessibleName("Documents")
+        self._document_table = QTableWidget(0, len(DOCUMENT_COLUMNS))
+        self._document_table.setAccessibleName("Document table")
+        self._document_table.setHorizontalHeaderLabels(list(DOCUMENT_COLUMNS))
+        self._document_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._document_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._document_table.verticalHeader().setVisible(False)
+        header = self._document_table.horizontalHeader()
+        for column in range(len(DOCUMENT_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # Names and failure reasons can be long: they share the width, elided, and
+        # their tooltips hold the whole text.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self._document_table.setWordWrap(False)
+        self._document_table.setMinimumHeight(140)
+        self._document_table.itemSelectionChanged.connect(self._update_buttons)
+        self._document_table.cellDoubleClicked.connect(self._on_document_table_cell_double_clicked)
+        self._add_files_button = QPushButton("Add files…")
+        self._add_files_button.setAccessibleName("Add files")
+        self._add_files_button.clicked.connect(self._on_add_files_button_clicked)
+        self._add_folder_button = QPushButton("Add folder…")
+        self._add_folder_button.setAccessibleName("Add folder")
+        self._add_folder_button.clicked.connect(self._on_add_folder_button_clicked)
+        self._reindex_button = QPushButton("Re-index")
+        self._reindex_button.setAccessibleName("Re-index documents")
+        self._reindex_button.setToolTip("Parse and embed the selected documents again")
+        self._reindex_button.clicked.connect(self._on_reindex_button_clicked)
+        self._remove_button = QPushButton("Remove")
+        self._remove_button.setAccessibleName("Remove documents")
+        self._remove_button.setToolTip("Remove the selected documents from the collection")
+        self._remove_button.clicked.connect(self._on_remove_button_clicked)
+        buttons = QHBoxLayout()
+        for button in (
+            self._add_files_button,
+            self._add_folder_button,
+            self._reindex_button,
+            self._remove_button,
+        ):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        outer = QVBoxLayout(box)
+        outer.addWidget(self._document_table, 1)
+        outer.addLayout(buttons)
+        return box
+
+    def _build_progress_box(self) -> QGroupBox:
+        box = QGroupBox("Indexing")
+        box.setAccessibleName("Indexing")
+        self._progress_bar = QProgressBar()
+        self._progress_bar.setAccessibleName("Indexing progress")
+        self._progress_bar.setRange(0, 1)
+        self._progress_bar.setValue(0)
+        self._progress_bar.setTextVisible(False)
+        self._progress_label = QLabel("Nothing to index. Add files or drop them on the window.")
+        self._progress_label.setAccessibleName("Indexing status")
+        self._progress_label.setWordWrap(True)
+        self._pause_button = QPushButton("Pause")
+        self._pause_button.setAccessibleName("Pause indexing")
+        self._pause_button.clicked.connect(self._on_pause_button_clicked)
+        self._cancel_button = QPushButton("Cancel")
+        self._cancel_button.setAccessibleName("Cancel indexing")
+        self._cancel_button.setToolTip("Stop; what was indexed stays, the rest resumes next time")
+        self._cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        row = QHBoxLayout()
+        row.addWidget(self._progress_bar, 1)
+        row.addWidget(self._pause_button)
+        row.addWidget(self._cancel_button)
+        outer = QVBoxLayout(box)
+        outer.addLayout(row)
+        outer.addWidget(self._progress_label)
+        return box
+
+    def _build_health_box(self) -> QGroupBox:
+        box = QGroupBox("Health")
+        box.setAccessibleName("Health")
+        outer = QVBoxLayout(box)
+        self._health_labels: dict[str, QLabel] = {}
+        for name in (
+            "Collection summary",
+            "Duplicate chunks",
+            "Failed documents",
+            "Never retrieved",
+            "Vector index",
+        ):
+            label = QLabel()
+            label.setAccessibleName(name)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            outer.addWidget(label)
+            self._health_labels[name] = label
+        return box
+
+    def _build_query_box(self) -> QGroupBox:
+        box = QGroupBox("Test query")
+        box.setAccessibleName("Test query")
+        self._query_edit = QLineEdit()
+        self._query_edit.setAccessibleName("Test query text")
+        self._query_edit.setPlaceholderText("Ask the selected collections, e.g. 知识蒸馏")
+        self._query_edit.returnPressed.connect(self._on_search_button_clicked)
+        self._query_edit.textChanged.connect(self._update_buttons)
+        self._k_spin = QSpinBox()
+        self._k_spin.setAccessibleName("Passages to retrieve")
+        self._k_spin.setToolTip("How many passages (top-k)")
+        self._k_spin.setRange(1, 50)
+        self._k_spin.setValue(5)
+        self._k_spin.setPrefix("k = ")
+        self._search_button = QPushButton("Search")
+        self._search_button.setAccessibleName("Run test query")
+        self._search_button.clicked.connect(self._on_search_button_clicked)
+        row = QHBoxLayout()
+        row.addWidget(self._query_edit, 1)
+        row.addWidget(self._k_spin)
+        row.addWidget(self._search_button)
+        self._hit_table = QTableWidget(0, len(HIT_COLUMNS))
+        self._hit_table.setAccessibleName("Test query hits")
+        self._hit_table.setHorizontalHeaderLabels(list(HIT_COLUMNS))
+        self._hit_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._hit_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._hit_table.verticalHeader().setVisible(False)
+        header = self._hit_table.horizontalHeader()
+        for column in range(len(HIT_COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(HIT_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self._hit_table.setMinimumHeight(140)
+        self._hit_table.setWordWrap(False)
+        self._hit_table.cellDoubleClicked.connect(self._on_hit_table_cell_double_clicked)
+        self._query_status = QLabel("Vector: cosine similarity · Keyword and fused: rank scores.")
+        self._query_status.setAccessibleName("Test query status")
+        self._query_status.setStyleSheet(_NOTE_STYLE)
+        self._query_status.setWordWrap(True)
+        outer = QVBoxLayout(box)
+        outer.addLayout(row)
+        outer.addWidget(self._hit_table, 1)
+        outer.addWidget(self._query_status)
+        return box
+
+    # ----------------------------------------------------------------- public
+
+    def add_paths(self, paths: list[str], collection: str | None = None) -> str:
+        """Index dropped or chosen files and folders; returns the collection used.
+
+        They go to ``collection``, else the current collection, else a new
+        "My documents".
+        """
+        name = collection or self.current_collection() or DEFAULT_COLLECTION
+        self._want_current = name
+        self._loaded = True
+        self._controller.ingest(list(paths), name)
+        self._progress_label.setText(f"Starting to index {len(paths)} item(s) into {name}…")
+        self._update_buttons()
+        return name
+
+    def current_collection(self) -> str | None:
+        """The collection whose documents are listed."""
+        item = self._collection_list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def selected_collections(self) -> list[str]:
+        """The selected collections (the current one when none is selected)."""
+        names = [
+            str(item.data(Qt.ItemDataRole.UserRole))
+            for item in self._collection_list.selectedItems()
+        ]
+        current = self.current_collection()
+        return names or ([current] if current else [])
+
+    def open_source(self, target: SourceTarget) -> SourceViewer:
+        """Open a viewer on a hit's passage or ``(path, char_start, char_end)``."""
+        viewer = SourceViewer(self._controller, target, self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.destroyed.connect(lambda _=None, v=viewer: self._forget_viewer(v))
+        self._viewers.append(viewer)
+        viewer.show()
+        self.sig_open_source.emit(target)
+        return viewer
+
+    def run_query(self, query: str) -> int | None:
+        """Run a test query on the selected collections; returns the request id."""
+        self._query_edit.setText(query)
+        return self._start_search()
+
+    # ----------------------------------------------------------------- internals
+
+    def _forget_viewer(self, viewer: SourceViewer) -> None:
+        if viewer in self._viewers:
+            self._viewers.remove(viewer)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """List the collections the first time the dock is seen (the store opens then)."""
+        super().showEvent(event)
+        if not self._loaded:
+            self._loaded = True
+            self._controller.refresh()
+
+    def _update_buttons(self) -> None:
+        current = self.current_collection()
+        ingesting = self._controller.ingesting
+        has_docs = bool(self._document_table.selectionModel().selectedRows())
+        self._rename_button.setEnabled(current is not None)
+        self._delete_button.setEnabled(current is not None)
+        self._reindex_button.setEnabled(has_docs and current is not None)
+        self._remove_button.setEnabled(has_docs and current is not None)
+        self._pause_button.setEnabled(ingesting)
+        self._cancel_button.setEnabled(ingesting)
+        paused = ingesting and self._controller.paused
+        self._pause_button.setText("Resume" if paused else "Pause")
+        self._pause_button.setAccessibleName("Resume indexing" if paused else "Pause indexing")
+        self._search_button.setEnabled(
+            bool(self._query_edit.text().strip()) and bool(self.selected_collections())
+        )
+
+    def _selected_paths(self) -> list[str]:
+        rows = sorted(i.row() for i in self._document_table.selectionModel().selectedRows())
+        return [self._documents[r].path for r in rows if r < len(self._documents)]
+
+    def _show_documents(self, docs: list[Document]) -> None:
+        selected = set(self._selected_paths())
+        self._documents = docs
+        table = self._document_table
+        with QSignalBlocker(table):
+            table.clearSelection()
+            table.setRowCount(len(docs))
+            for row, doc in enumerate(docs):
+                status = status_text(doc)
+                cells = (
+                    _item(Path(doc.path).name, doc.path),
+                    _item(doc.type or "?"),
+                    _item(status, status),
+                    _item(f"{doc.n_chunks:,}"),
+                    _item(human_size(doc.size) if doc.size is not None else "—"),
+                )
+                if doc.status != "indexed":
+                    cells[2].setForeground(_FAILED if doc.status == "failed" else _PENDING)
+                for column in (3, 4):
+                    cells[column].setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                for column, cell in enumerate(cells):
+                    table.setItem(row, column, cell)
+                if doc.path in selected:
+                    table.selectRow(row)
+        self._show_health()
+        self._update_buttons()
+
+    def _show_health(self) -> None:
+        labels = self._health_labels
+        name = self.current_collection()
+        summary = self._summaries.get(name) if name else None
+        if summary is None:
+            for label in labels.values():
+                label.setText("")
+            labels["Collection summary"].setText("No collection selected.")
+            return
+        labels["Collection summary"].setText(
+            f"{summary.documents} documents ({summary.indexed} indexed, {summary.pending} "
+            f"pending, {summary.failed} failed) · {summary.chunks:,} chunks · "
+            f"{human_size(summary.bytes)} · {summary.embed_model}"
+        )
+        dup = summary.duplicate_chunks
+        labels["Duplicate chunks"].setText(
+            f"Duplicate chunks: {'—' if dup is None else dup}"
+            + (" (the same passage in several documents)" if dup else "")
+        )
+        failed = [d for d in self._documents if d.status == "failed"]
+        text = f"Failed documents: {summary.failed}"
+        if failed:
+            text += "".join(f"\n  {Path(d.path).name}: {d.reason}" for d in failed[:5])
+            if len(failed) > 5:
+                text += f"\n  … and {len(failed) - 5} more"
+        labels["Failed documents"].setText(text)
+        labels["Failed documents"].setStyleSheet(_ERROR_STYLE if summary.failed else "")
+        never = summary.never_retrieved
+        labels["Never retrieved"].setText(
+            "Documents never retrieved: "
+            + ("not counted by this version" if never is None else str(never))
+        )
+        vectors = summary.vectors_in_chroma
+        if summary.problem:
+            labels["Vector index"].setText(summary.problem)
+            labels["Vector index"].setStyleSheet(_ERROR_STYLE)
+        else:
+            labels["Vector index"].setText(
+                f"Vector index: {'—' if vectors is None else f'{vectors:,}'} of "
+                f"{summary.chunks:,} chunks"
+                + ("" if vectors == summary.chunks else " (the rest is still being embedded)")
+            )
+            labels["Vector index"].setStyleSheet("")
+
+    def _start_search(self) -> int | None:
+        query = self._query_edit.text().strip()
+        names = self.selected_collections()
+        if not query or not names:
+            return None
+        self._search_started = time.monotonic()
+        self._search_id = self._controller.search(query, names, self._k_spin.value())
+        self._query_status.setText(f"Searching {', '.join(names)}…")
+        return self._search_id
+
+    def _confirm(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            title,
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_name(self, title: str, text: str = "") -> str | None:
+        name, ok = QInputDialog.getText(self, title, "Name:", text=text)
+        name = name.strip()
+        return name if ok and name else None
+
+    # ----------------------------------------------------------------- slots: widgets
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_collection_list_current_item_changed(
+        self, current: QListWidgetItem | None, _previous: QListWidgetItem | None
+    ) -> None:
+        name = None if current is None else str(current.data(Qt.ItemDataRole.UserRole))
+        if name != self._shown:
+            # Another collection: its documents replace these once they arrive.
+            self._shown = name
+            self._documents = []
+            self._document_table.setRowCount(0)
+        if name is not None:
+            self._controller.documents(name)
+        self._show_health()
+        self._update_buttons()
+
+    @Slot()
+    def _on_new_button_clicked(self) -> None:
+        name = self._ask_name("New collection")
+        if name:
+            self._want_current = name
+            self._controller.create_collection(name)
+
+    @Slot()
+    def _on_rename_button_clicked(self) -> None:
+        old = self.current_collection()
+        if old is None:
+            return
+        new = self._ask_name("Rename collection", old)
+        if new and new != old:
+            self._want_current = new
+            self._controller.rename_collection(old, new)
+
+    @Slot()
+    def _on_delete_button_clicked(self) -> None:
+        name = self.current_collection()
+        if name is None:
+            return
+        summary = self._summaries.get(name)
+        count = f" and its {summary.documents} document(s)" if summary else ""
+        if self._confirm(
+            "Delete collection",
+            f"Delete the collection “{name}”{count} from the knowledge base? "
+            "The files themselves stay where they are.",
+        ):
+            self._controller.delete_collection(name)
+
+    @Slot()
+    def _on_add_files_button_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add files", str(Path.home()), FILE_FILTER)
+        if paths:
+            self.add_paths(paths)
+
+    @Slot()
+    def _on_add_folder_button_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add folder", str(Path.home()))
+        if folder:
+            self.add_paths([folder])
+
+    @Slot()
+    def _on_reindex_button_clicked(self) -> None:
+        name = self.current_collection()
+        paths = self._selected_paths()
+        if name and paths:
+            self._controller.reindex(name, paths)
+            self._progress_label.setText(f"Re-indexing {len(paths)} document(s)…")
+            self._update_buttons()
+
+    @Slot()
+    def _on_remove_button_clicked(self) -> None:
+        name = self.current_collection()
+        paths = self._selected_paths()
+        if not name or not paths:
+            return
+        what = Path(paths[0]).name if len(paths) == 1 else f"{len(paths)} documents"
+        if self._confirm(
+            "Remove documents", f"Remove {what} from “{name}”? The files themselves stay."
+        ):
+            self._controller.remove_documents(name, paths)
+
+    @Slot()
+    def _on_pause_button_clicked(self) -> None:
+        if self._controller.paused:
+            self._controller.resume()
+        else:
+            self._controller.pause()
+            self._progress_label.setText(
+                self._progress_label.text().split(" · paused")[0] + " · pausing…"
+            )
+        self._update_buttons()
+
+    @Slot()
+    def _on_cancel_button_clicked(self) -> None:
+        self._controller.cancel()
+        self._progress_label.setText("Cancelling…")
+
+    @Slot()
+    def _on_search_button_clicked(self) -> None:
+        self._start_search()
+
+    @Slot(int, int)
+    def _on_document_table_cell_double_clicked(self, row: int, _column: int) -> None:
+        if 0 <= row < len(self._documents):
+            self.open_source((self._documents[row].path, 0, 0))
+
+    @Slot(int, int)
+    def _on_hit_table_cell_double_clicked(self, row: int, _column: int) -> None:
+        if 0 <= row < len(self._hits):
+            self.open_source(self._hits[row])
+
+    # ----------------------------------------------------------------- slots: controller
+
+    @Slot(list)
+    def _on_controller_collections(self, summaries: list[CollectionSummary]) -> None:
+        self._error_label.setVisible(False)
+        self._summaries = {s.name: s for s in summaries}
+        listing = self._collection_list
+        current = self._want_current or self.current_collection()
+        self._want_current = None
+        selected = {str(i.data(Qt.ItemDataRole.UserRole)) for i in listing.selectedItems()}
+        with QSignalBlocker(listing):
+            listing.clear()
+            for s in summaries:
+                item = QListWidgetItem(f"{s.name}  ({s.documents} docs · {s.chunks:,} chunks)")
+                item.setData(Qt.ItemDataRole.UserRole, s.name)
+                item.setToolTip(s.problem or f"{s.embed_model} · {human_size(s.bytes)}")
+                listing.addItem(item)
+        names = [s.name for s in summaries]
+        target = current if current in names else (names[0] if names else None)
+        if target is not None:
+            row = names.index(target)
+            listing.setCurrentRow(row)  # emits currentItemChanged: lists its documents
+            for i, name in enumerate(names):
+                listing.item(i).setSelected(name in selected or i == row)
+        else:
+            self._on_collection_list_current_item_changed(None, None)
+        self._show_health()
+        self._update_buttons()
+
+    @Slot(str, list)
+    def _on_controller_documents(self, collection: str, docs: list[Document]) -> None:
+        if collection == self.current_collection():
+            self._show_documents(docs)
+
+    @Slot(object)
+    def _on_controller_progress(self, p: IngestProgress) -> None:
+        self._progress_bar.setRange(0, max(1, p.files_total))
+        self._progress_bar.setValue(min(p.files_done, max(1, p.files_total)))
+        self._progress_label.setText(progress_text(p))
+        now = time.monotonic()
+        current = self.current_collection()
+        if (
+            current is not None
+            and p.files_done != self._last_files_done
+            and now - self._last_documents_refresh >= _DOCUMENTS_REFRESH_S
+        ):
+            # Documents turn from pending to indexed as the ingestion goes.
+            self._last_files_done = p.files_done
+            self._last_documents_refresh = now
+            self._controller.documents(current)
+        self._update_buttons()
+
+    @Slot(object)
+    def _on_controller_ingest_done(self, report: IngestReport) -> None:
+        self._last_files_done = -1
+        self._progress_label.setText(report_text(report))
+        if not report.cancelled:
+            self._progress_bar.setValue(self._progress_bar.maximum())
+        self._update_buttons()
+
+    @Slot(int, list)
+    def _on_controller_search_done(self, request: int, hits: list[Hit]) -> None:
+        if request != self._search_id:
+            return
+        self._hits = hits
+        table = self._hit_table
+        table.setRowCount(len(hits))
+        for row, hit in enumerate(hits):
+            passage = " ".join(hit.chunk.text.split())
+            cells = (
+                _item(str(hit.rank)),
+                _item(Path(hit.chunk.path).name, hit.chunk.path),
+                _item(score_text(hit.vector), "cosine similarity"),
+                _item(score_text(hit.keyword, 4), "keyword rank score (BM25 lists fused)"),
+                _item(score_text(hit.fused, 4), "reciprocal-rank fusion of both sides"),
+                _item(passage[:160], hit.chunk.text[:1000]),
+            )
+            for column, cell in enumerate(cells):
+                table.setItem(row, column, cell)
+        elapsed = time.monotonic() - self._search_started
+        self._query_status.setText(
+            f"{len(hits)} hit(s) in {elapsed:.2f} s. Double-click one to see it in its document."
+            if hits
+            else "No passage found."
+        )
+
+    @Slot(int, str, str)
+    def _on_controller_search_failed(self, request: int, _kind: str, message: str) -> None:
+        if request == self._search_id:
+            self._query_status.setText(message)
+
+    @Slot(str, str)
+    def _on_controller_error(self, _kind: str, message: str) -> None:
+        self._error_label.setText(message)
+        self._error_label.setVisible(True)
+
+    @Slot(bool)
+    def _on_controller_busy(self, _busy: bool) -> None:
+        self._update_buttons()

@@ -1,0 +1,384 @@
+"""The Knowledge dock on a real store with a hash embedder (no model): quick and exact.
+
+The store, Chroma and the controller's thread are real; only the embedding model
+is a hash of words and files are parsed in this process, so each test takes a
+fraction of a second. The real model and the sandboxed parser are in
+``tests/e2e/test_kb_window.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QGroupBox,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.kb.ingest import IngestProgress, IngestReport
+from desktop_app.core.kb.parse_host import InProcessParser
+from desktop_app.core.kb.registry import StoredChunk
+from desktop_app.core.kb.store import KnowledgeBase
+from desktop_app.ui.knowledge_panel import (
+    DEFAULT_COLLECTION,
+    KnowledgePanel,
+    format_duration,
+    progress_text,
+)
+from desktop_app.ui.source_viewer import SourceViewer
+from desktop_app.workers.kb_controller import KnowledgeController, stitch_chunks
+
+TIMEOUT_MS = 15000
+
+
+class HashEmbedder:
+    """A vector from word hashes: retrieval mechanics without a model."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 32
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.split() or [text]:
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[row] /= max(float(np.linalg.norm(out[row])), 1e-6)
+        return out
+
+
+@pytest.fixture
+def controller() -> Iterator[KnowledgeController]:
+    c = KnowledgeController(
+        lambda: KnowledgeBase(embedder=HashEmbedder()),
+        lambda kb: InProcessParser(config=kb.chunk_config()),
+    )
+    yield c
+    assert c.shutdown()
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, controller: KnowledgeController) -> KnowledgePanel:
+    p = KnowledgePanel(controller)
+    qtbot.addWidget(p)
+    p.resize(520, 1100)
+    return p
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "alpaca.txt").write_text(
+        "Alpacas live in the Andes.\n\nThey are kept for their soft wool.\n", encoding="utf-8"
+    )
+    (folder / "notes.md").write_text(
+        "# Knowledge distillation\n\nA small student model learns from a large teacher.\n\n"
+        + "\n\n".join(f"Filler paragraph number {i} about nothing." for i in range(40))
+        + "\n\n## Deep\n\nThe deep passage about quantization sits far down.\n",
+        encoding="utf-8",
+    )
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really" + bytes(range(256)) * 4)
+    return folder
+
+
+def named(panel: QWidget, kind: type[QWidget], accessible: str) -> QWidget:
+    found = [w for w in panel.findChildren(kind) if w.accessibleName() == accessible]
+    assert len(found) == 1, (accessible, found)
+    return found[0]
+
+
+def button(panel: QWidget, accessible: str) -> QPushButton:
+    widget = named(panel, QPushButton, accessible)
+    assert isinstance(widget, QPushButton)
+    return widget
+
+
+def table_rows(table: QTableWidget) -> list[list[str]]:
+    return [
+        [table.item(r, c).text() for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+
+
+def ingest(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, paths: list[str]
+) -> IngestReport:
+    """Index through the panel; returns the report once the lists are refreshed too."""
+    reports: list[IngestReport] = []
+    controller.sig_ingest_done.connect(reports.append)
+    with qtbot.waitSignal(
+        controller.sig_busy, check_params_cb=lambda busy: not busy, timeout=TIMEOUT_MS
+    ):
+        panel.add_paths(paths)
+    controller.sig_ingest_done.disconnect(reports.append)
+    assert len(reports) == 1
+    return reports[0]
+
+
+def test_progress_text_says_files_chunks_rate_and_time_left() -> None:
+    p = IngestProgress(3, 10, 412, 500, 35.2, 20.4, "/a.txt", 0, 0)
+    assert progress_text(p) == "files 3/10 · 412 chunks · 35 chunks/s · 20 s left"
+    paused = IngestProgress(3, 10, 1412, 1500, 35.2, 200.0, None, 1, 2, paused=True)
+    assert progress_text(paused) == (
+        "files 3/10 · 1,412 chunks · 35 chunks/s · paused · 1 failed · 2 unchanged"
+    )
+    assert progress_text(IngestProgress(0, 4, 0, 0, 0.0, None, None, 0, 0)) == (
+        "files 0/4 · 0 chunks · 0 chunks/s"
+    )
+    assert [format_duration(s) for s in (0.4, 59, 185, 3720)] == [
+        "0 s",
+        "59 s",
+        "3 min 5 s",
+        "1 h 2 min",
+    ]
+
+
+def test_every_widget_has_an_accessible_name(panel: KnowledgePanel) -> None:
+    kinds = (
+        QLabel,
+        QPushButton,
+        QLineEdit,
+        QAbstractSpinBox,
+        QGroupBox,
+        QTableWidget,
+        QListWidget,
+        QProgressBar,
+    )
+    unnamed = [
+        f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}"
+        for w in panel.findChildren(QWidget)
+        if isinstance(w, kinds)
+        and not isinstance(w.parent(), QAbstractSpinBox)
+        and not w.accessibleName()
+    ]
+    assert unnamed == []
+    assert panel.accessibleName() == "Knowledge panel"
+    assert panel.windowTitle() == "Knowledge"
+
+
+def test_buttons_wait_for_something_to_act_on(panel: KnowledgePanel) -> None:
+    for name in (
+        "Pause indexing",
+        "Cancel indexing",
+        "Rename collection",
+        "Delete collection",
+        "Re-index documents",
+        "Remove documents",
+        "Run test query",
+    ):
+        assert not button(panel, name).isEnabled(), name
+    for name in ("New collection", "Add files", "Add folder"):
+        assert button(panel, name).isEnabled(), name
+
+
+def test_the_store_opens_off_the_gui_thread_when_the_panel_is_shown(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController
+) -> None:
+    assert controller.worker_thread is None  # building the panel touches nothing
+    with qtbot.waitSignals([controller.sig_ready, controller.sig_collections], timeout=TIMEOUT_MS):
+        panel.show()
+    assert controller.ready and panel.selected_collections() == []
+
+
+def test_dropped_files_are_indexed_failures_keep_their_reason(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    report = ingest(qtbot, panel, controller, [str(docs)])
+    assert report.collection == DEFAULT_COLLECTION and report.indexed == 2
+    assert [Path(p).name for p, _ in report.failed] == ["broken.pdf"]
+    assert panel.selected_collections() == [DEFAULT_COLLECTION]
+
+    rows = {r[0]: r for r in table_rows(named(panel, QTableWidget, "Document table"))}
+    assert set(rows) == {"alpaca.txt", "notes.md", "broken.pdf"}
+    assert rows["alpaca.txt"][1:3] == ["txt", "indexed"]
+    assert int(rows["notes.md"][3]) >= 2
+    assert rows["broken.pdf"][2].startswith("failed: ") and len(rows["broken.pdf"][2]) > 12
+    assert rows["broken.pdf"][3] == "0"
+
+    status = named(panel, QLabel, "Indexing status").text()
+    assert status.startswith("Done: 2 indexed") and "1 failed" in status
+    qtbot.waitUntil(lambda: "1" in named(panel, QLabel, "Failed documents").text())
+    health = named(panel, QLabel, "Failed documents").text()
+    assert "Failed documents: 1" in health and "broken.pdf" in health
+    assert named(panel, QLabel, "Duplicate chunks").text().startswith("Duplicate chunks: 0")
+    assert "not counted" in named(panel, QLabel, "Never retrieved").text()
+    assert not button(panel, "Pause indexing").isEnabled()
+
+
+def test_pause_answers_searches_then_resume_and_cancel(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
+    # Held from its first checkpoint: the progress says so, searches are still answered.
+    with qtbot.waitSignal(
+        controller.sig_progress, timeout=TIMEOUT_MS, check_params_cb=lambda p: p.paused
+    ):
+        panel.add_paths([str(docs / "notes.md")])
+        controller.pause()
+    assert button(panel, "Resume indexing").isEnabled()
+    assert "paused" in named(panel, QLabel, "Indexing status").text()
+    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS) as found:
+        request = panel.run_query("wool")
+    assert found.args[0] == request and controller.ingesting
+    assert "alpaca.txt" in table_rows(named(panel, QTableWidget, "Test query hits"))[0][1]
+    with qtbot.waitSignal(controller.sig_ingest_done, timeout=TIMEOUT_MS) as done:
+        button(panel, "Resume indexing").click()
+    assert not done.args[0].cancelled and done.args[0].indexed == 1
+
+    (docs / "alpaca.txt").write_text("Changed: llamas now.\n", encoding="utf-8")
+    with qtbot.waitSignal(controller.sig_ingest_done, timeout=TIMEOUT_MS) as done:
+        panel.add_paths([str(docs / "alpaca.txt")])
+        controller.pause()
+        button(panel, "Cancel indexing").click()
+    assert done.args[0].cancelled
+    assert named(panel, QLabel, "Indexing status").text().startswith("Cancelled")
+    assert not button(panel, "Cancel indexing").isEnabled()
+
+
+def test_test_query_lists_hits_with_three_scores_and_opens_the_source(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    ingest(qtbot, panel, controller, [str(docs / "notes.md"), str(docs / "alpaca.txt")])
+    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS):
+        panel.run_query("quantization")
+    rows = table_rows(named(panel, QTableWidget, "Test query hits"))
+    assert rows and rows[0][1] == "notes.md" and "quantization" in rows[0][5]
+    vector, keyword, fused = rows[0][2:5]
+    assert float(keyword) > 0 and float(fused) > 0
+    assert vector == "—" or -1 <= float(vector) <= 1
+
+    opened: list[object] = []
+    panel.sig_open_source.connect(opened.append)
+    hit = panel._hits[0]
+    viewer = panel.open_source(hit)
+    qtbot.waitUntil(lambda: viewer.source is not None, timeout=TIMEOUT_MS)
+    assert opened == [hit]
+    assert viewer.highlighted_text() == hit.chunk.text
+    text = named(viewer, QPlainTextEdit, "Source text")
+    assert isinstance(text, QPlainTextEdit) and text.isReadOnly()
+    assert text.toPlainText() == (docs / "notes.md").read_text(encoding="utf-8")
+    qtbot.waitUntil(lambda: text.verticalScrollBar().value() > 0)  # scrolled down to it
+    viewer.close()
+
+
+def test_collections_are_created_renamed_and_deleted_after_confirmation(
+    qtbot: QtBot,
+    panel: KnowledgePanel,
+    controller: KnowledgeController,
+    docs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Papers", True))
+    with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS):
+        button(panel, "New collection").click()
+    assert panel.current_collection() == "Papers"
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Articles", True))
+    with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS) as listed:
+        button(panel, "Rename collection").click()
+    assert [s.name for s in listed.args[0]] == ["Articles", DEFAULT_COLLECTION]
+    assert panel.current_collection() == "Articles"
+
+    asked: list[str] = []
+
+    def refuse(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", refuse)
+    button(panel, "Delete collection").click()
+    assert asked and "Articles" in asked[0] and "files themselves stay" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS) as listed:
+        button(panel, "Delete collection").click()
+    assert [s.name for s in listed.args[0]] == [DEFAULT_COLLECTION]
+    assert panel.current_collection() == DEFAULT_COLLECTION
+
+
+def test_remove_and_reindex_selected_documents(
+    qtbot: QtBot,
+    panel: KnowledgePanel,
+    controller: KnowledgeController,
+    docs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(qtbot, panel, controller, [str(docs / "alpaca.txt"), str(docs / "notes.md")])
+    table = named(panel, QTableWidget, "Document table")
+    assert isinstance(table, QTableWidget)
+    table.selectRow(0)  # alpaca.txt (by path)
+    assert button(panel, "Re-index documents").isEnabled()
+    with qtbot.waitSignal(controller.sig_ingest_done, timeout=TIMEOUT_MS) as done:
+        button(panel, "Re-index documents").click()
+    assert done.args[0].indexed == 1 and done.args[0].skipped_unchanged == 0
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.waitUntil(lambda: table.rowCount() == 2)
+    table.selectRow(0)
+    with qtbot.waitSignal(
+        controller.sig_documents, timeout=TIMEOUT_MS, check_params_cb=lambda c, d: len(d) == 1
+    ):
+        button(panel, "Remove documents").click()
+    assert [r[0] for r in table_rows(table)] == ["notes.md"]
+
+
+def test_a_second_instance_says_the_store_is_in_use_and_stays_usable(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    other = KnowledgeBase(embedder=HashEmbedder())  # the store, open in "another" Glassbox
+    try:
+        with qtbot.waitSignal(controller.sig_error, timeout=TIMEOUT_MS) as error:
+            panel.show()
+        assert error.args[0] == "kb_locked"
+        banner = named(panel, QLabel, "Knowledge error")
+        assert banner.isVisible() and "another Glassbox" in banner.text()
+        assert button(panel, "Add files").isEnabled()
+    finally:
+        other.close()
+    report = ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
+    assert report.indexed == 1 and not named(panel, QLabel, "Knowledge error").isVisible()
+
+
+def test_stitched_chunks_rebuild_the_text_and_map_the_passage() -> None:
+    doc = "Title\n\nfirst paragraph here. second sentence.\n\n\nlast one."
+    first, second, last = doc.index("first"), doc.index("second"), doc.index("last")
+    # A heading, two overlapping chunks of one paragraph, and one after a gap.
+    spans = [(0, 5), (first, doc.index(" second")), (second - 6, second + 16), (last, len(doc))]
+    chunks = [
+        StoredChunk(f"c{i}", 1, "/d.pdf", "pdf", i, doc[s:e], None, 1, s, e)
+        for i, (s, e) in enumerate(spans)
+    ]
+    text, start, end = stitch_chunks(chunks, second - 6, second + 16)
+    assert text == "Title\n\nfirst paragraph here. second sentence.\n\nlast one."
+    assert start is not None and end is not None
+    assert text[start:end] == doc[second - 6 : second + 16] == "here. second sentence."
+    text, start, end = stitch_chunks(chunks, last, len(doc))
+    assert text[start:end] == "last one."  # type: ignore[misc]
+    assert stitch_chunks(chunks, 0, 0)[1:] == (None, None)
+
+
+def test_the_viewer_shows_why_a_failed_document_has_no_text(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    ingest(qtbot, panel, controller, [str(docs / "broken.pdf"), str(docs / "alpaca.txt")])
+    viewer = SourceViewer(controller, (str(docs / "broken.pdf"), 0, 0))
+    qtbot.addWidget(viewer)
+    qtbot.waitUntil(lambda: viewer.source is not None, timeout=TIMEOUT_MS)
+    note = named(viewer, QLabel, "Source note").text()
+    assert note.startswith("This document could not be indexed: ")
+    assert viewer.highlighted_text() == ""
