@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -118,6 +118,10 @@ def status_text(doc: Document) -> str:
     return doc.status
 
 
+def _local_paths(urls: list[QUrl]) -> list[str]:
+    return [url.toLocalFile() for url in urls if url.isLocalFile() and url.toLocalFile()]
+
+
 def _item(text: str, tooltip: str | None = None) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -174,6 +178,8 @@ class KnowledgePanel(QDockWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         self.setWidget(scroll)
+
+        self.setAcceptDrops(True)
 
         controller.sig_collections.connect(self._on_controller_collections)
         controller.sig_documents.connect(self._on_controller_documents)
@@ -417,6 +423,22 @@ class KnowledgePanel(QDockWidget):
             self._loaded = True
             self._controller.refresh()
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept files and folders from the desktop (local paths only)."""
+        if _local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Index what was dropped on the dock into the current collection."""
+        paths = _local_paths(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+        else:
+            event.ignore()
+
     def _update_buttons(self) -> None:
         current = self.current_collection()
         ingesting = self._controller.ingesting
@@ -495,10 +517,14 @@ class KnowledgePanel(QDockWidget):
         labels["Failed documents"].setText(text)
         labels["Failed documents"].setStyleSheet(_ERROR_STYLE if summary.failed else "")
         never = summary.never_retrieved
-        labels["Never retrieved"].setText(
-            "Documents never retrieved: "
-            + ("not counted by this version" if never is None else str(never))
-        )
+        if never is None:
+            text = "Documents never retrieved: not counted by this version"
+        else:
+            text = f"Documents never retrieved: {len(never)}"
+            text += "".join(f"\n  {Path(p).name}" for p in never[:5])
+            if len(never) > 5:
+                text += f"\n  … and {len(never) - 5} more"
+        labels["Never retrieved"].setText(text)
         vectors = summary.vectors_in_chroma
         if summary.problem:
             labels["Vector index"].setText(summary.problem)
@@ -517,7 +543,8 @@ class KnowledgePanel(QDockWidget):
         if not query or not names:
             return None
         self._search_started = time.monotonic()
-        self._search_id = self._controller.search(query, names, self._k_spin.value())
+        # A test query is not a use of the documents: it leaves "never retrieved" alone.
+        self._search_id = self._controller.search(query, names, self._k_spin.value(), record=False)
         self._query_status.setText(f"Searching {', '.join(names)}…")
         return self._search_id
 

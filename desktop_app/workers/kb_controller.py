@@ -19,6 +19,8 @@ a ~30 ms timer in the GUI thread emits the signals.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import itertools
 import logging
 import queue
@@ -38,6 +40,7 @@ from desktop_app.core.kb.ingest import IngestControl, IngestReport, file_sha256
 from desktop_app.core.kb.parse_host import Parser
 from desktop_app.core.kb.parsers import ParseLimits, parse_file
 from desktop_app.core.kb.registry import Collection, Document, Filters, StoredChunk
+from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.store import KnowledgeBase
 from desktop_app.workers.kb_parser import SandboxedParser
 
@@ -67,7 +70,8 @@ def sandboxed_parser(kb: KnowledgeBase) -> Parser:
 class CollectionSummary:
     """What the knowledge panel lists for a collection.
 
-    ``never_retrieved`` is None while the store does not count retrievals;
+    ``never_retrieved`` lists indexed documents no search has returned (None
+    while the store does not count retrievals);
     ``problem`` says why the counts are partial (a collection embedded with another
     model cannot be searched with the current one).
     """
@@ -82,7 +86,7 @@ class CollectionSummary:
     vectors_in_chroma: int | None
     bytes: int
     duplicate_chunks: int | None
-    never_retrieved: int | None = None
+    never_retrieved: tuple[str, ...] | None = None
     problem: str | None = None
 
 
@@ -142,6 +146,13 @@ def stitch_chunks(
         return length
 
     return text, place(start, False), place(end, True)
+
+
+def _paths(value: object) -> tuple[str, ...] | None:
+    """A tuple of paths from a store field that may be missing (None) or any sequence."""
+    if value is None or isinstance(value, str | int):
+        return None
+    return tuple(str(p) for p in value)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- jobs
@@ -278,9 +289,21 @@ class KnowledgeController(QObject):
         """List the collections with their counts (``sig_collections``)."""
         self._submit(_Job(next(self._ids), self._do_refresh, quick=True))
 
-    def warm_up(self) -> None:
-        """Load the embedding model in the background, so a first search is quick."""
-        self._submit(_Job(next(self._ids), self._do_warm_up))
+    def warm_up(self, collection: str | None = None) -> None:
+        """Load the embedding model (and a collection's index) in the background.
+
+        The window calls it when a collection is attached to a chat, so the first
+        question does not wait for sentence-transformers to load.
+        """
+
+        def run(kb: KnowledgeBase) -> None:
+            warm = getattr(kb, "warm_up", None)
+            if warm is not None:
+                warm(collection)
+            else:
+                _ = kb.embedder  # the property loads the model, on this thread
+
+        self._submit(_Job(next(self._ids), run))
 
     def documents(self, collection: str) -> None:
         """List a collection's documents (``sig_documents``)."""
@@ -382,17 +405,37 @@ class KnowledgeController(QObject):
         k: int = 5,
         min_similarity: float | None = None,
         filters: Filters | None = None,
+        record: bool = True,
     ) -> int:
         """Hybrid search of the collections; returns the request id of ``sig_search_done``.
 
         Answered even during an ingestion (at its next checkpoint). A failure
-        sends ``sig_search_failed`` with the same id.
+        sends ``sig_search_failed`` with the same id. A test query passes
+        ``record=False``: it must not make a document count as retrieved.
         """
         names = list(collections)
         rid = next(self._ids)
 
         def run(kb: KnowledgeBase) -> None:
-            hits = kb.search_many(query, names, k, filters=filters, min_similarity=min_similarity)
+            if record or "record" not in inspect.signature(kb.search).parameters:
+                hits = kb.search_many(
+                    query, names, k, filters=filters, min_similarity=min_similarity
+                )
+            else:
+                merged: list[Hit] = []
+                for name in names:
+                    merged.extend(
+                        kb.search(
+                            query,
+                            name,
+                            k,
+                            filters=filters,
+                            min_similarity=min_similarity,
+                            record=False,  # type: ignore[call-arg,unused-ignore]
+                        )
+                    )
+                merged.sort(key=lambda h: -h.fused)
+                hits = [dataclasses.replace(h, rank=i) for i, h in enumerate(merged[:k], 1)]
             self._post(job, "search", (rid, hits))
 
         job = _Job(rid, run, quick=True, search_id=rid)
@@ -617,6 +660,8 @@ class KnowledgeController(QObject):
         self._post_changed(kb, job, collection)
 
     def _post_changed(self, kb: KnowledgeBase, job: _Job, collection: str) -> None:
+        if self._closing.is_set():
+            return  # nobody will look, and counting touches Chroma
         self._post(job, "collections", self._summaries(kb))
         if kb.registry.find_collection(collection) is not None:
             self._post_documents(kb, collection, job)
@@ -625,11 +670,6 @@ class KnowledgeController(QObject):
         coll = kb.collection(collection)
         docs = kb.registry.documents(coll)
         self._post(job, "documents", (collection, docs))
-
-    @staticmethod
-    def _do_warm_up(kb: KnowledgeBase) -> None:
-        # The property loads sentence-transformers (seconds) on this thread, now.
-        _ = kb.embedder
 
     def _do_refresh(self, kb: KnowledgeBase) -> None:
         self._post(None, "collections", self._summaries(kb))
@@ -671,7 +711,7 @@ class KnowledgeController(QObject):
                     bytes=stats.bytes,
                     duplicate_chunks=stats.duplicate_chunks,
                     # Counted by newer stores only.
-                    never_retrieved=getattr(stats, "never_retrieved", None),
+                    never_retrieved=_paths(getattr(stats, "never_retrieved", None)),
                 )
             )
         return out

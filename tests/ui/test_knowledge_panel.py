@@ -9,14 +9,18 @@ fraction of a second. The real model and the sandboxed parser are in
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QApplication,
     QGroupBox,
     QInputDialog,
     QLabel,
@@ -32,7 +36,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
-from desktop_app.core.kb.parse_host import InProcessParser
+from desktop_app.core.kb.parse_host import ChunkConfig, InProcessParser, ParseOutcome
 from desktop_app.core.kb.registry import StoredChunk
 from desktop_app.core.kb.store import KnowledgeBase
 from desktop_app.ui.knowledge_panel import (
@@ -62,13 +66,34 @@ class HashEmbedder:
         return out
 
 
+class GatedParser(InProcessParser):
+    """Parses only once the gate is open, so a test can act before the first file is done."""
+
+    def __init__(self, gate: threading.Event, config: ChunkConfig) -> None:
+        super().__init__(config=config)
+        self.gate = gate
+
+    def parse_many(self, paths: Sequence[Path]) -> Iterator[ParseOutcome]:
+        for path, outcome in super().parse_many(paths):
+            self.gate.wait(TIMEOUT_MS / 1000)
+            yield path, outcome
+
+
 @pytest.fixture
-def controller() -> Iterator[KnowledgeController]:
+def gate() -> threading.Event:
+    opened = threading.Event()
+    opened.set()
+    return opened
+
+
+@pytest.fixture
+def controller(gate: threading.Event) -> Iterator[KnowledgeController]:
     c = KnowledgeController(
         lambda: KnowledgeBase(embedder=HashEmbedder()),
-        lambda kb: InProcessParser(config=kb.chunk_config()),
+        lambda kb: GatedParser(gate, kb.chunk_config()),
     )
     yield c
+    gate.set()
     assert c.shutdown()
 
 
@@ -217,20 +242,26 @@ def test_dropped_files_are_indexed_failures_keep_their_reason(
     health = named(panel, QLabel, "Failed documents").text()
     assert "Failed documents: 1" in health and "broken.pdf" in health
     assert named(panel, QLabel, "Duplicate chunks").text().startswith("Duplicate chunks: 0")
-    assert "not counted" in named(panel, QLabel, "Never retrieved").text()
+    assert named(panel, QLabel, "Never retrieved").text().startswith("Documents never retrieved")
     assert not button(panel, "Pause indexing").isEnabled()
 
 
 def test_pause_answers_searches_then_resume_and_cancel(
-    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+    qtbot: QtBot,
+    panel: KnowledgePanel,
+    controller: KnowledgeController,
+    docs: Path,
+    gate: threading.Event,
 ) -> None:
     ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
     # Held from its first checkpoint: the progress says so, searches are still answered.
+    gate.clear()
     with qtbot.waitSignal(
         controller.sig_progress, timeout=TIMEOUT_MS, check_params_cb=lambda p: p.paused
     ):
         panel.add_paths([str(docs / "notes.md")])
-        controller.pause()
+        button(panel, "Pause indexing").click()
+        gate.set()
     assert button(panel, "Resume indexing").isEnabled()
     assert "paused" in named(panel, QLabel, "Indexing status").text()
     with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS) as found:
@@ -242,10 +273,11 @@ def test_pause_answers_searches_then_resume_and_cancel(
     assert not done.args[0].cancelled and done.args[0].indexed == 1
 
     (docs / "alpaca.txt").write_text("Changed: llamas now.\n", encoding="utf-8")
+    gate.clear()
     with qtbot.waitSignal(controller.sig_ingest_done, timeout=TIMEOUT_MS) as done:
         panel.add_paths([str(docs / "alpaca.txt")])
-        controller.pause()
         button(panel, "Cancel indexing").click()
+        gate.set()
     assert done.args[0].cancelled
     assert named(panel, QLabel, "Indexing status").text().startswith("Cancelled")
     assert not button(panel, "Cancel indexing").isEnabled()
@@ -382,3 +414,71 @@ def test_the_viewer_shows_why_a_failed_document_has_no_text(
     note = named(viewer, QLabel, "Source note").text()
     assert note.startswith("This document could not be indexed: ")
     assert viewer.highlighted_text() == ""
+
+
+def test_a_failed_search_is_reported_with_its_request_id(
+    qtbot: QtBot, controller: KnowledgeController
+) -> None:
+    errors: list[tuple[str, str]] = []
+    controller.sig_error.connect(lambda kind, message: errors.append((kind, message)))
+    with qtbot.waitSignal(controller.sig_search_failed, timeout=TIMEOUT_MS) as failed:
+        request = controller.search("anything", ["no such collection"])
+    assert failed.args[:2] == [request, "kb_no_collection"]
+    qtbot.waitUntil(lambda: bool(errors))
+    assert errors[0][0] == "kb_no_collection" and "no such collection" in errors[0][1]
+
+
+def test_shutdown_releases_the_store_for_the_next_instance(
+    qtbot: QtBot, controller: KnowledgeController
+) -> None:
+    with qtbot.waitSignal(controller.sig_ready, timeout=TIMEOUT_MS):
+        controller.refresh()
+    assert controller.shutdown()
+    assert controller.worker_thread is not None and not controller.worker_thread.is_alive()
+    KnowledgeBase(embedder=HashEmbedder()).close()  # no "open in another Glassbox"
+
+
+def test_files_dropped_on_the_dock_are_indexed(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(docs / "alpaca.txt"))])
+    point = QPointF(panel.rect().center())
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(point.toPoint(), Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(panel, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(point, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    with qtbot.waitSignal(controller.sig_ingest_done, timeout=TIMEOUT_MS) as done:
+        QApplication.sendEvent(panel, drop)
+    assert done.args[0].indexed == 1 and done.args[0].collection == DEFAULT_COLLECTION
+
+    text_only = QMimeData()
+    text_only.setText("not a file")
+    refused = QDragEnterEvent(
+        point.toPoint(), Qt.DropAction.CopyAction, text_only, buttons, modifiers
+    )
+    QApplication.sendEvent(panel, refused)
+    assert not refused.isAccepted()
+
+
+def test_test_queries_leave_never_retrieved_alone_and_searches_count(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    ingest(qtbot, panel, controller, [str(docs / "alpaca.txt"), str(docs / "notes.md")])
+    if panel._summaries[DEFAULT_COLLECTION].never_retrieved is None:
+        pytest.skip("this store does not count retrievals")
+    label = named(panel, QLabel, "Never retrieved")
+    assert label.text().startswith("Documents never retrieved: 2")
+    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS):
+        panel.run_query("wool")
+    with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS) as listed:
+        controller.refresh()
+    assert len(listed.args[0][0].never_retrieved) == 2
+
+    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS) as found:
+        controller.search("wool", [DEFAULT_COLLECTION], k=1)  # a chat's search counts
+    assert Path(found.args[1][0].chunk.path).name == "alpaca.txt"
+    with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS):
+        controller.refresh()
+    assert label.text() == "Documents never retrieved: 1\n  notes.md"
