@@ -117,6 +117,9 @@ def register(sub: Any) -> None:
     p.add_argument("--k", type=int, default=5, help="passages per question")
     _add_store_arguments(p)
     p.set_defaults(func=run_eval)
+    from desktop_app.cli.evaluate import register_eval
+
+    register_eval(ev_sub)
 
 
 def _open(args: argparse.Namespace) -> KnowledgeBase:
