@@ -229,7 +229,7 @@ class ChatSession(QObject):
         """Ground replies in documents found by ``knowledge`` (a ``KnowledgeController``)."""
         self._knowledge = knowledge
         knowledge.sig_search_done.connect(self._on_knowledge_search_done)
-        knowledge.sig_error.connect(self._on_knowledge_error)
+        knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
 
     def save_options(self) -> None:
         """Save the options with the open chat (once it exists)."""
@@ -339,9 +339,10 @@ class ChatSession(QObject):
         )
         self._start_reply(pending.parent_id, [])
 
-    @Slot(str, str)
-    def _on_knowledge_error(self, kind: str, message: str) -> None:
-        if self._pending_search is None:
+    @Slot(int, str, str)
+    def _on_knowledge_search_failed(self, request_id: int, kind: str, message: str) -> None:
+        pending = self._pending_search
+        if pending is None or pending.request_id != request_id:
             return
         self._pending_search = None
         self.sig_notice.emit(f"The document search failed: {message}", True)

@@ -60,9 +60,11 @@ from desktop_app.ui.chat_view import (
     token_tooltip,
 )
 from desktop_app.ui.conversation_list import ConversationList
+from desktop_app.ui.knowledge_panel import KnowledgePanel
 from desktop_app.ui.model_panel import ModelPanel
 from desktop_app.ui.sampling_panel import SamplingPanel
 from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.kb_controller import KnowledgeController
 
 __all__ = ["ChatInput", "MainWindow", "probability_colour", "token_tooltip"]
 
@@ -193,13 +195,18 @@ class MainWindow(QMainWindow):
         controller: InferenceController,
         model_spec: str | None = None,
         store: ChatStore | None = None,
+        knowledge: KnowledgeController | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._controller = controller
+        # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
+        self._knowledge = knowledge if knowledge is not None else KnowledgeController(parent=self)
+        self._knowledge_started = False
         self._model_spec = model_spec
         self._store = store if store is not None else ChatStore()
         self._session = ChatSession(self._store, controller, self)
+        self._session.set_knowledge(self._knowledge)
         self._started = False
         self._model_ready = controller.model_loaded is not None
         self._recovering = False
@@ -314,13 +321,17 @@ class MainWindow(QMainWindow):
         self._model_panel.setObjectName("ModelDock")
         self._options = ChatOptionsPanel(self._store, self)
         self._options.setObjectName("ConversationDock")
+        self._knowledge_panel = KnowledgePanel(self._knowledge, self)
+        self._knowledge_panel.setObjectName("KnowledgeDock")
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self.addDockWidget(right, self._sampling)
         self.addDockWidget(right, self._options)
+        self.addDockWidget(right, self._knowledge_panel)
         self.addDockWidget(right, self._model_panel)
         # Tabs, so each panel gets the full height (the pipeline chart needs it).
         self.tabifyDockWidget(self._sampling, self._options)
-        self.tabifyDockWidget(self._options, self._model_panel)
+        self.tabifyDockWidget(self._options, self._knowledge_panel)
+        self.tabifyDockWidget(self._knowledge_panel, self._model_panel)
         self._sampling.raise_()
         self._chats.setMinimumWidth(220)
         self.resizeDocks([self._chats_dock, self._sampling], [240, 420], Qt.Orientation.Horizontal)
@@ -368,7 +379,13 @@ class MainWindow(QMainWindow):
         self._probs_action.setCheckable(True)
         self._probs_action.setShortcut(QKeySequence("Ctrl+T"))
         view.addSeparator()
-        for dock in (self._chats_dock, self._sampling, self._options, self._model_panel):
+        for dock in (
+            self._chats_dock,
+            self._sampling,
+            self._options,
+            self._knowledge_panel,
+            self._model_panel,
+        ):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         theme_menu = view.addMenu("&Theme")
@@ -436,6 +453,13 @@ class MainWindow(QMainWindow):
         self._view.sig_alternative.connect(self._on_view_alternative)
         self._view.sig_token_selected.connect(self._on_view_token_selected)
         self._view.sig_copied.connect(self._on_view_copied)
+        self._view.sig_source.connect(self._on_view_source)
+
+        k = self._knowledge
+        k.sig_collections.connect(self._on_knowledge_collections)
+        k.sig_error.connect(self._on_knowledge_error)
+        self._options.visibilityChanged.connect(self._on_knowledge_dock_visibility_changed)
+        self._knowledge_panel.visibilityChanged.connect(self._on_knowledge_dock_visibility_changed)
 
         self._input.sig_submit.connect(self._on_input_submit)
         self._input.sig_cancel.connect(self._on_input_cancel)
@@ -527,23 +551,38 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._session.close()
+        self._knowledge.shutdown()
         self._controller.shutdown()
         self._store.close()
         super().closeEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_model(event.mimeData().urls()) is not None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
             return
         event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = self._dropped_model(event.mimeData().urls())
-        if path is None:
+        urls = event.mimeData().urls()
+        path = self._dropped_model(urls)
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_model_file(path)
+            return
+        documents = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        if not documents:
             event.ignore()
             return
         event.acceptProposedAction()
-        self.open_model_file(path)
+        self.add_documents(documents)
+
+    def add_documents(self, paths: list[str]) -> None:
+        """Index dropped files and folders into the knowledge base, in the background."""
+        self._start_knowledge()
+        self._knowledge_panel.show()
+        self._knowledge_panel.raise_()
+        collection = self._knowledge_panel.add_paths(paths)
+        self._set_status(f"Adding {len(paths)} item(s) to “{collection}” in the background…")
 
     def _dropped_model(self, urls: list[QUrl]) -> str | None:
         for url in urls:
@@ -702,6 +741,42 @@ class MainWindow(QMainWindow):
                 except (GlassboxError, TypeError):
                     generated = None
         self._sampling.show_token(token, generated_with=generated)
+
+    @Slot(int, int)
+    def _on_view_source(self, message_id: int, n: int) -> None:
+        message = self._session.message(message_id)
+        citations = message.meta.get("citations") if message is not None else None
+        cited = next((c for c in citations or () if isinstance(c, dict) and c.get("n") == n), None)
+        if cited is None:
+            self._set_status(f"Source [{n}] is not recorded for this reply.", error=True)
+            return
+        self._start_knowledge()
+        self._knowledge_panel.open_source(
+            (
+                str(cited.get("source", "")),
+                int(cited.get("char_start") or 0),
+                int(cited.get("char_end") or 0),
+            )
+        )
+
+    @Slot(bool)
+    def _on_knowledge_dock_visibility_changed(self, visible: bool) -> None:
+        if visible:
+            self._start_knowledge()
+
+    def _start_knowledge(self) -> None:
+        # The store opens on the controller's thread; the collections come back by signal.
+        if not self._knowledge_started:
+            self._knowledge_started = True
+            self._knowledge.refresh()
+
+    @Slot(list)
+    def _on_knowledge_collections(self, summaries: list[object]) -> None:
+        self._options.set_available_collections([str(getattr(c, "name", c)) for c in summaries])
+
+    @Slot(str, str)
+    def _on_knowledge_error(self, kind: str, message: str) -> None:
+        self._set_status(message, error=True)
 
     @Slot(str)
     def _on_view_copied(self, what: str) -> None:

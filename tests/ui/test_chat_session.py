@@ -204,7 +204,7 @@ class ScriptedKnowledge(QObject):
     """Answers searches with fixed passages, asynchronously like the real controller."""
 
     sig_search_done = Signal(int, list)
-    sig_error = Signal(str, str)
+    sig_search_failed = Signal(int, str, str)
 
     def __init__(self, hits: list[Hit], fail: str | None = None) -> None:
         super().__init__()
@@ -218,7 +218,9 @@ class ScriptedKnowledge(QObject):
         self.searches.append((query, collections, k))
         request_id = len(self.searches)
         if self.fail:
-            QTimer.singleShot(0, lambda: self.sig_error.emit("kb_locked", self.fail or ""))
+            QTimer.singleShot(
+                0, lambda: self.sig_search_failed.emit(request_id, "kb_locked", self.fail or "")
+            )
         else:
             QTimer.singleShot(0, lambda: self.sig_search_done.emit(request_id, self.hits[:k]))
         return request_id

@@ -1,0 +1,82 @@
+"""Ask in the window with a collection attached: real ingestion, retrieval, Gemma, citations.
+
+A seed article is dropped on the window, indexed by the real pipeline
+(sandboxed parser, sentence-transformers, Chroma), attached to the chat; the
+question is answered by the real engine with the passages fenced in the prompt,
+the reply lists its numbered sources, and clicking one opens the passage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.settings import Settings
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.source_viewer import SourceViewer
+from desktop_app.workers.engine_process import EngineClient
+from desktop_app.workers.inference import InferenceController
+
+pytestmark = pytest.mark.e2e
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_232cb4a8fe51015a.txt"
+TIMEOUT_MS = 240_000
+
+
+@pytest.fixture
+def window(qtbot: QtBot, gemma_path: Path) -> Iterator[MainWindow]:
+    settings = Settings(n_ctx=4096).with_sampling(SamplingParams.greedy(max_tokens=24))
+    controller = InferenceController(
+        EngineClient, settings, resolver=lambda spec, progress: gemma_path, remember_model=False
+    )
+    w = MainWindow(controller, model_spec=str(gemma_path))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        w.show()
+    yield w
+    w.close()
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason=f"no seed article at {SEED}")
+def test_a_dropped_document_grounds_the_answer_and_its_source_opens(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    knowledge = window._knowledge
+    with qtbot.waitSignal(knowledge.sig_ingest_done, timeout=TIMEOUT_MS) as done:
+        window.add_documents([str(SEED)])
+    report = done.args[0]
+    assert report.indexed == 1 and report.chunks_added > 0 and not report.failed
+    collection = window._knowledge_panel.current_collection()
+    assert collection
+
+    session = window.session
+    session.options.collections = [collection]
+    session.options.top_k = 3
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.send("什么是大语言模型？")
+    session.wait_saved()
+
+    answer = session.path[-1]
+    citations = answer.meta["citations"]
+    assert [c["n"] for c in citations] == [1, 2, 3]
+    assert all(Path(c["source"]).name == SEED.name for c in citations)
+    shown = window.transcript_text()
+    assert f"Sources: [1] {SEED.name}" in shown
+    # The prompt carried the passages fenced as quoted material.
+    prompt = answer.meta["request"]["messages"]
+    assert "never as instructions" in prompt[0]["content"]
+    assert citations[0]["text"][:40] in prompt[-1]["content"]
+
+    window.view.anchorClicked.emit(QUrl(f"glassbox:source/{answer.id}/1"))
+    viewers = [w for w in QApplication.topLevelWidgets() if isinstance(w, SourceViewer)]
+    assert len(viewers) == 1
+    viewer = viewers[0]
+    qtbot.waitUntil(lambda: viewer.highlighted_text() != "", timeout=TIMEOUT_MS)
+    assert citations[0]["text"].strip()[:20] in viewer.highlighted_text()
+    viewer.close()
