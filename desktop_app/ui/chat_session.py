@@ -177,6 +177,7 @@ class ChatSession(QObject):
         self._pending_search: _PendingSearch | None = None
         self._sources: list[Any] = []  # hits found for the reply about to start
         self._grounding: list[Any] = []  # hits the reply being started is grounded in
+        self._carry_citations: list[Any] = []  # a branch keeps its original's sources
         self._saving: list[ReplyRecorder] = []
         self._save_timer = QTimer(self)
         self._save_timer.setInterval(200)
@@ -368,7 +369,7 @@ class ChatSession(QObject):
             return
         prefix = self._prefix_of(message, len(message.content))
         self._rebranch(message.parent_id)
-        self._start_reply(message.parent_id, prefix)
+        self._start_reply(message.parent_id, prefix, same_prompt_as=message)
 
     def branch_from_alternative(self, message_id: int, index: int, candidate_id: int) -> None:
         """Branch a reply at token ``index`` with ``candidate_id`` forced there, and go on."""
@@ -386,7 +387,7 @@ class ChatSession(QObject):
         forced = TokenEvent(index, cand.id, cand.text, cand.p_final, token.candidates)
         prefix = [*records[:index], TokenRecord(forced, forced=True)]
         self._rebranch(message.parent_id)
-        self._start_reply(message.parent_id, prefix)
+        self._start_reply(message.parent_id, prefix, same_prompt_as=message)
 
     def edit_message(self, message_id: int, text: str) -> None:
         """Save an edit as a new branch: a user edit gets a new reply, an assistant edit is kept."""
@@ -400,7 +401,10 @@ class ChatSession(QObject):
                 return
             self._path.append(edited)
             self._show_path()
-            self._start_reply(edited.id, [])
+            if self.options.collections and self._knowledge is not None:
+                self._search_then_reply(edited.id, text)
+            else:
+                self._start_reply(edited.id, [])
             return
         meta = {k: v for k, v in message.meta.items() if k != "request"}
         new = self._add(message.parent_id, "assistant", text, meta)
@@ -555,6 +559,7 @@ class ChatSession(QObject):
         replay_of: int | None = None,
         two_stage: bool | None = None,
         second_stage_seed: int | None = None,
+        same_prompt_as: StoredMessage | None = None,
     ) -> None:
         chat_id = self._chat_id
         loaded = self._controller.model_loaded
@@ -563,6 +568,23 @@ class ChatSession(QObject):
             self._show_path()
             return
         prefix_text = "".join(r.event.text for r in prefix)
+        if request is None and same_prompt_as is not None and same_prompt_as.meta.get("request"):
+            # A branch of a reply goes on from the very prompt that reply had (with
+            # its document passages, if it was grounded), not a rebuilt one.
+            try:
+                original = replay_request(same_prompt_as.meta)
+            except GlassboxError:
+                original = None
+            if original is not None and original.messages is not None:
+                request = GenerateRequest(
+                    params=self._params,
+                    messages=original.messages,
+                    candidates=self._controller.settings.candidates,
+                    assistant_prefix=prefix_text,
+                )
+                citations = same_prompt_as.meta.get("citations")
+                if citations:
+                    self._carry_citations = list(citations)
         if request is None:
             request = GenerateRequest(
                 params=self._params,
@@ -581,8 +603,11 @@ class ChatSession(QObject):
         if replay_of is not None:
             meta["replay_of"] = replay_of
         grounding, self._grounding = self._grounding, []
+        carried, self._carry_citations = self._carry_citations, []
         if grounding:
             meta["citations"] = [_citation(n, hit) for n, hit in enumerate(grounding, start=1)]
+        elif carried:
+            meta["citations"] = carried
         recorder = self._guard(
             lambda: self._store.begin_reply(chat_id, parent_id, meta, tokens=prefix)
         )

@@ -276,3 +276,20 @@ def test_a_failed_search_is_reported_and_the_chat_stays_usable(
     session.options.collections = []
     reply(qtbot, session, lambda: session.regenerate(session.path[-1].id))
     assert session.path[-1].content == SCRIPT
+
+
+def test_a_branch_of_a_grounded_reply_keeps_its_passages(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    session.set_knowledge(ScriptedKnowledge([passage(1, "Paris is the capital of France.")]))
+    session.options.collections = ["notes"]
+    reply(qtbot, session, lambda: session.send("Capital?"))
+    original = session.path[-1]
+    grounded = engine.requests[-1].messages
+    records = session.store.read_tokens(original.id).records
+    alternative = next(c for c in records[2].event.candidates if c.id != records[2].event.id)
+    reply(qtbot, session, lambda: session.branch_from_alternative(original.id, 2, alternative.id))
+    assert engine.requests[-1].messages == grounded
+    assert session.path[-1].meta["citations"] == original.meta["citations"]
+    reply(qtbot, session, lambda: session.continue_reply(original.id))
+    assert engine.requests[-1].messages == grounded
