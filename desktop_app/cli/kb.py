@@ -1,5 +1,5 @@
-"""Knowledge-base commands: ingest, search, ask, kb list|stats|remove|rebuild|rename|check,
-and eval retrieval.
+"""Knowledge-base commands: ingest, search, ask, kb list|stats|remove|rebuild|rename|check|
+watch|unwatch|sync, and eval retrieval.
 
 Output promises: ``search --json`` prints one object ``{"query", "hits": [...]}``,
 ``ask --json`` prints ``{"answer", "citations": [...]}``, ``eval retrieval --json``
@@ -12,13 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from desktop_app.cli.generate import add_model_arguments, engine_config
 from desktop_app.core.errors import InvalidRequestError
-from desktop_app.core.kb.ingest import IngestProgress
+from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.parsers import ParseLimits
 from desktop_app.core.kb.registry import Filters
 from desktop_app.core.kb.store import KnowledgeBase
@@ -42,6 +45,12 @@ def _add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-similarity", type=float, default=None, help="drop vector matches below (0–1)"
     )
+    p.add_argument(
+        "--after", default=None, metavar="YYYY-MM-DD", help="only files modified on or after"
+    )
+    p.add_argument(
+        "--before", default=None, metavar="YYYY-MM-DD", help="only files modified before"
+    )
 
 
 def register(sub: Any) -> None:
@@ -64,6 +73,11 @@ def register(sub: Any) -> None:
     p.add_argument("query")
     _add_store_arguments(p)
     _add_search_arguments(p)
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="a test query: ranks and scores of each side, keyword terms used and left out",
+    )
     p.set_defaults(func=run_search)
 
     p = sub.add_parser("ask", help="answer a question from a collection, with citations")
@@ -78,6 +92,20 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--max-tokens", type=int, default=512, help="longest answer (tokens)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (temperature is 0)")
+    p.add_argument(
+        "--multi-query",
+        type=int,
+        default=0,
+        metavar="N",
+        help="let the model write N other phrasings; all are searched and fused (0–8)",
+    )
+    p.add_argument(
+        "--rerank",
+        default=None,
+        metavar="model|PATH",
+        help="rerank the passages: 'model' (the loaded model's yes/no probabilities) or a "
+        "local cross-encoder folder",
+    )
     p.set_defaults(func=run_ask)
 
     kb = sub.add_parser("kb", help="knowledge-base collections: list, stats, remove, rebuild")
@@ -104,6 +132,28 @@ def register(sub: Any) -> None:
     p.add_argument("name")
     _add_store_arguments(p, collection=False)
     p.set_defaults(func=run_check)
+    p = kb_sub.add_parser("watch", help="watch a folder: its changes are indexed by `kb sync`")
+    p.add_argument("folder", type=Path, metavar="FOLDER")
+    _add_store_arguments(p)
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep running: sync whenever the watched folders change (Ctrl-C stops)",
+    )
+    p.add_argument("--interval", type=float, default=3.0, help="seconds between scans (--follow)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run_watch)
+    p = kb_sub.add_parser("unwatch", help="stop watching a folder (its documents stay)")
+    p.add_argument("folder", type=Path, metavar="FOLDER")
+    _add_store_arguments(p)
+    p.add_argument("--remove-documents", action="store_true", help="remove its documents too")
+    p.set_defaults(func=run_unwatch)
+    p = kb_sub.add_parser(
+        "sync", help="index what changed in the watched folders (changed, new, deleted files)"
+    )
+    _add_store_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run_sync)
     p = kb_sub.add_parser("rename", help="rename a collection")
     p.add_argument("name")
     p.add_argument("new_name")
@@ -133,14 +183,27 @@ def _print(args: argparse.Namespace, payload: object, text: str) -> None:
         print(text, flush=True)
 
 
+def _day(text: str | None, option: str) -> float | None:
+    """Local midnight starting the day ``YYYY-MM-DD``, as Unix seconds."""
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").timestamp()
+    except ValueError:
+        raise InvalidRequestError(f"{option} takes a date like 2024-05-31, not {text!r}.") from None
+
+
 def _filters(args: argparse.Namespace) -> Filters | None:
     if not 1 <= args.k <= 100:
         raise InvalidRequestError(f"--k must be between 1 and 100, not {args.k}.")
     if args.min_similarity is not None and not -1.0 <= args.min_similarity <= 1.0:
         raise InvalidRequestError("--min-similarity is a cosine similarity between -1 and 1.")
-    if not args.type and not args.folder:
-        return None
-    return Filters(types=tuple(args.type), folder=args.folder)
+    after = _day(args.after, "--after")
+    before = _day(args.before, "--before")
+    if after is not None and before is not None and after >= before:
+        raise InvalidRequestError("--after must be a day before --before.")
+    filters = Filters(types=tuple(args.type), folder=args.folder, after=after, before=before)
+    return filters if filters.active else None
 
 
 def _format_eta(seconds: float | None) -> str:
@@ -159,10 +222,24 @@ def run_ingest(args: argparse.Namespace) -> int:
         memory_bytes=args.memory_mb * 1024 * 1024,
         max_file_bytes=args.max_file_mb * 1024 * 1024,
     )
+    progress = _progress_printer(args.quiet)
+    with _open(args) as kb, SandboxedParser(limits, kb.chunk_config()) as parser:
+        report = kb.ingest(
+            args.paths,
+            args.collection,
+            parser,
+            progress=progress,
+            remove_missing=not args.keep_missing,
+        )
+    _print(args, report.as_dict(), _report_text(report))
+    return 0
+
+
+def _progress_printer(quiet: bool) -> Callable[[IngestProgress], None]:
     last = [0.0]
 
     def progress(p: IngestProgress) -> None:
-        if args.quiet:
+        if quiet:
             return
         now = time.monotonic()
         done = p.files_done >= p.files_total
@@ -177,29 +254,39 @@ def run_ingest(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    with _open(args) as kb, SandboxedParser(limits, kb.chunk_config()) as parser:
-        report = kb.ingest(
-            args.paths,
-            args.collection,
-            parser,
-            progress=progress,
-            remove_missing=not args.keep_missing,
-        )
+    return progress
+
+
+def _report_text(report: IngestReport) -> str:
     failed = "".join(f"\n  failed: {p}: {r}" for p, r in report.failed)
-    _print(
-        args,
-        report.as_dict(),
+    return (
         f"{report.collection}: {report.indexed} indexed, {report.resumed} resumed, "
         f"{report.skipped_unchanged} unchanged, {report.removed} removed, "
         f"{len(report.failed)} failed; {report.chunks_added} chunks in "
-        f"{report.seconds:.1f} s{failed}",
+        f"{report.seconds:.1f} s{failed}"
     )
-    return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
     """Print the best passages with their vector, keyword and fused scores."""
     filters = _filters(args)
+    if args.explain:
+        with _open(args) as kb:
+            explained = kb.explain(args.query, args.collection, args.k, filters=filters)
+        lines = [
+            f"keyword terms: {' '.join(explained.keyword_terms) or '-'}; left out (most common): "
+            f"{' '.join(explained.keyword_left_out) or '-'}; weights vector "
+            f"{explained.weights.vector}, keyword {explained.weights.keyword}",
+            "timings: " + ", ".join(f"{k} {v:.1f} ms" for k, v in explained.timings_ms.items()),
+        ]
+        for h in explained.hits:
+            lines.append(
+                f"[{h.rank}] {h.chunk.path}  vector #{h.vector_rank or '-'} "
+                f"{_score(h.vector)}, keyword #{h.keyword_rank or '-'} {_score(h.keyword)}, "
+                f"fused {h.fused:.5f}\n    " + h.chunk.text[:200].replace("\n", " ")
+            )
+        _print(args, explained.as_dict(), "\n".join(lines))
+        return 0
     with _open(args) as kb:
         hits = kb.search(
             args.query, args.collection, args.k, filters=filters,
@@ -219,29 +306,79 @@ def run_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+#: Passages retrieved for the reranker to choose the best ``--k`` from.
+RERANK_POOL = 20
+
+
 def run_ask(args: argparse.Namespace) -> int:
-    """Retrieve passages, then let the local model answer with citations."""
+    """Retrieve passages, then let the local model answer with citations.
+
+    With ``--multi-query`` the model first writes other phrasings of the question;
+    with ``--rerank`` a larger pool of passages is scored (by the model or a
+    cross-encoder) and the best ``--k`` are kept.
+    """
     from desktop_app.core.kb.answer import answer
+    from desktop_app.core.kb.rerank import CrossEncoderReranker, rerank
+    from desktop_app.core.kb.rewrite import rewrite_queries
     from desktop_app.core.sampling import SamplingParams
     from desktop_app.workers.engine_process import EngineClient
 
     filters = _filters(args)
+    if not 0 <= args.multi_query <= 8:
+        raise InvalidRequestError(f"--multi-query must be between 0 and 8, not {args.multi_query}.")
+    cross = None
+    if args.rerank not in (None, "model"):
+        cross = CrossEncoderReranker(Path(args.rerank))
+    pool = max(args.k, RERANK_POOL) if args.rerank else args.k
     params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
-    with _open(args) as kb:
-        hits = kb.search(
-            args.question, args.collection, args.k, filters=filters,
-            min_similarity=args.min_similarity,
-        )  # fmt: skip
     only = not args.allow_outside_knowledge
-    if not hits and only:
-        result = answer(_NoEngine(), args.question, hits, only_from_documents=True)
-    else:
-        with EngineClient() as client:
-            loaded = client.load(engine_config(args))
-            result = answer(
-                client, args.question, hits, only_from_documents=only,
-                chat_template=loaded.has_chat_template, params=params,
-            )  # fmt: skip
+    needs_model_first = args.multi_query > 0 or args.rerank == "model"
+    with _open(args) as kb:
+        coll = args.collection
+        kb.collection(coll)  # a missing collection fails before the model loads
+        if not needs_model_first:
+            hits = kb.search(
+                args.question, coll, pool, filters=filters, min_similarity=args.min_similarity
+            )
+            if cross is not None:
+                hits = cross.rerank(args.question, hits)[: args.k]
+            if not hits and only:
+                result = answer(_NoEngine(), args.question, hits, only_from_documents=True)
+            else:
+                with EngineClient() as client:
+                    loaded = client.load(engine_config(args))
+                    result = answer(
+                        client, args.question, hits, only_from_documents=only,
+                        chat_template=loaded.has_chat_template, params=params,
+                    )  # fmt: skip
+        else:
+            with EngineClient() as client:
+                loaded = client.load(engine_config(args))
+                chat = loaded.has_chat_template
+                alternatives = (
+                    rewrite_queries(client, args.question, args.multi_query, chat_template=chat)
+                    if args.multi_query
+                    else []
+                )
+                hits = kb.search(
+                    args.question, coll, pool, filters=filters,
+                    min_similarity=args.min_similarity, alternatives=alternatives,
+                )  # fmt: skip
+                if cross is not None:
+                    hits = cross.rerank(args.question, hits)
+                elif args.rerank == "model":
+                    hits = rerank(client, args.question, hits, chat_template=chat)
+                hits = hits[: args.k]
+                result = answer(
+                    client, args.question, hits, only_from_documents=only,
+                    chat_template=chat, params=params,
+                )  # fmt: skip
+                if alternatives and not args.json:
+                    print("phrasings: " + " | ".join(alternatives), file=sys.stderr)
     sources = "\n".join(
         f"[{c.n}]{'*' if c.cited else ' '} {c.source}: {c.text[:160].replace(chr(10), ' ')}"
         for c in result.citations
@@ -348,6 +485,75 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_watch(args: argparse.Namespace) -> int:
+    """Watch a folder, index it now, and with ``--follow`` keep it indexed."""
+    from desktop_app.workers.kb_parser import SandboxedParser
+    from desktop_app.workers.kb_watch import FolderWatcher
+
+    if args.interval <= 0:
+        raise InvalidRequestError("--interval is a number of seconds above 0.")
+    progress = _progress_printer(args.quiet)
+    with _open(args) as kb, SandboxedParser(config=kb.chunk_config()) as parser:
+        folder = kb.watch(args.collection, args.folder)
+        report = kb.sync_watched(args.collection, parser, progress=progress)
+        _print(
+            args,
+            {"watching": folder, **report.as_dict()},
+            f"watching {folder}\n" + _report_text(report),
+        )
+        if not args.follow:
+            return 0
+        changed = threading.Event()
+        watcher = FolderWatcher(
+            lambda: [Path(f) for f in kb.watched(args.collection)],
+            lambda _changes: changed.set(),
+            interval_s=args.interval,
+            baseline=kb.folder_state(args.collection),
+        )
+        watcher.start()
+        try:
+            while True:
+                # A timeout keeps Ctrl-C responsive while waiting.
+                if not changed.wait(0.5):
+                    continue
+                changed.clear()
+                report = kb.sync_watched(args.collection, parser, progress=progress)
+                watcher.set_baseline(kb.folder_state(args.collection))
+                _print(args, report.as_dict(), _report_text(report))
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            watcher.stop()
+
+
+def run_unwatch(args: argparse.Namespace) -> int:
+    """Stop watching a folder."""
+    with _open(args) as kb:
+        known = kb.unwatch(args.collection, args.folder, remove_documents=args.remove_documents)
+    folder = str(args.folder.expanduser().resolve())
+    text = f"no longer watching {folder}" if known else f"{folder} was not watched"
+    _print(args, {"unwatched": folder, "was_watched": known}, text)
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """Index what changed in the watched folders of a collection."""
+    from desktop_app.workers.kb_parser import SandboxedParser
+
+    with _open(args) as kb:
+        if not kb.watched(args.collection):
+            raise InvalidRequestError(
+                f"The collection {args.collection!r} watches no folder: "
+                "add one with `glassbox kb watch FOLDER -c NAME`."
+            )
+        with SandboxedParser(config=kb.chunk_config()) as parser:
+            report = kb.sync_watched(
+                args.collection, parser, progress=_progress_printer(args.quiet)
+            )
+    _print(args, report.as_dict(), _report_text(report))
+    return 0
+
+
 def run_rename(args: argparse.Namespace) -> int:
     """Rename a collection."""
     with KnowledgeBase() as kb:
@@ -365,7 +571,7 @@ def run_eval(args: argparse.Namespace) -> int:
     questions = load_questions(args.questions)
     with _open(args) as kb:
         coll = args.collection
-        result = evaluate(questions, lambda q, k: kb.search(q, coll, k), args.k)
+        result = evaluate(questions, lambda q, k: kb.search(q, coll, k, record=False), args.k)
     missed = "".join(f"\n  missed: {q}" for q, r in result.per_question if r is None)
     _print(
         args,

@@ -146,6 +146,26 @@ def cited_numbers(text: str) -> list[int]:
     return seen
 
 
+def generate_text(engine: TextGenerator, request: GenerateRequest) -> str:
+    """The text of a whole generation; an engine error is raised as a ``GlassboxError``."""
+    pieces: list[str] = []
+    for event in engine.generate(request):
+        if isinstance(event, TokenEvent):
+            pieces.append(event.text)
+        elif isinstance(event, ErrorEvent):
+            raise engine_error(event)
+        elif isinstance(event, DoneEvent):
+            break
+    return "".join(pieces)
+
+
+def engine_error(event: ErrorEvent) -> GlassboxError:
+    """The core error for an engine's error event, keeping its kind."""
+    error = GlassboxError(event.message)
+    error.kind = event.kind
+    return error
+
+
 def answer(
     engine: TextGenerator,
     question: str,
@@ -169,17 +189,7 @@ def answer(
         if chat_template
         else GenerateRequest(params=params, prompt=prompt.raw, candidates=0)
     )
-    pieces: list[str] = []
-    for event in engine.generate(request):
-        if isinstance(event, TokenEvent):
-            pieces.append(event.text)
-        elif isinstance(event, ErrorEvent):
-            error = GlassboxError(event.message)
-            error.kind = event.kind
-            raise error
-        elif isinstance(event, DoneEvent):
-            break
-    text = "".join(pieces).strip()
+    text = generate_text(engine, request).strip()
     # A fence marker echoed back is never shown as if it were the answer's own text.
     text = text.replace(prompt.delimiter, "")
     numbers = set(cited_numbers(text))

@@ -63,6 +63,9 @@ class VectorIndex:
                 "Run `glassbox kb rebuild` to rebuild it from the document registry."
             ) from exc
         self._collections: dict[int, Any] = {}
+        # Vectors per collection, cached between writes: Chroma's count() costs a few
+        # milliseconds, more than the nearest-neighbour query it would bound.
+        self._counts: dict[int, int] = {}
 
     @staticmethod
     def _name(coll: Collection) -> str:
@@ -88,6 +91,7 @@ class VectorIndex:
     ) -> None:
         """Add or replace vectors (idempotent: the same id twice is one entry)."""
         target = self._get(coll)
+        self._counts.pop(coll.id, None)
         for start in range(0, len(ids), WRITE_BATCH):
             end = start + WRITE_BATCH
             target.upsert(
@@ -99,6 +103,7 @@ class VectorIndex:
     def delete(self, coll: Collection, ids: Sequence[str]) -> None:
         """Remove vectors by id (ids that are not there are ignored)."""
         target = self._get(coll)
+        self._counts.pop(coll.id, None)
         for start in range(0, len(ids), WRITE_BATCH):
             target.delete(ids=list(ids[start : start + WRITE_BATCH]))
 
@@ -107,7 +112,9 @@ class VectorIndex:
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``k`` nearest vectors, nearest first."""
         target = self._get(coll)
-        count = target.count()
+        count = self._counts.get(coll.id)
+        if count is None:
+            count = self._counts[coll.id] = int(target.count())
         if count == 0 or k <= 0:
             return []
         result = target.query(
@@ -118,8 +125,10 @@ class VectorIndex:
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
 
     def count(self, coll: Collection) -> int:
-        """Vectors in the collection."""
-        return int(self._get(coll).count())
+        """Vectors in the collection (asked of Chroma, not cached)."""
+        count = int(self._get(coll).count())
+        self._counts[coll.id] = count
+        return count
 
     def ids(self, coll: Collection) -> set[str]:
         """Every id in the collection (read in pages)."""
@@ -136,6 +145,7 @@ class VectorIndex:
     def drop(self, coll: Collection) -> None:
         """Delete the Chroma collection of a knowledge-base collection, if it exists."""
         self._collections.pop(coll.id, None)
+        self._counts.pop(coll.id, None)
         try:
             self.client.delete_collection(self._name(coll))
         except Exception as exc:

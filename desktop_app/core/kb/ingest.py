@@ -33,6 +33,7 @@ from desktop_app.core.kb.keyword import normalize
 from desktop_app.core.kb.parse_host import ChunkedDocument, Parser
 from desktop_app.core.kb.parsers import file_type
 from desktop_app.core.kb.registry import Collection, NewChunk
+from desktop_app.core.kb.watch import walk_supported
 
 if TYPE_CHECKING:
     from desktop_app.core.kb.store import KnowledgeBase
@@ -153,14 +154,9 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[st
         if path.is_dir():
             path = path.resolve()
             folders.append(path)
-            for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    child = Path(dirpath) / name
-                    if name.startswith(".") or file_type(child) is None:
-                        continue
-                    if child.is_file():
-                        files.setdefault(str(child.resolve()), child.resolve())
+            for child in walk_supported(path):
+                if child.is_file():
+                    files.setdefault(str(child.resolve()), child.resolve())
         elif path.is_file():
             files.setdefault(str(path.resolve()), path.resolve())
         else:
@@ -236,6 +232,10 @@ def run_ingest(
         if existing is not None and same and existing.status in ("indexed", "failed"):
             report.skipped_unchanged += 1
             files_done += 1
+            if (existing.size, existing.mtime) != (st.st_size, st.st_mtime):
+                # Saved again without a change: remember the new time, so a watched
+                # folder's scan does not report the file as modified at every poll.
+                registry.touch_document(existing.id, st.st_size, st.st_mtime)
         elif (
             existing is not None and same and existing.status == "pending" and existing.n_chunks > 0
         ):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +22,20 @@ MIN_TERM_CHARS = 3
 MAX_QUERY_CHARS = 512
 #: At most this many terms in one FTS5 query, so a pasted page stays fast.
 MAX_TERMS = 64
+#: A term found in more than this share of the chunks (and in more than
+#: ``COMMON_MIN_CHUNKS``) is left out of the keyword query: BM25 gives it almost no
+#: weight, yet scoring its postings is most of a query's cost on a large collection.
+COMMON_SHARE = 0.10
+#: Below this many chunks holding a term it is never too common (small collections
+#: keep every term; they are fast anyway).
+COMMON_MIN_CHUNKS = 1000
+#: Terms that occur at all, rarest first, scored per query: the rarest carry the
+#: ranking, and each further OR-ed term adds its postings to score.
+MAX_SCORED_TERMS = 8
+#: Postings (chunk, term) one index scores per query at most, counted from the
+#: rarest term up: BM25 costs about half a microsecond per posting, so this bounds
+#: the keyword side near 5 ms per index however large the collection grows.
+MAX_SCORED_POSTINGS = 10_000
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 # Runs of letters, digits and CJK; everything else (spaces, punctuation) separates terms.
@@ -110,23 +126,66 @@ def _cjk_bigrams(run: str) -> list[str]:
     return out
 
 
-def bigram_match(query: str) -> str | None:
-    """An FTS5 MATCH expression for the bigram index (terms OR-ed and quoted), or None."""
+def bigram_terms(query: str) -> list[str]:
+    """Terms of a query for the bigram index: CJK bigrams and words of two characters or more."""
     terms: list[str] = []
     for term in bigram_text(normalize(query[:MAX_QUERY_CHARS])).split():
         if len(term) >= 2 and term not in terms:
             terms.append(term)
+    return terms[:MAX_TERMS]
+
+
+def match_expression(terms: Sequence[str]) -> str | None:
+    """An FTS5 MATCH expression of ``terms`` OR-ed, each quoted (literal), or None."""
     if not terms:
         return None
-    return " OR ".join(_quote(t) for t in terms[:MAX_TERMS])
+    return " OR ".join(_quote(t) for t in terms)
+
+
+def bigram_match(query: str) -> str | None:
+    """An FTS5 MATCH expression for the bigram index (terms OR-ed and quoted), or None."""
+    return match_expression(bigram_terms(query))
+
+
+@dataclass(frozen=True, slots=True)
+class TermPlan:
+    """The terms of one index kept for a query, and those left out (too common, or past
+    the cap of scored terms)."""
+
+    kept: tuple[str, ...]
+    left_out: tuple[str, ...]
+
+
+def plan_terms(terms: Sequence[str], doc_freq: Mapping[str, int], n_chunks: int) -> TermPlan:
+    """Choose the terms worth scoring, from how many chunks hold each.
+
+    Terms in no chunk cost nothing to look up and are kept as they are (a folding
+    difference between this module and the tokenizer must not lose a term). Of the
+    others, those in more than ``COMMON_SHARE`` of the chunks are left out, then the
+    rarest are kept while they number at most ``MAX_SCORED_TERMS`` and hold at most
+    ``MAX_SCORED_POSTINGS`` postings together. The rarest term always runs, so a
+    query of common words is not left without keyword hits.
+    """
+    absent = [t for t in terms if doc_freq.get(t, 0) == 0]
+    present = sorted((t for t in terms if doc_freq.get(t, 0) > 0), key=lambda t: doc_freq[t])
+    limit = max(COMMON_SHARE * n_chunks, COMMON_MIN_CHUNKS)
+    kept: list[str] = []
+    postings = 0
+    for term in present:
+        df = doc_freq[term]
+        if kept and (
+            df > limit or len(kept) >= MAX_SCORED_TERMS or postings + df > MAX_SCORED_POSTINGS
+        ):
+            break
+        kept.append(term)
+        postings += df
+    left_out = present[len(kept) :]
+    return TermPlan(tuple(absent + kept), tuple(left_out))
 
 
 def fts_match(query: str) -> str | None:
     """An FTS5 MATCH expression (terms OR-ed, each quoted), or None if no term is long enough."""
-    terms = query_terms(query)
-    if not terms:
-        return None
-    return " OR ".join(_quote(t) for t in terms)
+    return match_expression(query_terms(query))
 
 
 def short_terms(query: str) -> list[str]:

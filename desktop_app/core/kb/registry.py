@@ -18,7 +18,7 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -101,6 +101,20 @@ MIGRATIONS: tuple[str, ...] = (
         VALUES ('delete', old.rowid, old.bigram_text);
     END;
     """,
+    # 2: document-frequency views of both keyword indexes (to leave out terms too
+    # common to rank by), retrieval counts per document, and watched folders.
+    """
+    CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row');
+    CREATE VIRTUAL TABLE chunks_bigram_vocab USING fts5vocab(chunks_bigram, 'row');
+    ALTER TABLE documents ADD COLUMN retrievals INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE documents ADD COLUMN last_retrieved REAL;
+    CREATE TABLE watched(
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        folder TEXT NOT NULL,
+        added_at REAL NOT NULL,
+        PRIMARY KEY(collection_id, folder)
+    );
+    """,
 )
 
 
@@ -132,6 +146,9 @@ class Document:
     chunker_version: int | None
     n_chunks: int
     updated_at: float
+    #: How many searches returned a passage of this document, and when the last did.
+    retrievals: int = 0
+    last_retrieved: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +182,28 @@ class StoredChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordPlan:
+    """The terms each keyword index scores for a query (``explain`` shows it)."""
+
+    trigram: keyword.TermPlan
+    bigram: keyword.TermPlan
+
+
+@dataclass(frozen=True, slots=True)
 class Filters:
-    """Metadata filters: file types (``pdf``, ``md``…) and a folder the file lies under."""
+    """Metadata filters: file types (``pdf``, ``md``…), a folder the file lies under, and
+    when the file was last modified (``after`` inclusive, ``before`` exclusive; Unix
+    seconds, as ``os.stat`` gives them)."""
 
     types: tuple[str, ...] = ()
     folder: str | None = None
+    after: float | None = None
+    before: float | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter restricts the results."""
+        return bool(self.types or self.folder or self.after is not None or self.before is not None)
 
 
 def _folder_prefix(folder: str) -> str:
@@ -183,6 +217,12 @@ class Registry:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self._lock_fd = _acquire_lock(root / LOCK_NAME)
+        # Bumped by every write that adds or deletes chunks: keyword document
+        # frequencies cached for a generation stay true until the next one.
+        self._generation = 0
+        self._df_generation = -1
+        self._df_cache: dict[tuple[str, str], int] = {}
+        self._n_chunks: int | None = None
         try:
             self.conn = sqlite3.connect(
                 root / DB_NAME, isolation_level=None, check_same_thread=False
@@ -291,6 +331,7 @@ class Registry:
 
     def delete_collection(self, coll: Collection) -> None:
         """Delete a collection with its documents and chunks."""
+        self._generation += 1
         with self.transaction() as c:
             c.execute("DELETE FROM chunks WHERE collection_id = ?", (coll.id,))
             c.execute("DELETE FROM collections WHERE id = ?", (coll.id,))
@@ -309,7 +350,7 @@ class Registry:
 
     _DOC_COLS = (
         "id, collection_id, path, sha256, size, mtime, type, status, reason, "
-        "chunker_version, n_chunks, updated_at"
+        "chunker_version, n_chunks, updated_at, retrievals, last_retrieved"
     )
 
     def document(self, coll: Collection, path: str) -> Document | None:
@@ -341,6 +382,7 @@ class Registry:
         type_: str | None,
     ) -> list[str]:
         """Record a file that could not be indexed; its old chunks go. Returns their ids."""
+        self._generation += 1
         with self.transaction() as c:
             old = self._delete_chunks_of(c, coll, path)
             c.execute(
@@ -372,6 +414,7 @@ class Registry:
         gone now (to delete from Chroma). A chunk id already stored for another
         document of the collection (a copy of the same file) is kept once.
         """
+        self._generation += 1
         with self.transaction() as c:
             old = self._delete_chunks_of(c, coll, path)
             c.execute(
@@ -445,6 +488,13 @@ class Registry:
         )
         return [r[0] for r in rows]
 
+    def touch_document(self, doc_id: int, size: int, mtime: float) -> None:
+        """Record a new size and time for a document whose content did not change."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE documents SET size = ?, mtime = ? WHERE id = ?", (size, mtime, doc_id)
+            )
+
     def mark_indexed(self, doc_ids: Iterable[int]) -> None:
         """Documents whose every chunk is embedded and in Chroma become ``indexed``."""
         with self.transaction() as c:
@@ -457,10 +507,62 @@ class Registry:
 
     def remove_document(self, coll: Collection, path: str) -> list[str]:
         """Forget a document; returns its chunk ids (to delete from Chroma)."""
+        self._generation += 1
         with self.transaction() as c:
             old = self._delete_chunks_of(c, coll, path)
             c.execute("DELETE FROM documents WHERE collection_id = ? AND path = ?", (coll.id, path))
         return old
+
+    # -- watched folders -----------------------------------------------------------
+
+    def watch(self, coll: Collection, folder: str) -> bool:
+        """Add a watched folder (an absolute, resolved path); False if it was already."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT OR IGNORE INTO watched(collection_id, folder, added_at) VALUES (?, ?, ?)",
+                (coll.id, folder, time.time()),
+            )
+        return cur.rowcount > 0
+
+    def unwatch(self, coll: Collection, folder: str) -> bool:
+        """Stop watching a folder; False if it was not watched."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "DELETE FROM watched WHERE collection_id = ? AND folder = ?", (coll.id, folder)
+            )
+        return cur.rowcount > 0
+
+    def watched(self, coll: Collection) -> list[str]:
+        """The folders a collection watches, by path."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT folder FROM watched WHERE collection_id = ? ORDER BY folder", (coll.id,)
+            )
+        ]
+
+    # -- retrieval counts ----------------------------------------------------------
+
+    def record_retrievals(self, counts: Mapping[int, int], at: float) -> None:
+        """Add to documents' retrieval counts (batched by the caller: one write per batch)."""
+        if not counts:
+            return
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE documents SET retrievals = retrievals + ?, last_retrieved = ? WHERE id = ?",
+                [(n, at, doc_id) for doc_id, n in counts.items()],
+            )
+
+    def never_retrieved(self, coll: Collection) -> list[str]:
+        """Paths of indexed documents no search has returned yet."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT path FROM documents WHERE collection_id = ? AND status = 'indexed' "
+                "AND retrievals = 0 ORDER BY path",
+                (coll.id,),
+            )
+        ]
 
     # -- chunks and vectors --------------------------------------------------------
 
@@ -575,6 +677,52 @@ class Registry:
                 out[r[0]] = StoredChunk(*r)
         return out
 
+    def _doc_freqs(self, vocab: str, terms: Sequence[str]) -> dict[str, int]:
+        """Chunks holding each term, from an ``fts5vocab`` table; cached until chunks change."""
+        if self._df_generation != self._generation:
+            self._df_cache.clear()
+            self._n_chunks = None
+            self._df_generation = self._generation
+        if len(self._df_cache) > 100_000:
+            self._df_cache.clear()
+        missing = [t for t in dict.fromkeys(terms) if (vocab, t) not in self._df_cache]
+        for start in range(0, len(missing), 200):
+            part = missing[start : start + 200]
+            found = dict(
+                self.conn.execute(
+                    f"SELECT term, doc FROM {vocab} WHERE term IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+            )
+            for term in part:
+                self._df_cache[(vocab, term)] = int(found.get(term, 0))
+        return {t: self._df_cache[(vocab, t)] for t in terms}
+
+    def chunk_total(self) -> int:
+        """Chunks in the store (all collections: the keyword indexes are shared); cached."""
+        if self._df_generation != self._generation or self._n_chunks is None:
+            self._doc_freqs("chunks_fts_vocab", [])
+            self._n_chunks = int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        return self._n_chunks
+
+    def keyword_plan(self, query: str) -> KeywordPlan:
+        """The terms each keyword index scores for ``query``, and those left out as too common.
+
+        The trigram index stores three-character pieces, so a longer word's count is
+        that of its rarest trigram (an upper bound of the chunks holding the word).
+        """
+        n = self.chunk_total()
+        tri_terms = keyword.query_terms(query)
+        pieces = {t: [t[i : i + 3] for i in range(len(t) - 2)] for t in tri_terms}
+        tri_df = self._doc_freqs("chunks_fts_vocab", [p for ps in pieces.values() for p in ps])
+        word_df = {t: min(tri_df[p] for p in ps) for t, ps in pieces.items()}
+        bi_terms = keyword.bigram_terms(query)
+        bi_df = self._doc_freqs("chunks_bigram_vocab", bi_terms)
+        return KeywordPlan(
+            trigram=keyword.plan_terms(tri_terms, word_df, n),
+            bigram=keyword.plan_terms(bi_terms, bi_df, n),
+        )
+
     def keyword_search(
         self, coll: Collection, query: str, k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
@@ -582,38 +730,62 @@ class Registry:
 
         Two indexes answer, each ranked by BM25 and then fused by rank: the trigram
         index (any substring of three characters or more, any script) and the bigram
-        index (Chinese by two-character word). A query with no term for either (a
-        single character) falls back to LIKE, scored by occurrences. Input is always
-        matched literally.
+        index (Chinese by two-character word). Terms held by a large share of the
+        chunks are left out (see ``keyword_plan``). A query with no term for either
+        (a single character) falls back to LIKE, scored by occurrences. Input is
+        always matched literally.
         """
+        plan = self.keyword_plan(query)
         where, args = _filter_sql(filters)
         rankings: list[list[str]] = []
-        scores: dict[str, float] = {}
-        for table, match in (
-            ("chunks_fts", keyword.fts_match(query)),
-            ("chunks_bigram", keyword.bigram_match(query)),
+        for table, terms in (
+            ("chunks_fts", plan.trigram.kept),
+            ("chunks_bigram", plan.bigram.kept),
         ):
+            match = keyword.match_expression(terms)
             if match is None:
                 continue
-            try:
-                rows = self.conn.execute(
-                    f"SELECT ch.chunk_id, bm25({table}) AS score FROM {table} "
-                    f"JOIN chunks ch ON ch.rowid = {table}.rowid "
-                    "JOIN documents d ON d.id = ch.doc_id "
-                    f"WHERE {table} MATCH ? AND ch.collection_id = ? AND d.status = 'indexed'"
-                    f"{where} ORDER BY score LIMIT ?",
-                    [match, coll.id, *args, k],
-                ).fetchall()
-            except sqlite3.OperationalError as exc:  # pragma: no cover - quoting makes it literal
-                raise KnowledgeBaseError(f"Keyword search failed: {exc}") from exc
-            rankings.append([r[0] for r in rows])
+            rankings.append(self._ranked(table, match, coll, where, args, k))
         if rankings:
             # Trigrams (substrings, any script) and CJK bigrams (two-character Chinese
             # words) are fused by rank, like the vector and keyword sides are later.
+            scores: dict[str, float] = {}
             for ranking in rankings:
                 for rank, cid in enumerate(ranking, start=1):
                     scores[cid] = scores.get(cid, 0.0) + 1.0 / (KEYWORD_RRF_K + rank)
             return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+        return self._like_search(coll, query, k, where, args)
+
+    def _ranked(
+        self, table: str, match: str, coll: Collection, where: str, args: list[object], k: int
+    ) -> list[str]:
+        """Chunk ids of the ``k`` best BM25 matches in one index, for one collection.
+
+        BM25 ranks inside FTS5 with a LIMIT first, and only those rows are joined to
+        their documents: joining every match before sorting was most of the cost. The
+        LIMIT grows when the collection or the filters reject too many of the best.
+        """
+        inner = max(4 * k, 64)
+        total = self.chunk_total()
+        while True:
+            try:
+                rows = self.conn.execute(
+                    f"SELECT ch.chunk_id FROM (SELECT rowid, rank AS score FROM {table} "
+                    f"WHERE {table} MATCH ? ORDER BY rank LIMIT ?) AS s "
+                    "JOIN chunks ch ON ch.rowid = s.rowid JOIN documents d ON d.id = ch.doc_id "
+                    f"WHERE ch.collection_id = ? AND d.status = 'indexed'{where} "
+                    "ORDER BY s.score, ch.chunk_id LIMIT ?",
+                    [match, inner, coll.id, *args, k],
+                ).fetchall()
+            except sqlite3.OperationalError as exc:  # pragma: no cover - quoting makes it literal
+                raise KnowledgeBaseError(f"Keyword search failed: {exc}") from exc
+            if len(rows) >= k or inner >= total:
+                return [r[0] for r in rows]
+            inner *= 8
+
+    def _like_search(
+        self, coll: Collection, query: str, k: int, where: str, args: list[object]
+    ) -> list[tuple[str, float]]:
         terms = keyword.short_terms(query)
         if not terms:
             return []
@@ -663,6 +835,12 @@ def _filter_sql(filters: Filters | None) -> tuple[str, list[object]]:
         sql += " AND substr(d.path, 1, ?) = ?"
         prefix = _folder_prefix(filters.folder)
         args += [len(prefix), prefix]
+    if filters.after is not None:
+        sql += " AND d.mtime >= ?"
+        args.append(filters.after)
+    if filters.before is not None:
+        sql += " AND d.mtime < ?"
+        args.append(filters.before)
     return sql, args
 
 

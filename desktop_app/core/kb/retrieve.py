@@ -9,9 +9,13 @@ documents may be Chinese); the vector side carries paraphrase.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from desktop_app.core.kb.keyword import has_cjk
 from desktop_app.core.kb.registry import Collection, Filters, StoredChunk
@@ -51,9 +55,19 @@ class Hit:
     fused: float
     vector_rank: int | None
     keyword_rank: int | None
+    #: The reranker's score (0–1 for the loaded model: the probability that the
+    #: passage helps), None when no reranker ran.
+    rerank: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox search --json``."""
+        scores: dict[str, float | None] = {
+            "vector": None if self.vector is None else round(self.vector, 6),
+            "keyword": None if self.keyword is None else round(self.keyword, 6),
+            "fused": round(self.fused, 6),
+        }
+        if self.rerank is not None:
+            scores["rerank"] = round(self.rerank, 6)
         return {
             "rank": self.rank,
             "source": self.chunk.path,
@@ -63,11 +77,7 @@ class Hit:
             "page": self.chunk.page,
             "char_start": self.chunk.char_start,
             "char_end": self.chunk.char_end,
-            "scores": {
-                "vector": None if self.vector is None else round(self.vector, 6),
-                "keyword": None if self.keyword is None else round(self.keyword, 6),
-                "fused": round(self.fused, 6),
-            },
+            "scores": scores,
         }
 
 
@@ -88,6 +98,24 @@ def weights_for(query: str) -> Weights:
     return CJK_WEIGHTS if has_cjk(query) else Weights()
 
 
+def _vector_candidates(
+    kb: KnowledgeBase,
+    coll: Collection,
+    vector: npt.NDArray[np.float32],
+    depth: int,
+    filters: Filters | None,
+    min_similarity: float | None,
+) -> list[tuple[str, float]]:
+    filtered = filters is not None and filters.active
+    hits = kb.index.query(coll, vector, depth * 4 if filtered else depth)
+    if min_similarity is not None:
+        hits = [(i, s) for i, s in hits if s >= min_similarity]
+    if filters is not None and filtered:
+        allowed = kb.registry.filter_ids(coll, [i for i, _ in hits], filters)
+        hits = [(i, s) for i, s in hits if i in allowed]
+    return hits[:depth]
+
+
 def search(
     kb: KnowledgeBase,
     coll: Collection,
@@ -97,35 +125,52 @@ def search(
     filters: Filters | None = None,
     min_similarity: float | None = None,
     weights: Weights | None = None,
+    alternatives: Sequence[str] = (),
+    timings: dict[str, float] | None = None,
 ) -> list[Hit]:
     """The ``k`` best passages for ``query``, hybrid-ranked (documents fully indexed only).
 
     ``min_similarity`` drops vector candidates below that cosine similarity (a
-    passage found by keywords still counts). Filters restrict file types and folder.
+    passage found by keywords still counts). Filters restrict file types, folder
+    and modification dates. ``alternatives`` are other phrasings of the query
+    (``rewrite.rewrite_queries``): each adds its vector and keyword rankings to the
+    fusion, and a hit's vector and keyword scores are those of the first phrasing
+    that found it. ``timings``, when given, receives the seconds spent embedding,
+    in Chroma, in the keyword indexes and fusing (with reading the chunks).
     """
     query = query.strip()
     if not query or k <= 0:
         return []
+    queries = list(dict.fromkeys([query, *(a.strip() for a in alternatives if a.strip())]))
     depth = max(MIN_CANDIDATES, 4 * k)
-    vector_depth = depth * 4 if filters and (filters.types or filters.folder) else depth
-    vector = kb.embedder.embed([query])[0]
-    vec_hits = kb.index.query(coll, vector, vector_depth)
-    if min_similarity is not None:
-        vec_hits = [(i, s) for i, s in vec_hits if s >= min_similarity]
-    if filters and (filters.types or filters.folder):
-        allowed = kb.registry.filter_ids(coll, [i for i, _ in vec_hits], filters)
-        vec_hits = [(i, s) for i, s in vec_hits if i in allowed]
-    vec_hits = vec_hits[:depth]
-    kw_hits = kb.registry.keyword_search(coll, query, depth, filters)
+    t0 = time.perf_counter()
+    vectors = kb.embedder.embed(queries)
+    t1 = time.perf_counter()
+    vec_lists = [
+        _vector_candidates(kb, coll, vectors[i], depth, filters, min_similarity)
+        for i in range(len(queries))
+    ]
+    t2 = time.perf_counter()
+    kw_lists = [kb.registry.keyword_search(coll, q, depth, filters) for q in queries]
+    t3 = time.perf_counter()
 
-    w = weights or weights_for(query)
-    fused = reciprocal_rank_fusion(
-        [[i for i, _ in vec_hits], [i for i, _ in kw_hits]], [w.vector, w.keyword]
-    )
-    vec_score = dict(vec_hits)
-    kw_score = dict(kw_hits)
-    vec_rank = {i: r for r, (i, _) in enumerate(vec_hits, start=1)}
-    kw_rank = {i: r for r, (i, _) in enumerate(kw_hits, start=1)}
+    rankings: list[list[str]] = []
+    rank_weights: list[float] = []
+    vec_score: dict[str, float] = {}
+    kw_score: dict[str, float] = {}
+    vec_rank: dict[str, int] = {}
+    kw_rank: dict[str, int] = {}
+    for q, vec_hits, kw_hits in zip(queries, vec_lists, kw_lists, strict=True):
+        w = weights or weights_for(q)
+        rankings += [[i for i, _ in vec_hits], [i for i, _ in kw_hits]]
+        rank_weights += [w.vector, w.keyword]
+        for r, (i, score) in enumerate(vec_hits, start=1):
+            vec_score.setdefault(i, score)
+            vec_rank.setdefault(i, r)
+        for r, (i, score) in enumerate(kw_hits, start=1):
+            kw_score.setdefault(i, score)
+            kw_rank.setdefault(i, r)
+    fused = reciprocal_rank_fusion(rankings, rank_weights)
     ordered = sorted(fused, key=lambda i: (-fused[i], i))
     # Chroma may still hold a chunk of a document being re-indexed: serve only what
     # SQLite says is fully indexed.
@@ -148,4 +193,9 @@ def search(
         )
         if len(hits) == k:
             break
+    if timings is not None:
+        timings["embed"] = t1 - t0
+        timings["vector"] = t2 - t1
+        timings["keyword"] = t3 - t2
+        timings["fusion"] = time.perf_counter() - t3
     return hits

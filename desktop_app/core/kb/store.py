@@ -8,8 +8,12 @@ process (``VectorIndex.sync``), which repairs what a crash left behind.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from desktop_app.core.kb.embed import (
@@ -24,7 +28,11 @@ from desktop_app.core.kb.index import SyncReport, VectorIndex
 from desktop_app.core.kb.ingest import IngestControl, IngestProgress, IngestReport, run_ingest
 from desktop_app.core.kb.parse_host import ChunkConfig, Parser
 from desktop_app.core.kb.registry import Collection, Filters, Registry, open_registry
-from desktop_app.core.kb.retrieve import Hit, Weights, search
+from desktop_app.core.kb.retrieve import Hit, Weights, search, weights_for
+from desktop_app.core.kb.watch import FileState, FolderChanges, diff, scan, under
+
+#: Searches whose retrieval counts are kept in memory before one write records them.
+RETRIEVALS_PER_WRITE = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +50,10 @@ class CollectionStats:
     bytes: int
     duplicate_chunks: int
     failures: tuple[tuple[str, str], ...]
+    #: Indexed documents that no search has returned yet (health: maybe unreachable).
+    never_retrieved: tuple[str, ...] = ()
+    #: Folders the collection watches.
+    watched: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox kb stats --json``."""
@@ -57,6 +69,35 @@ class CollectionStats:
             "bytes": self.bytes,
             "duplicate_chunks": self.duplicate_chunks,
             "failures": [{"path": p, "reason": r} for p, r in self.failures],
+            "never_retrieved": list(self.never_retrieved),
+            "watched": list(self.watched),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a test query returns what it does: each hit's vector, keyword and fused scores
+    (with ranks), the fusion weights, and the keyword terms scored or left out."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    weights: Weights
+    keyword_terms: tuple[str, ...]
+    keyword_left_out: tuple[str, ...]
+    timings_ms: dict[str, float]
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form printed by ``glassbox search --explain --json``."""
+        return {
+            "query": self.query,
+            "weights": {"vector": self.weights.vector, "keyword": self.weights.keyword},
+            "keyword_terms": list(self.keyword_terms),
+            "keyword_left_out": list(self.keyword_left_out),
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "hits": [
+                {**h.as_dict(), "vector_rank": h.vector_rank, "keyword_rank": h.keyword_rank}
+                for h in self.hits
+            ],
         }
 
 
@@ -76,6 +117,10 @@ class KnowledgeBase:
         self._embedder = embedder
         self._index: VectorIndex | None = None
         self._synced: set[int] = set()
+        # Retrieval counts are written in batches: a write per search would put a
+        # synchronous commit on every query's path.
+        self._retrieved: Counter[int] = Counter()
+        self._unrecorded_searches = 0
 
     # -- resources, opened on first use --------------------------------------------
 
@@ -106,8 +151,22 @@ class KnowledgeBase:
         model_dir = getattr(self._embedder, "model_dir", None) or resolve_model_dir(self._model)
         return ChunkConfig(tokenizer_path=tokenizer_file(Path(model_dir)))
 
+    def warm_up(self, collection: str | None = None) -> None:
+        """Load the embedding model and, for a collection, its vector index, with a query.
+
+        The first encode and the first Chroma query of a process pay for lazy
+        initialisation (hundreds of milliseconds on a large collection); the window
+        calls this in the background when a collection is attached, so the user's
+        first question is as fast as the next.
+        """
+        vector = self.embedder.embed(["warm up"])[0]
+        if collection is not None:
+            self.index.query(self.collection(collection), vector, 1)
+
     def close(self) -> None:
-        """Release the lock and the database (Chroma persists on every write)."""
+        """Record pending retrieval counts, release the lock and the database."""
+        with contextlib.suppress(KnowledgeBaseError, sqlite3.Error):
+            self.flush_retrievals()
         self.registry.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -188,6 +247,7 @@ class KnowledgeBase:
     def stats(self, name: str) -> CollectionStats:
         """Counts of a collection (checking Chroma's count, not trusting it)."""
         coll = self.collection(name)
+        self.flush_retrievals()
         counts = self.registry.counts(coll)
         failures = tuple(
             (d.path, d.reason or "") for d in self.registry.documents(coll, status="failed")
@@ -204,6 +264,8 @@ class KnowledgeBase:
             bytes=counts["bytes"],
             duplicate_chunks=self.registry.duplicate_chunk_texts(coll),
             failures=failures,
+            never_retrieved=tuple(self.registry.never_retrieved(coll)),
+            watched=tuple(self.registry.watched(coll)),
         )
 
     # -- the work ------------------------------------------------------------------
@@ -239,12 +301,23 @@ class KnowledgeBase:
         filters: Filters | None = None,
         min_similarity: float | None = None,
         weights: Weights | None = None,
+        alternatives: Sequence[str] = (),
+        timings: dict[str, float] | None = None,
+        record: bool = True,
     ) -> list[Hit]:
-        """Hybrid search of one collection; see ``retrieve.search``."""
+        """Hybrid search of one collection; see ``retrieve.search``.
+
+        With ``record`` the documents returned count as retrieved (health: documents
+        never retrieved); evaluations and test queries pass False.
+        """
         coll = self.collection(collection)
-        return search(
-            self, coll, query, k, filters=filters, min_similarity=min_similarity, weights=weights
-        )
+        hits = search(
+            self, coll, query, k, filters=filters, min_similarity=min_similarity,
+            weights=weights, alternatives=alternatives, timings=timings,
+        )  # fmt: skip
+        if record:
+            self._note_retrieved(hits)
+        return hits
 
     def search_many(
         self,
@@ -254,14 +327,118 @@ class KnowledgeBase:
         *,
         filters: Filters | None = None,
         min_similarity: float | None = None,
+        alternatives: Sequence[str] = (),
     ) -> list[Hit]:
         """Search several collections (a chat may use more than one) and merge by fused score."""
         merged: list[Hit] = []
         for name in collections:
-            merged.extend(
-                self.search(query, name, k, filters=filters, min_similarity=min_similarity)
-            )
+            found = self.search(
+                query, name, k, filters=filters, min_similarity=min_similarity,
+                alternatives=alternatives,
+            )  # fmt: skip
+            merged.extend(found)
         merged.sort(key=lambda h: -h.fused)
-        from dataclasses import replace
-
         return [replace(h, rank=i) for i, h in enumerate(merged[:k], start=1)]
+
+    def explain(
+        self, query: str, collection: str, k: int = 10, *, filters: Filters | None = None
+    ) -> Explanation:
+        """A test query for the health view: scores and ranks of each hit, the fusion
+        weights and the keyword terms used. It does not count as a retrieval."""
+        coll = self.collection(collection)
+        timings: dict[str, float] = {}
+        hits = search(self, coll, query, k, filters=filters, timings=timings)
+        plan = self.registry.keyword_plan(query)
+        return Explanation(
+            query=query,
+            hits=tuple(hits),
+            weights=weights_for(query),
+            keyword_terms=tuple(dict.fromkeys(plan.trigram.kept + plan.bigram.kept)),
+            keyword_left_out=tuple(dict.fromkeys(plan.trigram.left_out + plan.bigram.left_out)),
+            timings_ms={name: seconds * 1000 for name, seconds in timings.items()},
+        )
+
+    def _note_retrieved(self, hits: Sequence[Hit]) -> None:
+        for doc_id in {h.chunk.doc_id for h in hits}:
+            self._retrieved[doc_id] += 1
+        self._unrecorded_searches += 1
+        if self._unrecorded_searches >= RETRIEVALS_PER_WRITE:
+            self.flush_retrievals()
+
+    def flush_retrievals(self) -> None:
+        """Write the retrieval counts gathered since the last write."""
+        if self._retrieved:
+            self.registry.record_retrievals(dict(self._retrieved), time.time())
+        self._retrieved.clear()
+        self._unrecorded_searches = 0
+
+    # -- watched folders -----------------------------------------------------------
+
+    def watch(self, collection: str, folder: Path) -> str:
+        """Watch a folder for a collection (created if needed); returns its resolved path.
+
+        Watching only records the folder: ``sync_watched`` indexes it, and a
+        ``workers.kb_watch.FolderWatcher`` says when to call that again.
+        """
+        target = Path(folder).expanduser().resolve()
+        if not target.is_dir():
+            raise KnowledgeBaseError(f"{target} is not a folder: only folders can be watched.")
+        coll = self.collection(collection, create=True)
+        self.registry.watch(coll, str(target))
+        return str(target)
+
+    def unwatch(self, collection: str, folder: Path, *, remove_documents: bool = False) -> bool:
+        """Stop watching a folder (its documents stay unless ``remove_documents``)."""
+        coll = self.registry.collection(collection)
+        target = str(Path(folder).expanduser().resolve())
+        known = self.registry.unwatch(coll, target)
+        if remove_documents:
+            self.remove(collection, [Path(target)])
+        return known
+
+    def watched(self, collection: str) -> list[str]:
+        """The folders a collection watches."""
+        return self.registry.watched(self.registry.collection(collection))
+
+    def folder_state(self, collection: str) -> dict[str, FileState]:
+        """(size, mtime) recorded for each document under the watched folders: the
+        baseline a watcher compares its scans with."""
+        coll = self.registry.collection(collection)
+        folders = self.registry.watched(coll)
+        return {
+            d.path: (d.size or 0, d.mtime or 0.0)
+            for d in self.registry.documents(coll)
+            if under(d.path, folders) and d.status != "pending"
+        }
+
+    def pending_changes(self, collection: str) -> FolderChanges:
+        """What changed in the watched folders since they were indexed (sizes and times
+        only, no hashing): what ``sync_watched`` would look at."""
+        folders = self.watched(collection)
+        return diff(self.folder_state(collection), scan(Path(f) for f in folders))
+
+    def sync_watched(
+        self,
+        collection: str,
+        parser: Parser,
+        progress: Callable[[IngestProgress], None] | None = None,
+        control: IngestControl | None = None,
+    ) -> IngestReport:
+        """Bring a collection up to date with its watched folders.
+
+        Changed files are indexed again, deleted files removed, unchanged files
+        (same content hash) skipped: the same ingestion as ``ingest``. A watched
+        folder that is missing (an unplugged drive) is reported as failed and its
+        documents are kept.
+        """
+        coll = self.collection(collection)
+        folders = [Path(f) for f in self.registry.watched(coll)]
+        present = [f for f in folders if f.is_dir()]
+        missing = [(str(f), "watched folder not found") for f in folders if not f.is_dir()]
+        if not present:
+            return IngestReport(collection=coll.name, failed=missing)
+        report = run_ingest(
+            self, present, coll, parser, progress=progress, control=control, remove_missing=True
+        )
+        report.failed.extend(missing)
+        return report
