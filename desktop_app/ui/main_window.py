@@ -63,6 +63,7 @@ from desktop_app.ui.conversation_list import ConversationList
 from desktop_app.ui.knowledge_panel import KnowledgePanel
 from desktop_app.ui.model_panel import ModelPanel
 from desktop_app.ui.sampling_panel import SamplingPanel
+from desktop_app.ui.task_panels import TasksPanel
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.kb_controller import KnowledgeController
 
@@ -328,10 +329,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(right, self._options)
         self.addDockWidget(right, self._knowledge_panel)
         self.addDockWidget(right, self._model_panel)
+        self._tasks = TasksPanel(self._controller, self._knowledge, self)
+        self.addDockWidget(right, self._tasks)
+        self._tasks.sig_open_source.connect(self._on_tasks_open_source)
+        self._tasks.sig_status.connect(self._set_status)
         # Tabs, so each panel gets the full height (the pipeline chart needs it).
         self.tabifyDockWidget(self._sampling, self._options)
         self.tabifyDockWidget(self._options, self._knowledge_panel)
         self.tabifyDockWidget(self._knowledge_panel, self._model_panel)
+        self.tabifyDockWidget(self._model_panel, self._tasks)
         self._sampling.raise_()
         self._chats.setMinimumWidth(220)
         self.resizeDocks([self._chats_dock, self._sampling], [240, 420], Qt.Orientation.Horizontal)
@@ -385,6 +391,7 @@ class MainWindow(QMainWindow):
             self._options,
             self._knowledge_panel,
             self._model_panel,
+            self._tasks,
         ):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
@@ -758,6 +765,11 @@ class MainWindow(QMainWindow):
                 int(cited.get("char_end") or 0),
             )
         )
+
+    @Slot(object)
+    def _on_tasks_open_source(self, hit: object) -> None:
+        self._start_knowledge()
+        self._knowledge_panel.open_source(hit)  # type: ignore[arg-type]
 
     @Slot(bool)
     def _on_knowledge_dock_visibility_changed(self, visible: bool) -> None:

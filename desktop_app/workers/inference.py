@@ -16,6 +16,9 @@ When the engine process crashes during a reply, the controller reports the error
 discards the engine, makes a new one with the factory and reloads the last model,
 so a later ``send`` works again.
 
+Tasks (``run_task``) are jobs too: a function run with the engine on the same
+thread, after whatever is queued, so a classification never runs beside a reply.
+
 After a model loads, its file is fingerprinted (SHA-256) on the same thread as a
 job of its own. Hashing a large file takes seconds, so the job steps through the
 file one block at a time and steps aside whenever another job is waiting: a reply
@@ -49,6 +52,13 @@ from desktop_app.core.engine.protocol import (
 )
 from desktop_app.core.errors import EngineCrashedError, GlassboxError, InvalidRequestError
 from desktop_app.core.settings import LoadOverrides, Settings, load_settings, save_settings
+from desktop_app.workers.task_runner import (
+    CANCELLED,
+    TaskFn,
+    TaskProgress,
+    TaskTokens,
+    TaskUpdate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +116,12 @@ class _FingerprintJob(_Job):
     steps: Generator[int, None, str] | None = None
 
 
+@dataclass(eq=False)
+class _TaskJob(_Job):
+    fn: TaskFn | None = None
+    label: str = ""
+
+
 # What the worker puts on the outbox besides engine events.
 @dataclass(frozen=True)
 class _Progress:
@@ -122,6 +138,17 @@ class _SettingsChanged:
 class _Fingerprint:
     path: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class _TaskDone:
+    result: object
+
+
+@dataclass(frozen=True)
+class _TaskFailed:
+    kind: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -169,6 +196,18 @@ class InferenceController(QObject):
     sig_model_fingerprint = Signal(str, str)
     """The loaded model file's path and SHA-256 (hex), some time after ``sig_model_loaded``."""
 
+    sig_task_progress = Signal(int, object)
+    """A task (``run_task``) reported: its job id and the payload it gave
+    ``progress.report``, or a ``TaskTokens`` of tokens it streamed."""
+
+    sig_task_done = Signal(int, object)
+    """A task ended: its job id and what its function returned (also after a cancel
+    the function noticed and returned from, e.g. the finished part of a batch)."""
+
+    sig_task_failed = Signal(int, str, str)
+    """A task failed: its job id, the error's kind ("cancelled" when it was cancelled
+    before it ran or raised ``CancelledError``) and a message for the user."""
+
     def __init__(
         self,
         engine_factory: EngineFactory,
@@ -193,6 +232,7 @@ class InferenceController(QObject):
         self._closing = threading.Event()
         self._pending = 0  # jobs submitted whose _JobFinished has not been drained
         self._open_replies: list[_GenerateJob] = []  # GUI-side: replies not yet ended
+        self._open_tasks: dict[int, _TaskJob] = {}  # GUI-side: tasks not yet finished
         self._loaded: ModelLoaded | None = None
         self._fingerprint: tuple[str, str] | None = None
         self._gpu_offload: bool | None = None
@@ -202,6 +242,9 @@ class InferenceController(QObject):
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         self._config: EngineConfig | None = None
+        # The task the worker is running; a cancel only reaches the engine while it is
+        # this one, so cancelling a queued task never stops the reply before it.
+        self._running_task: _TaskJob | None = None
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -298,6 +341,41 @@ class InferenceController(QObject):
         self._open_replies.append(job)
         self._submit(job)
 
+    def run_task(self, fn: TaskFn, *, label: str) -> int:
+        """Run ``fn(engine, progress)`` on the engine thread after the queued jobs.
+
+        Returns the job id that ``sig_task_progress``, ``sig_task_done`` and
+        ``sig_task_failed`` carry. ``fn`` must not touch Qt objects; it reports
+        through ``progress`` and should stop when ``progress.cancelled`` is set.
+        A ``GlassboxError`` it raises becomes ``sig_task_failed`` with the error's
+        kind; ``label`` names the task in logs.
+        """
+        job = _TaskJob(next(self._ids), fn=fn, label=label)
+        self._open_tasks[job.id] = job
+        self._submit(job)
+        return job.id
+
+    def cancel_task(self, job_id: int) -> None:
+        """Cancel a queued or running task; returns at once (unknown ids are ignored).
+
+        A queued task ends with ``sig_task_failed`` (kind "cancelled") without
+        running; a running one sees ``progress.cancelled`` and its generation or
+        scoring is cancelled in the engine.
+        """
+        job = self._open_tasks.get(job_id)
+        if job is None or job.stopped.is_set():
+            return
+        job.stopped.set()
+        with self._engine_lock:
+            engine = self._engine if self._running_task is job else None
+            if engine is not None:
+                engine.cancel()
+
+    @property
+    def tasks_pending(self) -> list[int]:
+        """Ids of the tasks submitted and not yet finished, oldest first."""
+        return list(self._open_tasks)
+
     def stop(self) -> None:
         """Stop the running (and any queued) reply; returns at once."""
         stopped_any = False
@@ -351,6 +429,8 @@ class InferenceController(QObject):
     @Slot()
     def _on_flush_timer_timeout(self) -> None:
         batch: list[TokenEvent] = []
+        task_tokens: list[TokenEvent] = []
+        task_job: _Job | None = None
         while True:
             try:
                 job, item = self._outbox.get_nowait()
@@ -360,12 +440,24 @@ class InferenceController(QObject):
                 if not job.stopped.is_set():
                     batch.append(item)
                 continue
+            if isinstance(item, TaskUpdate) and item.token and isinstance(item.payload, TokenEvent):
+                if task_job is not job and task_tokens and task_job is not None:
+                    self.sig_task_progress.emit(task_job.id, TaskTokens(tuple(task_tokens)))
+                    task_tokens = []
+                task_job = job
+                task_tokens.append(item.payload)
+                continue
             if batch:
                 self.sig_tokens.emit(batch)
                 batch = []
+            if task_tokens and task_job is not None:
+                self.sig_task_progress.emit(task_job.id, TaskTokens(tuple(task_tokens)))
+                task_tokens = []
             self._dispatch(job, item)
         if batch:
             self.sig_tokens.emit(batch)
+        if task_tokens and task_job is not None:
+            self.sig_task_progress.emit(task_job.id, TaskTokens(tuple(task_tokens)))
         if self._pending == 0:
             self._flush_timer.stop()
 
@@ -391,8 +483,15 @@ class InferenceController(QObject):
             self.sig_error.emit(item.kind, item.message)
         elif isinstance(item, _SettingsChanged):
             self._settings = item.settings
+        elif isinstance(item, TaskUpdate):
+            self.sig_task_progress.emit(job.id, item.payload)
+        elif isinstance(item, _TaskDone):
+            self.sig_task_done.emit(job.id, item.result)
+        elif isinstance(item, _TaskFailed):
+            self.sig_task_failed.emit(job.id, item.kind, item.message)
         elif isinstance(item, _JobFinished):
             self._close_reply(job)
+            self._open_tasks.pop(job.id, None)
             self._pending -= 1
             if self._pending == 0:
                 self.sig_busy.emit(False)
@@ -430,6 +529,8 @@ class InferenceController(QObject):
                     self._do_load(job)
                 elif isinstance(job, _GenerateJob):
                     self._do_generate(job)
+                elif isinstance(job, _TaskJob):
+                    self._do_task(job)
                 elif isinstance(job, _FingerprintJob):
                     finished = self._do_fingerprint(job)
                     if not finished:
@@ -590,6 +691,34 @@ class InferenceController(QObject):
             self._post(job, final)
         if isinstance(final, ErrorEvent) and final.kind == EngineCrashedError.kind:
             self._restart_engine(job)
+
+    def _do_task(self, job: _TaskJob) -> None:
+        if job.stopped.is_set() or job.fn is None:
+            self._post(job, _TaskFailed(CANCELLED, "Cancelled before it started."))
+            return
+        engine = self._ensure_engine()
+        progress = TaskProgress(
+            lambda: job.stopped.is_set() or self._closing.is_set(),
+            lambda update: self._post(job, update),
+        )
+        with self._engine_lock:
+            self._running_task = job
+        try:
+            result = job.fn(engine, progress)
+        except GlassboxError as exc:
+            self._post(job, _TaskFailed(exc.kind, str(exc)))
+            if exc.kind == EngineCrashedError.kind:
+                self._restart_engine(job)
+            return
+        except Exception as exc:
+            # A bug in a task must not end the thread every later reply needs.
+            log.exception("Task %r (job %d) failed", job.label, job.id)
+            self._post(job, _TaskFailed(INTERNAL_ERROR, f"Unexpected error: {exc}"))
+            return
+        finally:
+            with self._engine_lock:
+                self._running_task = None
+        self._post(job, _TaskDone(result))
 
     def _restart_engine(self, job: _Job) -> None:
         self._discard_engine()

@@ -1,0 +1,472 @@
+"""The Extract tab: fields (or a JSON Schema) in, valid JSON with a confidence per field out.
+
+The engine writes under a grammar made from the schema, so the output always
+parses and validates; each field's confidence is the geometric mean of its
+tokens' probabilities (``core.tasks.extract``), drawn as a bar under the value.
+Several files run as a batch into one table, exported as CSV or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.engine.protocol import CancelledError, Engine, TokenEvent
+from desktop_app.core.errors import GlassboxError, InvalidRequestError
+from desktop_app.core.tasks.extract import (
+    FIELD_TYPES,
+    Extraction,
+    Field,
+    check_schema,
+    extract,
+    fields_to_schema,
+)
+from desktop_app.ui.sampling_panel import percent
+from desktop_app.ui.task_base import InputItem, TaskTab, TextInput
+from desktop_app.ui.task_widgets import CONFIDENCE_ROLE, ConfidenceDelegate, csv_text
+from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.task_runner import TaskProgress, TaskTokens
+
+FIELD_COLUMNS = ("Name", "Type", "Required", "Description", "Options (enum)")
+DEFAULT_FIELDS = (
+    Field("name", "text", True, "the person or company named"),
+    Field("date", "date", False, "the date the document gives"),
+    Field("amount", "number", False, "the total amount"),
+)
+
+
+def value_text(value: Any) -> str:
+    """A field's value as the table shows it: text as is, null as a dash, the rest as JSON."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+class ExtractTab(TaskTab):
+    """Define fields, run on a text or files, read values with their confidences."""
+
+    def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
+        super().__init__(controller, "Extract", ("extract.system", "extract.user"), parent)
+        self._items: list[InputItem] = []
+        self._results: dict[int, Extraction | str] = {}
+        self._schema: dict[str, Any] = {}
+        self._single: Extraction | None = None
+        self._batch = False
+        self._stream: list[TokenEvent] = []  # the single extraction's tokens so far
+
+        layout = QVBoxLayout(self)
+        self.schema_tabs = QTabWidget(self)
+        self.schema_tabs.setAccessibleName("Extract fields or schema")
+        self.schema_tabs.addTab(self._build_fields(), "Fields")
+        self.schema_edit = QPlainTextEdit(self)
+        self.schema_edit.setAccessibleName("JSON Schema")
+        self.schema_edit.setPlaceholderText(
+            'Paste a JSON Schema: {"type": "object", "properties": {…}, "required": […]}'
+        )
+        self.schema_tabs.addTab(self.schema_edit, "JSON Schema")
+        self.schema_tabs.setMaximumHeight(self.fontMetrics().height() * 12)
+        layout.addWidget(self.schema_tabs)
+        self.input = TextInput(
+            "Extract", "A document to extract from; open several files for a batch.", self
+        )
+        layout.addWidget(self.input, 1)
+        layout.addWidget(self.templates)
+        layout.addWidget(self.run_row())
+        layout.addWidget(self._build_results(), 2)
+
+    # ----------------------------------------------------------------- building
+
+    def _build_fields(self) -> QWidget:
+        box = QWidget(self)
+        box.setAccessibleName("Field editor")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.fields_table = QTableWidget(0, len(FIELD_COLUMNS), box)
+        self.fields_table.setAccessibleName("Field list")
+        self.fields_table.setHorizontalHeaderLabels(list(FIELD_COLUMNS))
+        self.fields_table.verticalHeader().setVisible(False)
+        self.fields_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.fields_table)
+        row = QHBoxLayout()
+        add = QPushButton("Add field", box)
+        add.setAccessibleName("Add field")
+        remove = QPushButton("Remove field", box)
+        remove.setAccessibleName("Remove field")
+        as_schema = QPushButton("Show as JSON Schema", box)
+        as_schema.setAccessibleName("Show fields as JSON Schema")
+        add.clicked.connect(self._on_add_field_clicked)
+        remove.clicked.connect(self._on_remove_field_clicked)
+        as_schema.clicked.connect(self._on_as_schema_clicked)
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        row.addWidget(as_schema)
+        layout.addLayout(row)
+        self.set_fields(DEFAULT_FIELDS)
+        return box
+
+    def _build_results(self) -> QWidget:
+        box = QWidget(self)
+        box.setAccessibleName("Extract results")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.valid_label = QLabel("", box)
+        self.valid_label.setAccessibleName("Schema check")
+        self.valid_label.setWordWrap(True)
+        layout.addWidget(self.valid_label)
+        self.table = QTableWidget(0, 3, box)
+        self.table.setAccessibleName("Extracted fields")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setItemDelegate(ConfidenceDelegate(self.table))
+        layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.tokens_button = QPushButton("Show tokens", box)
+        self.tokens_button.setAccessibleName("Show extraction tokens")
+        self.copy_button = QPushButton("Copy JSON", box)
+        self.copy_button.setAccessibleName("Copy extracted JSON")
+        self.csv_button = QPushButton("Export CSV…", box)
+        self.csv_button.setAccessibleName("Export extraction as CSV")
+        self.json_button = QPushButton("Export JSON…", box)
+        self.json_button.setAccessibleName("Export extraction as JSON")
+        for b in (self.tokens_button, self.copy_button, self.csv_button, self.json_button):
+            b.setEnabled(False)
+            row.addWidget(b)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.tokens_button.clicked.connect(self._on_tokens_button_clicked)
+        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.csv_button.clicked.connect(self._on_csv_button_clicked)
+        self.json_button.clicked.connect(self._on_json_button_clicked)
+        return box
+
+    # ----------------------------------------------------------------- public
+
+    def set_fields(self, fields: Sequence[Field]) -> None:
+        """Replace the field editor's rows."""
+        table = self.fields_table
+        table.setRowCount(0)
+        for f in fields:
+            self._add_row(f)
+
+    def _add_row(self, f: Field) -> None:
+        table = self.fields_table
+        row = table.rowCount()
+        table.insertRow(row)
+        table.setItem(row, 0, QTableWidgetItem(f.name))
+        kind = QComboBox(table)
+        kind.setAccessibleName(f"Type of field {row + 1}")
+        kind.addItems(list(FIELD_TYPES))
+        kind.setCurrentText(f.type)
+        table.setCellWidget(row, 1, kind)
+        required = QCheckBox(table)
+        required.setAccessibleName(f"Field {row + 1} required")
+        required.setChecked(f.required)
+        table.setCellWidget(row, 2, required)
+        table.setItem(row, 3, QTableWidgetItem(f.description))
+        table.setItem(row, 4, QTableWidgetItem(", ".join(f.options)))
+
+    def fields(self) -> list[Field]:
+        """The fields as edited (raises ``InvalidRequestError`` for a bad one)."""
+        out = []
+        table = self.fields_table
+        for row in range(table.rowCount()):
+            name = table.item(row, 0)
+            if name is None or not name.text().strip():
+                continue
+            kind = table.cellWidget(row, 1)
+            required = table.cellWidget(row, 2)
+            desc = table.item(row, 3)
+            options = table.item(row, 4)
+            out.append(
+                Field(
+                    name.text().strip(),
+                    kind.currentText() if isinstance(kind, QComboBox) else "text",  # type: ignore[arg-type]
+                    required.isChecked() if isinstance(required, QCheckBox) else True,
+                    desc.text().strip() if desc is not None else "",
+                    tuple(
+                        o.strip()
+                        for o in (options.text() if options is not None else "").split(",")
+                        if o.strip()
+                    ),
+                )
+            )
+        return out
+
+    def schema(self) -> dict[str, Any]:
+        """The schema of the next run: the pasted one when its tab is shown, else the fields'."""
+        if self.schema_tabs.currentIndex() == 1:
+            try:
+                schema = json.loads(self.schema_edit.toPlainText())
+            except ValueError as exc:
+                raise InvalidRequestError(f"The JSON Schema is not JSON ({exc}).") from exc
+            if not isinstance(schema, dict):
+                raise InvalidRequestError("The JSON Schema must be an object.")
+            check_schema(schema)
+            return schema
+        return fields_to_schema(self.fields())
+
+    def results(self) -> list[Extraction | str]:
+        """Each document's extraction (or why it failed), in input order."""
+        return [self._results[i] for i in sorted(self._results)]
+
+    def columns(self) -> list[str]:
+        """The schema's top-level fields, the batch table's columns after the source."""
+        return list(self._schema.get("properties", {}))
+
+    def export_csv(self, path: str | Path) -> Path:
+        """One row per document: source, each field (JSON for lists), each confidence."""
+        names = self.columns()
+        header = ["source", *names, *(f"confidence_{n}" for n in names), "error"]
+        rows = []
+        for i in sorted(self._results):
+            r, item = self._results[i], self._items[i]
+            if isinstance(r, str):
+                rows.append([item.name, *([None] * 2 * len(names)), r])
+                continue
+            data = r.data if isinstance(r.data, dict) else {}
+            values = [
+                None if data.get(n) is None else
+                data[n] if isinstance(data[n], str) else json.dumps(data[n], ensure_ascii=False)
+                for n in names
+            ]  # fmt: skip
+            conf = [
+                round(r.confidence[n].confidence, 4) if n in r.confidence else None for n in names
+            ]
+            rows.append([item.name, *values, *conf, "; ".join(r.errors) or None])
+        target = Path(path)
+        target.write_text(csv_text(header, rows), encoding="utf-8")
+        self.set_status(f"Exported {len(rows)} row(s) to {target.name}.")
+        return target
+
+    def export_json(self, path: str | Path) -> Path:
+        """A JSON list: source, data and confidences per document (or its error)."""
+        out = []
+        for i in sorted(self._results):
+            r, item = self._results[i], self._items[i]
+            if isinstance(r, str):
+                out.append({"source": item.name, "error": r})
+            else:
+                out.append({"source": item.name, **r.as_dict(), "valid": r.valid})
+        target = Path(path)
+        target.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+        self.set_status(f"Exported {len(out)} document(s) to {target.name}.")
+        return target
+
+    # ----------------------------------------------------------------- running
+
+    def on_run(self) -> None:
+        schema = self.schema()
+        files = self.input.files()
+        text = self.input.text()
+        items = files or ([InputItem("text", text)] if text.strip() else [])
+        if not items:
+            raise InvalidRequestError("There is no text to extract from.")
+        templates = self.templates.templates()
+        self._items, self._schema, self._results, self._single = items, schema, {}, None
+        self._batch = bool(files)
+        for b in (self.tokens_button, self.copy_button, self.csv_button, self.json_button):
+            b.setEnabled(False)
+        self.valid_label.setText("")
+        texts = [item.text for item in items]
+        if not self._batch:
+            self.table.setRowCount(0)
+
+            def one(engine: Engine, progress: TaskProgress) -> Extraction:
+                result = extract(engine, texts[0], schema, templates, on_token=progress.token)
+                if progress.cancelled:
+                    raise CancelledError("The extraction was cancelled.")
+                return result
+
+            self.start(one, "Extracting")
+            return
+
+        names = self.columns()
+        self.table.setColumnCount(1 + len(names))
+        self.table.setHorizontalHeaderLabels(["Source", *names])
+        self.table.setRowCount(len(items))
+        for row, item in enumerate(items):
+            self.table.setItem(row, 0, QTableWidgetItem(item.name))
+
+        def many(engine: Engine, progress: TaskProgress) -> int:
+            done = 0
+            for i, body in enumerate(texts):
+                if progress.cancelled:
+                    break
+                try:
+                    result: Extraction | str = extract(engine, body, schema, templates)
+                except CancelledError:
+                    break
+                except GlassboxError as exc:
+                    if exc.kind in ("engine_crashed", "no_model"):
+                        raise
+                    result = str(exc)
+                progress.report((i, result))
+                done += 1
+            return done
+
+        self.start(many, f"Extracting from {len(items)} documents")
+        self.progress.setRange(0, len(items))
+        self.progress.setValue(0)
+
+    def on_progress(self, payload: object) -> None:
+        if isinstance(payload, tuple) and len(payload) == 2 and isinstance(payload[0], int):
+            i, result = payload
+            if isinstance(result, Extraction | str):
+                self._results[i] = result
+                self._show_row(i, result)
+                self.progress.setValue(len(self._results))
+                self.set_status(f"Extracted {len(self._results)} of {len(self._items)}…")
+            return
+        if isinstance(payload, TaskTokens):
+            self._stream.extend(payload.events)
+            self.valid_label.setStyleSheet("")
+            self.valid_label.setText("Writing: " + "".join(t.text for t in self._stream)[-160:])
+
+    def on_done(self, result: object, cancelled: bool) -> None:
+        self._stream = []
+        if isinstance(result, Extraction):
+            self._results[0] = result
+            self._single = result
+            self._show_single(result)
+            self.tokens_button.setEnabled(True)
+            self.copy_button.setEnabled(True)
+            self.csv_button.setEnabled(True)
+            self.json_button.setEnabled(True)
+            self.set_status(
+                f"Extracted {len(result.confidence)} field(s) in "
+                f"{len(result.generation.tokens)} tokens."
+            )
+            return
+        n, total = len(self._results), len(self._items)
+        failed = sum(isinstance(r, str) for r in self._results.values())
+        head = f"Cancelled after {n} of {total}" if cancelled or n < total else f"Extracted {n}"
+        self.set_status(f"{head} document(s)" + (f", {failed} failed." if failed else "."))
+        self.csv_button.setEnabled(bool(self._results))
+        self.json_button.setEnabled(bool(self._results))
+        self.valid_label.setText("")
+
+    def on_failed(self, kind: str, message: str) -> None:
+        self._stream = []
+        self.valid_label.setText("")
+
+    def _show_single(self, r: Extraction) -> None:
+        table = self.table
+        table.setColumnCount(3)
+        table.setHorizontalHeaderLabels(["Field", "Value", "Confidence"])
+        table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        data: Mapping[str, Any] = r.data if isinstance(r.data, dict) else {}
+        names = [*self.columns(), *(k for k in data if k not in self.columns())]
+        table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            table.setItem(row, 0, QTableWidgetItem(name))
+            table.setItem(row, 1, QTableWidgetItem(value_text(data.get(name))))
+            conf = r.confidence.get(name)
+            cell = QTableWidgetItem(percent(conf.confidence) if conf else "—")
+            if conf is not None:
+                cell.setData(CONFIDENCE_ROLE, float(conf.confidence))
+                cell.setToolTip(
+                    f"geometric mean {conf.confidence:.3f} over {conf.n_tokens} token(s); "
+                    f"joint {conf.joint:.3g}; least sure token {conf.lowest:.3f}"
+                )
+            table.setItem(row, 2, cell)
+        table.resizeColumnToContents(0)
+        if r.valid:
+            self.valid_label.setText("✓ Valid JSON for the schema.")
+            self.valid_label.setStyleSheet("color: #2a7a3a;")
+        else:
+            self.valid_label.setText("✗ Not valid for the schema: " + "; ".join(r.errors))
+            self.valid_label.setStyleSheet("color: #a40000;")
+
+    def _show_row(self, row: int, r: Extraction | str) -> None:
+        names = self.columns()
+        if isinstance(r, str):
+            cell = QTableWidgetItem("failed")
+            cell.setToolTip(r)
+            self.table.setItem(row, 1, cell)
+            return
+        data = r.data if isinstance(r.data, dict) else {}
+        for col, name in enumerate(names, start=1):
+            cell = QTableWidgetItem(value_text(data.get(name)))
+            conf = r.confidence.get(name)
+            if conf is not None:
+                cell.setData(CONFIDENCE_ROLE, float(conf.confidence))
+                cell.setToolTip(f"confidence {percent(conf.confidence)}")
+            self.table.setItem(row, col, cell)
+
+    # ----------------------------------------------------------------- slots
+
+    @Slot()
+    def _on_add_field_clicked(self) -> None:
+        self._add_row(Field(f"field_{self.fields_table.rowCount() + 1}"))
+
+    @Slot()
+    def _on_remove_field_clicked(self) -> None:
+        row = self.fields_table.currentRow()
+        if row >= 0:
+            self.fields_table.removeRow(row)
+
+    @Slot()
+    def _on_as_schema_clicked(self) -> None:
+        try:
+            schema = fields_to_schema(self.fields())
+        except InvalidRequestError as exc:
+            self.set_status(str(exc), error=True)
+            return
+        self.schema_edit.setPlainText(json.dumps(schema, ensure_ascii=False, indent=2))
+        self.schema_tabs.setCurrentIndex(1)
+
+    @Slot()
+    def _on_tokens_button_clicked(self) -> None:
+        if self._single is not None:
+            gen = self._single.generation
+            self.show_tokens("Extraction", gen.text, gen.tokens)
+
+    @Slot()
+    def _on_copy_button_clicked(self) -> None:
+        if self._single is not None:
+            self.copy_text(json.dumps(self._single.data, ensure_ascii=False, indent=2))
+
+    @Slot()
+    def _on_csv_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export as CSV", str(Path.home() / "extracted.csv"), "CSV (*.csv)"
+        )
+        if path:
+            try:
+                self.export_csv(path)
+            except OSError as exc:
+                self.set_status(f"Could not write {path}: {exc.strerror or exc}", error=True)
+
+    @Slot()
+    def _on_json_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export as JSON", str(Path.home() / "extracted.json"), "JSON (*.json)"
+        )
+        if path:
+            try:
+                self.export_json(path)
+            except OSError as exc:
+                self.set_status(f"Could not write {path}: {exc.strerror or exc}", error=True)

@@ -1,0 +1,636 @@
+"""The "Tasks" dock: summarize, extract, classify, rewrite and search, one tab each.
+
+Every tab runs its work on the window's one ``InferenceController`` as a task
+(``run_task``), after any reply in progress; search goes to the
+``KnowledgeController``. Generated results open in the token view ("Show
+tokens"), and each tab's prompt templates can be edited and reset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor, QShowEvent, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.engine.protocol import CancelledError, Engine, TokenEvent
+from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.tasks.rewrite import MODES, Rewrite, rewrite
+from desktop_app.core.tasks.search import highlight_spans
+from desktop_app.core.tasks.summarize import Summary, SummaryOptions, SummaryProgress, summarize
+from desktop_app.ui.task_base import TaskTab, TextInput, caption
+from desktop_app.ui.task_classify import ClassifyTab
+from desktop_app.ui.task_extract import ExtractTab
+from desktop_app.ui.task_widgets import show_diff
+from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.kb_controller import KnowledgeController
+from desktop_app.workers.task_runner import TaskProgress, TaskTokens
+
+__all__ = ["ClassifyTab", "ExtractTab", "RewriteTab", "SearchTab", "SummarizeTab", "TasksPanel"]
+
+LENGTHS = (
+    ("A sentence", "sentence"),
+    ("A paragraph", "paragraph"),
+    ("Bullet points", "bullets"),
+    ("A word count", "words"),
+)
+MODE_NAMES = {
+    "polish": "Polish",
+    "fix": "Fix grammar and spelling",
+    "simplify": "Simplify",
+    "formal": "Tone: formal",
+    "friendly": "Tone: friendly",
+    "concise": "Tone: concise",
+    "translate": "Translate",
+}
+HIT_COLUMNS = ("#", "Source", "Score", "Vector", "Keyword")
+_HIGHLIGHT = QColor("#ffe08a")
+
+
+def _n_ctx(engine: Engine) -> int:
+    loaded = getattr(engine, "loaded", None)
+    return int(getattr(loaded, "n_ctx", 4096))
+
+
+def _result_view(name: str, parent: QWidget) -> QTextEdit:
+    view = QTextEdit(parent)
+    view.setAccessibleName(name)
+    view.setReadOnly(True)
+    view.setAcceptRichText(False)
+    return view
+
+
+# --------------------------------------------------------------------- summarize
+
+
+class SummarizeTab(TaskTab):
+    """Length, audience and language in; a summary out, in cited parts for long texts."""
+
+    def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
+        names = ("summarize.system", "summarize.user", "summarize.part", "summarize.combine")
+        super().__init__(controller, "Summarize", names, parent)
+        self._summary: Summary | None = None
+        self._live: list[TokenEvent] = []
+
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.length = QComboBox(self)
+        self.length.setAccessibleName("Summary length")
+        for label, value in LENGTHS:
+            self.length.addItem(label, value)
+        self.length.setCurrentIndex(1)
+        self.words = QSpinBox(self)
+        self.words.setAccessibleName("Summary word count")
+        self.words.setRange(5, 2000)
+        self.words.setValue(100)
+        self.words.setSuffix(" words")
+        self.words.setEnabled(False)
+        length_row = QHBoxLayout()
+        length_row.addWidget(self.length, 1)
+        length_row.addWidget(self.words)
+        self.audience = QLineEdit(self)
+        self.audience.setAccessibleName("Summary audience")
+        self.audience.setPlaceholderText("a general reader")
+        self.language = QLineEdit(self)
+        self.language.setAccessibleName("Summary language")
+        self.language.setPlaceholderText("the language of the text")
+        form.addRow(caption("Length", self), length_row)
+        form.addRow(caption("Audience", self), self.audience)
+        form.addRow(caption("Language", self), self.language)
+        layout.addLayout(form)
+        self.input = TextInput(
+            "Summarize", "A text to summarize. Long texts are summarized in parts.", self
+        )
+        layout.addWidget(self.input, 1)
+        layout.addWidget(self.templates)
+        layout.addWidget(self.run_row())
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setAccessibleName("Summary results")
+        self.result = _result_view("Summary", split)
+        self.parts = QListWidget(split)
+        self.parts.setAccessibleName("Summary parts")
+        self.parts.setToolTip("The parts a long text was cut into; select one to read it.")
+        split.addWidget(self.result)
+        split.addWidget(self.parts)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 2)
+        buttons = QHBoxLayout()
+        self.tokens_button = QPushButton("Show tokens", self)
+        self.tokens_button.setAccessibleName("Show summary tokens")
+        self.copy_button = QPushButton("Copy", self)
+        self.copy_button.setAccessibleName("Copy summary")
+        for b in (self.tokens_button, self.copy_button):
+            b.setEnabled(False)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+        self.length.currentIndexChanged.connect(self._on_length_current_index_changed)
+        self.parts.currentRowChanged.connect(self._on_parts_current_row_changed)
+        self.tokens_button.clicked.connect(self._on_tokens_button_clicked)
+        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+
+    def options(self) -> SummaryOptions:
+        """The summary options from the tab."""
+        return SummaryOptions(
+            self.length.currentData(),
+            self.words.value(),
+            self.audience.text().strip() or "a general reader",
+            self.language.text().strip() or "the language of the text",
+        )
+
+    @property
+    def summary(self) -> Summary | None:
+        """The last finished summary."""
+        return self._summary
+
+    def on_run(self) -> None:
+        text = self.input.text()
+        if not text.strip():
+            raise InvalidRequestError("There is no text to summarize.")
+        options = self.options()
+        templates = self.templates.templates()
+        self._summary, self._live = None, []
+        self.result.clear()
+        self.parts.clear()
+        self.tokens_button.setEnabled(False)
+        self.copy_button.setEnabled(False)
+
+        def run(engine: Engine, progress: TaskProgress) -> Summary:
+            count = getattr(engine, "count_tokens", None)
+            if count is None:
+                raise InvalidRequestError("This engine cannot count tokens to plan a summary.")
+            result = summarize(
+                engine, text, options, count, _n_ctx(engine), templates,
+                progress=progress.report, on_token=progress.token,
+                should_stop=lambda: progress.cancelled,
+            )  # fmt: skip
+            if progress.cancelled:
+                raise CancelledError("The summary was cancelled.")
+            return result
+
+        self.start(run, "Summarizing")
+
+    def on_progress(self, payload: object) -> None:
+        if isinstance(payload, SummaryProgress):
+            if payload.steps > 1:
+                self.progress.setRange(0, payload.steps)
+                self.progress.setValue(payload.step)
+                self.set_status(f"Summarizing: {payload.label} ({payload.step}/{payload.steps})…")
+            if payload.label != "done":
+                self._live = []
+                self.result.setPlainText("")
+        elif isinstance(payload, TaskTokens):
+            self._live.extend(payload.events)
+            cursor = QTextCursor(self.result.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText("".join(t.text for t in payload.events))
+
+    def on_done(self, result: object, cancelled: bool) -> None:
+        if not isinstance(result, Summary):
+            return
+        self._summary = result
+        self.result.setPlainText(result.text)
+        self.parts.clear()
+        if len(result.parts) > 1:
+            for i, part in enumerate(result.parts, start=1):
+                item = QListWidgetItem(f"part {i} · {len(part.split())} words")
+                item.setToolTip(result.part_summaries[i - 1][:1000])
+                self.parts.addItem(item)
+        self.tokens_button.setEnabled(True)
+        self.copy_button.setEnabled(True)
+        n = len(result.parts)
+        self.set_status(
+            f"Summarized in {n} parts, then combined." if n > 1 else "Summarized in one pass."
+        )
+
+    @Slot(int)
+    def _on_length_current_index_changed(self, index: int) -> None:
+        self.words.setEnabled(self.length.currentData() == "words")
+
+    @Slot(int)
+    def _on_parts_current_row_changed(self, row: int) -> None:
+        summary = self._summary
+        if summary is None or not 0 <= row < len(summary.parts):
+            return
+        self.result.setPlainText(
+            f"{summary.text}\n\n── part {row + 1}: its summary ──\n{summary.part_summaries[row]}"
+            f"\n\n── part {row + 1}: its text ──\n{summary.parts[row]}"
+        )
+
+    @Slot()
+    def _on_tokens_button_clicked(self) -> None:
+        if self._summary is not None and self._summary.generations:
+            gen = self._summary.generations[-1]
+            self.show_tokens("Summary", gen.text, gen.tokens)
+
+    @Slot()
+    def _on_copy_button_clicked(self) -> None:
+        if self._summary is not None:
+            self.copy_text(self._summary.text)
+
+
+# --------------------------------------------------------------------- rewrite
+
+
+class RewriteTab(TaskTab):
+    """A mode in; the rewrite beside the original as a word diff, with Copy and Accept."""
+
+    def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
+        super().__init__(controller, "Rewrite", ("rewrite.system", "rewrite.user"), parent)
+        self._rewrite: Rewrite | None = None
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.mode = QComboBox(self)
+        self.mode.setAccessibleName("Rewrite mode")
+        for mode in MODES:
+            self.mode.addItem(MODE_NAMES.get(mode, mode), mode)
+        self.language = QLineEdit(self)
+        self.language.setAccessibleName("Translate to language")
+        self.language.setPlaceholderText("English")
+        self.language.setEnabled(False)
+        row.addWidget(caption("Mode", self))
+        row.addWidget(self.mode, 1)
+        row.addWidget(caption("into", self))
+        row.addWidget(self.language, 1)
+        layout.addLayout(row)
+        self.input = TextInput("Rewrite", "A text to rewrite.", self)
+        layout.addWidget(self.input, 1)
+        layout.addWidget(self.templates)
+        layout.addWidget(self.run_row())
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setAccessibleName("Rewrite comparison")
+        left = QWidget(split)
+        left.setAccessibleName("Original side")
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(caption("Original (removed words struck through)", left))
+        self.original = _result_view("Original with removals", left)
+        left_layout.addWidget(self.original)
+        right = QWidget(split)
+        right.setAccessibleName("Rewrite side")
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(caption("Rewrite (added words highlighted)", right))
+        self.result = _result_view("Rewrite with additions", right)
+        right_layout.addWidget(self.result)
+        split.addWidget(left)
+        split.addWidget(right)
+        layout.addWidget(split, 2)
+        buttons = QHBoxLayout()
+        self.copy_button = QPushButton("Copy", self)
+        self.copy_button.setAccessibleName("Copy rewrite")
+        self.accept_button = QPushButton("Accept", self)
+        self.accept_button.setAccessibleName("Accept rewrite")
+        self.accept_button.setToolTip("Replace the input with the rewrite")
+        self.tokens_button = QPushButton("Show tokens", self)
+        self.tokens_button.setAccessibleName("Show rewrite tokens")
+        for b in (self.copy_button, self.accept_button, self.tokens_button):
+            b.setEnabled(False)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+        self.mode.currentIndexChanged.connect(self._on_mode_current_index_changed)
+        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.accept_button.clicked.connect(self._on_accept_button_clicked)
+        self.tokens_button.clicked.connect(self._on_tokens_button_clicked)
+
+    @property
+    def rewrite(self) -> Rewrite | None:
+        """The last finished rewrite."""
+        return self._rewrite
+
+    def on_run(self) -> None:
+        text = self.input.text()
+        if not text.strip():
+            raise InvalidRequestError("There is no text to rewrite.")
+        mode = str(self.mode.currentData())
+        language = self.language.text().strip() or "English"
+        templates = self.templates.templates()
+        self._rewrite = None
+        self.original.setPlainText(text)
+        self.result.clear()
+        for b in (self.copy_button, self.accept_button, self.tokens_button):
+            b.setEnabled(False)
+
+        def run(engine: Engine, progress: TaskProgress) -> Rewrite:
+            result = rewrite(
+                engine, text, mode, language=language, templates=templates,
+                on_token=progress.token,
+            )  # fmt: skip
+            if progress.cancelled:
+                raise CancelledError("The rewrite was cancelled.")
+            return result
+
+        self.start(run, "Rewriting")
+
+    def on_progress(self, payload: object) -> None:
+        if isinstance(payload, TaskTokens):
+            cursor = QTextCursor(self.result.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText("".join(t.text for t in payload.events), QTextCharFormat())
+
+    def on_done(self, result: object, cancelled: bool) -> None:
+        if not isinstance(result, Rewrite):
+            return
+        self._rewrite = result
+        diff = result.diff()
+        show_diff(self.original, self.result, diff)
+        for b in (self.copy_button, self.accept_button, self.tokens_button):
+            b.setEnabled(True)
+        removed = sum(len(t.split()) for op, t in diff if op == "delete")
+        added = sum(len(t.split()) for op, t in diff if op == "insert")
+        self.set_status(f"Rewritten: {removed} word(s) removed, {added} added.")
+
+    @Slot(int)
+    def _on_mode_current_index_changed(self, index: int) -> None:
+        self.language.setEnabled(self.mode.currentData() == "translate")
+
+    @Slot()
+    def _on_copy_button_clicked(self) -> None:
+        if self._rewrite is not None:
+            self.copy_text(self._rewrite.text)
+
+    @Slot()
+    def _on_accept_button_clicked(self) -> None:
+        if self._rewrite is not None:
+            self.input.set_text(self._rewrite.text)
+            self.accept_button.setEnabled(False)
+            self.set_status("The rewrite replaced the input.")
+
+    @Slot()
+    def _on_tokens_button_clicked(self) -> None:
+        if self._rewrite is not None:
+            gen = self._rewrite.generation
+            self.show_tokens("Rewrite", gen.text, gen.tokens)
+
+
+# --------------------------------------------------------------------- search
+
+
+class SearchTab(QWidget):
+    """Hybrid search over a knowledge collection, hits with scores and matched terms."""
+
+    sig_open_source = Signal(object)
+    """Open a hit's passage in the document viewer (a ``Hit``)."""
+
+    sig_status = Signal(str, bool)
+    """A line for the window's status bar, and whether it reports an error."""
+
+    def __init__(self, knowledge: KnowledgeController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Search task")
+        self._knowledge = knowledge
+        self._search_id: int | None = None
+        self._hits: list[Hit] = []
+        self._query = ""
+        self._refreshed = False
+
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.query = QLineEdit(self)
+        self.query.setAccessibleName("Search query")
+        self.query.setPlaceholderText("Search a collection by meaning and by words")
+        self.collection = QComboBox(self)
+        self.collection.setAccessibleName("Search collection")
+        self.k = QSpinBox(self)
+        self.k.setAccessibleName("Number of results")
+        self.k.setRange(1, 50)
+        self.k.setValue(10)
+        self.k.setPrefix("top ")
+        self.search_button = QPushButton("Search", self)
+        self.search_button.setAccessibleName("Run search")
+        row.addWidget(self.query, 2)
+        row.addWidget(self.collection, 1)
+        row.addWidget(self.k)
+        row.addWidget(self.search_button)
+        layout.addLayout(row)
+        self.status = QLabel("", self)
+        self.status.setAccessibleName("Search status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.setAccessibleName("Search results")
+        self.table = QTableWidget(0, len(HIT_COLUMNS), split)
+        self.table.setAccessibleName("Search hits")
+        self.table.setHorizontalHeaderLabels(list(HIT_COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Double-click a hit to open it in its document.")
+        self.passage = _result_view("Matched passage", split)
+        split.addWidget(self.table)
+        split.addWidget(self.passage)
+        layout.addWidget(split, 1)
+
+        self.search_button.clicked.connect(self._on_search_button_clicked)
+        self.query.returnPressed.connect(self._on_search_button_clicked)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
+        knowledge.sig_collections.connect(self._on_knowledge_collections)
+        knowledge.sig_search_done.connect(self._on_knowledge_search_done)
+        knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
+
+    @property
+    def hits(self) -> list[Hit]:
+        """The hits shown, best first."""
+        return list(self._hits)
+
+    def set_collections(self, names: Sequence[str]) -> None:
+        """Offer these collections (keeps the chosen one when it is still there)."""
+        current = self.collection.currentText()
+        self.collection.blockSignals(True)
+        self.collection.clear()
+        self.collection.addItems(list(names))
+        if current in names:
+            self.collection.setCurrentText(current)
+        self.collection.blockSignals(False)
+
+    def search(self, query: str | None = None) -> int | None:
+        """Search the chosen collection; returns the request id (None when nothing to do)."""
+        if query is not None:
+            self.query.setText(query)
+        text = self.query.text().strip()
+        name = self.collection.currentText()
+        if not text or not name:
+            self._say("Type a query and choose a collection (add documents in Knowledge).", True)
+            return None
+        self._query = text
+        self._search_id = self._knowledge.search(text, [name], self.k.value())
+        self._say(f"Searching “{name}”…")
+        return self._search_id
+
+    def highlighted(self, row: int) -> list[str]:
+        """The query terms highlighted in a hit's passage (what the user sees marked)."""
+        text = self._hits[row].chunk.text
+        return [text[a:b] for a, b in highlight_spans(text, self._query)]
+
+    def open_hit(self, row: int) -> None:
+        """Ask the window to open a hit in the document viewer."""
+        if 0 <= row < len(self._hits):
+            self.sig_open_source.emit(self._hits[row])
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """List the collections the first time the tab is seen (the store opens then)."""
+        super().showEvent(event)
+        if not self._refreshed:
+            self._refreshed = True
+            self._knowledge.refresh()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #a40000;" if error else "")
+        self.sig_status.emit(text, error)
+
+    def _show_passage(self, row: int) -> None:
+        hit = self._hits[row]
+        text = hit.chunk.text
+        self.passage.setPlainText(text)
+        mark = QTextCharFormat()
+        mark.setBackground(_HIGHLIGHT)
+        mark.setForeground(QColor(0x10, 0x10, 0x10))
+        cursor = QTextCursor(self.passage.document())
+        for a, b in highlight_spans(text, self._query):
+            cursor.setPosition(a)
+            cursor.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(mark)
+        where = hit.chunk.heading or (f"page {hit.chunk.page}" if hit.chunk.page else "")
+        self.passage.setAccessibleDescription(
+            f"{hit.chunk.path} {where}; matched: {', '.join(self.highlighted(row)) or 'by meaning'}"
+        )
+
+    @Slot()
+    def _on_search_button_clicked(self) -> None:
+        self.search()
+
+    @Slot(list)
+    def _on_knowledge_collections(self, summaries: list[object]) -> None:
+        self.set_collections([str(getattr(s, "name", s)) for s in summaries])
+
+    @Slot(int, list)
+    def _on_knowledge_search_done(self, request_id: int, hits: list[Hit]) -> None:
+        if request_id != self._search_id:
+            return
+        self._search_id = None
+        self._hits = list(hits)
+        table = self.table
+        table.setRowCount(len(hits))
+        for row, hit in enumerate(hits):
+            matched = self.highlighted(row)
+            cells = (
+                str(hit.rank),
+                hit.chunk.path.rsplit("/", 1)[-1],
+                f"{hit.fused:.4f}",
+                "—" if hit.vector is None else f"{hit.vector:.3f}",
+                "—" if hit.keyword is None else f"{hit.keyword:.3f}",
+            )
+            for col, value in enumerate(cells):
+                item = QTableWidgetItem(value)
+                item.setToolTip(
+                    f"{hit.chunk.path}\nmatched: {', '.join(sorted(set(matched))) or 'by meaning'}"
+                )
+                table.setItem(row, col, item)
+        table.resizeColumnToContents(0)
+        if hits:
+            table.selectRow(0)
+        self._say(f"{len(hits)} passage(s) found." if hits else "No passage found.")
+
+    @Slot(int, str, str)
+    def _on_knowledge_search_failed(self, request_id: int, kind: str, message: str) -> None:
+        if request_id == self._search_id:
+            self._search_id = None
+            self._say(message, True)
+
+    @Slot()
+    def _on_table_selection_changed(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows and rows[0].row() < len(self._hits):
+            self._show_passage(rows[0].row())
+
+    @Slot(int, int)
+    def _on_table_cell_double_clicked(self, row: int, column: int) -> None:
+        self.open_hit(row)
+
+
+# --------------------------------------------------------------------- the dock
+
+
+class TasksPanel(QDockWidget):
+    """The Tasks dock: a tab per task over the window's engine and knowledge base."""
+
+    sig_open_source = Signal(object)
+    """Open a search hit in the document viewer (a ``Hit``); the window connects it."""
+
+    sig_status = Signal(str, bool)
+    """A line for the window's status bar from any tab, and whether it is an error."""
+
+    def __init__(
+        self,
+        controller: InferenceController,
+        knowledge: KnowledgeController,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Tasks", parent)
+        self.setObjectName("TasksDock")
+        self.setAccessibleName("Tasks panel")
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Tasks")
+        self.summarize = SummarizeTab(controller)
+        self.extract = ExtractTab(controller)
+        self.classify = ClassifyTab(controller)
+        self.rewrite = RewriteTab(controller)
+        self.search = SearchTab(knowledge)
+        for tab, title in (
+            (self.summarize, "Summarize"),
+            (self.extract, "Extract"),
+            (self.classify, "Classify"),
+            (self.rewrite, "Rewrite"),
+            (self.search, "Search"),
+        ):
+            scroll = QScrollArea(self.tabs)
+            scroll.setAccessibleName(f"{title} tab")
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(tab)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            self.tabs.addTab(scroll, title)
+            tab.sig_status.connect(self.sig_status)
+        self.setWidget(self.tabs)
+        self.search.sig_open_source.connect(self.sig_open_source)
+
+    def task_tabs(self) -> list[TaskTab]:
+        """The tabs that run on the engine."""
+        return [self.summarize, self.extract, self.classify, self.rewrite]
+
+    def cancel_all(self) -> None:
+        """Cancel every tab's running task (the window is closing)."""
+        for tab in self.task_tabs():
+            tab.cancel()

@@ -1,0 +1,606 @@
+"""Widgets the task panels share: probability bars, diffs, plots, the template editor.
+
+Bars, the confusion matrix and the calibration plot are painted with
+``QPainter`` from plain numbers, so they need no chart library and read the
+same in light and dark palettes. Document and model text is always set as plain
+text (never HTML): a document is untrusted input.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.engine.protocol import TokenEvent
+from desktop_app.core.errors import GlassboxError
+from desktop_app.core.tasks.prompts import (
+    DEFAULT_TEMPLATES,
+    load_overrides,
+    reset_template,
+    save_overrides,
+)
+from desktop_app.core.tasks.rewrite import DiffOp
+from desktop_app.ui.chat_view import ChatView, MessageView, describe_token, visible_text
+from desktop_app.ui.sampling_panel import percent
+
+#: The bar of the most likely label, and of the others.
+BEST_COLOUR = QColor(0x2C, 0x72, 0x8E)
+OTHER_COLOUR = QColor(0x8F, 0xB8, 0xC9)
+#: Word diff colours: removed words (struck through) and added words.
+DELETE_BACKGROUND = QColor(0xFF, 0xD7, 0xD5)
+INSERT_BACKGROUND = QColor(0xC8, 0xF0, 0xC8)
+#: Extra data role of a table cell holding a confidence 0–1 (painted as a bar).
+CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 7
+ERROR_STYLE = "color: #a40000;"
+NOTE_STYLE = "color: #666666;"
+
+
+def confidence_colour(p: float) -> QColor:
+    """Red for an unsure value, amber in between, green for a sure one."""
+    p = min(max(p, 0.0), 1.0)
+    if p < 0.5:
+        return QColor(0xD0, 0x4A, 0x3A)
+    if p < 0.8:
+        return QColor(0xE0, 0xA0, 0x30)
+    return QColor(0x3A, 0x9A, 0x5A)
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Rows as CSV (Excel-friendly line ends are left to the caller)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------- bars
+
+
+class ProbabilityBars(QWidget):
+    """One horizontal bar per label, its length the label's probability.
+
+    The bars of a classification add up to 100%; the most likely label is drawn
+    darker and named first in the accessible description.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Label probabilities")
+        self._probs: list[tuple[str, float]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_probabilities(self, probabilities: Mapping[str, float]) -> None:
+        """Show ``probabilities`` (label → p) in the order given."""
+        self._probs = [(str(k), float(v)) for k, v in probabilities.items()]
+        ranked = sorted(self._probs, key=lambda kv: -kv[1])
+        self.setAccessibleDescription(
+            "; ".join(f"{name} {percent(p)}" for name, p in ranked) or "No result"
+        )
+        self.updateGeometry()
+        self.update()
+
+    def probabilities(self) -> dict[str, float]:
+        """What is shown, label → p."""
+        return dict(self._probs)
+
+    def _row_height(self) -> int:
+        return self.fontMetrics().height() + 8
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, max(1, len(self._probs)) * self._row_height() + 4)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, self.sizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = self.fontMetrics()
+        text_colour = self.palette().color(QPalette.ColorRole.WindowText)
+        if not self._probs:
+            painter.setPen(QColor(0x8A, 0x8A, 0x8A))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No result yet")
+            return
+        row = self._row_height()
+        label_w = min(max(fm.horizontalAdvance(n) for n, _ in self._probs) + 12, self.width() // 3)
+        value_w = fm.horizontalAdvance("100.0%") + 10
+        bar_w = max(self.width() - label_w - value_w - 4, 10)
+        best = max(p for _, p in self._probs)
+        for i, (name, p) in enumerate(self._probs):
+            y = 2 + i * row
+            painter.setPen(text_colour)
+            shown = fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w - 8)
+            painter.drawText(
+                QRect(0, y, label_w - 8, row),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                shown,
+            )
+            track = QRect(label_w, y + 3, bar_w, row - 6)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self.palette().color(QPalette.ColorRole.AlternateBase).darker(105))
+            painter.drawRoundedRect(track, 3, 3)
+            filled = QRect(
+                track.left(), track.top(), round(bar_w * min(max(p, 0.0), 1.0)), track.height()
+            )
+            painter.setBrush(BEST_COLOUR if p == best else OTHER_COLOUR)
+            if filled.width() > 0:
+                painter.drawRoundedRect(filled, 3, 3)
+            painter.setPen(text_colour)
+            painter.drawText(
+                QRect(label_w + bar_w + 6, y, value_w, row),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                percent(p),
+            )
+
+
+class ConfidenceDelegate(QStyledItemDelegate):
+    """Paints a cell's ``CONFIDENCE_ROLE`` (0–1) as a thin bar under its text."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        value = index.data(CONFIDENCE_ROLE)
+        if not isinstance(value, float):
+            return
+        rect = option.rect.adjusted(4, option.rect.height() - 6, -4, -2)  # type: ignore[attr-defined]
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0xDD, 0xDD, 0xDD))
+        painter.drawRect(rect)
+        painter.setBrush(confidence_colour(value))
+        painter.drawRect(QRect(rect.left(), rect.top(), round(rect.width() * value), rect.height()))
+        painter.restore()
+
+
+# --------------------------------------------------------------------- diff
+
+
+def show_diff(original: QTextEdit, result: QTextEdit, diff: Sequence[tuple[DiffOp, str]]) -> None:
+    """Write a word diff into two read-only views: removals struck on the left, additions
+    highlighted on the right (plain text; each side reads as its own text)."""
+    plain = QTextCharFormat()
+    removed = QTextCharFormat()
+    removed.setBackground(DELETE_BACKGROUND)
+    removed.setForeground(QColor(0x80, 0x10, 0x10))
+    removed.setFontStrikeOut(True)
+    added = QTextCharFormat()
+    added.setBackground(INSERT_BACKGROUND)
+    added.setForeground(QColor(0x10, 0x50, 0x10))
+    added.setFontUnderline(True)
+    for view in (original, result):
+        view.clear()
+    left, right = QTextCursor(original.document()), QTextCursor(result.document())
+    for op, text in diff:
+        if op == "equal":
+            left.insertText(text, plain)
+            right.insertText(text, plain)
+        elif op == "delete":
+            left.insertText(text, removed)
+        else:
+            right.insertText(text, added)
+    counts = {op: sum(len(t.split()) for o, t in diff if o == op) for op in ("delete", "insert")}
+    original.setAccessibleDescription(f"{counts['delete']} word(s) removed, struck through")
+    result.setAccessibleDescription(f"{counts['insert']} word(s) added, highlighted")
+
+
+# --------------------------------------------------------------------- plots
+
+
+class ConfusionMatrix(QWidget):
+    """A gold × predicted count grid, shaded by each row's share, counts written in."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Confusion matrix")
+        self._labels: list[str] = []
+        self._counts: dict[str, dict[str, int]] = {}
+        self.setMinimumSize(220, 160)
+
+    def set_matrix(self, confusion: Mapping[str, Mapping[str, int]], labels: Sequence[str]) -> None:
+        """Show ``confusion[gold][predicted]`` for ``labels`` (rows: gold, columns: predicted)."""
+        self._labels = list(labels)
+        self._counts = {g: dict(row) for g, row in confusion.items()}
+        cells = [
+            f"gold {g}, predicted {p}: {self._counts.get(g, {}).get(p, 0)}"
+            for g in self._labels
+            for p in self._labels
+        ]
+        self.setAccessibleDescription("; ".join(cells))
+        self.update()
+
+    def count(self, gold: str, predicted: str) -> int:
+        """The number of texts with gold label ``gold`` predicted as ``predicted``."""
+        return self._counts.get(gold, {}).get(predicted, 0)
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, 60 + 28 * max(len(self._labels), 2))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        fm = self.fontMetrics()
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        n = len(self._labels)
+        if not n:
+            return
+        margin_left = min(max(fm.horizontalAdvance(x) for x in self._labels) + 14, 140)
+        top = fm.height() * 2 + 6
+        cell = max(min((self.width() - margin_left - 4) // n, (self.height() - top - 4) // n), 12)
+        painter.setPen(text)
+        painter.drawText(
+            QRect(margin_left, 0, cell * n, fm.height()), Qt.AlignmentFlag.AlignCenter, "predicted"
+        )
+        for j, label in enumerate(self._labels):
+            shown = fm.elidedText(label, Qt.TextElideMode.ElideRight, cell - 2)
+            painter.drawText(
+                QRect(margin_left + j * cell, fm.height() + 2, cell, fm.height()),
+                Qt.AlignmentFlag.AlignCenter,
+                shown,
+            )
+        for i, gold in enumerate(self._labels):
+            y = top + i * cell
+            painter.setPen(text)
+            painter.drawText(
+                QRect(0, y, margin_left - 6, cell),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(gold, Qt.TextElideMode.ElideRight, margin_left - 8),
+            )
+            row = self._counts.get(gold, {})
+            total = sum(row.values())
+            for j, pred in enumerate(self._labels):
+                c = row.get(pred, 0)
+                share = c / total if total else 0.0
+                base = QColor(0x3A, 0x9A, 0x5A) if i == j else QColor(0xD0, 0x4A, 0x3A)
+                fill = QColor(base)
+                fill.setAlphaF(0.08 + 0.8 * share)
+                rect = QRect(margin_left + j * cell, y, cell - 2, cell - 2)
+                painter.fillRect(rect, fill)
+                painter.setPen(QColor(0x10, 0x10, 0x10) if share > 0.5 else text)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(c))
+
+
+class CalibrationPlot(QWidget):
+    """A reliability diagram: accuracy against confidence per bin, and the diagonal.
+
+    A model whose 80%-sure answers are right 80% of the time has its points on
+    the diagonal; the dot size grows with the number of texts in the bin.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Calibration plot")
+        self._bins: list[tuple[float, float, int]] = []
+        self._ece = 0.0
+        self.setMinimumSize(200, 180)
+
+    def set_bins(self, bins: Sequence[tuple[float, float, int]], ece: float) -> None:
+        """Show (mean confidence, accuracy, count) per bin and the expected calibration error."""
+        self._bins = [(float(c), float(a), int(n)) for c, a, n in bins]
+        self._ece = ece
+        self.setAccessibleDescription(
+            f"Expected calibration error {ece:.3f}; "
+            + "; ".join(f"confidence {c:.0%}: accuracy {a:.0%} of {n}" for c, a, n in self._bins)
+        )
+        self.update()
+
+    def bins(self) -> list[tuple[float, float, int]]:
+        """What is plotted."""
+        return list(self._bins)
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 220)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = self.fontMetrics()
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        left, bottom = fm.horizontalAdvance("100%") + 8, fm.height() * 2 + 4
+        side = max(min(self.width() - left - 8, self.height() - bottom - fm.height() - 4), 40)
+        plot = QRect(left, fm.height() + 2, side, side)
+        painter.setPen(QPen(QColor(0xAA, 0xAA, 0xAA), 1))
+        painter.drawRect(plot)
+        painter.setPen(QPen(QColor(0x99, 0x99, 0x99), 1, Qt.PenStyle.DashLine))
+        painter.drawLine(plot.bottomLeft(), plot.topRight())
+        painter.setPen(text)
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
+        painter.setFont(small)
+        sfm = QFontMetrics(small)
+        for v in (0.0, 0.5, 1.0):
+            y = plot.bottom() - round(v * side)
+            painter.drawText(
+                QRect(0, y - sfm.height() // 2, left - 4, sfm.height()),
+                Qt.AlignmentFlag.AlignRight,
+                f"{v:.0%}",
+            )
+            x = plot.left() + round(v * side)
+            painter.drawText(
+                QRect(x - 20, plot.bottom() + 2, 40, sfm.height()),
+                Qt.AlignmentFlag.AlignCenter,
+                f"{v:.0%}",
+            )
+        painter.drawText(
+            QRect(plot.left(), plot.bottom() + sfm.height() + 2, side, sfm.height()),
+            Qt.AlignmentFlag.AlignCenter,
+            "confidence",
+        )
+        painter.drawText(
+            QRect(plot.left(), 0, side, fm.height()),
+            Qt.AlignmentFlag.AlignCenter,
+            f"accuracy · ECE {self._ece:.3f}",
+        )
+        total = sum(n for _, _, n in self._bins) or 1
+        points = []
+        for conf, acc, n in self._bins:
+            x = plot.left() + conf * side
+            y = plot.bottom() - acc * side
+            points.append((x, y, n))
+        painter.setPen(QPen(BEST_COLOUR, 2))
+        for (x1, y1, _), (x2, y2, _) in pairwise(points):
+            painter.drawLine(round(x1), round(y1), round(x2), round(y2))
+        painter.setBrush(BEST_COLOUR)
+        for x, y, n in points:
+            r = 3 + 6 * math.sqrt(n / total)
+            painter.drawEllipse(round(x - r), round(y - r), round(2 * r), round(2 * r))
+
+
+# --------------------------------------------------------------------- templates
+
+
+class TemplateEditor(QGroupBox):
+    """A collapsible editor of a task's prompt templates, saved as user overrides.
+
+    What the text box holds is what the next run uses, saved or not; Save keeps
+    it for later runs (and the command line), Reset to default drops the override.
+    """
+
+    sig_changed = Signal()
+    """A template was saved or reset."""
+
+    def __init__(self, names: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__("Prompt template", parent)
+        self.setAccessibleName("Prompt template")
+        self.setCheckable(True)
+        self.setChecked(False)
+        self._names = list(names)
+        self._texts: dict[str, str] = {}
+        self._body = QWidget(self)
+        self._body.setAccessibleName("Prompt template editor")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self._body)
+        inner = QVBoxLayout(self._body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        self._choice = QComboBox(self._body)
+        self._choice.setAccessibleName("Template name")
+        self._choice.addItems(self._names)
+        self._edit = QPlainTextEdit(self._body)
+        self._edit.setAccessibleName("Template text")
+        self._edit.setToolTip(
+            "Placeholders in braces ({text}, {labels}, …) are filled in; other braces stay."
+        )
+        self._edit.setMinimumHeight(self._edit.fontMetrics().lineSpacing() * 5)
+        self._state = QLabel(self._body)
+        self._state.setAccessibleName("Template state")
+        self._state.setStyleSheet(NOTE_STYLE)
+        self._state.setWordWrap(True)
+        buttons = QHBoxLayout()
+        self._save = QPushButton("Save", self._body)
+        self._save.setAccessibleName("Save template")
+        self._reset = QPushButton("Reset to default", self._body)
+        self._reset.setAccessibleName("Reset template to default")
+        buttons.addWidget(self._state, 1)
+        buttons.addWidget(self._save)
+        buttons.addWidget(self._reset)
+        inner.addWidget(self._choice)
+        inner.addWidget(self._edit)
+        inner.addLayout(buttons)
+        self._body.setVisible(False)
+        self._load()
+        self._show(self._names[0])
+        self.toggled.connect(self._on_self_toggled)
+        self._choice.currentTextChanged.connect(self._on_choice_changed)
+        self._edit.textChanged.connect(self._on_edit_text_changed)
+        self._save.clicked.connect(self._on_save_clicked)
+        self._reset.clicked.connect(self._on_reset_clicked)
+
+    def templates(self) -> dict[str, str]:
+        """Every template, with this editor's current texts for its own names."""
+        return {**DEFAULT_TEMPLATES, **self._saved(), **self._texts}
+
+    def set_text(self, name: str, text: str) -> None:
+        """Put ``text`` in the editor for template ``name`` (unsaved)."""
+        self._choice.setCurrentText(name)
+        self._edit.setPlainText(text)
+
+    def text(self, name: str) -> str:
+        """The text the next run uses for ``name``."""
+        return self.templates()[name]
+
+    def _saved(self) -> dict[str, str]:
+        try:
+            return load_overrides()
+        except GlassboxError as exc:
+            self._state.setText(str(exc))
+            self._state.setStyleSheet(ERROR_STYLE)
+            return {}
+
+    def _load(self) -> None:
+        saved = self._saved()
+        self._texts = {n: saved.get(n, DEFAULT_TEMPLATES[n]) for n in self._names}
+
+    def _show(self, name: str) -> None:
+        self._edit.blockSignals(True)
+        self._edit.setPlainText(self._texts[name])
+        self._edit.blockSignals(False)
+        self._describe(name)
+
+    def _describe(self, name: str) -> None:
+        current = self._texts[name]
+        saved = self._saved().get(name, DEFAULT_TEMPLATES[name])
+        if current != saved:
+            state = "edited, not saved (used by the next run)"
+        elif current == DEFAULT_TEMPLATES[name]:
+            state = "default"
+        else:
+            state = "your saved version"
+        self._state.setStyleSheet(NOTE_STYLE)
+        self._state.setText(state)
+        self._reset.setEnabled(current != DEFAULT_TEMPLATES[name])
+        self._save.setEnabled(current != saved)
+
+    @Slot(bool)
+    def _on_self_toggled(self, on: bool) -> None:
+        self._body.setVisible(on)
+
+    @Slot(str)
+    def _on_choice_changed(self, name: str) -> None:
+        if name in self._texts:
+            self._show(name)
+
+    @Slot()
+    def _on_edit_text_changed(self) -> None:
+        name = self._choice.currentText()
+        self._texts[name] = self._edit.toPlainText()
+        self._describe(name)
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        name = self._choice.currentText()
+        try:
+            save_overrides({**self._saved(), name: self._texts[name]})
+        except (GlassboxError, OSError) as exc:
+            self._state.setText(f"Could not save: {exc}")
+            self._state.setStyleSheet(ERROR_STYLE)
+            return
+        self._describe(name)
+        self.sig_changed.emit()
+
+    @Slot()
+    def _on_reset_clicked(self) -> None:
+        name = self._choice.currentText()
+        try:
+            self._texts[name] = reset_template(name)
+        except (GlassboxError, OSError) as exc:
+            self._state.setText(f"Could not reset: {exc}")
+            self._state.setStyleSheet(ERROR_STYLE)
+            return
+        self._show(name)
+        self.sig_changed.emit()
+
+
+# --------------------------------------------------------------------- token view
+
+
+class TokenView(ChatView):
+    """The transcript's token view for a task result: tinted tokens, hover and click for
+    alternatives, without the chat's actions (a task result has no branches to make)."""
+
+    def _insert_footer(self, cursor: QTextCursor, view: MessageView, text: str) -> None:
+        quiet = QTextCharFormat()
+        quiet.setForeground(QColor(0x8A, 0x8A, 0x8A))
+        quiet.setFontItalic(True)
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        cursor.insertText(view.detail or f"{len(view.tokens)} tokens", quiet)
+
+    def _build_menu(self, rendered: object, index: int) -> QMenu:
+        tokens: Sequence[TokenEvent] = getattr(rendered, "tokens", ())
+        token = tokens[index]
+        menu = QMenu(self)
+        menu.setAccessibleName("Token alternatives")
+        title = menu.addAction(f"Drawn: ‘{visible_text(token.text)}’  {token.p:.1%}")
+        title.setEnabled(False)
+        menu.addSeparator()
+        for cand in token.candidates:
+            if cand.id == token.id:
+                continue
+            fate = (
+                f"{cand.p_raw:.1%}, cut by {cand.removed_by.replace('_', '-')}"
+                if cand.removed_by
+                else f"{cand.p_raw:.1%} → {cand.p_final:.1%}"
+            )
+            menu.addAction(f"‘{visible_text(cand.text)}’   {fate}").setEnabled(False)
+        if len(menu.actions()) == 2:
+            menu.addAction("No alternatives were recorded for this token.").setEnabled(False)
+        return menu
+
+
+class TokenDialog(QDialog):
+    """A task's generated result in the token view: each token tinted by its probability,
+    its alternatives on hover (or click, or Alt+arrows then Enter)."""
+
+    def __init__(
+        self,
+        title: str,
+        text: str,
+        tokens: Sequence[TokenEvent],
+        detail: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Tokens — {title}")
+        self.setAccessibleName("Result tokens")
+        self.resize(640, 480)
+        layout = QVBoxLayout(self)
+        self.view = TokenView(self)
+        self.view.setAccessibleName("Result tokens view")
+        self.view.set_show_probabilities(True)
+        self.view.show_messages(
+            [MessageView(1, title, text, tuple(tokens), status="complete", detail=detail)]
+        )
+        layout.addWidget(self.view, 1)
+        self._selected = QLabel("Hover a token to see the candidates it was drawn from.", self)
+        self._selected.setAccessibleName("Selected token")
+        self._selected.setWordWrap(True)
+        self._selected.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self._selected)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.setAccessibleName("Result tokens buttons")
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.view.sig_token_selected.connect(self._on_view_token_selected)
+
+    @Slot(object, object)
+    def _on_view_token_selected(self, token: TokenEvent | None, where: object) -> None:
+        if token is not None:
+            self._selected.setText(describe_token(token))

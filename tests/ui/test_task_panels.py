@@ -1,0 +1,619 @@
+"""The Tasks dock with the fake engine behind a real InferenceController.
+
+``run_task`` mechanics first (progress, tokens, done, failure, cancel, a chat
+reply queued behind a task), then each tab as a user drives it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QProgressBar,
+    QTableWidget,
+    QTextEdit,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.engine.protocol import (
+    Engine,
+    EngineConfig,
+    GenerateRequest,
+    Message,
+    ScoreRequest,
+    ScoreResult,
+)
+from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.registry import StoredChunk
+from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.settings import Settings
+from desktop_app.core.tasks.classify import Classification
+from desktop_app.core.tasks.generation import generate
+from desktop_app.core.tasks.prompts import DEFAULT_TEMPLATES, load_overrides
+from desktop_app.core.tasks.rewrite import word_diff
+from desktop_app.ui.task_base import TaskTab
+from desktop_app.ui.task_panels import TasksPanel
+from desktop_app.ui.task_widgets import (
+    CONFIDENCE_ROLE,
+    DELETE_BACKGROUND,
+    INSERT_BACKGROUND,
+    ProbabilityBars,
+    TokenDialog,
+    show_diff,
+)
+from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.task_runner import TaskProgress, TaskTokens
+
+TIMEOUT_MS = 5000
+GREEDY = SamplingParams.greedy()
+
+
+class SlowScorer(FakeEngine):
+    """Scores like the fake engine, but each text takes a while (a batch to cancel)."""
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        time.sleep(0.05)
+        return super().score(request)
+
+
+class FakeKnowledge(QObject):
+    """The knowledge controller's signals and search, answered from a fixed list."""
+
+    sig_collections = Signal(list)
+    sig_search_done = Signal(int, list)
+    sig_search_failed = Signal(int, str, str)
+
+    def __init__(self, hits: list[Hit]) -> None:
+        super().__init__()
+        self.hits = hits
+        self.searches: list[tuple[str, list[str], int]] = []
+        self.refreshed = 0
+
+    def refresh(self) -> None:
+        self.refreshed += 1
+
+    def search(self, query: str, collections: list[str], k: int = 5) -> int:
+        self.searches.append((query, list(collections), k))
+        rid = len(self.searches)
+        # Answered later, as the real controller answers from its thread.
+        QTimer.singleShot(0, lambda: self.sig_search_done.emit(rid, self.hits[:k]))
+        return rid
+
+
+def make_controller(tmp_path: Path, engine: FakeEngine) -> InferenceController:
+    (tmp_path / "model.gguf").write_bytes(b"GGUF")  # fingerprinted after the load
+    return InferenceController(
+        lambda: engine,
+        Settings(n_ctx=1024).with_sampling(GREEDY),
+        settings_path=tmp_path / "settings.json",
+        resolver=lambda spec, progress: Path(spec),
+        remember_model=False,
+    )
+
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    return FakeEngine(script="The dog sat on the mat.")
+
+
+@pytest.fixture
+def controller(qtbot: QtBot, tmp_path: Path, engine: FakeEngine) -> Iterator[InferenceController]:
+    c = make_controller(tmp_path, engine)
+    with qtbot.waitSignal(c.sig_model_loaded, timeout=TIMEOUT_MS):
+        c.load_model(str(tmp_path / "model.gguf"))
+    yield c
+    assert c.shutdown(), "the engine thread must end"
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, controller: InferenceController) -> TasksPanel:
+    p = TasksPanel(controller, FakeKnowledge([]))  # type: ignore[arg-type]
+    qtbot.addWidget(p)
+    p.resize(900, 1000)
+    return p
+
+
+def run_tab(qtbot: QtBot, tab: TaskTab) -> None:
+    """Click the tab's run button and wait until its task ended (done or failed)."""
+    tab.run_button.click()
+    assert tab.running, tab.status.text()
+    qtbot.waitUntil(lambda: not tab.running, timeout=TIMEOUT_MS)
+
+
+# --------------------------------------------------------------------- run_task
+
+
+def test_a_task_reports_progress_then_its_result(
+    qtbot: QtBot, controller: InferenceController
+) -> None:
+    seen: list[tuple[int, object]] = []
+    controller.sig_task_progress.connect(lambda job, payload: seen.append((job, payload)))
+    threads: list[str] = []
+
+    def fn(engine: Engine, progress: TaskProgress) -> str:
+        threads.append(threading.current_thread().name)
+        for i in range(3):
+            progress.report(i)
+        return "finished"
+
+    with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
+        job = controller.run_task(fn, label="count")
+    assert done.args == [job, "finished"]
+    assert seen == [(job, 0), (job, 1), (job, 2)]
+    assert threads == ["glassbox-engine"]  # the engine's own thread, not the GUI's
+    qtbot.waitUntil(lambda: controller.tasks_pending == [], timeout=TIMEOUT_MS)
+
+
+def test_streamed_tokens_come_in_batches_for_the_task_not_the_chat(
+    qtbot: QtBot, controller: InferenceController, engine: FakeEngine
+) -> None:
+    batches: list[TaskTokens] = []
+    chat: list[object] = []
+    controller.sig_task_progress.connect(
+        lambda job, p: batches.append(p) if isinstance(p, TaskTokens) else None
+    )
+    controller.sig_tokens.connect(chat.extend)
+
+    def fn(engine: Engine, progress: TaskProgress) -> str:
+        request = GenerateRequest(params=GREEDY, messages=(Message("user", "hi"),))
+        return generate(engine, request, progress.token).text
+
+    with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
+        controller.run_task(fn, label="stream")
+    assert done.args[1] == engine.script
+    assert "".join(t.text for b in batches for t in b.events) == engine.script
+    assert len(batches) < len(engine.script)  # gathered per flush, not one per token
+    assert chat == []
+
+
+def test_a_failing_task_reports_its_kind_and_the_engine_works_on(
+    qtbot: QtBot, controller: InferenceController
+) -> None:
+    def refused(engine: Engine, progress: TaskProgress) -> None:
+        raise InvalidRequestError("No labels.")
+
+    def buggy(engine: Engine, progress: TaskProgress) -> None:
+        raise ZeroDivisionError("oops")
+
+    with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as failed:
+        job = controller.run_task(refused, label="refused")
+    assert failed.args == [job, "invalid_request", "No labels."]
+    with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as failed:
+        job = controller.run_task(buggy, label="buggy")
+    assert failed.args[:2] == [job, "internal"] and "oops" in failed.args[2]
+    with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
+        job = controller.run_task(lambda e, p: 42, label="after")
+    assert done.args == [job, 42]
+
+
+def test_cancel_stops_a_running_generation_and_skips_a_queued_task(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    engine = FakeEngine(script="x" * 400, delay_s=0.01)
+    controller = make_controller(tmp_path, engine)
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            controller.load_model(str(tmp_path / "model.gguf"))
+        ran: list[str] = []
+        saw_cancel: list[bool] = []
+
+        def long(engine: Engine, progress: TaskProgress) -> str:
+            ran.append("long")
+            request = GenerateRequest(params=GREEDY, messages=(Message("user", "go"),))
+            gen = generate(engine, request, progress.token)
+            saw_cancel.append(progress.cancelled)
+            return gen.done.finish_reason
+
+        def queued(engine: Engine, progress: TaskProgress) -> None:
+            ran.append("queued")
+
+        first = controller.run_task(long, label="long")
+        second = controller.run_task(queued, label="queued")
+        with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as failed:
+            controller.cancel_task(second)
+            qtbot.waitSignal(controller.sig_task_progress, timeout=TIMEOUT_MS).wait()
+            with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
+                controller.cancel_task(first)
+        assert done.args == [first, "cancelled"]
+        assert saw_cancel == [True]
+        assert failed.args[:2] == [second, "cancelled"]
+        assert ran == ["long"]
+    finally:
+        assert controller.shutdown()
+
+
+def test_a_chat_reply_waits_for_the_task_before_it(
+    qtbot: QtBot, controller: InferenceController, engine: FakeEngine
+) -> None:
+    order: list[str] = []
+    release = threading.Event()
+    controller.sig_task_done.connect(lambda job, result: order.append("task done"))
+    controller.sig_tokens.connect(lambda batch: order.append("reply tokens"))
+
+    def blocking(engine: Engine, progress: TaskProgress) -> None:
+        progress.report("started")
+        release.wait(5)
+
+    with qtbot.waitSignal(controller.sig_task_progress, timeout=TIMEOUT_MS):
+        controller.run_task(blocking, label="blocking")
+    controller.send(GenerateRequest(params=GREEDY, messages=(Message("user", "hi"),)))
+    qtbot.wait(200)
+    assert order == []  # the reply is queued, not running beside the task
+    with qtbot.waitSignal(controller.sig_done, timeout=TIMEOUT_MS) as done:
+        release.set()
+    assert order[0] == "task done" and "reply tokens" in order
+    assert done.args[0].finish_reason == "eos"
+
+
+def test_cancelling_a_queued_task_leaves_the_running_reply_alone(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    engine = FakeEngine(script="y" * 60, delay_s=0.005)
+    controller = make_controller(tmp_path, engine)
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            controller.load_model(str(tmp_path / "model.gguf"))
+        with qtbot.waitSignal(controller.sig_tokens, timeout=TIMEOUT_MS):
+            controller.send(GenerateRequest(params=GREEDY, messages=(Message("user", "hi"),)))
+        job = controller.run_task(lambda e, p: "ran", label="later")
+        with qtbot.waitSignal(controller.sig_done, timeout=TIMEOUT_MS) as done:
+            controller.cancel_task(job)
+        assert done.args[0].finish_reason == "eos"
+        assert done.args[0].completion_tokens == 60
+    finally:
+        assert controller.shutdown()
+
+
+# --------------------------------------------------------------------- widgets
+
+
+def test_every_control_of_the_dock_has_an_accessible_name(panel: TasksPanel) -> None:
+    kinds = (
+        QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit,
+        QTableWidget, ProbabilityBars, QLabel, QProgressBar, QListWidget,
+    )  # fmt: skip
+    unnamed = [
+        f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}"
+        for w in panel.findChildren(QWidget)
+        if isinstance(w, kinds)
+        and not w.accessibleName()
+        and w.parent() is not None
+        # Qt's own parts: a combo's or spin box's line edit, a table's corner button.
+        and not isinstance(w.parent(), QComboBox | QAbstractSpinBox)
+        and type(w) is not QAbstractButton
+    ]
+    assert unnamed == []
+    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == [
+        "Summarize", "Extract", "Classify", "Rewrite", "Search",
+    ]  # fmt: skip
+
+
+def test_a_word_diff_strikes_removals_and_highlights_additions(qtbot: QtBot) -> None:
+    left, right = QTextEdit(), QTextEdit()
+    qtbot.addWidget(left)
+    qtbot.addWidget(right)
+    show_diff(left, right, word_diff("The cat sat on the mat.", "The dog sat on the mat."))
+    assert left.toPlainText() == "The cat sat on the mat."
+    assert right.toPlainText() == "The dog sat on the mat."
+
+    def fmt(view: QTextEdit, word: str) -> tuple[QColor, bool]:
+        at = view.toPlainText().index(word) + 1
+        cursor = QTextCursor(view.document())
+        cursor.setPosition(at)
+        f = cursor.charFormat()
+        return f.background().color(), f.fontStrikeOut()
+
+    assert fmt(left, "cat") == (DELETE_BACKGROUND, True)
+    assert fmt(right, "dog") == (INSERT_BACKGROUND, False)
+    assert fmt(left, "sat")[0] != DELETE_BACKGROUND
+    assert "1 word(s) removed" in left.accessibleDescription()
+
+
+def test_classify_shows_a_bar_for_every_label_summing_to_one(
+    qtbot: QtBot, panel: TasksPanel, controller: InferenceController
+) -> None:
+    tab = panel.classify
+    tab.set_labels([("The dog", "an animal"), ("A cat", ""), ("Zebra", "")])
+    tab.input.set_text("A text about a pet.")
+    run_tab(qtbot, tab)
+    shown = tab.bars.probabilities()
+    assert list(shown) == ["The dog", "A cat", "Zebra"]
+    assert sum(shown.values()) == pytest.approx(1.0)
+    # The fake engine favours its script, which starts "The dog".
+    assert max(shown, key=lambda k: shown[k]) == "The dog"
+    assert tab.result_label.text().startswith("The dog")
+    assert tab.bars.accessibleDescription().startswith("The dog")
+    assert not tab.table.isVisibleTo(tab)
+
+
+def test_a_classification_draws_its_bars(qtbot: QtBot) -> None:
+    bars = ProbabilityBars()
+    qtbot.addWidget(bars)
+    result = Classification("t", "yes", {"yes": 0.75, "no": 0.25})
+    bars.set_probabilities(result.probabilities)
+    bars.resize(300, bars.sizeHint().height())
+    image = bars.grab().toImage()
+    row = bars.fontMetrics().height() + 8
+    # Along the first bar's middle: filled to about three quarters of the track.
+    y = 2 + row // 2
+    filled = [x for x in range(bars.width()) if image.pixelColor(x, y).name() == "#2c728e"]
+    assert filled, "the most likely label's bar is drawn"
+    assert "yes 75%" in bars.accessibleDescription()
+
+
+def test_a_batch_with_gold_labels_shows_scores_and_exports_csv(
+    qtbot: QtBot, panel: TasksPanel, controller: InferenceController, tmp_path: Path
+) -> None:
+    tab = panel.classify
+    tab.set_labels([("The dog", ""), ("A cat", "")])
+    lines = ["woof\tThe dog", "meow\tA cat", '{"text": "bark", "label": "The dog"}']
+    source = tmp_path / "gold.jsonl"
+    source.write_text("\n".join(lines), encoding="utf-8")
+    tab.open_files([source])
+    assert tab.batch_check.isChecked()
+    run_tab(qtbot, tab)
+    assert tab.table.rowCount() == 3
+    assert [tab.table.item(r, 5).text() for r in range(3)] == ["The dog", "A cat", "The dog"]
+    assert tab.table.item(0, 4).data(CONFIDENCE_ROLE) > 0.5
+    assert tab.scores_box.isVisibleTo(tab)
+    # The fake engine says "The dog" to everything: two of three right.
+    assert tab.scores_label.text().startswith("Accuracy 66.7%")
+    assert tab.confusion.count("A cat", "The dog") == 1
+    assert tab.confusion.count("The dog", "The dog") == 2
+    assert sum(n for _, _, n in tab.calibration.bins()) == 3
+
+    out = tab.export_csv(tmp_path / "out.csv")
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == ["source", "text", "label", "p_The dog", "p_A cat", "gold"]
+    assert [r[1] for r in rows[1:]] == ["woof", "meow", "bark"]
+    assert all(float(r[3]) + float(r[4]) == pytest.approx(1.0, abs=1e-5) for r in rows[1:])
+
+
+def test_a_batch_cancelled_half_way_keeps_what_finished(qtbot: QtBot, tmp_path: Path) -> None:
+    controller = make_controller(tmp_path, SlowScorer(script="yes"))
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            controller.load_model(str(tmp_path / "model.gguf"))
+        panel = TasksPanel(controller, FakeKnowledge([]))  # type: ignore[arg-type]
+        qtbot.addWidget(panel)
+        tab = panel.classify
+        tab.set_labels([("yes", ""), ("no", "")])
+        tab.batch_check.setChecked(True)
+        tab.input.set_text("\n".join(f"text {i}" for i in range(40)))
+        tab.run_button.click()
+        qtbot.waitUntil(lambda: len(tab.results()) >= 3, timeout=TIMEOUT_MS)
+        with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS):
+            tab.cancel_button.click()
+        finished = tab.results()
+        assert 3 <= len(finished) < 40
+        assert [c.text for c in finished] == [f"text {i}" for i in range(len(finished))]
+        assert tab.status.text().startswith(f"Cancelled after {len(finished)} of 40")
+        assert tab.table.item(len(finished), 3).text() == "…"  # never classified
+        assert tab.export_button.isEnabled()
+        assert tab.run_button.isEnabled() and not tab.cancel_button.isEnabled()
+    finally:
+        assert controller.shutdown()
+
+
+def test_extract_shows_fields_with_confidence_bars_and_exports(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    engine = FakeEngine(script='{"name": "Ann Lee", "amount": 12.5}')
+    controller = make_controller(tmp_path, engine)
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            controller.load_model(str(tmp_path / "model.gguf"))
+        panel = TasksPanel(controller, FakeKnowledge([]))  # type: ignore[arg-type]
+        qtbot.addWidget(panel)
+        tab = panel.extract
+        schema = {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "maxLength": 40},
+                "amount": {"type": "number"},
+            },
+            "required": ["name", "amount"],
+        }
+        tab.schema_edit.setPlainText(json.dumps(schema))
+        tab.schema_tabs.setCurrentIndex(1)
+        tab.input.set_text("Invoice from Ann Lee, total 12.50 EUR.")
+        run_tab(qtbot, tab)
+        assert tab.valid_label.text().startswith("✓")
+        table = tab.table
+        assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["name", "amount"]
+        assert table.item(0, 1).text() == "Ann Lee"
+        assert table.item(1, 1).text() == "12.5"
+        assert all(0 < table.item(r, 2).data(CONFIDENCE_ROLE) <= 1 for r in range(2))
+        # A second pass over two files makes a table with one row per file.
+        files = []
+        for i in range(2):
+            f = tmp_path / f"doc{i}.txt"
+            f.write_text(f"Document {i}", encoding="utf-8")
+            files.append(f)
+        tab.input.open_files(files)
+        run_tab(qtbot, tab)
+        assert tab.table.rowCount() == 2
+        assert tab.table.horizontalHeaderItem(1).text() == "name"
+        rows = list(csv.reader(tab.export_csv(tmp_path / "x.csv").open(encoding="utf-8")))
+        assert rows[0] == ["source", "name", "amount", "confidence_name", "confidence_amount",
+                           "error"]  # fmt: skip
+        assert [r[0] for r in rows[1:]] == ["doc0.txt", "doc1.txt"]
+        dumped = json.loads(tab.export_json(tmp_path / "x.json").read_text(encoding="utf-8"))
+        assert dumped[0]["data"] == {"name": "Ann Lee", "amount": 12.5}
+        assert set(dumped[0]["confidence"]) == {"name", "amount"}
+    finally:
+        assert controller.shutdown()
+
+
+def test_the_field_editor_makes_a_schema(panel: TasksPanel) -> None:
+    schema = panel.extract.schema()
+    assert list(schema["properties"]) == ["name", "date", "amount"]
+    assert schema["properties"]["date"]["anyOf"][0]["format"] == "date"
+
+
+def test_rewrite_shows_a_diff_and_accept_replaces_the_input(
+    qtbot: QtBot, panel: TasksPanel, controller: InferenceController
+) -> None:
+    tab = panel.rewrite
+    tab.input.set_text("The cat sat on the mat.")
+    run_tab(qtbot, tab)
+    assert tab.rewrite is not None and tab.rewrite.text == "The dog sat on the mat."
+    assert tab.original.toPlainText() == "The cat sat on the mat."
+    assert tab.result.toPlainText() == "The dog sat on the mat."
+    assert "1 word(s) removed, 1 added" in tab.status.text()
+    tab.copy_button.click()
+    assert QApplication.clipboard().text() == "The dog sat on the mat."
+    tab.accept_button.click()
+    assert tab.input.text() == "The dog sat on the mat."
+
+    tab.tokens_button.click()
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, TokenDialog)]
+    assert len(dialogs) == 1
+    view = dialogs[0].view
+    assert view.token_count(1) == len("The dog sat on the mat.")
+    assert view.show_probabilities
+    assert "Regenerate" not in view.toPlainText()  # a task result has no chat actions
+    dialogs[0].close()
+
+
+def test_summarize_a_long_text_in_parts_with_progress(
+    qtbot: QtBot, panel: TasksPanel, controller: InferenceController
+) -> None:
+    tab = panel.summarize
+    steps: list[object] = []
+    controller.sig_task_progress.connect(lambda job, p: steps.append(p))
+    # The fake engine counts a token per character and the context is 1024 tokens.
+    paragraphs = [f"Paragraph {i}. " + "word " * 60 for i in range(8)]
+    tab.input.set_text("\n\n".join(paragraphs))
+    run_tab(qtbot, tab)
+    summary = tab.summary
+    assert summary is not None and len(summary.parts) > 1
+    assert tab.parts.count() == len(summary.parts)
+    labels = [getattr(s, "label", None) for s in steps if hasattr(s, "steps")]
+    assert labels[0] == "part 1 of " + str(len(summary.parts)) and "combining" in labels
+    assert tab.status.text() == f"Summarized in {len(summary.parts)} parts, then combined."
+    assert tab.result.toPlainText() == summary.text
+    tab.parts.setCurrentRow(1)
+    assert "part 2: its text" in tab.result.toPlainText()
+
+
+def test_a_task_waits_for_a_model_and_says_why(qtbot: QtBot, tmp_path: Path) -> None:
+    controller = make_controller(tmp_path, FakeEngine())
+    try:
+        panel = TasksPanel(controller, FakeKnowledge([]))  # type: ignore[arg-type]
+        qtbot.addWidget(panel)
+        panel.rewrite.input.set_text("Some text.")
+        run_tab(qtbot, panel.rewrite)
+        assert "No model is loaded" in panel.rewrite.status.text()
+        assert panel.rewrite.run_button.isEnabled()
+        panel.rewrite.input.set_text("")
+        panel.rewrite.run_button.click()
+        assert panel.rewrite.status.text() == "There is no text to rewrite."
+    finally:
+        assert controller.shutdown()
+
+
+def test_the_template_editor_edits_saves_and_resets(
+    qtbot: QtBot, panel: TasksPanel, controller: InferenceController, engine: FakeEngine
+) -> None:
+    tab = panel.rewrite
+    editor = tab.templates
+    editor.setChecked(True)
+    editor.set_text("rewrite.system", "Rewrite like a pirate.")
+    assert editor.templates()["rewrite.system"] == "Rewrite like a pirate."
+    tab.input.set_text("Hello.")
+    run_tab(qtbot, tab)
+    assert engine.requests[-1].messages[0].content == "Rewrite like a pirate."
+    editor._save.click()
+    assert load_overrides() == {"rewrite.system": "Rewrite like a pirate."}
+    editor._reset.click()
+    assert load_overrides() == {}
+    assert editor.text("rewrite.system") == DEFAULT_TEMPLATES["rewrite.system"]
+
+
+def _hit(rank: int, text: str) -> Hit:
+    chunk = StoredChunk(f"c{rank}", rank, f"/docs/file{rank}.txt", "txt", 0, text, None, None,
+                        0, len(text))  # fmt: skip
+    return Hit(rank, chunk, 0.5, 1.2, 0.03 / rank, rank, rank)
+
+
+def test_search_lists_hits_highlights_terms_and_opens_the_passage(qtbot: QtBot) -> None:
+    knowledge = FakeKnowledge([_hit(1, "The Refund policy: refunds within 30 days."),
+                               _hit(2, "Shipping takes a week.")])  # fmt: skip
+    controller = InferenceController(FakeEngine)
+    panel = TasksPanel(controller, knowledge)  # type: ignore[arg-type]
+    qtbot.addWidget(panel)
+    tab = panel.search
+    tab.set_collections(["Policies"])
+    with qtbot.waitSignal(knowledge.sig_search_done, timeout=TIMEOUT_MS):
+        tab.search("refund policy")
+    assert knowledge.searches == [("refund policy", ["Policies"], 10)]
+    assert tab.table.rowCount() == 2
+    assert tab.table.item(0, 1).text() == "file1.txt"
+    assert tab.table.item(0, 2).text() == "0.0300"
+    assert tab.highlighted(0) == ["Refund", "policy", "refund"]
+    cursor = QTextCursor(tab.passage.document())
+    cursor.setPosition(6)  # inside "Refund"
+    assert cursor.charFormat().background().color() == QColor("#ffe08a")
+    with qtbot.waitSignal(panel.sig_open_source, timeout=TIMEOUT_MS) as opened:
+        tab.table.cellDoubleClicked.emit(1, 0)
+    assert opened.args[0].chunk.path == "/docs/file2.txt"
+    assert controller.shutdown()
+
+
+def test_the_window_has_the_tasks_dock_and_opens_search_hits(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.chat.store import ChatStore
+    from desktop_app.ui.main_window import MainWindow
+
+    controller = make_controller(tmp_path, FakeEngine())
+    window = MainWindow(controller, store=ChatStore(tmp_path / "chats.sqlite3"))
+    qtbot.addWidget(window)
+    opened: list[object] = []
+    monkeypatch.setattr(window._knowledge_panel, "open_source", opened.append)
+    monkeypatch.setattr(window._knowledge, "refresh", lambda: None)
+    tasks = window.findChild(TasksPanel)
+    assert tasks is not None
+    assert tasks in window.tabifiedDockWidgets(window._model_panel)
+    assert tasks.toggleViewAction() in window.menuBar().actions()[2].menu().actions()
+    hit = _hit(1, "x")
+    tasks.sig_open_source.emit(hit)
+    assert opened == [hit]
+    tasks.sig_status.emit("Classified 3 text(s).", False)
+    assert window._status_label.text() == "Classified 3 text(s)."
+    window.close()
+
+
+def test_a_task_result_opens_in_the_token_view(qtbot: QtBot, engine: FakeEngine) -> None:
+    engine.load(EngineConfig("model.gguf"))
+    gen = generate(engine, GenerateRequest(params=GREEDY, messages=(Message("user", "x"),)))
+    dialog = TokenDialog("Summary", gen.text, gen.tokens, "24 tokens")
+    qtbot.addWidget(dialog)
+    view = dialog.view
+    assert view.toPlainText().startswith("Summary\n" + engine.script)
+    _start, end = view.token_span(1, 4)
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(end)
+    assert cursor.charFormat().background().color() != QColor(Qt.GlobalColor.white)
+    view.select_token(1, 4)
+    assert dialog._selected.text().startswith("token ‘d’")
