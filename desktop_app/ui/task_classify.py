@@ -188,6 +188,9 @@ class ClassifyTab(TaskTab):
         top_layout.setContentsMargins(0, 0, 0, 0)
         self.result_label = QLabel("", top)
         self.result_label.setAccessibleName("Classify verdict")
+        bold = self.result_label.font()
+        bold.setBold(True)
+        self.result_label.setFont(bold)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.bars = ProbabilityBars(top)
         top_layout.addWidget(self.result_label)
@@ -201,6 +204,7 @@ class ClassifyTab(TaskTab):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setItemDelegateForColumn(4, ConfidenceDelegate(self.table))
+        self.table.setMinimumHeight(self.fontMetrics().height() * 12)
         self.table.setVisible(False)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         top_layout.addWidget(self.table, 1)
@@ -212,6 +216,8 @@ class ClassifyTab(TaskTab):
         export_row.addStretch(1)
         export_row.addWidget(self.export_button)
         top_layout.addLayout(export_row)
+        # Takes the room the table leaves when one text was classified.
+        top_layout.addStretch()
 
         self.scores_box = QGroupBox("Against the gold labels", split)
         self.scores_box.setAccessibleName("Classify scores")
@@ -226,6 +232,7 @@ class ClassifyTab(TaskTab):
         plots.addWidget(self.calibration, 1)
         scores.addWidget(self.scores_label)
         scores.addLayout(plots, 1)
+        self.scores_box.setMinimumHeight(self.fontMetrics().height() * 16)
         self.scores_box.setVisible(False)
         return split
 

@@ -134,6 +134,7 @@ class SummarizeTab(TaskTab):
         self.parts = QListWidget(split)
         self.parts.setAccessibleName("Summary parts")
         self.parts.setToolTip("The parts a long text was cut into; select one to read it.")
+        self.parts.setVisible(False)
         split.addWidget(self.result)
         split.addWidget(self.parts)
         split.setStretchFactor(0, 3)
@@ -217,6 +218,7 @@ class SummarizeTab(TaskTab):
         self._summary = result
         self.result.setPlainText(result.text)
         self.parts.clear()
+        self.parts.setVisible(len(result.parts) > 1)
         if len(result.parts) > 1:
             for i, part in enumerate(result.parts, start=1):
                 item = QListWidgetItem(f"part {i} · {len(part.split())} words")

@@ -354,9 +354,10 @@ class CalibrationPlot(QWidget):
                 f"{v:.0%}",
             )
             x = plot.left() + round(v * side)
+            # 0% starts at the axis, so it does not sit on the vertical axis' 0%.
             painter.drawText(
-                QRect(x - 20, plot.bottom() + 2, 40, sfm.height()),
-                Qt.AlignmentFlag.AlignCenter,
+                QRect(x if v == 0.0 else x - 20, plot.bottom() + 2, 40, sfm.height()),
+                Qt.AlignmentFlag.AlignLeft if v == 0.0 else Qt.AlignmentFlag.AlignCenter,
                 f"{v:.0%}",
             )
         painter.drawText(
@@ -436,6 +437,7 @@ class TemplateEditor(QGroupBox):
         inner.addWidget(self._edit)
         inner.addLayout(buttons)
         self._body.setVisible(False)
+        self._collapse(True)
         self._load()
         self._show(self._names[0])
         self.toggled.connect(self._on_self_toggled)
@@ -492,6 +494,12 @@ class TemplateEditor(QGroupBox):
     @Slot(bool)
     def _on_self_toggled(self, on: bool) -> None:
         self._body.setVisible(on)
+        self._collapse(not on)
+
+    def _collapse(self, collapsed: bool) -> None:
+        # Collapsed, the box is its title only, not an empty frame.
+        self.setFlat(collapsed)
+        self.setMaximumHeight(self.fontMetrics().height() + 8 if collapsed else 16777215)
 
     @Slot(str)
     def _on_choice_changed(self, name: str) -> None:
