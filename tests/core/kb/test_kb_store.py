@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HashEmbedder
+from kb_fakes import HashEmbedder
 
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import EngineConfig
