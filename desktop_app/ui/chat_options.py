@@ -54,6 +54,9 @@ class ChatOptionsPanel(QDockWidget):
     sig_save_preset_requested = Signal(str)
     """The user asked to save the current system prompt and sampling under this name."""
 
+    sig_retrieval_changed = Signal(int, bool)
+    """Query rewriting (number of extra phrasings, 0: off) or rerank was changed."""
+
     sig_knowledge_changed = Signal(list, int, object, bool)
     """Attached collections, top-k, similarity threshold (None: off) and "answer only
     from the documents" changed."""
@@ -139,6 +142,24 @@ class ChatOptionsPanel(QDockWidget):
             "The model says it found nothing rather than answering from general knowledge."
         )
         form.addRow("", self._only_docs_check)
+        refine = QHBoxLayout()
+        self._multi_query_spin = QSpinBox(body)
+        self._multi_query_spin.setRange(0, 5)
+        self._multi_query_spin.setSpecialValueText("no rewriting")
+        self._multi_query_spin.setSuffix(" rewrites")
+        self._multi_query_spin.setAccessibleName("Query rewrites")
+        self._multi_query_spin.setToolTip(
+            "The model rewrites the question this many ways; every phrasing is searched."
+        )
+        self._rerank_check = QCheckBox("Rerank with the model", body)
+        self._rerank_check.setAccessibleName("Rerank with the model")
+        self._rerank_check.setToolTip(
+            "The loaded model judges each of 20 passages from its probabilities and the "
+            "best are kept (slower; small models judge poorly)."
+        )
+        refine.addWidget(self._multi_query_spin)
+        refine.addWidget(self._rerank_check)
+        form.addRow("", refine)
         for row in range(form.rowCount()):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             label = item.widget() if item is not None else None
@@ -167,6 +188,8 @@ class ChatOptionsPanel(QDockWidget):
         self._top_k_spin.valueChanged.connect(self._on_knowledge_control_changed)
         self._threshold_spin.valueChanged.connect(self._on_knowledge_control_changed)
         self._only_docs_check.toggled.connect(self._on_knowledge_control_changed)
+        self._multi_query_spin.valueChanged.connect(self._on_retrieval_control_changed)
+        self._rerank_check.toggled.connect(self._on_retrieval_control_changed)
         self._updating = False
         self.reload_presets()
 
@@ -232,6 +255,15 @@ class ChatOptionsPanel(QDockWidget):
         finally:
             self._updating = False
 
+    def set_retrieval(self, multi_query: int, rerank: bool) -> None:
+        """Show a chat's query rewriting and rerank options (no signal)."""
+        self._updating = True
+        try:
+            self._multi_query_spin.setValue(multi_query)
+            self._rerank_check.setChecked(rerank)
+        finally:
+            self._updating = False
+
     def _fill_collections(self, names: list[str], ticked: set[str]) -> None:
         updating, self._updating = self._updating, True
         try:
@@ -277,6 +309,13 @@ class ChatOptionsPanel(QDockWidget):
         self.sig_preset_applied.emit(preset)
 
     # ----------------------------------------------------------------- slots
+
+    @Slot()
+    def _on_retrieval_control_changed(self, *_args: object) -> None:
+        if not self._updating:
+            self.sig_retrieval_changed.emit(
+                self._multi_query_spin.value(), self._rerank_check.isChecked()
+            )
 
     @Slot()
     def _on_knowledge_control_changed(self, *_args: object) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,8 @@ class ChatOptions:
     top_k: int = 5
     min_similarity: float | None = None
     only_from_documents: bool = True
+    multi_query: int = 0  # alternative phrasings the model writes (0: off)
+    rerank: bool = False  # the loaded model judges each passage before the reply
 
     def to_dict(self) -> dict[str, Any]:
         """What is saved with the chat."""
@@ -75,6 +77,8 @@ class ChatOptions:
             "top_k": self.top_k,
             "min_similarity": self.min_similarity,
             "only_from_documents": self.only_from_documents,
+            "multi_query": self.multi_query,
+            "rerank": self.rerank,
         }
 
     @classmethod
@@ -101,14 +105,47 @@ class ChatOptions:
         only = data.get("only_from_documents")
         if isinstance(only, bool):
             out.only_from_documents = only
+        multi = data.get("multi_query")
+        if isinstance(multi, int) and 0 <= multi <= MAX_QUERIES:
+            out.multi_query = multi
+        rerank = data.get("rerank")
+        if isinstance(rerank, bool):
+            out.rerank = rerank
         return out
 
 
-@dataclass(frozen=True)
-class _PendingSearch:
-    request_id: int
+#: Most alternative phrasings a question is rewritten into.
+MAX_QUERIES = 5
+#: Passages fetched for the model to rerank before the best ``top_k`` are kept.
+RERANK_POOL = 20
+#: Reciprocal-rank fusion constant (the usual 60).
+_RRF_K = 60
+
+
+@dataclass(eq=False)
+class _Grounding:
+    """A question being prepared for a grounded reply: rewrite → search → rerank."""
+
     parent_id: int
     question: str
+    stage: str = "search"
+    task_id: int | None = None
+    searches: dict[int, int] = field(default_factory=dict)  # request id → query index
+    results: dict[int, list[Any]] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)
+
+
+def fuse_ranks(result_lists: Sequence[Sequence[Any]]) -> list[Any]:
+    """Hits of several searches merged by reciprocal-rank fusion (chunk id decides identity)."""
+    scores: dict[str, float] = {}
+    first: dict[str, Any] = {}
+    for hits in result_lists:
+        for rank, hit in enumerate(hits, start=1):
+            key = hit.chunk.chunk_id
+            scores[key] = scores.get(key, 0.0) + 1.0 / (_RRF_K + rank)
+            first.setdefault(key, hit)
+    order = sorted(scores, key=lambda k: -scores[k])
+    return [first[k] for k in order]
 
 
 @dataclass(eq=False)
@@ -174,7 +211,7 @@ class ChatSession(QObject):
         self._params = controller.settings.sampling_params()
         self._fingerprints: dict[str, str] = {}
         self._knowledge: Any = None
-        self._pending_search: _PendingSearch | None = None
+        self._pending_search: _Grounding | None = None
         self._sources: list[Any] = []  # hits found for the reply about to start
         self._grounding: list[Any] = []  # hits the reply being started is grounded in
         self._carry_citations: list[Any] = []  # a branch keeps its original's sources
@@ -185,6 +222,8 @@ class ChatSession(QObject):
         controller.sig_tokens.connect(self._on_controller_tokens)
         controller.sig_done.connect(self._on_controller_done)
         controller.sig_error.connect(self._on_controller_error)
+        controller.sig_task_done.connect(self._on_controller_task_done)
+        controller.sig_task_failed.connect(self._on_controller_task_failed)
         fingerprint = getattr(controller, "sig_model_fingerprint", None)
         if fingerprint is not None:
             fingerprint.connect(self._on_controller_model_fingerprint)
@@ -313,37 +352,113 @@ class ChatSession(QObject):
         return True
 
     def _search_then_reply(self, parent_id: int, question: str) -> None:
-        """Search the attached collections; the reply starts when the passages are back."""
-        request_id = self._knowledge.search(
-            question,
-            list(self.options.collections),
-            k=self.options.top_k,
-            min_similarity=self.options.min_similarity,
-        )
-        self._pending_search = _PendingSearch(int(request_id), parent_id, question)
+        """Find passages for ``question``; the reply starts when they are back.
+
+        With multi-query on, the loaded model first writes other phrasings and every
+        phrasing is searched (ranks fused); with rerank on, the model then judges
+        each passage of a larger pool and the best ``top_k`` are kept.
+        """
+        grounding = _Grounding(parent_id, question, queries=[question])
+        self._pending_search = grounding
         self.sig_busy.emit(True)
+        loaded = self._controller.model_loaded
+        if self.options.multi_query > 0 and loaded is not None:
+            from desktop_app.core.kb.rewrite import rewrite_queries
+
+            n, template = self.options.multi_query, loaded.has_chat_template
+            grounding.stage = "rewrite"
+            grounding.task_id = self._controller.run_task(
+                lambda engine, _progress: rewrite_queries(
+                    engine, question, n, chat_template=template
+                ),
+                label="Rewriting the question",
+            )
+            self.sig_notice.emit("Rewriting the question into other phrasings…", False)
+            return
+        self._grounding_search(grounding)
+
+    def _grounding_search(self, grounding: _Grounding) -> None:
+        grounding.stage = "search"
+        k = max(RERANK_POOL, self.options.top_k) if self.options.rerank else self.options.top_k
+        for i, query in enumerate(grounding.queries):
+            request_id = self._knowledge.search(
+                query,
+                list(self.options.collections),
+                k=k,
+                min_similarity=self.options.min_similarity,
+            )
+            grounding.searches[int(request_id)] = i
         names = ", ".join(self.options.collections)
         self.sig_notice.emit(f"Searching {names}…", False)
 
     @Slot(int, list)
     def _on_knowledge_search_done(self, request_id: int, hits: list[Any]) -> None:
-        pending = self._pending_search
-        if pending is None or pending.request_id != request_id:
+        grounding = self._pending_search
+        if grounding is None or request_id not in grounding.searches:
             return
+        grounding.results[grounding.searches.pop(request_id)] = list(hits)
+        if grounding.searches:
+            return  # other phrasings are still being searched
+        lists = [grounding.results[i] for i in sorted(grounding.results)]
+        fused = lists[0] if len(lists) == 1 else fuse_ranks(lists)
+        loaded = self._controller.model_loaded
+        if self.options.rerank and fused and loaded is not None:
+            from desktop_app.core.kb.rerank import rerank
+
+            question, template = grounding.question, loaded.has_chat_template
+            grounding.stage = "rerank"
+            grounding.results = {0: fused}
+            grounding.task_id = self._controller.run_task(
+                lambda engine, _progress: rerank(engine, question, fused, chat_template=template),
+                label="Judging the passages",
+            )
+            self.sig_notice.emit(f"The model is judging {len(fused)} passage(s)…", False)
+            return
+        self._grounded_reply(grounding, fused)
+
+    def _grounded_reply(self, grounding: _Grounding, hits: list[Any]) -> None:
         self._pending_search = None
-        self._sources = list(hits)
+        self._sources = list(hits[: self.options.top_k])
         self.sig_notice.emit(
-            f"Found {len(hits)} passage(s); answering from them."
-            if hits
+            f"Found {len(self._sources)} passage(s); answering from them."
+            if self._sources
             else "Nothing relevant was found in the attached documents.",
             False,
         )
-        self._start_reply(pending.parent_id, [])
+        self._start_reply(grounding.parent_id, [])
+
+    @Slot(int, object)
+    def _on_controller_task_done(self, task_id: int, result: object) -> None:
+        grounding = self._pending_search
+        if grounding is None or grounding.task_id != task_id:
+            return
+        grounding.task_id = None
+        if grounding.stage == "rewrite":
+            phrasings = [str(q) for q in result] if isinstance(result, list) else []
+            grounding.queries += [q for q in phrasings if q.strip()]
+            self._grounding_search(grounding)
+        elif grounding.stage == "rerank":
+            self._grounded_reply(grounding, list(result) if isinstance(result, list) else [])
+
+    @Slot(int, str, str)
+    def _on_controller_task_failed(self, task_id: int, kind: str, message: str) -> None:
+        grounding = self._pending_search
+        if grounding is None or grounding.task_id != task_id:
+            return
+        grounding.task_id = None
+        # Both steps only improve the passages: without them the question still gets
+        # an answer, from the plain search.
+        if grounding.stage == "rewrite":
+            self.sig_notice.emit(f"Could not rewrite the question ({message}).", True)
+            self._grounding_search(grounding)
+        elif grounding.stage == "rerank":
+            self.sig_notice.emit(f"Could not judge the passages ({message}).", True)
+            self._grounded_reply(grounding, grounding.results.get(0, []))
 
     @Slot(int, str, str)
     def _on_knowledge_search_failed(self, request_id: int, kind: str, message: str) -> None:
-        pending = self._pending_search
-        if pending is None or pending.request_id != request_id:
+        grounding = self._pending_search
+        if grounding is None or request_id not in grounding.searches:
             return
         self._pending_search = None
         self.sig_notice.emit(f"The document search failed: {message}", True)

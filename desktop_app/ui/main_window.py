@@ -493,6 +493,7 @@ class MainWindow(QMainWindow):
         self._options.sig_preset_applied.connect(self._on_options_preset_applied)
         self._options.sig_save_preset_requested.connect(self._on_options_save_preset_requested)
         self._options.sig_knowledge_changed.connect(self._on_options_knowledge_changed)
+        self._options.sig_retrieval_changed.connect(self._on_options_retrieval_changed)
 
         self._new_action.triggered.connect(self._on_new_action_triggered)
         self._search_action.triggered.connect(self._on_search_action_triggered)
@@ -921,6 +922,12 @@ class MainWindow(QMainWindow):
         self._session.options.examples = list(examples)
         self._session.save_options()
 
+    @Slot(int, bool)
+    def _on_options_retrieval_changed(self, multi_query: int, rerank: bool) -> None:
+        self._session.options.multi_query = multi_query
+        self._session.options.rerank = rerank
+        self._session.save_options()
+
     @Slot(list, int, object, bool)
     def _on_options_knowledge_changed(
         self, collections: list[str], top_k: int, threshold: object, only_docs: bool
@@ -1026,6 +1033,7 @@ class MainWindow(QMainWindow):
                 options.min_similarity,
                 options.only_from_documents,
             )
+            self._options.set_retrieval(options.multi_query, options.rerank)
         self._update_actions()
 
     @Slot(str, bool)

@@ -17,7 +17,7 @@ from desktop_app.core.kb.registry import StoredChunk
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.chat_session import TYPED_TOKEN_ID, ChatSession
+from desktop_app.ui.chat_session import RERANK_POOL, TYPED_TOKEN_ID, ChatSession, fuse_ranks
 from desktop_app.workers.inference import InferenceController
 
 SCRIPT = "Paris is the capital."
@@ -293,3 +293,29 @@ def test_a_branch_of_a_grounded_reply_keeps_its_passages(
     assert session.path[-1].meta["citations"] == original.meta["citations"]
     reply(qtbot, session, lambda: session.continue_reply(original.id))
     assert engine.requests[-1].messages == grounded
+
+
+def test_multi_query_and_rerank_run_on_the_engine_before_the_reply(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    knowledge = ScriptedKnowledge([passage(n, f"Passage number {n}.") for n in range(1, 25)])
+    session.set_knowledge(knowledge)
+    session.options.collections = ["notes"]
+    session.options.top_k = 3
+    session.options.multi_query = 2
+    session.options.rerank = True
+    reply(qtbot, session, lambda: session.send("Capital of France?"))
+    # The model's phrasing (the fake engine says its script) was searched too,
+    # with a pool large enough to rerank.
+    assert knowledge.searches[0] == ("Capital of France?", ["notes"], RERANK_POOL)
+    assert [q for q, _, _ in knowledge.searches[1:]] == [SCRIPT]
+    # One request rewrote the question, one judged each passage, the last answered.
+    judged = [r for r in engine.requests if r.params.max_tokens == 1]
+    assert len(judged) == len(knowledge.hits[:RERANK_POOL])
+    citations = session.path[-1].meta["citations"]
+    assert len(citations) == 3
+
+
+def test_fuse_ranks_rewards_passages_found_by_several_phrasings() -> None:
+    a, b, c = passage(1, "a"), passage(2, "b"), passage(3, "c")
+    assert fuse_ranks([[a, b, c], [c, b], [b]]) == [b, c, a]
