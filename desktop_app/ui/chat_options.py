@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QDate, QDateTime, QSignalBlocker, Qt, QTime, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -53,6 +55,10 @@ class ChatOptionsPanel(QDockWidget):
 
     sig_save_preset_requested = Signal(str)
     """The user asked to save the current system prompt and sampling under this name."""
+
+    sig_filters_changed = Signal(list, str, object)
+    """Metadata filters changed: file types, folder ("" for any), modified-after
+    (Unix seconds, or None for any date)."""
 
     sig_retrieval_changed = Signal(int, bool)
     """Query rewriting (number of extra phrasings, 0: off) or rerank was changed."""
@@ -160,6 +166,26 @@ class ChatOptionsPanel(QDockWidget):
         refine.addWidget(self._multi_query_spin)
         refine.addWidget(self._rerank_check)
         form.addRow("", refine)
+        self._types_edit = QLineEdit(body)
+        self._types_edit.setAccessibleName("Only file types")
+        self._types_edit.setPlaceholderText("any type (e.g. pdf, md)")
+        self._folder_edit = QLineEdit(body)
+        self._folder_edit.setAccessibleName("Only files under folder")
+        self._folder_edit.setPlaceholderText("any folder")
+        self._after_check = QCheckBox("Modified since", body)
+        self._after_check.setAccessibleName("Only files modified since")
+        self._after_edit = QDateEdit(body)
+        self._after_edit.setAccessibleName("Modified since date")
+        self._after_edit.setCalendarPopup(True)
+        self._after_edit.setDisplayFormat("yyyy-MM-dd")
+        self._after_edit.setDate(QDate.currentDate().addYears(-1))
+        self._after_edit.setEnabled(False)
+        since = QHBoxLayout()
+        since.addWidget(self._after_check)
+        since.addWidget(self._after_edit, 1)
+        form.addRow("Only types", self._types_edit)
+        form.addRow("Only folder", self._folder_edit)
+        form.addRow("", since)
         for row in range(form.rowCount()):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             label = item.widget() if item is not None else None
@@ -189,6 +215,11 @@ class ChatOptionsPanel(QDockWidget):
         self._threshold_spin.valueChanged.connect(self._on_knowledge_control_changed)
         self._only_docs_check.toggled.connect(self._on_knowledge_control_changed)
         self._multi_query_spin.valueChanged.connect(self._on_retrieval_control_changed)
+        self._types_edit.editingFinished.connect(self._on_filter_control_changed)
+        self._folder_edit.editingFinished.connect(self._on_filter_control_changed)
+        self._after_check.toggled.connect(self._after_edit.setEnabled)
+        self._after_check.toggled.connect(self._on_filter_control_changed)
+        self._after_edit.dateChanged.connect(self._on_filter_control_changed)
         self._rerank_check.toggled.connect(self._on_retrieval_control_changed)
         self._updating = False
         self.reload_presets()
@@ -264,6 +295,18 @@ class ChatOptionsPanel(QDockWidget):
         finally:
             self._updating = False
 
+    def set_filters(self, types: list[str], folder: str, after: float | None) -> None:
+        """Show a chat's metadata filters (no signal)."""
+        self._updating = True
+        try:
+            self._types_edit.setText(", ".join(types))
+            self._folder_edit.setText(folder)
+            self._after_check.setChecked(after is not None)
+            if after is not None:
+                self._after_edit.setDate(QDateTime.fromSecsSinceEpoch(int(after)).date())
+        finally:
+            self._updating = False
+
     def _fill_collections(self, names: list[str], ticked: set[str]) -> None:
         updating, self._updating = self._updating, True
         try:
@@ -309,6 +352,18 @@ class ChatOptionsPanel(QDockWidget):
         self.sig_preset_applied.emit(preset)
 
     # ----------------------------------------------------------------- slots
+
+    @Slot()
+    def _on_filter_control_changed(self, *_args: object) -> None:
+        if self._updating:
+            return
+        types = [t.strip() for t in self._types_edit.text().replace(";", ",").split(",")]
+        after = None
+        if self._after_check.isChecked():
+            after = float(QDateTime(self._after_edit.date(), QTime(0, 0)).toSecsSinceEpoch())
+        self.sig_filters_changed.emit(
+            [t for t in types if t], self._folder_edit.text().strip(), after
+        )
 
     @Slot()
     def _on_retrieval_control_changed(self, *_args: object) -> None:

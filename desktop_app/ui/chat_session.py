@@ -35,6 +35,7 @@ from desktop_app.core.chat.store import (
 from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.answer import build_prompt
+from desktop_app.core.kb.registry import Filters
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat_view import MessageView
 from desktop_app.workers.inference import InferenceController
@@ -67,6 +68,18 @@ class ChatOptions:
     only_from_documents: bool = True
     multi_query: int = 0  # alternative phrasings the model writes (0: off)
     rerank: bool = False  # the loaded model judges each passage before the reply
+    file_types: list[str] = field(default_factory=list)  # only these (pdf, md…)
+    folder: str = ""  # only files under this folder
+    modified_after: float | None = None  # only files modified since (Unix seconds)
+
+    def filters(self) -> Filters | None:
+        """The metadata filters for searches, or None when nothing is restricted."""
+        f = Filters(
+            types=tuple(t.lower().lstrip(".") for t in self.file_types if t.strip()),
+            folder=self.folder.strip() or None,
+            after=self.modified_after,
+        )
+        return f if f.active else None
 
     def to_dict(self) -> dict[str, Any]:
         """What is saved with the chat."""
@@ -79,6 +92,9 @@ class ChatOptions:
             "only_from_documents": self.only_from_documents,
             "multi_query": self.multi_query,
             "rerank": self.rerank,
+            "file_types": list(self.file_types),
+            "folder": self.folder,
+            "modified_after": self.modified_after,
         }
 
     @classmethod
@@ -111,6 +127,15 @@ class ChatOptions:
         rerank = data.get("rerank")
         if isinstance(rerank, bool):
             out.rerank = rerank
+        types = data.get("file_types")
+        if isinstance(types, list):
+            out.file_types = [str(t) for t in types if isinstance(t, str)]
+        folder = data.get("folder")
+        if isinstance(folder, str):
+            out.folder = folder
+        after = data.get("modified_after")
+        if isinstance(after, int | float) and not isinstance(after, bool):
+            out.modified_after = float(after)
         return out
 
 
@@ -386,6 +411,7 @@ class ChatSession(QObject):
                 list(self.options.collections),
                 k=k,
                 min_similarity=self.options.min_similarity,
+                filters=self.options.filters(),
             )
             grounding.searches[int(request_id)] = i
         names = ", ".join(self.options.collections)

@@ -494,6 +494,7 @@ class MainWindow(QMainWindow):
         self._options.sig_save_preset_requested.connect(self._on_options_save_preset_requested)
         self._options.sig_knowledge_changed.connect(self._on_options_knowledge_changed)
         self._options.sig_retrieval_changed.connect(self._on_options_retrieval_changed)
+        self._options.sig_filters_changed.connect(self._on_options_filters_changed)
 
         self._new_action.triggered.connect(self._on_new_action_triggered)
         self._search_action.triggered.connect(self._on_search_action_triggered)
@@ -922,6 +923,14 @@ class MainWindow(QMainWindow):
         self._session.options.examples = list(examples)
         self._session.save_options()
 
+    @Slot(list, str, object)
+    def _on_options_filters_changed(self, types: list[str], folder: str, after: object) -> None:
+        options = self._session.options
+        options.file_types = list(types)
+        options.folder = folder
+        options.modified_after = after if isinstance(after, float) else None
+        self._session.save_options()
+
     @Slot(int, bool)
     def _on_options_retrieval_changed(self, multi_query: int, rerank: bool) -> None:
         self._session.options.multi_query = multi_query
@@ -1034,6 +1043,7 @@ class MainWindow(QMainWindow):
                 options.only_from_documents,
             )
             self._options.set_retrieval(options.multi_query, options.rerank)
+            self._options.set_filters(options.file_types, options.folder, options.modified_after)
         self._update_actions()
 
     @Slot(str, bool)

@@ -13,11 +13,17 @@ from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import Message
-from desktop_app.core.kb.registry import StoredChunk
+from desktop_app.core.kb.registry import Filters, StoredChunk
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.chat_session import RERANK_POOL, TYPED_TOKEN_ID, ChatSession, fuse_ranks
+from desktop_app.ui.chat_session import (
+    RERANK_POOL,
+    TYPED_TOKEN_ID,
+    ChatOptions,
+    ChatSession,
+    fuse_ranks,
+)
 from desktop_app.workers.inference import InferenceController
 
 SCRIPT = "Paris is the capital."
@@ -211,11 +217,18 @@ class ScriptedKnowledge(QObject):
         self.hits = hits
         self.fail = fail
         self.searches: list[tuple[str, list[str], int]] = []
+        self.filters: list[Filters | None] = []
 
     def search(
-        self, query: str, collections: list[str], k: int = 5, min_similarity: float | None = None
+        self,
+        query: str,
+        collections: list[str],
+        k: int = 5,
+        min_similarity: float | None = None,
+        filters: Filters | None = None,
     ) -> int:
         self.searches.append((query, collections, k))
+        self.filters.append(filters)
         request_id = len(self.searches)
         if self.fail:
             QTimer.singleShot(
@@ -319,3 +332,20 @@ def test_multi_query_and_rerank_run_on_the_engine_before_the_reply(
 def test_fuse_ranks_rewards_passages_found_by_several_phrasings() -> None:
     a, b, c = passage(1, "a"), passage(2, "b"), passage(3, "c")
     assert fuse_ranks([[a, b, c], [c, b], [b]]) == [b, c, a]
+
+
+def test_metadata_filters_reach_the_search_and_are_saved(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    knowledge = ScriptedKnowledge([passage(1, "Paris.")])
+    session.set_knowledge(knowledge)
+    session.options.collections = ["notes"]
+    session.options.file_types = [".PDF", "md", " "]
+    session.options.folder = "/docs"
+    session.options.modified_after = 1_700_000_000.0
+    reply(qtbot, session, lambda: session.send("Capital?"))
+    assert knowledge.filters == [Filters(("pdf", "md"), "/docs", 1_700_000_000.0)]
+    saved = ChatOptions.from_dict(session.store.chat(session.chat_id or 0).options)
+    assert saved.filters() == knowledge.filters[0]
+    session.options = ChatOptions(collections=["notes"])
+    assert session.options.filters() is None
