@@ -1,5 +1,8 @@
 """What every task tab has: an input, a run and cancel row with progress, a template editor.
 
+The input is typed, opened from files or taken from the knowledge base; several
+files or documents make a batch, which ``run_batch`` works through item by item.
+
 A tab runs its work as a task on the window's one ``InferenceController``
 (``run_task``), so a classification waits for a chat reply and never runs beside
 it; the tab keeps the id of its job and ignores the others' signals.
@@ -7,7 +10,7 @@ it; the tab keeps the id of its job and ignores the others' signals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +27,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.engine.protocol import TokenEvent
-from desktop_app.core.errors import InvalidRequestError
-from desktop_app.ui.task_widgets import ERROR_STYLE, NOTE_STYLE, TemplateEditor, TokenDialog
+from desktop_app.core.engine.protocol import CancelledError, TokenEvent
+from desktop_app.core.errors import GlassboxError, InvalidRequestError
+from desktop_app.ui.task_widgets import (
+    ERROR_STYLE,
+    NOTE_STYLE,
+    KnowledgePicker,
+    TemplateEditor,
+    TokenDialog,
+)
 from desktop_app.workers.inference import InferenceController
-from desktop_app.workers.task_runner import CANCELLED, TaskFn
+from desktop_app.workers.kb_controller import KnowledgeController, SourceText
+from desktop_app.workers.task_runner import CANCELLED, TaskFn, TaskProgress
 
 #: Files larger than this are not opened as task input (a text this long is a mistake).
 MAX_INPUT_BYTES = 20 * 1024 * 1024
@@ -70,18 +80,26 @@ def caption(text: str, parent: QWidget) -> QLabel:
 
 
 class TextInput(QWidget):
-    """The text a task works on: typed or pasted, or opened from one or more files.
+    """The text a task works on: typed or pasted, opened from files, or taken from the
+    knowledge base.
 
-    Several files make a batch (one item per file); ``items()`` gives what to run.
+    One file or document fills the text box; several make a batch (one item per
+    file or document) and ``batch()`` gives them.
     """
 
     sig_changed = Signal()
-    """The input changed (typed, opened, cleared)."""
+    """The input changed (typed, opened, loaded from the knowledge base, cleared)."""
 
     def __init__(self, name: str, placeholder: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName(f"{name} input")
-        self._files: list[InputItem] = []
+        self._batch: list[InputItem] = []
+        self._placeholder = placeholder
+        self._knowledge: KnowledgeController | None = None
+        self._picker: KnowledgePicker | None = None
+        # Requests sent to the knowledge base for the documents being loaded, in order.
+        self._requests: list[int] = []
+        self._sources: dict[int, SourceText] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = QPlainTextEdit(self)
@@ -94,49 +112,117 @@ class TextInput(QWidget):
         self.open_button = QPushButton("Open…", self)
         self.open_button.setAccessibleName(f"Open {name.lower()} files")
         self.open_button.setToolTip("Open one text file, or several to run them as a batch")
+        self.kb_button = QPushButton("From knowledge base…", self)
+        self.kb_button.setAccessibleName(f"Open {name.lower()} input from the knowledge base")
+        self.kb_button.setToolTip("Choose one indexed document, or several to run them as a batch")
+        self.kb_button.setVisible(False)
         self.clear_button = QPushButton("Clear", self)
         self.clear_button.setAccessibleName(f"Clear {name.lower()} input")
         self.source_label = QLabel("", self)
         self.source_label.setAccessibleName(f"{name} input source")
         self.source_label.setStyleSheet(NOTE_STYLE)
+        self.source_label.setWordWrap(True)
         row.addWidget(self.open_button)
+        row.addWidget(self.kb_button)
         row.addWidget(self.clear_button)
         row.addWidget(self.source_label, 1)
         layout.addLayout(row)
         self.open_button.clicked.connect(self._on_open_button_clicked)
+        self.kb_button.clicked.connect(self._on_kb_button_clicked)
         self.clear_button.clicked.connect(self._on_clear_button_clicked)
         self.edit.textChanged.connect(self._on_edit_text_changed)
+
+    def set_knowledge(self, knowledge: KnowledgeController) -> None:
+        """Offer the knowledge base's documents as input ("From knowledge base…")."""
+        self._knowledge = knowledge
+        knowledge.sig_source.connect(self._on_knowledge_source)
+        self.kb_button.setVisible(True)
+
+    @property
+    def picker(self) -> KnowledgePicker | None:
+        """The knowledge-base picker while it is open."""
+        return self._picker
+
+    @property
+    def loading(self) -> bool:
+        """Whether documents are being loaded from the knowledge base."""
+        return bool(self._requests)
 
     def text(self) -> str:
         """The typed or opened text."""
         return self.edit.toPlainText()
 
     def set_text(self, text: str) -> None:
-        """Replace the input with ``text`` (no files)."""
-        self._files = []
+        """Replace the input with ``text`` (no batch)."""
+        self._batch = []
+        self._requests = []
+        self.edit.setPlaceholderText(self._placeholder)
         self.edit.setPlainText(text)
         self.source_label.setText("")
+        self.source_label.setStyleSheet(NOTE_STYLE)
 
-    def files(self) -> list[InputItem]:
-        """The files opened as a batch (empty when the input is the text box)."""
-        return list(self._files)
+    def batch(self) -> list[InputItem]:
+        """The files or documents opened as a batch (empty when the input is the text box)."""
+        return list(self._batch)
 
     def open_files(self, paths: Sequence[str | Path]) -> None:
         """Open one file into the text box, or several as a batch (``InvalidRequestError``)."""
         items = [InputItem(Path(p).name, read_text_file(Path(p))) for p in paths]
+        self._use(items, "files")
+
+    def open_documents(self, documents: Sequence[tuple[str, int | None]]) -> None:
+        """Load knowledge-base documents, ``(path, doc_id)`` pairs, as the input.
+
+        Their text arrives from the knowledge base's thread; one fills the text
+        box, several make a batch.
+        """
+        if self._knowledge is None or not documents:
+            return
+        self._sources = {}
+        self._requests = [
+            self._knowledge.load_source(path, doc_id=doc_id) for path, doc_id in documents
+        ]
+        self.source_label.setStyleSheet(NOTE_STYLE)
+        self.source_label.setText(f"Loading {len(documents)} document(s) from the knowledge base…")
+
+    def _use(self, items: Sequence[InputItem], kind: str) -> None:
         if len(items) == 1:
             self.set_text(items[0].text)
             self.source_label.setText(f"from {items[0].name}")
+            self.source_label.setToolTip("")
             return
-        self._files = items
+        self._batch = list(items)
         self.edit.blockSignals(True)
         self.edit.setPlainText("")
         self.edit.blockSignals(False)
+        names = "\n".join(f"  · {item.name}" for item in items[:12])
+        more = f"\n  … and {len(items) - 12} more" if len(items) > 12 else ""
         self.edit.setPlaceholderText(
-            f"{len(items)} files opened as a batch; type here to work on a text instead."
+            f"{len(items)} {kind} opened as a batch:\n{names}{more}\n"
+            "Type here to work on a text instead."
         )
-        self.source_label.setText(f"batch of {len(items)} files")
+        self.source_label.setStyleSheet(NOTE_STYLE)
+        self.source_label.setText(f"batch of {len(items)} {kind}")
+        self.source_label.setToolTip("\n".join(item.name for item in items))
         self.sig_changed.emit()
+
+    def _documents_loaded(self) -> None:
+        sources = [self._sources[rid] for rid in self._requests]
+        self._requests, self._sources = [], {}
+        usable = [s for s in sources if s.text.strip()]
+        unusable = [s for s in sources if not s.text.strip()]
+        if not usable:
+            why = unusable[0].note if unusable else ""
+            self.source_label.setText(f"No text could be loaded. {why}".strip())
+            self.source_label.setStyleSheet(ERROR_STYLE)
+            return
+        items = [InputItem(Path(s.path).name, s.text) for s in usable]
+        self._use(items, "documents")
+        if len(items) == 1:
+            self.source_label.setText(f"from {items[0].name} (knowledge base)")
+        if unusable:
+            names = ", ".join(Path(s.path).name for s in unusable)
+            self.source_label.setText(f"{self.source_label.text()}; left out (no text): {names}")
 
     @Slot()
     def _on_open_button_clicked(self) -> None:
@@ -149,16 +235,95 @@ class TextInput(QWidget):
                 self.source_label.setStyleSheet(ERROR_STYLE)
 
     @Slot()
+    def _on_kb_button_clicked(self) -> None:
+        if self._knowledge is None:
+            return
+        if self._picker is not None:
+            self._picker.raise_()
+            return
+        picker = KnowledgePicker(self._knowledge, self)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.sig_chosen.connect(self._on_picker_chosen)
+        picker.finished.connect(self._on_picker_finished)
+        self._picker = picker
+        picker.open()
+
+    @Slot(list)
+    def _on_picker_chosen(self, documents: list[tuple[str, int]]) -> None:
+        self.open_documents(documents)
+
+    @Slot(int)
+    def _on_picker_finished(self, result: int) -> None:
+        self._picker = None
+
+    @Slot(int, object)
+    def _on_knowledge_source(self, request_id: int, source: SourceText) -> None:
+        if request_id not in self._requests:
+            return
+        self._sources[request_id] = source
+        if len(self._sources) == len(self._requests):
+            self._documents_loaded()
+
+    @Slot()
     def _on_clear_button_clicked(self) -> None:
         self.set_text("")
 
     @Slot()
     def _on_edit_text_changed(self) -> None:
-        if self._files and self.edit.toPlainText():
-            self._files = []
+        if self._batch and self.edit.toPlainText():
+            self._batch = []
+            self.edit.setPlaceholderText(self._placeholder)
             self.source_label.setText("")
         self.source_label.setStyleSheet(NOTE_STYLE)
         self.sig_changed.emit()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStarted:
+    """A batch's progress payload: item ``index`` is being worked on."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDone:
+    """A batch's progress payload: item ``index`` gave ``result``, or ``error`` says why not."""
+
+    index: int
+    result: object = None
+    error: str = ""
+
+
+def run_batch(texts: Sequence[str], work: Callable[[str], object], progress: TaskProgress) -> int:
+    """Run ``work`` on each text in turn on the engine thread; returns how many finished.
+
+    Each item reports ``ItemStarted`` then ``ItemDone``. An item the model refuses
+    (too long, bad input) fails alone and the batch goes on; a crashed engine or
+    no model ends the batch. A cancel stops at once, and the item it cut short
+    is not reported: only whole results are kept.
+    """
+    done = 0
+    for i, text in enumerate(texts):
+        if progress.cancelled:
+            break
+        progress.report(ItemStarted(i))
+        try:
+            result = work(text)
+        except CancelledError:
+            break
+        except GlassboxError as exc:
+            if exc.kind in ("engine_crashed", "no_model"):
+                raise
+            if progress.cancelled:
+                break
+            progress.report(ItemDone(i, error=str(exc)))
+            done += 1
+            continue
+        if progress.cancelled:
+            break
+        progress.report(ItemDone(i, result))
+        done += 1
+    return done
 
 
 class TaskTab(QWidget):

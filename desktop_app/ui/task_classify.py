@@ -3,9 +3,10 @@
 The probabilities come from the model's logits for each label's whole token
 sequence (``core.tasks.classify``), never from parsing what it wrote, so the bars
 always add up to 100%. A batch (one text per line, a JSON Lines file, several
-files) fills a table as it goes and keeps what finished when it is cancelled;
-with gold labels (``text<TAB>label`` lines or ``{"text", "label"}`` JSON lines)
-the tab shows accuracy, a confusion matrix and a calibration plot.
+files or knowledge-base documents) fills a table as it goes and keeps what
+finished when it is cancelled; with gold labels (``text<TAB>label`` lines or
+``{"text", "label"}`` JSON lines) the tab shows accuracy, a confusion matrix and a
+calibration plot.
 """
 
 from __future__ import annotations
@@ -264,8 +265,8 @@ class ClassifyTab(TaskTab):
         )
 
     def items(self) -> list[InputItem]:
-        """What the next run classifies: the opened files, the lines, or the one text."""
-        files = self.input.files()
+        """What the next run classifies: the batch of files or documents, the lines, or the text."""
+        files = self.input.batch()
         if files:
             return files
         text = self.input.text()
@@ -311,7 +312,7 @@ class ClassifyTab(TaskTab):
         self.result_label.setText("")
         self.scores_box.setVisible(False)
         self.export_button.setEnabled(False)
-        batch = len(items) > 1 or self.batch_check.isChecked() or bool(self.input.files())
+        batch = len(items) > 1 or self.batch_check.isChecked() or bool(self.input.batch())
         self._batch = batch
         self.table.setVisible(batch)
         self.table.setRowCount(0)

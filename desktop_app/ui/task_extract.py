@@ -3,7 +3,8 @@
 The engine writes under a grammar made from the schema, so the output always
 parses and validates; each field's confidence is the geometric mean of its
 tokens' probabilities (``core.tasks.extract``), drawn as a bar under the value.
-Several files run as a batch into one table, exported as CSV or JSON.
+Several files or knowledge-base documents run as a batch into one table, exported as
+CSV or JSON.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ class ExtractTab(TaskTab):
         self.schema_tabs.setMaximumHeight(self.fontMetrics().height() * 12)
         layout.addWidget(self.schema_tabs)
         self.input = TextInput(
-            "Extract", "A document to extract from; open several files for a batch.", self
+            "Extract",
+            "A document to extract from; open several files or documents for a batch.",
+            self,
         )
         layout.addWidget(self.input, 1)
         layout.addWidget(self.templates)
@@ -279,7 +282,7 @@ class ExtractTab(TaskTab):
 
     def on_run(self) -> None:
         schema = self.schema()
-        files = self.input.files()
+        files = self.input.batch()
         text = self.input.text()
         items = files or ([InputItem("text", text)] if text.strip() else [])
         if not items:

@@ -2,8 +2,10 @@
 
 Every tab runs its work on the window's one ``InferenceController`` as a task
 (``run_task``), after any reply in progress; search goes to the
-``KnowledgeController``. Generated results open in the token view ("Show
-tokens"), and each tab's prompt templates can be edited and reset.
+``KnowledgeController``, which also gives the other tabs documents as input.
+Several files or documents run as a batch into a table that fills as each
+finishes. Generated results open in the token view ("Show tokens"), and each
+tab's prompt templates can be edited and reset.
 """
 
 from __future__ import annotations
@@ -41,10 +43,18 @@ from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.tasks.rewrite import MODES, Rewrite, rewrite
 from desktop_app.core.tasks.search import highlight_spans
 from desktop_app.core.tasks.summarize import Summary, SummaryOptions, SummaryProgress, summarize
-from desktop_app.ui.task_base import TaskTab, TextInput, caption
+from desktop_app.ui.task_base import (
+    InputItem,
+    ItemDone,
+    ItemStarted,
+    TaskTab,
+    TextInput,
+    caption,
+    run_batch,
+)
 from desktop_app.ui.task_classify import ClassifyTab
 from desktop_app.ui.task_extract import ExtractTab
-from desktop_app.ui.task_widgets import show_diff
+from desktop_app.ui.task_widgets import BatchTable, show_diff
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.kb_controller import KnowledgeController
 from desktop_app.workers.task_runner import TaskProgress, TaskTokens
@@ -87,13 +97,20 @@ def _result_view(name: str, parent: QWidget) -> QTextEdit:
 
 
 class SummarizeTab(TaskTab):
-    """Length, audience and language in; a summary out, in cited parts for long texts."""
+    """Length, audience and language in; a summary out, in cited parts for long texts.
+
+    Several files or documents are summarized one after the other into a table;
+    selecting a row shows its summary.
+    """
 
     def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
         names = ("summarize.system", "summarize.user", "summarize.part", "summarize.combine")
         super().__init__(controller, "Summarize", names, parent)
         self._summary: Summary | None = None
         self._live: list[TokenEvent] = []
+        self._items: list[InputItem] = []
+        self._results: dict[int, Summary] = {}
+        self._batch = False
 
         layout = QVBoxLayout(self)
         form = QFormLayout()
@@ -122,11 +139,17 @@ class SummarizeTab(TaskTab):
         form.addRow(caption("Language", self), self.language)
         layout.addLayout(form)
         self.input = TextInput(
-            "Summarize", "A text to summarize. Long texts are summarized in parts.", self
+            "Summarize",
+            "A text to summarize. Long texts are summarized in parts; open several files "
+            "or documents for a batch.",
+            self,
         )
         layout.addWidget(self.input, 1)
         layout.addWidget(self.templates)
         layout.addWidget(self.run_row())
+        self.batch = BatchTable("Summary", "summaries", self)
+        self.batch.setVisible(False)
+        layout.addWidget(self.batch, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.setAccessibleName("Summary results")
@@ -155,6 +178,8 @@ class SummarizeTab(TaskTab):
         self.parts.currentRowChanged.connect(self._on_parts_current_row_changed)
         self.tokens_button.clicked.connect(self._on_tokens_button_clicked)
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.batch.sig_row_selected.connect(self._on_batch_row_selected)
+        self.batch.sig_status.connect(self.set_status)
 
     def options(self) -> SummaryOptions:
         """The summary options from the tab."""
@@ -167,20 +192,31 @@ class SummarizeTab(TaskTab):
 
     @property
     def summary(self) -> Summary | None:
-        """The last finished summary."""
+        """The summary shown: the last one, or the batch row selected."""
         return self._summary
 
+    def results(self) -> list[Summary]:
+        """The batch's finished summaries, in input order."""
+        return [self._results[i] for i in sorted(self._results)]
+
     def on_run(self) -> None:
+        items = self.input.batch()
         text = self.input.text()
-        if not text.strip():
+        if not items and not text.strip():
             raise InvalidRequestError("There is no text to summarize.")
         options = self.options()
         templates = self.templates.templates()
         self._summary, self._live = None, []
         self.result.clear()
         self.parts.clear()
+        self.parts.setVisible(False)
         self.tokens_button.setEnabled(False)
         self.copy_button.setEnabled(False)
+        self._batch = bool(items)
+        self.batch.setVisible(self._batch)
+        if items:
+            self._run_batch(items, options, templates)
+            return
 
         def run(engine: Engine, progress: TaskProgress) -> Summary:
             count = getattr(engine, "count_tokens", None)
@@ -197,8 +233,45 @@ class SummarizeTab(TaskTab):
 
         self.start(run, "Summarizing")
 
+    def _run_batch(
+        self, items: list[InputItem], options: SummaryOptions, templates: dict[str, str]
+    ) -> None:
+        self._items, self._results = items, {}
+        self.batch.start([item.name for item in items])
+        texts = [item.text for item in items]
+
+        def run(engine: Engine, progress: TaskProgress) -> int:
+            count = getattr(engine, "count_tokens", None)
+            if count is None:
+                raise InvalidRequestError("This engine cannot count tokens to plan a summary.")
+            n_ctx = _n_ctx(engine)
+
+            def one(text: str) -> Summary:
+                return summarize(
+                    engine, text, options, count, n_ctx, templates,
+                    should_stop=lambda: progress.cancelled,
+                )  # fmt: skip
+
+            return run_batch(texts, one, progress)
+
+        self.start(run, f"Summarizing {len(items)} documents")
+        self.progress.setRange(0, len(items))
+        self.progress.setValue(0)
+
     def on_progress(self, payload: object) -> None:
-        if isinstance(payload, SummaryProgress):
+        if isinstance(payload, ItemStarted):
+            self.batch.set_running(payload.index)
+            name = self._items[payload.index].name
+            self.set_status(f"Summarizing {payload.index + 1} of {len(self._items)}: {name}…")
+        elif isinstance(payload, ItemDone):
+            if isinstance(payload.result, Summary):
+                summary = payload.result
+                self._results[payload.index] = summary
+                self.batch.set_result(payload.index, summary.text, {"parts": len(summary.parts)})
+            else:
+                self.batch.set_failed(payload.index, payload.error)
+            self.progress.setValue(sum(r.finished for r in self.batch.rows()))
+        elif isinstance(payload, SummaryProgress):
             if payload.steps > 1:
                 self.progress.setRange(0, payload.steps)
                 self.progress.setValue(payload.step)
@@ -213,23 +286,54 @@ class SummarizeTab(TaskTab):
             cursor.insertText("".join(t.text for t in payload.events))
 
     def on_done(self, result: object, cancelled: bool) -> None:
+        if self._batch:
+            self._end_batch(cancelled)
+            return
         if not isinstance(result, Summary):
             return
-        self._summary = result
-        self.result.setPlainText(result.text)
-        self.parts.clear()
-        self.parts.setVisible(len(result.parts) > 1)
-        if len(result.parts) > 1:
-            for i, part in enumerate(result.parts, start=1):
-                item = QListWidgetItem(f"part {i} · {len(part.split())} words")
-                item.setToolTip(result.part_summaries[i - 1][:1000])
-                self.parts.addItem(item)
-        self.tokens_button.setEnabled(True)
-        self.copy_button.setEnabled(True)
+        self._show_summary(result)
         n = len(result.parts)
         self.set_status(
             f"Summarized in {n} parts, then combined." if n > 1 else "Summarized in one pass."
         )
+
+    def on_failed(self, kind: str, message: str) -> None:
+        if self._batch:
+            self.batch.finish(cancelled=kind == "cancelled")
+
+    def _end_batch(self, cancelled: bool) -> None:
+        self.batch.finish(cancelled)
+        rows = self.batch.rows()
+        n = sum(r.finished for r in rows)
+        failed = sum(r.status == "failed" for r in rows)
+        head = f"Cancelled after {n} of {len(rows)}" if n < len(rows) else f"Summarized {n}"
+        self.set_status(f"{head} document(s)" + (f", {failed} failed." if failed else "."))
+
+    def _show_summary(self, summary: Summary) -> None:
+        self._summary = summary
+        self.result.setPlainText(summary.text)
+        self.parts.clear()
+        self.parts.setVisible(len(summary.parts) > 1)
+        if len(summary.parts) > 1:
+            for i, part in enumerate(summary.parts, start=1):
+                item = QListWidgetItem(f"part {i} · {len(part.split())} words")
+                item.setToolTip(summary.part_summaries[i - 1][:1000])
+                self.parts.addItem(item)
+        self.tokens_button.setEnabled(True)
+        self.copy_button.setEnabled(True)
+
+    @Slot(int)
+    def _on_batch_row_selected(self, row: int) -> None:
+        summary = self._results.get(row)
+        if summary is not None:
+            self._show_summary(summary)
+            return
+        self._summary = None
+        self.parts.clear()
+        self.parts.setVisible(False)
+        self.result.setPlainText(self.batch.rows()[row].error)
+        self.tokens_button.setEnabled(False)
+        self.copy_button.setEnabled(False)
 
     @Slot(int)
     def _on_length_current_index_changed(self, index: int) -> None:
@@ -260,12 +364,26 @@ class SummarizeTab(TaskTab):
 # --------------------------------------------------------------------- rewrite
 
 
+def _diff_counts(diff: Sequence[tuple[str, str]]) -> tuple[int, int]:
+    """Words removed and added by a word diff."""
+    removed = sum(len(t.split()) for op, t in diff if op == "delete")
+    added = sum(len(t.split()) for op, t in diff if op == "insert")
+    return removed, added
+
+
 class RewriteTab(TaskTab):
-    """A mode in; the rewrite beside the original as a word diff, with Copy and Accept."""
+    """A mode in; the rewrite beside the original as a word diff, with Copy and Accept.
+
+    Several files or documents are rewritten one after the other into a table;
+    selecting a row shows its diff.
+    """
 
     def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
         super().__init__(controller, "Rewrite", ("rewrite.system", "rewrite.user"), parent)
         self._rewrite: Rewrite | None = None
+        self._items: list[InputItem] = []
+        self._results: dict[int, Rewrite] = {}
+        self._batch = False
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.mode = QComboBox(self)
@@ -281,10 +399,15 @@ class RewriteTab(TaskTab):
         row.addWidget(caption("into", self))
         row.addWidget(self.language, 1)
         layout.addLayout(row)
-        self.input = TextInput("Rewrite", "A text to rewrite.", self)
+        self.input = TextInput(
+            "Rewrite", "A text to rewrite; open several files or documents for a batch.", self
+        )
         layout.addWidget(self.input, 1)
         layout.addWidget(self.templates)
         layout.addWidget(self.run_row())
+        self.batch = BatchTable("Rewrite", "rewrites", self)
+        self.batch.setVisible(False)
+        layout.addWidget(self.batch, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.setAccessibleName("Rewrite comparison")
@@ -323,24 +446,37 @@ class RewriteTab(TaskTab):
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.accept_button.clicked.connect(self._on_accept_button_clicked)
         self.tokens_button.clicked.connect(self._on_tokens_button_clicked)
+        self.batch.sig_row_selected.connect(self._on_batch_row_selected)
+        self.batch.sig_status.connect(self.set_status)
 
     @property
     def rewrite(self) -> Rewrite | None:
-        """The last finished rewrite."""
+        """The rewrite shown: the last one, or the batch row selected."""
         return self._rewrite
 
+    def results(self) -> list[Rewrite]:
+        """The batch's finished rewrites, in input order."""
+        return [self._results[i] for i in sorted(self._results)]
+
     def on_run(self) -> None:
+        items = self.input.batch()
         text = self.input.text()
-        if not text.strip():
+        if not items and not text.strip():
             raise InvalidRequestError("There is no text to rewrite.")
         mode = str(self.mode.currentData())
         language = self.language.text().strip() or "English"
         templates = self.templates.templates()
         self._rewrite = None
-        self.original.setPlainText(text)
+        self.original.clear()
         self.result.clear()
         for b in (self.copy_button, self.accept_button, self.tokens_button):
             b.setEnabled(False)
+        self._batch = bool(items)
+        self.batch.setVisible(self._batch)
+        if items:
+            self._run_batch(items, mode, language, templates)
+            return
+        self.original.setPlainText(text)
 
         def run(engine: Engine, progress: TaskProgress) -> Rewrite:
             result = rewrite(
@@ -353,23 +489,88 @@ class RewriteTab(TaskTab):
 
         self.start(run, "Rewriting")
 
+    def _run_batch(
+        self, items: list[InputItem], mode: str, language: str, templates: dict[str, str]
+    ) -> None:
+        self._items, self._results = items, {}
+        self.batch.start([item.name for item in items])
+        texts = [item.text for item in items]
+
+        def run(engine: Engine, progress: TaskProgress) -> int:
+            def one(text: str) -> Rewrite:
+                return rewrite(engine, text, mode, language=language, templates=templates)
+
+            return run_batch(texts, one, progress)
+
+        self.start(run, f"Rewriting {len(items)} documents")
+        self.progress.setRange(0, len(items))
+        self.progress.setValue(0)
+
     def on_progress(self, payload: object) -> None:
-        if isinstance(payload, TaskTokens):
+        if isinstance(payload, ItemStarted):
+            self.batch.set_running(payload.index)
+            name = self._items[payload.index].name
+            self.set_status(f"Rewriting {payload.index + 1} of {len(self._items)}: {name}…")
+        elif isinstance(payload, ItemDone):
+            if isinstance(payload.result, Rewrite):
+                done = payload.result
+                self._results[payload.index] = done
+                removed, added = _diff_counts(done.diff())
+                self.batch.set_result(
+                    payload.index, done.text, {"words_removed": removed, "words_added": added}
+                )
+            else:
+                self.batch.set_failed(payload.index, payload.error)
+            self.progress.setValue(sum(r.finished for r in self.batch.rows()))
+        elif isinstance(payload, TaskTokens):
             cursor = QTextCursor(self.result.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText("".join(t.text for t in payload.events), QTextCharFormat())
 
     def on_done(self, result: object, cancelled: bool) -> None:
+        if self._batch:
+            self._end_batch(cancelled)
+            return
         if not isinstance(result, Rewrite):
             return
+        removed, added = self._show_rewrite(result)
+        self.accept_button.setEnabled(True)
+        self.set_status(f"Rewritten: {removed} word(s) removed, {added} added.")
+
+    def on_failed(self, kind: str, message: str) -> None:
+        if self._batch:
+            self.batch.finish(cancelled=kind == "cancelled")
+
+    def _end_batch(self, cancelled: bool) -> None:
+        self.batch.finish(cancelled)
+        rows = self.batch.rows()
+        n = sum(r.finished for r in rows)
+        failed = sum(r.status == "failed" for r in rows)
+        head = f"Cancelled after {n} of {len(rows)}" if n < len(rows) else f"Rewrote {n}"
+        self.set_status(f"{head} document(s)" + (f", {failed} failed." if failed else "."))
+
+    def _show_rewrite(self, result: Rewrite) -> tuple[int, int]:
+        """Show ``result`` as a diff; returns the words removed and added."""
         self._rewrite = result
         diff = result.diff()
         show_diff(self.original, self.result, diff)
-        for b in (self.copy_button, self.accept_button, self.tokens_button):
-            b.setEnabled(True)
-        removed = sum(len(t.split()) for op, t in diff if op == "delete")
-        added = sum(len(t.split()) for op, t in diff if op == "insert")
-        self.set_status(f"Rewritten: {removed} word(s) removed, {added} added.")
+        self.copy_button.setEnabled(True)
+        self.tokens_button.setEnabled(True)
+        return _diff_counts(diff)
+
+    @Slot(int)
+    def _on_batch_row_selected(self, row: int) -> None:
+        # Accept replaces the input, which a batch is not: a batch row is copied instead.
+        self.accept_button.setEnabled(False)
+        done = self._results.get(row)
+        if done is not None:
+            self._show_rewrite(done)
+            return
+        self._rewrite = None
+        self.original.setPlainText(self._items[row].text)
+        self.result.setPlainText(self.batch.rows()[row].error)
+        self.copy_button.setEnabled(False)
+        self.tokens_button.setEnabled(False)
 
     @Slot(int)
     def _on_mode_current_index_changed(self, index: int) -> None:
@@ -611,6 +812,8 @@ class TasksPanel(QDockWidget):
         self.classify = ClassifyTab(controller)
         self.rewrite = RewriteTab(controller)
         self.search = SearchTab(knowledge)
+        for text_tab in (self.summarize, self.extract, self.classify, self.rewrite):
+            text_tab.input.set_knowledge(knowledge)
         for tab, title in (
             (self.summarize, "Summarize"),
             (self.extract, "Extract"),

@@ -1,4 +1,5 @@
-"""Widgets the task panels share: probability bars, diffs, plots, the template editor.
+"""Widgets the task panels share: probability bars, diffs, plots, the template editor,
+the batch table and the knowledge-base document picker.
 
 Bars, the confusion matrix and the calibration plot are painted with
 ``QPainter`` from plain numbers, so they need no chart library and read the
@@ -10,9 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
@@ -28,18 +32,25 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMenu,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableWidget,
+    QTableWidgetItem,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -47,6 +58,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.errors import GlassboxError
+from desktop_app.core.kb.registry import Document
 from desktop_app.core.tasks.prompts import (
     DEFAULT_TEMPLATES,
     load_overrides,
@@ -56,6 +68,7 @@ from desktop_app.core.tasks.prompts import (
 from desktop_app.core.tasks.rewrite import DiffOp
 from desktop_app.ui.chat_view import ChatView, MessageView, describe_token, visible_text
 from desktop_app.ui.sampling_panel import percent
+from desktop_app.workers.kb_controller import KnowledgeController
 
 #: The bar of the most likely label, and of the others.
 BEST_COLOUR = QColor(0x2C, 0x72, 0x8E)
@@ -66,6 +79,8 @@ INSERT_BACKGROUND = QColor(0xC8, 0xF0, 0xC8)
 #: Extra data role of a table cell holding a confidence 0–1 (painted as a bar).
 CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 7
 ERROR_STYLE = "color: #a40000;"
+#: The columns of a batch of summaries or rewrites.
+BATCH_COLUMNS = ("#", "Source", "Result", "Status")
 NOTE_STYLE = "color: #666666;"
 
 
@@ -612,3 +627,333 @@ class TokenDialog(QDialog):
     def _on_view_token_selected(self, token: TokenEvent | None, where: object) -> None:
         if token is not None:
             self._selected.setText(describe_token(token))
+
+
+# --------------------------------------------------------------------- batch
+
+
+@dataclass(slots=True)
+class BatchRow:
+    """One source of a batch and where it stands: waiting, working…, done, failed, cancelled.
+
+    ``extra`` holds task-specific figures that the exports add after the result.
+    """
+
+    source: str
+    status: str = "waiting"
+    result: str = ""
+    error: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the source was worked on to its end (a result or an error)."""
+        return self.status in ("done", "failed")
+
+
+class BatchTable(QWidget):
+    """A batch's sources in a table (source, result, status) filled as each finishes.
+
+    Rows that finished stay when the batch is cancelled or fails; the exports
+    write those rows only. Selecting a row asks the tab to show its whole result.
+    """
+
+    sig_row_selected = Signal(int)
+    """The row the user selected (its result should be shown)."""
+
+    sig_status = Signal(str, bool)
+    """A line for the tab's status (an export written or failed), and whether it is an error."""
+
+    def __init__(self, name: str, stem: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(f"{name} batch")
+        self._name = name
+        self._stem = stem
+        self._rows: list[BatchRow] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget(0, len(BATCH_COLUMNS), self)
+        self.table.setAccessibleName(f"{name} batch results")
+        self.table.setHorizontalHeaderLabels(list(BATCH_COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Select a row to read its whole result below.")
+        self.table.setMinimumHeight(self.fontMetrics().height() * 8)
+        layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.csv_button = QPushButton("Export CSV…", self)
+        self.csv_button.setAccessibleName(f"Export {name.lower()} batch as CSV")
+        self.json_button = QPushButton("Export JSON…", self)
+        self.json_button.setAccessibleName(f"Export {name.lower()} batch as JSON")
+        row.addStretch(1)
+        for b in (self.csv_button, self.json_button):
+            b.setEnabled(False)
+            row.addWidget(b)
+        layout.addLayout(row)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.csv_button.clicked.connect(self._on_csv_button_clicked)
+        self.json_button.clicked.connect(self._on_json_button_clicked)
+
+    def start(self, sources: Sequence[str]) -> None:
+        """A new batch: one waiting row per source, exports off until it ends."""
+        self._rows = [BatchRow(s) for s in sources]
+        self.table.clearSelection()
+        self.table.setRowCount(len(self._rows))
+        for i in range(len(self._rows)):
+            self._paint(i)
+        self.table.resizeColumnToContents(0)
+        for b in (self.csv_button, self.json_button):
+            b.setEnabled(False)
+
+    def set_running(self, row: int) -> None:
+        """Row ``row`` is being worked on."""
+        self._rows[row].status = "working…"
+        self._paint(row)
+
+    def set_result(self, row: int, result: str, extra: dict[str, object] | None = None) -> None:
+        """Row ``row`` finished with ``result``; the first finished row is selected."""
+        r = self._rows[row]
+        r.status, r.result, r.error, r.extra = "done", result, "", dict(extra or {})
+        self._paint(row)
+        if not self.table.selectionModel().hasSelection():
+            self.table.selectRow(row)
+
+    def set_failed(self, row: int, error: str) -> None:
+        """Row ``row`` could not be worked on; ``error`` says why (the batch goes on)."""
+        r = self._rows[row]
+        r.status, r.result, r.error = "failed", "", error
+        self._paint(row)
+
+    def finish(self, cancelled: bool) -> None:
+        """The batch ended: rows never worked on say so, finished rows can be exported."""
+        for i, r in enumerate(self._rows):
+            if not r.finished:
+                r.status = "cancelled" if cancelled else "not run"
+                self._paint(i)
+        done = any(r.finished for r in self._rows)
+        for b in (self.csv_button, self.json_button):
+            b.setEnabled(done)
+
+    def rows(self) -> list[BatchRow]:
+        """Every row, in input order."""
+        return list(self._rows)
+
+    def selected_row(self) -> int | None:
+        """The selected row, if any."""
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def export_csv(self, path: str | Path) -> Path:
+        """The finished rows as CSV: source, status, result, error, then the task's figures."""
+        rows = [r for r in self._rows if r.finished]
+        keys = list(dict.fromkeys(k for r in rows for k in r.extra))
+        header = ["source", "status", "result", "error", *keys]
+        body = [
+            [r.source, r.status, r.result, r.error or None, *(r.extra.get(k) for k in keys)]
+            for r in rows
+        ]
+        target = Path(path)
+        target.write_text(csv_text(header, body), encoding="utf-8")
+        self.sig_status.emit(f"Exported {len(rows)} row(s) to {target.name}.", False)
+        return target
+
+    def export_json(self, path: str | Path) -> Path:
+        """The finished rows as a JSON list of objects."""
+        out: list[dict[str, object]] = []
+        for r in self._rows:
+            if not r.finished:
+                continue
+            entry: dict[str, object] = {"source": r.source, "status": r.status}
+            if r.error:
+                entry["error"] = r.error
+            else:
+                entry["result"] = r.result
+                entry.update(r.extra)
+            out.append(entry)
+        target = Path(path)
+        target.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+        self.sig_status.emit(f"Exported {len(out)} row(s) to {target.name}.", False)
+        return target
+
+    def _paint(self, row: int) -> None:
+        r = self._rows[row]
+        shown = r.error or " ".join(r.result.split())[:200]
+        cells = (str(row + 1), r.source, shown, r.status)
+        for col, value in enumerate(cells):
+            item = QTableWidgetItem(value)
+            if col == 2 and (r.error or r.result):
+                item.setToolTip((r.error or r.result)[:2000])
+            if r.error and col in (2, 3):
+                item.setForeground(QColor(0xA4, 0x00, 0x00))
+            self.table.setItem(row, col, item)
+
+    def _export(self, kind: str) -> None:
+        suffix = kind.lower()
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            f"Export as {kind}",
+            str(Path.home() / f"{self._stem}.{suffix}"),
+            f"{kind} (*.{suffix})",
+        )
+        if not path:
+            return
+        try:
+            if kind == "CSV":
+                self.export_csv(path)
+            else:
+                self.export_json(path)
+        except OSError as exc:
+            self.sig_status.emit(f"Could not write {path}: {exc.strerror or exc}", True)
+
+    @Slot()
+    def _on_table_selection_changed(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.sig_row_selected.emit(row)
+
+    @Slot()
+    def _on_csv_button_clicked(self) -> None:
+        self._export("CSV")
+
+    @Slot()
+    def _on_json_button_clicked(self) -> None:
+        self._export("JSON")
+
+
+# --------------------------------------------------------------------- knowledge base picker
+
+
+class KnowledgePicker(QDialog):
+    """Choose documents of a knowledge collection as a task's input.
+
+    Lists the collections, then the chosen one's indexed documents (several may
+    be selected); "Use" sends their paths and ids as ``sig_chosen``. Everything
+    arrives from the ``KnowledgeController``'s thread, so the lists fill a moment
+    after the dialog opens.
+    """
+
+    sig_chosen = Signal(list)
+    """The chosen documents as ``(path, doc_id)`` pairs, in the order listed."""
+
+    def __init__(self, knowledge: KnowledgeController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("From the knowledge base")
+        self.setAccessibleName("Knowledge base documents")
+        self.resize(460, 420)
+        self._knowledge = knowledge
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        collection_caption = QLabel("Collection", self)
+        collection_caption.setAccessibleName("Collection")
+        self.collection = QComboBox(self)
+        self.collection.setAccessibleName("Knowledge collection")
+        row.addWidget(collection_caption)
+        row.addWidget(self.collection, 1)
+        layout.addLayout(row)
+        self.documents = QListWidget(self)
+        self.documents.setAccessibleName("Knowledge documents")
+        self.documents.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.documents.setToolTip("Select one document, or several to run them as a batch.")
+        layout.addWidget(self.documents, 1)
+        self.note = QLabel("Listing the collections…", self)
+        self.note.setAccessibleName("Knowledge picker note")
+        self.note.setStyleSheet(NOTE_STYLE)
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.setAccessibleName("Knowledge picker buttons")
+        self.use_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.use_button.setText("Use")
+        self.use_button.setAccessibleName("Use the selected documents")
+        self.use_button.setEnabled(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(
+            "Cancel choosing documents"
+        )
+        layout.addWidget(self.buttons)
+
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.collection.currentTextChanged.connect(self._on_collection_current_text_changed)
+        self.documents.itemSelectionChanged.connect(self._on_documents_selection_changed)
+        self.documents.itemDoubleClicked.connect(self._on_documents_item_double_clicked)
+        knowledge.sig_collections.connect(self._on_knowledge_collections)
+        knowledge.sig_documents.connect(self._on_knowledge_documents)
+        knowledge.refresh()
+
+    def chosen(self) -> list[tuple[str, int]]:
+        """The selected documents as ``(path, doc_id)``, in the order listed."""
+        out = []
+        for i in range(self.documents.count()):
+            item = self.documents.item(i)
+            if item.isSelected():
+                path, doc_id = item.data(Qt.ItemDataRole.UserRole)
+                out.append((str(path), int(doc_id)))
+        return out
+
+    def accept(self) -> None:
+        """Send the selection (nothing when none is selected) and close."""
+        chosen = self.chosen()
+        if not chosen:
+            return
+        super().accept()
+        self.sig_chosen.emit(chosen)
+
+    @Slot(list)
+    def _on_knowledge_collections(self, summaries: list[object]) -> None:
+        names = [str(getattr(s, "name", s)) for s in summaries]
+        current = self.collection.currentText()
+        self.collection.blockSignals(True)
+        self.collection.clear()
+        self.collection.addItems(names)
+        if current in names:
+            self.collection.setCurrentText(current)
+        self.collection.blockSignals(False)
+        if not names:
+            self.note.setText("The knowledge base is empty: add documents in the Knowledge panel.")
+            return
+        self._on_collection_current_text_changed(self.collection.currentText())
+
+    @Slot(str)
+    def _on_collection_current_text_changed(self, name: str) -> None:
+        self.documents.clear()
+        self.use_button.setEnabled(False)
+        if name:
+            self.note.setText(f"Listing the documents of “{name}”…")
+            self._knowledge.documents(name)
+
+    @Slot(str, list)
+    def _on_knowledge_documents(self, collection: str, documents: list[Document]) -> None:
+        if collection != self.collection.currentText():
+            return
+        self.documents.clear()
+        skipped = 0
+        for doc in documents:
+            if doc.status != "indexed":
+                skipped += 1
+                continue
+            item = QListWidgetItem(Path(doc.path).name)
+            item.setToolTip(doc.path)
+            item.setData(Qt.ItemDataRole.UserRole, (doc.path, doc.id))
+            self.documents.addItem(item)
+        count = self.documents.count()
+        note = f"{count} document(s) in “{collection}”." if count else "No indexed document here."
+        if skipped:
+            note += f" {skipped} not indexed (still pending or failed) are not listed."
+        self.note.setText(note)
+
+    @Slot()
+    def _on_documents_selection_changed(self) -> None:
+        n = len(self.documents.selectedItems())
+        self.use_button.setEnabled(n > 0)
+        self.use_button.setText(f"Use {n} as a batch" if n > 1 else "Use")
+
+    @Slot(QListWidgetItem)
+    def _on_documents_item_double_clicked(self, item: QListWidgetItem) -> None:
+        self.documents.clearSelection()
+        item.setSelected(True)
+        self.accept()

@@ -1,18 +1,22 @@
 """The Tasks dock with the fake engine behind a real InferenceController.
 
 ``run_task`` mechanics first (progress, tokens, done, failure, cancel, a chat
-reply queued behind a task), then each tab as a user drives it.
+reply queued behind a task), then each tab as a user drives it, and batches of
+files and of knowledge-base documents (a real store with a hash embedder).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor
@@ -42,15 +46,17 @@ from desktop_app.core.engine.protocol import (
     ScoreResult,
 )
 from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.parse_host import InProcessParser
 from desktop_app.core.kb.registry import StoredChunk
 from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.kb.store import KnowledgeBase
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
 from desktop_app.core.tasks.classify import Classification
 from desktop_app.core.tasks.generation import generate
 from desktop_app.core.tasks.prompts import DEFAULT_TEMPLATES, load_overrides
 from desktop_app.core.tasks.rewrite import word_diff
-from desktop_app.ui.task_base import TaskTab
+from desktop_app.ui.task_base import TaskTab, TextInput
 from desktop_app.ui.task_panels import TasksPanel
 from desktop_app.ui.task_widgets import (
     CONFIDENCE_ROLE,
@@ -61,6 +67,7 @@ from desktop_app.ui.task_widgets import (
     show_diff,
 )
 from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.kb_controller import KnowledgeController
 from desktop_app.workers.task_runner import TaskProgress, TaskTokens
 
 TIMEOUT_MS = 5000
@@ -79,8 +86,10 @@ class FakeKnowledge(QObject):
     """The knowledge controller's signals and search, answered from a fixed list."""
 
     sig_collections = Signal(list)
+    sig_documents = Signal(str, list)
     sig_search_done = Signal(int, list)
     sig_search_failed = Signal(int, str, str)
+    sig_source = Signal(int, object)
 
     def __init__(self, hits: list[Hit]) -> None:
         super().__init__()
@@ -97,6 +106,21 @@ class FakeKnowledge(QObject):
         # Answered later, as the real controller answers from its thread.
         QTimer.singleShot(0, lambda: self.sig_search_done.emit(rid, self.hits[:k]))
         return rid
+
+
+class HashEmbedder:
+    """A vector from word hashes: the knowledge base without an embedding model."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 32
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.split() or [text]:
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[row] /= max(float(np.linalg.norm(out[row])), 1e-6)
+        return out
 
 
 def make_controller(tmp_path: Path, engine: FakeEngine) -> InferenceController:
@@ -617,3 +641,199 @@ def test_a_task_result_opens_in_the_token_view(qtbot: QtBot, engine: FakeEngine)
     assert cursor.charFormat().background().color() != QColor(Qt.GlobalColor.white)
     view.select_token(1, 4)
     assert dialog._selected.text().startswith("token ‘d’")
+
+
+# --------------------------------------------------------------------- batches, knowledge base
+
+NOTES = {
+    "alpacas.txt": "Alpacas live in the Andes and are kept for their soft wool.",
+    "tides.md": "# Tides\n\nThe moon pulls the sea, so the tide rises twice a day.",
+    "bread.txt": "Bread rises because yeast makes gas in the dough.",
+}
+
+
+@pytest.fixture
+def knowledge(qtbot: QtBot, tmp_path: Path) -> Iterator[KnowledgeController]:
+    """A real store and controller with three indexed notes in the collection "Notes"."""
+    k = KnowledgeController(
+        lambda: KnowledgeBase(embedder=HashEmbedder()),
+        lambda kb: InProcessParser(config=kb.chunk_config()),
+    )
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for name, text in NOTES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    with qtbot.waitSignal(k.sig_busy, check_params_cb=lambda busy: not busy, timeout=15000):
+        k.ingest([str(folder)], "Notes")
+    yield k
+    assert k.shutdown()
+
+
+def pick(qtbot: QtBot, text_input: TextInput, names: list[str]) -> None:
+    """Choose ``names`` in the input's knowledge-base picker and wait for their text."""
+    text_input.kb_button.click()
+    picker = text_input.picker
+    assert picker is not None and picker.isVisible()
+    qtbot.waitUntil(lambda: picker.documents.count() == len(NOTES), timeout=TIMEOUT_MS)
+    assert picker.collection.currentText() == "Notes"
+    listed = [picker.documents.item(i).text() for i in range(picker.documents.count())]
+    for name in names:
+        picker.documents.item(listed.index(name)).setSelected(True)
+    assert picker.use_button.text() == (f"Use {len(names)} as a batch" if len(names) > 1 else "Use")
+    picker.use_button.click()
+    assert text_input.picker is None
+    qtbot.waitUntil(lambda: not text_input.loading, timeout=TIMEOUT_MS)
+
+
+def test_documents_from_the_knowledge_base_fill_the_input_or_make_a_summary_batch(
+    qtbot: QtBot,
+    controller: InferenceController,
+    engine: FakeEngine,
+    knowledge: KnowledgeController,
+    tmp_path: Path,
+) -> None:
+    panel = TasksPanel(controller, knowledge)
+    qtbot.addWidget(panel)
+    panel.show()
+    tab = panel.summarize
+    assert tab.input.kb_button.isVisible()
+    pick(qtbot, tab.input, ["bread.txt"])
+    assert tab.input.text() == NOTES["bread.txt"]
+    assert tab.input.source_label.text() == "from bread.txt (knowledge base)"
+
+    pick(qtbot, tab.input, ["alpacas.txt", "tides.md"])
+    assert [i.name for i in tab.input.batch()] == ["alpacas.txt", "tides.md"]
+    assert tab.input.batch()[0].text.strip() == NOTES["alpacas.txt"]
+    assert tab.input.source_label.text() == "batch of 2 documents"
+    run_tab(qtbot, tab)
+    table = tab.batch.table
+    assert tab.batch.isVisibleTo(tab)
+    assert table.rowCount() == 2
+    assert [table.item(r, 1).text() for r in range(2)] == ["alpacas.txt", "tides.md"]
+    assert [table.item(r, 3).text() for r in range(2)] == ["done", "done"]
+    assert table.item(0, 2).text() == "The dog sat on the mat."
+    assert tab.status.text() == "Summarized 2 document(s)."
+    table.selectRow(1)
+    assert tab.summary is tab.results()[1]
+    assert tab.result.toPlainText() == "The dog sat on the mat."
+    assert tab.copy_button.isEnabled()
+    # Both documents' own text went to the engine, one request each.
+    prompts = [r.messages[-1].content for r in engine.requests[-2:]]
+    assert "Alpacas" in prompts[0] and "moon" in prompts[1]
+
+    rows = list(csv.reader(tab.batch.export_csv(tmp_path / "s.csv").open(encoding="utf-8")))
+    assert rows[0] == ["source", "status", "result", "error", "parts"]
+    assert rows[1] == ["alpacas.txt", "done", "The dog sat on the mat.", "", "1"]
+    assert tab.status.text() == "Exported 2 row(s) to s.csv."
+
+
+def test_a_document_without_text_is_left_out_of_the_input(
+    qtbot: QtBot, controller: InferenceController, knowledge: KnowledgeController
+) -> None:
+    panel = TasksPanel(controller, knowledge)
+    qtbot.addWidget(panel)
+    text_input = panel.rewrite.input
+    text_input.open_documents([("/nowhere/gone.txt", None)])
+    qtbot.waitUntil(lambda: not text_input.loading, timeout=TIMEOUT_MS)
+    assert text_input.source_label.text().startswith("No text could be loaded.")
+    assert "not in the knowledge base" in text_input.source_label.text()
+    assert text_input.batch() == [] and text_input.text() == ""
+
+
+def test_a_rewrite_batch_over_two_files_shows_each_diff_and_exports_json(
+    qtbot: QtBot, panel: TasksPanel, controller: InferenceController, tmp_path: Path
+) -> None:
+    tab = panel.rewrite
+    files = []
+    for i, text in enumerate(["The cat sat on the mat.", "A bird sat on the wall."]):
+        f = tmp_path / f"draft{i}.txt"
+        f.write_text(text, encoding="utf-8")
+        files.append(f)
+    tab.input.open_files(files)
+    assert tab.input.source_label.text() == "batch of 2 files"
+    run_tab(qtbot, tab)
+    assert [r.status for r in tab.batch.rows()] == ["done", "done"]
+    assert [r.original for r in tab.results()] == ["The cat sat on the mat.",
+                                                   "A bird sat on the wall."]  # fmt: skip
+    assert tab.status.text() == "Rewrote 2 document(s)."
+    tab.batch.table.selectRow(1)
+    assert tab.original.toPlainText() == "A bird sat on the wall."
+    assert tab.result.toPlainText() == "The dog sat on the mat."
+    assert "removed" in tab.original.accessibleDescription()
+    assert tab.copy_button.isEnabled() and not tab.accept_button.isEnabled()
+    tab.batch.table.selectRow(0)
+    assert tab.rewrite is tab.results()[0]
+    assert tab.original.toPlainText() == "The cat sat on the mat."
+
+    dumped = json.loads(tab.batch.export_json(tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert dumped[0] == {"source": "draft0.txt", "status": "done",
+                         "result": "The dog sat on the mat.",
+                         "words_removed": 1, "words_added": 1}  # fmt: skip
+    assert [d["source"] for d in dumped] == ["draft0.txt", "draft1.txt"]
+
+    # Typing a text leaves the batch: the next run is one rewrite with Accept.
+    tab.input.edit.setPlainText("The cat sat.")
+    assert tab.input.batch() == []
+    run_tab(qtbot, tab)
+    assert not tab.batch.isVisibleTo(tab)
+    assert tab.accept_button.isEnabled()
+
+
+def test_a_summary_batch_cancelled_half_way_keeps_the_finished_rows(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    controller = make_controller(tmp_path, FakeEngine(script="A short summary.", delay_s=0.01))
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            controller.load_model(str(tmp_path / "model.gguf"))
+        panel = TasksPanel(controller, FakeKnowledge([]))  # type: ignore[arg-type]
+        qtbot.addWidget(panel)
+        tab = panel.summarize
+        files = []
+        for i in range(8):
+            f = tmp_path / f"report{i}.txt"
+            f.write_text(f"Report {i}: sales went up.", encoding="utf-8")
+            files.append(f)
+        tab.input.open_files(files)
+        tab.run_button.click()
+        qtbot.waitUntil(lambda: len(tab.results()) >= 2, timeout=TIMEOUT_MS)
+        with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS):
+            tab.cancel_button.click()
+        n = len(tab.results())
+        assert 2 <= n < 8
+        statuses = [r.status for r in tab.batch.rows()]
+        assert statuses == ["done"] * n + ["cancelled"] * (8 - n)
+        assert all(s.text == "A short summary." for s in tab.results())  # none cut short
+        assert tab.status.text() == f"Cancelled after {n} of 8 document(s)."
+        assert tab.batch.csv_button.isEnabled() and tab.batch.json_button.isEnabled()
+        assert tab.run_button.isEnabled() and not tab.cancel_button.isEnabled()
+        rows = list(csv.reader(tab.batch.export_csv(tmp_path / "x.csv").open(encoding="utf-8")))
+        assert [r[0] for r in rows[1:]] == [f"report{i}.txt" for i in range(n)]
+    finally:
+        assert controller.shutdown()
+
+
+def test_an_extract_batch_can_come_from_the_knowledge_base(
+    qtbot: QtBot, tmp_path: Path, knowledge: KnowledgeController
+) -> None:
+    controller = make_controller(tmp_path, FakeEngine(script='{"name": "Ann"}'))
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            controller.load_model(str(tmp_path / "model.gguf"))
+        panel = TasksPanel(controller, knowledge)
+        qtbot.addWidget(panel)
+        panel.show()
+        tab = panel.extract
+        tab.schema_edit.setPlainText(
+            json.dumps({"type": "object", "properties": {"name": {"type": "string",
+                        "maxLength": 10}}, "required": ["name"]})
+        )  # fmt: skip
+        tab.schema_tabs.setCurrentIndex(1)
+        pick(qtbot, tab.input, ["alpacas.txt", "bread.txt", "tides.md"])
+        run_tab(qtbot, tab)
+        assert [tab.table.item(r, 0).text() for r in range(3)] == [
+            "alpacas.txt", "bread.txt", "tides.md",
+        ]  # fmt: skip
+        assert tab.table.item(2, 1).text() == "Ann"
+    finally:
+        assert controller.shutdown()
