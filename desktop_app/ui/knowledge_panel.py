@@ -9,6 +9,10 @@ The test query shows the vector, keyword and fused scores of each hit, because
 "why was this passage found (or not)?" is the first question when a collection
 answers badly: a Chinese question that only the keyword side finds, a
 paraphrase that only the vectors find.
+
+A watched folder is kept indexed without asking: the controller's watcher notices
+a change and syncs it, and the status line says so ("14:02 · A watched folder
+changed: 3 changed, 1 removed, 12 unchanged"), since nothing else on screen would.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDockWidget,
     QFileDialog,
     QGroupBox,
@@ -106,6 +111,26 @@ def report_text(r: IngestReport) -> str:
     return f"{head}: " + " · ".join(parts)
 
 
+def sync_text(r: IngestReport, by_watcher: bool, at: float | None = None) -> str:
+    """What a sync of watched folders did, with the time it ended:
+    "14:02 · A watched folder changed: 3 changed, 1 removed, 12 unchanged (0.4 s)"."""
+    if r.cancelled:
+        head = "Sync cancelled"
+    elif by_watcher:
+        head = "A watched folder changed"
+    else:
+        head = "Watched folders synced"
+    parts = [
+        f"{r.indexed + r.resumed} changed",
+        f"{r.removed} removed",
+        f"{r.skipped_unchanged} unchanged",
+    ]
+    if r.failed:
+        parts.append(f"{len(r.failed)} failed")
+    clock = time.strftime("%H:%M", time.localtime(time.time() if at is None else at))
+    return f"{clock} · {head}: " + ", ".join(parts) + f" ({r.seconds:.1f} s)"
+
+
 def score_text(value: float | None, digits: int = 3) -> str:
     """A score, or a dash when the passage was not in that side's list."""
     return "—" if value is None else f"{value:.{digits}f}"
@@ -169,6 +194,7 @@ class KnowledgePanel(QDockWidget):
         layout.addWidget(self._error_label)
         layout.addWidget(self._build_collections_box())
         layout.addWidget(self._build_documents_box(), 1)
+        layout.addWidget(self._build_watched_box())
         layout.addWidget(self._build_progress_box())
         layout.addWidget(self._build_health_box())
         layout.addWidget(self._build_query_box(), 1)
@@ -189,6 +215,8 @@ class KnowledgePanel(QDockWidget):
         controller.sig_search_failed.connect(self._on_controller_search_failed)
         controller.sig_error.connect(self._on_controller_error)
         controller.sig_busy.connect(self._on_controller_busy)
+        controller.sig_watched.connect(self._on_controller_watched)
+        controller.sig_sync_done.connect(self._on_controller_sync_done)
         self._update_buttons()
 
     # ----------------------------------------------------------------- building
@@ -271,6 +299,46 @@ class KnowledgePanel(QDockWidget):
         buttons.addStretch(1)
         outer = QVBoxLayout(box)
         outer.addWidget(self._document_table, 1)
+        outer.addLayout(buttons)
+        return box
+
+    def _build_watched_box(self) -> QGroupBox:
+        box = QGroupBox("Watched folders")
+        box.setAccessibleName("Watched folders")
+        box.setToolTip(
+            "Folders kept indexed: changed files are indexed again, deleted files removed, "
+            "unchanged files skipped"
+        )
+        self._watched_list = QListWidget()
+        self._watched_list.setAccessibleName("Watched folder list")
+        self._watched_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._watched_list.setMaximumHeight(70)
+        self._watched_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._watched_list.itemSelectionChanged.connect(self._update_buttons)
+        self._watch_button = QPushButton("Watch folder…")
+        self._watch_button.setAccessibleName("Watch folder")
+        self._watch_button.setToolTip("Index a folder now and keep it indexed as it changes")
+        self._watch_button.clicked.connect(self._on_watch_button_clicked)
+        self._unwatch_button = QPushButton("Stop watching")
+        self._unwatch_button.setAccessibleName("Stop watching folder")
+        self._unwatch_button.clicked.connect(self._on_unwatch_button_clicked)
+        self._remove_watched_check = QCheckBox("also remove its documents")
+        self._remove_watched_check.setAccessibleName("Also remove its documents")
+        self._remove_watched_check.setToolTip(
+            "Stop watching and remove the folder's documents from the collection"
+        )
+        self._sync_button = QPushButton("Sync now")
+        self._sync_button.setAccessibleName("Sync watched folders")
+        self._sync_button.setToolTip("Index what changed in the watched folders now")
+        self._sync_button.clicked.connect(self._on_sync_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self._watch_button)
+        buttons.addWidget(self._unwatch_button)
+        buttons.addWidget(self._remove_watched_check)
+        buttons.addStretch(1)
+        buttons.addWidget(self._sync_button)
+        outer = QVBoxLayout(box)
+        outer.addWidget(self._watched_list)
         outer.addLayout(buttons)
         return box
 
@@ -381,6 +449,24 @@ class KnowledgePanel(QDockWidget):
         self._update_buttons()
         return name
 
+    def watch_folder(self, folder: str, collection: str | None = None) -> str:
+        """Index a folder and keep it indexed as it changes; returns the collection used
+        (as for ``add_paths``)."""
+        name = collection or self.current_collection() or DEFAULT_COLLECTION
+        self._want_current = name
+        self._loaded = True
+        self._controller.watch_folder(name, folder)
+        self._progress_label.setText(f"Watching {folder}: indexing it into {name}…")
+        self._update_buttons()
+        return name
+
+    def watched_folders(self) -> list[str]:
+        """The folders the current collection watches, as listed."""
+        return [
+            str(self._watched_list.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(self._watched_list.count())
+        ]
+
     def current_collection(self) -> str | None:
         """The collection whose documents are listed."""
         item = self._collection_list.currentItem()
@@ -455,6 +541,25 @@ class KnowledgePanel(QDockWidget):
         self._search_button.setEnabled(
             bool(self._query_edit.text().strip()) and bool(self.selected_collections())
         )
+        watched = current is not None and self._watched_list.count() > 0
+        self._unwatch_button.setEnabled(watched and bool(self._watched_list.selectedItems()))
+        self._remove_watched_check.setEnabled(watched)
+        self._sync_button.setEnabled(watched)
+
+    def _show_watched(self) -> None:
+        name = self.current_collection()
+        folders = self._controller.watched_folders(name) if name else []
+        listing = self._watched_list
+        selected = {str(i.data(Qt.ItemDataRole.UserRole)) for i in listing.selectedItems()}
+        with QSignalBlocker(listing):
+            listing.clear()
+            for folder in folders:
+                item = QListWidgetItem(folder)
+                item.setData(Qt.ItemDataRole.UserRole, folder)
+                item.setToolTip(folder)
+                listing.addItem(item)
+                item.setSelected(folder in selected or len(folders) == 1)
+        self._update_buttons()
 
     def _selected_paths(self) -> list[str]:
         rows = sorted(i.row() for i in self._document_table.selectionModel().selectedRows())
@@ -577,6 +682,7 @@ class KnowledgePanel(QDockWidget):
             self._document_table.setRowCount(0)
         if name is not None:
             self._controller.documents(name)
+        self._show_watched()
         self._show_health()
         self._update_buttons()
 
@@ -622,6 +728,37 @@ class KnowledgePanel(QDockWidget):
         folder = QFileDialog.getExistingDirectory(self, "Add folder", str(Path.home()))
         if folder:
             self.add_paths([folder])
+
+    @Slot()
+    def _on_watch_button_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Watch folder", str(Path.home()))
+        if folder:
+            self.watch_folder(folder)
+
+    @Slot()
+    def _on_unwatch_button_clicked(self) -> None:
+        name = self.current_collection()
+        items = self._watched_list.selectedItems()
+        if not name or not items:
+            return
+        folder = str(items[0].data(Qt.ItemDataRole.UserRole))
+        remove = self._remove_watched_check.isChecked()
+        if remove and not self._confirm(
+            "Stop watching",
+            f"Stop watching {folder} and remove its documents from “{name}”? "
+            "The files themselves stay.",
+        ):
+            return
+        self._controller.unwatch_folder(name, folder, remove_documents=remove)
+        self._remove_watched_check.setChecked(False)
+
+    @Slot()
+    def _on_sync_button_clicked(self) -> None:
+        name = self.current_collection()
+        if name:
+            self._controller.sync(name)
+            self._progress_label.setText(f"Syncing the watched folders of {name}…")
+            self._update_buttons()
 
     @Slot()
     def _on_reindex_button_clicked(self) -> None:
@@ -773,3 +910,13 @@ class KnowledgePanel(QDockWidget):
     @Slot(bool)
     def _on_controller_busy(self, _busy: bool) -> None:
         self._update_buttons()
+
+    @Slot(str, list)
+    def _on_controller_watched(self, collection: str, _folders: list[str]) -> None:
+        if collection == self.current_collection():
+            self._show_watched()
+
+    @Slot(object, bool)
+    def _on_controller_sync_done(self, report: IngestReport, by_watcher: bool) -> None:
+        # Sent right after sig_ingest_done: this line says it was a sync, and why.
+        self._progress_label.setText(sync_text(report, by_watcher))

@@ -15,6 +15,12 @@ there sees a consistent store; the worker thread remains the store's only user.
 
 The worker never touches a Qt object: it puts results on a thread-safe queue and
 a ~30 ms timer in the GUI thread emits the signals.
+
+Watched folders are followed by one ``FolderWatcher``, started once the store is
+open and some collection watches a folder. Its callback runs on the watcher's
+thread and only notes which collections changed; a timer in the GUI thread turns
+those notes into sync jobs, queued like any ingestion (paused, cancelled and
+reported the same way).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import dataclasses
 import inspect
 import itertools
 import logging
+import os
 import queue
 import threading
 import time
@@ -42,7 +49,9 @@ from desktop_app.core.kb.parsers import ParseLimits, parse_file
 from desktop_app.core.kb.registry import Collection, Document, Filters, StoredChunk
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.store import KnowledgeBase
+from desktop_app.core.kb.watch import FileState, FolderChanges, under
 from desktop_app.workers.kb_parser import SandboxedParser
+from desktop_app.workers.kb_watch import DEFAULT_INTERVAL_S, FolderWatcher
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,8 @@ FLUSH_INTERVAL_MS = 30
 INTERNAL_ERROR = "internal"
 #: File types whose extracted text is the file's own text (the viewer reads the file).
 _PLAIN_TYPES = ("txt", "md")
+#: The longest wait between the watcher noting a change and its sync being queued (ms).
+_WATCH_POLL_MS = 250
 
 #: Makes the store (``KnowledgeBase()`` in the app; a hash embedder in quick tests).
 KnowledgeBaseFactory = Callable[[], KnowledgeBase]
@@ -184,6 +195,12 @@ class _Job:
     quick: bool = False
     control: _IngestGate | None = None
     search_id: int | None = None
+    #: The collection whose watched folders this job syncs.
+    sync: str | None = None
+    #: Whether the watcher started the sync (a folder changed) rather than the user.
+    by_watcher: bool = False
+    #: Set by the worker thread when the job begins (read by the GUI thread).
+    started: bool = False
 
 
 # What the worker posts besides results: a job is over (busy and ingest bookkeeping).
@@ -233,15 +250,29 @@ class KnowledgeController(QObject):
     sig_busy = Signal(bool)
     """True when jobs start, False when all are done."""
 
+    sig_watched = Signal(str, list)
+    """A collection's name and the folders it watches (resolved paths, sorted): sent
+    when the store opens for each collection that watches one, then on every change."""
+
+    sig_sync_done = Signal(object, bool)
+    """A sync of watched folders ended: its ``IngestReport`` (sent as
+    ``sig_ingest_done`` just before) and whether the watcher started it because a
+    folder changed (False for ``sync`` and ``watch_folder``)."""
+
     def __init__(
         self,
         kb_factory: KnowledgeBaseFactory = KnowledgeBase,
         parser_factory: ParserFactory = sandboxed_parser,
         parent: QObject | None = None,
+        *,
+        watch_interval_s: float = DEFAULT_INTERVAL_S,
     ) -> None:
         super().__init__(parent)
+        if watch_interval_s <= 0:
+            raise ValueError("watch_interval_s must be positive")
         self._kb_factory = kb_factory
         self._parser_factory = parser_factory
+        self._watch_interval_s = watch_interval_s
         self._ids = itertools.count(1)
 
         self._cond = threading.Condition()
@@ -259,9 +290,18 @@ class KnowledgeController(QObject):
         self._kb: KnowledgeBase | None = None
         self._parser: Parser | None = None
 
+        # Watched folders: written by the GUI thread, read by the watcher's thread.
+        self._watch_lock = threading.Lock()
+        self._watch_map: dict[str, list[str]] = {}  # guarded by _watch_lock
+        self._sync_requests: set[str] = set()  # guarded by _watch_lock
+        self._watcher: FolderWatcher | None = None  # GUI thread only
+
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setInterval(min(_WATCH_POLL_MS, max(20, int(watch_interval_s * 1000))))
+        self._watch_timer.timeout.connect(self._on_watch_timer_timeout)
 
     # ----------------------------------------------------------------- GUI-thread API
 
@@ -284,6 +324,51 @@ class KnowledgeController(QObject):
     def worker_thread(self) -> threading.Thread | None:
         """The background thread, once started (for shutdown checks)."""
         return self._thread
+
+    @property
+    def watching(self) -> bool:
+        """Whether the folder watcher runs (some collection watches a folder)."""
+        return self._watcher is not None and self._watcher.is_alive()
+
+    def watched_folders(self, collection: str) -> list[str]:
+        """The folders ``collection`` watches, as last sent by ``sig_watched``."""
+        with self._watch_lock:
+            return list(self._watch_map.get(collection, ()))
+
+    def watch_folder(self, collection: str, folder: str) -> None:
+        """Watch a folder for ``collection`` (created if new) and index it now.
+
+        From then on, whenever the watcher sees the folder change, changed files are
+        indexed again, deleted files removed and unchanged files skipped. Progress
+        and outcome come as for ``ingest`` (then ``sig_sync_done``); ``sig_watched``
+        lists the folder once this first indexing is over, so the watcher does not
+        report the files it is indexing as new.
+        """
+        target = Path(folder)
+
+        def run(kb: KnowledgeBase, job: _Job) -> None:
+            kb.watch(collection, target)
+            self._do_sync(kb, job, collection)
+
+        self._submit_ingest(collection, run, sync=True)
+
+    def unwatch_folder(self, collection: str, folder: str, remove_documents: bool = False) -> None:
+        """Stop watching a folder; its documents stay unless ``remove_documents``."""
+        target = Path(folder)
+
+        def run(kb: KnowledgeBase) -> None:
+            kb.unwatch(collection, target, remove_documents=remove_documents)
+            if remove_documents:
+                self._post_changed(kb, job, collection)
+            self._post_watch_state(kb, job)
+
+        job = _Job(next(self._ids), run)
+        self._submit(job)
+
+    def sync(self, collection: str) -> None:
+        """Bring ``collection`` up to date with its watched folders now (as the watcher
+        would after a change): reported like an ingestion, then ``sig_sync_done``."""
+        self._queue_sync(collection, by_watcher=False)
 
     def refresh(self) -> None:
         """List the collections with their counts (``sig_collections``)."""
@@ -373,6 +458,7 @@ class KnowledgeController(QObject):
         def run(kb: KnowledgeBase) -> None:
             kb.rename(old, new)
             self._post(job, "collections", self._summaries(kb))
+            self._post_watch_state(kb, job)
 
         job = _Job(next(self._ids), run)
         self._submit(job)
@@ -383,6 +469,7 @@ class KnowledgeController(QObject):
         def run(kb: KnowledgeBase) -> None:
             kb.delete_collection(name)
             self._post(job, "collections", self._summaries(kb))
+            self._post_watch_state(kb, job)
 
         job = _Job(next(self._ids), run)
         self._submit(job)
@@ -466,8 +553,13 @@ class KnowledgeController(QObject):
         return rid
 
     def shutdown(self, timeout_s: float = 10.0) -> bool:
-        """Cancel, close the store (releasing its writer lock) and join; True when in time."""
+        """Stop watching, cancel, close the store (releasing its writer lock) and join;
+        True when in time."""
         self._closing.set()
+        self._watch_timer.stop()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop(timeout_s)
         self.cancel()
         self._flush_timer.stop()
         with self._cond:
@@ -482,9 +574,19 @@ class KnowledgeController(QObject):
             return False
         return True
 
-    def _submit_ingest(self, collection: str, work: Callable[[KnowledgeBase, _Job], None]) -> None:
+    def _submit_ingest(
+        self,
+        collection: str,
+        work: Callable[[KnowledgeBase, _Job], None],
+        *,
+        sync: bool = False,
+        by_watcher: bool = False,
+    ) -> None:
         job = _Job(next(self._ids), lambda kb: None)
         job.control = _IngestGate(self._serve_quick)
+        if sync:
+            job.sync = collection
+            job.by_watcher = by_watcher
 
         def run(kb: KnowledgeBase) -> None:
             if job.control is not None and job.control.cancelled:
@@ -496,6 +598,14 @@ class KnowledgeController(QObject):
         job.run = run
         self._ingests.append(job)
         self._submit(job)
+
+    def _queue_sync(self, collection: str, *, by_watcher: bool) -> None:
+        self._submit_ingest(
+            collection,
+            lambda kb, job: self._do_sync(kb, job, collection),
+            sync=True,
+            by_watcher=by_watcher,
+        )
 
     def _submit(self, job: _Job) -> None:
         if self._closing.is_set():
@@ -545,6 +655,10 @@ class KnowledgeController(QObject):
             if job is not None and job in self._ingests:
                 self._ingests.remove(job)
             self.sig_ingest_done.emit(payload)
+            if job is not None and job.sync is not None:
+                self.sig_sync_done.emit(payload, job.by_watcher)
+        elif tag == "watch_state":
+            self._apply_watch_state(payload[0], payload[1])
         elif tag == "documents":
             self.sig_documents.emit(payload[0], payload[1])
         elif tag == "search":
@@ -564,6 +678,67 @@ class KnowledgeController(QObject):
                 self.sig_busy.emit(False)
         else:
             log.error("Unexpected item from the knowledge-base thread: %r", tag)
+
+    def _apply_watch_state(
+        self, folders: dict[str, list[str]], baseline: dict[str, FileState] | None
+    ) -> None:
+        """Take the watched folders the worker read from the store; start the watcher
+        with the first one, and give it what is indexed now to compare with."""
+        with self._watch_lock:
+            old, self._watch_map = self._watch_map, folders
+        for name in sorted(set(old) | set(folders)):
+            if old.get(name, []) != folders.get(name, []):
+                self.sig_watched.emit(name, folders.get(name, []))
+        if self._closing.is_set():
+            return
+        if self._watcher is None:
+            if folders:
+                self._watcher = FolderWatcher(
+                    self._watched_paths,
+                    self._on_watcher_change,
+                    interval_s=self._watch_interval_s,
+                    baseline=baseline,
+                    on_error=self._on_watcher_error,
+                )
+                self._watcher.start()
+                self._watch_timer.start()
+        elif baseline is not None:
+            self._watcher.set_baseline(baseline)
+
+    @Slot()
+    def _on_watch_timer_timeout(self) -> None:
+        with self._watch_lock:
+            wanted, self._sync_requests = self._sync_requests, set()
+        later: set[str] = set()
+        for name in sorted(wanted):
+            syncs = [job for job in self._ingests if job.sync == name]
+            if any(not job.started for job in syncs):
+                continue  # a queued sync will see this change
+            if syncs:
+                later.add(name)  # the running one may have read the file before it changed
+                continue
+            self._queue_sync(name, by_watcher=True)
+        if later:
+            with self._watch_lock:
+                self._sync_requests |= later
+
+    # ----------------------------------------------------------------- watcher thread
+
+    def _watched_paths(self) -> list[Path]:
+        with self._watch_lock:
+            folders = {f for fs in self._watch_map.values() for f in fs}
+        return [Path(f) for f in sorted(folders)]
+
+    def _on_watcher_change(self, changes: FolderChanges) -> None:
+        paths = (*changes.added, *changes.modified, *changes.removed)
+        with self._watch_lock:
+            for name, folders in self._watch_map.items():
+                if any(under(p, folders) for p in paths):
+                    self._sync_requests.add(name)
+
+    @staticmethod
+    def _on_watcher_error(exc: BaseException) -> None:
+        log.error("Following the watched folders failed", exc_info=exc)
 
     # ----------------------------------------------------------------- worker thread
 
@@ -610,6 +785,7 @@ class KnowledgeController(QObject):
         try:
             if self._closing.is_set():
                 return
+            job.started = True
             job.run(self._open_store(job))
         except GlassboxError as exc:
             self._post(job, "error", (exc.kind, str(exc)))
@@ -626,6 +802,11 @@ class KnowledgeController(QObject):
             # A locked store (another Glassbox) raises here; the next job tries again.
             self._kb = self._kb_factory()
             self._post(job, "ready")
+            try:
+                self._post_watch_state(self._kb, job)
+            except GlassboxError as exc:
+                # The store is usable without its watched folders; say why they stopped.
+                self._post(job, "error", (exc.kind, str(exc)))
         return self._kb
 
     def _close_store(self) -> None:
@@ -658,6 +839,71 @@ class KnowledgeController(QObject):
             raise
         self._post(job, "ingest_done", report)
         self._post_changed(kb, job, collection)
+
+    def _do_sync(self, kb: KnowledgeBase, job: _Job, collection: str) -> None:
+        if self._parser is None:
+            self._parser = self._parser_factory(kb)
+        try:
+            report = kb.sync_watched(
+                collection,
+                self._parser,
+                progress=lambda p: self._post(job, "progress", p),
+                control=job.control,
+            )
+        except GlassboxError:
+            self._post_changed(kb, job, collection)
+            self._post_watch_state(kb, job, baseline=False)
+            raise
+        self._post(job, "ingest_done", report)
+        self._post_changed(kb, job, collection)
+        # After a cancel the watcher keeps its own baseline: resetting it to what is
+        # indexed would start the cancelled work again at the next scan.
+        extra = {} if report.cancelled else self._unrecorded(report)
+        self._post_watch_state(kb, job, baseline=not report.cancelled, extra=extra)
+
+    def _post_watch_state(
+        self,
+        kb: KnowledgeBase,
+        job: _Job,
+        *,
+        baseline: bool = True,
+        extra: dict[str, FileState] | None = None,
+    ) -> None:
+        """Send every collection's watched folders and, with ``baseline``, what is
+        indexed under them: the state the watcher compares its scans with."""
+        if self._closing.is_set():
+            return
+        folders: dict[str, list[str]] = {}
+        state: dict[str, FileState] = {}
+        for coll in kb.collections():
+            watched = kb.watched(coll.name)
+            if not watched:
+                continue
+            folders[coll.name] = watched
+            if baseline:
+                # A missing folder (an unplugged drive) keeps its documents; leaving
+                # them out stops the watcher from reporting them removed at every scan.
+                present = [f for f in watched if os.path.isdir(f)]
+                state.update(
+                    (p, s) for p, s in kb.folder_state(coll.name).items() if under(p, present)
+                )
+        if extra:
+            state.update(extra)
+        self._post(job, "watch_state", (folders, state if baseline else None))
+
+    @staticmethod
+    def _unrecorded(report: IngestReport) -> dict[str, FileState]:
+        """(size, mtime) of the files a sync could not read: no document records them,
+        and without them in the baseline they would be reported at every scan."""
+        out: dict[str, FileState] = {}
+        for path, _reason in report.failed:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if os.path.isfile(path):
+                out[str(Path(path).resolve())] = (st.st_size, st.st_mtime)
+        return out
 
     def _post_changed(self, kb: KnowledgeBase, job: _Job, collection: str) -> None:
         if self._closing.is_set():

@@ -9,6 +9,8 @@ fraction of a second. The real model and the sandboxed parser are in
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,6 +23,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
+    QCheckBox,
+    QFileDialog,
     QGroupBox,
     QInputDialog,
     QLabel,
@@ -49,6 +53,8 @@ from desktop_app.ui.source_viewer import SourceViewer
 from desktop_app.workers.kb_controller import KnowledgeController, stitch_chunks
 
 TIMEOUT_MS = 15000
+#: Seconds between the folder watcher's scans: short, so a change is synced at once.
+WATCH_INTERVAL_S = 0.2
 
 
 class HashEmbedder:
@@ -91,6 +97,7 @@ def controller(gate: threading.Event) -> Iterator[KnowledgeController]:
     c = KnowledgeController(
         lambda: KnowledgeBase(embedder=HashEmbedder()),
         lambda kb: GatedParser(gate, kb.chunk_config()),
+        watch_interval_s=WATCH_INTERVAL_S,
     )
     yield c
     gate.set()
@@ -184,6 +191,7 @@ def test_every_widget_has_an_accessible_name(panel: KnowledgePanel) -> None:
         QTableWidget,
         QListWidget,
         QProgressBar,
+        QCheckBox,
     )
     unnamed = [
         f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}"
@@ -206,9 +214,11 @@ def test_buttons_wait_for_something_to_act_on(panel: KnowledgePanel) -> None:
         "Re-index documents",
         "Remove documents",
         "Run test query",
+        "Stop watching folder",
+        "Sync watched folders",
     ):
         assert not button(panel, name).isEnabled(), name
-    for name in ("New collection", "Add files", "Add folder"):
+    for name in ("New collection", "Add files", "Add folder", "Watch folder"):
         assert button(panel, name).isEnabled(), name
 
 
@@ -482,3 +492,107 @@ def test_test_queries_leave_never_retrieved_alone_and_searches_count(
     with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS):
         controller.refresh()
     assert label.text() == "Documents never retrieved: 1\n  notes.md"
+
+
+def test_a_watched_folder_is_kept_indexed_until_it_is_no_longer_watched(
+    qtbot: QtBot,
+    panel: KnowledgePanel,
+    controller: KnowledgeController,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    (folder / "alpha.txt").write_text("Alpha notes about apples.\n", "utf-8")
+    (folder / "beta.txt").write_text("Beta notes about bananas.\n", "utf-8")
+    table = named(panel, QTableWidget, "Document table")
+    assert isinstance(table, QTableWidget)
+    status = named(panel, QLabel, "Indexing status")
+    syncs: list[tuple[IngestReport, bool]] = []
+    controller.sig_sync_done.connect(lambda report, by_watcher: syncs.append((report, by_watcher)))
+
+    def synced(changed: int, removed: int, unchanged: int, by_watcher: bool) -> None:
+        """Wait for the next sync; check its report, the status line and the table."""
+        count = len(syncs)
+        qtbot.waitUntil(lambda: len(syncs) > count, timeout=TIMEOUT_MS)
+        report, watcher = syncs[-1]
+        assert (report.indexed, report.removed, report.skipped_unchanged) == (
+            changed,
+            removed,
+            unchanged,
+        )
+        assert watcher is by_watcher and len(syncs) == count + 1
+        head = "A watched folder changed" if by_watcher else "Watched folders synced"
+        assert re.fullmatch(
+            rf"\d\d:\d\d · {head}: {changed} changed, {removed} removed, "
+            rf"{unchanged} unchanged \(\d+\.\d s\)",
+            status.text(),
+        ), status.text()
+
+    # Watching indexes the folder at once and lists it.
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    button(panel, "Watch folder").click()
+    synced(2, 0, 0, by_watcher=False)
+    qtbot.waitUntil(lambda: panel.watched_folders() == [str(folder.resolve())])
+    assert panel.current_collection() == DEFAULT_COLLECTION and controller.watching
+    qtbot.waitUntil(lambda: len(table_rows(table)) == 2)
+    before = {r[0]: r for r in table_rows(table)}
+    assert [r[2] for r in before.values()] == ["indexed", "indexed"]
+
+    # One file modified, one deleted, one added: the watcher syncs them by itself.
+    (folder / "alpha.txt").write_text(
+        "Alpha notes, now about apricots and avocados as well.\n", "utf-8"
+    )
+    (folder / "beta.txt").unlink()
+    (folder / "gamma.txt").write_text("Gamma notes about grapes.\n", "utf-8")
+    synced(2, 1, 0, by_watcher=True)
+    qtbot.waitUntil(lambda: {r[0] for r in table_rows(table)} == {"alpha.txt", "gamma.txt"})
+    after = {r[0]: r for r in table_rows(table)}
+    assert after["alpha.txt"][4] != before["alpha.txt"][4]  # its new size
+    assert after["gamma.txt"][2] == "indexed"
+    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS):
+        panel.run_query("apricots")
+    assert "apricots" in panel._hits[0].chunk.text
+
+    # Saved again without a change: the content hash skips both files.
+    os.utime(folder / "alpha.txt", (1_700_000_000, 1_700_000_000))
+    synced(0, 0, 2, by_watcher=True)
+    assert table_rows(table) == list(after.values())
+    button(panel, "Sync watched folders").click()
+    synced(0, 0, 2, by_watcher=False)
+
+    # Stop watching: the documents stay, and changes are no longer followed.
+    unwatch = button(panel, "Stop watching folder")
+    assert unwatch.isEnabled()
+    with qtbot.waitSignal(
+        controller.sig_watched, timeout=TIMEOUT_MS, check_params_cb=lambda c, f: f == []
+    ):
+        unwatch.click()
+    assert panel.watched_folders() == [] and not unwatch.isEnabled()
+    assert not button(panel, "Sync watched folders").isEnabled()
+    (folder / "gamma.txt").write_text("Gamma notes, changed while nobody watches.\n", "utf-8")
+    with qtbot.assertNotEmitted(controller.sig_ingest_done, wait=int(WATCH_INTERVAL_S * 5000)):
+        pass
+    assert {r[0] for r in table_rows(table)} == {"alpha.txt", "gamma.txt"}
+
+    # Watched again, then stopped with its documents removed (after confirmation).
+    panel.watch_folder(str(folder))
+    synced(1, 0, 1, by_watcher=False)
+    qtbot.waitUntil(lambda: panel.watched_folders() == [str(folder.resolve())])
+    check = named(panel, QCheckBox, "Also remove its documents")
+    assert isinstance(check, QCheckBox)
+    check.setChecked(True)
+    asked: list[str] = []
+
+    def agree(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", agree)
+    with qtbot.waitSignal(
+        controller.sig_watched, timeout=TIMEOUT_MS, check_params_cb=lambda c, f: f == []
+    ):
+        unwatch.click()
+    assert asked and "remove its documents" in asked[0]
+    qtbot.waitUntil(lambda: table.rowCount() == 0)
+    assert not check.isChecked() and folder.is_dir()
