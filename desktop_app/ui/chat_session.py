@@ -873,8 +873,14 @@ class ChatSession(QObject):
         self._reply = None
         status = "cancelled" if finish_reason == "cancelled" else "complete"
         content = "".join(reply.texts)
-        if done is not None and reply.stage == 1 and not reply.two_stage:
-            # The engine's text has stop strings trimmed; the tokens may not.
+        if (
+            done is not None
+            and reply.stage == 1
+            and not reply.two_stage
+            and finish_reason != "cancelled"
+        ):
+            # The engine's text has stop strings trimmed; the tokens may not. After a
+            # stop it may also hold tokens the window dropped: keep what was shown.
             prefix_text = "".join(r.event.text for r in reply.prefix)
             content = prefix_text + done.text
         stored = self._close_record(reply, status, reply.meta_update, content)

@@ -36,24 +36,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QTextBrowser, QTextEdit, QToolTip, QWidget
 
+from desktop_app.core.chat.export import probability_rgb
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.ui.markdown import DARK, LIGHT, PLAIN_BLOCK, MarkdownHighlighter, code_blocks
 
-#: Viridis at nine stops: perceptually uniform and readable with colour blindness.
-VIRIDIS = (
-    (0x44, 0x01, 0x54),
-    (0x47, 0x2D, 0x7B),
-    (0x3B, 0x52, 0x8B),
-    (0x2C, 0x72, 0x8E),
-    (0x21, 0x91, 0x8C),
-    (0x28, 0xAE, 0x80),
-    (0x5E, 0xC9, 0x62),
-    (0xAD, 0xDC, 0x30),
-    (0xFD, 0xE7, 0x25),
-)
-#: Share of viridis in the tint; the rest is white, so black text stays readable
-#: (contrast above 7:1 even at the dark purple end).
-TINT_STRENGTH = 0.45
 #: Candidates listed in a token's tooltip and in its alternatives menu.
 TOOLTIP_CANDIDATES = 5
 MENU_CANDIDATES = 10
@@ -65,13 +51,11 @@ _SCHEME = "glassbox"
 
 
 def probability_colour(p: float) -> QColor:
-    """A light viridis tint for probability ``p`` (purple: unlikely, yellow: likely)."""
-    t = min(max(p, 0.0), 1.0) * (len(VIRIDIS) - 1)
-    i = min(int(t), len(VIRIDIS) - 2)
-    frac = t - i
-    lo, hi = VIRIDIS[i], VIRIDIS[i + 1]
-    rgb = [a + (b - a) * frac for a, b in zip(lo, hi, strict=True)]
-    return QColor(*(round(255 - (255 - c) * TINT_STRENGTH) for c in rgb))
+    """A light viridis tint for probability ``p`` (purple: unlikely, yellow: likely).
+
+    The scale lives in ``core.chat.export``, so the window and an exported page agree.
+    """
+    return QColor(*probability_rgb(p))
 
 
 def visible_text(text: str) -> str:

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.chat import export, prompting
+from desktop_app.core.chat.export import VIRIDIS
 from desktop_app.core.chat.store import ChatStore, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
@@ -52,7 +53,6 @@ from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat_options import ChatOptionsPanel
 from desktop_app.ui.chat_session import ChatSession
 from desktop_app.ui.chat_view import (
-    VIRIDIS,
     ChatView,
     MessageView,
     describe_token,

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.fake import FakeEngine
-from desktop_app.core.engine.protocol import Message
+from desktop_app.core.engine.protocol import DoneEvent, Message
 from desktop_app.core.kb.registry import Filters, StoredChunk
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
@@ -349,3 +349,38 @@ def test_metadata_filters_reach_the_search_and_are_saved(
     assert saved.filters() == knowledge.filters[0]
     session.options = ChatOptions(collections=["notes"])
     assert session.options.filters() is None
+
+
+def test_a_stopped_reply_keeps_exactly_what_was_shown(qtbot: QtBot, tmp_path: Path) -> None:
+    # Tokens made between the stop and the engine noticing it reach the controller
+    # after the stop; it drops them, but the engine's final text has them.
+    engine = FakeEngine(script="abcdefghijklmnopqrstuvwxyz" * 4, delay_s=0.01)
+    settings = Settings().with_sampling(SamplingParams.greedy())
+    controller = InferenceController(
+        lambda: engine,
+        settings,
+        settings_path=tmp_path / "settings.json",
+        resolver=lambda spec, progress: Path(spec),
+        remember_model=False,
+    )
+    store = ChatStore(tmp_path / "chats.sqlite3")
+    session = ChatSession(store, controller)
+    with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        controller.load_model(str(tmp_path / "model.gguf"))
+    shown: list[str] = []
+    session.sig_reply_tokens.connect(lambda tokens: shown.extend(t.text for t in tokens))
+    done: list[DoneEvent] = []
+    controller.sig_done.connect(done.append)
+    session.send("Go")
+    qtbot.waitUntil(lambda: len(shown) >= 5, timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.stop()
+    session.wait_saved()
+    answer = session.path[-1]
+    assert answer.status == "cancelled"
+    assert answer.content == "".join(shown)
+    assert store.message(answer.id).content == "".join(shown)
+    assert done and len(done[0].text) >= len(answer.content)
+    session.close()
+    controller.shutdown()
+    store.close()
