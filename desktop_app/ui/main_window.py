@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.chat import export, prompting
 from desktop_app.core.chat.export import VIRIDIS
-from desktop_app.core.chat.store import ChatStore, StoredMessage
+from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
@@ -605,7 +605,7 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- state
 
-    def _guarded_chats(self) -> list:  # type: ignore[type-arg]
+    def _guarded_chats(self) -> list[ChatSummary]:
         try:
             return self._store.list_chats()
         except GlassboxError as exc:
