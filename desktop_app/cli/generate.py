@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from desktop_app.core.engine.protocol import (
     DoneEvent,
     EngineConfig,
     ErrorEvent,
+    Event,
     GenerateRequest,
     Message,
     TokenEvent,
@@ -31,6 +33,34 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="generation threads")
     parser.add_argument("--threads-batch", type=int, default=None, help="prompt threads")
     parser.add_argument("--gpu-layers", type=int, default=0, help="layers offloaded to a GPU")
+
+
+def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
+    """--engine, --base-url and --api-key, shared by generate and bench."""
+    parser.add_argument(
+        "--engine",
+        choices=("local", "openai"),
+        default="local",
+        help="local: llama.cpp in a process of its own; openai: a remote OpenAI-compatible "
+        "server (--model is then a model name the server lists, or 'default' for its first)",
+    )
+    parser.add_argument(
+        "--base-url", default=None, metavar="URL", help="the server, e.g. http://127.0.0.1:8080"
+    )
+    parser.add_argument("--api-key", default=None, metavar="KEY", help="the server's API key")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="seconds to wait on the server"
+    )
+
+
+def remote_engine(args: argparse.Namespace) -> Any:
+    """The remote engine described by --base-url, --api-key, --model and --timeout."""
+    from desktop_app.core.engine.openai_remote import OpenAIEngine
+
+    if not args.base_url:
+        raise InvalidRequestError("--engine openai needs --base-url URL.")
+    model = None if args.model == "default" else args.model
+    return OpenAIEngine(args.base_url, args.api_key, model=model, timeout_s=args.timeout)
 
 
 def add_adapter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +95,7 @@ def register(sub: Any) -> None:
     """Add the ``generate`` subcommand."""
     p = sub.add_parser("generate", help="generate text from a prompt or a chat")
     add_model_arguments(p)
+    add_remote_arguments(p)
     add_adapter_arguments(p)
     p.add_argument(
         "--chat-template",
@@ -172,30 +203,43 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Stream the reply; with --json, one JSON object per line."""
-    from desktop_app.workers.engine_process import EngineClient, error_from_event
+    from desktop_app.workers.engine_process import EngineClient
 
     request = build_request(args)
+    if args.engine == "openai":
+        engine = remote_engine(args)
+        engine.load(EngineConfig(model_path=args.model, n_ctx=args.n_ctx))
+        _print_events(args, engine.generate(request))
+        return 0
     config = engine_config(args)
     with EngineClient() as client:
         client.load(config)
-        for event in client.generate(request):
-            if isinstance(event, TokenEvent):
-                if args.json:
-                    print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
-                else:
-                    sys.stdout.write(event.text)
-                    sys.stdout.flush()
-            elif isinstance(event, DoneEvent):
-                if args.json:
-                    print(json.dumps(event.to_json()), flush=True)
-                else:
-                    sys.stdout.write("\n")
-                    print(
-                        f"[{event.finish_reason}: {event.completion_tokens} tokens, "
-                        f"{event.tokens_per_s:.1f} tokens/s, first token {event.ttft_s:.2f} s, "
-                        f"seed {event.seed}]",
-                        file=sys.stderr,
-                    )
-            elif isinstance(event, ErrorEvent):
-                raise error_from_event(event)
+        _print_events(args, client.generate(request))
     return 0
+
+
+def _print_events(args: argparse.Namespace, events: Iterable[Event]) -> None:
+    from desktop_app.workers.engine_process import error_from_event
+
+    for event in events:
+        if isinstance(event, TokenEvent):
+            if args.json:
+                print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
+            else:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+        elif isinstance(event, DoneEvent):
+            if args.json:
+                print(json.dumps(event.to_json()), flush=True)
+            else:
+                sys.stdout.write("\n")
+                print(
+                    f"[{event.finish_reason}: {event.completion_tokens} tokens, "
+                    f"{event.tokens_per_s:.1f} tokens/s, first token {event.ttft_s:.2f} s, "
+                    f"seed {event.seed}]",
+                    file=sys.stderr,
+                )
+        elif isinstance(event, ErrorEvent):
+            if not args.json:
+                sys.stdout.write("\n")
+            raise error_from_event(event)

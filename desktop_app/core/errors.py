@@ -56,6 +56,12 @@ class InvalidRequestError(GlassboxError):
     kind = "invalid_request"
 
 
+class RemoteEngineError(GlassboxError):
+    """A remote OpenAI-compatible server cannot be reached, timed out or broke off a reply."""
+
+    kind = "remote"
+
+
 class StorageError(GlassboxError):
     """The conversation database cannot be opened, read or written."""
 

@@ -1,0 +1,462 @@
+"""An engine that streams from a remote OpenAI-compatible server (llama.cpp, vLLM, Ollama …).
+
+Chat requests go to ``/v1/chat/completions``, raw prompts to ``/v1/completions``,
+both with ``stream: true`` and log-probabilities of the top alternatives, read as
+server-sent events with the standard library only.
+
+What a remote server cannot tell (see ``REMOTE_LIMITS``): it reports the
+log-probability of each token and of its top alternatives (at most 20), nothing
+of its sampler chain. So each ``Candidate`` carries ``logit`` = the server's
+log-probability (a logit shifted by a constant, which keeps every ratio between
+candidates), ``p_raw`` = its exponential, ``p_final`` = ``p_raw`` and
+``removed_by`` None: which stage removed which candidate is unknown. Token ids
+are not sent either: ids are negative numbers given to token texts in the order
+this engine first sees them, so the drawn token and its alternatives can be
+told apart, but they are not the model's vocabulary ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import math
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    EngineConfig,
+    ErrorEvent,
+    Event,
+    FinishReason,
+    GenerateRequest,
+    ModelLoaded,
+    TokenEvent,
+)
+from desktop_app.core.errors import (
+    EngineNotReadyError,
+    GlassboxError,
+    InvalidRequestError,
+    RemoteEngineError,
+)
+from desktop_app.core.sampling import Candidate
+
+#: ``ModelLoaded.backend`` of a remote engine starts with this.
+REMOTE_BACKEND_PREFIX = "openai:"
+
+#: The most alternatives per token the OpenAI format allows.
+MAX_REMOTE_CANDIDATES = 20
+
+#: What the token view cannot show for a remote engine, in words a user reads.
+REMOTE_LIMITS = (
+    "Remote engine: probabilities are the server's log-probabilities of the top "
+    f"{MAX_REMOTE_CANDIDATES} alternatives at most. Sampler stages (which of top-k, "
+    "top-p or min-p removed a candidate, and the probabilities after them) are not "
+    "reported by the server; token ids are local numbers, not the model's."
+)
+
+DEFAULT_TIMEOUT_S = 60.0
+
+
+def is_remote(loaded: ModelLoaded | None) -> bool:
+    """True when ``loaded`` describes a model served by a remote engine."""
+    return loaded is not None and loaded.backend.startswith(REMOTE_BACKEND_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    scheme: str
+    host: str
+    port: int
+    prefix: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}{self.prefix}"
+
+
+def _endpoint(base_url: str) -> _Endpoint:
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequestError(
+            f"{base_url!r} is not a server address: give one like http://127.0.0.1:8080."
+        )
+    prefix = parts.path.rstrip("/")
+    # Both ``http://host:port`` and ``http://host:port/v1`` are common ways to write it.
+    if prefix.endswith("/v1"):
+        prefix = prefix[: -len("/v1")]
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return _Endpoint(parts.scheme, parts.hostname, port, prefix)
+
+
+_FINISH: dict[str, FinishReason] = {"length": "length", "stop": "eos"}
+
+
+class OpenAIEngine:
+    """A remote OpenAI-compatible server as an ``Engine``.
+
+    ``model`` None takes the model named by ``EngineConfig.model_path`` when the
+    server lists it, else the first one listed. ``timeout_s`` bounds the
+    connection and every wait for the next bytes of a reply.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        model: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.endpoint = _endpoint(base_url)
+        self.api_key = api_key or None
+        self.model = model
+        self.timeout_s = timeout_s
+        self.loaded: ModelLoaded | None = None
+        self._cancel = threading.Event()
+        self._sock_lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._ids: dict[str, int] = {}
+
+    # -- HTTP --------------------------------------------------------------------
+
+    def _connection(self) -> http.client.HTTPConnection:
+        e = self.endpoint
+        if e.scheme == "https":
+            return http.client.HTTPSConnection(e.host, e.port, timeout=self.timeout_s)
+        return http.client.HTTPConnection(e.host, e.port, timeout=self.timeout_s)
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _network_error(self, exc: BaseException, doing: str) -> RemoteEngineError:
+        where = self.endpoint.label
+        if isinstance(exc, ConnectionRefusedError):
+            why = "connection refused: is the server running, and on this port?"
+        elif isinstance(exc, TimeoutError):
+            why = f"no answer within {self.timeout_s:g} s"
+        elif isinstance(exc, socket.gaierror):
+            why = f"the name {self.endpoint.host!r} cannot be resolved"
+        else:
+            why = str(exc) or type(exc).__name__
+        return RemoteEngineError(f"The server at {where} failed while {doing} ({why}).")
+
+    def _open(
+        self, method: str, path: str, body: dict[str, Any] | None, doing: str
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        conn = self._connection()
+        data = json.dumps(body).encode() if body is not None else None
+        try:
+            conn.connect()
+            with self._sock_lock:
+                self._sock = conn.sock
+            conn.request(method, self.endpoint.prefix + path, body=data, headers=self._headers())
+            resp = conn.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._network_error(exc, doing) from exc
+        if resp.status >= 400:
+            detail = self._error_detail(resp)
+            conn.close()
+            hint = " Check --api-key." if resp.status in (401, 403) else ""
+            raise RemoteEngineError(
+                f"The server at {self.endpoint.label} refused {doing} "
+                f"(HTTP {resp.status}: {detail}).{hint}"
+            )
+        return conn, resp
+
+    @staticmethod
+    def _error_detail(resp: http.client.HTTPResponse) -> str:
+        try:
+            raw = resp.read(4096).decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            return resp.reason
+        try:
+            err = json.loads(raw)
+        except ValueError:
+            return raw.strip()[:300] or resp.reason
+        if isinstance(err, dict):
+            inner = err.get("error", err)
+            if isinstance(inner, dict):
+                return str(inner.get("message") or inner.get("detail") or inner)[:300]
+            return str(inner)[:300]
+        return str(err)[:300]
+
+    def _get_json(self, path: str, doing: str) -> Any:
+        conn, resp = self._open("GET", path, None, doing)
+        try:
+            return json.loads(resp.read())
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._network_error(exc, doing) from exc
+        except ValueError as exc:
+            raise RemoteEngineError(
+                f"The server at {self.endpoint.label} did not answer {doing} with JSON; "
+                "is it an OpenAI-compatible server?"
+            ) from exc
+        finally:
+            conn.close()
+
+    # -- Engine ------------------------------------------------------------------
+
+    def list_models(self) -> list[str]:
+        """The model names the server offers (``GET /v1/models``)."""
+        data = self._get_json("/v1/models", "listing its models")
+        try:
+            return [str(m["id"]) for m in data["data"]]
+        except (KeyError, TypeError) as exc:
+            raise RemoteEngineError(
+                f"The server at {self.endpoint.label} answered /v1/models without a model list."
+            ) from exc
+
+    def load(self, config: EngineConfig) -> ModelLoaded:
+        """Check the server answers and pick the model; nothing is loaded locally."""
+        start = time.perf_counter()
+        models = self.list_models()
+        if not models:
+            raise RemoteEngineError(f"The server at {self.endpoint.label} offers no model.")
+        want = self.model
+        if want is None:
+            want = config.model_path if config.model_path in models else models[0]
+        elif want not in models:
+            raise RemoteEngineError(
+                f"The server at {self.endpoint.label} has no model {want!r}; "
+                f"it offers: {', '.join(models)}."
+            )
+        self.model = want
+        self.loaded = ModelLoaded(
+            model_path=want,
+            n_ctx=config.n_ctx,
+            n_ctx_train=0,
+            n_vocab=0,
+            n_threads=0,
+            n_threads_batch=0,
+            backend=f"{REMOTE_BACKEND_PREFIX}{self.endpoint.host}:{self.endpoint.port}",
+            has_chat_template=True,
+            load_s=time.perf_counter() - start,
+        )
+        return self.loaded
+
+    def cancel(self) -> None:
+        """Stop the running generation: the stream is closed at once (any thread)."""
+        self._cancel.set()
+        with self._sock_lock:
+            sock = self._sock
+        if sock is not None:
+            # Shutting the socket down wakes a read blocked on a silent server.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _body(self, request: GenerateRequest, seed: int) -> tuple[str, dict[str, Any]]:
+        p = request.params
+        k = min(request.candidates, MAX_REMOTE_CANDIDATES)
+        body: dict[str, Any] = {
+            "model": self.model,
+            "stream": True,
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+            "max_tokens": p.max_tokens,
+            "seed": seed,
+            # Not in the OpenAI format; llama.cpp servers (and vLLM) read them.
+            "top_k": p.top_k,
+            "min_p": p.min_p,
+            "repeat_penalty": p.repeat_penalty,
+            "repeat_last_n": p.repeat_last_n,
+        }
+        if p.stop:
+            body["stop"] = list(p.stop)
+        if request.grammar is not None:
+            body["grammar"] = request.grammar
+        if request.ignore_eos:
+            body["ignore_eos"] = True
+        if request.messages is not None:
+            if request.assistant_prefix:
+                raise InvalidRequestError(
+                    "A remote engine cannot make a reply start with given text "
+                    "(continue or branch from a token); use a local model for that."
+                )
+            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            body["logprobs"] = k > 0
+            if k > 0:
+                body["top_logprobs"] = k
+            body["stream_options"] = {"include_usage": True}
+            return "/v1/chat/completions", body
+        if request.prompt is None:
+            raise InvalidRequestError("A request needs a prompt or chat messages.")
+        body["prompt"] = request.prompt + request.assistant_prefix
+        if k > 0:
+            body["logprobs"] = k
+        body["stream_options"] = {"include_usage": True}
+        return "/v1/completions", body
+
+    def _id(self, text: str) -> int:
+        found = self._ids.get(text)
+        if found is None:
+            found = self._ids[text] = -(len(self._ids) + 1)
+        return found
+
+    def _token(self, index: int, text: str, logprob: float | None, tops: Any) -> TokenEvent:
+        """A token event from one token's text, log-probability and top alternatives."""
+        alts: dict[str, float] = {}
+        for t, lp in tops:
+            if lp is not None and t not in alts:
+                alts[t] = float(lp)
+        if logprob is not None and alts:
+            alts.setdefault(text, float(logprob))
+        ranked = sorted(alts.items(), key=lambda kv: kv[1], reverse=True)
+        cands = tuple(
+            Candidate(self._id(t), t, lp, math.exp(lp), math.exp(lp), None) for t, lp in ranked
+        )
+        # A server that sends no log-probabilities leaves the probability unknown: 0.
+        p = math.exp(logprob) if logprob is not None else 0.0
+        return TokenEvent(index, self._id(text), text, p, cands)
+
+    def _tokens(self, choice: dict[str, Any], chat: bool, index: int) -> list[TokenEvent]:
+        """The tokens one streamed choice carries, in either format."""
+        lp = choice.get("logprobs")
+        if chat:
+            content = (lp or {}).get("content") if isinstance(lp, dict) else None
+            if content:
+                return [
+                    self._token(
+                        index + i,
+                        str(e.get("token", "")),
+                        e.get("logprob"),
+                        [
+                            (a.get("token", ""), a.get("logprob"))
+                            for a in e.get("top_logprobs") or []
+                        ],
+                    )
+                    for i, e in enumerate(content)
+                ]
+            text = (choice.get("delta") or {}).get("content") or ""
+        else:
+            if isinstance(lp, dict) and lp.get("tokens"):
+                toks = lp["tokens"]
+                lps = lp.get("token_logprobs") or [None] * len(toks)
+                tops = lp.get("top_logprobs") or [None] * len(toks)
+                return [
+                    self._token(index + i, str(t), lps[i], list((tops[i] or {}).items()))
+                    for i, t in enumerate(toks)
+                ]
+            text = choice.get("text") or ""
+        return [self._token(index, text, None, [])] if text else []
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        """Stream the server's reply; an error keeps the tokens already yielded."""
+        if self.loaded is None:
+            err: GlassboxError = EngineNotReadyError("No remote model is chosen: load first.")
+            yield ErrorEvent(err.kind, str(err))
+            return
+        self._cancel.clear()
+        seed = request.params.seed
+        if seed is None:
+            seed = secrets.randbelow(2**32)
+        try:
+            path, body = self._body(request, seed)
+        except GlassboxError as exc:
+            yield ErrorEvent(exc.kind, str(exc))
+            return
+        chat = path.endswith("chat/completions")
+        start = time.perf_counter()
+        try:
+            conn, resp = self._open("POST", path, body, "streaming a reply")
+        except GlassboxError as exc:
+            yield ErrorEvent(exc.kind, str(exc))
+            return
+        text: list[str] = []
+        n = 0
+        first = last = 0.0
+        finish: str | None = None
+        prompt_tokens = 0
+        done = False
+        try:
+            for data in _sse_data(resp):
+                if data == "[DONE]":
+                    done = True
+                    break
+                try:
+                    chunk = json.loads(data)
+                except ValueError:
+                    continue
+                if isinstance(chunk, dict) and "error" in chunk:
+                    err_info = chunk["error"]
+                    msg = err_info.get("message") if isinstance(err_info, dict) else err_info
+                    yield ErrorEvent(
+                        "remote", f"The server at {self.endpoint.label} reported: {msg}"
+                    )
+                    return
+                usage = chunk.get("usage") if isinstance(chunk, dict) else None
+                if isinstance(usage, dict):
+                    prompt_tokens = int(usage.get("prompt_tokens") or 0)
+                for choice in chunk.get("choices") or []:
+                    for event in self._tokens(choice, chat, n):
+                        now = time.perf_counter()
+                        if n == 0:
+                            first = now - start
+                        last = now
+                        n += 1
+                        text.append(event.text)
+                        yield event
+                    if choice.get("finish_reason"):
+                        finish = str(choice["finish_reason"])
+                if self._cancel.is_set():
+                    break
+        except (OSError, http.client.HTTPException) as exc:
+            if not self._cancel.is_set():
+                err = self._network_error(exc, f"streaming a reply, after {n} tokens")
+                yield ErrorEvent(err.kind, f"{err} The text received so far is kept.")
+                return
+        finally:
+            with self._sock_lock:
+                self._sock = None
+            conn.close()
+        if self._cancel.is_set():
+            reason: FinishReason = "cancelled"
+        elif not done and finish is None:
+            yield ErrorEvent(
+                "remote",
+                f"The server at {self.endpoint.label} closed the connection mid-reply, "
+                f"after {n} tokens. The text received so far is kept.",
+            )
+            return
+        elif finish == "stop" and request.params.stop:
+            reason = "stop"
+        else:
+            reason = _FINISH.get(finish or "stop", "stop")
+        gen_time = last - start - first
+        yield DoneEvent(
+            finish_reason=reason,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=n,
+            ttft_s=first,
+            tokens_per_s=(n - 1) / gen_time if n > 1 and gen_time > 0 else 0.0,
+            seed=seed,
+            text="".join(text),
+        )
+
+
+def _sse_data(resp: http.client.HTTPResponse) -> Iterator[str]:
+    """The ``data:`` payloads of a server-sent event stream, one per event."""
+    lines: list[str] = []
+    while True:
+        raw = resp.readline()
+        if not raw:
+            if lines:
+                yield "\n".join(lines)
+            return
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if not line:
+            if lines:
+                yield "\n".join(lines)
+                lines = []
+        elif line.startswith("data:"):
+            lines.append(line[6:] if line.startswith("data: ") else line[5:])
