@@ -1,0 +1,275 @@
+"""The remote engine against a small OpenAI-format server on loopback (no model).
+
+The server speaks the streaming format with log-probabilities the way
+llama.cpp servers do; its behaviour per test (drop mid-reply, go silent) is set
+on the server object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from desktop_app.core.engine.openai_remote import (
+    REMOTE_LIMITS,
+    OpenAIEngine,
+    is_remote,
+)
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    EngineConfig,
+    ErrorEvent,
+    GenerateRequest,
+    Message,
+    TokenEvent,
+)
+from desktop_app.core.errors import RemoteEngineError
+from desktop_app.core.sampling import SamplingParams
+
+REPLY = ["Hel", "lo", ",", " world", "."]
+
+
+def _top(token: str, i: int) -> list[tuple[str, float]]:
+    return [(token, math.log(0.6)), (f"alt{i}a", math.log(0.3)), (f"alt{i}b", math.log(0.1))]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _json(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.server.api_key and self.headers.get("Authorization") != (
+            f"Bearer {self.server.api_key}"
+        ):
+            self._json(401, {"error": {"message": "Invalid API key"}})
+            return
+        if self.path == "/v1/models":
+            self._json(200, {"object": "list", "data": [{"id": "tiny"}, {"id": "other"}]})
+        else:
+            self._json(404, {"error": {"message": "not found"}})
+
+    def _event(self, body: Any) -> None:
+        data = f"data: {json.dumps(body) if not isinstance(body, str) else body}\n\n".encode()
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.bodies.append(body)
+        chat = self.path == "/v1/chat/completions"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if chat:
+            self._event({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})
+        n = min(len(REPLY), body["max_tokens"])
+        for i, tok in enumerate(REPLY[:n]):
+            if i == self.server.drop_after:
+                self.wfile.flush()
+                self.connection.shutdown(2)
+                return
+            if i == self.server.stall_after:
+                time.sleep(self.server.stall_s)
+            if chat:
+                lp = {
+                    "content": [
+                        {
+                            "token": tok,
+                            "logprob": math.log(0.6),
+                            "top_logprobs": [{"token": t, "logprob": v} for t, v in _top(tok, i)],
+                        }
+                    ]
+                }
+                choice = {"index": 0, "delta": {"content": tok}, "logprobs": lp}
+            else:
+                lp = {
+                    "tokens": [tok],
+                    "token_logprobs": [math.log(0.6)],
+                    "top_logprobs": [dict(_top(tok, i))],
+                }
+                choice = {"index": 0, "text": tok, "logprobs": lp}
+            choice["finish_reason"] = None
+            self._event({"choices": [choice]})
+            time.sleep(self.server.delay_s)
+        finish = "length" if n < len(REPLY) else "stop"
+        last: dict[str, Any] = {"index": 0, "finish_reason": finish}
+        last.update({"delta": {}} if chat else {"text": ""})
+        self._event({"choices": [last], "usage": {"prompt_tokens": 7, "completion_tokens": n}})
+        self._event("[DONE]")
+        self.wfile.write(b"0\r\n\r\n")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.bodies: list[dict[str, Any]] = []
+        self.api_key: str | None = None
+        self.drop_after: int | None = None
+        self.stall_after: int | None = None
+        self.stall_s = 0.0
+        self.delay_s = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    srv = _Server()
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def _loaded(server: _Server, **kw: Any) -> OpenAIEngine:
+    engine = OpenAIEngine(server.url, **kw)
+    engine.load(EngineConfig(model_path="default"))
+    return engine
+
+
+CHAT = GenerateRequest(
+    params=SamplingParams(temperature=0.5, top_k=10, top_p=0.9, min_p=0.1, seed=42, max_tokens=50),
+    messages=(Message("user", "Hi"),),
+    candidates=3,
+)
+
+
+def test_lists_models_and_loads_the_first_as_a_remote_backend(server):
+    engine = OpenAIEngine(server.url)
+    assert engine.list_models() == ["tiny", "other"]
+    loaded = engine.load(EngineConfig(model_path="default"))
+    assert loaded.model_path == "tiny"
+    assert loaded.backend == f"openai:127.0.0.1:{server.server_address[1]}"
+    assert is_remote(loaded)
+    assert "Sampler stages" in REMOTE_LIMITS
+
+
+def test_an_unknown_model_names_those_the_server_offers(server):
+    with pytest.raises(RemoteEngineError, match="offers: tiny, other"):
+        _loaded(server, model="missing")
+
+
+def test_a_wrong_api_key_says_so(server):
+    server.api_key = "secret"
+    with pytest.raises(RemoteEngineError, match=r"HTTP 401: Invalid API key.*--api-key"):
+        _loaded(server, api_key="wrong")
+    assert _loaded(server, api_key="secret").model == "tiny"
+
+
+def test_chat_streams_tokens_with_candidates_from_top_logprobs(server):
+    events = list(_loaded(server).generate(CHAT))
+    tokens = [e for e in events if isinstance(e, TokenEvent)]
+    done = events[-1]
+    assert [t.text for t in tokens] == REPLY
+    assert [t.index for t in tokens] == list(range(len(REPLY)))
+    for i, t in enumerate(tokens):
+        assert t.p == pytest.approx(0.6)
+        assert [c.text for c in t.candidates] == [REPLY[i], f"alt{i}a", f"alt{i}b"]
+        assert [c.p_raw for c in t.candidates] == pytest.approx([0.6, 0.3, 0.1])
+        # The drawn token is told apart from its alternatives by id.
+        assert t.candidates[0].id == t.id
+        assert len({c.id for c in t.candidates}) == 3
+        assert all(c.removed_by is None for c in t.candidates)
+    assert isinstance(done, DoneEvent)
+    assert done.finish_reason == "eos" and done.completion_tokens == len(REPLY)
+    assert done.text == "".join(REPLY) and done.seed == 42 and done.prompt_tokens == 7
+
+
+def test_sampling_values_reach_the_server(server):
+    list(_loaded(server).generate(CHAT))
+    body = server.bodies[-1]
+    assert body["stream"] is True and body["logprobs"] is True and body["top_logprobs"] == 3
+    assert body["model"] == "tiny" and body["messages"] == [{"role": "user", "content": "Hi"}]
+    assert body["temperature"] == 0.5 and body["top_p"] == 0.9 and body["seed"] == 42
+    assert body["top_k"] == 10 and body["min_p"] == 0.1 and body["max_tokens"] == 50
+
+
+def test_candidates_are_capped_at_twenty_and_a_random_seed_is_reported(server):
+    request = GenerateRequest(params=SamplingParams(max_tokens=3), prompt="Hi", candidates=50)
+    events = list(_loaded(server).generate(request))
+    body = server.bodies[-1]
+    assert body["logprobs"] == 20 and body["prompt"] == "Hi"
+    done = events[-1]
+    assert isinstance(done, DoneEvent) and done.seed == body["seed"]
+
+
+def test_a_raw_prompt_streams_from_completions(server):
+    request = GenerateRequest(params=SamplingParams(max_tokens=3), prompt="Hi", candidates=3)
+    events = list(_loaded(server).generate(request))
+    tokens = [e for e in events if isinstance(e, TokenEvent)]
+    assert [t.text for t in tokens] == REPLY[:3]
+    assert [c.p_raw for c in tokens[1].candidates] == pytest.approx([0.6, 0.3, 0.1])
+    done = events[-1]
+    assert isinstance(done, DoneEvent) and done.finish_reason == "length"
+
+
+def test_a_server_that_drops_mid_reply_gives_an_error_after_the_tokens(server):
+    server.drop_after = 2
+    events = list(_loaded(server).generate(CHAT))
+    assert [e.text for e in events if isinstance(e, TokenEvent)] == REPLY[:2]
+    error = events[-1]
+    assert isinstance(error, ErrorEvent) and error.kind == "remote"
+    assert "after 2 tokens" in error.message and "received so far is kept" in error.message
+
+
+def test_a_silent_server_times_out_with_a_clear_message(server):
+    server.stall_after, server.stall_s = 1, 3.0
+    events = list(_loaded(server, timeout_s=0.5).generate(CHAT))
+    assert [e.text for e in events if isinstance(e, TokenEvent)] == REPLY[:1]
+    error = events[-1]
+    assert isinstance(error, ErrorEvent) and error.kind == "remote"
+    assert "no answer within 0.5 s" in error.message
+
+
+def test_connection_refused_is_a_clear_error(server):
+    port = server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    with pytest.raises(RemoteEngineError, match="connection refused"):
+        OpenAIEngine(f"http://127.0.0.1:{port}").list_models()
+
+
+def test_cancel_closes_the_stream_and_finishes_cancelled(server):
+    server.stall_after, server.stall_s = 2, 20.0
+    engine = _loaded(server)
+    events = []
+    start = time.monotonic()
+    for event in engine.generate(CHAT):
+        events.append(event)
+        if isinstance(event, TokenEvent) and event.index == 1:
+            threading.Timer(0.2, engine.cancel).start()
+    assert time.monotonic() - start < 10.0  # not held until the stalled server speaks
+    done = events[-1]
+    assert isinstance(done, DoneEvent) and done.finish_reason == "cancelled"
+    assert done.text == "".join(REPLY[:2])
+
+
+def test_forcing_the_start_of_a_chat_reply_is_refused(server):
+    request = GenerateRequest(messages=(Message("user", "Hi"),), assistant_prefix="Sure")
+    events = list(_loaded(server).generate(request))
+    assert len(events) == 1 and isinstance(events[0], ErrorEvent)
+    assert events[0].kind == "invalid_request"
