@@ -17,7 +17,7 @@ import secrets
 import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -74,6 +74,8 @@ class Settings(BaseModel):
     chat_template_override: str | None = Field(default=None, max_length=MAX_TEMPLATE_CHARS)
     lora_path: str | None = None
     lora_scale: float = Field(default=1.0, ge=LORA_SCALE_MIN, le=LORA_SCALE_MAX)
+    # "system" follows the desktop's light or dark palette.
+    theme: Literal["system", "light", "dark"] = "system"
 
     @field_validator("chat_template_override", "lora_path")
     @classmethod

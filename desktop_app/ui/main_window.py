@@ -12,7 +12,7 @@ import contextlib
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -38,18 +38,22 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSplitter,
+    QStackedWidget,
     QStyleFactory,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.core import paths
 from desktop_app.core.chat import export, prompting
 from desktop_app.core.chat.export import VIRIDIS
 from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
+from desktop_app.ui.about import AboutDialog
 from desktop_app.ui.chat_options import ChatOptionsPanel
 from desktop_app.ui.chat_session import ChatSession
 from desktop_app.ui.chat_view import (
@@ -63,7 +67,9 @@ from desktop_app.ui.conversation_list import ConversationList
 from desktop_app.ui.knowledge_panel import KnowledgePanel
 from desktop_app.ui.model_panel import ModelPanel
 from desktop_app.ui.sampling_panel import SamplingPanel
+from desktop_app.ui.shortcuts import ShortcutsDialog
 from desktop_app.ui.task_panels import TasksPanel
+from desktop_app.ui.welcome import WelcomePage
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.kb_controller import KnowledgeController
 
@@ -71,6 +77,28 @@ __all__ = ["ChatInput", "MainWindow", "probability_colour", "token_tooltip"]
 
 _ERROR_COLOUR = QColor(0xA4, 0x00, 0x00)
 THEMES = ("system", "light", "dark")
+#: Bumped when the docks change so much that an old saved arrangement no longer fits.
+LAYOUT_VERSION = 1
+#: Keys that move around the transcript rather than trigger an action.
+TRANSCRIPT_KEYS = (
+    ("Alt+← / Alt+→", "Select the previous / next token of a reply"),
+    ("Enter (on a selected token)", "Show the token's alternatives"),
+    ("Shift+Enter (in the message box)", "Start a new line"),
+)
+
+
+def window_settings() -> QSettings:
+    """Where the window's size, docks and splitters are kept (next to the data)."""
+    return QSettings(str(paths.data_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def _state(value: object) -> QByteArray | None:
+    # A damaged or hand-edited file gives strings or nothing instead of bytes.
+    if isinstance(value, QByteArray) and not value.isEmpty():
+        return value
+    if isinstance(value, bytes) and value:
+        return QByteArray(value)
+    return None
 
 
 def _legend_style() -> str:
@@ -218,6 +246,7 @@ class MainWindow(QMainWindow):
         self._reply_notice: tuple[str, bool] | None = None
         self._gpu_checked = False
         self._options_chat_id: int | None = -1  # the chat whose options the panel shows
+        self._theme = "system"
 
         self.setWindowTitle("Glassbox")
         self.setAccessibleName("Glassbox main window")
@@ -230,6 +259,10 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self._update_actions()
+        self._restore_layout()
+        self.set_theme(controller.settings.theme)
+        if model_spec is None and not self._model_ready:
+            self._welcome.show_no_model()
         if self._store.recovered_from is not None:
             self._set_status(
                 f"The conversation file was damaged and was set aside as "
@@ -239,6 +272,7 @@ class MainWindow(QMainWindow):
         chats = self._guarded_chats()
         if chats:
             self._session.open_chat(chats[0].id)
+        self._show_welcome(not chats)
 
     # ----------------------------------------------------------------- building
 
@@ -249,7 +283,13 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 6)
 
         self._view = ChatView(central)
-        layout.addWidget(self._view, stretch=1)
+        # Until the first chat, the transcript's place holds the welcome.
+        self._welcome = WelcomePage(central)
+        self._transcript_stack = QStackedWidget(central)
+        self._transcript_stack.setAccessibleName("Transcript or welcome")
+        self._transcript_stack.addWidget(self._view)
+        self._transcript_stack.addWidget(self._welcome)
+        layout.addWidget(self._transcript_stack, stretch=1)
 
         options = QHBoxLayout()
         self._probs_check = QCheckBox("Show probabilities", central)
@@ -297,7 +337,6 @@ class MainWindow(QMainWindow):
         self._stop_button = QPushButton("Stop", central)
         self._stop_button.setAccessibleName("Stop")
         self._stop_button.setToolTip("Stop the reply (Esc)")
-        self._stop_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         buttons.addWidget(self._send_button)
         buttons.addWidget(self._stop_button)
         buttons.addStretch(1)
@@ -351,7 +390,11 @@ class MainWindow(QMainWindow):
         self._new_action.setShortcut(QKeySequence.StandardKey.New)
         self._search_action = chat.addAction("&Search chats")
         self._search_action.setShortcut(QKeySequence.StandardKey.Find)
+        self._focus_action = chat.addAction("&Focus the message box")
+        self._focus_action.setShortcut(QKeySequence("Ctrl+L"))
         chat.addSeparator()
+        self._stop_action = chat.addAction("S&top the reply")
+        self._stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self._regenerate_action = chat.addAction("&Regenerate last reply")
         self._regenerate_action.setShortcut(QKeySequence("Ctrl+R"))
         self._continue_action = chat.addAction("&Continue last reply")
@@ -368,9 +411,12 @@ class MainWindow(QMainWindow):
             action.setData(fmt)
             self._export_actions[fmt] = action
         chat.addSeparator()
-        quit_action = chat.addAction("&Quit")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        self._quit_action = chat.addAction("&Quit")
+        # Some platforms bind no key to Quit; Ctrl+Q is what users then expect.
+        self._quit_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
+        self._quit_action.triggered.connect(self.close)
 
         menu = bar.addMenu("&Model")
         menu.setAccessibleName("Model menu")
@@ -384,6 +430,13 @@ class MainWindow(QMainWindow):
         self._probs_action = view.addAction("Show &probabilities")
         self._probs_action.setCheckable(True)
         self._probs_action.setShortcut(QKeySequence("Ctrl+T"))
+        view.addSeparator()
+        self._conversation_panel_action = view.addAction("Show the &Conversation panel")
+        self._conversation_panel_action.setShortcut(QKeySequence("Ctrl+,"))
+        self._conversation_panel_action.setData(self._options)
+        self._sampling_panel_action = view.addAction("Show the &Sampling panel")
+        self._sampling_panel_action.setShortcut(QKeySequence("Ctrl+."))
+        self._sampling_panel_action.setData(self._sampling)
         view.addSeparator()
         for dock in (
             self._chats_dock,
@@ -403,6 +456,14 @@ class MainWindow(QMainWindow):
             action.setData(theme)
             self._theme_group.addAction(action)
             action.setChecked(theme == "system")
+
+        help_menu = bar.addMenu("&Help")
+        self._shortcuts_action = help_menu.addAction("&Keyboard shortcuts")
+        self._shortcuts_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.HelpContents) or [QKeySequence("F1")]
+        )
+        self._about_action = help_menu.addAction("&About Glassbox")
+        self._about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -505,6 +566,14 @@ class MainWindow(QMainWindow):
         self._open_action.triggered.connect(self._on_open_action_triggered)
         self._default_action.triggered.connect(self._on_default_action_triggered)
         self._theme_group.triggered.connect(self._on_theme_group_triggered)
+        self._focus_action.triggered.connect(self._on_focus_action_triggered)
+        self._stop_action.triggered.connect(self._on_stop_button_clicked)
+        self._conversation_panel_action.triggered.connect(self._on_panel_action_triggered)
+        self._sampling_panel_action.triggered.connect(self._on_panel_action_triggered)
+        self._shortcuts_action.triggered.connect(self.show_shortcuts)
+        self._about_action.triggered.connect(self.show_about)
+        self._welcome.sig_open_model.connect(self._on_open_action_triggered)
+        self._welcome.sig_load_default.connect(self._on_default_action_triggered)
 
     # ----------------------------------------------------------------- public
 
@@ -528,7 +597,14 @@ class MainWindow(QMainWindow):
         return self._view.toPlainText()
 
     def set_theme(self, theme: str) -> None:
-        """Use the light, dark or system colours."""
+        """Use the light, dark or system colours, and remember the choice."""
+        if theme not in THEMES:
+            theme = "system"
+        self._theme = theme
+        if self._controller.settings.theme != theme:
+            self._controller.update_settings(
+                self._controller.settings.model_copy(update={"theme": theme})
+            )
         app = QApplication.instance()
         if not isinstance(app, QApplication):
             return
@@ -559,6 +635,7 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self, self._load_initial_model)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_layout()
         self._session.close()
         self._knowledge.shutdown()
         self._controller.shutdown()
@@ -599,6 +676,91 @@ class MainWindow(QMainWindow):
                 return url.toLocalFile()
         return None
 
+    def shortcut_actions(self) -> list[QAction]:
+        """The window's actions that have keys, in the order the help lists them."""
+        return [
+            self._new_action,
+            self._search_action,
+            self._focus_action,
+            self._stop_action,
+            self._regenerate_action,
+            self._continue_action,
+            self._probs_action,
+            self._conversation_panel_action,
+            self._sampling_panel_action,
+            self._open_action,
+            self._shortcuts_action,
+            self._quit_action,
+        ]
+
+    def shortcuts_dialog(self) -> ShortcutsDialog:
+        """The Keyboard shortcuts dialog, read from the actions as they are now."""
+        return ShortcutsDialog(self.shortcut_actions(), TRANSCRIPT_KEYS, self)
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts."""
+        self.shortcuts_dialog().exec()
+
+    def backend_text(self) -> str:
+        """What the engine runs on: the loaded model's backend, else what the build can do."""
+        loaded = self._controller.model_loaded
+        if loaded is not None:
+            return f"{loaded.backend} ({Path(loaded.model_path).name})"
+        # Asking imports llama.cpp: only here, once the user opens About.
+        if self._controller.gpu_offload_supported():
+            return "no model loaded; GPU offload available"
+        return "no model loaded; CPU build"
+
+    def about_dialog(self) -> AboutDialog:
+        """The About dialog with the backend as it is now."""
+        return AboutDialog(self.backend_text(), self)
+
+    @Slot()
+    def show_about(self) -> None:
+        """Help → About Glassbox."""
+        self.about_dialog().exec()
+
+    def _save_layout(self) -> None:
+        store = window_settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        splitters = self.findChildren(QSplitter)
+        store.setValue("splitters/count", len(splitters))
+        for n, splitter in enumerate(splitters):
+            store.setValue(f"splitters/{n}", splitter.saveState())
+        store.sync()
+        if store.status() != QSettings.Status.NoError:
+            self._set_status("The window layout could not be saved.", error=True)
+
+    def _restore_layout(self) -> None:
+        # Anything unusable (damaged, from another version, hand-edited) is skipped:
+        # the window then keeps its built-in arrangement.
+        store = window_settings()
+        if store.status() != QSettings.Status.NoError:
+            return
+        geometry = _state(store.value("window/geometry"))
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = _state(store.value("window/state"))
+        if state is not None:
+            self.restoreState(state, LAYOUT_VERSION)
+        splitters = self.findChildren(QSplitter)
+        if str(store.value("splitters/count", "")) != str(len(splitters)):
+            return
+        for n, splitter in enumerate(splitters):
+            sizes = _state(store.value(f"splitters/{n}"))
+            if sizes is not None:
+                splitter.restoreState(sizes)
+
+    def _show_welcome(self, show: bool) -> None:
+        self._transcript_stack.setCurrentWidget(self._welcome if show else self._view)
+
+    @property
+    def welcome_shown(self) -> bool:
+        """Whether the first-run page stands in for the transcript."""
+        return self._transcript_stack.currentWidget() is self._welcome
+
     def _load_initial_model(self) -> None:
         if self._model_spec is not None:
             self._controller.load_model(self._model_spec)
@@ -616,6 +778,7 @@ class MainWindow(QMainWindow):
         busy = self._session.busy
         self._send_button.setEnabled(self._model_ready and not busy)
         self._stop_button.setEnabled(busy)
+        self._stop_action.setEnabled(busy)
         has_reply = any(m.role == "assistant" for m in self._session.path)
         self._regenerate_action.setEnabled(self._model_ready and not busy and has_reply)
         self._continue_action.setEnabled(self._model_ready and not busy and has_reply)
@@ -800,6 +963,22 @@ class MainWindow(QMainWindow):
     def _on_new_action_triggered(self) -> None:
         self._session.new_chat()
         self._input.setFocus()
+
+    @Slot()
+    def _on_focus_action_triggered(self) -> None:
+        self._input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    @Slot()
+    def _on_panel_action_triggered(self) -> None:
+        action = self.sender()
+        dock = action.data() if isinstance(action, QAction) else None
+        if isinstance(dock, QDockWidget):
+            dock.show()
+            dock.raise_()
+            dock.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            widget = dock.widget()
+            if widget is not None:
+                widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()
     def _on_search_action_triggered(self) -> None:
@@ -1029,6 +1208,8 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(GlassboxError):
                 title = f"{self._store.chat(chat_id).title} — Glassbox"
         self.setWindowTitle(title)
+        if chat_id is not None:
+            self._show_welcome(False)
         if chat_id != self._options_chat_id:
             # Another chat is open: show its own options.
             self._options_chat_id = chat_id
@@ -1072,6 +1253,7 @@ class MainWindow(QMainWindow):
             self._progress.setValue(round(fraction * 100))
         self._progress.setVisible(True)
         self._set_status(text)
+        self._welcome.show_preparing(text)
         self._update_actions()
 
     @Slot(object)
@@ -1086,6 +1268,12 @@ class MainWindow(QMainWindow):
         )
         self._context_label.setText(f"Context 0 / {loaded.n_ctx:,}")
         self._model_panel.set_loaded(loaded)
+        self._welcome.show_ready(name)
+        if self._controller.settings.theme != self._theme:
+            # A load that began before the theme changed saved its own copy of the settings.
+            self._controller.update_settings(
+                self._controller.settings.model_copy(update={"theme": self._theme})
+            )
         self._sampling.set_n_ctx(loaded.n_ctx)
         if self._recovering:
             self._set_status("The engine was restarted after the error above. Ready.")
@@ -1125,6 +1313,8 @@ class MainWindow(QMainWindow):
     def _on_controller_error(self, kind: str, message: str) -> None:
         self._progress.setVisible(False)
         self._recovering = kind == "engine_crashed"
+        if self._controller.model_loaded is None:
+            self._welcome.show_no_model(message)
         self._view.append_note(f"⚠ {message}", error=True)
         self._set_status(f"⚠ {message}", error=True)
         self._update_actions()

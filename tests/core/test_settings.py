@@ -127,3 +127,14 @@ def test_save_is_atomic_and_leaves_no_temporary_files(monkeypatch: pytest.Monkey
 
     assert paths.settings_path().read_bytes() == before
     assert sorted(p.name for p in paths.data_dir().iterdir()) == ["settings.json"]
+
+
+def test_theme_is_remembered_and_checked() -> None:
+    assert Settings().theme == "system"
+    save_settings(Settings(theme="dark"))
+    assert load_settings().theme == "dark"
+    with pytest.raises(ValidationError):
+        Settings(theme="purple")  # type: ignore[arg-type]
+    # An unknown theme in the file is a bad file: set aside, defaults used.
+    paths.settings_path().write_text(json.dumps({"theme": "purple"}), encoding="utf-8")
+    assert load_settings().theme == "system"
