@@ -6,7 +6,12 @@ import argparse
 import json
 from typing import Any
 
-from desktop_app.cli.generate import add_model_arguments, engine_config
+from desktop_app.cli.generate import (
+    add_model_arguments,
+    add_remote_arguments,
+    engine_config,
+    remote_engine,
+)
 
 
 def register(sub: Any) -> None:
@@ -17,6 +22,7 @@ def register(sub: Any) -> None:
         "engine", help="Glassbox engine vs raw llama-cpp-python: tokens/s, memory, prefix reuse"
     )
     add_model_arguments(e)
+    add_remote_arguments(e)
     e.add_argument("--tokens", type=int, default=256, help="reply length of the short runs")
     e.add_argument("--long-tokens", type=int, default=2048, help="reply length of the long run")
     e.add_argument("--rounds", type=int, default=5, help="alternating rounds at --tokens")
@@ -53,6 +59,8 @@ def register(sub: Any) -> None:
 
 def run_engine(args: argparse.Namespace) -> int:
     """Run the engine benchmark and print its figures."""
+    if args.engine == "openai":
+        return _run_remote(args)
     from desktop_app.workers.bench_engine import run_engine_bench
 
     result = run_engine_bench(
@@ -91,6 +99,31 @@ def run_engine(args: argparse.Namespace) -> int:
         f"  5th-turn first token: {r.ttft_turn5_reuse_s * 1000:.0f} ms with prefix reuse, "
         f"{r.ttft_turn5_no_reuse_s * 1000:.0f} ms without, ratio {r.ttft_ratio_turn5:.3f} "
         "(goal <= 0.2)"
+    )
+    return 0
+
+
+def _run_remote(args: argparse.Namespace) -> int:
+    """Remote server tokens/s ÷ the local engine's, on the model --model names."""
+    from desktop_app.workers.bench_engine import run_remote_bench
+
+    config = engine_config(args)
+    # The server is asked for the model it lists (its name is often the file's path).
+    args.model = "default"
+    r = run_remote_bench(
+        remote_engine(args),
+        config,
+        tokens=args.tokens,
+        rounds=args.rounds,
+        candidates=args.candidates,
+    )
+    if args.json:
+        print(json.dumps(r.as_dict()))
+        return 0
+    print(f"model {r.model}, server {r.server}, K={r.candidates}, {r.rounds} rounds")
+    print(
+        f"  generation at {r.tokens} tokens: remote {r.tokens_per_s_remote:.1f} tok/s, "
+        f"local engine {r.tokens_per_s_local:.1f} tok/s, ratio {r.ratio:.3f}"
     )
     return 0
 

@@ -197,7 +197,7 @@ def _pair(
     return r, rn, g, gn
 
 
-def _glassbox_rate(client: EngineClient, request: GenerateRequest) -> tuple[float, int, DoneEvent]:
+def _glassbox_rate(client: Any, request: GenerateRequest) -> tuple[float, int, DoneEvent]:
     stamps: list[float] = []
     for event in client.generate(request):
         if isinstance(event, TokenEvent):
@@ -317,5 +317,73 @@ def run_engine_bench(
         out.rss_extra_mb = out.rss_glassbox_mb - out.rss_raw_mb
     finally:
         raw.close()
+        client.close()
+    return out
+
+
+@dataclass
+class RemoteBench:
+    """The figures printed by ``glassbox bench engine --engine openai``."""
+
+    model: str
+    server: str
+    candidates: int
+    tokens: int
+    rounds: int
+    tokens_per_s_remote: float = 0.0
+    tokens_per_s_local: float = 0.0
+    ratio: float = 0.0
+    pairs: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready figures."""
+        return asdict(self)
+
+
+def run_remote_bench(
+    remote: Any,
+    config: EngineConfig,
+    *,
+    tokens: int = 256,
+    rounds: int = 5,
+    candidates: int = 20,
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),  # noqa: T201
+) -> RemoteBench:
+    """Remote server tokens/s ÷ the local engine's on ``config``'s model, alternating."""
+    from desktop_app.core.engine.openai_remote import MAX_REMOTE_CANDIDATES
+
+    k = min(candidates, MAX_REMOTE_CANDIDATES)  # the same K on both sides
+    params = SamplingParams(seed=1234, max_tokens=tokens)
+    request = GenerateRequest(params=params, prompt=COUNTING_PROMPT, candidates=k, ignore_eos=True)
+    loaded = remote.load(config)
+    out = RemoteBench(
+        model=Path(config.model_path).name,
+        server=loaded.backend,
+        candidates=k,
+        tokens=tokens,
+        rounds=rounds,
+    )
+    client = EngineClient()
+    client.load(config)
+    try:
+        remote_rates, local_rates = [], []
+        for i in range(rounds):
+            order = [remote, client] if i % 2 == 0 else [client, remote]
+            rates = {}
+            for side in order:
+                rate, n, _ = _glassbox_rate(side, request)
+                rates[id(side)] = (rate, n)
+            (r, rn), (g, gn) = rates[id(remote)], rates[id(client)]
+            log(
+                f"round {i + 1}/{rounds}: remote {r:.1f} tok/s ({rn} tokens), "
+                f"local {g:.1f} tok/s ({gn} tokens)"
+            )
+            remote_rates.append(r)
+            local_rates.append(g)
+            out.pairs.append(r / g if g else 0.0)
+        out.tokens_per_s_remote = statistics.median(remote_rates)
+        out.tokens_per_s_local = statistics.median(local_rates)
+        out.ratio = statistics.median(out.pairs)
+    finally:
         client.close()
     return out
