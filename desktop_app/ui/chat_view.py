@@ -162,8 +162,11 @@ class ChatView(QTextBrowser):
     sig_copied = Signal(str)
     """Text went to the clipboard; the argument says what ("message", "code block")."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, read_only: bool = False) -> None:
         super().__init__(parent)
+        # Read-only: a result to look at (a task's output), with no chat actions and
+        # alternatives shown but not offered for branching.
+        self._read_only = read_only
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setAccessibleName("Transcript")
@@ -440,6 +443,10 @@ class ChatView(QTextBrowser):
         footer.setProperty(PLAIN_BLOCK, True)
         footer.setTopMargin(2.0)
         cursor.insertBlock(footer, QTextCharFormat())
+        if self._read_only:
+            quiet.setFontItalic(True)
+            cursor.insertText(view.detail or f"{len(view.tokens)} tokens", quiet)
+            return
         actions: list[tuple[str, str]] = [("Copy", "copy"), ("Edit", "edit")]
         if view.role == "assistant":
             actions = [
@@ -630,6 +637,9 @@ class ChatView(QTextBrowser):
                 fate = f"{cand.p_raw:.1%}, cut by {cand.removed_by.replace('_', '-')}"
             else:
                 fate = f"{cand.p_raw:.1%} → {cand.p_final:.1%}"
+            if self._read_only:
+                menu.addAction(f"‘{visible_text(cand.text)}’   {fate}").setEnabled(False)
+                continue
             action = menu.addAction(f"Branch with ‘{visible_text(cand.text)}’   {fate}")
             action.setToolTip("Generate the rest of the reply from this token instead.")
             message_id, cand_id = rendered.view.id, cand.id

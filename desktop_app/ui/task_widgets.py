@@ -27,7 +27,6 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
-    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
 )
@@ -43,7 +42,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -66,7 +64,7 @@ from desktop_app.core.tasks.prompts import (
     save_overrides,
 )
 from desktop_app.core.tasks.rewrite import DiffOp
-from desktop_app.ui.chat_view import ChatView, MessageView, describe_token, visible_text
+from desktop_app.ui.chat_view import ChatView, MessageView, describe_token
 from desktop_app.ui.sampling_panel import percent
 from desktop_app.workers.kb_controller import KnowledgeController
 
@@ -559,33 +557,8 @@ class TokenView(ChatView):
     """The transcript's token view for a task result: tinted tokens, hover and click for
     alternatives, without the chat's actions (a task result has no branches to make)."""
 
-    def _insert_footer(self, cursor: QTextCursor, view: MessageView, text: str) -> None:
-        quiet = QTextCharFormat()
-        quiet.setForeground(QColor(0x8A, 0x8A, 0x8A))
-        quiet.setFontItalic(True)
-        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-        cursor.insertText(view.detail or f"{len(view.tokens)} tokens", quiet)
-
-    def _build_menu(self, rendered: object, index: int) -> QMenu:
-        tokens: Sequence[TokenEvent] = getattr(rendered, "tokens", ())
-        token = tokens[index]
-        menu = QMenu(self)
-        menu.setAccessibleName("Token alternatives")
-        title = menu.addAction(f"Drawn: ‘{visible_text(token.text)}’  {token.p:.1%}")
-        title.setEnabled(False)
-        menu.addSeparator()
-        for cand in token.candidates:
-            if cand.id == token.id:
-                continue
-            fate = (
-                f"{cand.p_raw:.1%}, cut by {cand.removed_by.replace('_', '-')}"
-                if cand.removed_by
-                else f"{cand.p_raw:.1%} → {cand.p_final:.1%}"
-            )
-            menu.addAction(f"‘{visible_text(cand.text)}’   {fate}").setEnabled(False)
-        if len(menu.actions()) == 2:
-            menu.addAction("No alternatives were recorded for this token.").setEnabled(False)
-        return menu
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, read_only=True)
 
 
 class TokenDialog(QDialog):

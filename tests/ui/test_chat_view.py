@@ -215,3 +215,17 @@ def test_code_blocks_and_highlighting(view: ChatView) -> None:
     formats = block.layout().formats()
     assert any(f.format.fontFixedPitch() for f in formats), "code is monospace"
     assert any(f.format.fontWeight() > 500 and f.start == 0 for f in formats), "keyword bold"
+
+
+def test_read_only_view_offers_no_actions_and_no_branching(qtbot: QtBot) -> None:
+    view = ChatView(read_only=True)
+    qtbot.addWidget(view)
+    tokens = make_tokens(WORDS)
+    view.show_messages(
+        [MessageView(7, "assistant", "".join(WORDS), tokens=tokens, detail="a summary")]
+    )
+    text = view.toPlainText()
+    assert "Regenerate" not in text and "Fork" not in text and "a summary" in text
+    menu = view.alternatives_menu(7, 5)
+    offered = [a for a in menu.actions() if a.isEnabled()]
+    assert offered == [] and len(menu.actions()) > 2
