@@ -1,0 +1,155 @@
+"""Glassbox's own API on loopback, serving Gemma 3 270M, used with the ``openai`` client."""
+
+from __future__ import annotations
+
+import math
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.engine.protocol import EngineConfig
+from desktop_app.core.errors import InvalidRequestError
+from desktop_app.workers.api_server import ApiServer
+
+openai = pytest.importorskip("openai")
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "s3cret-token"
+HELLO = [{"role": "user", "content": "Name three colours."}]
+
+
+@pytest.fixture(scope="module")
+def server(gemma_path: Path) -> Iterator[ApiServer]:
+    with ApiServer(EngineConfig(str(gemma_path), n_ctx=1024), port=0, token=TOKEN) as api:
+        yield api
+
+
+@pytest.fixture
+def client(server: ApiServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url, api_key=TOKEN, max_retries=0, timeout=60)
+
+
+def test_lists_the_loaded_model(client, gemma_path):
+    models = client.models.list().data
+    assert [m.id for m in models] == [gemma_path.name]
+
+
+def test_streams_a_reply_with_logprobs_from_the_candidates(client, server):
+    stream = client.chat.completions.create(
+        model=server.model_id, messages=HELLO, stream=True, max_tokens=8,
+        temperature=0, logprobs=True, top_logprobs=5,
+    )  # fmt: skip
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    entries = [
+        e
+        for c in chunks
+        if c.choices and c.choices[0].logprobs
+        for e in c.choices[0].logprobs.content
+    ]
+    assert text.strip()
+    assert 1 <= len(entries) <= 8
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
+    for entry in entries:
+        assert len(entry.top_logprobs) == 5
+        probs = [math.exp(t.logprob) for t in entry.top_logprobs]
+        assert all(0 < p <= 1 for p in probs) and sum(probs) <= 1 + 1e-4
+        assert probs == sorted(probs, reverse=True)
+        # Greedy: the chosen token is the most likely one, drawn with certainty (the
+        # engine may trim the last token's trailing whitespace from the reply).
+        assert entry.top_logprobs[0].token.startswith(entry.token)
+        assert entry.logprob == pytest.approx(0.0, abs=1e-4)
+    assert "".join(e.token for e in entries) == text
+
+
+def test_a_reply_without_streaming_matches_the_streamed_one(client, server):
+    kwargs = {"model": server.model_id, "messages": HELLO, "max_tokens": 8, "temperature": 0}
+    whole = client.chat.completions.create(**kwargs)
+    streamed = "".join(
+        c.choices[0].delta.content or ""
+        for c in client.chat.completions.create(stream=True, **kwargs)
+    )
+    assert whole.choices[0].message.content == streamed
+    assert whole.choices[0].finish_reason in ("stop", "length")
+    assert 1 <= whole.usage.completion_tokens <= 8 and whole.usage.prompt_tokens > 0
+    assert whole.choices[0].logprobs is None
+
+
+def test_two_clients_at_once_are_queued_and_both_answered(server):
+    results: dict[int, str] = {}
+    errors: list[openai.OpenAIError] = []
+
+    def ask(n: int) -> None:
+        try:
+            c = openai.OpenAI(base_url=server.url, api_key=TOKEN, max_retries=0, timeout=60)
+            reply = c.chat.completions.create(
+                model=server.model_id, max_tokens=12, temperature=0.7, seed=n,
+                messages=[{"role": "user", "content": f"Count from {n}."}],
+                stream=n % 2 == 0,
+            )  # fmt: skip
+            if n % 2 == 0:
+                results[n] = "".join(
+                    ch.choices[0].delta.content or "" for ch in reply if ch.choices
+                )
+            else:
+                results[n] = reply.choices[0].message.content
+        except openai.OpenAIError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    assert not errors
+    assert sorted(results) == [1, 2, 3] and all(results.values())
+
+
+def test_a_wrong_token_is_refused(server):
+    wrong = openai.OpenAI(base_url=server.url, api_key="not-it", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        wrong.models.list()
+
+
+def test_a_client_leaving_mid_stream_frees_the_engine(client, server):
+    stream = client.chat.completions.create(
+        model=server.model_id, messages=HELLO, stream=True, max_tokens=2000, temperature=0.8,
+        seed=1, extra_body={"min_p": 0.0, "top_k": 0},
+    )  # fmt: skip
+    for _ in zip(range(3), stream, strict=False):
+        pass
+    stream.close()
+    reply = client.chat.completions.create(
+        model=server.model_id, messages=HELLO, max_tokens=4, temperature=0, timeout=10
+    )
+    assert reply.choices[0].message.content
+
+
+def test_a_network_address_needs_allow_remote(gemma_path):
+    with pytest.raises(InvalidRequestError, match="allow-remote"):
+        ApiServer(EngineConfig(str(gemma_path)), host="0.0.0.0")
+
+
+def test_glassbox_serve_prints_its_url_and_stops_on_ctrl_c(gemma_path, glassbox_home):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", "serve", "--model", str(gemma_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.split(" at ", 1)[1].strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        models = openai.OpenAI(base_url=url, api_key="unused", max_retries=0).models.list()
+        assert [m.id for m in models.data] == [gemma_path.name]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
