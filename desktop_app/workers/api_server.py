@@ -37,6 +37,7 @@ from desktop_app.core.engine.protocol import (
     GenerateRequest,
     Message,
     ModelLoaded,
+    Role,
     TokenEvent,
 )
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
@@ -65,6 +66,8 @@ _STATUS = {
     "kb_locked": 409,
     "cancelled": 499,
 }
+
+_ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
 
 _FINISH = {"stop": "stop", "eos": "stop", "cancelled": "stop", "length": "length"}
 
@@ -158,7 +161,7 @@ class ApiServer:
         self._worker = threading.Thread(target=self._work, name="glassbox-api-engine", daemon=True)
         self._worker.start()
         try:
-            loaded = self.submit("load", self.config)
+            loaded: ModelLoaded = self.submit("load", self.config)
             server = _Server6 if ":" in self._host else _Server
             httpd = server((self._host, self._port), _handler(self))
         except BaseException:
@@ -329,9 +332,9 @@ def _messages(body: dict[str, Any]) -> tuple[Message, ...]:
         if not isinstance(m, dict):
             raise InvalidRequestError("Each message must be an object with role and content.")
         role = "system" if m.get("role") == "developer" else m.get("role")
-        if role not in ("system", "user", "assistant"):
+        if role not in _ROLES:
             raise InvalidRequestError(f"Role {m.get('role')!r} is not supported.")
-        out.append(Message(role, _content(m.get("content"))))
+        out.append(Message(_ROLES[role], _content(m.get("content"))))
     return tuple(out)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 
 from desktop_app.core.engine.protocol import EngineConfig
 from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.store import KnowledgeBase
 from desktop_app.workers.api_server import ApiServer
 
 openai = pytest.importorskip("openai")
@@ -153,3 +157,16 @@ def test_glassbox_serve_prints_its_url_and_stops_on_ctrl_c(gemma_path, glassbox_
         assert proc.wait(timeout=20) == 0
     finally:
         proc.kill()
+
+
+def test_knowledge_answers_say_clearly_when_a_window_holds_the_knowledge_base(server):
+    request = urllib.request.Request(
+        f"{server.url}/knowledge/answer",
+        data=json.dumps({"question": "What is Glassbox?", "collection": "notes"}).encode(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with KnowledgeBase(), pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 409
+    error = json.loads(caught.value.read())["error"]
+    assert error["code"] == "kb_locked" and "window" in error["message"]
