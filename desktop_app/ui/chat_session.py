@@ -598,9 +598,18 @@ class ChatSession(QObject):
         )
 
     def stop(self) -> None:
-        """Stop the streaming reply; what arrived is kept."""
+        """Stop the streaming reply (what arrived is kept), or the search before it."""
         if self._reply is not None:
             self._controller.stop()
+            return
+        grounding = self._pending_search
+        if grounding is not None:
+            # Late answers to the abandoned search or task are ignored by id.
+            self._pending_search = None
+            if grounding.task_id is not None:
+                self._controller.cancel_task(grounding.task_id)
+            self.sig_notice.emit("Stopped before the reply began.", False)
+            self.sig_busy.emit(False)
 
     def message(self, message_id: int) -> StoredMessage | None:
         """A message of the open chat (for the details card)."""

@@ -384,3 +384,24 @@ def test_a_stopped_reply_keeps_exactly_what_was_shown(qtbot: QtBot, tmp_path: Pa
     session.close()
     controller.shutdown()
     store.close()
+
+
+def test_stop_during_the_document_search_ends_the_wait(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    class SilentKnowledge(ScriptedKnowledge):
+        def search(self, *args: object, **kwargs: object) -> int:
+            self.searches.append((str(args[0]), [], 0))
+            return 99  # never answers
+
+    session.set_knowledge(SilentKnowledge([]))
+    session.options.collections = ["notes"]
+    session.send("Anything?")
+    assert session.busy
+    with qtbot.waitSignal(session.sig_busy, check_params_cb=lambda b: not b, timeout=TIMEOUT_MS):
+        session.stop()
+    assert not session.busy
+    requests = len(engine.requests)
+    # A late answer to the abandoned search starts nothing.
+    session._on_knowledge_search_done(99, [passage(1, "late")])
+    assert len(engine.requests) == requests and not session.busy
