@@ -131,5 +131,8 @@ def test_killing_the_server_mid_reply_gives_a_clear_error(llama_server):
     assert url.removesuffix("/v1") in error.message
     assert "received so far is kept" in error.message
 
-    with pytest.raises(RemoteEngineError, match="connection refused"):
+    # Once the process is gone the port refuses; a socket the kernel is still closing
+    # may reset instead. Either way the message names the problem.
+    proc.wait(timeout=30)
+    with pytest.raises(RemoteEngineError, match=r"(?i)connection (refused|reset)"):
         engine.list_models()
