@@ -351,26 +351,17 @@ def test_metadata_filters_reach_the_search_and_are_saved(
     assert session.options.filters() is None
 
 
-def test_a_stopped_reply_keeps_exactly_what_was_shown(qtbot: QtBot, tmp_path: Path) -> None:
+def test_a_stopped_reply_keeps_exactly_what_was_shown(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
     # Tokens made between the stop and the engine noticing it reach the controller
     # after the stop; it drops them, but the engine's final text has them.
-    engine = FakeEngine(script="abcdefghijklmnopqrstuvwxyz" * 4, delay_s=0.01)
-    settings = Settings().with_sampling(SamplingParams.greedy())
-    controller = InferenceController(
-        lambda: engine,
-        settings,
-        settings_path=tmp_path / "settings.json",
-        resolver=lambda spec, progress: Path(spec),
-        remember_model=False,
-    )
-    store = ChatStore(tmp_path / "chats.sqlite3")
-    session = ChatSession(store, controller)
-    with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
-        controller.load_model(str(tmp_path / "model.gguf"))
+    engine.script = "abcdefghijklmnopqrstuvwxyz" * 4
+    engine.delay_s = 0.01
     shown: list[str] = []
     session.sig_reply_tokens.connect(lambda tokens: shown.extend(t.text for t in tokens))
     done: list[DoneEvent] = []
-    controller.sig_done.connect(done.append)
+    session._controller.sig_done.connect(done.append)
     session.send("Go")
     qtbot.waitUntil(lambda: len(shown) >= 5, timeout=TIMEOUT_MS)
     with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
@@ -379,11 +370,8 @@ def test_a_stopped_reply_keeps_exactly_what_was_shown(qtbot: QtBot, tmp_path: Pa
     answer = session.path[-1]
     assert answer.status == "cancelled"
     assert answer.content == "".join(shown)
-    assert store.message(answer.id).content == "".join(shown)
+    assert session.store.message(answer.id).content == "".join(shown)
     assert done and len(done[0].text) >= len(answer.content)
-    session.close()
-    controller.shutdown()
-    store.close()
 
 
 def test_stop_during_the_document_search_ends_the_wait(
