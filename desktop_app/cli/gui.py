@@ -39,6 +39,13 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--no-model", action="store_true", help="open the window without loading any model"
     )
+    p.add_argument(
+        "--language",
+        choices=["system", "en", "zh_CN", "pseudo"],
+        default=None,
+        help="the window's language for this run (default: as in settings, else the system's; "
+        "pseudo stretches every string to check layouts)",
+    )
     # Screenshots and window tests: canned replies, no model.
     p.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     # The start-up benchmark: print when the window is painted, then quit.
@@ -118,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop; returns the exit code."""
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.ui.i18n import install_translators
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.workers.inference import InferenceController, resolve_with_defaults
 
@@ -126,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Glassbox")
     app.setApplicationDisplayName("Glassbox")
+    # Before any widget exists: every string is translated as it is created.
+    install_translators(app, args.language or settings.language)
 
     if args.fake:
         controller = InferenceController(

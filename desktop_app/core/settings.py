@@ -76,6 +76,9 @@ class Settings(BaseModel):
     lora_scale: float = Field(default=1.0, ge=LORA_SCALE_MIN, le=LORA_SCALE_MAX)
     # "system" follows the desktop's light or dark palette.
     theme: Literal["system", "light", "dark"] = "system"
+    # "system" follows the desktop's language; "pseudo" is the developers' stretched
+    # pseudo-translation for checking layouts.
+    language: Literal["system", "en", "zh_CN", "pseudo"] = "system"
 
     @field_validator("chat_template_override", "lora_path")
     @classmethod
