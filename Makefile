@@ -7,7 +7,8 @@ PIP := $(BIN)/python -m pip
 # Extra flags for the llama-cpp-python build, e.g. CMAKE_ARGS="-DGGML_CUDA=on" (see README).
 export CMAKE_ARGS
 
-.PHONY: run test venv venv-test models lint typecheck bench clean help translations
+.PHONY: run test venv venv-test models lint typecheck bench clean help translations \
+	bundle install-desktop uninstall-desktop icons
 
 help:
 	@echo "make run    - set up .venv, install Glassbox and its default model, open the window"
@@ -15,6 +16,10 @@ help:
 	@echo "make models - assemble and verify the default models"
 	@echo "make bench  - print the engine benchmark figures"
 	@echo "make translations - new strings into resources/i18n/*.ts, then compile the .qm"
+	@echo "make bundle - build the double-clickable app folder dist/Glassbox (PyInstaller)"
+	@echo "             GLASSBOX_BUNDLE_MODELS=none leaves the default chat model's weights out"
+	@echo "make install-desktop - add Glassbox to the Linux application menu (this user)"
+	@echo "make uninstall-desktop - remove it from the menu again"
 
 # The CPU torch wheel goes in first: sentence-transformers would otherwise pull the
 # CUDA build and several GB of packages with it.
@@ -63,5 +68,51 @@ translations: $(VENV)/.base
 bench: models
 	$(BIN)/glassbox bench engine
 
+# The one-folder app: dist/Glassbox/glassbox (packaging/glassbox.spec). By default the
+# default chat model's weight packages travel inside it and are assembled into the
+# data folder on first run; GLASSBOX_BUNDLE_MODELS=none leaves them out (CI).
+# DISTPATH and WORKPATH move the output and PyInstaller's work folder.
+DISTPATH ?= dist
+WORKPATH ?= build/pyinstaller
+bundle: $(VENV)/.test
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath "$(DISTPATH)" --workpath "$(WORKPATH)" packaging/glassbox.spec
+	@du -sh "$(DISTPATH)/Glassbox"
+
+# The app's icons after an edit of the SVG (the PNGs are committed).
+icons: $(VENV)/.base
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/render_icons.py
+
+# The application menu entry and icons, for this user only. Exec points at the bundle
+# when it has been built, else at this checkout's virtual environment.
+DESKTOP_DATA = $${XDG_DATA_HOME:-$$HOME/.local/share}
+ICON_SIZES := 16 24 32 48 64 128 256 512
+install-desktop:
+	@if [ -x "$(abspath $(DISTPATH))/Glassbox/glassbox" ]; then exe="$(abspath $(DISTPATH))/Glassbox/glassbox"; \
+	elif [ -x "$(CURDIR)/$(BIN)/glassbox" ]; then exe="$(CURDIR)/$(BIN)/glassbox"; \
+	else echo "Build Glassbox first: make bundle (or make venv)" >&2; exit 1; fi; \
+	data="$(DESKTOP_DATA)"; \
+	mkdir -p "$$data/applications" && \
+	sed -e "s|^Exec=glassbox |Exec=\"$$exe\" |" -e "s|^TryExec=glassbox$$|TryExec=$$exe|" \
+		packaging/linux/glassbox.desktop > "$$data/applications/glassbox.desktop" && \
+	for n in $(ICON_SIZES); do \
+		install -D -m 644 resources/icons/hicolor/$${n}x$${n}/apps/glassbox.png \
+			"$$data/icons/hicolor/$${n}x$${n}/apps/glassbox.png" || exit 1; \
+	done && \
+	install -D -m 644 resources/icons/hicolor/scalable/apps/glassbox.svg \
+		"$$data/icons/hicolor/scalable/apps/glassbox.svg" && \
+	(command -v update-desktop-database >/dev/null && update-desktop-database -q "$$data/applications" || true) && \
+	(command -v gtk-update-icon-cache >/dev/null && [ -f "$$data/icons/hicolor/index.theme" ] && \
+		gtk-update-icon-cache -q "$$data/icons/hicolor" || true) && \
+	echo "Installed $$data/applications/glassbox.desktop (Exec: $$exe)"
+
+uninstall-desktop:
+	@data="$(DESKTOP_DATA)"; \
+	rm -f "$$data/applications/glassbox.desktop" "$$data/icons/hicolor/scalable/apps/glassbox.svg"; \
+	for n in $(ICON_SIZES); do rm -f "$$data/icons/hicolor/$${n}x$${n}/apps/glassbox.png"; done; \
+	(command -v update-desktop-database >/dev/null && update-desktop-database -q "$$data/applications" || true); \
+	(command -v gtk-update-icon-cache >/dev/null && [ -f "$$data/icons/hicolor/index.theme" ] && gtk-update-icon-cache -q "$$data/icons/hicolor" || true); \
+	echo "Removed Glassbox from $$data"
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
