@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import (
@@ -38,6 +38,7 @@ from desktop_app.core.kb.answer import build_prompt
 from desktop_app.core.kb.registry import Filters
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat_view import MessageView
+from desktop_app.ui.errors import error_text
 from desktop_app.workers.inference import InferenceController
 
 log = logging.getLogger(__name__)
@@ -328,14 +329,19 @@ class ChatSession(QObject):
                 self._store.set_current_leaf(chat_id, leaf)
             self._path = self._store.current_path(chat_id)
         except GlassboxError as exc:
-            self.sig_notice.emit(str(exc), True)
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
             return
         self._chat_id = chat_id
         self._system_prompt = summary.system_prompt
         self.options = ChatOptions.from_dict(summary.options)
         self._show_path()
         if summary.note:
-            self.sig_notice.emit(summary.note, True)
+            self.sig_notice.emit(
+                self.tr("This chat could not be read completely: {detail}").format(
+                    detail=summary.note
+                ),
+                True,
+            )
         self.sig_chat_changed.emit()
 
     def fork(self, message_id: int) -> None:
@@ -346,7 +352,7 @@ class ChatSession(QObject):
         new_id = self._guard(lambda: self._store.fork(self._chat_id or 0, message_id))
         if new_id is not None:
             self.open_chat(new_id)
-            self.sig_notice.emit("Forked into a new chat.", False)
+            self.sig_notice.emit(self.tr("Forked into a new chat."), False)
 
     # ----------------------------------------------------------------- sending
 
@@ -356,7 +362,7 @@ class ChatSession(QObject):
         if not text or self.busy or self._controller.model_loaded is None:
             return False
         if self._chat_id is None:
-            title = " ".join(text.split())[:_TITLE_CHARS] or "New chat"
+            title = " ".join(text.split())[:_TITLE_CHARS] or self.tr("New chat")
             chat_id = self._guard(lambda: self._store.create_chat(title, self._system_prompt))
             if chat_id is None:
                 return False
@@ -396,9 +402,9 @@ class ChatSession(QObject):
                 lambda engine, _progress: rewrite_queries(
                     engine, question, n, chat_template=template
                 ),
-                label="Rewriting the question",
+                label=self.tr("Rewriting the question"),
             )
-            self.sig_notice.emit("Rewriting the question into other phrasings…", False)
+            self.sig_notice.emit(self.tr("Rewriting the question into other phrasings…"), False)
             return
         self._grounding_search(grounding)
 
@@ -415,7 +421,7 @@ class ChatSession(QObject):
             )
             grounding.searches[int(request_id)] = i
         names = ", ".join(self.options.collections)
-        self.sig_notice.emit(f"Searching {names}…", False)
+        self.sig_notice.emit(self.tr("Searching {names}…").format(names=names), False)
 
     @Slot(int, list)
     def _on_knowledge_search_done(self, request_id: int, hits: list[Any]) -> None:
@@ -436,9 +442,11 @@ class ChatSession(QObject):
             grounding.results = {0: fused}
             grounding.task_id = self._controller.run_task(
                 lambda engine, _progress: rerank(engine, question, fused, chat_template=template),
-                label="Judging the passages",
+                label=self.tr("Judging the passages"),
             )
-            self.sig_notice.emit(f"The model is judging {len(fused)} passage(s)…", False)
+            self.sig_notice.emit(
+                self.tr("The model is judging {n} passage(s)…").format(n=len(fused)), False
+            )
             return
         self._grounded_reply(grounding, fused)
 
@@ -446,9 +454,9 @@ class ChatSession(QObject):
         self._pending_search = None
         self._sources = list(hits[: self.options.top_k])
         self.sig_notice.emit(
-            f"Found {len(self._sources)} passage(s); answering from them."
+            self.tr("Found {n} passage(s); answering from them.").format(n=len(self._sources))
             if self._sources
-            else "Nothing relevant was found in the attached documents.",
+            else self.tr("Nothing relevant was found in the attached documents."),
             False,
         )
         self._start_reply(grounding.parent_id, [])
@@ -475,10 +483,14 @@ class ChatSession(QObject):
         # Both steps only improve the passages: without them the question still gets
         # an answer, from the plain search.
         if grounding.stage == "rewrite":
-            self.sig_notice.emit(f"Could not rewrite the question ({message}).", True)
+            self.sig_notice.emit(
+                self.tr("Could not rewrite the question ({detail}).").format(detail=message), True
+            )
             self._grounding_search(grounding)
         elif grounding.stage == "rerank":
-            self.sig_notice.emit(f"Could not judge the passages ({message}).", True)
+            self.sig_notice.emit(
+                self.tr("Could not judge the passages ({detail}).").format(detail=message), True
+            )
             self._grounded_reply(grounding, grounding.results.get(0, []))
 
     @Slot(int, str, str)
@@ -487,7 +499,9 @@ class ChatSession(QObject):
         if grounding is None or request_id not in grounding.searches:
             return
         self._pending_search = None
-        self.sig_notice.emit(f"The document search failed: {message}", True)
+        self.sig_notice.emit(
+            self.tr("The document search failed: {detail}").format(detail=message), True
+        )
         self.sig_busy.emit(False)
 
     def regenerate(self, message_id: int) -> None:
@@ -523,7 +537,7 @@ class ChatSession(QObject):
         token = records[index].event
         cand = next((c for c in token.candidates if c.id == candidate_id), None)
         if cand is None:
-            self.sig_notice.emit("That alternative was not recorded for this token.", True)
+            self.sig_notice.emit(self.tr("That alternative was not recorded for this token."), True)
             return
         forced = TokenEvent(index, cand.id, cand.text, cand.p_final, token.candidates)
         prefix = [*records[:index], TokenRecord(forced, forced=True)]
@@ -582,7 +596,7 @@ class ChatSession(QObject):
         try:
             request = replay_request(message.meta)
         except GlassboxError as exc:
-            self.sig_notice.emit(str(exc), True)
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
             return
         # The whole prompt is evaluated afresh, as the first time it was sent.
         request = dataclasses.replace(request, reuse_prefix=False)
@@ -608,7 +622,7 @@ class ChatSession(QObject):
             self._pending_search = None
             if grounding.task_id is not None:
                 self._controller.cancel_task(grounding.task_id)
-            self.sig_notice.emit("Stopped before the reply began.", False)
+            self.sig_notice.emit(self.tr("Stopped before the reply began."), False)
             self.sig_busy.emit(False)
 
     def message(self, message_id: int) -> StoredMessage | None:
@@ -622,7 +636,7 @@ class ChatSession(QObject):
         try:
             return action()
         except GlassboxError as exc:
-            self.sig_notice.emit(str(exc), True)
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
             return None
 
     def _add(
@@ -714,7 +728,9 @@ class ChatSession(QObject):
         chat_id = self._chat_id
         loaded = self._controller.model_loaded
         if chat_id is None or loaded is None:
-            self.sig_notice.emit("Load a model first (Model menu or the Model panel).", True)
+            self.sig_notice.emit(
+                self.tr("Load a model first (Model menu or the Model panel)."), True
+            )
             self._show_path()
             return
         prefix_text = "".join(r.event.text for r in prefix)
@@ -902,9 +918,9 @@ class ChatSession(QObject):
             if original is not None:
                 same = original.content == stored.content
                 self.sig_notice.emit(
-                    "Replay matches the original exactly."
+                    self.tr("Replay matches the original exactly.")
                     if same
-                    else "Replay differs from the original (see the two branches).",
+                    else self.tr("Replay differs from the original (see the two branches)."),
                     not same,
                 )
         self.sig_chat_changed.emit()
@@ -922,7 +938,7 @@ class ChatSession(QObject):
         try:
             recorder.finish(status, meta_update, content, wait=False)  # type: ignore[arg-type]
         except GlassboxError as exc:
-            self.sig_notice.emit(str(exc), True)
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
         self._saving.append(recorder)
         if not self._save_timer.isActive():
             self._save_timer.start()
@@ -964,7 +980,9 @@ class ChatSession(QObject):
             try:
                 recorder.join(0.0)
             except GlassboxError as exc:
-                self.sig_notice.emit(f"The last reply could not be saved: {exc}", True)
+                self.sig_notice.emit(
+                    self.tr("The last reply could not be saved: {detail}").format(detail=exc), True
+                )
         self._saving = still
         if not still:
             self._save_timer.stop()
@@ -1017,9 +1035,11 @@ def _detail(message: StoredMessage) -> str:
         parts.append(model.replace("\\", "/").rsplit("/", 1)[-1])
     rate = meta.get("tokens_per_s")
     if isinstance(rate, int | float) and rate > 0:
-        parts.append(f"{rate:.1f} tok/s")
+        parts.append(
+            QCoreApplication.translate("ChatSession", "{rate:.1f} tok/s").format(rate=rate)
+        )
     if meta.get("replay_of") is not None:
-        parts.append("replay")
+        parts.append(QCoreApplication.translate("ChatSession", "replay"))
     return " · ".join(parts)
 
 

@@ -18,7 +18,17 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QPoint,
+    QPointF,
+    QRect,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleEvent,
@@ -46,8 +56,17 @@ MENU_CANDIDATES = 10
 #: Tints are quantised to this many steps, so a long reply shares a few formats.
 _TINT_STEPS = 64
 
-ROLE_NAMES = {"user": "You", "assistant": "Glassbox", "system": "System"}
 _SCHEME = "glassbox"
+
+
+def role_name(role: str) -> str:
+    """The name shown above a message for its role (the role itself when unknown)."""
+    names = {
+        "user": QCoreApplication.translate("ChatView", "You"),
+        "assistant": QCoreApplication.translate("ChatView", "Glassbox"),
+        "system": QCoreApplication.translate("ChatView", "System"),
+    }
+    return names.get(role, role)
 
 
 def probability_colour(p: float) -> QColor:
@@ -78,33 +97,58 @@ def token_tooltip(token: TokenEvent) -> str:
     head = f"<b>{html.escape(visible_text(token.text))}</b> &nbsp; p = {token.p:.3f}"
     if not rows:
         return head
+    token_head = html.escape(QCoreApplication.translate("ChatView", "token"))
+    before = html.escape(QCoreApplication.translate("ChatView", "before"))
+    after = html.escape(QCoreApplication.translate("ChatView", "after"))
+    cut_by = html.escape(QCoreApplication.translate("ChatView", "cut by"))
+    headers = (
+        f"<tr><th align='left'>{token_head}</th><th align='right' {gap}>{before}</th>"
+        f"<th align='right' {gap}>{after}</th><th align='left' {gap}>{cut_by}</th></tr>"
+    )
+    hint = html.escape(
+        QCoreApplication.translate("ChatView", "Click to branch from an alternative.")
+    )
     return (
-        f"{head}<table cellspacing='0' cellpadding='1'>"
-        f"<tr><th align='left'>token</th><th align='right' {gap}>before</th>"
-        f"<th align='right' {gap}>after</th><th align='left' {gap}>cut by</th></tr>"
+        f"{head}<table cellspacing='0' cellpadding='1'>{headers}"
         + "".join(rows)
-        + "</table><i>Click to branch from an alternative.</i>"
+        + f"</table><i>{hint}</i>"
     )
 
 
 def describe_token(token: TokenEvent, forced: bool = False) -> str:
     """What a screen reader says for a token: "token ‘Paris’, 92 percent; alternatives: …"."""
     alternatives = [c for c in token.candidates if c.id != token.id][:3]
-    said = f"token ‘{visible_text(token.text)}’, {round(token.p * 100)} percent"
+    text, percent = visible_text(token.text), round(token.p * 100)
     if forced:
-        said += ", chosen by you"
+        said = QCoreApplication.translate(
+            "ChatView", "token ‘{text}’, {percent} percent, chosen by you"
+        )
+    else:
+        said = QCoreApplication.translate("ChatView", "token ‘{text}’, {percent} percent")
+    said = said.format(text=text, percent=percent)
     if not alternatives:
         return said
     parts = []
     for c in alternatives:
         if c.removed_by:
             parts.append(
-                f"‘{visible_text(c.text)}’ {round(c.p_raw * 100)} percent, cut by "
-                + c.removed_by.replace("_", "-")
+                QCoreApplication.translate(
+                    "ChatView", "‘{text}’ {percent} percent, cut by {stage}"
+                ).format(
+                    text=visible_text(c.text),
+                    percent=round(c.p_raw * 100),
+                    stage=c.removed_by.replace("_", "-"),
+                )
             )
         else:
-            parts.append(f"‘{visible_text(c.text)}’ {round(c.p_final * 100)} percent")
-    return f"{said}; alternatives: " + "; ".join(parts)
+            parts.append(
+                QCoreApplication.translate("ChatView", "‘{text}’ {percent} percent").format(
+                    text=visible_text(c.text), percent=round(c.p_final * 100)
+                )
+            )
+    return QCoreApplication.translate("ChatView", "{token}; alternatives: {alternatives}").format(
+        token=said, alternatives=QCoreApplication.translate("ChatView", "; ").join(parts)
+    )
 
 
 @dataclass(frozen=True)
@@ -134,12 +178,17 @@ class _Rendered:
     forced: set[int] = field(default_factory=set)
 
 
-_STATUS_NOTES = {
-    "streaming": "still being written",
-    "interrupted": "interrupted: Glassbox closed while this reply was being written",
-    "cancelled": "stopped",
-    "error": "ended with an error",
-}
+def status_note(status: str) -> str | None:
+    """The note shown under a message that did not end normally, or None."""
+    notes = {
+        "streaming": QCoreApplication.translate("ChatView", "still being written"),
+        "interrupted": QCoreApplication.translate(
+            "ChatView", "interrupted: Glassbox closed while this reply was being written"
+        ),
+        "cancelled": QCoreApplication.translate("ChatView", "stopped"),
+        "error": QCoreApplication.translate("ChatView", "ended with an error"),
+    }
+    return notes.get(status)
 
 
 class ChatView(QTextBrowser):
@@ -169,10 +218,11 @@ class ChatView(QTextBrowser):
         self._read_only = read_only
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
-        self.setAccessibleName("Transcript")
+        self.setAccessibleName(self.tr("Transcript"))
         self.setAccessibleDescription(
-            "The conversation. Alt+Left and Alt+Right move between reply tokens; "
-            "Enter opens a token's alternatives."
+            self.tr(
+                "The conversation. Alt+Left and Alt+Right move between reply tokens; Enter opens a token's alternatives."  # noqa: E501
+            )
         )
         doc = self.document()
         doc.setUndoRedoEnabled(False)
@@ -426,7 +476,7 @@ class ChatView(QTextBrowser):
         role = QTextCharFormat()
         role.setFontWeight(QFont.Weight.Bold)
         role.setForeground(QColor(0x9F, 0xC3, 0xF0) if self._dark else QColor(0x1F, 0x3A, 0x5F))
-        cursor.insertText(ROLE_NAMES.get(view.role, view.role), role)
+        cursor.insertText(role_name(view.role), role)
         quiet = QTextCharFormat()
         quiet.setForeground(QColor(0x8A, 0x8A, 0x8A))
         if view.branch_count > 1:
@@ -445,17 +495,23 @@ class ChatView(QTextBrowser):
         cursor.insertBlock(footer, QTextCharFormat())
         if self._read_only:
             quiet.setFontItalic(True)
-            cursor.insertText(view.detail or f"{len(view.tokens)} tokens", quiet)
+            if view.detail:
+                shown = view.detail
+            elif len(view.tokens) == 1:
+                shown = self.tr("1 token")
+            else:
+                shown = self.tr("{n} tokens").format(n=len(view.tokens))
+            cursor.insertText(shown, quiet)
             return
-        actions: list[tuple[str, str]] = [("Copy", "copy"), ("Edit", "edit")]
+        actions: list[tuple[str, str]] = [(self.tr("Copy"), "copy"), (self.tr("Edit"), "edit")]
         if view.role == "assistant":
             actions = [
-                ("Regenerate", "regenerate"),
-                ("Continue", "continue"),
+                (self.tr("Regenerate"), "regenerate"),
+                (self.tr("Continue"), "continue"),
                 *actions,
-                ("Details", "details"),
+                (self.tr("Details"), "details"),
             ]
-        actions.append(("Fork", "fork"))
+        actions.append((self.tr("Fork"), "fork"))
         for n, (label, action) in enumerate(actions):
             if n:
                 cursor.insertText(" · ", quiet)
@@ -463,21 +519,27 @@ class ChatView(QTextBrowser):
         blocks = code_blocks(text) if "```" in text or "~~~" in text else []
         for n, (tag, _code) in enumerate(blocks):
             cursor.insertText(" · ", quiet)
-            label = f"Copy code ({tag})" if tag else "Copy code"
-            if len(blocks) > 1:
-                label = f"Copy code {n + 1}" + (f" ({tag})" if tag else "")
+            if len(blocks) > 1 and tag:
+                label = self.tr("Copy code {n} ({language})").format(n=n + 1, language=tag)
+            elif len(blocks) > 1:
+                label = self.tr("Copy code {n}").format(n=n + 1)
+            elif tag:
+                label = self.tr("Copy code ({language})").format(language=tag)
+            else:
+                label = self.tr("Copy code")
             self._link(cursor, label, f"copy-code/{n}", view.id)
         if view.sources:
-            cursor.insertText("     Sources: ", quiet)
+            cursor.insertText("     " + self.tr("Sources:") + " ", quiet)
             for k, (n, name) in enumerate(view.sources):
                 if k:
                     cursor.insertText(" · ", quiet)
                 self._link(cursor, f"[{n}] {name}", f"source/{n}", view.id)
         notes = []
-        if view.status in _STATUS_NOTES:
-            notes.append(_STATUS_NOTES[view.status])
+        note = status_note(view.status)
+        if note:
+            notes.append(note)
         if view.edited:
-            notes.append("edited")
+            notes.append(self.tr("edited"))
         if view.detail:
             notes.append(view.detail)
         if notes:
@@ -625,29 +687,39 @@ class ChatView(QTextBrowser):
     def _build_menu(self, rendered: _Rendered, index: int) -> QMenu:
         token = rendered.tokens[index]
         menu = QMenu(self)
-        menu.setAccessibleName("Token alternatives")
+        menu.setAccessibleName(self.tr("Token alternatives"))
         menu.setToolTipsVisible(True)
-        title = menu.addAction(f"Drawn: ‘{visible_text(token.text)}’  {token.p:.1%}")
+        title = menu.addAction(
+            self.tr("Drawn: ‘{text}’  {p:.1%}").format(text=visible_text(token.text), p=token.p)
+        )
         title.setEnabled(False)
         menu.addSeparator()
         for cand in token.candidates[:MENU_CANDIDATES]:
             if cand.id == token.id:
                 continue
             if cand.removed_by:
-                fate = f"{cand.p_raw:.1%}, cut by {cand.removed_by.replace('_', '-')}"
+                fate = self.tr("{p:.1%}, cut by {stage}").format(
+                    p=cand.p_raw, stage=cand.removed_by.replace("_", "-")
+                )
             else:
                 fate = f"{cand.p_raw:.1%} → {cand.p_final:.1%}"
             if self._read_only:
                 menu.addAction(f"‘{visible_text(cand.text)}’   {fate}").setEnabled(False)
                 continue
-            action = menu.addAction(f"Branch with ‘{visible_text(cand.text)}’   {fate}")
-            action.setToolTip("Generate the rest of the reply from this token instead.")
+            action = menu.addAction(
+                self.tr("Branch with ‘{text}’   {fate}").format(
+                    text=visible_text(cand.text), fate=fate
+                )
+            )
+            action.setToolTip(self.tr("Generate the rest of the reply from this token instead."))
             message_id, cand_id = rendered.view.id, cand.id
             action.triggered.connect(
                 lambda _=False, m=message_id, i=index, c=cand_id: self.sig_alternative.emit(m, i, c)
             )
         if len(menu.actions()) == 2:
-            menu.addAction("No alternatives were recorded for this token.").setEnabled(False)
+            menu.addAction(self.tr("No alternatives were recorded for this token.")).setEnabled(
+                False
+            )
         return menu
 
     def _open_menu(self, m: int, i: int, where: QPoint | None = None) -> None:

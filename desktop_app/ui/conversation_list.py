@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.chat.store import ChatStore, ChatSummary, SearchHit
 from desktop_app.core.errors import GlassboxError
+from desktop_app.ui.errors import error_text
 
 #: How long the Undo button stays after a delete.
 UNDO_TIMEOUT_MS = 10_000
@@ -38,14 +39,24 @@ SEARCH_DELAY_MS = 150
 _CHAT_ID = Qt.ItemDataRole.UserRole
 _MESSAGE_ID = Qt.ItemDataRole.UserRole + 1
 _ERROR_STYLE = "color: #a40000;"
-_ROLE_WORDS = {"user": "You", "assistant": "Assistant", "system": "System"}
 
-#: Export formats offered in the context menu, as (format, menu text).
-EXPORT_CHOICES = (
-    ("md", "Export as &Markdown…"),
-    ("json", "Export as &JSON…"),
-    ("html", "Export as &HTML…"),
-)
+
+def export_choices() -> tuple[tuple[str, str], ...]:
+    """Export formats offered in the context menu, as (format, menu text)."""
+    return (
+        ("md", QCoreApplication.translate("ConversationList", "Export as &Markdown…")),
+        ("json", QCoreApplication.translate("ConversationList", "Export as &JSON…")),
+        ("html", QCoreApplication.translate("ConversationList", "Export as &HTML…")),
+    )
+
+
+def _role_word(role: str) -> str:
+    words = {
+        "user": QCoreApplication.translate("ConversationList", "You"),
+        "assistant": QCoreApplication.translate("ConversationList", "Assistant"),
+        "system": QCoreApplication.translate("ConversationList", "System"),
+    }
+    return words.get(role, role)
 
 
 class _SearchField(QLineEdit):
@@ -65,18 +76,17 @@ def _hit_html(hit: SearchHit) -> str:
     for text, is_match in hit.snippet_parts():
         escaped = html.escape(text.replace("\n", " "))
         pieces.append(f"<b>{escaped}</b>" if is_match else escaped)
-    who = _ROLE_WORDS.get(hit.role, hit.role)
-    return (
-        f"<div><b>{html.escape(hit.chat_title)}</b></div>"
-        f"<div style='color:#444'>{html.escape(who)}: {''.join(pieces)}</div>"
+    line = QCoreApplication.translate("ConversationList", "{who}: {snippet}").format(
+        who=html.escape(_role_word(hit.role)), snippet="".join(pieces)
     )
+    return f"<div><b>{html.escape(hit.chat_title)}</b></div><div style='color:#444'>{line}</div>"
 
 
-def _when(stamp: float) -> str:
+def _when(stamp: float) -> str | None:
     try:
         return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
     except (OverflowError, OSError, ValueError):
-        return "an unknown date"
+        return None
 
 
 class ConversationList(QWidget):
@@ -112,7 +122,7 @@ class ConversationList(QWidget):
         self._searching = False
         self._deleted: list[tuple[int, str]] = []  # (id, title), newest last
 
-        self.setAccessibleName("Chats sidebar")
+        self.setAccessibleName(self.tr("Chats sidebar"))
         self._build()
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
@@ -131,21 +141,23 @@ class ConversationList(QWidget):
 
         top = QHBoxLayout()
         self._search = _SearchField(self)
-        self._search.setAccessibleName("Search chats")
-        self._search.setPlaceholderText("Search all chats")
-        self._search.setToolTip("Find messages in every chat. Esc clears the search.")
+        self._search.setAccessibleName(self.tr("Search chats"))
+        self._search.setPlaceholderText(self.tr("Search all chats"))
+        self._search.setToolTip(self.tr("Find messages in every chat. Esc clears the search."))
         self._search.setClearButtonEnabled(True)
-        self._new_button = QPushButton("New chat", self)
-        self._new_button.setAccessibleName("New chat")
-        self._new_button.setToolTip("Start a new conversation")
+        self._new_button = QPushButton(self.tr("New chat"), self)
+        self._new_button.setAccessibleName(self.tr("New chat"))
+        self._new_button.setToolTip(self.tr("Start a new conversation"))
         top.addWidget(self._search, stretch=1)
         top.addWidget(self._new_button)
         layout.addLayout(top)
 
         self._list = QListWidget(self)
-        self._list.setAccessibleName("Chats")
+        self._list.setAccessibleName(self.tr("Chats"))
         self._list.setAccessibleDescription(
-            "Chats, most recent first. F2 renames, Delete deletes, the context menu exports."
+            self.tr(
+                "Chats, most recent first. F2 renames, Delete deletes, the context menu exports."
+            )
         )
         self._list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._list.setEditTriggers(
@@ -157,21 +169,23 @@ class ConversationList(QWidget):
         layout.addWidget(self._list, stretch=1)
 
         self._error_label = QLabel("", self)
-        self._error_label.setAccessibleName("Chats error")
+        self._error_label.setAccessibleName(self.tr("Chats error"))
         self._error_label.setWordWrap(True)
         self._error_label.setStyleSheet(_ERROR_STYLE)
         self._error_label.setVisible(False)
         layout.addWidget(self._error_label)
 
         self._undo_bar = QWidget(self)
-        self._undo_bar.setAccessibleName("Undo delete")
+        self._undo_bar.setAccessibleName(self.tr("Undo delete"))
         bar = QHBoxLayout(self._undo_bar)
         bar.setContentsMargins(0, 0, 0, 0)
         self._undo_label = QLabel("", self._undo_bar)
-        self._undo_label.setAccessibleName("Deleted chat")
-        self._undo_button = QPushButton("Undo", self._undo_bar)
-        self._undo_button.setAccessibleName("Undo delete")
-        self._undo_button.setToolTip("Bring back the deleted chat")
+        self._undo_label.setAccessibleName(self.tr("Deleted chat"))
+        # A long title wraps instead of widening the sidebar.
+        self._undo_label.setWordWrap(True)
+        self._undo_button = QPushButton(self.tr("Undo"), self._undo_bar)
+        self._undo_button.setAccessibleName(self.tr("Undo delete"))
+        self._undo_button.setToolTip(self.tr("Bring back the deleted chat"))
         bar.addWidget(self._undo_label, stretch=1)
         bar.addWidget(self._undo_button)
         self._undo_bar.setVisible(False)
@@ -179,12 +193,12 @@ class ConversationList(QWidget):
 
         # Actions on the selected chat: keyboard shortcuts on the list, and the
         # entries of its context menu.
-        self._rename_action = QAction("&Rename", self)
+        self._rename_action = QAction(self.tr("&Rename"), self)
         self._rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
-        self._delete_action = QAction("&Delete", self)
+        self._delete_action = QAction(self.tr("&Delete"), self)
         self._delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         self._export_actions: list[QAction] = []
-        for fmt, text in EXPORT_CHOICES:
+        for fmt, text in export_choices():
             action = QAction(text, self)
             action.setData(fmt)
             self._export_actions.append(action)
@@ -307,7 +321,7 @@ class ConversationList(QWidget):
             return
         self._clear_error()
         self._deleted.append((chat_id, title))
-        self._undo_label.setText(f"Deleted “{title}”.")
+        self._undo_label.setText(self.tr("Deleted “{title}”.").format(title=title))
         self._undo_bar.setVisible(True)
         self._undo_timer.start()
         self.refresh(select_chat_id=-1)
@@ -330,7 +344,9 @@ class ConversationList(QWidget):
         if not self._deleted:
             self._hide_undo()
         else:
-            self._undo_label.setText(f"Deleted “{self._deleted[-1][1]}”.")
+            self._undo_label.setText(
+                self.tr("Deleted “{title}”.").format(title=self._deleted[-1][1])
+            )
         self.refresh(select_chat_id=chat_id)
         self.sig_chat_selected.emit(chat_id)
 
@@ -345,7 +361,11 @@ class ConversationList(QWidget):
         item = QListWidgetItem(chat.title)
         item.setData(_CHAT_ID, chat.id)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-        tip = f"Last changed {_when(chat.updated)}"
+        when = _when(chat.updated)
+        if when is None:
+            tip = self.tr("Last changed: unknown date")
+        else:
+            tip = self.tr("Last changed {when}").format(when=when)
         if chat.note:
             tip += f"\n{chat.note}"
         item.setToolTip(tip)
@@ -359,7 +379,7 @@ class ConversationList(QWidget):
         item.setData(Qt.ItemDataRole.AccessibleTextRole, plain)
         item.setToolTip(plain)
         label = QLabel(_hit_html(hit))
-        label.setAccessibleName(f"Search result in {hit.chat_title}")
+        label.setAccessibleName(self.tr("Search result in {title}").format(title=hit.chat_title))
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setWordWrap(True)
         label.setContentsMargins(4, 2, 4, 2)
@@ -393,7 +413,9 @@ class ConversationList(QWidget):
             self._list.clear()
             self._list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             if not hits:
-                empty = QListWidgetItem(f"No messages contain “{query}”.")
+                empty = QListWidgetItem(
+                    self.tr("No messages contain “{query}”.").format(query=query)
+                )
                 empty.setFlags(Qt.ItemFlag.NoItemFlags)
                 self._list.addItem(empty)
             for hit in hits:
@@ -407,9 +429,10 @@ class ConversationList(QWidget):
     # ----------------------------------------------------------------- feedback
 
     def _report(self, exc: GlassboxError) -> None:
-        self._error_label.setText(str(exc))
+        text = error_text(exc.kind, str(exc))
+        self._error_label.setText(text)
         self._error_label.setVisible(True)
-        self.sig_error.emit(str(exc))
+        self.sig_error.emit(text)
 
     def _clear_error(self) -> None:
         self._error_label.setVisible(False)
@@ -424,7 +447,7 @@ class ConversationList(QWidget):
         if item is None or self._searching or item.data(_CHAT_ID) is None:
             return None
         menu = QMenu(self)
-        menu.setAccessibleName("Chat actions")
+        menu.setAccessibleName(self.tr("Chat actions"))
         menu.addAction(self._rename_action)
         menu.addAction(self._delete_action)
         menu.addSeparator()

@@ -1,0 +1,92 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ChatSession</name>
+    <message>
+        <source>This chat could not be read completely: {detail}</source>
+        <extracomment>Token id of text that no model produced (typed by the user, or a fixed phrase). Most alternative phrasings a question is rewritten into. Passages fetched for the model to rerank before the best ``top_k`` are kept. Reciprocal-rank fusion constant (the usual 60).</extracomment>
+        <translation>无法完整读取此对话：{detail}</translation>
+    </message>
+    <message>
+        <source>Forked into a new chat.</source>
+        <translation>已派生为新对话。</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Rewriting the question</source>
+        <translation>正在改写问题</translation>
+    </message>
+    <message>
+        <source>Rewriting the question into other phrasings…</source>
+        <translation>正在将问题改写为其他表述…</translation>
+    </message>
+    <message>
+        <source>Searching {names}…</source>
+        <translation>正在搜索 {names}…</translation>
+    </message>
+    <message>
+        <source>Judging the passages</source>
+        <translation>正在评判段落</translation>
+    </message>
+    <message>
+        <source>The model is judging {n} passage(s)…</source>
+        <translation>模型正在评判 {n} 个段落…</translation>
+    </message>
+    <message>
+        <source>Found {n} passage(s); answering from them.</source>
+        <translation>找到 {n} 个段落，将据此回答。</translation>
+    </message>
+    <message>
+        <source>Nothing relevant was found in the attached documents.</source>
+        <translation>在附加的文档中没有找到相关内容。</translation>
+    </message>
+    <message>
+        <source>Could not rewrite the question ({detail}).</source>
+        <translation>无法改写问题（{detail}）。</translation>
+    </message>
+    <message>
+        <source>Could not judge the passages ({detail}).</source>
+        <translation>无法评判段落（{detail}）。</translation>
+    </message>
+    <message>
+        <source>The document search failed: {detail}</source>
+        <translation>文档搜索失败：{detail}</translation>
+    </message>
+    <message>
+        <source>That alternative was not recorded for this token.</source>
+        <translation>此词元没有记录该候选词元。</translation>
+    </message>
+    <message>
+        <source>Stopped before the reply began.</source>
+        <translation>已在回复开始前停止。</translation>
+    </message>
+    <message>
+        <source>Load a model first (Model menu or the Model panel).</source>
+        <translation>请先加载模型（“模型”菜单或模型面板）。</translation>
+    </message>
+    <message>
+        <source>Replay matches the original exactly.</source>
+        <translation>重放结果与原回复完全一致。</translation>
+    </message>
+    <message>
+        <source>Replay differs from the original (see the two branches).</source>
+        <translation>重放结果与原回复不同（请查看两个分支）。</translation>
+    </message>
+    <message>
+        <source>The last reply could not be saved: {detail}</source>
+        <translation>无法保存最后一条回复：{detail}</translation>
+    </message>
+    <message>
+        <source>{rate:.1f} tok/s</source>
+        <translation>{rate:.1f} 词元/秒</translation>
+    </message>
+    <message>
+        <source>replay</source>
+        <translation>重放</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,168 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>You</source>
+        <extracomment>Candidates listed in a token&apos;s tooltip and in its alternatives menu. Tints are quantised to this many steps, so a long reply shares a few formats.</extracomment>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Glassbox</source>
+        <translation>Glassbox</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>before</source>
+        <translation>采样前</translation>
+    </message>
+    <message>
+        <source>after</source>
+        <translation>采样后</translation>
+    </message>
+    <message>
+        <source>cut by</source>
+        <translation>剔除阶段</translation>
+    </message>
+    <message>
+        <source>Click to branch from an alternative.</source>
+        <translation>点击可从候选词元创建分支。</translation>
+    </message>
+    <message>
+        <source>token ‘{text}’, {percent} percent, chosen by you</source>
+        <translation>词元“{text}”，概率 {percent}%，由你选定</translation>
+    </message>
+    <message>
+        <source>token ‘{text}’, {percent} percent</source>
+        <translation>词元“{text}”，概率 {percent}%</translation>
+    </message>
+    <message>
+        <source>‘{text}’ {percent} percent, cut by {stage}</source>
+        <translation>“{text}”{percent}%，被 {stage} 剔除</translation>
+    </message>
+    <message>
+        <source>‘{text}’ {percent} percent</source>
+        <translation>“{text}”{percent}%</translation>
+    </message>
+    <message>
+        <source>{token}; alternatives: {alternatives}</source>
+        <translation>{token}；候选词元：{alternatives}</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <source>still being written</source>
+        <translation>仍在生成中</translation>
+    </message>
+    <message>
+        <source>interrupted: Glassbox closed while this reply was being written</source>
+        <translation>已中断：生成此回复时 Glassbox 被关闭</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>ended with an error</source>
+        <translation>因出错而结束</translation>
+    </message>
+    <message>
+        <source>Transcript</source>
+        <translation>对话记录</translation>
+    </message>
+    <message>
+        <source>The conversation. Alt+Left and Alt+Right move between reply tokens; Enter opens a token&apos;s alternatives.</source>
+        <translation>对话内容。Alt+左/右方向键在回复的词元之间移动；回车键打开词元的候选词元。</translation>
+    </message>
+    <message>
+        <source>1 token</source>
+        <translation>1 个词元</translation>
+    </message>
+    <message>
+        <source>{n} tokens</source>
+        <translation>{n} 个词元</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>Fork</source>
+        <translation>派生</translation>
+    </message>
+    <message>
+        <source>Copy code {n} ({language})</source>
+        <translation>复制代码 {n}（{language}）</translation>
+    </message>
+    <message>
+        <source>Copy code {n}</source>
+        <translation>复制代码 {n}</translation>
+    </message>
+    <message>
+        <source>Copy code ({language})</source>
+        <translation>复制代码（{language}）</translation>
+    </message>
+    <message>
+        <source>Copy code</source>
+        <translation>复制代码</translation>
+    </message>
+    <message>
+        <source>Sources:</source>
+        <translation>来源：</translation>
+    </message>
+    <message>
+        <source>edited</source>
+        <translation>已编辑</translation>
+    </message>
+    <message>
+        <source>Token alternatives</source>
+        <translation>候选词元</translation>
+    </message>
+    <message>
+        <source>Drawn: ‘{text}’  {p:.1%}</source>
+        <translation>抽中：“{text}”  {p:.1%}</translation>
+    </message>
+    <message>
+        <source>{p:.1%}, cut by {stage}</source>
+        <translation>{p:.1%}，被 {stage} 剔除</translation>
+    </message>
+    <message>
+        <source>Branch with ‘{text}’   {fate}</source>
+        <translation>以“{text}”创建分支   {fate}</translation>
+    </message>
+    <message>
+        <source>Generate the rest of the reply from this token instead.</source>
+        <translation>改从此词元开始生成回复的其余部分。</translation>
+    </message>
+    <message>
+        <source>No alternatives were recorded for this token.</source>
+        <translation>此词元没有记录候选词元。</translation>
+    </message>
+</context>
+</TS>

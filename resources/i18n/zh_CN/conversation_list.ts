@@ -1,0 +1,120 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>Export as &amp;Markdown…</source>
+        <extracomment>How long the Undo button stays after a delete. Pause after the last keystroke before searching, so typing stays smooth.</extracomment>
+        <translation>导出为 Markdown(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;JSON…</source>
+        <translation>导出为 JSON(&amp;J)…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;HTML…</source>
+        <translation>导出为 HTML(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>{who}: {snippet}</source>
+        <translation>{who}：{snippet}</translation>
+    </message>
+    <message>
+        <source>Chats sidebar</source>
+        <translation>对话侧栏</translation>
+    </message>
+    <message>
+        <source>Search chats</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>Search all chats</source>
+        <translation>搜索所有对话</translation>
+    </message>
+    <message>
+        <source>Find messages in every chat. Esc clears the search.</source>
+        <translation>在所有对话中查找消息。按 Esc 清除搜索。</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Start a new conversation</source>
+        <translation>开始新对话</translation>
+    </message>
+    <message>
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Chats, most recent first. F2 renames, Delete deletes, the context menu exports.</source>
+        <translation>对话列表，最近的在前。F2 重命名，Delete 删除，右键菜单可导出。</translation>
+    </message>
+    <message>
+        <source>Chats error</source>
+        <translation>对话错误</translation>
+    </message>
+    <message>
+        <source>Undo delete</source>
+        <translation>撤销删除</translation>
+    </message>
+    <message>
+        <source>Deleted chat</source>
+        <translation>已删除的对话</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Bring back the deleted chat</source>
+        <translation>恢复已删除的对话</translation>
+    </message>
+    <message>
+        <source>&amp;Rename</source>
+        <translation>重命名(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Deleted “{title}”.</source>
+        <translation>已删除“{title}”。</translation>
+    </message>
+    <message>
+        <source>Last changed: unknown date</source>
+        <translation>最后修改：日期未知</translation>
+    </message>
+    <message>
+        <source>Last changed {when}</source>
+        <translation>最后修改于 {when}</translation>
+    </message>
+    <message>
+        <source>Search result in {title}</source>
+        <translation>“{title}”中的搜索结果</translation>
+    </message>
+    <message>
+        <source>No messages contain “{query}”.</source>
+        <translation>没有消息包含“{query}”。</translation>
+    </message>
+    <message>
+        <source>Chat actions</source>
+        <translation>对话操作</translation>
+    </message>
+</context>
+</TS>
