@@ -37,3 +37,24 @@ class EmbeddingModelError(GlassboxError):
     """The embedding model folder is missing or cannot be loaded offline."""
 
     kind = "kb_embedding_model"
+
+
+class ChromaServerError(KnowledgeBaseError):
+    """A Chroma server is unreachable, refused the connection or did not answer in time.
+
+    Nothing is lost: SQLite keeps what was ingested, and re-running the command
+    once the server is back continues where it stopped.
+    """
+
+    kind = "kb_chroma_server"
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class ChromaCollectionLostError(ChromaServerError):
+    """A server answers but no longer has a collection it held (restarted empty):
+    ``kb check`` copies the vectors again from SQLite."""
+
+    kind = "kb_chroma_lost"

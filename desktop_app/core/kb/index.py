@@ -1,14 +1,16 @@
 """The vector index: one Chroma collection per knowledge-base collection.
 
 Chroma is an index, not a store: every vector also lives in SQLite, so a Chroma
-folder left unreadable by a crash is rebuilt rather than trusted. Vectors are
+folder left unreadable by a crash, or a Chroma server that lost its data, is
+rebuilt rather than trusted. Vectors are
 always passed in (no Chroma embedding function, which would try to download an
 ONNX model), and telemetry is off, so Chroma never reaches the network.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.core.kb.errors import KnowledgeBaseError
+from desktop_app.core.kb.errors import (
+    ChromaCollectionLostError,
+    ChromaServerError,
+    KnowledgeBaseError,
+)
+from desktop_app.core.kb.location import (
+    CONNECT_TIMEOUT_S,
+    REQUEST_TIMEOUT_S,
+    host_port,
+    probe,
+    reason_of,
+    unreachable,
+)
 from desktop_app.core.kb.registry import Collection, Registry
 
 #: Vectors per Chroma call: large enough to be fast, small enough to bound memory.
@@ -42,44 +56,124 @@ class SyncReport:
 
 
 class VectorIndex:
-    """A ``chromadb.PersistentClient`` in the knowledge-base folder."""
+    """Chroma collections of a knowledge base, wherever each lives.
 
-    def __init__(self, root: Path) -> None:
-        try:
-            import chromadb
-            from chromadb.config import Settings
-        except ImportError as exc:
-            raise KnowledgeBaseError(
-                "chromadb is not installed: run `pip install chromadb`."
-            ) from exc
-        try:
-            self.client: Any = chromadb.PersistentClient(
-                path=str(root / "chroma"),
-                settings=Settings(anonymized_telemetry=False, allow_reset=True),
-            )
-        except Exception as exc:
-            raise KnowledgeBaseError(
-                f"The vector index in {root / 'chroma'} cannot be opened ({exc}). "
-                "Run `glassbox kb rebuild` to rebuild it from the document registry."
-            ) from exc
-        self._collections: dict[int, Any] = {}
+    A collection without a server URL uses the ``chromadb.PersistentClient`` in the
+    knowledge-base folder; one with a URL uses a ``chromadb.HttpClient`` for that
+    server (telemetry off, vectors passed in, connect and request timeouts). Each
+    client is opened on first use. A server that cannot be reached raises
+    ``ChromaServerError`` naming it; a server that lost a collection (restarted on
+    an empty folder) raises ``ChromaCollectionLostError``, which a check repairs.
+    """
+
+    def __init__(self, root: Path, kb_id: str = "") -> None:
+        self.root = root
+        #: Prefixes the collection names on a server: several data folders can share one.
+        self.kb_id = kb_id
+        self._local: Any = None
+        self._servers: dict[str, Any] = {}
+        self._collections: dict[tuple[int, str | None], Any] = {}
         # Vectors per collection, cached between writes: Chroma's count() costs a few
         # milliseconds, more than the nearest-neighbour query it would bound.
         self._counts: dict[int, int] = {}
 
-    @staticmethod
-    def _name(coll: Collection) -> str:
-        return f"glassbox_kb_{coll.id}"
+    @property
+    def client(self) -> Any:
+        """The embedded ``PersistentClient`` (opened on first use)."""
+        if self._local is None:
+            chromadb, settings = _chromadb()
+            try:
+                self._local = chromadb.PersistentClient(
+                    path=str(self.root / "chroma"),
+                    settings=settings(anonymized_telemetry=False, allow_reset=True),
+                )
+            except Exception as exc:
+                raise KnowledgeBaseError(
+                    f"The vector index in {self.root / 'chroma'} cannot be opened ({exc}). "
+                    "Run `glassbox kb rebuild` to rebuild it from the document registry."
+                ) from exc
+        return self._local
+
+    def server(self, url: str) -> Any:
+        """The ``HttpClient`` of a Chroma server (normalised URL), connected on first use."""
+        found = self._servers.get(url)
+        if found is not None:
+            return found
+        import httpx
+
+        chromadb, settings = _chromadb()
+        probe(url)
+        host, port, ssl = host_port(url)
+        try:
+            client = chromadb.HttpClient(
+                host=host, port=port, ssl=ssl, settings=settings(anonymized_telemetry=False)
+            )
+        except Exception as exc:
+            reason = reason_of(exc)
+            if reason is not None:
+                raise unreachable(url, reason) from exc
+            raise KnowledgeBaseError(f"The Chroma server at {url} cannot be used ({exc}).") from exc
+        # Chroma's HTTP session waits forever by default: a server that stops
+        # answering must end a search with an error, not hold it.
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        self._servers[url] = client
+        return client
+
+    def heartbeat(self, url: str) -> None:
+        """Ask a server whether it answers (``ChromaServerError`` if not)."""
+        with self._guard(None, url):
+            self.server(url).heartbeat()
+
+    def _name(self, coll: Collection) -> str:
+        if coll.chroma_url is None:
+            return f"glassbox_kb_{coll.id}"
+        return f"glassbox_{self.kb_id}_kb_{coll.id}"
+
+    @contextlib.contextmanager
+    def _guard(self, coll: Collection | None, url: str | None = None) -> Iterator[None]:
+        """Turn a server's network failures into errors a user can act on."""
+        url = url if coll is None else coll.chroma_url
+        try:
+            yield
+        except KnowledgeBaseError:
+            raise
+        except Exception as exc:
+            if url is None:
+                raise
+            if coll is not None:
+                self._forget(coll)
+            reason = reason_of(exc)
+            if reason is not None:
+                raise unreachable(url, reason) from exc
+            if type(exc).__name__ == "NotFoundError" and coll is not None:
+                raise ChromaCollectionLostError(
+                    f"The Chroma server at {url} no longer has the vectors of {coll.name!r} "
+                    f"(was it restarted on another folder?). Run `glassbox kb check "
+                    f"{coll.name}` to copy them again from the local database.",
+                    url,
+                ) from exc
+            raise KnowledgeBaseError(
+                f"The Chroma server at {url} answered with an error: {exc}"
+            ) from exc
+
+    def _forget(self, coll: Collection) -> None:
+        self._collections.pop((coll.id, coll.chroma_url), None)
+        self._counts.pop(coll.id, None)
 
     def _get(self, coll: Collection) -> Any:
-        found = self._collections.get(coll.id)
+        key = (coll.id, coll.chroma_url)
+        found = self._collections.get(key)
         if found is None:
-            found = self.client.get_or_create_collection(
-                self._name(coll),
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
-            self._collections[coll.id] = found
+            client = self.client if coll.chroma_url is None else self.server(coll.chroma_url)
+            with self._guard(coll):
+                found = client.get_or_create_collection(
+                    self._name(coll),
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+            self._collections[key] = found
         return found
 
     def upsert(
@@ -92,41 +186,50 @@ class VectorIndex:
         """Add or replace vectors (idempotent: the same id twice is one entry)."""
         target = self._get(coll)
         self._counts.pop(coll.id, None)
-        for start in range(0, len(ids), WRITE_BATCH):
-            end = start + WRITE_BATCH
-            target.upsert(
-                ids=list(ids[start:end]),
-                embeddings=vectors[start:end],
-                metadatas=list(metadatas[start:end]),
-            )
+        with self._guard(coll):
+            for start in range(0, len(ids), WRITE_BATCH):
+                end = start + WRITE_BATCH
+                target.upsert(
+                    ids=list(ids[start:end]),
+                    embeddings=vectors[start:end],
+                    metadatas=list(metadatas[start:end]),
+                )
 
     def delete(self, coll: Collection, ids: Sequence[str]) -> None:
         """Remove vectors by id (ids that are not there are ignored)."""
+        if not ids:
+            return
         target = self._get(coll)
         self._counts.pop(coll.id, None)
-        for start in range(0, len(ids), WRITE_BATCH):
-            target.delete(ids=list(ids[start : start + WRITE_BATCH]))
+        with self._guard(coll):
+            for start in range(0, len(ids), WRITE_BATCH):
+                target.delete(ids=list(ids[start : start + WRITE_BATCH]))
 
     def query(
         self, coll: Collection, vector: npt.NDArray[np.float32], k: int
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``k`` nearest vectors, nearest first."""
         target = self._get(coll)
-        count = self._counts.get(coll.id)
-        if count is None:
-            count = self._counts[coll.id] = int(target.count())
-        if count == 0 or k <= 0:
-            return []
-        result = target.query(
-            query_embeddings=vector.reshape(1, -1), n_results=min(k, count), include=["distances"]
-        )
+        with self._guard(coll):
+            count = self._counts.get(coll.id)
+            if count is None:
+                count = self._counts[coll.id] = int(target.count())
+            if count == 0 or k <= 0:
+                return []
+            result = target.query(
+                query_embeddings=vector.reshape(1, -1),
+                n_results=min(k, count),
+                include=["distances"],
+            )
         ids = result["ids"][0]
         distances = result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
 
     def count(self, coll: Collection) -> int:
         """Vectors in the collection (asked of Chroma, not cached)."""
-        count = int(self._get(coll).count())
+        target = self._get(coll)
+        with self._guard(coll):
+            count = int(target.count())
         self._counts[coll.id] = count
         return count
 
@@ -136,7 +239,8 @@ class VectorIndex:
         out: set[str] = set()
         offset = 0
         while True:
-            page = target.get(include=[], limit=10_000, offset=offset)["ids"]
+            with self._guard(coll):
+                page = target.get(include=[], limit=10_000, offset=offset)["ids"]
             out.update(page)
             if len(page) < 10_000:
                 return out
@@ -144,10 +248,15 @@ class VectorIndex:
 
     def drop(self, coll: Collection) -> None:
         """Delete the Chroma collection of a knowledge-base collection, if it exists."""
-        self._collections.pop(coll.id, None)
-        self._counts.pop(coll.id, None)
+        self._forget(coll)
+        client = self.client if coll.chroma_url is None else self.server(coll.chroma_url)
         try:
-            self.client.delete_collection(self._name(coll))
+            with self._guard(coll):
+                client.delete_collection(self._name(coll))
+        except ChromaCollectionLostError:
+            return  # already gone
+        except ChromaServerError:
+            raise
         except Exception as exc:
             if "not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
                 raise
@@ -224,6 +333,16 @@ class VectorIndex:
             removed_orphans=0,
             awaiting_embedding=counts["chunks"] - counts["embedded"],
         )
+
+
+def _chromadb() -> tuple[Any, Any]:
+    """``chromadb`` and its ``Settings``, imported on first use (they load slowly)."""
+    try:
+        import chromadb
+        from chromadb.config import Settings
+    except ImportError as exc:
+        raise KnowledgeBaseError("chromadb is not installed: run `pip install chromadb`.") from exc
+    return chromadb, Settings
 
 
 def chunk_metadata(path: str, type_: str | None) -> dict[str, str | int | float]:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -115,6 +115,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY(collection_id, folder)
     );
     """,
+    # 3: where each collection's vectors live (NULL: the embedded Chroma folder; else
+    # a Chroma server URL), and a random id of this knowledge base that prefixes its
+    # collection names on a server, so two data folders sharing a server never clash.
+    """
+    ALTER TABLE collections ADD COLUMN chroma_url TEXT;
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta(key, value) VALUES ('kb_id', lower(hex(randomblob(8))));
+    """,
 )
 
 
@@ -128,6 +136,9 @@ class Collection:
     dim: int
     dirty: bool
     created_at: float
+    #: The Chroma server holding its vectors (``http://host:port``); None: the
+    #: embedded Chroma folder of the data folder.
+    chroma_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,29 +290,47 @@ class Registry:
 
     # -- collections ---------------------------------------------------------------
 
-    def create_collection(self, name: str, embed_model: str, dim: int) -> Collection:
-        """Create a collection (names are unique, 1–100 characters)."""
+    _COLL_COLS = "id, name, embed_model, dim, dirty, created_at, chroma_url"
+
+    def create_collection(
+        self, name: str, embed_model: str, dim: int, chroma_url: str | None = None
+    ) -> Collection:
+        """Create a collection (names are unique, 1–100 characters), its vectors kept
+        in the embedded Chroma folder or, with ``chroma_url`` (normalised by
+        ``location.parse_chroma_url``), on that Chroma server."""
         name = name.strip()
         if not 0 < len(name) <= 100:
             raise KnowledgeBaseError("A collection name has 1 to 100 characters.")
         with self.transaction() as c:
             c.execute(
-                "INSERT INTO collections(name, embed_model, dim, created_at) VALUES (?, ?, ?, ?)",
-                (name, embed_model, dim, time.time()),
+                "INSERT INTO collections(name, embed_model, dim, created_at, chroma_url) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, embed_model, dim, time.time(), chroma_url),
             )
         return self.collection(name)
+
+    def set_chroma_url(self, coll: Collection, chroma_url: str | None) -> Collection:
+        """Move a collection's vectors to another location: every chunk is marked as not
+        in the index (and the collection dirty) until the new location is filled."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE collections SET chroma_url = ?, dirty = 1 WHERE id = ?",
+                (chroma_url, coll.id),
+            )
+            c.execute("UPDATE chunks SET in_index = 0 WHERE collection_id = ?", (coll.id,))
+        return self.collection(coll.name)
+
+    def kb_id(self) -> str:
+        """A random id of this knowledge base, made once (prefixes its names on servers)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'kb_id'").fetchone()
+        return str(row[0])
 
     def find_collection(self, name: str) -> Collection | None:
         """The collection called ``name``, or None."""
         row = self.conn.execute(
-            "SELECT id, name, embed_model, dim, dirty, created_at FROM collections WHERE name = ?",
-            (name,),
+            f"SELECT {self._COLL_COLS} FROM collections WHERE name = ?", (name,)
         ).fetchone()
-        return (
-            None
-            if row is None
-            else Collection(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
-        )
+        return None if row is None else _collection(row)
 
     def collection(self, name: str) -> Collection:
         """The collection called ``name``; a clear error if there is none."""
@@ -317,9 +346,9 @@ class Registry:
     def collections(self) -> list[Collection]:
         """Every collection, by name."""
         rows = self.conn.execute(
-            "SELECT id, name, embed_model, dim, dirty, created_at FROM collections ORDER BY name"
+            f"SELECT {self._COLL_COLS} FROM collections ORDER BY name"
         ).fetchall()
-        return [Collection(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+        return [_collection(r) for r in rows]
 
     def rename_collection(self, name: str, new_name: str) -> None:
         """Rename a collection (its Chroma collection is keyed by id, so it stays)."""
@@ -821,6 +850,10 @@ class Registry:
                 )
             )
         return out
+
+
+def _collection(row: Any) -> Collection:
+    return Collection(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
 
 
 def _filter_sql(filters: Filters | None) -> tuple[str, list[object]]:

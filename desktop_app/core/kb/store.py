@@ -23,9 +23,10 @@ from desktop_app.core.kb.embed import (
     resolve_model_dir,
     tokenizer_file,
 )
-from desktop_app.core.kb.errors import KnowledgeBaseError
+from desktop_app.core.kb.errors import ChromaCollectionLostError, KnowledgeBaseError
 from desktop_app.core.kb.index import SyncReport, VectorIndex
 from desktop_app.core.kb.ingest import IngestControl, IngestProgress, IngestReport, run_ingest
+from desktop_app.core.kb.location import describe, parse_chroma_url
 from desktop_app.core.kb.parse_host import ChunkConfig, Parser
 from desktop_app.core.kb.registry import Collection, Filters, Registry, open_registry
 from desktop_app.core.kb.retrieve import Hit, Weights, search, weights_for
@@ -54,6 +55,8 @@ class CollectionStats:
     never_retrieved: tuple[str, ...] = ()
     #: Folders the collection watches.
     watched: tuple[str, ...] = ()
+    #: The Chroma server holding the vectors; None: the embedded Chroma folder.
+    chroma_url: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox kb stats --json``."""
@@ -71,6 +74,7 @@ class CollectionStats:
             "failures": [{"path": p, "reason": r} for p, r in self.failures],
             "never_retrieved": list(self.never_retrieved),
             "watched": list(self.watched),
+            "chroma": describe(self.chroma_url),
         }
 
 
@@ -128,7 +132,7 @@ class KnowledgeBase:
     def index(self) -> VectorIndex:
         """The Chroma index (opened on first use)."""
         if self._index is None:
-            self._index = VectorIndex(self.root)
+            self._index = VectorIndex(self.root, self.registry.kb_id())
         return self._index
 
     @property
@@ -181,16 +185,31 @@ class KnowledgeBase:
         """Every collection."""
         return self.registry.collections()
 
-    def collection(self, name: str, *, create: bool = False) -> Collection:
+    def collection(
+        self, name: str, *, create: bool = False, chroma_url: str | None = None
+    ) -> Collection:
         """A collection by name, checked against Chroma once per process.
 
-        With ``create`` a missing collection is made for the configured model. A
+        With ``create`` a missing collection is made for the configured model, its
+        vectors on the Chroma server ``chroma_url`` when one is given (checked to
+        answer first) or in the embedded Chroma folder. Naming a server for an
+        existing collection that lives elsewhere is refused (``move`` moves it). A
         collection embedded with another model refuses to mix vectors.
         """
-        found = self.registry.find_collection(name)
+        url = None if chroma_url is None else parse_chroma_url(chroma_url)
+        found = self.registry.find_collection(name.strip())
+        if found is not None and url is not None and found.chroma_url != url:
+            raise KnowledgeBaseError(
+                f"The collection {found.name!r} keeps its vectors "
+                + (f"on {found.chroma_url}" if found.chroma_url else "in the local data folder")
+                + f", not on {url}. Leave out --chroma-url, use another collection name, or "
+                f"move it with `glassbox kb move {found.name} --chroma-url {url}`."
+            )
         if found is None and create:
             embedder = self.embedder
-            found = self.registry.create_collection(name, embedder.name, embedder.dim)
+            if url is not None:
+                self.index.heartbeat(url)  # a wrong URL leaves no collection behind
+            found = self.registry.create_collection(name, embedder.name, embedder.dim, url)
         if found is None:
             found = self.registry.collection(name)  # raises with the known names
         current = self.model_name()
@@ -203,6 +222,34 @@ class KnowledgeBase:
             self.index.sync(self.registry, found)
             self._synced.add(found.id)
         return found
+
+    def create_collection(self, name: str, chroma_url: str | None = None) -> Collection:
+        """Create an empty collection for the configured model (an error if the name is
+        taken), on the Chroma server ``chroma_url`` or in the embedded Chroma folder."""
+        if self.registry.find_collection(name.strip()) is not None:
+            raise KnowledgeBaseError(f"A collection named {name.strip()!r} already exists.")
+        return self.collection(name.strip(), create=True, chroma_url=chroma_url)
+
+    def move(self, name: str, chroma_url: str | None) -> SyncReport:
+        """Move a collection's vectors to a Chroma server (``chroma_url``) or back to the
+        embedded folder (None), copied from the vectors stored in SQLite: nothing is
+        embedded again. The old location's copy is deleted when it can be reached."""
+        url = None if chroma_url is None else parse_chroma_url(chroma_url)
+        old = self.registry.collection(name)
+        if old.chroma_url == url:
+            return self.check(name)
+        if url is not None:
+            self.index.heartbeat(url)
+        moved = self.registry.set_chroma_url(old, url)
+        self._synced.discard(moved.id)
+        report = self.rebuild(name)
+        with contextlib.suppress(KnowledgeBaseError):
+            self.index.drop(old)  # a server that is gone keeps its copy; ours is complete
+        return report
+
+    def location(self, name: str) -> str | None:
+        """Where a collection's vectors live: its Chroma server URL, or None (local)."""
+        return self.registry.collection(name).chroma_url
 
     def rename(self, name: str, new_name: str) -> None:
         """Rename a collection."""
@@ -240,7 +287,11 @@ class KnowledgeBase:
     def check(self, name: str) -> SyncReport:
         """Compare Chroma with SQLite id by id and repair what differs."""
         coll = self.registry.collection(name)
-        report = self.index.sync(self.registry, coll, full=True)
+        try:
+            report = self.index.sync(self.registry, coll, full=True)
+        except ChromaCollectionLostError:
+            # This process had the server's old collection open; it made a new one.
+            report = self.index.sync(self.registry, coll, full=True)
         self._synced.add(coll.id)
         return report
 
@@ -266,6 +317,7 @@ class KnowledgeBase:
             failures=failures,
             never_retrieved=tuple(self.registry.never_retrieved(coll)),
             watched=tuple(self.registry.watched(coll)),
+            chroma_url=coll.chroma_url,
         )
 
     # -- the work ------------------------------------------------------------------
@@ -279,9 +331,16 @@ class KnowledgeBase:
         progress: Callable[[IngestProgress], None] | None = None,
         control: IngestControl | None = None,
         remove_missing: bool = True,
+        chroma_url: str | None = None,
     ) -> IngestReport:
-        """Ingest files and folders (created collection if needed); see ``ingest.run_ingest``."""
-        coll = self.collection(collection, create=True)
+        """Ingest files and folders (created collection if needed, on the Chroma server
+        ``chroma_url`` when given); see ``ingest.run_ingest``.
+
+        A server that goes away mid-way raises ``ChromaServerError``: what was
+        parsed and embedded stays in SQLite, and running the ingestion again
+        finishes it without duplicates.
+        """
+        coll = self.collection(collection, create=True, chroma_url=chroma_url)
         return run_ingest(
             self,
             paths,
@@ -311,10 +370,20 @@ class KnowledgeBase:
         never retrieved); evaluations and test queries pass False.
         """
         coll = self.collection(collection)
-        hits = search(
-            self, coll, query, k, filters=filters, min_similarity=min_similarity,
-            weights=weights, alternatives=alternatives, timings=timings,
-        )  # fmt: skip
+        try:
+            hits = search(
+                self, coll, query, k, filters=filters, min_similarity=min_similarity,
+                weights=weights, alternatives=alternatives, timings=timings,
+            )  # fmt: skip
+        except ChromaCollectionLostError:
+            # The server was restarted empty while this process had it open: copy the
+            # vectors again from SQLite (as opening it would have) and ask once more.
+            self._synced.discard(coll.id)
+            coll = self.collection(collection)
+            hits = search(
+                self, coll, query, k, filters=filters, min_similarity=min_similarity,
+                weights=weights, alternatives=alternatives, timings=timings,
+            )  # fmt: skip
         if record:
             self._note_retrieved(hits)
         return hits
@@ -374,7 +443,7 @@ class KnowledgeBase:
 
     # -- watched folders -----------------------------------------------------------
 
-    def watch(self, collection: str, folder: Path) -> str:
+    def watch(self, collection: str, folder: Path, *, chroma_url: str | None = None) -> str:
         """Watch a folder for a collection (created if needed); returns its resolved path.
 
         Watching only records the folder: ``sync_watched`` indexes it, and a
@@ -383,7 +452,7 @@ class KnowledgeBase:
         target = Path(folder).expanduser().resolve()
         if not target.is_dir():
             raise KnowledgeBaseError(f"{target} is not a folder: only folders can be watched.")
-        coll = self.collection(collection, create=True)
+        coll = self.collection(collection, create=True, chroma_url=chroma_url)
         self.registry.watch(coll, str(target))
         return str(target)
 
