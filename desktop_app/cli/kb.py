@@ -1,10 +1,11 @@
 """Knowledge-base commands: ingest, search, ask, kb list|stats|remove|rebuild|rename|check|
-watch|unwatch|sync, and eval retrieval.
+watch|unwatch|sync|move, and eval retrieval.
 
 Output promises: ``search --json`` prints one object ``{"query", "hits": [...]}``,
 ``ask --json`` prints ``{"answer", "citations": [...]}``, ``eval retrieval --json``
-prints ``{"k", "hit_at_k", "mrr", "per_question"}``. Errors are one line (or one
-JSON object) and exit status 2, like every other command.
+prints ``{"k", "hit_at_k", "mrr", "per_question"}``. Outputs about one collection
+carry ``"chroma"``: where its vectors live (a server URL, or ``"local"``). Errors
+are one line (or one JSON object) and exit status 2, like every other command.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from desktop_app.cli.generate import add_model_arguments, engine_config
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
+from desktop_app.core.kb.location import describe
 from desktop_app.core.kb.parsers import ParseLimits
 from desktop_app.core.kb.registry import Filters
 from desktop_app.core.kb.store import KnowledgeBase
@@ -53,6 +55,16 @@ def _add_search_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_chroma_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--chroma-url",
+        default=None,
+        metavar="URL",
+        help="create the collection on this Chroma server (http://host:port, started with "
+        "`chroma run`) instead of the local data folder; documents and chunks stay local",
+    )
+
+
 def register(sub: Any) -> None:
     """Add ingest, search, ask, kb and eval."""
     p = sub.add_parser("ingest", help="add files and folders to a knowledge-base collection")
@@ -67,6 +79,7 @@ def register(sub: Any) -> None:
     p.add_argument("--memory-mb", type=int, default=2048, help="parser memory limit (MiB)")
     p.add_argument("--max-file-mb", type=int, default=200, help="largest file accepted (MiB)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    _add_chroma_argument(p)
     p.set_defaults(func=run_ingest)
 
     p = sub.add_parser("search", help="hybrid search of a collection (vector + keyword)")
@@ -142,6 +155,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--interval", type=float, default=3.0, help="seconds between scans (--follow)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    _add_chroma_argument(p)
     p.set_defaults(func=run_watch)
     p = kb_sub.add_parser("unwatch", help="stop watching a folder (its documents stay)")
     p.add_argument("folder", type=Path, metavar="FOLDER")
@@ -154,6 +168,15 @@ def register(sub: Any) -> None:
     _add_store_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run_sync)
+    p = kb_sub.add_parser(
+        "move", help="move a collection's vectors to a Chroma server or back to this computer"
+    )
+    p.add_argument("name")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--chroma-url", default=None, metavar="URL", help="a Chroma server")
+    where.add_argument("--local", action="store_true", help="the local data folder")
+    _add_store_arguments(p, collection=False)
+    p.set_defaults(func=run_move)
     p = kb_sub.add_parser("rename", help="rename a collection")
     p.add_argument("name")
     p.add_argument("new_name")
@@ -230,8 +253,10 @@ def run_ingest(args: argparse.Namespace) -> int:
             parser,
             progress=progress,
             remove_missing=not args.keep_missing,
+            chroma_url=args.chroma_url,
         )
-    _print(args, report.as_dict(), _report_text(report))
+        chroma = describe(kb.location(args.collection))
+    _print(args, {**report.as_dict(), "chroma": chroma}, _report_text(report))
     return 0
 
 
@@ -273,6 +298,7 @@ def run_search(args: argparse.Namespace) -> int:
     if args.explain:
         with _open(args) as kb:
             explained = kb.explain(args.query, args.collection, args.k, filters=filters)
+            chroma = describe(kb.location(args.collection))
         lines = [
             f"keyword terms: {' '.join(explained.keyword_terms) or '-'}; left out (most common): "
             f"{' '.join(explained.keyword_left_out) or '-'}; weights vector "
@@ -285,13 +311,14 @@ def run_search(args: argparse.Namespace) -> int:
                 f"{_score(h.vector)}, keyword #{h.keyword_rank or '-'} {_score(h.keyword)}, "
                 f"fused {h.fused:.5f}\n    " + h.chunk.text[:200].replace("\n", " ")
             )
-        _print(args, explained.as_dict(), "\n".join(lines))
+        _print(args, {**explained.as_dict(), "chroma": chroma}, "\n".join(lines))
         return 0
     with _open(args) as kb:
         hits = kb.search(
             args.query, args.collection, args.k, filters=filters,
             min_similarity=args.min_similarity,
         )  # fmt: skip
+        chroma = describe(kb.location(args.collection))
     lines = []
     for h in hits:
         s = h.as_dict()["scores"]
@@ -300,7 +327,7 @@ def run_search(args: argparse.Namespace) -> int:
         )
     _print(
         args,
-        {"query": args.query, "hits": [h.as_dict() for h in hits]},
+        {"query": args.query, "hits": [h.as_dict() for h in hits], "chroma": chroma},
         "\n".join(lines) or "no passage found",
     )
     return 0
@@ -340,6 +367,7 @@ def run_ask(args: argparse.Namespace) -> int:
     with _open(args) as kb:
         coll = args.collection
         kb.collection(coll)  # a missing collection fails before the model loads
+        chroma = describe(kb.location(coll))
         if not needs_model_first:
             hits = kb.search(
                 args.question, coll, pool, filters=filters, min_similarity=args.min_similarity
@@ -383,7 +411,7 @@ def run_ask(args: argparse.Namespace) -> int:
         f"[{c.n}]{'*' if c.cited else ' '} {c.source}: {c.text[:160].replace(chr(10), ' ')}"
         for c in result.citations
     )
-    _print(args, result.as_dict(), f"{result.text}\n\n{sources}".rstrip())
+    _print(args, {**result.as_dict(), "chroma": chroma}, f"{result.text}\n\n{sources}".rstrip())
     return 0
 
 
@@ -408,11 +436,12 @@ def run_list(args: argparse.Namespace) -> int:
                     "failed": counts["failed"],
                     "pending": counts["pending"],
                     "chunks": counts["chunks"],
+                    "chroma": describe(coll.chroma_url),
                 }
             )
     text = "\n".join(
         f"{r['name']}: {r['documents']} documents ({r['failed']} failed, {r['pending']} "
-        f"pending), {r['chunks']} chunks, {r['embed_model']}"
+        f"pending), {r['chunks']} chunks, {r['embed_model']}, vectors: {r['chroma']}"
         for r in rows
     )
     _print(args, {"collections": rows}, text or "no collection yet")
@@ -431,7 +460,8 @@ def run_stats(args: argparse.Namespace) -> int:
         f"{stats.name} ({stats.embed_model}): {stats.documents} documents ({stats.indexed} "
         f"indexed, {stats.pending} pending, {stats.failed} failed), {stats.bytes:,} bytes, "
         f"{stats.chunks} chunks, {stats.vectors_in_chroma} vectors, "
-        f"{stats.duplicate_chunks} duplicate chunks{failures}",
+        f"{stats.duplicate_chunks} duplicate chunks, vectors: {describe(stats.chroma_url)}"
+        f"{failures}",
     )
     return 0
 
@@ -473,7 +503,8 @@ def run_rebuild(args: argparse.Namespace) -> int:
     """Rebuild Chroma from the vectors in SQLite."""
     with _open(args) as kb:
         report = kb.rebuild(args.name)
-    _print(args, _sync_dict(report), _sync_text(report))
+        chroma = describe(kb.location(args.name))
+    _print(args, {**_sync_dict(report), "chroma": chroma}, _sync_text(report) + f" on {chroma}")
     return 0
 
 
@@ -481,7 +512,21 @@ def run_check(args: argparse.Namespace) -> int:
     """Compare Chroma with SQLite id by id and repair."""
     with _open(args) as kb:
         report = kb.check(args.name)
-    _print(args, _sync_dict(report), _sync_text(report))
+        chroma = describe(kb.location(args.name))
+    _print(args, {**_sync_dict(report), "chroma": chroma}, _sync_text(report) + f" on {chroma}")
+    return 0
+
+
+def run_move(args: argparse.Namespace) -> int:
+    """Move a collection's vectors to a Chroma server, or back to the data folder."""
+    with _open(args) as kb:
+        report = kb.move(args.name, None if args.local else args.chroma_url)
+        chroma = describe(kb.location(args.name))
+    _print(
+        args,
+        {**_sync_dict(report), "chroma": chroma},
+        f"{args.name}: vectors now on {chroma}\n" + _sync_text(report),
+    )
     return 0
 
 
@@ -494,7 +539,7 @@ def run_watch(args: argparse.Namespace) -> int:
         raise InvalidRequestError("--interval is a number of seconds above 0.")
     progress = _progress_printer(args.quiet)
     with _open(args) as kb, SandboxedParser(config=kb.chunk_config()) as parser:
-        folder = kb.watch(args.collection, args.folder)
+        folder = kb.watch(args.collection, args.folder, chroma_url=args.chroma_url)
         report = kb.sync_watched(args.collection, parser, progress=progress)
         _print(
             args,

@@ -84,7 +84,9 @@ class CollectionSummary:
     ``never_retrieved`` lists indexed documents no search has returned (None
     while the store does not count retrievals);
     ``problem`` says why the counts are partial (a collection embedded with another
-    model cannot be searched with the current one).
+    model cannot be searched with the current one, its Chroma server is not
+    reachable); ``chroma_url`` is the Chroma server holding its vectors (None: the
+    local data folder).
     """
 
     name: str
@@ -99,6 +101,7 @@ class CollectionSummary:
     duplicate_chunks: int | None
     never_retrieved: tuple[str, ...] | None = None
     problem: str | None = None
+    chroma_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,13 +443,32 @@ class KnowledgeController(QObject):
             if job.control is not None:
                 job.control.cancel()
 
-    def create_collection(self, name: str) -> None:
-        """Create an empty collection for the configured embedding model."""
+    def create_collection(self, name: str, chroma_url: str | None = None) -> None:
+        """Create an empty collection for the configured embedding model.
+
+        With ``chroma_url`` (``http://host:port`` of a ``chroma run`` server) its
+        vectors live on that server; documents and chunks stay in the local
+        database. An invalid URL, or a server that does not answer within a few
+        seconds, comes back as ``sig_error`` (kind ``kb_error`` or
+        ``kb_chroma_server``) and no collection is made.
+        """
 
         def run(kb: KnowledgeBase) -> None:
             if kb.registry.find_collection(name.strip()) is not None:
                 raise KnowledgeBaseError(f"A collection named {name.strip()!r} already exists.")
-            kb.collection(name.strip(), create=True)
+            kb.collection(name.strip(), create=True, chroma_url=chroma_url or None)
+            self._post(job, "collections", self._summaries(kb))
+
+        job = _Job(next(self._ids), run)
+        self._submit(job)
+
+    def move_collection(self, name: str, chroma_url: str | None) -> None:
+        """Move a collection's vectors to a Chroma server (``chroma_url``) or back to
+        the local data folder (None), copied from the local database (no embedding).
+        Fresh ``sig_collections`` follow; a failure comes as ``sig_error``."""
+
+        def run(kb: KnowledgeBase) -> None:
+            kb.move(name, chroma_url or None)
             self._post(job, "collections", self._summaries(kb))
 
         job = _Job(next(self._ids), run)
@@ -913,7 +935,8 @@ class KnowledgeController(QObject):
             self._post_documents(kb, collection, job)
 
     def _post_documents(self, kb: KnowledgeBase, collection: str, job: _Job | None = None) -> None:
-        coll = kb.collection(collection)
+        # The registry alone: listing documents must work while a Chroma server is down.
+        coll = kb.registry.collection(collection)
         docs = kb.registry.documents(coll)
         self._post(job, "documents", (collection, docs))
 
@@ -941,6 +964,7 @@ class KnowledgeController(QObject):
                         bytes=counts["bytes"],
                         duplicate_chunks=None,
                         problem=str(exc),
+                        chroma_url=coll.chroma_url,
                     )
                 )
                 continue
@@ -958,6 +982,7 @@ class KnowledgeController(QObject):
                     duplicate_chunks=stats.duplicate_chunks,
                     # Counted by newer stores only.
                     never_retrieved=_paths(getattr(stats, "never_retrieved", None)),
+                    chroma_url=coll.chroma_url,
                 )
             )
         return out
