@@ -79,8 +79,23 @@ class Settings(BaseModel):
     # "system" follows the desktop's language; "pseudo" is the developers' stretched
     # pseudo-translation for checking layouts.
     language: Literal["system", "en", "zh_CN", "pseudo"] = "system"
+    # "openai": replies come from an OpenAI-compatible server instead of a local model.
+    # The API key is kept in this file, which is written readable by the user only.
+    engine: Literal["local", "openai"] = "local"
+    remote_base_url: str = Field(default="", max_length=2000)
+    remote_api_key: str | None = Field(default=None, max_length=4000)
+    remote_model: str | None = Field(default=None, max_length=1000)
+    remote_timeout_s: float = Field(default=60.0, ge=1.0, le=3600.0)
+    # Glassbox's own OpenAI-compatible API, served from the window (off by default;
+    # loopback only unless other computers are allowed).
+    api_enabled: bool = False
+    api_port: int = Field(default=8765, ge=1, le=65535)
+    api_allow_remote: bool = False
+    api_token: str | None = Field(default=None, max_length=4000)
 
-    @field_validator("chat_template_override", "lora_path")
+    @field_validator(
+        "chat_template_override", "lora_path", "remote_api_key", "remote_model", "api_token"
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         # An emptied text field means "none", not an empty template or path.
@@ -179,8 +194,9 @@ def _set_aside(target: Path, why: str) -> None:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write ``settings`` atomically (temporary file, fsync, rename).
+    """Write ``settings`` atomically (temporary file, fsync, rename), readable by the user only.
 
+    The file may hold an API key, so it is created with permissions 0600.
     Raises OSError when the folder cannot be written; the old file is then untouched.
     """
     target = paths.settings_path() if path is None else Path(path)
@@ -188,7 +204,8 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     payload = json.dumps(settings.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
     tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())

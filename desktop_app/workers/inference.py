@@ -19,6 +19,12 @@ so a later ``send`` works again.
 Tasks (``run_task``) are jobs too: a function run with the engine on the same
 thread, after whatever is queued, so a classification never runs beside a reply.
 
+The engine can also be a remote OpenAI-compatible server (``use_remote``), and
+back (``use_local``) without restarting: the switch is a load job like any
+other, so it waits for the running reply. A remote "model" is the server's model
+id, not a file: it is never resolved, fingerprinted or remembered as the last
+model file. ``capabilities`` tells the window what a remote engine cannot do.
+
 After a model loads, its file is fingerprinted (SHA-256) on the same thread as a
 job of its own. Hashing a large file takes seconds, so the job steps through the
 file one block at a time and steps aside whenever another job is waiting: a reply
@@ -39,6 +45,12 @@ from typing import Any
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop_app.core.engine.capabilities import (
+    REMOTE_CAPABILITIES,
+    EngineCapabilities,
+    capabilities_of,
+)
+from desktop_app.core.engine.openai_remote import OpenAIEngine, is_remote
 from desktop_app.core.engine.protocol import (
     REFUSED_BEFORE_LOAD,
     DoneEvent,
@@ -97,11 +109,22 @@ class _Job:
     stopped: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteServer:
+    """An OpenAI-compatible server to use as the engine, and the model id on it."""
+
+    base_url: str
+    api_key: str | None = None
+    model: str | None = None
+    timeout_s: float = 60.0
+
+
 @dataclass(eq=False)
 class _LoadJob(_Job):
     spec: str = ""
     settings: Settings = field(default_factory=Settings)
     overridden: bool = False  # the settings carry the model panel's choices
+    remote: RemoteServer | None = None  # a server to switch to instead of a file
 
 
 @dataclass(eq=False)
@@ -220,6 +243,11 @@ class InferenceController(QObject):
     ) -> None:
         super().__init__(parent)
         self._factory = engine_factory
+        self._local_factory = engine_factory
+        # Worker-side: whether the engine the factory makes is a remote one.
+        self._engine_remote = False
+        # GUI-side: where the last load asked to go (until a model is loaded).
+        self._want_remote = False
         self._settings_path = settings_path
         self._settings = settings if settings is not None else load_settings(settings_path)
         self._resolver = resolver
@@ -281,6 +309,54 @@ class InferenceController(QObject):
             self._gpu_offload = supports_gpu_offload()
         return self._gpu_offload
 
+    def is_remote(self) -> bool:
+        """Whether replies come from a remote server (the loaded model, else the one asked for)."""
+        loaded = self._loaded
+        return is_remote(loaded) if loaded is not None else self._want_remote
+
+    @property
+    def capabilities(self) -> EngineCapabilities:
+        """What the engine offers: a remote one reports no sampler stages and cannot score."""
+        if self._loaded is None and self._want_remote:
+            return REMOTE_CAPABILITIES
+        return capabilities_of(self._loaded)
+
+    def use_remote(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        model: str | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
+        """Switch to an OpenAI-compatible server (in the background, after the queued jobs).
+
+        The server is asked for its models first: when it cannot be reached or lacks
+        ``model``, ``sig_error`` says why and the current model stays loaded. Else
+        the local engine is closed (its memory freed), ``sig_model_loaded`` carries
+        the remote model (its ``model_path`` is the server's model id) and the
+        choice is saved in the settings, so the next start uses the server too.
+        """
+        timeout = self._settings.remote_timeout_s if timeout_s is None else timeout_s
+        server = RemoteServer(base_url.strip(), api_key or None, model or None, timeout)
+        self.stop()
+        self._want_remote = True
+        self._loaded = None
+        self._submit(
+            _LoadJob(next(self._ids), spec=model or "", settings=self._settings, remote=server)
+        )
+
+    def use_local(self, spec_or_path: str | None = None) -> None:
+        """Switch back to a local model: ``spec_or_path``, else the last one, else the default."""
+        self.load_model(spec_or_path or self._settings.last_model or "default")
+
+    def load_initial(self, spec_or_path: str) -> None:
+        """Load what the settings say at start: the remote server when chosen, else the model."""
+        s = self._settings
+        if s.engine == "openai" and s.remote_base_url:
+            self.use_remote(s.remote_base_url, s.remote_api_key, s.remote_model)
+        else:
+            self.load_model(spec_or_path)
+
     @property
     def generating(self) -> bool:
         """Whether a reply is running or queued (and not stopped)."""
@@ -326,6 +402,7 @@ class InferenceController(QObject):
                 return
         self.stop()
         self._loaded = None
+        self._want_remote = False
         self._submit(
             _LoadJob(
                 next(self._ids),
@@ -467,7 +544,7 @@ class InferenceController(QObject):
         elif isinstance(item, ModelLoaded):
             self._loaded = item
             self.sig_model_loaded.emit(item)
-            if isinstance(job, _LoadJob) and not self._closing.is_set():
+            if isinstance(job, _LoadJob) and not self._closing.is_set() and not is_remote(item):
                 self._submit(_FingerprintJob(next(self._ids), path=item.model_path))
         elif isinstance(item, _Fingerprint):
             self._fingerprint = (item.path, item.sha256)
@@ -605,7 +682,53 @@ class InferenceController(QObject):
             # to close it cleanly is worth a log line, not a second error dialog.
             log.exception("Closing the engine failed")
 
+    def _do_load_remote(self, job: _LoadJob, server: RemoteServer) -> None:
+        self._post(job, _Progress(f"Connecting to {server.base_url}…", -1.0))
+        config = EngineConfig(model_path=server.model or "", n_ctx=job.settings.n_ctx)
+        try:
+            engine = OpenAIEngine(server.base_url, server.api_key, server.model, server.timeout_s)
+            loaded = engine.load(config)
+        except GlassboxError as exc:
+            # The server was not reached or refused: the current engine works on.
+            self._post(job, ErrorEvent(exc.kind, str(exc)))
+            still = getattr(self._engine, "loaded", None)
+            if isinstance(still, ModelLoaded):
+                self._post(job, still)
+            return
+        self._discard_engine()
+        chosen = loaded.model_path
+
+        def make() -> Engine:
+            return OpenAIEngine(server.base_url, server.api_key, chosen, server.timeout_s)
+
+        self._factory = make
+        self._engine_remote = True
+        with self._engine_lock:
+            self._engine = engine
+        self._config = EngineConfig(model_path=chosen, n_ctx=job.settings.n_ctx)
+        settings = job.settings.model_copy(
+            update={
+                "engine": "openai",
+                "remote_base_url": server.base_url,
+                "remote_api_key": server.api_key,
+                "remote_model": chosen,
+                "remote_timeout_s": server.timeout_s,
+            }
+        )
+        self._remember(job, settings)
+        self._post(job, loaded)
+
     def _do_load(self, job: _LoadJob) -> None:
+        if job.remote is not None:
+            self._do_load_remote(job, job.remote)
+            return
+        if self._engine_remote:
+            # Back to a local model: the server connection is dropped, the
+            # factory makes local engines again.
+            self._discard_engine()
+            self._factory = self._local_factory
+            self._engine_remote = False
+            self._config = None
         spec = job.spec
         is_default = _is_default_spec(spec)
         what = "default model" if is_default else "model"
@@ -655,7 +778,10 @@ class InferenceController(QObject):
         if self._remember_model:
             remembered = spec if is_default else str(path.resolve())
             settings = settings.model_copy(update={"last_model": remembered})
-        if self._remember_model or job.overridden:
+        switched = settings.engine != "local"
+        if switched:
+            settings = settings.model_copy(update={"engine": "local"})
+        if self._remember_model or job.overridden or switched:
             # Saved before the news goes out, so whoever reacts to sig_model_loaded
             # already sees the model (and the options it was loaded with) remembered.
             self._remember(job, settings)

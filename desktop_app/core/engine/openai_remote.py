@@ -38,6 +38,8 @@ from desktop_app.core.engine.protocol import (
     FinishReason,
     GenerateRequest,
     ModelLoaded,
+    ScoreRequest,
+    ScoreResult,
     TokenEvent,
 )
 from desktop_app.core.errors import (
@@ -63,6 +65,19 @@ REMOTE_LIMITS = (
 )
 
 DEFAULT_TIMEOUT_S = 60.0
+
+#: Why scoring (classify) is refused by a remote engine, in words a user reads.
+NO_REMOTE_SCORING = (
+    "Classify scores each label from the model's own probabilities for it, which a "
+    "remote server does not report. Load a local model to classify."
+)
+
+#: What a server that refuses a grammar is told, appended to its refusal.
+NO_REMOTE_GRAMMAR = (
+    " This request carries a GBNF grammar (Extract needs one to guarantee valid JSON); "
+    "llama.cpp's server accepts it, other servers may not. Use a llama.cpp server or "
+    "a local model."
+)
 
 
 def is_remote(loaded: ModelLoaded | None) -> bool:
@@ -153,6 +168,7 @@ class OpenAIEngine:
     def _open(
         self, method: str, path: str, body: dict[str, Any] | None, doing: str
     ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """Send a request; a refusal (HTTP 4xx/5xx) raises ``RemoteEngineError``."""
         conn = self._connection()
         data = json.dumps(body).encode() if body is not None else None
         try:
@@ -167,7 +183,9 @@ class OpenAIEngine:
         if resp.status >= 400:
             detail = self._error_detail(resp)
             conn.close()
-            hint = " Check --api-key." if resp.status in (401, 403) else ""
+            hint = " Check the API key (--api-key)." if resp.status in (401, 403) else ""
+            if body is not None and "grammar" in body and 400 <= resp.status < 500:
+                hint += NO_REMOTE_GRAMMAR
             raise RemoteEngineError(
                 f"The server at {self.endpoint.label} refused {doing} "
                 f"(HTTP {resp.status}: {detail}).{hint}"
@@ -244,6 +262,16 @@ class OpenAIEngine:
             load_s=time.perf_counter() - start,
         )
         return self.loaded
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        """Refused: a server reports no probability for a given continuation."""
+        raise RemoteEngineError(NO_REMOTE_SCORING)
+
+    def count_tokens(self, text: str) -> int:
+        """Refused: the server's tokenizer is not reachable through the OpenAI API."""
+        raise RemoteEngineError(
+            "A remote server cannot count tokens for Glassbox; this needs a local model."
+        )
 
     def cancel(self) -> None:
         """Stop the running generation: the stream is closed at once (any thread)."""
