@@ -24,6 +24,12 @@ FAKE_SCRIPT = (
 )
 FAKE_DELAY_S = 0.02
 
+#: The smoke test gives up after this long (seconds), and its reply is this short.
+SMOKE_TIMEOUT_S = 300.0
+SMOKE_MAX_TOKENS = 32
+SMOKE_OK = "SMOKE OK"
+SMOKE_FAIL = "SMOKE FAIL"
+
 
 def register(sub: Any) -> None:
     """Add the ``gui`` subcommand."""
@@ -50,6 +56,20 @@ def register(sub: Any) -> None:
     p.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     # The start-up benchmark: print when the window is painted, then quit.
     p.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)
+    # CI's check of the bundle: load --model, send PROMPT through the window's own
+    # input box, wait for the whole reply, print "SMOKE OK tokens=N text=…", exit 0;
+    # on an error or after --smoke-timeout seconds print "SMOKE FAIL …" and exit 1.
+    p.add_argument("--smoke-test", metavar="PROMPT", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--smoke-timeout", type=float, default=SMOKE_TIMEOUT_S, help=argparse.SUPPRESS)
+    p.add_argument("--smoke-tokens", type=int, default=SMOKE_MAX_TOKENS, help=argparse.SUPPRESS)
+    # A file manager's "Open with" (the desktop entry's %F): a GGUF is loaded as the
+    # model, anything else is added to the knowledge base.
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="GGUF model to load, or documents to add to the knowledge base",
+    )
     p.set_defaults(func=run)
 
 
@@ -121,6 +141,113 @@ def _exit_when_painted(app: Any, window: Any) -> None:
     window.installEventFilter(window._first_paint_filter)
 
 
+def _window_icon() -> Any:
+    """The app icon from the package's assets (a null icon when it is missing)."""
+    from importlib import resources
+
+    from PySide6.QtGui import QIcon
+
+    icons = resources.files("desktop_app").joinpath("assets", "icons")
+    icon = QIcon()
+    for name in ("glassbox.svg", "glassbox.png"):
+        path = icons.joinpath(name)
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
+def split_files(files: list[str]) -> tuple[str | None, list[str]]:
+    """The files given on the command line as (a GGUF to load, documents to add)."""
+    model: str | None = None
+    documents: list[str] = []
+    for name in files:
+        # A desktop's %F may hand over file:// URLs from some launchers.
+        path = name[len("file://") :] if name.startswith("file://") else name
+        if model is None and path.lower().endswith(".gguf"):
+            model = path
+        else:
+            documents.append(path)
+    return model, documents
+
+
+class _SmokeTest:
+    """Drive one prompt through the window as a user would, then report and quit."""
+
+    def __init__(
+        self, app: Any, window: Any, controller: Any, prompt: str, timeout_s: float
+    ) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.app, self.window, self.controller, self.prompt = app, window, controller, prompt
+        self.tokens = 0
+        self.exit_code: int | None = None
+        self.started = 0.0
+        controller.sig_model_loaded.connect(self._on_loaded)
+        controller.sig_error.connect(self._on_error)
+        window.session.sig_reply_tokens.connect(self._on_tokens)
+        window.session.sig_reply_ended.connect(self._on_reply_ended)
+        self.timer = QTimer(window)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._on_timeout)
+        self.timer.start(int(timeout_s * 1000))
+        self.timeout_s = timeout_s
+
+    def _on_loaded(self, loaded: Any) -> None:
+        import time
+
+        from desktop_app.ui.main_window import ChatInput
+
+        if self.started:
+            return
+        box = self.window.findChild(ChatInput)
+        if box is None:
+            self._finish(1, f"{SMOKE_FAIL}: the window has no message box")
+            return
+        self.started = time.monotonic()
+        print(f"smoke: model loaded ({loaded.backend}), sending {self.prompt!r}", flush=True)
+        # Exactly what typing and pressing Enter does.
+        box.setPlainText(self.prompt)
+        box.sig_submit.emit()
+        if not self.window.session.busy:
+            self._finish(1, f"{SMOKE_FAIL}: the window did not send the message")
+
+    def _on_tokens(self, tokens: list[Any]) -> None:
+        self.tokens += len(tokens)
+
+    def _on_reply_ended(self, view: Any) -> None:
+        import time
+
+        path = self.window.session.path
+        reply = path[-1] if path else None
+        if reply is None or reply.role != "assistant":
+            self._finish(1, f"{SMOKE_FAIL}: no reply in the conversation")
+            return
+        text = " ".join(reply.content.split())
+        if self.tokens < 1 or reply.status != "complete":
+            self._finish(
+                1, f"{SMOKE_FAIL}: reply {reply.status!r} with {self.tokens} tokens: {text!r}"
+            )
+            return
+        elapsed = time.monotonic() - self.started
+        self._finish(0, f"{SMOKE_OK} tokens={self.tokens} seconds={elapsed:.1f} text={text}")
+
+    def _on_error(self, kind: str, message: str) -> None:
+        self._finish(1, f"{SMOKE_FAIL}: {kind}: {message}")
+
+    def _on_timeout(self) -> None:
+        stage = "the reply" if self.started else "the model to load"
+        self._finish(1, f"{SMOKE_FAIL}: timed out after {self.timeout_s:.0f} s waiting for {stage}")
+
+    def _finish(self, code: int, line: str) -> None:
+        if self.exit_code is not None:
+            return
+        self.exit_code = code
+        self.timer.stop()
+        print(line, file=sys.stdout if code == 0 else sys.stderr, flush=True)
+        self.window.close()
+        self.app.exit(code)
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop; returns the exit code."""
     from PySide6.QtWidgets import QApplication
@@ -130,10 +257,28 @@ def run(args: argparse.Namespace) -> int:
     from desktop_app.workers.inference import InferenceController, resolve_with_defaults
 
     settings = with_adapter(load_settings(), args)
+    file_model, documents = split_files(list(getattr(args, "files", None) or []))
+    if file_model is not None and args.model is None:
+        args.model = file_model
+    smoke = getattr(args, "smoke_test", None)
+    if smoke is not None:
+        if not smoke.strip():
+            raise SystemExit(f"{SMOKE_FAIL}: --smoke-test needs a prompt")
+        if args.no_model:
+            raise SystemExit(f"{SMOKE_FAIL}: --smoke-test needs a model, not --no-model")
+        # A short reply; this run's settings only (the model is not remembered either).
+        from dataclasses import replace
+
+        settings = settings.with_sampling(
+            replace(settings.sampling_params(), max_tokens=max(1, args.smoke_tokens))
+        )
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Glassbox")
     app.setApplicationDisplayName("Glassbox")
+    # The desktop entry's name: Wayland matches the window to glassbox.desktop by it.
+    app.setDesktopFileName("glassbox")
+    app.setWindowIcon(_window_icon())
     # Before any widget exists: every string is translated as it is created.
     install_translators(app, args.language or settings.language)
 
@@ -144,15 +289,29 @@ def run(args: argparse.Namespace) -> int:
         spec = args.model or "default"
     else:
         controller = InferenceController(
-            _make_engine_client, settings, resolver=resolve_with_defaults
+            _make_engine_client,
+            settings,
+            resolver=resolve_with_defaults,
+            remember_model=smoke is None,
         )
         spec = initial_model(settings, args.model)
     window = MainWindow(controller, model_spec=None if args.no_model else spec)
     if args.exit_when_shown:
         _exit_when_painted(app, window)
+    smoke_test = (
+        _SmokeTest(app, window, controller, smoke, args.smoke_timeout)
+        if smoke is not None
+        else None
+    )
     window.show()
+    if documents and smoke_test is None:
+        window.add_documents(documents)
     try:
-        return int(app.exec())
+        code = int(app.exec())
+        if smoke_test is not None and smoke_test.exit_code is None:
+            print(f"{SMOKE_FAIL}: the window closed before the reply", file=sys.stderr)
+            return 1
+        return code
     finally:
         # Also when the loop ends without the window closing (app.quit(), session
         # end); shutting down twice is harmless.
