@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QSignalBlocker, Qt, QTime, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDate,
+    QDateTime,
+    QSignalBlocker,
+    Qt,
+    QTime,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,12 +38,23 @@ from PySide6.QtWidgets import (
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.errors import GlassboxError
+from desktop_app.ui.errors import error_text
 
-_REASONING_LABELS = {
-    prompting.REASONING_OFF: "Off",
-    prompting.REASONING_STEP_BY_STEP: f"Step by step (“{prompting.STEP_BY_STEP}”)",
-    prompting.REASONING_TWO_STAGE: f"Two-stage (then “{prompting.THEREFORE}”)",
-}
+
+def reasoning_label(mode: str) -> str:
+    """A reasoning mode as the combo box shows it (the quoted phrases are sent as they are)."""
+    labels = {
+        prompting.REASONING_OFF: QCoreApplication.translate("ChatOptionsPanel", "Off"),
+        prompting.REASONING_STEP_BY_STEP: QCoreApplication.translate(
+            "ChatOptionsPanel", "Step by step (“{phrase}”)"
+        ).format(phrase=prompting.STEP_BY_STEP),
+        prompting.REASONING_TWO_STAGE: QCoreApplication.translate(
+            "ChatOptionsPanel", "Two-stage (then “{phrase}”)"
+        ).format(phrase=prompting.THEREFORE),
+    }
+    return labels.get(mode, mode)
+
+
 #: Typing pauses this long before the system prompt or examples are applied.
 _EDIT_DELAY_MS = 400
 
@@ -68,114 +89,136 @@ class ChatOptionsPanel(QDockWidget):
     from the documents" changed."""
 
     def __init__(self, store: ChatStore, parent: QWidget | None = None) -> None:
-        super().__init__("Conversation", parent)
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Conversation"))
         self.setObjectName("ConversationDock")
-        self.setAccessibleName("Conversation options")
+        self.setAccessibleName(self.tr("Conversation options"))
         self._store = store
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
         presets = QHBoxLayout()
         self._preset_combo = QComboBox(body)
-        self._preset_combo.setAccessibleName("Preset")
-        self._preset_combo.setToolTip("A saved system prompt with sampling values")
-        self._save_button = QPushButton("Save…", body)
-        self._save_button.setAccessibleName("Save preset")
-        self._save_button.setToolTip("Save the system prompt and sampling values as a preset")
-        self._delete_button = QPushButton("Delete", body)
-        self._delete_button.setAccessibleName("Delete preset")
+        self._preset_combo.setAccessibleName(self.tr("Preset"))
+        self._preset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self._preset_combo.setMinimumContentsLength(8)
+        self._preset_combo.setToolTip(self.tr("A saved system prompt with sampling values"))
+        self._save_button = QPushButton(self.tr("Save…"), body)
+        self._save_button.setAccessibleName(self.tr("Save preset"))
+        self._save_button.setToolTip(
+            self.tr("Save the system prompt and sampling values as a preset")
+        )
+        self._delete_button = QPushButton(self.tr("Delete"), body)
+        self._delete_button.setAccessibleName(self.tr("Delete preset"))
         presets.addWidget(self._preset_combo, 1)
         presets.addWidget(self._save_button)
         presets.addWidget(self._delete_button)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Preset", presets)
+        # Long labels (a translation) put their field on the next line rather than
+        # widening the dock.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow(self.tr("Preset"), presets)
         self._system_edit = QPlainTextEdit(body)
-        self._system_edit.setAccessibleName("System prompt")
-        self._system_edit.setPlaceholderText("e.g. You are a concise assistant. Answer in English.")
+        self._system_edit.setAccessibleName(self.tr("System prompt"))
+        self._system_edit.setPlaceholderText(
+            self.tr("e.g. You are a concise assistant. Answer in English.")
+        )
         self._system_edit.setTabChangesFocus(True)
         self._system_edit.setFixedHeight(self._system_edit.fontMetrics().lineSpacing() * 4 + 12)
-        form.addRow("System prompt", self._system_edit)
+        form.addRow(self.tr("System prompt"), self._system_edit)
         self._reasoning_combo = QComboBox(body)
-        self._reasoning_combo.setAccessibleName("Reasoning")
-        for mode in prompting.REASONING_MODES:
-            self._reasoning_combo.addItem(_REASONING_LABELS[mode], mode)
-        self._reasoning_combo.setToolTip(
-            "Step by step adds “Let's think step by step.” to your question; two-stage then "
-            "asks “Therefore, the answer is” in the same reply."
+        self._reasoning_combo.setAccessibleName(self.tr("Reasoning"))
+        # The longest item need not fit the closed box; the open list shows it whole.
+        self._reasoning_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        form.addRow("Reasoning", self._reasoning_combo)
+        self._reasoning_combo.setMinimumContentsLength(12)
+        for mode in prompting.REASONING_MODES:
+            self._reasoning_combo.addItem(reasoning_label(mode), mode)
+        self._reasoning_combo.setToolTip(
+            self.tr(
+                "Step by step adds “Let's think step by step.” to your question; two-stage then asks “Therefore, the answer is” in the same reply."  # noqa: E501
+            )
+        )
+        form.addRow(self.tr("Reasoning"), self._reasoning_combo)
         self._examples_edit = QPlainTextEdit(body)
-        self._examples_edit.setAccessibleName("Few-shot examples")
+        self._examples_edit.setAccessibleName(self.tr("Few-shot examples"))
         self._examples_edit.setPlaceholderText(
-            "User: Is “great value” positive or negative?\nAssistant: positive"
+            self.tr("User: Is “great value” positive or negative?\nAssistant: positive")
         )
         self._examples_edit.setTabChangesFocus(True)
-        form.addRow("Examples", self._examples_edit)
+        form.addRow(self.tr("Examples"), self._examples_edit)
         self._examples_note = QLabel("", body)
-        self._examples_note.setAccessibleName("Examples status")
+        self._examples_note.setAccessibleName(self.tr("Examples status"))
         self._examples_note.setWordWrap(True)
         form.addRow("", self._examples_note)
         self._collections_list = QListWidget(body)
-        self._collections_list.setAccessibleName("Knowledge collections")
+        self._collections_list.setAccessibleName(self.tr("Knowledge collections"))
         self._collections_list.setToolTip(
-            "Tick collections to answer from them: each question is searched in them first "
-            "and the reply cites the passages it used."
+            self.tr(
+                "Tick collections to answer from them: each question is searched in them first and the reply cites the passages it used."  # noqa: E501
+            )
         )
         self._collections_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
-        form.addRow("Knowledge", self._collections_list)
+        form.addRow(self.tr("Knowledge"), self._collections_list)
         knobs = QHBoxLayout()
         self._top_k_spin = QSpinBox(body)
         self._top_k_spin.setRange(1, 50)
         self._top_k_spin.setValue(5)
-        self._top_k_spin.setPrefix("top ")
-        self._top_k_spin.setAccessibleName("Passages per question")
+        self._top_k_spin.setPrefix(self.tr("top "))
+        self._top_k_spin.setAccessibleName(self.tr("Passages per question"))
         self._threshold_spin = QDoubleSpinBox(body)
         self._threshold_spin.setRange(0.0, 1.0)
         self._threshold_spin.setSingleStep(0.05)
         self._threshold_spin.setDecimals(2)
-        self._threshold_spin.setSpecialValueText("any similarity")
-        self._threshold_spin.setAccessibleName("Similarity threshold")
-        self._threshold_spin.setToolTip("Leave out passages less similar than this (0: keep all)")
+        self._threshold_spin.setSpecialValueText(self.tr("any similarity"))
+        self._threshold_spin.setAccessibleName(self.tr("Similarity threshold"))
+        self._threshold_spin.setToolTip(
+            self.tr("Leave out passages less similar than this (0: keep all)")
+        )
         knobs.addWidget(self._top_k_spin)
         knobs.addWidget(self._threshold_spin)
         form.addRow("", knobs)
-        self._only_docs_check = QCheckBox("Answer only from the documents", body)
+        self._only_docs_check = QCheckBox(self.tr("Answer only from the documents"), body)
         self._only_docs_check.setChecked(True)
-        self._only_docs_check.setAccessibleName("Answer only from the documents")
+        self._only_docs_check.setAccessibleName(self.tr("Answer only from the documents"))
         self._only_docs_check.setToolTip(
-            "The model says it found nothing rather than answering from general knowledge."
+            self.tr("The model says it found nothing rather than answering from general knowledge.")
         )
         form.addRow("", self._only_docs_check)
         refine = QHBoxLayout()
         self._multi_query_spin = QSpinBox(body)
         self._multi_query_spin.setRange(0, 5)
-        self._multi_query_spin.setSpecialValueText("no rewriting")
-        self._multi_query_spin.setSuffix(" rewrites")
-        self._multi_query_spin.setAccessibleName("Query rewrites")
+        self._multi_query_spin.setSpecialValueText(self.tr("no rewriting"))
+        self._multi_query_spin.setSuffix(self.tr(" rewrites"))
+        self._multi_query_spin.setAccessibleName(self.tr("Query rewrites"))
         self._multi_query_spin.setToolTip(
-            "The model rewrites the question this many ways; every phrasing is searched."
+            self.tr("The model rewrites the question this many ways; every phrasing is searched.")
         )
-        self._rerank_check = QCheckBox("Rerank with the model", body)
-        self._rerank_check.setAccessibleName("Rerank with the model")
+        self._rerank_check = QCheckBox(self.tr("Rerank with the model"), body)
+        self._rerank_check.setAccessibleName(self.tr("Rerank with the model"))
         self._rerank_check.setToolTip(
-            "The loaded model judges each of 20 passages from its probabilities and the "
-            "best are kept (slower; small models judge poorly)."
+            self.tr(
+                "The loaded model judges each of 20 passages from its probabilities and the best are kept (slower; small models judge poorly)."  # noqa: E501
+            )
         )
         refine.addWidget(self._multi_query_spin)
         refine.addWidget(self._rerank_check)
         form.addRow("", refine)
         self._types_edit = QLineEdit(body)
-        self._types_edit.setAccessibleName("Only file types")
-        self._types_edit.setPlaceholderText("any type (e.g. pdf, md)")
+        self._types_edit.setAccessibleName(self.tr("Only file types"))
+        self._types_edit.setPlaceholderText(self.tr("any type (e.g. pdf, md)"))
         self._folder_edit = QLineEdit(body)
-        self._folder_edit.setAccessibleName("Only files under folder")
-        self._folder_edit.setPlaceholderText("any folder")
-        self._after_check = QCheckBox("Modified since", body)
-        self._after_check.setAccessibleName("Only files modified since")
+        self._folder_edit.setAccessibleName(self.tr("Only files under folder"))
+        self._folder_edit.setPlaceholderText(self.tr("any folder"))
+        self._after_check = QCheckBox(self.tr("Modified since"), body)
+        self._after_check.setAccessibleName(self.tr("Only files modified since"))
         self._after_edit = QDateEdit(body)
-        self._after_edit.setAccessibleName("Modified since date")
+        self._after_edit.setAccessibleName(self.tr("Modified since date"))
         self._after_edit.setCalendarPopup(True)
         self._after_edit.setDisplayFormat("yyyy-MM-dd")
         self._after_edit.setDate(QDate.currentDate().addYears(-1))
@@ -183,14 +226,14 @@ class ChatOptionsPanel(QDockWidget):
         since = QHBoxLayout()
         since.addWidget(self._after_check)
         since.addWidget(self._after_edit, 1)
-        form.addRow("Only types", self._types_edit)
-        form.addRow("Only folder", self._folder_edit)
+        form.addRow(self.tr("Only types"), self._types_edit)
+        form.addRow(self.tr("Only folder"), self._folder_edit)
         form.addRow("", since)
         for row in range(form.rowCount()):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             label = item.widget() if item is not None else None
             if isinstance(label, QLabel):
-                label.setAccessibleName(f"{label.text()} label")
+                label.setAccessibleName(self.tr("{label} label").format(label=label.text()))
         layout.addLayout(form)
         layout.addStretch(1)
         self.setWidget(body)
@@ -325,12 +368,12 @@ class ChatOptionsPanel(QDockWidget):
         try:
             presets = self._store.presets()
         except GlassboxError as exc:
-            self._examples_note.setText(str(exc))
+            self._examples_note.setText(error_text(exc.kind, str(exc)))
             presets = []
         self._presets = {p.name: p for p in presets}
         with QSignalBlocker(self._preset_combo):
             self._preset_combo.clear()
-            self._preset_combo.addItem("(none)", None)
+            self._preset_combo.addItem(self.tr("(none)"), None)
             for name in sorted(self._presets, key=str.lower):
                 self._preset_combo.addItem(name, name)
         self._delete_button.setEnabled(bool(self._presets))
@@ -393,10 +436,16 @@ class ChatOptionsPanel(QDockWidget):
         examples = self.examples()
         text = self._examples_edit.toPlainText().strip()
         if text and not examples:
-            self._examples_note.setText("Write each example as “User: …” then “Assistant: …”.")
+            self._examples_note.setText(
+                self.tr("Write each example as “User: …” then “Assistant: …”.")
+            )
         else:
             self._examples_note.setText(
-                f"{len(examples)} example(s) sent before each conversation." if examples else ""
+                self.tr("{count} example(s) sent before each conversation.").format(
+                    count=len(examples)
+                )
+                if examples
+                else ""
             )
         self.sig_examples_changed.emit(examples)
 
@@ -414,7 +463,10 @@ class ChatOptionsPanel(QDockWidget):
     def _on_save_button_clicked(self) -> None:
         current = self._preset_combo.currentData()
         name, ok = QInputDialog.getText(
-            self, "Save preset", "Name:", text=current if isinstance(current, str) else ""
+            self,
+            self.tr("Save preset"),
+            self.tr("Name:"),
+            text=current if isinstance(current, str) else "",
         )
         if ok and name.strip():
             self.sig_save_preset_requested.emit(name.strip())
@@ -427,5 +479,5 @@ class ChatOptionsPanel(QDockWidget):
         try:
             self._store.delete_preset(name)
         except GlassboxError as exc:
-            self._examples_note.setText(str(exc))
+            self._examples_note.setText(error_text(exc.kind, str(exc)))
         self.reload_presets()

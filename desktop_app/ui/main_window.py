@@ -12,7 +12,17 @@ import contextlib
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -64,6 +74,7 @@ from desktop_app.ui.chat_view import (
     token_tooltip,
 )
 from desktop_app.ui.conversation_list import ConversationList
+from desktop_app.ui.errors import error_text, error_title
 from desktop_app.ui.knowledge_panel import KnowledgePanel
 from desktop_app.ui.model_panel import ModelPanel
 from desktop_app.ui.sampling_panel import SamplingPanel
@@ -79,12 +90,34 @@ _ERROR_COLOUR = QColor(0xA4, 0x00, 0x00)
 THEMES = ("system", "light", "dark")
 #: Bumped when the docks change so much that an old saved arrangement no longer fits.
 LAYOUT_VERSION = 1
-#: Keys that move around the transcript rather than trigger an action.
-TRANSCRIPT_KEYS = (
-    ("Alt+← / Alt+→", "Select the previous / next token of a reply"),
-    ("Enter (on a selected token)", "Show the token's alternatives"),
-    ("Shift+Enter (in the message box)", "Start a new line"),
-)
+
+
+def theme_label(theme: str) -> str:
+    """A theme's name as the View → Theme menu shows it."""
+    labels = {
+        "system": QCoreApplication.translate("MainWindow", "System"),
+        "light": QCoreApplication.translate("MainWindow", "Light"),
+        "dark": QCoreApplication.translate("MainWindow", "Dark"),
+    }
+    return labels.get(theme, theme)
+
+
+def transcript_keys() -> list[tuple[str, str]]:
+    """Keys that move around the transcript rather than trigger an action."""
+    return [
+        (
+            "Alt+← / Alt+→",
+            QCoreApplication.translate("MainWindow", "Select the previous / next token of a reply"),
+        ),
+        (
+            QCoreApplication.translate("MainWindow", "Enter (on a selected token)"),
+            QCoreApplication.translate("MainWindow", "Show the token's alternatives"),
+        ),
+        (
+            QCoreApplication.translate("MainWindow", "Shift+Enter (in the message box)"),
+            QCoreApplication.translate("MainWindow", "Start a new line"),
+        ),
+    ]
 
 
 def window_settings() -> QSettings:
@@ -174,25 +207,42 @@ class MessageCard(QDialog):
 
     def __init__(self, message: StoredMessage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Reply details")
-        self.setAccessibleName("Reply details")
+        self.setWindowTitle(self.tr("Reply details"))
+        self.setAccessibleName(self.tr("Reply details"))
         meta = dict(message.meta)
         sampling = meta.get("sampling") or {}
+        speed = meta.get("tokens_per_s")
         rows = [
-            ("Model file", meta.get("model_path") or "—"),
-            ("Model SHA-256", meta.get("model_sha256") or "(not computed yet)"),
-            ("Template SHA-256", meta.get("template_sha256") or "—"),
-            ("Seed", meta.get("seed")),
-            ("Sampling", ", ".join(f"{k} {v}" for k, v in sorted(sampling.items())) or "defaults"),
-            ("Finish", meta.get("finish_reason") or message.status),
-            ("Prompt tokens", meta.get("prompt_tokens")),
-            ("Reply tokens", meta.get("completion_tokens")),
-            ("Speed", f"{meta['tokens_per_s']:.1f} tokens/s" if meta.get("tokens_per_s") else "—"),
+            (self.tr("Model file"), meta.get("model_path") or "—"),
+            (self.tr("Model SHA-256"), meta.get("model_sha256") or self.tr("(not computed yet)")),
+            (self.tr("Template SHA-256"), meta.get("template_sha256") or "—"),
+            (self.tr("Seed"), meta.get("seed")),
+            (
+                self.tr("Sampling"),
+                ", ".join(f"{k} {v}" for k, v in sorted(sampling.items())) or self.tr("defaults"),
+            ),
+            (self.tr("Finish"), meta.get("finish_reason") or message.status),
+            (self.tr("Prompt tokens"), meta.get("prompt_tokens")),
+            (self.tr("Reply tokens"), meta.get("completion_tokens")),
+            (
+                self.tr("Speed"),
+                self.tr("{speed:.1f} tokens/s").format(speed=speed) if speed else "—",
+            ),
         ]
         if "second_stage" in meta:
-            rows.append(("Two-stage", f"second seed {meta['second_stage'].get('seed')}"))
+            rows.append(
+                (
+                    self.tr("Two-stage"),
+                    self.tr("second seed {seed}").format(seed=meta["second_stage"].get("seed")),
+                )
+            )
         if message.edited:
-            rows.append(("Edited", "by hand; the card describes the reply before the edit"))
+            rows.append(
+                (
+                    self.tr("Edited"),
+                    self.tr("by hand; the card describes the reply before the edit"),
+                )
+            )
         table = "".join(
             f"<tr><th align='left' style='padding-right:12px'>{html.escape(k)}</th>"
             f"<td>{html.escape(str(v) if v is not None else '—')}</td></tr>"
@@ -200,19 +250,21 @@ class MessageCard(QDialog):
         )
         layout = QVBoxLayout(self)
         view = QTextBrowser(self)
-        view.setAccessibleName("Reply card")
+        view.setAccessibleName(self.tr("Reply card"))
         view.setOpenLinks(False)
         view.setHtml(f"<table>{table}</table>")
         view.setMinimumSize(QSize(520, 260))
         layout.addWidget(view)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.replay_button = buttons.addButton("Replay", QDialogButtonBox.ButtonRole.ActionRole)
-        self.replay_button.setAccessibleName("Replay this reply")
-        self.replay_button.setToolTip("Generate again with the same request and seed")
+        self.replay_button = buttons.addButton(
+            self.tr("Replay"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.replay_button.setAccessibleName(self.tr("Replay this reply"))
+        self.replay_button.setToolTip(self.tr("Generate again with the same request and seed"))
         self.replay_button.setEnabled("request" in meta)
         self.replay_button.clicked.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        buttons.setAccessibleName("Reply details buttons")
+        buttons.setAccessibleName(self.tr("Reply details buttons"))
         layout.addWidget(buttons)
 
 
@@ -248,8 +300,8 @@ class MainWindow(QMainWindow):
         self._options_chat_id: int | None = -1  # the chat whose options the panel shows
         self._theme = "system"
 
-        self.setWindowTitle("Glassbox")
-        self.setAccessibleName("Glassbox main window")
+        self.setWindowTitle(self.tr("Glassbox"))
+        self.setAccessibleName(self.tr("Glassbox main window"))
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -265,8 +317,9 @@ class MainWindow(QMainWindow):
             self._welcome.show_no_model()
         if self._store.recovered_from is not None:
             self._set_status(
-                f"The conversation file was damaged and was set aside as "
-                f"{self._store.recovered_from.name}; a new one was started.",
+                self.tr(
+                    "The conversation file was damaged and was set aside as {name}; a new one was started."  # noqa: E501
+                ).format(name=self._store.recovered_from.name),
                 error=True,
             )
         chats = self._guarded_chats()
@@ -278,7 +331,7 @@ class MainWindow(QMainWindow):
 
     def _build_body(self) -> None:
         central = QWidget(self)
-        central.setAccessibleName("Conversation")
+        central.setAccessibleName(self.tr("Conversation"))
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
 
@@ -286,27 +339,28 @@ class MainWindow(QMainWindow):
         # Until the first chat, the transcript's place holds the welcome.
         self._welcome = WelcomePage(central)
         self._transcript_stack = QStackedWidget(central)
-        self._transcript_stack.setAccessibleName("Transcript or welcome")
+        self._transcript_stack.setAccessibleName(self.tr("Transcript or welcome"))
         self._transcript_stack.addWidget(self._view)
         self._transcript_stack.addWidget(self._welcome)
         layout.addWidget(self._transcript_stack, stretch=1)
 
         options = QHBoxLayout()
-        self._probs_check = QCheckBox("Show probabilities", central)
-        self._probs_check.setAccessibleName("Show probabilities")
+        self._probs_check = QCheckBox(self.tr("Show probabilities"), central)
+        self._probs_check.setAccessibleName(self.tr("Show probabilities"))
         self._probs_check.setToolTip(
-            "Tint each reply token by the probability it was drawn with (Ctrl+T); hover a "
-            "token to see its alternatives, click it to branch from one."
+            self.tr(
+                "Tint each reply token by the probability it was drawn with (Ctrl+T); hover a token to see its alternatives, click it to branch from one."  # noqa: E501
+            )
         )
-        self._legend = QLabel("low p → high p", central)
-        self._legend.setAccessibleName("Probability colour legend")
+        self._legend = QLabel(self.tr("low p → high p"), central)
+        self._legend.setAccessibleName(self.tr("Probability colour legend"))
         self._legend.setAccessibleDescription(
-            "Purple marks unlikely tokens, green likely ones, yellow almost certain ones."
+            self.tr("Purple marks unlikely tokens, green likely ones, yellow almost certain ones.")
         )
         self._legend.setStyleSheet(_legend_style())
         self._legend.setVisible(False)
         self._token_label = QLabel("", central)
-        self._token_label.setAccessibleName("Selected token")
+        self._token_label.setAccessibleName(self.tr("Selected token"))
         self._token_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         options.addWidget(self._probs_check)
         options.addWidget(self._legend)
@@ -315,28 +369,28 @@ class MainWindow(QMainWindow):
         layout.addLayout(options)
 
         self._edit_banner = QLabel("", central)
-        self._edit_banner.setAccessibleName("Editing")
+        self._edit_banner.setAccessibleName(self.tr("Editing"))
         self._edit_banner.setVisible(False)
         self._edit_banner.setStyleSheet("color: palette(highlight); font-style: italic;")
         layout.addWidget(self._edit_banner)
 
         row = QHBoxLayout()
         self._input = ChatInput(central)
-        self._input.setAccessibleName("Message")
+        self._input.setAccessibleName(self.tr("Message"))
         self._input.setPlaceholderText(
-            "Type a message. Enter sends, Shift+Enter starts a new line."
+            self.tr("Type a message. Enter sends, Shift+Enter starts a new line.")
         )
         self._input.setTabChangesFocus(True)
         line = self._input.fontMetrics().lineSpacing()
         self._input.setFixedHeight(line * 4 + 12)
         row.addWidget(self._input, stretch=1)
         buttons = QVBoxLayout()
-        self._send_button = QPushButton("Send", central)
-        self._send_button.setAccessibleName("Send")
-        self._send_button.setToolTip("Send the message (Enter)")
-        self._stop_button = QPushButton("Stop", central)
-        self._stop_button.setAccessibleName("Stop")
-        self._stop_button.setToolTip("Stop the reply (Esc)")
+        self._send_button = QPushButton(self.tr("Send"), central)
+        self._send_button.setAccessibleName(self.tr("Send"))
+        self._send_button.setToolTip(self.tr("Send the message (Enter)"))
+        self._stop_button = QPushButton(self.tr("Stop"), central)
+        self._stop_button.setAccessibleName(self.tr("Stop"))
+        self._stop_button.setToolTip(self.tr("Stop the reply (Esc)"))
         buttons.addWidget(self._send_button)
         buttons.addWidget(self._stop_button)
         buttons.addStretch(1)
@@ -347,9 +401,9 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self._chats = ConversationList(self._store, self)
-        self._chats_dock = QDockWidget("Chats", self)
+        self._chats_dock = QDockWidget(self.tr("Chats"), self)
         self._chats_dock.setObjectName("ChatsDock")
-        self._chats_dock.setAccessibleName("Chats")
+        self._chats_dock.setAccessibleName(self.tr("Chats"))
         self._chats_dock.setWidget(self._chats)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self._chats_dock)
 
@@ -383,58 +437,58 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         bar = self.menuBar()
-        bar.setAccessibleName("Menu bar")
+        bar.setAccessibleName(self.tr("Menu bar"))
 
-        chat = bar.addMenu("&Chat")
-        self._new_action = chat.addAction("&New chat")
+        chat = bar.addMenu(self.tr("&Chat"))
+        self._new_action = chat.addAction(self.tr("&New chat"))
         self._new_action.setShortcut(QKeySequence.StandardKey.New)
-        self._search_action = chat.addAction("&Search chats")
+        self._search_action = chat.addAction(self.tr("&Search chats"))
         self._search_action.setShortcut(QKeySequence.StandardKey.Find)
-        self._focus_action = chat.addAction("&Focus the message box")
+        self._focus_action = chat.addAction(self.tr("&Focus the message box"))
         self._focus_action.setShortcut(QKeySequence("Ctrl+L"))
         chat.addSeparator()
-        self._stop_action = chat.addAction("S&top the reply")
+        self._stop_action = chat.addAction(self.tr("S&top the reply"))
         self._stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        self._regenerate_action = chat.addAction("&Regenerate last reply")
+        self._regenerate_action = chat.addAction(self.tr("&Regenerate last reply"))
         self._regenerate_action.setShortcut(QKeySequence("Ctrl+R"))
-        self._continue_action = chat.addAction("&Continue last reply")
+        self._continue_action = chat.addAction(self.tr("&Continue last reply"))
         self._continue_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         chat.addSeparator()
-        export_menu = chat.addMenu("&Export chat")
+        export_menu = chat.addMenu(self.tr("&Export chat"))
         self._export_actions = {}
         for fmt, label in (
-            ("md", "Markdown…"),
-            ("json", "JSON…"),
-            ("html", "HTML with probabilities…"),
+            ("md", self.tr("Markdown…")),
+            ("json", self.tr("JSON…")),
+            ("html", self.tr("HTML with probabilities…")),
         ):
             action = export_menu.addAction(label)
             action.setData(fmt)
             self._export_actions[fmt] = action
         chat.addSeparator()
-        self._quit_action = chat.addAction("&Quit")
+        self._quit_action = chat.addAction(self.tr("&Quit"))
         # Some platforms bind no key to Quit; Ctrl+Q is what users then expect.
         self._quit_action.setShortcuts(
             QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
         )
         self._quit_action.triggered.connect(self.close)
 
-        menu = bar.addMenu("&Model")
-        menu.setAccessibleName("Model menu")
-        self._open_action = QAction("&Open model file…", self)
+        menu = bar.addMenu(self.tr("&Model"))
+        menu.setAccessibleName(self.tr("Model menu"))
+        self._open_action = QAction(self.tr("&Open model file…"), self)
         self._open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self._default_action = QAction("Load the &default model", self)
+        self._default_action = QAction(self.tr("Load the &default model"), self)
         menu.addAction(self._open_action)
         menu.addAction(self._default_action)
 
-        view = bar.addMenu("&View")
-        self._probs_action = view.addAction("Show &probabilities")
+        view = bar.addMenu(self.tr("&View"))
+        self._probs_action = view.addAction(self.tr("Show &probabilities"))
         self._probs_action.setCheckable(True)
         self._probs_action.setShortcut(QKeySequence("Ctrl+T"))
         view.addSeparator()
-        self._conversation_panel_action = view.addAction("Show the &Conversation panel")
+        self._conversation_panel_action = view.addAction(self.tr("Show the &Conversation panel"))
         self._conversation_panel_action.setShortcut(QKeySequence("Ctrl+,"))
         self._conversation_panel_action.setData(self._options)
-        self._sampling_panel_action = view.addAction("Show the &Sampling panel")
+        self._sampling_panel_action = view.addAction(self.tr("Show the &Sampling panel"))
         self._sampling_panel_action.setShortcut(QKeySequence("Ctrl+."))
         self._sampling_panel_action.setData(self._sampling)
         view.addSeparator()
@@ -448,41 +502,41 @@ class MainWindow(QMainWindow):
         ):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
-        theme_menu = view.addMenu("&Theme")
+        theme_menu = view.addMenu(self.tr("&Theme"))
         self._theme_group = QActionGroup(self)
         for theme in THEMES:
-            action = theme_menu.addAction(theme.capitalize())
+            action = theme_menu.addAction(theme_label(theme))
             action.setCheckable(True)
             action.setData(theme)
             self._theme_group.addAction(action)
             action.setChecked(theme == "system")
 
-        help_menu = bar.addMenu("&Help")
-        self._shortcuts_action = help_menu.addAction("&Keyboard shortcuts")
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self._shortcuts_action = help_menu.addAction(self.tr("&Keyboard shortcuts"))
         self._shortcuts_action.setShortcuts(
             QKeySequence.keyBindings(QKeySequence.StandardKey.HelpContents) or [QKeySequence("F1")]
         )
-        self._about_action = help_menu.addAction("&About Glassbox")
+        self._about_action = help_menu.addAction(self.tr("&About Glassbox"))
         self._about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        bar.setAccessibleName("Status bar")
+        bar.setAccessibleName(self.tr("Status bar"))
         self._status_label = QLabel("", bar)
-        self._status_label.setAccessibleName("Status")
+        self._status_label.setAccessibleName(self.tr("Status"))
         self._status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._status_label.setContentsMargins(6, 0, 6, 0)
         self._progress = QProgressBar(bar)
-        self._progress.setAccessibleName("Model loading progress")
+        self._progress.setAccessibleName(self.tr("Model loading progress"))
         self._progress.setFixedWidth(160)
         self._progress.setTextVisible(False)  # the status text says the percentage
         self._progress.setVisible(False)
         self._speed_label = QLabel("", bar)
-        self._speed_label.setAccessibleName("Tokens per second")
+        self._speed_label.setAccessibleName(self.tr("Tokens per second"))
         self._context_label = QLabel("", bar)
-        self._context_label.setAccessibleName("Context used")
-        self._model_label = QLabel("No model", bar)
-        self._model_label.setAccessibleName("Model")
+        self._context_label.setAccessibleName(self.tr("Context used"))
+        self._model_label = QLabel(self.tr("No model"), bar)
+        self._model_label.setAccessibleName(self.tr("Model"))
         for label in (self._speed_label, self._context_label, self._model_label):
             label.setContentsMargins(6, 0, 6, 0)
         bar.addWidget(self._status_label, 1)
@@ -668,7 +722,11 @@ class MainWindow(QMainWindow):
         self._knowledge_panel.show()
         self._knowledge_panel.raise_()
         collection = self._knowledge_panel.add_paths(paths)
-        self._set_status(f"Adding {len(paths)} item(s) to “{collection}” in the background…")
+        self._set_status(
+            self.tr("Adding {count} item(s) to “{collection}” in the background…").format(
+                collection=collection, count=len(paths)
+            )
+        )
 
     def _dropped_model(self, urls: list[QUrl]) -> str | None:
         for url in urls:
@@ -695,7 +753,7 @@ class MainWindow(QMainWindow):
 
     def shortcuts_dialog(self) -> ShortcutsDialog:
         """The Keyboard shortcuts dialog, read from the actions as they are now."""
-        return ShortcutsDialog(self.shortcut_actions(), TRANSCRIPT_KEYS, self)
+        return ShortcutsDialog(self.shortcut_actions(), transcript_keys(), self)
 
     @Slot()
     def show_shortcuts(self) -> None:
@@ -709,8 +767,8 @@ class MainWindow(QMainWindow):
             return f"{loaded.backend} ({Path(loaded.model_path).name})"
         # Asking imports llama.cpp: only here, once the user opens About.
         if self._controller.gpu_offload_supported():
-            return "no model loaded; GPU offload available"
-        return "no model loaded; CPU build"
+            return self.tr("no model loaded; GPU offload available")
+        return self.tr("no model loaded; CPU build")
 
     def about_dialog(self) -> AboutDialog:
         """The About dialog with the backend as it is now."""
@@ -731,7 +789,7 @@ class MainWindow(QMainWindow):
             store.setValue(f"splitters/{n}", splitter.saveState())
         store.sync()
         if store.status() != QSettings.Status.NoError:
-            self._set_status("The window layout could not be saved.", error=True)
+            self._set_status(self.tr("The window layout could not be saved."), error=True)
 
     def _restore_layout(self) -> None:
         # Anything unusable (damaged, from another version, hand-edited) is skipped:
@@ -771,7 +829,7 @@ class MainWindow(QMainWindow):
         try:
             return self._store.list_chats()
         except GlassboxError as exc:
-            self._set_status(str(exc), error=True)
+            self._set_status(error_text(exc.kind, str(exc)), error=True)
             return []
 
     def _update_actions(self) -> None:
@@ -836,7 +894,7 @@ class MainWindow(QMainWindow):
         if self._session.busy:
             self._session.stop()
             # Shown at once; tokens still on their way are dropped by the controller.
-            self._set_status("Stopped.")
+            self._set_status(self.tr("Stopped."))
             self._stop_button.setEnabled(False)
 
     @Slot(bool)
@@ -867,8 +925,11 @@ class MainWindow(QMainWindow):
         if message is None:
             return
         self._editing = message_id
-        who = "your message" if message.role == "user" else "the reply"
-        self._edit_banner.setText(f"Editing {who}: Enter saves it as a new branch, Esc cancels.")
+        if message.role == "user":
+            banner = self.tr("Editing your message: Enter saves it as a new branch, Esc cancels.")
+        else:
+            banner = self.tr("Editing the reply: Enter saves it as a new branch, Esc cancels.")
+        self._edit_banner.setText(banner)
         self._edit_banner.setVisible(True)
         self._input.setPlainText(message.content)
         self._input.setFocus()
@@ -920,7 +981,9 @@ class MainWindow(QMainWindow):
         citations = message.meta.get("citations") if message is not None else None
         cited = next((c for c in citations or () if isinstance(c, dict) and c.get("n") == n), None)
         if cited is None:
-            self._set_status(f"Source [{n}] is not recorded for this reply.", error=True)
+            self._set_status(
+                self.tr("Source [{n}] is not recorded for this reply.").format(n=n), error=True
+            )
             return
         self._start_knowledge()
         self._knowledge_panel.open_source(
@@ -953,11 +1016,15 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_knowledge_error(self, kind: str, message: str) -> None:
-        self._set_status(message, error=True)
+        self._set_status(error_text(kind, message), error=True)
 
     @Slot(str)
     def _on_view_copied(self, what: str) -> None:
-        self._set_status(f"Copied the {what}.")
+        said = {
+            "message": self.tr("Copied the message."),
+            "code block": self.tr("Copied the code block."),
+        }
+        self._set_status(said.get(what, self.tr("Copied.")))
 
     @Slot()
     def _on_new_action_triggered(self) -> None:
@@ -1016,15 +1083,17 @@ class MainWindow(QMainWindow):
             messages = self._store.current_path(chat_id)
             text = export.export_chat(self._store, chat, messages, fmt)
         except GlassboxError as exc:
-            self._set_status(str(exc), error=True)
+            self._set_status(error_text(exc.kind, str(exc)), error=True)
             return None
         if path is None:
-            suffix = {"md": "Markdown (*.md)", "json": "JSON (*.json)", "html": "HTML (*.html)"}[
-                fmt
-            ]
+            suffix = {
+                "md": self.tr("Markdown (*.md)"),
+                "json": self.tr("JSON (*.json)"),
+                "html": self.tr("HTML (*.html)"),
+            }[fmt]
             safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in chat.title)[:60]
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export chat", str(Path.home() / f"{safe or 'chat'}.{fmt}"), suffix
+                self, self.tr("Export chat"), str(Path.home() / f"{safe or 'chat'}.{fmt}"), suffix
             )
             if not path:
                 return None
@@ -1032,9 +1101,14 @@ class MainWindow(QMainWindow):
         try:
             target.write_text(text, encoding="utf-8")
         except OSError as exc:
-            self._set_status(f"Could not write {target}: {exc.strerror or exc}", error=True)
+            self._set_status(
+                self.tr("Could not write {path}: {reason}").format(
+                    path=target, reason=exc.strerror or exc
+                ),
+                error=True,
+            )
             return None
-        self._set_status(f"Exported to {target}.")
+        self._set_status(self.tr("Exported to {path}.").format(path=target))
         return target
 
     @Slot(int)
@@ -1047,7 +1121,7 @@ class MainWindow(QMainWindow):
     def _on_chats_chat_deleted(self, chat_id: int) -> None:
         if chat_id == self._session.chat_id:
             self._session.new_chat()
-        self._set_status("Chat deleted. Undo brings it back.")
+        self._set_status(self.tr("Chat deleted. Undo brings it back."))
 
     @Slot(str)
     def _on_chats_error(self, message: str) -> None:
@@ -1071,7 +1145,11 @@ class MainWindow(QMainWindow):
         self._save_timer.start()
         loaded = self._controller.model_loaded
         if loaded is not None and loaded.n_ctx != n_ctx:
-            self._set_status(f"Context length {n_ctx:,}: load the model again to use it.")
+            self._set_status(
+                self.tr("Context length {n_ctx:,}: load the model again to use it.").format(
+                    n_ctx=n_ctx
+                )
+            )
 
     @Slot()
     def _on_save_timer_timeout(self) -> None:
@@ -1135,11 +1213,16 @@ class MainWindow(QMainWindow):
                 **{k: tuple(v) if k == "stop" else v for k, v in dict(sampling).items()}
             )
         except (GlassboxError, TypeError) as exc:
-            self._set_status(f"The preset's sampling values are not valid: {exc}", error=True)
+            self._set_status(
+                self.tr("The preset's sampling values are not valid: {reason}").format(reason=exc),
+                error=True,
+            )
             return
         self._sampling.set_params(params)
         self._session.set_params(params)
-        self._set_status(f"Preset “{getattr(preset, 'name', '')}” applied.")
+        self._set_status(
+            self.tr("Preset “{name}” applied.").format(name=getattr(preset, "name", ""))
+        )
 
     @Slot(str)
     def _on_options_save_preset_requested(self, name: str) -> None:
@@ -1148,9 +1231,9 @@ class MainWindow(QMainWindow):
         try:
             self._options.save_preset(name, dict(sampling))
         except GlassboxError as exc:
-            self._set_status(str(exc), error=True)
+            self._set_status(error_text(exc.kind, str(exc)), error=True)
             return
-        self._set_status(f"Preset “{name}” saved.")
+        self._set_status(self.tr("Preset “{name}” saved.").format(name=name))
 
     @Slot(QAction)
     def _on_theme_group_triggered(self, action: QAction) -> None:
@@ -1159,7 +1242,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_open_action_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
+            self,
+            self.tr("Open a GGUF model"),
+            str(Path.home()),
+            self.tr("GGUF models (*.gguf);;All files (*)"),
         )
         if path:
             self.open_model_file(path)
@@ -1184,14 +1270,14 @@ class MainWindow(QMainWindow):
         self._reply_tokens = 0
         self._reply_notice = None
         self._view.begin_reply(view)
-        self._set_status("Generating…")
+        self._set_status(self.tr("Generating…"))
         self._update_actions()
 
     @Slot(list)
     def _on_session_reply_tokens(self, tokens: list[TokenEvent]) -> None:
         self._view.append_tokens(tokens)
         self._reply_tokens += len(tokens)
-        self._set_status(f"Generating… {self._reply_tokens} tokens")
+        self._set_status(self.tr("Generating… {count} tokens").format(count=self._reply_tokens))
 
     @Slot(object)
     def _on_session_reply_ended(self, view: MessageView) -> None:
@@ -1202,11 +1288,11 @@ class MainWindow(QMainWindow):
     def _on_session_chat_changed(self) -> None:
         self._chats.refresh(self._session.chat_id)
         chat_id = self._session.chat_id
-        title = "Glassbox"
+        title = self.tr("Glassbox")
         if chat_id is not None:
             # A damaged chat keeps the plain title; the sidebar shows the damage.
             with contextlib.suppress(GlassboxError):
-                title = f"{self._store.chat(chat_id).title} — Glassbox"
+                title = self.tr("{title} — Glassbox").format(title=self._store.chat(chat_id).title)
         self.setWindowTitle(title)
         if chat_id is not None:
             self._show_welcome(False)
@@ -1238,8 +1324,12 @@ class MainWindow(QMainWindow):
 
     @Slot(int, int)
     def _on_session_context(self, used: int, total: int) -> None:
-        self._context_label.setText(f"Context {used:,} / {total:,}")
-        self._context_label.setToolTip(f"{used / max(total, 1):.0%} of the context window used")
+        self._context_label.setText(
+            self.tr("Context {used:,} / {total:,}").format(used=used, total=total)
+        )
+        self._context_label.setToolTip(
+            self.tr("{share:.0%} of the context window used").format(share=used / max(total, 1))
+        )
 
     # ----------------------------------------------------------------- controller
 
@@ -1261,12 +1351,21 @@ class MainWindow(QMainWindow):
         self._model_ready = True
         self._progress.setVisible(False)
         name = Path(loaded.model_path).name
-        self._model_label.setText(f"Model: {name}")
+        self._model_label.setText(self.tr("Model: {name}").format(name=name))
         self._model_label.setToolTip(
-            f"{loaded.model_path}\ncontext {loaded.n_ctx} tokens (trained {loaded.n_ctx_train}), "
-            f"{loaded.n_threads} threads, backend {loaded.backend}"
+            self.tr(
+                "{path}\ncontext {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {backend}"  # noqa: E501
+            ).format(
+                path=loaded.model_path,
+                n_ctx=loaded.n_ctx,
+                n_ctx_train=loaded.n_ctx_train,
+                threads=loaded.n_threads,
+                backend=loaded.backend,
+            )
         )
-        self._context_label.setText(f"Context 0 / {loaded.n_ctx:,}")
+        self._context_label.setText(
+            self.tr("Context {used:,} / {total:,}").format(used=0, total=loaded.n_ctx)
+        )
         self._model_panel.set_loaded(loaded)
         self._welcome.show_ready(name)
         if self._controller.settings.theme != self._theme:
@@ -1276,32 +1375,47 @@ class MainWindow(QMainWindow):
             )
         self._sampling.set_n_ctx(loaded.n_ctx)
         if self._recovering:
-            self._set_status("The engine was restarted after the error above. Ready.")
+            self._set_status(self.tr("The engine was restarted after the error above. Ready."))
         else:
-            self._set_status(f"Ready. Loaded in {loaded.load_s:.1f} s.")
+            self._set_status(
+                self.tr("Ready. Loaded in {seconds:.1f} s.").format(seconds=loaded.load_s)
+            )
         self._recovering = False
         self._update_actions()
+        # The labels in the status bar changed length (a long translation more so): lay the bar
+        # out now, so none of them is drawn squeezed until the next event.
+        bar_layout = self.statusBar().layout()
+        if bar_layout is not None:
+            bar_layout.activate()
 
     @Slot(int, int)
     def _on_controller_prompt_progress(self, done: int, total: int) -> None:
         if self._session.busy and total > 0:
-            self._set_status(f"Reading the prompt… {done * 100 // total}%")
+            self._set_status(
+                self.tr("Reading the prompt… {percent}%").format(percent=done * 100 // total)
+            )
 
     @Slot(object)
     def _on_controller_done(self, done: DoneEvent) -> None:
         if self._session.busy:
             return  # a two-stage reply goes on
         count = done.completion_tokens
-        self._speed_label.setText(f"{done.tokens_per_s:.1f} tokens/s")
-        stats = f"{count} tokens · {done.tokens_per_s:.1f} tokens/s"
+        self._speed_label.setText(self.tr("{speed:.1f} tokens/s").format(speed=done.tokens_per_s))
         if count:
-            stats += f" · first token after {done.ttft_s:.2f} s"
+            stats = self.tr(
+                "{count} tokens · {speed:.1f} tokens/s · first token after {ttft:.2f} s"
+            ).format(count=count, speed=done.tokens_per_s, ttft=done.ttft_s)
+        else:
+            stats = self.tr("{count} tokens · {speed:.1f} tokens/s").format(
+                count=count, speed=done.tokens_per_s
+            )
         notes = {
-            "cancelled": "Stopped. ",
-            "length": "Stopped at the token limit. ",
-            "context_full": "The context window is full. ",
+            "cancelled": self.tr("Stopped."),
+            "length": self.tr("Stopped at the token limit."),
+            "context_full": self.tr("The context window is full."),
         }
-        text, error = notes.get(done.finish_reason, "") + stats, False
+        note = notes.get(done.finish_reason)
+        text, error = f"{note} {stats}" if note else stats, False
         if self._reply_notice is not None:
             notice, error = self._reply_notice
             text = f"{notice} {text}"
@@ -1314,7 +1428,9 @@ class MainWindow(QMainWindow):
         self._progress.setVisible(False)
         self._recovering = kind == "engine_crashed"
         if self._controller.model_loaded is None:
-            self._welcome.show_no_model(message)
-        self._view.append_note(f"⚠ {message}", error=True)
+            self._welcome.show_no_model(" ".join(error_text(kind, message).split()))
+        # The translated headline for the kind, then the detail as the controller wrote it.
+        self._view.append_note(f"{error_title(kind)}\n⚠ {message}", error=True)
         self._set_status(f"⚠ {message}", error=True)
+        self._status_label.setToolTip(error_text(kind, message))
         self._update_actions()

@@ -6,8 +6,10 @@ shows here without anyone updating a list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,7 +27,9 @@ __all__ = ["ShortcutsDialog", "action_label", "shortcut_rows"]
 
 def action_label(action: QAction) -> str:
     """The action's menu text without its mnemonic ampersand and trailing ellipsis."""
-    text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+    # A translation puts its mnemonic after the text, Chinese style: "新建对话(&N)".
+    text = re.sub(r"\s*\(&[^&\s]\)", "", action.text())
+    text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
     return text.rstrip("…").rstrip(".").strip()
 
 
@@ -38,7 +42,12 @@ def shortcut_rows(
         keys = [s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts()]
         keys = [k for k in keys if k]
         if keys:
-            rows.append((" or ".join(keys), action_label(action)))
+            said = keys[0]
+            for key in keys[1:]:
+                said = QCoreApplication.translate("ShortcutsDialog", "{keys} or {key}").format(
+                    keys=said, key=key
+                )
+            rows.append((said, action_label(action)))
     rows.extend(extra)
     return rows
 
@@ -53,13 +62,13 @@ class ShortcutsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
-        self.setAccessibleName("Keyboard shortcuts")
+        self.setWindowTitle(self.tr("Keyboard shortcuts"))
+        self.setAccessibleName(self.tr("Keyboard shortcuts"))
         rows = shortcut_rows(actions, extra)
         self._rows = rows
         self.table = QTableWidget(len(rows), 2, self)
-        self.table.setAccessibleName("Shortcut list")
-        self.table.setHorizontalHeaderLabels(["Keys", "Does"])
+        self.table.setAccessibleName(self.tr("Shortcut list"))
+        self.table.setHorizontalHeaderLabels([self.tr("Keys"), self.tr("Does")])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -72,8 +81,8 @@ class ShortcutsDialog(QDialog):
             self.table.setItem(row, 1, QTableWidgetItem(does))
         self.table.setMinimumSize(480, 380)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.setAccessibleName("Shortcut dialog buttons")
-        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
+        buttons.setAccessibleName(self.tr("Shortcut dialog buttons"))
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName(self.tr("Close"))
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)

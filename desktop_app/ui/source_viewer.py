@@ -44,7 +44,7 @@ class SourceViewer(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("source_viewer")
-        self.setAccessibleName("Source viewer")
+        self.setAccessibleName(self.tr("Source viewer"))
         if isinstance(target, Hit):
             path, start, end = target.chunk.path, target.chunk.char_start, target.chunk.char_end
             doc_id: int | None = target.chunk.doc_id
@@ -53,23 +53,23 @@ class SourceViewer(QDialog):
             doc_id = None
         self._path = path
         self._source: SourceText | None = None
-        self.setWindowTitle(f"Source — {Path(path).name}")
+        self.setWindowTitle(self.tr("Source — {name}").format(name=Path(path).name))
         self.resize(720, 560)
 
         layout = QVBoxLayout(self)
         self._path_label = QLabel(path)
-        self._path_label.setAccessibleName("Source path")
+        self._path_label.setAccessibleName(self.tr("Source path"))
         self._path_label.setWordWrap(True)
-        self._note_label = QLabel("Loading…")
-        self._note_label.setAccessibleName("Source note")
+        self._note_label = QLabel(self.tr("Loading…"))
+        self._note_label.setAccessibleName(self.tr("Source note"))
         self._note_label.setStyleSheet(_NOTE_STYLE)
         self._note_label.setWordWrap(True)
         self._text = QPlainTextEdit()
-        self._text.setAccessibleName("Source text")
+        self._text.setAccessibleName(self.tr("Source text"))
         self._text.setReadOnly(True)
         self._text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.setAccessibleName("Source viewer buttons")
+        buttons.setAccessibleName(self.tr("Source viewer buttons"))
         buttons.rejected.connect(self.reject)
         layout.addWidget(self._path_label)
         layout.addWidget(self._note_label)
@@ -97,7 +97,7 @@ class SourceViewer(QDialog):
     def set_source(self, source: SourceText) -> None:
         """Show ``source`` as plain text and bring its passage into view."""
         self._source = source
-        self._note_label.setText(source.note)
+        self._note_label.setText(self._note_text(source.note))
         self._text.setPlainText(source.text)
         selections: list[QTextEdit.ExtraSelection] = []
         if source.start is not None and source.end is not None:
@@ -115,6 +115,33 @@ class SourceViewer(QDialog):
         self._scroll_to_passage()
 
     # ----------------------------------------------------------------- internals
+
+    def _note_text(self, note: str) -> str:
+        """The knowledge base's note about the text, in the user's language.
+
+        The controller writes its notes in English; the known ones are shown
+        translated, a reason after "could not be indexed" as it came.
+        """
+        known = {
+            "This file is not in the knowledge base.": self.tr(
+                "This file is not in the knowledge base."
+            ),
+            "This document is still being indexed.": self.tr(
+                "This document is still being indexed."
+            ),
+            "The file's text.": self.tr("The file's text."),
+            "The text extracted when the document was indexed (breaks between passages shown as blank lines).": self.tr(  # noqa: E501
+                "The text extracted when the document was indexed (breaks between passages shown as blank lines)."  # noqa: E501
+            ),
+        }
+        if note in known:
+            return known[note]
+        failed = "This document could not be indexed: "
+        if note.startswith(failed):
+            return self.tr("This document could not be indexed: {reason}").format(
+                reason=note[len(failed) :]
+            )
+        return note
 
     def _scroll_to_passage(self) -> None:
         src = self._source

@@ -9,24 +9,37 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 __all__ = ["WelcomePage"]
 
-ABOUT_LINE = (
-    "Glassbox is an assistant that runs entirely on this computer, offline, and shows "
-    "how likely every token of its replies was."
-)
-DOCUMENTS_LINE = (
-    "Drop documents or folders anywhere on this window to add them to the knowledge "
-    "base; chats can then answer from them and cite their sources."
-)
-NO_MODEL_HELP = (
-    "Choose Model → Open model file… (Ctrl+O) to use a GGUF file you have, or load the "
-    "default model. From a terminal, <code>make run</code> or "
-    "<code>glassbox models install-default</code> installs the default model."
-)
+#: The narrowest a line of the page's text may get (px).
+_MIN_LINE_WIDTH = 200
+
+
+def about_line() -> str:
+    """What Glassbox is, in one sentence."""
+    return QCoreApplication.translate(
+        "WelcomePage",
+        "Glassbox is an assistant that runs entirely on this computer, offline, and shows how likely every token of its replies was.",  # noqa: E501
+    )
+
+
+def documents_line() -> str:
+    """Where documents go."""
+    return QCoreApplication.translate(
+        "WelcomePage",
+        "Drop documents or folders anywhere on this window to add them to the knowledge base; chats can then answer from them and cite their sources.",  # noqa: E501
+    )
+
+
+def no_model_help() -> str:
+    """What to do when no model is loaded (rich text)."""
+    return QCoreApplication.translate(
+        "WelcomePage",
+        "Choose Model → Open model file… (Ctrl+O) to use a GGUF file you have, or load the default model. From a terminal, <code>make run</code> or <code>glassbox models install-default</code> installs the default model.",  # noqa: E501
+    )
 
 
 class WelcomePage(QWidget):
@@ -40,25 +53,29 @@ class WelcomePage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Welcome")
-        title = QLabel("<h2>Welcome to Glassbox</h2>", self)
-        title.setAccessibleName("Welcome title")
-        self.about_label = QLabel(ABOUT_LINE, self)
-        self.about_label.setAccessibleName("What Glassbox is")
+        self.setAccessibleName(self.tr("Welcome"))
+        heading = _escape(self.tr("Welcome to Glassbox"))
+        title = QLabel(f"<h2>{heading}</h2>", self)
+        title.setAccessibleName(self.tr("Welcome title"))
+        self.about_label = QLabel(about_line(), self)
+        self.about_label.setAccessibleName(self.tr("What Glassbox is"))
         self.model_label = QLabel("", self)
-        self.model_label.setAccessibleName("Model status")
+        self.model_label.setAccessibleName(self.tr("Model status"))
         self.model_label.setTextFormat(Qt.TextFormat.RichText)
-        self.documents_label = QLabel(DOCUMENTS_LINE, self)
-        self.documents_label.setAccessibleName("Where documents go")
-        for label in (self.about_label, self.model_label, self.documents_label):
+        self.documents_label = QLabel(documents_line(), self)
+        self.documents_label.setAccessibleName(self.tr("Where documents go"))
+        for label in (title, self.about_label, self.model_label, self.documents_label):
             label.setWordWrap(True)
+            # A long unbreakable word (a path, a stretched translation) must not make
+            # the window wider: the label wraps within whatever width it gets.
+            label.setMinimumWidth(_MIN_LINE_WIDTH)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.open_button = QPushButton("Open another GGUF…", self)
-        self.open_button.setAccessibleName("Open another GGUF model file")
-        self.open_button.setToolTip("Load a GGUF model file from disk (Ctrl+O)")
-        self.default_button = QPushButton("Load the default model", self)
-        self.default_button.setAccessibleName("Load the default model")
+        self.open_button = QPushButton(self.tr("Open another GGUF…"), self)
+        self.open_button.setAccessibleName(self.tr("Open another GGUF model file"))
+        self.open_button.setToolTip(self.tr("Load a GGUF model file from disk (Ctrl+O)"))
+        self.default_button = QPushButton(self.tr("Load the default model"), self)
+        self.default_button.setAccessibleName(self.tr("Load the default model"))
         self.default_button.setVisible(False)
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.default_button.clicked.connect(self._on_default_button_clicked)
@@ -82,30 +99,43 @@ class WelcomePage(QWidget):
     def show_waiting(self) -> None:
         """The model is about to be prepared (the window has just opened)."""
         self._set_model_line(
-            "The model is prepared as soon as the window is open; the status bar below "
-            "shows its progress.",
+            _escape(
+                self.tr(
+                    "The model is prepared as soon as the window is open; the status bar below shows its progress."  # noqa: E501
+                )
+            ),
             no_model=False,
         )
 
     def show_preparing(self, text: str) -> None:
         """The model is being prepared or loaded; ``text`` is the status bar's line."""
         self._set_model_line(
-            f"{_escape(text)} The status bar below shows the progress; you can start "
-            "typing once it is ready.",
+            _escape(
+                self.tr(
+                    "{status} The status bar below shows the progress; you can start typing once it is ready."  # noqa: E501
+                )
+            ).format(status=_escape(text)),
             no_model=False,
         )
 
     def show_ready(self, name: str) -> None:
         """A model is loaded and chats can start."""
         self._set_model_line(
-            f"<b>{_escape(name)}</b> is ready: type a message below and press Enter.",
+            self.tr("<b>{name}</b> is ready: type a message below and press Enter.").format(
+                name=_escape(name)
+            ),
             no_model=False,
         )
 
     def show_no_model(self, reason: str | None = None) -> None:
         """No model is loaded (none asked for, or the load failed): say what to do."""
-        lead = f"No model is loaded: {_escape(reason)}" if reason else "No model is loaded."
-        self._set_model_line(f"{lead} {NO_MODEL_HELP}", no_model=True)
+        if reason:
+            text = _escape(self.tr("No model is loaded: {reason} {help}")).format(
+                reason=_escape(reason), help=no_model_help()
+            )
+        else:
+            text = _escape(self.tr("No model is loaded. {help}")).format(help=no_model_help())
+        self._set_model_line(text, no_model=True)
 
     def _set_model_line(self, text: str, *, no_model: bool) -> None:
         self.model_label.setText(text)
