@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.engine.protocol import CancelledError, TokenEvent
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
+from desktop_app.ui.errors import error_text
 from desktop_app.ui.task_widgets import (
     ERROR_STYLE,
     NOTE_STYLE,
@@ -40,9 +41,15 @@ from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.kb_controller import KnowledgeController, SourceText
 from desktop_app.workers.task_runner import CANCELLED, TaskFn, TaskProgress
 
-#: Files larger than this are not opened as task input (a text this long is a mistake).
+# Files larger than this are not opened as task input (a text this long is a mistake).
 MAX_INPUT_BYTES = 20 * 1024 * 1024
-TEXT_FILTER = "Text files (*.txt *.md *.csv *.tsv *.jsonl *.json *.log);;All files (*)"
+
+
+def text_filter() -> str:
+    """The file dialog's filter for task input."""
+    return QCoreApplication.translate(
+        "TextInput", "Text files (*.txt *.md *.csv *.tsv *.jsonl *.json *.log);;All files (*)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +67,24 @@ def read_text_file(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_INPUT_BYTES:
             raise InvalidRequestError(
-                f"{path.name} is {size / 1e6:.0f} MB; open a text under 20 MB."
+                QCoreApplication.translate(
+                    "TextInput", "{name} is {size:.0f} MB; open a text under 20 MB."
+                ).format(name=path.name, size=size / 1e6)
             )
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRequestError(
-            f"{path.name} is not UTF-8 text. Add it to the knowledge base to read PDFs "
-            "and Word files."
+            QCoreApplication.translate(
+                "TextInput",
+                "{name} is not UTF-8 text. Add it to the knowledge base to read PDFs and Word files.",  # noqa: E501
+            ).format(name=path.name)
         ) from exc
     except OSError as exc:
-        raise InvalidRequestError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
+        raise InvalidRequestError(
+            QCoreApplication.translate("TextInput", "{name} cannot be read ({reason}).").format(
+                name=path.name, reason=exc.strerror or exc
+            )
+        ) from exc
 
 
 def caption(text: str, parent: QWidget) -> QLabel:
@@ -92,7 +107,7 @@ class TextInput(QWidget):
 
     def __init__(self, name: str, placeholder: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName(f"{name} input")
+        self.setAccessibleName(self.tr("{name} input").format(name=name))
         self._batch: list[InputItem] = []
         self._placeholder = placeholder
         self._knowledge: KnowledgeController | None = None
@@ -103,23 +118,29 @@ class TextInput(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = QPlainTextEdit(self)
-        self.edit.setAccessibleName(f"{name} text")
+        self.edit.setAccessibleName(self.tr("{name} text").format(name=name))
         self.edit.setPlaceholderText(placeholder)
         self.edit.setTabChangesFocus(True)
         self.edit.setMinimumHeight(self.edit.fontMetrics().lineSpacing() * 5)
         layout.addWidget(self.edit, 1)
         row = QHBoxLayout()
-        self.open_button = QPushButton("Open…", self)
-        self.open_button.setAccessibleName(f"Open {name.lower()} files")
-        self.open_button.setToolTip("Open one text file, or several to run them as a batch")
-        self.kb_button = QPushButton("From knowledge base…", self)
-        self.kb_button.setAccessibleName(f"Open {name.lower()} input from the knowledge base")
-        self.kb_button.setToolTip("Choose one indexed document, or several to run them as a batch")
+        self.open_button = QPushButton(self.tr("Open…"), self)
+        self.open_button.setAccessibleName(self.tr("Open {name} files").format(name=name.lower()))
+        self.open_button.setToolTip(
+            self.tr("Open one text file, or several to run them as a batch")
+        )
+        self.kb_button = QPushButton(self.tr("From knowledge base…"), self)
+        self.kb_button.setAccessibleName(
+            self.tr("Open {name} input from the knowledge base").format(name=name.lower())
+        )
+        self.kb_button.setToolTip(
+            self.tr("Choose one indexed document, or several to run them as a batch")
+        )
         self.kb_button.setVisible(False)
-        self.clear_button = QPushButton("Clear", self)
-        self.clear_button.setAccessibleName(f"Clear {name.lower()} input")
+        self.clear_button = QPushButton(self.tr("Clear"), self)
+        self.clear_button.setAccessibleName(self.tr("Clear {name} input").format(name=name.lower()))
         self.source_label = QLabel("", self)
-        self.source_label.setAccessibleName(f"{name} input source")
+        self.source_label.setAccessibleName(self.tr("{name} input source").format(name=name))
         self.source_label.setStyleSheet(NOTE_STYLE)
         self.source_label.setWordWrap(True)
         row.addWidget(self.open_button)
@@ -183,26 +204,40 @@ class TextInput(QWidget):
             self._knowledge.load_source(path, doc_id=doc_id) for path, doc_id in documents
         ]
         self.source_label.setStyleSheet(NOTE_STYLE)
-        self.source_label.setText(f"Loading {len(documents)} document(s) from the knowledge base…")
+        self.source_label.setText(
+            self.tr("Loading {n} document(s) from the knowledge base…").format(n=len(documents))
+        )
 
     def _use(self, items: Sequence[InputItem], kind: str) -> None:
         if len(items) == 1:
             self.set_text(items[0].text)
-            self.source_label.setText(f"from {items[0].name}")
+            self.source_label.setText(self.tr("from {name}").format(name=items[0].name))
             self.source_label.setToolTip("")
             return
         self._batch = list(items)
         self.edit.blockSignals(True)
         self.edit.setPlainText("")
         self.edit.blockSignals(False)
-        names = "\n".join(f"  · {item.name}" for item in items[:12])
-        more = f"\n  … and {len(items) - 12} more" if len(items) > 12 else ""
+        lines = [f"  · {item.name}" for item in items[:12]]
+        if len(items) > 12:
+            lines.append("  " + self.tr("… and {n} more").format(n=len(items) - 12))
+        if kind == "files":
+            head = self.tr("{n} files opened as a batch:")
+            label = self.tr("batch of {n} files")
+        else:
+            head = self.tr("{n} documents opened as a batch:")
+            label = self.tr("batch of {n} documents")
         self.edit.setPlaceholderText(
-            f"{len(items)} {kind} opened as a batch:\n{names}{more}\n"
-            "Type here to work on a text instead."
+            "\n".join(
+                [
+                    head.format(n=len(items)),
+                    *lines,
+                    self.tr("Type here to work on a text instead."),
+                ]
+            )
         )
         self.source_label.setStyleSheet(NOTE_STYLE)
-        self.source_label.setText(f"batch of {len(items)} {kind}")
+        self.source_label.setText(label.format(n=len(items)))
         self.source_label.setToolTip("\n".join(item.name for item in items))
         self.sig_changed.emit()
 
@@ -213,20 +248,28 @@ class TextInput(QWidget):
         unusable = [s for s in sources if not s.text.strip()]
         if not usable:
             why = unusable[0].note if unusable else ""
-            self.source_label.setText(f"No text could be loaded. {why}".strip())
+            self.source_label.setText(f"{self.tr('No text could be loaded.')} {why}".strip())
             self.source_label.setStyleSheet(ERROR_STYLE)
             return
         items = [InputItem(Path(s.path).name, s.text) for s in usable]
         self._use(items, "documents")
         if len(items) == 1:
-            self.source_label.setText(f"from {items[0].name} (knowledge base)")
+            self.source_label.setText(
+                self.tr("from {name} (knowledge base)").format(name=items[0].name)
+            )
         if unusable:
             names = ", ".join(Path(s.path).name for s in unusable)
-            self.source_label.setText(f"{self.source_label.text()}; left out (no text): {names}")
+            self.source_label.setText(
+                self.tr("{text}; left out (no text): {names}").format(
+                    text=self.source_label.text(), names=names
+                )
+            )
 
     @Slot()
     def _on_open_button_clicked(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open text", str(Path.home()), TEXT_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Open text"), str(Path.home()), text_filter()
+        )
         if paths:
             try:
                 self.open_files(paths)
@@ -340,26 +383,26 @@ class TaskTab(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setAccessibleName(f"{name} task")
+        self.setAccessibleName(self.tr("{name} task").format(name=name))
         self._controller = controller
         self._name = name
         self._job: int | None = None
         self._cancelling = False
         self.templates = TemplateEditor(templates, self)
-        self.templates.setAccessibleName(f"{name} prompt template")
+        self.templates.setAccessibleName(self.tr("{name} prompt template").format(name=name))
 
         self.run_button = QPushButton(name, self)
-        self.run_button.setAccessibleName(f"Run {name.lower()}")
+        self.run_button.setAccessibleName(self.tr("Run {name}").format(name=name.lower()))
         self.run_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setAccessibleName(f"Cancel {name.lower()}")
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
+        self.cancel_button.setAccessibleName(self.tr("Cancel {name}").format(name=name.lower()))
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar(self)
-        self.progress.setAccessibleName(f"{name} progress")
+        self.progress.setAccessibleName(self.tr("{name} progress").format(name=name))
         self.progress.setVisible(False)
         self.progress.setMaximumHeight(self.fontMetrics().height() + 6)
         self.status = QLabel("", self)
-        self.status.setAccessibleName(f"{name} status")
+        self.status.setAccessibleName(self.tr("{name} status").format(name=name))
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -374,7 +417,7 @@ class TaskTab(QWidget):
     def run_row(self) -> QWidget:
         """The row with the run and cancel buttons, the progress bar and the status line."""
         box = QWidget(self)
-        box.setAccessibleName(f"{self._name} run controls")
+        box.setAccessibleName(self.tr("{name} run controls").format(name=self._name))
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
@@ -393,7 +436,7 @@ class TaskTab(QWidget):
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
-        self.set_status(f"{what}…")
+        self.set_status(self.tr("{what}…").format(what=what))
         return self._job
 
     @property
@@ -412,7 +455,7 @@ class TaskTab(QWidget):
             self._cancelling = True
             self._controller.cancel_task(self._job)
             self.cancel_button.setEnabled(False)
-            self.set_status("Cancelling…")
+            self.set_status(self.tr("Cancelling…"))
 
     def set_status(self, text: str, error: bool = False) -> None:
         """Say something under the run row (and in the window's status bar)."""
@@ -424,7 +467,11 @@ class TaskTab(QWidget):
         """Open a generated result in the token view."""
         n = len(tokens)
         mean = sum(t.p for t in tokens) / n if n else 0.0
-        detail = f"{n} tokens · mean p {mean:.2f}" if n else "no tokens recorded"
+        detail = (
+            self.tr("{n} tokens · mean p {mean:.2f}").format(n=n, mean=mean)
+            if n
+            else self.tr("no tokens recorded")
+        )
         dialog = TokenDialog(title, text, tokens, detail, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -433,7 +480,7 @@ class TaskTab(QWidget):
     def copy_text(self, text: str) -> None:
         """Put ``text`` on the clipboard."""
         QGuiApplication.clipboard().setText(text)
-        self.set_status("Copied.")
+        self.set_status(self.tr("Copied."))
 
     def on_run(self) -> None:
         """Start the task from the tab's inputs (subclasses)."""
@@ -489,7 +536,7 @@ class TaskTab(QWidget):
             return
         self._finish()
         if kind == CANCELLED:
-            self.set_status("Cancelled.")
+            self.set_status(self.tr("Cancelled."))
         else:
-            self.set_status(message, error=True)
+            self.set_status(error_text(kind, message), error=True)
         self.on_failed(kind, message)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -59,8 +59,8 @@ from desktop_app.ui.task_widgets import (
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.task_runner import TaskProgress
 
+# The labels a new tab starts with (they go into the prompt as they are).
 DEFAULT_LABELS = (("positive", ""), ("negative", ""))
-RESULT_COLUMNS = ("#", "Source", "Text", "Label", "p", "Gold")
 
 
 def parse_line(line: str) -> tuple[str, str | None]:
@@ -87,7 +87,8 @@ def batch_items(text: str) -> list[InputItem]:
     for n, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             body, gold = parse_line(line)
-            items.append(InputItem(f"line {n}", body, gold))
+            name = QCoreApplication.translate("ClassifyTab", "line {n}").format(n=n)
+            items.append(InputItem(name, body, gold))
     return items
 
 
@@ -100,7 +101,10 @@ def parse_examples(text: str) -> tuple[Example, ...]:
         body, label = parse_line(line)
         if label is None:
             raise InvalidRequestError(
-                f"Example line {n} has no label: write the text, a tab, then the label."
+                QCoreApplication.translate(
+                    "ClassifyTab",
+                    "Example line {n} has no label: write the text, a tab, then the label.",
+                ).format(n=n)
             )
         out.append(Example(body, label))
     return tuple(out)
@@ -110,7 +114,8 @@ class ClassifyTab(TaskTab):
     """Labels, examples and texts in; probability bars, a batch table and scores out."""
 
     def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
-        super().__init__(controller, "Classify", ("classify.system", "classify.user"), parent)
+        title = QCoreApplication.translate("ClassifyTab", "Classify")
+        super().__init__(controller, title, ("classify.system", "classify.user"), parent)
         self._items: list[InputItem] = []
         self._results: dict[int, Classification] = {}
         self._names: tuple[str, ...] = ()
@@ -119,26 +124,28 @@ class ClassifyTab(TaskTab):
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_labels_box())
         self.input = TextInput(
-            "Classify",
-            "A text to classify. Tick “one text per line” for a batch; a line "
-            '“text<TAB>label” or a JSON line {"text", "label"} gives its gold label.',
+            title,
+            self.tr(
+                'A text to classify. Tick “one text per line” for a batch; a line “text<TAB>label” or a JSON line {"text", "label"} gives its gold label.'  # noqa: E501
+            ),
             self,
         )
         layout.addWidget(self.input, 1)
         row = QHBoxLayout()
-        self.batch_check = QCheckBox("One text per line", self)
-        self.batch_check.setAccessibleName("Classify one text per line")
+        self.batch_check = QCheckBox(self.tr("One text per line"), self)
+        self.batch_check.setAccessibleName(self.tr("Classify one text per line"))
         self.normalize = QComboBox(self)
-        self.normalize.setAccessibleName("Label score")
-        self.normalize.addItem("whole label (sum)", "sum")
-        self.normalize.addItem("per token (mean)", "mean")
+        self.normalize.setAccessibleName(self.tr("Label score"))
+        self.normalize.addItem(self.tr("whole label (sum)"), "sum")
+        self.normalize.addItem(self.tr("per token (mean)"), "mean")
         self.normalize.setToolTip(
-            "Sum: the probability of writing the whole label. Mean: per token, so long "
-            "labels are not penalised for their length."
+            self.tr(
+                "Sum: the probability of writing the whole label. Mean: per token, so long labels are not penalised for their length."  # noqa: E501
+            )
         )
         row.addWidget(self.batch_check)
         row.addStretch(1)
-        row.addWidget(caption("Score", self))
+        row.addWidget(caption(self.tr("Score"), self))
         row.addWidget(self.normalize)
         layout.addLayout(row)
         layout.addWidget(self.templates)
@@ -150,21 +157,23 @@ class ClassifyTab(TaskTab):
     # ----------------------------------------------------------------- building
 
     def _build_labels_box(self) -> QGroupBox:
-        box = QGroupBox("Labels", self)
-        box.setAccessibleName("Classify labels")
+        box = QGroupBox(self.tr("Labels"), self)
+        box.setAccessibleName(self.tr("Classify labels"))
         layout = QVBoxLayout(box)
         self.labels_table = QTableWidget(0, 2, box)
-        self.labels_table.setAccessibleName("Label list")
-        self.labels_table.setHorizontalHeaderLabels(["Label", "Description (optional)"])
+        self.labels_table.setAccessibleName(self.tr("Label list"))
+        self.labels_table.setHorizontalHeaderLabels(
+            [self.tr("Label"), self.tr("Description (optional)")]
+        )
         self.labels_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.labels_table.verticalHeader().setVisible(False)
         self.labels_table.setMaximumHeight(self.fontMetrics().height() * 8)
         self.set_labels(DEFAULT_LABELS)
         buttons = QHBoxLayout()
-        add = QPushButton("Add label", box)
-        add.setAccessibleName("Add label")
-        remove = QPushButton("Remove label", box)
-        remove.setAccessibleName("Remove label")
+        add = QPushButton(self.tr("Add label"), box)
+        add.setAccessibleName(self.tr("Add label"))
+        remove = QPushButton(self.tr("Remove label"), box)
+        remove.setAccessibleName(self.tr("Remove label"))
         add.clicked.connect(self._on_add_label_clicked)
         remove.clicked.connect(self._on_remove_label_clicked)
         buttons.addWidget(add)
@@ -173,22 +182,24 @@ class ClassifyTab(TaskTab):
         layout.addWidget(self.labels_table)
         layout.addLayout(buttons)
         self.examples = QPlainTextEdit(box)
-        self.examples.setAccessibleName("Few-shot examples")
-        self.examples.setPlaceholderText("Optional few-shot examples, one per line: text<TAB>label")
+        self.examples.setAccessibleName(self.tr("Few-shot examples"))
+        self.examples.setPlaceholderText(
+            self.tr("Optional few-shot examples, one per line: text<TAB>label")
+        )
         self.examples.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 10)
         layout.addWidget(self.examples)
         return box
 
     def _build_results(self) -> QWidget:
         split = QSplitter(Qt.Orientation.Vertical, self)
-        split.setAccessibleName("Classify results")
+        split.setAccessibleName(self.tr("Classify results"))
         split.setChildrenCollapsible(False)
         top = QWidget(split)
-        top.setAccessibleName("Classify result")
+        top.setAccessibleName(self.tr("Classify result"))
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         self.result_label = QLabel("", top)
-        self.result_label.setAccessibleName("Classify verdict")
+        self.result_label.setAccessibleName(self.tr("Classify verdict"))
         bold = self.result_label.font()
         bold.setBold(True)
         self.result_label.setFont(bold)
@@ -196,9 +207,17 @@ class ClassifyTab(TaskTab):
         self.bars = ProbabilityBars(top)
         top_layout.addWidget(self.result_label)
         top_layout.addWidget(self.bars)
-        self.table = QTableWidget(0, len(RESULT_COLUMNS), top)
-        self.table.setAccessibleName("Classify batch results")
-        self.table.setHorizontalHeaderLabels(list(RESULT_COLUMNS))
+        columns = [
+            "#",
+            self.tr("Source"),
+            self.tr("Text"),
+            self.tr("Label"),
+            "p",
+            self.tr("Gold"),
+        ]
+        self.table = QTableWidget(0, len(columns), top)
+        self.table.setAccessibleName(self.tr("Classify batch results"))
+        self.table.setHorizontalHeaderLabels(columns)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -210,8 +229,8 @@ class ClassifyTab(TaskTab):
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         top_layout.addWidget(self.table, 1)
         export_row = QHBoxLayout()
-        self.export_button = QPushButton("Export CSV…", top)
-        self.export_button.setAccessibleName("Export classifications as CSV")
+        self.export_button = QPushButton(self.tr("Export CSV…"), top)
+        self.export_button.setAccessibleName(self.tr("Export classifications as CSV"))
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         export_row.addStretch(1)
@@ -220,11 +239,11 @@ class ClassifyTab(TaskTab):
         # Takes the room the table leaves when one text was classified.
         top_layout.addStretch()
 
-        self.scores_box = QGroupBox("Against the gold labels", split)
-        self.scores_box.setAccessibleName("Classify scores")
+        self.scores_box = QGroupBox(self.tr("Against the gold labels"), split)
+        self.scores_box.setAccessibleName(self.tr("Classify scores"))
         scores = QVBoxLayout(self.scores_box)
         self.scores_label = QLabel("", self.scores_box)
-        self.scores_label.setAccessibleName("Accuracy")
+        self.scores_label.setAccessibleName(self.tr("Accuracy"))
         self.scores_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         plots = QHBoxLayout()
         self.confusion = ConfusionMatrix(self.scores_box)
@@ -294,7 +313,9 @@ class ClassifyTab(TaskTab):
             probs = [round(c.probabilities[n], 6) for n in self._names]
             rows.append([item.name, c.text, c.label, *probs, item.gold])
         target.write_text(csv_text(header, rows), encoding="utf-8")
-        self.set_status(f"Exported {len(rows)} row(s) to {target.name}.")
+        self.set_status(
+            self.tr("Exported {n} row(s) to {file}.").format(n=len(rows), file=target.name)
+        )
         return target
 
     # ----------------------------------------------------------------- running
@@ -303,7 +324,7 @@ class ClassifyTab(TaskTab):
         spec = self.spec()
         items = self.items()
         if not items:
-            raise InvalidRequestError("There is no text to classify.")
+            raise InvalidRequestError(self.tr("There is no text to classify."))
         templates = self.templates.templates()
         self._items = items
         self._names = spec.names
@@ -322,7 +343,7 @@ class ClassifyTab(TaskTab):
             def one(engine: Engine, progress: TaskProgress) -> list[Classification]:
                 return [classify(cast(Scorer, engine), texts[0], spec, templates)]
 
-            self.start(one, "Classifying")
+            self.start(one, self.tr("Classifying"))
             return
         self.table.setRowCount(len(items))
         self.table.setColumnHidden(5, all(item.gold is None for item in items))
@@ -339,7 +360,7 @@ class ClassifyTab(TaskTab):
                 should_stop=lambda: progress.cancelled,
             )
 
-        self.start(many, f"Classifying {len(items)} texts")
+        self.start(many, self.tr("Classifying {n} texts").format(n=len(items)))
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
 
@@ -352,7 +373,11 @@ class ClassifyTab(TaskTab):
         self._results[index] = result
         self._set_row(index, self._items[index], result)
         self.progress.setValue(len(self._results))
-        self.set_status(f"Classified {len(self._results)} of {len(self._items)}…")
+        self.set_status(
+            self.tr("Classified {n} of {total}…").format(
+                n=len(self._results), total=len(self._items)
+            )
+        )
         if len(self._results) == 1:
             self.table.selectRow(index)
 
@@ -369,9 +394,13 @@ class ClassifyTab(TaskTab):
             return
         self.export_button.setEnabled(bool(self._results))
         n, total = len(self._results), len(self._items)
-        head = f"Cancelled after {n} of {total}" if cancelled or n < total else f"Classified {n}"
+        text = (
+            self.tr("Cancelled after {n} of {total} text(s).")
+            if cancelled or n < total
+            else self.tr("Classified {n} text(s).")
+        )
         self._show_scores()
-        self.set_status(f"{head} text(s).")
+        self.set_status(text.format(n=n, total=total))
 
     def _show_one(self, c: Classification) -> None:
         self.bars.set_probabilities(c.probabilities)
@@ -412,11 +441,14 @@ class ClassifyTab(TaskTab):
         confidence = [c.probabilities[c.label] for _, c in pairs]
         scores: ClassifyScores = classify_scores(gold, predicted, confidence, list(self._names))
         unknown = sorted(set(gold) - set(self._names))
-        note = f" · gold labels not in the list: {', '.join(unknown)}" if unknown else ""
-        self.scores_label.setText(
-            f"Accuracy {scores.accuracy:.1%} · macro-F1 {scores.macro_f1:.3f} · "
-            f"ECE {scores.ece:.3f} · {scores.n} text(s){note}"
-        )
+        text = self.tr(
+            "Accuracy {accuracy:.1%} · macro-F1 {f1:.3f} · ECE {ece:.3f} · {n} text(s)"
+        ).format(accuracy=scores.accuracy, f1=scores.macro_f1, ece=scores.ece, n=scores.n)
+        if unknown:
+            text += " · " + self.tr("gold labels not in the list: {labels}").format(
+                labels=", ".join(unknown)
+            )
+        self.scores_label.setText(text)
         self.confusion.set_matrix(scores.confusion, list(self._names) + unknown)
         self.calibration.set_bins(scores.bins, scores.ece)
         self.scores_box.setVisible(True)
@@ -433,7 +465,7 @@ class ClassifyTab(TaskTab):
     def _on_add_label_clicked(self) -> None:
         row = self.labels_table.rowCount()
         self.labels_table.insertRow(row)
-        self.labels_table.setItem(row, 0, QTableWidgetItem(f"label {row + 1}"))
+        self.labels_table.setItem(row, 0, QTableWidgetItem(self.tr("label {n}").format(n=row + 1)))
         self.labels_table.setItem(row, 1, QTableWidgetItem(""))
         self.labels_table.editItem(self.labels_table.item(row, 0))
 
@@ -446,7 +478,10 @@ class ClassifyTab(TaskTab):
     @Slot()
     def _on_open_button_clicked(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open texts", str(Path.home()), "Texts (*.txt *.md *.jsonl *.tsv);;All files (*)"
+            self,
+            self.tr("Open texts"),
+            str(Path.home()),
+            self.tr("Texts (*.txt *.md *.jsonl *.tsv);;All files (*)"),
         )
         if paths:
             try:
@@ -457,10 +492,18 @@ class ClassifyTab(TaskTab):
     @Slot()
     def _on_export_button_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export classifications", str(Path.home() / "classifications.csv"), "CSV (*.csv)"
+            self,
+            self.tr("Export classifications"),
+            str(Path.home() / "classifications.csv"),
+            self.tr("CSV (*.csv)"),
         )
         if path:
             try:
                 self.export_csv(path)
             except OSError as exc:
-                self.set_status(f"Could not write {path}: {exc.strerror or exc}", error=True)
+                self.set_status(
+                    self.tr("Could not write {path}: {reason}").format(
+                        path=path, reason=exc.strerror or exc
+                    ),
+                    error=True,
+                )

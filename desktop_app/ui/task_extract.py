@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QCoreApplication, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -48,7 +48,7 @@ from desktop_app.ui.task_widgets import CONFIDENCE_ROLE, ConfidenceDelegate, csv
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.task_runner import TaskProgress, TaskTokens
 
-FIELD_COLUMNS = ("Name", "Type", "Required", "Description", "Options (enum)")
+# The fields a new tab starts with (their descriptions go into the prompt as they are).
 DEFAULT_FIELDS = (
     Field("name", "text", True, "the person or company named"),
     Field("date", "date", False, "the date the document gives"),
@@ -69,7 +69,8 @@ class ExtractTab(TaskTab):
     """Define fields, run on a text or files, read values with their confidences."""
 
     def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
-        super().__init__(controller, "Extract", ("extract.system", "extract.user"), parent)
+        title = QCoreApplication.translate("ExtractTab", "Extract")
+        super().__init__(controller, title, ("extract.system", "extract.user"), parent)
         self._items: list[InputItem] = []
         self._results: dict[int, Extraction | str] = {}
         self._schema: dict[str, Any] = {}
@@ -79,19 +80,19 @@ class ExtractTab(TaskTab):
 
         layout = QVBoxLayout(self)
         self.schema_tabs = QTabWidget(self)
-        self.schema_tabs.setAccessibleName("Extract fields or schema")
-        self.schema_tabs.addTab(self._build_fields(), "Fields")
+        self.schema_tabs.setAccessibleName(self.tr("Extract fields or schema"))
+        self.schema_tabs.addTab(self._build_fields(), self.tr("Fields"))
         self.schema_edit = QPlainTextEdit(self)
-        self.schema_edit.setAccessibleName("JSON Schema")
+        self.schema_edit.setAccessibleName(self.tr("JSON Schema"))
         self.schema_edit.setPlaceholderText(
-            'Paste a JSON Schema: {"type": "object", "properties": {…}, "required": […]}'
+            self.tr('Paste a JSON Schema: {"type": "object", "properties": {…}, "required": […]}')
         )
-        self.schema_tabs.addTab(self.schema_edit, "JSON Schema")
+        self.schema_tabs.addTab(self.schema_edit, self.tr("JSON Schema"))
         self.schema_tabs.setMaximumHeight(self.fontMetrics().height() * 12)
         layout.addWidget(self.schema_tabs)
         self.input = TextInput(
-            "Extract",
-            "A document to extract from; open several files or documents for a batch.",
+            title,
+            self.tr("A document to extract from; open several files or documents for a batch."),
             self,
         )
         layout.addWidget(self.input, 1)
@@ -103,22 +104,29 @@ class ExtractTab(TaskTab):
 
     def _build_fields(self) -> QWidget:
         box = QWidget(self)
-        box.setAccessibleName("Field editor")
+        box.setAccessibleName(self.tr("Field editor"))
         layout = QVBoxLayout(box)
         layout.setContentsMargins(2, 2, 2, 2)
-        self.fields_table = QTableWidget(0, len(FIELD_COLUMNS), box)
-        self.fields_table.setAccessibleName("Field list")
-        self.fields_table.setHorizontalHeaderLabels(list(FIELD_COLUMNS))
+        columns = [
+            self.tr("Name"),
+            self.tr("Type"),
+            self.tr("Required"),
+            self.tr("Description"),
+            self.tr("Options (enum)"),
+        ]
+        self.fields_table = QTableWidget(0, len(columns), box)
+        self.fields_table.setAccessibleName(self.tr("Field list"))
+        self.fields_table.setHorizontalHeaderLabels(columns)
         self.fields_table.verticalHeader().setVisible(False)
         self.fields_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.fields_table)
         row = QHBoxLayout()
-        add = QPushButton("Add field", box)
-        add.setAccessibleName("Add field")
-        remove = QPushButton("Remove field", box)
-        remove.setAccessibleName("Remove field")
-        as_schema = QPushButton("Show as JSON Schema", box)
-        as_schema.setAccessibleName("Show fields as JSON Schema")
+        add = QPushButton(self.tr("Add field"), box)
+        add.setAccessibleName(self.tr("Add field"))
+        remove = QPushButton(self.tr("Remove field"), box)
+        remove.setAccessibleName(self.tr("Remove field"))
+        as_schema = QPushButton(self.tr("Show as JSON Schema"), box)
+        as_schema.setAccessibleName(self.tr("Show fields as JSON Schema"))
         add.clicked.connect(self._on_add_field_clicked)
         remove.clicked.connect(self._on_remove_field_clicked)
         as_schema.clicked.connect(self._on_as_schema_clicked)
@@ -132,28 +140,28 @@ class ExtractTab(TaskTab):
 
     def _build_results(self) -> QWidget:
         box = QWidget(self)
-        box.setAccessibleName("Extract results")
+        box.setAccessibleName(self.tr("Extract results"))
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         self.valid_label = QLabel("", box)
-        self.valid_label.setAccessibleName("Schema check")
+        self.valid_label.setAccessibleName(self.tr("Schema check"))
         self.valid_label.setWordWrap(True)
         layout.addWidget(self.valid_label)
         self.table = QTableWidget(0, 3, box)
-        self.table.setAccessibleName("Extracted fields")
+        self.table.setAccessibleName(self.tr("Extracted fields"))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.setItemDelegate(ConfidenceDelegate(self.table))
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
-        self.tokens_button = QPushButton("Show tokens", box)
-        self.tokens_button.setAccessibleName("Show extraction tokens")
-        self.copy_button = QPushButton("Copy JSON", box)
-        self.copy_button.setAccessibleName("Copy extracted JSON")
-        self.csv_button = QPushButton("Export CSV…", box)
-        self.csv_button.setAccessibleName("Export extraction as CSV")
-        self.json_button = QPushButton("Export JSON…", box)
-        self.json_button.setAccessibleName("Export extraction as JSON")
+        self.tokens_button = QPushButton(self.tr("Show tokens"), box)
+        self.tokens_button.setAccessibleName(self.tr("Show extraction tokens"))
+        self.copy_button = QPushButton(self.tr("Copy JSON"), box)
+        self.copy_button.setAccessibleName(self.tr("Copy extracted JSON"))
+        self.csv_button = QPushButton(self.tr("Export CSV…"), box)
+        self.csv_button.setAccessibleName(self.tr("Export extraction as CSV"))
+        self.json_button = QPushButton(self.tr("Export JSON…"), box)
+        self.json_button.setAccessibleName(self.tr("Export extraction as JSON"))
         for b in (self.tokens_button, self.copy_button, self.csv_button, self.json_button):
             b.setEnabled(False)
             row.addWidget(b)
@@ -180,16 +188,30 @@ class ExtractTab(TaskTab):
         table.insertRow(row)
         table.setItem(row, 0, QTableWidgetItem(f.name))
         kind = QComboBox(table)
-        kind.setAccessibleName(f"Type of field {row + 1}")
-        kind.addItems(list(FIELD_TYPES))
-        kind.setCurrentText(f.type)
+        kind.setAccessibleName(self.tr("Type of field {n}").format(n=row + 1))
+        type_names = self._type_names()
+        for key in FIELD_TYPES:
+            kind.addItem(type_names.get(key, key), key)
+        kind.setCurrentIndex(max(kind.findData(f.type), 0))
         table.setCellWidget(row, 1, kind)
         required = QCheckBox(table)
-        required.setAccessibleName(f"Field {row + 1} required")
+        required.setAccessibleName(self.tr("Field {n} required").format(n=row + 1))
         required.setChecked(f.required)
         table.setCellWidget(row, 2, required)
         table.setItem(row, 3, QTableWidgetItem(f.description))
         table.setItem(row, 4, QTableWidgetItem(", ".join(f.options)))
+
+    def _type_names(self) -> dict[str, str]:
+        """The field types as the editor shows them (the schema keeps the keys)."""
+        return {
+            "text": self.tr("text"),
+            "number": self.tr("number"),
+            "integer": self.tr("integer"),
+            "date": self.tr("date"),
+            "list": self.tr("list"),
+            "enum": self.tr("enum"),
+            "boolean": self.tr("boolean"),
+        }
 
     def fields(self) -> list[Field]:
         """The fields as edited (raises ``InvalidRequestError`` for a bad one)."""
@@ -206,7 +228,7 @@ class ExtractTab(TaskTab):
             out.append(
                 Field(
                     name.text().strip(),
-                    kind.currentText() if isinstance(kind, QComboBox) else "text",  # type: ignore[arg-type]
+                    str(kind.currentData()) if isinstance(kind, QComboBox) else "text",  # type: ignore[arg-type]
                     required.isChecked() if isinstance(required, QCheckBox) else True,
                     desc.text().strip() if desc is not None else "",
                     tuple(
@@ -224,9 +246,11 @@ class ExtractTab(TaskTab):
             try:
                 schema = json.loads(self.schema_edit.toPlainText())
             except ValueError as exc:
-                raise InvalidRequestError(f"The JSON Schema is not JSON ({exc}).") from exc
+                raise InvalidRequestError(
+                    self.tr("The JSON Schema is not JSON ({error}).").format(error=exc)
+                ) from exc
             if not isinstance(schema, dict):
-                raise InvalidRequestError("The JSON Schema must be an object.")
+                raise InvalidRequestError(self.tr("The JSON Schema must be an object."))
             check_schema(schema)
             return schema
         return fields_to_schema(self.fields())
@@ -261,7 +285,9 @@ class ExtractTab(TaskTab):
             rows.append([item.name, *values, *conf, "; ".join(r.errors) or None])
         target = Path(path)
         target.write_text(csv_text(header, rows), encoding="utf-8")
-        self.set_status(f"Exported {len(rows)} row(s) to {target.name}.")
+        self.set_status(
+            self.tr("Exported {n} row(s) to {file}.").format(n=len(rows), file=target.name)
+        )
         return target
 
     def export_json(self, path: str | Path) -> Path:
@@ -275,7 +301,9 @@ class ExtractTab(TaskTab):
                 out.append({"source": item.name, **r.as_dict(), "valid": r.valid})
         target = Path(path)
         target.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
-        self.set_status(f"Exported {len(out)} document(s) to {target.name}.")
+        self.set_status(
+            self.tr("Exported {n} document(s) to {file}.").format(n=len(out), file=target.name)
+        )
         return target
 
     # ----------------------------------------------------------------- running
@@ -286,7 +314,7 @@ class ExtractTab(TaskTab):
         text = self.input.text()
         items = files or ([InputItem("text", text)] if text.strip() else [])
         if not items:
-            raise InvalidRequestError("There is no text to extract from.")
+            raise InvalidRequestError(self.tr("There is no text to extract from."))
         templates = self.templates.templates()
         self._items, self._schema, self._results, self._single = items, schema, {}, None
         self._batch = bool(files)
@@ -303,12 +331,12 @@ class ExtractTab(TaskTab):
                     raise CancelledError("The extraction was cancelled.")
                 return result
 
-            self.start(one, "Extracting")
+            self.start(one, self.tr("Extracting"))
             return
 
         names = self.columns()
         self.table.setColumnCount(1 + len(names))
-        self.table.setHorizontalHeaderLabels(["Source", *names])
+        self.table.setHorizontalHeaderLabels([self.tr("Source"), *names])
         self.table.setRowCount(len(items))
         for row, item in enumerate(items):
             self.table.setItem(row, 0, QTableWidgetItem(item.name))
@@ -330,7 +358,7 @@ class ExtractTab(TaskTab):
                 done += 1
             return done
 
-        self.start(many, f"Extracting from {len(items)} documents")
+        self.start(many, self.tr("Extracting from {n} documents").format(n=len(items)))
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
 
@@ -341,12 +369,17 @@ class ExtractTab(TaskTab):
                 self._results[i] = result
                 self._show_row(i, result)
                 self.progress.setValue(len(self._results))
-                self.set_status(f"Extracted {len(self._results)} of {len(self._items)}…")
+                self.set_status(
+                    self.tr("Extracted {n} of {total}…").format(
+                        n=len(self._results), total=len(self._items)
+                    )
+                )
             return
         if isinstance(payload, TaskTokens):
             self._stream.extend(payload.events)
             self.valid_label.setStyleSheet("")
-            self.valid_label.setText("Writing: " + "".join(t.text for t in self._stream)[-160:])
+            written = "".join(t.text for t in self._stream)[-160:]
+            self.valid_label.setText(self.tr("Writing: {text}").format(text=written))
 
     def on_done(self, result: object, cancelled: bool) -> None:
         self._stream = []
@@ -359,14 +392,24 @@ class ExtractTab(TaskTab):
             self.csv_button.setEnabled(True)
             self.json_button.setEnabled(True)
             self.set_status(
-                f"Extracted {len(result.confidence)} field(s) in "
-                f"{len(result.generation.tokens)} tokens."
+                self.tr("Extracted {n} field(s) in {tokens} tokens.").format(
+                    n=len(result.confidence), tokens=len(result.generation.tokens)
+                )
             )
             return
         n, total = len(self._results), len(self._items)
         failed = sum(isinstance(r, str) for r in self._results.values())
-        head = f"Cancelled after {n} of {total}" if cancelled or n < total else f"Extracted {n}"
-        self.set_status(f"{head} document(s)" + (f", {failed} failed." if failed else "."))
+        if cancelled or n < total:
+            text = (
+                self.tr("Cancelled after {n} of {total} document(s), {failed} failed.")
+                if failed
+                else self.tr("Cancelled after {n} of {total} document(s).")
+            )
+        elif failed:
+            text = self.tr("Extracted {n} document(s), {failed} failed.")
+        else:
+            text = self.tr("Extracted {n} document(s).")
+        self.set_status(text.format(n=n, total=total, failed=failed))
         self.csv_button.setEnabled(bool(self._results))
         self.json_button.setEnabled(bool(self._results))
         self.valid_label.setText("")
@@ -378,7 +421,7 @@ class ExtractTab(TaskTab):
     def _show_single(self, r: Extraction) -> None:
         table = self.table
         table.setColumnCount(3)
-        table.setHorizontalHeaderLabels(["Field", "Value", "Confidence"])
+        table.setHorizontalHeaderLabels([self.tr("Field"), self.tr("Value"), self.tr("Confidence")])
         table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         data: Mapping[str, Any] = r.data if isinstance(r.data, dict) else {}
         names = [*self.columns(), *(k for k in data if k not in self.columns())]
@@ -391,22 +434,27 @@ class ExtractTab(TaskTab):
             if conf is not None:
                 cell.setData(CONFIDENCE_ROLE, float(conf.confidence))
                 cell.setToolTip(
-                    f"geometric mean {conf.confidence:.3f} over {conf.n_tokens} token(s); "
-                    f"joint {conf.joint:.3g}; least sure token {conf.lowest:.3f}"
+                    self.tr(
+                        "geometric mean {mean:.3f} over {n} token(s); joint {joint:.3g}; least sure token {lowest:.3f}"  # noqa: E501
+                    ).format(
+                        mean=conf.confidence, n=conf.n_tokens, joint=conf.joint, lowest=conf.lowest
+                    )
                 )
             table.setItem(row, 2, cell)
         table.resizeColumnToContents(0)
         if r.valid:
-            self.valid_label.setText("✓ Valid JSON for the schema.")
+            self.valid_label.setText(self.tr("✓ Valid JSON for the schema."))
             self.valid_label.setStyleSheet("color: #2a7a3a;")
         else:
-            self.valid_label.setText("✗ Not valid for the schema: " + "; ".join(r.errors))
+            self.valid_label.setText(
+                self.tr("✗ Not valid for the schema: {errors}").format(errors="; ".join(r.errors))
+            )
             self.valid_label.setStyleSheet("color: #a40000;")
 
     def _show_row(self, row: int, r: Extraction | str) -> None:
         names = self.columns()
         if isinstance(r, str):
-            cell = QTableWidgetItem("failed")
+            cell = QTableWidgetItem(self.tr("failed"))
             cell.setToolTip(r)
             self.table.setItem(row, 1, cell)
             return
@@ -416,7 +464,9 @@ class ExtractTab(TaskTab):
             conf = r.confidence.get(name)
             if conf is not None:
                 cell.setData(CONFIDENCE_ROLE, float(conf.confidence))
-                cell.setToolTip(f"confidence {percent(conf.confidence)}")
+                cell.setToolTip(
+                    self.tr("confidence {percent}").format(percent=percent(conf.confidence))
+                )
             self.table.setItem(row, col, cell)
 
     # ----------------------------------------------------------------- slots
@@ -445,7 +495,7 @@ class ExtractTab(TaskTab):
     def _on_tokens_button_clicked(self) -> None:
         if self._single is not None:
             gen = self._single.generation
-            self.show_tokens("Extraction", gen.text, gen.tokens)
+            self.show_tokens(self.tr("Extraction"), gen.text, gen.tokens)
 
     @Slot()
     def _on_copy_button_clicked(self) -> None:
@@ -455,21 +505,37 @@ class ExtractTab(TaskTab):
     @Slot()
     def _on_csv_button_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export as CSV", str(Path.home() / "extracted.csv"), "CSV (*.csv)"
+            self,
+            self.tr("Export as CSV"),
+            str(Path.home() / "extracted.csv"),
+            self.tr("CSV (*.csv)"),
         )
         if path:
             try:
                 self.export_csv(path)
             except OSError as exc:
-                self.set_status(f"Could not write {path}: {exc.strerror or exc}", error=True)
+                self.set_status(
+                    self.tr("Could not write {path}: {reason}").format(
+                        path=path, reason=exc.strerror or exc
+                    ),
+                    error=True,
+                )
 
     @Slot()
     def _on_json_button_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export as JSON", str(Path.home() / "extracted.json"), "JSON (*.json)"
+            self,
+            self.tr("Export as JSON"),
+            str(Path.home() / "extracted.json"),
+            self.tr("JSON (*.json)"),
         )
         if path:
             try:
                 self.export_json(path)
             except OSError as exc:
-                self.set_status(f"Could not write {path}: {exc.strerror or exc}", error=True)
+                self.set_status(
+                    self.tr("Could not write {path}: {reason}").format(
+                        path=path, reason=exc.strerror or exc
+                    ),
+                    error=True,
+                )

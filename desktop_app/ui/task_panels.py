@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QShowEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,6 +43,7 @@ from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.tasks.rewrite import MODES, Rewrite, rewrite
 from desktop_app.core.tasks.search import highlight_spans
 from desktop_app.core.tasks.summarize import Summary, SummaryOptions, SummaryProgress, summarize
+from desktop_app.ui.errors import error_text
 from desktop_app.ui.task_base import (
     InputItem,
     ItemDone,
@@ -61,22 +62,8 @@ from desktop_app.workers.task_runner import TaskProgress, TaskTokens
 
 __all__ = ["ClassifyTab", "ExtractTab", "RewriteTab", "SearchTab", "SummarizeTab", "TasksPanel"]
 
-LENGTHS = (
-    ("A sentence", "sentence"),
-    ("A paragraph", "paragraph"),
-    ("Bullet points", "bullets"),
-    ("A word count", "words"),
-)
-MODE_NAMES = {
-    "polish": "Polish",
-    "fix": "Fix grammar and spelling",
-    "simplify": "Simplify",
-    "formal": "Tone: formal",
-    "friendly": "Tone: friendly",
-    "concise": "Tone: concise",
-    "translate": "Translate",
-}
-HIT_COLUMNS = ("#", "Source", "Score", "Vector", "Keyword")
+# The summary lengths offered, as the keys the summary's prompt takes.
+LENGTHS = ("sentence", "paragraph", "bullets", "words")
 _HIGHLIGHT = QColor("#ffe08a")
 
 
@@ -105,7 +92,8 @@ class SummarizeTab(TaskTab):
 
     def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
         names = ("summarize.system", "summarize.user", "summarize.part", "summarize.combine")
-        super().__init__(controller, "Summarize", names, parent)
+        title = QCoreApplication.translate("SummarizeTab", "Summarize")
+        super().__init__(controller, title, names, parent)
         self._summary: Summary | None = None
         self._live: list[TokenEvent] = []
         self._items: list[InputItem] = []
@@ -115,48 +103,56 @@ class SummarizeTab(TaskTab):
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.length = QComboBox(self)
-        self.length.setAccessibleName("Summary length")
-        for label, value in LENGTHS:
-            self.length.addItem(label, value)
+        self.length.setAccessibleName(self.tr("Summary length"))
+        length_names = {
+            "sentence": self.tr("A sentence"),
+            "paragraph": self.tr("A paragraph"),
+            "bullets": self.tr("Bullet points"),
+            "words": self.tr("A word count"),
+        }
+        for value in LENGTHS:
+            self.length.addItem(length_names[value], value)
         self.length.setCurrentIndex(1)
         self.words = QSpinBox(self)
-        self.words.setAccessibleName("Summary word count")
+        self.words.setAccessibleName(self.tr("Summary word count"))
         self.words.setRange(5, 2000)
         self.words.setValue(100)
-        self.words.setSuffix(" words")
+        self.words.setSuffix(self.tr(" words"))
         self.words.setEnabled(False)
         length_row = QHBoxLayout()
         length_row.addWidget(self.length, 1)
         length_row.addWidget(self.words)
         self.audience = QLineEdit(self)
-        self.audience.setAccessibleName("Summary audience")
-        self.audience.setPlaceholderText("a general reader")
+        self.audience.setAccessibleName(self.tr("Summary audience"))
+        # The placeholders say what an empty box means; the prompt gets the English.
+        self.audience.setPlaceholderText(self.tr("a general reader"))
         self.language = QLineEdit(self)
-        self.language.setAccessibleName("Summary language")
-        self.language.setPlaceholderText("the language of the text")
-        form.addRow(caption("Length", self), length_row)
-        form.addRow(caption("Audience", self), self.audience)
-        form.addRow(caption("Language", self), self.language)
+        self.language.setAccessibleName(self.tr("Summary language"))
+        self.language.setPlaceholderText(self.tr("the language of the text"))
+        form.addRow(caption(self.tr("Length"), self), length_row)
+        form.addRow(caption(self.tr("Audience"), self), self.audience)
+        form.addRow(caption(self.tr("Language"), self), self.language)
         layout.addLayout(form)
         self.input = TextInput(
-            "Summarize",
-            "A text to summarize. Long texts are summarized in parts; open several files "
-            "or documents for a batch.",
+            title,
+            self.tr(
+                "A text to summarize. Long texts are summarized in parts; open several files or documents for a batch."  # noqa: E501
+            ),
             self,
         )
         layout.addWidget(self.input, 1)
         layout.addWidget(self.templates)
         layout.addWidget(self.run_row())
-        self.batch = BatchTable("Summary", "summaries", self)
+        self.batch = BatchTable(self.tr("Summary"), "summaries", self)
         self.batch.setVisible(False)
         layout.addWidget(self.batch, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.setAccessibleName("Summary results")
-        self.result = _result_view("Summary", split)
+        split.setAccessibleName(self.tr("Summary results"))
+        self.result = _result_view(self.tr("Summary"), split)
         self.parts = QListWidget(split)
-        self.parts.setAccessibleName("Summary parts")
-        self.parts.setToolTip("The parts a long text was cut into; select one to read it.")
+        self.parts.setAccessibleName(self.tr("Summary parts"))
+        self.parts.setToolTip(self.tr("The parts a long text was cut into; select one to read it."))
         self.parts.setVisible(False)
         split.addWidget(self.result)
         split.addWidget(self.parts)
@@ -164,10 +160,10 @@ class SummarizeTab(TaskTab):
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 2)
         buttons = QHBoxLayout()
-        self.tokens_button = QPushButton("Show tokens", self)
-        self.tokens_button.setAccessibleName("Show summary tokens")
-        self.copy_button = QPushButton("Copy", self)
-        self.copy_button.setAccessibleName("Copy summary")
+        self.tokens_button = QPushButton(self.tr("Show tokens"), self)
+        self.tokens_button.setAccessibleName(self.tr("Show summary tokens"))
+        self.copy_button = QPushButton(self.tr("Copy"), self)
+        self.copy_button.setAccessibleName(self.tr("Copy summary"))
         for b in (self.tokens_button, self.copy_button):
             b.setEnabled(False)
             buttons.addWidget(b)
@@ -203,7 +199,7 @@ class SummarizeTab(TaskTab):
         items = self.input.batch()
         text = self.input.text()
         if not items and not text.strip():
-            raise InvalidRequestError("There is no text to summarize.")
+            raise InvalidRequestError(self.tr("There is no text to summarize."))
         options = self.options()
         templates = self.templates.templates()
         self._summary, self._live = None, []
@@ -217,11 +213,12 @@ class SummarizeTab(TaskTab):
         if items:
             self._run_batch(items, options, templates)
             return
+        no_count = self._no_count_text()
 
         def run(engine: Engine, progress: TaskProgress) -> Summary:
             count = getattr(engine, "count_tokens", None)
             if count is None:
-                raise InvalidRequestError("This engine cannot count tokens to plan a summary.")
+                raise InvalidRequestError(no_count)
             result = summarize(
                 engine, text, options, count, _n_ctx(engine), templates,
                 progress=progress.report, on_token=progress.token,
@@ -231,7 +228,10 @@ class SummarizeTab(TaskTab):
                 raise CancelledError("The summary was cancelled.")
             return result
 
-        self.start(run, "Summarizing")
+        self.start(run, self.tr("Summarizing"))
+
+    def _no_count_text(self) -> str:
+        return self.tr("This engine cannot count tokens to plan a summary.")
 
     def _run_batch(
         self, items: list[InputItem], options: SummaryOptions, templates: dict[str, str]
@@ -239,11 +239,12 @@ class SummarizeTab(TaskTab):
         self._items, self._results = items, {}
         self.batch.start([item.name for item in items])
         texts = [item.text for item in items]
+        no_count = self._no_count_text()
 
         def run(engine: Engine, progress: TaskProgress) -> int:
             count = getattr(engine, "count_tokens", None)
             if count is None:
-                raise InvalidRequestError("This engine cannot count tokens to plan a summary.")
+                raise InvalidRequestError(no_count)
             n_ctx = _n_ctx(engine)
 
             def one(text: str) -> Summary:
@@ -254,7 +255,7 @@ class SummarizeTab(TaskTab):
 
             return run_batch(texts, one, progress)
 
-        self.start(run, f"Summarizing {len(items)} documents")
+        self.start(run, self.tr("Summarizing {n} documents").format(n=len(items)))
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
 
@@ -262,7 +263,11 @@ class SummarizeTab(TaskTab):
         if isinstance(payload, ItemStarted):
             self.batch.set_running(payload.index)
             name = self._items[payload.index].name
-            self.set_status(f"Summarizing {payload.index + 1} of {len(self._items)}: {name}…")
+            self.set_status(
+                self.tr("Summarizing {i} of {n}: {name}…").format(
+                    i=payload.index + 1, n=len(self._items), name=name
+                )
+            )
         elif isinstance(payload, ItemDone):
             if isinstance(payload.result, Summary):
                 summary = payload.result
@@ -275,7 +280,7 @@ class SummarizeTab(TaskTab):
             if payload.steps > 1:
                 self.progress.setRange(0, payload.steps)
                 self.progress.setValue(payload.step)
-                self.set_status(f"Summarizing: {payload.label} ({payload.step}/{payload.steps})…")
+                self.set_status(self._step_text(payload))
             if payload.label != "done":
                 self._live = []
                 self.result.setPlainText("")
@@ -294,7 +299,23 @@ class SummarizeTab(TaskTab):
         self._show_summary(result)
         n = len(result.parts)
         self.set_status(
-            f"Summarized in {n} parts, then combined." if n > 1 else "Summarized in one pass."
+            self.tr("Summarized in {n} parts, then combined.").format(n=n)
+            if n > 1
+            else self.tr("Summarized in one pass.")
+        )
+
+    def _step_text(self, p: SummaryProgress) -> str:
+        """The status line for a step of a summary in parts."""
+        if p.label == "combining":
+            text = self.tr("Summarizing: combining the parts ({step}/{steps})…")
+        elif p.label == "done":
+            text = self.tr("Summarizing: done ({step}/{steps})")
+        elif p.label.startswith("part "):
+            text = self.tr("Summarizing: part {part} of {parts} ({step}/{steps})…")
+        else:
+            text = self.tr("Summarizing: {label} ({step}/{steps})…")
+        return text.format(
+            label=p.label, part=p.step + 1, parts=p.steps - 1, step=p.step, steps=p.steps
         )
 
     def on_failed(self, kind: str, message: str) -> None:
@@ -306,8 +327,17 @@ class SummarizeTab(TaskTab):
         rows = self.batch.rows()
         n = sum(r.finished for r in rows)
         failed = sum(r.status == "failed" for r in rows)
-        head = f"Cancelled after {n} of {len(rows)}" if n < len(rows) else f"Summarized {n}"
-        self.set_status(f"{head} document(s)" + (f", {failed} failed." if failed else "."))
+        if n < len(rows):
+            text = (
+                self.tr("Cancelled after {n} of {total} document(s), {failed} failed.")
+                if failed
+                else self.tr("Cancelled after {n} of {total} document(s).")
+            )
+        elif failed:
+            text = self.tr("Summarized {n} document(s), {failed} failed.")
+        else:
+            text = self.tr("Summarized {n} document(s).")
+        self.set_status(text.format(n=n, total=len(rows), failed=failed))
 
     def _show_summary(self, summary: Summary) -> None:
         self._summary = summary
@@ -316,7 +346,9 @@ class SummarizeTab(TaskTab):
         self.parts.setVisible(len(summary.parts) > 1)
         if len(summary.parts) > 1:
             for i, part in enumerate(summary.parts, start=1):
-                item = QListWidgetItem(f"part {i} · {len(part.split())} words")
+                item = QListWidgetItem(
+                    self.tr("part {i} · {n} words").format(i=i, n=len(part.split()))
+                )
                 item.setToolTip(summary.part_summaries[i - 1][:1000])
                 self.parts.addItem(item)
         self.tokens_button.setEnabled(True)
@@ -344,16 +376,18 @@ class SummarizeTab(TaskTab):
         summary = self._summary
         if summary is None or not 0 <= row < len(summary.parts):
             return
+        own_summary = self.tr("── part {i}: its summary ──").format(i=row + 1)
+        own_text = self.tr("── part {i}: its text ──").format(i=row + 1)
         self.result.setPlainText(
-            f"{summary.text}\n\n── part {row + 1}: its summary ──\n{summary.part_summaries[row]}"
-            f"\n\n── part {row + 1}: its text ──\n{summary.parts[row]}"
+            f"{summary.text}\n\n{own_summary}\n{summary.part_summaries[row]}"
+            f"\n\n{own_text}\n{summary.parts[row]}"
         )
 
     @Slot()
     def _on_tokens_button_clicked(self) -> None:
         if self._summary is not None and self._summary.generations:
             gen = self._summary.generations[-1]
-            self.show_tokens("Summary", gen.text, gen.tokens)
+            self.show_tokens(self.tr("Summary"), gen.text, gen.tokens)
 
     @Slot()
     def _on_copy_button_clicked(self) -> None:
@@ -379,7 +413,8 @@ class RewriteTab(TaskTab):
     """
 
     def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
-        super().__init__(controller, "Rewrite", ("rewrite.system", "rewrite.user"), parent)
+        title = QCoreApplication.translate("RewriteTab", "Rewrite")
+        super().__init__(controller, title, ("rewrite.system", "rewrite.user"), parent)
         self._rewrite: Rewrite | None = None
         self._items: list[InputItem] = []
         self._results: dict[int, Rewrite] = {}
@@ -387,55 +422,74 @@ class RewriteTab(TaskTab):
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.mode = QComboBox(self)
-        self.mode.setAccessibleName("Rewrite mode")
+        self.mode.setAccessibleName(self.tr("Rewrite mode"))
+        mode_names = {
+            "polish": self.tr("Polish"),
+            "fix": self.tr("Fix grammar and spelling"),
+            "simplify": self.tr("Simplify"),
+            "formal": self.tr("Tone: formal"),
+            "friendly": self.tr("Tone: friendly"),
+            "concise": self.tr("Tone: concise"),
+            "translate": self.tr("Translate"),
+        }
         for mode in MODES:
-            self.mode.addItem(MODE_NAMES.get(mode, mode), mode)
+            self.mode.addItem(mode_names.get(mode, mode), mode)
+        # Long mode names (in some languages) must not widen the row: the list shows them.
+        self.mode.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.mode.setMinimumContentsLength(12)
         self.language = QLineEdit(self)
-        self.language.setAccessibleName("Translate to language")
-        self.language.setPlaceholderText("English")
+        self.language.setAccessibleName(self.tr("Translate to language"))
+        # Empty means English (the prompt gets the English name).
+        self.language.setPlaceholderText(self.tr("English"))
         self.language.setEnabled(False)
-        row.addWidget(caption("Mode", self))
+        row.addWidget(caption(self.tr("Mode"), self))
         row.addWidget(self.mode, 1)
-        row.addWidget(caption("into", self))
+        row.addWidget(caption(self.tr("into"), self))
         row.addWidget(self.language, 1)
         layout.addLayout(row)
         self.input = TextInput(
-            "Rewrite", "A text to rewrite; open several files or documents for a batch.", self
+            title, self.tr("A text to rewrite; open several files or documents for a batch."), self
         )
         layout.addWidget(self.input, 1)
         layout.addWidget(self.templates)
         layout.addWidget(self.run_row())
-        self.batch = BatchTable("Rewrite", "rewrites", self)
+        self.batch = BatchTable(title, "rewrites", self)
         self.batch.setVisible(False)
         layout.addWidget(self.batch, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.setAccessibleName("Rewrite comparison")
+        split.setAccessibleName(self.tr("Rewrite comparison"))
         left = QWidget(split)
-        left.setAccessibleName("Original side")
+        left.setAccessibleName(self.tr("Original side"))
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(caption("Original (removed words struck through)", left))
-        self.original = _result_view("Original with removals", left)
+        left_caption = caption(self.tr("Original (removed words struck through)"), left)
+        left_caption.setWordWrap(True)
+        left_layout.addWidget(left_caption)
+        self.original = _result_view(self.tr("Original with removals"), left)
         left_layout.addWidget(self.original)
         right = QWidget(split)
-        right.setAccessibleName("Rewrite side")
+        right.setAccessibleName(self.tr("Rewrite side"))
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(caption("Rewrite (added words highlighted)", right))
-        self.result = _result_view("Rewrite with additions", right)
+        right_caption = caption(self.tr("Rewrite (added words highlighted)"), right)
+        right_caption.setWordWrap(True)
+        right_layout.addWidget(right_caption)
+        self.result = _result_view(self.tr("Rewrite with additions"), right)
         right_layout.addWidget(self.result)
         split.addWidget(left)
         split.addWidget(right)
         layout.addWidget(split, 2)
         buttons = QHBoxLayout()
-        self.copy_button = QPushButton("Copy", self)
-        self.copy_button.setAccessibleName("Copy rewrite")
-        self.accept_button = QPushButton("Accept", self)
-        self.accept_button.setAccessibleName("Accept rewrite")
-        self.accept_button.setToolTip("Replace the input with the rewrite")
-        self.tokens_button = QPushButton("Show tokens", self)
-        self.tokens_button.setAccessibleName("Show rewrite tokens")
+        self.copy_button = QPushButton(self.tr("Copy"), self)
+        self.copy_button.setAccessibleName(self.tr("Copy rewrite"))
+        self.accept_button = QPushButton(self.tr("Accept"), self)
+        self.accept_button.setAccessibleName(self.tr("Accept rewrite"))
+        self.accept_button.setToolTip(self.tr("Replace the input with the rewrite"))
+        self.tokens_button = QPushButton(self.tr("Show tokens"), self)
+        self.tokens_button.setAccessibleName(self.tr("Show rewrite tokens"))
         for b in (self.copy_button, self.accept_button, self.tokens_button):
             b.setEnabled(False)
             buttons.addWidget(b)
@@ -462,7 +516,7 @@ class RewriteTab(TaskTab):
         items = self.input.batch()
         text = self.input.text()
         if not items and not text.strip():
-            raise InvalidRequestError("There is no text to rewrite.")
+            raise InvalidRequestError(self.tr("There is no text to rewrite."))
         mode = str(self.mode.currentData())
         language = self.language.text().strip() or "English"
         templates = self.templates.templates()
@@ -487,7 +541,7 @@ class RewriteTab(TaskTab):
                 raise CancelledError("The rewrite was cancelled.")
             return result
 
-        self.start(run, "Rewriting")
+        self.start(run, self.tr("Rewriting"))
 
     def _run_batch(
         self, items: list[InputItem], mode: str, language: str, templates: dict[str, str]
@@ -502,7 +556,7 @@ class RewriteTab(TaskTab):
 
             return run_batch(texts, one, progress)
 
-        self.start(run, f"Rewriting {len(items)} documents")
+        self.start(run, self.tr("Rewriting {n} documents").format(n=len(items)))
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
 
@@ -510,7 +564,11 @@ class RewriteTab(TaskTab):
         if isinstance(payload, ItemStarted):
             self.batch.set_running(payload.index)
             name = self._items[payload.index].name
-            self.set_status(f"Rewriting {payload.index + 1} of {len(self._items)}: {name}…")
+            self.set_status(
+                self.tr("Rewriting {i} of {n}: {name}…").format(
+                    i=payload.index + 1, n=len(self._items), name=name
+                )
+            )
         elif isinstance(payload, ItemDone):
             if isinstance(payload.result, Rewrite):
                 done = payload.result
@@ -535,7 +593,11 @@ class RewriteTab(TaskTab):
             return
         removed, added = self._show_rewrite(result)
         self.accept_button.setEnabled(True)
-        self.set_status(f"Rewritten: {removed} word(s) removed, {added} added.")
+        self.set_status(
+            self.tr("Rewritten: {removed} word(s) removed, {added} added.").format(
+                removed=removed, added=added
+            )
+        )
 
     def on_failed(self, kind: str, message: str) -> None:
         if self._batch:
@@ -546,8 +608,17 @@ class RewriteTab(TaskTab):
         rows = self.batch.rows()
         n = sum(r.finished for r in rows)
         failed = sum(r.status == "failed" for r in rows)
-        head = f"Cancelled after {n} of {len(rows)}" if n < len(rows) else f"Rewrote {n}"
-        self.set_status(f"{head} document(s)" + (f", {failed} failed." if failed else "."))
+        if n < len(rows):
+            text = (
+                self.tr("Cancelled after {n} of {total} document(s), {failed} failed.")
+                if failed
+                else self.tr("Cancelled after {n} of {total} document(s).")
+            )
+        elif failed:
+            text = self.tr("Rewrote {n} document(s), {failed} failed.")
+        else:
+            text = self.tr("Rewrote {n} document(s).")
+        self.set_status(text.format(n=n, total=len(rows), failed=failed))
 
     def _show_rewrite(self, result: Rewrite) -> tuple[int, int]:
         """Show ``result`` as a diff; returns the words removed and added."""
@@ -586,13 +657,13 @@ class RewriteTab(TaskTab):
         if self._rewrite is not None:
             self.input.set_text(self._rewrite.text)
             self.accept_button.setEnabled(False)
-            self.set_status("The rewrite replaced the input.")
+            self.set_status(self.tr("The rewrite replaced the input."))
 
     @Slot()
     def _on_tokens_button_clicked(self) -> None:
         if self._rewrite is not None:
             gen = self._rewrite.generation
-            self.show_tokens("Rewrite", gen.text, gen.tokens)
+            self.show_tokens(self.tr("Rewrite"), gen.text, gen.tokens)
 
 
 # --------------------------------------------------------------------- search
@@ -609,7 +680,7 @@ class SearchTab(QWidget):
 
     def __init__(self, knowledge: KnowledgeController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Search task")
+        self.setAccessibleName(self.tr("Search task"))
         self._knowledge = knowledge
         self._search_id: int | None = None
         self._hits: list[Hit] = []
@@ -619,38 +690,39 @@ class SearchTab(QWidget):
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.query = QLineEdit(self)
-        self.query.setAccessibleName("Search query")
-        self.query.setPlaceholderText("Search a collection by meaning and by words")
+        self.query.setAccessibleName(self.tr("Search query"))
+        self.query.setPlaceholderText(self.tr("Search a collection by meaning and by words"))
         self.collection = QComboBox(self)
-        self.collection.setAccessibleName("Search collection")
+        self.collection.setAccessibleName(self.tr("Search collection"))
         self.k = QSpinBox(self)
-        self.k.setAccessibleName("Number of results")
+        self.k.setAccessibleName(self.tr("Number of results"))
         self.k.setRange(1, 50)
         self.k.setValue(10)
-        self.k.setPrefix("top ")
-        self.search_button = QPushButton("Search", self)
-        self.search_button.setAccessibleName("Run search")
+        self.k.setPrefix(self.tr("top "))
+        self.search_button = QPushButton(self.tr("Search"), self)
+        self.search_button.setAccessibleName(self.tr("Run search"))
         row.addWidget(self.query, 2)
         row.addWidget(self.collection, 1)
         row.addWidget(self.k)
         row.addWidget(self.search_button)
         layout.addLayout(row)
         self.status = QLabel("", self)
-        self.status.setAccessibleName("Search status")
+        self.status.setAccessibleName(self.tr("Search status"))
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        split.setAccessibleName("Search results")
-        self.table = QTableWidget(0, len(HIT_COLUMNS), split)
-        self.table.setAccessibleName("Search hits")
-        self.table.setHorizontalHeaderLabels(list(HIT_COLUMNS))
+        split.setAccessibleName(self.tr("Search results"))
+        columns = ["#", self.tr("Source"), self.tr("Score"), self.tr("Vector"), self.tr("Keyword")]
+        self.table = QTableWidget(0, len(columns), split)
+        self.table.setAccessibleName(self.tr("Search hits"))
+        self.table.setHorizontalHeaderLabels(columns)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setToolTip("Double-click a hit to open it in its document.")
-        self.passage = _result_view("Matched passage", split)
+        self.table.setToolTip(self.tr("Double-click a hit to open it in its document."))
+        self.passage = _result_view(self.tr("Matched passage"), split)
         split.addWidget(self.table)
         split.addWidget(self.passage)
         layout.addWidget(split, 1)
@@ -685,11 +757,13 @@ class SearchTab(QWidget):
         text = self.query.text().strip()
         name = self.collection.currentText()
         if not text or not name:
-            self._say("Type a query and choose a collection (add documents in Knowledge).", True)
+            self._say(
+                self.tr("Type a query and choose a collection (add documents in Knowledge)."), True
+            )
             return None
         self._query = text
         self._search_id = self._knowledge.search(text, [name], self.k.value())
-        self._say(f"Searching “{name}”…")
+        self._say(self.tr("Searching “{name}”…").format(name=name))
         return self._search_id
 
     def highlighted(self, row: int) -> list[str]:
@@ -726,9 +800,13 @@ class SearchTab(QWidget):
             cursor.setPosition(a)
             cursor.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
             cursor.mergeCharFormat(mark)
-        where = hit.chunk.heading or (f"page {hit.chunk.page}" if hit.chunk.page else "")
+        page = self.tr("page {n}").format(n=hit.chunk.page) if hit.chunk.page else ""
+        where = hit.chunk.heading or page
+        matched = ", ".join(self.highlighted(row)) or self.tr("by meaning")
         self.passage.setAccessibleDescription(
-            f"{hit.chunk.path} {where}; matched: {', '.join(self.highlighted(row)) or 'by meaning'}"
+            self.tr("{path} {where}; matched: {terms}").format(
+                path=hit.chunk.path, where=where, terms=matched
+            )
         )
 
     @Slot()
@@ -748,7 +826,8 @@ class SearchTab(QWidget):
         table = self.table
         table.setRowCount(len(hits))
         for row, hit in enumerate(hits):
-            matched = self.highlighted(row)
+            matched = ", ".join(sorted(set(self.highlighted(row)))) or self.tr("by meaning")
+            tip = self.tr("{path}\nmatched: {terms}").format(path=hit.chunk.path, terms=matched)
             cells = (
                 str(hit.rank),
                 hit.chunk.path.rsplit("/", 1)[-1],
@@ -758,20 +837,22 @@ class SearchTab(QWidget):
             )
             for col, value in enumerate(cells):
                 item = QTableWidgetItem(value)
-                item.setToolTip(
-                    f"{hit.chunk.path}\nmatched: {', '.join(sorted(set(matched))) or 'by meaning'}"
-                )
+                item.setToolTip(tip)
                 table.setItem(row, col, item)
         table.resizeColumnToContents(0)
         if hits:
             table.selectRow(0)
-        self._say(f"{len(hits)} passage(s) found." if hits else "No passage found.")
+        self._say(
+            self.tr("{n} passage(s) found.").format(n=len(hits))
+            if hits
+            else self.tr("No passage found.")
+        )
 
     @Slot(int, str, str)
     def _on_knowledge_search_failed(self, request_id: int, kind: str, message: str) -> None:
         if request_id == self._search_id:
             self._search_id = None
-            self._say(message, True)
+            self._say(error_text(kind, message), True)
 
     @Slot()
     def _on_table_selection_changed(self) -> None:
@@ -802,11 +883,12 @@ class TasksPanel(QDockWidget):
         knowledge: KnowledgeController,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Tasks", parent)
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Tasks"))
         self.setObjectName("TasksDock")
-        self.setAccessibleName("Tasks panel")
+        self.setAccessibleName(self.tr("Tasks panel"))
         self.tabs = QTabWidget(self)
-        self.tabs.setAccessibleName("Tasks")
+        self.tabs.setAccessibleName(self.tr("Tasks"))
         self.summarize = SummarizeTab(controller)
         self.extract = ExtractTab(controller)
         self.classify = ClassifyTab(controller)
@@ -815,14 +897,14 @@ class TasksPanel(QDockWidget):
         for text_tab in (self.summarize, self.extract, self.classify, self.rewrite):
             text_tab.input.set_knowledge(knowledge)
         for tab, title in (
-            (self.summarize, "Summarize"),
-            (self.extract, "Extract"),
-            (self.classify, "Classify"),
-            (self.rewrite, "Rewrite"),
-            (self.search, "Search"),
+            (self.summarize, self.tr("Summarize")),
+            (self.extract, self.tr("Extract")),
+            (self.classify, self.tr("Classify")),
+            (self.rewrite, self.tr("Rewrite")),
+            (self.search, self.tr("Search")),
         ):
             scroll = QScrollArea(self.tabs)
-            scroll.setAccessibleName(f"{title} tab")
+            scroll.setAccessibleName(self.tr("{title} tab").format(title=title))
             scroll.setWidgetResizable(True)
             scroll.setWidget(tab)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -68,17 +77,15 @@ from desktop_app.ui.chat_view import ChatView, MessageView, describe_token
 from desktop_app.ui.sampling_panel import percent
 from desktop_app.workers.kb_controller import KnowledgeController
 
-#: The bar of the most likely label, and of the others.
+# The bar of the most likely label, and of the others.
 BEST_COLOUR = QColor(0x2C, 0x72, 0x8E)
 OTHER_COLOUR = QColor(0x8F, 0xB8, 0xC9)
-#: Word diff colours: removed words (struck through) and added words.
+# Word diff colours: removed words (struck through) and added words.
 DELETE_BACKGROUND = QColor(0xFF, 0xD7, 0xD5)
 INSERT_BACKGROUND = QColor(0xC8, 0xF0, 0xC8)
-#: Extra data role of a table cell holding a confidence 0–1 (painted as a bar).
+# Extra data role of a table cell holding a confidence 0–1 (painted as a bar).
 CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 7
 ERROR_STYLE = "color: #a40000;"
-#: The columns of a batch of summaries or rewrites.
-BATCH_COLUMNS = ("#", "Source", "Result", "Status")
 NOTE_STYLE = "color: #666666;"
 
 
@@ -114,7 +121,7 @@ class ProbabilityBars(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Label probabilities")
+        self.setAccessibleName(self.tr("Label probabilities"))
         self._probs: list[tuple[str, float]] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -123,7 +130,7 @@ class ProbabilityBars(QWidget):
         self._probs = [(str(k), float(v)) for k, v in probabilities.items()]
         ranked = sorted(self._probs, key=lambda kv: -kv[1])
         self.setAccessibleDescription(
-            "; ".join(f"{name} {percent(p)}" for name, p in ranked) or "No result"
+            "; ".join(f"{name} {percent(p)}" for name, p in ranked) or self.tr("No result")
         )
         self.updateGeometry()
         self.update()
@@ -148,7 +155,7 @@ class ProbabilityBars(QWidget):
         text_colour = self.palette().color(QPalette.ColorRole.WindowText)
         if not self._probs:
             painter.setPen(QColor(0x8A, 0x8A, 0x8A))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No result yet")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("No result yet"))
             return
         row = self._row_height()
         label_w = min(max(fm.horizontalAdvance(n) for n, _ in self._probs) + 12, self.width() // 3)
@@ -232,8 +239,16 @@ def show_diff(original: QTextEdit, result: QTextEdit, diff: Sequence[tuple[DiffO
         else:
             right.insertText(text, added)
     counts = {op: sum(len(t.split()) for o, t in diff if o == op) for op in ("delete", "insert")}
-    original.setAccessibleDescription(f"{counts['delete']} word(s) removed, struck through")
-    result.setAccessibleDescription(f"{counts['insert']} word(s) added, highlighted")
+    original.setAccessibleDescription(
+        QCoreApplication.translate("TaskWidgets", "{n} word(s) removed, struck through").format(
+            n=counts["delete"]
+        )
+    )
+    result.setAccessibleDescription(
+        QCoreApplication.translate("TaskWidgets", "{n} word(s) added, highlighted").format(
+            n=counts["insert"]
+        )
+    )
 
 
 # --------------------------------------------------------------------- plots
@@ -244,7 +259,7 @@ class ConfusionMatrix(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Confusion matrix")
+        self.setAccessibleName(self.tr("Confusion matrix"))
         self._labels: list[str] = []
         self._counts: dict[str, dict[str, int]] = {}
         self.setMinimumSize(220, 160)
@@ -254,7 +269,9 @@ class ConfusionMatrix(QWidget):
         self._labels = list(labels)
         self._counts = {g: dict(row) for g, row in confusion.items()}
         cells = [
-            f"gold {g}, predicted {p}: {self._counts.get(g, {}).get(p, 0)}"
+            self.tr("gold {gold}, predicted {predicted}: {n}").format(
+                gold=g, predicted=p, n=self._counts.get(g, {}).get(p, 0)
+            )
             for g in self._labels
             for p in self._labels
         ]
@@ -280,7 +297,9 @@ class ConfusionMatrix(QWidget):
         cell = max(min((self.width() - margin_left - 4) // n, (self.height() - top - 4) // n), 12)
         painter.setPen(text)
         painter.drawText(
-            QRect(margin_left, 0, cell * n, fm.height()), Qt.AlignmentFlag.AlignCenter, "predicted"
+            QRect(margin_left, 0, cell * n, fm.height()),
+            Qt.AlignmentFlag.AlignCenter,
+            self.tr("predicted"),
         )
         for j, label in enumerate(self._labels):
             shown = fm.elidedText(label, Qt.TextElideMode.ElideRight, cell - 2)
@@ -320,7 +339,7 @@ class CalibrationPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Calibration plot")
+        self.setAccessibleName(self.tr("Calibration plot"))
         self._bins: list[tuple[float, float, int]] = []
         self._ece = 0.0
         self.setMinimumSize(200, 180)
@@ -329,9 +348,14 @@ class CalibrationPlot(QWidget):
         """Show (mean confidence, accuracy, count) per bin and the expected calibration error."""
         self._bins = [(float(c), float(a), int(n)) for c, a, n in bins]
         self._ece = ece
+        bins_text = "; ".join(
+            self.tr("confidence {confidence:.0%}: accuracy {accuracy:.0%} of {n}").format(
+                confidence=c, accuracy=a, n=n
+            )
+            for c, a, n in self._bins
+        )
         self.setAccessibleDescription(
-            f"Expected calibration error {ece:.3f}; "
-            + "; ".join(f"confidence {c:.0%}: accuracy {a:.0%} of {n}" for c, a, n in self._bins)
+            self.tr("Expected calibration error {ece:.3f}; {bins}").format(ece=ece, bins=bins_text)
         )
         self.update()
 
@@ -376,12 +400,12 @@ class CalibrationPlot(QWidget):
         painter.drawText(
             QRect(plot.left(), plot.bottom() + sfm.height() + 2, side, sfm.height()),
             Qt.AlignmentFlag.AlignCenter,
-            "confidence",
+            self.tr("confidence"),
         )
         painter.drawText(
             QRect(plot.left(), 0, side, fm.height()),
             Qt.AlignmentFlag.AlignCenter,
-            f"accuracy · ECE {self._ece:.3f}",
+            self.tr("accuracy · ECE {ece:.3f}").format(ece=self._ece),
         )
         total = sum(n for _, _, n in self._bins) or 1
         points = []
@@ -412,37 +436,46 @@ class TemplateEditor(QGroupBox):
     """A template was saved or reset."""
 
     def __init__(self, names: Sequence[str], parent: QWidget | None = None) -> None:
-        super().__init__("Prompt template", parent)
-        self.setAccessibleName("Prompt template")
+        super().__init__(parent)
+        self.setTitle(self.tr("Prompt template"))
+        self.setAccessibleName(self.tr("Prompt template"))
         self.setCheckable(True)
         self.setChecked(False)
         self._names = list(names)
         self._texts: dict[str, str] = {}
         self._body = QWidget(self)
-        self._body.setAccessibleName("Prompt template editor")
+        self._body.setAccessibleName(self.tr("Prompt template editor"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self._body)
         inner = QVBoxLayout(self._body)
         inner.setContentsMargins(0, 0, 0, 0)
         self._choice = QComboBox(self._body)
-        self._choice.setAccessibleName("Template name")
-        self._choice.addItems(self._names)
+        self._choice.setAccessibleName(self.tr("Template name"))
+        for name in self._names:
+            self._choice.addItem(self._template_title(name), name)
+            self._choice.setItemData(self._choice.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
+        self._choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self._choice.setMinimumContentsLength(12)
         self._edit = QPlainTextEdit(self._body)
-        self._edit.setAccessibleName("Template text")
+        self._edit.setAccessibleName(self.tr("Template text"))
         self._edit.setToolTip(
-            "Placeholders in braces ({text}, {labels}, …) are filled in; other braces stay."
+            self.tr(
+                "Placeholders in braces ({text}, {labels}, …) are filled in; other braces stay."
+            )
         )
         self._edit.setMinimumHeight(self._edit.fontMetrics().lineSpacing() * 5)
         self._state = QLabel(self._body)
-        self._state.setAccessibleName("Template state")
+        self._state.setAccessibleName(self.tr("Template state"))
         self._state.setStyleSheet(NOTE_STYLE)
         self._state.setWordWrap(True)
         buttons = QHBoxLayout()
-        self._save = QPushButton("Save", self._body)
-        self._save.setAccessibleName("Save template")
-        self._reset = QPushButton("Reset to default", self._body)
-        self._reset.setAccessibleName("Reset template to default")
+        self._save = QPushButton(self.tr("Save"), self._body)
+        self._save.setAccessibleName(self.tr("Save template"))
+        self._reset = QPushButton(self.tr("Reset to default"), self._body)
+        self._reset.setAccessibleName(self.tr("Reset template to default"))
         buttons.addWidget(self._state, 1)
         buttons.addWidget(self._save)
         buttons.addWidget(self._reset)
@@ -454,7 +487,7 @@ class TemplateEditor(QGroupBox):
         self._load()
         self._show(self._names[0])
         self.toggled.connect(self._on_self_toggled)
-        self._choice.currentTextChanged.connect(self._on_choice_changed)
+        self._choice.currentIndexChanged.connect(self._on_choice_changed)
         self._edit.textChanged.connect(self._on_edit_text_changed)
         self._save.clicked.connect(self._on_save_clicked)
         self._reset.clicked.connect(self._on_reset_clicked)
@@ -465,12 +498,26 @@ class TemplateEditor(QGroupBox):
 
     def set_text(self, name: str, text: str) -> None:
         """Put ``text`` in the editor for template ``name`` (unsaved)."""
-        self._choice.setCurrentText(name)
+        self._choice.setCurrentIndex(self._choice.findData(name))
         self._edit.setPlainText(text)
 
     def text(self, name: str) -> str:
         """The text the next run uses for ``name``."""
         return self.templates()[name]
+
+    def _template_title(self, name: str) -> str:
+        """What the template ``name`` ("summarize.part") is called in the list."""
+        titles = {
+            "system": self.tr("System prompt"),
+            "user": self.tr("User prompt"),
+            "part": self.tr("Each part of a long text"),
+            "combine": self.tr("Combining the parts"),
+        }
+        return titles.get(name.rpartition(".")[2], name)
+
+    def _current(self) -> str:
+        """The name of the template shown."""
+        return str(self._choice.currentData())
 
     def _saved(self) -> dict[str, str]:
         try:
@@ -494,11 +541,11 @@ class TemplateEditor(QGroupBox):
         current = self._texts[name]
         saved = self._saved().get(name, DEFAULT_TEMPLATES[name])
         if current != saved:
-            state = "edited, not saved (used by the next run)"
+            state = self.tr("edited, not saved (used by the next run)")
         elif current == DEFAULT_TEMPLATES[name]:
-            state = "default"
+            state = self.tr("default")
         else:
-            state = "your saved version"
+            state = self.tr("your saved version")
         self._state.setStyleSheet(NOTE_STYLE)
         self._state.setText(state)
         self._reset.setEnabled(current != DEFAULT_TEMPLATES[name])
@@ -514,24 +561,25 @@ class TemplateEditor(QGroupBox):
         self.setFlat(collapsed)
         self.setMaximumHeight(self.fontMetrics().height() + 8 if collapsed else 16777215)
 
-    @Slot(str)
-    def _on_choice_changed(self, name: str) -> None:
+    @Slot(int)
+    def _on_choice_changed(self, index: int) -> None:
+        name = self._current()
         if name in self._texts:
             self._show(name)
 
     @Slot()
     def _on_edit_text_changed(self) -> None:
-        name = self._choice.currentText()
+        name = self._current()
         self._texts[name] = self._edit.toPlainText()
         self._describe(name)
 
     @Slot()
     def _on_save_clicked(self) -> None:
-        name = self._choice.currentText()
+        name = self._current()
         try:
             save_overrides({**self._saved(), name: self._texts[name]})
         except (GlassboxError, OSError) as exc:
-            self._state.setText(f"Could not save: {exc}")
+            self._state.setText(self.tr("Could not save: {error}").format(error=exc))
             self._state.setStyleSheet(ERROR_STYLE)
             return
         self._describe(name)
@@ -539,11 +587,11 @@ class TemplateEditor(QGroupBox):
 
     @Slot()
     def _on_reset_clicked(self) -> None:
-        name = self._choice.currentText()
+        name = self._current()
         try:
             self._texts[name] = reset_template(name)
         except (GlassboxError, OSError) as exc:
-            self._state.setText(f"Could not reset: {exc}")
+            self._state.setText(self.tr("Could not reset: {error}").format(error=exc))
             self._state.setStyleSheet(ERROR_STYLE)
             return
         self._show(name)
@@ -574,24 +622,26 @@ class TokenDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Tokens — {title}")
-        self.setAccessibleName("Result tokens")
+        self.setWindowTitle(self.tr("Tokens — {title}").format(title=title))
+        self.setAccessibleName(self.tr("Result tokens"))
         self.resize(640, 480)
         layout = QVBoxLayout(self)
         self.view = TokenView(self)
-        self.view.setAccessibleName("Result tokens view")
+        self.view.setAccessibleName(self.tr("Result tokens view"))
         self.view.set_show_probabilities(True)
         self.view.show_messages(
             [MessageView(1, title, text, tuple(tokens), status="complete", detail=detail)]
         )
         layout.addWidget(self.view, 1)
-        self._selected = QLabel("Hover a token to see the candidates it was drawn from.", self)
-        self._selected.setAccessibleName("Selected token")
+        self._selected = QLabel(
+            self.tr("Hover a token to see the candidates it was drawn from."), self
+        )
+        self._selected.setAccessibleName(self.tr("Selected token"))
         self._selected.setWordWrap(True)
         self._selected.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self._selected)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.setAccessibleName("Result tokens buttons")
+        buttons.setAccessibleName(self.tr("Result tokens buttons"))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.view.sig_token_selected.connect(self._on_view_token_selected)
@@ -609,6 +659,7 @@ class TokenDialog(QDialog):
 class BatchRow:
     """One source of a batch and where it stands: waiting, working…, done, failed, cancelled.
 
+    ``status`` is a key (exported as is); ``status_text`` shows it in the window.
     ``extra`` holds task-specific figures that the exports add after the result.
     """
 
@@ -622,6 +673,19 @@ class BatchRow:
     def finished(self) -> bool:
         """Whether the source was worked on to its end (a result or an error)."""
         return self.status in ("done", "failed")
+
+
+def status_text(status: str) -> str:
+    """A batch row's status as the table shows it."""
+    texts = {
+        "waiting": QCoreApplication.translate("BatchTable", "waiting"),
+        "working…": QCoreApplication.translate("BatchTable", "working…"),
+        "done": QCoreApplication.translate("BatchTable", "done"),
+        "failed": QCoreApplication.translate("BatchTable", "failed"),
+        "cancelled": QCoreApplication.translate("BatchTable", "cancelled"),
+        "not run": QCoreApplication.translate("BatchTable", "not run"),
+    }
+    return texts.get(status, status)
 
 
 class BatchTable(QWidget):
@@ -639,28 +703,33 @@ class BatchTable(QWidget):
 
     def __init__(self, name: str, stem: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName(f"{name} batch")
+        self.setAccessibleName(self.tr("{name} batch").format(name=name))
         self._name = name
         self._stem = stem
         self._rows: list[BatchRow] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, len(BATCH_COLUMNS), self)
-        self.table.setAccessibleName(f"{name} batch results")
-        self.table.setHorizontalHeaderLabels(list(BATCH_COLUMNS))
+        columns = ["#", self.tr("Source"), self.tr("Result"), self.tr("Status")]
+        self.table = QTableWidget(0, len(columns), self)
+        self.table.setAccessibleName(self.tr("{name} batch results").format(name=name))
+        self.table.setHorizontalHeaderLabels(columns)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setToolTip("Select a row to read its whole result below.")
+        self.table.setToolTip(self.tr("Select a row to read its whole result below."))
         self.table.setMinimumHeight(self.fontMetrics().height() * 8)
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
-        self.csv_button = QPushButton("Export CSV…", self)
-        self.csv_button.setAccessibleName(f"Export {name.lower()} batch as CSV")
-        self.json_button = QPushButton("Export JSON…", self)
-        self.json_button.setAccessibleName(f"Export {name.lower()} batch as JSON")
+        self.csv_button = QPushButton(self.tr("Export CSV…"), self)
+        self.csv_button.setAccessibleName(
+            self.tr("Export {name} batch as CSV").format(name=name.lower())
+        )
+        self.json_button = QPushButton(self.tr("Export JSON…"), self)
+        self.json_button.setAccessibleName(
+            self.tr("Export {name} batch as JSON").format(name=name.lower())
+        )
         row.addStretch(1)
         for b in (self.csv_button, self.json_button):
             b.setEnabled(False)
@@ -730,7 +799,9 @@ class BatchTable(QWidget):
         ]
         target = Path(path)
         target.write_text(csv_text(header, body), encoding="utf-8")
-        self.sig_status.emit(f"Exported {len(rows)} row(s) to {target.name}.", False)
+        self.sig_status.emit(
+            self.tr("Exported {n} row(s) to {file}.").format(n=len(rows), file=target.name), False
+        )
         return target
 
     def export_json(self, path: str | Path) -> Path:
@@ -748,13 +819,15 @@ class BatchTable(QWidget):
             out.append(entry)
         target = Path(path)
         target.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
-        self.sig_status.emit(f"Exported {len(out)} row(s) to {target.name}.", False)
+        self.sig_status.emit(
+            self.tr("Exported {n} row(s) to {file}.").format(n=len(out), file=target.name), False
+        )
         return target
 
     def _paint(self, row: int) -> None:
         r = self._rows[row]
         shown = r.error or " ".join(r.result.split())[:200]
-        cells = (str(row + 1), r.source, shown, r.status)
+        cells = (str(row + 1), r.source, shown, status_text(r.status))
         for col, value in enumerate(cells):
             item = QTableWidgetItem(value)
             if col == 2 and (r.error or r.result):
@@ -765,11 +838,12 @@ class BatchTable(QWidget):
 
     def _export(self, kind: str) -> None:
         suffix = kind.lower()
+        if kind == "CSV":
+            title, filter_ = self.tr("Export as CSV"), self.tr("CSV (*.csv)")
+        else:
+            title, filter_ = self.tr("Export as JSON"), self.tr("JSON (*.json)")
         path, _ = QFileDialog.getSaveFileName(
-            self,
-            f"Export as {kind}",
-            str(Path.home() / f"{self._stem}.{suffix}"),
-            f"{kind} (*.{suffix})",
+            self, title, str(Path.home() / f"{self._stem}.{suffix}"), filter_
         )
         if not path:
             return
@@ -779,7 +853,12 @@ class BatchTable(QWidget):
             else:
                 self.export_json(path)
         except OSError as exc:
-            self.sig_status.emit(f"Could not write {path}: {exc.strerror or exc}", True)
+            self.sig_status.emit(
+                self.tr("Could not write {path}: {reason}").format(
+                    path=path, reason=exc.strerror or exc
+                ),
+                True,
+            )
 
     @Slot()
     def _on_table_selection_changed(self) -> None:
@@ -813,39 +892,41 @@ class KnowledgePicker(QDialog):
 
     def __init__(self, knowledge: KnowledgeController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("From the knowledge base")
-        self.setAccessibleName("Knowledge base documents")
+        self.setWindowTitle(self.tr("From the knowledge base"))
+        self.setAccessibleName(self.tr("Knowledge base documents"))
         self.resize(460, 420)
         self._knowledge = knowledge
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
-        collection_caption = QLabel("Collection", self)
-        collection_caption.setAccessibleName("Collection")
+        collection_caption = QLabel(self.tr("Collection"), self)
+        collection_caption.setAccessibleName(self.tr("Collection"))
         self.collection = QComboBox(self)
-        self.collection.setAccessibleName("Knowledge collection")
+        self.collection.setAccessibleName(self.tr("Knowledge collection"))
         row.addWidget(collection_caption)
         row.addWidget(self.collection, 1)
         layout.addLayout(row)
         self.documents = QListWidget(self)
-        self.documents.setAccessibleName("Knowledge documents")
+        self.documents.setAccessibleName(self.tr("Knowledge documents"))
         self.documents.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.documents.setToolTip("Select one document, or several to run them as a batch.")
+        self.documents.setToolTip(
+            self.tr("Select one document, or several to run them as a batch.")
+        )
         layout.addWidget(self.documents, 1)
-        self.note = QLabel("Listing the collections…", self)
-        self.note.setAccessibleName("Knowledge picker note")
+        self.note = QLabel(self.tr("Listing the collections…"), self)
+        self.note.setAccessibleName(self.tr("Knowledge picker note"))
         self.note.setStyleSheet(NOTE_STYLE)
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
-        self.buttons.setAccessibleName("Knowledge picker buttons")
+        self.buttons.setAccessibleName(self.tr("Knowledge picker buttons"))
         self.use_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.use_button.setText("Use")
-        self.use_button.setAccessibleName("Use the selected documents")
+        self.use_button.setText(self.tr("Use"))
+        self.use_button.setAccessibleName(self.tr("Use the selected documents"))
         self.use_button.setEnabled(False)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(
-            "Cancel choosing documents"
+            self.tr("Cancel choosing documents")
         )
         layout.addWidget(self.buttons)
 
@@ -887,7 +968,9 @@ class KnowledgePicker(QDialog):
             self.collection.setCurrentText(current)
         self.collection.blockSignals(False)
         if not names:
-            self.note.setText("The knowledge base is empty: add documents in the Knowledge panel.")
+            self.note.setText(
+                self.tr("The knowledge base is empty: add documents in the Knowledge panel.")
+            )
             return
         self._on_collection_current_text_changed(self.collection.currentText())
 
@@ -896,7 +979,7 @@ class KnowledgePicker(QDialog):
         self.documents.clear()
         self.use_button.setEnabled(False)
         if name:
-            self.note.setText(f"Listing the documents of “{name}”…")
+            self.note.setText(self.tr("Listing the documents of “{name}”…").format(name=name))
             self._knowledge.documents(name)
 
     @Slot(str, list)
@@ -914,16 +997,24 @@ class KnowledgePicker(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, (doc.path, doc.id))
             self.documents.addItem(item)
         count = self.documents.count()
-        note = f"{count} document(s) in “{collection}”." if count else "No indexed document here."
+        note = (
+            self.tr("{n} document(s) in “{collection}”.").format(n=count, collection=collection)
+            if count
+            else self.tr("No indexed document here.")
+        )
         if skipped:
-            note += f" {skipped} not indexed (still pending or failed) are not listed."
+            note += " " + self.tr(
+                "{n} not indexed (still pending or failed) are not listed."
+            ).format(n=skipped)
         self.note.setText(note)
 
     @Slot()
     def _on_documents_selection_changed(self) -> None:
         n = len(self.documents.selectedItems())
         self.use_button.setEnabled(n > 0)
-        self.use_button.setText(f"Use {n} as a batch" if n > 1 else "Use")
+        self.use_button.setText(
+            self.tr("Use {n} as a batch").format(n=n) if n > 1 else self.tr("Use")
+        )
 
     @Slot(QListWidgetItem)
     def _on_documents_item_double_clicked(self, item: QListWidgetItem) -> None:
