@@ -18,9 +18,10 @@ changed: 3 changed, 1 removed, 12 unchanged"), since nothing else on screen woul
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,84 +52,176 @@ from desktop_app.core.kb.parsers import TYPES
 from desktop_app.core.kb.registry import Document
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.models.defaults import human_size
+from desktop_app.ui.errors import error_text
 from desktop_app.ui.source_viewer import SourceTarget, SourceViewer
 from desktop_app.workers.kb_controller import CollectionSummary, KnowledgeController
 
-#: Where dropped files go when there is no collection yet.
-DEFAULT_COLLECTION = "My documents"
-DOCUMENT_COLUMNS = ("File", "Type", "Status", "Chunks", "Size")
-HIT_COLUMNS = ("#", "Source", "Vector", "Keyword", "Fused", "Passage")
-#: The document list is refreshed at most this often during an ingestion (seconds).
+# The document list is refreshed at most this often during an ingestion (seconds).
 _DOCUMENTS_REFRESH_S = 1.0
+# The English name of the collection made for files added when there is none;
+# it is created under its translation, ``default_collection()``.
+DEFAULT_COLLECTION = "My documents"
 _ERROR_STYLE = "color: #a40000;"
 _NOTE_STYLE = "color: #666666;"
 _FAILED = QColor("#a40000")
 _PENDING = QColor("#8a6d00")
-FILE_FILTER = "Documents (" + " ".join(f"*.{ext}" for ext in sorted(TYPES)) + ");;All files (*)"
+
+
+def default_collection() -> str:
+    """Where dropped files go when there is no collection yet."""
+    return QCoreApplication.translate("KnowledgePanel", "My documents")
+
+
+def document_columns() -> tuple[str, ...]:
+    """The document table's headers."""
+    return (
+        QCoreApplication.translate("KnowledgePanel", "File"),
+        QCoreApplication.translate("KnowledgePanel", "Type"),
+        QCoreApplication.translate("KnowledgePanel", "Status"),
+        QCoreApplication.translate("KnowledgePanel", "Chunks"),
+        QCoreApplication.translate("KnowledgePanel", "Size"),
+    )
+
+
+def hit_columns() -> tuple[str, ...]:
+    """The test query's hit table headers."""
+    return (
+        "#",
+        QCoreApplication.translate("KnowledgePanel", "Source"),
+        QCoreApplication.translate("KnowledgePanel", "Vector"),
+        QCoreApplication.translate("KnowledgePanel", "Keyword"),
+        QCoreApplication.translate("KnowledgePanel", "Fused"),
+        QCoreApplication.translate("KnowledgePanel", "Passage"),
+    )
+
+
+def file_filter() -> str:
+    """The file dialog's filter: the document types the parsers read."""
+    return QCoreApplication.translate(
+        "KnowledgePanel", "Documents ({patterns});;All files (*)"
+    ).format(patterns=" ".join(f"*.{ext}" for ext in sorted(TYPES)))
 
 
 def format_duration(seconds: float) -> str:
     """A duration the way a progress line says it: 20 s, 3 min 5 s, 1 h 2 min."""
     total = max(0, round(seconds))
     if total < 60:
-        return f"{total} s"
+        return QCoreApplication.translate("KnowledgePanel", "{s} s").format(s=total)
     if total < 3600:
-        return f"{total // 60} min {total % 60} s"
-    return f"{total // 3600} h {total % 3600 // 60} min"
+        return QCoreApplication.translate("KnowledgePanel", "{min} min {s} s").format(
+            min=total // 60, s=total % 60
+        )
+    return QCoreApplication.translate("KnowledgePanel", "{h} h {min} min").format(
+        h=total // 3600, min=total % 3600 // 60
+    )
 
 
 def progress_text(p: IngestProgress) -> str:
     """One line for the progress bar: "files 3/10 · 412 chunks · 35 chunks/s · 20 s left"."""
     parts = [
-        f"files {p.files_done}/{p.files_total}",
-        f"{p.chunks_done:,} chunks",
-        f"{p.rate_chunks_s:.0f} chunks/s",
+        QCoreApplication.translate("KnowledgePanel", "files {done}/{total}").format(
+            done=p.files_done, total=p.files_total
+        ),
+        QCoreApplication.translate("KnowledgePanel", "{count} chunks").format(
+            count=f"{p.chunks_done:,}"
+        ),
+        QCoreApplication.translate("KnowledgePanel", "{rate} chunks/s").format(
+            rate=f"{p.rate_chunks_s:.0f}"
+        ),
     ]
     if p.paused:
-        parts.append("paused")
+        parts.append(QCoreApplication.translate("KnowledgePanel", "paused"))
     elif p.eta_s is not None and p.files_done < p.files_total:
-        parts.append(f"{format_duration(p.eta_s)} left")
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{duration} left").format(
+                duration=format_duration(p.eta_s)
+            )
+        )
     if p.failed:
-        parts.append(f"{p.failed} failed")
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} failed").format(count=p.failed)
+        )
     if p.skipped:
-        parts.append(f"{p.skipped} unchanged")
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} unchanged").format(
+                count=p.skipped
+            )
+        )
     return " · ".join(parts)
 
 
 def report_text(r: IngestReport) -> str:
     """What an ingestion did, in one line."""
-    head = "Cancelled" if r.cancelled else "Done"
-    parts = [f"{r.indexed} indexed"]
+    parts = [
+        QCoreApplication.translate("KnowledgePanel", "{count} indexed").format(count=r.indexed)
+    ]
     if r.resumed:
-        parts.append(f"{r.resumed} resumed")
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} resumed").format(count=r.resumed)
+        )
     if r.skipped_unchanged:
-        parts.append(f"{r.skipped_unchanged} unchanged")
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} unchanged").format(
+                count=r.skipped_unchanged
+            )
+        )
     if r.removed:
-        parts.append(f"{r.removed} removed")
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} removed").format(count=r.removed)
+        )
     if r.failed:
-        parts.append(f"{len(r.failed)} failed")
-    parts.append(f"{r.chunks_added:,} chunks in {r.seconds:.1f} s")
-    return f"{head}: " + " · ".join(parts)
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} failed").format(
+                count=len(r.failed)
+            )
+        )
+    parts.append(
+        QCoreApplication.translate("KnowledgePanel", "{chunks} chunks in {seconds} s").format(
+            chunks=f"{r.chunks_added:,}", seconds=f"{r.seconds:.1f}"
+        )
+    )
+    if r.cancelled:
+        return QCoreApplication.translate("KnowledgePanel", "Cancelled: {parts}").format(
+            parts=" · ".join(parts)
+        )
+    return QCoreApplication.translate("KnowledgePanel", "Done: {parts}").format(
+        parts=" · ".join(parts)
+    )
 
 
 def sync_text(r: IngestReport, by_watcher: bool, at: float | None = None) -> str:
     """What a sync of watched folders did, with the time it ended:
     "14:02 · A watched folder changed: 3 changed, 1 removed, 12 unchanged (0.4 s)"."""
     if r.cancelled:
-        head = "Sync cancelled"
+        line = QCoreApplication.translate(
+            "KnowledgePanel", "{clock} · Sync cancelled: {parts} ({seconds} s)"
+        )
     elif by_watcher:
-        head = "A watched folder changed"
+        line = QCoreApplication.translate(
+            "KnowledgePanel", "{clock} · A watched folder changed: {parts} ({seconds} s)"
+        )
     else:
-        head = "Watched folders synced"
+        line = QCoreApplication.translate(
+            "KnowledgePanel", "{clock} · Watched folders synced: {parts} ({seconds} s)"
+        )
     parts = [
-        f"{r.indexed + r.resumed} changed",
-        f"{r.removed} removed",
-        f"{r.skipped_unchanged} unchanged",
+        QCoreApplication.translate("KnowledgePanel", "{count} changed").format(
+            count=r.indexed + r.resumed
+        ),
+        QCoreApplication.translate("KnowledgePanel", "{count} removed").format(count=r.removed),
+        QCoreApplication.translate("KnowledgePanel", "{count} unchanged").format(
+            count=r.skipped_unchanged
+        ),
     ]
     if r.failed:
-        parts.append(f"{len(r.failed)} failed")
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} failed").format(
+                count=len(r.failed)
+            )
+        )
     clock = time.strftime("%H:%M", time.localtime(time.time() if at is None else at))
-    return f"{clock} · {head}: " + ", ".join(parts) + f" ({r.seconds:.1f} s)"
+    separator = QCoreApplication.translate("KnowledgePanel", ", ")
+    return line.format(clock=clock, parts=separator.join(parts), seconds=f"{r.seconds:.1f}")
 
 
 def score_text(value: float | None, digits: int = 3) -> str:
@@ -139,7 +232,14 @@ def score_text(value: float | None, digits: int = 3) -> str:
 def status_text(doc: Document) -> str:
     """The status cell: indexed, pending, or failed with its reason."""
     if doc.status == "failed":
-        return f"failed: {doc.reason or 'unknown reason'}"
+        reason = doc.reason or QCoreApplication.translate("KnowledgePanel", "unknown reason")
+        return QCoreApplication.translate("KnowledgePanel", "failed: {reason}").format(
+            reason=reason
+        )
+    if doc.status == "indexed":
+        return QCoreApplication.translate("KnowledgePanel", "indexed")
+    if doc.status == "pending":
+        return QCoreApplication.translate("KnowledgePanel", "pending")
     return doc.status
 
 
@@ -166,9 +266,10 @@ class KnowledgePanel(QDockWidget):
     """A source viewer was opened: a ``Hit`` or ``(path, char_start, char_end)``."""
 
     def __init__(self, controller: KnowledgeController, parent: QWidget | None = None) -> None:
-        super().__init__("Knowledge", parent)
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Knowledge"))
         self.setObjectName("knowledge_panel")
-        self.setAccessibleName("Knowledge panel")
+        self.setAccessibleName(self.tr("Knowledge panel"))
         self._controller = controller
         self._summaries: dict[str, CollectionSummary] = {}
         self._documents: list[Document] = []
@@ -179,14 +280,15 @@ class KnowledgePanel(QDockWidget):
         self._search_started = 0.0
         self._last_files_done = -1
         self._last_documents_refresh = 0.0
+        self._last_progress: IngestProgress | None = None
         self._loaded = False
         self._viewers: list[SourceViewer] = []
 
         body = QWidget()
-        body.setAccessibleName("Knowledge panel contents")
+        body.setAccessibleName(self.tr("Knowledge panel contents"))
         layout = QVBoxLayout(body)
         self._error_label = QLabel()
-        self._error_label.setAccessibleName("Knowledge error")
+        self._error_label.setAccessibleName(self.tr("Knowledge error"))
         self._error_label.setStyleSheet(_ERROR_STYLE)
         self._error_label.setWordWrap(True)
         self._error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -200,7 +302,7 @@ class KnowledgePanel(QDockWidget):
         layout.addWidget(self._build_query_box(), 1)
 
         scroll = QScrollArea()
-        scroll.setAccessibleName("Knowledge panel scroll area")
+        scroll.setAccessibleName(self.tr("Knowledge panel scroll area"))
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         self.setWidget(scroll)
@@ -222,12 +324,12 @@ class KnowledgePanel(QDockWidget):
     # ----------------------------------------------------------------- building
 
     def _build_collections_box(self) -> QGroupBox:
-        box = QGroupBox("Collections")
-        box.setAccessibleName("Collections")
+        box = QGroupBox(self.tr("Collections"))
+        box.setAccessibleName(self.tr("Collections"))
         self._collection_list = QListWidget()
-        self._collection_list.setAccessibleName("Collection list")
+        self._collection_list.setAccessibleName(self.tr("Collection list"))
         self._collection_list.setToolTip(
-            "Select one or more collections; the current one's documents are listed below"
+            self.tr("Select one or more collections; the current one's documents are listed below")
         )
         self._collection_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._collection_list.setMaximumHeight(110)
@@ -235,15 +337,17 @@ class KnowledgePanel(QDockWidget):
             self._on_collection_list_current_item_changed
         )
         self._collection_list.itemSelectionChanged.connect(self._update_buttons)
-        self._new_button = QPushButton("New…")
-        self._new_button.setAccessibleName("New collection")
+        self._new_button = QPushButton(self.tr("New…"))
+        self._new_button.setAccessibleName(self.tr("New collection"))
         self._new_button.clicked.connect(self._on_new_button_clicked)
-        self._rename_button = QPushButton("Rename…")
-        self._rename_button.setAccessibleName("Rename collection")
+        self._rename_button = QPushButton(self.tr("Rename…"))
+        self._rename_button.setAccessibleName(self.tr("Rename collection"))
         self._rename_button.clicked.connect(self._on_rename_button_clicked)
-        self._delete_button = QPushButton("Delete")
-        self._delete_button.setAccessibleName("Delete collection")
-        self._delete_button.setToolTip("Delete the collection and its index (the files stay)")
+        self._delete_button = QPushButton(self.tr("Delete"))
+        self._delete_button.setAccessibleName(self.tr("Delete collection"))
+        self._delete_button.setToolTip(
+            self.tr("Delete the collection and its index (the files stay)")
+        )
         self._delete_button.clicked.connect(self._on_delete_button_clicked)
         buttons = QHBoxLayout()
         for button in (self._new_button, self._rename_button, self._delete_button):
@@ -255,16 +359,17 @@ class KnowledgePanel(QDockWidget):
         return box
 
     def _build_documents_box(self) -> QGroupBox:
-        box = QGroupBox("Documents")
-        box.setAccessibleName("Documents")
-        self._document_table = QTableWidget(0, len(DOCUMENT_COLUMNS))
-        self._document_table.setAccessibleName("Document table")
-        self._document_table.setHorizontalHeaderLabels(list(DOCUMENT_COLUMNS))
+        box = QGroupBox(self.tr("Documents"))
+        box.setAccessibleName(self.tr("Documents"))
+        columns = document_columns()
+        self._document_table = QTableWidget(0, len(columns))
+        self._document_table.setAccessibleName(self.tr("Document table"))
+        self._document_table.setHorizontalHeaderLabels(list(columns))
         self._document_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._document_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._document_table.verticalHeader().setVisible(False)
         header = self._document_table.horizontalHeader()
-        for column in range(len(DOCUMENT_COLUMNS)):
+        for column in range(len(columns)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         # Names and failure reasons can be long: they share the width, elided, and
         # their tooltips hold the whole text.
@@ -274,19 +379,19 @@ class KnowledgePanel(QDockWidget):
         self._document_table.setMinimumHeight(140)
         self._document_table.itemSelectionChanged.connect(self._update_buttons)
         self._document_table.cellDoubleClicked.connect(self._on_document_table_cell_double_clicked)
-        self._add_files_button = QPushButton("Add files…")
-        self._add_files_button.setAccessibleName("Add files")
+        self._add_files_button = QPushButton(self.tr("Add files…"))
+        self._add_files_button.setAccessibleName(self.tr("Add files"))
         self._add_files_button.clicked.connect(self._on_add_files_button_clicked)
-        self._add_folder_button = QPushButton("Add folder…")
-        self._add_folder_button.setAccessibleName("Add folder")
+        self._add_folder_button = QPushButton(self.tr("Add folder…"))
+        self._add_folder_button.setAccessibleName(self.tr("Add folder"))
         self._add_folder_button.clicked.connect(self._on_add_folder_button_clicked)
-        self._reindex_button = QPushButton("Re-index")
-        self._reindex_button.setAccessibleName("Re-index documents")
-        self._reindex_button.setToolTip("Parse and embed the selected documents again")
+        self._reindex_button = QPushButton(self.tr("Re-index"))
+        self._reindex_button.setAccessibleName(self.tr("Re-index documents"))
+        self._reindex_button.setToolTip(self.tr("Parse and embed the selected documents again"))
         self._reindex_button.clicked.connect(self._on_reindex_button_clicked)
-        self._remove_button = QPushButton("Remove")
-        self._remove_button.setAccessibleName("Remove documents")
-        self._remove_button.setToolTip("Remove the selected documents from the collection")
+        self._remove_button = QPushButton(self.tr("Remove"))
+        self._remove_button.setAccessibleName(self.tr("Remove documents"))
+        self._remove_button.setToolTip(self.tr("Remove the selected documents from the collection"))
         self._remove_button.clicked.connect(self._on_remove_button_clicked)
         buttons = QHBoxLayout()
         for button in (
@@ -303,62 +408,74 @@ class KnowledgePanel(QDockWidget):
         return box
 
     def _build_watched_box(self) -> QGroupBox:
-        box = QGroupBox("Watched folders")
-        box.setAccessibleName("Watched folders")
+        box = QGroupBox(self.tr("Watched folders"))
+        box.setAccessibleName(self.tr("Watched folders"))
         box.setToolTip(
-            "Folders kept indexed: changed files are indexed again, deleted files removed, "
-            "unchanged files skipped"
+            self.tr(
+                "Folders kept indexed: changed files are indexed again, deleted files removed, unchanged files skipped"  # noqa: E501
+            )
         )
         self._watched_list = QListWidget()
-        self._watched_list.setAccessibleName("Watched folder list")
+        self._watched_list.setAccessibleName(self.tr("Watched folder list"))
         self._watched_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._watched_list.setMaximumHeight(70)
         self._watched_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._watched_list.itemSelectionChanged.connect(self._update_buttons)
-        self._watch_button = QPushButton("Watch folder…")
-        self._watch_button.setAccessibleName("Watch folder")
-        self._watch_button.setToolTip("Index a folder now and keep it indexed as it changes")
-        self._watch_button.clicked.connect(self._on_watch_button_clicked)
-        self._unwatch_button = QPushButton("Stop watching")
-        self._unwatch_button.setAccessibleName("Stop watching folder")
-        self._unwatch_button.clicked.connect(self._on_unwatch_button_clicked)
-        self._remove_watched_check = QCheckBox("also remove its documents")
-        self._remove_watched_check.setAccessibleName("Also remove its documents")
-        self._remove_watched_check.setToolTip(
-            "Stop watching and remove the folder's documents from the collection"
+        self._watch_button = QPushButton(self.tr("Watch folder…"))
+        self._watch_button.setAccessibleName(self.tr("Watch folder"))
+        self._watch_button.setToolTip(
+            self.tr("Index a folder now and keep it indexed as it changes")
         )
-        self._sync_button = QPushButton("Sync now")
-        self._sync_button.setAccessibleName("Sync watched folders")
-        self._sync_button.setToolTip("Index what changed in the watched folders now")
+        self._watch_button.clicked.connect(self._on_watch_button_clicked)
+        self._unwatch_button = QPushButton(self.tr("Stop watching"))
+        self._unwatch_button.setAccessibleName(self.tr("Stop watching folder"))
+        self._unwatch_button.clicked.connect(self._on_unwatch_button_clicked)
+        self._remove_watched_check = QCheckBox(self.tr("also remove its documents"))
+        self._remove_watched_check.setAccessibleName(self.tr("Also remove its documents"))
+        self._remove_watched_check.setToolTip(
+            self.tr("Stop watching and remove the folder's documents from the collection")
+        )
+        self._sync_button = QPushButton(self.tr("Sync now"))
+        self._sync_button.setAccessibleName(self.tr("Sync watched folders"))
+        self._sync_button.setToolTip(self.tr("Index what changed in the watched folders now"))
         self._sync_button.clicked.connect(self._on_sync_button_clicked)
         buttons = QHBoxLayout()
         buttons.addWidget(self._watch_button)
-        buttons.addWidget(self._unwatch_button)
-        buttons.addWidget(self._remove_watched_check)
-        buttons.addStretch(1)
         buttons.addWidget(self._sync_button)
+        buttons.addStretch(1)
+        # Stopping, and whether to remove the documents with it, on a row of their
+        # own: four controls on one line do not fit the dock in longer languages.
+        unwatch = QHBoxLayout()
+        unwatch.addWidget(self._unwatch_button)
+        unwatch.addWidget(self._remove_watched_check)
+        unwatch.addStretch(1)
         outer = QVBoxLayout(box)
         outer.addWidget(self._watched_list)
         outer.addLayout(buttons)
+        outer.addLayout(unwatch)
         return box
 
     def _build_progress_box(self) -> QGroupBox:
-        box = QGroupBox("Indexing")
-        box.setAccessibleName("Indexing")
+        box = QGroupBox(self.tr("Indexing"))
+        box.setAccessibleName(self.tr("Indexing"))
         self._progress_bar = QProgressBar()
-        self._progress_bar.setAccessibleName("Indexing progress")
+        self._progress_bar.setAccessibleName(self.tr("Indexing progress"))
         self._progress_bar.setRange(0, 1)
         self._progress_bar.setValue(0)
         self._progress_bar.setTextVisible(False)
-        self._progress_label = QLabel("Nothing to index. Add files or drop them on the window.")
-        self._progress_label.setAccessibleName("Indexing status")
+        self._progress_label = QLabel(
+            self.tr("Nothing to index. Add files or drop them on the window.")
+        )
+        self._progress_label.setAccessibleName(self.tr("Indexing status"))
         self._progress_label.setWordWrap(True)
-        self._pause_button = QPushButton("Pause")
-        self._pause_button.setAccessibleName("Pause indexing")
+        self._pause_button = QPushButton(self.tr("Pause"))
+        self._pause_button.setAccessibleName(self.tr("Pause indexing"))
         self._pause_button.clicked.connect(self._on_pause_button_clicked)
-        self._cancel_button = QPushButton("Cancel")
-        self._cancel_button.setAccessibleName("Cancel indexing")
-        self._cancel_button.setToolTip("Stop; what was indexed stays, the rest resumes next time")
+        self._cancel_button = QPushButton(self.tr("Cancel"))
+        self._cancel_button.setAccessibleName(self.tr("Cancel indexing"))
+        self._cancel_button.setToolTip(
+            self.tr("Stop; what was indexed stays, the rest resumes next time")
+        )
         self._cancel_button.clicked.connect(self._on_cancel_button_clicked)
         row = QHBoxLayout()
         row.addWidget(self._progress_bar, 1)
@@ -370,61 +487,64 @@ class KnowledgePanel(QDockWidget):
         return box
 
     def _build_health_box(self) -> QGroupBox:
-        box = QGroupBox("Health")
-        box.setAccessibleName("Health")
+        box = QGroupBox(self.tr("Health"))
+        box.setAccessibleName(self.tr("Health"))
         outer = QVBoxLayout(box)
         self._health_labels: dict[str, QLabel] = {}
-        for name in (
-            "Collection summary",
-            "Duplicate chunks",
-            "Failed documents",
-            "Never retrieved",
-            "Vector index",
+        for key, name in (
+            ("summary", self.tr("Collection summary")),
+            ("duplicates", self.tr("Duplicate chunks")),
+            ("failed", self.tr("Failed documents")),
+            ("never", self.tr("Never retrieved")),
+            ("vectors", self.tr("Vector index")),
         ):
             label = QLabel()
             label.setAccessibleName(name)
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             outer.addWidget(label)
-            self._health_labels[name] = label
+            self._health_labels[key] = label
         return box
 
     def _build_query_box(self) -> QGroupBox:
-        box = QGroupBox("Test query")
-        box.setAccessibleName("Test query")
+        box = QGroupBox(self.tr("Test query"))
+        box.setAccessibleName(self.tr("Test query"))
         self._query_edit = QLineEdit()
-        self._query_edit.setAccessibleName("Test query text")
-        self._query_edit.setPlaceholderText("Ask the selected collections, e.g. 知识蒸馏")
+        self._query_edit.setAccessibleName(self.tr("Test query text"))
+        self._query_edit.setPlaceholderText(self.tr("Ask the selected collections, e.g. 知识蒸馏"))
         self._query_edit.returnPressed.connect(self._on_search_button_clicked)
         self._query_edit.textChanged.connect(self._update_buttons)
         self._k_spin = QSpinBox()
-        self._k_spin.setAccessibleName("Passages to retrieve")
-        self._k_spin.setToolTip("How many passages (top-k)")
+        self._k_spin.setAccessibleName(self.tr("Passages to retrieve"))
+        self._k_spin.setToolTip(self.tr("How many passages (top-k)"))
         self._k_spin.setRange(1, 50)
         self._k_spin.setValue(5)
         self._k_spin.setPrefix("k = ")
-        self._search_button = QPushButton("Search")
-        self._search_button.setAccessibleName("Run test query")
+        self._search_button = QPushButton(self.tr("Search"))
+        self._search_button.setAccessibleName(self.tr("Run test query"))
         self._search_button.clicked.connect(self._on_search_button_clicked)
         row = QHBoxLayout()
         row.addWidget(self._query_edit, 1)
         row.addWidget(self._k_spin)
         row.addWidget(self._search_button)
-        self._hit_table = QTableWidget(0, len(HIT_COLUMNS))
-        self._hit_table.setAccessibleName("Test query hits")
-        self._hit_table.setHorizontalHeaderLabels(list(HIT_COLUMNS))
+        hit_headers = hit_columns()
+        self._hit_table = QTableWidget(0, len(hit_headers))
+        self._hit_table.setAccessibleName(self.tr("Test query hits"))
+        self._hit_table.setHorizontalHeaderLabels(list(hit_headers))
         self._hit_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._hit_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._hit_table.verticalHeader().setVisible(False)
         header = self._hit_table.horizontalHeader()
-        for column in range(len(HIT_COLUMNS) - 1):
+        for column in range(len(hit_headers) - 1):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(HIT_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(hit_headers) - 1, QHeaderView.ResizeMode.Stretch)
         self._hit_table.setMinimumHeight(140)
         self._hit_table.setWordWrap(False)
         self._hit_table.cellDoubleClicked.connect(self._on_hit_table_cell_double_clicked)
-        self._query_status = QLabel("Vector: cosine similarity · Keyword and fused: rank scores.")
-        self._query_status.setAccessibleName("Test query status")
+        self._query_status = QLabel(
+            self.tr("Vector: cosine similarity · Keyword and fused: rank scores.")
+        )
+        self._query_status.setAccessibleName(self.tr("Test query status"))
         self._query_status.setStyleSheet(_NOTE_STYLE)
         self._query_status.setWordWrap(True)
         outer = QVBoxLayout(box)
@@ -441,22 +561,28 @@ class KnowledgePanel(QDockWidget):
         They go to ``collection``, else the current collection, else a new
         "My documents".
         """
-        name = collection or self.current_collection() or DEFAULT_COLLECTION
+        name = collection or self.current_collection() or default_collection()
         self._want_current = name
         self._loaded = True
         self._controller.ingest(list(paths), name)
-        self._progress_label.setText(f"Starting to index {len(paths)} item(s) into {name}…")
+        self._progress_label.setText(
+            self.tr("Starting to index {count} item(s) into {name}…").format(
+                count=len(paths), name=name
+            )
+        )
         self._update_buttons()
         return name
 
     def watch_folder(self, folder: str, collection: str | None = None) -> str:
         """Index a folder and keep it indexed as it changes; returns the collection used
         (as for ``add_paths``)."""
-        name = collection or self.current_collection() or DEFAULT_COLLECTION
+        name = collection or self.current_collection() or default_collection()
         self._want_current = name
         self._loaded = True
         self._controller.watch_folder(name, folder)
-        self._progress_label.setText(f"Watching {folder}: indexing it into {name}…")
+        self._progress_label.setText(
+            self.tr("Watching {folder}: indexing it into {name}…").format(folder=folder, name=name)
+        )
         self._update_buttons()
         return name
 
@@ -536,8 +662,10 @@ class KnowledgePanel(QDockWidget):
         self._pause_button.setEnabled(ingesting)
         self._cancel_button.setEnabled(ingesting)
         paused = ingesting and self._controller.paused
-        self._pause_button.setText("Resume" if paused else "Pause")
-        self._pause_button.setAccessibleName("Resume indexing" if paused else "Pause indexing")
+        self._pause_button.setText(self.tr("Resume") if paused else self.tr("Pause"))
+        self._pause_button.setAccessibleName(
+            self.tr("Resume indexing") if paused else self.tr("Pause indexing")
+        )
         self._search_button.setEnabled(
             bool(self._query_edit.text().strip()) and bool(self.selected_collections())
         )
@@ -601,46 +729,60 @@ class KnowledgePanel(QDockWidget):
         if summary is None:
             for label in labels.values():
                 label.setText("")
-            labels["Collection summary"].setText("No collection selected.")
+            labels["summary"].setText(self.tr("No collection selected."))
             return
-        labels["Collection summary"].setText(
-            f"{summary.documents} documents ({summary.indexed} indexed, {summary.pending} "
-            f"pending, {summary.failed} failed) · {summary.chunks:,} chunks · "
-            f"{human_size(summary.bytes)} · {summary.embed_model}"
+        labels["summary"].setText(
+            self.tr(
+                "{documents} documents ({indexed} indexed, {pending} pending, {failed} failed) · {chunks} chunks · {size} · {model}"  # noqa: E501
+            ).format(
+                documents=summary.documents,
+                indexed=summary.indexed,
+                pending=summary.pending,
+                failed=summary.failed,
+                chunks=f"{summary.chunks:,}",
+                size=human_size(summary.bytes),
+                model=summary.embed_model,
+            )
         )
         dup = summary.duplicate_chunks
-        labels["Duplicate chunks"].setText(
-            f"Duplicate chunks: {'—' if dup is None else dup}"
-            + (" (the same passage in several documents)" if dup else "")
-        )
+        if dup:
+            text = self.tr(
+                "Duplicate chunks: {count} (the same passage in several documents)"
+            ).format(count=dup)
+        else:
+            text = self.tr("Duplicate chunks: {count}").format(count="—" if dup is None else dup)
+        labels["duplicates"].setText(text)
         failed = [d for d in self._documents if d.status == "failed"]
-        text = f"Failed documents: {summary.failed}"
+        text = self.tr("Failed documents: {count}").format(count=summary.failed)
         if failed:
             text += "".join(f"\n  {Path(d.path).name}: {d.reason}" for d in failed[:5])
             if len(failed) > 5:
-                text += f"\n  … and {len(failed) - 5} more"
-        labels["Failed documents"].setText(text)
-        labels["Failed documents"].setStyleSheet(_ERROR_STYLE if summary.failed else "")
+                text += "\n  " + self.tr("… and {count} more").format(count=len(failed) - 5)
+        labels["failed"].setText(text)
+        labels["failed"].setStyleSheet(_ERROR_STYLE if summary.failed else "")
         never = summary.never_retrieved
         if never is None:
-            text = "Documents never retrieved: not counted by this version"
+            text = self.tr("Documents never retrieved: not counted by this version")
         else:
-            text = f"Documents never retrieved: {len(never)}"
+            text = self.tr("Documents never retrieved: {count}").format(count=len(never))
             text += "".join(f"\n  {Path(p).name}" for p in never[:5])
             if len(never) > 5:
-                text += f"\n  … and {len(never) - 5} more"
-        labels["Never retrieved"].setText(text)
+                text += "\n  " + self.tr("… and {count} more").format(count=len(never) - 5)
+        labels["never"].setText(text)
         vectors = summary.vectors_in_chroma
         if summary.problem:
-            labels["Vector index"].setText(summary.problem)
-            labels["Vector index"].setStyleSheet(_ERROR_STYLE)
+            labels["vectors"].setText(error_text("kb_error", summary.problem))
+            labels["vectors"].setStyleSheet(_ERROR_STYLE)
         else:
-            labels["Vector index"].setText(
-                f"Vector index: {'—' if vectors is None else f'{vectors:,}'} of "
-                f"{summary.chunks:,} chunks"
-                + ("" if vectors == summary.chunks else " (the rest is still being embedded)")
-            )
-            labels["Vector index"].setStyleSheet("")
+            shown = "—" if vectors is None else f"{vectors:,}"
+            if vectors == summary.chunks:
+                text = self.tr("Vector index: {vectors} of {chunks} chunks")
+            else:
+                text = self.tr(
+                    "Vector index: {vectors} of {chunks} chunks (the rest is still being embedded)"
+                )
+            labels["vectors"].setText(text.format(vectors=shown, chunks=f"{summary.chunks:,}"))
+            labels["vectors"].setStyleSheet("")
 
     def _start_search(self) -> int | None:
         query = self._query_edit.text().strip()
@@ -650,7 +792,7 @@ class KnowledgePanel(QDockWidget):
         self._search_started = time.monotonic()
         # A test query is not a use of the documents: it leaves "never retrieved" alone.
         self._search_id = self._controller.search(query, names, self._k_spin.value(), record=False)
-        self._query_status.setText(f"Searching {', '.join(names)}…")
+        self._query_status.setText(self.tr("Searching {names}…").format(names=", ".join(names)))
         return self._search_id
 
     def _confirm(self, title: str, question: str) -> bool:
@@ -664,7 +806,7 @@ class KnowledgePanel(QDockWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def _ask_name(self, title: str, text: str = "") -> str | None:
-        name, ok = QInputDialog.getText(self, title, "Name:", text=text)
+        name, ok = QInputDialog.getText(self, title, self.tr("Name:"), text=text)
         name = name.strip()
         return name if ok and name else None
 
@@ -688,7 +830,7 @@ class KnowledgePanel(QDockWidget):
 
     @Slot()
     def _on_new_button_clicked(self) -> None:
-        name = self._ask_name("New collection")
+        name = self._ask_name(self.tr("New collection"))
         if name:
             self._want_current = name
             self._controller.create_collection(name)
@@ -698,7 +840,7 @@ class KnowledgePanel(QDockWidget):
         old = self.current_collection()
         if old is None:
             return
-        new = self._ask_name("Rename collection", old)
+        new = self._ask_name(self.tr("Rename collection"), old)
         if new and new != old:
             self._want_current = new
             self._controller.rename_collection(old, new)
@@ -709,29 +851,34 @@ class KnowledgePanel(QDockWidget):
         if name is None:
             return
         summary = self._summaries.get(name)
-        count = f" and its {summary.documents} document(s)" if summary else ""
-        if self._confirm(
-            "Delete collection",
-            f"Delete the collection “{name}”{count} from the knowledge base? "
-            "The files themselves stay where they are.",
-        ):
+        if summary:
+            question = self.tr(
+                "Delete the collection “{name}” and its {count} document(s) from the knowledge base? The files themselves stay where they are."  # noqa: E501
+            ).format(name=name, count=summary.documents)
+        else:
+            question = self.tr(
+                "Delete the collection “{name}” from the knowledge base? The files themselves stay where they are."  # noqa: E501
+            ).format(name=name)
+        if self._confirm(self.tr("Delete collection"), question):
             self._controller.delete_collection(name)
 
     @Slot()
     def _on_add_files_button_clicked(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add files", str(Path.home()), FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Add files"), str(Path.home()), file_filter()
+        )
         if paths:
             self.add_paths(paths)
 
     @Slot()
     def _on_add_folder_button_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add folder", str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Add folder"), str(Path.home()))
         if folder:
             self.add_paths([folder])
 
     @Slot()
     def _on_watch_button_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Watch folder", str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Watch folder"), str(Path.home()))
         if folder:
             self.watch_folder(folder)
 
@@ -744,9 +891,10 @@ class KnowledgePanel(QDockWidget):
         folder = str(items[0].data(Qt.ItemDataRole.UserRole))
         remove = self._remove_watched_check.isChecked()
         if remove and not self._confirm(
-            "Stop watching",
-            f"Stop watching {folder} and remove its documents from “{name}”? "
-            "The files themselves stay.",
+            self.tr("Stop watching"),
+            self.tr(
+                "Stop watching {folder} and remove its documents from “{name}”? The files themselves stay."  # noqa: E501
+            ).format(folder=folder, name=name),
         ):
             return
         self._controller.unwatch_folder(name, folder, remove_documents=remove)
@@ -757,7 +905,9 @@ class KnowledgePanel(QDockWidget):
         name = self.current_collection()
         if name:
             self._controller.sync(name)
-            self._progress_label.setText(f"Syncing the watched folders of {name}…")
+            self._progress_label.setText(
+                self.tr("Syncing the watched folders of {name}…").format(name=name)
+            )
             self._update_buttons()
 
     @Slot()
@@ -766,7 +916,9 @@ class KnowledgePanel(QDockWidget):
         paths = self._selected_paths()
         if name and paths:
             self._controller.reindex(name, paths)
-            self._progress_label.setText(f"Re-indexing {len(paths)} document(s)…")
+            self._progress_label.setText(
+                self.tr("Re-indexing {count} document(s)…").format(count=len(paths))
+            )
             self._update_buttons()
 
     @Slot()
@@ -775,10 +927,15 @@ class KnowledgePanel(QDockWidget):
         paths = self._selected_paths()
         if not name or not paths:
             return
-        what = Path(paths[0]).name if len(paths) == 1 else f"{len(paths)} documents"
-        if self._confirm(
-            "Remove documents", f"Remove {what} from “{name}”? The files themselves stay."
-        ):
+        if len(paths) == 1:
+            question = self.tr("Remove {file} from “{name}”? The files themselves stay.").format(
+                file=Path(paths[0]).name, name=name
+            )
+        else:
+            question = self.tr(
+                "Remove {count} documents from “{name}”? The files themselves stay."
+            ).format(count=len(paths), name=name)
+        if self._confirm(self.tr("Remove documents"), question):
             self._controller.remove_documents(name, paths)
 
     @Slot()
@@ -787,15 +944,15 @@ class KnowledgePanel(QDockWidget):
             self._controller.resume()
         else:
             self._controller.pause()
-            self._progress_label.setText(
-                self._progress_label.text().split(" · paused")[0] + " · pausing…"
-            )
+            p = self._last_progress
+            base = progress_text(replace(p, paused=False)) if p else self._progress_label.text()
+            self._progress_label.setText(self.tr("{progress} · pausing…").format(progress=base))
         self._update_buttons()
 
     @Slot()
     def _on_cancel_button_clicked(self) -> None:
         self._controller.cancel()
-        self._progress_label.setText("Cancelling…")
+        self._progress_label.setText(self.tr("Cancelling…"))
 
     @Slot()
     def _on_search_button_clicked(self) -> None:
@@ -824,9 +981,17 @@ class KnowledgePanel(QDockWidget):
         with QSignalBlocker(listing):
             listing.clear()
             for s in summaries:
-                item = QListWidgetItem(f"{s.name}  ({s.documents} docs · {s.chunks:,} chunks)")
+                item = QListWidgetItem(
+                    self.tr("{name}  ({documents} docs · {chunks} chunks)").format(
+                        name=s.name, documents=s.documents, chunks=f"{s.chunks:,}"
+                    )
+                )
                 item.setData(Qt.ItemDataRole.UserRole, s.name)
-                item.setToolTip(s.problem or f"{s.embed_model} · {human_size(s.bytes)}")
+                item.setToolTip(
+                    error_text("kb_error", s.problem)
+                    if s.problem
+                    else f"{s.embed_model} · {human_size(s.bytes)}"
+                )
                 listing.addItem(item)
         names = [s.name for s in summaries]
         target = current if current in names else (names[0] if names else None)
@@ -849,6 +1014,7 @@ class KnowledgePanel(QDockWidget):
     def _on_controller_progress(self, p: IngestProgress) -> None:
         self._progress_bar.setRange(0, max(1, p.files_total))
         self._progress_bar.setValue(min(p.files_done, max(1, p.files_total)))
+        self._last_progress = p
         self._progress_label.setText(progress_text(p))
         now = time.monotonic()
         current = self.current_collection()
@@ -866,6 +1032,7 @@ class KnowledgePanel(QDockWidget):
     @Slot(object)
     def _on_controller_ingest_done(self, report: IngestReport) -> None:
         self._last_files_done = -1
+        self._last_progress = None
         self._progress_label.setText(report_text(report))
         if not report.cancelled:
             self._progress_bar.setValue(self._progress_bar.maximum())
@@ -883,28 +1050,30 @@ class KnowledgePanel(QDockWidget):
             cells = (
                 _item(str(hit.rank)),
                 _item(Path(hit.chunk.path).name, hit.chunk.path),
-                _item(score_text(hit.vector), "cosine similarity"),
-                _item(score_text(hit.keyword, 4), "keyword rank score (BM25 lists fused)"),
-                _item(score_text(hit.fused, 4), "reciprocal-rank fusion of both sides"),
+                _item(score_text(hit.vector), self.tr("cosine similarity")),
+                _item(score_text(hit.keyword, 4), self.tr("keyword rank score (BM25 lists fused)")),
+                _item(score_text(hit.fused, 4), self.tr("reciprocal-rank fusion of both sides")),
                 _item(passage[:160], hit.chunk.text[:1000]),
             )
             for column, cell in enumerate(cells):
                 table.setItem(row, column, cell)
         elapsed = time.monotonic() - self._search_started
         self._query_status.setText(
-            f"{len(hits)} hit(s) in {elapsed:.2f} s. Double-click one to see it in its document."
+            self.tr(
+                "{count} hit(s) in {seconds} s. Double-click one to see it in its document."
+            ).format(count=len(hits), seconds=f"{elapsed:.2f}")
             if hits
-            else "No passage found."
+            else self.tr("No passage found.")
         )
 
     @Slot(int, str, str)
-    def _on_controller_search_failed(self, request: int, _kind: str, message: str) -> None:
+    def _on_controller_search_failed(self, request: int, kind: str, message: str) -> None:
         if request == self._search_id:
-            self._query_status.setText(message)
+            self._query_status.setText(error_text(kind, message))
 
     @Slot(str, str)
-    def _on_controller_error(self, _kind: str, message: str) -> None:
-        self._error_label.setText(message)
+    def _on_controller_error(self, kind: str, message: str) -> None:
+        self._error_label.setText(error_text(kind, message))
         self._error_label.setVisible(True)
 
     @Slot(bool)

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -44,28 +44,36 @@ from desktop_app.core.errors import ModelFileError
 from desktop_app.core.models.defaults import human_size
 from desktop_app.core.models.gguf_info import GGUFInfo, LoraInfo, inspect_gguf, inspect_lora
 from desktop_app.core.settings import LoadOverrides, Settings, field_bounds
+from desktop_app.ui.errors import error_text
 
-GGUF_FILTER = "GGUF files (*.gguf);;All files (*)"
 _ERROR_STYLE = "color: #a40000;"
 _NOTE_STYLE = "color: #666666;"
-#: The inspector's rows: (key in ``inspector_text``, label).
-_INSPECTOR_ROWS: tuple[tuple[str, str], ...] = (
-    ("architecture", "Architecture"),
-    ("name", "Name"),
-    ("parameter_count", "Parameters"),
-    ("quantization", "Quantization"),
-    ("n_ctx_train", "Context trained"),
-    ("n_layers", "Layers"),
-    ("n_embd", "Embedding size"),
-    ("n_ff", "Feed-forward size"),
-    ("heads", "Heads (KV)"),
-    ("vocab_size", "Vocabulary"),
-    ("tokenizer_model", "Tokenizer"),
-    ("rope", "RoPE"),
-    ("size_bytes", "File size"),
-    ("gguf_version", "GGUF version"),
-    ("tensors", "Tensors / metadata"),
-)
+
+
+def gguf_filter() -> str:
+    """The file dialogs' filter for model and adapter files."""
+    return QCoreApplication.translate("ModelPanel", "GGUF files (*.gguf);;All files (*)")
+
+
+def _inspector_rows() -> tuple[tuple[str, str], ...]:
+    """The inspector's rows: (key in ``inspector_text``, label)."""
+    return (
+        ("architecture", QCoreApplication.translate("ModelPanel", "Architecture")),
+        ("name", QCoreApplication.translate("ModelPanel", "Name")),
+        ("parameter_count", QCoreApplication.translate("ModelPanel", "Parameters")),
+        ("quantization", QCoreApplication.translate("ModelPanel", "Quantization")),
+        ("n_ctx_train", QCoreApplication.translate("ModelPanel", "Context trained")),
+        ("n_layers", QCoreApplication.translate("ModelPanel", "Layers")),
+        ("n_embd", QCoreApplication.translate("ModelPanel", "Embedding size")),
+        ("n_ff", QCoreApplication.translate("ModelPanel", "Feed-forward size")),
+        ("heads", QCoreApplication.translate("ModelPanel", "Heads (KV)")),
+        ("vocab_size", QCoreApplication.translate("ModelPanel", "Vocabulary")),
+        ("tokenizer_model", QCoreApplication.translate("ModelPanel", "Tokenizer")),
+        ("rope", QCoreApplication.translate("ModelPanel", "RoPE")),
+        ("size_bytes", QCoreApplication.translate("ModelPanel", "File size")),
+        ("gguf_version", QCoreApplication.translate("ModelPanel", "GGUF version")),
+        ("tensors", QCoreApplication.translate("ModelPanel", "Tensors / metadata")),
+    )
 
 
 def accepts_file(path: str | os.PathLike[str]) -> bool:
@@ -94,20 +102,23 @@ def inspector_text(info: dict[str, Any]) -> dict[str, str]:
     params = info.get("parameter_count")
     vocab = info.get("vocab_size")
     ctx = info.get("n_ctx_train")
+    tokens = QCoreApplication.translate("ModelPanel", "{count} tokens")
     return {
         "architecture": _or_dash(info.get("architecture")),
         "name": _or_dash(info.get("name")),
         "parameter_count": f"{_count(params)} ({params:,})" if params else "—",
         "quantization": _or_dash(info.get("quantization")),
-        "n_ctx_train": f"{ctx:,} tokens" if ctx else "—",
+        "n_ctx_train": tokens.format(count=f"{ctx:,}") if ctx else "—",
         "n_layers": _or_dash(info.get("n_layers")),
         "n_embd": _or_dash(info.get("n_embd")),
         "n_ff": _or_dash(info.get("n_ff")),
         "heads": "—" if heads is None else f"{heads} ({_or_dash(kv)})",
-        "vocab_size": f"{vocab:,} tokens" if vocab else "—",
+        "vocab_size": tokens.format(count=f"{vocab:,}") if vocab else "—",
         "tokenizer_model": _or_dash(info.get("tokenizer_model")),
         "rope": rope_text,
-        "size_bytes": f"{human_size(info['size_bytes'])} ({info['size_bytes']:,} bytes)",
+        "size_bytes": QCoreApplication.translate("ModelPanel", "{size} ({bytes} bytes)").format(
+            size=human_size(info["size_bytes"]), bytes=f"{info['size_bytes']:,}"
+        ),
         "gguf_version": _or_dash(info.get("gguf_version")),
         "tensors": f"{info.get('tensor_count', 0):,} / {info.get('kv_count', 0):,}",
     }
@@ -138,25 +149,26 @@ class ModelPanel(QDockWidget):
         gpu_offload: bool | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Model", parent)
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Model"))
         self.setObjectName("model_panel")
-        self.setAccessibleName("Model panel")
+        self.setAccessibleName(self.tr("Model panel"))
         self._info: GGUFInfo | None = None
         self._lora_info: LoraInfo | None = None
         self._loaded: ModelLoaded | None = None
         self._fingerprints: dict[str, str] = {}
 
         body = QWidget()
-        body.setAccessibleName("Model panel contents")
+        body.setAccessibleName(self.tr("Model panel contents"))
         layout = QVBoxLayout(body)
         layout.addWidget(self._build_file_box())
         layout.addWidget(self._build_inspector_box())
         layout.addWidget(self._build_template_box())
         layout.addWidget(self._build_options_box())
         layout.addWidget(self._build_lora_box())
-        self._load_button = QPushButton("Load")
-        self._load_button.setAccessibleName("Load model")
-        self._load_button.setToolTip("Load the model with these options")
+        self._load_button = QPushButton(self.tr("Load"))
+        self._load_button.setAccessibleName(self.tr("Load model"))
+        self._load_button.setToolTip(self.tr("Load the model with these options"))
         self._load_button.setEnabled(False)
         self._load_button.clicked.connect(self._on_load_button_clicked)
         layout.addWidget(self._load_button)
@@ -164,7 +176,7 @@ class ModelPanel(QDockWidget):
         layout.addStretch(1)
 
         scroll = QScrollArea()
-        scroll.setAccessibleName("Model panel scroll area")
+        scroll.setAccessibleName(self.tr("Model panel scroll area"))
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         self.setWidget(scroll)
@@ -175,20 +187,20 @@ class ModelPanel(QDockWidget):
     # ----------------------------------------------------------------- building
 
     def _build_file_box(self) -> QGroupBox:
-        box = QGroupBox("Model file")
-        box.setAccessibleName("Model file")
+        box = QGroupBox(self.tr("Model file"))
+        box.setAccessibleName(self.tr("Model file"))
         row = QHBoxLayout()
         self._path_edit = QLineEdit()
-        self._path_edit.setAccessibleName("Model file path")
-        self._path_edit.setPlaceholderText("Path to a .gguf model")
+        self._path_edit.setAccessibleName(self.tr("Model file path"))
+        self._path_edit.setPlaceholderText(self.tr("Path to a .gguf model"))
         self._path_edit.editingFinished.connect(self._on_path_edit_editing_finished)
-        self._open_button = QPushButton("Open GGUF…")
-        self._open_button.setAccessibleName("Open GGUF file")
+        self._open_button = QPushButton(self.tr("Open GGUF…"))
+        self._open_button.setAccessibleName(self.tr("Open GGUF file"))
         self._open_button.clicked.connect(self._on_open_button_clicked)
         row.addWidget(self._path_edit, 1)
         row.addWidget(self._open_button)
         self._file_error = QLabel()
-        self._file_error.setAccessibleName("Model file error")
+        self._file_error.setAccessibleName(self.tr("Model file error"))
         self._file_error.setStyleSheet(_ERROR_STYLE)
         self._file_error.setWordWrap(True)
         self._file_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -199,12 +211,12 @@ class ModelPanel(QDockWidget):
         return box
 
     def _build_inspector_box(self) -> QGroupBox:
-        box = QGroupBox("Inspector")
-        box.setAccessibleName("Inspector")
+        box = QGroupBox(self.tr("Inspector"))
+        box.setAccessibleName(self.tr("Inspector"))
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._fields: dict[str, QLabel] = {}
-        for key, title in _INSPECTOR_ROWS:
+        for key, title in _inspector_rows():
             value = QLabel("—")
             value.setAccessibleName(title)
             value.setWordWrap(True)
@@ -218,28 +230,30 @@ class ModelPanel(QDockWidget):
         self._sha_label.setReadOnly(True)
         self._sha_label.setFrame(False)
         self._sha_label.setStyleSheet("background: transparent;")
-        self._sha_label.setToolTip("The file's SHA-256, computed after the model loads")
+        self._sha_label.setToolTip(self.tr("The file's SHA-256, computed after the model loads"))
         _add_row(form, "SHA-256", self._sha_label)
         return box
 
     def _build_template_box(self) -> QGroupBox:
-        box = QGroupBox("Chat template")
-        box.setAccessibleName("Chat template")
+        box = QGroupBox(self.tr("Chat template"))
+        box.setAccessibleName(self.tr("Chat template"))
         layout = QVBoxLayout(box)
         self._template_view = QPlainTextEdit()
-        self._template_view.setAccessibleName("Chat template from the file")
+        self._template_view.setAccessibleName(self.tr("Chat template from the file"))
         self._template_view.setReadOnly(True)
         self._template_view.setFont(_monospace())
-        self._template_view.setPlaceholderText("No template: replies use the plain format.")
+        self._template_view.setPlaceholderText(
+            self.tr("No template: replies use the plain format.")
+        )
         self._template_view.setMaximumHeight(110)
-        self._override_check = QCheckBox("Override template")
-        self._override_check.setAccessibleName("Override template")
-        self._override_check.setToolTip("Format chats with the template below instead")
+        self._override_check = QCheckBox(self.tr("Override template"))
+        self._override_check.setAccessibleName(self.tr("Override template"))
+        self._override_check.setToolTip(self.tr("Format chats with the template below instead"))
         self._override_check.toggled.connect(self._on_override_check_toggled)
         self._override_edit = QPlainTextEdit()
-        self._override_edit.setAccessibleName("Override template text")
+        self._override_edit.setAccessibleName(self.tr("Override template text"))
         self._override_edit.setFont(_monospace())
-        self._override_edit.setPlaceholderText("A Jinja chat template, e.g. ChatML")
+        self._override_edit.setPlaceholderText(self.tr("A Jinja chat template, e.g. ChatML"))
         self._override_edit.setMaximumHeight(110)
         self._override_edit.setEnabled(False)
         layout.addWidget(self._template_view)
@@ -248,75 +262,75 @@ class ModelPanel(QDockWidget):
         return box
 
     def _build_options_box(self) -> QGroupBox:
-        box = QGroupBox("Load options")
-        box.setAccessibleName("Load options")
+        box = QGroupBox(self.tr("Load options"))
+        box.setAccessibleName(self.tr("Load options"))
         form = QFormLayout(box)
 
         self._ctx_spin = QSpinBox()
-        self._ctx_spin.setAccessibleName("Context length")
+        self._ctx_spin.setAccessibleName(self.tr("Context length"))
         low, high = field_bounds("n_ctx")
         self._ctx_spin.setRange(int(low or 256), int(high or 131072))
         self._ctx_spin.setSingleStep(256)
-        self._ctx_spin.setSuffix(" tokens")
+        self._ctx_spin.setSuffix(self.tr(" tokens"))
         self._ctx_spin.setGroupSeparatorShown(True)
-        _add_row(form, "Context length", self._ctx_spin)
+        _add_row(form, self.tr("Context length"), self._ctx_spin)
 
         self._gpu_spin = QSpinBox()
-        self._gpu_spin.setAccessibleName("GPU layers")
+        self._gpu_spin.setAccessibleName(self.tr("GPU layers"))
         low, high = field_bounds("n_gpu_layers")
         self._gpu_spin.setRange(int(low if low is not None else -1), int(high or 1000))
-        self._gpu_spin.setSpecialValueText("All")  # shown for the minimum, -1
-        self._gpu_spin.setToolTip("Layers offloaded to the GPU (All, or 0 for none)")
+        self._gpu_spin.setSpecialValueText(self.tr("All"))  # shown for the minimum, -1
+        self._gpu_spin.setToolTip(self.tr("Layers offloaded to the GPU (All, or 0 for none)"))
         self._gpu_note = QLabel()
-        self._gpu_note.setAccessibleName("GPU note")
+        self._gpu_note.setAccessibleName(self.tr("GPU note"))
         self._gpu_note.setStyleSheet(_NOTE_STYLE)
         self._gpu_note.setWordWrap(True)
         gpu = QVBoxLayout()
         gpu.setContentsMargins(0, 0, 0, 0)
         gpu.addWidget(self._gpu_spin)
         gpu.addWidget(self._gpu_note)
-        _add_row(form, "GPU layers", gpu, buddy=self._gpu_spin)
+        _add_row(form, self.tr("GPU layers"), gpu, buddy=self._gpu_spin)
 
         self._threads_spin = QSpinBox()
-        self._threads_spin.setAccessibleName("Threads")
+        self._threads_spin.setAccessibleName(self.tr("Threads"))
         _low, high = field_bounds("n_threads")
         # 0 stands for "Auto" (None in the settings): what is fast on this machine.
         self._threads_spin.setRange(0, int(high or 1024))
-        self._threads_spin.setSpecialValueText("Auto")
-        self._threads_spin.setToolTip("Generation threads; Auto picks the fast cores")
-        _add_row(form, "Threads", self._threads_spin)
+        self._threads_spin.setSpecialValueText(self.tr("Auto"))
+        self._threads_spin.setToolTip(self.tr("Generation threads; Auto picks the fast cores"))
+        _add_row(form, self.tr("Threads"), self._threads_spin)
         return box
 
     def _build_lora_box(self) -> QGroupBox:
-        box = QGroupBox("LoRA adapter")
-        box.setAccessibleName("LoRA adapter")
+        box = QGroupBox(self.tr("LoRA adapter"))
+        box.setAccessibleName(self.tr("LoRA adapter"))
         layout = QVBoxLayout(box)
         row = QHBoxLayout()
         self._lora_edit = QLineEdit()
-        self._lora_edit.setAccessibleName("LoRA adapter path")
-        self._lora_edit.setPlaceholderText("None")
+        self._lora_edit.setAccessibleName(self.tr("LoRA adapter path"))
+        self._lora_edit.setPlaceholderText(self.tr("None"))
         self._lora_edit.setClearButtonEnabled(True)
         self._lora_edit.editingFinished.connect(self._on_lora_edit_editing_finished)
-        self._lora_button = QPushButton("Choose…")
-        self._lora_button.setAccessibleName("Choose LoRA adapter")
+        self._lora_button = QPushButton(self.tr("Choose…"))
+        self._lora_button.setAccessibleName(self.tr("Choose LoRA adapter"))
         self._lora_button.clicked.connect(self._on_lora_button_clicked)
         row.addWidget(self._lora_edit, 1)
         row.addWidget(self._lora_button)
         scale_row = QHBoxLayout()
-        scale_label = QLabel("Scale:")
-        scale_label.setAccessibleName("LoRA scale label")
+        scale_label = QLabel(self.tr("Scale:"))
+        scale_label.setAccessibleName(self.tr("LoRA scale label"))
         self._lora_scale = QDoubleSpinBox()
-        self._lora_scale.setAccessibleName("LoRA scale")
+        self._lora_scale.setAccessibleName(self.tr("LoRA scale"))
         self._lora_scale.setRange(LORA_SCALE_MIN, LORA_SCALE_MAX)
         self._lora_scale.setSingleStep(0.05)
         self._lora_scale.setDecimals(2)
-        self._lora_scale.setToolTip("0: the base model, 1: the adapter as trained")
+        self._lora_scale.setToolTip(self.tr("0: the base model, 1: the adapter as trained"))
         scale_label.setBuddy(self._lora_scale)
         scale_row.addWidget(scale_label)
         scale_row.addWidget(self._lora_scale)
         scale_row.addStretch(1)
         self._lora_status = QLabel()
-        self._lora_status.setAccessibleName("LoRA adapter status")
+        self._lora_status.setAccessibleName(self.tr("LoRA adapter status"))
         self._lora_status.setWordWrap(True)
         self._lora_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._lora_status.setVisible(False)
@@ -326,11 +340,11 @@ class ModelPanel(QDockWidget):
         return box
 
     def _build_effect_box(self) -> QGroupBox:
-        box = QGroupBox("In effect")
-        box.setAccessibleName("In effect")
+        box = QGroupBox(self.tr("In effect"))
+        box.setAccessibleName(self.tr("In effect"))
         layout = QVBoxLayout(box)
-        self._effect_label = QLabel("No model loaded.")
-        self._effect_label.setAccessibleName("Loaded model summary")
+        self._effect_label = QLabel(self.tr("No model loaded."))
+        self._effect_label.setAccessibleName(self.tr("Loaded model summary"))
         self._effect_label.setWordWrap(True)
         self._effect_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self._effect_label)
@@ -358,7 +372,7 @@ class ModelPanel(QDockWidget):
         """Say whether this build can use a GPU; without one, layers always run on the CPU."""
         if supported is False:
             self._gpu_note.setText(
-                "This build of llama.cpp has no GPU support: every layer runs on the CPU."
+                self.tr("This build of llama.cpp has no GPU support: every layer runs on the CPU.")
             )
             self._gpu_note.setVisible(True)
         else:
@@ -375,7 +389,7 @@ class ModelPanel(QDockWidget):
         except ModelFileError as exc:
             self._info = None
             self._show_info(None)
-            self._show_file_error(str(exc))
+            self._show_file_error(error_text("model_file", str(exc)))
             self._template_view.setPlainText("")
             self._update_load_button()
             self.sig_inspected.emit(shown, False)
@@ -439,32 +453,44 @@ class ModelPanel(QDockWidget):
     def _refresh_effect(self) -> None:
         loaded = self._loaded
         if loaded is None:
-            self._effect_label.setText("No model loaded.")
+            self._effect_label.setText(self.tr("No model loaded."))
             return
         info = self._info
         same = info is not None and _same_file(info.path, loaded.model_path)
         if loaded.chat_template is None:
-            template = "plain format (no template)"
+            template = self.tr("Template: plain format (no template)")
         elif not same:
-            template = "set"
+            template = self.tr("Template: set")
         elif info is not None and loaded.chat_template == info.chat_template:
-            template = "the model's own"
+            template = self.tr("Template: the model's own")
         else:
-            template = "override"
+            template = self.tr("Template: override")
+        if loaded.template_sha256:
+            template += f" <tt>{loaded.template_sha256[:12]}</tt>"
         lora = (
-            f"{Path(loaded.lora_path).name} × {loaded.lora_scale:g}" if loaded.lora_path else "none"
+            f"{Path(loaded.lora_path).name} × {loaded.lora_scale:g}"
+            if loaded.lora_path
+            else self.tr("none")
         )
         sha = self._fingerprints.get(loaded.model_path)
         lines = [
             f"<b>{html.escape(Path(loaded.model_path).name)}</b>",
-            f"Context {loaded.n_ctx:,} tokens (trained {loaded.n_ctx_train:,}), "
-            f"vocabulary {loaded.n_vocab:,}",
-            f"{html.escape(loaded.backend)}, {loaded.n_threads} / {loaded.n_threads_batch} "
-            f"threads, loaded in {loaded.load_s:.2f} s",
-            f"Template: {template}"
-            + (f" <tt>{loaded.template_sha256[:12]}</tt>" if loaded.template_sha256 else ""),
-            f"LoRA: {html.escape(lora)}",
-            f"SHA-256: <tt>{sha[:16]}…</tt>" if sha else "SHA-256: computing…",
+            self.tr("Context {n_ctx} tokens (trained {n_ctx_train}), vocabulary {n_vocab}").format(
+                n_ctx=f"{loaded.n_ctx:,}",
+                n_ctx_train=f"{loaded.n_ctx_train:,}",
+                n_vocab=f"{loaded.n_vocab:,}",
+            ),
+            self.tr("{backend}, {threads} / {threads_batch} threads, loaded in {seconds} s").format(
+                backend=html.escape(loaded.backend),
+                threads=loaded.n_threads,
+                threads_batch=loaded.n_threads_batch,
+                seconds=f"{loaded.load_s:.2f}",
+            ),
+            template,
+            self.tr("LoRA: {adapter}").format(adapter=html.escape(lora)),
+            self.tr("SHA-256: {hash}").format(hash=f"<tt>{sha[:16]}…</tt>")
+            if sha
+            else self.tr("SHA-256: computing…"),
         ]
         self._effect_label.setText("<br>".join(lines))
         self._effect_label.setToolTip(loaded.model_path)
@@ -482,13 +508,21 @@ class ModelPanel(QDockWidget):
             self._lora_info = inspect_lora(text, base)
         except ModelFileError as exc:
             self._lora_status.setStyleSheet(_ERROR_STYLE)
-            self._lora_status.setText(str(exc))
+            self._lora_status.setText(
+                self.tr("The LoRA adapter cannot be used.") + "\n" + str(exc).strip()
+            )
         else:
             info = self._lora_info
             self._lora_status.setStyleSheet(_NOTE_STYLE)
             self._lora_status.setText(
-                f"LoRA for {info.architecture}: rank {_or_dash(info.rank)}, alpha "
-                f"{_or_dash(info.alpha)}, {len(info.targets)} tensors adapted"
+                self.tr(
+                    "LoRA for {architecture}: rank {rank}, alpha {alpha}, {count} tensors adapted"
+                ).format(
+                    architecture=info.architecture,
+                    rank=_or_dash(info.rank),
+                    alpha=_or_dash(info.alpha),
+                    count=len(info.targets),
+                )
             )
         self._lora_status.setVisible(True)
         self._update_load_button()
@@ -502,7 +536,9 @@ class ModelPanel(QDockWidget):
     @Slot()
     def _on_open_button_clicked(self) -> None:
         start = self._path_edit.text() or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open GGUF model", start, GGUF_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open GGUF model"), start, gguf_filter()
+        )
         if path:
             self.inspect(path)
 
@@ -515,7 +551,9 @@ class ModelPanel(QDockWidget):
     @Slot()
     def _on_lora_button_clicked(self) -> None:
         start = self._lora_edit.text() or self._path_edit.text() or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Choose LoRA adapter", start, GGUF_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose LoRA adapter"), start, gguf_filter()
+        )
         if path:
             self._lora_edit.setText(path)
             self._check_lora()
@@ -535,7 +573,7 @@ class ModelPanel(QDockWidget):
     def _on_load_button_clicked(self) -> None:
         path = self._path_edit.text().strip()
         if not path:
-            self._show_file_error("Choose a model file first.")
+            self._show_file_error(self.tr("Choose a model file first."))
             return
         stale = self._info is None or self._info.path != path
         if stale and not self.inspect(path):
@@ -553,8 +591,10 @@ def _add_row(
     buddy: QWidget | None = None,
 ) -> None:
     """A form row whose label names itself and points at its field for screen readers."""
-    label = QLabel(f"{title}:")
-    label.setAccessibleName(f"{title} label")
+    label = QLabel(QCoreApplication.translate("ModelPanel", "{title}:").format(title=title))
+    label.setAccessibleName(
+        QCoreApplication.translate("ModelPanel", "{title} label").format(title=title)
+    )
     target = buddy if buddy is not None else field
     if isinstance(target, QWidget):
         label.setBuddy(target)

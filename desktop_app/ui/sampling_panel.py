@@ -17,7 +17,17 @@ from itertools import pairwise
 from typing import Any
 
 import annotated_types
-from PySide6.QtCore import QEvent, QPoint, QRect, QSignalBlocker, QSize, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QPoint,
+    QRect,
+    QSignalBlocker,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,7 +52,7 @@ from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.sampling import PipelineStage, SamplingParams, param_bounds, pipeline
 from desktop_app.core.settings import Settings
 
-#: Parameters with a slider, in chain order, then the reply's length.
+# Parameters with a slider, in chain order, then the reply's length.
 SLIDER_PARAMS = (
     "temperature",
     "top_k",
@@ -52,23 +62,99 @@ SLIDER_PARAMS = (
     "repeat_last_n",
     "max_tokens",
 )
-#: Parameters whose slider doubles per notch: their useful values span decades.
+# Parameters whose slider doubles per notch: their useful values span decades.
 _DOUBLING = frozenset({"max_tokens"})
-#: Parameters that change the distribution a token is drawn from.
+# Parameters that change the distribution a token is drawn from.
 CHAIN_PARAMS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n")
 
 CHART_ROWS = 10
+# The hint's English source text; the window shows it translated, through ``hint()``.
 HINT = "Select a token in a reply to see how it was drawn."
 
-_GENERAL_EXPLANATION = (
-    "The model gives every token in its vocabulary a score. The sampler turns the "
-    "scores into probabilities and reshapes them in this order: the <b>repeat "
-    "penalty</b> lowers recently used tokens, <b>temperature</b> sharpens (below 1) "
-    "or flattens (above 1) the distribution, <b>top-k</b> keeps the k most likely, "
-    "<b>top-p</b> keeps the fewest whose probabilities add up to p, and <b>min-p</b> "
-    "drops tokens far less likely than the best one. One token is drawn from what is "
-    "left. Select a token in a reply to see these steps on its numbers."
-)
+
+def hint() -> str:
+    """What the chart says when no token is selected."""
+    return QCoreApplication.translate(
+        "SamplingPanel", "Select a token in a reply to see how it was drawn."
+    )
+
+
+def _general_explanation() -> str:
+    return QCoreApplication.translate(
+        "SamplingPanel",
+        "The model gives every token in its vocabulary a score. The sampler turns the scores into probabilities and reshapes them in this order: the <b>repeat penalty</b> lowers recently used tokens, <b>temperature</b> sharpens (below 1) or flattens (above 1) the distribution, <b>top-k</b> keeps the k most likely, <b>top-p</b> keeps the fewest whose probabilities add up to p, and <b>min-p</b> drops tokens far less likely than the best one. One token is drawn from what is left. Select a token in a reply to see these steps on its numbers.",  # noqa: E501
+    )
+
+
+def param_label(name: str) -> str:
+    """The translated label of a sampling parameter (the core's English one as a fallback)."""
+    labels = {
+        "temperature": QCoreApplication.translate("SamplingPanel", "Temperature"),
+        "top_k": QCoreApplication.translate("SamplingPanel", "Top-k"),
+        "top_p": QCoreApplication.translate("SamplingPanel", "Top-p"),
+        "min_p": QCoreApplication.translate("SamplingPanel", "Min-p"),
+        "repeat_penalty": QCoreApplication.translate("SamplingPanel", "Repeat penalty"),
+        "repeat_last_n": QCoreApplication.translate("SamplingPanel", "Penalty window"),
+        "seed": QCoreApplication.translate("SamplingPanel", "Seed"),
+        "max_tokens": QCoreApplication.translate("SamplingPanel", "Max tokens"),
+    }
+    return labels.get(name) or str(param_bounds()[name]["label"])
+
+
+def param_help(name: str) -> str:
+    """The translated help text of a sampling parameter."""
+    texts = {
+        "temperature": QCoreApplication.translate(
+            "SamplingPanel", "0 is greedy; higher flattens the distribution."
+        ),
+        "top_k": QCoreApplication.translate(
+            "SamplingPanel", "Keep the k most likely tokens (0: off)."
+        ),
+        "top_p": QCoreApplication.translate(
+            "SamplingPanel", "Keep the smallest set reaching this mass (1: off)."
+        ),
+        "min_p": QCoreApplication.translate(
+            "SamplingPanel", "Drop tokens below this share of the top one (0: off)."
+        ),
+        "repeat_penalty": QCoreApplication.translate(
+            "SamplingPanel", "Penalise recently used tokens (1: off)."
+        ),
+        "repeat_last_n": QCoreApplication.translate(
+            "SamplingPanel", "How many recent tokens are penalised."
+        ),
+        "seed": QCoreApplication.translate(
+            "SamplingPanel", "Same seed and settings give the same reply."
+        ),
+        "max_tokens": QCoreApplication.translate("SamplingPanel", "Longest reply, in tokens."),
+    }
+    return texts.get(name) or str(param_bounds()[name]["help"])
+
+
+def stage_label(stage: PipelineStage) -> str:
+    """A pipeline stage's translated name."""
+    labels = {
+        "raw": QCoreApplication.translate("SamplingPanel", "Raw"),
+        "penalty": QCoreApplication.translate("SamplingPanel", "Repeat penalty"),
+        "temperature": QCoreApplication.translate("SamplingPanel", "Temperature"),
+        "top_k": QCoreApplication.translate("SamplingPanel", "Top-k"),
+        "top_p": QCoreApplication.translate("SamplingPanel", "Top-p"),
+        "min_p": QCoreApplication.translate("SamplingPanel", "Min-p"),
+    }
+    return labels.get(stage.name, stage.label)
+
+
+def stage_setting(stage: PipelineStage) -> str:
+    """A pipeline stage's setting as shown: a number, or "greedy"/"off" translated."""
+    if stage.setting == "greedy":
+        return QCoreApplication.translate("SamplingPanel", "greedy")
+    if stage.setting == "off":
+        return QCoreApplication.translate("SamplingPanel", "off")
+    return stage.setting
+
+
+def _stage_title(stage: PipelineStage) -> str:
+    """A stage's name and setting: "Temperature 0.8"."""
+    return f"{stage_label(stage)} {stage_setting(stage)}".strip()
 
 
 def context_bounds() -> tuple[int, int, int]:
@@ -110,7 +196,9 @@ def _quoted(text: str) -> str:
 
 
 def _setting_text(value: float | int | None) -> str:
-    return "random" if value is None else f"{value:g}"
+    if value is None:
+        return QCoreApplication.translate("SamplingPanel", "random")
+    return f"{value:g}"
 
 
 # --------------------------------------------------------------------- controls
@@ -144,11 +232,11 @@ class _SliderSpin(QWidget):
         self._integer = integer
         self._doubling = doubling and lo > 0
         self._decimals = 0 if integer else max(0, -math.floor(math.log10(step) + 1e-9))
-        self.setAccessibleName(f"{label} control")
+        self.setAccessibleName(self.tr("{label} control").format(label=label))
 
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setObjectName(f"{key}_slider")
-        self.slider.setAccessibleName(f"{label} slider")
+        self.slider.setAccessibleName(self.tr("{label} slider").format(label=label))
         if self._doubling:
             notches = math.ceil(math.log2(hi / lo) - 1e-9)
         else:
@@ -240,13 +328,24 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
-_SHORT_LABELS = {"penalty": "Pen.", "temperature": "Temp."}
-_CUT_NAMES = {
-    "temperature": "greedy",
-    "top_k": "top-k",
-    "top_p": "top-p",
-    "min_p": "min-p",
-}
+def _short_label(stage: PipelineStage) -> str:
+    """A stage's name for a narrow column."""
+    if stage.name == "penalty":
+        return QCoreApplication.translate("PipelineChart", "Pen.")
+    if stage.name == "temperature":
+        return QCoreApplication.translate("PipelineChart", "Temp.")
+    return stage_label(stage)
+
+
+def _cut_name(stage: PipelineStage) -> str:
+    """What the chart writes next to the cross of the stage that removed a candidate."""
+    names = {
+        "temperature": QCoreApplication.translate("PipelineChart", "greedy"),
+        "top_k": "top-k",
+        "top_p": "top-p",
+        "min_p": "min-p",
+    }
+    return names.get(stage.name, stage.name)
 
 
 class PipelineChart(QWidget):
@@ -260,8 +359,8 @@ class PipelineChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Sampling pipeline chart")
-        self.setAccessibleDescription(HINT)
+        self.setAccessibleName(self.tr("Sampling pipeline chart"))
+        self.setAccessibleDescription(hint())
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._texts: tuple[str, ...] = ()
         self._stages: tuple[PipelineStage, ...] = ()
@@ -308,18 +407,25 @@ class PipelineChart(QWidget):
 
     def _describe(self) -> str:
         if not self._stages:
-            return HINT
+            return hint()
         parts = []
         if self._drawn is not None:
-            parts.append(f"Drawn token {_quoted(self._texts[self._drawn])}.")
+            parts.append(
+                self.tr("Drawn token {token}.").format(token=_quoted(self._texts[self._drawn]))
+            )
         first, last = self._stages[0], self._stages[-1]
-        for stage, title in ((first, "Before sampling"), (last, "After min-p")):
-            listed = [
-                f"{_quoted(self._texts[i])} {percent(stage.probs[i]).replace('%', ' percent')}"
+        for stage, before in ((first, True), (last, False)):
+            listed = ", ".join(
+                self.tr("{token} {value} percent").format(
+                    token=_quoted(self._texts[i]), value=percent(stage.probs[i]).rstrip("%")
+                )
                 for i in self._rows[:5]
                 if stage.kept[i]
-            ]
-            parts.append(f"{title}: {', '.join(listed)}.")
+            )
+            if before:
+                parts.append(self.tr("Before sampling: {list}.").format(list=listed))
+            else:
+                parts.append(self.tr("After min-p: {list}.").format(list=listed))
         return " ".join(parts)
 
     # ----------------------------------------------------------------- geometry
@@ -349,7 +455,7 @@ class PipelineChart(QWidget):
         fm = self.fontMetrics()
         row_h = fm.height() + 9
         header_h = 2 * fm.height() + 8
-        tag_w = self._tag_font_metrics().horizontalAdvance("drawn") + 10
+        tag_w = self._tag_font_metrics().horizontalAdvance(self.tr("drawn")) + 10
         least = fm.horizontalAdvance("MMM") + 8
         needed = min(max(least, self._label_need), fm.horizontalAdvance("MMMMMMM") + 8)
         room = self.width() - tag_w - max(1, len(self._stages)) * self._least_column() - 4
@@ -438,7 +544,7 @@ class PipelineChart(QWidget):
         painter.drawText(
             self.rect().adjusted(8, 4, -8, -4),
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            HINT,
+            hint(),
         )
 
     def _paint_chart(self, painter: QPainter) -> None:
@@ -457,9 +563,9 @@ class PipelineChart(QWidget):
             box = QRect(left + 4, 2, width - 6, fm.height())
             painter.setFont(bold)
             bold_fm = QFontMetrics(bold)
-            name = stage.label
+            name = stage_label(stage)
             if bold_fm.horizontalAdvance(name) > box.width():
-                name = _SHORT_LABELS.get(stage.name, name)
+                name = _short_label(stage)
             name = bold_fm.elidedText(name, Qt.TextElideMode.ElideRight, box.width())
             painter.setPen(colours["text"])
             painter.drawText(box, Qt.AlignmentFlag.AlignLeft, name)
@@ -468,7 +574,7 @@ class PipelineChart(QWidget):
             painter.drawText(
                 box.translated(0, fm.height()),
                 Qt.AlignmentFlag.AlignLeft,
-                fm.elidedText(stage.setting, Qt.TextElideMode.ElideRight, box.width()),
+                fm.elidedText(stage_setting(stage), Qt.TextElideMode.ElideRight, box.width()),
             )
             if column:
                 painter.setPen(QPen(colours["faint"], 1))
@@ -523,7 +629,7 @@ class PipelineChart(QWidget):
             elif previous is None or previous.kept[index]:
                 painter.setFont(self.font())
                 painter.setPen(colours["dim"])
-                cut = f"✕ {_CUT_NAMES.get(stage.name, stage.name)}"
+                cut = f"✕ {_cut_name(stage)}"
                 if fm.horizontalAdvance(cut) > text_box.width():
                     cut = "✕"
                 painter.drawText(text_box, Qt.AlignmentFlag.AlignLeft, cut)
@@ -556,7 +662,7 @@ class PipelineChart(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setFont(self._tag_font())
         painter.setPen(colours["bar_text"])
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "drawn")
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.tr("drawn"))
 
     def _paint_others(self, painter: QPainter, colours: dict[str, QColor], top: int) -> None:
         fm = self.fontMetrics()
@@ -568,7 +674,7 @@ class PipelineChart(QWidget):
         painter.drawText(
             QRect(4, top, label_w + tag_w - 4, fm.height() + 2),
             Qt.AlignmentFlag.AlignLeft,
-            f"{len(self._others)} others",
+            self.tr("{count} others").format(count=len(self._others)),
         )
         for column, stage in enumerate(self._stages):
             left, width = self._stage_x(column)
@@ -606,19 +712,28 @@ class PipelineChart(QWidget):
         if row < 0:
             if column < 0:
                 return ""
-            stage = self._stages[column]
-            return f"{stage.label} {stage.setting}".strip()
+            return _stage_title(self._stages[column])
         if row >= len(self._rows):
-            return f"The {len(self._others)} less likely candidates together."
+            return self.tr("The {count} less likely candidates together.").format(
+                count=len(self._others)
+            )
         index = self._rows[row]
         name = html.escape(_quoted(self._texts[index]))
         if column < 0:
-            return f"{name}{' (drawn)' if index == self._drawn else ''}"
+            return self.tr("{token} (drawn)").format(token=name) if index == self._drawn else name
         stage = self._stages[column]
-        where = f"after {stage.label} {stage.setting}".strip() if column else "before sampling"
         if stage.kept[index]:
-            return f"{name} {where}: {stage.probs[index] * 100:.2f}%"
-        return f"{name} was removed ({where})."
+            value = f"{stage.probs[index] * 100:.2f}"
+            if column:
+                return self.tr("{token} after {stage}: {value}%").format(
+                    token=name, stage=_stage_title(stage), value=value
+                )
+            return self.tr("{token} before sampling: {value}%").format(token=name, value=value)
+        if column:
+            return self.tr("{token} was removed (after {stage}).").format(
+                token=name, stage=_stage_title(stage)
+            )
+        return self.tr("{token} was removed (before sampling).").format(token=name)
 
 
 # --------------------------------------------------------------------- explanation
@@ -645,25 +760,58 @@ def explain(
     out: list[str] = []
 
     top = max(range(len(raw.probs)), key=lambda i: (raw.probs[i], -i))
-    out.append(f"The model gave {name} {percent(raw.probs[drawn])} before sampling.")
     if top != drawn:
-        out[-1] += (
-            f" Its favourite was {html.escape(_quoted(texts[top]))} with {percent(raw.probs[top])}."
+        out.append(
+            QCoreApplication.translate(
+                "SamplingPanel",
+                "The model gave {token} {p} before sampling. Its favourite was {top} with {top_p}.",
+            ).format(
+                token=name,
+                p=percent(raw.probs[drawn]),
+                top=html.escape(_quoted(texts[top])),
+                top_p=percent(raw.probs[top]),
+            )
+        )
+    else:
+        out.append(
+            QCoreApplication.translate(
+                "SamplingPanel", "The model gave {token} {p} before sampling."
+            ).format(token=name, p=percent(raw.probs[drawn]))
         )
 
     before = raw
     if "penalty" in by:
         pen = by["penalty"]
-        if penalised:
+        if penalised == 1:
             out.append(
-                f"Repeat penalty {params.repeat_penalty:g} lowers {penalised} recently used "
-                f"candidate{'s' if penalised != 1 else ''}; {name} now has "
-                f"{percent(pen.probs[drawn])}."
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "Repeat penalty {value} lowers {count} recently used candidate; {token} now has {p}.",  # noqa: E501
+                ).format(
+                    value=f"{params.repeat_penalty:g}",
+                    count=penalised,
+                    token=name,
+                    p=percent(pen.probs[drawn]),
+                )
+            )
+        elif penalised:
+            out.append(
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "Repeat penalty {value} lowers {count} recently used candidates; {token} now has {p}.",  # noqa: E501
+                ).format(
+                    value=f"{params.repeat_penalty:g}",
+                    count=penalised,
+                    token=name,
+                    p=percent(pen.probs[drawn]),
+                )
             )
         else:
             out.append(
-                f"Repeat penalty {params.repeat_penalty:g} finds none of these candidates "
-                f"among the last {params.repeat_last_n} tokens."
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "Repeat penalty {value} finds none of these candidates among the last {count} tokens.",  # noqa: E501
+                ).format(value=f"{params.repeat_penalty:g}", count=params.repeat_last_n)
             )
         before = pen
 
@@ -672,55 +820,93 @@ def explain(
     if t == 0.0:
         best = next(i for i, k in enumerate(temp.kept) if k)
         out.append(
-            f"Temperature 0 is greedy: only the most likely token, "
-            f"{html.escape(_quoted(texts[best]))}, can be drawn; top-k, top-p and min-p "
-            "have nothing left to do."
+            QCoreApplication.translate(
+                "SamplingPanel",
+                "Temperature 0 is greedy: only the most likely token, {token}, can be drawn; top-k, top-p and min-p have nothing left to do.",  # noqa: E501
+            ).format(token=html.escape(_quoted(texts[best])))
         )
     else:
         if t == 1.0:
-            out.append("Temperature 1 leaves the distribution as it is.")
-        else:
-            verb = "sharpens" if t < 1.0 else "flattens"
             out.append(
-                f"Temperature {t:g} {verb} the distribution: {name} goes from "
-                f"{percent(before.probs[drawn])} to {percent(temp.probs[drawn])}."
+                QCoreApplication.translate(
+                    "SamplingPanel", "Temperature 1 leaves the distribution as it is."
+                )
+            )
+        else:
+            if t < 1.0:
+                sentence = QCoreApplication.translate(
+                    "SamplingPanel",
+                    "Temperature {value} sharpens the distribution: {token} goes from {before} to {after}.",  # noqa: E501
+                )
+            else:
+                sentence = QCoreApplication.translate(
+                    "SamplingPanel",
+                    "Temperature {value} flattens the distribution: {token} goes from {before} to {after}.",  # noqa: E501
+                )
+            out.append(
+                sentence.format(
+                    value=f"{t:g}",
+                    token=name,
+                    before=percent(before.probs[drawn]),
+                    after=percent(temp.probs[drawn]),
+                )
             )
         out.extend(_truncation_sentences(by, params))
 
     final = stages[-1]
+    p_final = percent(final.probs[drawn])
     if final.kept[drawn]:
         if generated_p is None:
-            out.append(f"{name} was drawn with {percent(final.probs[drawn])}.")
-        elif percent(generated_p) == percent(final.probs[drawn]):
             out.append(
-                f"With these settings {name} would be drawn with {percent(final.probs[drawn])}, "
-                "as it was."
+                QCoreApplication.translate("SamplingPanel", "{token} was drawn with {p}.").format(
+                    token=name, p=p_final
+                )
+            )
+        elif percent(generated_p) == p_final:
+            out.append(
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "With these settings {token} would be drawn with {p}, as it was.",
+                ).format(token=name, p=p_final)
             )
         else:
             out.append(
-                f"With these settings {name} would be drawn with {percent(final.probs[drawn])}; "
-                f"it was drawn with {percent(generated_p)}."
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "With these settings {token} would be drawn with {p}; it was drawn with {then}.",  # noqa: E501
+                ).format(token=name, p=p_final, then=percent(generated_p))
             )
     else:
         cut = next(s for prev, s in pairwise(stages) if prev.kept[drawn] and not s.kept[drawn])
-        out.append(
-            f"With these settings {name} could not be drawn: {_stage_phrase(cut)} removes it"
-            + (f". It was drawn with {percent(generated_p)}." if generated_p is not None else ".")
-        )
+        if generated_p is not None:
+            out.append(
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "With these settings {token} could not be drawn: {stage} removes it. It was drawn with {then}.",  # noqa: E501
+                ).format(token=name, stage=_stage_phrase(cut), then=percent(generated_p))
+            )
+        else:
+            out.append(
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "With these settings {token} could not be drawn: {stage} removes it.",
+                ).format(token=name, stage=_stage_phrase(cut))
+            )
     # One line per stage reads as the chain it describes.
     text = "<br>".join(out)
     if coverage is not None and coverage < 0.995:
-        text += (
-            f"<br><small>Figures are over the {len(raw.probs)} stored candidates, which hold "
-            f"{percent(coverage)} of the model's probability.</small>"
-        )
+        note = QCoreApplication.translate(
+            "SamplingPanel",
+            "Figures are over the {count} stored candidates, which hold {p} of the model's probability.",  # noqa: E501
+        ).format(count=len(raw.probs), p=percent(coverage))
+        text += f"<br><small>{note}</small>"
     return text
 
 
 def _stage_phrase(stage: PipelineStage) -> str:
     if stage.name == "temperature":
-        return "greedy decoding"
-    return f"{stage.label} {stage.setting}"
+        return QCoreApplication.translate("SamplingPanel", "greedy decoding")
+    return _stage_title(stage)
 
 
 def _truncation_sentences(by: dict[str, PipelineStage], params: SamplingParams) -> list[str]:
@@ -730,40 +916,70 @@ def _truncation_sentences(by: dict[str, PipelineStage], params: SamplingParams) 
     total = sum(temp.kept)
     kept_k = sum(top_k.kept)
     if params.top_k == 0:
-        out.append("Top-k is off.")
+        out.append(QCoreApplication.translate("SamplingPanel", "Top-k is off."))
     elif kept_k == total:
-        out.append(f"Top-k {params.top_k} keeps all {total} candidates.")
+        out.append(
+            QCoreApplication.translate(
+                "SamplingPanel", "Top-k {k} keeps all {total} candidates."
+            ).format(k=params.top_k, total=total)
+        )
     else:
-        out.append(f"Top-k {params.top_k} keeps {kept_k} of {total} candidates.")
+        out.append(
+            QCoreApplication.translate(
+                "SamplingPanel", "Top-k {k} keeps {kept} of {total} candidates."
+            ).format(k=params.top_k, kept=kept_k, total=total)
+        )
 
     kept_p = sum(top_p.kept)
     if params.top_p >= 1.0:
-        out.append("Top-p is off.")
+        out.append(QCoreApplication.translate("SamplingPanel", "Top-p is off."))
     else:
         mass = sum(p for p, k in zip(top_k.probs, top_p.kept, strict=True) if k)
+        value = f"{params.top_p:g}"
         if kept_p == kept_k:
-            out.append(f"Top-p {params.top_p:g} keeps all {kept_p}.")
+            out.append(
+                QCoreApplication.translate("SamplingPanel", "Top-p {p} keeps all {kept}.").format(
+                    p=value, kept=kept_p
+                )
+            )
         elif kept_p == 1:
             out.append(
-                f"Top-p {params.top_p:g} keeps only the most likely one: "
-                f"it alone holds {percent(mass)}."
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "Top-p {p} keeps only the most likely one: it alone holds {mass}.",
+                ).format(p=value, mass=percent(mass))
             )
         else:
             out.append(
-                f"Top-p {params.top_p:g} keeps the {kept_p} most likely, "
-                f"which hold {percent(mass)} together."
+                QCoreApplication.translate(
+                    "SamplingPanel",
+                    "Top-p {p} keeps the {kept} most likely, which hold {mass} together.",
+                ).format(p=value, kept=kept_p, mass=percent(mass))
             )
 
     if params.min_p <= 0.0:
-        out.append("Min-p is off.")
+        out.append(QCoreApplication.translate("SamplingPanel", "Min-p is off."))
     else:
         best = max(p for p, k in zip(top_p.probs, top_p.kept, strict=True) if k)
         floor = params.min_p * best
         gone = kept_p - sum(min_p.kept)
+        if gone:
+            sentence = QCoreApplication.translate(
+                "SamplingPanel",
+                "Min-p {p} removes tokens below {floor} ({share}% of the top one): {gone} go.",
+            )
+        else:
+            sentence = QCoreApplication.translate(
+                "SamplingPanel",
+                "Min-p {p} removes tokens below {floor} ({share}% of the top one): none here.",
+            )
         out.append(
-            f"Min-p {params.min_p:g} removes tokens below {percent(floor)} "
-            f"({params.min_p * 100:g}% of the top one): "
-            + (f"{gone} go." if gone else "none here.")
+            sentence.format(
+                p=f"{params.min_p:g}",
+                floor=percent(floor),
+                share=f"{params.min_p * 100:g}",
+                gone=gone,
+            )
         )
     return out
 
@@ -790,9 +1006,10 @@ class SamplingPanel(QDockWidget):
         n_ctx: int | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Sampling", parent)
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Sampling"))
         self.setObjectName("sampling_panel")
-        self.setAccessibleName("Sampling panel")
+        self.setAccessibleName(self.tr("Sampling panel"))
         self._params = params if params is not None else SamplingParams()
         self._ctx_min, self._ctx_max, self._ctx_default = context_bounds()
         self._n_ctx = self._ctx_default if n_ctx is None else n_ctx
@@ -809,24 +1026,24 @@ class SamplingPanel(QDockWidget):
 
     def _build(self) -> None:
         body = QWidget(self)
-        body.setAccessibleName("Sampling settings and chart")
+        body.setAccessibleName(self.tr("Sampling settings and chart"))
         layout = QVBoxLayout(body)
         layout.setContentsMargins(8, 6, 8, 8)
 
         bounds = param_bounds()
-        chain = QGroupBox("Sampler chain", body)
-        chain.setAccessibleName("Sampler chain")
+        chain = QGroupBox(self.tr("Sampler chain"), body)
+        chain.setAccessibleName(self.tr("Sampler chain"))
         chain_grid = QGridLayout(chain)
-        reply = QGroupBox("Reply", body)
-        reply.setAccessibleName("Reply settings")
+        reply = QGroupBox(self.tr("Reply"), body)
+        reply.setAccessibleName(self.tr("Reply settings"))
         reply_grid = QGridLayout(reply)
         for name in SLIDER_PARAMS:
             grid = chain_grid if name in CHAIN_PARAMS else reply_grid
             meta = bounds[name]
             control = _SliderSpin(
                 name,
-                meta["label"],
-                meta["help"],
+                param_label(name),
+                param_help(name),
                 (float(meta["min"]), float(meta["max"]), float(meta["step"])),
                 integer=isinstance(getattr(SamplingParams(), name), int),
                 doubling=name in _DOUBLING,
@@ -834,75 +1051,76 @@ class SamplingPanel(QDockWidget):
             )
             control.sig_value_changed.connect(self._on_control_value_changed)
             self._controls[name] = control
-            self._add_row(grid, meta["label"], meta["help"], control)
+            self._add_row(grid, param_label(name), param_help(name), control)
 
         seed = bounds["seed"]
-        self._seed_random = QCheckBox("Random", reply)
+        self._seed_random = QCheckBox(self.tr("Random"), reply)
         self._seed_random.setObjectName("seed_random")
-        self._seed_random.setAccessibleName("Random seed")
-        self._seed_random.setToolTip("Pick a new seed for every reply.")
+        self._seed_random.setAccessibleName(self.tr("Random seed"))
+        self._seed_random.setToolTip(self.tr("Pick a new seed for every reply."))
         self._seed_spin = QDoubleSpinBox(reply)  # a seed reaches 2**32 - 1, past QSpinBox
         self._seed_spin.setObjectName("seed_spin")
-        self._seed_spin.setAccessibleName(seed["label"])
-        self._seed_spin.setAccessibleDescription(seed["help"])
-        self._seed_spin.setToolTip(seed["help"])
+        self._seed_spin.setAccessibleName(param_label("seed"))
+        self._seed_spin.setAccessibleDescription(param_help("seed"))
+        self._seed_spin.setToolTip(param_help("seed"))
         self._seed_spin.setDecimals(0)
         self._seed_spin.setRange(float(seed["min"]), float(seed["max"]))
         self._seed_spin.setKeyboardTracking(False)
         self._seed_spin.setAlignment(Qt.AlignmentFlag.AlignRight)
         seed_row = QWidget(reply)
-        seed_row.setAccessibleName("Seed control")
+        seed_row.setAccessibleName(self.tr("Seed control"))
         seed_layout = QHBoxLayout(seed_row)
         seed_layout.setContentsMargins(0, 0, 0, 0)
         seed_layout.addWidget(self._seed_random)
         seed_layout.addWidget(self._seed_spin, stretch=1)
-        self._add_row(reply_grid, seed["label"], seed["help"], seed_row)
+        self._add_row(reply_grid, param_label("seed"), param_help("seed"), seed_row)
         self._seed_random.toggled.connect(self._on_seed_random_toggled)
         self._seed_spin.valueChanged.connect(self._on_seed_spin_value_changed)
 
+        ctx_label = self.tr("Context length")
+        ctx_help = self.tr(
+            "Tokens the model can see at once; applies when the model is loaded again."
+        )
         self._ctx_control = _SliderSpin(
             "n_ctx",
-            "Context length",
-            "Tokens the model can see at once; applies when the model is loaded again.",
+            ctx_label,
+            ctx_help,
             (float(self._ctx_min), float(self._ctx_max), 1.0),
             integer=True,
             doubling=True,
             parent=reply,
         )
         self._ctx_control.sig_value_changed.connect(self._on_ctx_control_value_changed)
-        self._add_row(
-            reply_grid,
-            "Context length",
-            "Tokens the model can see at once; applies when the model is loaded again.",
-            self._ctx_control,
-        )
+        self._add_row(reply_grid, ctx_label, ctx_help, self._ctx_control)
 
-        self._reset_button = QPushButton("Reset to defaults", body)
+        self._reset_button = QPushButton(self.tr("Reset to defaults"), body)
         self._reset_button.setObjectName("reset_button")
-        self._reset_button.setAccessibleName("Reset to defaults")
-        self._reset_button.setToolTip("Put every sampling value and the context length back.")
+        self._reset_button.setAccessibleName(self.tr("Reset to defaults"))
+        self._reset_button.setToolTip(
+            self.tr("Put every sampling value and the context length back.")
+        )
         self._reset_button.clicked.connect(self._on_reset_button_clicked)
         reset_row = QHBoxLayout()
         reset_row.addStretch(1)
         reset_row.addWidget(self._reset_button)
 
-        token_box = QGroupBox("Selected token", body)
-        token_box.setAccessibleName("Selected token")
+        token_box = QGroupBox(self.tr("Selected token"), body)
+        token_box.setAccessibleName(self.tr("Selected token"))
         token_layout = QVBoxLayout(token_box)
         self._generated_label = QLabel(token_box)
         self._generated_label.setObjectName("generated_with")
-        self._generated_label.setAccessibleName("Generated with")
+        self._generated_label.setAccessibleName(self.tr("Generated with"))
         self._generated_label.setWordWrap(True)
         self._generated_label.setTextFormat(Qt.TextFormat.RichText)
         self._generated_label.linkActivated.connect(self._on_generated_label_link_activated)
         self._generated_label.setVisible(False)
         self._chart = PipelineChart(token_box)
         self._chart.setObjectName("pipeline_chart")
-        self._explain_title = QLabel("<b>How sampling works</b>", token_box)
-        self._explain_title.setAccessibleName("How sampling works heading")
+        self._explain_title = QLabel(f"<b>{self.tr('How sampling works')}</b>", token_box)
+        self._explain_title.setAccessibleName(self.tr("How sampling works heading"))
         self._explanation = QLabel(token_box)
         self._explanation.setObjectName("explanation")
-        self._explanation.setAccessibleName("How sampling works")
+        self._explanation.setAccessibleName(self.tr("How sampling works"))
         self._explanation.setTextFormat(Qt.TextFormat.RichText)
         self._explanation.setWordWrap(True)
         self._explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -919,7 +1137,7 @@ class SamplingPanel(QDockWidget):
         layout.addStretch(1)
 
         scroll = QScrollArea(self)
-        scroll.setAccessibleName("Sampling panel contents")
+        scroll.setAccessibleName(self.tr("Sampling panel contents"))
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -929,7 +1147,7 @@ class SamplingPanel(QDockWidget):
     def _add_row(self, grid: QGridLayout, label: str, help_text: str, control: QWidget) -> None:
         row = grid.rowCount()
         caption = QLabel(label, grid.parentWidget())
-        caption.setAccessibleName(f"{label} label")
+        caption.setAccessibleName(self.tr("{label} label").format(label=label))
         caption.setToolTip(help_text)
         caption.setBuddy(control)
         grid.addWidget(caption, row, 0)
@@ -1021,7 +1239,7 @@ class SamplingPanel(QDockWidget):
         token = self._token
         if token is None:
             self._chart.clear()
-            self._explanation.setText(_GENERAL_EXPLANATION)
+            self._explanation.setText(_general_explanation())
             self._generated_label.setVisible(False)
             return
         p = self._params
@@ -1040,7 +1258,12 @@ class SamplingPanel(QDockWidget):
             # Events always list the drawn token; stored data from elsewhere may not.
             raw = stages[0].probs
             focus = max(range(len(raw)), key=lambda i: (raw[i], -i))
-            note = "The drawn token is not among the stored candidates; here is the favourite.<br>"
+            note = (
+                self.tr(
+                    "The drawn token is not among the stored candidates; here is the favourite."
+                )
+                + "<br>"
+            )
         else:
             focus = drawn
         self._explanation.setText(
@@ -1057,9 +1280,9 @@ class SamplingPanel(QDockWidget):
         )
         if differs:
             self._generated_label.setText(
-                "Generated with "
-                + ", ".join(differs)
-                + ". The chart shows the current settings. <a href='use'>Use those</a>"
+                self.tr(
+                    "Generated with {settings}. The chart shows the current settings. <a href='use'>Use those</a>"  # noqa: E501
+                ).format(settings=", ".join(differs))
             )
         self._generated_label.setVisible(bool(differs))
 
@@ -1068,13 +1291,18 @@ class SamplingPanel(QDockWidget):
         used = self._generated_with
         if used is None:
             return []
-        bounds = param_bounds()
         out = []
         for name in CHAIN_PARAMS:
             then, now = getattr(used, name), getattr(self._params, name)
             if then != now:
-                label = bounds[name]["label"].lower()
-                out.append(f"{html.escape(label)} {_setting_text(then)} (now {_setting_text(now)})")
+                label = param_label(name).lower()
+                out.append(
+                    self.tr("{setting} {then} (now {now})").format(
+                        setting=html.escape(label),
+                        then=_setting_text(then),
+                        now=_setting_text(now),
+                    )
+                )
         return out
 
     # ----------------------------------------------------------------- slots

@@ -1,0 +1,543 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>KnowledgePanel</name>
+    <message>
+        <source>My documents</source>
+        <translation>我的文档</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Chunks</source>
+        <translation>文本块</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Vector</source>
+        <translation>向量</translation>
+    </message>
+    <message>
+        <source>Keyword</source>
+        <translation>关键词</translation>
+    </message>
+    <message>
+        <source>Fused</source>
+        <translation>融合</translation>
+    </message>
+    <message>
+        <source>Passage</source>
+        <translation>段落</translation>
+    </message>
+    <message>
+        <source>Documents ({patterns});;All files (*)</source>
+        <translation>文档 ({patterns});;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>{s} s</source>
+        <translation>{s} 秒</translation>
+    </message>
+    <message>
+        <source>{min} min {s} s</source>
+        <translation>{min} 分 {s} 秒</translation>
+    </message>
+    <message>
+        <source>{h} h {min} min</source>
+        <translation>{h} 小时 {min} 分</translation>
+    </message>
+    <message>
+        <source>files {done}/{total}</source>
+        <translation>文件 {done}/{total}</translation>
+    </message>
+    <message>
+        <source>{count} chunks</source>
+        <translation>{count} 个文本块</translation>
+    </message>
+    <message>
+        <source>{rate} chunks/s</source>
+        <translation>{rate} 块/秒</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>{duration} left</source>
+        <translation>剩余 {duration}</translation>
+    </message>
+    <message>
+        <source>{count} failed</source>
+        <translation>{count} 个失败</translation>
+    </message>
+    <message>
+        <source>{count} unchanged</source>
+        <translation>{count} 个未变</translation>
+    </message>
+    <message>
+        <source>{count} indexed</source>
+        <translation>{count} 个已索引</translation>
+    </message>
+    <message>
+        <source>{count} resumed</source>
+        <translation>{count} 个已继续</translation>
+    </message>
+    <message>
+        <source>{count} removed</source>
+        <translation>{count} 个已移除</translation>
+    </message>
+    <message>
+        <source>{chunks} chunks in {seconds} s</source>
+        <translation>{chunks} 个文本块，用时 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>Cancelled: {parts}</source>
+        <translation>已取消：{parts}</translation>
+    </message>
+    <message>
+        <source>Done: {parts}</source>
+        <translation>完成：{parts}</translation>
+    </message>
+    <message>
+        <source>{clock} · Sync cancelled: {parts} ({seconds} s)</source>
+        <translation>{clock} · 同步已取消：{parts}（{seconds} 秒）</translation>
+    </message>
+    <message>
+        <source>{clock} · A watched folder changed: {parts} ({seconds} s)</source>
+        <translation>{clock} · 监视的文件夹有变化：{parts}（{seconds} 秒）</translation>
+    </message>
+    <message>
+        <source>{clock} · Watched folders synced: {parts} ({seconds} s)</source>
+        <translation>{clock} · 监视的文件夹已同步：{parts}（{seconds} 秒）</translation>
+    </message>
+    <message>
+        <source>{count} changed</source>
+        <translation>{count} 个有变化</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>unknown reason</source>
+        <translation>原因不明</translation>
+    </message>
+    <message>
+        <source>failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <source>indexed</source>
+        <translation>已索引</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>待处理</translation>
+    </message>
+    <message>
+        <source>Knowledge</source>
+        <translation>知识库</translation>
+    </message>
+    <message>
+        <source>Knowledge panel</source>
+        <translation>知识库面板</translation>
+    </message>
+    <message>
+        <source>Knowledge panel contents</source>
+        <translation>知识库面板内容</translation>
+    </message>
+    <message>
+        <source>Knowledge error</source>
+        <translation>知识库错误</translation>
+    </message>
+    <message>
+        <source>Knowledge panel scroll area</source>
+        <translation>知识库面板滚动区域</translation>
+    </message>
+    <message>
+        <source>Collections</source>
+        <translation>文档集</translation>
+    </message>
+    <message>
+        <source>Collection list</source>
+        <translation>文档集列表</translation>
+    </message>
+    <message>
+        <source>Select one or more collections; the current one&apos;s documents are listed below</source>
+        <translation>选择一个或多个文档集；下方列出当前文档集的文档</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <source>New collection</source>
+        <translation>新建文档集</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>Rename collection</source>
+        <translation>重命名文档集</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete collection</source>
+        <translation>删除文档集</translation>
+    </message>
+    <message>
+        <source>Delete the collection and its index (the files stay)</source>
+        <translation>删除文档集及其索引（文件本身保留）</translation>
+    </message>
+    <message>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>Document table</source>
+        <translation>文档表</translation>
+    </message>
+    <message>
+        <source>Add files…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <source>Add files</source>
+        <translation>添加文件</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>Add folder</source>
+        <translation>添加文件夹</translation>
+    </message>
+    <message>
+        <source>Re-index</source>
+        <translation>重新索引</translation>
+    </message>
+    <message>
+        <source>Re-index documents</source>
+        <translation>重新索引文档</translation>
+    </message>
+    <message>
+        <source>Parse and embed the selected documents again</source>
+        <translation>重新解析并嵌入选中的文档</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Remove documents</source>
+        <translation>移除文档</translation>
+    </message>
+    <message>
+        <source>Remove the selected documents from the collection</source>
+        <translation>从文档集中移除选中的文档</translation>
+    </message>
+    <message>
+        <source>Watched folders</source>
+        <translation>监视的文件夹</translation>
+    </message>
+    <message>
+        <source>Folders kept indexed: changed files are indexed again, deleted files removed, unchanged files skipped</source>
+        <translation>保持索引更新的文件夹：有变化的文件重新索引，已删除的文件被移除，未变的文件跳过</translation>
+    </message>
+    <message>
+        <source>Watched folder list</source>
+        <translation>监视的文件夹列表</translation>
+    </message>
+    <message>
+        <source>Watch folder…</source>
+        <translation>监视文件夹…</translation>
+    </message>
+    <message>
+        <source>Watch folder</source>
+        <translation>监视文件夹</translation>
+    </message>
+    <message>
+        <source>Index a folder now and keep it indexed as it changes</source>
+        <translation>立即索引文件夹，并在其变化时保持索引更新</translation>
+    </message>
+    <message>
+        <source>Stop watching</source>
+        <translation>停止监视</translation>
+    </message>
+    <message>
+        <source>Stop watching folder</source>
+        <translation>停止监视文件夹</translation>
+    </message>
+    <message>
+        <source>also remove its documents</source>
+        <translation>同时移除其文档</translation>
+    </message>
+    <message>
+        <source>Also remove its documents</source>
+        <translation>同时移除其文档</translation>
+    </message>
+    <message>
+        <source>Stop watching and remove the folder&apos;s documents from the collection</source>
+        <translation>停止监视，并从文档集中移除该文件夹的文档</translation>
+    </message>
+    <message>
+        <source>Sync now</source>
+        <translation>立即同步</translation>
+    </message>
+    <message>
+        <source>Sync watched folders</source>
+        <translation>同步监视的文件夹</translation>
+    </message>
+    <message>
+        <source>Index what changed in the watched folders now</source>
+        <translation>立即索引监视的文件夹中的变化</translation>
+    </message>
+    <message>
+        <source>Indexing</source>
+        <translation>索引</translation>
+    </message>
+    <message>
+        <source>Indexing progress</source>
+        <translation>索引进度</translation>
+    </message>
+    <message>
+        <source>Nothing to index. Add files or drop them on the window.</source>
+        <translation>没有需要索引的内容。请添加文件，或把文件拖放到窗口上。</translation>
+    </message>
+    <message>
+        <source>Indexing status</source>
+        <translation>索引状态</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Pause indexing</source>
+        <translation>暂停索引</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Cancel indexing</source>
+        <translation>取消索引</translation>
+    </message>
+    <message>
+        <source>Stop; what was indexed stays, the rest resumes next time</source>
+        <translation>停止；已索引的内容保留，其余下次继续</translation>
+    </message>
+    <message>
+        <source>Health</source>
+        <translation>健康状况</translation>
+    </message>
+    <message>
+        <source>Collection summary</source>
+        <translation>文档集概况</translation>
+    </message>
+    <message>
+        <source>Duplicate chunks</source>
+        <translation>重复文本块</translation>
+    </message>
+    <message>
+        <source>Failed documents</source>
+        <translation>失败的文档</translation>
+    </message>
+    <message>
+        <source>Never retrieved</source>
+        <translation>从未检索到</translation>
+    </message>
+    <message>
+        <source>Vector index</source>
+        <translation>向量索引</translation>
+    </message>
+    <message>
+        <source>Test query</source>
+        <translation>测试查询</translation>
+    </message>
+    <message>
+        <source>Test query text</source>
+        <translation>测试查询文本</translation>
+    </message>
+    <message>
+        <source>Ask the selected collections, e.g. 知识蒸馏</source>
+        <translation>向选中的文档集提问，例如 知识蒸馏</translation>
+    </message>
+    <message>
+        <source>Passages to retrieve</source>
+        <translation>要检索的段落数</translation>
+    </message>
+    <message>
+        <source>How many passages (top-k)</source>
+        <translation>检索多少个段落（top-k）</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Run test query</source>
+        <translation>运行测试查询</translation>
+    </message>
+    <message>
+        <source>Test query hits</source>
+        <translation>测试查询结果</translation>
+    </message>
+    <message>
+        <source>Vector: cosine similarity · Keyword and fused: rank scores.</source>
+        <translation>向量：余弦相似度 · 关键词和融合：排名分数。</translation>
+    </message>
+    <message>
+        <source>Test query status</source>
+        <translation>测试查询状态</translation>
+    </message>
+    <message>
+        <source>Starting to index {count} item(s) into {name}…</source>
+        <translation>开始将 {count} 项索引到 {name}…</translation>
+    </message>
+    <message>
+        <source>Watching {folder}: indexing it into {name}…</source>
+        <translation>正在监视 {folder}：将其索引到 {name}…</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Resume indexing</source>
+        <translation>继续索引</translation>
+    </message>
+    <message>
+        <source>No collection selected.</source>
+        <translation>未选择文档集。</translation>
+    </message>
+    <message>
+        <source>{documents} documents ({indexed} indexed, {pending} pending, {failed} failed) · {chunks} chunks · {size} · {model}</source>
+        <translation>{documents} 个文档（{indexed} 个已索引，{pending} 个待处理，{failed} 个失败） · {chunks} 个文本块 · {size} · {model}</translation>
+    </message>
+    <message>
+        <source>Duplicate chunks: {count} (the same passage in several documents)</source>
+        <translation>重复文本块：{count}（同一段落出现在多个文档中）</translation>
+    </message>
+    <message>
+        <source>Duplicate chunks: {count}</source>
+        <translation>重复文本块：{count}</translation>
+    </message>
+    <message>
+        <source>Failed documents: {count}</source>
+        <translation>失败的文档：{count}</translation>
+    </message>
+    <message>
+        <source>… and {count} more</source>
+        <translation>… 另有 {count} 个</translation>
+    </message>
+    <message>
+        <source>Documents never retrieved: not counted by this version</source>
+        <translation>从未检索到的文档：此版本未统计</translation>
+    </message>
+    <message>
+        <source>Documents never retrieved: {count}</source>
+        <translation>从未检索到的文档：{count}</translation>
+    </message>
+    <message>
+        <source>Vector index: {vectors} of {chunks} chunks</source>
+        <translation>向量索引：{chunks} 个文本块中的 {vectors} 个</translation>
+    </message>
+    <message>
+        <source>Vector index: {vectors} of {chunks} chunks (the rest is still being embedded)</source>
+        <translation>向量索引：{chunks} 个文本块中的 {vectors} 个（其余仍在嵌入）</translation>
+    </message>
+    <message>
+        <source>Searching {names}…</source>
+        <translation>正在搜索 {names}…</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Delete the collection “{name}” and its {count} document(s) from the knowledge base? The files themselves stay where they are.</source>
+        <translation>要从知识库中删除文档集“{name}”及其 {count} 个文档吗？文件本身仍保留在原处。</translation>
+    </message>
+    <message>
+        <source>Delete the collection “{name}” from the knowledge base? The files themselves stay where they are.</source>
+        <translation>要从知识库中删除文档集“{name}”吗？文件本身仍保留在原处。</translation>
+    </message>
+    <message>
+        <source>Stop watching {folder} and remove its documents from “{name}”? The files themselves stay.</source>
+        <translation>要停止监视 {folder}，并从“{name}”中移除其文档吗？文件本身会保留。</translation>
+    </message>
+    <message>
+        <source>Syncing the watched folders of {name}…</source>
+        <translation>正在同步 {name} 的监视文件夹…</translation>
+    </message>
+    <message>
+        <source>Re-indexing {count} document(s)…</source>
+        <translation>正在重新索引 {count} 个文档…</translation>
+    </message>
+    <message>
+        <source>Remove {file} from “{name}”? The files themselves stay.</source>
+        <translation>要从“{name}”中移除 {file} 吗？文件本身会保留。</translation>
+    </message>
+    <message>
+        <source>Remove {count} documents from “{name}”? The files themselves stay.</source>
+        <translation>要从“{name}”中移除 {count} 个文档吗？文件本身会保留。</translation>
+    </message>
+    <message>
+        <source>{progress} · pausing…</source>
+        <translation>{progress} · 正在暂停…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>{name}  ({documents} docs · {chunks} chunks)</source>
+        <translation>{name}  （{documents} 个文档 · {chunks} 个文本块）</translation>
+    </message>
+    <message>
+        <source>cosine similarity</source>
+        <translation>余弦相似度</translation>
+    </message>
+    <message>
+        <source>keyword rank score (BM25 lists fused)</source>
+        <translation>关键词排名分数（融合 BM25 列表）</translation>
+    </message>
+    <message>
+        <source>reciprocal-rank fusion of both sides</source>
+        <translation>两侧的倒数排名融合</translation>
+    </message>
+    <message>
+        <source>{count} hit(s) in {seconds} s. Double-click one to see it in its document.</source>
+        <translation>{count} 条结果，用时 {seconds} 秒。双击一条可在其文档中查看。</translation>
+    </message>
+    <message>
+        <source>No passage found.</source>
+        <translation>未找到段落。</translation>
+    </message>
+</context>
+</TS>
