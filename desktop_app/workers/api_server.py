@@ -1,6 +1,15 @@
 """Glassbox's own OpenAI-compatible API: the loaded model served over HTTP.
 
-Standard library only (``http.server``). One worker thread owns the
+Two back ends serve the same HTTP routes (/v1/models, /v1/chat/completions,
+/v1/completions, /v1/knowledge/answer):
+
+- ``ApiServer`` (``glassbox serve``, no window) loads its own model.
+- ``WindowApi`` serves the window's model: requests become tasks on the window's
+  ``InferenceController`` (marshalled to the GUI thread by queued signals), so
+  they queue on the one engine behind the window's own replies and tasks, and
+  no second model is loaded.
+
+Standard library only (``http.server``). In ``ApiServer`` one worker thread owns the
 ``EngineClient`` (and the knowledge base, whose SQLite connection is bound to a
 thread) and runs requests one at a time from a queue: concurrent HTTP requests
 wait their turn, none is lost. A client that goes away, while waiting or
@@ -28,10 +37,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import (
     DoneEvent,
+    Engine,
     EngineConfig,
     ErrorEvent,
     GenerateRequest,
@@ -45,6 +58,7 @@ from desktop_app.core.kb.answer import answer
 from desktop_app.core.kb.errors import KnowledgeBaseLockedError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.engine_process import EngineClient, error_from_event
+from desktop_app.workers.task_runner import TaskProgress
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +78,7 @@ _STATUS = {
     "not_found": 404,
     "kb_no_collection": 404,
     "kb_locked": 409,
+    "not_ready": 503,
     "cancelled": 499,
 }
 
@@ -92,7 +107,7 @@ def logprob(p: float) -> float:
     return math.log(p) if p > 0 else LOGPROB_FLOOR
 
 
-@dataclass
+@dataclass(eq=False)
 class _Job:
     """One request in the queue; ``out`` receives its events or its single result."""
 
@@ -100,6 +115,7 @@ class _Job:
     payload: Any
     out: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    task_id: int | None = None  # WindowApi: the controller task running it
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,13 @@ class ApiServer:
     def model_id(self) -> str:
         """The model's name as listed by /v1/models: its file name."""
         return Path(self.loaded.model_path if self.loaded else self.config.model_path).name
+
+    def models(self) -> list[dict[str, Any]]:
+        """The /v1/models entries: the one model loaded."""
+        created = int(Path(self.config.model_path).stat().st_mtime)
+        return [
+            {"id": self.model_id, "object": "model", "created": created, "owned_by": "glassbox"}
+        ]
 
     def stop(self) -> None:
         """Stop serving, cancel what runs, end the engine process."""
@@ -295,6 +318,268 @@ class ApiServer:
         return result.as_dict()
 
 
+def lan_address() -> str:
+    """This computer's address on its network, for a URL other computers can use."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            # No packet is sent: connecting a UDP socket only picks the outgoing interface.
+            s.connect(("10.255.255.255", 1))
+            return str(s.getsockname()[0])
+        except OSError:
+            return socket.gethostname()
+
+
+class WindowApi(QObject):
+    """The window's model as an OpenAI-compatible API, on the window's own controller.
+
+    Lives in the GUI thread. HTTP requests are read on the server's threads and
+    handed to the GUI thread by queued signals, where they become
+    ``InferenceController.run_task`` jobs: they run on the one engine, after the
+    window's queued replies and tasks, and their events go straight back to the
+    waiting request (never through the controller's chat signals, so the chat
+    view does not see them). A knowledge answer first searches through the
+    window's ``KnowledgeController`` (when one is given).
+    """
+
+    sig_running = Signal(bool)
+    """The API started (True) or stopped (False); ``url`` is where it answers."""
+
+    sig_error = Signal(str)
+    """The API could not start (the port is taken …): a message for the user."""
+
+    _sig_job = Signal(object)
+    _sig_cancel = Signal(object)
+
+    def __init__(
+        self, controller: Any, knowledge: Any | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._knowledge = knowledge
+        self.token: str | None = None
+        self._httpd: ThreadingHTTPServer | None = None
+        self._serving: threading.Thread | None = None
+        self._host = "127.0.0.1"
+        self._allow_remote = False
+        self._tasks: dict[int, _Job] = {}
+        self._searches: dict[int, _Job] = {}
+        self._lock = threading.Lock()
+        self._jobs: set[_Job] = set()
+        self._sig_job.connect(self._on_http_job, Qt.ConnectionType.QueuedConnection)
+        self._sig_cancel.connect(self._on_http_cancel, Qt.ConnectionType.QueuedConnection)
+        controller.sig_task_failed.connect(self._on_controller_task_failed)
+        controller.sig_task_done.connect(self._on_controller_task_done)
+        if knowledge is not None:
+            knowledge.sig_search_done.connect(self._on_knowledge_search_done)
+            knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
+
+    # -- life cycle (GUI thread) ----------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the API is listening."""
+        return self._httpd is not None
+
+    @property
+    def port(self) -> int | None:
+        """The port listened on, or None when stopped."""
+        return int(self._httpd.server_address[1]) if self._httpd is not None else None
+
+    @property
+    def url(self) -> str | None:
+        """The base URL to give an OpenAI client (ends with /v1), or None when stopped."""
+        if self._httpd is None:
+            return None
+        host = lan_address() if self._allow_remote else "127.0.0.1"
+        return f"http://{host}:{self.port}/v1"
+
+    def start(
+        self, port: int = 8765, *, allow_remote: bool = False, token: str | None = None
+    ) -> str:
+        """Listen on ``port`` (0: a free one), loopback only unless ``allow_remote``.
+
+        Returns the URL; a port that cannot be bound raises ``GlassboxError`` (and
+        sends ``sig_error``). Starting again restarts with the new values.
+        """
+        self.stop()
+        host = "0.0.0.0" if allow_remote else "127.0.0.1"
+        try:
+            httpd = _Server((host, port), _handler(self))
+        except OSError as exc:
+            error = GlassboxError(
+                f"The API cannot listen on port {port} ({exc.strerror or exc}). "
+                "Is another program (or another Glassbox) using it? Choose another port."
+            )
+            self.sig_error.emit(str(error))
+            raise error from exc
+        self.token = token or None
+        self._host, self._allow_remote = host, allow_remote
+        self._httpd = httpd
+        self._serving = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="glassbox-window-api",
+            daemon=True,
+        )
+        self._serving.start()
+        self.sig_running.emit(True)
+        return str(self.url)
+
+    def stop(self) -> None:
+        """Stop listening (the port is closed at once) and cancel the requests in flight."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if self._serving is not None:
+            self._serving.join(2)
+            self._serving = None
+        with self._lock:
+            jobs = list(self._jobs)
+        for job in jobs:
+            job.cancelled.set()
+            self._on_http_cancel(job)
+        self.sig_running.emit(False)
+
+    # -- the back end the HTTP handler uses (any thread) -----------------------------
+
+    @property
+    def model_id(self) -> str:
+        """The loaded model's name: its file name, or a remote server's model id."""
+        loaded = self._controller.model_loaded
+        if loaded is None:
+            return "none"
+        return str(loaded.model_path) if is_remote(loaded) else Path(loaded.model_path).name
+
+    def models(self) -> list[dict[str, Any]]:
+        """The /v1/models entries: the window's model, when one is loaded."""
+        loaded = self._controller.model_loaded
+        if loaded is None:
+            return []
+        created = 0
+        if not is_remote(loaded):
+            try:
+                created = int(Path(loaded.model_path).stat().st_mtime)
+            except OSError:
+                created = 0
+        return [
+            {"id": self.model_id, "object": "model", "created": created, "owned_by": "glassbox"}
+        ]
+
+    def enqueue(self, kind: str, payload: Any) -> _Job:
+        """Hand a request to the GUI thread; its events arrive on the job's queue."""
+        job = _Job(kind, payload)
+        with self._lock:
+            self._jobs.add(job)
+        self._sig_job.emit(job)
+        return job
+
+    def cancel(self, job: _Job) -> None:
+        """Cancel a request, queued or running (any thread)."""
+        job.cancelled.set()
+        self._sig_cancel.emit(job)
+
+    # -- GUI thread -------------------------------------------------------------------
+
+    def _finish(self, job: _Job, item: Any) -> None:
+        with self._lock:
+            self._jobs.discard(job)
+        job.out.put(item)
+
+    @Slot(object)
+    def _on_http_job(self, job: _Job) -> None:
+        if job.cancelled.is_set():
+            self._finish(job, _Failure(_cancelled()))
+            return
+        if self._controller.model_loaded is None:
+            self._finish(job, _Failure(_error("not_ready", "No model is loaded in Glassbox.")))
+            return
+        if job.kind == "generate":
+            self._run(job, self._generate_fn(job), "API reply")
+        elif job.kind == "answer":
+            if self._knowledge is None:
+                error = _error("not_found", "This Glassbox window has no knowledge base open.")
+                self._finish(job, _Failure(error))
+                return
+            question, collection, k = job.payload
+            rid = self._knowledge.search(question, [collection], k)
+            self._searches[rid] = job
+        else:
+            self._finish(job, _Failure(GlassboxError(f"Unknown job {job.kind!r}.")))
+
+    def _run(self, job: _Job, fn: Callable[[Engine, TaskProgress], object], label: str) -> None:
+        job.task_id = self._controller.run_task(fn, label=label)
+        self._tasks[job.task_id] = job
+
+    def _generate_fn(self, job: _Job) -> Callable[[Engine, TaskProgress], object]:
+        request: GenerateRequest = job.payload
+
+        def run(engine: Engine, progress: TaskProgress) -> None:
+            # Runs on the controller's engine thread: events go straight to the request.
+            ended = False
+            for event in engine.generate(request):
+                if job.cancelled.is_set() or progress.cancelled:
+                    engine.cancel()
+                if isinstance(event, DoneEvent | ErrorEvent):
+                    ended = True
+                    self._finish(job, event)
+                    break
+                job.out.put(event)
+            if not ended:
+                self._finish(job, _Failure(GlassboxError("The engine ended the reply early.")))
+
+        return run
+
+    def _answer_fn(self, job: _Job, hits: list[Any]) -> Callable[[Engine, TaskProgress], object]:
+        question = job.payload[0]
+        loaded = self._controller.model_loaded
+        chat_template = loaded.has_chat_template if loaded is not None else True
+
+        def run(engine: Engine, progress: TaskProgress) -> None:
+            result = answer(
+                engine,
+                question,
+                hits,
+                chat_template=chat_template,
+                params=SamplingParams(temperature=0.0, max_tokens=512),
+            )
+            self._finish(job, _Result(result.as_dict()))
+
+        return run
+
+    @Slot(object)
+    def _on_http_cancel(self, job: _Job) -> None:
+        if job.task_id is not None:
+            self._controller.cancel_task(job.task_id)
+
+    @Slot(int, object)
+    def _on_controller_task_done(self, task_id: int, result: object) -> None:
+        self._tasks.pop(task_id, None)
+
+    @Slot(int, str, str)
+    def _on_controller_task_failed(self, task_id: int, kind: str, message: str) -> None:
+        job = self._tasks.pop(task_id, None)
+        if job is not None:
+            self._finish(job, _Failure(_error(kind, message)))
+
+    @Slot(int, list)
+    def _on_knowledge_search_done(self, rid: int, hits: list[Any]) -> None:
+        job = self._searches.pop(rid, None)
+        if job is None:
+            return
+        if job.cancelled.is_set():
+            self._finish(job, _Failure(_cancelled()))
+            return
+        self._run(job, self._answer_fn(job, hits), "API knowledge answer")
+
+    @Slot(int, str, str)
+    def _on_knowledge_search_failed(self, rid: int, kind: str, message: str) -> None:
+        job = self._searches.pop(rid, None)
+        if job is not None:
+            self._finish(job, _Failure(_error(kind, message)))
+
+
 def _open_knowledge_base() -> Any:
     from desktop_app.core.kb.store import KnowledgeBase
 
@@ -368,6 +653,48 @@ def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
     return request, top
 
 
+def completion_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
+    """The generation a (legacy) completion body asks for, and its logprobs (None: off)."""
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    if not isinstance(prompt, str) or not prompt:
+        raise InvalidRequestError("'prompt' must be a non-empty string.")
+    chat, _ = chat_request({**body, "messages": [{"role": "user", "content": "-"}], "logprobs": 0})
+    top: int | None = None
+    n = body.get("logprobs")
+    if n is not None and n is not False:
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_TOP_LOGPROBS:
+            raise InvalidRequestError(f"logprobs must be between 0 and {MAX_TOP_LOGPROBS}.")
+        top = n
+    max_tokens = body.get("max_tokens")
+    params = chat.params
+    if max_tokens is None:
+        # OpenAI's default for a completion.
+        params = SamplingParams(**{**_params_dict(params), "max_tokens": 16})
+    return GenerateRequest(params=params, prompt=prompt, candidates=top or 0), top
+
+
+def _params_dict(params: SamplingParams) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(params)
+
+
+def completion_logprobs(events: list[TokenEvent], top: int, offset: int) -> dict[str, Any]:
+    """A completion choice's ``logprobs`` for ``events``; their text starts at ``offset``."""
+    offsets = []
+    for e in events:
+        offsets.append(offset)
+        offset += len(e.text)
+    return {
+        "tokens": [e.text for e in events],
+        "token_logprobs": [logprob(e.p) for e in events],
+        "top_logprobs": [{c.text: logprob(c.p_raw) for c in e.candidates[:top]} for e in events],
+        "text_offset": offsets,
+    }
+
+
 def token_logprobs(event: TokenEvent, top: int) -> dict[str, Any]:
     """One entry of ``logprobs.content`` for a generated token."""
     return {
@@ -384,7 +711,22 @@ def token_logprobs(event: TokenEvent, top: int) -> dict[str, Any]:
 # -- HTTP ----------------------------------------------------------------------------
 
 
-def _handler(api: ApiServer) -> type[BaseHTTPRequestHandler]:
+class _Backend(Protocol):
+    """What the HTTP handler needs from ``ApiServer`` or ``WindowApi`` (any thread)."""
+
+    token: str | None
+
+    @property
+    def model_id(self) -> str: ...
+
+    def models(self) -> list[dict[str, Any]]: ...
+
+    def enqueue(self, kind: str, payload: Any) -> _Job: ...
+
+    def cancel(self, job: _Job) -> None: ...
+
+
+def _handler(api: _Backend) -> type[BaseHTTPRequestHandler]:
     class Handler(_Handler):
         server_api = api
 
@@ -392,7 +734,7 @@ def _handler(api: ApiServer) -> type[BaseHTTPRequestHandler]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server_api: ApiServer
+    server_api: _Backend
     server_version = "Glassbox"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -405,7 +747,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._dispatch(
-            {"/v1/chat/completions": self._chat, "/v1/knowledge/answer": self._knowledge}
+            {
+                "/v1/chat/completions": self._chat,
+                "/v1/completions": self._completions,
+                "/v1/knowledge/answer": self._knowledge,
+            }
         )
 
     def _dispatch(self, routes: dict[str, Callable[[], None]]) -> None:
@@ -431,20 +777,27 @@ class _Handler(BaseHTTPRequestHandler):
     # -- endpoints --
 
     def _models(self) -> None:
-        api = self.server_api
-        created = int(Path(api.config.model_path).stat().st_mtime)
-        model = {"id": api.model_id, "object": "model", "created": created, "owned_by": "glassbox"}
-        self._send_json(200, {"object": "list", "data": [model]})
+        self._send_json(200, {"object": "list", "data": self.server_api.models()})
 
     def _chat(self) -> None:
         body = self._body()
         request, top = chat_request(body)
+        self._generate(body, request, top, chat=True)
+
+    def _completions(self) -> None:
+        body = self._body()
+        request, top = completion_request(body)
+        self._generate(body, request, top, chat=False)
+
+    def _generate(
+        self, body: dict[str, Any], request: GenerateRequest, top: int | None, *, chat: bool
+    ) -> None:
         job = self.server_api.enqueue("generate", request)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._stream(job, top, include_usage)
+            self._stream(job, top, include_usage, chat)
         else:
-            self._complete(job, top)
+            self._complete(job, top, chat)
 
     def _knowledge(self) -> None:
         body = self._body()
@@ -464,33 +817,47 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- generation --
 
-    def _meta(self) -> dict[str, Any]:
+    def _meta(self, chat: bool = True) -> dict[str, Any]:
         return {
-            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "id": f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex}",
             "created": int(time.time()),
             "model": self.server_api.model_id,
         }
 
-    def _complete(self, job: _Job, top: int | None) -> None:
+    def _complete(self, job: _Job, top: int | None, chat: bool = True) -> None:
         pieces: list[str] = []
         entries: list[dict[str, Any]] = []
+        events: list[TokenEvent] = []
         for item in self._wait(job):
             if isinstance(item, TokenEvent):
                 pieces.append(item.text)
-                if top is not None:
+                events.append(item)
+                if top is not None and chat:
                     entries.append(token_logprobs(item, top))
             elif isinstance(item, DoneEvent):
-                choice = {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": "".join(pieces)},
-                    "logprobs": {"content": entries} if top is not None else None,
-                    "finish_reason": _FINISH.get(item.finish_reason, "length"),
-                }
+                finish = _FINISH.get(item.finish_reason, "length")
+                choice: dict[str, Any]
+                if chat:
+                    choice = {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "".join(pieces)},
+                        "logprobs": {"content": entries} if top is not None else None,
+                        "finish_reason": finish,
+                    }
+                else:
+                    choice = {
+                        "index": 0,
+                        "text": "".join(pieces),
+                        "logprobs": completion_logprobs(events, top, 0)
+                        if top is not None
+                        else None,
+                        "finish_reason": finish,
+                    }
                 self._send_json(
                     200,
                     {
-                        **self._meta(),
-                        "object": "chat.completion",
+                        **self._meta(chat),
+                        "object": "chat.completion" if chat else "text_completion",
                         "choices": [choice],
                         "usage": _usage(item),
                         "system_fingerprint": f"seed-{item.seed}",
@@ -502,12 +869,21 @@ class _Handler(BaseHTTPRequestHandler):
             elif isinstance(item, _Failure):
                 raise item.error
 
-    def _stream(self, job: _Job, top: int | None, include_usage: bool) -> None:
-        meta = {**self._meta(), "object": "chat.completion.chunk"}
+    def _stream(self, job: _Job, top: int | None, include_usage: bool, chat: bool = True) -> None:
+        meta = {
+            **self._meta(chat),
+            "object": "chat.completion.chunk" if chat else "text_completion",
+        }
         started = False
+        offset = 0
 
         def chunk(delta: dict[str, Any], **extra: Any) -> dict[str, Any]:
-            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+            choice: dict[str, Any]
+            if chat:
+                choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+            else:
+                text = delta.get("content", "")
+                choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": None}
             choice.update(extra)
             return {**meta, "choices": [choice]}
 
@@ -521,10 +897,18 @@ class _Handler(BaseHTTPRequestHandler):
                     break
                 if not started:
                     self._start_stream()
-                    self._send_event(chunk({"role": "assistant", "content": ""}))
+                    if chat:
+                        self._send_event(chunk({"role": "assistant", "content": ""}))
                     started = True
                 if isinstance(item, TokenEvent):
-                    lp = {"content": [token_logprobs(item, top)]} if top is not None else None
+                    lp: dict[str, Any] | None = None
+                    if top is not None:
+                        lp = (
+                            {"content": [token_logprobs(item, top)]}
+                            if chat
+                            else completion_logprobs([item], top, offset)
+                        )
+                    offset += len(item.text)
                     self._send_event(chunk({"content": item.text}, logprobs=lp))
                 elif isinstance(item, DoneEvent):
                     finish = _FINISH.get(item.finish_reason, "length")

@@ -1,0 +1,159 @@
+"""Glassbox's own API served from the window, on the window's controller (FakeEngine).
+
+The ``openai`` client runs in a plain thread: the GUI thread must stay free to
+hand requests to the controller, as it is in the app.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.engine.protocol import GenerateRequest, Message, TokenEvent
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.settings import Settings
+from desktop_app.workers.api_server import WindowApi
+from desktop_app.workers.inference import InferenceController
+
+openai = pytest.importorskip("openai")
+
+TIMEOUT_MS = 15_000
+TOKEN = "window-token"
+SCRIPT = "Hello from the fake engine."
+
+
+@pytest.fixture
+def controller(qtbot: QtBot, tmp_path: Path) -> Iterator[InferenceController]:
+    c = InferenceController(
+        lambda: FakeEngine(SCRIPT, delay_s=0.01),
+        Settings(),
+        settings_path=tmp_path / "settings.json",
+        resolver=lambda spec, progress: Path(spec),
+        remember_model=False,
+    )
+    with qtbot.waitSignal(c.sig_model_loaded, timeout=TIMEOUT_MS):
+        c.load_model("fake.gguf")
+    yield c
+    assert c.shutdown()
+
+
+@pytest.fixture
+def api(controller: InferenceController) -> Iterator[WindowApi]:
+    service = WindowApi(controller)
+    service.start(0, token=TOKEN)
+    yield service
+    service.stop()
+
+
+def in_thread(qtbot: QtBot, fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` off the GUI thread while the GUI thread processes events."""
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append(fn())
+        except Exception as exc:  # noqa: BLE001 - the test asserts on what was raised
+            out.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    qtbot.waitUntil(lambda: bool(out), timeout=TIMEOUT_MS)
+    t.join(5)
+    return out[0]
+
+
+def client(api: WindowApi, key: str = TOKEN) -> Any:
+    return openai.OpenAI(base_url=api.url, api_key=key, max_retries=0, timeout=20)
+
+
+def test_lists_the_window_model_on_loopback_only(api: WindowApi, qtbot: QtBot) -> None:
+    assert api.url is not None and api.url.startswith("http://127.0.0.1:")
+    assert api._httpd is not None and api._httpd.server_address[0] == "127.0.0.1"
+    models = in_thread(qtbot, lambda: client(api).models.list().data)
+    assert [m.id for m in models] == ["fake.gguf"]
+
+
+def test_a_streamed_chat_with_logprobs_while_the_window_chats(
+    api: WindowApi, controller: InferenceController, qtbot: QtBot
+) -> None:
+    window_tokens: list[TokenEvent] = []
+    controller.sig_tokens.connect(window_tokens.extend)
+
+    def call() -> Any:
+        stream = client(api).chat.completions.create(
+            model="fake.gguf", messages=[{"role": "user", "content": "Hi"}], stream=True,
+            temperature=0, logprobs=True, top_logprobs=3, max_tokens=100,
+        )  # fmt: skip
+        return list(stream)
+
+    # The window's own reply is queued on the same engine while the API request runs.
+    result: list[Any] = []
+    t = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    t.start()
+    qtbot.wait(50)
+    with qtbot.waitSignal(controller.sig_done, timeout=TIMEOUT_MS):
+        controller.send(
+            GenerateRequest(
+                params=SamplingParams(temperature=0.0, seed=1),
+                messages=(Message("user", "Hello"),),
+            )
+        )
+    qtbot.waitUntil(lambda: bool(result), timeout=TIMEOUT_MS)
+    chunks = result[0]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == SCRIPT
+    entries = [
+        e
+        for c in chunks
+        if c.choices and c.choices[0].logprobs
+        for e in c.choices[0].logprobs.content
+    ]
+    assert len(entries) == len(SCRIPT)
+    assert all(len(e.top_logprobs) == 3 and e.logprob <= 0 for e in entries)
+    # The API's tokens never reached the window's chat signals.
+    assert "".join(t.text for t in window_tokens) == SCRIPT
+
+
+def test_a_streamed_completion_with_logprobs(api: WindowApi, qtbot: QtBot) -> None:
+    def call() -> Any:
+        return list(
+            client(api).completions.create(
+                model="fake.gguf", prompt="Say hello", stream=True, max_tokens=5, logprobs=2,
+                temperature=0,
+            )
+        )  # fmt: skip
+
+    chunks = in_thread(qtbot, call)
+    text = "".join(c.choices[0].text for c in chunks if c.choices)
+    assert text == SCRIPT[:5]
+    lps = [c.choices[0].logprobs for c in chunks if c.choices and c.choices[0].logprobs]
+    assert [lp.tokens[0] for lp in lps] == list(SCRIPT[:5])
+    assert all(len(lp.top_logprobs[0]) == 2 for lp in lps)
+    assert chunks[-1].choices[0].finish_reason == "length"
+
+
+def test_a_wrong_token_gets_401(api: WindowApi, qtbot: QtBot) -> None:
+    error = in_thread(qtbot, lambda: client(api, "wrong").models.list())
+    assert isinstance(error, openai.AuthenticationError)
+
+
+def test_switching_it_off_closes_the_port(api: WindowApi) -> None:
+    port = api.port
+    assert port is not None
+    api.stop()
+    assert api.url is None and not api.running
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 2):
+        pass
+
+
+def test_a_taken_port_is_a_clear_error(controller: InferenceController, api: WindowApi) -> None:
+    other = WindowApi(controller)
+    with pytest.raises(Exception, match="cannot listen on port"):
+        other.start(int(api.port or 0))
