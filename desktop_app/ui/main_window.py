@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -1333,6 +1334,25 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- controller
 
+    def progress_text(self, text: str) -> str:
+        """The engine thread's progress line (English, from the worker) in the window's language."""
+        if m := re.fullmatch(r"Preparing (default model|model)…(?: (\d+)%)?", text):
+            default = m.group(1) == "default model"
+            if m.group(2) is None:
+                if default:
+                    return self.tr("Preparing default model…")
+                return self.tr("Preparing model…")
+            if default:
+                return self.tr("Preparing default model… {percent}%").format(percent=m.group(2))
+            return self.tr("Preparing model… {percent}%").format(percent=m.group(2))
+        if m := re.fullmatch(r"Loading (.+)…", text):
+            return self.tr("Loading {name}…").format(name=m.group(1))
+        if m := re.fullmatch(r"Connecting to (.+)…", text):
+            return self.tr("Connecting to {url}…").format(url=m.group(1))
+        if text == "Restarting the engine…":
+            return self.tr("Restarting the engine…")
+        return text
+
     @Slot(str, float)
     def _on_controller_model_progress(self, text: str, fraction: float) -> None:
         self._model_ready = False
@@ -1342,8 +1362,9 @@ class MainWindow(QMainWindow):
             self._progress.setRange(0, 100)
             self._progress.setValue(round(fraction * 100))
         self._progress.setVisible(True)
+        text = self.progress_text(text)
         self._set_status(text)
-        self._welcome.show_preparing(text)
+        self._welcome.show_preparing(text, fraction)
         self._update_actions()
 
     @Slot(object)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["WelcomePage"]
 
@@ -62,6 +69,11 @@ class WelcomePage(QWidget):
         self.model_label = QLabel("", self)
         self.model_label.setAccessibleName(self.tr("Model status"))
         self.model_label.setTextFormat(Qt.TextFormat.RichText)
+        # The default model being prepared: how far, right under the line that says so.
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName(self.tr("Model preparation progress"))
+        self.progress.setMaximumWidth(420)
+        self.progress.setVisible(False)
         self.documents_label = QLabel(documents_line(), self)
         self.documents_label.setAccessibleName(self.tr("Where documents go"))
         for label in (title, self.about_label, self.model_label, self.documents_label):
@@ -91,6 +103,7 @@ class WelcomePage(QWidget):
         layout.addWidget(title)
         layout.addWidget(self.about_label)
         layout.addWidget(self.model_label)
+        layout.addWidget(self.progress)
         layout.addLayout(buttons)
         layout.addWidget(self.documents_label)
         layout.addStretch(2)
@@ -107,8 +120,17 @@ class WelcomePage(QWidget):
             no_model=False,
         )
 
-    def show_preparing(self, text: str) -> None:
-        """The model is being prepared or loaded; ``text`` is the status bar's line."""
+    def show_preparing(self, text: str, fraction: float = -1.0) -> None:
+        """The model is being prepared or loaded; ``text`` is the status bar's line.
+
+        ``fraction`` is how much is done (0–1), or negative when that is unknown.
+        """
+        if fraction < 0:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(round(fraction * 100))
+        self.progress.setVisible(True)
         self._set_model_line(
             _escape(
                 self.tr(
@@ -116,6 +138,7 @@ class WelcomePage(QWidget):
                 )
             ).format(status=_escape(text)),
             no_model=False,
+            busy=True,
         )
 
     def show_ready(self, name: str) -> None:
@@ -137,8 +160,10 @@ class WelcomePage(QWidget):
             text = _escape(self.tr("No model is loaded. {help}")).format(help=no_model_help())
         self._set_model_line(text, no_model=True)
 
-    def _set_model_line(self, text: str, *, no_model: bool) -> None:
+    def _set_model_line(self, text: str, *, no_model: bool, busy: bool = False) -> None:
         self.model_label.setText(text)
+        if not busy:
+            self.progress.setVisible(False)
         self.default_button.setVisible(no_model)
 
     @Slot()

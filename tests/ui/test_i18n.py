@@ -230,3 +230,16 @@ def test_stretched_strings_fit_the_layouts(
         if widget.width() + 1 < widget.minimumSizeHint().width():
             squeezed.append((widget.objectName() or type(widget).__name__, widget.text()))
     assert not squeezed, squeezed
+
+
+def test_engine_progress_reads_in_chinese(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], language: Callable[[str], str]
+) -> None:
+    """The engine thread reports progress in English; the window shows it translated."""
+    language("zh_CN")
+    window = make_window(no_model=True)
+    assert window.progress_text("Preparing default model… 42%") == "正在准备默认模型… 42%"
+    assert window.progress_text("Loading qwen.gguf…") == "正在加载 qwen.gguf…"
+    assert window.progress_text("Restarting the engine…") == "正在重启推理引擎…"
+    # Anything the window does not know is shown as it came, never dropped.
+    assert window.progress_text("Something new") == "Something new"

@@ -342,6 +342,8 @@ def test_default_model_preparation_shows_progress(
     try:
         qtbot.waitUntil(lambda: rig.status() == "Preparing default model… 42%", timeout=TIMEOUT_MS)
         assert rig.window._progress.isVisible()
+        assert rig.window._welcome.progress.isVisible()
+        assert rig.window._welcome.progress.value() == 42
         assert rig.window._progress.value() == 42
         assert not rig.window._send_button.isEnabled()
     finally:

@@ -357,6 +357,34 @@
         <translation>已使用上下文窗口的 {share:.0%}</translation>
     </message>
     <message>
+        <source>Preparing default model…</source>
+        <translation>正在准备默认模型…</translation>
+    </message>
+    <message>
+        <source>Preparing model…</source>
+        <translation>正在准备模型…</translation>
+    </message>
+    <message>
+        <source>Preparing default model… {percent}%</source>
+        <translation>正在准备默认模型… {percent}%</translation>
+    </message>
+    <message>
+        <source>Preparing model… {percent}%</source>
+        <translation>正在准备模型… {percent}%</translation>
+    </message>
+    <message>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <source>Connecting to {url}…</source>
+        <translation>正在连接 {url}…</translation>
+    </message>
+    <message>
+        <source>Restarting the engine…</source>
+        <translation>正在重启推理引擎…</translation>
+    </message>
+    <message>
         <source>Model: {name}</source>
         <translation>模型：{name}</translation>
     </message>

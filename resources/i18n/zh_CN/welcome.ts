@@ -37,6 +37,10 @@
         <translation>模型状态</translation>
     </message>
     <message>
+        <source>Model preparation progress</source>
+        <translation>模型准备进度</translation>
+    </message>
+    <message>
         <source>Where documents go</source>
         <translation>文档放在哪里</translation>
     </message>
