@@ -860,3 +860,52 @@ class InferenceController(QObject):
             self._post(job, ErrorEvent(exc.kind, f"The engine could not be restarted: {exc}"))
             return
         self._post(job, loaded)
+
+
+class RemoteProbe(QObject):
+    """Asks a remote server for its models off the GUI thread (settings dialog).
+
+    Each ``probe`` runs in a thread of its own and never touches the engine, so a
+    check answers even while a reply runs; the server's silence is bounded by
+    ``timeout_s``. Lives in the GUI thread; results arrive as queued signals.
+    """
+
+    sig_models = Signal(int, list, float)
+    """A probe's id, the model ids the server lists and the round trip in milliseconds."""
+
+    sig_failed = Signal(int, str)
+    """A probe's id and why the server could not be used (a message for the user)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+
+    def probe(self, base_url: str, api_key: str | None, timeout_s: float = 10.0) -> int:
+        """List the server's models in the background; returns the id the signals carry."""
+        pid = next(self._ids)
+        threading.Thread(
+            target=self._run,
+            args=(pid, base_url, api_key, timeout_s),
+            name="glassbox-remote-probe",
+            daemon=True,
+        ).start()
+        return pid
+
+    def _run(self, pid: int, base_url: str, api_key: str | None, timeout_s: float) -> None:
+        import time
+
+        start = time.perf_counter()
+        try:
+            models = OpenAIEngine(base_url, api_key or None, timeout_s=timeout_s).list_models()
+        except GlassboxError as exc:
+            self._emit(self.sig_failed, pid, str(exc))
+            return
+        self._emit(self.sig_models, pid, models, (time.perf_counter() - start) * 1000.0)
+
+    @staticmethod
+    def _emit(signal: Any, *args: object) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            # The dialog that asked was closed (its probe deleted): nobody waits.
+            log.debug("A server check finished after its dialog closed.")
