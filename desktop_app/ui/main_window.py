@@ -1452,6 +1452,6 @@ class MainWindow(QMainWindow):
             self._welcome.show_no_model(" ".join(error_text(kind, message).split()))
         # The translated headline for the kind, then the detail as the controller wrote it.
         self._view.append_note(f"{error_title(kind)}\n⚠ {message}", error=True)
-        self._set_status(f"⚠ {message}", error=True)
+        self._set_status(f"⚠ {error_title(kind)} {message}", error=True)
         self._status_label.setToolTip(error_text(kind, message))
         self._update_actions()

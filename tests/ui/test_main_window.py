@@ -38,6 +38,7 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import ModelLoadError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
+from desktop_app.ui.errors import error_title
 from desktop_app.ui.main_window import MainWindow, probability_colour, token_tooltip
 from desktop_app.workers.inference import InferenceController, ProgressCallback
 
@@ -236,7 +237,8 @@ def test_engine_crash_is_shown_and_the_next_send_works(
     with qtbot.waitSignal(rig.controller.sig_model_loaded, timeout=TIMEOUT_MS):
         rig.send_text(qtbot, "Hello")
     message = "The engine process stopped unexpectedly (SIGKILL)."
-    assert errors == [("engine_crashed", message, f"⚠ {message}")]
+    # The translated headline for the kind, then the detail as the engine reported it.
+    assert errors == [("engine_crashed", message, f"⚠ {error_title('engine_crashed')} {message}")]
     assert "restarted" in rig.status()
     assert "⚠ The engine process stopped unexpectedly (SIGKILL)." in rig.window.transcript_text()
     assert len(rig.engines) == 2
