@@ -39,7 +39,7 @@ from desktop_app.core.errors import GlassboxError
 from desktop_app.workers.api_server import WindowApi
 from desktop_app.workers.inference import InferenceController, RemoteProbe
 
-#: How long a server check may take before it is reported as failed (seconds).
+# How long a server check may take before it is reported as failed (seconds).
 PROBE_TIMEOUT_S = 10.0
 
 
