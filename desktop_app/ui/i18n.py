@@ -76,7 +76,9 @@ def stretch(source: str) -> str:
     def one(line: str) -> str:
         if not line.strip():
             return line
-        pad = "~" * max(2, len(line) // 2)
+        # In words of four, so the stretched text wraps where a translation would.
+        tildes = "~" * max(2, len(line) // 2)
+        pad = " ".join(tildes[i : i + 4] for i in range(0, len(tildes), 4))
         return f"{PseudoTranslator.MARK_OPEN}{line} {pad}{PseudoTranslator.MARK_CLOSE}"
 
     return "\n".join(one(line) for line in source.split("\n"))
