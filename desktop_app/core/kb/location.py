@@ -82,10 +82,13 @@ def unreachable(url: str, reason: str) -> ChromaServerError:
 
 
 def probe(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
-    """Open and close a TCP connection to the server, or raise ``ChromaServerError``.
+    """Connect to the server and ask its heartbeat, or raise ``ChromaServerError``.
 
-    Chroma's client waits without a limit while connecting; this bounds that wait.
+    Chroma's client waits without a limit while it connects and checks its tenant;
+    this bounds that wait before the client is made.
     """
+    import httpx
+
     host, port, _ssl = host_port(url)
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
@@ -96,6 +99,18 @@ def probe(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         raise unreachable(url, f"no answer within {timeout_s:g} s") from None
     except OSError as exc:
         raise unreachable(url, exc.strerror or str(exc)) from None
+    try:
+        answer = httpx.get(
+            f"{url}/api/v2/heartbeat", timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=timeout_s)
+        )
+    except httpx.HTTPError as exc:
+        raise unreachable(url, reason_of(exc) or str(exc)) from None
+    if answer.status_code != 200:
+        raise ChromaServerError(
+            f"{url} answered HTTP {answer.status_code} to a Chroma heartbeat: is it a Chroma "
+            "server (version 1.x, started with `chroma run`)?",
+            url,
+        )
 
 
 def reason_of(exc: BaseException) -> str | None:

@@ -140,3 +140,29 @@ def test_network_failures_are_recognised():
     assert reason_of(httpx.ReadTimeout("timed out", request=request)) == "the request timed out"
     assert reason_of(ValueError("Could not connect to a Chroma server.")) == "connection refused"
     assert reason_of(ValueError("something else")) is None
+
+
+def test_a_web_server_that_is_not_chroma_is_named_as_such(kb: KnowledgeBase):
+    import http.server
+    import threading
+
+    class NotChroma(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), NotChroma)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        with pytest.raises(ChromaServerError, match="answered HTTP 404 to a Chroma heartbeat"):
+            kb.create_collection("remote", url)
+        assert kb.collections() == []
+    finally:
+        httpd.shutdown()
+        thread.join(10)
+        httpd.server_close()
