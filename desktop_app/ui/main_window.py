@@ -79,9 +79,11 @@ from desktop_app.ui.errors import error_text, error_title
 from desktop_app.ui.knowledge_panel import KnowledgePanel
 from desktop_app.ui.model_panel import ModelPanel
 from desktop_app.ui.sampling_panel import SamplingPanel
+from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.shortcuts import ShortcutsDialog
 from desktop_app.ui.task_panels import TasksPanel
 from desktop_app.ui.welcome import WelcomePage
+from desktop_app.workers.api_server import WindowApi
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.kb_controller import KnowledgeController
 
@@ -289,6 +291,9 @@ class MainWindow(QMainWindow):
         self._store = store if store is not None else ChatStore()
         self._session = ChatSession(self._store, controller, self)
         self._session.set_knowledge(self._knowledge)
+        # Glassbox's own OpenAI-compatible API, on this window's engine (off until
+        # switched on in Settings).
+        self._api = WindowApi(controller, knowledge=self._knowledge, parent=self)
         self._started = False
         self._model_ready = controller.model_loaded is not None
         self._recovering = False
@@ -466,6 +471,8 @@ class MainWindow(QMainWindow):
             action.setData(fmt)
             self._export_actions[fmt] = action
         chat.addSeparator()
+        self._settings_action = chat.addAction(self.tr("Se&ttings…"))
+        self._settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self._quit_action = chat.addAction(self.tr("&Quit"))
         # Some platforms bind no key to Quit; Ctrl+Q is what users then expect.
         self._quit_action.setShortcuts(
@@ -487,7 +494,7 @@ class MainWindow(QMainWindow):
         self._probs_action.setShortcut(QKeySequence("Ctrl+T"))
         view.addSeparator()
         self._conversation_panel_action = view.addAction(self.tr("Show the &Conversation panel"))
-        self._conversation_panel_action.setShortcut(QKeySequence("Ctrl+,"))
+        self._conversation_panel_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self._conversation_panel_action.setData(self._options)
         self._sampling_panel_action = view.addAction(self.tr("Show the &Sampling panel"))
         self._sampling_panel_action.setShortcut(QKeySequence("Ctrl+."))
@@ -626,6 +633,8 @@ class MainWindow(QMainWindow):
         self._conversation_panel_action.triggered.connect(self._on_panel_action_triggered)
         self._sampling_panel_action.triggered.connect(self._on_panel_action_triggered)
         self._shortcuts_action.triggered.connect(self.show_shortcuts)
+        self._settings_action.triggered.connect(self.show_settings)
+        self._api.sig_error.connect(self._on_api_error)
         self._about_action.triggered.connect(self.show_about)
         self._welcome.sig_open_model.connect(self._on_open_action_triggered)
         self._welcome.sig_load_default.connect(self._on_default_action_triggered)
@@ -691,6 +700,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_layout()
+        self._api.stop()
         self._session.close()
         self._knowledge.shutdown()
         self._controller.shutdown()
@@ -747,10 +757,49 @@ class MainWindow(QMainWindow):
             self._probs_action,
             self._conversation_panel_action,
             self._sampling_panel_action,
+            self._settings_action,
             self._open_action,
             self._shortcuts_action,
             self._quit_action,
         ]
+
+    @property
+    def api(self) -> WindowApi:
+        """Glassbox's own OpenAI-compatible API on this window's engine."""
+        return self._api
+
+    def settings_dialog(self) -> SettingsDialog:
+        """The Settings dialog (language, theme, engine, local API), wired to this window."""
+        dialog = SettingsDialog(self._controller, api=self._api, parent=self)
+        dialog.sig_theme_changed.connect(self.set_theme)
+        dialog.sig_api_changed.connect(self._on_settings_api_changed)
+        dialog.sig_language_changed.connect(self._on_settings_language_changed)
+        return dialog
+
+    @Slot()
+    def show_settings(self) -> None:
+        """Open Settings (Ctrl+,)."""
+        dialog = self.settings_dialog()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    @Slot(bool)
+    def _on_settings_api_changed(self, running: bool) -> None:
+        if running:
+            self._start_knowledge()
+            self._set_status(
+                self.tr("The local API is serving at {url}.").format(url=self._api.url)
+            )
+        else:
+            self._set_status(self.tr("The local API is off."))
+
+    @Slot(str)
+    def _on_settings_language_changed(self, _language: str) -> None:
+        self._set_status(self.tr("The new language is used when Glassbox restarts."))
+
+    @Slot(str)
+    def _on_api_error(self, message: str) -> None:
+        self._set_status(self.tr("Local API: {message}").format(message=message), error=True)
 
     def shortcuts_dialog(self) -> ShortcutsDialog:
         """The Keyboard shortcuts dialog, read from the actions as they are now."""
@@ -822,7 +871,23 @@ class MainWindow(QMainWindow):
 
     def _load_initial_model(self) -> None:
         if self._model_spec is not None:
-            self._controller.load_model(self._model_spec)
+            # The remote server when Settings chose one, else the model asked for.
+            self._controller.load_initial(self._model_spec)
+        if self._controller.settings.api_enabled:
+            self._start_api()
+
+    def _start_api(self) -> None:
+        """Serve the API as the settings say; a port in use is reported, not fatal."""
+        s = self._controller.settings
+        self._start_knowledge()  # /v1/knowledge/answer searches the knowledge base
+        try:
+            url = self._api.start(s.api_port, allow_remote=s.api_allow_remote, token=s.api_token)
+        except GlassboxError as exc:
+            self._set_status(
+                self.tr("The local API could not start: {reason}").format(reason=exc), error=True
+            )
+            return
+        self._set_status(self.tr("The local API is serving at {url}.").format(url=url))
 
     # ----------------------------------------------------------------- state
 
@@ -840,7 +905,11 @@ class MainWindow(QMainWindow):
         self._stop_action.setEnabled(busy)
         has_reply = any(m.role == "assistant" for m in self._session.path)
         self._regenerate_action.setEnabled(self._model_ready and not busy and has_reply)
-        self._continue_action.setEnabled(self._model_ready and not busy and has_reply)
+        # A remote server cannot be made to go on from a given reply start.
+        can_continue = self._controller.capabilities.assistant_prefix
+        self._continue_action.setEnabled(
+            self._model_ready and not busy and has_reply and can_continue
+        )
         for action in self._export_actions.values():
             action.setEnabled(self._session.chat_id is not None)
 

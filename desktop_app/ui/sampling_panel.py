@@ -79,6 +79,11 @@ def hint() -> str:
     )
 
 
+def is_remote_token(token: TokenEvent) -> bool:
+    """Whether ``token`` came from a remote server (they number tokens below zero)."""
+    return token.id < 0
+
+
 def _general_explanation() -> str:
     return QCoreApplication.translate(
         "SamplingPanel",
@@ -1238,10 +1243,15 @@ class SamplingPanel(QDockWidget):
         """Re-rank the selected token's candidates with the values shown now."""
         token = self._token
         if token is None:
+            self._chart.setVisible(True)
             self._chart.clear()
             self._explanation.setText(_general_explanation())
             self._generated_label.setVisible(False)
             return
+        if is_remote_token(token):
+            self._show_remote(token)
+            return
+        self._chart.setVisible(True)
         p = self._params
         cands = token.candidates
         position = {c.id: i for i, c in enumerate(cands)}
@@ -1285,6 +1295,26 @@ class SamplingPanel(QDockWidget):
                 ).format(settings=", ".join(differs))
             )
         self._generated_label.setVisible(bool(differs))
+
+    def _show_remote(self, token: TokenEvent) -> None:
+        """A token from a remote server: its alternatives, and why there is no chain."""
+        self._chart.clear()
+        self._chart.setVisible(False)
+        self._generated_label.setVisible(False)
+        rows = "".join(
+            f"<tr><td>{html.escape(repr(c.text))}</td>"
+            f"<td align='right'>&nbsp;{html.escape(percent(c.p_raw))}</td></tr>"
+            for c in token.candidates
+        )
+        self._explanation.setText(
+            "<p>"
+            + html.escape(
+                self.tr(
+                    "Sampler stages are not available from a remote server: it sends only the probabilities of its top alternatives, and applies its own sampler to them. Here they are, as the server sent them."  # noqa: E501
+                )
+            )
+            + f"</p><table>{rows}</table>"
+        )
 
     def _differences(self) -> list[str]:
         """The chain settings the token was generated with that differ from the current ones."""

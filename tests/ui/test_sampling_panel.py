@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -375,3 +376,24 @@ def test_hovering_a_cell_names_the_candidate_and_the_stage(panel: SamplingPanel)
     name = token.candidates[first].text.replace(" ", "␣")
     assert text.startswith(f"‘{name}’ after Temperature 0.8:")
     assert chart._tooltip_at(QPoint(left + 2, 2)) == "Temperature 0.8"
+
+
+def test_a_remote_token_shows_its_alternatives_and_says_stages_are_unavailable(
+    panel: SamplingPanel,
+) -> None:
+    """A server sends top alternatives only: no chain is drawn, the panel says why."""
+    cands = (
+        Candidate(-1, " Paris", math.log(0.9), 0.9, 0.9, None),
+        Candidate(-2, " Lyon", math.log(0.06), 0.06, 0.06, None),
+    )
+    panel.show_token(TokenEvent(index=0, id=-1, text=" Paris", p=0.9, candidates=cands))
+    assert not panel.chart().isVisibleTo(panel)
+    assert panel.chart().stages() == ()
+    text = panel.explanation()
+    assert "Sampler stages are not available from a remote server" in text
+    assert "&#x27; Lyon&#x27;" in text or "' Lyon'" in text
+    assert "6.0%" in text
+    # A local token afterwards draws the chain again.
+    panel.show_token(make_token())
+    assert panel.chart().isVisibleTo(panel)
+    assert len(panel.chart().stages()) > 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -25,6 +27,7 @@ from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.workers.inference import InferenceController
 
 TIMEOUT_MS = 5000
@@ -163,7 +166,8 @@ def test_shortcuts_dialog_lists_the_actions_real_keys(
         assert keys in rows
     assert keys_for["Quit"].startswith("Ctrl+Q")
     assert rows["Ctrl+L"] == "Focus the message box"
-    assert rows["Ctrl+,"] == "Show the Conversation panel"
+    assert rows["Ctrl+,"] == "Settings"
+    assert rows["Ctrl+Shift+C"] == "Show the Conversation panel"
     assert any(k.startswith("Alt+←") for k in rows)
     assert any(k.startswith("Enter") for k in rows)
     # Changed keys show up: the dialog reads the actions, not a list of its own.
@@ -177,8 +181,47 @@ def test_panel_shortcut_shows_the_conversation_panel(
     window = make_window(no_model=True)
     activate(qtbot, window)
     window._options.hide()
-    qtbot.keyClick(window._input, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(
+        window._input,
+        Qt.Key.Key_C,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert window._options.isVisible()
+
+
+def test_settings_shortcut_opens_settings_and_a_theme_applies_at_once(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window(no_model=True)
+    activate(qtbot, window)
+    qtbot.keyClick(window._input, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), SettingsDialog))
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, SettingsDialog)
+    dialog.sig_theme_changed.emit("dark")
+    assert window._controller.settings.theme == "dark"
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 100
+    dialog.reject()
+
+
+def test_the_local_api_starts_with_the_window_when_switched_on(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    """api_enabled in settings: the window serves its own engine on loopback, and
+    closing the window closes the port."""
+    settings = GREEDY.model_copy(update={"api_enabled": True, "api_port": 0})
+    window = make_window(settings=settings)
+    show_and_load(qtbot, window)
+    qtbot.waitUntil(lambda: window.api.running, timeout=TIMEOUT_MS)
+    url = window.api.url
+    assert url is not None and url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(f"{url}/models", timeout=5) as reply:
+        models = json.load(reply)
+    assert models["data"][0]["id"] == "tiny-test-model.gguf"
+    window.close()
+    assert not window.api.running
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/models", timeout=2)
 
 
 def test_about_shows_version_backend_and_licences(

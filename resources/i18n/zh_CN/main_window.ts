@@ -161,6 +161,10 @@
         <translation>带概率的 HTML…</translation>
     </message>
     <message>
+        <source>Se&amp;ttings…</source>
+        <translation>设置(&amp;T)…</translation>
+    </message>
+    <message>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -245,6 +249,22 @@
         <translation>正在后台将 {count} 项添加到“{collection}”…</translation>
     </message>
     <message>
+        <source>The local API is serving at {url}.</source>
+        <translation>本地 API 正在 {url} 提供服务。</translation>
+    </message>
+    <message>
+        <source>The local API is off.</source>
+        <translation>本地 API 已关闭。</translation>
+    </message>
+    <message>
+        <source>The new language is used when Glassbox restarts.</source>
+        <translation>新语言将在 Glassbox 重启后生效。</translation>
+    </message>
+    <message>
+        <source>Local API: {message}</source>
+        <translation>本地 API：{message}</translation>
+    </message>
+    <message>
         <source>no model loaded; GPU offload available</source>
         <translation>未加载模型；可使用 GPU 卸载</translation>
     </message>
@@ -255,6 +275,10 @@
     <message>
         <source>The window layout could not be saved.</source>
         <translation>无法保存窗口布局。</translation>
+    </message>
+    <message>
+        <source>The local API could not start: {reason}</source>
+        <translation>本地 API 无法启动：{reason}</translation>
     </message>
     <message>
         <source>Stopped.</source>

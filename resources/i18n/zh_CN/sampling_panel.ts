@@ -351,6 +351,10 @@
         <translation>生成时使用 {settings}。图表显示的是当前设置。&lt;a href=&apos;use&apos;&gt;改用那些设置&lt;/a&gt;</translation>
     </message>
     <message>
+        <source>Sampler stages are not available from a remote server: it sends only the probabilities of its top alternatives, and applies its own sampler to them. Here they are, as the server sent them.</source>
+        <translation>远程服务器不提供采样器各阶段的数据：它只发送最可能的几个候选词元的概率，并用自己的采样器抽取。下面是服务器发来的原样数据。</translation>
+    </message>
+    <message>
         <source>{setting} {then} (now {now})</source>
         <translation>{setting} {then}（现为 {now}）</translation>
     </message>
