@@ -43,9 +43,30 @@ from desktop_app.workers.inference import InferenceController, RemoteProbe
 PROBE_TIMEOUT_S = 10.0
 
 
+def relaunch_command(argv: list[str], executable: str, frozen: bool) -> tuple[str, list[str]]:
+    """The program and arguments that start this Glassbox again, with the saved language.
+
+    A ``--language`` given on the command line is dropped, or it would win over
+    the language just chosen. In a bundle the executable is Glassbox itself, so
+    ``argv[0]`` (the same file) is not passed again.
+    """
+    args = list(argv[1:] if frozen else argv)
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--language":
+            skip = True
+        elif not arg.startswith("--language="):
+            out.append(arg)
+    return executable, out
+
+
 def relaunch() -> None:
     """Start Glassbox again with the same command line, then quit this one."""
-    QProcess.startDetached(sys.executable, sys.argv)
+    program, args = relaunch_command(sys.argv, sys.executable, bool(getattr(sys, "frozen", False)))
+    QProcess.startDetached(program, args)
     QApplication.quit()
 
 

@@ -196,3 +196,19 @@ def test_other_computers_need_a_token(dialog: SettingsDialog, api: WindowApi) ->
     dialog.api_token.setText("")
     assert not dialog.apply()
     assert not api.running and "token" in dialog.api_status.text()
+
+
+def test_restart_keeps_the_command_line_but_not_a_language_given_on_it() -> None:
+    from desktop_app.ui.settings_dialog import relaunch_command
+
+    argv = ["/venv/bin/glassbox", "gui", "--language", "en", "--model", "m.gguf"]
+    assert relaunch_command(argv, "/usr/bin/python3", False) == (
+        "/usr/bin/python3",
+        ["/venv/bin/glassbox", "gui", "--model", "m.gguf"],
+    )
+    # A bundle's executable is Glassbox itself: argv[0] is not passed again.
+    frozen = ["/opt/Glassbox/glassbox", "gui", "--language=zh_CN"]
+    assert relaunch_command(frozen, "/opt/Glassbox/glassbox", True) == (
+        "/opt/Glassbox/glassbox",
+        ["gui"],
+    )
