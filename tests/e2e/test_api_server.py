@@ -170,3 +170,43 @@ def test_knowledge_answers_say_clearly_when_a_window_holds_the_knowledge_base(se
     assert caught.value.code == 409
     error = json.loads(caught.value.read())["error"]
     assert error["code"] == "kb_locked" and "window" in error["message"]
+
+
+def test_knowledge_answer_cites_the_ingested_document(
+    gemma_path: Path, glassbox_home: Path, tmp_path: Path
+) -> None:
+    """/v1/knowledge/answer searches a real collection and answers with its citations."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lighthouse.txt").write_text(
+        "The Glassbox lighthouse stands on Kestrel Point. It was built in 1887 and its "
+        "lamp can be seen 22 nautical miles away.\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "ingest", str(docs), "-c", "notes", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    config = EngineConfig(str(gemma_path), n_ctx=2048)
+    with ApiServer(config, port=0, token=TOKEN) as api:
+        request = urllib.request.Request(
+            f"{api.url}/knowledge/answer",
+            data=json.dumps(
+                {
+                    "question": "When was the lighthouse on Kestrel Point built?",
+                    "collection": "notes",
+                }
+            ).encode(),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=300) as reply:
+            body = json.load(reply)
+    assert body["found"] is True
+    assert body["answer"].strip()
+    sources = [c["source"] for c in body["citations"]]
+    assert sources and all(s.endswith("lighthouse.txt") for s in sources)
+    assert "1887" in body["citations"][0]["text"]
