@@ -36,6 +36,12 @@ def error_title(kind: str) -> str:
         "kb_no_collection": QCoreApplication.translate("Errors", "There is no such collection."),
         "kb_error": QCoreApplication.translate("Errors", "The knowledge base reported a problem."),
         "kb_parse": QCoreApplication.translate("Errors", "The document could not be read."),
+        "kb_chroma_server": QCoreApplication.translate(
+            "Errors", "The Chroma server holding this collection cannot be reached."
+        ),
+        "kb_chroma_lost": QCoreApplication.translate(
+            "Errors", "The Chroma server has lost this collection's vectors."
+        ),
         "kb_embedding_model": QCoreApplication.translate(
             "Errors", "The embedding model could not be loaded."
         ),

@@ -25,7 +25,10 @@ from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QUrl, Signal, S
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QGroupBox,
@@ -39,6 +42,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSpinBox,
     QTableWidget,
@@ -47,7 +51,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
+from desktop_app.core.kb.location import parse_chroma_url
 from desktop_app.core.kb.parsers import TYPES
 from desktop_app.core.kb.registry import Document
 from desktop_app.core.kb.retrieve import Hit
@@ -349,8 +355,19 @@ class KnowledgePanel(QDockWidget):
             self.tr("Delete the collection and its index (the files stay)")
         )
         self._delete_button.clicked.connect(self._on_delete_button_clicked)
+        self._location_button = QPushButton(self.tr("Location…"))
+        self._location_button.setAccessibleName(self.tr("Collection location"))
+        self._location_button.setToolTip(
+            self.tr("Keep the collection's vectors on this computer or on a Chroma server")
+        )
+        self._location_button.clicked.connect(self._on_location_button_clicked)
         buttons = QHBoxLayout()
-        for button in (self._new_button, self._rename_button, self._delete_button):
+        for button in (
+            self._new_button,
+            self._rename_button,
+            self._location_button,
+            self._delete_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         outer = QVBoxLayout(box)
@@ -657,6 +674,7 @@ class KnowledgePanel(QDockWidget):
         has_docs = bool(self._document_table.selectionModel().selectedRows())
         self._rename_button.setEnabled(current is not None)
         self._delete_button.setEnabled(current is not None)
+        self._location_button.setEnabled(current is not None)
         self._reindex_button.setEnabled(has_docs and current is not None)
         self._remove_button.setEnabled(has_docs and current is not None)
         self._pause_button.setEnabled(ingesting)
@@ -828,12 +846,39 @@ class KnowledgePanel(QDockWidget):
         self._show_health()
         self._update_buttons()
 
+    def location_dialog(
+        self, title: str, name: str | None = None, chroma_url: str | None = None
+    ) -> CollectionDialog:
+        """The dialog that asks for a collection's name (when ``name`` is None) and
+        where its vectors live."""
+        return CollectionDialog(title, name, chroma_url, self)
+
+    def _ask_collection(
+        self, title: str, name: str | None = None, chroma_url: str | None = None
+    ) -> tuple[str, str | None] | None:
+        dialog = self.location_dialog(title, name, chroma_url)
+        dialog.exec()
+        return dialog.result_value()  # None unless accepted
+
     @Slot()
     def _on_new_button_clicked(self) -> None:
-        name = self._ask_name(self.tr("New collection"))
-        if name:
+        answer = self._ask_collection(self.tr("New collection"))
+        if answer:
+            name, chroma_url = answer
             self._want_current = name
-            self._controller.create_collection(name)
+            self._controller.create_collection(name, chroma_url)
+
+    @Slot()
+    def _on_location_button_clicked(self) -> None:
+        name = self.current_collection()
+        if name is None:
+            return
+        summary = self._summaries.get(name)
+        was = summary.chroma_url if summary else None
+        answer = self._ask_collection(self.tr("Collection location"), name, was)
+        if answer and answer[1] != was:
+            self._want_current = name
+            self._controller.move_collection(name, answer[1])
 
     @Slot()
     def _on_rename_button_clicked(self) -> None:
@@ -981,16 +1026,24 @@ class KnowledgePanel(QDockWidget):
         with QSignalBlocker(listing):
             listing.clear()
             for s in summaries:
-                item = QListWidgetItem(
-                    self.tr("{name}  ({documents} docs · {chunks} chunks)").format(
-                        name=s.name, documents=s.documents, chunks=f"{s.chunks:,}"
-                    )
+                text = self.tr("{name}  ({documents} docs · {chunks} chunks)").format(
+                    name=s.name, documents=s.documents, chunks=f"{s.chunks:,}"
                 )
+                if s.chroma_url:
+                    text = self.tr("{collection} · on {server}").format(
+                        collection=text, server=s.chroma_url
+                    )
+                item = QListWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, s.name)
+                where = (
+                    self.tr("Vectors on the Chroma server {url}").format(url=s.chroma_url)
+                    if s.chroma_url
+                    else self.tr("Vectors on this computer")
+                )
                 item.setToolTip(
                     error_text("kb_error", s.problem)
                     if s.problem
-                    else f"{s.embed_model} · {human_size(s.bytes)}"
+                    else f"{s.embed_model} · {human_size(s.bytes)} · {where}"
                 )
                 listing.addItem(item)
         names = [s.name for s in summaries]
@@ -1089,3 +1142,100 @@ class KnowledgePanel(QDockWidget):
     def _on_controller_sync_done(self, report: IngestReport, by_watcher: bool) -> None:
         # Sent right after sig_ingest_done: this line says it was a sync, and why.
         self._progress_label.setText(sync_text(report, by_watcher))
+
+
+class CollectionDialog(QDialog):
+    """A collection's name (for a new one) and where its vectors live.
+
+    Documents, passages and their vectors always stay in the local database; a
+    Chroma server only holds a copy of the vectors to search, so a team can share
+    one server and a lost server can be filled again from here.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        name: str | None = None,
+        chroma_url: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self._fixed_name = name
+        layout = QVBoxLayout(self)
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setAccessibleName(self.tr("Collection name"))
+        self.name_edit.setPlaceholderText(self.tr("Name"))
+        if name is None:
+            layout.addWidget(QLabel(self.tr("Name:"), self))
+            layout.addWidget(self.name_edit)
+        else:
+            self.name_edit.setText(name)
+            self.name_edit.setVisible(False)
+        where = QLabel(self.tr("Where the collection's vectors are kept:"), self)
+        where.setWordWrap(True)
+        layout.addWidget(where)
+        self.local_radio = QRadioButton(self.tr("On this computer"), self)
+        self.local_radio.setAccessibleName(self.tr("Vectors on this computer"))
+        self.server_radio = QRadioButton(self.tr("On a Chroma server:"), self)
+        self.server_radio.setAccessibleName(self.tr("Vectors on a Chroma server"))
+        group = QButtonGroup(self)
+        group.addButton(self.local_radio)
+        group.addButton(self.server_radio)
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setAccessibleName(self.tr("Chroma server URL"))
+        self.url_edit.setPlaceholderText("http://127.0.0.1:8000")
+        self.url_edit.setText(chroma_url or "")
+        note = QLabel(
+            self.tr(
+                "Documents and their text always stay on this computer. A server (started with “chroma run”) keeps a copy of the vectors, so several people can search one collection; if the server loses them, Glassbox fills it again from here."  # noqa: E501
+            ),
+            self,
+        )
+        note.setWordWrap(True)
+        note.setAccessibleName(self.tr("About Chroma servers"))
+        self.error_label = QLabel(self)
+        self.error_label.setAccessibleName(self.tr("Location error"))
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b3261e;")
+        self.error_label.setVisible(False)
+        layout.addWidget(self.local_radio)
+        layout.addWidget(self.server_radio)
+        layout.addWidget(self.url_edit)
+        layout.addWidget(note)
+        layout.addWidget(self.error_label)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.setAccessibleName(self.tr("Dialog buttons"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        (self.server_radio if chroma_url else self.local_radio).setChecked(True)
+        self.server_radio.toggled.connect(self.url_edit.setEnabled)
+        self.url_edit.setEnabled(bool(chroma_url))
+        self._value: tuple[str, str | None] | None = None
+        self.setMinimumWidth(420)
+
+    def result_value(self) -> tuple[str, str | None] | None:
+        """(name, server URL or None for this computer), once accepted."""
+        return self._value
+
+    def accept(self) -> None:
+        """Check the name and the URL; a wrong one is said under the field."""
+        name = self._fixed_name if self._fixed_name is not None else self.name_edit.text().strip()
+        if not name:
+            return self._refuse(self.tr("Give the collection a name."))
+        url: str | None = None
+        if self.server_radio.isChecked():
+            try:
+                url = parse_chroma_url(self.url_edit.text())
+            except GlassboxError as exc:
+                return self._refuse(str(exc))
+        self._value = (name, url)
+        super().accept()
+
+    def _refuse(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(True)

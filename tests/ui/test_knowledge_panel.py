@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ from desktop_app.core.kb.registry import StoredChunk
 from desktop_app.core.kb.store import KnowledgeBase
 from desktop_app.ui.knowledge_panel import (
     DEFAULT_COLLECTION,
+    CollectionDialog,
     KnowledgePanel,
     format_duration,
     progress_text,
@@ -327,7 +329,13 @@ def test_collections_are_created_renamed_and_deleted_after_confirmation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Papers", True))
+
+    def type_papers(dialog: CollectionDialog) -> int:
+        dialog.name_edit.setText("Papers")
+        dialog.accept()  # on this computer, the default
+        return 1
+
+    monkeypatch.setattr(CollectionDialog, "exec", type_papers)
     with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS):
         button(panel, "New collection").click()
     assert panel.current_collection() == "Papers"
@@ -596,3 +604,65 @@ def test_a_watched_folder_is_kept_indexed_until_it_is_no_longer_watched(
     assert asked and "remove its documents" in asked[0]
     qtbot.waitUntil(lambda: table.rowCount() == 0)
     assert not check.isChecked() and folder.is_dir()
+
+
+def test_collection_dialog_checks_the_name_and_the_server_url(qtbot: QtBot) -> None:
+    dialog = CollectionDialog("New collection")
+    qtbot.addWidget(dialog)
+    assert dialog.local_radio.isChecked() and not dialog.url_edit.isEnabled()
+    dialog.accept()
+    assert dialog.result_value() is None and "name" in dialog.error_label.text()
+    dialog.name_edit.setText("team notes")
+    dialog.server_radio.setChecked(True)
+    assert dialog.url_edit.isEnabled()
+    dialog.url_edit.setText("ftp://example.org")
+    dialog.accept()
+    assert dialog.result_value() is None
+    assert "http://" in dialog.error_label.text()
+    dialog.url_edit.setText("http://127.0.0.1")
+    dialog.accept()
+    # Normalised: Chroma's default port is filled in.
+    assert dialog.result_value() == ("team notes", "http://127.0.0.1:8000")
+
+
+def test_a_collection_on_a_server_that_does_not_answer_says_so_and_is_not_made(
+    qtbot: QtBot,
+    panel: KnowledgePanel,
+    controller: KnowledgeController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setattr(panel, "_ask_collection", lambda *a: ("on the server", url))
+    with qtbot.waitSignal(controller.sig_error, timeout=TIMEOUT_MS) as caught:
+        button(panel, "New collection").click()
+    kind, message = caught.args
+    assert kind == "kb_chroma_server" and url in message
+    qtbot.waitUntil(lambda: url in panel._error_label.text(), timeout=TIMEOUT_MS)
+    assert panel._error_label.isVisibleTo(panel)
+    assert "on the server" not in panel._summaries
+
+
+def test_location_moves_a_collection_and_the_list_says_where_it_lives(
+    qtbot: QtBot,
+    panel: KnowledgePanel,
+    controller: KnowledgeController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(panel, "_ask_collection", lambda *a: ("notes", None))
+    with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS):
+        button(panel, "New collection").click()
+    qtbot.waitUntil(lambda: panel.current_collection() == "notes", timeout=TIMEOUT_MS)
+    assert "on http" not in panel._collection_list.item(0).text()
+    assert "this computer" in panel._collection_list.item(0).toolTip()
+    moved: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(controller, "move_collection", lambda n, u: moved.append((n, u)))
+    monkeypatch.setattr(panel, "_ask_collection", lambda *a: ("notes", "http://10.0.0.5:8000"))
+    button(panel, "Collection location").click()
+    assert moved == [("notes", "http://10.0.0.5:8000")]
+    # The same place again moves nothing.
+    monkeypatch.setattr(panel, "_ask_collection", lambda *a: ("notes", None))
+    button(panel, "Collection location").click()
+    assert moved == [("notes", "http://10.0.0.5:8000")]

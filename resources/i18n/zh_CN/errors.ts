@@ -60,6 +60,14 @@
         <translation>无法读取该文档。</translation>
     </message>
     <message>
+        <source>The Chroma server holding this collection cannot be reached.</source>
+        <translation>无法连接到存放此文档集的 Chroma 服务器。</translation>
+    </message>
+    <message>
+        <source>The Chroma server has lost this collection&apos;s vectors.</source>
+        <translation>Chroma 服务器已丢失此文档集的向量。</translation>
+    </message>
+    <message>
         <source>The embedding model could not be loaded.</source>
         <translation>无法加载嵌入模型。</translation>
     </message>

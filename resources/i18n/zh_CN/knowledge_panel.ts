@@ -2,6 +2,65 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>CollectionDialog</name>
+    <message>
+        <source>Collection name</source>
+        <translation>文档集名称</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Where the collection&apos;s vectors are kept:</source>
+        <translation>文档集的向量存放位置：</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Vectors on this computer</source>
+        <translation>向量存放在本机</translation>
+    </message>
+    <message>
+        <source>On a Chroma server:</source>
+        <translation>Chroma 服务器：</translation>
+    </message>
+    <message>
+        <source>Vectors on a Chroma server</source>
+        <translation>向量存放在 Chroma 服务器上</translation>
+    </message>
+    <message>
+        <source>Chroma server URL</source>
+        <translation>Chroma 服务器地址</translation>
+    </message>
+    <message>
+        <source>Documents and their text always stay on this computer. A server (started with “chroma run”) keeps a copy of the vectors, so several people can search one collection; if the server loses them, Glassbox fills it again from here.</source>
+        <translation>文档及其文本始终保存在本机。服务器（用“chroma run”启动）保存一份向量副本，便于多人搜索同一个文档集；如果服务器丢失了向量，Glassbox 会从本机重新填充。</translation>
+    </message>
+    <message>
+        <source>About Chroma servers</source>
+        <translation>关于 Chroma 服务器</translation>
+    </message>
+    <message>
+        <source>Location error</source>
+        <translation>位置错误</translation>
+    </message>
+    <message>
+        <source>Dialog buttons</source>
+        <translation>对话框按钮</translation>
+    </message>
+    <message>
+        <source>Give the collection a name.</source>
+        <translation>请为文档集命名。</translation>
+    </message>
+</context>
+<context>
     <name>KnowledgePanel</name>
     <message>
         <source>My documents</source>
@@ -210,6 +269,18 @@
     <message>
         <source>Delete the collection and its index (the files stay)</source>
         <translation>删除文档集及其索引（文件本身保留）</translation>
+    </message>
+    <message>
+        <source>Location…</source>
+        <translation>位置…</translation>
+    </message>
+    <message>
+        <source>Collection location</source>
+        <translation>文档集位置</translation>
+    </message>
+    <message>
+        <source>Keep the collection&apos;s vectors on this computer or on a Chroma server</source>
+        <translation>将文档集的向量保存在本机或 Chroma 服务器上</translation>
     </message>
     <message>
         <source>Documents</source>
@@ -518,6 +589,18 @@
     <message>
         <source>{name}  ({documents} docs · {chunks} chunks)</source>
         <translation>{name}  （{documents} 个文档 · {chunks} 个文本块）</translation>
+    </message>
+    <message>
+        <source>{collection} · on {server}</source>
+        <translation>{collection} · 位于 {server}</translation>
+    </message>
+    <message>
+        <source>Vectors on the Chroma server {url}</source>
+        <translation>向量存放在 Chroma 服务器 {url} 上</translation>
+    </message>
+    <message>
+        <source>Vectors on this computer</source>
+        <translation>向量存放在本机</translation>
     </message>
     <message>
         <source>cosine similarity</source>
