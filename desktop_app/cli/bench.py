@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import subprocess
+import sys
 from typing import Any
 
 from desktop_app.cli.generate import (
@@ -48,10 +51,10 @@ def register(sub: Any) -> None:
     s.add_argument(
         "--command",
         dest="startup_command",
-        nargs="+",
         default=None,
-        help="the command to start instead of this Glassbox (e.g. a bundled app); it must "
-        "accept 'gui --no-model --exit-when-shown'",
+        metavar="PROGRAM",
+        help="another Glassbox to start instead of this one, e.g. the bundle "
+        "'dist/Glassbox/glassbox' (one string; 'gui --no-model --exit-when-shown' is added)",
     )
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=run_startup)
@@ -154,9 +157,16 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def run_startup(args: argparse.Namespace) -> int:
     """Time process start to the window painted, several times."""
-    from desktop_app.workers.bench_startup import run_startup_bench
+    from desktop_app.workers.bench_startup import STARTUP_ARGS, run_startup_bench
 
-    r = run_startup_bench(runs=args.runs, command=args.startup_command)
+    command = None
+    if args.startup_command:
+        command = [*shlex.split(args.startup_command), *STARTUP_ARGS]
+    try:
+        r = run_startup_bench(runs=args.runs, command=command)
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+        print(f"error: bench startup: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(r.as_dict()))
         return 0

@@ -37,11 +37,15 @@ class StartupResult:
         return asdict(self)
 
 
+#: What is passed to Glassbox to open the window with no model and exit once painted.
+STARTUP_ARGS = ("gui", "--no-model", "--exit-when-shown")
+
+
 def startup_command() -> list[str]:
     """The command that opens the window with no model and exits once it is painted."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, "gui", "--no-model", "--exit-when-shown"]
-    return [sys.executable, "-m", "desktop_app", "gui", "--no-model", "--exit-when-shown"]
+        return [sys.executable, *STARTUP_ARGS]
+    return [sys.executable, "-m", "desktop_app", *STARTUP_ARGS]
 
 
 def run_startup_bench(runs: int = 5, command: list[str] | None = None) -> StartupResult:

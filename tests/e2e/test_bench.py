@@ -58,3 +58,53 @@ def test_bench_engine_json_has_every_figure(tmp_path):
     assert len(figures["pairs_256"]) == 2 and len(figures["pairs_2048"]) == 1
     assert figures["ttft_ratio_turn5"] > 0
     assert "round 2/2" in out.stderr
+
+
+def test_bench_startup_times_another_glassbox_given_as_one_command(tmp_path):
+    """--command names another Glassbox (a bundle, here this one by another path);
+    the bench adds the window arguments itself."""
+    command = f"{sys.executable} -m desktop_app"
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop_app",
+            "bench",
+            "startup",
+            "--runs",
+            "1",
+            "--json",
+            "--command",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert figures["command"][-3:] == ["gui", "--no-model", "--exit-when-shown"]
+    assert figures["runs"] == 1 and 0 < figures["startup_s_median"] < 120
+
+
+def test_bench_startup_says_clearly_when_the_command_does_not_start(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop_app",
+            "bench",
+            "startup",
+            "--runs",
+            "1",
+            "--command",
+            str(tmp_path / "no-such-glassbox"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "error: bench startup" in out.stderr and "Traceback" not in out.stderr
