@@ -94,7 +94,7 @@ install-desktop:
 	data="$(DESKTOP_DATA)"; \
 	mkdir -p "$$data/applications" && \
 	sed -e "s|^Exec=glassbox |Exec=\"$$exe\" |" -e "s|^TryExec=glassbox$$|TryExec=$$exe|" \
-		packaging/linux/glassbox.desktop > "$$data/applications/glassbox.desktop" && \
+		desktop_app/assets/linux/glassbox.desktop > "$$data/applications/glassbox.desktop" && \
 	for n in $(ICON_SIZES); do \
 		install -D -m 644 resources/icons/hicolor/$${n}x$${n}/apps/glassbox.png \
 			"$$data/icons/hicolor/$${n}x$${n}/apps/glassbox.png" || exit 1; \

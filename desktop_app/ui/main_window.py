@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -57,7 +58,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core import paths
+from desktop_app.core import desktop_entry, paths
 from desktop_app.core.chat import export, prompting
 from desktop_app.core.chat.export import VIRIDIS
 from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
@@ -524,6 +525,12 @@ class MainWindow(QMainWindow):
         self._shortcuts_action.setShortcuts(
             QKeySequence.keyBindings(QKeySequence.StandardKey.HelpContents) or [QKeySequence("F1")]
         )
+        # Linux menus read desktop entries; a bundle started by double-click has
+        # none until someone adds it (make install-desktop does the same from a checkout).
+        self._desktop_action = help_menu.addAction(
+            self.tr("Add Glassbox to the &applications menu")
+        )
+        self._desktop_action.setVisible(sys.platform.startswith("linux"))
         self._about_action = help_menu.addAction(self.tr("&About Glassbox"))
         self._about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -634,6 +641,7 @@ class MainWindow(QMainWindow):
         self._sampling_panel_action.triggered.connect(self._on_panel_action_triggered)
         self._shortcuts_action.triggered.connect(self.show_shortcuts)
         self._settings_action.triggered.connect(self.show_settings)
+        self._desktop_action.triggered.connect(self.add_to_applications_menu)
         self._api.sig_error.connect(self._on_api_error)
         self._about_action.triggered.connect(self.show_about)
         self._welcome.sig_open_model.connect(self._on_open_action_triggered)
@@ -775,6 +783,23 @@ class MainWindow(QMainWindow):
         dialog.sig_api_changed.connect(self._on_settings_api_changed)
         dialog.sig_language_changed.connect(self._on_settings_language_changed)
         return dialog
+
+    @Slot()
+    def add_to_applications_menu(self) -> None:
+        """Install the desktop entry and icon for this user (Help menu, Linux)."""
+        try:
+            done = desktop_entry.install()
+        except OSError as exc:
+            self._set_status(
+                self.tr("Glassbox could not be added to the applications menu: {reason}").format(
+                    reason=exc
+                ),
+                error=True,
+            )
+            return
+        self._set_status(
+            self.tr("Glassbox is in the applications menu ({path}).").format(path=done.entry)
+        )
 
     @Slot()
     def show_settings(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DESKTOP = ROOT / "packaging" / "linux" / "glassbox.desktop"
+DESKTOP = ROOT / "desktop_app" / "assets" / "linux" / "glassbox.desktop"
 HICOLOR = ROOT / "resources" / "icons" / "hicolor"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desktop_app import __version__
+from desktop_app.core import desktop_entry
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
@@ -335,3 +337,27 @@ def test_new_controls_have_accessible_names(make_window: Callable[..., MainWindo
         for kind in kinds:
             for child in widget.findChildren(kind):
                 assert child.accessibleName(), f"{type(child).__name__} in {type(widget).__name__}"
+
+
+def test_help_adds_glassbox_to_the_applications_menu(
+    qtbot: QtBot,
+    make_window: Callable[..., MainWindow],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No terminal needed: Help writes the desktop entry and icon for this user."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    window = make_window(no_model=True)
+    assert window._desktop_action.isVisible() == sys.platform.startswith("linux")
+    window._desktop_action.trigger()
+    entry = tmp_path / "share" / "applications" / "glassbox.desktop"
+    text = entry.read_text(encoding="utf-8")
+    assert f"Exec={desktop_entry.glassbox_command()[0]}" in text and "gui %F" in text
+    assert (tmp_path / "share/icons/hicolor/scalable/apps/glassbox.svg").is_file()
+    assert (tmp_path / "share/icons/hicolor/256x256/apps/glassbox.png").is_file()
+    assert "applications menu" in window._status_label.text()
+    # A folder that cannot be written is said in the status bar; the window stays.
+    (tmp_path / "ro").write_text("a file, not a folder")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "ro"))
+    window._desktop_action.trigger()
+    assert "could not be added" in window._status_label.text()

@@ -213,6 +213,10 @@
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
     <message>
+        <source>Add Glassbox to the &amp;applications menu</source>
+        <translation>将 Glassbox 添加到应用程序菜单(&amp;A)</translation>
+    </message>
+    <message>
         <source>&amp;About Glassbox</source>
         <translation>关于 Glassbox(&amp;A)</translation>
     </message>
@@ -247,6 +251,14 @@
     <message>
         <source>Adding {count} item(s) to “{collection}” in the background…</source>
         <translation>正在后台将 {count} 项添加到“{collection}”…</translation>
+    </message>
+    <message>
+        <source>Glassbox could not be added to the applications menu: {reason}</source>
+        <translation>无法将 Glassbox 添加到应用程序菜单：{reason}</translation>
+    </message>
+    <message>
+        <source>Glassbox is in the applications menu ({path}).</source>
+        <translation>Glassbox 已添加到应用程序菜单（{path}）。</translation>
     </message>
     <message>
         <source>The local API is serving at {url}.</source>
