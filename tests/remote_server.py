@@ -2,7 +2,7 @@
 
 It streams ``REPLY`` from /v1/chat/completions and /v1/completions with
 log-probabilities the way llama.cpp servers do, and lists two models. What it
-does per test (answer slowly, drop mid-reply, refuse a grammar) is set on the
+does per test (answer slowly, drop or go silent mid-reply, refuse a grammar) is set on the
 server object.
 """
 
@@ -84,6 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 self.connection.shutdown(2)
                 return
+            if i == self.server.stall_after:
+                time.sleep(self.server.stall_s)
             if chat:
                 lp: dict[str, Any] = {
                     "content": [
@@ -124,6 +126,8 @@ class RemoteServer(ThreadingHTTPServer):
         self.api_key: str | None = None
         self.reply = list(REPLY)
         self.drop_after: int | None = None
+        self.stall_after: int | None = None
+        self.stall_s = 0.0
         self.delay_s = 0.0
         self.models_delay_s = 0.0
         self.refuse_grammar = False

@@ -7,15 +7,13 @@ on the server object.
 
 from __future__ import annotations
 
-import json
-import math
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from remote_server import REPLY, RemoteServer, running_server
 
 from desktop_app.core.engine.openai_remote import (
     REMOTE_LIMITS,
@@ -33,119 +31,14 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import RemoteEngineError
 from desktop_app.core.sampling import SamplingParams
 
-REPLY = ["Hel", "lo", ",", " world", "."]
-
-
-def _top(token: str, i: int) -> list[tuple[str, float]]:
-    return [(token, math.log(0.6)), (f"alt{i}a", math.log(0.3)), (f"alt{i}b", math.log(0.1))]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        if self.server.api_key and self.headers.get("Authorization") != (
-            f"Bearer {self.server.api_key}"
-        ):
-            self._json(401, {"error": {"message": "Invalid API key"}})
-            return
-        if self.path == "/v1/models":
-            self._json(200, {"object": "list", "data": [{"id": "tiny"}, {"id": "other"}]})
-        else:
-            self._json(404, {"error": {"message": "not found"}})
-
-    def _event(self, body: Any) -> None:
-        data = f"data: {json.dumps(body) if not isinstance(body, str) else body}\n\n".encode()
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-        self.wfile.flush()
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.bodies.append(body)
-        chat = self.path == "/v1/chat/completions"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        if chat:
-            self._event({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})
-        n = min(len(REPLY), body["max_tokens"])
-        for i, tok in enumerate(REPLY[:n]):
-            if i == self.server.drop_after:
-                self.wfile.flush()
-                self.connection.shutdown(2)
-                return
-            if i == self.server.stall_after:
-                time.sleep(self.server.stall_s)
-            if chat:
-                lp = {
-                    "content": [
-                        {
-                            "token": tok,
-                            "logprob": math.log(0.6),
-                            "top_logprobs": [{"token": t, "logprob": v} for t, v in _top(tok, i)],
-                        }
-                    ]
-                }
-                choice = {"index": 0, "delta": {"content": tok}, "logprobs": lp}
-            else:
-                lp = {
-                    "tokens": [tok],
-                    "token_logprobs": [math.log(0.6)],
-                    "top_logprobs": [dict(_top(tok, i))],
-                }
-                choice = {"index": 0, "text": tok, "logprobs": lp}
-            choice["finish_reason"] = None
-            self._event({"choices": [choice]})
-            time.sleep(self.server.delay_s)
-        finish = "length" if n < len(REPLY) else "stop"
-        last: dict[str, Any] = {"index": 0, "finish_reason": finish}
-        last.update({"delta": {}} if chat else {"text": ""})
-        self._event({"choices": [last], "usage": {"prompt_tokens": 7, "completion_tokens": n}})
-        self._event("[DONE]")
-        self.wfile.write(b"0\r\n\r\n")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.bodies: list[dict[str, Any]] = []
-        self.api_key: str | None = None
-        self.drop_after: int | None = None
-        self.stall_after: int | None = None
-        self.stall_s = 0.0
-        self.delay_s = 0.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
 
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    srv = _Server()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+def server() -> Iterator[RemoteServer]:
+    with running_server() as srv:
+        yield srv
 
 
-def _loaded(server: _Server, **kw: Any) -> OpenAIEngine:
+def _loaded(server: RemoteServer, **kw: Any) -> OpenAIEngine:
     engine = OpenAIEngine(server.url, **kw)
     engine.load(EngineConfig(model_path="default"))
     return engine
