@@ -1189,7 +1189,7 @@ class CollectionDialog(QDialog):
         self.url_edit.setText(chroma_url or "")
         note = QLabel(
             self.tr(
-                "Documents and their text always stay on this computer. A server (started with “chroma run”) keeps a copy of the vectors, so several people can search one collection; if the server loses them, Glassbox fills it again from here."  # noqa: E501
+                "Documents, their text and a copy of every vector always stay on this computer; a Chroma server (started with “chroma run”) holds the search index, for example on a machine with more memory. If the server loses it, Glassbox fills it again from here."  # noqa: E501
             ),
             self,
         )
@@ -1232,7 +1232,9 @@ class CollectionDialog(QDialog):
             try:
                 url = parse_chroma_url(self.url_edit.text())
             except GlassboxError as exc:
-                return self._refuse(str(exc))
+                return self._refuse(
+                    self.tr("This is not a Chroma server address: {reason}").format(reason=exc)
+                )
         self._value = (name, url)
         super().accept()
 

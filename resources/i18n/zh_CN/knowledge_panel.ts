@@ -40,8 +40,12 @@
         <translation>Chroma 服务器地址</translation>
     </message>
     <message>
-        <source>Documents and their text always stay on this computer. A server (started with “chroma run”) keeps a copy of the vectors, so several people can search one collection; if the server loses them, Glassbox fills it again from here.</source>
-        <translation>文档及其文本始终保存在本机。服务器（用“chroma run”启动）保存一份向量副本，便于多人搜索同一个文档集；如果服务器丢失了向量，Glassbox 会从本机重新填充。</translation>
+        <source>Documents, their text and a copy of every vector always stay on this computer; a Chroma server (started with “chroma run”) holds the search index, for example on a machine with more memory. If the server loses it, Glassbox fills it again from here.</source>
+        <translation>文档、文本以及每个向量的副本始终保存在本机；Chroma 服务器（用“chroma run”启动）存放搜索索引，例如放在内存更大的机器上。如果服务器丢失了索引，Glassbox 会从本机重新填充。</translation>
+    </message>
+    <message>
+        <source>This is not a Chroma server address: {reason}</source>
+        <translation>这不是有效的 Chroma 服务器地址：{reason}</translation>
     </message>
     <message>
         <source>About Chroma servers</source>
