@@ -96,9 +96,14 @@ def installed(home: Path | None = None) -> bool:
 
 
 def _quote(part: str) -> str:
-    # The desktop entry spec quotes arguments with double quotes when they hold
-    # spaces or reserved characters; a plain path is left as it is.
-    if part and all(c.isalnum() or c in "/._-+" for c in part):
+    """One argument of ``Exec`` as the desktop entry spec wants it.
+
+    ``%`` is doubled (field codes); an argument with anything but plain path
+    characters is double-quoted with ``"`` `` ` `` ``$`` ``\\`` escaped; and, as
+    ``Exec`` is a string value, every backslash of that is escaped once more.
+    """
+    part = part.replace("%", "%%")
+    if part and all(c.isalnum() or c in "/._-+%" for c in part):
         return part
-    escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
-    return f'"{escaped}"'
+    quoted = "".join("\\" + c if c in '"`$\\' else c for c in part)
+    return '"' + quoted.replace("\\", "\\\\") + '"'

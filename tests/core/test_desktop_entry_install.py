@@ -33,3 +33,11 @@ def test_install_writes_the_entry_and_icons_and_can_run_twice(tmp_path: Path) ->
     assert all(p.stat().st_size > 100 for p in done.icons)
     assert desktop_entry.installed(tmp_path)
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_reserved_characters_and_field_codes_in_the_path_are_escaped() -> None:
+    """Spec: %% for a literal %, \\$ inside quotes, and backslashes doubled once more
+    because Exec is a string value; and the path reads back unchanged."""
+    line = desktop_entry.render(['/opt/a$b%c/gl"ass']).splitlines()
+    exec_line = next(x for x in line if x.startswith("Exec="))
+    assert exec_line == 'Exec="/opt/a\\\\$b%%c/gl\\\\"ass" gui %F'
