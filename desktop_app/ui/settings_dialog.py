@@ -327,6 +327,15 @@ class SettingsDialog(QDialog):
             self.engine_status.setText(self.tr("Give the server's address first."))
             self.tabs.setCurrentIndex(1)
             return False
+        api_token = self.api_token.text().strip() or None
+        if self.api_allow_remote.isChecked() and api_token is None:
+            # Checked before anything is saved: a start-up must never serve the
+            # network without a token.
+            self.api_status.setText(
+                self.tr("Give a token (or generate one) before allowing other computers.")
+            )
+            self.tabs.setCurrentIndex(2)
+            return False
         new = old.model_copy(
             update={
                 "language": language,
@@ -334,7 +343,7 @@ class SettingsDialog(QDialog):
                 "api_enabled": self.api_enabled.isChecked(),
                 "api_port": self.api_port.value(),
                 "api_allow_remote": self.api_allow_remote.isChecked(),
-                "api_token": self.api_token.text().strip() or None,
+                "api_token": api_token,
             }
         )
         c.update_settings(new)

@@ -87,18 +87,32 @@ _ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "ass
 _FINISH = {"stop": "stop", "eos": "stop", "cancelled": "stop", "length": "length"}
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or "localhost") is this computer only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_host(host: str, allow_remote: bool) -> None:
     """Refuse a non-loopback address unless remote access was asked for."""
-    if allow_remote or host == "localhost":
+    if allow_remote or is_loopback(host):
         return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    raise InvalidRequestError(
+        f"{host} is not a loopback address: anyone on the network could use the model. "
+        "Give --allow-remote (and a --token) to serve it there anyway."
+    )
+
+
+def check_token(remote: bool, token: str | None) -> None:
+    """Refuse to serve other computers without a token: anyone there could use the model."""
+    if remote and not (token or "").strip():
         raise InvalidRequestError(
-            f"{host} is not a loopback address: anyone on the network could use the model. "
-            "Give --allow-remote (and a --token) to serve it there anyway."
+            "Other computers may connect only with a token: without one anyone on the "
+            "network could use the model. Give a token (--token, or Settings → Local API)."
         )
 
 
@@ -156,6 +170,7 @@ class ApiServer:
         knowledge_base: Callable[[], Any] | None = None,
     ) -> None:
         check_host(host, allow_remote)
+        check_token(not is_loopback(host), token)
         self.config = config
         self.token = token or None
         self.loaded: ModelLoaded | None = None
@@ -398,10 +413,16 @@ class WindowApi(QObject):
     ) -> str:
         """Listen on ``port`` (0: a free one), loopback only unless ``allow_remote``.
 
-        Returns the URL; a port that cannot be bound raises ``GlassboxError`` (and
-        sends ``sig_error``). Starting again restarts with the new values.
+        Returns the URL; a port that cannot be bound, or ``allow_remote`` without a
+        ``token``, raises ``GlassboxError`` (and sends ``sig_error``). Starting again
+        restarts with the new values.
         """
         self.stop()
+        try:
+            check_token(allow_remote, token)
+        except GlassboxError as error:
+            self.sig_error.emit(str(error))
+            raise
         host = "0.0.0.0" if allow_remote else "127.0.0.1"
         try:
             httpd = _Server((host, port), _handler(self))

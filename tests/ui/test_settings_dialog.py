@@ -198,6 +198,21 @@ def test_other_computers_need_a_token(dialog: SettingsDialog, api: WindowApi) ->
     assert not api.running and "token" in dialog.api_status.text()
 
 
+def test_other_computers_without_a_token_are_never_saved(
+    dialog: SettingsDialog, controller: InferenceController, tmp_path: Path
+) -> None:
+    dialog.api_enabled.setChecked(True)
+    dialog.api_allow_remote.setChecked(True)
+    dialog.api_token.setText("  ")
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    assert not dialog.apply()
+    # Nothing was saved: the next start cannot serve the network without a token.
+    assert not controller.settings.api_allow_remote and controller.settings.theme != "dark"
+    saved = load_settings(tmp_path / "settings.json")
+    assert not saved.api_allow_remote and not saved.api_enabled
+    assert dialog.tabs.currentIndex() == 2 and "token" in dialog.api_status.text()
+
+
 def test_restart_keeps_the_command_line_but_not_a_language_given_on_it() -> None:
     from desktop_app.ui.settings_dialog import relaunch_command
 

@@ -157,3 +157,29 @@ def test_a_taken_port_is_a_clear_error(controller: InferenceController, api: Win
     other = WindowApi(controller)
     with pytest.raises(Exception, match="cannot listen on port"):
         other.start(int(api.port or 0))
+
+
+def test_other_computers_without_a_token_are_refused(controller: InferenceController) -> None:
+    from desktop_app.core.errors import GlassboxError
+
+    service = WindowApi(controller)
+    errors: list[str] = []
+    service.sig_error.connect(errors.append)
+    for token in (None, ""):
+        with pytest.raises(GlassboxError, match="token"):
+            service.start(0, allow_remote=True, token=token)
+        assert not service.running and service.port is None
+    assert errors and "token" in errors[0]
+
+
+def test_the_headless_server_refuses_the_network_without_a_token() -> None:
+    from desktop_app.core.engine.protocol import EngineConfig
+    from desktop_app.core.errors import GlassboxError
+    from desktop_app.workers.api_server import ApiServer
+
+    for host in ("0.0.0.0", "::", "192.168.1.20"):
+        with pytest.raises(GlassboxError, match="token"):
+            ApiServer(EngineConfig("m.gguf"), host=host, allow_remote=True, token=None)
+    # Loopback needs no token, with or without --allow-remote; a token makes the network fine.
+    ApiServer(EngineConfig("m.gguf"), host="127.0.0.1", allow_remote=True)
+    ApiServer(EngineConfig("m.gguf"), host="0.0.0.0", allow_remote=True, token="t")
