@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
@@ -75,12 +76,17 @@ _STATUS = {
     "invalid_request": 400,
     "context_overflow": 400,
     "unauthorized": 401,
+    "forbidden": 403,
     "not_found": 404,
     "kb_no_collection": 404,
     "kb_locked": 409,
     "not_ready": 503,
     "cancelled": 499,
 }
+
+#: Host names a loopback-only API answers to (DNS rebinding: any other name is a web
+#: page's own name made to resolve to 127.0.0.1).
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
 
@@ -105,6 +111,34 @@ def check_host(host: str, allow_remote: bool) -> None:
         f"{host} is not a loopback address: anyone on the network could use the model. "
         "Give --allow-remote (and a --token) to serve it there anyway."
     )
+
+
+def _host_name(value: str) -> str | None:
+    """The host name of a Host header ("name", "name:port", "[::1]:port"), lower case."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        return name if bracket and (not rest or rest.startswith(":")) else None
+    return value if value.count(":") > 1 else value.partition(":")[0]
+
+
+def loopback_request(host: str | None, origin: str | None) -> bool:
+    """Whether a request to a loopback-only API may come from a web page or client.
+
+    ``host`` must name this computer (127.0.0.1, localhost or [::1], with or
+    without a port): a browser sends the page's own name, so a DNS rebinding
+    attack is refused. A browser's ``Origin`` must be a loopback page too. A
+    client that sends no Host (HTTP/1.0) is no browser and is let through.
+    """
+    if host is not None and _host_name(host) not in _LOOPBACK_NAMES:
+        return False
+    if origin is not None:
+        try:
+            name = urlsplit(origin.strip()).hostname
+        except ValueError:
+            return False
+        return name in _LOOPBACK_NAMES
+    return True
 
 
 def check_token(remote: bool, token: str | None) -> None:
@@ -217,6 +251,11 @@ class ApiServer:
         """The base URL an OpenAI client is given (ends with /v1)."""
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}/v1"
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether only this computer can connect (requests must then name it as Host)."""
+        return is_loopback(self._host)
 
     @property
     def model_id(self) -> str:
@@ -464,6 +503,11 @@ class WindowApi(QObject):
         self.sig_running.emit(False)
 
     # -- the back end the HTTP handler uses (any thread) -----------------------------
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether only this computer can connect (requests must then name it as Host)."""
+        return not self._allow_remote
 
     @property
     def model_id(self) -> str:
@@ -738,6 +782,9 @@ class _Backend(Protocol):
     token: str | None
 
     @property
+    def loopback_only(self) -> bool: ...
+
+    @property
     def model_id(self) -> str: ...
 
     def models(self) -> list[dict[str, Any]]: ...
@@ -777,6 +824,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, routes: dict[str, Callable[[], None]]) -> None:
         try:
+            if self.server_api.loopback_only and not loopback_request(
+                self.headers.get("Host"), self.headers.get("Origin")
+            ):
+                raise _error(
+                    "forbidden",
+                    "This API answers only programs on this computer, addressed as "
+                    "127.0.0.1, localhost or [::1].",
+                )
             if not self._authorized():
                 raise _error("unauthorized", "A valid bearer token is required.")
             route = routes.get(self.path.split("?", 1)[0].rstrip("/"))

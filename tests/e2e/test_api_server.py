@@ -210,3 +210,25 @@ def test_knowledge_answer_cites_the_ingested_document(
     sources = [c["source"] for c in body["citations"]]
     assert sources and all(s.endswith("lighthouse.txt") for s in sources)
     assert "1887" in body["citations"][0]["text"]
+
+
+def test_loopback_only_refuses_other_host_names_and_origins(server):
+    import http.client
+
+    def status(headers: dict[str, str]) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            conn.putrequest("GET", "/v1/models", skip_host=True)
+            for name, value in {"Authorization": f"Bearer {TOKEN}", **headers}.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        finally:
+            conn.close()
+
+    assert status({"Host": f"localhost:{server.port}"}) == 200
+    assert status({"Host": "[::1]"}) == 200
+    assert status({"Host": f"rebound.example:{server.port}"}) == 403
+    assert status({"Host": "127.0.0.1", "Origin": "http://rebound.example"}) == 403

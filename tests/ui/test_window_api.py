@@ -183,3 +183,53 @@ def test_the_headless_server_refuses_the_network_without_a_token() -> None:
     # Loopback needs no token, with or without --allow-remote; a token makes the network fine.
     ApiServer(EngineConfig("m.gguf"), host="127.0.0.1", allow_remote=True)
     ApiServer(EngineConfig("m.gguf"), host="0.0.0.0", allow_remote=True, token="t")
+
+
+def raw_get(port: int, headers: dict[str, str], path: str = "/v1/models") -> int:
+    """The status of a GET sent with exactly ``headers`` (Host included)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_loopback_only_answers_loopback_host_names(api: WindowApi) -> None:
+    # DNS rebinding: a web page's own name resolved to 127.0.0.1 must not reach the API.
+    port = int(api.port or 0)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"localhost:{port}",
+                 "[::1]", f"[::1]:{port}", "LOCALHOST"):  # fmt: skip
+        assert raw_get(port, {"Host": host, **auth}) == 200, host
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "0.0.0.0"):
+        assert raw_get(port, {"Host": host, **auth}) == 403, host
+    # Refused before the token is even looked at.
+    assert raw_get(port, {"Host": "evil.example"}) == 403
+
+
+def test_loopback_only_refuses_a_web_page_of_another_origin(api: WindowApi) -> None:
+    port = int(api.port or 0)
+    base = {"Host": f"127.0.0.1:{port}", "Authorization": f"Bearer {TOKEN}"}
+    for origin in (f"http://127.0.0.1:{port}", "http://localhost:3000", "http://[::1]"):
+        assert raw_get(port, {**base, "Origin": origin}) == 200, origin
+    for origin in ("http://evil.example", "https://evil.example:443", "null"):
+        assert raw_get(port, {**base, "Origin": origin}) == 403, origin
+
+
+def test_open_to_other_computers_any_host_name_works(controller: InferenceController) -> None:
+    service = WindowApi(controller)
+    service.start(0, allow_remote=True, token=TOKEN)
+    try:
+        port = int(service.port or 0)
+        headers = {"Host": f"glassbox.lan:{port}", "Authorization": f"Bearer {TOKEN}"}
+        assert raw_get(port, headers) == 200
+    finally:
+        service.stop()
