@@ -170,6 +170,21 @@ def split_files(files: list[str]) -> tuple[str | None, list[str]]:
     return model, documents
 
 
+def explicit_model(args: argparse.Namespace) -> bool:
+    """Whether this run asked for a model itself (it then wins over Settings' server).
+
+    ``--model``, a GGUF file handed over (the desktop entry's "Open with"),
+    ``--fake`` and ``--smoke-test`` all name what the window must load.
+    """
+    file_model, _ = split_files(list(getattr(args, "files", None) or []))
+    return bool(
+        getattr(args, "model", None)
+        or file_model is not None
+        or getattr(args, "fake", False)
+        or getattr(args, "smoke_test", None) is not None
+    )
+
+
 class _SmokeTest:
     """Drive one prompt through the window as a user would, then report and quit."""
 
@@ -257,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
     from desktop_app.workers.inference import InferenceController, resolve_with_defaults
 
     settings = with_adapter(load_settings(), args)
+    explicit = explicit_model(args)
     file_model, documents = split_files(list(getattr(args, "files", None) or []))
     if file_model is not None and args.model is None:
         args.model = file_model
@@ -295,7 +311,9 @@ def run(args: argparse.Namespace) -> int:
             remember_model=smoke is None,
         )
         spec = initial_model(settings, args.model)
-    window = MainWindow(controller, model_spec=None if args.no_model else spec)
+    window = MainWindow(
+        controller, model_spec=None if args.no_model else spec, explicit_model=explicit
+    )
     if args.exit_when_shown:
         _exit_when_painted(app, window)
     smoke_test = (

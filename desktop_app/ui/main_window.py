@@ -282,9 +282,14 @@ class MainWindow(QMainWindow):
         store: ChatStore | None = None,
         knowledge: KnowledgeController | None = None,
         parent: QWidget | None = None,
+        *,
+        explicit_model: bool = False,
     ) -> None:
         super().__init__(parent)
         self._controller = controller
+        # The command line named the model (--model, a file, --fake …): it is loaded
+        # even when Settings chose a remote server.
+        self._explicit_model = explicit_model
         # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
         self._knowledge = knowledge if knowledge is not None else KnowledgeController(parent=self)
         self._knowledge_started = False
@@ -896,8 +901,9 @@ class MainWindow(QMainWindow):
 
     def _load_initial_model(self) -> None:
         if self._model_spec is not None:
-            # The remote server when Settings chose one, else the model asked for.
-            self._controller.load_initial(self._model_spec)
+            # The model the command line asked for, else the remote server when
+            # Settings chose one, else the last model.
+            self._controller.load_initial(self._model_spec, explicit=self._explicit_model)
         if self._controller.settings.api_enabled:
             self._start_api()
 

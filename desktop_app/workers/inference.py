@@ -349,10 +349,11 @@ class InferenceController(QObject):
         """Switch back to a local model: ``spec_or_path``, else the last one, else the default."""
         self.load_model(spec_or_path or self._settings.last_model or "default")
 
-    def load_initial(self, spec_or_path: str) -> None:
-        """Load what the settings say at start: the remote server when chosen, else the model."""
+    def load_initial(self, spec_or_path: str, *, explicit: bool = False) -> None:
+        """Load at start: the model asked for ``explicit``-ly (the command line named it),
+        else the remote server when the settings chose one, else ``spec_or_path``."""
         s = self._settings
-        if s.engine == "openai" and s.remote_base_url:
+        if not explicit and s.engine == "openai" and s.remote_base_url:
             self.use_remote(s.remote_base_url, s.remote_api_key, s.remote_model)
         else:
             self.load_model(spec_or_path)
@@ -781,10 +782,14 @@ class InferenceController(QObject):
         switched = settings.engine != "local"
         if switched:
             settings = settings.model_copy(update={"engine": "local"})
-        if self._remember_model or job.overridden or switched:
+        if self._remember_model or job.overridden:
             # Saved before the news goes out, so whoever reacts to sig_model_loaded
             # already sees the model (and the options it was loaded with) remembered.
             self._remember(job, settings)
+        elif switched:
+            # A run that remembers nothing (--fake, --smoke-test) uses the local model
+            # now but leaves the saved choice of a server alone.
+            self._post(job, _SettingsChanged(settings))
         self._post(job, loaded)
 
     def _remember(self, job: _Job, settings: Settings) -> None:
