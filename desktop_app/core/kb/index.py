@@ -76,6 +76,9 @@ class VectorIndex:
         # Vectors per collection, cached between writes: Chroma's count() costs a few
         # milliseconds, more than the nearest-neighbour query it would bound.
         self._counts: dict[int, int] = {}
+        #: Collections whose server failed since they were last checked against SQLite:
+        #: the server may come back empty, so their next use checks them again.
+        self.stale: set[int] = set()
 
     @property
     def client(self) -> Any:
@@ -144,6 +147,7 @@ class VectorIndex:
                 raise
             if coll is not None:
                 self._forget(coll)
+                self.stale.add(coll.id)
             reason = reason_of(exc)
             if reason is not None:
                 raise unreachable(url, reason) from exc
@@ -291,11 +295,13 @@ class VectorIndex:
             registry.mark_in_index(coll, sorted(stored & present), value=True)
             added = self.add_from_registry(registry, coll)
             registry.set_dirty(coll, False)
+        after = self.count(coll)
+        self.stale.discard(coll.id)
         return SyncReport(
             collection=coll.name,
             sqlite_chunks=counts["chunks"],
             chroma_before=before,
-            chroma_after=self.count(coll),
+            chroma_after=after,
             added=added,
             removed_orphans=removed,
             awaiting_embedding=awaiting,
@@ -324,11 +330,13 @@ class VectorIndex:
         added = self.add_from_registry(registry, coll)
         registry.set_dirty(coll, False)
         counts = registry.counts(coll)
+        after = self.count(coll)
+        self.stale.discard(coll.id)
         return SyncReport(
             collection=coll.name,
             sqlite_chunks=counts["chunks"],
             chroma_before=before,
-            chroma_after=self.count(coll),
+            chroma_after=after,
             added=added,
             removed_orphans=0,
             awaiting_embedding=counts["chunks"] - counts["embedded"],

@@ -188,7 +188,8 @@ class KnowledgeBase:
     def collection(
         self, name: str, *, create: bool = False, chroma_url: str | None = None
     ) -> Collection:
-        """A collection by name, checked against Chroma once per process.
+        """A collection by name, checked against Chroma once per process, and again
+        after its server failed (it may have come back on an empty folder).
 
         With ``create`` a missing collection is made for the configured model, its
         vectors on the Chroma server ``chroma_url`` when one is given (checked to
@@ -218,7 +219,9 @@ class KnowledgeBase:
                 f"The collection {name!r} was embedded with {found.embed_model}, not "
                 f"{current}. Use the same model, or ingest into a new collection."
             )
-        if found.id not in self._synced:
+        if found.id not in self._synced or found.id in self.index.stale:
+            # Also after a server failed: it may be back on an empty folder, and
+            # Chroma would then answer with a new, empty collection, not an error.
             self.index.sync(self.registry, found)
             self._synced.add(found.id)
         return found
