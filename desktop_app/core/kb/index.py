@@ -107,6 +107,8 @@ class VectorIndex:
         chromadb, settings = _chromadb()
         probe(url)
         host, port, ssl = host_port(url)
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 literal: Chroma joins host and port with ':'
         try:
             client = chromadb.HttpClient(
                 host=host, port=port, ssl=ssl, settings=settings(anonymized_telemetry=False)

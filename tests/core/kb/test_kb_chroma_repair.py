@@ -112,3 +112,20 @@ def test_a_server_restarted_empty_is_refilled_in_the_same_process(
         assert _vector_hits(kb) == 2  # vectors copied again, not keyword hits only
         coll = kb.registry.collection("remote")
         assert kb.index.count(coll) == kb.registry.counts(coll)["chunks"]
+
+
+def test_an_ipv6_server_url_connects(tmp_path: Path):
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    srv = Server(tmp_path, host="::1")
+    srv.start(tmp_path / "data")
+    try:
+        with KnowledgeBase(tmp_path / "kb", embedder=HashEmbedder()) as kb:
+            kb.ingest([_docs(tmp_path)], "remote", InProcessParser(), chroma_url=srv.url)
+            assert kb.location("remote") == srv.url
+            assert _vector_hits(kb) == 2
+    finally:
+        srv.stop()
