@@ -74,7 +74,7 @@ bench: models
 # DISTPATH and WORKPATH move the output and PyInstaller's work folder.
 DISTPATH ?= dist
 WORKPATH ?= build/pyinstaller
-bundle: $(VENV)/.test
+bundle: $(VENV)/.test $(if $(filter none,$(GLASSBOX_BUNDLE_MODELS)),,$(VENV)/.models)
 	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
 		--distpath "$(DISTPATH)" --workpath "$(WORKPATH)" packaging/glassbox.spec
 	@du -sh "$(DISTPATH)/Glassbox"
@@ -88,13 +88,14 @@ icons: $(VENV)/.base
 DESKTOP_DATA = $${XDG_DATA_HOME:-$$HOME/.local/share}
 ICON_SIZES := 16 24 32 48 64 128 256 512
 install-desktop:
-	@if [ -x "$(abspath $(DISTPATH))/Glassbox/glassbox" ]; then exe="$(abspath $(DISTPATH))/Glassbox/glassbox"; \
+	@dist="$(DISTPATH)"; case "$$dist" in /*) ;; *) dist="$(CURDIR)/$$dist" ;; esac; \
+	if [ -x "$$dist/Glassbox/glassbox" ]; then exe="$$dist/Glassbox/glassbox"; \
 	elif [ -x "$(CURDIR)/$(BIN)/glassbox" ]; then exe="$(CURDIR)/$(BIN)/glassbox"; \
 	else echo "Build Glassbox first: make bundle (or make venv)" >&2; exit 1; fi; \
 	data="$(DESKTOP_DATA)"; \
 	mkdir -p "$$data/applications" && \
-	sed -e "s|^Exec=glassbox |Exec=\"$$exe\" |" -e "s|^TryExec=glassbox$$|TryExec=$$exe|" \
-		desktop_app/assets/linux/glassbox.desktop > "$$data/applications/glassbox.desktop" && \
+	$(BIN)/python -c 'import sys; from desktop_app.core.desktop_entry import render; \
+		sys.stdout.write(render([sys.argv[1]]))' "$$exe" > "$$data/applications/glassbox.desktop" && \
 	for n in $(ICON_SIZES); do \
 		install -D -m 644 resources/icons/hicolor/$${n}x$${n}/apps/glassbox.png \
 			"$$data/icons/hicolor/$${n}x$${n}/apps/glassbox.png" || exit 1; \

@@ -119,7 +119,9 @@ def test_smoke_test_sends_a_prompt_through_the_window(
     bundle: Path, gemma_path: Path, tmp_path: Path
 ) -> None:
     start = time.monotonic()
-    proc = run(bundle, ["gui", "--model", str(gemma_path), "--smoke-test", "Hello"], tmp_path)
+    # The smoke test gives up (and says where it was waiting) before the test does.
+    args = ["gui", "--model", str(gemma_path), "--smoke-test", "Hello", "--smoke-timeout", "180"]
+    proc = run(bundle, args, tmp_path)
     elapsed = time.monotonic() - start
     assert_clean(proc)
     match = re.search(r"^SMOKE OK tokens=(\d+) .*text=(.*)$", proc.stdout, re.MULTILINE)
@@ -188,6 +190,8 @@ def test_source_smoke_test_replies(gemma_path: Path, tmp_path: Path) -> None:
             str(gemma_path),
             "--smoke-test",
             "Hello",
+            "--smoke-timeout",
+            "180",
         ],
         env=env,
         capture_output=True,
