@@ -90,7 +90,8 @@ _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
 
-_FINISH = {"stop": "stop", "eos": "stop", "cancelled": "stop", "length": "length"}
+#: A "cancelled" reply is not here: it is answered as an error, never as a short reply.
+_FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
 
 
 def is_loopback(host: str) -> bool:
@@ -346,7 +347,10 @@ class ApiServer:
                     self._client.cancel()
                 job.out.put(event)
         elif job.kind == "answer":
-            job.out.put(_Result(self._answer(*job.payload)))
+            result = self._answer(*job.payload)
+            if job.cancelled.is_set():
+                raise _cancelled()
+            job.out.put(_Result(result))
         else:
             raise GlassboxError(f"Unknown job {job.kind!r}.")
 
@@ -609,6 +613,9 @@ class WindowApi(QObject):
                 chat_template=chat_template,
                 params=SamplingParams(temperature=0.0, max_tokens=512),
             )
+            if job.cancelled.is_set() or progress.cancelled:
+                # The answer was cut short: not one to give as if it were whole.
+                raise _cancelled()
             self._finish(job, _Result(result.as_dict()))
 
         return run
@@ -911,6 +918,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if top is not None and chat:
                     entries.append(token_logprobs(item, top))
             elif isinstance(item, DoneEvent):
+                if item.finish_reason == "cancelled":
+                    raise _cancelled()
                 finish = _FINISH.get(item.finish_reason, "length")
                 choice: dict[str, Any]
                 if chat:
@@ -965,6 +974,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         try:
             for item in self._wait(job):
+                if isinstance(item, DoneEvent) and item.finish_reason == "cancelled":
+                    # Cut short (the API switched off …): an error, not a finished reply.
+                    item = _Failure(_cancelled())
                 if isinstance(item, ErrorEvent | _Failure):
                     error = error_from_event(item) if isinstance(item, ErrorEvent) else item.error
                     if not started:

@@ -273,6 +273,8 @@ class InferenceController(QObject):
         # The task the worker is running; a cancel only reaches the engine while it is
         # this one, so cancelling a queued task never stops the reply before it.
         self._running_task: _TaskJob | None = None
+        # The window's reply the worker is running; only it is cancelled by stop().
+        self._running_reply: _GenerateJob | None = None
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -455,14 +457,22 @@ class InferenceController(QObject):
         return list(self._open_tasks)
 
     def stop(self) -> None:
-        """Stop the running (and any queued) reply; returns at once."""
-        stopped_any = False
+        """Stop the running (and any queued) reply; returns at once.
+
+        Only the window's own replies are stopped: a task running on the engine (an
+        API request, a classification) is left alone; a queued reply ends without
+        running when its turn comes.
+        """
+        stopped: list[_GenerateJob] = []
         for job in self._open_replies:
             if not job.stopped.is_set():
                 job.stopped.set()
-                stopped_any = True
-        if stopped_any:
-            self._cancel_engine()
+                stopped.append(job)
+        if stopped:
+            with self._engine_lock:
+                engine = self._engine if self._running_reply in stopped else None
+            if engine is not None:
+                engine.cancel()
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Stop everything, close the engine and join the thread; True when it ended in time."""
@@ -801,14 +811,31 @@ class InferenceController(QObject):
         self._post(job, _SettingsChanged(settings))
 
     def _do_generate(self, job: _GenerateJob) -> None:
-        if job.stopped.is_set():
-            # Stopped while queued: end it as the engine would have.
-            self._post(job, DoneEvent("cancelled", 0, 0, 0.0, 0.0, 0))
-            return
-        engine = self._ensure_engine()
+        with self._engine_lock:
+            # Set before the stopped check: a stop() from now on reaches the engine
+            # (or, before the engine starts generating, _generate_reply sees it).
+            self._running_reply = job
+        try:
+            if job.stopped.is_set():
+                # Stopped while queued: end it as the engine would have.
+                self._post(job, DoneEvent("cancelled", 0, 0, 0.0, 0.0, 0))
+                return
+            final = self._generate_reply(self._ensure_engine(), job)
+        finally:
+            with self._engine_lock:
+                self._running_reply = None
+        if isinstance(final, ErrorEvent) and final.kind == EngineCrashedError.kind:
+            self._restart_engine(job)
+
+    def _generate_reply(self, engine: Engine, job: _GenerateJob) -> DoneEvent | ErrorEvent:
         final: DoneEvent | ErrorEvent | None = None
+        cancelled = False
         try:
             for event in engine.generate(job.request):
+                if job.stopped.is_set() and not cancelled:
+                    # A stop() that came before the engine started generating.
+                    cancelled = True
+                    engine.cancel()
                 self._post(job, event)
                 if isinstance(event, DoneEvent | ErrorEvent):
                     final = event
@@ -820,8 +847,7 @@ class InferenceController(QObject):
             crashed = EngineCrashedError("The engine stopped before finishing the reply.")
             final = ErrorEvent(crashed.kind, str(crashed))
             self._post(job, final)
-        if isinstance(final, ErrorEvent) and final.kind == EngineCrashedError.kind:
-            self._restart_engine(job)
+        return final
 
     def _do_task(self, job: _TaskJob) -> None:
         if job.stopped.is_set() or job.fn is None:

@@ -233,3 +233,71 @@ def test_open_to_other_computers_any_host_name_works(controller: InferenceContro
         assert raw_get(port, headers) == 200
     finally:
         service.stop()
+
+
+def wait_for_api_task(qtbot: QtBot, controller: InferenceController) -> None:
+    """Until the API's request runs on the window's engine."""
+    qtbot.waitUntil(lambda: controller._running_task is not None, timeout=TIMEOUT_MS)
+
+
+def test_the_window_stop_button_leaves_an_api_request_alone(
+    api: WindowApi, controller: InferenceController, qtbot: QtBot
+) -> None:
+    result: list[Any] = []
+
+    def call() -> Any:
+        return client(api).chat.completions.create(
+            model="fake.gguf",
+            messages=[{"role": "user", "content": "Hi"}],
+            max_tokens=100,
+            temperature=0,
+        )
+
+    t = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    t.start()
+    wait_for_api_task(qtbot, controller)
+    # The window's own reply waits behind the API request; the user stops it.
+    done: list[Any] = []
+    controller.sig_done.connect(done.append)
+    controller.send(GenerateRequest(messages=(Message("user", "Hello"),)))
+    controller.stop()
+    qtbot.waitUntil(lambda: bool(result) and bool(done), timeout=TIMEOUT_MS)
+    assert result[0].choices[0].message.content == SCRIPT
+    assert done[0].finish_reason == "cancelled" and done[0].completion_tokens == 0
+
+
+def test_a_cancelled_api_request_is_an_error_not_a_short_reply(
+    api: WindowApi, controller: InferenceController, qtbot: QtBot
+) -> None:
+    result: list[Any] = []
+
+    def call() -> Any:
+        try:
+            return client(api).chat.completions.create(
+                model="fake.gguf", messages=[{"role": "user", "content": "Hi"}], max_tokens=100
+            )
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            return exc
+
+    t = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    t.start()
+    wait_for_api_task(qtbot, controller)
+    api._on_http_cancel(next(iter(api._tasks.values())))  # as when the API is switched off
+    qtbot.waitUntil(lambda: bool(result), timeout=TIMEOUT_MS)
+    assert isinstance(result[0], openai.APIStatusError), result[0]
+    assert result[0].status_code == 499 and "cancelled" in str(result[0])
+
+
+def test_a_cancelled_knowledge_answer_raises(controller: InferenceController) -> None:
+    from desktop_app.core.errors import GlassboxError
+    from desktop_app.workers.api_server import _Job
+    from desktop_app.workers.task_runner import TaskProgress
+
+    service = WindowApi(controller)
+    job = _Job("answer", ("What?", "docs", 3))
+    run = service._answer_fn(job, [])
+    job.cancelled.set()
+    with pytest.raises(GlassboxError) as raised:
+        run(FakeEngine("Half an ans", delay_s=0.0), TaskProgress(lambda: True, lambda u: None))
+    assert raised.value.kind == "cancelled"
+    assert job.out.empty()
