@@ -74,9 +74,10 @@ def unreachable(url: str, reason: str) -> ChromaServerError:
     """The error shown when a server cannot be used, naming it and what to do."""
     return ChromaServerError(
         f"The Chroma server at {url} is not reachable ({reason}). Start it (for example "
-        f"`chroma run --path FOLDER --port {host_port(url)[1]}`), or check the URL, and run "
+        f"`chroma run --path FOLDER --port {host_port(url)[1]}`) or check the URL, then run "
         "the command again: what was ingested is kept in the local database, and an "
-        "interrupted ingestion continues where it stopped.",
+        "interrupted ingestion continues where it stopped. To stop using this server: "
+        "`glassbox kb move NAME --local` (Knowledge → Location… in the window).",
         url,
     )
 

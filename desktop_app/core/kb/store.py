@@ -9,6 +9,7 @@ process (``VectorIndex.sync``), which repairs what a crash left behind.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import time
 from collections import Counter
@@ -23,7 +24,11 @@ from desktop_app.core.kb.embed import (
     resolve_model_dir,
     tokenizer_file,
 )
-from desktop_app.core.kb.errors import ChromaCollectionLostError, KnowledgeBaseError
+from desktop_app.core.kb.errors import (
+    ChromaCollectionLostError,
+    ChromaServerError,
+    KnowledgeBaseError,
+)
 from desktop_app.core.kb.index import SyncReport, VectorIndex
 from desktop_app.core.kb.ingest import IngestControl, IngestProgress, IngestReport, run_ingest
 from desktop_app.core.kb.location import describe, parse_chroma_url
@@ -31,6 +36,8 @@ from desktop_app.core.kb.parse_host import ChunkConfig, Parser
 from desktop_app.core.kb.registry import Collection, Filters, Registry, open_registry
 from desktop_app.core.kb.retrieve import Hit, Weights, search, weights_for
 from desktop_app.core.kb.watch import FileState, FolderChanges, diff, scan, under
+
+log = logging.getLogger(__name__)
 
 #: Searches whose retrieval counts are kept in memory before one write records them.
 RETRIEVALS_PER_WRITE = 32
@@ -262,7 +269,12 @@ class KnowledgeBase:
         """Delete a collection, its documents, chunks and vectors."""
         coll = self.registry.collection(name)
         self.registry.set_dirty(coll, True)
-        self.index.drop(coll)
+        try:
+            self.index.drop(coll)
+        except ChromaServerError as exc:
+            # A server gone for good must not keep the collection: its vectors are
+            # only an index of the rows deleted here.
+            log.warning("The vectors of %r were left on its server: %s", coll.name, exc)
         self.registry.delete_collection(coll)
 
     def remove(self, name: str, paths: Sequence[Path]) -> int:

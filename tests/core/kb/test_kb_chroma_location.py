@@ -166,3 +166,16 @@ def test_a_web_server_that_is_not_chroma_is_named_as_such(kb: KnowledgeBase):
         httpd.shutdown()
         thread.join(10)
         httpd.server_close()
+
+
+def test_a_collection_on_a_server_gone_for_good_can_be_deleted(tmp_path: Path):
+    root = tmp_path / "kb"
+    url = f"http://127.0.0.1:{_free_port()}"
+    with Registry(root) as reg:
+        reg.create_collection("remote", HashEmbedder.name, HashEmbedder.dim, url)
+    with KnowledgeBase(root, embedder=HashEmbedder()) as kb:
+        with pytest.raises(ChromaServerError) as caught:
+            kb.search("anything", "remote")
+        assert "To stop using this server: `glassbox kb move NAME --local`" in str(caught.value)
+        kb.delete_collection("remote")
+        assert kb.collections() == []
