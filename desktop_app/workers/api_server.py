@@ -463,8 +463,8 @@ class WindowApi(QObject):
         self.stop()
         try:
             check_token(allow_remote, token)
-        except GlassboxError as error:
-            self.sig_error.emit(str(error))
+        except GlassboxError as refused:
+            self.sig_error.emit(str(refused))
             raise
         host = "0.0.0.0" if allow_remote else "127.0.0.1"
         try:
