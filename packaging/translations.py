@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,17 @@ QM_DIR = ROOT / "desktop_app" / "i18n"
 LANGS = ["zh_CN"]
 # Strings are found where the code asks Qt to translate them.
 _MARKER = re.compile(r"(?:\btr|\btranslate)\(\s*[\"']")
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}")
+
+
+def _fields(text: str) -> set[str] | str:
+    """The ``{fields}`` that ``str.format`` fills in ``text`` (what the code passes),
+    or the reason ``.format()`` would fail on it (a stray or unbalanced brace)."""
+    try:
+        found = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        return f"broken braces: {exc}"
+    # "{}" and "{0}" take positional values the code never passes.
+    return found if all(name and not name.isdigit() for name in found) else "positional field"
 
 
 def _tool(name: str) -> str:
@@ -124,11 +135,10 @@ def check() -> list[str]:
                         problems.append(f"{lang}: {ts.name}: untranslated: {context}: {text!r}")
                         continue
                     assert node is not None
-                    if sorted(_PLACEHOLDER.findall(text)) != sorted(
-                        _PLACEHOLDER.findall(node.text or "")
-                    ):
+                    translated = node.text or ""
+                    if _fields(text) != _fields(translated):
                         problems.append(
-                            f"{lang}: {ts.name}: placeholders differ: {text!r} -> {node.text!r}"
+                            f"{lang}: {ts.name}: placeholders differ: {text!r} -> {translated!r}"
                         )
         for qm in compile_qm(Path(tmp) / "qm"):
             shipped = QM_DIR / qm.name
