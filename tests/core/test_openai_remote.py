@@ -166,3 +166,26 @@ def test_forcing_the_start_of_a_chat_reply_is_refused(server):
     events = list(_loaded(server).generate(request))
     assert len(events) == 1 and isinstance(events[0], ErrorEvent)
     assert events[0].kind == "invalid_request"
+
+
+def test_cancel_before_the_first_byte_finishes_cancelled_not_an_error(server):
+    import socket
+
+    from desktop_app.core.engine.openai_remote import _endpoint
+
+    engine = _loaded(server, timeout_s=20.0)
+    # A server that takes the connection and never answers (the model still reading
+    # the prompt): generate() waits in getresponse() when Stop is pressed.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        engine.endpoint = _endpoint(f"http://127.0.0.1:{silent.getsockname()[1]}/v1")
+        threading.Timer(0.3, engine.cancel).start()
+        start = time.monotonic()
+        events = list(engine.generate(CHAT))
+    assert time.monotonic() - start < 10.0
+    assert len(events) == 1
+    done = events[0]
+    assert isinstance(done, DoneEvent) and done.finish_reason == "cancelled", done
+    assert done.completion_tokens == 0 and done.text == ""
+    assert engine._sock is None

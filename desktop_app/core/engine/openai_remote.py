@@ -398,7 +398,14 @@ class OpenAIEngine:
         try:
             conn, resp = self._open("POST", path, body, "streaming a reply")
         except GlassboxError as exc:
-            yield ErrorEvent(exc.kind, str(exc))
+            with self._sock_lock:
+                self._sock = None
+            if self._cancel.is_set():
+                # Stopped before the server's first byte: cancel() shut the socket
+                # in getresponse(). A stop, not a failure.
+                yield DoneEvent("cancelled", 0, 0, 0.0, 0.0, seed, text="")
+            else:
+                yield ErrorEvent(exc.kind, str(exc))
             return
         text: list[str] = []
         n = 0
