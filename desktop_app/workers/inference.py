@@ -733,13 +733,6 @@ class InferenceController(QObject):
         if job.remote is not None:
             self._do_load_remote(job, job.remote)
             return
-        if self._engine_remote:
-            # Back to a local model: the server connection is dropped, the
-            # factory makes local engines again.
-            self._discard_engine()
-            self._factory = self._local_factory
-            self._engine_remote = False
-            self._config = None
         spec = job.spec
         is_default = _is_default_spec(spec)
         what = "default model" if is_default else "model"
@@ -760,6 +753,21 @@ class InferenceController(QObject):
 
         try:
             path = self._resolver(spec, progress)
+        except GlassboxError as exc:
+            # No file to load: the engine (local or a server) was not touched.
+            self._post(job, ErrorEvent(exc.kind, str(exc)))
+            still = getattr(self._engine, "loaded", None)
+            if isinstance(still, ModelLoaded):
+                self._post(job, still)
+            return
+        if self._engine_remote:
+            # Back to a local model, now that it is known to exist: the server
+            # connection is dropped, the factory makes local engines again.
+            self._discard_engine()
+            self._factory = self._local_factory
+            self._engine_remote = False
+            self._config = None
+        try:
             settings = job.settings
             config = EngineConfig(
                 model_path=str(path),

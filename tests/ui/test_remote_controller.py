@@ -239,3 +239,36 @@ def test_the_settings_file_is_readable_by_the_user_only(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     save_settings(Settings(remote_api_key="sk-secret"), path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def missing_is_an_error(spec: str, progress: object) -> Path:
+    from desktop_app.core.errors import ModelFileError, ModelInstallError
+
+    if spec == "gone.gguf":
+        raise ModelFileError("gone.gguf does not exist.")
+    if spec == "default":
+        raise ModelInstallError("The default model cannot be downloaded offline.")
+    return Path(spec)
+
+
+@pytest.mark.parametrize("spec", ["gone.gguf", "default"])
+def test_a_local_model_that_cannot_be_found_keeps_the_server(
+    qtbot: QtBot, tmp_path: Path, server: RemoteServer, spec: str
+) -> None:
+    c = InferenceController(
+        FakeEngine, Settings(), settings_path=tmp_path / "s.json", resolver=missing_is_an_error
+    )
+    try:
+        go_remote(qtbot, c, server)
+        errors: list[tuple[str, str]] = []
+        c.sig_error.connect(lambda kind, msg: errors.append((kind, msg)))
+        with qtbot.waitSignal(c.sig_model_loaded, timeout=TIMEOUT_MS) as blocker:
+            c.use_local(spec)
+        assert errors and blocker.args[0].model_path == "other"
+        assert c.is_remote() and c.settings.engine == "openai"
+        # The server connection still answers.
+        tokens, done, error = reply(qtbot, c)
+        assert error is None and done is not None
+        assert "".join(t.text for t in tokens) == "".join(REPLY)
+    finally:
+        assert c.shutdown()
