@@ -267,6 +267,25 @@ class VectorIndex:
             if "not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
                 raise
 
+    def same_collection(self, a: Collection, b: Collection) -> bool:
+        """Whether two locations of a collection are one Chroma collection: two
+        spellings of one server (``localhost`` and ``127.0.0.1``) give the same
+        collection id. Local folders are never compared (False)."""
+        if a.chroma_url is None or b.chroma_url is None:
+            return False
+        if a.chroma_url == b.chroma_url:
+            return True
+        ids = []
+        for coll in (a, b):
+            assert coll.chroma_url is not None
+            client = self.server(coll.chroma_url)
+            try:
+                with self._guard(coll):
+                    ids.append(client.get_collection(self._name(coll), embedding_function=None).id)
+            except ChromaCollectionLostError:
+                return False
+        return bool(ids[0] == ids[1])
+
     def sync(self, registry: Registry, coll: Collection, *, full: bool = False) -> SyncReport:
         """Make Chroma hold exactly the embedded chunks of SQLite: add missing, drop orphans.
 

@@ -243,7 +243,9 @@ class KnowledgeBase:
     def move(self, name: str, chroma_url: str | None) -> SyncReport:
         """Move a collection's vectors to a Chroma server (``chroma_url``) or back to the
         embedded folder (None), copied from the vectors stored in SQLite: nothing is
-        embedded again. The old location's copy is deleted when it can be reached."""
+        embedded again. The old location's copy is deleted when it can be reached.
+
+        A copy that fails leaves the collection where it was (and the error raised)."""
         url = None if chroma_url is None else parse_chroma_url(chroma_url)
         old = self.registry.collection(name)
         if old.chroma_url == url:
@@ -252,9 +254,20 @@ class KnowledgeBase:
             self.index.heartbeat(url)
         moved = self.registry.set_chroma_url(old, url)
         self._synced.discard(moved.id)
-        report = self.rebuild(name)
-        with contextlib.suppress(KnowledgeBaseError):
-            self.index.drop(old)  # a server that is gone keeps its copy; ours is complete
+        try:
+            report = self.rebuild(name)
+        except BaseException:
+            # The old copy is untouched: point back at it; its next use checks it
+            # against SQLite (set_chroma_url marked every chunk as not indexed).
+            self.registry.set_chroma_url(moved, old.chroma_url)
+            self._synced.discard(old.id)
+            raise
+        # Ours is complete: a server that is gone, or answers oddly, keeps its old copy.
+        try:
+            if not self.index.same_collection(old, moved):  # two spellings of one server
+                self.index.drop(old)
+        except Exception as exc:  # noqa: BLE001 - the move is done; only logged
+            log.warning("The old copy of %r was not deleted: %s", old.name, exc)
         return report
 
     def location(self, name: str) -> str | None:

@@ -15,7 +15,7 @@ from kb_fakes import HashEmbedder
 from desktop_app.core.kb.errors import ChromaServerError, KnowledgeBaseError
 from desktop_app.core.kb.location import parse_chroma_url, reason_of
 from desktop_app.core.kb.parse_host import InProcessParser
-from desktop_app.core.kb.registry import MIGRATIONS, Registry, _statements
+from desktop_app.core.kb.registry import MIGRATIONS, Collection, Registry, _statements
 from desktop_app.core.kb.store import KnowledgeBase
 
 
@@ -166,6 +166,54 @@ def test_a_web_server_that_is_not_chroma_is_named_as_such(kb: KnowledgeBase):
         httpd.shutdown()
         thread.join(10)
         httpd.server_close()
+
+
+def _ingested(kb: KnowledgeBase, tmp_path: Path, name: str = "notes") -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Zephyrine is the codename of the northern project.", "utf-8")
+    kb.ingest([docs], name, InProcessParser())
+
+
+def _vector_hits(kb: KnowledgeBase, name: str = "notes") -> int:
+    return sum(h.vector is not None for h in kb.search("Zephyrine codename", name, record=False))
+
+
+def test_a_move_that_fails_mid_copy_stays_where_it_was(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The server answers its heartbeat, then goes away during the copy: the
+    collection keeps its location and its vectors, and searches go on."""
+    _ingested(kb, tmp_path)
+    assert _vector_hits(kb) == 1
+    monkeypatch.setattr(kb.index, "heartbeat", lambda url: None)
+    url = f"http://127.0.0.1:{_free_port()}"
+    with pytest.raises(ChromaServerError, match="not reachable"):
+        kb.move("notes", url)
+    assert kb.location("notes") is None
+    assert _vector_hits(kb) == 1
+    coll = kb.registry.collection("notes")
+    assert kb.check("notes").consistent and kb.index.count(coll) == 1
+
+
+def test_a_completed_move_is_not_an_error_when_the_old_copy_cannot_be_dropped(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _ingested(kb, tmp_path)
+    gone = f"http://127.0.0.1:{_free_port()}"
+    kb.registry.set_chroma_url(kb.registry.collection("notes"), gone)
+
+    real_drop = kb.index.drop
+
+    def drop(coll: Collection) -> None:
+        if coll.chroma_url == gone:
+            raise RuntimeError("the old server answered nonsense")
+        real_drop(coll)
+
+    monkeypatch.setattr(kb.index, "drop", drop)
+    report = kb.move("notes", None)
+    assert report.consistent and report.added == 1
+    assert kb.location("notes") is None and _vector_hits(kb) == 1
 
 
 def test_a_collection_on_a_server_gone_for_good_can_be_deleted(tmp_path: Path):

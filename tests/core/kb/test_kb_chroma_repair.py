@@ -114,6 +114,19 @@ def test_a_server_restarted_empty_is_refilled_in_the_same_process(
         assert kb.index.count(coll) == kb.registry.counts(coll)["chunks"]
 
 
+def test_a_move_between_two_spellings_of_one_server_keeps_the_copy(server: Server, tmp_path: Path):
+    with KnowledgeBase(tmp_path / "kb", embedder=HashEmbedder()) as kb:
+        kb.ingest([_docs(tmp_path)], "remote", InProcessParser(), chroma_url=server.url)
+        other = f"http://localhost:{server.port}"
+        report = kb.move("remote", other)
+        assert report.consistent and kb.location("remote") == other
+        coll = kb.registry.collection("remote")
+        assert kb.index.count(coll) == kb.registry.counts(coll)["chunks"] == 2
+        assert _vector_hits(kb) == 2
+    with KnowledgeBase(tmp_path / "kb", embedder=HashEmbedder()) as kb:
+        assert kb.check("remote").chroma_before == 2  # still there for the next process
+
+
 def test_an_ipv6_server_url_connects(tmp_path: Path):
     try:
         with socket.socket(socket.AF_INET6) as s:
