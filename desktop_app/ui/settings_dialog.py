@@ -14,8 +14,9 @@ from __future__ import annotations
 import secrets
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QProcess, Qt, Signal, Slot
+from PySide6.QtCore import QProcess, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -35,6 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.engine.openai_remote import is_remote
+from desktop_app.core.engine.protocol import ModelLoaded
 from desktop_app.core.errors import GlassboxError
 from desktop_app.workers.api_server import WindowApi
 from desktop_app.workers.inference import InferenceController, RemoteProbe
@@ -101,6 +104,9 @@ class SettingsDialog(QDialog):
         self._probe = RemoteProbe(self)
         self._probe_id = 0
         self._probe_fills = False
+        # An engine switch was started from here and its outcome is not known yet.
+        self._switching = False
+        self._switch_loaded: ModelLoaded | None = None
         self.setWindowTitle(self.tr("Settings"))
         self.setAccessibleName(self.tr("Settings"))
 
@@ -136,6 +142,8 @@ class SettingsDialog(QDialog):
         self.apply_button.clicked.connect(self._on_apply_button_clicked)
         self._probe.sig_models.connect(self._on_probe_models)
         self._probe.sig_failed.connect(self._on_probe_failed)
+        controller.sig_model_loaded.connect(self._on_controller_model_loaded)
+        controller.sig_error.connect(self._on_controller_error)
         if api is not None:
             api.sig_running.connect(self._on_api_running)
             api.sig_error.connect(self._on_api_error)
@@ -359,11 +367,14 @@ class SettingsDialog(QDialog):
             and (old.remote_model or None) == model
         )
         if remote and not same_server:
+            self._switching, self._switch_loaded = True, None
             c.use_remote(base_url, key, model)
             self.engine_status.setText(self.tr("Switching to the server…"))
             self.sig_engine_changed.emit(True)
         elif not remote and c.is_remote():
+            self._switching, self._switch_loaded = True, None
             c.use_local()
+            self.engine_status.setText(self.tr("Switching to the local model…"))
             self.sig_engine_changed.emit(False)
         return self._apply_api()
 
@@ -458,6 +469,35 @@ class SettingsDialog(QDialog):
         self.list_button.setEnabled(True)
         self.test_button.setEnabled(True)
         self.engine_status.setText(message)
+
+    @Slot(object)
+    def _on_controller_model_loaded(self, loaded: ModelLoaded) -> None:
+        if not self._switching:
+            return
+        # A failed switch is told as the kept model's "loaded" and, at once, its error:
+        # the outcome is decided once both had their turn.
+        self._switch_loaded = loaded
+        QTimer.singleShot(0, self, self._on_switch_settled)
+
+    @Slot(str, str)
+    def _on_controller_error(self, kind: str, message: str) -> None:
+        if not self._switching:
+            return
+        self._switching, self._switch_loaded = False, None
+        self.engine_status.setText(message)
+
+    @Slot()
+    def _on_switch_settled(self) -> None:
+        loaded = self._switch_loaded
+        if not self._switching or loaded is None:
+            return
+        self._switching, self._switch_loaded = False, None
+        if is_remote(loaded):
+            text = self.tr("Connected: replies come from {model} on the server.")
+            self.engine_status.setText(text.format(model=loaded.model_path))
+        else:
+            text = self.tr("Using the local model {name}.")
+            self.engine_status.setText(text.format(name=Path(loaded.model_path).name))
 
     @Slot()
     def _on_token_button_clicked(self) -> None:

@@ -179,6 +179,18 @@ class _JobFinished:
     pass
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A load failed and the model before it works on: told as "loaded", then the error.
+
+    One item, so both signals go out together and in that order: whoever shows the
+    last news (the status bar, the settings dialog) ends on the error.
+    """
+
+    error: ErrorEvent
+    loaded: ModelLoaded
+
+
 class _Shutdown(Exception):
     """Raised inside a progress callback to abandon a model install on shutdown."""
 
@@ -557,6 +569,17 @@ class InferenceController(QObject):
             self.sig_model_loaded.emit(item)
             if isinstance(job, _LoadJob) and not self._closing.is_set() and not is_remote(item):
                 self._submit(_FingerprintJob(next(self._ids), path=item.model_path))
+        elif isinstance(item, _Kept):
+            self._loaded = item.loaded
+            self.sig_model_loaded.emit(item.loaded)
+            self.sig_error.emit(item.error.kind, item.error.message)
+            if (
+                not is_remote(item.loaded)
+                and self.model_fingerprint is None
+                and not self._closing.is_set()
+            ):
+                # Its hash was set aside for the load that failed.
+                self._submit(_FingerprintJob(next(self._ids), path=item.loaded.model_path))
         elif isinstance(item, _Fingerprint):
             self._fingerprint = (item.path, item.sha256)
             self.sig_model_fingerprint.emit(item.path, item.sha256)
@@ -701,10 +724,7 @@ class InferenceController(QObject):
             loaded = engine.load(config)
         except GlassboxError as exc:
             # The server was not reached or refused: the current engine works on.
-            self._post(job, ErrorEvent(exc.kind, str(exc)))
-            still = getattr(self._engine, "loaded", None)
-            if isinstance(still, ModelLoaded):
-                self._post(job, still)
+            self._fail_load(job, ErrorEvent(exc.kind, str(exc)), keep=True)
             return
         self._discard_engine()
         chosen = loaded.model_path
@@ -755,10 +775,7 @@ class InferenceController(QObject):
             path = self._resolver(spec, progress)
         except GlassboxError as exc:
             # No file to load: the engine (local or a server) was not touched.
-            self._post(job, ErrorEvent(exc.kind, str(exc)))
-            still = getattr(self._engine, "loaded", None)
-            if isinstance(still, ModelLoaded):
-                self._post(job, still)
+            self._fail_load(job, ErrorEvent(exc.kind, str(exc)), keep=True)
             return
         if self._engine_remote:
             # Back to a local model, now that it is known to exist: the server
@@ -785,12 +802,11 @@ class InferenceController(QObject):
         except GlassboxError as exc:
             if isinstance(exc, EngineCrashedError):
                 self._discard_engine()
-            self._post(job, ErrorEvent(exc.kind, str(exc)))
-            still = getattr(self._engine, "loaded", None)
-            if exc.kind in REFUSED_BEFORE_LOAD and isinstance(still, ModelLoaded):
-                # The file or template was refused before the loaded model was
-                # touched: keep using it.
-                self._post(job, still)
+            # The file or template was refused before the loaded model was touched:
+            # keep using it.
+            self._fail_load(
+                job, ErrorEvent(exc.kind, str(exc)), keep=exc.kind in REFUSED_BEFORE_LOAD
+            )
             return
         self._config = config
         settings = job.settings
@@ -809,6 +825,14 @@ class InferenceController(QObject):
             # now but leaves the saved choice of a server alone.
             self._post(job, _SettingsChanged(settings))
         self._post(job, loaded)
+
+    def _fail_load(self, job: _Job, error: ErrorEvent, *, keep: bool) -> None:
+        """Report a failed load; with ``keep``, the engine's model (if any) works on."""
+        still = getattr(self._engine, "loaded", None) if keep else None
+        if isinstance(still, ModelLoaded):
+            self._post(job, _Kept(error, still))
+        else:
+            self._post(job, error)
 
     def _remember(self, job: _Job, settings: Settings) -> None:
         try:

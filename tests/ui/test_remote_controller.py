@@ -272,3 +272,18 @@ def test_a_local_model_that_cannot_be_found_keeps_the_server(
         assert "".join(t.text for t in tokens) == "".join(REPLY)
     finally:
         assert c.shutdown()
+
+
+def test_a_failed_switch_ends_with_its_error_after_the_kept_model(
+    qtbot: QtBot, controller: InferenceController
+) -> None:
+    load_local(qtbot, controller)
+    seen: list[str] = []
+    controller.sig_model_loaded.connect(lambda loaded: seen.append(f"loaded {loaded.backend}"))
+    controller.sig_error.connect(lambda kind, msg: seen.append(f"error {kind}"))
+    controller.use_remote(f"http://127.0.0.1:{closed_port()}", None, None)
+    qtbot.waitUntil(lambda: len(seen) >= 2, timeout=TIMEOUT_MS)
+    qtbot.wait(100)
+    # The window shows the last news: the error must come after the kept model's "loaded".
+    assert seen == ["loaded fake", "error remote"]
+    assert controller.model_loaded is not None and not controller.is_remote()

@@ -227,3 +227,27 @@ def test_restart_keeps_the_command_line_but_not_a_language_given_on_it() -> None
         "/opt/Glassbox/glassbox",
         ["gui"],
     )
+
+
+def test_a_failed_switch_shows_its_error_in_the_dialog(
+    dialog: SettingsDialog, controller: InferenceController, qtbot: QtBot
+) -> None:
+    dialog.remote_radio.setChecked(True)
+    dialog.base_url.setText(f"http://127.0.0.1:{closed_port()}/v1")
+    with qtbot.waitSignal(controller.sig_error, timeout=TIMEOUT_MS):
+        dialog.apply_button.click()
+    qtbot.waitUntil(lambda: "connection refused" in dialog.engine_status.text(), timeout=2000)
+    qtbot.wait(100)
+    assert "connection refused" in dialog.engine_status.text()
+    assert not controller.is_remote()
+
+
+def test_a_switch_that_worked_says_so_in_the_dialog(
+    dialog: SettingsDialog, controller: InferenceController, server: RemoteServer, qtbot: QtBot
+) -> None:
+    dialog.remote_radio.setChecked(True)
+    dialog.base_url.setText(server.url)
+    dialog.model.setEditText("tiny")
+    dialog.apply_button.click()
+    qtbot.waitUntil(lambda: "tiny" in dialog.engine_status.text(), timeout=TIMEOUT_MS)
+    assert "…" not in dialog.engine_status.text() and controller.is_remote()

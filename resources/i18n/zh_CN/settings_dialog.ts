@@ -252,8 +252,20 @@
         <translation>正在切换到服务器…</translation>
     </message>
     <message>
+        <source>Connected: replies come from {model} on the server.</source>
+        <translation>已连接：回复来自服务器上的 {model}。</translation>
+    </message>
+    <message>
+        <source>Using the local model {name}.</source>
+        <translation>正在使用本地模型 {name}。</translation>
+    </message>
+    <message>
         <source>Give a token (or generate one) before allowing other computers.</source>
         <translation>允许其他电脑连接之前，请填写（或生成）一个令牌。</translation>
+    </message>
+    <message>
+        <source>Switching to the local model…</source>
+        <translation>正在切换到本地模型…</translation>
     </message>
     <message>
         <source>Connecting…</source>
