@@ -22,6 +22,7 @@ log of the probability it was drawn with.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
 import json
@@ -81,6 +82,8 @@ _STATUS = {
     "kb_no_collection": 404,
     "kb_locked": 409,
     "not_ready": 503,
+    "no_model": 503,
+    "remote": 502,
     "cancelled": 499,
 }
 
@@ -470,9 +473,13 @@ class WindowApi(QObject):
         try:
             httpd = _Server((host, port), _handler(self))
         except OSError as exc:
+            hint = (
+                " Is another program (or another Glassbox) using it? Choose another port."
+                if exc.errno == errno.EADDRINUSE
+                else ""
+            )
             error = GlassboxError(
-                f"The API cannot listen on port {port} ({exc.strerror or exc}). "
-                "Is another program (or another Glassbox) using it? Choose another port."
+                f"The API cannot listen on port {port} ({exc.strerror or exc}).{hint}"
             )
             self.sig_error.emit(str(error))
             raise error from exc

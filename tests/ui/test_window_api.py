@@ -301,3 +301,25 @@ def test_a_cancelled_knowledge_answer_raises(controller: InferenceController) ->
         run(FakeEngine("Half an ans", delay_s=0.0), TaskProgress(lambda: True, lambda u: None))
     assert raised.value.kind == "cancelled"
     assert job.out.empty()
+
+
+def test_only_a_port_in_use_is_blamed_on_another_program(
+    controller: InferenceController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from desktop_app.workers import api_server
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(api_server, "_Server", refuse)
+    with pytest.raises(Exception, match="cannot listen on port 80") as raised:
+        WindowApi(controller).start(80)
+    assert "another program" not in str(raised.value)
+
+
+def test_engine_errors_have_fitting_http_statuses() -> None:
+    from desktop_app.workers.api_server import _STATUS
+
+    assert _STATUS["no_model"] == 503 and _STATUS["remote"] == 502
