@@ -42,7 +42,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop_app.core.errors import GlassboxError
-from desktop_app.core.kb.errors import KnowledgeBaseError
 from desktop_app.core.kb.ingest import IngestControl, IngestReport, file_sha256
 from desktop_app.core.kb.parse_host import Parser
 from desktop_app.core.kb.parsers import ParseLimits, parse_file
@@ -454,9 +453,7 @@ class KnowledgeController(QObject):
         """
 
         def run(kb: KnowledgeBase) -> None:
-            if kb.registry.find_collection(name.strip()) is not None:
-                raise KnowledgeBaseError(f"A collection named {name.strip()!r} already exists.")
-            kb.collection(name.strip(), create=True, chroma_url=chroma_url or None)
+            kb.create_collection(name, chroma_url or None)
             self._post(job, "collections", self._summaries(kb))
 
         job = _Job(next(self._ids), run)
