@@ -115,6 +115,16 @@ def test_version_and_help(bundle: Path, tmp_path: Path) -> None:
         assert command in proc.stdout
 
 
+def test_the_bundle_carries_translations_icons_and_the_desktop_entry(bundle: Path) -> None:
+    """What only shows outside an English run: a missing .qm falls back to English
+    without an error, so the files are checked themselves."""
+    package = next(bundle.parent.rglob("desktop_app/i18n"))
+    assert (package / "glassbox_zh_CN.qm").stat().st_size > 1000
+    assets = package.parent / "assets"
+    assert (assets / "linux" / "glassbox.desktop").is_file()
+    assert (assets / "icons" / "glassbox.svg").is_file()
+
+
 def test_smoke_test_sends_a_prompt_through_the_window(
     bundle: Path, gemma_path: Path, tmp_path: Path
 ) -> None:
