@@ -38,7 +38,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,14 @@ class _Progress:
 
 @dataclass(frozen=True)
 class _SettingsChanged:
-    settings: Settings
+    """Fields a load changed, merged into the settings on the GUI thread.
+
+    Only those fields: the rest may have been changed there while the load ran
+    (a remote server can take a minute to answer), and must not be reverted.
+    """
+
+    update: dict[str, Any]
+    save: bool
 
 
 @dataclass(frozen=True)
@@ -593,7 +600,13 @@ class InferenceController(QObject):
             self._close_reply(job)
             self.sig_error.emit(item.kind, item.message)
         elif isinstance(item, _SettingsChanged):
-            self._settings = item.settings
+            self._settings = self._settings.model_copy(update=item.update)
+            if item.save:
+                try:
+                    save_settings(self._settings, self._settings_path)
+                except OSError as exc:
+                    # The model is loaded and works; only next start's choice is lost.
+                    log.warning("Could not save the settings: %s", exc)
         elif isinstance(item, TaskUpdate):
             self.sig_task_progress.emit(job.id, item.payload)
         elif isinstance(item, _TaskDone):
@@ -737,16 +750,16 @@ class InferenceController(QObject):
         with self._engine_lock:
             self._engine = engine
         self._config = EngineConfig(model_path=chosen, n_ctx=job.settings.n_ctx)
-        settings = job.settings.model_copy(
-            update={
+        self._remember(
+            job,
+            {
                 "engine": "openai",
                 "remote_base_url": server.base_url,
                 "remote_api_key": server.api_key,
                 "remote_model": chosen,
                 "remote_timeout_s": server.timeout_s,
-            }
+            },
         )
-        self._remember(job, settings)
         self._post(job, loaded)
 
     def _do_load(self, job: _LoadJob) -> None:
@@ -809,21 +822,23 @@ class InferenceController(QObject):
             )
             return
         self._config = config
-        settings = job.settings
+        update: dict[str, Any] = {}
         if self._remember_model:
-            remembered = spec if is_default else str(path.resolve())
-            settings = settings.model_copy(update={"last_model": remembered})
-        switched = settings.engine != "local"
+            update["last_model"] = spec if is_default else str(path.resolve())
+        if job.overridden:
+            # The model panel's options for this load are kept for the next ones.
+            update.update({f.name: getattr(job.settings, f.name) for f in fields(LoadOverrides)})
+        switched = job.settings.engine != "local"
         if switched:
-            settings = settings.model_copy(update={"engine": "local"})
+            update["engine"] = "local"
         if self._remember_model or job.overridden:
             # Saved before the news goes out, so whoever reacts to sig_model_loaded
             # already sees the model (and the options it was loaded with) remembered.
-            self._remember(job, settings)
+            self._remember(job, update)
         elif switched:
             # A run that remembers nothing (--fake, --smoke-test) uses the local model
             # now but leaves the saved choice of a server alone.
-            self._post(job, _SettingsChanged(settings))
+            self._post(job, _SettingsChanged(update, save=False))
         self._post(job, loaded)
 
     def _fail_load(self, job: _Job, error: ErrorEvent, *, keep: bool) -> None:
@@ -834,13 +849,9 @@ class InferenceController(QObject):
         else:
             self._post(job, error)
 
-    def _remember(self, job: _Job, settings: Settings) -> None:
-        try:
-            save_settings(settings, self._settings_path)
-        except OSError as exc:
-            # The model is loaded and works; only next start's choice is lost.
-            log.warning("Could not save the settings: %s", exc)
-        self._post(job, _SettingsChanged(settings))
+    def _remember(self, job: _Job, update: dict[str, Any]) -> None:
+        """Merge ``update`` into the settings and save them (on the GUI thread)."""
+        self._post(job, _SettingsChanged(update, save=True))
 
     def _do_generate(self, job: _GenerateJob) -> None:
         with self._engine_lock:
