@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -227,6 +228,9 @@ class SettingsDialog(QDialog):
         row.addWidget(self.model, 1)
         row.addWidget(self.list_button)
         form.addRow(self.tr("&Model:"), row)
+        # A row of two widgets has no buddy of its own: without one, the label
+        # shows its "&" instead of underlining the shortcut letter.
+        _buddy(form, row, self.model)
         self.test_button = QPushButton(self.tr("&Test connection"), self.remote_box)
         self.test_button.setAccessibleName(self.tr("Test connection"))
         form.addRow("", self.test_button)
@@ -268,6 +272,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.api_token, 1)
         row.addWidget(self.token_button)
         form.addRow(self.tr("T&oken:"), row)
+        _buddy(form, row, self.api_token)
         self.api_url = QLineEdit(page)
         self.api_url.setReadOnly(True)
         self.api_url.setAccessibleName(self.tr("API address"))
@@ -510,3 +515,10 @@ class SettingsDialog(QDialog):
     @Slot(str)
     def _on_api_error(self, message: str) -> None:
         self.api_status.setText(message)
+
+
+def _buddy(form: QFormLayout, row: QLayout, widget: QWidget) -> None:
+    """Give the label of a form row that holds a layout a buddy (its Alt key works)."""
+    label = form.labelForField(row)
+    if isinstance(label, QLabel):
+        label.setBuddy(widget)

@@ -251,3 +251,15 @@ def test_a_switch_that_worked_says_so_in_the_dialog(
     dialog.apply_button.click()
     qtbot.waitUntil(lambda: "tiny" in dialog.engine_status.text(), timeout=TIMEOUT_MS)
     assert "…" not in dialog.engine_status.text() and controller.is_remote()
+
+
+def test_every_form_label_with_a_shortcut_letter_has_a_buddy(dialog: SettingsDialog) -> None:
+    """A label with "&" and no buddy shows the ampersand instead of a shortcut."""
+    from PySide6.QtWidgets import QLabel
+
+    lonely = [
+        label.text()
+        for label in dialog.findChildren(QLabel)
+        if "&" in label.text().replace("&&", "") and label.buddy() is None
+    ]
+    assert lonely == []
