@@ -156,6 +156,25 @@ def _window_icon() -> Any:
     return icon
 
 
+def _wait_for_replaced_instance(timeout_s: float = 20.0) -> None:
+    """After Restart now: let the Glassbox this one replaces finish quitting first."""
+    import os
+    import time
+
+    pid = os.environ.pop("GLASSBOX_REPLACES_PID", "")
+    if not pid.isdigit():
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return
+        except OSError:
+            return  # not ours to ask about: it is not the Glassbox we replace
+        time.sleep(0.1)
+
+
 def split_files(files: list[str]) -> tuple[str | None, list[str]]:
     """The files given on the command line as (a GGUF to load, documents to add)."""
     model: str | None = None
@@ -273,7 +292,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = with_adapter(load_settings(), args)
     explicit = explicit_model(args)
-    file_model, documents = split_files(list(getattr(args, "files", None) or []))
+    files = list(getattr(args, "files", None) or [])
+    file_model, documents = split_files(files)
     if file_model is not None and args.model is None:
         args.model = file_model
     smoke = getattr(args, "smoke_test", None)
@@ -298,6 +318,23 @@ def run(args: argparse.Namespace) -> int:
     # Before any widget exists: every string is translated as it is created.
     install_translators(app, args.language or settings.language)
 
+    # One window per data folder: a Glassbox already open takes the files and
+    # comes to the front. Test, benchmark and smoke runs always start their own.
+    instance = None
+    if not (args.fake or smoke is not None or args.exit_when_shown):
+        from desktop_app.ui.single_instance import InstanceServer, forward_to_running
+
+        _wait_for_replaced_instance()
+        given = list(files)
+        if args.model and args.model.lower().endswith(".gguf") and args.model not in given:
+            given.append(args.model)
+        handed = [str(Path(name.removeprefix("file://")).expanduser().resolve()) for name in given]
+        if forward_to_running(handed):
+            print("Glassbox is already open: it was brought to the front.")
+            return 0
+        instance = InstanceServer(parent=app)
+        instance.listen()
+
     if args.fake:
         controller = InferenceController(
             _make_fake_engine, settings, resolver=_fake_resolve, remember_model=False
@@ -321,6 +358,8 @@ def run(args: argparse.Namespace) -> int:
         if smoke is not None
         else None
     )
+    if instance is not None:
+        instance.sig_files.connect(window.open_paths)
     window.show()
     if documents and smoke_test is None:
         window.add_documents(documents)
@@ -333,4 +372,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         # Also when the loop ends without the window closing (app.quit(), session
         # end); shutting down twice is harmless.
+        if instance is not None:
+            instance.close()
         controller.shutdown()

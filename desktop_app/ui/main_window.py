@@ -740,6 +740,21 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.add_documents(documents)
 
+    @Slot(list)
+    def open_paths(self, files: list[str]) -> None:
+        """Files handed over by a later start ("Open with", a second double-click):
+        a GGUF is loaded, documents are indexed, and the window comes to the front."""
+        model = next((f for f in files if f.lower().endswith(".gguf")), None)
+        documents = [f for f in files if f != model]
+        if model is not None:
+            self.open_model_file(model)
+        if documents:
+            self.add_documents(documents)
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     def add_documents(self, paths: list[str]) -> None:
         """Index dropped files and folders into the knowledge base, in the background."""
         self._start_knowledge()

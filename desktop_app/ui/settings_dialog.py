@@ -11,12 +11,13 @@ stops the API.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -67,10 +68,28 @@ def relaunch_command(argv: list[str], executable: str, frozen: bool) -> tuple[st
     return executable, out
 
 
+#: Set for the Glassbox started by Restart now: the process id it replaces. It
+#: waits for that one to end, or it would hand itself over to it (one window per
+#: data folder) just before it quits.
+REPLACES_ENV = "GLASSBOX_REPLACES_PID"
+
+
+def relaunch_process() -> QProcess:
+    """The process that starts Glassbox again: same command line, told which one it
+    replaces."""
+    program, args = relaunch_command(sys.argv, sys.executable, bool(getattr(sys, "frozen", False)))
+    process = QProcess()
+    process.setProgram(program)
+    process.setArguments(args)
+    env = QProcessEnvironment.systemEnvironment()
+    env.insert(REPLACES_ENV, str(os.getpid()))
+    process.setProcessEnvironment(env)
+    return process
+
+
 def relaunch() -> None:
     """Start Glassbox again with the same command line, then quit this one."""
-    program, args = relaunch_command(sys.argv, sys.executable, bool(getattr(sys, "frozen", False)))
-    QProcess.startDetached(program, args)
+    relaunch_process().startDetached()
     QApplication.quit()
 
 

@@ -53,11 +53,11 @@ def test_desktop_entry_has_the_required_keys() -> None:
     assert entry["Terminal"] == "false"
     assert entry["StartupWMClass"] == "Glassbox"
     assert "Utility" in entry["Categories"].split(";")
-    for key in ("Categories", "Keywords"):
+    for key in ("Categories", "MimeType", "Keywords"):
         assert entry[key].endswith(";"), key
-    # No document types until a running Glassbox can be handed the files: "Open
-    # with" would start a second one beside it, which cannot open the knowledge base.
-    assert "MimeType" not in entry
+    # "Open with": a running Glassbox is handed the files (ui/single_instance.py).
+    mimes = entry["MimeType"].split(";")
+    assert {"text/plain", "application/pdf", "text/markdown"} <= set(mimes)
 
 
 def test_every_icon_size_is_a_png_of_that_size() -> None:
@@ -88,7 +88,7 @@ def test_install_desktop_then_uninstall(tmp_path: Path) -> None:
     exe = ROOT / ".venv" / "bin" / "glassbox"
     assert entry["Exec"] == parse_text(render([str(exe)]))["Exec"] == f"{exe} gui %F"
     assert entry["TryExec"] == str(exe)
-    for key in ("Name", "Icon", "StartupWMClass", "Comment[zh_CN]"):
+    for key in ("Name", "Icon", "MimeType", "StartupWMClass", "Comment[zh_CN]"):
         assert entry[key] == parse(DESKTOP)[key]
     for n in SIZES:
         assert png_size(data / "icons" / "hicolor" / f"{n}x{n}" / "apps" / "glassbox.png") == (n, n)
