@@ -707,9 +707,9 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._started:
             self._started = True
-            if self._model_spec is not None:
-                # After the first paint: the window is on screen before any model work.
-                QTimer.singleShot(0, self, self._load_initial_model)
+            # After the first paint: the window is on screen before any model work
+            # (and the local API, when switched on, starts even with no model yet).
+            QTimer.singleShot(0, self, self._load_initial_model)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_layout()

@@ -361,3 +361,14 @@ def test_help_adds_glassbox_to_the_applications_menu(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "ro"))
     window._desktop_action.trigger()
     assert "could not be added" in window._status_label.text()
+
+
+def test_the_local_api_starts_even_before_any_model(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    settings = GREEDY.model_copy(update={"api_enabled": True, "api_port": 0})
+    window = make_window(settings=settings, no_model=True)
+    window.show()
+    qtbot.waitUntil(lambda: window.api.running, timeout=TIMEOUT_MS)
+    window.close()
+    assert not window.api.running
