@@ -83,7 +83,41 @@ def _result_view(name: str, parent: QWidget) -> QTextEdit:
 # --------------------------------------------------------------------- summarize
 
 
-class SummarizeTab(TaskTab):
+class DocumentBatchTab(TaskTab):
+    """A tab that also runs over several documents, one row each in ``self.batch``.
+
+    Subclasses set ``self.batch`` (a :class:`BatchTable`) and ``self._batch``
+    (whether the running task is a batch), and say what a finished batch did.
+    """
+
+    batch: BatchTable
+    _batch: bool
+
+    def on_failed(self, kind: str, message: str) -> None:
+        if self._batch:
+            self.batch.finish(cancelled=kind == "cancelled")
+
+    def _end_batch(self, cancelled: bool) -> None:
+        self.batch.finish(cancelled)
+        rows = self.batch.rows()
+        n = sum(r.finished for r in rows)
+        failed = sum(r.status == "failed" for r in rows)
+        if n < len(rows):
+            text = (
+                self.tr("Cancelled after {n} of {total} document(s), {failed} failed.")
+                if failed
+                else self.tr("Cancelled after {n} of {total} document(s).")
+            )
+        else:
+            text = self._batch_done_text(failed > 0)
+        self.set_status(text.format(n=n, total=len(rows), failed=failed))
+
+    def _batch_done_text(self, failed: bool) -> str:
+        """The status once every document ran: ``{n}`` done, ``{failed}`` failed."""
+        raise NotImplementedError
+
+
+class SummarizeTab(DocumentBatchTab):
     """Length, audience and language in; a summary out, in cited parts for long texts.
 
     Several files or documents are summarized one after the other into a table;
@@ -318,26 +352,10 @@ class SummarizeTab(TaskTab):
             label=p.label, part=p.step + 1, parts=p.steps - 1, step=p.step, steps=p.steps
         )
 
-    def on_failed(self, kind: str, message: str) -> None:
-        if self._batch:
-            self.batch.finish(cancelled=kind == "cancelled")
-
-    def _end_batch(self, cancelled: bool) -> None:
-        self.batch.finish(cancelled)
-        rows = self.batch.rows()
-        n = sum(r.finished for r in rows)
-        failed = sum(r.status == "failed" for r in rows)
-        if n < len(rows):
-            text = (
-                self.tr("Cancelled after {n} of {total} document(s), {failed} failed.")
-                if failed
-                else self.tr("Cancelled after {n} of {total} document(s).")
-            )
-        elif failed:
-            text = self.tr("Summarized {n} document(s), {failed} failed.")
-        else:
-            text = self.tr("Summarized {n} document(s).")
-        self.set_status(text.format(n=n, total=len(rows), failed=failed))
+    def _batch_done_text(self, failed: bool) -> str:
+        if failed:
+            return self.tr("Summarized {n} document(s), {failed} failed.")
+        return self.tr("Summarized {n} document(s).")
 
     def _show_summary(self, summary: Summary) -> None:
         self._summary = summary
@@ -405,7 +423,7 @@ def _diff_counts(diff: Sequence[tuple[str, str]]) -> tuple[int, int]:
     return removed, added
 
 
-class RewriteTab(TaskTab):
+class RewriteTab(DocumentBatchTab):
     """A mode in; the rewrite beside the original as a word diff, with Copy and Accept.
 
     Several files or documents are rewritten one after the other into a table;
@@ -599,26 +617,10 @@ class RewriteTab(TaskTab):
             )
         )
 
-    def on_failed(self, kind: str, message: str) -> None:
-        if self._batch:
-            self.batch.finish(cancelled=kind == "cancelled")
-
-    def _end_batch(self, cancelled: bool) -> None:
-        self.batch.finish(cancelled)
-        rows = self.batch.rows()
-        n = sum(r.finished for r in rows)
-        failed = sum(r.status == "failed" for r in rows)
-        if n < len(rows):
-            text = (
-                self.tr("Cancelled after {n} of {total} document(s), {failed} failed.")
-                if failed
-                else self.tr("Cancelled after {n} of {total} document(s).")
-            )
-        elif failed:
-            text = self.tr("Rewrote {n} document(s), {failed} failed.")
-        else:
-            text = self.tr("Rewrote {n} document(s).")
-        self.set_status(text.format(n=n, total=len(rows), failed=failed))
+    def _batch_done_text(self, failed: bool) -> str:
+        if failed:
+            return self.tr("Rewrote {n} document(s), {failed} failed.")
+        return self.tr("Rewrote {n} document(s).")
 
     def _show_rewrite(self, result: Rewrite) -> tuple[int, int]:
         """Show ``result`` as a diff; returns the words removed and added."""

@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>DocumentBatchTab</name>
+    <message>
+        <source>Cancelled after {n} of {total} document(s), {failed} failed.</source>
+        <translation>已在完成 {n}/{total} 个文档后取消，{failed} 个失败。</translation>
+    </message>
+    <message>
+        <source>Cancelled after {n} of {total} document(s).</source>
+        <translation>已在完成 {n}/{total} 个文档后取消。</translation>
+    </message>
+</context>
+<context>
     <name>RewriteTab</name>
     <message>
         <source>Rewrite</source>
@@ -134,14 +145,6 @@
     <message>
         <source>Rewritten: {removed} word(s) removed, {added} added.</source>
         <translation>已改写：删除 {removed} 个词，新增 {added} 个。</translation>
-    </message>
-    <message>
-        <source>Cancelled after {n} of {total} document(s), {failed} failed.</source>
-        <translation>已在完成 {n}/{total} 个文档后取消，{failed} 个失败。</translation>
-    </message>
-    <message>
-        <source>Cancelled after {n} of {total} document(s).</source>
-        <translation>已在完成 {n}/{total} 个文档后取消。</translation>
     </message>
     <message>
         <source>Rewrote {n} document(s), {failed} failed.</source>
@@ -402,14 +405,6 @@ matched: {terms}</source>
     <message>
         <source>Summarizing: {label} ({step}/{steps})…</source>
         <translation>正在摘要：{label}（{step}/{steps}）…</translation>
-    </message>
-    <message>
-        <source>Cancelled after {n} of {total} document(s), {failed} failed.</source>
-        <translation>已在完成 {n}/{total} 个文档后取消，{failed} 个失败。</translation>
-    </message>
-    <message>
-        <source>Cancelled after {n} of {total} document(s).</source>
-        <translation>已在完成 {n}/{total} 个文档后取消。</translation>
     </message>
     <message>
         <source>Summarized {n} document(s), {failed} failed.</source>
