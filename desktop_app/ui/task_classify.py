@@ -55,6 +55,7 @@ from desktop_app.ui.task_widgets import (
     ConfusionMatrix,
     ProbabilityBars,
     csv_text,
+    export_to,
 )
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.task_runner import TaskProgress
@@ -491,19 +492,12 @@ class ClassifyTab(TaskTab):
 
     @Slot()
     def _on_export_button_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        error = export_to(
             self,
             self.tr("Export classifications"),
-            str(Path.home() / "classifications.csv"),
+            Path.home() / "classifications.csv",
             self.tr("CSV (*.csv)"),
+            self.export_csv,
         )
-        if path:
-            try:
-                self.export_csv(path)
-            except OSError as exc:
-                self.set_status(
-                    self.tr("Could not write {path}: {reason}").format(
-                        path=path, reason=exc.strerror or exc
-                    ),
-                    error=True,
-                )
+        if error:
+            self.set_status(error, error=True)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -44,7 +43,7 @@ from desktop_app.core.tasks.extract import (
 )
 from desktop_app.ui.sampling_panel import percent
 from desktop_app.ui.task_base import InputItem, TaskTab, TextInput
-from desktop_app.ui.task_widgets import CONFIDENCE_ROLE, ConfidenceDelegate, csv_text
+from desktop_app.ui.task_widgets import CONFIDENCE_ROLE, ConfidenceDelegate, csv_text, export_to
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.task_runner import TaskProgress, TaskTokens
 
@@ -504,38 +503,24 @@ class ExtractTab(TaskTab):
 
     @Slot()
     def _on_csv_button_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        error = export_to(
             self,
             self.tr("Export as CSV"),
-            str(Path.home() / "extracted.csv"),
+            Path.home() / "extracted.csv",
             self.tr("CSV (*.csv)"),
+            self.export_csv,
         )
-        if path:
-            try:
-                self.export_csv(path)
-            except OSError as exc:
-                self.set_status(
-                    self.tr("Could not write {path}: {reason}").format(
-                        path=path, reason=exc.strerror or exc
-                    ),
-                    error=True,
-                )
+        if error:
+            self.set_status(error, error=True)
 
     @Slot()
     def _on_json_button_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        error = export_to(
             self,
             self.tr("Export as JSON"),
-            str(Path.home() / "extracted.json"),
+            Path.home() / "extracted.json",
             self.tr("JSON (*.json)"),
+            self.export_json,
         )
-        if path:
-            try:
-                self.export_json(path)
-            except OSError as exc:
-                self.set_status(
-                    self.tr("Could not write {path}: {reason}").format(
-                        path=path, reason=exc.strerror or exc
-                    ),
-                    error=True,
-                )
+        if error:
+            self.set_status(error, error=True)

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -675,6 +675,23 @@ class BatchRow:
         return self.status in ("done", "failed")
 
 
+def export_to(
+    parent: QWidget, title: str, default: Path, file_filter: str, write: Callable[[str], object]
+) -> str | None:
+    """Ask where to save, then ``write(path)``; returns what went wrong, as a sentence
+    for the status line, or None (saved, or the user cancelled)."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, str(default), file_filter)
+    if not path:
+        return None
+    try:
+        write(path)
+    except OSError as exc:
+        return QCoreApplication.translate("TaskWidgets", "Could not write {path}: {reason}").format(
+            path=path, reason=exc.strerror or exc
+        )
+    return None
+
+
 def status_text(status: str) -> str:
     """A batch row's status as the table shows it."""
     texts = {
@@ -842,23 +859,10 @@ class BatchTable(QWidget):
             title, filter_ = self.tr("Export as CSV"), self.tr("CSV (*.csv)")
         else:
             title, filter_ = self.tr("Export as JSON"), self.tr("JSON (*.json)")
-        path, _ = QFileDialog.getSaveFileName(
-            self, title, str(Path.home() / f"{self._stem}.{suffix}"), filter_
-        )
-        if not path:
-            return
-        try:
-            if kind == "CSV":
-                self.export_csv(path)
-            else:
-                self.export_json(path)
-        except OSError as exc:
-            self.sig_status.emit(
-                self.tr("Could not write {path}: {reason}").format(
-                    path=path, reason=exc.strerror or exc
-                ),
-                True,
-            )
+        write = self.export_csv if kind == "CSV" else self.export_json
+        error = export_to(self, title, Path.home() / f"{self._stem}.{suffix}", filter_, write)
+        if error:
+            self.sig_status.emit(error, True)
 
     @Slot()
     def _on_table_selection_changed(self) -> None:

@@ -837,3 +837,30 @@ def test_an_extract_batch_can_come_from_the_knowledge_base(
         assert tab.table.item(2, 1).text() == "Ann"
     finally:
         assert controller.shutdown()
+
+
+def test_export_to_writes_where_asked_and_says_why_it_could_not(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QWidget
+
+    from desktop_app.ui.task_widgets import export_to
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    answer = [""]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (answer[0], ""))
+    written: list[str] = []
+    # Cancelled: nothing written, nothing to say.
+    assert export_to(parent, "Export", tmp_path / "x.csv", "CSV (*.csv)", written.append) is None
+    assert written == []
+    answer[0] = str(tmp_path / "x.csv")
+    assert export_to(parent, "Export", tmp_path / "x.csv", "CSV (*.csv)", written.append) is None
+    assert written == [str(tmp_path / "x.csv")]
+    answer[0] = str(tmp_path / "missing" / "x.csv")
+
+    def write(path: str) -> None:
+        Path(path).write_text("a", encoding="utf-8")
+
+    error = export_to(parent, "Export", tmp_path / "x.csv", "CSV (*.csv)", write)
+    assert error is not None and "Could not write" in error and "missing" in error

@@ -187,9 +187,5 @@
         <source>CSV (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
-    <message>
-        <source>Could not write {path}: {reason}</source>
-        <translation>无法写入 {path}：{reason}</translation>
-    </message>
 </context>
 </TS>

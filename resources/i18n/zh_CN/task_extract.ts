@@ -256,10 +256,6 @@
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <source>Could not write {path}: {reason}</source>
-        <translation>无法写入 {path}：{reason}</translation>
-    </message>
-    <message>
         <source>Export as JSON</source>
         <translation>导出为 JSON</translation>
     </message>

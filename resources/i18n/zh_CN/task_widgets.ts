@@ -87,10 +87,6 @@
         <source>JSON (*.json)</source>
         <translation>JSON 文件 (*.json)</translation>
     </message>
-    <message>
-        <source>Could not write {path}: {reason}</source>
-        <translation>无法写入 {path}：{reason}</translation>
-    </message>
 </context>
 <context>
     <name>CalibrationPlot</name>
@@ -229,6 +225,10 @@
     <message>
         <source>{n} word(s) added, highlighted</source>
         <translation>新增了 {n} 个词，已高亮</translation>
+    </message>
+    <message>
+        <source>Could not write {path}: {reason}</source>
+        <translation>无法写入 {path}：{reason}</translation>
     </message>
 </context>
 <context>
