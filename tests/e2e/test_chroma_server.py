@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,65 +19,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from chroma_server import HAVE_CHROMA, ChromaServer
 
 SEEDS = (Path(__file__).resolve().parents[3] / "shared" / "seeds").resolve()
-CHROMA = Path(sys.executable).with_name("chroma")
 #: Seconds a stopped server may take to be reported (connect timeout is 3 s).
 ERROR_WITHIN_S = 60
 
 pytestmark = [
     pytest.mark.skipif(not SEEDS.is_dir(), reason=f"no seed articles at {SEEDS}"),
-    pytest.mark.skipif(
-        shutil.which("chroma") is None and not CHROMA.exists(), reason="no chroma CLI"
-    ),
+    pytest.mark.skipif(not HAVE_CHROMA, reason="no chroma CLI"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ChromaServer:
-    """``chroma run --path FOLDER --port N`` as a child process, stopped and waited for."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_dir = log_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._starts = 0
-
-    def start(self, path: Path, timeout_s: float = 60) -> None:
-        assert self.proc is None
-        self._starts += 1
-        log = (self.log_dir / f"chroma-{self._starts}.log").open("wb")
-        exe = str(CHROMA) if CHROMA.exists() else "chroma"
-        self.proc = subprocess.Popen(
-            [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        log.close()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"chroma run exited with {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"chroma run did not answer within {timeout_s} s")
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        proc.kill()
-        proc.wait(timeout=30)
 
 
 def glassbox(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -5,79 +5,24 @@ between two spellings of one server keeps its copy, and IPv6 literals connect.""
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from chroma_server import HAVE_CHROMA, ChromaServer
 from kb_fakes import HashEmbedder
 
 from desktop_app.core.kb.errors import ChromaServerError
 from desktop_app.core.kb.parse_host import InProcessParser
 from desktop_app.core.kb.store import KnowledgeBase
 
-CHROMA = Path(sys.executable).with_name("chroma")
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("chroma") is None and not CHROMA.exists(), reason="no chroma CLI"
-)
-
-
-def _free_port(family: socket.AddressFamily = socket.AF_INET, host: str = "127.0.0.1") -> int:
-    with socket.socket(family) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``chroma run`` on one host and port, restartable on another folder."""
-
-    def __init__(self, logs: Path, host: str = "127.0.0.1") -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.host = host
-        self.port = _free_port(family, host)
-        self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
-        self.logs = logs
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self, data: Path, timeout_s: float = 60) -> None:
-        assert self.proc is None
-        self.starts += 1
-        exe = str(CHROMA) if CHROMA.exists() else "chroma"
-        with (self.logs / f"chroma-{self.starts}.log").open("wb") as log:
-            self.proc = subprocess.Popen(
-                [exe, "run", "--path", str(data), "--host", self.host, "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"chroma run exited with {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"chroma run did not answer within {timeout_s} s")
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            proc.kill()
-            proc.wait(timeout=30)
+pytestmark = pytest.mark.skipif(not HAVE_CHROMA, reason="no chroma CLI")
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path)
+def server(tmp_path: Path) -> Iterator[ChromaServer]:
+    srv = ChromaServer(tmp_path)
     srv.start(tmp_path / "data-0")
     try:
         yield srv
@@ -99,7 +44,7 @@ def _vector_hits(kb: KnowledgeBase, query: str = "Zephyrine codename") -> int:
 
 @pytest.mark.parametrize("fails_while_down", [True, False], ids=["failed-first", "no-failure"])
 def test_a_server_restarted_empty_is_refilled_in_the_same_process(
-    server: Server, tmp_path: Path, fails_while_down: bool
+    server: ChromaServer, tmp_path: Path, fails_while_down: bool
 ):
     with KnowledgeBase(tmp_path / "kb", embedder=HashEmbedder()) as kb:
         kb.ingest([_docs(tmp_path)], "remote", InProcessParser(), chroma_url=server.url)
@@ -114,7 +59,9 @@ def test_a_server_restarted_empty_is_refilled_in_the_same_process(
         assert kb.index.count(coll) == kb.registry.counts(coll)["chunks"]
 
 
-def test_a_move_between_two_spellings_of_one_server_keeps_the_copy(server: Server, tmp_path: Path):
+def test_a_move_between_two_spellings_of_one_server_keeps_the_copy(
+    server: ChromaServer, tmp_path: Path
+):
     with KnowledgeBase(tmp_path / "kb", embedder=HashEmbedder()) as kb:
         kb.ingest([_docs(tmp_path)], "remote", InProcessParser(), chroma_url=server.url)
         other = f"http://localhost:{server.port}"
@@ -133,7 +80,7 @@ def test_an_ipv6_server_url_connects(tmp_path: Path):
             s.bind(("::1", 0))
     except OSError:
         pytest.skip("no IPv6 loopback")
-    srv = Server(tmp_path, host="::1")
+    srv = ChromaServer(tmp_path, host="::1")
     srv.start(tmp_path / "data")
     try:
         with KnowledgeBase(tmp_path / "kb", embedder=HashEmbedder()) as kb:
