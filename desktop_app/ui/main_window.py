@@ -13,6 +13,7 @@ import html
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
@@ -58,7 +59,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core import desktop_entry, paths
+from desktop_app.core import paths
 from desktop_app.core.chat import export, prompting
 from desktop_app.core.chat.export import VIRIDIS
 from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
@@ -80,13 +81,15 @@ from desktop_app.ui.errors import error_text, error_title
 from desktop_app.ui.knowledge_panel import KnowledgePanel
 from desktop_app.ui.model_panel import ModelPanel
 from desktop_app.ui.sampling_panel import SamplingPanel
-from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.shortcuts import ShortcutsDialog
 from desktop_app.ui.task_panels import TasksPanel
 from desktop_app.ui.welcome import WelcomePage
-from desktop_app.workers.api_server import WindowApi
 from desktop_app.workers.inference import InferenceController
 from desktop_app.workers.kb_controller import KnowledgeController
+
+if TYPE_CHECKING:
+    from desktop_app.ui.settings_dialog import SettingsDialog
+    from desktop_app.workers.api_server import WindowApi
 
 __all__ = ["ChatInput", "MainWindow", "probability_colour", "token_tooltip"]
 
@@ -297,9 +300,9 @@ class MainWindow(QMainWindow):
         self._store = store if store is not None else ChatStore()
         self._session = ChatSession(self._store, controller, self)
         self._session.set_knowledge(self._knowledge)
-        # Glassbox's own OpenAI-compatible API, on this window's engine (off until
-        # switched on in Settings).
-        self._api = WindowApi(controller, knowledge=self._knowledge, parent=self)
+        # Glassbox's own OpenAI-compatible API, on this window's engine: made when
+        # Settings or a saved "on" first needs it (its HTTP modules stay out of start-up).
+        self._api: WindowApi | None = None
         self._started = False
         self._model_ready = controller.model_loaded is not None
         self._recovering = False
@@ -647,7 +650,6 @@ class MainWindow(QMainWindow):
         self._shortcuts_action.triggered.connect(self.show_shortcuts)
         self._settings_action.triggered.connect(self.show_settings)
         self._desktop_action.triggered.connect(self.add_to_applications_menu)
-        self._api.sig_error.connect(self._on_api_error)
         self._about_action.triggered.connect(self.show_about)
         self._welcome.sig_open_model.connect(self._on_open_action_triggered)
         self._welcome.sig_load_default.connect(self._on_default_action_triggered)
@@ -713,7 +715,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_layout()
-        self._api.stop()
+        if self._api is not None:
+            self._api.stop()
         self._session.close()
         self._knowledge.shutdown()
         self._controller.shutdown()
@@ -794,11 +797,18 @@ class MainWindow(QMainWindow):
     @property
     def api(self) -> WindowApi:
         """Glassbox's own OpenAI-compatible API on this window's engine."""
+        if self._api is None:
+            from desktop_app.workers.api_server import WindowApi
+
+            self._api = WindowApi(self._controller, knowledge=self._knowledge, parent=self)
+            self._api.sig_error.connect(self._on_api_error)
         return self._api
 
     def settings_dialog(self) -> SettingsDialog:
         """The Settings dialog (language, theme, engine, local API), wired to this window."""
-        dialog = SettingsDialog(self._controller, api=self._api, parent=self)
+        from desktop_app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self._controller, api=self.api, parent=self)
         dialog.sig_theme_changed.connect(self.set_theme)
         dialog.sig_api_changed.connect(self._on_settings_api_changed)
         dialog.sig_language_changed.connect(self._on_settings_language_changed)
@@ -807,6 +817,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def add_to_applications_menu(self) -> None:
         """Install the desktop entry and icon for this user (Help menu, Linux)."""
+        from desktop_app.core import desktop_entry
+
         try:
             done = desktop_entry.install()
         except OSError as exc:
@@ -832,9 +844,7 @@ class MainWindow(QMainWindow):
     def _on_settings_api_changed(self, running: bool) -> None:
         if running:
             self._start_knowledge()
-            self._set_status(
-                self.tr("The local API is serving at {url}.").format(url=self._api.url)
-            )
+            self._set_status(self.tr("The local API is serving at {url}.").format(url=self.api.url))
         else:
             self._set_status(self.tr("The local API is off."))
 
@@ -927,7 +937,7 @@ class MainWindow(QMainWindow):
         s = self._controller.settings
         self._start_knowledge()  # /v1/knowledge/answer searches the knowledge base
         try:
-            url = self._api.start(s.api_port, allow_remote=s.api_allow_remote, token=s.api_token)
+            url = self.api.start(s.api_port, allow_remote=s.api_allow_remote, token=s.api_token)
         except GlassboxError as exc:
             self._set_status(
                 self.tr("The local API could not start: {reason}").format(reason=exc), error=True
