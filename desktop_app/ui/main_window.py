@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,7 +83,7 @@ from desktop_app.ui.sampling_panel import SamplingPanel
 from desktop_app.ui.shortcuts import ShortcutsDialog
 from desktop_app.ui.task_panels import TasksPanel
 from desktop_app.ui.welcome import WelcomePage
-from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.inference import InferenceController, ModelProgress
 from desktop_app.workers.kb_controller import KnowledgeController
 
 if TYPE_CHECKING:
@@ -1459,27 +1458,26 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- controller
 
-    def progress_text(self, text: str) -> str:
-        """The engine thread's progress line (English, from the worker) in the window's language."""
-        if m := re.fullmatch(r"Preparing (default model|model)…(?: (\d+)%)?", text):
-            default = m.group(1) == "default model"
-            if m.group(2) is None:
-                if default:
+    def progress_text(self, progress: ModelProgress) -> str:
+        """The engine thread's progress, said in the window's language."""
+        if progress.stage == "prepare":
+            percent = progress.percent
+            if percent is None:
+                if progress.default:
                     return self.tr("Preparing default model…")
                 return self.tr("Preparing model…")
-            if default:
-                return self.tr("Preparing default model… {percent}%").format(percent=m.group(2))
-            return self.tr("Preparing model… {percent}%").format(percent=m.group(2))
-        if m := re.fullmatch(r"Loading (.+)…", text):
-            return self.tr("Loading {name}…").format(name=m.group(1))
-        if m := re.fullmatch(r"Connecting to (.+)…", text):
-            return self.tr("Connecting to {url}…").format(url=m.group(1))
-        if text == "Restarting the engine…":
-            return self.tr("Restarting the engine…")
-        return text
+            if progress.default:
+                return self.tr("Preparing default model… {percent}%").format(percent=percent)
+            return self.tr("Preparing model… {percent}%").format(percent=percent)
+        if progress.stage == "load":
+            return self.tr("Loading {name}…").format(name=progress.subject)
+        if progress.stage == "connect":
+            return self.tr("Connecting to {url}…").format(url=progress.subject)
+        return self.tr("Restarting the engine…")
 
-    @Slot(str, float)
-    def _on_controller_model_progress(self, text: str, fraction: float) -> None:
+    @Slot(object)
+    def _on_controller_model_progress(self, progress: ModelProgress) -> None:
+        fraction = progress.fraction
         self._model_ready = False
         if fraction < 0:
             self._progress.setRange(0, 0)  # busy indicator: amount of work unknown
@@ -1487,7 +1485,7 @@ class MainWindow(QMainWindow):
             self._progress.setRange(0, 100)
             self._progress.setValue(round(fraction * 100))
         self._progress.setVisible(True)
-        text = self.progress_text(text)
+        text = self.progress_text(progress)
         self._set_status(text)
         self._welcome.show_preparing(text, fraction)
         self._update_actions()

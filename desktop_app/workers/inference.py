@@ -147,9 +147,36 @@ class _TaskJob(_Job):
 
 # What the worker puts on the outbox besides engine events.
 @dataclass(frozen=True)
-class _Progress:
-    text: str
-    fraction: float
+class ModelProgress:
+    """How far getting a model ready has come, for the window to say in its language.
+
+    ``stage`` is "prepare" (assembling and checking a file; ``default`` for the
+    default model), "load" (``subject`` the file's name), "connect" (``subject``
+    the server's URL) or "restart" (the engine after a crash). ``fraction`` is
+    0–1, or -1 when the amount of work is unknown.
+    """
+
+    stage: str
+    subject: str = ""
+    fraction: float = -1.0
+    default: bool = False
+
+    @property
+    def percent(self) -> int | None:
+        """Whole percent done, or None when unknown."""
+        return int(self.fraction * 100) if self.fraction >= 0 else None
+
+    def text(self) -> str:
+        """The line in English (logs; the window translates from the fields)."""
+        if self.stage == "prepare":
+            what = "default model" if self.default else "model"
+            percent = self.percent
+            return f"Preparing {what}… {percent}%" if percent is not None else f"Preparing {what}…"
+        if self.stage == "load":
+            return f"Loading {self.subject}…"
+        if self.stage == "connect":
+            return f"Connecting to {self.subject}…"
+        return "Restarting the engine…"
 
 
 @dataclass(frozen=True)
@@ -213,9 +240,8 @@ class InferenceController(QObject):
     thread) when a job first needs it.
     """
 
-    sig_model_progress = Signal(str, float)
-    """A model is being prepared or loaded: text for the user, fraction 0–1 or -1
-    when the amount of work is unknown ("Preparing default model… 42%", "Loading…")."""
+    sig_model_progress = Signal(object)
+    """A model is being prepared or loaded: a :class:`ModelProgress`."""
 
     sig_model_loaded = Signal(object)
     """A model is ready (a ``ModelLoaded``); ``send`` works from now on."""
@@ -569,8 +595,8 @@ class InferenceController(QObject):
             self._flush_timer.stop()
 
     def _dispatch(self, job: _Job, item: object) -> None:
-        if isinstance(item, _Progress):
-            self.sig_model_progress.emit(item.text, item.fraction)
+        if isinstance(item, ModelProgress):
+            self.sig_model_progress.emit(item)
         elif isinstance(item, ModelLoaded):
             self._loaded = item
             self.sig_model_loaded.emit(item)
@@ -730,7 +756,7 @@ class InferenceController(QObject):
             log.exception("Closing the engine failed")
 
     def _do_load_remote(self, job: _LoadJob, server: RemoteServer) -> None:
-        self._post(job, _Progress(f"Connecting to {server.base_url}…", -1.0))
+        self._post(job, ModelProgress("connect", server.base_url))
         config = EngineConfig(model_path=server.model or "", n_ctx=job.settings.n_ctx)
         try:
             engine = OpenAIEngine(server.base_url, server.api_key, server.model, server.timeout_s)
@@ -768,8 +794,7 @@ class InferenceController(QObject):
             return
         spec = job.spec
         is_default = _is_default_spec(spec)
-        what = "default model" if is_default else "model"
-        self._post(job, _Progress(f"Preparing {what}…", -1.0))
+        self._post(job, ModelProgress("prepare", default=is_default))
         last_percent = -1
 
         def progress(done: int, total: int) -> None:
@@ -781,8 +806,7 @@ class InferenceController(QObject):
             # Hashing calls this every megabyte; the GUI only needs whole percents.
             if percent != last_percent:
                 last_percent = percent
-                text = f"Preparing {what}… {percent}%" if percent >= 0 else f"Preparing {what}…"
-                self._post(job, _Progress(text, fraction))
+                self._post(job, ModelProgress("prepare", fraction=fraction, default=is_default))
 
         try:
             path = self._resolver(spec, progress)
@@ -809,7 +833,7 @@ class InferenceController(QObject):
                 lora_path=settings.lora_path,
                 lora_scale=settings.lora_scale,
             )
-            self._post(job, _Progress(f"Loading {path.name}…", -1.0))
+            self._post(job, ModelProgress("load", path.name))
             engine = self._ensure_engine()
             loaded = engine.load(config)
         except GlassboxError as exc:
@@ -925,7 +949,7 @@ class InferenceController(QObject):
         config = self._config
         if config is None or self._closing.is_set():
             return
-        self._post(job, _Progress("Restarting the engine…", -1.0))
+        self._post(job, ModelProgress("restart"))
         try:
             loaded = self._ensure_engine().load(config)
         except GlassboxError as exc:

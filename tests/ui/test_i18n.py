@@ -38,7 +38,7 @@ from desktop_app.ui.i18n import (
     stretch,
 )
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.inference import InferenceController, ModelProgress
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 5000
@@ -235,11 +235,11 @@ def test_stretched_strings_fit_the_layouts(
 def test_engine_progress_reads_in_chinese(
     qtbot: QtBot, make_window: Callable[..., MainWindow], language: Callable[[str], str]
 ) -> None:
-    """The engine thread reports progress in English; the window shows it translated."""
+    """The engine thread reports where it is; the window says it in its language."""
     language("zh_CN")
     window = make_window(no_model=True)
-    assert window.progress_text("Preparing default model… 42%") == "正在准备默认模型… 42%"
-    assert window.progress_text("Loading qwen.gguf…") == "正在加载 qwen.gguf…"
-    assert window.progress_text("Restarting the engine…") == "正在重启推理引擎…"
-    # Anything the window does not know is shown as it came, never dropped.
-    assert window.progress_text("Something new") == "Something new"
+    preparing = ModelProgress("prepare", fraction=0.42, default=True)
+    assert window.progress_text(preparing) == "正在准备默认模型… 42%"
+    assert preparing.text() == "Preparing default model… 42%"
+    assert window.progress_text(ModelProgress("load", "qwen.gguf")) == "正在加载 qwen.gguf…"
+    assert window.progress_text(ModelProgress("restart")) == "正在重启推理引擎…"
