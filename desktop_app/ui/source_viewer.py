@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QTimer, Slot
 from PySide6.QtGui import QColor, QShowEvent, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,12 +25,42 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.kb.retrieve import Hit
-from desktop_app.workers.kb_controller import KnowledgeController, SourceText
+from desktop_app.workers.kb_controller import (
+    NOTE_EXTRACTED,
+    NOTE_FAILED,
+    NOTE_FILE,
+    NOTE_MISSING,
+    NOTE_PENDING,
+    KnowledgeController,
+    SourceText,
+)
 
 #: What a viewer can be asked to show: a search hit, or (path, char_start, char_end).
 SourceTarget = Hit | tuple[str, int, int]
 _HIGHLIGHT = QColor("#ffe08a")
 _NOTE_STYLE = "color: #666666;"
+
+
+def source_note(source: SourceText) -> str:
+    """What the knowledge base says about a document's text, in the user's language."""
+    if source.note == NOTE_FAILED:
+        return QCoreApplication.translate(
+            "SourceViewer", "This document could not be indexed: {reason}"
+        ).format(reason=source.reason)
+    notes = {
+        NOTE_MISSING: QCoreApplication.translate(
+            "SourceViewer", "This file is not in the knowledge base."
+        ),
+        NOTE_PENDING: QCoreApplication.translate(
+            "SourceViewer", "This document is still being indexed."
+        ),
+        NOTE_FILE: QCoreApplication.translate("SourceViewer", "The file's text."),
+        NOTE_EXTRACTED: QCoreApplication.translate(
+            "SourceViewer",
+            "The text extracted when the document was indexed (breaks between passages shown as blank lines).",  # noqa: E501
+        ),
+    }
+    return notes.get(source.note, "")
 
 
 class SourceViewer(QDialog):
@@ -97,7 +127,7 @@ class SourceViewer(QDialog):
     def set_source(self, source: SourceText) -> None:
         """Show ``source`` as plain text and bring its passage into view."""
         self._source = source
-        self._note_label.setText(self._note_text(source.note))
+        self._note_label.setText(source_note(source))
         self._text.setPlainText(source.text)
         selections: list[QTextEdit.ExtraSelection] = []
         if source.start is not None and source.end is not None:
@@ -115,33 +145,6 @@ class SourceViewer(QDialog):
         self._scroll_to_passage()
 
     # ----------------------------------------------------------------- internals
-
-    def _note_text(self, note: str) -> str:
-        """The knowledge base's note about the text, in the user's language.
-
-        The controller writes its notes in English; the known ones are shown
-        translated, a reason after "could not be indexed" as it came.
-        """
-        known = {
-            "This file is not in the knowledge base.": self.tr(
-                "This file is not in the knowledge base."
-            ),
-            "This document is still being indexed.": self.tr(
-                "This document is still being indexed."
-            ),
-            "The file's text.": self.tr("The file's text."),
-            "The text extracted when the document was indexed (breaks between passages shown as blank lines).": self.tr(  # noqa: E501
-                "The text extracted when the document was indexed (breaks between passages shown as blank lines)."  # noqa: E501
-            ),
-        }
-        if note in known:
-            return known[note]
-        failed = "This document could not be indexed: "
-        if note.startswith(failed):
-            return self.tr("This document could not be indexed: {reason}").format(
-                reason=note[len(failed) :]
-            )
-        return note
 
     def _scroll_to_passage(self) -> None:
         src = self._source

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.protocol import CancelledError, TokenEvent
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
 from desktop_app.ui.errors import error_text
+from desktop_app.ui.source_viewer import source_note
 from desktop_app.ui.task_widgets import (
     ERROR_STYLE,
     NOTE_STYLE,
@@ -247,7 +248,7 @@ class TextInput(QWidget):
         usable = [s for s in sources if s.text.strip()]
         unusable = [s for s in sources if not s.text.strip()]
         if not usable:
-            why = unusable[0].note if unusable else ""
+            why = source_note(unusable[0]) if unusable else ""
             self.source_label.setText(f"{self.tr('No text could be loaded.')} {why}".strip())
             self.source_label.setStyleSheet(ERROR_STYLE)
             return

@@ -107,8 +107,9 @@ class CollectionSummary:
 class SourceText:
     """A document's text as indexed, with the cited passage at ``[start, end)`` of ``text``.
 
-    ``start`` and ``end`` are None when nothing is to be highlighted; ``note`` tells
-    the reader how the text was obtained or why there is none.
+    ``start`` and ``end`` are None when nothing is to be highlighted; ``note`` says
+    how the text was obtained or why there is none, as one of the ``NOTE_*`` keys
+    (the window words it in its language), with the failure's ``reason``.
     """
 
     path: str
@@ -117,6 +118,15 @@ class SourceText:
     start: int | None
     end: int | None
     note: str = ""
+    reason: str = ""
+
+
+#: What :class:`SourceText` says about its text.
+NOTE_MISSING = "missing"  # the file is not in the knowledge base
+NOTE_FAILED = "failed"  # it could not be indexed (``reason`` says why)
+NOTE_PENDING = "pending"  # it is still being indexed
+NOTE_FILE = "file"  # the file's own text
+NOTE_EXTRACTED = "extracted"  # the passages stitched together, as indexed
 
 
 def stitch_chunks(
@@ -1009,16 +1019,12 @@ class KnowledgeController(QObject):
     ) -> SourceText:
         found = self._find_document(kb, path, doc_id)
         if found is None:
-            return SourceText(path, None, "", None, None, "This file is not in the knowledge base.")
+            return SourceText(path, None, "", None, None, NOTE_MISSING)
         coll, doc = found
         if doc.status == "failed":
-            return SourceText(
-                path, doc.type, "", None, None, f"This document could not be indexed: {doc.reason}"
-            )
+            return SourceText(path, doc.type, "", None, None, NOTE_FAILED, doc.reason or "")
         if doc.status == "pending":
-            return SourceText(
-                path, doc.type, "", None, None, "This document is still being indexed."
-            )
+            return SourceText(path, doc.type, "", None, None, NOTE_PENDING)
         if doc.type in _PLAIN_TYPES:
             plain = self._plain_text(doc)
             if plain is not None:
@@ -1027,7 +1033,7 @@ class KnowledgeController(QObject):
                     if start is not None and end is not None and end > start
                     else (None, None)
                 )
-                return SourceText(path, doc.type, plain, s, e, "The file's text.")
+                return SourceText(path, doc.type, plain, s, e, NOTE_FILE)
         ids = [
             row[0]
             for row in kb.registry.conn.execute(
@@ -1036,15 +1042,7 @@ class KnowledgeController(QObject):
         ]
         chunks = list(kb.registry.chunks_by_id(coll, ids).values())
         text, s, e = stitch_chunks(chunks, start, end)
-        return SourceText(
-            path,
-            doc.type,
-            text,
-            s,
-            e,
-            "The text extracted when the document was indexed (breaks between passages shown as "
-            "blank lines).",
-        )
+        return SourceText(path, doc.type, text, s, e, NOTE_EXTRACTED)
 
     @staticmethod
     def _plain_text(doc: Document) -> str | None:

@@ -5,7 +5,6 @@
     <name>SourceViewer</name>
     <message>
         <source>Source viewer</source>
-        <extracomment>What a viewer can be asked to show: a search hit, or (path, char_start, char_end).</extracomment>
         <translation>来源查看器</translation>
     </message>
     <message>
@@ -50,6 +49,7 @@
     </message>
     <message>
         <source>This document could not be indexed: {reason}</source>
+        <extracomment>What a viewer can be asked to show: a search hit, or (path, char_start, char_end).</extracomment>
         <translation>此文档无法索引：{reason}</translation>
     </message>
 </context>
