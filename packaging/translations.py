@@ -26,6 +26,7 @@ TS_ROOT = ROOT / "resources" / "i18n"
 QM_DIR = ROOT / "desktop_app" / "i18n"
 LANGS = ["zh_CN"]
 # Strings are found where the code asks Qt to translate them.
+_EXTRACOMMENT = re.compile(r"\n *<extracomment>.*?</extracomment>", re.DOTALL)
 _MARKER = re.compile(r"(?:\btr|\btranslate)\(\s*[\"']")
 
 
@@ -75,6 +76,12 @@ def _lupdate(source: Path, ts: Path) -> None:
         ],
         check=True,
     )
+    # lupdate takes a Python "#:" comment as a note to translators and hangs it on
+    # the next string; in this code "#:" documents a constant, so drop those notes.
+    text = ts.read_text(encoding="utf-8")
+    cleaned = _EXTRACOMMENT.sub("", text)
+    if cleaned != text:
+        ts.write_text(cleaned, encoding="utf-8")
 
 
 def _messages(ts: Path) -> dict[tuple[str, str], ET.Element]:

@@ -5,7 +5,6 @@
     <name>AboutDialog</name>
     <message>
         <source>llama.cpp and llama-cpp-python</source>
-        <extracomment>Distributions whose versions are shown (name shown, distribution name).</extracomment>
         <translation>llama.cpp 与 llama-cpp-python</translation>
     </message>
     <message>

@@ -17,7 +17,6 @@
     </message>
     <message>
         <source>Conversation</source>
-        <extracomment>Typing pauses this long before the system prompt or examples are applied.</extracomment>
         <translation>对话</translation>
     </message>
     <message>

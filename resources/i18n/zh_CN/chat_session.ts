@@ -5,7 +5,6 @@
     <name>ChatSession</name>
     <message>
         <source>This chat could not be read completely: {detail}</source>
-        <extracomment>Token id of text that no model produced (typed by the user, or a fixed phrase). Most alternative phrasings a question is rewritten into. Passages fetched for the model to rerank before the best ``top_k`` are kept. Reciprocal-rank fusion constant (the usual 60).</extracomment>
         <translation>无法完整读取此对话：{detail}</translation>
     </message>
     <message>

@@ -5,7 +5,6 @@
     <name>ChatView</name>
     <message>
         <source>You</source>
-        <extracomment>Candidates listed in a token&apos;s tooltip and in its alternatives menu. Tints are quantised to this many steps, so a long reply shares a few formats.</extracomment>
         <translation>你</translation>
     </message>
     <message>

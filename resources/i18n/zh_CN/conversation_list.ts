@@ -5,7 +5,6 @@
     <name>ConversationList</name>
     <message>
         <source>Export as &amp;Markdown…</source>
-        <extracomment>How long the Undo button stays after a delete. Pause after the last keystroke before searching, so typing stays smooth.</extracomment>
         <translation>导出为 Markdown(&amp;M)…</translation>
     </message>
     <message>

@@ -5,7 +5,6 @@
     <name>MainWindow</name>
     <message>
         <source>System</source>
-        <extracomment>Bumped when the docks change so much that an old saved arrangement no longer fits.</extracomment>
         <translation>跟随系统</translation>
     </message>
     <message>

@@ -49,7 +49,6 @@
     </message>
     <message>
         <source>This document could not be indexed: {reason}</source>
-        <extracomment>What a viewer can be asked to show: a search hit, or (path, char_start, char_end).</extracomment>
         <translation>此文档无法索引：{reason}</translation>
     </message>
 </context>

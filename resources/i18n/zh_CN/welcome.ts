@@ -5,7 +5,6 @@
     <name>WelcomePage</name>
     <message>
         <source>Glassbox is an assistant that runs entirely on this computer, offline, and shows how likely every token of its replies was.</source>
-        <extracomment>The narrowest a line of the page&apos;s text may get (px).</extracomment>
         <translation>Glassbox 是一款完全在本机离线运行的助手，并会显示其回复中每个词元的可能性。</translation>
     </message>
     <message>
