@@ -486,13 +486,14 @@ class ModelPanel(QDockWidget):
                 threads_batch=loaded.n_threads_batch,
                 seconds=f"{loaded.load_s:.2f}",
             ),
+            html.escape(loaded.kernels),
             template,
             self.tr("LoRA: {adapter}").format(adapter=html.escape(lora)),
             self.tr("SHA-256: {hash}").format(hash=f"<tt>{sha[:16]}…</tt>")
             if sha
             else self.tr("SHA-256: computing…"),
         ]
-        self._effect_label.setText("<br>".join(lines))
+        self._effect_label.setText("<br>".join(line for line in lines if line))
         self._effect_label.setToolTip(loaded.model_path)
 
     def _check_lora(self) -> None:

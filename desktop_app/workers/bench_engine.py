@@ -91,10 +91,14 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def _raw_main(conn: Connection, config: EngineConfig, n_threads: int, n_batch_threads: int) -> None:
-    """Child process: a plain llama-cpp-python ``Llama``, as an app without Glassbox uses it."""
+    """Child process: a plain llama-cpp-python ``Llama``, as an app without Glassbox uses it
+    (with the same llama.cpp build, whose CPU kernels are loaded as the engine loads them)."""
     import llama_cpp
     import numpy as np
 
+    from desktop_app.core.engine.native import load_backends
+
+    load_backends()
     llm = llama_cpp.Llama(
         model_path=config.model_path,
         n_ctx=config.n_ctx,

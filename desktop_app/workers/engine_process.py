@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -68,6 +69,7 @@ class EngineClient:
         self._lock = threading.Lock()
         self.config: EngineConfig | None = None
         self.loaded: ModelLoaded | None = None
+        self._last_exit = ""
 
     # -- process -----------------------------------------------------------------
 
@@ -128,7 +130,7 @@ class EngineClient:
             else:
                 if self._proc is not None and self._proc.is_alive():
                     continue
-            how = self._reap()
+            how = self._last_exit = self._reap()
             raise EngineCrashedError(
                 "The engine process stopped unexpectedly"
                 + (f" ({how})" if how else "")
@@ -143,6 +145,22 @@ class EngineClient:
             return self._load(config)
 
     def _load(self, config: EngineConfig) -> ModelLoaded:
+        """Load ``config``; if the engine process dies doing it, load once more in
+        safe mode (see ``EngineConfig.safe_mode``) and say so in ``ModelLoaded``."""
+        try:
+            return self._load_once(config)
+        except _LoadCrashed as first:
+            if config.safe_mode:
+                raise ModelLoadError(_crash_message(config, first.how, None)) from first
+            safe = replace(config, safe_mode=True)
+            try:
+                loaded = self._load_once(safe)
+            except _LoadCrashed as second:
+                raise ModelLoadError(_crash_message(config, first.how, second.how)) from second
+            self.loaded = replace(loaded, safe_reason=first.how or "the engine process stopped")
+            return self.loaded
+
+    def _load_once(self, config: EngineConfig) -> ModelLoaded:
         previous = (self.config, self.loaded)
         self.config = config
         conn = self._start()
@@ -152,10 +170,7 @@ class EngineClient:
         try:
             reply = self._recv(conn, deadline_kill=False)
         except EngineCrashedError as exc:
-            raise ModelLoadError(
-                f"The engine stopped while loading {config.model_path}. The file may be "
-                f"damaged or too large for this computer's memory. ({exc})"
-            ) from exc
+            raise _LoadCrashed(self._last_exit) from exc
         if isinstance(reply, ErrorEvent):
             if reply.kind in REFUSED_BEFORE_LOAD:
                 # The checks refused the files or template before the old model was touched.
@@ -272,3 +287,40 @@ def error_from_event(event: ErrorEvent) -> GlassboxError:
 
 class _Killed(Exception):
     """The engine was killed because it did not stop in time after a cancel."""
+
+
+class _LoadCrashed(Exception):
+    """The engine process died while loading; ``how`` says how ("killed by SIGSEGV")."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(how)
+        self.how = how
+
+
+#: The processor features that decide which llama.cpp kernels can run.
+_CPU_FEATURES = (
+    "sse4_2", "avx", "f16c", "fma", "avx2", "avx_vnni", "avx512f", "avx512_vnni",
+    "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16", "neon", "asimd", "sve",
+)  # fmt: skip
+
+
+def _crash_message(config: EngineConfig, first: str, second: str | None) -> str:
+    """What was tried, on which processor, and what to do next."""
+    from desktop_app.core.engine.native import cpu_flags, cpu_name
+
+    flags = set(cpu_flags())
+    features = ", ".join(f for f in _CPU_FEATURES if f in flags) or "unknown"
+    tried = (
+        f"The engine process stopped while loading {config.model_path} ({first or 'no exit code'})"
+    )
+    if second is not None:
+        tried += (
+            ", and again in safe mode, without extra buffer types and with the most basic "
+            f"CPU kernels ({second or 'no exit code'})"
+        )
+    return (
+        f"{tried}. Processor: {cpu_name()}; features: {features}. "
+        "The file may be damaged or too large for this computer's memory: try another "
+        "model file or a smaller one. If other models fail the same way, run "
+        "`glassbox doctor` and report what it prints."
+    )

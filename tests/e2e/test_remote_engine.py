@@ -37,7 +37,9 @@ def _start_server(model: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "llama_cpp.server", "--model", str(model)),
+            # The portable llama.cpp build loads its CPU kernels when asked: native.py asks.
+            *(sys.executable, "-m", "desktop_app.core.engine.native", "llama_cpp.server"),
+            *("--model", str(model)),
             *("--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024"),
         ],
         stdout=subprocess.DEVNULL,

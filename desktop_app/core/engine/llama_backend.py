@@ -15,9 +15,12 @@ nothing with the app. Keeping it here keeps the per-token path in one file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import ctypes
 import math
+import os
 import queue
+import signal
 import threading
 import time
 from collections import deque
@@ -194,26 +197,36 @@ class LlamaCppEngine:
         self.unload()
         import llama_cpp
 
+        from desktop_app.core.engine.native import load_backends
+
         _capture_llama_log(llama_cpp)
         _LOG.clear()
+        try:
+            backends = load_backends(safe=config.safe_mode)
+        except RuntimeError as exc:
+            raise ModelLoadError(f"llama.cpp cannot run on this computer: {exc}") from exc
 
         gen, batch = default_threads()
         n_threads = config.n_threads or gen
         n_threads_batch = config.n_threads_batch or batch
+        # Extra buffer types repack weights for faster kernels; the AMX one crashes
+        # (llama.cpp issue 20824), so they stay off wherever AMX kernels are loaded.
+        extra_buffers = not (config.safe_mode or backends.has_amx)
         start = time.perf_counter()
         try:
-            llm = llama_cpp.Llama(
-                model_path=config.model_path,
-                n_ctx=config.n_ctx,
-                n_batch=config.n_batch,
-                n_threads=n_threads,
-                n_threads_batch=n_threads_batch,
-                n_gpu_layers=config.n_gpu_layers,
-                lora_path=config.lora_path,
-                lora_scale=config.lora_scale,
-                logits_all=False,
-                verbose=False,
-            )
+            with _model_params(llama_cpp, use_extra_bufts=extra_buffers):
+                llm = llama_cpp.Llama(
+                    model_path=config.model_path,
+                    n_ctx=config.n_ctx,
+                    n_batch=config.n_batch,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads_batch,
+                    n_gpu_layers=config.n_gpu_layers,
+                    lora_path=config.lora_path,
+                    lora_scale=config.lora_scale,
+                    logits_all=False,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             detail = " ".join(list(_LOG)[-3:])
             files = config.model_path + (
@@ -224,6 +237,7 @@ class LlamaCppEngine:
                 "damaged or made for a newer llama.cpp."
                 + (f" llama.cpp said: {detail}" if detail else "")
             ) from exc
+        _self_check(llama_cpp, llm, config.safe_mode)
         self._llm = llm
         self._config = config
         self._tokens = []
@@ -246,6 +260,8 @@ class LlamaCppEngine:
             template_sha256=template_sha256(self._template),
             lora_path=config.lora_path,
             lora_scale=config.lora_scale,
+            kernels=backends.describe() + ("" if extra_buffers else ", no extra buffer types"),
+            safe_mode=config.safe_mode,
         )
         return self.loaded
 
@@ -935,7 +951,58 @@ def supports_gpu_offload() -> bool:
     """Whether this llama.cpp build can offload layers to a GPU (imports llama_cpp)."""
     import llama_cpp
 
+    from desktop_app.core.engine.native import load_backends
+
+    load_backends()
     return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+#: Test hook: "first" crashes the engine process during the load check unless in safe
+#: mode, "always" crashes it in safe mode too (tests of the safe-mode retry).
+CRASH_ON_LOAD_ENV = "GLASSBOX_TEST_CRASH_ON_LOAD"
+
+
+@contextlib.contextmanager
+def _model_params(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[None]:
+    """Load with ``use_extra_bufts`` set: ``Llama()`` has no argument for it, so its
+    source of default model parameters is wrapped for the length of the load."""
+    module = llama_cpp.llama_cpp
+    original = module.llama_model_default_params
+
+    def params() -> Any:
+        value = original()
+        value.use_extra_bufts = use_extra_bufts
+        return value
+
+    module.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        module.llama_model_default_params = original
+
+
+def _self_check(llama_cpp: Any, llm: Any, safe_mode: bool) -> None:
+    """Decode a short batch and one more token right after loading, then forget them.
+
+    Kernels that crash on this CPU crash here, inside the load, where the engine
+    client sees it and loads again in safe mode, instead of on the user's first message.
+    """
+    crash = os.environ.get(CRASH_ON_LOAD_ENV, "")
+    if crash == "always" or (crash == "first" and not safe_mode):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    ctx = llm._ctx.ctx
+    tokens = [llm.token_bos(), *llm.tokenize(b"Glassbox checks the kernels.", add_bos=False)]
+    tokens = [t for t in tokens if t >= 0][:8] or [0]
+    try:
+        for batch, n_past in ((tokens, 0), (tokens[:1], len(tokens))):
+            llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
+            rc = int(llama_cpp.llama_decode(ctx, llm._batch.batch))
+            if rc != 0:
+                raise ModelLoadError(
+                    f"The model loaded, but llama.cpp could not evaluate a first token (code {rc})."
+                )
+    finally:
+        llm._ctx.kv_cache_seq_rm(0, 0, -1)
 
 
 def check_template(template: str) -> None:

@@ -44,7 +44,9 @@ class EngineConfig:
 
     ``chat_template`` replaces the file's own template (None keeps it).
     ``lora_path`` names a LoRA adapter GGUF applied at ``lora_scale`` on top of
-    the model (None: no adapter).
+    the model (None: no adapter). ``safe_mode`` loads without llama.cpp's extra
+    buffer types (weight repacking, AMX) and with the safest CPU kernels: the
+    engine client retries with it once when a load crashed the engine process.
     """
 
     model_path: str
@@ -56,6 +58,7 @@ class EngineConfig:
     chat_template: str | None = None
     lora_path: str | None = None
     lora_scale: float = 1.0
+    safe_mode: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,9 @@ class ModelLoaded:
     the override; None for the plain fallback) and ``template_sha256`` its
     fingerprint, stored with a conversation so a reader can tell which format
     produced it. ``lora_path`` and ``lora_scale`` describe the adapter applied.
+    ``kernels`` says which CPU kernels llama.cpp chose ("CPU kernels: icelake
+    (AVX2, AVX512, …)"). ``safe_mode`` is True when the model was loaded again in
+    safe mode after a crash, and ``safe_reason`` says how the first try ended.
     """
 
     model_path: str
@@ -146,6 +152,9 @@ class ModelLoaded:
     template_sha256: str = ""
     lora_path: str | None = None
     lora_scale: float = 1.0
+    kernels: str = ""
+    safe_mode: bool = False
+    safe_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
