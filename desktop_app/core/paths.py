@@ -10,10 +10,15 @@ import platformdirs
 APP_NAME = "Glassbox"
 
 
+def data_location() -> Path:
+    """Where the data folder is, without creating it (``glassbox doctor`` asks first)."""
+    override = os.environ.get("GLASSBOX_HOME")
+    return Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP_NAME))
+
+
 def data_dir() -> Path:
     """The folder holding models, databases and settings (created on demand)."""
-    override = os.environ.get("GLASSBOX_HOME")
-    base = Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP_NAME))
+    base = data_location()
     base.mkdir(parents=True, exist_ok=True)
     return base
 
