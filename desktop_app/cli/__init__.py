@@ -20,7 +20,7 @@ EXIT_ERROR = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line grammar."""
-    from desktop_app.cli import bench, generate, gui, kb, models, serve, task
+    from desktop_app.cli import bench, doctor, generate, gui, kb, models, serve, task
 
     parser = argparse.ArgumentParser(
         prog="glassbox",
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"glassbox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (gui, generate, models, bench, kb, task, serve):
+    for module in (gui, generate, models, bench, kb, task, serve, doctor):
         module.register(sub)
     return parser
 
