@@ -88,6 +88,7 @@ from desktop_app.workers.kb_controller import KnowledgeController
 
 if TYPE_CHECKING:
     from desktop_app.ui.settings_dialog import SettingsDialog
+    from desktop_app.ui.system_check import SystemCheckDialog
     from desktop_app.workers.api_server import WindowApi
 
 __all__ = ["ChatInput", "MainWindow", "probability_colour", "token_tooltip"]
@@ -538,6 +539,7 @@ class MainWindow(QMainWindow):
             self.tr("Add Glassbox to the &applications menu")
         )
         self._desktop_action.setVisible(sys.platform.startswith("linux"))
+        self._system_check_action = help_menu.addAction(self.tr("System &check…"))
         self._about_action = help_menu.addAction(self.tr("&About Glassbox"))
         self._about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -649,6 +651,7 @@ class MainWindow(QMainWindow):
         self._shortcuts_action.triggered.connect(self.show_shortcuts)
         self._settings_action.triggered.connect(self.show_settings)
         self._desktop_action.triggered.connect(self.add_to_applications_menu)
+        self._system_check_action.triggered.connect(self.show_system_check)
         self._about_action.triggered.connect(self.show_about)
         self._welcome.sig_open_model.connect(self._on_open_action_triggered)
         self._welcome.sig_load_default.connect(self._on_default_action_triggered)
@@ -882,6 +885,20 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         """Help → About Glassbox."""
         self.about_dialog().exec()
+
+    def system_check_dialog(self) -> SystemCheckDialog:
+        """The System check dialog (``glassbox doctor`` in a child process), not started."""
+        from desktop_app.ui.system_check import SystemCheckDialog
+
+        return SystemCheckDialog(parent=self)
+
+    @Slot()
+    def show_system_check(self) -> None:
+        """Help → System check: runs the checks without blocking the window."""
+        dialog = self.system_check_dialog()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        dialog.start()
 
     def _save_layout(self) -> None:
         store = window_settings()

@@ -176,7 +176,13 @@ def test_every_visible_string_goes_through_translation(
     with qtbot.waitSignal(window._controller.sig_model_loaded, timeout=TIMEOUT_MS):
         window.show()
     texts = visible_texts(window)
-    for dialog in (window.about_dialog(), window.shortcuts_dialog(), window.settings_dialog()):
+    dialogs = (
+        window.about_dialog(),
+        window.shortcuts_dialog(),
+        window.settings_dialog(),
+        window.system_check_dialog(),
+    )
+    for dialog in dialogs:
         texts += visible_texts(dialog)
     missed = untranslated(texts)
     assert not missed, "\n".join(f"{where}: {text!r}" for where, text in missed)

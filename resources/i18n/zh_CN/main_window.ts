@@ -216,6 +216,10 @@
         <translation>将 Glassbox 添加到应用程序菜单(&amp;A)</translation>
     </message>
     <message>
+        <source>System &amp;check…</source>
+        <translation>系统检查(&amp;C)…</translation>
+    </message>
+    <message>
         <source>&amp;About Glassbox</source>
         <translation>关于 Glassbox(&amp;A)</translation>
     </message>
