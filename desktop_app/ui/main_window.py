@@ -871,7 +871,14 @@ class MainWindow(QMainWindow):
         """What the engine runs on: the loaded model's backend, else what the build can do."""
         loaded = self._controller.model_loaded
         if loaded is not None:
-            return f"{loaded.backend} ({Path(loaded.model_path).name})"
+            text = f"{loaded.backend} ({Path(loaded.model_path).name})"
+            if loaded.kernels:
+                text += f"; {loaded.kernels}"
+            if loaded.safe_mode:
+                text += "; " + self.tr(
+                    "safe mode, because the first load stopped the engine ({reason})"
+                ).format(reason=loaded.safe_reason or "?")
+            return text
         # Asking imports llama.cpp: only here, once the user opens About.
         if self._controller.gpu_offload_supported():
             return self.tr("no model loaded; GPU offload available")
@@ -1535,7 +1542,15 @@ class MainWindow(QMainWindow):
                 self._controller.settings.model_copy(update={"theme": self._theme})
             )
         self._sampling.set_n_ctx(loaded.n_ctx)
-        if self._recovering:
+        if loaded.safe_mode:
+            self._set_status(
+                self.tr(
+                    "Loaded in safe mode: the first try stopped the engine ({reason}). "
+                    "Replies may be slower; Help → About says more."
+                ).format(reason=loaded.safe_reason or "?"),
+                error=True,
+            )
+        elif self._recovering:
             self._set_status(self.tr("The engine was restarted after the error above. Ready."))
         else:
             self._set_status(

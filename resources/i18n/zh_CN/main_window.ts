@@ -280,6 +280,10 @@
         <translation>本地 API：{message}</translation>
     </message>
     <message>
+        <source>safe mode, because the first load stopped the engine ({reason})</source>
+        <translation>安全模式，因为第一次加载使引擎停止（{reason}）</translation>
+    </message>
+    <message>
         <source>no model loaded; GPU offload available</source>
         <translation>未加载模型；可使用 GPU 卸载</translation>
     </message>
@@ -432,6 +436,10 @@
 context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {backend}</source>
         <translation>{path}
 上下文 {n_ctx} 个词元（训练时 {n_ctx_train}），{threads} 个线程，后端 {backend}</translation>
+    </message>
+    <message>
+        <source>Loaded in safe mode: the first try stopped the engine ({reason}). Replies may be slower; Help → About says more.</source>
+        <translation>已在安全模式下加载：第一次尝试使引擎停止（{reason}）。回复可能会变慢；详见“帮助 → 关于”。</translation>
     </message>
     <message>
         <source>The engine was restarted after the error above. Ready.</source>

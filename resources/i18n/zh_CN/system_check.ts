@@ -133,7 +133,7 @@
     </message>
     <message>
         <source>Build llama-cpp-python with CUDA: CMAKE_ARGS=&quot;-DGGML_CUDA=on&quot; (README: Building llama-cpp-python for a GPU).</source>
-        <translation>构建带 CUDA 的 llama-cpp-python：CMAKE_ARGS="-DGGML_CUDA=on"（见 README：Building llama-cpp-python for a GPU）。</translation>
+        <translation>构建带 CUDA 的 llama-cpp-python：CMAKE_ARGS=&quot;-DGGML_CUDA=on&quot;（见 README：Building llama-cpp-python for a GPU）。</translation>
     </message>
     <message>
         <source>This llama.cpp build has a {backends} backend, but it could not be loaded ({reason}); models run on the processor.</source>
@@ -273,7 +273,7 @@
     </message>
     <message>
         <source>Install them with pip install -e &apos;.[models]&apos; and run glassbox models install-default, or open another GGUF file in the window.</source>
-        <translation>用 pip install -e '.[models]' 安装这些软件包并运行 glassbox models install-default，或在窗口中打开另一个 GGUF 文件。</translation>
+        <translation>用 pip install -e &apos;.[models]&apos; 安装这些软件包并运行 glassbox models install-default，或在窗口中打开另一个 GGUF 文件。</translation>
     </message>
     <message>
         <source>{path} does not match the SHA-256 of {title}: the file is damaged or another file.</source>
