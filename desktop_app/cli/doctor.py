@@ -12,6 +12,7 @@ import argparse
 import json
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +34,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--json", action="store_true", help="machine-readable output: one JSON object on stdout"
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="GGUF",
+        help="also load this model here and generate a few tokens",
     )
     # The Qt checks, run by the doctor in a child process of their own.
     parser.add_argument("--qt-probe", action="store_true", help=argparse.SUPPRESS)
@@ -93,7 +101,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from desktop_app.core.doctor import exit_code, run_checks
     from desktop_app.workers.qt_probe import run_qt_probe
 
-    findings = run_checks(run_qt_probe())
+    findings = run_checks(run_qt_probe(), model=args.model)
     if args.json:
         print(json.dumps(report(findings)), flush=True)
     else:

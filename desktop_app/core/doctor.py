@@ -44,6 +44,7 @@ __all__ = [
     "check_data_folder",
     "check_default_model",
     "check_disk",
+    "check_model_runs",
     "disk_finding",
     "display_kind",
     "exit_code",
@@ -71,6 +72,7 @@ CHECKS: dict[str, str] = {
     "data_folder": "Data folder",
     "disk": "Disk space",
     "default_model": "Default model",
+    "model_run": "Model test",
 }
 
 _REINSTALL_LLAMA = (
@@ -215,6 +217,14 @@ WORDING: dict[str, tuple[str, str]] = {
     "model_unreadable": (
         "{path} cannot be read: {reason}.",
         "Check the file's permissions, or delete it and run glassbox models install-default.",
+    ),
+    "model_runs": (
+        "{path} loaded in {load_s} s and replied {tokens} tokens at {rate} tokens/s ({kernels}).",
+        "",
+    ),
+    "model_fails": (
+        "{path} could not be loaded or run here: {reason}",
+        "Try another model file; if every model fails, report what this check prints.",
     ),
 }
 
@@ -688,7 +698,56 @@ def storage_findings(folder: Path | None = None) -> list[Finding]:
     return [writable, check_disk(folder, needed), found]
 
 
-def run_checks(qt: QtReport, folder: Path | None = None) -> list[Finding]:
-    """Every check, in report order (loads llama.cpp into this process)."""
+def check_model_runs(path: Path, n_tokens: int = 4) -> Finding:
+    """Load ``path`` in this process and reply ``n_tokens`` greedy tokens.
+
+    In this process, not the engine's child: ``glassbox doctor --model`` run under an
+    emulated CPU (``qemu-x86_64 -cpu Haswell``) then tests the kernels that CPU gets.
+    A crash inside llama.cpp ends the doctor, which is a finding too (its exit code).
+    """
+    import time
+
+    from desktop_app.core.engine.llama_backend import LlamaCppEngine
+    from desktop_app.core.engine.protocol import DoneEvent, EngineConfig, GenerateRequest
+    from desktop_app.core.errors import GlassboxError
+    from desktop_app.core.sampling import SamplingParams
+
+    fields = {"path": str(path)}
+    engine = LlamaCppEngine()
+    try:
+        loaded = engine.load(EngineConfig(str(path), n_ctx=256))
+        request = GenerateRequest(
+            params=SamplingParams.greedy(max_tokens=n_tokens),
+            prompt="The capital of France is",
+            candidates=5,
+            ignore_eos=True,
+        )
+        start = time.perf_counter()
+        done = [e for e in engine.generate(request) if isinstance(e, DoneEvent)]
+        seconds = time.perf_counter() - start
+    except GlassboxError as exc:
+        return Finding("model_run", "fail", "model_fails", {**fields, "reason": str(exc)})
+    finally:
+        engine.unload()
+    if not done:
+        return Finding("model_run", "fail", "model_fails", {**fields, "reason": "no reply"})
+    tokens = done[-1].completion_tokens
+    fields.update(
+        load_s=f"{loaded.load_s:.1f}",
+        tokens=str(tokens),
+        rate=f"{tokens / seconds:.1f}" if seconds > 0 else "?",
+        kernels=loaded.kernels,
+    )
+    return Finding("model_run", "ok", "model_runs", fields)
+
+
+def run_checks(
+    qt: QtReport, folder: Path | None = None, model: Path | None = None
+) -> list[Finding]:
+    """Every check, in report order (loads llama.cpp into this process); with
+    ``model``, that model is also loaded and asked for a few tokens."""
     cpu = check_cpu(native.cpu_name(), native.cpu_flags())
-    return [cpu, *llama_findings(), *qt_findings(qt), *storage_findings(folder)]
+    found = [cpu, *llama_findings(), *qt_findings(qt), *storage_findings(folder)]
+    if model is not None:
+        found.append(check_model_runs(model))
+    return found

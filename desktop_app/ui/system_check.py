@@ -59,6 +59,7 @@ def check_title(check: str) -> str:
         "data_folder": QCoreApplication.translate("SystemCheck", "Data folder"),
         "disk": QCoreApplication.translate("SystemCheck", "Disk space"),
         "default_model": QCoreApplication.translate("SystemCheck", "Default model"),
+        "model_run": QCoreApplication.translate("SystemCheck", "Model test"),
     }
     return titles.get(check, check)
 
@@ -366,6 +367,22 @@ def _wording() -> dict[str, tuple[str, str]]:
             QCoreApplication.translate(
                 "SystemCheck",
                 "Check the file's permissions, or delete it and run glassbox models install-default.",  # noqa: E501
+            ),
+        ),
+        "model_runs": (
+            QCoreApplication.translate(
+                "SystemCheck",
+                "{path} loaded in {load_s} s and replied {tokens} tokens at {rate} tokens/s ({kernels}).",  # noqa: E501
+            ),
+            "",
+        ),
+        "model_fails": (
+            QCoreApplication.translate(
+                "SystemCheck", "{path} could not be loaded or run here: {reason}"
+            ),
+            QCoreApplication.translate(
+                "SystemCheck",
+                "Try another model file; if every model fails, report what this check prints.",
             ),
         ),
     }

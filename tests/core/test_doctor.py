@@ -285,3 +285,21 @@ def test_exit_code_is_one_only_when_something_fails() -> None:
     fail = Finding("disk", "fail", "disk_full", {"path": "/", "free": "1 MB"})
     assert doctor.exit_code([ok, warn]) == 0
     assert doctor.exit_code([ok, warn, fail]) == 1
+
+
+def test_a_model_that_loads_and_replies_is_ok(tmp_path: Path) -> None:
+    from gguf_factory import write_tiny_llama
+
+    model = tmp_path / "tiny.gguf"
+    write_tiny_llama(model)
+    found = doctor.check_model_runs(model, n_tokens=3)
+    assert found.status == "ok", found.detail
+    assert found.fields["tokens"] == "3" and found.fields["kernels"].startswith("CPU kernels")
+
+
+def test_a_model_that_cannot_load_fails_with_the_reason(tmp_path: Path) -> None:
+    model = tmp_path / "broken.gguf"
+    model.write_bytes(b"GGUF" + b"\0" * 12)
+    found = doctor.check_model_runs(model)
+    assert found.status == "fail" and found.code == "model_fails"
+    assert str(model) in found.detail and found.fields["reason"]

@@ -210,3 +210,35 @@ def test_source_smoke_test_replies(gemma_path: Path, tmp_path: Path) -> None:
     )
     assert_clean(proc)
     assert re.search(r"^SMOKE OK tokens=[1-9]\d* ", proc.stdout, re.MULTILINE), proc.stdout
+
+
+def test_the_bundle_runs_a_model_on_an_emulated_haswell_cpu(
+    bundle: Path, gemma_path: Path, tmp_path: Path
+) -> None:
+    """Its llama.cpp picks AVX2 kernels on a CPU without AVX-512 and replies.
+
+    ``doctor --model`` loads the model in its own process, so the emulator runs the
+    kernels too (the window's engine child would run outside it).
+    """
+    qemu = shutil.which("qemu-x86_64")
+    if qemu is None:
+        message = "qemu-x86_64 is not installed (Debian: apt-get install qemu-user)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run installs it")
+        pytest.skip(message)
+    env = dict(os.environ, GLASSBOX_HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    for name in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [qemu, "-cpu", "Haswell", str(bundle), "doctor", "--json", "--model", str(gemma_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S * 2,
+    )
+    findings = {f["check"]: f for f in json.loads(proc.stdout)["findings"]}
+    run = findings["model_run"]
+    assert run["status"] == "ok", run
+    assert run["fields"]["kernels"].startswith("CPU kernels: haswell"), run
+    assert findings["kernels"]["fields"]["variant"] == "haswell"

@@ -40,6 +40,10 @@
         <translation>默认模型</translation>
     </message>
     <message>
+        <source>Model test</source>
+        <translation>模型测试</translation>
+    </message>
+    <message>
         <source>OK</source>
         <translation>正常</translation>
     </message>
@@ -290,6 +294,18 @@
     <message>
         <source>Check the file&apos;s permissions, or delete it and run glassbox models install-default.</source>
         <translation>检查该文件的权限，或删除它后运行 glassbox models install-default。</translation>
+    </message>
+    <message>
+        <source>{path} loaded in {load_s} s and replied {tokens} tokens at {rate} tokens/s ({kernels}).</source>
+        <translation>{path} 在 {load_s} 秒内加载完成，并以每秒 {rate} 个词元回复了 {tokens} 个词元（{kernels}）。</translation>
+    </message>
+    <message>
+        <source>{path} could not be loaded or run here: {reason}</source>
+        <translation>{path} 无法在此加载或运行：{reason}</translation>
+    </message>
+    <message>
+        <source>Try another model file; if every model fails, report what this check prints.</source>
+        <translation>请尝试其他模型文件；如果所有模型都失败，请报告此检查输出的内容。</translation>
     </message>
     <message>
         <source>Something blocks Glassbox: see the findings marked FAIL. {ok} OK, {warn} to look at, {fail} failing.</source>
