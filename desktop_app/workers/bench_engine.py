@@ -96,18 +96,20 @@ def _raw_main(conn: Connection, config: EngineConfig, n_threads: int, n_batch_th
     import llama_cpp
     import numpy as np
 
+    from desktop_app.core.engine.llama_backend import model_params_override
     from desktop_app.core.engine.native import load_backends
 
-    load_backends()
-    llm = llama_cpp.Llama(
-        model_path=config.model_path,
-        n_ctx=config.n_ctx,
-        n_batch=config.n_batch,
-        n_threads=n_threads,
-        n_threads_batch=n_batch_threads,
-        n_gpu_layers=config.n_gpu_layers,
-        verbose=False,
-    )
+    # Extra buffer types off where AMX kernels run, as the engine does: they crash there.
+    with model_params_override(llama_cpp, use_extra_bufts=not load_backends().has_amx):
+        llm = llama_cpp.Llama(
+            model_path=config.model_path,
+            n_ctx=config.n_ctx,
+            n_batch=config.n_batch,
+            n_threads=n_threads,
+            n_threads_batch=n_batch_threads,
+            n_gpu_layers=config.n_gpu_layers,
+            verbose=False,
+        )
     conn.send("ready")
     while True:
         try:

@@ -214,7 +214,7 @@ class LlamaCppEngine:
         extra_buffers = not (config.safe_mode or backends.has_amx)
         start = time.perf_counter()
         try:
-            with _model_params(llama_cpp, use_extra_bufts=extra_buffers):
+            with model_params_override(llama_cpp, use_extra_bufts=extra_buffers):
                 llm = llama_cpp.Llama(
                     model_path=config.model_path,
                     n_ctx=config.n_ctx,
@@ -963,7 +963,7 @@ CRASH_ON_LOAD_ENV = "GLASSBOX_TEST_CRASH_ON_LOAD"
 
 
 @contextlib.contextmanager
-def _model_params(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[None]:
+def model_params_override(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[None]:
     """Load with ``use_extra_bufts`` set: ``Llama()`` has no argument for it, so its
     source of default model parameters is wrapped for the length of the load."""
     module = llama_cpp.llama_cpp
