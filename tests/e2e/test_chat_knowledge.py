@@ -1,9 +1,10 @@
 """Ask in the window with a collection attached: real ingestion, retrieval, Gemma, citations.
 
-A seed article is dropped on the window, indexed by the real pipeline
-(sandboxed parser, sentence-transformers, Chroma), attached to the chat; the
-question is answered by the real engine with the passages fenced in the prompt,
-the reply lists its numbered sources, and clicking one opens the passage.
+A Chinese test document (``tests/data/docs``) is dropped on the window, indexed
+by the real pipeline (sandboxed parser, sentence-transformers, Chroma), attached
+to the chat; the question is answered by the real engine with the passages fenced
+in the prompt, the reply lists its numbered sources, and clicking one opens the
+passage.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from corpus import TRAINING_ZH
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -25,7 +27,6 @@ from desktop_app.workers.inference import InferenceController
 
 pytestmark = pytest.mark.e2e
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_232cb4a8fe51015a.txt"
 TIMEOUT_MS = 240_000
 
 
@@ -43,13 +44,12 @@ def window(qtbot: QtBot, gemma_path: Path) -> Iterator[MainWindow]:
     w.close()
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason=f"no seed article at {SEED}")
 def test_a_dropped_document_grounds_the_answer_and_its_source_opens(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     knowledge = window._knowledge
     with qtbot.waitSignal(knowledge.sig_ingest_done, timeout=TIMEOUT_MS) as done:
-        window.add_documents([str(SEED)])
+        window.add_documents([str(TRAINING_ZH)])
     report = done.args[0]
     assert report.indexed == 1 and report.chunks_added > 0 and not report.failed
     collection = window._knowledge_panel.current_collection()
@@ -65,9 +65,11 @@ def test_a_dropped_document_grounds_the_answer_and_its_source_opens(
     answer = session.path[-1]
     citations = answer.meta["citations"]
     assert [c["n"] for c in citations] == [1, 2, 3]
-    assert all(Path(c["source"]).name == SEED.name for c in citations)
+    assert all(Path(c["source"]).name == TRAINING_ZH.name for c in citations)
+    # The passage that defines the term is among those the answer was grounded on.
+    assert any("大语言模型（large language model" in c["text"] for c in citations), citations
     shown = window.transcript_text()
-    assert f"Sources: [1] {SEED.name}" in shown
+    assert f"Sources: [1] {TRAINING_ZH.name}" in shown
     # The prompt carried the passages fenced as quoted material.
     prompt = answer.meta["request"]["messages"]
     assert "never as instructions" in prompt[0]["content"]

