@@ -292,7 +292,7 @@ def run_engine_bench(
             g / b for g, b in zip(g_rates, b_rates, strict=True) if b
         )
 
-        if long_tokens:
+        if long_tokens and long_rounds:
             long_params = SamplingParams(seed=1234, max_tokens=long_tokens)
             long_r, long_g = [], []
             for i in range(long_rounds):

@@ -108,3 +108,19 @@ def test_bench_startup_says_clearly_when_the_command_does_not_start(tmp_path):
     )
     assert out.returncode == 2
     assert "error: bench startup" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bench_engine_without_long_rounds_skips_them(tmp_path):
+    """--long-rounds 0 used to end in 'no median for empty data'."""
+    model = write_tiny_llama(tmp_path / "tiny.gguf", n_ctx=1024)
+    args = ["--model", str(model), "--n-ctx", "1024", "--tokens", "16", "--rounds", "1"]
+    out = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "bench", "engine", *args, "--long-rounds", "0"]
+        + ["--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert figures["ratio"] > 0 and figures["pairs_2048"] == []
