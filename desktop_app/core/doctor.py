@@ -94,8 +94,8 @@ WORDING: dict[str, tuple[str, str]] = {
         "",
     ),
     "kernels_passed_over": (
-        "llama.cpp runs its {variant} kernels ({features}); {passed} passed over on purpose "
-        "(llama.cpp's Intel AMX path crashes); this processor runs: {available}.",
+        "llama.cpp runs its {variant} kernels ({features}); {passed} passed over, as "
+        "GLASSBOX_CPU_SKIP asks; this processor runs: {available}.",
         "",
     ),
     "kernels_forced": (

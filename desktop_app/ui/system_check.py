@@ -97,7 +97,7 @@ def _wording() -> dict[str, tuple[str, str]]:
         "kernels_passed_over": (
             QCoreApplication.translate(
                 "SystemCheck",
-                "llama.cpp runs its {variant} kernels ({features}); {passed} passed over on purpose (llama.cpp's Intel AMX path crashes); this processor runs: {available}.",  # noqa: E501
+                "llama.cpp runs its {variant} kernels ({features}); {passed} passed over, as GLASSBOX_CPU_SKIP asks; this processor runs: {available}.",  # noqa: E501
             ),
             "",
         ),

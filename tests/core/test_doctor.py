@@ -165,7 +165,7 @@ def test_kernels_name_the_variant_and_what_was_passed_over() -> None:
     finding = doctor.kernels_finding(backends)
     assert (finding.status, finding.fields["variant"]) == ("ok", "icelake")
     assert finding.detail.startswith("llama.cpp runs its icelake kernels (AVX2, AVX512)")
-    assert "sapphirerapids passed over on purpose" in finding.detail
+    assert "sapphirerapids passed over, as GLASSBOX_CPU_SKIP asks" in finding.detail
     plain = NativeBackends(dynamic=True, cpu_variant="haswell", available=("haswell",))
     assert doctor.kernels_finding(plain).code == "kernels"
 

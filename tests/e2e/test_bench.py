@@ -115,8 +115,16 @@ def test_bench_engine_without_long_rounds_skips_them(tmp_path):
     model = write_tiny_llama(tmp_path / "tiny.gguf", n_ctx=1024)
     args = ["--model", str(model), "--n-ctx", "1024", "--tokens", "16", "--rounds", "1"]
     out = subprocess.run(
-        [sys.executable, "-m", "desktop_app", "bench", "engine", *args, "--long-rounds", "0"]
-        + ["--json"],
+        [
+            sys.executable,
+            "-m",
+            "desktop_app",
+            "bench",
+            "engine",
+            *args,
+            "--long-rounds=0",
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=300,

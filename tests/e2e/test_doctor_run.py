@@ -17,7 +17,6 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core import doctor
-from desktop_app.core.engine.native import BLOCKED_VARIANTS
 from desktop_app.core.models.defaults import CHAT_DEFAULT, DEFAULT_MODELS
 from desktop_app.ui.system_check import SystemCheckDialog
 
@@ -42,14 +41,16 @@ def test_doctor_json_on_this_machine(glassbox_home: Path) -> None:
     out = glassbox("doctor", "--json")
     report = json.loads(out.stdout)
     found = by_check(report)
-    assert [f["check"] for f in report["findings"]] == list(doctor.CHECKS)
+    assert [f["check"] for f in report["findings"]] == [
+        c for c in doctor.CHECKS if c != "model_run"
+    ]
     failing = [f"{f['title']}: {f['detail']}" for f in report["findings"] if f["status"] == "fail"]
     assert out.returncode == report["exit_code"] == 0, failing
 
     kernels = found["kernels"]
     assert kernels["status"] == "ok"
     variant = kernels["fields"]["variant"]
-    assert variant and variant not in BLOCKED_VARIANTS
+    assert variant and variant != "-"
     assert kernels["detail"].startswith(f"llama.cpp runs its {variant} kernels")
     assert variant in kernels["fields"]["available"].split(", ")
     assert found["llama_build"]["detail"].startswith("llama-cpp-python 0.3.36;")

@@ -60,7 +60,8 @@ def test_a_normal_load_is_not_in_safe_mode_and_names_its_kernels(gemma_path: Pat
         loaded = client.load(EngineConfig(str(gemma_path), n_ctx=512))
     assert not loaded.safe_mode and loaded.safe_reason == ""
     assert loaded.kernels.startswith("CPU kernels")
-    assert "sapphirerapids" not in loaded.kernels  # the AMX variant is passed over
+    # Where AMX kernels run, extra buffer types stay off (the AMX one crashes).
+    assert ("AMX" in loaded.kernels) == ("no extra buffer types" in loaded.kernels)
 
 
 @pytest.fixture

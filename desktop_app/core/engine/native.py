@@ -7,11 +7,15 @@ beside ``libllama``, and the best one the CPU supports is chosen when the
 process starts. llama-cpp-python does not load them by itself, so every process
 that runs a model calls :func:`load_backends` first.
 
-The choice is ggml's own (each library's ``ggml_backend_score``), with one
-exception: the ``sapphirerapids`` variant is passed over unless asked for. It is
-the only one with Intel AMX, and llama.cpp's AMX path crashes in
-``ggml_backend_amx_mul_mat`` (upstream issue 20824); the next variant down has the
-same AVX-512 kernels. ``GLASSBOX_CPU_VARIANT`` names a variant to use instead.
+The choice is ggml's own (each library's ``ggml_backend_score``). On a processor
+with Intel AMX that is the ``sapphirerapids`` variant, whose AMX buffer type
+crashes in ``ggml_backend_amx_mul_mat`` (upstream issue 20824): the engine then
+loads models without extra buffer types (``NativeBackends.has_amx``), which
+avoids it. Measured on such a machine, that keeps prompt evaluation as fast as a
+native build, where passing the variant over (the next one down, ``zen4``, with
+weight repacking) loses 30% of it (README, "Portable llama.cpp").
+``GLASSBOX_CPU_VARIANT`` names a variant to use instead, and ``GLASSBOX_CPU_SKIP``
+(comma-separated) variants to pass over.
 
 A build without dynamic backends (a native build, Metal, a user's own
 ``CMAKE_ARGS``) registers its CPU backend statically; then nothing is loaded and
@@ -28,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Variants passed over unless ``GLASSBOX_CPU_VARIANT`` names them (see the module doc).
-BLOCKED_VARIANTS = ("sapphirerapids",)
+#: The environment variable naming CPU variants to pass over ("sapphirerapids,zen4").
+SKIP_ENV = "GLASSBOX_CPU_SKIP"
 
 #: A safe start: no AVX-512, no AMX. The first of these that the CPU supports is
 #: used after a load that crashed (``load_backends(safe=True)``).
@@ -50,7 +54,7 @@ class NativeBackends:
     choose). ``cpu_variant`` is the variant's name ("icelake"), ``cpu_features``
     the instruction sets its kernels use as ggml reports them, ``available``
     every variant the CPU supports, best first, and ``passed_over`` those left
-    out on purpose.
+    out because ``GLASSBOX_CPU_SKIP`` names them.
     """
 
     dynamic: bool
@@ -187,8 +191,9 @@ def _choose(variants: dict[str, Path], safe: bool) -> tuple[str | None, list[str
         for name in SAFE_VARIANTS:
             if name in supported:
                 return name, supported, [n for n in supported if n != name]
-    passed = [n for n in supported if n in BLOCKED_VARIANTS]
-    usable = [n for n in supported if n not in BLOCKED_VARIANTS]
+    skip = {n.strip() for n in os.environ.get(SKIP_ENV, "").split(",") if n.strip()}
+    passed = [n for n in supported if n in skip]
+    usable = [n for n in supported if n not in skip]
     return (usable[0] if usable else None), supported, passed
 
 

@@ -68,8 +68,8 @@
         <translation>llama.cpp 使用其 {variant} 计算内核（{features}）；此处理器可运行：{available}。</translation>
     </message>
     <message>
-        <source>llama.cpp runs its {variant} kernels ({features}); {passed} passed over on purpose (llama.cpp&apos;s Intel AMX path crashes); this processor runs: {available}.</source>
-        <translation>llama.cpp 使用其 {variant} 计算内核（{features}）；有意跳过了 {passed}（llama.cpp 的 Intel AMX 代码路径会崩溃）；此处理器可运行：{available}。</translation>
+        <source>llama.cpp runs its {variant} kernels ({features}); {passed} passed over, as GLASSBOX_CPU_SKIP asks; this processor runs: {available}.</source>
+        <translation>llama.cpp 使用其 {variant} 计算内核（{features}）；按 GLASSBOX_CPU_SKIP 的要求跳过了 {passed}；此处理器可运行：{available}。</translation>
     </message>
     <message>
         <source>llama.cpp runs its {variant} kernels ({features}), as GLASSBOX_CPU_VARIANT asks; this processor runs: {available}.</source>
