@@ -315,8 +315,8 @@ def _crash_message(config: EngineConfig, first: str, second: str | None) -> str:
     )
     if second is not None:
         tried += (
-            ", and again in safe mode, without extra buffer types and with the most basic "
-            f"CPU kernels ({second or 'no exit code'})"
+            ", and again in safe mode, without extra buffer types and with AVX2 CPU "
+            f"kernels at most ({second or 'no exit code'})"
         )
     return (
         f"{tried}. Processor: {cpu_name()}; features: {features}. "

@@ -237,7 +237,11 @@ class LlamaCppEngine:
                 "damaged or made for a newer llama.cpp."
                 + (f" llama.cpp said: {detail}" if detail else "")
             ) from exc
-        _self_check(llama_cpp, llm, config.safe_mode)
+        try:
+            _self_check(llama_cpp, llm, config.safe_mode)
+        except ModelLoadError:
+            llm.close()
+            raise
         self._llm = llm
         self._config = config
         self._tokens = []
