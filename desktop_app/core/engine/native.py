@@ -277,14 +277,21 @@ def cpu_name() -> str:
 
 def run_module(argv: list[str]) -> None:
     """``python -m desktop_app.core.engine.native MODULE [ARGS…]``: run a module that uses
-    llama-cpp-python (``llama_cpp.server``) with the backends loaded first."""
+    llama-cpp-python (``llama_cpp.server``) with the backends loaded first, and models
+    loaded as the engine loads them."""
     import runpy
 
     if not argv:
         raise SystemExit("usage: python -m desktop_app.core.engine.native MODULE [ARGS…]")
-    load_backends()
+    import llama_cpp
+
+    from desktop_app.core.engine.llama_backend import model_params_override
+
+    backends = load_backends()
     sys.argv = argv
-    runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+    # As the engine loads models: no extra buffer types where AMX kernels run (they crash).
+    with model_params_override(llama_cpp, use_extra_bufts=not backends.has_amx):
+        runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":
