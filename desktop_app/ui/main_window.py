@@ -876,7 +876,7 @@ class MainWindow(QMainWindow):
                 text += f"; {loaded.kernels}"
             if loaded.safe_mode:
                 text += "; " + self.tr(
-                    "safe mode, because the first load stopped the engine ({reason})"
+                    "loaded again in safe mode: the first load stopped the engine ({reason})"
                 ).format(reason=loaded.safe_reason or "?")
             return text
         # Asking imports llama.cpp: only here, once the user opens About.

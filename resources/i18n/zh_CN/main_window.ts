@@ -280,8 +280,8 @@
         <translation>本地 API：{message}</translation>
     </message>
     <message>
-        <source>safe mode, because the first load stopped the engine ({reason})</source>
-        <translation>安全模式，因为第一次加载使引擎停止（{reason}）</translation>
+        <source>loaded again in safe mode: the first load stopped the engine ({reason})</source>
+        <translation>已在安全模式下重新加载：第一次加载使引擎停止（{reason}）</translation>
     </message>
     <message>
         <source>no model loaded; GPU offload available</source>
