@@ -53,7 +53,17 @@ def template() -> str:
 
 
 def render(command: list[str]) -> str:
-    """The entry with ``Exec`` and ``TryExec`` pointing at ``command``."""
+    """The entry with ``Exec`` and ``TryExec`` pointing at ``command``.
+
+    Raises ``ValueError`` for a command with a line break or another control
+    character: the entry is one key per line, so such a path would add keys of its own.
+    """
+    bad = next((part for part in command if any(ord(c) < 0x20 or c == "\x7f" for c in part)), None)
+    if bad is not None:
+        raise ValueError(
+            f"The path {bad!r} holds a line break or another control character, which a "
+            "desktop entry cannot hold: move Glassbox to a folder whose name has none."
+        )
     exec_line = " ".join(_quote(part) for part in command)
     out = []
     for line in template().splitlines():

@@ -823,7 +823,7 @@ class MainWindow(QMainWindow):
 
         try:
             done = desktop_entry.install()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self._set_status(
                 self.tr("Glassbox could not be added to the applications menu: {reason}").format(
                     reason=exc

@@ -123,3 +123,9 @@ def test_install_desktop_then_uninstall(tmp_path: Path) -> None:
     # their caches behind; everything Glassbox wrote is gone.
     caches = {"mimeinfo.cache", "icon-theme.cache"}
     assert [p for p in data.rglob("*") if p.is_file() and p.name not in caches] == []
+
+
+@pytest.mark.parametrize("path", ["/opt/a\nExec=/tmp/evil", "/opt/a\rb", "/opt/a\x1bb"])
+def test_a_path_with_a_line_break_is_refused_not_written_as_a_new_key(path: str) -> None:
+    with pytest.raises(ValueError, match="line break or another control character"):
+        render([path])
