@@ -17,9 +17,21 @@ def data_location() -> Path:
 
 
 def data_dir() -> Path:
-    """The folder holding models, databases and settings (created on demand)."""
+    """The folder holding models, databases and settings (created on demand).
+
+    It holds chats, documents and API keys, so it is readable by its owner only
+    (0700): made so, and Glassbox's own platform folder is tightened if an older
+    version made it with the default permissions. A ``GLASSBOX_HOME`` the user
+    made is left as it is.
+    """
     base = data_location()
-    base.mkdir(parents=True, exist_ok=True)
+    if not base.exists():
+        base.parent.mkdir(parents=True, exist_ok=True)
+        base.mkdir(mode=0o700, exist_ok=True)
+    elif "GLASSBOX_HOME" not in os.environ and os.name == "posix":
+        mode = base.stat().st_mode & 0o777
+        if mode & 0o077:
+            base.chmod(mode & 0o700)
     return base
 
 
