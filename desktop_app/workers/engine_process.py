@@ -297,19 +297,12 @@ class _LoadCrashed(Exception):
         self.how = how
 
 
-#: The processor features that decide which llama.cpp kernels can run.
-_CPU_FEATURES = (
-    "sse4_2", "avx", "f16c", "fma", "avx2", "avx_vnni", "avx512f", "avx512_vnni",
-    "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16", "neon", "asimd", "sve",
-)  # fmt: skip
-
-
 def _crash_message(config: EngineConfig, first: str, second: str | None) -> str:
     """What was tried, on which processor, and what to do next."""
+    from desktop_app.core.doctor import named_flags
     from desktop_app.core.engine.native import cpu_flags, cpu_name
 
-    flags = set(cpu_flags())
-    features = ", ".join(f for f in _CPU_FEATURES if f in flags) or "unknown"
+    features = ", ".join(named_flags(cpu_flags())) or "unknown"
     tried = (
         f"The engine process stopped while loading {config.model_path} ({first or 'no exit code'})"
     )

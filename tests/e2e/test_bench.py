@@ -22,32 +22,21 @@ FIGURES = (
 )
 
 
-def test_bench_engine_json_has_every_figure(tmp_path):
-    model = write_tiny_llama(tmp_path / "tiny.gguf", n_ctx=1024)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "desktop_app",
-            "bench",
-            "engine",
-            "--model",
-            str(model),
-            "--n-ctx",
-            "1024",
-            "--tokens",
-            "24",
-            "--long-tokens",
-            "48",
-            "--rounds",
-            "2",
-            "--long-rounds",
-            "1",
-            "--json",
-        ],
+def bench_engine(*args: str) -> subprocess.CompletedProcess[str]:
+    """``glassbox bench engine ARGS --json`` in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app", "bench", "engine", *args, "--json"],
         capture_output=True,
         text=True,
         timeout=300,
+    )
+
+
+def test_bench_engine_json_has_every_figure(tmp_path):
+    model = write_tiny_llama(tmp_path / "tiny.gguf", n_ctx=1024)
+    out = bench_engine(
+        *("--model", str(model), "--n-ctx", "1024", "--tokens", "24", "--long-tokens", "48"),
+        *("--rounds", "2", "--long-rounds", "1"),
     )
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)
@@ -113,21 +102,9 @@ def test_bench_startup_says_clearly_when_the_command_does_not_start(tmp_path):
 def test_bench_engine_without_long_rounds_skips_them(tmp_path):
     """--long-rounds 0 used to end in 'no median for empty data'."""
     model = write_tiny_llama(tmp_path / "tiny.gguf", n_ctx=1024)
-    args = ["--model", str(model), "--n-ctx", "1024", "--tokens", "16", "--rounds", "1"]
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "desktop_app",
-            "bench",
-            "engine",
-            *args,
-            "--long-rounds=0",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = bench_engine(
+        *("--model", str(model), "--n-ctx", "1024", "--tokens", "16", "--rounds", "1"),
+        "--long-rounds=0",
     )
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)
