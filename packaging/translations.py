@@ -4,7 +4,7 @@
     python packaging/translations.py compile  # lrelease: the .ts files into the package's .qm
     python packaging/translations.py check    # fail if anything is missing or stale
 
-One ``.ts`` per source module (``resources/i18n/<lang>/<module>.ts``), so people
+One ``.ts`` per source module (``resources/i18n/<lang>/ui.chat.view.ts``), so people
 translating different panels never edit the same file. Locations are left out of
 the ``.ts`` files: moving code does not change them, only changing strings does.
 """
@@ -53,10 +53,17 @@ def modules() -> list[Path]:
     """Source files that contain translatable strings."""
     found = []
     for folder in SOURCES:
-        for path in sorted(folder.glob("*.py")):
+        for path in sorted(folder.rglob("*.py")):
             if _MARKER.search(path.read_text(encoding="utf-8")):
                 found.append(path)
     return found
+
+
+def ts_name(source: Path) -> str:
+    """The catalogue of one source file, named by its place in the package:
+    ``desktop_app/ui/chat/view.py`` → ``ui.chat.view.ts`` (two panels may share a stem)."""
+    relative = source.relative_to(ROOT / "desktop_app").with_suffix("")
+    return ".".join(relative.parts) + ".ts"
 
 
 def _lupdate(source: Path, ts: Path) -> None:
@@ -98,7 +105,7 @@ def update() -> None:
     for lang in LANGS:
         wanted = set()
         for source in modules():
-            ts = TS_ROOT / lang / f"{source.stem}.ts"
+            ts = TS_ROOT / lang / ts_name(source)
             wanted.add(ts)
             _lupdate(source, ts)
         for stale in (TS_ROOT / lang).glob("*.ts"):
@@ -125,7 +132,7 @@ def check() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         for lang in LANGS:
             for source in modules():
-                committed = TS_ROOT / lang / f"{source.stem}.ts"
+                committed = TS_ROOT / lang / ts_name(source)
                 fresh = Path(tmp) / lang / f"{source.stem}.ts"
                 _lupdate(source, fresh)
                 want = set(_messages(fresh))

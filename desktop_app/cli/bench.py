@@ -64,7 +64,7 @@ def run_engine(args: argparse.Namespace) -> int:
     """Run the engine benchmark and print its figures."""
     if args.engine == "openai":
         return _run_remote(args)
-    from desktop_app.workers.bench_engine import run_engine_bench
+    from desktop_app.bench.engine import run_engine_bench
 
     result = run_engine_bench(
         engine_config(args),
@@ -108,7 +108,7 @@ def run_engine(args: argparse.Namespace) -> int:
 
 def _run_remote(args: argparse.Namespace) -> int:
     """Remote server tokens/s ÷ the local engine's, on the model --model names."""
-    from desktop_app.workers.bench_engine import run_remote_bench
+    from desktop_app.bench.engine import run_remote_bench
 
     config = engine_config(args)
     # The server is asked for the model it lists (its name is often the file's path).
@@ -133,7 +133,7 @@ def _run_remote(args: argparse.Namespace) -> int:
 
 def run_ui(args: argparse.Namespace) -> int:
     """Stream a synthetic reply through the window and print the event-loop stalls."""
-    from desktop_app.ui.bench_ui import run_ui_bench
+    from desktop_app.bench.ui import run_ui_bench
 
     r = run_ui_bench(tokens=args.tokens, rate=args.rate, candidates=args.candidates)
     if args.json:
@@ -157,7 +157,7 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def run_startup(args: argparse.Namespace) -> int:
     """Time process start to the window painted, several times."""
-    from desktop_app.workers.bench_startup import STARTUP_ARGS, run_startup_bench
+    from desktop_app.bench.startup import STARTUP_ARGS, run_startup_bench
 
     command = None
     if args.startup_command:

@@ -45,7 +45,7 @@ def _default_paths(paths: list[Path]) -> list[Path]:
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Run the ingestion benchmark and print its figures."""
-    from desktop_app.workers.kb_bench import run_ingest_bench
+    from desktop_app.bench.kb import run_ingest_bench
 
     r = run_ingest_bench(_default_paths(args.paths), rounds=args.rounds)
     if args.json:
@@ -62,8 +62,8 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def run_retrieval(args: argparse.Namespace) -> int:
     """Run the retrieval latency benchmark and print its figures."""
+    from desktop_app.bench.kb import run_retrieval_bench
     from desktop_app.core.kb.evaluate import load_questions
-    from desktop_app.workers.kb_bench import run_retrieval_bench
 
     if not 100 <= args.chunks <= 2_000_000:
         raise InvalidRequestError("--chunks must be between 100 and 2,000,000.")

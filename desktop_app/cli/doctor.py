@@ -95,11 +95,11 @@ def format_report(findings: Sequence[Finding]) -> str:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """``glassbox doctor``."""
     if args.qt_probe:
-        from desktop_app.ui.qt_probe import main
+        from desktop_app.ui.window.qt_probe import main
 
         return main()
     from desktop_app.core.doctor import exit_code, run_checks
-    from desktop_app.workers.qt_probe import run_qt_probe
+    from desktop_app.workers.doctor.probe import run_qt_probe
 
     findings = run_checks(run_qt_probe(), model=args.model)
     if args.json:

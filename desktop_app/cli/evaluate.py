@@ -62,7 +62,7 @@ def run_eval_classify(args: argparse.Namespace) -> int:
         load_examples,
     )
     from desktop_app.core.tasks.metrics import classify_scores
-    from desktop_app.workers.engine_process import EngineClient
+    from desktop_app.workers.engine.client import EngineClient
 
     data = load_examples(args.data)[: args.limit]
     names = list(dict.fromkeys(e.label for e in data))
@@ -143,7 +143,7 @@ def run_eval_extract(args: argparse.Namespace) -> int:
     from desktop_app.core.errors import GlassboxError
     from desktop_app.core.tasks.extract import extract, load_schema
     from desktop_app.core.tasks.metrics import extract_scores
-    from desktop_app.workers.engine_process import EngineClient
+    from desktop_app.workers.engine.client import EngineClient
 
     schema = load_schema(args.schema)
     rows = _load_extract_data(args.data)[: args.limit]

@@ -203,7 +203,7 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Stream the reply; with --json, one JSON object per line."""
-    from desktop_app.workers.engine_process import EngineClient
+    from desktop_app.workers.engine.client import EngineClient
 
     request = build_request(args)
     if args.engine == "openai":
@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_events(args: argparse.Namespace, events: Iterable[Event]) -> None:
-    from desktop_app.workers.engine_process import error_from_event
+    from desktop_app.workers.engine.client import error_from_event
 
     for event in events:
         if isinstance(event, TokenEvent):

@@ -100,7 +100,7 @@ def with_adapter(settings: Settings, args: argparse.Namespace) -> Settings:
 def _make_engine_client() -> Engine:
     # Imported here: the engine client pulls in multiprocessing machinery the
     # window does not need until a model is loaded.
-    from desktop_app.workers.engine_process import EngineClient
+    from desktop_app.workers.engine.client import EngineClient
 
     return EngineClient()
 
@@ -122,7 +122,7 @@ def _exit_when_painted(app: Any, window: Any) -> None:
 
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    from desktop_app.workers.bench_startup import SHOWN_MARKER
+    from desktop_app.bench.startup import SHOWN_MARKER
 
     class _FirstPaint(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -229,7 +229,7 @@ class _SmokeTest:
     def _on_loaded(self, loaded: Any) -> None:
         import time
 
-        from desktop_app.ui.main_window import ChatInput
+        from desktop_app.ui.window.main_window import ChatInput
 
         if self.started:
             return
@@ -286,9 +286,9 @@ def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop; returns the exit code."""
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.i18n import install_translators
-    from desktop_app.ui.main_window import MainWindow
-    from desktop_app.workers.inference import InferenceController, resolve_with_defaults
+    from desktop_app.ui.common.i18n import install_translators
+    from desktop_app.ui.window.main_window import MainWindow
+    from desktop_app.workers.engine.inference import InferenceController, resolve_with_defaults
 
     settings = with_adapter(load_settings(), args)
     explicit = explicit_model(args)
@@ -322,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
     # comes to the front. Test, benchmark and smoke runs always start their own.
     instance = None
     if not (args.fake or smoke is not None or args.exit_when_shown):
-        from desktop_app.ui.single_instance import InstanceServer, forward_to_running
+        from desktop_app.ui.window.single_instance import InstanceServer, forward_to_running
 
         _wait_for_replaced_instance()
         given = list(files)

@@ -22,11 +22,11 @@ from typing import Any
 
 from desktop_app.cli.generate import add_model_arguments, engine_config
 from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.location import describe
 from desktop_app.core.kb.parsers import ParseLimits
-from desktop_app.core.kb.registry import Filters
-from desktop_app.core.kb.store import KnowledgeBase
 
 
 def _add_store_arguments(p: argparse.ArgumentParser, collection: bool = True) -> None:
@@ -238,7 +238,7 @@ def _format_eta(seconds: float | None) -> str:
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Ingest files and folders, printing progress to stderr."""
-    from desktop_app.workers.kb_parser import SandboxedParser
+    from desktop_app.workers.kb.parser import SandboxedParser
 
     limits = ParseLimits(
         timeout_s=args.timeout,
@@ -352,7 +352,7 @@ def run_ask(args: argparse.Namespace) -> int:
     from desktop_app.core.kb.rerank import CrossEncoderReranker, rerank
     from desktop_app.core.kb.rewrite import rewrite_queries
     from desktop_app.core.sampling import SamplingParams
-    from desktop_app.workers.engine_process import EngineClient
+    from desktop_app.workers.engine.client import EngineClient
 
     filters = _filters(args)
     if not 0 <= args.multi_query <= 8:
@@ -532,8 +532,8 @@ def run_move(args: argparse.Namespace) -> int:
 
 def run_watch(args: argparse.Namespace) -> int:
     """Watch a folder, index it now, and with ``--follow`` keep it indexed."""
-    from desktop_app.workers.kb_parser import SandboxedParser
-    from desktop_app.workers.kb_watch import FolderWatcher
+    from desktop_app.workers.kb.parser import SandboxedParser
+    from desktop_app.workers.kb.watch import FolderWatcher
 
     if args.interval <= 0:
         raise InvalidRequestError("--interval is a number of seconds above 0.")
@@ -583,7 +583,7 @@ def run_unwatch(args: argparse.Namespace) -> int:
 
 def run_sync(args: argparse.Namespace) -> int:
     """Index what changed in the watched folders of a collection."""
-    from desktop_app.workers.kb_parser import SandboxedParser
+    from desktop_app.workers.kb.parser import SandboxedParser
 
     with _open(args) as kb:
         if not kb.watched(args.collection):

@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; prints the base URL once the model is loaded."""
-    from desktop_app.workers.api_server import ApiServer, check_host
+    from desktop_app.workers.api.server import ApiServer, check_host
 
     check_host(args.host, args.allow_remote)
     server = ApiServer(

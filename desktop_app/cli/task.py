@@ -102,7 +102,7 @@ def register(sub: Any) -> None:
 
 
 def _client(args: argparse.Namespace) -> Any:
-    from desktop_app.workers.engine_process import EngineClient
+    from desktop_app.workers.engine.client import EngineClient
 
     client = EngineClient()
     client.load(engine_config(args))
@@ -193,7 +193,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
 
 def run_search(args: argparse.Namespace) -> int:
     """Print the best passages with scores and highlighted terms."""
-    from desktop_app.core.kb.store import KnowledgeBase
+    from desktop_app.core.kb.knowledge_base import KnowledgeBase
     from desktop_app.core.tasks.search import search
 
     if not 1 <= args.k <= 100:

@@ -84,7 +84,7 @@ _XCB_PACKAGES = (
 )
 
 #: code -> (what was found, what to do); ``{name}`` fields come from Finding.fields.
-#: The window has the same sentences in ``desktop_app/ui/system_check.py`` (a test
+#: The window has the same sentences in ``desktop_app/ui/window/system_check.py`` (a test
 #: keeps the two in step).
 WORDING: dict[str, tuple[str, str]] = {
     "cpu": ("{name}; instruction sets: {flags}.", ""),

@@ -17,8 +17,8 @@ import pytest
 
 from desktop_app.core.engine.protocol import EngineConfig
 from desktop_app.core.errors import InvalidRequestError
-from desktop_app.core.kb.store import KnowledgeBase
-from desktop_app.workers.api_server import ApiServer
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
+from desktop_app.workers.api.server import ApiServer
 
 openai = pytest.importorskip("openai")
 

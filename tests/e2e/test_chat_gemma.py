@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.chat_view import visible_text
-from desktop_app.ui.main_window import MainWindow, probability_colour
-from desktop_app.workers.engine_process import EngineClient
-from desktop_app.workers.inference import InferenceController, resolve_with_defaults
+from desktop_app.ui.chat.view import visible_text
+from desktop_app.ui.window.main_window import MainWindow, probability_colour
+from desktop_app.workers.engine.client import EngineClient
+from desktop_app.workers.engine.inference import InferenceController, resolve_with_defaults
 
 pytestmark = pytest.mark.e2e
 

@@ -24,8 +24,8 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.inference import InferenceController
 
 pytestmark = pytest.mark.e2e
 
@@ -47,8 +47,8 @@ from PySide6.QtWidgets import QApplication
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.inference import InferenceController
 
 app = QApplication(sys.argv)
 engine = FakeEngine(script={LONG_SCRIPT!r}, delay_s=0.01)

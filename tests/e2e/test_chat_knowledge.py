@@ -20,10 +20,10 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.source_viewer import SourceViewer
-from desktop_app.workers.engine_process import EngineClient
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.knowledge.source_viewer import SourceViewer
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.client import EngineClient
+from desktop_app.workers.engine.inference import InferenceController
 
 pytestmark = pytest.mark.e2e
 

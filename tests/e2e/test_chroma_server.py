@@ -167,8 +167,8 @@ def _controller_reports_the_error(root: Path, url: str) -> None:
     """The window's controller: the failure comes back as signals, in seconds."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
-    from desktop_app.core.kb.store import KnowledgeBase
-    from desktop_app.workers.kb_controller import KnowledgeController
+    from desktop_app.core.kb.knowledge_base import KnowledgeBase
+    from desktop_app.workers.kb.controller import KnowledgeController
 
     # pytest-qt's QApplication (``qapp``): a bare QCoreApplication made here would outlive
     # this test, and the widget tests after it could not build a window.
@@ -220,8 +220,8 @@ def test_an_ingestion_cut_by_the_server_resumes_without_duplicates(tmp_path: Pat
 
     from desktop_app.core.kb.errors import ChromaServerError
     from desktop_app.core.kb.ingest import IngestProgress
+    from desktop_app.core.kb.knowledge_base import KnowledgeBase
     from desktop_app.core.kb.parse_host import InProcessParser
-    from desktop_app.core.kb.store import KnowledgeBase
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -42,9 +42,9 @@ from desktop_app.core.models.gguf_info import inspect_gguf
 from desktop_app.core.models.templates import render_chat
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.workers.engine_process import EngineClient
-from desktop_app.workers.inference import InferenceController, resolve_with_defaults
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.client import EngineClient
+from desktop_app.workers.engine.inference import InferenceController, resolve_with_defaults
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core import doctor
 from desktop_app.core.models.defaults import CHAT_DEFAULT, DEFAULT_MODELS
-from desktop_app.ui.system_check import SystemCheckDialog
+from desktop_app.ui.window.system_check import SystemCheckDialog
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from desktop_app.core.engine.protocol import (
     TokenEvent,
 )
 from desktop_app.core.sampling import SamplingParams
-from desktop_app.workers.engine_process import EngineClient
+from desktop_app.workers.engine.client import EngineClient
 
 pytestmark = pytest.mark.e2e
 

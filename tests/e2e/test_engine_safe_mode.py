@@ -18,9 +18,9 @@ from desktop_app.core.engine.protocol import DoneEvent, EngineConfig, GenerateRe
 from desktop_app.core.errors import ModelLoadError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.workers.engine_process import EngineClient
-from desktop_app.workers.inference import InferenceController, resolve_with_defaults
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.client import EngineClient
+from desktop_app.workers.engine.inference import InferenceController, resolve_with_defaults
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ import pytest
 from corpus import DOCS, HALLUCINATION_ZH, LORA_EN, N_DOCS, QUESTIONS
 
 from desktop_app.core.kb.ingest import EMBED_BATCH
-from desktop_app.core.kb.store import KnowledgeBase
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
 #: hit@5 and MRR over ``tests/data/questions.jsonl`` must stay at least this good
 #: (measured 0.967 and 0.922 when written: 29 of 30 found, "LoRA 的全称是什么？" missed).
@@ -162,7 +162,7 @@ def test_rerank_by_gemma_moves_the_relevant_passage_up(seeded: Path, gemma_path:
     from desktop_app.core.engine.protocol import EngineConfig
     from desktop_app.core.kb.evaluate import is_hit, load_questions
     from desktop_app.core.kb.rerank import rerank
-    from desktop_app.workers.engine_process import EngineClient
+    from desktop_app.workers.engine.client import EngineClient
 
     question = next(
         q for q in load_questions(QUESTIONS) if q.question.startswith("为什么要把文档切块")

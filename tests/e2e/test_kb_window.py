@@ -19,9 +19,9 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QTableWidget,
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
-from desktop_app.ui.knowledge_panel import KnowledgePanel
-from desktop_app.ui.source_viewer import SourceViewer
-from desktop_app.workers.kb_controller import KnowledgeController
+from desktop_app.ui.knowledge.panel import KnowledgePanel
+from desktop_app.ui.knowledge.source_viewer import SourceViewer
+from desktop_app.workers.kb.controller import KnowledgeController
 
 INGEST_TIMEOUT_MS = 180_000
 SCREENSHOT = Path("/tmp/knowledge_panel.png")

@@ -12,12 +12,12 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.settings import Settings
 from desktop_app.core.tasks.extract import Extraction, Field
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.task_base import TaskTab
-from desktop_app.ui.task_panels import TasksPanel
-from desktop_app.ui.task_widgets import CONFIDENCE_ROLE
-from desktop_app.workers.engine_process import EngineClient
-from desktop_app.workers.inference import InferenceController, resolve_with_defaults
+from desktop_app.ui.tasks.base import TaskTab
+from desktop_app.ui.tasks.panels import TasksPanel
+from desktop_app.ui.tasks.widgets import CONFIDENCE_ROLE
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.client import EngineClient
+from desktop_app.workers.engine.inference import InferenceController, resolve_with_defaults
 
 pytestmark = pytest.mark.e2e
 

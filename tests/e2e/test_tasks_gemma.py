@@ -10,7 +10,7 @@ import pytest
 from desktop_app.core.engine.protocol import EngineConfig
 from desktop_app.core.tasks.classify import ClassifySpec, Label, classify, classify_batch
 from desktop_app.core.tasks.extract import extract
-from desktop_app.workers.engine_process import EngineClient
+from desktop_app.workers.engine.client import EngineClient
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
-from desktop_app.ui.chat_options import ChatOptionsPanel
+from desktop_app.ui.chat.options import ChatOptionsPanel
 
 
 def make_panel(qtbot: QtBot, tmp_path: Path) -> ChatOptionsPanel:

@@ -13,18 +13,18 @@ from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import DoneEvent, Message
-from desktop_app.core.kb.registry import Filters, StoredChunk
+from desktop_app.core.kb.db import Filters, StoredChunk
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.chat_session import (
+from desktop_app.ui.chat.session import (
     RERANK_POOL,
     TYPED_TOKEN_ID,
     ChatOptions,
     ChatSession,
     fuse_ranks,
 )
-from desktop_app.workers.inference import InferenceController
+from desktop_app.workers.engine.inference import InferenceController
 
 SCRIPT = "Paris is the capital."
 TIMEOUT_MS = 5000

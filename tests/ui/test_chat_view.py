@@ -11,14 +11,14 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.sampling import Candidate, Sampler, SamplingParams
-from desktop_app.ui.chat_view import (
+from desktop_app.ui.chat.view import (
     ChatView,
     MessageView,
     describe_token,
     probability_colour,
     token_tooltip,
 )
-from desktop_app.ui.markdown import code_blocks
+from desktop_app.ui.common.markdown import code_blocks
 
 WORDS = ["The", " capital", " of", " France", " is", " Paris", ".", "\n", "```python\n", "x = 1"]
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPushButton, QWidg
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.chat.store import ChatStore
-from desktop_app.ui.conversation_list import ConversationList
+from desktop_app.ui.chat.conversation_list import ConversationList
 
 TIMEOUT_MS = 3000
 

@@ -14,8 +14,8 @@ from remote_server import closed_port
 from desktop_app.cli.gui import explicit_model
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import Settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 10_000
 

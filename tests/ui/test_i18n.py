@@ -30,15 +30,15 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import Settings, load_settings
-from desktop_app.ui.i18n import (
+from desktop_app.ui.common.i18n import (
     PseudoTranslator,
     install_translators,
     qm_path,
     resolve_language,
     stretch,
 )
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.workers.inference import InferenceController, ModelProgress
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.workers.engine.inference import InferenceController, ModelProgress
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 5000

@@ -40,19 +40,19 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from desktop_app.core.kb.db import StoredChunk
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import ChunkConfig, InProcessParser, ParseOutcome
-from desktop_app.core.kb.registry import StoredChunk
-from desktop_app.core.kb.store import KnowledgeBase
-from desktop_app.ui.knowledge_panel import (
+from desktop_app.ui.knowledge.panel import (
     DEFAULT_COLLECTION,
     CollectionDialog,
     KnowledgePanel,
     format_duration,
     progress_text,
 )
-from desktop_app.ui.source_viewer import SourceViewer
-from desktop_app.workers.kb_controller import KnowledgeController, stitch_chunks
+from desktop_app.ui.knowledge.source_viewer import SourceViewer
+from desktop_app.workers.kb.controller import KnowledgeController, stitch_chunks
 
 TIMEOUT_MS = 15000
 #: Seconds between the folder watcher's scans: short, so a change is synced at once.

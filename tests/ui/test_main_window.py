@@ -38,9 +38,9 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import ModelLoadError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
-from desktop_app.ui.errors import error_title
-from desktop_app.ui.main_window import MainWindow, probability_colour, token_tooltip
-from desktop_app.workers.inference import InferenceController, ProgressCallback
+from desktop_app.ui.common.errors import error_title
+from desktop_app.ui.window.main_window import MainWindow, probability_colour, token_tooltip
+from desktop_app.workers.engine.inference import InferenceController, ProgressCallback
 
 SCRIPT = FakeEngine().script
 TIMEOUT_MS = 5000

@@ -35,8 +35,8 @@ from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import GenerateRequest, Message, ModelLoaded
 from desktop_app.core.models.fingerprint import template_sha256
 from desktop_app.core.settings import LoadOverrides, Settings, load_settings
-from desktop_app.ui.model_panel import ModelPanel, inspector_text
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.model.panel import ModelPanel, inspector_text
+from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 5000
 SCREENSHOT = Path("/tmp/model_panel.png")

@@ -33,7 +33,7 @@ from desktop_app.core.sampling import (
     pipeline,
     removed_by,
 )
-from desktop_app.ui.sampling_panel import (
+from desktop_app.ui.sampling.panel import (
     HINT,
     SLIDER_PARAMS,
     PipelineChart,

@@ -16,9 +16,9 @@ from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, TokenEvent
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
-from desktop_app.ui.settings_dialog import SettingsDialog
-from desktop_app.workers.api_server import WindowApi
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.window.settings_dialog import SettingsDialog
+from desktop_app.workers.api.server import WindowApi
+from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 15_000
 
@@ -214,7 +214,7 @@ def test_other_computers_without_a_token_are_never_saved(
 
 
 def test_restart_keeps_the_command_line_but_not_a_language_given_on_it() -> None:
-    from desktop_app.ui.settings_dialog import relaunch_command
+    from desktop_app.ui.window.settings_dialog import relaunch_command
 
     argv = ["/venv/bin/glassbox", "gui", "--language", "en", "--model", "m.gguf"]
     assert relaunch_command(argv, "/usr/bin/python3", False) == (

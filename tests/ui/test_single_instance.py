@@ -20,9 +20,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import load_settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.single_instance import InstanceServer, forward_to_running, server_name
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.ui.window.single_instance import InstanceServer, forward_to_running, server_name
+from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 10_000
 
@@ -45,7 +45,7 @@ def forward_in_process(files: list[str], name: str) -> subprocess.Popen[bytes]:
     (the running Glassbox) answers."""
     code = (
         "import json, sys\n"
-        "from desktop_app.ui.single_instance import forward_to_running\n"
+        "from desktop_app.ui.window.single_instance import forward_to_running\n"
         "sys.exit(0 if forward_to_running(json.loads(sys.argv[1]), sys.argv[2]) else 3)\n"
     )
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(files), name])
@@ -149,7 +149,7 @@ def test_restart_now_waits_for_the_glassbox_it_replaces(monkeypatch: pytest.Monk
     """Restart now starts the new Glassbox before the old one has quit; the new
     one must not hand itself over to the old one, so it waits for it to end."""
     from desktop_app.cli.gui import _wait_for_replaced_instance
-    from desktop_app.ui import settings_dialog
+    from desktop_app.ui.window import settings_dialog
 
     process = settings_dialog.relaunch_process()
     assert process.processEnvironment().value(settings_dialog.REPLACES_ENV) == str(os.getpid())

@@ -18,14 +18,14 @@ from desktop_app.core import doctor
 from desktop_app.core.doctor import Finding
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import load_settings
-from desktop_app.ui import system_check
-from desktop_app.ui.i18n import install_translators
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.system_check import SystemCheckDialog
-from desktop_app.workers import system_check as runner_module
-from desktop_app.workers.inference import InferenceController
-from desktop_app.workers.qt_probe import parse_qt_probe
-from desktop_app.workers.system_check import SystemCheck, parse_report
+from desktop_app.ui.window import system_check
+from desktop_app.ui.common.i18n import install_translators
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.ui.window.system_check import SystemCheckDialog
+from desktop_app.workers.doctor import check as runner_module
+from desktop_app.workers.doctor.check import SystemCheck, parse_report
+from desktop_app.workers.doctor.probe import parse_qt_probe
+from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 10_000
 HOSTILE_PATH = "/home/<img src=x>/<b>Glassbox</b> & co"

@@ -46,19 +46,19 @@ from desktop_app.core.engine.protocol import (
     ScoreResult,
 )
 from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.db import StoredChunk
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import InProcessParser
-from desktop_app.core.kb.registry import StoredChunk
 from desktop_app.core.kb.retrieve import Hit
-from desktop_app.core.kb.store import KnowledgeBase
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
 from desktop_app.core.tasks.classify import Classification
 from desktop_app.core.tasks.generation import generate
 from desktop_app.core.tasks.prompts import DEFAULT_TEMPLATES, load_overrides
 from desktop_app.core.tasks.rewrite import word_diff
-from desktop_app.ui.task_base import TaskTab, TextInput
-from desktop_app.ui.task_panels import TasksPanel
-from desktop_app.ui.task_widgets import (
+from desktop_app.ui.tasks.base import TaskTab, TextInput
+from desktop_app.ui.tasks.panels import TasksPanel
+from desktop_app.ui.tasks.widgets import (
     CONFIDENCE_ROLE,
     DELETE_BACKGROUND,
     INSERT_BACKGROUND,
@@ -66,9 +66,9 @@ from desktop_app.ui.task_widgets import (
     TokenDialog,
     show_diff,
 )
-from desktop_app.workers.inference import InferenceController
-from desktop_app.workers.kb_controller import KnowledgeController
-from desktop_app.workers.task_runner import TaskProgress, TaskTokens
+from desktop_app.workers.engine.inference import InferenceController
+from desktop_app.workers.engine.task_runner import TaskProgress, TaskTokens
+from desktop_app.workers.kb.controller import KnowledgeController
 
 TIMEOUT_MS = 5000
 GREEDY = SamplingParams.greedy()
@@ -608,7 +608,7 @@ def test_the_window_has_the_tasks_dock_and_opens_search_hits(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from desktop_app.core.chat.store import ChatStore
-    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.window.main_window import MainWindow
 
     controller = make_controller(tmp_path, FakeEngine())
     window = MainWindow(controller, store=ChatStore(tmp_path / "chats.sqlite3"))
@@ -844,7 +844,7 @@ def test_export_to_writes_where_asked_and_says_why_it_could_not(
 ) -> None:
     from PySide6.QtWidgets import QFileDialog, QWidget
 
-    from desktop_app.ui.task_widgets import export_to
+    from desktop_app.ui.tasks.widgets import export_to
 
     parent = QWidget()
     qtbot.addWidget(parent)

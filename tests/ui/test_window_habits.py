@@ -28,9 +28,9 @@ from desktop_app.core import desktop_entry
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.settings_dialog import SettingsDialog
-from desktop_app.workers.inference import InferenceController
+from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.ui.window.settings_dialog import SettingsDialog
+from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 5000
 GREEDY = Settings().with_sampling(SamplingParams.greedy())

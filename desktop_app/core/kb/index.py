@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from desktop_app.core.kb.db import Collection, Registry
 from desktop_app.core.kb.errors import (
     ChromaCollectionLostError,
     ChromaServerError,
@@ -31,7 +32,6 @@ from desktop_app.core.kb.location import (
     reason_of,
     unreachable,
 )
-from desktop_app.core.kb.registry import Collection, Registry
 
 #: Vectors per Chroma call: large enough to be fast, small enough to bound memory.
 WRITE_BATCH = 1000

@@ -27,16 +27,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_app.core.kb.chunking import CHUNKER_VERSION, chunk_id, embedding_text
+from desktop_app.core.kb.db import Collection, NewChunk
 from desktop_app.core.kb.errors import KnowledgeBaseError, ParseError
 from desktop_app.core.kb.index import chunk_metadata
 from desktop_app.core.kb.keyword import normalize
 from desktop_app.core.kb.parse_host import ChunkedDocument, Parser
 from desktop_app.core.kb.parsers import file_type
-from desktop_app.core.kb.registry import Collection, NewChunk
 from desktop_app.core.kb.watch import walk_supported
 
 if TYPE_CHECKING:
-    from desktop_app.core.kb.store import KnowledgeBase
+    from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
 #: Chunks embedded and written per batch: big enough for a fast encode, small enough
 #: that pause and cancel answer within a few seconds.

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from desktop_app.core.kb.db import Collection, Filters, StoredChunk
 from desktop_app.core.kb.keyword import has_cjk
-from desktop_app.core.kb.registry import Collection, Filters, StoredChunk
 
 if TYPE_CHECKING:
-    from desktop_app.core.kb.store import KnowledgeBase
+    from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
 #: The usual RRF constant: damps the difference between rank 1 and rank 2.
 RRF_K = 60

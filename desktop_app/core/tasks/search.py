@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from desktop_app.core.kb.registry import Filters
+from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.retrieve import Hit
-from desktop_app.core.kb.store import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)

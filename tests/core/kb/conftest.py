@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kb_fakes import HashEmbedder
 
-from desktop_app.core.kb.store import KnowledgeBase
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from kb_fakes import HashEmbedder
 
+from desktop_app.core.kb.db import MIGRATIONS, Collection, Registry, _statements
 from desktop_app.core.kb.errors import ChromaServerError, KnowledgeBaseError
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.location import parse_chroma_url, reason_of
 from desktop_app.core.kb.parse_host import InProcessParser
-from desktop_app.core.kb.registry import MIGRATIONS, Collection, Registry, _statements
-from desktop_app.core.kb.store import KnowledgeBase
 
 
 def _free_port() -> int:

@@ -14,8 +14,8 @@ from chroma_server import HAVE_CHROMA, ChromaServer
 from kb_fakes import HashEmbedder
 
 from desktop_app.core.kb.errors import ChromaServerError
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import InProcessParser
-from desktop_app.core.kb.store import KnowledgeBase
 
 pytestmark = pytest.mark.skipif(not HAVE_CHROMA, reason="no chroma CLI")
 

@@ -17,8 +17,9 @@ from desktop_app.core.engine.protocol import (
     TokenEvent,
 )
 from desktop_app.core.kb import keyword
+from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import InProcessParser
-from desktop_app.core.kb.registry import Filters
 from desktop_app.core.kb.rerank import (
     UNDECIDED,
     ModelReranker,
@@ -26,7 +27,6 @@ from desktop_app.core.kb.rerank import (
     yes_probability,
 )
 from desktop_app.core.kb.rewrite import parse_phrasings, rewrite_queries
-from desktop_app.core.kb.store import KnowledgeBase
 from desktop_app.core.sampling import Candidate
 
 

@@ -12,11 +12,11 @@ from kb_fakes import HashEmbedder
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import EngineConfig
 from desktop_app.core.kb.answer import NOT_FOUND, answer, build_prompt, cited_numbers
+from desktop_app.core.kb.db import Registry
 from desktop_app.core.kb.errors import KnowledgeBaseLockedError
 from desktop_app.core.kb.ingest import IngestControl
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import InProcessParser
-from desktop_app.core.kb.registry import Registry
-from desktop_app.core.kb.store import KnowledgeBase
 
 
 def _consistent(kb: KnowledgeBase, name: str) -> None:
@@ -47,7 +47,7 @@ def test_a_second_writer_is_refused_with_a_clear_error(tmp_path: Path):
             Registry(root)
         code = (
             "import sys; from pathlib import Path\n"
-            "from desktop_app.core.kb.registry import Registry\n"
+            "from desktop_app.core.kb.db import Registry\n"
             "try:\n    Registry(Path(sys.argv[1]))\n"
             "except Exception as e:\n    print(type(e).__name__); sys.exit(3)\n"
         )

@@ -26,7 +26,6 @@ from desktop_app.core.tasks.classify import (
     classify_batch,
     label_probabilities,
 )
-from desktop_app.workers.engine_process import EngineClient
 
 CONTINUATIONS = ("hello world", "yes", "the model answer", "thanks please help")
 
@@ -108,15 +107,6 @@ def test_label_probabilities_are_the_softmax_of_the_summed_or_mean_logprobs(tiny
     mean = label_probabilities(result, names, "mean")
     zm = [math.exp(lp / n) for lp, n in zip(result.logprobs, result.n_tokens, strict=True)]
     assert [mean[n] for n in names] == pytest.approx([x / sum(zm) for x in zm])
-
-
-def test_scoring_crosses_the_process_boundary(tiny):
-    with EngineClient() as client:
-        client.load(EngineConfig(str(tiny), n_ctx=256, n_threads=1, n_threads_batch=1))
-        remote = client.score(ScoreRequest(continuations=CONTINUATIONS, prompt="hello"))
-        assert client.count_tokens("hello world") == 2
-    local = _engine(tiny).score(ScoreRequest(continuations=CONTINUATIONS, prompt="hello"))
-    assert remote.logprobs == pytest.approx(local.logprobs, abs=1e-4)
 
 
 def test_a_continuation_past_the_context_is_refused(tiny):

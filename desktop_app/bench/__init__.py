@@ -1,0 +1,1 @@
+"""Every benchmark (``glassbox bench …``). Only the command line imports this package."""

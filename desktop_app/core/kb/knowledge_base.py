@@ -1,0 +1,541 @@
+"""KnowledgeBase: the one object the command line and the window use.
+
+It owns the writer lock (through the registry), the Chroma client and the
+embedder, each opened on first use so that listing collections does not load
+torch. Every collection is checked against SQLite the first time it is used in a
+process (``VectorIndex.sync``), which repairs what a crash left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from desktop_app.core.kb.db import Collection, Filters, Registry, open_registry
+from desktop_app.core.kb.embed import (
+    Embedder,
+    load_embedder,
+    model_name,
+    resolve_model_dir,
+    tokenizer_file,
+)
+from desktop_app.core.kb.errors import (
+    ChromaCollectionLostError,
+    ChromaServerError,
+    KnowledgeBaseError,
+)
+from desktop_app.core.kb.index import SyncReport, VectorIndex
+from desktop_app.core.kb.ingest import IngestControl, IngestProgress, IngestReport, run_ingest
+from desktop_app.core.kb.location import describe, parse_chroma_url
+from desktop_app.core.kb.parse_host import ChunkConfig, Parser
+from desktop_app.core.kb.retrieve import Hit, Weights, search, weights_for
+from desktop_app.core.kb.watch import FileState, FolderChanges, diff, scan, under
+
+log = logging.getLogger(__name__)
+
+#: Searches whose retrieval counts are kept in memory before one write records them.
+RETRIEVALS_PER_WRITE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionStats:
+    """What the knowledge panel and ``kb stats`` show for a collection."""
+
+    name: str
+    embed_model: str
+    documents: int
+    indexed: int
+    pending: int
+    failed: int
+    chunks: int
+    vectors_in_chroma: int
+    bytes: int
+    duplicate_chunks: int
+    failures: tuple[tuple[str, str], ...]
+    #: Indexed documents that no search has returned yet (health: maybe unreachable).
+    never_retrieved: tuple[str, ...] = ()
+    #: Folders the collection watches.
+    watched: tuple[str, ...] = ()
+    #: The Chroma server holding the vectors; None: the embedded Chroma folder.
+    chroma_url: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form printed by ``glassbox kb stats --json``."""
+        return {
+            "name": self.name,
+            "embed_model": self.embed_model,
+            "documents": self.documents,
+            "indexed": self.indexed,
+            "pending": self.pending,
+            "failed": self.failed,
+            "chunks": self.chunks,
+            "vectors_in_chroma": self.vectors_in_chroma,
+            "bytes": self.bytes,
+            "duplicate_chunks": self.duplicate_chunks,
+            "failures": [{"path": p, "reason": r} for p, r in self.failures],
+            "never_retrieved": list(self.never_retrieved),
+            "watched": list(self.watched),
+            "chroma": describe(self.chroma_url),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a test query returns what it does: each hit's vector, keyword and fused scores
+    (with ranks), the fusion weights, and the keyword terms scored or left out."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    weights: Weights
+    keyword_terms: tuple[str, ...]
+    keyword_left_out: tuple[str, ...]
+    timings_ms: dict[str, float]
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form printed by ``glassbox search --explain --json``."""
+        return {
+            "query": self.query,
+            "weights": {"vector": self.weights.vector, "keyword": self.weights.keyword},
+            "keyword_terms": list(self.keyword_terms),
+            "keyword_left_out": list(self.keyword_left_out),
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "hits": [
+                {**h.as_dict(), "vector_rank": h.vector_rank, "keyword_rank": h.keyword_rank}
+                for h in self.hits
+            ],
+        }
+
+
+class KnowledgeBase:
+    """The knowledge base of a data folder; one process at a time has it open."""
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        embed_model: str | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.registry: Registry = open_registry(root)
+        self.root = self.registry.root
+        self._model = embed_model
+        self._embedder = embedder
+        self._index: VectorIndex | None = None
+        self._synced: set[int] = set()
+        # Retrieval counts are written in batches: a write per search would put a
+        # synchronous commit on every query's path.
+        self._retrieved: Counter[int] = Counter()
+        self._unrecorded_searches = 0
+
+    # -- resources, opened on first use --------------------------------------------
+
+    @property
+    def index(self) -> VectorIndex:
+        """The Chroma index (opened on first use)."""
+        if self._index is None:
+            self._index = VectorIndex(self.root, self.registry.kb_id())
+        return self._index
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded on first use; torch is imported here)."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self._model)
+        return self._embedder
+
+    def model_name(self) -> str:
+        """The configured embedding model's name, without loading it."""
+        if self._embedder is not None:
+            return self._embedder.name
+        return model_name(resolve_model_dir(self._model))
+
+    def chunk_config(self) -> ChunkConfig:
+        """Chunking for the configured model: its tokenizer counts the token budget."""
+        if self._embedder is not None and not hasattr(self._embedder, "model_dir"):
+            return ChunkConfig()
+        model_dir = getattr(self._embedder, "model_dir", None) or resolve_model_dir(self._model)
+        return ChunkConfig(tokenizer_path=tokenizer_file(Path(model_dir)))
+
+    def warm_up(self, collection: str | None = None) -> None:
+        """Load the embedding model and, for a collection, its vector index, with a query.
+
+        The first encode and the first Chroma query of a process pay for lazy
+        initialisation (hundreds of milliseconds on a large collection); the window
+        calls this in the background when a collection is attached, so the user's
+        first question is as fast as the next.
+        """
+        vector = self.embedder.embed(["warm up"])[0]
+        if collection is not None:
+            self.index.query(self.collection(collection), vector, 1)
+
+    def close(self) -> None:
+        """Record pending retrieval counts, release the lock and the database."""
+        with contextlib.suppress(KnowledgeBaseError, sqlite3.Error):
+            self.flush_retrievals()
+        self.registry.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- collections ---------------------------------------------------------------
+
+    def collections(self) -> list[Collection]:
+        """Every collection."""
+        return self.registry.collections()
+
+    def collection(
+        self, name: str, *, create: bool = False, chroma_url: str | None = None
+    ) -> Collection:
+        """A collection by name, checked against Chroma once per process, and again
+        after its server failed (it may have come back on an empty folder).
+
+        With ``create`` a missing collection is made for the configured model, its
+        vectors on the Chroma server ``chroma_url`` when one is given (checked to
+        answer first) or in the embedded Chroma folder. Naming a server for an
+        existing collection that lives elsewhere is refused (``move`` moves it). A
+        collection embedded with another model refuses to mix vectors.
+        """
+        url = None if chroma_url is None else parse_chroma_url(chroma_url)
+        found = self.registry.find_collection(name.strip())
+        if found is not None and url is not None and found.chroma_url != url:
+            raise KnowledgeBaseError(
+                f"The collection {found.name!r} keeps its vectors "
+                + (f"on {found.chroma_url}" if found.chroma_url else "in the local data folder")
+                + f", not on {url}. Leave out --chroma-url, use another collection name, or "
+                f"move it with `glassbox kb move {found.name} --chroma-url {url}`."
+            )
+        if found is None and create:
+            embedder = self.embedder
+            if url is not None:
+                self.index.heartbeat(url)  # a wrong URL leaves no collection behind
+            found = self.registry.create_collection(name, embedder.name, embedder.dim, url)
+        if found is None:
+            found = self.registry.collection(name)  # raises with the known names
+        current = self.model_name()
+        if current != found.embed_model:
+            raise KnowledgeBaseError(
+                f"The collection {name!r} was embedded with {found.embed_model}, not "
+                f"{current}. Use the same model, or ingest into a new collection."
+            )
+        if found.id not in self._synced or found.id in self.index.stale:
+            # Also after a server failed: it may be back on an empty folder, and
+            # Chroma would then answer with a new, empty collection, not an error.
+            self.index.sync(self.registry, found)
+            self._synced.add(found.id)
+        return found
+
+    def create_collection(self, name: str, chroma_url: str | None = None) -> Collection:
+        """Create an empty collection for the configured model (an error if the name is
+        taken), on the Chroma server ``chroma_url`` or in the embedded Chroma folder."""
+        if self.registry.find_collection(name.strip()) is not None:
+            raise KnowledgeBaseError(f"A collection named {name.strip()!r} already exists.")
+        return self.collection(name.strip(), create=True, chroma_url=chroma_url)
+
+    def move(self, name: str, chroma_url: str | None) -> SyncReport:
+        """Move a collection's vectors to a Chroma server (``chroma_url``) or back to the
+        embedded folder (None), copied from the vectors stored in SQLite: nothing is
+        embedded again. The old location's copy is deleted when it can be reached.
+
+        A copy that fails leaves the collection where it was (and the error raised)."""
+        url = None if chroma_url is None else parse_chroma_url(chroma_url)
+        old = self.registry.collection(name)
+        if old.chroma_url == url:
+            return self.check(name)
+        if url is not None:
+            self.index.heartbeat(url)
+        moved = self.registry.set_chroma_url(old, url)
+        self._synced.discard(moved.id)
+        try:
+            report = self.rebuild(name)
+        except BaseException:
+            # The old copy is untouched: point back at it; its next use checks it
+            # against SQLite (set_chroma_url marked every chunk as not indexed).
+            self.registry.set_chroma_url(moved, old.chroma_url)
+            self._synced.discard(old.id)
+            raise
+        # Ours is complete: a server that is gone, or answers oddly, keeps its old copy.
+        try:
+            if not self.index.same_collection(old, moved):  # two spellings of one server
+                self.index.drop(old)
+        except Exception as exc:  # noqa: BLE001 - the move is done; only logged
+            log.warning("The old copy of %r was not deleted: %s", old.name, exc)
+        return report
+
+    def location(self, name: str) -> str | None:
+        """Where a collection's vectors live: its Chroma server URL, or None (local)."""
+        return self.registry.collection(name).chroma_url
+
+    def rename(self, name: str, new_name: str) -> None:
+        """Rename a collection."""
+        self.registry.rename_collection(name, new_name)
+
+    def delete_collection(self, name: str) -> None:
+        """Delete a collection, its documents, chunks and vectors."""
+        coll = self.registry.collection(name)
+        self.registry.set_dirty(coll, True)
+        try:
+            self.index.drop(coll)
+        except ChromaServerError as exc:
+            # A server gone for good must not keep the collection: its vectors are
+            # only an index of the rows deleted here.
+            log.warning("The vectors of %r were left on its server: %s", coll.name, exc)
+        self.registry.delete_collection(coll)
+
+    def remove(self, name: str, paths: Sequence[Path]) -> int:
+        """Remove documents (files, or every document under a folder); returns how many."""
+        coll = self.collection(name)
+        removed = 0
+        self.registry.set_dirty(coll, True)
+        for raw in paths:
+            target = str(Path(raw).expanduser().resolve())
+            prefix = target.rstrip("/") + "/"
+            for doc in self.registry.documents(coll):
+                if doc.path == target or doc.path.startswith(prefix):
+                    self.index.delete(coll, self.registry.remove_document(coll, doc.path))
+                    removed += 1
+        self.registry.set_dirty(coll, False)
+        return removed
+
+    def rebuild(self, name: str) -> SyncReport:
+        """Rebuild a collection's Chroma index from the vectors stored in SQLite."""
+        coll = self.registry.collection(name)
+        report = self.index.rebuild(self.registry, coll)
+        self._synced.add(coll.id)
+        return report
+
+    def check(self, name: str) -> SyncReport:
+        """Compare Chroma with SQLite id by id and repair what differs."""
+        coll = self.registry.collection(name)
+        try:
+            report = self.index.sync(self.registry, coll, full=True)
+        except ChromaCollectionLostError:
+            # This process had the server's old collection open; it made a new one.
+            report = self.index.sync(self.registry, coll, full=True)
+        self._synced.add(coll.id)
+        return report
+
+    def stats(self, name: str) -> CollectionStats:
+        """Counts of a collection (checking Chroma's count, not trusting it)."""
+        coll = self.collection(name)
+        self.flush_retrievals()
+        counts = self.registry.counts(coll)
+        failures = tuple(
+            (d.path, d.reason or "") for d in self.registry.documents(coll, status="failed")
+        )
+        return CollectionStats(
+            name=coll.name,
+            embed_model=coll.embed_model,
+            documents=counts["documents"],
+            indexed=counts["indexed"],
+            pending=counts["pending"],
+            failed=counts["failed"],
+            chunks=counts["chunks"],
+            vectors_in_chroma=self.index.count(coll),
+            bytes=counts["bytes"],
+            duplicate_chunks=self.registry.duplicate_chunk_texts(coll),
+            failures=failures,
+            never_retrieved=tuple(self.registry.never_retrieved(coll)),
+            watched=tuple(self.registry.watched(coll)),
+            chroma_url=coll.chroma_url,
+        )
+
+    # -- the work ------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        collection: str,
+        parser: Parser,
+        *,
+        progress: Callable[[IngestProgress], None] | None = None,
+        control: IngestControl | None = None,
+        remove_missing: bool = True,
+        chroma_url: str | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders (created collection if needed, on the Chroma server
+        ``chroma_url`` when given); see ``ingest.run_ingest``.
+
+        A server that goes away mid-way raises ``ChromaServerError``: what was
+        parsed and embedded stays in SQLite, and running the ingestion again
+        finishes it without duplicates.
+        """
+        coll = self.collection(collection, create=True, chroma_url=chroma_url)
+        return run_ingest(
+            self,
+            paths,
+            coll,
+            parser,
+            progress=progress,
+            control=control,
+            remove_missing=remove_missing,
+        )
+
+    def search(
+        self,
+        query: str,
+        collection: str,
+        k: int = 5,
+        *,
+        filters: Filters | None = None,
+        min_similarity: float | None = None,
+        weights: Weights | None = None,
+        alternatives: Sequence[str] = (),
+        timings: dict[str, float] | None = None,
+        record: bool = True,
+    ) -> list[Hit]:
+        """Hybrid search of one collection; see ``retrieve.search``.
+
+        With ``record`` the documents returned count as retrieved (health: documents
+        never retrieved); evaluations and test queries pass False.
+        """
+        coll = self.collection(collection)
+        try:
+            hits = search(
+                self, coll, query, k, filters=filters, min_similarity=min_similarity,
+                weights=weights, alternatives=alternatives, timings=timings,
+            )  # fmt: skip
+        except ChromaCollectionLostError:
+            # The server was restarted empty while this process had it open: copy the
+            # vectors again from SQLite (as opening it would have) and ask once more.
+            self._synced.discard(coll.id)
+            coll = self.collection(collection)
+            hits = search(
+                self, coll, query, k, filters=filters, min_similarity=min_similarity,
+                weights=weights, alternatives=alternatives, timings=timings,
+            )  # fmt: skip
+        if record:
+            self._note_retrieved(hits)
+        return hits
+
+    def search_many(
+        self,
+        query: str,
+        collections: Sequence[str],
+        k: int = 5,
+        *,
+        filters: Filters | None = None,
+        min_similarity: float | None = None,
+        alternatives: Sequence[str] = (),
+    ) -> list[Hit]:
+        """Search several collections (a chat may use more than one) and merge by fused score."""
+        merged: list[Hit] = []
+        for name in collections:
+            found = self.search(
+                query, name, k, filters=filters, min_similarity=min_similarity,
+                alternatives=alternatives,
+            )  # fmt: skip
+            merged.extend(found)
+        merged.sort(key=lambda h: -h.fused)
+        return [replace(h, rank=i) for i, h in enumerate(merged[:k], start=1)]
+
+    def explain(
+        self, query: str, collection: str, k: int = 10, *, filters: Filters | None = None
+    ) -> Explanation:
+        """A test query for the health view: scores and ranks of each hit, the fusion
+        weights and the keyword terms used. It does not count as a retrieval."""
+        coll = self.collection(collection)
+        timings: dict[str, float] = {}
+        hits = search(self, coll, query, k, filters=filters, timings=timings)
+        plan = self.registry.keyword_plan(query)
+        return Explanation(
+            query=query,
+            hits=tuple(hits),
+            weights=weights_for(query),
+            keyword_terms=tuple(dict.fromkeys(plan.trigram.kept + plan.bigram.kept)),
+            keyword_left_out=tuple(dict.fromkeys(plan.trigram.left_out + plan.bigram.left_out)),
+            timings_ms={name: seconds * 1000 for name, seconds in timings.items()},
+        )
+
+    def _note_retrieved(self, hits: Sequence[Hit]) -> None:
+        for doc_id in {h.chunk.doc_id for h in hits}:
+            self._retrieved[doc_id] += 1
+        self._unrecorded_searches += 1
+        if self._unrecorded_searches >= RETRIEVALS_PER_WRITE:
+            self.flush_retrievals()
+
+    def flush_retrievals(self) -> None:
+        """Write the retrieval counts gathered since the last write."""
+        if self._retrieved:
+            self.registry.record_retrievals(dict(self._retrieved), time.time())
+        self._retrieved.clear()
+        self._unrecorded_searches = 0
+
+    # -- watched folders -----------------------------------------------------------
+
+    def watch(self, collection: str, folder: Path, *, chroma_url: str | None = None) -> str:
+        """Watch a folder for a collection (created if needed); returns its resolved path.
+
+        Watching only records the folder: ``sync_watched`` indexes it, and a
+        ``workers.kb_watch.FolderWatcher`` says when to call that again.
+        """
+        target = Path(folder).expanduser().resolve()
+        if not target.is_dir():
+            raise KnowledgeBaseError(f"{target} is not a folder: only folders can be watched.")
+        coll = self.collection(collection, create=True, chroma_url=chroma_url)
+        self.registry.watch(coll, str(target))
+        return str(target)
+
+    def unwatch(self, collection: str, folder: Path, *, remove_documents: bool = False) -> bool:
+        """Stop watching a folder (its documents stay unless ``remove_documents``)."""
+        coll = self.registry.collection(collection)
+        target = str(Path(folder).expanduser().resolve())
+        known = self.registry.unwatch(coll, target)
+        if remove_documents:
+            self.remove(collection, [Path(target)])
+        return known
+
+    def watched(self, collection: str) -> list[str]:
+        """The folders a collection watches."""
+        return self.registry.watched(self.registry.collection(collection))
+
+    def folder_state(self, collection: str) -> dict[str, FileState]:
+        """(size, mtime) recorded for each document under the watched folders: the
+        baseline a watcher compares its scans with."""
+        coll = self.registry.collection(collection)
+        folders = self.registry.watched(coll)
+        return {
+            d.path: (d.size or 0, d.mtime or 0.0)
+            for d in self.registry.documents(coll)
+            if under(d.path, folders) and d.status != "pending"
+        }
+
+    def pending_changes(self, collection: str) -> FolderChanges:
+        """What changed in the watched folders since they were indexed (sizes and times
+        only, no hashing): what ``sync_watched`` would look at."""
+        folders = self.watched(collection)
+        return diff(self.folder_state(collection), scan(Path(f) for f in folders))
+
+    def sync_watched(
+        self,
+        collection: str,
+        parser: Parser,
+        progress: Callable[[IngestProgress], None] | None = None,
+        control: IngestControl | None = None,
+    ) -> IngestReport:
+        """Bring a collection up to date with its watched folders.
+
+        Changed files are indexed again, deleted files removed, unchanged files
+        (same content hash) skipped: the same ingestion as ``ingest``. A watched
+        folder that is missing (an unplugged drive) is reported as failed and its
+        documents are kept.
+        """
+        coll = self.collection(collection)
+        folders = [Path(f) for f in self.registry.watched(coll)]
+        present = [f for f in folders if f.is_dir()]
+        missing = [(str(f), "watched folder not found") for f in folders if not f.is_dir()]
+        if not present:
+            return IngestReport(collection=coll.name, failed=missing)
+        report = run_ingest(
+            self, present, coll, parser, progress=progress, control=control, remove_missing=True
+        )
+        report.failed.extend(missing)
+        return report

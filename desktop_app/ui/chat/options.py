@@ -1,0 +1,483 @@
+"""The "Conversation" dock: system prompt, presets, reasoning options and few-shot examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDate,
+    QDateTime,
+    QSignalBlocker,
+    Qt,
+    QTime,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.chat import prompting
+from desktop_app.core.chat.store import ChatStore
+from desktop_app.core.errors import GlassboxError
+from desktop_app.ui.common.errors import error_text
+
+
+def reasoning_label(mode: str) -> str:
+    """A reasoning mode as the combo box shows it (the quoted phrases are sent as they are)."""
+    labels = {
+        prompting.REASONING_OFF: QCoreApplication.translate("ChatOptionsPanel", "Off"),
+        prompting.REASONING_STEP_BY_STEP: QCoreApplication.translate(
+            "ChatOptionsPanel", "Step by step (“{phrase}”)"
+        ).format(phrase=prompting.STEP_BY_STEP),
+        prompting.REASONING_TWO_STAGE: QCoreApplication.translate(
+            "ChatOptionsPanel", "Two-stage (then “{phrase}”)"
+        ).format(phrase=prompting.THEREFORE),
+    }
+    return labels.get(mode, mode)
+
+
+#: Typing pauses this long before the system prompt or examples are applied.
+_EDIT_DELAY_MS = 400
+
+
+class ChatOptionsPanel(QDockWidget):
+    """How the open chat prompts the model; presets bundle a system prompt with sampling."""
+
+    sig_system_prompt_changed = Signal(str)
+    """The system prompt was edited (after a short typing pause)."""
+
+    sig_reasoning_changed = Signal(str)
+    """A reasoning mode from ``prompting.REASONING_MODES`` was chosen."""
+
+    sig_examples_changed = Signal(list)
+    """The few-shot examples changed: a list of (user, assistant) pairs."""
+
+    sig_preset_applied = Signal(object)
+    """A preset was chosen: its ``Preset`` (system prompt and sampling values)."""
+
+    sig_save_preset_requested = Signal(str)
+    """The user asked to save the current system prompt and sampling under this name."""
+
+    sig_filters_changed = Signal(list, str, object)
+    """Metadata filters changed: file types, folder ("" for any), modified-after
+    (Unix seconds, or None for any date)."""
+
+    sig_retrieval_changed = Signal(int, bool)
+    """Query rewriting (number of extra phrasings, 0: off) or rerank was changed."""
+
+    sig_knowledge_changed = Signal(list, int, object, bool)
+    """Attached collections, top-k, similarity threshold (None: off) and "answer only
+    from the documents" changed."""
+
+    def __init__(self, store: ChatStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Conversation"))
+        self.setObjectName("ConversationDock")
+        self.setAccessibleName(self.tr("Conversation options"))
+        self._store = store
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+
+        presets = QHBoxLayout()
+        self._preset_combo = QComboBox(body)
+        self._preset_combo.setAccessibleName(self.tr("Preset"))
+        self._preset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self._preset_combo.setMinimumContentsLength(8)
+        self._preset_combo.setToolTip(self.tr("A saved system prompt with sampling values"))
+        self._save_button = QPushButton(self.tr("Save…"), body)
+        self._save_button.setAccessibleName(self.tr("Save preset"))
+        self._save_button.setToolTip(
+            self.tr("Save the system prompt and sampling values as a preset")
+        )
+        self._delete_button = QPushButton(self.tr("Delete"), body)
+        self._delete_button.setAccessibleName(self.tr("Delete preset"))
+        presets.addWidget(self._preset_combo, 1)
+        presets.addWidget(self._save_button)
+        presets.addWidget(self._delete_button)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # Long labels (a translation) put their field on the next line rather than
+        # widening the dock.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow(self.tr("Preset"), presets)
+        self._system_edit = QPlainTextEdit(body)
+        self._system_edit.setAccessibleName(self.tr("System prompt"))
+        self._system_edit.setPlaceholderText(
+            self.tr("e.g. You are a concise assistant. Answer in English.")
+        )
+        self._system_edit.setTabChangesFocus(True)
+        self._system_edit.setFixedHeight(self._system_edit.fontMetrics().lineSpacing() * 4 + 12)
+        form.addRow(self.tr("System prompt"), self._system_edit)
+        self._reasoning_combo = QComboBox(body)
+        self._reasoning_combo.setAccessibleName(self.tr("Reasoning"))
+        # The longest item need not fit the closed box; the open list shows it whole.
+        self._reasoning_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self._reasoning_combo.setMinimumContentsLength(12)
+        for mode in prompting.REASONING_MODES:
+            self._reasoning_combo.addItem(reasoning_label(mode), mode)
+        self._reasoning_combo.setToolTip(
+            self.tr(
+                "Step by step adds “Let's think step by step.” to your question; two-stage then asks “Therefore, the answer is” in the same reply."  # noqa: E501
+            )
+        )
+        form.addRow(self.tr("Reasoning"), self._reasoning_combo)
+        self._examples_edit = QPlainTextEdit(body)
+        self._examples_edit.setAccessibleName(self.tr("Few-shot examples"))
+        self._examples_edit.setPlaceholderText(
+            self.tr("User: Is “great value” positive or negative?\nAssistant: positive")
+        )
+        self._examples_edit.setTabChangesFocus(True)
+        form.addRow(self.tr("Examples"), self._examples_edit)
+        self._examples_note = QLabel("", body)
+        self._examples_note.setAccessibleName(self.tr("Examples status"))
+        self._examples_note.setWordWrap(True)
+        form.addRow("", self._examples_note)
+        self._collections_list = QListWidget(body)
+        self._collections_list.setAccessibleName(self.tr("Knowledge collections"))
+        self._collections_list.setToolTip(
+            self.tr(
+                "Tick collections to answer from them: each question is searched in them first and the reply cites the passages it used."  # noqa: E501
+            )
+        )
+        self._collections_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        form.addRow(self.tr("Knowledge"), self._collections_list)
+        knobs = QHBoxLayout()
+        self._top_k_spin = QSpinBox(body)
+        self._top_k_spin.setRange(1, 50)
+        self._top_k_spin.setValue(5)
+        self._top_k_spin.setPrefix(self.tr("top "))
+        self._top_k_spin.setAccessibleName(self.tr("Passages per question"))
+        self._threshold_spin = QDoubleSpinBox(body)
+        self._threshold_spin.setRange(0.0, 1.0)
+        self._threshold_spin.setSingleStep(0.05)
+        self._threshold_spin.setDecimals(2)
+        self._threshold_spin.setSpecialValueText(self.tr("any similarity"))
+        self._threshold_spin.setAccessibleName(self.tr("Similarity threshold"))
+        self._threshold_spin.setToolTip(
+            self.tr("Leave out passages less similar than this (0: keep all)")
+        )
+        knobs.addWidget(self._top_k_spin)
+        knobs.addWidget(self._threshold_spin)
+        form.addRow("", knobs)
+        self._only_docs_check = QCheckBox(self.tr("Answer only from the documents"), body)
+        self._only_docs_check.setChecked(True)
+        self._only_docs_check.setAccessibleName(self.tr("Answer only from the documents"))
+        self._only_docs_check.setToolTip(
+            self.tr("The model says it found nothing rather than answering from general knowledge.")
+        )
+        form.addRow("", self._only_docs_check)
+        refine = QHBoxLayout()
+        self._multi_query_spin = QSpinBox(body)
+        self._multi_query_spin.setRange(0, 5)
+        self._multi_query_spin.setSpecialValueText(self.tr("no rewriting"))
+        self._multi_query_spin.setSuffix(self.tr(" rewrites"))
+        self._multi_query_spin.setAccessibleName(self.tr("Query rewrites"))
+        self._multi_query_spin.setToolTip(
+            self.tr("The model rewrites the question this many ways; every phrasing is searched.")
+        )
+        self._rerank_check = QCheckBox(self.tr("Rerank with the model"), body)
+        self._rerank_check.setAccessibleName(self.tr("Rerank with the model"))
+        self._rerank_check.setToolTip(
+            self.tr(
+                "The loaded model judges each of 20 passages from its probabilities and the best are kept (slower; small models judge poorly)."  # noqa: E501
+            )
+        )
+        refine.addWidget(self._multi_query_spin)
+        refine.addWidget(self._rerank_check)
+        form.addRow("", refine)
+        self._types_edit = QLineEdit(body)
+        self._types_edit.setAccessibleName(self.tr("Only file types"))
+        self._types_edit.setPlaceholderText(self.tr("any type (e.g. pdf, md)"))
+        self._folder_edit = QLineEdit(body)
+        self._folder_edit.setAccessibleName(self.tr("Only files under folder"))
+        self._folder_edit.setPlaceholderText(self.tr("any folder"))
+        self._after_check = QCheckBox(self.tr("Modified since"), body)
+        self._after_check.setAccessibleName(self.tr("Only files modified since"))
+        self._after_edit = QDateEdit(body)
+        self._after_edit.setAccessibleName(self.tr("Modified since date"))
+        self._after_edit.setCalendarPopup(True)
+        self._after_edit.setDisplayFormat("yyyy-MM-dd")
+        self._after_edit.setDate(QDate.currentDate().addYears(-1))
+        self._after_edit.setEnabled(False)
+        since = QHBoxLayout()
+        since.addWidget(self._after_check)
+        since.addWidget(self._after_edit, 1)
+        form.addRow(self.tr("Only types"), self._types_edit)
+        form.addRow(self.tr("Only folder"), self._folder_edit)
+        form.addRow("", since)
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if isinstance(label, QLabel):
+                label.setAccessibleName(self.tr("{label} label").format(label=label.text()))
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self.setWidget(body)
+
+        self._system_timer = QTimer(self)
+        self._system_timer.setSingleShot(True)
+        self._system_timer.setInterval(_EDIT_DELAY_MS)
+        self._examples_timer = QTimer(self)
+        self._examples_timer.setSingleShot(True)
+        self._examples_timer.setInterval(_EDIT_DELAY_MS)
+
+        self._system_edit.textChanged.connect(self._system_timer.start)
+        self._system_timer.timeout.connect(self._on_system_timer_timeout)
+        self._examples_edit.textChanged.connect(self._examples_timer.start)
+        self._examples_timer.timeout.connect(self._on_examples_timer_timeout)
+        self._reasoning_combo.currentIndexChanged.connect(self._on_reasoning_combo_changed)
+        self._preset_combo.activated.connect(self._on_preset_combo_activated)
+        self._save_button.clicked.connect(self._on_save_button_clicked)
+        self._delete_button.clicked.connect(self._on_delete_button_clicked)
+        self._collections_list.itemChanged.connect(self._on_knowledge_control_changed)
+        self._top_k_spin.valueChanged.connect(self._on_knowledge_control_changed)
+        self._threshold_spin.valueChanged.connect(self._on_knowledge_control_changed)
+        self._only_docs_check.toggled.connect(self._on_knowledge_control_changed)
+        self._multi_query_spin.valueChanged.connect(self._on_retrieval_control_changed)
+        self._types_edit.editingFinished.connect(self._on_filter_control_changed)
+        self._folder_edit.editingFinished.connect(self._on_filter_control_changed)
+        self._after_check.toggled.connect(self._after_edit.setEnabled)
+        self._after_check.toggled.connect(self._on_filter_control_changed)
+        self._after_edit.dateChanged.connect(self._on_filter_control_changed)
+        self._rerank_check.toggled.connect(self._on_retrieval_control_changed)
+        self._updating = False
+        self.reload_presets()
+
+    # ----------------------------------------------------------------- public
+
+    def system_prompt(self) -> str:
+        """The system prompt as typed."""
+        return self._system_edit.toPlainText()
+
+    def set_system_prompt(self, text: str) -> None:
+        """Show a chat's system prompt (no signal)."""
+        with QSignalBlocker(self._system_edit):
+            self._system_edit.setPlainText(text)
+
+    def reasoning(self) -> str:
+        """The chosen reasoning mode."""
+        return str(self._reasoning_combo.currentData())
+
+    def set_reasoning(self, mode: str) -> None:
+        """Choose a reasoning mode (emits ``sig_reasoning_changed`` when it changes)."""
+        index = self._reasoning_combo.findData(mode)
+        if index >= 0:
+            self._reasoning_combo.setCurrentIndex(index)
+
+    def examples(self) -> list[tuple[str, str]]:
+        """The few-shot examples as parsed from the field."""
+        return prompting.parse_examples(self._examples_edit.toPlainText())
+
+    def set_examples_text(self, text: str) -> None:
+        """Replace the examples field (the examples are applied after the typing pause)."""
+        self._examples_edit.setPlainText(text)
+
+    def set_available_collections(self, names: list[str]) -> None:
+        """The knowledge collections that can be attached (ticks are kept by name)."""
+        ticked = set(self.attached_collections())
+        self._fill_collections(names, ticked)
+
+    def attached_collections(self) -> list[str]:
+        """The ticked collections."""
+        out = []
+        for i in range(self._collections_list.count()):
+            item = self._collections_list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.text())
+        return out
+
+    def set_knowledge(
+        self, collections: list[str], top_k: int, threshold: float | None, only_docs: bool
+    ) -> None:
+        """Show a chat's knowledge options (no signal)."""
+        self._updating = True
+        try:
+            names = [
+                self._collections_list.item(i).text() for i in range(self._collections_list.count())
+            ]
+            # A collection the chat uses stays listed even if it is gone, so it can be untied.
+            self._fill_collections(
+                names + [c for c in collections if c not in names], set(collections)
+            )
+            self._top_k_spin.setValue(top_k)
+            self._threshold_spin.setValue(threshold or 0.0)
+            self._only_docs_check.setChecked(only_docs)
+        finally:
+            self._updating = False
+
+    def set_retrieval(self, multi_query: int, rerank: bool) -> None:
+        """Show a chat's query rewriting and rerank options (no signal)."""
+        self._updating = True
+        try:
+            self._multi_query_spin.setValue(multi_query)
+            self._rerank_check.setChecked(rerank)
+        finally:
+            self._updating = False
+
+    def set_filters(self, types: list[str], folder: str, after: float | None) -> None:
+        """Show a chat's metadata filters (no signal)."""
+        self._updating = True
+        try:
+            self._types_edit.setText(", ".join(types))
+            self._folder_edit.setText(folder)
+            self._after_check.setChecked(after is not None)
+            if after is not None:
+                self._after_edit.setDate(QDateTime.fromSecsSinceEpoch(int(after)).date())
+        finally:
+            self._updating = False
+
+    def _fill_collections(self, names: list[str], ticked: set[str]) -> None:
+        updating, self._updating = self._updating, True
+        try:
+            self._collections_list.clear()
+            for name in names:
+                item = QListWidgetItem(name, self._collections_list)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(
+                    Qt.CheckState.Checked if name in ticked else Qt.CheckState.Unchecked
+                )
+        finally:
+            self._updating = updating
+
+    def reload_presets(self) -> None:
+        """Reload the preset list from the store."""
+        try:
+            presets = self._store.presets()
+        except GlassboxError as exc:
+            self._examples_note.setText(error_text(exc.kind, str(exc)))
+            presets = []
+        self._presets = {p.name: p for p in presets}
+        with QSignalBlocker(self._preset_combo):
+            self._preset_combo.clear()
+            self._preset_combo.addItem(self.tr("(none)"), None)
+            for name in sorted(self._presets, key=str.lower):
+                self._preset_combo.addItem(name, name)
+        self._delete_button.setEnabled(bool(self._presets))
+
+    def save_preset(self, name: str, sampling: dict[str, Any]) -> None:
+        """Save the system prompt with ``sampling`` under ``name`` and select it."""
+        self._store.save_preset(name, self.system_prompt(), sampling)
+        self.reload_presets()
+        self._preset_combo.setCurrentIndex(self._preset_combo.findData(name))
+
+    def apply_preset(self, name: str) -> None:
+        """Apply a saved preset: its system prompt here, its sampling values via the signal."""
+        preset = self._presets.get(name)
+        if preset is None:
+            return
+        self._preset_combo.setCurrentIndex(self._preset_combo.findData(name))
+        self.set_system_prompt(preset.system_prompt)
+        self.sig_system_prompt_changed.emit(preset.system_prompt)
+        self.sig_preset_applied.emit(preset)
+
+    # ----------------------------------------------------------------- slots
+
+    @Slot()
+    def _on_filter_control_changed(self, *_args: object) -> None:
+        if self._updating:
+            return
+        types = [t.strip() for t in self._types_edit.text().replace(";", ",").split(",")]
+        after = None
+        if self._after_check.isChecked():
+            after = float(QDateTime(self._after_edit.date(), QTime(0, 0)).toSecsSinceEpoch())
+        self.sig_filters_changed.emit(
+            [t for t in types if t], self._folder_edit.text().strip(), after
+        )
+
+    @Slot()
+    def _on_retrieval_control_changed(self, *_args: object) -> None:
+        if not self._updating:
+            self.sig_retrieval_changed.emit(
+                self._multi_query_spin.value(), self._rerank_check.isChecked()
+            )
+
+    @Slot()
+    def _on_knowledge_control_changed(self, *_args: object) -> None:
+        if self._updating:
+            return
+        threshold = self._threshold_spin.value()
+        self.sig_knowledge_changed.emit(
+            self.attached_collections(),
+            self._top_k_spin.value(),
+            threshold if threshold > 0 else None,
+            self._only_docs_check.isChecked(),
+        )
+
+    @Slot()
+    def _on_system_timer_timeout(self) -> None:
+        self.sig_system_prompt_changed.emit(self.system_prompt())
+
+    @Slot()
+    def _on_examples_timer_timeout(self) -> None:
+        examples = self.examples()
+        text = self._examples_edit.toPlainText().strip()
+        if text and not examples:
+            self._examples_note.setText(
+                self.tr("Write each example as “User: …” then “Assistant: …”.")
+            )
+        else:
+            self._examples_note.setText(
+                self.tr("{count} example(s) sent before each conversation.").format(
+                    count=len(examples)
+                )
+                if examples
+                else ""
+            )
+        self.sig_examples_changed.emit(examples)
+
+    @Slot(int)
+    def _on_reasoning_combo_changed(self, _index: int) -> None:
+        self.sig_reasoning_changed.emit(self.reasoning())
+
+    @Slot(int)
+    def _on_preset_combo_activated(self, index: int) -> None:
+        name = self._preset_combo.itemData(index)
+        if isinstance(name, str):
+            self.apply_preset(name)
+
+    @Slot()
+    def _on_save_button_clicked(self) -> None:
+        current = self._preset_combo.currentData()
+        name, ok = QInputDialog.getText(
+            self,
+            self.tr("Save preset"),
+            self.tr("Name:"),
+            text=current if isinstance(current, str) else "",
+        )
+        if ok and name.strip():
+            self.sig_save_preset_requested.emit(name.strip())
+
+    @Slot()
+    def _on_delete_button_clicked(self) -> None:
+        name = self._preset_combo.currentData()
+        if not isinstance(name, str):
+            return
+        try:
+            self._store.delete_preset(name)
+        except GlassboxError as exc:
+            self._examples_note.setText(error_text(exc.kind, str(exc)))
+        self.reload_presets()

@@ -1,0 +1,1065 @@
+"""The conversation logic behind the window: branches, replies, replay, saved as they grow.
+
+``ChatSession`` sits between the widgets, the ``InferenceController`` and the
+``ChatStore``. It turns what the user does (send, regenerate, continue, edit,
+branch from an alternative token, move between branches, fork, replay) into
+messages in the store and requests to the engine, and tells the window what to
+show through signals. It holds no widgets, so the window tests and the UI
+benchmark drive it exactly as a person would.
+
+A streaming reply is written to the store by a ``ReplyRecorder`` on its own
+thread (at least once a second), so a crash loses at most the last second and
+the GUI thread never waits on the disk while tokens arrive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+
+from desktop_app.core.chat import prompting
+from desktop_app.core.chat.store import (
+    ChatStore,
+    ReplyRecorder,
+    StoredMessage,
+    TokenRecord,
+    done_card,
+    replay_request,
+    reply_card,
+)
+from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, TokenEvent
+from desktop_app.core.errors import GlassboxError
+from desktop_app.core.kb.answer import build_prompt
+from desktop_app.core.kb.db import Filters
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.ui.chat.view import MessageView
+from desktop_app.ui.common.errors import error_text
+from desktop_app.workers.engine.inference import InferenceController
+
+log = logging.getLogger(__name__)
+
+#: Token id of text that no model produced (typed by the user, or a fixed phrase).
+TYPED_TOKEN_ID = -1
+_TITLE_CHARS = 48
+
+
+def typed_token(index: int, text: str) -> TokenEvent:
+    """A pseudo-token for text the user wrote into a reply (no distribution behind it)."""
+    return TokenEvent(index, TYPED_TOKEN_ID, text, 1.0, ())
+
+
+@dataclass
+class ChatOptions:
+    """How prompts are built for the current chat (the chat options panel edits it).
+
+    With ``collections`` attached, each question is first searched in them and the
+    reply is grounded in the passages found, cited by number.
+    """
+
+    reasoning: str = prompting.REASONING_OFF
+    examples: list[tuple[str, str]] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)
+    top_k: int = 5
+    min_similarity: float | None = None
+    only_from_documents: bool = True
+    multi_query: int = 0  # alternative phrasings the model writes (0: off)
+    rerank: bool = False  # the loaded model judges each passage before the reply
+    file_types: list[str] = field(default_factory=list)  # only these (pdf, md…)
+    folder: str = ""  # only files under this folder
+    modified_after: float | None = None  # only files modified since (Unix seconds)
+
+    def filters(self) -> Filters | None:
+        """The metadata filters for searches, or None when nothing is restricted."""
+        f = Filters(
+            types=tuple(t.lower().lstrip(".") for t in self.file_types if t.strip()),
+            folder=self.folder.strip() or None,
+            after=self.modified_after,
+        )
+        return f if f.active else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """What is saved with the chat."""
+        return {
+            "reasoning": self.reasoning,
+            "examples": [list(e) for e in self.examples],
+            "collections": list(self.collections),
+            "top_k": self.top_k,
+            "min_similarity": self.min_similarity,
+            "only_from_documents": self.only_from_documents,
+            "multi_query": self.multi_query,
+            "rerank": self.rerank,
+            "file_types": list(self.file_types),
+            "folder": self.folder,
+            "modified_after": self.modified_after,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChatOptions:
+        """Options saved with a chat; values that do not fit are left at their defaults."""
+        out = cls()
+        reasoning = data.get("reasoning")
+        if reasoning in prompting.REASONING_MODES:
+            out.reasoning = str(reasoning)
+        examples = data.get("examples")
+        if isinstance(examples, list):
+            out.examples = [
+                (str(e[0]), str(e[1])) for e in examples if isinstance(e, list) and len(e) == 2
+            ]
+        collections = data.get("collections")
+        if isinstance(collections, list):
+            out.collections = [str(c) for c in collections if isinstance(c, str)]
+        top_k = data.get("top_k")
+        if isinstance(top_k, int) and 1 <= top_k <= 50:
+            out.top_k = top_k
+        similarity = data.get("min_similarity")
+        if isinstance(similarity, int | float) and 0.0 <= similarity <= 1.0:
+            out.min_similarity = float(similarity)
+        only = data.get("only_from_documents")
+        if isinstance(only, bool):
+            out.only_from_documents = only
+        multi = data.get("multi_query")
+        if isinstance(multi, int) and 0 <= multi <= MAX_QUERIES:
+            out.multi_query = multi
+        rerank = data.get("rerank")
+        if isinstance(rerank, bool):
+            out.rerank = rerank
+        types = data.get("file_types")
+        if isinstance(types, list):
+            out.file_types = [str(t) for t in types if isinstance(t, str)]
+        folder = data.get("folder")
+        if isinstance(folder, str):
+            out.folder = folder
+        after = data.get("modified_after")
+        if isinstance(after, int | float) and not isinstance(after, bool):
+            out.modified_after = float(after)
+        return out
+
+
+#: Most alternative phrasings a question is rewritten into.
+MAX_QUERIES = 5
+#: Passages fetched for the model to rerank before the best ``top_k`` are kept.
+RERANK_POOL = 20
+#: Reciprocal-rank fusion constant (the usual 60).
+_RRF_K = 60
+
+
+@dataclass(eq=False)
+class _Grounding:
+    """A question being prepared for a grounded reply: rewrite → search → rerank."""
+
+    parent_id: int
+    question: str
+    stage: str = "search"
+    task_id: int | None = None
+    searches: dict[int, int] = field(default_factory=dict)  # request id → query index
+    results: dict[int, list[Any]] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)
+
+
+def fuse_ranks(result_lists: Sequence[Sequence[Any]]) -> list[Any]:
+    """Hits of several searches merged by reciprocal-rank fusion (chunk id decides identity)."""
+    scores: dict[str, float] = {}
+    first: dict[str, Any] = {}
+    for hits in result_lists:
+        for rank, hit in enumerate(hits, start=1):
+            key = hit.chunk.chunk_id
+            scores[key] = scores.get(key, 0.0) + 1.0 / (_RRF_K + rank)
+            first.setdefault(key, hit)
+    order = sorted(scores, key=lambda k: -scores[k])
+    return [first[k] for k in order]
+
+
+@dataclass(eq=False)
+class _Reply:
+    recorder: ReplyRecorder
+    parent_id: int | None
+    request: GenerateRequest
+    prefix: list[TokenRecord]
+    tokens: list[TokenEvent] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    two_stage: bool = False
+    stage: int = 1
+    stage_start: int = 0  # token count when the running stage began
+    replay_of: int | None = None
+    meta_update: dict[str, Any] = field(default_factory=dict)
+    branch: tuple[int, int] = (1, 1)  # its "‹ i/n ›" position, known when it began
+
+
+class ChatSession(QObject):
+    """One open conversation: what it shows and what it sends."""
+
+    sig_show = Signal(list)
+    """Show this branch (a list of ``MessageView``), replacing the transcript."""
+
+    sig_append = Signal(object)
+    """Add one finished ``MessageView`` under the transcript."""
+
+    sig_reply_begun = Signal(object)
+    """A reply starts streaming (a ``MessageView`` with status "streaming")."""
+
+    sig_reply_tokens = Signal(list)
+    """Tokens of the streaming reply."""
+
+    sig_reply_ended = Signal(object)
+    """The streaming reply ended: its final ``MessageView``."""
+
+    sig_chat_changed = Signal()
+    """The list of chats or the current chat's title changed (the sidebar reloads)."""
+
+    sig_notice = Signal(str, bool)
+    """Something to tell the user in the status bar; True when it is an error."""
+
+    sig_busy = Signal(bool)
+    """True while a reply is streaming."""
+
+    sig_context = Signal(int, int)
+    """Context used by the last reply (prompt + reply tokens) and the context size."""
+
+    def __init__(
+        self,
+        store: ChatStore,
+        controller: InferenceController,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._controller = controller
+        self._chat_id: int | None = None
+        self._path: list[StoredMessage] = []
+        self._reply: _Reply | None = None
+        self._system_prompt = ""
+        self.options = ChatOptions()
+        self._params = controller.settings.sampling_params()
+        self._fingerprints: dict[str, str] = {}
+        self._knowledge: Any = None
+        self._pending_search: _Grounding | None = None
+        self._sources: list[Any] = []  # hits found for the reply about to start
+        self._grounding: list[Any] = []  # hits the reply being started is grounded in
+        self._carry_citations: list[Any] = []  # a branch keeps its original's sources
+        self._saving: list[ReplyRecorder] = []
+        self._save_timer = QTimer(self)
+        self._save_timer.setInterval(200)
+        self._save_timer.timeout.connect(self._on_save_timer_timeout)
+        controller.sig_tokens.connect(self._on_controller_tokens)
+        controller.sig_done.connect(self._on_controller_done)
+        controller.sig_error.connect(self._on_controller_error)
+        controller.sig_task_done.connect(self._on_controller_task_done)
+        controller.sig_task_failed.connect(self._on_controller_task_failed)
+        fingerprint = getattr(controller, "sig_model_fingerprint", None)
+        if fingerprint is not None:
+            fingerprint.connect(self._on_controller_model_fingerprint)
+
+    # ----------------------------------------------------------------- state
+
+    @property
+    def store(self) -> ChatStore:
+        """The store the conversations live in."""
+        return self._store
+
+    @property
+    def chat_id(self) -> int | None:
+        """The open chat, or None for a new chat not saved yet."""
+        return self._chat_id
+
+    @property
+    def path(self) -> list[StoredMessage]:
+        """The branch shown, first message first (a copy)."""
+        return list(self._path)
+
+    @property
+    def params(self) -> SamplingParams:
+        """Sampling values for the next reply."""
+        return self._params
+
+    def set_params(self, params: SamplingParams) -> None:
+        """Use ``params`` for the next reply (the sampling panel calls this)."""
+        self._params = params
+
+    @property
+    def system_prompt(self) -> str:
+        """The system prompt of the open chat."""
+        return self._system_prompt
+
+    def set_system_prompt(self, text: str) -> None:
+        """Change the system prompt; saved with the chat once it exists."""
+        self._system_prompt = text
+        if self._chat_id is not None:
+            self._guard(lambda: self._store.set_system_prompt(self._chat_id or 0, text))
+
+    def set_knowledge(self, knowledge: Any) -> None:
+        """Ground replies in documents found by ``knowledge`` (a ``KnowledgeController``)."""
+        self._knowledge = knowledge
+        knowledge.sig_search_done.connect(self._on_knowledge_search_done)
+        knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
+
+    def save_options(self) -> None:
+        """Save the options with the open chat (once it exists)."""
+        chat_id = self._chat_id
+        if chat_id is not None:
+            self._guard(lambda: self._store.set_chat_options(chat_id, self.options.to_dict()))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply is being prepared (a document search) or is streaming."""
+        return self._reply is not None or self._pending_search is not None
+
+    # ----------------------------------------------------------------- chats
+
+    def new_chat(self) -> None:
+        """Start an empty chat; it is saved when the first message is sent."""
+        self.stop()
+        self._chat_id = None
+        self._path = []
+        self.sig_show.emit([])
+        self.sig_chat_changed.emit()
+
+    def open_chat(self, chat_id: int, message_id: int | None = None) -> None:
+        """Show a saved chat, on its last viewed branch or on the branch of ``message_id``."""
+        self.stop()
+        self.wait_saved()
+        try:
+            summary = self._store.chat(chat_id)
+            if message_id is not None:
+                leaf = self._store.latest_leaf(message_id)
+                self._store.set_current_leaf(chat_id, leaf)
+            self._path = self._store.current_path(chat_id)
+        except GlassboxError as exc:
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
+            return
+        self._chat_id = chat_id
+        self._system_prompt = summary.system_prompt
+        self.options = ChatOptions.from_dict(summary.options)
+        self._show_path()
+        if summary.note:
+            self.sig_notice.emit(
+                self.tr("This chat could not be read completely: {detail}").format(
+                    detail=summary.note
+                ),
+                True,
+            )
+        self.sig_chat_changed.emit()
+
+    def fork(self, message_id: int) -> None:
+        """Copy the branch up to ``message_id`` into a new chat and open it."""
+        if self._chat_id is None:
+            return
+        self.wait_saved()
+        new_id = self._guard(lambda: self._store.fork(self._chat_id or 0, message_id))
+        if new_id is not None:
+            self.open_chat(new_id)
+            self.sig_notice.emit(self.tr("Forked into a new chat."), False)
+
+    # ----------------------------------------------------------------- sending
+
+    def send(self, text: str) -> bool:
+        """Send a user message and stream the reply; False when it cannot be sent now."""
+        text = text.strip()
+        if not text or self.busy or self._controller.model_loaded is None:
+            return False
+        if self._chat_id is None:
+            title = " ".join(text.split())[:_TITLE_CHARS] or self.tr("New chat")
+            chat_id = self._guard(lambda: self._store.create_chat(title, self._system_prompt))
+            if chat_id is None:
+                return False
+            self._chat_id = chat_id
+            self.save_options()  # a new chat starts with the options set before it
+            self.sig_chat_changed.emit()
+        parent = self._path[-1].id if self._path else None
+        user = self._add(parent, "user", text)
+        if user is None:
+            return False
+        self._path.append(user)
+        self.sig_append.emit(self._view(user))
+        if self.options.collections and self._knowledge is not None:
+            self._search_then_reply(user.id, text)
+        else:
+            self._start_reply(user.id, [])
+        self.sig_chat_changed.emit()
+        return True
+
+    def _search_then_reply(self, parent_id: int, question: str) -> None:
+        """Find passages for ``question``; the reply starts when they are back.
+
+        With multi-query on, the loaded model first writes other phrasings and every
+        phrasing is searched (ranks fused); with rerank on, the model then judges
+        each passage of a larger pool and the best ``top_k`` are kept.
+        """
+        grounding = _Grounding(parent_id, question, queries=[question])
+        self._pending_search = grounding
+        self.sig_busy.emit(True)
+        loaded = self._controller.model_loaded
+        if self.options.multi_query > 0 and loaded is not None:
+            from desktop_app.core.kb.rewrite import rewrite_queries
+
+            n, template = self.options.multi_query, loaded.has_chat_template
+            grounding.stage = "rewrite"
+            grounding.task_id = self._controller.run_task(
+                lambda engine, _progress: rewrite_queries(
+                    engine, question, n, chat_template=template
+                ),
+                label=self.tr("Rewriting the question"),
+            )
+            self.sig_notice.emit(self.tr("Rewriting the question into other phrasings…"), False)
+            return
+        self._grounding_search(grounding)
+
+    def _grounding_search(self, grounding: _Grounding) -> None:
+        grounding.stage = "search"
+        k = max(RERANK_POOL, self.options.top_k) if self.options.rerank else self.options.top_k
+        for i, query in enumerate(grounding.queries):
+            request_id = self._knowledge.search(
+                query,
+                list(self.options.collections),
+                k=k,
+                min_similarity=self.options.min_similarity,
+                filters=self.options.filters(),
+            )
+            grounding.searches[int(request_id)] = i
+        names = ", ".join(self.options.collections)
+        self.sig_notice.emit(self.tr("Searching {names}…").format(names=names), False)
+
+    @Slot(int, list)
+    def _on_knowledge_search_done(self, request_id: int, hits: list[Any]) -> None:
+        grounding = self._pending_search
+        if grounding is None or request_id not in grounding.searches:
+            return
+        grounding.results[grounding.searches.pop(request_id)] = list(hits)
+        if grounding.searches:
+            return  # other phrasings are still being searched
+        lists = [grounding.results[i] for i in sorted(grounding.results)]
+        fused = lists[0] if len(lists) == 1 else fuse_ranks(lists)
+        loaded = self._controller.model_loaded
+        if self.options.rerank and fused and loaded is not None:
+            from desktop_app.core.kb.rerank import rerank
+
+            question, template = grounding.question, loaded.has_chat_template
+            grounding.stage = "rerank"
+            grounding.results = {0: fused}
+            grounding.task_id = self._controller.run_task(
+                lambda engine, _progress: rerank(engine, question, fused, chat_template=template),
+                label=self.tr("Judging the passages"),
+            )
+            self.sig_notice.emit(
+                self.tr("The model is judging {n} passage(s)…").format(n=len(fused)), False
+            )
+            return
+        self._grounded_reply(grounding, fused)
+
+    def _grounded_reply(self, grounding: _Grounding, hits: list[Any]) -> None:
+        self._pending_search = None
+        self._sources = list(hits[: self.options.top_k])
+        self.sig_notice.emit(
+            self.tr("Found {n} passage(s); answering from them.").format(n=len(self._sources))
+            if self._sources
+            else self.tr("Nothing relevant was found in the attached documents."),
+            False,
+        )
+        self._start_reply(grounding.parent_id, [])
+
+    @Slot(int, object)
+    def _on_controller_task_done(self, task_id: int, result: object) -> None:
+        grounding = self._pending_search
+        if grounding is None or grounding.task_id != task_id:
+            return
+        grounding.task_id = None
+        if grounding.stage == "rewrite":
+            phrasings = [str(q) for q in result] if isinstance(result, list) else []
+            grounding.queries += [q for q in phrasings if q.strip()]
+            self._grounding_search(grounding)
+        elif grounding.stage == "rerank":
+            self._grounded_reply(grounding, list(result) if isinstance(result, list) else [])
+
+    @Slot(int, str, str)
+    def _on_controller_task_failed(self, task_id: int, kind: str, message: str) -> None:
+        grounding = self._pending_search
+        if grounding is None or grounding.task_id != task_id:
+            return
+        grounding.task_id = None
+        # Both steps only improve the passages: without them the question still gets
+        # an answer, from the plain search.
+        if grounding.stage == "rewrite":
+            self.sig_notice.emit(
+                self.tr("Could not rewrite the question ({detail}).").format(detail=message), True
+            )
+            self._grounding_search(grounding)
+        elif grounding.stage == "rerank":
+            self.sig_notice.emit(
+                self.tr("Could not judge the passages ({detail}).").format(detail=message), True
+            )
+            self._grounded_reply(grounding, grounding.results.get(0, []))
+
+    @Slot(int, str, str)
+    def _on_knowledge_search_failed(self, request_id: int, kind: str, message: str) -> None:
+        grounding = self._pending_search
+        if grounding is None or request_id not in grounding.searches:
+            return
+        self._pending_search = None
+        self.sig_notice.emit(
+            self.tr("The document search failed: {detail}").format(detail=message), True
+        )
+        self.sig_busy.emit(False)
+
+    def regenerate(self, message_id: int) -> None:
+        """A new reply to the same message, as a new branch."""
+        message = self._message(message_id)
+        if message is None or self.busy:
+            return
+        parent = message.parent_id if message.role == "assistant" else message.id
+        self._rebranch(parent)
+        question = self._path[-1].content if self._path else ""
+        if parent is not None and self.options.collections and self._knowledge is not None:
+            self._search_then_reply(parent, question)
+            return
+        self._start_reply(parent, [])
+
+    def continue_reply(self, message_id: int) -> None:
+        """Let the model go on from the end of a reply (a new branch that keeps its tokens)."""
+        message = self._message(message_id)
+        if message is None or message.role != "assistant" or self.busy:
+            return
+        prefix = self._prefix_of(message, len(message.content))
+        self._rebranch(message.parent_id)
+        self._start_reply(message.parent_id, prefix, same_prompt_as=message)
+
+    def branch_from_alternative(self, message_id: int, index: int, candidate_id: int) -> None:
+        """Branch a reply at token ``index`` with ``candidate_id`` forced there, and go on."""
+        message = self._message(message_id)
+        if message is None or self.busy:
+            return
+        records = self._records(message_id)
+        if index >= len(records):
+            return
+        token = records[index].event
+        cand = next((c for c in token.candidates if c.id == candidate_id), None)
+        if cand is None:
+            self.sig_notice.emit(self.tr("That alternative was not recorded for this token."), True)
+            return
+        forced = TokenEvent(index, cand.id, cand.text, cand.p_final, token.candidates)
+        prefix = [*records[:index], TokenRecord(forced, forced=True)]
+        self._rebranch(message.parent_id)
+        self._start_reply(message.parent_id, prefix, same_prompt_as=message)
+
+    def edit_message(self, message_id: int, text: str) -> None:
+        """Save an edit as a new branch: a user edit gets a new reply, an assistant edit is kept."""
+        message = self._message(message_id)
+        if message is None or self.busy or not text.strip():
+            return
+        self._rebranch(message.parent_id)
+        if message.role == "user":
+            edited = self._add(message.parent_id, "user", text)
+            if edited is None:
+                return
+            self._path.append(edited)
+            self._show_path()
+            if self.options.collections and self._knowledge is not None:
+                self._search_then_reply(edited.id, text)
+            else:
+                self._start_reply(edited.id, [])
+            return
+        meta = {k: v for k, v in message.meta.items() if k != "request"}
+        new = self._add(message.parent_id, "assistant", text, meta)
+        if new is None:
+            return
+        self._guard(lambda: self._store.update_message_content(new.id, text))
+        self._path = self._guard(lambda: self._store.path_to(new.id)) or self._path
+        self._show_path()
+
+    def switch_branch(self, message_id: int, delta: int) -> None:
+        """Show the previous (-1) or next (+1) branch of a message."""
+        if self.busy or self._chat_id is None:
+            return
+        siblings = self._guard(lambda: self._store.siblings(message_id)) or []
+        ids = [s.id for s in siblings]
+        if message_id not in ids:
+            return
+        k = ids.index(message_id) + delta
+        if not 0 <= k < len(ids):
+            return
+        chat_id = self._chat_id
+        leaf = self._guard(lambda: self._store.latest_leaf(ids[k]))
+        if leaf is None:
+            return
+        self._guard(lambda: self._store.set_current_leaf(chat_id, leaf))
+        self._path = self._guard(lambda: self._store.current_path(chat_id)) or []
+        self._show_path()
+
+    def replay(self, message_id: int) -> None:
+        """Generate a reply again from its card (same request, same seed) as a new branch."""
+        message = self._message(message_id)
+        if message is None or message.role != "assistant" or self.busy:
+            return
+        try:
+            request = replay_request(message.meta)
+        except GlassboxError as exc:
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
+            return
+        # The whole prompt is evaluated afresh, as the first time it was sent.
+        request = dataclasses.replace(request, reuse_prefix=False)
+        second = message.meta.get("second_stage")
+        self._rebranch(message.parent_id)
+        self._start_reply(
+            message.parent_id,
+            self._prefix_of(message, len(request.assistant_prefix)),
+            request=request,
+            replay_of=message.id,
+            two_stage=isinstance(second, dict),
+            second_stage_seed=second.get("seed") if isinstance(second, dict) else None,
+        )
+
+    def stop(self) -> None:
+        """Stop the streaming reply (what arrived is kept), or the search before it."""
+        if self._reply is not None:
+            self._controller.stop()
+            return
+        grounding = self._pending_search
+        if grounding is not None:
+            # Late answers to the abandoned search or task are ignored by id.
+            self._pending_search = None
+            if grounding.task_id is not None:
+                self._controller.cancel_task(grounding.task_id)
+            self.sig_notice.emit(self.tr("Stopped before the reply began."), False)
+            self.sig_busy.emit(False)
+
+    def message(self, message_id: int) -> StoredMessage | None:
+        """A message of the open chat (for the details card)."""
+        return self._message(message_id)
+
+    # ----------------------------------------------------------------- internals
+
+    def _guard(self, action: Any) -> Any:
+        """Run a store call; a storage error becomes a notice instead of an exception."""
+        try:
+            return action()
+        except GlassboxError as exc:
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
+            return None
+
+    def _add(
+        self, parent: int | None, role: str, text: str, meta: dict[str, Any] | None = None
+    ) -> StoredMessage | None:
+        chat_id = self._chat_id
+        if chat_id is None:
+            return None
+        new_id = self._guard(
+            lambda: self._store.add_message(chat_id, parent, role, text, meta=meta)
+        )  # type: ignore[arg-type]
+        if new_id is None:
+            return None
+        return self._guard(lambda: self._store.message(new_id))  # type: ignore[no-any-return]
+
+    def _message(self, message_id: int) -> StoredMessage | None:
+        for m in self._path:
+            if m.id == message_id:
+                return m
+        return self._guard(lambda: self._store.message(message_id))  # type: ignore[no-any-return]
+
+    def _records(self, message_id: int) -> list[TokenRecord]:
+        self.wait_saved()  # a reply that just ended may still be writing its last tokens
+        read = self._guard(lambda: self._store.read_tokens(message_id))
+        return list(read.records) if read is not None else []
+
+    def _prefix_of(self, message: StoredMessage, length: int) -> list[TokenRecord]:
+        """The token records covering the first ``length`` characters of a reply.
+
+        Text not covered by records (a hand edit) becomes one typed pseudo-token.
+        """
+        prefix: list[TokenRecord] = []
+        covered = 0
+        if not message.edited:
+            for record in self._records(message.id):
+                if covered + len(record.event.text) > length:
+                    break
+                prefix.append(record)
+                covered += len(record.event.text)
+        if covered < length:
+            rest = message.content[covered:length]
+            prefix.append(TokenRecord(typed_token(len(prefix), rest), forced=True))
+        return prefix
+
+    def _rebranch(self, parent_id: int | None) -> None:
+        """Cut the shown branch back to ``parent_id`` (the new branch grows from there)."""
+        if parent_id is None:
+            self._path = []
+        else:
+            ids = [m.id for m in self._path]
+            if parent_id in ids:
+                self._path = self._path[: ids.index(parent_id) + 1]
+            else:
+                self._path = self._guard(lambda: self._store.path_to(parent_id)) or []
+
+    def _messages_for_path(self) -> list[Any]:
+        # The shown branch ends with the message being answered.
+        history = [m.as_message() for m in self._path]
+        system = self._system_prompt
+        sources, self._sources = self._sources, []
+        if sources and history and history[-1].role == "user":
+            # The question goes out with its passages fenced as quoted material.
+            grounded = build_prompt(
+                history[-1].content, sources, only_from_documents=self.options.only_from_documents
+            )
+            system = "\n\n".join(
+                part for part in (grounded.messages[0].content, system.strip()) if part
+            )
+            history[-1] = Message("user", grounded.messages[1].content)
+            self._grounding = sources
+        return prompting.build_messages(
+            history,
+            system_prompt=system,
+            examples=self.options.examples,
+            reasoning=self.options.reasoning,
+        )
+
+    def _start_reply(
+        self,
+        parent_id: int | None,
+        prefix: list[TokenRecord],
+        *,
+        request: GenerateRequest | None = None,
+        replay_of: int | None = None,
+        two_stage: bool | None = None,
+        second_stage_seed: int | None = None,
+        same_prompt_as: StoredMessage | None = None,
+    ) -> None:
+        chat_id = self._chat_id
+        loaded = self._controller.model_loaded
+        if chat_id is None or loaded is None:
+            self.sig_notice.emit(
+                self.tr("Load a model first (Model menu or the Model panel)."), True
+            )
+            self._show_path()
+            return
+        prefix_text = "".join(r.event.text for r in prefix)
+        if request is None and same_prompt_as is not None and same_prompt_as.meta.get("request"):
+            # A branch of a reply goes on from the very prompt that reply had (with
+            # its document passages, if it was grounded), not a rebuilt one.
+            try:
+                original = replay_request(same_prompt_as.meta)
+            except GlassboxError:
+                original = None
+            if original is not None and original.messages is not None:
+                request = GenerateRequest(
+                    params=self._params,
+                    messages=original.messages,
+                    candidates=self._controller.settings.candidates,
+                    assistant_prefix=prefix_text,
+                )
+                citations = same_prompt_as.meta.get("citations")
+                if citations:
+                    self._carry_citations = list(citations)
+        if request is None:
+            request = GenerateRequest(
+                params=self._params,
+                messages=tuple(self._messages_for_path()),
+                candidates=self._controller.settings.candidates,
+                assistant_prefix=prefix_text,
+            )
+        if two_stage is None:
+            two_stage = self.options.reasoning == prompting.REASONING_TWO_STAGE
+        meta = reply_card(
+            request,
+            model_path=loaded.model_path,
+            model_sha256=self._fingerprints.get(loaded.model_path, ""),
+            template_sha256=str(getattr(loaded, "template_sha256", "")),
+        )
+        if replay_of is not None:
+            meta["replay_of"] = replay_of
+        grounding, self._grounding = self._grounding, []
+        carried, self._carry_citations = self._carry_citations, []
+        if grounding:
+            meta["citations"] = [_citation(n, hit) for n, hit in enumerate(grounding, start=1)]
+        elif carried:
+            meta["citations"] = carried
+        recorder = self._guard(
+            lambda: self._store.begin_reply(chat_id, parent_id, meta, tokens=prefix)
+        )
+        if recorder is None:
+            self._show_path()
+            return
+        reply = _Reply(recorder, parent_id, request, prefix, two_stage=two_stage)
+        reply.tokens = [r.event for r in prefix]
+        reply.texts = [prefix_text] if prefix_text else []
+        reply.stage_start = len(reply.tokens)
+        reply.replay_of = replay_of
+        if second_stage_seed is not None:
+            reply.meta_update["second_stage_seed_wanted"] = second_stage_seed
+        self._reply = reply
+        stored = self._guard(lambda: self._store.message(recorder.message_id))
+        if stored is not None:
+            self._path.append(stored)
+        position = self._guard(lambda: self._store.branch_position(recorder.message_id))
+        index, count = position if position else (1, 1)
+        reply.branch = (index, count)
+        view = MessageView(
+            recorder.message_id,
+            "assistant",
+            prefix_text,
+            tokens=tuple(reply.tokens),
+            forced=frozenset(i for i, r in enumerate(prefix) if r.forced),
+            status="streaming",
+            branch_index=index,
+            branch_count=count,
+        )
+        if count > 1 or prefix:
+            self._show_path(streaming=view)
+        else:
+            self.sig_reply_begun.emit(view)
+        self.sig_busy.emit(True)
+        self._controller.send(request)
+
+    def _show_path(self, streaming: MessageView | None = None) -> None:
+        views = [self._view(m) for m in self._path if streaming is None or m.id != streaming.id]
+        self.sig_show.emit(views)
+        if streaming is not None:
+            self.sig_reply_begun.emit(streaming)
+
+    def _view(self, message: StoredMessage, with_tokens: bool = True) -> MessageView:
+        tokens: tuple[TokenEvent, ...] = ()
+        forced: frozenset[int] = frozenset()
+        if with_tokens and message.role == "assistant" and not message.edited:
+            records = self._records(message.id)
+            tokens = tuple(r.event for r in records)
+            forced = frozenset(i for i, r in enumerate(records) if r.forced)
+        position = self._guard(lambda: self._store.branch_position(message.id))
+        index, count = position if position else (1, 1)
+        return MessageView(
+            message.id,
+            message.role,
+            message.content,
+            tokens=tokens,
+            forced=forced,
+            status=message.status,
+            branch_index=index,
+            branch_count=count,
+            edited=message.edited,
+            detail=_detail(message),
+            sources=_sources(message.meta),
+        )
+
+    # ----------------------------------------------------------------- controller
+
+    @Slot(list)
+    def _on_controller_tokens(self, tokens: list[TokenEvent]) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        base = reply.stage_start
+        shifted = [dataclasses.replace(t, index=base + t.index) for t in tokens]
+        reply.tokens.extend(shifted)
+        reply.texts.extend(t.text for t in shifted)
+        reply.recorder.append(shifted)
+        self.sig_reply_tokens.emit(shifted)
+
+    @Slot(object)
+    def _on_controller_done(self, done: DoneEvent) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        if reply.stage == 1:
+            reply.meta_update.update(done_card(done))
+        else:
+            reply.meta_update["second_stage"] = {
+                "seed": done.seed,
+                "phrase": prompting.THEREFORE,
+                "finish_reason": done.finish_reason,
+            }
+            reply.meta_update["completion_tokens"] = len(reply.tokens) - len(reply.prefix)
+        if reply.stage == 1 and reply.two_stage and done.finish_reason in ("eos", "stop"):
+            self._second_stage(reply)
+            return
+        self._finish(reply, done.finish_reason, done)
+
+    def _second_stage(self, reply: _Reply) -> None:
+        """Ask "Therefore, the answer is" after the reasoning, in the same reply."""
+        text = "".join(reply.texts)
+        phrase = prompting.THEREFORE
+        if text and not text.endswith("\n"):
+            phrase = "\n\n" + phrase
+        marker = typed_token(len(reply.tokens), phrase)
+        reply.tokens.append(marker)
+        reply.texts.append(phrase)
+        reply.recorder.append([marker], forced=True)
+        self.sig_reply_tokens.emit([marker])
+        reply.stage = 2
+        reply.stage_start = len(reply.tokens)
+        seed = reply.meta_update.pop("second_stage_seed_wanted", None)
+        params = reply.request.params
+        params = (
+            params.with_seed(seed) if seed is not None else dataclasses.replace(params, seed=None)
+        )
+        request = dataclasses.replace(reply.request, params=params, assistant_prefix=text + phrase)
+        self._controller.send(request)
+
+    def _finish(self, reply: _Reply, finish_reason: str, done: DoneEvent | None) -> None:
+        self._reply = None
+        status = "cancelled" if finish_reason == "cancelled" else "complete"
+        content = "".join(reply.texts)
+        if (
+            done is not None
+            and reply.stage == 1
+            and not reply.two_stage
+            and finish_reason != "cancelled"
+        ):
+            # The engine's text has stop strings trimmed; the tokens may not. After a
+            # stop it may also hold tokens the window dropped: keep what was shown.
+            prefix_text = "".join(r.event.text for r in reply.prefix)
+            content = prefix_text + done.text
+        stored = self._close_record(reply, status, reply.meta_update, content)
+        self.sig_busy.emit(False)
+        loaded = self._controller.model_loaded
+        if done is not None and loaded is not None:
+            self.sig_context.emit(done.prompt_tokens + done.completion_tokens, loaded.n_ctx)
+        if reply.replay_of is not None and stored is not None:
+            original = self._message(reply.replay_of)
+            if original is not None:
+                same = original.content == stored.content
+                self.sig_notice.emit(
+                    self.tr("Replay matches the original exactly.")
+                    if same
+                    else self.tr("Replay differs from the original (see the two branches)."),
+                    not same,
+                )
+        self.sig_chat_changed.emit()
+
+    def _close_record(
+        self, reply: _Reply, status: str, meta_update: dict[str, Any], content: str | None
+    ) -> StoredMessage | None:
+        """Finish the reply's record without waiting for the disk; show its final state.
+
+        The last commit (an fsync) runs on the recorder's thread; the shown message
+        is built here from what was sent to it, and a failed commit is reported
+        once the thread is done.
+        """
+        recorder = reply.recorder
+        try:
+            recorder.finish(status, meta_update, content, wait=False)  # type: ignore[arg-type]
+        except GlassboxError as exc:
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
+        self._saving.append(recorder)
+        if not self._save_timer.isActive():
+            self._save_timer.start()
+        started = next((m for m in self._path if m.id == recorder.message_id), None)
+        if started is None:
+            started = self._guard(lambda: self._store.message(recorder.message_id))
+        if started is None:
+            return None
+        final = dataclasses.replace(
+            started,
+            content=content if content is not None else started.content,
+            status=status,  # type: ignore[arg-type]
+            meta={**started.meta, **meta_update},
+        )
+        self._path = [m for m in self._path if m.id != final.id] + [final]
+        # The transcript already holds the tokens; it only needs the final header
+        # (built without asking the database: the GUI thread does not wait here).
+        self.sig_reply_ended.emit(
+            MessageView(
+                final.id,
+                "assistant",
+                final.content,
+                status=final.status,
+                branch_index=reply.branch[0],
+                branch_count=reply.branch[1],
+                detail=_detail(final),
+                sources=_sources(final.meta),
+            )
+        )
+        return final
+
+    @Slot()
+    def _on_save_timer_timeout(self) -> None:
+        still = []
+        for recorder in self._saving:
+            if recorder.saving:
+                still.append(recorder)
+                continue
+            try:
+                recorder.join(0.0)
+            except GlassboxError as exc:
+                self.sig_notice.emit(
+                    self.tr("The last reply could not be saved: {detail}").format(detail=exc), True
+                )
+        self._saving = still
+        if not still:
+            self._save_timer.stop()
+
+    def wait_saved(self, timeout: float = 30.0) -> None:
+        """Wait until finished replies are on disk (closing, tests)."""
+        saving, self._saving = self._saving, []
+        for recorder in saving:
+            try:
+                recorder.join(timeout)
+            except GlassboxError as exc:
+                log.warning("A reply could not be saved: %s", exc)
+
+    @Slot(str, str)
+    def _on_controller_error(self, kind: str, message: str) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        self._reply = None
+        # What arrived before the error is kept.
+        content = "".join(reply.texts)
+        self._close_record(reply, "error", {"error": message, "error_kind": kind}, content)
+        self.sig_busy.emit(False)
+
+    @Slot(str, str)
+    def _on_controller_model_fingerprint(self, path: str, sha256: str) -> None:
+        self._fingerprints[path] = sha256
+
+    def close(self) -> None:
+        """Stop the reply and finish its record (the window is closing)."""
+        self.wait_saved()
+        reply = self._reply
+        if reply is not None:
+            self._reply = None
+            self._controller.stop()
+            try:
+                reply.recorder.finish("cancelled", reply.meta_update, "".join(reply.texts))
+            except GlassboxError as exc:
+                # The store marks the reply interrupted at the next start.
+                log.warning("Could not save the last reply on closing: %s", exc)
+
+
+def _detail(message: StoredMessage) -> str:
+    meta = message.meta
+    if message.role != "assistant" or not meta:
+        return ""
+    parts = []
+    model = meta.get("model_path")
+    if isinstance(model, str) and model:
+        parts.append(model.replace("\\", "/").rsplit("/", 1)[-1])
+    rate = meta.get("tokens_per_s")
+    if isinstance(rate, int | float) and rate > 0:
+        parts.append(
+            QCoreApplication.translate("ChatSession", "{rate:.1f} tok/s").format(rate=rate)
+        )
+    if meta.get("replay_of") is not None:
+        parts.append(QCoreApplication.translate("ChatSession", "replay"))
+    return " · ".join(parts)
+
+
+def _citation(n: int, hit: Any) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "n": n,
+        "source": chunk.path,
+        "chunk_id": chunk.chunk_id,
+        "text": chunk.text,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "page": chunk.page,
+    }
+
+
+def _sources(meta: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
+    """(n, file name) of the sources a reply was given, for the links under it."""
+    out = []
+    for c in meta.get("citations") or ():
+        if isinstance(c, dict) and isinstance(c.get("n"), int):
+            out.append((c["n"], str(c.get("source", "")).replace("\\", "/").rsplit("/", 1)[-1]))
+    return tuple(out)

@@ -1,0 +1,817 @@
+"""The transcript: one conversation branch, every reply token hoverable and clickable.
+
+The whole branch lives in one ``QTextDocument``. Streaming appends at the end
+only, so a flush of tokens costs the same whatever the length of the reply; the
+Markdown is styled in place by :class:`MarkdownHighlighter`; message actions
+(regenerate, edit, ‹ 2/3 ›, …) are links in each message's header line.
+
+Each rendered message remembers its first body block (a ``QTextBlock`` keeps its
+place as text is added before or after it) and the start offset of every token
+relative to it, so a point on screen maps to a token by two binary searches.
+Tooltips and the alternatives menu are built only when asked for.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QPoint,
+    QPointF,
+    QRect,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QHelpEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextLine,
+)
+from PySide6.QtWidgets import QMenu, QTextBrowser, QTextEdit, QToolTip, QWidget
+
+from desktop_app.core.chat.export import probability_rgb
+from desktop_app.core.engine.protocol import TokenEvent
+from desktop_app.ui.common.markdown import (
+    DARK,
+    LIGHT,
+    PLAIN_BLOCK,
+    MarkdownHighlighter,
+    code_blocks,
+)
+
+#: Candidates listed in a token's tooltip and in its alternatives menu.
+TOOLTIP_CANDIDATES = 5
+MENU_CANDIDATES = 10
+#: Tints are quantised to this many steps, so a long reply shares a few formats.
+_TINT_STEPS = 64
+
+_SCHEME = "glassbox"
+
+
+def role_name(role: str) -> str:
+    """The name shown above a message for its role (the role itself when unknown)."""
+    names = {
+        "user": QCoreApplication.translate("ChatView", "You"),
+        "assistant": QCoreApplication.translate("ChatView", "Glassbox"),
+        "system": QCoreApplication.translate("ChatView", "System"),
+    }
+    return names.get(role, role)
+
+
+def probability_colour(p: float) -> QColor:
+    """A light viridis tint for probability ``p`` (purple: unlikely, yellow: likely).
+
+    The scale lives in ``core.chat.export``, so the window and an exported page agree.
+    """
+    return QColor(*probability_rgb(p))
+
+
+def visible_text(text: str) -> str:
+    """A token's text with whitespace made visible (tooltips, menus, announcements)."""
+    return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥") or "∅"
+
+
+def token_tooltip(token: TokenEvent) -> str:
+    """Rich-text tooltip: the drawn token and the top candidates with what the sampler did."""
+    gap = "style='padding-left:12px'"
+    rows = []
+    for cand in token.candidates[:TOOLTIP_CANDIDATES]:
+        bold = " style='font-weight:bold'" if cand.id == token.id else ""
+        removed = html.escape(cand.removed_by) if cand.removed_by else "—"
+        rows.append(
+            f"<tr{bold}><td>{html.escape(visible_text(cand.text))}</td>"
+            f"<td align='right' {gap}>{cand.p_raw:.3f}</td>"
+            f"<td align='right' {gap}>{cand.p_final:.3f}</td><td {gap}>{removed}</td></tr>"
+        )
+    head = f"<b>{html.escape(visible_text(token.text))}</b> &nbsp; p = {token.p:.3f}"
+    if not rows:
+        return head
+    token_head = html.escape(QCoreApplication.translate("ChatView", "token"))
+    before = html.escape(QCoreApplication.translate("ChatView", "before"))
+    after = html.escape(QCoreApplication.translate("ChatView", "after"))
+    cut_by = html.escape(QCoreApplication.translate("ChatView", "cut by"))
+    headers = (
+        f"<tr><th align='left'>{token_head}</th><th align='right' {gap}>{before}</th>"
+        f"<th align='right' {gap}>{after}</th><th align='left' {gap}>{cut_by}</th></tr>"
+    )
+    hint = html.escape(
+        QCoreApplication.translate("ChatView", "Click to branch from an alternative.")
+    )
+    return (
+        f"{head}<table cellspacing='0' cellpadding='1'>{headers}"
+        + "".join(rows)
+        + f"</table><i>{hint}</i>"
+    )
+
+
+def describe_token(token: TokenEvent, forced: bool = False) -> str:
+    """What a screen reader says for a token: "token ‘Paris’, 92 percent; alternatives: …"."""
+    alternatives = [c for c in token.candidates if c.id != token.id][:3]
+    text, percent = visible_text(token.text), round(token.p * 100)
+    if forced:
+        said = QCoreApplication.translate(
+            "ChatView", "token ‘{text}’, {percent} percent, chosen by you"
+        )
+    else:
+        said = QCoreApplication.translate("ChatView", "token ‘{text}’, {percent} percent")
+    said = said.format(text=text, percent=percent)
+    if not alternatives:
+        return said
+    parts = []
+    for c in alternatives:
+        if c.removed_by:
+            parts.append(
+                QCoreApplication.translate(
+                    "ChatView", "‘{text}’ {percent} percent, cut by {stage}"
+                ).format(
+                    text=visible_text(c.text),
+                    percent=round(c.p_raw * 100),
+                    stage=c.removed_by.replace("_", "-"),
+                )
+            )
+        else:
+            parts.append(
+                QCoreApplication.translate("ChatView", "‘{text}’ {percent} percent").format(
+                    text=visible_text(c.text), percent=round(c.p_final * 100)
+                )
+            )
+    return QCoreApplication.translate("ChatView", "{token}; alternatives: {alternatives}").format(
+        token=said, alternatives=QCoreApplication.translate("ChatView", "; ").join(parts)
+    )
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """What the transcript shows of one message."""
+
+    id: int
+    role: str
+    content: str
+    tokens: tuple[TokenEvent, ...] = ()
+    forced: frozenset[int] = frozenset()
+    status: str = "complete"
+    branch_index: int = 1
+    branch_count: int = 1
+    edited: bool = False
+    detail: str = ""
+    sources: tuple[tuple[int, str], ...] = ()  # (n, file name) of the documents it cites
+
+
+@dataclass(eq=False)
+class _Rendered:
+    view: MessageView
+    body: QTextBlock
+    tokens: list[TokenEvent] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)  # relative to the body start
+    ends: list[int] = field(default_factory=list)
+    forced: set[int] = field(default_factory=set)
+
+
+def status_note(status: str) -> str | None:
+    """The note shown under a message that did not end normally, or None."""
+    notes = {
+        "streaming": QCoreApplication.translate("ChatView", "still being written"),
+        "interrupted": QCoreApplication.translate(
+            "ChatView", "interrupted: Glassbox closed while this reply was being written"
+        ),
+        "cancelled": QCoreApplication.translate("ChatView", "stopped"),
+        "error": QCoreApplication.translate("ChatView", "ended with an error"),
+    }
+    return notes.get(status)
+
+
+class ChatView(QTextBrowser):
+    """The transcript of the current branch, with the token view."""
+
+    sig_action = Signal(str, int)
+    """A message action link was followed: the action name and the message id
+    (edit, regenerate, continue, fork, details, prev, next)."""
+
+    sig_alternative = Signal(int, int, int)
+    """Branch the reply: message id, token index, and the candidate token id to force."""
+
+    sig_token_selected = Signal(object, object)
+    """A token was selected by click or keyboard: its ``TokenEvent`` (or None) and
+    ``(message_id, index)`` (or None)."""
+
+    sig_source = Signal(int, int)
+    """A numbered source under a reply was clicked: the message id and the source number."""
+
+    sig_copied = Signal(str)
+    """Text went to the clipboard; the argument says what ("message", "code block")."""
+
+    def __init__(self, parent: QWidget | None = None, read_only: bool = False) -> None:
+        super().__init__(parent)
+        # Read-only: a result to look at (a task's output), with no chat actions and
+        # alternatives shown but not offered for branching.
+        self._read_only = read_only
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setAccessibleName(self.tr("Transcript"))
+        self.setAccessibleDescription(
+            self.tr(
+                "The conversation. Alt+Left and Alt+Right move between reply tokens; Enter opens a token's alternatives."  # noqa: E501
+            )
+        )
+        doc = self.document()
+        doc.setUndoRedoEnabled(False)
+        doc.setDocumentMargin(12)
+        self._highlighter = MarkdownHighlighter(doc)
+        self._dark = False
+        self._show_probs = False
+        self._messages: list[_Rendered] = []
+        self._streaming: _Rendered | None = None
+        self._selected: tuple[int, int] | None = None  # (message position, token index)
+        self._plain = QTextCharFormat()
+        self._tints: dict[int, QTextCharFormat] = {}
+        self._forced_tints: dict[int, QTextCharFormat] = {}
+        self.anchorClicked.connect(self._on_self_anchor_clicked)
+
+    # ----------------------------------------------------------------- public
+
+    def set_dark(self, dark: bool) -> None:
+        """Use colours for a dark background."""
+        self._dark = dark
+        self._highlighter.set_style(DARK if dark else LIGHT, not self._show_probs)
+
+    @property
+    def show_probabilities(self) -> bool:
+        """Whether reply tokens are tinted by their probability."""
+        return self._show_probs
+
+    def set_show_probabilities(self, show: bool) -> None:
+        """Tint (or untint) every reply token by the probability it was drawn with."""
+        if show == self._show_probs:
+            return
+        self._show_probs = show
+        self._highlighter.set_style(DARK if self._dark else LIGHT, not show)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        for rendered in self._messages:
+            base = rendered.body.position()
+            for i, token in enumerate(rendered.tokens):
+                cursor.setPosition(base + rendered.starts[i])
+                cursor.setPosition(base + rendered.ends[i], QTextCursor.MoveMode.KeepAnchor)
+                cursor.setCharFormat(self._token_format(token.p, i in rendered.forced))
+        cursor.endEditBlock()
+
+    def show_messages(self, messages: Sequence[MessageView]) -> None:
+        """Show a whole branch, replacing what is shown."""
+        self._select(None)
+        self.clear()
+        self._messages = []
+        self._streaming = None
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        for view in messages:
+            self._render(cursor, view)
+        cursor.endEditBlock()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+
+    def append_message(self, view: MessageView) -> None:
+        """Add one finished message under the transcript."""
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        self._render(cursor, view)
+        cursor.endEditBlock()
+        self._follow(was_at_bottom)
+
+    def append_note(self, text: str, error: bool = False) -> None:
+        """Add a line that is not a message (an error, a notice) under the transcript."""
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
+        block = QTextBlockFormat()
+        block.setProperty(PLAIN_BLOCK, True)
+        block.setTopMargin(6.0)
+        fmt = QTextCharFormat()
+        fmt.setForeground(QColor(0xE0, 0x6C, 0x75) if self._dark else QColor(0xA4, 0x00, 0x00))
+        if not error:
+            fmt.setForeground(QColor(0x8A, 0x8A, 0x8A))
+            fmt.setFontItalic(True)
+        if self.document().isEmpty():
+            cursor.setBlockFormat(block)
+        else:
+            cursor.insertBlock(block, QTextCharFormat())
+        cursor.insertText(text, fmt)
+        self._follow(was_at_bottom)
+
+    def scroll_to_message(self, message_id: int) -> None:
+        """Bring a message's header into view (a search hit)."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                cursor = QTextCursor(rendered.body.previous())
+                self.setTextCursor(cursor)
+                self.ensureCursorVisible()
+                return
+        raise KeyError(message_id)
+
+    def begin_reply(self, view: MessageView) -> None:
+        """Start showing a reply that will stream (``view.tokens`` is a forced prefix)."""
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        self._streaming = self._render(cursor, view)
+        cursor.endEditBlock()
+        self._follow(was_at_bottom)
+
+    def append_tokens(self, tokens: Sequence[TokenEvent]) -> None:
+        """Add streamed tokens to the reply begun with :meth:`begin_reply`."""
+        rendered = self._streaming
+        if rendered is None or not tokens:
+            return
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
+        base = rendered.body.position()
+        cursor.beginEditBlock()
+        self._insert_tokens(cursor, rendered, tokens, base)
+        cursor.endEditBlock()
+        self._follow(was_at_bottom)
+
+    def end_reply(self, view: MessageView) -> None:
+        """The streamed reply ended: add its line of actions, state and code-copy links."""
+        rendered = self._streaming
+        self._streaming = None
+        if rendered is None:
+            return
+        rendered.view = view
+        was_at_bottom = self._at_bottom()
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        self._insert_footer(cursor, view, self._text_of(rendered))
+        cursor.endEditBlock()
+        self._follow(was_at_bottom)
+
+    def message_text(self, message_id: int) -> str | None:
+        """The text shown for a message (tokens joined for a streamed reply)."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                return self._text_of(rendered)
+        return None
+
+    def message_ids(self) -> list[int]:
+        """Ids of the messages shown, top to bottom."""
+        return [r.view.id for r in self._messages]
+
+    def token_count(self, message_id: int) -> int:
+        """How many tokens of a message are shown with their probabilities."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                return len(rendered.tokens)
+        return 0
+
+    def token_at(self, position: int) -> tuple[int, int, TokenEvent] | None:
+        """The token covering document ``position``: (message id, index, event)."""
+        found = self._locate(position)
+        if found is None:
+            return None
+        m, i = found
+        rendered = self._messages[m]
+        return rendered.view.id, i, rendered.tokens[i]
+
+    def token_span(self, message_id: int, index: int) -> tuple[int, int]:
+        """Document positions (start, end) of a token."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                base = rendered.body.position()
+                return base + rendered.starts[index], base + rendered.ends[index]
+        raise KeyError(message_id)
+
+    def selected_token(self) -> tuple[int, int, TokenEvent] | None:
+        """The token selected by click or keyboard, if any."""
+        if self._selected is None:
+            return None
+        m, i = self._selected
+        rendered = self._messages[m]
+        return rendered.view.id, i, rendered.tokens[i]
+
+    def select_token(self, message_id: int, index: int) -> None:
+        """Select a token (as a click or Alt+arrow would)."""
+        for m, rendered in enumerate(self._messages):
+            if rendered.view.id == message_id and 0 <= index < len(rendered.tokens):
+                self._select((m, index))
+                return
+        raise KeyError((message_id, index))
+
+    def alternatives_menu(self, message_id: int, index: int) -> QMenu:
+        """The menu of a token's alternatives; choosing one emits ``sig_alternative``."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                return self._build_menu(rendered, index)
+        raise KeyError(message_id)
+
+    # ----------------------------------------------------------------- rendering
+
+    def _token_format(self, p: float, forced: bool) -> QTextCharFormat:
+        if not self._show_probs:
+            if not forced:
+                return self._plain
+            cache, step = self._forced_tints, -1
+        else:
+            cache, step = (self._forced_tints if forced else self._tints), round(p * _TINT_STEPS)
+        fmt = cache.get(step)
+        if fmt is None:
+            fmt = QTextCharFormat()
+            if step >= 0:
+                fmt.setBackground(probability_colour(step / _TINT_STEPS))
+                fmt.setForeground(QColor(0x10, 0x10, 0x10))
+            if forced:
+                # A token the user chose: dashed underline, tinted or not.
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DashUnderline)
+            cache[step] = fmt
+        return fmt
+
+    def _render(self, cursor: QTextCursor, view: MessageView) -> _Rendered:
+        doc = self.document()
+        header = QTextBlockFormat()
+        header.setProperty(PLAIN_BLOCK, True)
+        header.setTopMargin(0.0 if doc.isEmpty() else 14.0)
+        if doc.isEmpty():
+            cursor.setBlockFormat(header)
+        else:
+            cursor.insertBlock(header, QTextCharFormat())
+        self._insert_header(cursor, view)
+        cursor.insertBlock(QTextBlockFormat(), self._plain)
+        rendered = _Rendered(view, cursor.block(), forced=set(view.forced))
+        self._messages.append(rendered)
+        if view.tokens:
+            self._insert_tokens(cursor, rendered, view.tokens, rendered.body.position())
+            # Text after the recorded tokens (a hand edit keeps no tokens; this is
+            # only a safety net for a record cut short by a crash).
+            shown = "".join(t.text for t in view.tokens)
+            if view.content.startswith(shown) and len(view.content) > len(shown):
+                cursor.insertText(view.content[len(shown) :], self._plain)
+        else:
+            cursor.insertText(view.content, self._plain)
+        if view.status != "streaming":
+            self._insert_footer(cursor, view, view.content)
+        return rendered
+
+    def _insert_tokens(
+        self, cursor: QTextCursor, rendered: _Rendered, tokens: Sequence[TokenEvent], base: int
+    ) -> None:
+        starts, ends, forced = rendered.starts, rendered.ends, rendered.forced
+        n = len(rendered.tokens)
+        for k, token in enumerate(tokens):
+            start = cursor.position()
+            cursor.insertText(token.text, self._token_format(token.p, (n + k) in forced))
+            starts.append(start - base)
+            ends.append(cursor.position() - base)
+        rendered.tokens.extend(tokens)
+
+    def _insert_header(self, cursor: QTextCursor, view: MessageView) -> None:
+        # Only what is known when a reply starts: it is never rewritten, so ending a
+        # long reply costs nothing above it.
+        role = QTextCharFormat()
+        role.setFontWeight(QFont.Weight.Bold)
+        role.setForeground(QColor(0x9F, 0xC3, 0xF0) if self._dark else QColor(0x1F, 0x3A, 0x5F))
+        cursor.insertText(role_name(view.role), role)
+        quiet = QTextCharFormat()
+        quiet.setForeground(QColor(0x8A, 0x8A, 0x8A))
+        if view.branch_count > 1:
+            cursor.insertText("   ", quiet)
+            self._link(cursor, "‹", "prev", view.id, enabled=view.branch_index > 1)
+            cursor.insertText(f" {view.branch_index}/{view.branch_count} ", quiet)
+            self._link(cursor, "›", "next", view.id, enabled=view.branch_index < view.branch_count)
+
+    def _insert_footer(self, cursor: QTextCursor, view: MessageView, text: str) -> None:
+        """The line under a finished message: its state, its actions, code-copy links."""
+        quiet = QTextCharFormat()
+        quiet.setForeground(QColor(0x8A, 0x8A, 0x8A))
+        footer = QTextBlockFormat()
+        footer.setProperty(PLAIN_BLOCK, True)
+        footer.setTopMargin(2.0)
+        cursor.insertBlock(footer, QTextCharFormat())
+        if self._read_only:
+            quiet.setFontItalic(True)
+            if view.detail:
+                shown = view.detail
+            elif len(view.tokens) == 1:
+                shown = self.tr("1 token")
+            else:
+                shown = self.tr("{n} tokens").format(n=len(view.tokens))
+            cursor.insertText(shown, quiet)
+            return
+        actions: list[tuple[str, str]] = [(self.tr("Copy"), "copy"), (self.tr("Edit"), "edit")]
+        if view.role == "assistant":
+            actions = [
+                (self.tr("Regenerate"), "regenerate"),
+                (self.tr("Continue"), "continue"),
+                *actions,
+                (self.tr("Details"), "details"),
+            ]
+        actions.append((self.tr("Fork"), "fork"))
+        for n, (label, action) in enumerate(actions):
+            if n:
+                cursor.insertText(" · ", quiet)
+            self._link(cursor, label, action, view.id)
+        blocks = code_blocks(text) if "```" in text or "~~~" in text else []
+        for n, (tag, _code) in enumerate(blocks):
+            cursor.insertText(" · ", quiet)
+            if len(blocks) > 1 and tag:
+                label = self.tr("Copy code {n} ({language})").format(n=n + 1, language=tag)
+            elif len(blocks) > 1:
+                label = self.tr("Copy code {n}").format(n=n + 1)
+            elif tag:
+                label = self.tr("Copy code ({language})").format(language=tag)
+            else:
+                label = self.tr("Copy code")
+            self._link(cursor, label, f"copy-code/{n}", view.id)
+        if view.sources:
+            cursor.insertText("     " + self.tr("Sources:") + " ", quiet)
+            for k, (n, name) in enumerate(view.sources):
+                if k:
+                    cursor.insertText(" · ", quiet)
+                self._link(cursor, f"[{n}] {name}", f"source/{n}", view.id)
+        notes = []
+        note = status_note(view.status)
+        if note:
+            notes.append(note)
+        if view.edited:
+            notes.append(self.tr("edited"))
+        if view.detail:
+            notes.append(view.detail)
+        if notes:
+            italic = QTextCharFormat(quiet)
+            italic.setFontItalic(True)
+            cursor.insertText("     " + " · ".join(notes), italic)
+
+    def _link(
+        self, cursor: QTextCursor, label: str, action: str, message_id: int, enabled: bool = True
+    ) -> None:
+        fmt = QTextCharFormat()
+        if enabled:
+            fmt.setAnchor(True)
+            name, _, arg = action.partition("/")
+            fmt.setAnchorHref(f"{_SCHEME}:{name}/{message_id}" + (f"/{arg}" if arg else ""))
+            fmt.setForeground(QColor(0x78, 0xAE, 0xED) if self._dark else QColor(0x1A, 0x5F, 0xB4))
+        else:
+            fmt.setForeground(QColor(0xB0, 0xB0, 0xB0))
+        cursor.insertText(label, fmt)
+
+    def _text_of(self, rendered: _Rendered) -> str:
+        if rendered.tokens and rendered.view.status in ("streaming",):
+            return "".join(t.text for t in rendered.tokens)
+        if rendered.tokens and not rendered.view.content:
+            return "".join(t.text for t in rendered.tokens)
+        return rendered.view.content
+
+    # ----------------------------------------------------------------- scrolling
+
+    def _end_cursor(self) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _follow(self, was_at_bottom: bool) -> None:
+        # Keep the newest text in view, unless the user scrolled up to read.
+        if was_at_bottom:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    # ----------------------------------------------------------------- hit testing
+
+    def _locate(self, position: int) -> tuple[int, int] | None:
+        if position < 0 or not self._messages:
+            return None
+        bases = [r.body.position() for r in self._messages]
+        m = bisect.bisect_right(bases, position) - 1
+        if m < 0:
+            return None
+        rendered = self._messages[m]
+        offset = position - bases[m]
+        i = bisect.bisect_right(rendered.starts, offset) - 1
+        if i < 0 or offset >= rendered.ends[i]:
+            return None
+        return m, i
+
+    def _position_at(self, point: QPoint) -> int:
+        """The document position of the character under a viewport point, or -1."""
+        doc_point = QPointF(
+            point.x() + self.horizontalScrollBar().value(),
+            point.y() + self.verticalScrollBar().value(),
+        )
+        layout = self.document().documentLayout()
+        pos = layout.hitTest(doc_point, Qt.HitTestAccuracy.FuzzyHit)
+        if pos < 0:
+            return -1
+        block = self.document().findBlock(pos)
+        block_rect = layout.blockBoundingRect(block)
+        text_layout = block.layout()
+        local = doc_point - block_rect.topLeft()
+        for n in range(text_layout.lineCount()):
+            line = text_layout.lineAt(n)
+            rect = line.naturalTextRect()
+            if rect.top() <= local.y() < rect.bottom():
+                if not rect.left() <= local.x() < rect.right():
+                    return -1
+                index = line.xToCursor(local.x(), QTextLine.CursorPosition.CursorOnCharacter)
+                return block.position() + index
+        return -1
+
+    def _token_rect(self, m: int, i: int) -> QRect:
+        rendered = self._messages[m]
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(rendered.body.position() + rendered.starts[i])
+        rect = self.cursorRect(cursor)
+        return rect
+
+    # ----------------------------------------------------------------- selection
+
+    def _select(self, found: tuple[int, int] | None) -> None:
+        self._selected = found
+        if found is None:
+            self.setExtraSelections([])
+            self.sig_token_selected.emit(None, None)
+            return
+        m, i = found
+        rendered = self._messages[m]
+        base = rendered.body.position()
+        selection = QTextEdit.ExtraSelection()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(base + rendered.starts[i])
+        cursor.setPosition(base + rendered.ends[i], QTextCursor.MoveMode.KeepAnchor)
+        selection.cursor = cursor  # type: ignore[attr-defined]
+        fmt = QTextCharFormat()
+        palette = self.palette()
+        fmt.setBackground(palette.highlight())
+        fmt.setForeground(palette.highlightedText())
+        selection.format = fmt  # type: ignore[attr-defined]
+        self.setExtraSelections([selection])
+        token = rendered.tokens[i]
+        said = describe_token(token, i in rendered.forced)
+        self.setAccessibleDescription(said)
+        QAccessible.updateAccessibility(
+            QAccessibleEvent(self, QAccessible.Event.DescriptionChanged)
+        )
+        self._scroll_to(cursor)
+        self.sig_token_selected.emit(token, (rendered.view.id, i))
+
+    def _scroll_to(self, cursor: QTextCursor) -> None:
+        rect = self.cursorRect(cursor)
+        viewport = self.viewport().rect()
+        if not viewport.contains(rect):
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + rect.center().y() - viewport.center().y())
+
+    def _step_selection(self, delta: int) -> None:
+        flat = [(m, i) for m, r in enumerate(self._messages) for i in range(len(r.tokens))]
+        if not flat:
+            return
+        if self._selected is None:
+            # Start from the last reply, where people usually look.
+            target = flat[-1] if delta < 0 else flat[0]
+            last = max(m for m, _ in flat)
+            if delta > 0:
+                target = next(x for x in flat if x[0] == last)
+        else:
+            k = flat.index(self._selected) + delta
+            target = flat[min(max(k, 0), len(flat) - 1)]
+        self._select(target)
+
+    def _build_menu(self, rendered: _Rendered, index: int) -> QMenu:
+        token = rendered.tokens[index]
+        menu = QMenu(self)
+        menu.setAccessibleName(self.tr("Token alternatives"))
+        menu.setToolTipsVisible(True)
+        title = menu.addAction(
+            self.tr("Drawn: ‘{text}’  {p:.1%}").format(text=visible_text(token.text), p=token.p)
+        )
+        title.setEnabled(False)
+        menu.addSeparator()
+        for cand in token.candidates[:MENU_CANDIDATES]:
+            if cand.id == token.id:
+                continue
+            if cand.removed_by:
+                fate = self.tr("{p:.1%}, cut by {stage}").format(
+                    p=cand.p_raw, stage=cand.removed_by.replace("_", "-")
+                )
+            else:
+                fate = f"{cand.p_raw:.1%} → {cand.p_final:.1%}"
+            if self._read_only:
+                menu.addAction(f"‘{visible_text(cand.text)}’   {fate}").setEnabled(False)
+                continue
+            action = menu.addAction(
+                self.tr("Branch with ‘{text}’   {fate}").format(
+                    text=visible_text(cand.text), fate=fate
+                )
+            )
+            action.setToolTip(self.tr("Generate the rest of the reply from this token instead."))
+            message_id, cand_id = rendered.view.id, cand.id
+            action.triggered.connect(
+                lambda _=False, m=message_id, i=index, c=cand_id: self.sig_alternative.emit(m, i, c)
+            )
+        if len(menu.actions()) == 2:
+            menu.addAction(self.tr("No alternatives were recorded for this token.")).setEnabled(
+                False
+            )
+        return menu
+
+    def _open_menu(self, m: int, i: int, where: QPoint | None = None) -> None:
+        menu = self._build_menu(self._messages[m], i)
+        if where is None:
+            where = self._token_rect(m, i).bottomLeft()
+        menu.popup(self.viewport().mapToGlobal(where))
+
+    # ----------------------------------------------------------------- Qt events
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            found = self._locate(self._position_at(event.pos()))
+            if found is None:
+                QToolTip.hideText()
+                event.ignore()
+                return True
+            m, i = found
+            QToolTip.showText(
+                event.globalPos(), token_tooltip(self._messages[m].tokens[i]), self.viewport()
+            )
+            return True
+        return super().viewportEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.MouseButton.LeftButton or self.textCursor().hasSelection():
+            return
+        if self.anchorAt(event.position().toPoint()):
+            return
+        found = self._locate(self._position_at(event.position().toPoint()))
+        if found is None:
+            return
+        event.accept()
+        self._select(found)
+        self._open_menu(*found, where=event.position().toPoint())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        alt = event.modifiers() & Qt.KeyboardModifier.AltModifier
+        if alt and key in (Qt.Key.Key_Right, Qt.Key.Key_Left):
+            self._step_selection(1 if key == Qt.Key.Key_Right else -1)
+            event.accept()
+            return
+        if self._selected is not None and key in (
+            Qt.Key.Key_Return,
+            Qt.Key.Key_Enter,
+            Qt.Key.Key_Space,
+            Qt.Key.Key_Menu,
+        ):
+            self._open_menu(*self._selected)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def loadResource(self, type: int, name: QUrl) -> object:
+        # Nothing in a transcript may load anything, from the network or from disk.
+        return None
+
+    # ----------------------------------------------------------------- links
+
+    @Slot(QUrl)
+    def _on_self_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() != _SCHEME:
+            return
+        parts = url.path().split("/")
+        try:
+            action, message_id = parts[0], int(parts[1])
+        except (IndexError, ValueError):
+            return
+        if action == "copy":
+            text = self.message_text(message_id)
+            if text is not None:
+                QGuiApplication.clipboard().setText(text)
+                self.sig_copied.emit("message")
+            return
+        if action == "copy-code":
+            text = self.message_text(message_id) or ""
+            blocks = code_blocks(text)
+            n = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+            if n < len(blocks):
+                QGuiApplication.clipboard().setText(blocks[n][1])
+                self.sig_copied.emit("code block")
+            return
+        if action == "source":
+            if len(parts) > 2 and parts[2].isdigit():
+                self.sig_source.emit(message_id, int(parts[2]))
+            return
+        self.sig_action.emit(action, message_id)

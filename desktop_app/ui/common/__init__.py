@@ -1,0 +1,1 @@
+"""What the window's parts share: Markdown styling, error headlines, translators."""

@@ -1,0 +1,1 @@
+"""The Knowledge dock and the source viewer."""

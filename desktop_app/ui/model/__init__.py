@@ -1,0 +1,1 @@
+"""The Model dock: pick, inspect and load a GGUF file."""

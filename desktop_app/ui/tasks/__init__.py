@@ -1,0 +1,1 @@
+"""The Tasks dock: summarize, extract, classify, rewrite and search."""

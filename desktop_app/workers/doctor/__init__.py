@@ -1,0 +1,1 @@
+"""Running ``glassbox doctor`` and its Qt probe in child processes."""
