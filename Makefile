@@ -72,6 +72,7 @@ lint: $(VENV)/.test
 	$(BIN)/ruff check desktop_app tests packaging
 	$(BIN)/ruff format --check desktop_app tests packaging
 	$(BIN)/lint-imports
+	$(BIN)/pylint --score=n desktop_app
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
