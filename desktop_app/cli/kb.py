@@ -110,7 +110,7 @@ def register(sub: Any) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="let the model write N other phrasings; all are searched and fused (0–8)",
+        help="let the model write N other phrasings; all are searched and fused (0–5)",
     )
     p.add_argument(
         "--rerank",
@@ -337,76 +337,65 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-#: Passages retrieved for the reranker to choose the best ``--k`` from.
-RERANK_POOL = 20
-
-
 def run_ask(args: argparse.Namespace) -> int:
     """Retrieve passages, then let the local model answer with citations.
 
     With ``--multi-query`` the model first writes other phrasings of the question;
     with ``--rerank`` a larger pool of passages is scored (by the model or a
-    cross-encoder) and the best ``--k`` are kept.
+    cross-encoder) and the best ``--k`` are kept: the window's grounding steps
+    (``core.kb.grounding``), run here on one thread.
     """
     from desktop_app.core.kb.answer import answer
-    from desktop_app.core.kb.rerank import CrossEncoderReranker, rerank
-    from desktop_app.core.kb.rewrite import rewrite_queries
+    from desktop_app.core.kb.grounding import MAX_PHRASINGS, GroundingOptions, ground
+    from desktop_app.core.kb.rerank import CrossEncoderReranker
     from desktop_app.core.sampling import SamplingParams
     from desktop_app.workers.engine.client import EngineClient
 
-    filters = _filters(args)
-    if not 0 <= args.multi_query <= 8:
-        raise InvalidRequestError(f"--multi-query must be between 0 and 8, not {args.multi_query}.")
+    if not 0 <= args.multi_query <= MAX_PHRASINGS:
+        raise InvalidRequestError(
+            f"--multi-query must be between 0 and {MAX_PHRASINGS}, not {args.multi_query}."
+        )
     cross = None
     if args.rerank not in (None, "model"):
         cross = CrossEncoderReranker(Path(args.rerank))
-    pool = max(args.k, RERANK_POOL) if args.rerank else args.k
+    options = GroundingOptions(
+        collections=(args.collection,),
+        k=args.k,
+        min_similarity=args.min_similarity,
+        filters=_filters(args),
+        multi_query=args.multi_query,
+        rerank=args.rerank is not None,
+    )
     params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
     only = not args.allow_outside_knowledge
     needs_model_first = args.multi_query > 0 or args.rerank == "model"
     with _open(args) as kb:
-        coll = args.collection
-        kb.collection(coll)  # a missing collection fails before the model loads
-        chroma = describe(kb.location(coll))
+        kb.collection(args.collection)  # a missing collection fails before the model loads
+        chroma = describe(kb.location(args.collection))
         if not needs_model_first:
-            hits = kb.search(
-                args.question, coll, pool, filters=filters, min_similarity=args.min_similarity
-            )
-            if cross is not None:
-                hits = cross.rerank(args.question, hits)[: args.k]
-            if not hits and only:
-                result = answer(_NoEngine(), args.question, hits, only_from_documents=True)
+            grounded = ground(kb, None, args.question, options, reranker=cross)
+            if not grounded.hits and only:
+                result = answer(_NoEngine(), args.question, [], only_from_documents=True)
             else:
                 with EngineClient() as client:
                     loaded = client.load(engine_config(args))
                     result = answer(
-                        client, args.question, hits, only_from_documents=only,
+                        client, args.question, grounded.hits, only_from_documents=only,
                         chat_template=loaded.has_chat_template, params=params,
                     )  # fmt: skip
         else:
             with EngineClient() as client:
                 loaded = client.load(engine_config(args))
                 chat = loaded.has_chat_template
-                alternatives = (
-                    rewrite_queries(client, args.question, args.multi_query, chat_template=chat)
-                    if args.multi_query
-                    else []
+                grounded = ground(
+                    kb, client, args.question, options, chat_template=chat, reranker=cross
                 )
-                hits = kb.search(
-                    args.question, coll, pool, filters=filters,
-                    min_similarity=args.min_similarity, alternatives=alternatives,
-                )  # fmt: skip
-                if cross is not None:
-                    hits = cross.rerank(args.question, hits)
-                elif args.rerank == "model":
-                    hits = rerank(client, args.question, hits, chat_template=chat)
-                hits = hits[: args.k]
                 result = answer(
-                    client, args.question, hits, only_from_documents=only,
+                    client, args.question, grounded.hits, only_from_documents=only,
                     chat_template=chat, params=params,
                 )  # fmt: skip
-                if alternatives and not args.json:
-                    print("phrasings: " + " | ".join(alternatives), file=sys.stderr)
+                if grounded.phrasings and not args.json:
+                    print("phrasings: " + " | ".join(grounded.phrasings), file=sys.stderr)
     sources = "\n".join(
         f"[{c.n}]{'*' if c.cited else ' '} {c.source}: {c.text[:160].replace(chr(10), ' ')}"
         for c in result.citations

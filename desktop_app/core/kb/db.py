@@ -32,11 +32,10 @@ from desktop_app.core.kb.errors import (
     KnowledgeBaseError,
     KnowledgeBaseLockedError,
 )
+from desktop_app.core.kb.fusion import reciprocal_rank_fusion
 
 Status = Literal["pending", "indexed", "failed"]
 DB_NAME = "kb.sqlite3"
-#: Rank damping when the trigram and bigram keyword lists are fused.
-KEYWORD_RRF_K = 60
 LOCK_NAME = "kb.lock"
 
 # Numbered migrations: entry i brings the schema from version i to i + 1.
@@ -778,10 +777,7 @@ class Registry:
         if rankings:
             # Trigrams (substrings, any script) and CJK bigrams (two-character Chinese
             # words) are fused by rank, like the vector and keyword sides are later.
-            scores: dict[str, float] = {}
-            for ranking in rankings:
-                for rank, cid in enumerate(ranking, start=1):
-                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (KEYWORD_RRF_K + rank)
+            scores = reciprocal_rank_fusion(rankings)
             return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
         return self._like_search(coll, query, k, where, args)
 

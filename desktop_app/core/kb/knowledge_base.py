@@ -425,13 +425,15 @@ class KnowledgeBase:
         filters: Filters | None = None,
         min_similarity: float | None = None,
         alternatives: Sequence[str] = (),
+        record: bool = True,
     ) -> list[Hit]:
-        """Search several collections (a chat may use more than one) and merge by fused score."""
+        """Search several collections (a chat may use more than one) and merge by fused
+        score; ``alternatives`` and ``record`` as in ``search``."""
         merged: list[Hit] = []
         for name in collections:
             found = self.search(
                 query, name, k, filters=filters, min_similarity=min_similarity,
-                alternatives=alternatives,
+                alternatives=alternatives, record=record,
             )  # fmt: skip
             merged.extend(found)
         merged.sort(key=lambda h: -h.fused)

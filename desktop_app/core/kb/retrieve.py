@@ -18,13 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from desktop_app.core.kb.db import Collection, Filters, StoredChunk
+from desktop_app.core.kb.fusion import reciprocal_rank_fusion
 from desktop_app.core.kb.keyword import has_cjk
 
 if TYPE_CHECKING:
     from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
-#: The usual RRF constant: damps the difference between rank 1 and rank 2.
-RRF_K = 60
 #: Candidates taken from each side before fusion, at least.
 MIN_CANDIDATES = 30
 
@@ -79,18 +78,6 @@ class Hit:
             "char_end": self.chunk.char_end,
             "scores": scores,
         }
-
-
-def reciprocal_rank_fusion(
-    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = RRF_K
-) -> dict[str, float]:
-    """Fused score per id: the sum over rankings of ``weight / (k + rank)`` (rank from 1)."""
-    weights = weights if weights is not None else [1.0] * len(rankings)
-    scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
-    return scores
 
 
 def weights_for(query: str) -> Weights:

@@ -17,8 +17,8 @@ from desktop_app.core.sampling import SamplingParams
 
 #: Longest alternative phrasing kept (characters); a longer line is not a query.
 MAX_PHRASING_CHARS = 200
-#: Phrasings asked for at most.
-MAX_PHRASINGS = 8
+#: Phrasings asked for at most (the window, the command line and the API alike).
+MAX_PHRASINGS = 5
 
 _LEADER = re.compile(r"^\s*(?:[-*•·]+|\(?\d{1,2}[.)、:：]|[a-z][.)])\s*", re.IGNORECASE)
 

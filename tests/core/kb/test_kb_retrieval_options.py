@@ -18,6 +18,13 @@ from desktop_app.core.engine.protocol import (
 )
 from desktop_app.core.kb import keyword
 from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.grounding import (
+    MAX_PHRASINGS,
+    RERANK_POOL,
+    GroundingOptions,
+    find_passages,
+    ground,
+)
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import InProcessParser
 from desktop_app.core.kb.rerank import (
@@ -189,3 +196,32 @@ def test_rerank_asks_once_per_passage_and_sorts_by_yes_probability(corpus):
     ]
     chat = ModelReranker(JudgingEngine("zephyrine")).rerank("q", hits[:2])
     assert len(chat) == 2 and "rerank" not in hits[0].as_dict()["scores"]
+
+
+def test_grounding_rewrites_searches_every_phrasing_reranks_a_pool_and_keeps_k(corpus):
+    # The model's one phrasing names the protocol; the question alone does not find it.
+    options = GroundingOptions(collections=("c",), k=2, multi_query=1, rerank=True)
+    assert options.pool == RERANK_POOL and GroundingOptions(("c",), k=30, rerank=True).pool == 30
+    rewriter = ScriptedEngine("zephyrine protocol\n")
+    grounded = ground(corpus, rewriter, "unrelated words", options, chat_template=False)
+    assert grounded.phrasings == ["zephyrine protocol"]
+    assert len(grounded.hits) == 2 and grounded.hits[0].chunk.path.endswith("n07.txt")
+    # The same search the window runs on its knowledge thread: one fusion over all phrasings.
+    pool = find_passages(corpus, "unrelated words", options, grounded.phrasings)
+    assert len(pool) == RERANK_POOL and pool[0].chunk.chunk_id == grounded.hits[0].chunk.chunk_id
+
+
+def test_grounding_without_a_model_skips_its_steps_and_a_cross_encoder_reranks(corpus):
+    class Reversed:
+        def rerank(self, question, hits):
+            return list(reversed(hits))
+
+    options = GroundingOptions(collections=("c",), k=3, multi_query=2, rerank=True)
+    plain = find_passages(corpus, "boilerplate quarterly", options)
+    grounded = ground(corpus, None, "boilerplate quarterly", options, reranker=Reversed())
+    assert grounded.phrasings == []
+    assert [h.chunk.chunk_id for h in grounded.hits] == [h.chunk.chunk_id for h in reversed(plain)][
+        :3
+    ]
+    with pytest.raises(ValueError):
+        GroundingOptions(collections=("c",), multi_query=MAX_PHRASINGS + 1)

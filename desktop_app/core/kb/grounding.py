@@ -1,0 +1,142 @@
+"""Grounding: from a question to the passages a reply is built on.
+
+One pipeline for the window, ``glassbox ask`` and the API, so they rank alike:
+
+1. rewrite (optional, the loaded model): up to ``MAX_PHRASINGS`` other phrasings;
+2. search: the question and every phrasing, each with its vector and keyword
+   rankings, all fused by rank in one fusion (``retrieve.search``), over every
+   collection the chat uses; a larger pool (``RERANK_POOL``) when a rerank follows;
+3. rerank (optional): the loaded model, or a cross-encoder, judges the pool;
+4. the best ``k`` are kept.
+
+The window runs the model's steps on the engine thread and the search on the
+knowledge thread, so each step is a function here; ``ground`` chains them where one
+thread holds both the knowledge base and the engine (the command line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from desktop_app.core.kb.answer import TextGenerator
+from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.rerank import rerank
+from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.kb.rewrite import MAX_PHRASINGS, rewrite_queries
+
+if TYPE_CHECKING:
+    from desktop_app.core.kb.knowledge_base import KnowledgeBase
+
+#: Passages fetched for a rerank to choose the best ``k`` from.
+RERANK_POOL = 20
+
+__all__ = ["MAX_PHRASINGS", "RERANK_POOL", "Grounded", "GroundingOptions", "ground"]
+
+
+class Reranker(Protocol):
+    """Something that orders passages by how well they answer a question."""
+
+    def rerank(self, question: str, hits: Sequence[Hit]) -> list[Hit]:
+        """``hits``, best first."""
+        ...
+
+
+@dataclass(frozen=True)
+class GroundingOptions:
+    """How a question is grounded: where to look and which optional steps run."""
+
+    collections: tuple[str, ...]
+    k: int = 5
+    min_similarity: float | None = None
+    filters: Filters | None = None
+    #: Other phrasings the model writes (0: none), at most ``MAX_PHRASINGS``.
+    multi_query: int = 0
+    #: Whether a rerank judges a larger pool before the best ``k`` are kept.
+    rerank: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.multi_query <= MAX_PHRASINGS:
+            raise ValueError(f"multi_query must be between 0 and {MAX_PHRASINGS}")
+        if self.k <= 0:
+            raise ValueError("k must be positive")
+
+    @property
+    def pool(self) -> int:
+        """How many passages the search returns: the pool a rerank chooses from."""
+        return max(self.k, RERANK_POOL) if self.rerank else self.k
+
+
+@dataclass(frozen=True)
+class Grounded:
+    """The passages a reply is built on, and the phrasings that found them."""
+
+    hits: list[Hit]
+    phrasings: list[str] = field(default_factory=list)
+
+
+def phrasings(
+    engine: TextGenerator, question: str, options: GroundingOptions, *, chat_template: bool
+) -> list[str]:
+    """Step 1: other phrasings of ``question`` (none when ``multi_query`` is 0)."""
+    if options.multi_query <= 0:
+        return []
+    return rewrite_queries(engine, question, options.multi_query, chat_template=chat_template)
+
+
+def find_passages(
+    kb: KnowledgeBase,
+    question: str,
+    options: GroundingOptions,
+    alternatives: Sequence[str] = (),
+    *,
+    record: bool = True,
+) -> list[Hit]:
+    """Step 2: the pool of passages for the question and its phrasings, fused by rank."""
+    return kb.search_many(
+        question,
+        options.collections,
+        options.pool,
+        filters=options.filters,
+        min_similarity=options.min_similarity,
+        alternatives=alternatives,
+        record=record,
+    )
+
+
+def judge(
+    engine: TextGenerator, question: str, hits: Sequence[Hit], *, chat_template: bool
+) -> list[Hit]:
+    """Step 3 with the loaded model: ``hits`` ordered by its yes-probability."""
+    return rerank(engine, question, hits, chat_template=chat_template)
+
+
+def best(hits: Sequence[Hit], options: GroundingOptions) -> list[Hit]:
+    """Step 4: the ``k`` passages the reply is built on."""
+    return list(hits[: options.k])
+
+
+def ground(
+    kb: KnowledgeBase,
+    engine: TextGenerator | None,
+    question: str,
+    options: GroundingOptions,
+    *,
+    chat_template: bool = True,
+    reranker: Reranker | None = None,
+) -> Grounded:
+    """All the steps on one thread. Without an engine the model's steps are skipped;
+    ``reranker`` (a cross-encoder) replaces the model's rerank when given."""
+    alternatives = (
+        phrasings(engine, question, options, chat_template=chat_template)
+        if engine is not None
+        else []
+    )
+    hits = find_passages(kb, question, options, alternatives)
+    if options.rerank and hits:
+        if reranker is not None:
+            hits = reranker.rerank(question, hits)
+        elif engine is not None:
+            hits = judge(engine, question, hits, chat_template=chat_template)
+    return Grounded(best(hits, options), alternatives)
