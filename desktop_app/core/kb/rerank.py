@@ -140,18 +140,6 @@ def rerank(
     return _sorted(hits, passage_scores(engine, question, hits, chat_template=chat_template))
 
 
-class ModelReranker:
-    """``rerank`` with the loaded model, as a ``Reranker``."""
-
-    def __init__(self, engine: TextGenerator, *, chat_template: bool = True) -> None:
-        self.engine = engine
-        self.chat_template = chat_template
-
-    def rerank(self, question: str, hits: Sequence[Hit]) -> list[Hit]:
-        """See ``rerank``."""
-        return rerank(self.engine, question, hits, chat_template=self.chat_template)
-
-
 class CrossEncoderReranker:
     """A sentence-transformers ``CrossEncoder`` from a local folder, offline.
 

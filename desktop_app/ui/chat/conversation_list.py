@@ -267,14 +267,6 @@ class ConversationList(QWidget):
         finally:
             self._populating = False
 
-    def select_chat(self, chat_id: int) -> None:
-        """Highlight a chat without emitting ``sig_chat_selected``."""
-        self._populating = True
-        try:
-            self._select(chat_id)
-        finally:
-            self._populating = False
-
     def current_chat_id(self) -> int | None:
         """The highlighted chat (also when a search hit is highlighted), or None."""
         item = self._list.currentItem()

@@ -918,8 +918,3 @@ class TasksPanel(QDockWidget):
     def task_tabs(self) -> list[TaskTab]:
         """The tabs that run on the engine."""
         return [self.summarize, self.extract, self.classify, self.rewrite]
-
-    def cancel_all(self) -> None:
-        """Cancel every tab's running task (the window is closing)."""
-        for tab in self.task_tabs():
-            tab.cancel()

@@ -29,7 +29,6 @@ from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import InProcessParser
 from desktop_app.core.kb.rerank import (
     UNDECIDED,
-    ModelReranker,
     rerank,
     yes_probability,
 )
@@ -194,7 +193,7 @@ def test_rerank_asks_once_per_passage_and_sorts_by_yes_probability(corpus):
     assert [h.chunk.chunk_id for h in ranked[1:]] == [
         h.chunk.chunk_id for h in hits if not h.chunk.path.endswith("n07.txt")
     ]
-    chat = ModelReranker(JudgingEngine("zephyrine")).rerank("q", hits[:2])
+    chat = rerank(JudgingEngine("zephyrine"), "q", hits[:2])
     assert len(chat) == 2 and "rerank" not in hits[0].as_dict()["scores"]
 
 
