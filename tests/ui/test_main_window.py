@@ -16,6 +16,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from desktop_app.core.chat.export import suggested_filename
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import (
     DoneEvent,
@@ -506,7 +508,11 @@ def test_gui_command_opens_the_last_model_while_it_exists(
 
 
 def test_export_search_and_drop_a_model(
-    qtbot: QtBot, make_rig: Callable[..., Rig], tmp_path: Path, model_file: Path
+    qtbot: QtBot,
+    make_rig: Callable[..., Rig],
+    tmp_path: Path,
+    model_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rig = make_rig()
     open_window(qtbot, rig)
@@ -523,6 +529,17 @@ def test_export_search_and_drop_a_model(
     assert "background" in page
     md_path = rig.window.export_chat(chat_id, "md", str(tmp_path / "chat.md"))
     assert md_path is not None and SCRIPT in md_path.read_text(encoding="utf-8")
+    # Without a path, the dialog offers the name core gives every export.
+    offered: list[str] = []
+
+    def save_dialog(_parent: object, _caption: str, start: str, _filter: str) -> tuple[str, str]:
+        offered.append(start)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    assert rig.window.export_chat(chat_id, "md") is None
+    chat = rig.window._store.chat(chat_id)
+    assert offered == [str(Path.home() / suggested_filename(chat, "md"))]
 
     # Search from a new chat finds the message and opens its chat.
     rig.window.session.new_chat()

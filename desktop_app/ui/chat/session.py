@@ -876,9 +876,10 @@ class ChatSession(QObject):
     def _second_stage(self, reply: _Reply) -> None:
         """Ask "Therefore, the answer is" after the reasoning, in the same reply."""
         text = "".join(reply.texts)
-        phrase = prompting.THEREFORE
-        if text and not text.endswith("\n"):
-            phrase = "\n\n" + phrase
+        prefix = prompting.second_stage_prefix(text)
+        # The transcript keeps the reasoning as generated; the marker is what the
+        # prefix adds after it (after its stripped form when it ends in spaces).
+        phrase = prefix[len(text) :] if prefix.startswith(text) else prefix[len(text.rstrip()) :]
         marker = typed_token(len(reply.tokens), phrase)
         reply.tokens.append(marker)
         reply.texts.append(phrase)
@@ -891,7 +892,7 @@ class ChatSession(QObject):
         params = (
             params.with_seed(seed) if seed is not None else dataclasses.replace(params, seed=None)
         )
-        request = dataclasses.replace(reply.request, params=params, assistant_prefix=text + phrase)
+        request = dataclasses.replace(reply.request, params=params, assistant_prefix=prefix)
         self._controller.send(request)
 
     def _finish(self, reply: _Reply, finish_reason: str, done: DoneEvent | None) -> None:

@@ -12,7 +12,7 @@ import contextlib
 import html
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import (
     QByteArray,
@@ -1240,9 +1240,9 @@ class MainWindow(QMainWindow):
                 "json": self.tr("JSON (*.json)"),
                 "html": self.tr("HTML (*.html)"),
             }[fmt]
-            safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in chat.title)[:60]
+            name = export.suggested_filename(chat, cast(export.ExportFormat, fmt))
             path, _ = QFileDialog.getSaveFileName(
-                self, self.tr("Export chat"), str(Path.home() / f"{safe or 'chat'}.{fmt}"), suffix
+                self, self.tr("Export chat"), str(Path.home() / name), suffix
             )
             if not path:
                 return None
