@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from itertools import pairwise
 from typing import Any
@@ -105,6 +105,39 @@ class SamplingParams:
     def greedy(cls, **overrides: Any) -> SamplingParams:
         """Parameters that always take the most likely token."""
         return cls(temperature=0.0, **overrides)
+
+    def to_record(self) -> dict[str, Any]:
+        """Every value as JSON-ready data (stop strings as a list).
+
+        The one form in which settings, presets, reply cards and the API keep
+        sampling values; :meth:`from_record` reads it back.
+        """
+        return {
+            f.name: list(value) if isinstance(value := getattr(self, f.name), tuple) else value
+            for f in fields(self)
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> SamplingParams:
+        """Parameters from stored values; the missing ones are the defaults.
+
+        Stop strings may be a list (JSON has no tuples). Unknown names and values
+        out of bounds raise InvalidRequestError, so a damaged or hand-edited record
+        is refused with a message rather than half applied.
+        """
+        unknown = sorted(set(record) - _SAMPLING_FIELDS)
+        if unknown:
+            raise InvalidRequestError(f"Unknown sampling setting(s): {', '.join(unknown)}.")
+        values = dict(record)
+        if isinstance(values.get("stop"), list):
+            values["stop"] = tuple(values["stop"])
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise InvalidRequestError(f"Sampling settings are not valid: {exc}.") from exc
+
+
+_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingParams))
 
 
 def param_bounds() -> dict[str, dict[str, Any]]:

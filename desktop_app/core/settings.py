@@ -15,7 +15,7 @@ import logging
 import os
 import secrets
 import sys
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,8 +30,6 @@ from desktop_app.core.sampling import MAX_CANDIDATES, SamplingParams
 log = logging.getLogger(__name__)
 
 BAD_SUFFIX = ".bad"
-
-_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingParams))
 
 #: Longer than any real chat template (the largest are about 10 KB).
 MAX_TEMPLATE_CHARS = 200_000
@@ -104,29 +102,22 @@ class Settings(BaseModel):
     @field_validator("sampling")
     @classmethod
     def _check_sampling(cls, values: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(values) - _SAMPLING_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown sampling setting(s): {', '.join(unknown)}")
-        # SamplingParams owns the bounds; pydantic reports only ValueErrors as
-        # validation failures, so its InvalidRequestError is converted.
+        # SamplingParams owns the names and bounds; pydantic reports only ValueErrors
+        # as validation failures, so its InvalidRequestError is converted.
         try:
-            _build_params(values)
+            SamplingParams.from_record(values)
         except InvalidRequestError as exc:
             raise ValueError(str(exc)) from exc
         return values
 
     def sampling_params(self) -> SamplingParams:
         """The sampling parameters: defaults overridden by the saved values."""
-        return _build_params(self.sampling)
+        return SamplingParams.from_record(self.sampling)
 
     def with_sampling(self, params: SamplingParams) -> Settings:
         """A copy that remembers ``params`` (only the values that differ from the defaults)."""
-        default = asdict(SamplingParams())
-        changed = {
-            k: list(v) if isinstance(v, tuple) else v
-            for k, v in asdict(params).items()
-            if v != default[k]
-        }
+        default = SamplingParams().to_record()
+        changed = {k: v for k, v in params.to_record().items() if v != default[k]}
         return self.model_copy(update={"sampling": changed})
 
     def with_overrides(self, overrides: LoadOverrides) -> Settings:
@@ -149,14 +140,6 @@ def field_bounds(name: str) -> tuple[float | None, float | None]:
         elif isinstance(rule, annotated_types.Le):
             high = float(rule.le)  # type: ignore[arg-type]
     return low, high
-
-
-def _build_params(values: dict[str, Any]) -> SamplingParams:
-    kwargs = dict(values)
-    # JSON has no tuples; the frozen dataclass wants one for stop strings.
-    if isinstance(kwargs.get("stop"), list):
-        kwargs["stop"] = tuple(kwargs["stop"])
-    return SamplingParams(**kwargs)
 
 
 def load_settings(path: Path | None = None) -> Settings:

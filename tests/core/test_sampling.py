@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import fields
 
 import numpy as np
 import pytest
@@ -197,6 +199,40 @@ def test_stop_must_be_strings():
         SamplingParams(stop=("",))
     with pytest.raises(InvalidRequestError):
         SamplingParams(stop="abc")  # type: ignore[arg-type]
+
+
+def test_a_record_round_trips_through_json():
+    params = SamplingParams(temperature=0.3, top_k=7, seed=42, stop=("###", "\n\n"))
+    record = params.to_record()
+    assert record["stop"] == ["###", "\n\n"]  # JSON has no tuples
+    assert SamplingParams.from_record(json.loads(json.dumps(record))) == params
+    assert set(record) == {f.name for f in fields(SamplingParams)}
+
+
+def test_a_record_with_missing_values_takes_the_defaults():
+    assert SamplingParams.from_record({}) == SamplingParams()
+    assert SamplingParams.from_record({"top_k": 3}) == SamplingParams(top_k=3)
+
+
+def test_a_record_with_unknown_or_malformed_values_is_refused():
+    with pytest.raises(InvalidRequestError, match=r"Unknown sampling setting.*no_such_knob"):
+        SamplingParams.from_record({"temperature": 0.5, "no_such_knob": 1})
+    with pytest.raises(InvalidRequestError, match="not valid"):
+        SamplingParams.from_record({"stop": 5})
+    with pytest.raises(InvalidRequestError, match="Stop strings"):
+        SamplingParams.from_record({"stop": "abc"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("temperature", 2.5), ("top_p", 1.5), ("top_k", -1), ("seed", -1), ("top_p", "high")],
+)
+def test_a_record_out_of_bounds_is_refused_as_the_constructor_refuses_it(field, value):
+    with pytest.raises(InvalidRequestError) as direct:
+        SamplingParams(**{field: value})
+    with pytest.raises(InvalidRequestError) as from_record:
+        SamplingParams.from_record({field: value})
+    assert str(from_record.value) == str(direct.value)
 
 
 def test_bounds_describe_every_numeric_parameter():

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -76,8 +76,6 @@ _SNIPPET_CONTEXT = 40
 # SQLite primary result codes that mean the file itself is damaged.
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
-
-_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingParams))
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: chats, message trees, token records, presets, trigram full-text index.
@@ -319,25 +317,6 @@ def decode_token(text: str) -> TokenEvent:
     )
 
 
-def sampling_record(params: SamplingParams) -> dict[str, Any]:
-    """Every sampling value as JSON-ready data (stop strings as a list)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()}
-
-
-def sampling_from_record(values: Mapping[str, Any]) -> SamplingParams:
-    """Sampling parameters from stored values; InvalidRequestError for unknown or bad ones."""
-    unknown = sorted(set(values) - _SAMPLING_FIELDS)
-    if unknown:
-        raise InvalidRequestError(f"Unknown sampling setting(s): {', '.join(unknown)}.")
-    kwargs = dict(values)
-    if isinstance(kwargs.get("stop"), list):
-        kwargs["stop"] = tuple(kwargs["stop"])
-    try:
-        return SamplingParams(**kwargs)
-    except TypeError as exc:
-        raise InvalidRequestError(f"Sampling settings are not valid: {exc}.") from exc
-
-
 def reply_card(
     request: GenerateRequest,
     *,
@@ -355,7 +334,7 @@ def reply_card(
         "model_path": model_path,
         "model_sha256": model_sha256,
         "template_sha256": template_sha256,
-        "sampling": sampling_record(request.params),
+        "sampling": request.params.to_record(),
         "seed": request.params.seed,
         "request": {
             "messages": [{"role": m.role, "content": m.content} for m in request.messages or ()],
@@ -393,7 +372,7 @@ def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
     sampling = dict(card.get("sampling") or {})
     if card.get("seed") is not None:
         sampling["seed"] = card["seed"]
-    params = sampling_from_record(sampling)
+    params = SamplingParams.from_record(sampling)
     try:
         raw_messages = req.get("messages") or []
         messages = tuple(Message(m["role"], m["content"]) for m in raw_messages)
@@ -1156,7 +1135,7 @@ class ChatStore:
         name = name.strip()
         if not name:
             raise InvalidRequestError("A preset needs a name.")
-        sampling_from_record(sampling)
+        SamplingParams.from_record(sampling)
         payload = json.dumps(dict(sampling), ensure_ascii=False)
         with self._tx("save a preset") as conn:
             conn.execute(

@@ -1117,10 +1117,8 @@ class MainWindow(QMainWindow):
             sampling = message.meta.get("sampling") if message is not None else None
             if isinstance(sampling, dict):
                 try:
-                    generated = SamplingParams(
-                        **{k: tuple(v) if k == "stop" else v for k, v in sampling.items()}
-                    )
-                except (GlassboxError, TypeError):
+                    generated = SamplingParams.from_record(sampling)
+                except GlassboxError:
                     generated = None
         self._sampling.show_token(token, generated_with=generated)
 
@@ -1358,10 +1356,8 @@ class MainWindow(QMainWindow):
     def _on_options_preset_applied(self, preset: object) -> None:
         sampling = getattr(preset, "sampling", {})
         try:
-            params = SamplingParams(
-                **{k: tuple(v) if k == "stop" else v for k, v in dict(sampling).items()}
-            )
-        except (GlassboxError, TypeError) as exc:
+            params = SamplingParams.from_record(dict(sampling))
+        except GlassboxError as exc:
             self._set_status(
                 self.tr("The preset's sampling values are not valid: {reason}").format(reason=exc),
                 error=True,

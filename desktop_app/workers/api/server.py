@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
@@ -92,6 +92,9 @@ _STATUS = {
 _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
+
+#: Sampling values a request body may set under their own names.
+_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 
 #: A "cancelled" reply is not here: it is answered as an error, never as a short reply.
 _FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
@@ -704,28 +707,18 @@ def _messages(body: dict[str, Any]) -> tuple[Message, ...]:
 
 def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
     """The generation a chat completion body asks for, and its top_logprobs (None: off)."""
-    defaults = SamplingParams()
+    # A value given as null is the default, as OpenAI's own server takes it.
+    record = {name: body[name] for name in _SAMPLING_KEYS if body.get(name) is not None}
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    if max_tokens:
+        record["max_tokens"] = max_tokens
     stop = body.get("stop")
-    stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or defaults.max_tokens
-
-    def get(name: str, default: Any) -> Any:
-        value = body.get(name)
-        return default if value is None else value
-
-    params = SamplingParams(
-        temperature=get("temperature", defaults.temperature),
-        top_p=get("top_p", defaults.top_p),
-        top_k=get("top_k", defaults.top_k),
-        min_p=get("min_p", defaults.min_p),
-        repeat_penalty=get("repeat_penalty", defaults.repeat_penalty),
-        seed=body.get("seed"),
-        max_tokens=max_tokens,
-        stop=stops,
-    )
+    record["stop"] = (stop,) if isinstance(stop, str) else tuple(stop or ())
+    params = SamplingParams.from_record(record)
     top: int | None = None
     if body.get("logprobs"):
-        top = get("top_logprobs", 0)
+        top = body.get("top_logprobs")
+        top = 0 if top is None else top
         if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= MAX_TOP_LOGPROBS:
             raise InvalidRequestError(f"top_logprobs must be between 0 and {MAX_TOP_LOGPROBS}.")
     request = GenerateRequest(params=params, messages=_messages(body), candidates=top or 0)
@@ -750,14 +743,8 @@ def completion_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | Non
     params = chat.params
     if max_tokens is None:
         # OpenAI's default for a completion.
-        params = SamplingParams(**{**_params_dict(params), "max_tokens": 16})
+        params = replace(params, max_tokens=16)
     return GenerateRequest(params=params, prompt=prompt, candidates=top or 0), top
-
-
-def _params_dict(params: SamplingParams) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(params)
 
 
 def completion_logprobs(events: list[TokenEvent], top: int, offset: int) -> dict[str, Any]:
