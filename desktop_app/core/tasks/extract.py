@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -215,14 +215,7 @@ def extract(
     limit = min(bound, max_tokens)
     base = params or SamplingParams.greedy(seed=0)
     request = GenerateRequest(
-        params=SamplingParams(
-            temperature=base.temperature,
-            top_k=base.top_k,
-            top_p=base.top_p,
-            min_p=base.min_p,
-            seed=base.seed,
-            max_tokens=limit,
-        ),
+        params=replace(base, max_tokens=limit),
         messages=build_messages(schema, text, templates),
         candidates=5,
         grammar=grammar,

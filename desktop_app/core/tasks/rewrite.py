@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from desktop_app.core.engine.protocol import Engine, GenerateRequest, Message
@@ -68,14 +68,7 @@ def rewrite(
     base = params or SamplingParams.greedy(seed=0)
     budget = max(64, len(text) * 2)  # a rewrite is about as long as its text
     request = GenerateRequest(
-        params=SamplingParams(
-            temperature=base.temperature,
-            top_k=base.top_k,
-            top_p=base.top_p,
-            min_p=base.min_p,
-            seed=base.seed,
-            max_tokens=min(budget, 4096),
-        ),
+        params=replace(base, max_tokens=min(budget, 4096)),
         messages=build_messages(text, mode, language, templates),
         candidates=5,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from desktop_app.core.engine.protocol import Engine, GenerateRequest, Message
@@ -169,15 +169,7 @@ def summarize(
 
     def run(user: str, max_tokens: int) -> Generation:
         request = GenerateRequest(
-            params=SamplingParams(
-                temperature=base.temperature,
-                top_k=base.top_k,
-                top_p=base.top_p,
-                min_p=base.min_p,
-                repeat_penalty=base.repeat_penalty,
-                seed=base.seed,
-                max_tokens=max_tokens,
-            ),
+            params=replace(base, max_tokens=max_tokens),
             messages=_messages(system, user),
             candidates=5,
         )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import EngineConfig
 from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.tasks import prompts
+from desktop_app.core.tasks.extract import extract
 from desktop_app.core.tasks.metrics import classify_scores, extract_scores
 from desktop_app.core.tasks.rewrite import build_messages, rewrite, word_diff
 from desktop_app.core.tasks.search import highlight_spans
@@ -123,3 +126,30 @@ def test_extract_metrics_normalise_text_and_numbers():
     s = extract_scores(gold, [{"a": "ann lee", "n": 3.0}, None], [True, False])
     assert s.per_field == {"a": 0.5, "n": 0.5}
     assert s.schema_valid == 0.5
+
+
+@pytest.mark.parametrize("task", ["extract", "rewrite", "summarize"])
+def test_a_task_keeps_every_sampling_value_but_its_token_budget(task):
+    # Each task sets only max_tokens; the user's repeat penalty, window and stop
+    # strings must reach the engine too.
+    params = SamplingParams(
+        temperature=0.0,
+        top_k=12,
+        top_p=0.8,
+        min_p=0.1,
+        repeat_penalty=1.3,
+        repeat_last_n=32,
+        seed=5,
+        stop=("@@@",),
+    )
+    engine = FakeEngine(script='{"a": "x"}')
+    engine.load(EngineConfig("fake.gguf"))
+    if task == "extract":
+        schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+        extract(engine, "text", schema, params=params)
+    elif task == "rewrite":
+        rewrite(engine, "hello there", "fix", params=params)
+    else:
+        summarize(engine, "A short text.", SummaryOptions("sentence"), words, 4096, params=params)
+    sent = engine.requests[-1].params
+    assert replace(sent, max_tokens=params.max_tokens) == params
