@@ -1,7 +1,8 @@
 """What every task tab has: an input, a run and cancel row with progress, a template editor.
 
 The input is typed, opened from files or taken from the knowledge base; several
-files or documents make a batch, which ``run_batch`` works through item by item.
+files or documents make a batch, which ``core.tasks.batch.run_batch`` works through
+item by item on the engine thread.
 
 A tab runs its work as a task on the window's one ``InferenceController``
 (``run_task``), so a classification waits for a chat reply and never runs beside
@@ -10,7 +11,7 @@ it; the tab keeps the id of its job and ignores the others' signals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.engine.protocol import CancelledError, TokenEvent
-from desktop_app.core.errors import GlassboxError, InvalidRequestError
+from desktop_app.core.engine.protocol import TokenEvent
+from desktop_app.core.errors import InvalidRequestError
 from desktop_app.ui.common.errors import error_text
 from desktop_app.ui.knowledge.source_viewer import source_note
 from desktop_app.ui.tasks.widgets import (
@@ -39,7 +40,7 @@ from desktop_app.ui.tasks.widgets import (
     TokenDialog,
 )
 from desktop_app.workers.engine.inference import InferenceController
-from desktop_app.workers.engine.task_runner import CANCELLED, TaskFn, TaskProgress
+from desktop_app.workers.engine.task_runner import CANCELLED, TaskFn
 from desktop_app.workers.kb.controller import KnowledgeController, SourceText
 
 # Files larger than this are not opened as task input (a text this long is a mistake).
@@ -320,54 +321,6 @@ class TextInput(QWidget):
             self.source_label.setText("")
         self.source_label.setStyleSheet(NOTE_STYLE)
         self.sig_changed.emit()
-
-
-@dataclass(frozen=True, slots=True)
-class ItemStarted:
-    """A batch's progress payload: item ``index`` is being worked on."""
-
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class ItemDone:
-    """A batch's progress payload: item ``index`` gave ``result``, or ``error`` says why not."""
-
-    index: int
-    result: object = None
-    error: str = ""
-
-
-def run_batch(texts: Sequence[str], work: Callable[[str], object], progress: TaskProgress) -> int:
-    """Run ``work`` on each text in turn on the engine thread; returns how many finished.
-
-    Each item reports ``ItemStarted`` then ``ItemDone``. An item the model refuses
-    (too long, bad input) fails alone and the batch goes on; a crashed engine or
-    no model ends the batch. A cancel stops at once, and the item it cut short
-    is not reported: only whole results are kept.
-    """
-    done = 0
-    for i, text in enumerate(texts):
-        if progress.cancelled:
-            break
-        progress.report(ItemStarted(i))
-        try:
-            result = work(text)
-        except CancelledError:
-            break
-        except GlassboxError as exc:
-            if exc.kind in ("engine_crashed", "no_model"):
-                raise
-            if progress.cancelled:
-                break
-            progress.report(ItemDone(i, error=str(exc)))
-            done += 1
-            continue
-        if progress.cancelled:
-            break
-        progress.report(ItemDone(i, result))
-        done += 1
-    return done
 
 
 class TaskTab(QWidget):

@@ -40,19 +40,12 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.protocol import CancelledError, Engine, TokenEvent
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.tasks.batch import ItemDone, ItemStarted, run_batch
 from desktop_app.core.tasks.rewrite import MODES, Rewrite, rewrite
 from desktop_app.core.tasks.search import highlight_spans
 from desktop_app.core.tasks.summarize import Summary, SummaryOptions, SummaryProgress, summarize
 from desktop_app.ui.common.errors import error_text
-from desktop_app.ui.tasks.base import (
-    InputItem,
-    ItemDone,
-    ItemStarted,
-    TaskTab,
-    TextInput,
-    caption,
-    run_batch,
-)
+from desktop_app.ui.tasks.base import InputItem, TaskTab, TextInput, caption
 from desktop_app.ui.tasks.classify import ClassifyTab
 from desktop_app.ui.tasks.extract import ExtractTab
 from desktop_app.ui.tasks.widgets import BatchTable, show_diff
