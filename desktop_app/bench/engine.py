@@ -32,8 +32,9 @@ from desktop_app.core.engine.protocol import (
     TokenEvent,
 )
 from desktop_app.core.engine.threads import default_threads
+from desktop_app.core.errors import error_from_event
 from desktop_app.core.sampling import SamplingParams
-from desktop_app.workers.engine.client import EngineClient, error_from_event
+from desktop_app.workers.engine.client import EngineClient
 
 #: A prompt a model continues for thousands of tokens without choosing to stop.
 COUNTING_PROMPT = "Count from 1 to 100000, separated by commas: 1, 2, 3, 4, 5, 6,"

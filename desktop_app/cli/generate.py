@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_events(args: argparse.Namespace, events: Iterable[Event]) -> None:
-    from desktop_app.workers.engine.client import error_from_event
+    from desktop_app.core.errors import error_from_event
 
     for event in events:
         if isinstance(event, TokenEvent):

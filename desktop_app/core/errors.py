@@ -6,6 +6,11 @@ file or value at fault and say what to do about it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop_app.core.engine.protocol import ErrorEvent
+
 
 class GlassboxError(Exception):
     """Base class of every error the core raises on purpose."""
@@ -50,6 +55,12 @@ class EngineNotReadyError(GlassboxError):
     kind = "no_model"
 
 
+class CancelledError(GlassboxError):
+    """A request that returns one result (scoring) was cancelled before it finished."""
+
+    kind = "cancelled"
+
+
 class InvalidRequestError(GlassboxError):
     """A request or its parameters are out of bounds."""
 
@@ -66,3 +77,27 @@ class StorageError(GlassboxError):
     """The conversation database cannot be opened, read or written."""
 
     kind = "storage"
+
+
+#: The error class for each kind an engine reports in an ``ErrorEvent``; another
+#: kind is raised as a plain GlassboxError that keeps it.
+ERROR_CLASSES: dict[str, type[GlassboxError]] = {
+    "model_file": ModelFileError,
+    "model_load": ModelLoadError,
+    "no_model": EngineNotReadyError,
+    "invalid_request": InvalidRequestError,
+    "context_overflow": ContextOverflowError,
+    "engine_crashed": EngineCrashedError,
+    "cancelled": CancelledError,
+}
+
+
+def error_from_event(event: ErrorEvent) -> GlassboxError:
+    """The core error an error event from an engine stands for, with the event's kind.
+
+    Errors cross the pipe to the engine process (and the API) as events; this
+    turns them back into the classes callers catch.
+    """
+    error = ERROR_CLASSES.get(event.kind, GlassboxError)(event.message)
+    error.kind = event.kind
+    return error

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-from desktop_app.core.errors import GlassboxError
+# Kept importable from here: the code that cancels a request imports it with the protocol.
+from desktop_app.core.errors import CancelledError as CancelledError
 from desktop_app.core.sampling import Candidate, SamplingParams
 
 #: Kinds of load errors raised before the engine lets the loaded model go (a
@@ -118,12 +119,6 @@ class ScoreResult:
     prompt_tokens: int
     prompt_tokens_reused: int = 0
     seconds: float = 0.0
-
-
-class CancelledError(GlassboxError):
-    """A request that returns one result (scoring) was cancelled before it finished."""
-
-    kind = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,24 +17,7 @@ from desktop_app.core.engine.protocol import (
     PromptProgress,
     TokenEvent,
 )
-from desktop_app.core.errors import (
-    ContextOverflowError,
-    EngineCrashedError,
-    EngineNotReadyError,
-    GlassboxError,
-    InvalidRequestError,
-    ModelFileError,
-    ModelLoadError,
-)
-
-_ERRORS: dict[str, type[GlassboxError]] = {
-    "model_file": ModelFileError,
-    "model_load": ModelLoadError,
-    "no_model": EngineNotReadyError,
-    "invalid_request": InvalidRequestError,
-    "context_overflow": ContextOverflowError,
-    "engine_crashed": EngineCrashedError,
-}
+from desktop_app.core.errors import EngineCrashedError, GlassboxError, error_from_event
 
 #: Called with each token event as it arrives (streaming into a panel).
 OnToken = Callable[[TokenEvent], None]
@@ -47,13 +30,6 @@ class Generation:
     text: str
     tokens: tuple[TokenEvent, ...]
     done: DoneEvent
-
-
-def raise_for(event: ErrorEvent) -> None:
-    """Raise the core error an engine error event stands for."""
-    error = _ERRORS.get(event.kind, GlassboxError)(event.message)
-    error.kind = event.kind
-    raise error
 
 
 def generate(
@@ -70,7 +46,7 @@ def generate(
             text = event.text or "".join(t.text for t in tokens)
             return Generation(text, tuple(tokens), event)
         elif isinstance(event, ErrorEvent):
-            raise_for(event)
+            raise error_from_event(event)
         elif not isinstance(event, PromptProgress):
             raise GlassboxError(f"The engine sent an unexpected {type(event).__name__}.")
     raise EngineCrashedError("The engine ended a generation without saying how.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from desktop_app.core.engine.protocol import Engine, GenerateRequest, Message
-from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.errors import CancelledError, InvalidRequestError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.tasks.generation import Generation, OnToken, generate
 from desktop_app.core.tasks.prompts import DEFAULT_TEMPLATES, render
@@ -215,6 +215,4 @@ def combine_input(summaries: Sequence[str]) -> str:
 
 def raise_cancelled() -> None:
     """Stop a summary between parts."""
-    from desktop_app.core.engine.protocol import CancelledError
-
     raise CancelledError("The summary was cancelled.")

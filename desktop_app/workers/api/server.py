@@ -55,11 +55,11 @@ from desktop_app.core.engine.protocol import (
     Role,
     TokenEvent,
 )
-from desktop_app.core.errors import GlassboxError, InvalidRequestError
+from desktop_app.core.errors import GlassboxError, InvalidRequestError, error_from_event
 from desktop_app.core.kb.answer import answer
 from desktop_app.core.kb.errors import KnowledgeBaseLockedError
 from desktop_app.core.sampling import SamplingParams
-from desktop_app.workers.engine.client import EngineClient, error_from_event
+from desktop_app.workers.engine.client import EngineClient
 from desktop_app.workers.engine.task_runner import TaskProgress
 
 log = logging.getLogger(__name__)

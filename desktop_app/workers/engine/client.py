@@ -23,7 +23,6 @@ from typing import Any
 from desktop_app.core.engine import host
 from desktop_app.core.engine.protocol import (
     REFUSED_BEFORE_LOAD,
-    CancelledError,
     DoneEvent,
     EngineConfig,
     ErrorEvent,
@@ -34,27 +33,16 @@ from desktop_app.core.engine.protocol import (
     ScoreResult,
 )
 from desktop_app.core.errors import (
-    ContextOverflowError,
     EngineCrashedError,
     EngineNotReadyError,
     GlassboxError,
-    InvalidRequestError,
-    ModelFileError,
     ModelLoadError,
+    error_from_event,
 )
 
 #: After a cancel, how long the engine gets to stop by itself before it is killed.
 CANCEL_GRACE_S = 0.35
 _POLL_S = 0.05
-
-_ERRORS: dict[str, type[GlassboxError]] = {
-    "model_file": ModelFileError,
-    "model_load": ModelLoadError,
-    "no_model": EngineNotReadyError,
-    "invalid_request": InvalidRequestError,
-    "context_overflow": ContextOverflowError,
-    "cancelled": CancelledError,
-}
 
 
 class EngineClient:
@@ -276,13 +264,6 @@ class EngineClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def error_from_event(event: ErrorEvent) -> GlassboxError:
-    """The core error matching an error event from the engine process."""
-    error = _ERRORS.get(event.kind, GlassboxError)(event.message)
-    error.kind = event.kind
-    return error
 
 
 class _Killed(Exception):
