@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -33,14 +32,9 @@ from desktop_app.core.sampling import (
     pipeline,
     removed_by,
 )
-from desktop_app.ui.sampling.panel import (
-    HINT,
-    SLIDER_PARAMS,
-    PipelineChart,
-    SamplingPanel,
-    context_bounds,
-    percent,
-)
+from desktop_app.ui.sampling.chart import PipelineChart
+from desktop_app.ui.sampling.explanation import HINT, percent
+from desktop_app.ui.sampling.panel import SLIDER_PARAMS, SamplingPanel, context_bounds
 
 SCREENSHOT = "/tmp/sampling_panel.png"
 WORDS = [" Paris", " London", " the", " Rome", " Berlin", " a", " Madrid", "\n", " Lyon"]
@@ -302,19 +296,6 @@ def test_use_those_settings_link_applies_the_generation_settings(
     assert label.isHidden()
 
 
-def test_percent_is_readable_at_both_ends() -> None:
-    assert [percent(p) for p in (0, 0.0004, 0.042, 0.0999, 0.71, 0.996, 0.99999, 1.0)] == [
-        "0%",
-        "<0.1%",
-        "4.2%",
-        "10%",
-        "71%",
-        "99.6%",
-        ">99.9%",
-        "100%",
-    ]
-
-
 def test_the_panel_renders_in_light_and_dark_palettes(qtbot: QtBot, panel: SamplingPanel) -> None:
     panel.set_params(replace(GENERATED_WITH, temperature=0.7, top_p=0.9, repeat_penalty=1.1))
     token = make_token(seed=2)
@@ -362,20 +343,6 @@ def test_a_token_missing_from_its_candidates_is_explained_on_the_favourite(
     assert panel.chart().stages()
     assert "not among the stored candidates" in panel.explanation()
     assert "‘␣Paris’" in panel.explanation()
-
-
-def test_hovering_a_cell_names_the_candidate_and_the_stage(panel: SamplingPanel) -> None:
-    token = make_token(seed=6)
-    panel.show_token(token)
-    panel.show()
-    chart = panel.chart()
-    row_h, header_h, _, _ = chart._metrics()
-    left, width = chart._stage_x(1)
-    first = chart.rows()[0]
-    text = chart._tooltip_at(QPoint(left + width // 2, header_h + row_h // 2))
-    name = token.candidates[first].text.replace(" ", "␣")
-    assert text.startswith(f"‘{name}’ after Temperature 0.8:")
-    assert chart._tooltip_at(QPoint(left + 2, 2)) == "Temperature 0.8"
 
 
 def test_a_remote_token_shows_its_alternatives_and_says_stages_are_unavailable(

@@ -46,7 +46,7 @@ from desktop_app.core.tasks.classify import (
     classify_batch,
 )
 from desktop_app.core.tasks.metrics import ClassifyScores, classify_scores
-from desktop_app.ui.sampling.panel import percent
+from desktop_app.ui.sampling.explanation import percent
 from desktop_app.ui.tasks.base import InputItem, TaskTab, TextInput, caption
 from desktop_app.ui.tasks.widgets import (
     CONFIDENCE_ROLE,

@@ -41,7 +41,7 @@ from desktop_app.core.tasks.extract import (
     extract,
     fields_to_schema,
 )
-from desktop_app.ui.sampling.panel import percent
+from desktop_app.ui.sampling.explanation import percent
 from desktop_app.ui.tasks.base import InputItem, TaskTab, TextInput
 from desktop_app.ui.tasks.widgets import CONFIDENCE_ROLE, ConfidenceDelegate, csv_text, export_to
 from desktop_app.workers.engine.inference import InferenceController

@@ -74,7 +74,7 @@ from desktop_app.core.tasks.prompts import (
 )
 from desktop_app.core.tasks.rewrite import DiffOp
 from desktop_app.ui.chat.view import ChatView, MessageView, describe_token
-from desktop_app.ui.sampling.panel import percent
+from desktop_app.ui.sampling.explanation import percent
 from desktop_app.workers.kb.controller import KnowledgeController
 
 # The bar of the most likely label, and of the others.
