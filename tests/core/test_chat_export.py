@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.chat.codecs import TokenRecord
 from desktop_app.core.chat.export import (
     TOOLTIP_CANDIDATES,
     VIRIDIS,
@@ -21,7 +22,7 @@ from desktop_app.core.chat.export import (
     to_json,
     to_markdown,
 )
-from desktop_app.core.chat.store import ChatStore, TokenRecord
+from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.sampling import Candidate

@@ -16,20 +16,11 @@ from pathlib import Path
 
 import pytest
 
-import desktop_app.core.chat.store as store_module
-from desktop_app.core.chat.store import (
-    DB_NAME,
-    MARK_CLOSE,
-    MARK_OPEN,
-    SCHEMA_VERSION,
-    ChatStore,
-    ReplyRecorder,
-    TokenRecord,
-    decode_token,
-    encode_token,
-    replay_request,
-    reply_card,
-)
+from desktop_app.core.chat.cards import replay_request, reply_card
+from desktop_app.core.chat.codecs import TokenRecord, decode_token, encode_token
+from desktop_app.core.chat.db import MIGRATIONS, SCHEMA_VERSION
+from desktop_app.core.chat.recorder import ReplyRecorder
+from desktop_app.core.chat.store import DB_NAME, MARK_CLOSE, MARK_OPEN, ChatStore
 from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, TokenEvent
 from desktop_app.core.errors import InvalidRequestError, StorageError
 from desktop_app.core.sampling import Candidate, SamplingParams
@@ -658,7 +649,7 @@ def test_chat_options_are_saved_and_an_old_file_is_migrated(tmp_path: Path) -> N
     path = tmp_path / "old.sqlite3"
     # A file written by the first schema (before chats had options).
     conn = sqlite3.connect(path)
-    conn.executescript(f"BEGIN;\n{store_module._MIGRATIONS[0]}\nPRAGMA user_version = 1;\nCOMMIT;")
+    conn.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA user_version = 1;\nCOMMIT;")
     conn.execute(
         "INSERT INTO chats (title, created, updated, system_prompt) VALUES ('Old', 1, 1, '')"
     )
@@ -670,5 +661,5 @@ def test_chat_options_are_saved_and_an_old_file_is_migrated(tmp_path: Path) -> N
         store.set_chat_options(chat.id, {"collections": ["seeds", "笔记"], "reasoning": "off"})
         assert store.chat(chat.id).options == {"collections": ["seeds", "笔记"], "reasoning": "off"}
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()

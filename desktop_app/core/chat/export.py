@@ -19,7 +19,8 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any, Literal
 
-from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage, TokenRecord
+from desktop_app.core.chat.codecs import TokenRecord
+from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
 from desktop_app.core.errors import InvalidRequestError
 
 #: Export formats, named by their usual file suffix.

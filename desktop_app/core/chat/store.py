@@ -3,13 +3,13 @@
 One SQLite file (``chats.sqlite3`` in the data folder) in WAL mode with
 ``synchronous=FULL``: a message the user saw saved survives a power cut. Every
 logical change is one transaction, and the schema is migrated by number
-(``PRAGMA user_version``) so an old file opens in a newer app.
+(``PRAGMA user_version``) so an old file opens in a newer app (see ``db.py``).
 
 Messages of a chat form a tree: the children of a message are its branches
 (regenerated replies, edited questions), ordered by creation. ``current_leaf``
 remembers which branch the user last looked at.
 
-A reply is written while it streams by a :class:`ReplyRecorder`, which owns a
+A reply is written while it streams by a ``ReplyRecorder`` (``recorder.py``), which owns a
 thread and its own connection so the GUI thread never waits on the disk; what was
 committed survives a crash and is marked ``interrupted`` on the next start.
 
@@ -26,43 +26,43 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import queue
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from desktop_app.core import paths
-from desktop_app.core.engine.protocol import (
-    DoneEvent,
-    GenerateRequest,
-    Message,
-    Role,
-    TokenEvent,
+from desktop_app.core.chat.codecs import (
+    STATUSES,
+    MessageStatus,
+    TokenRecord,
+    as_float,
+    as_int,
+    as_text,
+    decode_json_object,
+    decode_token,
+    encode_token,
+    storable,
 )
+from desktop_app.core.chat.db import connect, damaged, migrate, storage_error, transaction
+from desktop_app.core.chat.recorder import COMMIT_INTERVAL_S, ReplyRecorder
+from desktop_app.core.engine.protocol import Message, Role, TokenEvent
 from desktop_app.core.errors import InvalidRequestError, StorageError
-from desktop_app.core.sampling import Candidate, SamplingParams
+from desktop_app.core.sampling import SamplingParams
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "chats.sqlite3"
 
-MessageStatus = Literal["complete", "streaming", "interrupted", "cancelled", "error"]
-STATUSES: tuple[str, ...] = get_args(MessageStatus)
 ROLES: tuple[str, ...] = get_args(Role)
 
-#: A streaming reply is committed at least this often while tokens arrive.
-COMMIT_INTERVAL_S = 1.0
-#: How long a connection waits for another one's write before giving up.
-BUSY_TIMEOUT_S = 10.0
 #: Around the matched text in a search snippet. Control characters, because they
 #: never occur in what people type and so cannot be confused with the text.
 MARK_OPEN = "\x02"
@@ -73,81 +73,8 @@ MIN_FTS_QUERY = 3
 _MAX_DEPTH = 100_000
 _SNIPPET_CONTEXT = 40
 
-# SQLite primary result codes that mean the file itself is damaged.
-_SQLITE_CORRUPT = 11
-_SQLITE_NOTADB = 26
-
-_MIGRATIONS: tuple[str, ...] = (
-    # 1: chats, message trees, token records, presets, trigram full-text index.
-    """
-    CREATE TABLE chats (
-        id INTEGER PRIMARY KEY,
-        title TEXT NOT NULL,
-        created REAL NOT NULL,
-        updated REAL NOT NULL,
-        system_prompt TEXT NOT NULL DEFAULT '',
-        deleted_at REAL,
-        current_leaf INTEGER REFERENCES messages(id) ON DELETE SET NULL
-    );
-    CREATE INDEX chats_updated ON chats(deleted_at, updated);
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
-        parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
-        role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
-        content TEXT NOT NULL,
-        created REAL NOT NULL,
-        status TEXT NOT NULL DEFAULT 'complete'
-            CHECK (status IN ('complete', 'streaming', 'interrupted', 'cancelled', 'error')),
-        meta TEXT NOT NULL DEFAULT '{}',
-        edited INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX messages_tree ON messages(chat_id, parent_id, created, id);
-    CREATE INDEX messages_parent ON messages(parent_id);
-    CREATE INDEX messages_status ON messages(status) WHERE status = 'streaming';
-    CREATE TABLE tokens (
-        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL,
-        forced INTEGER NOT NULL DEFAULT 0,
-        data TEXT NOT NULL,
-        PRIMARY KEY (message_id, idx)
-    ) WITHOUT ROWID;
-    CREATE TABLE presets (
-        name TEXT PRIMARY KEY,
-        system_prompt TEXT NOT NULL DEFAULT '',
-        sampling TEXT NOT NULL DEFAULT '{}',
-        updated REAL NOT NULL
-    );
-    CREATE VIRTUAL TABLE messages_fts USING fts5(
-        content, content='messages', content_rowid='id', tokenize='trigram'
-    );
-    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
-    END;
-    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content)
-            VALUES ('delete', old.id, old.content);
-    END;
-    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content)
-            VALUES ('delete', old.id, old.content);
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
-    END;
-    """,
-    # 2: per-chat options (attached knowledge collections, reasoning mode, examples).
-    """
-    ALTER TABLE chats ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
-    """,
-)
-
-#: The schema version this code writes.
-SCHEMA_VERSION = len(_MIGRATIONS)
-
 _MESSAGE_COLUMNS = "id, chat_id, parent_id, role, content, created, status, meta, edited"
 _CHAT_COLUMNS = "id, title, created, updated, system_prompt, deleted_at, current_leaf, options"
-
-
-# --------------------------------------------------------------------------- data
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,14 +119,6 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenRecord:
-    """A stored token: the event as the engine reported it, and whether the user forced it."""
-
-    event: TokenEvent
-    forced: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class TokenRead:
     """The token records of a message; empty with a ``note`` when they are damaged."""
 
@@ -241,221 +160,19 @@ class Preset:
     note: str | None = None
 
 
-# --------------------------------------------------------------------------- encoding
-
-
-def encode_token(event: TokenEvent) -> str:
-    """A token event as compact JSON: ``[index, id, text, p, [[id, text, logit, p_raw,
-    p_final, removed_by], ...]]``. Floats are written in full, so decoding gives the
-    same event back."""
-    data = [
-        int(event.index),
-        int(event.id),
-        event.text,
-        float(event.p),
-        [
-            [int(c.id), c.text, float(c.logit), float(c.p_raw), float(c.p_final), c.removed_by]
-            for c in event.candidates
-        ],
-    ]
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A token cut inside a character can hold a lone surrogate; escaped JSON
-        # still gives it back exactly, where raw text could not be stored.
-        text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
-    return text
-
-
-def _want_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer, got {value!r}")
-    return value
-
-
-def _want_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def _want_str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
-    return value
-
-
-def decode_token(text: str) -> TokenEvent:
-    """The token event written by :func:`encode_token`; ValueError when it is damaged."""
-    data = json.loads(text)
-    if not isinstance(data, list) or len(data) != 5 or not isinstance(data[4], list):
-        raise ValueError("a token record is not a five-item list")
-    candidates = []
-    for item in data[4]:
-        if not isinstance(item, list) or len(item) != 6:
-            raise ValueError("a candidate record is not a six-item list")
-        removed = item[5]
-        if removed is not None and not isinstance(removed, str):
-            raise ValueError(f"removed_by is not text: {removed!r}")
-        candidates.append(
-            Candidate(
-                id=_want_int(item[0]),
-                text=_want_str(item[1]),
-                logit=_want_float(item[2]),
-                p_raw=_want_float(item[3]),
-                p_final=_want_float(item[4]),
-                removed_by=removed,
-            )
-        )
-    return TokenEvent(
-        index=_want_int(data[0]),
-        id=_want_int(data[1]),
-        text=_want_str(data[2]),
-        p=_want_float(data[3]),
-        candidates=tuple(candidates),
-    )
-
-
-def reply_card(
-    request: GenerateRequest,
-    *,
-    model_path: str = "",
-    model_sha256: str = "",
-    template_sha256: str = "",
-    done: DoneEvent | None = None,
-) -> dict[str, Any]:
-    """The meta of an assistant reply: what produced it, and the request to replay it.
-
-    The seed is the one the engine reports in ``done`` (a random seed is only known
-    afterwards), so replaying the card gives the same tokens.
-    """
-    card: dict[str, Any] = {
-        "model_path": model_path,
-        "model_sha256": model_sha256,
-        "template_sha256": template_sha256,
-        "sampling": request.params.to_record(),
-        "seed": request.params.seed,
-        "request": {
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages or ()],
-            "prompt": request.prompt,
-            "assistant_prefix": request.assistant_prefix,
-            "candidates": request.candidates,
-        },
-    }
-    if done is not None:
-        card.update(done_card(done))
-    return card
-
-
-def done_card(done: DoneEvent) -> dict[str, Any]:
-    """The part of a reply's card known when it ends (for ``ReplyRecorder.finish``)."""
-    return {
-        "seed": done.seed,
-        "finish_reason": done.finish_reason,
-        "prompt_tokens": done.prompt_tokens,
-        "completion_tokens": done.completion_tokens,
-        "tokens_per_s": done.tokens_per_s,
-        "ttft_s": done.ttft_s,
-    }
-
-
-def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
-    """The exact request a stored reply came from, seed included.
-
-    Raises InvalidRequestError when the card lacks the request (a damaged or hand-made
-    record), so the UI can say replay is not possible for this reply.
-    """
-    req = card.get("request")
-    if not isinstance(req, Mapping):
-        raise InvalidRequestError("This reply has no stored request, so it cannot be replayed.")
-    sampling = dict(card.get("sampling") or {})
-    if card.get("seed") is not None:
-        sampling["seed"] = card["seed"]
-    params = SamplingParams.from_record(sampling)
-    try:
-        raw_messages = req.get("messages") or []
-        messages = tuple(Message(m["role"], m["content"]) for m in raw_messages)
-        prompt = req.get("prompt")
-        return GenerateRequest(
-            params=params,
-            prompt=prompt if isinstance(prompt, str) else None,
-            messages=messages if prompt is None else None,
-            candidates=int(req.get("candidates", 20)),
-            assistant_prefix=str(req.get("assistant_prefix", "")),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"This reply's stored request is damaged ({exc}).") from exc
-
-
-# --------------------------------------------------------------------------- rows
-
-
-def _decode_text(raw: bytes) -> str:
-    # Text that is not UTF-8 (a damaged page, a foreign writer) is read with
-    # replacement characters instead of failing the whole query.
-    return raw.decode("utf-8", errors="replace")
-
-
-def _storable(text: str) -> str:
-    # Lone surrogates (half a character) cannot be written as UTF-8.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", errors="replace").decode("utf-8")
-    return text
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def _as_float(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def _decode_json_object(raw: Any, what: str) -> tuple[dict[str, Any], str | None]:
-    text = _as_text(raw)
-    if not text:
-        return {}, None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        return {}, f"The {what} could not be read ({exc})."
-    if not isinstance(data, dict):
-        return {}, f"The {what} could not be read (not a JSON object)."
-    return data, None
-
-
 def _chat_from_row(row: Sequence[Any]) -> ChatSummary:
     notes = []
-    title = _as_text(row[1])
+    title = as_text(row[1])
     if title is None:
         notes.append("title")
-    created = _as_float(row[2])
-    updated = _as_float(row[3])
+    created = as_float(row[2])
+    updated = as_float(row[3])
     if created is None or updated is None:
         notes.append("dates")
-    system_prompt = _as_text(row[4])
+    system_prompt = as_text(row[4])
     if system_prompt is None:
         notes.append("system prompt")
-    options, problem = _decode_json_object(row[7] if len(row) > 7 else None, "options")
+    options, problem = decode_json_object(row[7] if len(row) > 7 else None, "options")
     if problem:
         notes.append("options")
     return ChatSummary(
@@ -464,8 +181,8 @@ def _chat_from_row(row: Sequence[Any]) -> ChatSummary:
         created=created if created is not None else (updated or 0.0),
         updated=updated if updated is not None else (created or 0.0),
         system_prompt=system_prompt or "",
-        deleted_at=_as_float(row[5]),
-        current_leaf=_as_int(row[6]),
+        deleted_at=as_float(row[5]),
+        current_leaf=as_int(row[6]),
         note=f"Part of this chat could not be read: {', '.join(notes)}." if notes else None,
         options=options,
     )
@@ -473,25 +190,25 @@ def _chat_from_row(row: Sequence[Any]) -> ChatSummary:
 
 def _message_from_row(row: Sequence[Any]) -> StoredMessage:
     notes = []
-    role = _as_text(row[3])
+    role = as_text(row[3])
     if role not in ROLES:
         notes.append(f"The message's role {role!r} is unknown.")
         role = "assistant"
-    status = _as_text(row[6])
+    status = as_text(row[6])
     if status not in STATUSES:
         notes.append(f"The message's status {status!r} is unknown.")
         status = "interrupted"
-    content = _as_text(row[4])
+    content = as_text(row[4])
     if content is None:
         notes.append("The message's text is missing.")
-    meta, meta_note = _decode_json_object(row[7], "details of this message")
+    meta, meta_note = decode_json_object(row[7], "details of this message")
     if meta_note:
         notes.append(meta_note)
-    created = _as_float(row[5])
+    created = as_float(row[5])
     return StoredMessage(
         id=int(row[0]),
         chat_id=int(row[1]),
-        parent_id=_as_int(row[2]),
+        parent_id=as_int(row[2]),
         role=role,  # type: ignore[arg-type]  # checked against ROLES above
         content=content or "",
         created=created if created is not None else 0.0,
@@ -539,75 +256,6 @@ def _like_snippet(content: str, query: str) -> str:
     )
 
 
-# --------------------------------------------------------------------------- connections
-
-
-def _damaged(exc: sqlite3.DatabaseError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit) with our pragmas."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        conn.text_factory = _decode_text
-        # Reading the journal mode reads the header: a file that is not a
-        # database fails here, before anything is written to it.
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            log.warning("%s could not be switched to WAL mode (it is %s).", path, mode)
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection, action: str) -> Iterator[sqlite3.Connection]:
-    """One logical change: BEGIN IMMEDIATE … COMMIT, rolled back on any error.
-
-    IMMEDIATE takes the write lock up front, so two connections (the GUI's and a
-    recorder's) wait for each other with the busy timeout instead of failing.
-    """
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise _storage_error(action, exc) from exc
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException as exc:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error as rollback_exc:
-                log.warning("Rolling back after a failed %s failed too: %s", action, rollback_exc)
-        if isinstance(exc, sqlite3.Error):
-            raise _storage_error(action, exc) from exc
-        raise
-
-
-def _storage_error(action: str, exc: sqlite3.Error) -> StorageError:
-    text = str(exc)
-    hint = ""
-    if "locked" in text or "busy" in text:
-        hint = " Another Glassbox window may be writing; try again."
-    elif "full" in text:
-        hint = " The disk is full; free some space and try again."
-    elif "readonly" in text or "read-only" in text:
-        hint = " The data folder is read-only; check its permissions."
-    return StorageError(f"Could not {action}: {text}.{hint}")
-
-
-# --------------------------------------------------------------------------- store
-
-
 class ChatStore:
     """All chats of the app in one SQLite file (see the module docstring).
 
@@ -631,13 +279,13 @@ class ChatStore:
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
-            if not _damaged(exc):
-                raise _storage_error(f"open the chat database {self.path}", exc) from exc
+            if not damaged(exc):
+                raise storage_error(f"open the chat database {self.path}", exc) from exc
             self._set_aside(exc)
             try:
                 self._conn = self._open()
             except sqlite3.Error as again:
-                raise _storage_error(f"create a new chat database {self.path}", again) from again
+                raise storage_error(f"create a new chat database {self.path}", again) from again
 
     def __enter__(self) -> ChatStore:
         return self
@@ -648,10 +296,10 @@ class ChatStore:
     # ------------------------------------------------------------ opening
 
     def _open(self) -> sqlite3.Connection:
-        conn = _connect(self.path)
+        conn = connect(self.path)
         try:
-            self._migrate(conn)
-            with _transaction(conn, "mark unfinished replies"):
+            migrate(conn, self.path)
+            with transaction(conn, "mark unfinished replies"):
                 n = conn.execute(
                     "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
                 ).rowcount
@@ -661,27 +309,6 @@ class ChatStore:
             conn.close()
             raise
         return conn
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"{self.path} was written by a newer Glassbox (schema {version}, this one "
-                f"knows {SCHEMA_VERSION}). Update Glassbox to open these chats."
-            )
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            # executescript commits first, so the script carries its own transaction
-            # and the version bump is part of it.
-            script = _MIGRATIONS[number - 1]
-            try:
-                conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-                )
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            log.info("Chat database %s migrated to schema %d.", self.path, number)
 
     def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -717,13 +344,13 @@ class ChatStore:
         return self._conn
 
     def _tx(self, action: str) -> AbstractContextManager[sqlite3.Connection]:
-        return _transaction(self._db(), action)
+        return transaction(self._db(), action)
 
     def _rows(self, action: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
             return self._db().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise _storage_error(action, exc) from exc
+            raise storage_error(action, exc) from exc
 
     def close(self) -> None:
         """Finish open replies as ``interrupted`` and close the file. Safe to call twice."""
@@ -753,7 +380,7 @@ class ChatStore:
         with self._tx("create a chat") as conn:
             cur = conn.execute(
                 "INSERT INTO chats (title, created, updated, system_prompt) VALUES (?, ?, ?, ?)",
-                (_storable(title.strip() or "New chat"), now, now, _storable(system_prompt)),
+                (storable(title.strip() or "New chat"), now, now, storable(system_prompt)),
             )
         return int(cur.lastrowid or 0)
 
@@ -780,12 +407,12 @@ class ChatStore:
         title = title.strip()
         if not title:
             raise InvalidRequestError("A chat's title cannot be empty.")
-        self._update_chat(chat_id, "rename a chat", "title = ?", [_storable(title)])
+        self._update_chat(chat_id, "rename a chat", "title = ?", [storable(title)])
 
     def set_system_prompt(self, chat_id: int, system_prompt: str) -> None:
         """The system prompt sent before this chat's messages."""
         self._update_chat(
-            chat_id, "save the system prompt", "system_prompt = ?", [_storable(system_prompt)]
+            chat_id, "save the system prompt", "system_prompt = ?", [storable(system_prompt)]
         )
 
     def set_chat_options(self, chat_id: int, options: Mapping[str, Any]) -> None:
@@ -795,7 +422,7 @@ class ChatStore:
         except (TypeError, ValueError) as exc:
             raise InvalidRequestError(f"Chat options cannot be saved: {exc}.") from exc
         self._update_chat(
-            chat_id, "save the chat options", "options = ?", [_storable(text)], touch=False
+            chat_id, "save the chat options", "options = ?", [storable(text)], touch=False
         )
 
     def delete_chat(self, chat_id: int) -> None:
@@ -879,10 +506,10 @@ class ChatStore:
                 chat_id,
                 parent_id,
                 role,
-                _storable(content),
+                storable(content),
                 now if created is None else created,
                 status,
-                _storable(json.dumps(dict(meta or {}), ensure_ascii=False)),
+                storable(json.dumps(dict(meta or {}), ensure_ascii=False)),
                 int(edited),
             ),
         )
@@ -903,7 +530,7 @@ class ChatStore:
         with self._tx("save the edited message") as conn:
             cur = conn.execute(
                 "UPDATE messages SET content = ?, edited = 1 WHERE id = ? RETURNING chat_id",
-                (_storable(content), message_id),
+                (storable(content), message_id),
             )
             row = cur.fetchone()
             if row is None:
@@ -1065,7 +692,7 @@ class ChatStore:
             try:
                 if idx != expected:
                     raise ValueError(f"token {expected} is missing")
-                text = _as_text(data)
+                text = as_text(data)
                 if text is None:
                     raise ValueError("a token record is empty")
                 records.append(TokenRecord(decode_token(text), bool(forced)))
@@ -1117,9 +744,9 @@ class ChatStore:
                 SearchHit(
                     chat_id=int(chat_id),
                     message_id=int(message_id),
-                    chat_title=_as_text(title) or "Untitled",
+                    chat_title=as_text(title) or "Untitled",
                     role=role if role in ROLES else "assistant",
-                    snippet=_like_snippet(_as_text(text) or "", query),
+                    snippet=_like_snippet(as_text(text) or "", query),
                 )
             )
         return hits
@@ -1142,7 +769,7 @@ class ChatStore:
                 "INSERT INTO presets (name, system_prompt, sampling, updated) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET system_prompt = excluded.system_prompt, "
                 "sampling = excluded.sampling, updated = excluded.updated",
-                (_storable(name), _storable(system_prompt), _storable(payload), time.time()),
+                (storable(name), storable(system_prompt), storable(payload), time.time()),
             )
 
     def presets(self) -> list[Preset]:
@@ -1150,8 +777,8 @@ class ChatStore:
         rows = self._rows("read the presets", "SELECT name, system_prompt, sampling FROM presets")
         out = []
         for name, system_prompt, raw in rows:
-            sampling, note = _decode_json_object(raw, "sampling values of this preset")
-            out.append(Preset(_as_text(name) or "", _as_text(system_prompt) or "", sampling, note))
+            sampling, note = decode_json_object(raw, "sampling values of this preset")
+            out.append(Preset(as_text(name) or "", as_text(system_prompt) or "", sampling, note))
         return sorted(out, key=lambda p: p.name.casefold())
 
     def delete_preset(self, name: str) -> None:
@@ -1196,243 +823,3 @@ class ChatStore:
     def _forget_recorder(self, recorder: ReplyRecorder) -> None:
         with self._recorders_lock:
             self._recorders.discard(recorder)
-
-
-# --------------------------------------------------------------------------- recorder
-
-
-@dataclass(slots=True)
-class _Append:
-    records: list[TokenRecord]
-
-
-@dataclass(slots=True)
-class _Flush:
-    done: threading.Event
-
-
-@dataclass(slots=True)
-class _Finish:
-    status: str
-    meta_update: Mapping[str, Any] | None
-    content: str | None
-
-
-_Command = _Append | _Flush | _Finish
-
-
-class ReplyRecorder:
-    """Writes one streaming reply to disk from its own thread and connection.
-
-    :meth:`append` only queues, so the GUI thread never waits on the disk. The
-    thread commits the new token records and the grown text in one transaction
-    at most ``interval_s`` after the first uncommitted token arrived, at once on
-    :meth:`flush`, and a last time on :meth:`finish`, which also sets the final
-    status and merges ``meta_update`` into the reply's card. After a crash, what
-    was committed is on disk and is marked ``interrupted`` at the next start.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        chat_id: int,
-        message_id: int,
-        content: str,
-        next_index: int,
-        interval_s: float,
-        on_finished: Callable[[ReplyRecorder], None],
-    ) -> None:
-        self.chat_id = chat_id
-        self.message_id = message_id
-        self._path = path
-        self._parts = [content] if content else []
-        self._next_index = next_index
-        self._interval_s = interval_s
-        self._on_finished = on_finished
-        self._queue: queue.SimpleQueue[_Command] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._finished = False
-        self._error: StorageError | None = None
-        self._commits = 0
-        self._thread = threading.Thread(
-            target=self._run, name=f"reply-recorder-{message_id}", daemon=True
-        )
-        self._thread.start()
-
-    # ------------------------------------------------------------ caller side
-
-    @property
-    def finished(self) -> bool:
-        """Whether :meth:`finish` was called."""
-        return self._finished
-
-    @property
-    def error(self) -> StorageError | None:
-        """The last failed commit, if any (the records are kept and retried)."""
-        return self._error
-
-    @property
-    def commits(self) -> int:
-        """How many transactions the thread has committed (for diagnostics and tests)."""
-        return self._commits
-
-    def append(self, tokens: Sequence[TokenEvent], forced: bool = False) -> None:
-        """Queue tokens for the next commit; never waits on the disk.
-
-        ``forced`` marks tokens the user chose by clicking an alternative.
-        """
-        if self._finished:
-            raise RuntimeError(f"Reply {self.message_id} is finished; no tokens can be added.")
-        if tokens:
-            self._queue.put(_Append([TokenRecord(t, forced) for t in tokens]))
-
-    def flush(self, timeout: float = 10.0) -> None:
-        """Commit what is queued now and wait for it; StorageError if it failed."""
-        if self._finished:
-            return
-        done = threading.Event()
-        self._queue.put(_Flush(done))
-        if not done.wait(timeout):
-            raise StorageError("Saving the reply took too long; the disk may be busy.")
-        if self._error is not None:
-            raise self._error
-
-    def finish(
-        self,
-        status: MessageStatus = "complete",
-        meta_update: Mapping[str, Any] | None = None,
-        content: str | None = None,
-        timeout: float = 30.0,
-        wait: bool = True,
-    ) -> None:
-        """Commit the rest, set the final status and stop the thread.
-
-        ``content`` replaces the text when the engine's final text differs from the
-        tokens (a trimmed stop string). Only the first call does anything. With
-        ``wait`` False it returns at once (the GUI thread does not wait for the
-        disk); :meth:`join` waits later, and :attr:`error` tells how it went.
-        """
-        if status not in STATUSES or status == "streaming":
-            raise InvalidRequestError(f"A reply cannot finish as {status!r}.")
-        with self._lock:
-            if self._finished:
-                return
-            self._finished = True
-        self._queue.put(_Finish(status, meta_update, content))
-        if wait:
-            self.join(timeout)
-
-    @property
-    def saving(self) -> bool:
-        """Whether the thread is still writing (after :meth:`finish` without waiting)."""
-        return self._thread.is_alive()
-
-    def join(self, timeout: float = 30.0) -> None:
-        """Wait until the last commit is done; StorageError if it failed or took too long."""
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise StorageError("Saving the reply took too long; the disk may be busy.")
-        self._on_finished(self)
-        if self._error is not None:
-            raise self._error
-
-    # ------------------------------------------------------------ thread side
-
-    def _run(self) -> None:
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = _connect(self._path)
-        except sqlite3.Error as exc:
-            self._error = _storage_error("open the chat database to save a reply", exc)
-            log.warning("%s", self._error)
-        pending: list[TokenRecord] = []
-        # Encoded as each batch arrives: a few tokens at a time keeps this thread from
-        # holding the GIL for long stretches while the GUI thread is drawing.
-        encoded: list[str] = []
-        deadline: float | None = None
-        try:
-            while True:
-                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-                try:
-                    cmd: _Command | None = self._queue.get(timeout=wait)
-                except queue.Empty:
-                    cmd = None
-                if isinstance(cmd, _Append):
-                    pending.extend(cmd.records)
-                    encoded.extend(encode_token(r.event) for r in cmd.records)
-                    if deadline is None:
-                        deadline = time.monotonic() + self._interval_s
-                    if time.monotonic() < deadline:
-                        continue
-                if isinstance(cmd, _Finish):
-                    self._commit(conn, pending, encoded, cmd)
-                    return
-                if self._commit(conn, pending, encoded, None):
-                    pending = []
-                    encoded = []
-                    deadline = None
-                else:
-                    deadline = time.monotonic() + self._interval_s  # retry later
-                if isinstance(cmd, _Flush):
-                    cmd.done.set()
-        finally:
-            if conn is not None:
-                conn.close()
-
-    def _commit(
-        self,
-        conn: sqlite3.Connection | None,
-        pending: list[TokenRecord],
-        encoded: list[str],
-        final: _Finish | None,
-    ) -> bool:
-        if not pending and final is None:
-            return True
-        if conn is None:
-            return False
-        parts = self._parts + [r.event.text for r in pending]
-        content = "".join(parts)
-        try:
-            with _transaction(conn, "save the reply") as tx:
-                if pending:
-                    tx.executemany(
-                        "INSERT INTO tokens (message_id, idx, forced, data) VALUES (?, ?, ?, ?)",
-                        [
-                            (self.message_id, self._next_index + i, int(r.forced), data)
-                            for i, (r, data) in enumerate(zip(pending, encoded, strict=True))
-                        ],
-                    )
-                if final is None:
-                    tx.execute(
-                        "UPDATE messages SET content = ? WHERE id = ?",
-                        (_storable(content), self.message_id),
-                    )
-                else:
-                    row = tx.execute(
-                        "SELECT meta FROM messages WHERE id = ?", [self.message_id]
-                    ).fetchone()
-                    meta, _ = _decode_json_object(row[0] if row else None, "reply card")
-                    meta.update(final.meta_update or {})
-                    tx.execute(
-                        "UPDATE messages SET content = ?, status = ?, meta = ? WHERE id = ?",
-                        (
-                            _storable(content if final.content is None else final.content),
-                            final.status,
-                            _storable(json.dumps(meta, ensure_ascii=False)),
-                            self.message_id,
-                        ),
-                    )
-                tx.execute("UPDATE chats SET updated = ? WHERE id = ?", (time.time(), self.chat_id))
-        except (StorageError, ValueError, TypeError) as exc:
-            self._error = (
-                exc
-                if isinstance(exc, StorageError)
-                else StorageError(f"Could not save the reply: {exc}.")
-            )
-            log.warning("Reply %d: %s", self.message_id, self._error)
-            return False
-        self._parts = [content]
-        self._next_index += len(pending)
-        self._commits += 1
-        self._error = None
-        return True

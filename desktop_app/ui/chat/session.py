@@ -23,15 +23,10 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from desktop_app.core.chat import prompting
-from desktop_app.core.chat.store import (
-    ChatStore,
-    ReplyRecorder,
-    StoredMessage,
-    TokenRecord,
-    done_card,
-    replay_request,
-    reply_card,
-)
+from desktop_app.core.chat.cards import done_card, replay_request, reply_card
+from desktop_app.core.chat.codecs import TokenRecord
+from desktop_app.core.chat.recorder import ReplyRecorder
+from desktop_app.core.chat.store import ChatStore, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.answer import build_prompt

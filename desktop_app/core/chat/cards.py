@@ -1,0 +1,85 @@
+"""A reply's card: what produced an assistant reply, and the request to replay it.
+
+The card is stored as the reply's ``meta``: model file and hashes, every sampling
+value, the seed the engine reported, timings, and the exact request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message
+from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.sampling import SamplingParams
+
+
+def reply_card(
+    request: GenerateRequest,
+    *,
+    model_path: str = "",
+    model_sha256: str = "",
+    template_sha256: str = "",
+    done: DoneEvent | None = None,
+) -> dict[str, Any]:
+    """The meta of an assistant reply: what produced it, and the request to replay it.
+
+    The seed is the one the engine reports in ``done`` (a random seed is only known
+    afterwards), so replaying the card gives the same tokens.
+    """
+    card: dict[str, Any] = {
+        "model_path": model_path,
+        "model_sha256": model_sha256,
+        "template_sha256": template_sha256,
+        "sampling": request.params.to_record(),
+        "seed": request.params.seed,
+        "request": {
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages or ()],
+            "prompt": request.prompt,
+            "assistant_prefix": request.assistant_prefix,
+            "candidates": request.candidates,
+        },
+    }
+    if done is not None:
+        card.update(done_card(done))
+    return card
+
+
+def done_card(done: DoneEvent) -> dict[str, Any]:
+    """The part of a reply's card known when it ends (for ``ReplyRecorder.finish``)."""
+    return {
+        "seed": done.seed,
+        "finish_reason": done.finish_reason,
+        "prompt_tokens": done.prompt_tokens,
+        "completion_tokens": done.completion_tokens,
+        "tokens_per_s": done.tokens_per_s,
+        "ttft_s": done.ttft_s,
+    }
+
+
+def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
+    """The exact request a stored reply came from, seed included.
+
+    Raises InvalidRequestError when the card lacks the request (a damaged or hand-made
+    record), so the UI can say replay is not possible for this reply.
+    """
+    req = card.get("request")
+    if not isinstance(req, Mapping):
+        raise InvalidRequestError("This reply has no stored request, so it cannot be replayed.")
+    sampling = dict(card.get("sampling") or {})
+    if card.get("seed") is not None:
+        sampling["seed"] = card["seed"]
+    params = SamplingParams.from_record(sampling)
+    try:
+        raw_messages = req.get("messages") or []
+        messages = tuple(Message(m["role"], m["content"]) for m in raw_messages)
+        prompt = req.get("prompt")
+        return GenerateRequest(
+            params=params,
+            prompt=prompt if isinstance(prompt, str) else None,
+            messages=messages if prompt is None else None,
+            candidates=int(req.get("candidates", 20)),
+            assistant_prefix=str(req.get("assistant_prefix", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"This reply's stored request is damaged ({exc}).") from exc
