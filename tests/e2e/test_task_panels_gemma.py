@@ -14,7 +14,7 @@ from desktop_app.core.settings import Settings
 from desktop_app.core.tasks.extract import Extraction, Field
 from desktop_app.ui.tasks.base import TaskTab
 from desktop_app.ui.tasks.panels import TasksPanel
-from desktop_app.ui.tasks.widgets import CONFIDENCE_ROLE
+from desktop_app.ui.tasks.plots import CONFIDENCE_ROLE
 from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.client import EngineClient
 from desktop_app.workers.engine.inference import InferenceController, resolve_with_defaults

@@ -52,20 +52,12 @@ from desktop_app.core.kb.parse_host import InProcessParser
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.core.tasks.classify import Classification
 from desktop_app.core.tasks.generation import generate
 from desktop_app.core.tasks.prompts import DEFAULT_TEMPLATES, load_overrides
-from desktop_app.core.tasks.rewrite import word_diff
 from desktop_app.ui.tasks.base import TaskTab, TextInput
 from desktop_app.ui.tasks.panels import TasksPanel
-from desktop_app.ui.tasks.widgets import (
-    CONFIDENCE_ROLE,
-    DELETE_BACKGROUND,
-    INSERT_BACKGROUND,
-    ProbabilityBars,
-    TokenDialog,
-    show_diff,
-)
+from desktop_app.ui.tasks.plots import CONFIDENCE_ROLE, ProbabilityBars
+from desktop_app.ui.tasks.token_dialog import TokenDialog
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import TaskProgress, TaskTokens
 from desktop_app.workers.kb.controller import KnowledgeController
@@ -331,27 +323,6 @@ def test_every_control_of_the_dock_has_an_accessible_name(panel: TasksPanel) -> 
     ]  # fmt: skip
 
 
-def test_a_word_diff_strikes_removals_and_highlights_additions(qtbot: QtBot) -> None:
-    left, right = QTextEdit(), QTextEdit()
-    qtbot.addWidget(left)
-    qtbot.addWidget(right)
-    show_diff(left, right, word_diff("The cat sat on the mat.", "The dog sat on the mat."))
-    assert left.toPlainText() == "The cat sat on the mat."
-    assert right.toPlainText() == "The dog sat on the mat."
-
-    def fmt(view: QTextEdit, word: str) -> tuple[QColor, bool]:
-        at = view.toPlainText().index(word) + 1
-        cursor = QTextCursor(view.document())
-        cursor.setPosition(at)
-        f = cursor.charFormat()
-        return f.background().color(), f.fontStrikeOut()
-
-    assert fmt(left, "cat") == (DELETE_BACKGROUND, True)
-    assert fmt(right, "dog") == (INSERT_BACKGROUND, False)
-    assert fmt(left, "sat")[0] != DELETE_BACKGROUND
-    assert "1 word(s) removed" in left.accessibleDescription()
-
-
 def test_classify_shows_a_bar_for_every_label_summing_to_one(
     qtbot: QtBot, panel: TasksPanel, controller: InferenceController
 ) -> None:
@@ -367,21 +338,6 @@ def test_classify_shows_a_bar_for_every_label_summing_to_one(
     assert tab.result_label.text().startswith("The dog")
     assert tab.bars.accessibleDescription().startswith("The dog")
     assert not tab.table.isVisibleTo(tab)
-
-
-def test_a_classification_draws_its_bars(qtbot: QtBot) -> None:
-    bars = ProbabilityBars()
-    qtbot.addWidget(bars)
-    result = Classification("t", "yes", {"yes": 0.75, "no": 0.25})
-    bars.set_probabilities(result.probabilities)
-    bars.resize(300, bars.sizeHint().height())
-    image = bars.grab().toImage()
-    row = bars.fontMetrics().height() + 8
-    # Along the first bar's middle: filled to about three quarters of the track.
-    y = 2 + row // 2
-    filled = [x for x in range(bars.width()) if image.pixelColor(x, y).name() == "#2c728e"]
-    assert filled, "the most likely label's bar is drawn"
-    assert "yes 75%" in bars.accessibleDescription()
 
 
 def test_a_batch_with_gold_labels_shows_scores_and_exports_csv(
@@ -837,30 +793,3 @@ def test_an_extract_batch_can_come_from_the_knowledge_base(
         assert tab.table.item(2, 1).text() == "Ann"
     finally:
         assert controller.shutdown()
-
-
-def test_export_to_writes_where_asked_and_says_why_it_could_not(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from PySide6.QtWidgets import QFileDialog, QWidget
-
-    from desktop_app.ui.tasks.widgets import export_to
-
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    answer = [""]
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (answer[0], ""))
-    written: list[str] = []
-    # Cancelled: nothing written, nothing to say.
-    assert export_to(parent, "Export", tmp_path / "x.csv", "CSV (*.csv)", written.append) is None
-    assert written == []
-    answer[0] = str(tmp_path / "x.csv")
-    assert export_to(parent, "Export", tmp_path / "x.csv", "CSV (*.csv)", written.append) is None
-    assert written == [str(tmp_path / "x.csv")]
-    answer[0] = str(tmp_path / "missing" / "x.csv")
-
-    def write(path: str) -> None:
-        Path(path).write_text("a", encoding="utf-8")
-
-    error = export_to(parent, "Export", tmp_path / "x.csv", "CSV (*.csv)", write)
-    assert error is not None and "Could not write" in error and "missing" in error

@@ -32,13 +32,10 @@ from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.ui.common.errors import error_text
 from desktop_app.ui.knowledge.source_viewer import source_note
-from desktop_app.ui.tasks.widgets import (
-    ERROR_STYLE,
-    NOTE_STYLE,
-    KnowledgePicker,
-    TemplateEditor,
-    TokenDialog,
-)
+from desktop_app.ui.tasks.document_picker import KnowledgePicker
+from desktop_app.ui.tasks.styles import ERROR_STYLE, NOTE_STYLE
+from desktop_app.ui.tasks.template_editor import TemplateEditor
+from desktop_app.ui.tasks.token_dialog import TokenDialog
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import CANCELLED, TaskFn
 from desktop_app.workers.kb.controller import KnowledgeController, SourceText

@@ -48,14 +48,13 @@ from desktop_app.core.tasks.classify import (
 from desktop_app.core.tasks.metrics import ClassifyScores, classify_scores
 from desktop_app.ui.sampling.explanation import percent
 from desktop_app.ui.tasks.base import InputItem, TaskTab, TextInput, caption
-from desktop_app.ui.tasks.widgets import (
+from desktop_app.ui.tasks.export import csv_text, export_to
+from desktop_app.ui.tasks.plots import (
     CONFIDENCE_ROLE,
     CalibrationPlot,
     ConfidenceDelegate,
     ConfusionMatrix,
     ProbabilityBars,
-    csv_text,
-    export_to,
 )
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import TaskProgress

@@ -43,7 +43,8 @@ from desktop_app.core.tasks.extract import (
 )
 from desktop_app.ui.sampling.explanation import percent
 from desktop_app.ui.tasks.base import InputItem, TaskTab, TextInput
-from desktop_app.ui.tasks.widgets import CONFIDENCE_ROLE, ConfidenceDelegate, csv_text, export_to
+from desktop_app.ui.tasks.export import csv_text, export_to
+from desktop_app.ui.tasks.plots import CONFIDENCE_ROLE, ConfidenceDelegate
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import TaskProgress, TaskTokens
 

@@ -46,9 +46,10 @@ from desktop_app.core.tasks.search import highlight_spans
 from desktop_app.core.tasks.summarize import Summary, SummaryOptions, SummaryProgress, summarize
 from desktop_app.ui.common.errors import error_text
 from desktop_app.ui.tasks.base import InputItem, TaskTab, TextInput, caption
+from desktop_app.ui.tasks.batch_table import BatchTable
 from desktop_app.ui.tasks.classify import ClassifyTab
+from desktop_app.ui.tasks.diff import show_diff
 from desktop_app.ui.tasks.extract import ExtractTab
-from desktop_app.ui.tasks.widgets import BatchTable, show_diff
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import TaskProgress, TaskTokens
 from desktop_app.workers.kb.controller import KnowledgeController
