@@ -27,6 +27,7 @@ from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.location import describe
 from desktop_app.core.kb.parsers import ParseLimits
+from desktop_app.core.kb.retrieve import Hit
 
 
 def _add_store_arguments(p: argparse.ArgumentParser, collection: bool = True) -> None:
@@ -599,13 +600,20 @@ def run_rename(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     """hit@k and MRR of a question file."""
     from desktop_app.core.kb.evaluate import evaluate, load_questions
+    from desktop_app.core.kb.grounding import GroundingOptions, find_passages
 
     if not 1 <= args.k <= 100:
         raise InvalidRequestError(f"--k must be between 1 and 100, not {args.k}.")
     questions = load_questions(args.questions)
     with _open(args) as kb:
         coll = args.collection
-        result = evaluate(questions, lambda q, k: kb.search(q, coll, k, record=False), args.k)
+
+        def search(question: str, k: int) -> list[Hit]:
+            # The window's and ask's search step, without the model's steps.
+            options = GroundingOptions(collections=(coll,), k=k)
+            return find_passages(kb, question, options, record=False)
+
+        result = evaluate(questions, search, args.k)
     missed = "".join(f"\n  missed: {q}" for q, r in result.per_question if r is None)
     _print(
         args,
