@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from desktop_app.core.kb.chunking import CHUNKER_VERSION, chunk_id, embedding_text
 from desktop_app.core.kb.db import Collection, NewChunk
@@ -33,10 +32,8 @@ from desktop_app.core.kb.index import chunk_metadata
 from desktop_app.core.kb.keyword import normalize
 from desktop_app.core.kb.parse_host import ChunkedDocument, Parser
 from desktop_app.core.kb.parsers import file_type
+from desktop_app.core.kb.parts import KnowledgeParts
 from desktop_app.core.kb.watch import walk_supported
-
-if TYPE_CHECKING:
-    from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
 #: Chunks embedded and written per batch: big enough for a fast encode, small enough
 #: that pause and cancel answer within a few seconds.
@@ -165,7 +162,7 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[st
 
 
 def run_ingest(
-    kb: KnowledgeBase,
+    kb: KnowledgeParts,
     paths: Sequence[Path],
     coll: Collection,
     parser: Parser,
@@ -355,7 +352,7 @@ def run_ingest(
 
 
 def _store(
-    kb: KnowledgeBase,
+    kb: KnowledgeParts,
     coll: Collection,
     path: Path,
     sha: str,

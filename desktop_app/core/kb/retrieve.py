@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +19,7 @@ import numpy.typing as npt
 from desktop_app.core.kb.db import Collection, Filters, StoredChunk
 from desktop_app.core.kb.fusion import reciprocal_rank_fusion
 from desktop_app.core.kb.keyword import has_cjk
-
-if TYPE_CHECKING:
-    from desktop_app.core.kb.knowledge_base import KnowledgeBase
+from desktop_app.core.kb.parts import KnowledgeParts
 
 #: Candidates taken from each side before fusion, at least.
 MIN_CANDIDATES = 30
@@ -86,7 +83,7 @@ def weights_for(query: str) -> Weights:
 
 
 def _vector_candidates(
-    kb: KnowledgeBase,
+    kb: KnowledgeParts,
     coll: Collection,
     vector: npt.NDArray[np.float32],
     depth: int,
@@ -104,7 +101,7 @@ def _vector_candidates(
 
 
 def search(
-    kb: KnowledgeBase,
+    kb: KnowledgeParts,
     coll: Collection,
     query: str,
     k: int = 5,
