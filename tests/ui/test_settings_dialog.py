@@ -17,7 +17,7 @@ from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
 from desktop_app.ui.window.settings_dialog import SettingsDialog
-from desktop_app.workers.api.server import WindowApi
+from desktop_app.workers.api.window import WindowApi
 from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 15_000

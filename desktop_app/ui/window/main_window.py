@@ -89,7 +89,7 @@ from desktop_app.workers.kb.controller import KnowledgeController
 if TYPE_CHECKING:
     from desktop_app.ui.window.settings_dialog import SettingsDialog
     from desktop_app.ui.window.system_check import SystemCheckDialog
-    from desktop_app.workers.api.server import WindowApi
+    from desktop_app.workers.api.window import WindowApi
 
 __all__ = ["ChatInput", "MainWindow", "probability_colour", "token_tooltip"]
 
@@ -800,7 +800,7 @@ class MainWindow(QMainWindow):
     def api(self) -> WindowApi:
         """Glassbox's own OpenAI-compatible API on this window's engine."""
         if self._api is None:
-            from desktop_app.workers.api.server import WindowApi
+            from desktop_app.workers.api.window import WindowApi
 
             self._api = WindowApi(self._controller, knowledge=self._knowledge, parent=self)
             self._api.sig_error.connect(self._on_api_error)

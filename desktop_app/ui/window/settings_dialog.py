@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import ModelLoaded
 from desktop_app.core.errors import GlassboxError
-from desktop_app.workers.api.server import WindowApi
+from desktop_app.workers.api.window import WindowApi
 from desktop_app.workers.engine.inference import InferenceController, RemoteProbe
 
 # How long a server check may take before it is reported as failed (seconds).

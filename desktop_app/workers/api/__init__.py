@@ -1,4 +1,5 @@
 """Glassbox's OpenAI-compatible API server.
 
-HTTP on its own thread, requests run through the engine worker.
+HTTP on its own threads without Qt (``server.py``, also ``glassbox serve``), and
+the window's adapter that runs requests on its controller (``window.py``).
 """

@@ -19,7 +19,7 @@ from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import GenerateRequest, Message, TokenEvent
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.workers.api.server import WindowApi
+from desktop_app.workers.api.window import WindowApi
 from desktop_app.workers.engine.inference import InferenceController
 
 openai = pytest.importorskip("openai")
@@ -172,19 +172,6 @@ def test_other_computers_without_a_token_are_refused(controller: InferenceContro
     assert errors and "token" in errors[0]
 
 
-def test_the_headless_server_refuses_the_network_without_a_token() -> None:
-    from desktop_app.core.engine.protocol import EngineConfig
-    from desktop_app.core.errors import GlassboxError
-    from desktop_app.workers.api.server import ApiServer
-
-    for host in ("0.0.0.0", "::", "192.168.1.20"):
-        with pytest.raises(GlassboxError, match="token"):
-            ApiServer(EngineConfig("m.gguf"), host=host, allow_remote=True, token=None)
-    # Loopback needs no token, with or without --allow-remote; a token makes the network fine.
-    ApiServer(EngineConfig("m.gguf"), host="127.0.0.1", allow_remote=True)
-    ApiServer(EngineConfig("m.gguf"), host="0.0.0.0", allow_remote=True, token="t")
-
-
 def raw_get(port: int, headers: dict[str, str], path: str = "/v1/models") -> int:
     """The status of a GET sent with exactly ``headers`` (Host included)."""
     import http.client
@@ -308,18 +295,12 @@ def test_only_a_port_in_use_is_blamed_on_another_program(
 ) -> None:
     import errno
 
-    from desktop_app.workers.api import server as api_server
+    from desktop_app.workers.api import window as api_window
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(api_server, "_Server", refuse)
+    monkeypatch.setattr(api_window, "_Server", refuse)
     with pytest.raises(Exception, match="cannot listen on port 80") as raised:
         WindowApi(controller).start(80)
     assert "another program" not in str(raised.value)
-
-
-def test_engine_errors_have_fitting_http_statuses() -> None:
-    from desktop_app.workers.api.server import _STATUS
-
-    assert _STATUS["no_model"] == 503 and _STATUS["remote"] == 502

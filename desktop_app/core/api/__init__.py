@@ -1,0 +1,1 @@
+"""The OpenAI-compatible API without HTTP or Qt: its wire format."""

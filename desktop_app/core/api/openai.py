@@ -1,0 +1,235 @@
+"""The OpenAI wire format: request bodies in, responses, chunks and errors out.
+
+Pure functions and no I/O: the HTTP server in ``workers/api`` reads the bodies
+and writes what these return, and tests check the format without a socket.
+
+Logprobs come from Glassbox's own candidates: ``top_logprobs`` are log(p_raw),
+the model's distribution before sampling; the chosen token's ``logprob`` is the
+log of the probability it was drawn with.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, Role, TokenEvent
+from desktop_app.core.errors import GlassboxError, InvalidRequestError
+from desktop_app.core.sampling import SamplingParams
+
+#: OpenAI allows at most 20 alternatives per token.
+MAX_TOP_LOGPROBS = 20
+#: A probability of 0 has no logarithm; JSON has no -inf. This stands for "never".
+LOGPROB_FLOOR = -9999.0
+
+#: HTTP status for each error kind; anything else is the server's fault (500).
+STATUS = {
+    "invalid_request": 400,
+    "context_overflow": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "kb_no_collection": 404,
+    "kb_locked": 409,
+    "not_ready": 503,
+    "no_model": 503,
+    "remote": 502,
+    "cancelled": 499,
+}
+
+_ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
+
+#: A "cancelled" reply is not here: it is answered as an error, never as a short reply.
+FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
+
+#: The ``object`` of a streamed chunk, by chat (True) or text completion.
+_CHUNK_OBJECT = {True: "chat.completion.chunk", False: "text_completion"}
+
+#: Sampling values a request body may set under their own names.
+_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
+
+
+def logprob(p: float) -> float:
+    """The natural log of a probability, floored so that JSON can carry it."""
+    return math.log(p) if p > 0 else LOGPROB_FLOOR
+
+
+def _content(value: Any) -> str:
+    """A message's content: a string, or OpenAI's list of text parts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = [
+            p.get("text", "") for p in value if isinstance(p, dict) and p.get("type") == "text"
+        ]
+        if len(parts) == len(value):
+            return "".join(parts)
+    raise InvalidRequestError("Message content must be text (a string or text parts).")
+
+
+def _messages(body: dict[str, Any]) -> tuple[Message, ...]:
+    raw = body.get("messages")
+    if not isinstance(raw, list) or not raw:
+        raise InvalidRequestError("'messages' must be a non-empty list.")
+    out = []
+    for m in raw:
+        if not isinstance(m, dict):
+            raise InvalidRequestError("Each message must be an object with role and content.")
+        role = "system" if m.get("role") == "developer" else m.get("role")
+        if role not in _ROLES:
+            raise InvalidRequestError(f"Role {m.get('role')!r} is not supported.")
+        out.append(Message(_ROLES[role], _content(m.get("content"))))
+    return tuple(out)
+
+
+def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
+    """The generation a chat completion body asks for, and its top_logprobs (None: off)."""
+    # A value given as null is the default, as OpenAI's own server takes it.
+    record = {name: body[name] for name in _SAMPLING_KEYS if body.get(name) is not None}
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    if max_tokens:
+        record["max_tokens"] = max_tokens
+    stop = body.get("stop")
+    record["stop"] = (stop,) if isinstance(stop, str) else tuple(stop or ())
+    params = SamplingParams.from_record(record)
+    top: int | None = None
+    if body.get("logprobs"):
+        top = body.get("top_logprobs")
+        top = 0 if top is None else top
+        if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= MAX_TOP_LOGPROBS:
+            raise InvalidRequestError(f"top_logprobs must be between 0 and {MAX_TOP_LOGPROBS}.")
+    request = GenerateRequest(params=params, messages=_messages(body), candidates=top or 0)
+    return request, top
+
+
+def completion_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
+    """The generation a (legacy) completion body asks for, and its logprobs (None: off)."""
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    if not isinstance(prompt, str) or not prompt:
+        raise InvalidRequestError("'prompt' must be a non-empty string.")
+    chat, _ = chat_request({**body, "messages": [{"role": "user", "content": "-"}], "logprobs": 0})
+    top: int | None = None
+    n = body.get("logprobs")
+    if n is not None and n is not False:
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_TOP_LOGPROBS:
+            raise InvalidRequestError(f"logprobs must be between 0 and {MAX_TOP_LOGPROBS}.")
+        top = n
+    max_tokens = body.get("max_tokens")
+    params = chat.params
+    if max_tokens is None:
+        # OpenAI's default for a completion.
+        params = replace(params, max_tokens=16)
+    return GenerateRequest(params=params, prompt=prompt, candidates=top or 0), top
+
+
+def completion_logprobs(events: list[TokenEvent], top: int, offset: int) -> dict[str, Any]:
+    """A completion choice's ``logprobs`` for ``events``; their text starts at ``offset``."""
+    offsets = []
+    for e in events:
+        offsets.append(offset)
+        offset += len(e.text)
+    return {
+        "tokens": [e.text for e in events],
+        "token_logprobs": [logprob(e.p) for e in events],
+        "top_logprobs": [{c.text: logprob(c.p_raw) for c in e.candidates[:top]} for e in events],
+        "text_offset": offsets,
+    }
+
+
+def token_logprobs(event: TokenEvent, top: int) -> dict[str, Any]:
+    """One entry of ``logprobs.content`` for a generated token."""
+    return {
+        "token": event.text,
+        "logprob": logprob(event.p),
+        "bytes": list(event.text.encode("utf-8")),
+        "top_logprobs": [
+            {"token": c.text, "logprob": logprob(c.p_raw), "bytes": list(c.text.encode("utf-8"))}
+            for c in event.candidates[:top]
+        ],
+    }
+
+
+def response_meta(model: str, *, chat: bool) -> dict[str, Any]:
+    """The id, creation time and model that a reply's response (or each chunk) carries."""
+    return {
+        "id": f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex}",
+        "created": int(time.time()),
+        "model": model,
+    }
+
+
+def completion(
+    meta: dict[str, Any],
+    done: DoneEvent,
+    text: str,
+    logprobs: dict[str, Any] | None,
+    *,
+    chat: bool,
+) -> dict[str, Any]:
+    """A whole (not streamed) chat or text completion, once its reply is ``done``."""
+    finish = FINISH.get(done.finish_reason, "length")
+    choice: dict[str, Any]
+    if chat:
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": text},
+            "logprobs": logprobs,
+            "finish_reason": finish,
+        }
+    else:
+        choice = {"index": 0, "text": text, "logprobs": logprobs, "finish_reason": finish}
+    return {
+        **meta,
+        "object": "chat.completion" if chat else "text_completion",
+        "choices": [choice],
+        "usage": usage(done),
+        "system_fingerprint": f"seed-{done.seed}",
+    }
+
+
+def stream_chunk(
+    meta: dict[str, Any], delta: dict[str, Any], *, chat: bool, **extra: Any
+) -> dict[str, Any]:
+    """One streamed chunk; ``delta`` holds the role or new ``content``, ``extra`` goes on
+    the choice (``logprobs``, ``finish_reason``)."""
+    choice: dict[str, Any]
+    if chat:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+    else:
+        text = delta.get("content", "")
+        choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": None}
+    choice.update(extra)
+    return {**meta, "object": _CHUNK_OBJECT[chat], "choices": [choice]}
+
+
+def usage_chunk(meta: dict[str, Any], done: DoneEvent, *, chat: bool) -> dict[str, Any]:
+    """The last streamed chunk when the client asked for usage: no choices, the token counts."""
+    return {**meta, "object": _CHUNK_OBJECT[chat], "choices": [], "usage": usage(done)}
+
+
+def usage(done: DoneEvent) -> dict[str, int]:
+    """The token counts of a finished reply, as OpenAI reports them."""
+    return {
+        "prompt_tokens": done.prompt_tokens,
+        "completion_tokens": done.completion_tokens,
+        "total_tokens": done.prompt_tokens + done.completion_tokens,
+    }
+
+
+def api_error(kind: str, message: str) -> GlassboxError:
+    """An error of ``kind`` (one of :data:`STATUS`'s keys) for the client."""
+    error = GlassboxError(message)
+    error.kind = kind
+    return error
+
+
+def error_body(error: GlassboxError) -> dict[str, Any]:
+    """The JSON body OpenAI clients expect for an error, with Glassbox's kind as the code."""
+    status = STATUS.get(error.kind, 500)
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return {"error": {"message": str(error), "type": kind, "code": error.kind}}
