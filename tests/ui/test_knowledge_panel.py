@@ -44,14 +44,10 @@ from desktop_app.core.kb.db import StoredChunk
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import ChunkConfig, InProcessParser, ParseOutcome
-from desktop_app.ui.knowledge.panel import (
-    DEFAULT_COLLECTION,
-    CollectionDialog,
-    KnowledgePanel,
-    format_duration,
-    progress_text,
-)
+from desktop_app.ui.knowledge.collection_dialog import CollectionDialog
+from desktop_app.ui.knowledge.panel import KnowledgePanel
 from desktop_app.ui.knowledge.source_viewer import SourceViewer
+from desktop_app.ui.knowledge.texts import DEFAULT_COLLECTION, format_duration, progress_text
 from desktop_app.workers.kb.controller import KnowledgeController, stitch_chunks
 
 TIMEOUT_MS = 15000

@@ -21,14 +21,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
     QCheckBox,
-    QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QGroupBox,
@@ -42,7 +39,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QSpinBox,
     QTableWidget,
@@ -51,202 +47,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.db import Document
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
-from desktop_app.core.kb.location import parse_chroma_url
-from desktop_app.core.kb.parsers import TYPES
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.models.defaults import human_size
 from desktop_app.ui.common.errors import error_text
+from desktop_app.ui.knowledge.collection_dialog import CollectionDialog
 from desktop_app.ui.knowledge.source_viewer import SourceTarget, SourceViewer
+from desktop_app.ui.knowledge.texts import (
+    default_collection,
+    document_columns,
+    file_filter,
+    hit_columns,
+    progress_text,
+    report_text,
+    score_text,
+    status_text,
+    sync_text,
+)
 from desktop_app.workers.kb.controller import CollectionSummary, KnowledgeController
 
 # The document list is refreshed at most this often during an ingestion (seconds).
 _DOCUMENTS_REFRESH_S = 1.0
-# The English name of the collection made for files added when there is none;
-# it is created under its translation, ``default_collection()``.
-DEFAULT_COLLECTION = "My documents"
 _ERROR_STYLE = "color: #a40000;"
 _NOTE_STYLE = "color: #666666;"
 _FAILED = QColor("#a40000")
 _PENDING = QColor("#8a6d00")
-
-
-def default_collection() -> str:
-    """Where dropped files go when there is no collection yet."""
-    return QCoreApplication.translate("KnowledgePanel", "My documents")
-
-
-def document_columns() -> tuple[str, ...]:
-    """The document table's headers."""
-    return (
-        QCoreApplication.translate("KnowledgePanel", "File"),
-        QCoreApplication.translate("KnowledgePanel", "Type"),
-        QCoreApplication.translate("KnowledgePanel", "Status"),
-        QCoreApplication.translate("KnowledgePanel", "Chunks"),
-        QCoreApplication.translate("KnowledgePanel", "Size"),
-    )
-
-
-def hit_columns() -> tuple[str, ...]:
-    """The test query's hit table headers."""
-    return (
-        "#",
-        QCoreApplication.translate("KnowledgePanel", "Source"),
-        QCoreApplication.translate("KnowledgePanel", "Vector"),
-        QCoreApplication.translate("KnowledgePanel", "Keyword"),
-        QCoreApplication.translate("KnowledgePanel", "Fused"),
-        QCoreApplication.translate("KnowledgePanel", "Passage"),
-    )
-
-
-def file_filter() -> str:
-    """The file dialog's filter: the document types the parsers read."""
-    return QCoreApplication.translate(
-        "KnowledgePanel", "Documents ({patterns});;All files (*)"
-    ).format(patterns=" ".join(f"*.{ext}" for ext in sorted(TYPES)))
-
-
-def format_duration(seconds: float) -> str:
-    """A duration the way a progress line says it: 20 s, 3 min 5 s, 1 h 2 min."""
-    total = max(0, round(seconds))
-    if total < 60:
-        return QCoreApplication.translate("KnowledgePanel", "{s} s").format(s=total)
-    if total < 3600:
-        return QCoreApplication.translate("KnowledgePanel", "{min} min {s} s").format(
-            min=total // 60, s=total % 60
-        )
-    return QCoreApplication.translate("KnowledgePanel", "{h} h {min} min").format(
-        h=total // 3600, min=total % 3600 // 60
-    )
-
-
-def progress_text(p: IngestProgress) -> str:
-    """One line for the progress bar: "files 3/10 · 412 chunks · 35 chunks/s · 20 s left"."""
-    parts = [
-        QCoreApplication.translate("KnowledgePanel", "files {done}/{total}").format(
-            done=p.files_done, total=p.files_total
-        ),
-        QCoreApplication.translate("KnowledgePanel", "{count} chunks").format(
-            count=f"{p.chunks_done:,}"
-        ),
-        QCoreApplication.translate("KnowledgePanel", "{rate} chunks/s").format(
-            rate=f"{p.rate_chunks_s:.0f}"
-        ),
-    ]
-    if p.paused:
-        parts.append(QCoreApplication.translate("KnowledgePanel", "paused"))
-    elif p.eta_s is not None and p.files_done < p.files_total:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{duration} left").format(
-                duration=format_duration(p.eta_s)
-            )
-        )
-    if p.failed:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{count} failed").format(count=p.failed)
-        )
-    if p.skipped:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{count} unchanged").format(
-                count=p.skipped
-            )
-        )
-    return " · ".join(parts)
-
-
-def report_text(r: IngestReport) -> str:
-    """What an ingestion did, in one line."""
-    parts = [
-        QCoreApplication.translate("KnowledgePanel", "{count} indexed").format(count=r.indexed)
-    ]
-    if r.resumed:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{count} resumed").format(count=r.resumed)
-        )
-    if r.skipped_unchanged:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{count} unchanged").format(
-                count=r.skipped_unchanged
-            )
-        )
-    if r.removed:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{count} removed").format(count=r.removed)
-        )
-    if r.failed:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{count} failed").format(
-                count=len(r.failed)
-            )
-        )
-    parts.append(
-        QCoreApplication.translate("KnowledgePanel", "{chunks} chunks in {seconds} s").format(
-            chunks=f"{r.chunks_added:,}", seconds=f"{r.seconds:.1f}"
-        )
-    )
-    if r.cancelled:
-        return QCoreApplication.translate("KnowledgePanel", "Cancelled: {parts}").format(
-            parts=" · ".join(parts)
-        )
-    return QCoreApplication.translate("KnowledgePanel", "Done: {parts}").format(
-        parts=" · ".join(parts)
-    )
-
-
-def sync_text(r: IngestReport, by_watcher: bool, at: float | None = None) -> str:
-    """What a sync of watched folders did, with the time it ended:
-    "14:02 · A watched folder changed: 3 changed, 1 removed, 12 unchanged (0.4 s)"."""
-    if r.cancelled:
-        line = QCoreApplication.translate(
-            "KnowledgePanel", "{clock} · Sync cancelled: {parts} ({seconds} s)"
-        )
-    elif by_watcher:
-        line = QCoreApplication.translate(
-            "KnowledgePanel", "{clock} · A watched folder changed: {parts} ({seconds} s)"
-        )
-    else:
-        line = QCoreApplication.translate(
-            "KnowledgePanel", "{clock} · Watched folders synced: {parts} ({seconds} s)"
-        )
-    parts = [
-        QCoreApplication.translate("KnowledgePanel", "{count} changed").format(
-            count=r.indexed + r.resumed
-        ),
-        QCoreApplication.translate("KnowledgePanel", "{count} removed").format(count=r.removed),
-        QCoreApplication.translate("KnowledgePanel", "{count} unchanged").format(
-            count=r.skipped_unchanged
-        ),
-    ]
-    if r.failed:
-        parts.append(
-            QCoreApplication.translate("KnowledgePanel", "{count} failed").format(
-                count=len(r.failed)
-            )
-        )
-    clock = time.strftime("%H:%M", time.localtime(time.time() if at is None else at))
-    separator = QCoreApplication.translate("KnowledgePanel", ", ")
-    return line.format(clock=clock, parts=separator.join(parts), seconds=f"{r.seconds:.1f}")
-
-
-def score_text(value: float | None, digits: int = 3) -> str:
-    """A score, or a dash when the passage was not in that side's list."""
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def status_text(doc: Document) -> str:
-    """The status cell: indexed, pending, or failed with its reason."""
-    if doc.status == "failed":
-        reason = doc.reason or QCoreApplication.translate("KnowledgePanel", "unknown reason")
-        return QCoreApplication.translate("KnowledgePanel", "failed: {reason}").format(
-            reason=reason
-        )
-    if doc.status == "indexed":
-        return QCoreApplication.translate("KnowledgePanel", "indexed")
-    if doc.status == "pending":
-        return QCoreApplication.translate("KnowledgePanel", "pending")
-    return doc.status
 
 
 def _local_paths(urls: list[QUrl]) -> list[str]:
@@ -1142,102 +968,3 @@ class KnowledgePanel(QDockWidget):
     def _on_controller_sync_done(self, report: IngestReport, by_watcher: bool) -> None:
         # Sent right after sig_ingest_done: this line says it was a sync, and why.
         self._progress_label.setText(sync_text(report, by_watcher))
-
-
-class CollectionDialog(QDialog):
-    """A collection's name (for a new one) and where its vectors live.
-
-    Documents, passages and their vectors always stay in the local database; a
-    Chroma server only holds a copy of the vectors to search, so a team can share
-    one server and a lost server can be filled again from here.
-    """
-
-    def __init__(
-        self,
-        title: str,
-        name: str | None = None,
-        chroma_url: str | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setAccessibleName(title)
-        self._fixed_name = name
-        layout = QVBoxLayout(self)
-        self.name_edit = QLineEdit(self)
-        self.name_edit.setAccessibleName(self.tr("Collection name"))
-        self.name_edit.setPlaceholderText(self.tr("Name"))
-        if name is None:
-            layout.addWidget(QLabel(self.tr("Name:"), self))
-            layout.addWidget(self.name_edit)
-        else:
-            self.name_edit.setText(name)
-            self.name_edit.setVisible(False)
-        where = QLabel(self.tr("Where the collection's vectors are kept:"), self)
-        where.setWordWrap(True)
-        layout.addWidget(where)
-        self.local_radio = QRadioButton(self.tr("On this computer"), self)
-        self.local_radio.setAccessibleName(self.tr("Vectors on this computer"))
-        self.server_radio = QRadioButton(self.tr("On a Chroma server:"), self)
-        self.server_radio.setAccessibleName(self.tr("Vectors on a Chroma server"))
-        group = QButtonGroup(self)
-        group.addButton(self.local_radio)
-        group.addButton(self.server_radio)
-        self.url_edit = QLineEdit(self)
-        self.url_edit.setAccessibleName(self.tr("Chroma server URL"))
-        self.url_edit.setPlaceholderText("http://127.0.0.1:8000")
-        self.url_edit.setText(chroma_url or "")
-        note = QLabel(
-            self.tr(
-                "Documents, their text and a copy of every vector always stay on this computer; a Chroma server (started with “chroma run”) holds the search index, for example on a machine with more memory. If the server loses it, Glassbox fills it again from here."  # noqa: E501
-            ),
-            self,
-        )
-        note.setWordWrap(True)
-        note.setAccessibleName(self.tr("About Chroma servers"))
-        self.error_label = QLabel(self)
-        self.error_label.setAccessibleName(self.tr("Location error"))
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b3261e;")
-        self.error_label.setVisible(False)
-        layout.addWidget(self.local_radio)
-        layout.addWidget(self.server_radio)
-        layout.addWidget(self.url_edit)
-        layout.addWidget(note)
-        layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.setAccessibleName(self.tr("Dialog buttons"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        (self.server_radio if chroma_url else self.local_radio).setChecked(True)
-        self.server_radio.toggled.connect(self.url_edit.setEnabled)
-        self.url_edit.setEnabled(bool(chroma_url))
-        self._value: tuple[str, str | None] | None = None
-        self.setMinimumWidth(420)
-
-    def result_value(self) -> tuple[str, str | None] | None:
-        """(name, server URL or None for this computer), once accepted."""
-        return self._value
-
-    def accept(self) -> None:
-        """Check the name and the URL; a wrong one is said under the field."""
-        name = self._fixed_name if self._fixed_name is not None else self.name_edit.text().strip()
-        if not name:
-            return self._refuse(self.tr("Give the collection a name."))
-        url: str | None = None
-        if self.server_radio.isChecked():
-            try:
-                url = parse_chroma_url(self.url_edit.text())
-            except GlassboxError as exc:
-                return self._refuse(
-                    self.tr("This is not a Chroma server address: {reason}").format(reason=exc)
-                )
-        self._value = (name, url)
-        super().accept()
-
-    def _refuse(self, message: str) -> None:
-        self.error_label.setText(message)
-        self.error_label.setVisible(True)
