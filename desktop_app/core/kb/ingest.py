@@ -35,6 +35,8 @@ from desktop_app.core.kb.parsers import file_type
 from desktop_app.core.kb.parts import KnowledgeParts
 from desktop_app.core.kb.watch import walk_supported
 
+#: Why a link found in a folder was not indexed.
+LINK_OUTSIDE = "a link to a file outside the folder (not indexed)"
 #: Chunks embedded and written per batch: big enough for a fast encode, small enough
 #: that pause and cancel answer within a few seconds.
 EMBED_BATCH = 128
@@ -136,12 +138,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[str]]:
+def expand_paths(
+    paths: Iterable[Path], outside: list[str] | None = None
+) -> tuple[list[Path], list[Path], list[str]]:
     """Files to ingest (supported types, resolved, sorted), folders walked, and problems.
 
     Folders are walked without following links to folders (no loops) and hidden
     entries are skipped. A path with ``..`` parts is resolved first, so what is
-    stored is always the real absolute path of the file.
+    stored is always the real absolute path of the file. Links from a folder to
+    files outside it are not taken; they come back in ``outside``.
     """
     files: dict[str, Path] = {}
     folders: list[Path] = []
@@ -151,7 +156,7 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[st
         if path.is_dir():
             path = path.resolve()
             folders.append(path)
-            for child in walk_supported(path):
+            for child in walk_supported(path, outside):
                 if child.is_file():
                     files.setdefault(str(child.resolve()), child.resolve())
         elif path.is_file():
@@ -176,7 +181,10 @@ def run_ingest(
     control = control or IngestControl()
     registry = kb.registry
     report = IngestReport(collection=coll.name)
-    files, folders, missing = expand_paths(paths)
+    outside: list[str] = []
+    files, folders, missing = expand_paths(paths, outside)
+    # Said in the summary, like a file that failed: the user sees why it is missing.
+    report.failed += [(link, LINK_OUTSIDE) for link in outside]
 
     registry.set_dirty(coll, True)
     index = kb.index
@@ -204,7 +212,7 @@ def run_ingest(
             files.append(Path(doc.path))
             given.add(doc.path)
 
-    report.files_total = len(files) + len(leftover)
+    report.files_total = len(files) + len(leftover) + len(outside)
     embedder = kb.embedder
 
     # Pass 1: hash every file; decide skip, resume (chunks stored) or parse.

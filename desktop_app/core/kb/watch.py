@@ -39,17 +39,28 @@ class FolderChanges:
         }
 
 
-def walk_supported(folder: Path) -> Iterator[Path]:
+def walk_supported(folder: Path, outside: list[str] | None = None) -> Iterator[Path]:
     """Files of a supported type under ``folder``, sorted, hidden entries and links to
-    folders skipped (the same files ``ingest`` takes from a folder)."""
+    folders skipped (the same files ``ingest`` takes from a folder).
+
+    A link to a file outside the folder is skipped too, and its path added to
+    ``outside`` when given: a downloaded archive's ``notes.json`` that points at
+    Glassbox's own settings (or ``~/.ssh``) must not be indexed and shown in answers.
+    """
+    root = os.path.realpath(folder)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             child = Path(dirpath) / name
-            if file_type(child) is not None:
-                yield child
+            if file_type(child) is None:
+                continue
+            if not under(os.path.realpath(child), [root]):
+                if outside is not None:
+                    outside.append(str(child))
+                continue
+            yield child
 
 
 def scan(folders: Iterable[Path]) -> dict[str, FileState]:
