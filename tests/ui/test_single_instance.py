@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import load_settings
+from desktop_app.ui.window import single_instance
 from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.ui.window.single_instance import InstanceServer, forward_to_running, server_name
 from desktop_app.workers.engine.inference import InferenceController
@@ -79,6 +80,49 @@ def test_a_socket_left_by_a_killed_glassbox_is_taken_over(qtbot: QtBot, name: st
         assert later.returncode == 0
     finally:
         server.close()
+
+
+def test_the_socket_lives_in_a_folder_only_this_user_can_enter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    name = Path(server_name())
+    assert name.parent == runtime / "glassbox" and name.name.startswith("instance-")
+    assert (name.parent.stat().st_mode & 0o777) == 0o700
+    # Without a session runtime folder: a private one in the temporary folder.
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setattr(single_instance.tempfile, "gettempdir", lambda: str(tmp_path))
+    assert Path(server_name()).parent == tmp_path / f"glassbox-{os.getuid()}"
+
+
+def test_a_folder_prepared_by_someone_else_is_not_used(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "run"
+    (runtime / "glassbox").mkdir(parents=True)
+    (runtime / "glassbox").chmod(0o777)  # as another user would leave it for us
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    with pytest.raises(single_instance.RuntimeFolderError):
+        server_name()
+    server = InstanceServer()
+    assert server.listen() is False  # the window opens all the same, alone
+    assert forward_to_running(["/secret/plans.odt"]) is False
+    assert list((runtime / "glassbox").iterdir()) == []
+
+
+def test_a_hand_over_from_another_user_is_refused(
+    qtbot: QtBot, listening: InstanceServer, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received: list[list[str]] = []
+    listening.sig_files.connect(received.append)
+    # The running Glassbox sees a peer whose uid is not its own.
+    real_uid = os.getuid()
+    monkeypatch.setattr(single_instance.os, "getuid", lambda: real_uid + 4242)
+    later = forward_in_process(["/data/notes.md"], name)
+    qtbot.waitUntil(lambda: later.poll() is not None, timeout=TIMEOUT_MS)
+    assert later.returncode == 3 and received == []
 
 
 def test_garbage_on_the_socket_is_ignored(
