@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -31,10 +32,12 @@ from desktop_app.core.kb.errors import KnowledgeBaseError, ParseError
 from desktop_app.core.kb.index import chunk_metadata
 from desktop_app.core.kb.keyword import normalize
 from desktop_app.core.kb.parse_host import ChunkedDocument, Parser
-from desktop_app.core.kb.parsers import file_type
+from desktop_app.core.kb.parsers import ParseLimits, file_type, size_problem
 from desktop_app.core.kb.parts import KnowledgeParts
 from desktop_app.core.kb.watch import walk_supported
 
+#: Why a pipe, a device or a socket is not read.
+NOT_REGULAR = "not a regular file (a pipe, a device or a socket)"
 #: Why a link found in a folder was not indexed.
 LINK_OUTSIDE = "a link to a file outside the folder (not indexed)"
 #: Chunks embedded and written per batch: big enough for a fast encode, small enough
@@ -130,9 +133,16 @@ class IngestControl:
 
 
 def file_sha256(path: Path) -> str:
-    """The content hash that decides whether a file changed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    """The content hash that decides whether a file changed.
+
+    Opened without blocking and checked to be a regular file first: a named pipe
+    put where a document was would otherwise hang the whole queue on ``open``.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ParseError(NOT_REGULAR)
+        digest = hashlib.sha256()
         for block in iter(lambda: fh.read(1024 * 1024), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -220,10 +230,22 @@ def run_ingest(
     resume_docs: list[int] = []
     files_done = 0
     bytes_total = 0
+    limits = getattr(parser, "limits", None)
+    limits = limits if isinstance(limits, ParseLimits) else ParseLimits()
     for path in files:
         try:
             st = path.stat()
+            # Refused before it is read: hashing a sparse 1 TB file stalls the queue.
+            refused = (
+                NOT_REGULAR if not stat.S_ISREG(st.st_mode) else size_problem(st.st_size, limits)
+            )
+            if refused is not None:
+                raise ParseError(refused)
             sha = file_sha256(path)
+        except ParseError as exc:
+            report.failed.append((str(path), str(exc)))
+            files_done += 1
+            continue
         except OSError as exc:
             report.failed.append((str(path), f"the file cannot be read ({exc.strerror or exc})"))
             files_done += 1

@@ -403,6 +403,16 @@ PARSERS: dict[str, Callable[[Path, ParseLimits], ParsedDocument]] = {
 }  # fmt: skip
 
 
+def size_problem(size: int, limits: ParseLimits) -> str | None:
+    """Why a file of ``size`` bytes is refused, or None when it is within the limit."""
+    if size <= limits.max_file_bytes:
+        return None
+    return (
+        f"the file is {size / 2**20:.0f} MiB, above the limit of "
+        f"{limits.max_file_bytes / 2**20:.0f} MiB"
+    )
+
+
 def parse_file(path: Path, limits: ParseLimits | None = None) -> ParsedDocument:
     """Parse one file by its extension (in the current process: call it from ``parse_host``)."""
     limits = limits or ParseLimits()
@@ -411,12 +421,9 @@ def parse_file(path: Path, limits: ParseLimits | None = None) -> ParsedDocument:
         raise ParseError(f"files of type {path.suffix or '(none)'!r} are not supported")
     if not path.is_file():
         raise ParseError("not a regular file")
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise ParseError(
-            f"the file is {size / 2**20:.0f} MiB, above the limit of "
-            f"{limits.max_file_bytes / 2**20:.0f} MiB"
-        )
+    too_big = size_problem(path.stat().st_size, limits)
+    if too_big is not None:
+        raise ParseError(too_big)
     try:
         return PARSERS[type_](path, limits)
     except ParseError:
