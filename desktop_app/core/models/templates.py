@@ -59,10 +59,18 @@ def render_chat(
         formatter = _formatter(template, eos_token, bos_token)
         payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
         result = formatter(messages=payload)
-    except (jinja2.TemplateError, ValueError, TypeError) as exc:
+    except (
+        jinja2.TemplateError,
+        ValueError,
+        TypeError,
+        ArithmeticError,  # the sandbox's refusal of a range bomb is an OverflowError
+        RecursionError,
+        MemoryError,
+    ) as exc:
         raise InvalidRequestError(
-            f"The model's chat template could not be rendered ({exc}). "
-            "Set a template override in the model settings."
+            f"The model's chat template was refused or could not be rendered "
+            f"({type(exc).__name__}: {exc}). The fault is in the model file, not in your "
+            "messages: set a template override in the model settings."
         ) from exc
     stop = result.stop
     stops = tuple(s for s in ((stop,) if isinstance(stop, str) else (stop or ())) if s)
