@@ -36,7 +36,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
-    """--engine, --base-url and --api-key, shared by generate and bench."""
+    """--engine, --base-url and --api-key-file, shared by generate and bench."""
     parser.add_argument(
         "--engine",
         choices=("local", "openai"),
@@ -47,20 +47,31 @@ def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url", default=None, metavar="URL", help="the server, e.g. http://127.0.0.1:8080"
     )
-    parser.add_argument("--api-key", default=None, metavar="KEY", help="the server's API key")
+    parser.add_argument(
+        "--api-key-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the server's API key, on the file's first line (default: $GLASSBOX_REMOTE_API_KEY)",
+    )
     parser.add_argument(
         "--timeout", type=float, default=60.0, metavar="S", help="seconds to wait on the server"
     )
 
 
 def remote_engine(args: argparse.Namespace) -> Any:
-    """The remote engine described by --base-url, --api-key, --model and --timeout."""
+    """The remote engine described by --base-url, --api-key-file, --model and --timeout.
+
+    The key never comes from the command line, where other local users could read it.
+    """
+    from desktop_app.core.api.secrets import REMOTE_KEY_ENV, secret_from
     from desktop_app.core.engine.openai_remote import OpenAIEngine
 
     if not args.base_url:
         raise InvalidRequestError("--engine openai needs --base-url URL.")
     model = None if args.model == "default" else args.model
-    return OpenAIEngine(args.base_url, args.api_key, model=model, timeout_s=args.timeout)
+    key = secret_from(REMOTE_KEY_ENV, args.api_key_file)
+    return OpenAIEngine(args.base_url, key, model=model, timeout_s=args.timeout)
 
 
 def add_adapter_arguments(parser: argparse.ArgumentParser) -> None:

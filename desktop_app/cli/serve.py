@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from pathlib import Path
 from typing import Any
 
 from desktop_app.cli.generate import add_adapter_arguments, add_model_arguments, engine_config
@@ -23,7 +24,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--port", type=int, default=8765, help="port to listen on (0: pick a free one)")
     p.add_argument(
-        "--token", default=None, metavar="TOKEN", help="require 'Authorization: Bearer TOKEN'"
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the token clients must send ('Authorization: Bearer TOKEN'), on the file's first "
+        "line; default: $GLASSBOX_API_TOKEN, else one generated once and kept in the data folder",
     )
     p.add_argument(
         "--allow-remote",
@@ -35,19 +41,28 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; prints the base URL once the model is loaded."""
+    from desktop_app.core.api.secrets import TOKEN_ENV, api_token, secret_from, token_path
     from desktop_app.workers.api.server import ApiServer, check_host
 
     check_host(args.host, args.allow_remote)
+    token = api_token(secret_from(TOKEN_ENV, args.token_file))
+    if args.token_file is not None:
+        where = str(args.token_file)
+    elif secret_from(TOKEN_ENV):
+        where = f"${TOKEN_ENV}"
+    else:
+        where = str(token_path())
     server = ApiServer(
         engine_config(args),
         host=args.host,
         port=args.port,
-        token=args.token,
+        token=token,
         allow_remote=args.allow_remote,
     )
     loaded = server.start()
     try:
         print(f"Serving {server.model_id} at {server.url}", flush=True)
+        print(f"Clients send 'Authorization: Bearer <token>'; the token is in {where}", flush=True)
         print(f"[{loaded.backend}, context {loaded.n_ctx}; Ctrl+C stops]", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -68,7 +68,7 @@ def test_an_unknown_model_names_those_the_server_offers(server):
 
 def test_a_wrong_api_key_says_so(server):
     server.api_key = "secret"
-    with pytest.raises(RemoteEngineError, match=r"HTTP 401: Invalid API key.*--api-key"):
+    with pytest.raises(RemoteEngineError, match=r"HTTP 401: Invalid API key.*--api-key-file"):
         _loaded(server, api_key="wrong")
     assert _loaded(server, api_key="secret").model == "tiny"
 

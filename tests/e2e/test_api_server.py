@@ -145,7 +145,13 @@ def test_glassbox_serve_prints_its_url_and_stops_on_ctrl_c(gemma_path, glassbox_
         line = proc.stdout.readline()
         url = line.split(" at ", 1)[1].strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
-        models = openai.OpenAI(base_url=url, api_key="unused", max_retries=0).models.list()
+        # No token given: one was generated and kept, and serve says where.
+        stored = glassbox_home / "api-token"
+        assert str(stored) in proc.stdout.readline() + proc.stdout.readline()
+        token = stored.read_text("utf-8").strip()
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=url, api_key="unused", max_retries=0).models.list()
+        models = openai.OpenAI(base_url=url, api_key=token, max_retries=0).models.list()
         assert [m.id for m in models.data] == [gemma_path.name]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0

@@ -284,7 +284,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.api_allow_remote)
         self.api_token = QLineEdit(page)
         self.api_token.setAccessibleName(self.tr("API token"))
-        self.api_token.setPlaceholderText(self.tr("optional; required when others may connect"))
+        self.api_token.setPlaceholderText(
+            self.tr("empty: the token kept in the data folder (api-token)")
+        )
         self.token_button = QPushButton(self.tr("&Generate"), page)
         self.token_button.setAccessibleName(self.tr("Generate a token"))
         row = QHBoxLayout()

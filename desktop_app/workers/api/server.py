@@ -45,6 +45,7 @@ from desktop_app.core.api.openai import (
     token_logprobs,
     usage_chunk,
 )
+from desktop_app.core.api.secrets import api_token
 from desktop_app.core.engine.protocol import (
     DoneEvent,
     EngineConfig,
@@ -86,7 +87,7 @@ def check_host(host: str, allow_remote: bool) -> None:
         return
     raise InvalidRequestError(
         f"{host} is not a loopback address: anyone on the network could use the model. "
-        "Give --allow-remote (and a --token) to serve it there anyway."
+        "Give --allow-remote (and a --token-file) to serve it there anyway."
     )
 
 
@@ -123,7 +124,7 @@ def check_token(remote: bool, token: str | None) -> None:
     if remote and not (token or "").strip():
         raise InvalidRequestError(
             "Other computers may connect only with a token: without one anyone on the "
-            "network could use the model. Give a token (--token, or Settings → Local API)."
+            "network could use the model. Give a token (--token-file, or Settings → Local API)."
         )
 
 
@@ -178,7 +179,8 @@ class ApiServer:
         check_host(host, allow_remote)
         check_token(not is_loopback(host), token)
         self.config = config
-        self.token = token or None
+        # Always a token: without one any local user could read the documents' passages.
+        self.token = api_token(token)
         self.loaded: ModelLoaded | None = None
         self._host, self._port = host, port
         self._open_kb = knowledge_base or _open_knowledge_base

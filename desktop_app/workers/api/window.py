@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from desktop_app.core.api.openai import api_error
+from desktop_app.core.api.secrets import api_token
 from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import DoneEvent, Engine, ErrorEvent, GenerateRequest
 from desktop_app.core.errors import GlassboxError
@@ -140,7 +141,7 @@ class WindowApi(QObject):
             )
             self.sig_error.emit(str(error))
             raise error from exc
-        self.token = token or None
+        self.token = api_token(token)  # the stored one when none was given
         self._host, self._allow_remote = host, allow_remote
         self._httpd = httpd
         self._serving = threading.Thread(

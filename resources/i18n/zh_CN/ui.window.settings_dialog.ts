@@ -192,8 +192,8 @@
         <translation>API 令牌</translation>
     </message>
     <message>
-        <source>optional; required when others may connect</source>
-        <translation>可选；允许其他电脑连接时必填</translation>
+        <source>empty: the token kept in the data folder (api-token)</source>
+        <translation>留空：使用数据文件夹中保存的令牌（api-token）</translation>
     </message>
     <message>
         <source>&amp;Generate</source>

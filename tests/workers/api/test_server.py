@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,12 +18,13 @@ def test_a_network_address_needs_allow_remote() -> None:
         ApiServer(EngineConfig("m.gguf"), host="0.0.0.0")
 
 
-def test_the_headless_server_refuses_the_network_without_a_token() -> None:
+def test_the_headless_server_refuses_the_network_without_a_token(glassbox_home: Path) -> None:
     for host in ("0.0.0.0", "::", "192.168.1.20"):
         with pytest.raises(GlassboxError, match="token"):
             ApiServer(EngineConfig("m.gguf"), host=host, allow_remote=True, token=None)
-    # Loopback needs no token, with or without --allow-remote; a token makes the network fine.
-    ApiServer(EngineConfig("m.gguf"), host="127.0.0.1", allow_remote=True)
+    # Loopback gets the stored token when none is given; a token makes the network fine.
+    local = ApiServer(EngineConfig("m.gguf"), host="127.0.0.1", allow_remote=True)
+    assert local.token and local.token == (glassbox_home / "api-token").read_text().strip()
     ApiServer(EngineConfig("m.gguf"), host="0.0.0.0", allow_remote=True, token="t")
 
 

@@ -30,7 +30,7 @@ SCRIPT = "Hello from the fake engine."
 
 
 @pytest.fixture
-def controller(qtbot: QtBot, tmp_path: Path) -> Iterator[InferenceController]:
+def controller(qtbot: QtBot, tmp_path: Path, glassbox_home: Path) -> Iterator[InferenceController]:
     c = InferenceController(
         lambda: FakeEngine(SCRIPT, delay_s=0.01),
         Settings(),
@@ -304,3 +304,28 @@ def test_only_a_port_in_use_is_blamed_on_another_program(
     with pytest.raises(Exception, match="cannot listen on port 80") as raised:
         WindowApi(controller).start(80)
     assert "another program" not in str(raised.value)
+
+
+def test_without_a_token_the_stored_one_is_required_and_no_header_gets_401(
+    controller: InferenceController, qtbot: QtBot
+) -> None:
+    from desktop_app.core.api.secrets import token_path
+
+    service = WindowApi(controller)
+    service.start(0)  # no token in the settings: any local user could read the documents
+    try:
+        stored = token_path().read_text("utf-8").strip()
+        assert service.token == stored and len(stored) >= 40
+        port = service.port
+        request = f"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+        def ask() -> bytes:
+            with socket.create_connection(("127.0.0.1", int(port or 0)), 5) as conn:
+                conn.sendall(request)
+                return conn.recv(200)
+
+        assert in_thread(qtbot, ask).split(b"\r\n")[0].endswith(b" 401 Unauthorized")
+        models = in_thread(qtbot, lambda: client(service, stored).models.list())
+        assert [m.id for m in models.data] == ["fake.gguf"]
+    finally:
+        service.stop()
