@@ -167,9 +167,9 @@ def _run_ui_bench(n_tokens: int, rate: float, candidates: int) -> UiBenchResult:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.app import build
     from desktop_app.core.chat.store import ChatStore
     from desktop_app.core.settings import Settings
-    from desktop_app.ui.window.main_window import MainWindow
     from desktop_app.workers.engine.inference import InferenceController
 
     app = QApplication.instance() or QApplication([])
@@ -186,7 +186,7 @@ def _run_ui_bench(n_tokens: int, rate: float, candidates: int) -> UiBenchResult:
     store = ChatStore()
     model = Path(os.environ["GLASSBOX_HOME"]) / "bench-model.gguf"
     model.write_bytes(b"")  # the scripted engine reads nothing; the fingerprint has a file
-    window = MainWindow(controller, model_spec=str(model), store=store)
+    window = build(controller, model_spec=str(model), store=store).window
     window.resize(1280, 800)
     window.show()
     window._probs_check.setChecked(True)

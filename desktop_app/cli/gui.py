@@ -9,20 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from desktop_app.cli.generate import add_adapter_arguments, check_lora_scale
 from desktop_app.core.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    from desktop_app.core.engine.protocol import Engine
-
-#: What the hidden ``--fake`` engine says, slowly enough to watch it stream.
-FAKE_SCRIPT = (
-    "Hello! I am the fake engine. Every token here went through the real sampler "
-    "chain, so hovering one shows its alternatives and what each sampler stage did."
-)
-FAKE_DELAY_S = 0.02
 
 #: The smoke test gives up after this long (seconds), and its reply is this short.
 SMOKE_TIMEOUT_S = 300.0
@@ -95,25 +85,6 @@ def with_adapter(settings: Settings, args: argparse.Namespace) -> Settings:
             "lora_scale": check_lora_scale(args.lora_scale),
         }
     )
-
-
-def _make_engine_client() -> Engine:
-    # Imported here: the engine client pulls in multiprocessing machinery the
-    # window does not need until a model is loaded.
-    from desktop_app.workers.engine.client import EngineClient
-
-    return EngineClient()
-
-
-def _make_fake_engine() -> Engine:
-    from desktop_app.core.engine.fake import FakeEngine
-
-    return FakeEngine(script=FAKE_SCRIPT, delay_s=FAKE_DELAY_S)
-
-
-def _fake_resolve(spec: str, progress: Any) -> Path:
-    # The fake engine needs no file; show a plausible name in the status bar.
-    return Path("fake-model.gguf" if spec == "default" else spec)
 
 
 def _exit_when_painted(app: Any, window: Any) -> None:
@@ -286,9 +257,8 @@ def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop; returns the exit code."""
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.app import build, make_controller
     from desktop_app.ui.common.i18n import install_translators
-    from desktop_app.ui.window.main_window import MainWindow
-    from desktop_app.workers.engine.inference import InferenceController, resolve_with_defaults
 
     settings = with_adapter(load_settings(), args)
     explicit = explicit_model(args)
@@ -335,22 +305,11 @@ def run(args: argparse.Namespace) -> int:
         instance = InstanceServer(parent=app)
         instance.listen()
 
-    if args.fake:
-        controller = InferenceController(
-            _make_fake_engine, settings, resolver=_fake_resolve, remember_model=False
-        )
-        spec = args.model or "default"
-    else:
-        controller = InferenceController(
-            _make_engine_client,
-            settings,
-            resolver=resolve_with_defaults,
-            remember_model=smoke is None,
-        )
-        spec = initial_model(settings, args.model)
-    window = MainWindow(
+    controller = make_controller(settings, fake=args.fake, remember_model=smoke is None)
+    spec = (args.model or "default") if args.fake else initial_model(settings, args.model)
+    window = build(
         controller, model_spec=None if args.no_model else spec, explicit_model=explicit
-    )
+    ).window
     if args.exit_when_shown:
         _exit_when_painted(app, window)
     smoke_test = (

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
@@ -36,7 +37,7 @@ def window(qtbot: QtBot, gemma_path: Path) -> Iterator[MainWindow]:
     controller = InferenceController(
         EngineClient, settings, resolver=resolve_with_defaults, remember_model=False
     )
-    w = MainWindow(controller, model_spec=str(gemma_path))
+    w = build(controller, model_spec=str(gemma_path)).window
     qtbot.addWidget(w)
     with qtbot.waitSignal(controller.sig_model_loaded, timeout=LOAD_TIMEOUT_MS):
         w.show()

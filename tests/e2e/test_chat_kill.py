@@ -21,10 +21,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.inference import InferenceController
 
 pytestmark = pytest.mark.e2e
@@ -46,8 +46,8 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
+from desktop_app.app import build
 from desktop_app.core.settings import Settings
-from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.inference import InferenceController
 
 app = QApplication(sys.argv)
@@ -58,7 +58,7 @@ controller = InferenceController(
     resolver=lambda spec, progress: Path(spec),
     remember_model=False,
 )
-window = MainWindow(controller, model_spec=sys.argv[1])
+window = build(controller, model_spec=sys.argv[1]).window
 
 
 def type_question(loaded):
@@ -145,7 +145,7 @@ def test_reply_killed_mid_stream_reopens_as_interrupted_and_the_chat_goes_on(
         resolver=lambda spec, progress: Path(spec),
         remember_model=False,
     )
-    window = MainWindow(controller, model_spec=str(model))
+    window = build(controller, model_spec=str(model)).window
     qtbot.addWidget(window)
     try:
         with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):

@@ -18,6 +18,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
 from desktop_app.ui.knowledge.source_viewer import SourceViewer
@@ -36,7 +37,7 @@ def window(qtbot: QtBot, gemma_path: Path) -> Iterator[MainWindow]:
     controller = InferenceController(
         EngineClient, settings, resolver=lambda spec, progress: gemma_path, remember_model=False
     )
-    w = MainWindow(controller, model_spec=str(gemma_path))
+    w = build(controller, model_spec=str(gemma_path)).window
     qtbot.addWidget(w)
     with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
         w.show()

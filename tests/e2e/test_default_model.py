@@ -28,6 +28,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core import paths
 from desktop_app.core.engine.protocol import (
     DoneEvent,
@@ -264,7 +265,7 @@ def window(qtbot: QtBot, qwen_path: Path) -> Iterator[MainWindow]:
     controller = InferenceController(
         EngineClient, settings, resolver=resolve_with_defaults, remember_model=False
     )
-    w = MainWindow(controller, model_spec="default")
+    w = build(controller, model_spec="default").window
     qtbot.addWidget(w)
     with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS) as loaded:
         w.show()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.engine.llama_backend import CRASH_ON_LOAD_ENV
 from desktop_app.core.engine.protocol import DoneEvent, EngineConfig, GenerateRequest
 from desktop_app.core.errors import ModelLoadError
@@ -72,7 +73,7 @@ def crashing_window(
     controller = InferenceController(
         EngineClient, Settings(n_ctx=512), resolver=resolve_with_defaults, remember_model=False
     )
-    w = MainWindow(controller, model_spec=str(gemma_path))
+    w = build(controller, model_spec=str(gemma_path)).window
     qtbot.addWidget(w)
     with qtbot.waitSignal(controller.sig_model_loaded, timeout=90_000):
         w.show()

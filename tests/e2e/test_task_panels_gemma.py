@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.settings import Settings
 from desktop_app.core.tasks.extract import Extraction, Field
@@ -40,9 +41,9 @@ def tasks_window(
         resolver=resolve_with_defaults,
         remember_model=False,
     )
-    window = MainWindow(
+    window = build(
         controller, model_spec=str(gemma_path), store=ChatStore(folder / "chats.sqlite3")
-    )
+    ).window
     loop = QEventLoop()
     controller.sig_model_loaded.connect(loop.quit)
     controller.sig_error.connect(loop.quit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
@@ -11,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.ui.chat.options import ChatOptionsPanel
+from desktop_app.ui.chat.session import ChatOptions
 
 
 def make_panel(qtbot: QtBot, tmp_path: Path) -> ChatOptionsPanel:
@@ -38,36 +40,60 @@ def test_presets_carry_the_system_prompt_and_sampling(qtbot: QtBot, tmp_path: Pa
 
 def test_reasoning_and_examples(qtbot: QtBot, tmp_path: Path) -> None:
     panel = make_panel(qtbot, tmp_path)
-    with qtbot.waitSignal(panel.sig_reasoning_changed) as blocker:
+    with qtbot.waitSignal(panel.sig_options_changed) as blocker:
         panel.set_reasoning(prompting.REASONING_TWO_STAGE)
-    assert blocker.args == [prompting.REASONING_TWO_STAGE]
-    with qtbot.waitSignal(panel.sig_examples_changed) as blocker:
+    assert blocker.args == [ChatOptions(reasoning=prompting.REASONING_TWO_STAGE)]
+    with qtbot.waitSignal(panel.sig_options_changed) as blocker:
         panel.set_examples_text("User: 1+1?\nAssistant: 2")
-    assert blocker.args == [[("1+1?", "2")]]
+    # The whole record: the reasoning chosen before is kept.
+    assert blocker.args == [
+        ChatOptions(reasoning=prompting.REASONING_TWO_STAGE, examples=[("1+1?", "2")])
+    ]
+
+
+def test_showing_a_chats_options_sends_nothing_and_edits_keep_the_rest(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    panel = make_panel(qtbot, tmp_path)
+    shown = ChatOptions(
+        reasoning=prompting.REASONING_STEP_BY_STEP,
+        examples=[("Hi", "Hello")],
+        collections=["notes"],
+        top_k=3,
+        multi_query=2,
+        folder="/docs",
+    )
+    with qtbot.assertNotEmitted(panel.sig_options_changed, wait=600):
+        panel.set_options(shown)
+    assert panel.chat_options() == shown
+    with qtbot.waitSignal(panel.sig_options_changed) as blocker:
+        named(panel, QCheckBox, "Rerank with the model").setChecked(True)
+    assert blocker.args == [replace(shown, rerank=True)]
 
 
 def test_knowledge_ticks_and_filters(qtbot: QtBot, tmp_path: Path) -> None:
     panel = make_panel(qtbot, tmp_path)
     panel.set_available_collections(["seeds", "notes"])
     items = named(panel, QListWidget, "Knowledge collections")
-    with qtbot.waitSignal(panel.sig_knowledge_changed) as blocker:
+    with qtbot.waitSignal(panel.sig_options_changed) as blocker:
         items.item(1).setCheckState(Qt.CheckState.Checked)
-    assert blocker.args == [["notes"], 5, None, True]
+    assert blocker.args == [ChatOptions(collections=["notes"])]
     # Ticks survive a refreshed list.
     panel.set_available_collections(["notes", "new"])
     assert panel.attached_collections() == ["notes"]
 
     types = named(panel, QLineEdit, "Only file types")
     types.setText("pdf; md")
-    with qtbot.waitSignal(panel.sig_filters_changed) as blocker:
+    with qtbot.waitSignal(panel.sig_options_changed) as blocker:
         types.editingFinished.emit()
-    assert blocker.args == [["pdf", "md"], "", None]
+    assert blocker.args[0].file_types == ["pdf", "md"] and blocker.args[0].folder == ""
     named(panel, QDateEdit, "Modified since date").setDate(QDate(2026, 1, 31))
-    with qtbot.waitSignal(panel.sig_filters_changed) as blocker:
+    with qtbot.waitSignal(panel.sig_options_changed) as blocker:
         named(panel, QCheckBox, "Only files modified since").setChecked(True)
     expected = QDateTime(QDate(2026, 1, 31), QTime(0, 0)).toSecsSinceEpoch()
-    assert blocker.args == [["pdf", "md"], "", float(expected)]
+    assert blocker.args[0].modified_after == float(expected)
+    assert blocker.args[0].collections == ["notes"]
     # Showing a chat's filters emits nothing.
-    with qtbot.assertNotEmitted(panel.sig_filters_changed):
+    with qtbot.assertNotEmitted(panel.sig_options_changed):
         panel.set_filters(["txt"], "/docs", None)
     assert types.text() == "txt"

@@ -11,10 +11,10 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 from remote_server import closed_port
 
+from desktop_app.app import build
 from desktop_app.cli.gui import explicit_model
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import Settings
-from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 10_000
@@ -67,7 +67,7 @@ def test_the_window_passes_an_explicit_model_on(qtbot: QtBot, tmp_path: Path) ->
         resolver=lambda spec, progress: Path(spec), remember_model=False,
     )  # fmt: skip
     try:
-        window = MainWindow(c, model_spec="asked.gguf", explicit_model=True)
+        window = build(c, model_spec="asked.gguf", explicit_model=True).window
         qtbot.addWidget(window)
         with qtbot.waitSignal(c.sig_model_loaded, timeout=TIMEOUT_MS) as blocker:
             window.show()

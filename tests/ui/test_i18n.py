@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import Settings, load_settings
 from desktop_app.ui.common.i18n import (
@@ -70,7 +71,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., MainWind
             lambda: FakeEngine(), settings=settings if settings is not None else load_settings()
         )
         controllers.append(controller)
-        window = MainWindow(controller, model_spec=None if no_model else str(model))
+        window = build(controller, model_spec=None if no_model else str(model)).window
         qtbot.addWidget(window)
         return window
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.chat.export import suggested_filename
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import (
@@ -104,7 +105,7 @@ def make_rig(qtbot: QtBot, model_file: Path) -> Iterator[Callable[..., Rig]]:
         kwargs.setdefault("settings", GREEDY.model_copy())
         controller = InferenceController(factory, **kwargs)  # type: ignore[arg-type]
         controllers.append(controller)
-        window = MainWindow(controller, model_spec=spec or str(model_file))
+        window = build(controller, model_spec=spec or str(model_file)).window
         qtbot.addWidget(window)
         return Rig(controller, window, rig_engines)
 

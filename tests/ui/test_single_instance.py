@@ -18,10 +18,10 @@ import pytest
 from PySide6.QtCore import QDir
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import load_settings
 from desktop_app.ui.window import single_instance
-from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.ui.window.single_instance import InstanceServer, forward_to_running, server_name
 from desktop_app.workers.engine.inference import InferenceController
 
@@ -146,7 +146,7 @@ def test_the_window_loads_a_handed_gguf_and_indexes_documents(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     controller = InferenceController(lambda: FakeEngine(), load_settings())
-    window = MainWindow(controller, model_spec=None)
+    window = build(controller, model_spec=None).window
     qtbot.addWidget(window)
     opened: list[str] = []
     added: list[list[str]] = []

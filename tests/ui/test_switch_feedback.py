@@ -7,9 +7,9 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 from remote_server import closed_port
 
+from desktop_app.app import build
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import Settings
-from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 10_000
@@ -21,7 +21,7 @@ def test_a_failed_switch_leaves_its_error_in_the_status_bar(qtbot: QtBot, tmp_pa
         resolver=lambda spec, progress: Path(spec), remember_model=False,
     )  # fmt: skip
     try:
-        window = MainWindow(c, model_spec="fake.gguf")
+        window = build(c, model_spec="fake.gguf").window
         qtbot.addWidget(window)
         with qtbot.waitSignal(c.sig_model_loaded, timeout=TIMEOUT_MS):
             window.show()

@@ -14,13 +14,13 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from desktop_app.app import build
 from desktop_app.core import doctor
 from desktop_app.core.doctor import Finding
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.settings import load_settings
-from desktop_app.ui.window import system_check
 from desktop_app.ui.common.i18n import install_translators
-from desktop_app.ui.window.main_window import MainWindow
+from desktop_app.ui.window import system_check
 from desktop_app.ui.window.system_check import SystemCheckDialog
 from desktop_app.workers.doctor import check as runner_module
 from desktop_app.workers.doctor.check import SystemCheck, parse_report
@@ -177,7 +177,7 @@ def test_help_menu_opens_the_system_check(
     canned = canned_command(tmp_path, doctor_json(hostile_findings()))
     monkeypatch.setattr(runner_module, "glassbox_command", lambda *args: canned)
     controller = InferenceController(FakeEngine, settings=load_settings())
-    window = MainWindow(controller, model_spec=None)
+    window = build(controller, model_spec=None).window
     qtbot.addWidget(window)
     actions = [a for a in window.menuBar().actions() if a.text() == "&Help"]
     items = {a.text(): a for a in actions[0].menu().actions()}

@@ -563,11 +563,11 @@ def test_search_lists_hits_highlights_terms_and_opens_the_passage(qtbot: QtBot) 
 def test_the_window_has_the_tasks_dock_and_opens_search_hits(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from desktop_app.app import build
     from desktop_app.core.chat.store import ChatStore
-    from desktop_app.ui.window.main_window import MainWindow
 
     controller = make_controller(tmp_path, FakeEngine())
-    window = MainWindow(controller, store=ChatStore(tmp_path / "chats.sqlite3"))
+    window = build(controller, store=ChatStore(tmp_path / "chats.sqlite3")).window
     qtbot.addWidget(window)
     opened: list[object] = []
     monkeypatch.setattr(window._knowledge_panel, "open_source", opened.append)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desktop_app import __version__
+from desktop_app.app import build
 from desktop_app.core import desktop_entry
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.sampling import SamplingParams
@@ -55,7 +56,7 @@ def make_window(qtbot: QtBot, model_file: Path) -> Iterator[Callable[..., MainWi
             settings=settings if settings is not None else load_settings(),
         )
         controllers.append(controller)
-        window = MainWindow(controller, model_spec=None if no_model else str(model_file))
+        window = build(controller, model_spec=None if no_model else str(model_file)).window
         qtbot.addWidget(window)
         return window
 
@@ -298,7 +299,7 @@ def test_a_failed_model_load_leaves_a_way_forward(
     qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
     controller = InferenceController(FakeEngine, settings=load_settings())
-    window = MainWindow(controller, model_spec=str(tmp_path / "missing.gguf"))
+    window = build(controller, model_spec=str(tmp_path / "missing.gguf")).window
     qtbot.addWidget(window)
     with qtbot.waitSignal(controller.sig_error, timeout=TIMEOUT_MS):
         window.show()

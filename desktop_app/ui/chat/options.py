@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.errors import GlassboxError
+from desktop_app.ui.chat.session import ChatOptions
 from desktop_app.ui.common.errors import error_text
 
 
@@ -65,11 +67,9 @@ class ChatOptionsPanel(QDockWidget):
     sig_system_prompt_changed = Signal(str)
     """The system prompt was edited (after a short typing pause)."""
 
-    sig_reasoning_changed = Signal(str)
-    """A reasoning mode from ``prompting.REASONING_MODES`` was chosen."""
-
-    sig_examples_changed = Signal(list)
-    """The few-shot examples changed: a list of (user, assistant) pairs."""
+    sig_options_changed = Signal(object)
+    """The chat's options were edited (reasoning, examples, knowledge, retrieval,
+    filters): the whole ``ChatOptions`` record, with the edited fields replaced."""
 
     sig_preset_applied = Signal(object)
     """A preset was chosen: its ``Preset`` (system prompt and sampling values)."""
@@ -77,23 +77,14 @@ class ChatOptionsPanel(QDockWidget):
     sig_save_preset_requested = Signal(str)
     """The user asked to save the current system prompt and sampling under this name."""
 
-    sig_filters_changed = Signal(list, str, object)
-    """Metadata filters changed: file types, folder ("" for any), modified-after
-    (Unix seconds, or None for any date)."""
-
-    sig_retrieval_changed = Signal(int, bool)
-    """Query rewriting (number of extra phrasings, 0: off) or rerank was changed."""
-
-    sig_knowledge_changed = Signal(list, int, object, bool)
-    """Attached collections, top-k, similarity threshold (None: off) and "answer only
-    from the documents" changed."""
-
     def __init__(self, store: ChatStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Conversation"))
         self.setObjectName("ConversationDock")
         self.setAccessibleName(self.tr("Conversation options"))
         self._store = store
+        # The options shown: edits replace their fields and are sent as a whole record.
+        self._chat_options = ChatOptions()
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
@@ -278,12 +269,34 @@ class ChatOptionsPanel(QDockWidget):
         with QSignalBlocker(self._system_edit):
             self._system_edit.setPlainText(text)
 
+    def chat_options(self) -> ChatOptions:
+        """The options shown now (a copy)."""
+        return replace(self._chat_options)
+
+    def set_options(self, options: ChatOptions) -> None:
+        """Show a chat's options; nothing is emitted for what only came from ``options``."""
+        self._chat_options = replace(options)
+        self.set_reasoning(options.reasoning)
+        self.set_examples_text(prompting.format_examples(options.examples))
+        self.set_knowledge(
+            options.collections, options.top_k, options.min_similarity, options.only_from_documents
+        )
+        self.set_retrieval(options.multi_query, options.rerank)
+        self.set_filters(options.file_types, options.folder, options.modified_after)
+
+    def _change(self, **fields: Any) -> None:
+        """Replace ``fields`` of the shown options; emit the record if that changed it."""
+        options = replace(self._chat_options, **fields)
+        if options != self._chat_options:
+            self._chat_options = options
+            self.sig_options_changed.emit(replace(options))
+
     def reasoning(self) -> str:
         """The chosen reasoning mode."""
         return str(self._reasoning_combo.currentData())
 
     def set_reasoning(self, mode: str) -> None:
-        """Choose a reasoning mode (emits ``sig_reasoning_changed`` when it changes)."""
+        """Choose a reasoning mode (emits ``sig_options_changed`` when it changes)."""
         index = self._reasoning_combo.findData(mode)
         if index >= 0:
             self._reasoning_combo.setCurrentIndex(index)
@@ -314,6 +327,13 @@ class ChatOptionsPanel(QDockWidget):
         self, collections: list[str], top_k: int, threshold: float | None, only_docs: bool
     ) -> None:
         """Show a chat's knowledge options (no signal)."""
+        self._chat_options = replace(
+            self._chat_options,
+            collections=list(collections),
+            top_k=top_k,
+            min_similarity=threshold,
+            only_from_documents=only_docs,
+        )
         self._updating = True
         try:
             names = [
@@ -331,6 +351,7 @@ class ChatOptionsPanel(QDockWidget):
 
     def set_retrieval(self, multi_query: int, rerank: bool) -> None:
         """Show a chat's query rewriting and rerank options (no signal)."""
+        self._chat_options = replace(self._chat_options, multi_query=multi_query, rerank=rerank)
         self._updating = True
         try:
             self._multi_query_spin.setValue(multi_query)
@@ -340,6 +361,9 @@ class ChatOptionsPanel(QDockWidget):
 
     def set_filters(self, types: list[str], folder: str, after: float | None) -> None:
         """Show a chat's metadata filters (no signal)."""
+        self._chat_options = replace(
+            self._chat_options, file_types=list(types), folder=folder, modified_after=after
+        )
         self._updating = True
         try:
             self._types_edit.setText(", ".join(types))
@@ -404,15 +428,17 @@ class ChatOptionsPanel(QDockWidget):
         after = None
         if self._after_check.isChecked():
             after = float(QDateTime(self._after_edit.date(), QTime(0, 0)).toSecsSinceEpoch())
-        self.sig_filters_changed.emit(
-            [t for t in types if t], self._folder_edit.text().strip(), after
+        self._change(
+            file_types=[t for t in types if t],
+            folder=self._folder_edit.text().strip(),
+            modified_after=after,
         )
 
     @Slot()
     def _on_retrieval_control_changed(self, *_args: object) -> None:
         if not self._updating:
-            self.sig_retrieval_changed.emit(
-                self._multi_query_spin.value(), self._rerank_check.isChecked()
+            self._change(
+                multi_query=self._multi_query_spin.value(), rerank=self._rerank_check.isChecked()
             )
 
     @Slot()
@@ -420,11 +446,11 @@ class ChatOptionsPanel(QDockWidget):
         if self._updating:
             return
         threshold = self._threshold_spin.value()
-        self.sig_knowledge_changed.emit(
-            self.attached_collections(),
-            self._top_k_spin.value(),
-            threshold if threshold > 0 else None,
-            self._only_docs_check.isChecked(),
+        self._change(
+            collections=self.attached_collections(),
+            top_k=self._top_k_spin.value(),
+            min_similarity=threshold if threshold > 0 else None,
+            only_from_documents=self._only_docs_check.isChecked(),
         )
 
     @Slot()
@@ -447,11 +473,11 @@ class ChatOptionsPanel(QDockWidget):
                 if examples
                 else ""
             )
-        self.sig_examples_changed.emit(examples)
+        self._change(examples=examples)
 
     @Slot(int)
     def _on_reasoning_combo_changed(self, _index: int) -> None:
-        self.sig_reasoning_changed.emit(self.reasoning())
+        self._change(reasoning=self.reasoning())
 
     @Slot(int)
     def _on_preset_combo_activated(self, index: int) -> None:

@@ -292,6 +292,12 @@ class ChatSession(QObject):
         knowledge.sig_search_done.connect(self._on_knowledge_search_done)
         knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
 
+    def set_options(self, options: ChatOptions) -> None:
+        """Use ``options`` from the next reply on, saved with the open chat (the chat
+        options panel sends its whole record on every edit)."""
+        self.options = options
+        self.save_options()
+
     def save_options(self) -> None:
         """Save the options with the open chat (once it exists)."""
         chat_id = self._chat_id

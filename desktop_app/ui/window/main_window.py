@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import html
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import (
     QByteArray,
     QCoreApplication,
+    QObject,
     QSettings,
     QSize,
     Qt,
@@ -59,9 +61,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core import paths
-from desktop_app.core.chat import export, prompting
+from desktop_app.core.chat import export
 from desktop_app.core.chat.export import VIRIDIS
-from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
+from desktop_app.core.chat.store import ChatSummary, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
@@ -281,27 +283,32 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         controller: InferenceController,
-        model_spec: str | None = None,
-        store: ChatStore | None = None,
-        knowledge: KnowledgeController | None = None,
+        session: ChatSession,
+        knowledge: KnowledgeController,
+        make_api: Callable[[QObject], WindowApi],
         parent: QWidget | None = None,
         *,
+        model_spec: str | None = None,
         explicit_model: bool = False,
     ) -> None:
+        """Show ``session``'s chats, driven by ``controller`` (``desktop_app.app`` builds them).
+
+        ``make_api`` makes the local API when it is first needed; ``model_spec`` is
+        loaded once the window is shown.
+        """
         super().__init__(parent)
         self._controller = controller
         # The command line named the model (--model, a file, --fake …): it is loaded
         # even when Settings chose a remote server.
         self._explicit_model = explicit_model
-        # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
-        self._knowledge = knowledge if knowledge is not None else KnowledgeController(parent=self)
+        self._knowledge = knowledge
         self._knowledge_started = False
         self._model_spec = model_spec
-        self._store = store if store is not None else ChatStore()
-        self._session = ChatSession(self._store, controller, self)
-        self._session.set_knowledge(self._knowledge)
+        self._store = session.store
+        self._session = session
         # Glassbox's own OpenAI-compatible API, on this window's engine: made when
         # Settings or a saved "on" first needs it (its HTTP modules stay out of start-up).
+        self._make_api = make_api
         self._api: WindowApi | None = None
         self._started = False
         self._model_ready = controller.model_loaded is not None
@@ -627,13 +634,9 @@ class MainWindow(QMainWindow):
         self._model_panel.visibilityChanged.connect(self._on_model_panel_visibility_changed)
 
         self._options.sig_system_prompt_changed.connect(self._session.set_system_prompt)
-        self._options.sig_reasoning_changed.connect(self._on_options_reasoning_changed)
-        self._options.sig_examples_changed.connect(self._on_options_examples_changed)
+        self._options.sig_options_changed.connect(self._session.set_options)
         self._options.sig_preset_applied.connect(self._on_options_preset_applied)
         self._options.sig_save_preset_requested.connect(self._on_options_save_preset_requested)
-        self._options.sig_knowledge_changed.connect(self._on_options_knowledge_changed)
-        self._options.sig_retrieval_changed.connect(self._on_options_retrieval_changed)
-        self._options.sig_filters_changed.connect(self._on_options_filters_changed)
 
         self._new_action.triggered.connect(self._on_new_action_triggered)
         self._search_action.triggered.connect(self._on_search_action_triggered)
@@ -800,9 +803,7 @@ class MainWindow(QMainWindow):
     def api(self) -> WindowApi:
         """Glassbox's own OpenAI-compatible API on this window's engine."""
         if self._api is None:
-            from desktop_app.workers.api.window import WindowApi
-
-            self._api = WindowApi(self._controller, knowledge=self._knowledge, parent=self)
+            self._api = self._make_api(self)
             self._api.sig_error.connect(self._on_api_error)
         return self._api
 
@@ -1317,41 +1318,6 @@ class MainWindow(QMainWindow):
             self._gpu_checked = True
             self._model_panel.set_gpu_offload_supported(self._controller.gpu_offload_supported())
 
-    @Slot(str)
-    def _on_options_reasoning_changed(self, mode: str) -> None:
-        self._session.options.reasoning = mode
-        self._session.save_options()
-
-    @Slot(list)
-    def _on_options_examples_changed(self, examples: list[tuple[str, str]]) -> None:
-        self._session.options.examples = list(examples)
-        self._session.save_options()
-
-    @Slot(list, str, object)
-    def _on_options_filters_changed(self, types: list[str], folder: str, after: object) -> None:
-        options = self._session.options
-        options.file_types = list(types)
-        options.folder = folder
-        options.modified_after = after if isinstance(after, float) else None
-        self._session.save_options()
-
-    @Slot(int, bool)
-    def _on_options_retrieval_changed(self, multi_query: int, rerank: bool) -> None:
-        self._session.options.multi_query = multi_query
-        self._session.options.rerank = rerank
-        self._session.save_options()
-
-    @Slot(list, int, object, bool)
-    def _on_options_knowledge_changed(
-        self, collections: list[str], top_k: int, threshold: object, only_docs: bool
-    ) -> None:
-        options = self._session.options
-        options.collections = list(collections)
-        options.top_k = top_k
-        options.min_similarity = threshold if isinstance(threshold, float) else None
-        options.only_from_documents = only_docs
-        self._session.save_options()
-
     @Slot(object)
     def _on_options_preset_applied(self, preset: object) -> None:
         sampling = getattr(preset, "sampling", {})
@@ -1444,18 +1410,8 @@ class MainWindow(QMainWindow):
         if chat_id != self._options_chat_id:
             # Another chat is open: show its own options.
             self._options_chat_id = chat_id
-            options = self._session.options
             self._options.set_system_prompt(self._session.system_prompt)
-            self._options.set_reasoning(options.reasoning)
-            self._options.set_examples_text(prompting.format_examples(options.examples))
-            self._options.set_knowledge(
-                options.collections,
-                options.top_k,
-                options.min_similarity,
-                options.only_from_documents,
-            )
-            self._options.set_retrieval(options.multi_query, options.rerank)
-            self._options.set_filters(options.file_types, options.folder, options.modified_after)
+            self._options.set_options(self._session.options)
         self._update_actions()
 
     @Slot(str, bool)
