@@ -45,3 +45,20 @@ def models_dir() -> Path:
 def settings_path() -> Path:
     """The settings file (JSON written by the settings model)."""
     return data_dir() / "settings.json"
+
+
+def private_file(path: Path) -> Path:
+    """``path`` made readable and writable by its owner only (0600), created empty if
+    missing. For the databases: SQLite gives its -wal and -shm files the database
+    file's permissions, so they follow."""
+    if os.name != "posix":
+        return path
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+    else:
+        os.close(fd)
+    return path

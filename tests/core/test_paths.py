@@ -43,3 +43,28 @@ def test_a_folder_the_user_chose_keeps_its_permissions(
     chosen.chmod(0o750)
     monkeypatch.setenv("GLASSBOX_HOME", str(chosen))
     assert mode(paths.data_dir()) == 0o750
+
+
+def test_the_chat_database_and_its_journal_files_are_its_owners_only(
+    glassbox_home: Path,
+) -> None:
+    from desktop_app.core.chat.store import ChatStore
+
+    old = os.umask(0o022)  # the usual default, which made them 0644
+    try:
+        with ChatStore() as store:
+            store.create_chat("private")
+            # While open: the -wal and -shm files exist only then.
+            modes = {p.name: mode(p) for p in glassbox_home.rglob("*sqlite*")}
+    finally:
+        os.umask(old)
+    assert "chats.sqlite3-wal" in modes
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
+def test_private_file_tightens_an_existing_file_and_creates_a_missing_one(tmp_path: Path) -> None:
+    loose = tmp_path / "kb.sqlite3"
+    loose.write_bytes(b"")
+    loose.chmod(0o644)
+    assert mode(paths.private_file(loose)) == 0o600
+    assert mode(paths.private_file(tmp_path / "new.sqlite3")) == 0o600

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from desktop_app.core import paths
 from desktop_app.core.chat.codecs import decode_text
 from desktop_app.core.errors import StorageError
 
@@ -105,7 +106,8 @@ def damaged(exc: sqlite3.DatabaseError) -> bool:
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with our pragmas."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    # The chats are the user's own words: not for other users of the computer.
+    conn = sqlite3.connect(paths.private_file(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         conn.text_factory = decode_text
         # Reading the journal mode reads the header: a file that is not a
