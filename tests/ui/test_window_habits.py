@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -208,17 +209,23 @@ def test_settings_shortcut_opens_settings_and_a_theme_applies_at_once(
 
 
 def test_the_local_api_starts_with_the_window_when_switched_on(
-    qtbot: QtBot, make_window: Callable[..., MainWindow]
+    qtbot: QtBot, make_window: Callable[..., MainWindow], glassbox_home: Path
 ) -> None:
-    """api_enabled in settings: the window serves its own engine on loopback, and
-    closing the window closes the port."""
+    """api_enabled in settings: the window serves its own engine on loopback, with
+    the stored token when the settings name none, and closing the window closes the port."""
     settings = GREEDY.model_copy(update={"api_enabled": True, "api_port": 0})
     window = make_window(settings=settings)
     show_and_load(qtbot, window)
     qtbot.waitUntil(lambda: window.api.running, timeout=TIMEOUT_MS)
     url = window.api.url
     assert url is not None and url.startswith("http://127.0.0.1:")
-    with urllib.request.urlopen(f"{url}/models", timeout=5) as reply:
+    token = (glassbox_home / "api-token").read_text("utf-8").strip()
+    with pytest.raises(urllib.error.HTTPError, match="401"):
+        urllib.request.urlopen(f"{url}/models", timeout=5)
+    authorized = urllib.request.Request(
+        f"{url}/models", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(authorized, timeout=5) as reply:
         models = json.load(reply)
     assert models["data"][0]["id"] == "tiny-test-model.gguf"
     window.close()
