@@ -136,7 +136,7 @@ def _raw_main(conn: Connection, config: EngineConfig, n_threads: int, n_batch_th
                 stamps.append(time.perf_counter())
             conn.send(stamps)
         else:  # a bare decode loop: decode one token, take the argmax, repeat
-            llm.reset()
+            llm.reset()  # type: ignore[no-untyped-call]
             tokens = llm.tokenize(prompt.encode(), add_bos=True)
             llm.eval(tokens)
             stamps = []
@@ -320,6 +320,7 @@ def run_engine_bench(
 
         assert client.pid is not None
         out.rss_glassbox_mb = _peak_rss_mb(client.pid)
+        assert raw.proc.pid is not None
         out.rss_raw_mb = _peak_rss_mb(raw.proc.pid)
         out.rss_extra_mb = out.rss_glassbox_mb - out.rss_raw_mb
     finally:

@@ -385,7 +385,7 @@ class ConversationList(QWidget):
             if item.data(_CHAT_ID) == chat_id and item.data(_MESSAGE_ID) is None:
                 self._list.setCurrentItem(item)
                 return
-        self._list.setCurrentItem(None)  # type: ignore[arg-type]
+        self._list.setCurrentRow(-1)
 
     def _run_search(self) -> None:
         query = self._search.text().strip()
@@ -513,7 +513,8 @@ class ConversationList(QWidget):
         menu = self._menu_for(item)
         if menu is None:
             return
-        self._list.setCurrentItem(item)
+        if item is not None:
+            self._list.setCurrentItem(item)
         menu.exec(self._list.viewport().mapToGlobal(pos))
         menu.deleteLater()
 

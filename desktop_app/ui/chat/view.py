@@ -652,12 +652,12 @@ class ChatView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.setPosition(base + rendered.starts[i])
         cursor.setPosition(base + rendered.ends[i], QTextCursor.MoveMode.KeepAnchor)
-        selection.cursor = cursor  # type: ignore[attr-defined]
+        selection.cursor = cursor
         fmt = QTextCharFormat()
         palette = self.palette()
         fmt.setBackground(palette.highlight())
         fmt.setForeground(palette.highlightedText())
-        selection.format = fmt  # type: ignore[attr-defined]
+        selection.format = fmt
         self.setExtraSelections([selection])
         token = rendered.tokens[i]
         said = describe_token(token, i in rendered.forced)
@@ -781,7 +781,7 @@ class ChatView(QTextBrowser):
             return
         super().keyPressEvent(event)
 
-    def loadResource(self, type: int, name: QUrl) -> object:
+    def loadResource(self, type: int, name: QUrl | str) -> object:
         # Nothing in a transcript may load anything, from the network or from disk.
         return None
 

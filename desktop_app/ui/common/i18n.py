@@ -55,7 +55,7 @@ class PseudoTranslator(QTranslator):
     MARK_OPEN = "["
     MARK_CLOSE = "]"
 
-    def translate(  # type: ignore[override]
+    def translate(
         self, context: str, source: str, disambiguation: str | None = None, n: int = -1
     ) -> str:
         if not source:

@@ -467,7 +467,9 @@ class ClassifyTab(TaskTab):
         self.labels_table.insertRow(row)
         self.labels_table.setItem(row, 0, QTableWidgetItem(self.tr("label {n}").format(n=row + 1)))
         self.labels_table.setItem(row, 1, QTableWidgetItem(""))
-        self.labels_table.editItem(self.labels_table.item(row, 0))
+        first = self.labels_table.item(row, 0)
+        if first is not None:
+            self.labels_table.editItem(first)
 
     @Slot()
     def _on_remove_label_clicked(self) -> None:

@@ -267,7 +267,7 @@ class ExtractTab(TaskTab):
         """One row per document: source, each field (JSON for lists), each confidence."""
         names = self.columns()
         header = ["source", *names, *(f"confidence_{n}" for n in names), "error"]
-        rows = []
+        rows: list[list[object]] = []
         for i in sorted(self._results):
             r, item = self._results[i], self._items[i]
             if isinstance(r, str):
@@ -292,7 +292,7 @@ class ExtractTab(TaskTab):
 
     def export_json(self, path: str | Path) -> Path:
         """A JSON list: source, data and confidences per document (or its error)."""
-        out = []
+        out: list[dict[str, object]] = []
         for i in sorted(self._results):
             r, item = self._results[i], self._items[i]
             if isinstance(r, str):
