@@ -175,19 +175,23 @@ def _controller_reports_the_error(root: Path, url: str) -> None:
     assert QCoreApplication.instance() is not None
     controller = KnowledgeController(lambda: KnowledgeBase(root))
     errors: list[tuple[str, str]] = []
-    failed: list[tuple[int, str, str]] = []
+    failed: list[tuple[str, str]] = []
     loop = QEventLoop()
     controller.sig_error.connect(lambda kind, message: errors.append((kind, message)))
-    controller.sig_search_failed.connect(lambda rid, kind, msg: failed.append((rid, kind, msg)))
     controller.sig_busy.connect(lambda busy: None if busy else loop.quit())
     try:
-        rid = controller.search(LORA_Q, ["docs"])
+        controller.search(
+            LORA_Q,
+            ["docs"],
+            on_done=lambda _hits: None,
+            on_failed=lambda kind, msg: failed.append((kind, msg)),
+        )
         controller.create_collection("another", chroma_url=url)
         QTimer.singleShot(ERROR_WITHIN_S * 1000, loop.quit)
         started = time.monotonic()
         loop.exec()
         assert time.monotonic() - started < ERROR_WITHIN_S
-        assert failed and failed[0][:2] == (rid, "kb_chroma_server") and url in failed[0][2]
+        assert failed and failed[0][0] == "kb_chroma_server" and url in failed[0][1]
         kinds = [k for k, _ in errors]
         assert kinds == ["kb_chroma_server", "kb_chroma_server"], errors
     finally:

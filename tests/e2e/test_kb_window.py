@@ -86,8 +86,9 @@ def test_documents_are_indexed_searched_and_shown_in_their_document(
     assert rows["scan.pdf"][2].startswith("failed: ") and rows["scan.pdf"][3] == "0"
     assert "Failed documents: 1" in named(panel, QLabel, "Failed documents").text()
 
-    with qtbot.waitSignal(controller.sig_search_done, timeout=60_000):
-        panel.run_query("知识蒸馏")
+    search = panel.run_query("知识蒸馏")
+    assert search is not None
+    qtbot.waitUntil(lambda: search.finished, timeout=60_000)
     hits = rows_of(panel, "Test query hits")
     assert hits and [h[0] for h in hits] == [str(i) for i in range(1, len(hits) + 1)]
     assert all(h[4] != "—" for h in hits)  # every hit has a fused score
@@ -193,8 +194,9 @@ def test_a_watched_folder_follows_its_files_with_the_real_model(
     status = named(panel, QLabel, "Indexing status").text()
     assert "A watched folder changed: 2 changed, 1 removed, 0 unchanged" in status
 
-    with qtbot.waitSignal(controller.sig_search_done, timeout=60_000):
-        panel.run_query("Who records the ships passing the lighthouse?")
+    search = panel.run_query("Who records the ships passing the lighthouse?")
+    assert search is not None
+    qtbot.waitUntil(lambda: search.finished, timeout=60_000)
     best = panel._hits[0]
     assert Path(best.chunk.path).name == kept.name and "lighthouse keeper" in best.chunk.text
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.chat import prompting
@@ -25,6 +26,7 @@ from desktop_app.ui.chat.session import (
     fuse_ranks,
 )
 from desktop_app.workers.engine.inference import InferenceController
+from desktop_app.workers.jobs import JobHandle
 
 SCRIPT = "Paris is the capital."
 TIMEOUT_MS = 5000
@@ -209,15 +211,13 @@ def test_stop_keeps_what_arrived(qtbot: QtBot, session: ChatSession, engine: Fak
 class ScriptedKnowledge(QObject):
     """Answers searches with fixed passages, asynchronously like the real controller."""
 
-    sig_search_done = Signal(int, list)
-    sig_search_failed = Signal(int, str, str)
-
     def __init__(self, hits: list[Hit], fail: str | None = None) -> None:
         super().__init__()
         self.hits = hits
         self.fail = fail
         self.searches: list[tuple[str, list[str], int]] = []
         self.filters: list[Filters | None] = []
+        self.answers: list[Callable[[list[Hit]], None]] = []
 
     def search(
         self,
@@ -226,17 +226,18 @@ class ScriptedKnowledge(QObject):
         k: int = 5,
         min_similarity: float | None = None,
         filters: Filters | None = None,
-    ) -> int:
+        *,
+        on_done: Callable[[list[Hit]], None],
+        on_failed: Callable[[str, str], None],
+    ) -> JobHandle:
         self.searches.append((query, collections, k))
         self.filters.append(filters)
-        request_id = len(self.searches)
+        self.answers.append(on_done)
         if self.fail:
-            QTimer.singleShot(
-                0, lambda: self.sig_search_failed.emit(request_id, "kb_locked", self.fail or "")
-            )
+            QTimer.singleShot(0, lambda: on_failed("kb_locked", self.fail or ""))
         else:
-            QTimer.singleShot(0, lambda: self.sig_search_done.emit(request_id, self.hits[:k]))
-        return request_id
+            QTimer.singleShot(0, lambda: on_done(self.hits[:k]))
+        return JobHandle(len(self.searches), lambda _h: None)
 
 
 def passage(n: int, text: str) -> Hit:
@@ -378,11 +379,13 @@ def test_stop_during_the_document_search_ends_the_wait(
     qtbot: QtBot, session: ChatSession, engine: FakeEngine
 ) -> None:
     class SilentKnowledge(ScriptedKnowledge):
-        def search(self, *args: object, **kwargs: object) -> int:
+        def search(self, *args: Any, **kwargs: Any) -> JobHandle:
             self.searches.append((str(args[0]), [], 0))
-            return 99  # never answers
+            self.answers.append(kwargs["on_done"])
+            return JobHandle(99, lambda _h: None)  # never answers
 
-    session.set_knowledge(SilentKnowledge([]))
+    knowledge = SilentKnowledge([])
+    session.set_knowledge(knowledge)
     session.options.collections = ["notes"]
     session.send("Anything?")
     assert session.busy
@@ -391,5 +394,5 @@ def test_stop_during_the_document_search_ends_the_wait(
     assert not session.busy
     requests = len(engine.requests)
     # A late answer to the abandoned search starts nothing.
-    session._on_knowledge_search_done(99, [passage(1, "late")])
+    knowledge.answers[0]([passage(1, "late")])
     assert len(engine.requests) == requests and not session.busy

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from callbacks import Calls
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -44,11 +45,12 @@ from desktop_app.core.kb.db import StoredChunk
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import ChunkConfig, InProcessParser, ParseOutcome
+from desktop_app.core.kb.sources import stitch_chunks
 from desktop_app.ui.knowledge.collection_dialog import CollectionDialog
 from desktop_app.ui.knowledge.panel import KnowledgePanel
 from desktop_app.ui.knowledge.source_viewer import SourceViewer
 from desktop_app.ui.knowledge.texts import DEFAULT_COLLECTION, format_duration, progress_text
-from desktop_app.workers.kb.controller import KnowledgeController, stitch_chunks
+from desktop_app.workers.kb.controller import KnowledgeController
 
 TIMEOUT_MS = 15000
 #: Seconds between the folder watcher's scans: short, so a change is synced at once.
@@ -81,6 +83,13 @@ class GatedParser(InProcessParser):
         for path, outcome in super().parse_many(paths):
             self.gate.wait(TIMEOUT_MS / 1000)
             yield path, outcome
+
+
+def query(qtbot: QtBot, panel: KnowledgePanel, text: str) -> None:
+    """Run a test query and wait until its hits are shown."""
+    handle = panel.run_query(text)
+    assert handle is not None
+    qtbot.waitUntil(lambda: handle.finished, timeout=TIMEOUT_MS)
 
 
 @pytest.fixture
@@ -272,9 +281,10 @@ def test_pause_answers_searches_then_resume_and_cancel(
         gate.set()
     assert button(panel, "Resume indexing").isEnabled()
     assert "paused" in named(panel, QLabel, "Indexing status").text()
-    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS) as found:
-        request = panel.run_query("wool")
-    assert found.args[0] == request and controller.ingesting
+    request = panel.run_query("wool")
+    assert request is not None
+    qtbot.waitUntil(lambda: request.finished, timeout=TIMEOUT_MS)
+    assert controller.ingesting  # answered at the paused ingestion's checkpoint
     assert "alpaca.txt" in table_rows(named(panel, QTableWidget, "Test query hits"))[0][1]
     with qtbot.waitSignal(controller.sig_ingest_done, timeout=TIMEOUT_MS) as done:
         button(panel, "Resume indexing").click()
@@ -295,8 +305,7 @@ def test_test_query_lists_hits_with_three_scores_and_opens_the_source(
     qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
 ) -> None:
     ingest(qtbot, panel, controller, [str(docs / "notes.md"), str(docs / "alpaca.txt")])
-    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS):
-        panel.run_query("quantization")
+    query(qtbot, panel, "quantization")
     rows = table_rows(named(panel, QTableWidget, "Test query hits"))
     assert rows and rows[0][1] == "notes.md" and "quantization" in rows[0][5]
     vector, keyword, fused = rows[0][2:5]
@@ -435,9 +444,12 @@ def test_a_failed_search_is_reported_with_its_request_id(
 ) -> None:
     errors: list[tuple[str, str]] = []
     controller.sig_error.connect(lambda kind, message: errors.append((kind, message)))
-    with qtbot.waitSignal(controller.sig_search_failed, timeout=TIMEOUT_MS) as failed:
-        request = controller.search("anything", ["no such collection"])
-    assert failed.args[:2] == [request, "kb_no_collection"]
+    calls = Calls()
+    controller.search(
+        "anything", ["no such collection"], on_done=calls.on_done, on_failed=calls.on_failed
+    )
+    calls.wait(qtbot)
+    assert calls.failed[0][0] == "kb_no_collection" and calls.done == []
     qtbot.waitUntil(lambda: bool(errors))
     assert errors[0][0] == "kb_no_collection" and "no such collection" in errors[0][1]
 
@@ -480,19 +492,16 @@ def test_test_queries_leave_never_retrieved_alone_and_searches_count(
     qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
 ) -> None:
     ingest(qtbot, panel, controller, [str(docs / "alpaca.txt"), str(docs / "notes.md")])
-    if panel._summaries[DEFAULT_COLLECTION].never_retrieved is None:
-        pytest.skip("this store does not count retrievals")
     label = named(panel, QLabel, "Never retrieved")
     assert label.text().startswith("Documents never retrieved: 2")
-    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS):
-        panel.run_query("wool")
+    query(qtbot, panel, "wool")
     with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS) as listed:
         controller.refresh()
     assert len(listed.args[0][0].never_retrieved) == 2
 
-    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS) as found:
-        controller.search("wool", [DEFAULT_COLLECTION], k=1)  # a chat's search counts
-    assert Path(found.args[1][0].chunk.path).name == "alpaca.txt"
+    found = Calls()
+    controller.search("wool", [DEFAULT_COLLECTION], k=1, on_done=found.on_done)  # a chat's
+    assert Path(found.wait(qtbot).done[0][0].chunk.path).name == "alpaca.txt"
     with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS):
         controller.refresh()
     assert label.text() == "Documents never retrieved: 1\n  notes.md"
@@ -554,8 +563,7 @@ def test_a_watched_folder_is_kept_indexed_until_it_is_no_longer_watched(
     after = {r[0]: r for r in table_rows(table)}
     assert after["alpha.txt"][4] != before["alpha.txt"][4]  # its new size
     assert after["gamma.txt"][2] == "indexed"
-    with qtbot.waitSignal(controller.sig_search_done, timeout=TIMEOUT_MS):
-        panel.run_query("apricots")
+    query(qtbot, panel, "apricots")
     assert "apricots" in panel._hits[0].chunk.text
 
     # Saved again without a change: the content hash skips both files.

@@ -12,12 +12,13 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from callbacks import Calls
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import (
@@ -60,6 +61,7 @@ from desktop_app.ui.tasks.plots import CONFIDENCE_ROLE, ProbabilityBars
 from desktop_app.ui.tasks.token_dialog import TokenDialog
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import TaskProgress, TaskTokens
+from desktop_app.workers.jobs import JobHandle
 from desktop_app.workers.kb.controller import KnowledgeController
 
 TIMEOUT_MS = 5000
@@ -79,9 +81,6 @@ class FakeKnowledge(QObject):
 
     sig_collections = Signal(list)
     sig_documents = Signal(str, list)
-    sig_search_done = Signal(int, list)
-    sig_search_failed = Signal(int, str, str)
-    sig_source = Signal(int, object)
 
     def __init__(self, hits: list[Hit]) -> None:
         super().__init__()
@@ -92,12 +91,25 @@ class FakeKnowledge(QObject):
     def refresh(self) -> None:
         self.refreshed += 1
 
-    def search(self, query: str, collections: list[str], k: int = 5) -> int:
+    def search(
+        self,
+        query: str,
+        collections: list[str],
+        k: int = 5,
+        *,
+        on_done: Callable[[list[Hit]], None],
+        on_failed: object = None,
+    ) -> JobHandle:
         self.searches.append((query, list(collections), k))
-        rid = len(self.searches)
+        handle = JobHandle(len(self.searches), lambda _h: None)
+
+        def answer() -> None:
+            handle.finished = True
+            on_done(self.hits[:k])
+
         # Answered later, as the real controller answers from its thread.
-        QTimer.singleShot(0, lambda: self.sig_search_done.emit(rid, self.hits[:k]))
-        return rid
+        QTimer.singleShot(0, answer)
+        return handle
 
 
 class HashEmbedder:
@@ -161,8 +173,6 @@ def run_tab(qtbot: QtBot, tab: TaskTab) -> None:
 def test_a_task_reports_progress_then_its_result(
     qtbot: QtBot, controller: InferenceController
 ) -> None:
-    seen: list[tuple[int, object]] = []
-    controller.sig_task_progress.connect(lambda job, payload: seen.append((job, payload)))
     threads: list[str] = []
 
     def fn(engine: Engine, progress: TaskProgress) -> str:
@@ -171,31 +181,32 @@ def test_a_task_reports_progress_then_its_result(
             progress.report(i)
         return "finished"
 
-    with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
-        job = controller.run_task(fn, label="count")
-    assert done.args == [job, "finished"]
-    assert seen == [(job, 0), (job, 1), (job, 2)]
+    calls = Calls()
+    job = controller.run_task(
+        fn, label="count", on_done=calls.on_done, on_progress=calls.on_progress
+    )
+    calls.wait(qtbot)
+    assert calls.done == ["finished"]
+    assert calls.progress == [0, 1, 2]  # each report delivered, in order
     assert threads == ["glassbox-engine"]  # the engine's own thread, not the GUI's
-    qtbot.waitUntil(lambda: controller.tasks_pending == [], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: job.finished, timeout=TIMEOUT_MS)
 
 
 def test_streamed_tokens_come_in_batches_for_the_task_not_the_chat(
     qtbot: QtBot, controller: InferenceController, engine: FakeEngine
 ) -> None:
-    batches: list[TaskTokens] = []
     chat: list[object] = []
-    controller.sig_task_progress.connect(
-        lambda job, p: batches.append(p) if isinstance(p, TaskTokens) else None
-    )
     controller.sig_tokens.connect(chat.extend)
 
     def fn(engine: Engine, progress: TaskProgress) -> str:
         request = GenerateRequest(params=GREEDY, messages=(Message("user", "hi"),))
         return generate(engine, request, progress.token).text
 
-    with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
-        controller.run_task(fn, label="stream")
-    assert done.args[1] == engine.script
+    calls = Calls()
+    controller.run_task(fn, label="stream", on_done=calls.on_done, on_progress=calls.on_progress)
+    calls.wait(qtbot)
+    batches = [p for p in calls.progress if isinstance(p, TaskTokens)]
+    assert calls.done == [engine.script]
     assert "".join(t.text for b in batches for t in b.events) == engine.script
     assert len(batches) < len(engine.script)  # gathered per flush, not one per token
     assert chat == []
@@ -210,15 +221,14 @@ def test_a_failing_task_reports_its_kind_and_the_engine_works_on(
     def buggy(engine: Engine, progress: TaskProgress) -> None:
         raise ZeroDivisionError("oops")
 
-    with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as failed:
-        job = controller.run_task(refused, label="refused")
-    assert failed.args == [job, "invalid_request", "No labels."]
-    with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as failed:
-        job = controller.run_task(buggy, label="buggy")
-    assert failed.args[:2] == [job, "internal"] and "oops" in failed.args[2]
-    with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
-        job = controller.run_task(lambda e, p: 42, label="after")
-    assert done.args == [job, 42]
+    first, second, third = Calls(), Calls(), Calls()
+    controller.run_task(refused, label="refused", on_failed=first.on_failed)
+    controller.run_task(buggy, label="buggy", on_failed=second.on_failed)
+    controller.run_task(lambda e, p: 42, label="after", on_done=third.on_done)
+    third.wait(qtbot)
+    assert first.failed == [("invalid_request", "No labels.")]
+    assert second.failed[0][0] == "internal" and "oops" in second.failed[0][1]
+    assert third.done == [42]
 
 
 def test_cancel_stops_a_running_generation_and_skips_a_queued_task(
@@ -242,16 +252,21 @@ def test_cancel_stops_a_running_generation_and_skips_a_queued_task(
         def queued(engine: Engine, progress: TaskProgress) -> None:
             ran.append("queued")
 
-        first = controller.run_task(long, label="long")
-        second = controller.run_task(queued, label="queued")
-        with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as failed:
-            controller.cancel_task(second)
-            qtbot.waitSignal(controller.sig_task_progress, timeout=TIMEOUT_MS).wait()
-            with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS) as done:
-                controller.cancel_task(first)
-        assert done.args == [first, "cancelled"]
+        long_calls, queued_calls = Calls(), Calls()
+        first = controller.run_task(
+            long, label="long", on_done=long_calls.on_done, on_progress=long_calls.on_progress
+        )
+        second = controller.run_task(
+            queued, label="queued", on_done=queued_calls.on_done, on_failed=queued_calls.on_failed
+        )
+        second.cancel()
+        queued_calls.wait(qtbot)
+        qtbot.waitUntil(lambda: bool(long_calls.progress), timeout=TIMEOUT_MS)
+        first.cancel()
+        long_calls.wait(qtbot)
+        assert long_calls.done == ["cancelled"]
         assert saw_cancel == [True]
-        assert failed.args[:2] == [second, "cancelled"]
+        assert queued_calls.failed[0][0] == "cancelled" and queued_calls.done == []
         assert ran == ["long"]
     finally:
         assert controller.shutdown()
@@ -262,15 +277,20 @@ def test_a_chat_reply_waits_for_the_task_before_it(
 ) -> None:
     order: list[str] = []
     release = threading.Event()
-    controller.sig_task_done.connect(lambda job, result: order.append("task done"))
     controller.sig_tokens.connect(lambda batch: order.append("reply tokens"))
 
     def blocking(engine: Engine, progress: TaskProgress) -> None:
         progress.report("started")
         release.wait(5)
 
-    with qtbot.waitSignal(controller.sig_task_progress, timeout=TIMEOUT_MS):
-        controller.run_task(blocking, label="blocking")
+    calls = Calls()
+    controller.run_task(
+        blocking,
+        label="blocking",
+        on_done=lambda _r: order.append("task done"),
+        on_progress=calls.on_progress,
+    )
+    qtbot.waitUntil(lambda: bool(calls.progress), timeout=TIMEOUT_MS)
     controller.send(GenerateRequest(params=GREEDY, messages=(Message("user", "hi"),)))
     qtbot.wait(200)
     assert order == []  # the reply is queued, not running beside the task
@@ -292,7 +312,7 @@ def test_cancelling_a_queued_task_leaves_the_running_reply_alone(
             controller.send(GenerateRequest(params=GREEDY, messages=(Message("user", "hi"),)))
         job = controller.run_task(lambda e, p: "ran", label="later")
         with qtbot.waitSignal(controller.sig_done, timeout=TIMEOUT_MS) as done:
-            controller.cancel_task(job)
+            job.cancel()
         assert done.args[0].finish_reason == "eos"
         assert done.args[0].completion_tokens == 60
     finally:
@@ -381,8 +401,8 @@ def test_a_batch_cancelled_half_way_keeps_what_finished(qtbot: QtBot, tmp_path: 
         tab.input.set_text("\n".join(f"text {i}" for i in range(40)))
         tab.run_button.click()
         qtbot.waitUntil(lambda: len(tab.results()) >= 3, timeout=TIMEOUT_MS)
-        with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS):
-            tab.cancel_button.click()
+        tab.cancel_button.click()
+        qtbot.waitUntil(lambda: not tab.running, timeout=TIMEOUT_MS)
         finished = tab.results()
         assert 3 <= len(finished) < 40
         assert [c.text for c in finished] == [f"text {i}" for i in range(len(finished))]
@@ -480,7 +500,8 @@ def test_summarize_a_long_text_in_parts_with_progress(
 ) -> None:
     tab = panel.summarize
     steps: list[object] = []
-    controller.sig_task_progress.connect(lambda job, p: steps.append(p))
+    on_progress = tab.on_progress
+    tab.on_progress = lambda p: (steps.append(p), on_progress(p))  # type: ignore[method-assign]
     # The fake engine counts a token per character and the context is 1024 tokens.
     paragraphs = [f"Paragraph {i}. " + "word " * 60 for i in range(8)]
     tab.input.set_text("\n\n".join(paragraphs))
@@ -544,8 +565,8 @@ def test_search_lists_hits_highlights_terms_and_opens_the_passage(qtbot: QtBot) 
     qtbot.addWidget(panel)
     tab = panel.search
     tab.set_collections(["Policies"])
-    with qtbot.waitSignal(knowledge.sig_search_done, timeout=TIMEOUT_MS):
-        tab.search("refund policy")
+    handle = tab.search("refund policy")
+    qtbot.waitUntil(lambda: handle is not None and handle.finished, timeout=TIMEOUT_MS)
     assert knowledge.searches == [("refund policy", ["Policies"], 10)]
     assert tab.table.rowCount() == 2
     assert tab.table.item(0, 1).text() == "file1.txt"
@@ -753,8 +774,8 @@ def test_a_summary_batch_cancelled_half_way_keeps_the_finished_rows(
         tab.input.open_files(files)
         tab.run_button.click()
         qtbot.waitUntil(lambda: len(tab.results()) >= 2, timeout=TIMEOUT_MS)
-        with qtbot.waitSignal(controller.sig_task_done, timeout=TIMEOUT_MS):
-            tab.cancel_button.click()
+        tab.cancel_button.click()
+        qtbot.waitUntil(lambda: not tab.running, timeout=TIMEOUT_MS)
         n = len(tab.results())
         assert 2 <= n < 8
         statuses = [r.status for r in tab.batch.rows()]

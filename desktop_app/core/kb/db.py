@@ -655,6 +655,15 @@ class Registry:
             )
         }
 
+    def document_chunk_ids(self, doc: Document) -> list[str]:
+        """The chunk ids of a document, in document order."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY idx", (doc.id,)
+            )
+        ]
+
     def counts(self, coll: Collection) -> dict[str, int]:
         """Documents by status, chunks, chunks embedded, chunks in Chroma, bytes of documents."""
         out = {"pending": 0, "indexed": 0, "failed": 0}

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.db import Collection, Filters, Registry, open_registry
 from desktop_app.core.kb.embed import (
     Embedder,
@@ -54,7 +55,8 @@ class CollectionStats:
     pending: int
     failed: int
     chunks: int
-    vectors_in_chroma: int
+    #: None when Chroma could not be asked (``problem`` says why).
+    vectors_in_chroma: int | None
     bytes: int
     duplicate_chunks: int
     failures: tuple[tuple[str, str], ...]
@@ -64,6 +66,9 @@ class CollectionStats:
     watched: tuple[str, ...] = ()
     #: The Chroma server holding the vectors; None: the embedded Chroma folder.
     chroma_url: str | None = None
+    #: Why the counts are partial (a collection embedded with another model, its
+    #: Chroma server not reachable); None when they are whole.
+    problem: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox kb stats --json``."""
@@ -347,6 +352,40 @@ class KnowledgeBase:
             watched=tuple(self.registry.watched(coll)),
             chroma_url=coll.chroma_url,
         )
+
+    def summaries(self) -> list[CollectionStats]:
+        """Every collection's ``stats``, by name; one whose vectors cannot be counted
+        (another embedding model, a Chroma server down) gets the database's counts,
+        ``vectors_in_chroma`` None and the reason as ``problem``."""
+        out: list[CollectionStats] = []
+        for coll in self.collections():
+            try:
+                out.append(self.stats(coll.name))
+            except GlassboxError as exc:
+                counts = self.registry.counts(coll)
+                out.append(
+                    CollectionStats(
+                        name=coll.name,
+                        embed_model=coll.embed_model,
+                        documents=counts["documents"],
+                        indexed=counts["indexed"],
+                        pending=counts["pending"],
+                        failed=counts["failed"],
+                        chunks=counts["chunks"],
+                        vectors_in_chroma=None,
+                        bytes=counts["bytes"],
+                        duplicate_chunks=self.registry.duplicate_chunk_texts(coll),
+                        failures=tuple(
+                            (d.path, d.reason or "")
+                            for d in self.registry.documents(coll, status="failed")
+                        ),
+                        never_retrieved=tuple(self.registry.never_retrieved(coll)),
+                        watched=tuple(self.registry.watched(coll)),
+                        chroma_url=coll.chroma_url,
+                        problem=str(exc),
+                    )
+                )
+        return out
 
     # -- the work ------------------------------------------------------------------
 

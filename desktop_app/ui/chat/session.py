@@ -18,6 +18,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
@@ -31,10 +32,13 @@ from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.answer import build_prompt
 from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat.view import MessageView
 from desktop_app.ui.common.errors import error_text
 from desktop_app.workers.engine.inference import InferenceController
+from desktop_app.workers.jobs import JobHandle
+from desktop_app.workers.jobs_qt import while_alive
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +154,9 @@ class _Grounding:
     parent_id: int
     question: str
     stage: str = "search"
-    task_id: int | None = None
-    searches: dict[int, int] = field(default_factory=dict)  # request id → query index
-    results: dict[int, list[Any]] = field(default_factory=dict)
+    task: JobHandle | None = None  # the rewrite or rerank task running for it
+    searching: int = 0  # searches asked for (one per phrasing)
+    results: dict[int, list[Any]] = field(default_factory=dict)  # query index → hits
     queries: list[str] = field(default_factory=list)
 
 
@@ -203,6 +207,11 @@ class ChatSession(QObject):
     sig_reply_ended = Signal(object)
     """The streaming reply ended: its final ``MessageView``."""
 
+    sig_reply_finished = Signal(object)
+    """A reply is over, all its stages done and its record closed: the engine's last
+    ``DoneEvent`` (its figures for the status bar). Sent after ``sig_busy(False)``;
+    a two-stage reply's first ``DoneEvent`` is not sent."""
+
     sig_chat_changed = Signal()
     """The list of chats or the current chat's title changed (the sidebar reloads)."""
 
@@ -243,8 +252,6 @@ class ChatSession(QObject):
         controller.sig_tokens.connect(self._on_controller_tokens)
         controller.sig_done.connect(self._on_controller_done)
         controller.sig_error.connect(self._on_controller_error)
-        controller.sig_task_done.connect(self._on_controller_task_done)
-        controller.sig_task_failed.connect(self._on_controller_task_failed)
         fingerprint = getattr(controller, "sig_model_fingerprint", None)
         if fingerprint is not None:
             fingerprint.connect(self._on_controller_model_fingerprint)
@@ -289,8 +296,6 @@ class ChatSession(QObject):
     def set_knowledge(self, knowledge: Any) -> None:
         """Ground replies in documents found by ``knowledge`` (a ``KnowledgeController``)."""
         self._knowledge = knowledge
-        knowledge.sig_search_done.connect(self._on_knowledge_search_done)
-        knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
 
     def set_options(self, options: ChatOptions) -> None:
         """Use ``options`` from the next reply on, saved with the open chat (the chat
@@ -399,11 +404,13 @@ class ChatSession(QObject):
 
             n, template = self.options.multi_query, loaded.has_chat_template
             grounding.stage = "rewrite"
-            grounding.task_id = self._controller.run_task(
+            grounding.task = self._controller.run_task(
                 lambda engine, _progress: rewrite_queries(
                     engine, question, n, chat_template=template
                 ),
                 label=self.tr("Rewriting the question"),
+                on_done=while_alive(self, partial(self._on_rewritten, grounding)),
+                on_failed=while_alive(self, partial(self._on_step_failed, grounding)),
             )
             self.sig_notice.emit(self.tr("Rewriting the question into other phrasings…"), False)
             return
@@ -412,25 +419,25 @@ class ChatSession(QObject):
     def _grounding_search(self, grounding: _Grounding) -> None:
         grounding.stage = "search"
         k = max(RERANK_POOL, self.options.top_k) if self.options.rerank else self.options.top_k
+        grounding.searching = len(grounding.queries)
         for i, query in enumerate(grounding.queries):
-            request_id = self._knowledge.search(
+            self._knowledge.search(
                 query,
                 list(self.options.collections),
                 k=k,
                 min_similarity=self.options.min_similarity,
                 filters=self.options.filters(),
+                on_done=while_alive(self, partial(self._on_knowledge_search_done, grounding, i)),
+                on_failed=while_alive(self, partial(self._on_knowledge_search_failed, grounding)),
             )
-            grounding.searches[int(request_id)] = i
         names = ", ".join(self.options.collections)
         self.sig_notice.emit(self.tr("Searching {names}…").format(names=names), False)
 
-    @Slot(int, list)
-    def _on_knowledge_search_done(self, request_id: int, hits: list[Any]) -> None:
-        grounding = self._pending_search
-        if grounding is None or request_id not in grounding.searches:
-            return
-        grounding.results[grounding.searches.pop(request_id)] = list(hits)
-        if grounding.searches:
+    def _on_knowledge_search_done(self, grounding: _Grounding, index: int, hits: list[Hit]) -> None:
+        if grounding is not self._pending_search:
+            return  # stopped, or replaced by another question
+        grounding.results[index] = list(hits)
+        if len(grounding.results) < grounding.searching:
             return  # other phrasings are still being searched
         lists = [grounding.results[i] for i in sorted(grounding.results)]
         fused = lists[0] if len(lists) == 1 else fuse_ranks(lists)
@@ -441,9 +448,11 @@ class ChatSession(QObject):
             question, template = grounding.question, loaded.has_chat_template
             grounding.stage = "rerank"
             grounding.results = {0: fused}
-            grounding.task_id = self._controller.run_task(
+            grounding.task = self._controller.run_task(
                 lambda engine, _progress: rerank(engine, question, fused, chat_template=template),
                 label=self.tr("Judging the passages"),
+                on_done=while_alive(self, partial(self._on_reranked, grounding)),
+                on_failed=while_alive(self, partial(self._on_step_failed, grounding)),
             )
             self.sig_notice.emit(
                 self.tr("The model is judging {n} passage(s)…").format(n=len(fused)), False
@@ -462,25 +471,23 @@ class ChatSession(QObject):
         )
         self._start_reply(grounding.parent_id, [])
 
-    @Slot(int, object)
-    def _on_controller_task_done(self, task_id: int, result: object) -> None:
-        grounding = self._pending_search
-        if grounding is None or grounding.task_id != task_id:
+    def _on_rewritten(self, grounding: _Grounding, phrasings: list[str]) -> None:
+        if grounding is not self._pending_search:
             return
-        grounding.task_id = None
-        if grounding.stage == "rewrite":
-            phrasings = [str(q) for q in result] if isinstance(result, list) else []
-            grounding.queries += [q for q in phrasings if q.strip()]
-            self._grounding_search(grounding)
-        elif grounding.stage == "rerank":
-            self._grounded_reply(grounding, list(result) if isinstance(result, list) else [])
+        grounding.task = None
+        grounding.queries += [q for q in phrasings if q.strip()]
+        self._grounding_search(grounding)
 
-    @Slot(int, str, str)
-    def _on_controller_task_failed(self, task_id: int, kind: str, message: str) -> None:
-        grounding = self._pending_search
-        if grounding is None or grounding.task_id != task_id:
+    def _on_reranked(self, grounding: _Grounding, ranked: list[Hit]) -> None:
+        if grounding is not self._pending_search:
             return
-        grounding.task_id = None
+        grounding.task = None
+        self._grounded_reply(grounding, list(ranked))
+
+    def _on_step_failed(self, grounding: _Grounding, _kind: str, message: str) -> None:
+        if grounding is not self._pending_search:
+            return
+        grounding.task = None
         # Both steps only improve the passages: without them the question still gets
         # an answer, from the plain search.
         if grounding.stage == "rewrite":
@@ -494,10 +501,8 @@ class ChatSession(QObject):
             )
             self._grounded_reply(grounding, grounding.results.get(0, []))
 
-    @Slot(int, str, str)
-    def _on_knowledge_search_failed(self, request_id: int, kind: str, message: str) -> None:
-        grounding = self._pending_search
-        if grounding is None or request_id not in grounding.searches:
+    def _on_knowledge_search_failed(self, grounding: _Grounding, _kind: str, message: str) -> None:
+        if grounding is not self._pending_search:
             return
         self._pending_search = None
         self.sig_notice.emit(
@@ -619,10 +624,10 @@ class ChatSession(QObject):
             return
         grounding = self._pending_search
         if grounding is not None:
-            # Late answers to the abandoned search or task are ignored by id.
+            # Late answers to the abandoned search or task find it no longer pending.
             self._pending_search = None
-            if grounding.task_id is not None:
-                self._controller.cancel_task(grounding.task_id)
+            if grounding.task is not None:
+                grounding.task.cancel()
             self.sig_notice.emit(self.tr("Stopped before the reply began."), False)
             self.sig_busy.emit(False)
 
@@ -926,6 +931,8 @@ class ChatSession(QObject):
                     not same,
                 )
         self.sig_chat_changed.emit()
+        if done is not None:
+            self.sig_reply_finished.emit(done)
 
     def _close_record(
         self, reply: _Reply, status: str, meta_update: dict[str, Any], content: str | None

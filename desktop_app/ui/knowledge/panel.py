@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.kb.db import Document
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
+from desktop_app.core.kb.knowledge_base import CollectionStats
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.models.defaults import human_size
 from desktop_app.ui.common.errors import error_text
@@ -65,7 +66,9 @@ from desktop_app.ui.knowledge.texts import (
     status_text,
     sync_text,
 )
-from desktop_app.workers.kb.controller import CollectionSummary, KnowledgeController
+from desktop_app.workers.jobs import JobHandle
+from desktop_app.workers.jobs_qt import while_alive
+from desktop_app.workers.kb.controller import KnowledgeController
 
 # The document list is refreshed at most this often during an ingestion (seconds).
 _DOCUMENTS_REFRESH_S = 1.0
@@ -103,12 +106,12 @@ class KnowledgePanel(QDockWidget):
         self.setObjectName("knowledge_panel")
         self.setAccessibleName(self.tr("Knowledge panel"))
         self._controller = controller
-        self._summaries: dict[str, CollectionSummary] = {}
+        self._summaries: dict[str, CollectionStats] = {}
         self._documents: list[Document] = []
         self._shown: str | None = None  # the collection whose documents are listed
         self._hits: list[Hit] = []
         self._want_current: str | None = None
-        self._search_id: int | None = None
+        self._search: JobHandle | None = None
         self._search_started = 0.0
         self._last_files_done = -1
         self._last_documents_refresh = 0.0
@@ -145,8 +148,6 @@ class KnowledgePanel(QDockWidget):
         controller.sig_documents.connect(self._on_controller_documents)
         controller.sig_progress.connect(self._on_controller_progress)
         controller.sig_ingest_done.connect(self._on_controller_ingest_done)
-        controller.sig_search_done.connect(self._on_controller_search_done)
-        controller.sig_search_failed.connect(self._on_controller_search_failed)
         controller.sig_error.connect(self._on_controller_error)
         controller.sig_busy.connect(self._on_controller_busy)
         controller.sig_watched.connect(self._on_controller_watched)
@@ -460,8 +461,9 @@ class KnowledgePanel(QDockWidget):
         self.sig_open_source.emit(target)
         return viewer
 
-    def run_query(self, query: str) -> int | None:
-        """Run a test query on the selected collections; returns the request id."""
+    def run_query(self, query: str) -> JobHandle | None:
+        """Run a test query on the selected collections; returns its handle (None: nothing
+        to search). The hits fill the table when it is ``finished``."""
         self._query_edit.setText(query)
         return self._start_search()
 
@@ -594,7 +596,7 @@ class KnowledgePanel(QDockWidget):
                 "Duplicate chunks: {count} (the same passage in several documents)"
             ).format(count=dup)
         else:
-            text = self.tr("Duplicate chunks: {count}").format(count="—" if dup is None else dup)
+            text = self.tr("Duplicate chunks: {count}").format(count=dup)
         labels["duplicates"].setText(text)
         failed = [d for d in self._documents if d.status == "failed"]
         text = self.tr("Failed documents: {count}").format(count=summary.failed)
@@ -605,13 +607,10 @@ class KnowledgePanel(QDockWidget):
         labels["failed"].setText(text)
         labels["failed"].setStyleSheet(_ERROR_STYLE if summary.failed else "")
         never = summary.never_retrieved
-        if never is None:
-            text = self.tr("Documents never retrieved: not counted by this version")
-        else:
-            text = self.tr("Documents never retrieved: {count}").format(count=len(never))
-            text += "".join(f"\n  {Path(p).name}" for p in never[:5])
-            if len(never) > 5:
-                text += "\n  " + self.tr("… and {count} more").format(count=len(never) - 5)
+        text = self.tr("Documents never retrieved: {count}").format(count=len(never))
+        text += "".join(f"\n  {Path(p).name}" for p in never[:5])
+        if len(never) > 5:
+            text += "\n  " + self.tr("… and {count} more").format(count=len(never) - 5)
         labels["never"].setText(text)
         vectors = summary.vectors_in_chroma
         if summary.problem:
@@ -628,16 +627,37 @@ class KnowledgePanel(QDockWidget):
             labels["vectors"].setText(text.format(vectors=shown, chunks=f"{summary.chunks:,}"))
             labels["vectors"].setStyleSheet("")
 
-    def _start_search(self) -> int | None:
+    def _start_search(self) -> JobHandle | None:
         query = self._query_edit.text().strip()
         names = self.selected_collections()
         if not query or not names:
             return None
         self._search_started = time.monotonic()
+        if self._search is not None:
+            self._search.cancel()  # superseded: its answer would be thrown away
+        handle: JobHandle | None = None
+
+        def done(hits: list[Hit]) -> None:
+            if handle is self._search:
+                self._show_hits(hits)
+
+        def failed(kind: str, message: str) -> None:
+            if handle is self._search:
+                self._search = None
+                self._query_status.setText(error_text(kind, message))
+
         # A test query is not a use of the documents: it leaves "never retrieved" alone.
-        self._search_id = self._controller.search(query, names, self._k_spin.value(), record=False)
+        handle = self._controller.search(
+            query,
+            names,
+            self._k_spin.value(),
+            record=False,
+            on_done=while_alive(self, done),
+            on_failed=while_alive(self, failed),
+        )
+        self._search = handle
         self._query_status.setText(self.tr("Searching {names}…").format(names=", ".join(names)))
-        return self._search_id
+        return handle
 
     def _confirm(self, title: str, question: str) -> bool:
         answer = QMessageBox.question(
@@ -842,7 +862,7 @@ class KnowledgePanel(QDockWidget):
     # ----------------------------------------------------------------- slots: controller
 
     @Slot(list)
-    def _on_controller_collections(self, summaries: list[CollectionSummary]) -> None:
+    def _on_controller_collections(self, summaries: list[CollectionStats]) -> None:
         self._error_label.setVisible(False)
         self._summaries = {s.name: s for s in summaries}
         listing = self._collection_list
@@ -917,10 +937,8 @@ class KnowledgePanel(QDockWidget):
             self._progress_bar.setValue(self._progress_bar.maximum())
         self._update_buttons()
 
-    @Slot(int, list)
-    def _on_controller_search_done(self, request: int, hits: list[Hit]) -> None:
-        if request != self._search_id:
-            return
+    def _show_hits(self, hits: list[Hit]) -> None:
+        self._search = None
         self._hits = hits
         table = self._hit_table
         table.setRowCount(len(hits))
@@ -944,11 +962,6 @@ class KnowledgePanel(QDockWidget):
             if hits
             else self.tr("No passage found.")
         )
-
-    @Slot(int, str, str)
-    def _on_controller_search_failed(self, request: int, kind: str, message: str) -> None:
-        if request == self._search_id:
-            self._query_status.setText(error_text(kind, message))
 
     @Slot(str, str)
     def _on_controller_error(self, kind: str, message: str) -> None:

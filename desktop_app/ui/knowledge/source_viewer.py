@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QColor, QShowEvent, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,15 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.kb.retrieve import Hit
-from desktop_app.workers.kb.controller import (
+from desktop_app.core.kb.sources import (
     NOTE_EXTRACTED,
     NOTE_FAILED,
     NOTE_FILE,
     NOTE_MISSING,
     NOTE_PENDING,
-    KnowledgeController,
     SourceText,
 )
+from desktop_app.workers.jobs_qt import while_alive
+from desktop_app.workers.kb.controller import KnowledgeController
 
 #: What a viewer can be asked to show: a search hit, or (path, char_start, char_end).
 SourceTarget = Hit | tuple[str, int, int]
@@ -107,8 +108,9 @@ class SourceViewer(QDialog):
         layout.addWidget(buttons)
 
         self._controller = controller
-        controller.sig_source.connect(self._on_controller_source)
-        self._request = controller.load_source(path, start, end, doc_id)
+        self._request = controller.load_source(
+            path, start, end, doc_id, on_done=while_alive(self, self.set_source)
+        )
 
     # ----------------------------------------------------------------- public
 
@@ -164,10 +166,3 @@ class SourceViewer(QDialog):
         """Scroll again once laid out: before the first show the viewport has no size."""
         super().showEvent(event)
         QTimer.singleShot(0, self, self._scroll_to_passage)
-
-    @Slot(int, object)
-    def _on_controller_source(self, request: int, source: object) -> None:
-        if request != self._request or not isinstance(source, SourceText):
-            return
-        self._controller.sig_source.disconnect(self._on_controller_source)
-        self.set_source(source)

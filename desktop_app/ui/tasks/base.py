@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.kb.sources import SourceText
 from desktop_app.ui.common.errors import error_text
 from desktop_app.ui.knowledge.source_viewer import source_note
 from desktop_app.ui.tasks.document_picker import KnowledgePicker
@@ -38,7 +40,9 @@ from desktop_app.ui.tasks.template_editor import TemplateEditor
 from desktop_app.ui.tasks.token_dialog import TokenDialog
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import CANCELLED, TaskFn
-from desktop_app.workers.kb.controller import KnowledgeController, SourceText
+from desktop_app.workers.jobs import JobHandle
+from desktop_app.workers.jobs_qt import while_alive
+from desktop_app.workers.kb.controller import KnowledgeController
 
 # Files larger than this are not opened as task input (a text this long is a mistake).
 MAX_INPUT_BYTES = 20 * 1024 * 1024
@@ -112,7 +116,7 @@ class TextInput(QWidget):
         self._knowledge: KnowledgeController | None = None
         self._picker: KnowledgePicker | None = None
         # Requests sent to the knowledge base for the documents being loaded, in order.
-        self._requests: list[int] = []
+        self._requests: list[JobHandle] = []
         self._sources: dict[int, SourceText] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -155,7 +159,6 @@ class TextInput(QWidget):
     def set_knowledge(self, knowledge: KnowledgeController) -> None:
         """Offer the knowledge base's documents as input ("From knowledge base…")."""
         self._knowledge = knowledge
-        knowledge.sig_source.connect(self._on_knowledge_source)
         self.kb_button.setVisible(True)
 
     @property
@@ -199,9 +202,18 @@ class TextInput(QWidget):
         if self._knowledge is None or not documents:
             return
         self._sources = {}
-        self._requests = [
-            self._knowledge.load_source(path, doc_id=doc_id) for path, doc_id in documents
-        ]
+        batch: list[JobHandle] = []
+        for path, doc_id in documents:
+            batch.append(
+                self._knowledge.load_source(
+                    path,
+                    doc_id=doc_id,
+                    on_done=while_alive(
+                        self, partial(self._on_knowledge_source, batch, len(batch))
+                    ),
+                )
+            )
+        self._requests = batch
         self.source_label.setStyleSheet(NOTE_STYLE)
         self.source_label.setText(
             self.tr("Loading {n} document(s) from the knowledge base…").format(n=len(documents))
@@ -241,7 +253,7 @@ class TextInput(QWidget):
         self.sig_changed.emit()
 
     def _documents_loaded(self) -> None:
-        sources = [self._sources[rid] for rid in self._requests]
+        sources = [self._sources[i] for i in range(len(self._requests))]
         self._requests, self._sources = [], {}
         usable = [s for s in sources if s.text.strip()]
         unusable = [s for s in sources if not s.text.strip()]
@@ -298,11 +310,10 @@ class TextInput(QWidget):
     def _on_picker_finished(self, result: int) -> None:
         self._picker = None
 
-    @Slot(int, object)
-    def _on_knowledge_source(self, request_id: int, source: SourceText) -> None:
-        if request_id not in self._requests:
-            return
-        self._sources[request_id] = source
+    def _on_knowledge_source(self, batch: list[JobHandle], index: int, source: SourceText) -> None:
+        if batch is not self._requests:
+            return  # an earlier choice of documents, replaced since
+        self._sources[index] = source
         if len(self._sources) == len(self._requests):
             self._documents_loaded()
 
@@ -337,7 +348,7 @@ class TaskTab(QWidget):
         self.setAccessibleName(self.tr("{name} task").format(name=name))
         self._controller = controller
         self._name = name
-        self._job: int | None = None
+        self._job: JobHandle | None = None
         self._cancelling = False
         self.templates = TemplateEditor(templates, self)
         self.templates.setAccessibleName(self.tr("{name} prompt template").format(name=name))
@@ -359,9 +370,6 @@ class TaskTab(QWidget):
 
         self.run_button.clicked.connect(self._on_run_button_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
-        controller.sig_task_progress.connect(self._on_controller_task_progress)
-        controller.sig_task_done.connect(self._on_controller_task_done)
-        controller.sig_task_failed.connect(self._on_controller_task_failed)
 
     # ----------------------------------------------------------------- for subclasses
 
@@ -379,9 +387,18 @@ class TaskTab(QWidget):
         layout.addWidget(self.status)
         return box
 
-    def start(self, fn: TaskFn, what: str) -> int:
+    def start(self, fn: TaskFn, what: str) -> JobHandle:
         """Run ``fn`` on the engine thread; the tab is busy until it ends."""
-        self._job = self._controller.run_task(fn, label=f"{self._name.lower()}: {what}")
+        job: JobHandle | None = None
+        self._job = job = self._controller.run_task(
+            fn,
+            label=f"{self._name.lower()}: {what}",
+            on_done=while_alive(self, lambda result: self._on_task_done(job, result)),
+            on_failed=while_alive(
+                self, lambda kind, message: self._on_task_failed(job, kind, message)
+            ),
+            on_progress=while_alive(self, lambda payload: self._on_task_progress(job, payload)),
+        )
         self._cancelling = False
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -396,15 +413,15 @@ class TaskTab(QWidget):
         return self._job is not None
 
     @property
-    def job_id(self) -> int | None:
-        """The id of this tab's running task."""
+    def job(self) -> JobHandle | None:
+        """This tab's running task."""
         return self._job
 
     def cancel(self) -> None:
         """Cancel this tab's task (what finished stays shown)."""
         if self._job is not None:
             self._cancelling = True
-            self._controller.cancel_task(self._job)
+            self._job.cancel()
             self.cancel_button.setEnabled(False)
             self.set_status(self.tr("Cancelling…"))
 
@@ -468,22 +485,19 @@ class TaskTab(QWidget):
     def _on_cancel_button_clicked(self) -> None:
         self.cancel()
 
-    @Slot(int, object)
-    def _on_controller_task_progress(self, job_id: int, payload: object) -> None:
-        if job_id == self._job:
+    def _on_task_progress(self, job: JobHandle | None, payload: object) -> None:
+        if job is self._job:
             self.on_progress(payload)
 
-    @Slot(int, object)
-    def _on_controller_task_done(self, job_id: int, result: object) -> None:
-        if job_id != self._job:
+    def _on_task_done(self, job: JobHandle | None, result: object) -> None:
+        if job is not self._job:
             return
         cancelled = self._cancelling
         self._finish()
         self.on_done(result, cancelled)
 
-    @Slot(int, str, str)
-    def _on_controller_task_failed(self, job_id: int, kind: str, message: str) -> None:
-        if job_id != self._job:
+    def _on_task_failed(self, job: JobHandle | None, kind: str, message: str) -> None:
+        if job is not self._job:
             return
         self._finish()
         if kind == CANCELLED:

@@ -52,6 +52,8 @@ from desktop_app.ui.tasks.diff import show_diff
 from desktop_app.ui.tasks.extract import ExtractTab
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.engine.task_runner import TaskProgress, TaskTokens
+from desktop_app.workers.jobs import JobHandle
+from desktop_app.workers.jobs_qt import while_alive
 from desktop_app.workers.kb.controller import KnowledgeController
 
 __all__ = ["ClassifyTab", "ExtractTab", "RewriteTab", "SearchTab", "SummarizeTab", "TasksPanel"]
@@ -678,7 +680,7 @@ class SearchTab(QWidget):
         super().__init__(parent)
         self.setAccessibleName(self.tr("Search task"))
         self._knowledge = knowledge
-        self._search_id: int | None = None
+        self._search: JobHandle | None = None
         self._hits: list[Hit] = []
         self._query = ""
         self._refreshed = False
@@ -728,8 +730,6 @@ class SearchTab(QWidget):
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         knowledge.sig_collections.connect(self._on_knowledge_collections)
-        knowledge.sig_search_done.connect(self._on_knowledge_search_done)
-        knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
 
     @property
     def hits(self) -> list[Hit]:
@@ -746,8 +746,8 @@ class SearchTab(QWidget):
             self.collection.setCurrentText(current)
         self.collection.blockSignals(False)
 
-    def search(self, query: str | None = None) -> int | None:
-        """Search the chosen collection; returns the request id (None when nothing to do)."""
+    def search(self, query: str | None = None) -> JobHandle | None:
+        """Search the chosen collection; returns its handle (None when nothing to do)."""
         if query is not None:
             self.query.setText(query)
         text = self.query.text().strip()
@@ -758,9 +758,20 @@ class SearchTab(QWidget):
             )
             return None
         self._query = text
-        self._search_id = self._knowledge.search(text, [name], self.k.value())
+        if self._search is not None:
+            self._search.cancel()  # superseded
+        handle = self._knowledge.search(
+            text,
+            [name],
+            self.k.value(),
+            on_done=while_alive(self, lambda hits: self._on_knowledge_search_done(handle, hits)),
+            on_failed=while_alive(
+                self, lambda kind, message: self._on_knowledge_search_failed(handle, kind, message)
+            ),
+        )
+        self._search = handle
         self._say(self.tr("Searching “{name}”…").format(name=name))
-        return self._search_id
+        return handle
 
     def highlighted(self, row: int) -> list[str]:
         """The query terms highlighted in a hit's passage (what the user sees marked)."""
@@ -813,11 +824,10 @@ class SearchTab(QWidget):
     def _on_knowledge_collections(self, summaries: list[object]) -> None:
         self.set_collections([str(getattr(s, "name", s)) for s in summaries])
 
-    @Slot(int, list)
-    def _on_knowledge_search_done(self, request_id: int, hits: list[Hit]) -> None:
-        if request_id != self._search_id:
+    def _on_knowledge_search_done(self, handle: JobHandle, hits: list[Hit]) -> None:
+        if handle is not self._search:
             return
-        self._search_id = None
+        self._search = None
         self._hits = list(hits)
         table = self.table
         table.setRowCount(len(hits))
@@ -844,10 +854,9 @@ class SearchTab(QWidget):
             else self.tr("No passage found.")
         )
 
-    @Slot(int, str, str)
-    def _on_knowledge_search_failed(self, request_id: int, kind: str, message: str) -> None:
-        if request_id == self._search_id:
-            self._search_id = None
+    def _on_knowledge_search_failed(self, handle: JobHandle, kind: str, message: str) -> None:
+        if handle is self._search:
+            self._search = None
             self._say(error_text(kind, message), True)
 
     @Slot()

@@ -585,7 +585,6 @@ class MainWindow(QMainWindow):
         c.sig_model_progress.connect(self._on_controller_model_progress)
         c.sig_model_loaded.connect(self._on_controller_model_loaded)
         c.sig_prompt_progress.connect(self._on_controller_prompt_progress)
-        c.sig_done.connect(self._on_controller_done)
         c.sig_error.connect(self._on_controller_error)
         fingerprint = getattr(c, "sig_model_fingerprint", None)
         if fingerprint is not None:
@@ -597,6 +596,7 @@ class MainWindow(QMainWindow):
         s.sig_reply_begun.connect(self._on_session_reply_begun)
         s.sig_reply_tokens.connect(self._on_session_reply_tokens)
         s.sig_reply_ended.connect(self._on_session_reply_ended)
+        s.sig_reply_finished.connect(self._on_session_reply_finished)
         s.sig_chat_changed.connect(self._on_session_chat_changed)
         s.sig_notice.connect(self._on_session_notice)
         s.sig_busy.connect(self._on_session_busy)
@@ -1524,9 +1524,7 @@ class MainWindow(QMainWindow):
             )
 
     @Slot(object)
-    def _on_controller_done(self, done: DoneEvent) -> None:
-        if self._session.busy:
-            return  # a two-stage reply goes on
+    def _on_session_reply_finished(self, done: DoneEvent) -> None:
         count = done.completion_tokens
         self._speed_label.setText(self.tr("{speed:.1f} tokens/s").format(speed=done.tokens_per_s))
         if count:

@@ -59,6 +59,7 @@ from desktop_app.core.kb.answer import answer
 from desktop_app.core.kb.errors import KnowledgeBaseLockedError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.engine.client import EngineClient
+from desktop_app.workers.jobs import CANCELLED, JobHandle, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class _Job:
     payload: Any
     out: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     cancelled: threading.Event = field(default_factory=threading.Event)
-    task_id: int | None = None  # WindowApi: the controller task running it
+    task: JobHandle | None = None  # WindowApi: the controller task running it
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,11 @@ class ApiServer:
         self._open_kb = knowledge_base or _open_knowledge_base
         self._kb: Any = None
         self._client = EngineClient()
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._current: _Job | None = None
-        self._current_lock = threading.Lock()
-        self._worker: threading.Thread | None = None
+        # One thread owns the engine process and the knowledge base; results go straight
+        # to the waiting request (inline: no Qt, no event loop in ``glassbox serve``).
+        self._jobs: JobQueue[EngineClient] = JobQueue(
+            lambda: self._client, self._close_worker, name="glassbox-api-engine", inline=True
+        )
         self._httpd: ThreadingHTTPServer | None = None
         self._serving: threading.Thread | None = None
 
@@ -197,8 +199,6 @@ class ApiServer:
 
     def start(self) -> ModelLoaded:
         """Load the model, bind the port and serve in the background."""
-        self._worker = threading.Thread(target=self._work, name="glassbox-api-engine", daemon=True)
-        self._worker.start()
         try:
             loaded: ModelLoaded = self.submit("load", self.config)
             server = _Server6 if ":" in self._host else _Server
@@ -249,17 +249,11 @@ class ApiServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
-        with self._current_lock:
-            if self._current is not None:
-                self._current.cancelled.set()
-                self._client.cancel()
         self._stop_worker()
 
     def _stop_worker(self) -> None:
-        if self._worker is not None:
-            self._jobs.put(None)
-            self._worker.join(timeout=15)
-            self._worker = None
+        # Cancels the running request, fails the queued ones, closes the engine.
+        self._jobs.shutdown(timeout_s=15)
 
     def __enter__(self) -> ApiServer:
         self.start()
@@ -273,7 +267,12 @@ class ApiServer:
     def enqueue(self, kind: str, payload: Any) -> _Job:
         """Queue a job for the engine thread."""
         job = _Job(kind, payload)
-        self._jobs.put(job)
+        job.task = self._jobs.run(
+            lambda _client, _ctx: self._run(job),
+            on_failed=lambda kind, message: job.out.put(_Failure(_failure(kind, message))),
+            on_cancel=self._client.cancel,
+            label=f"API {kind}",
+        )
         return job
 
     def submit(self, kind: str, payload: Any) -> Any:
@@ -286,30 +285,13 @@ class ApiServer:
     def cancel(self, job: _Job) -> None:
         """Cancel a job, queued or running (any thread)."""
         job.cancelled.set()
-        with self._current_lock:
-            if self._current is job:
-                self._client.cancel()
+        if job.task is not None:
+            job.task.cancel()
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            if job.cancelled.is_set():
-                job.out.put(_Failure(_cancelled()))
-                continue
-            with self._current_lock:
-                self._current = job
-            try:
-                self._run(job)
-            except GlassboxError as exc:
-                job.out.put(_Failure(exc))
-            except Exception as exc:  # a bug must not stop the queue for everyone else
-                log.exception("API request failed")
-                job.out.put(_Failure(GlassboxError(f"The request failed: {exc}")))
-            finally:
-                with self._current_lock:
-                    self._current = None
+    def _close_worker(self, client: EngineClient) -> None:
         if self._kb is not None:
             self._kb.close()
-        self._client.close()
+        client.close()
 
     def _run(self, job: _Job) -> None:
         if job.kind == "load":
@@ -353,6 +335,11 @@ def _open_knowledge_base() -> Any:
     from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
     return KnowledgeBase()
+
+
+def _failure(kind: str, message: str) -> GlassboxError:
+    """A failed job's error for the client (a bug in a job is the server's fault: 500)."""
+    return _cancelled() if kind == CANCELLED else api_error(kind, message)
 
 
 def _cancelled() -> GlassboxError:

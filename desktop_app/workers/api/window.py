@@ -12,6 +12,7 @@ import errno
 import socket
 import threading
 from collections.abc import Callable
+from functools import partial
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -80,17 +81,10 @@ class WindowApi(QObject):
         self._serving: threading.Thread | None = None
         self._host = "127.0.0.1"
         self._allow_remote = False
-        self._tasks: dict[int, _Job] = {}
-        self._searches: dict[int, _Job] = {}
         self._lock = threading.Lock()
         self._jobs: set[_Job] = set()
         self._sig_job.connect(self._on_http_job, Qt.ConnectionType.QueuedConnection)
         self._sig_cancel.connect(self._on_http_cancel, Qt.ConnectionType.QueuedConnection)
-        controller.sig_task_failed.connect(self._on_controller_task_failed)
-        controller.sig_task_done.connect(self._on_controller_task_done)
-        if knowledge is not None:
-            knowledge.sig_search_done.connect(self._on_knowledge_search_done)
-            knowledge.sig_search_failed.connect(self._on_knowledge_search_failed)
 
     # -- life cycle (GUI thread) ----------------------------------------------------
 
@@ -237,14 +231,20 @@ class WindowApi(QObject):
                 self._finish(job, _Failure(error))
                 return
             question, collection, k = job.payload
-            rid = self._knowledge.search(question, [collection], k)
-            self._searches[rid] = job
+            self._knowledge.search(
+                question,
+                [collection],
+                k,
+                on_done=partial(self._on_knowledge_search_done, job),
+                on_failed=partial(self._on_failed, job),
+            )
         else:
             self._finish(job, _Failure(GlassboxError(f"Unknown job {job.kind!r}.")))
 
     def _run(self, job: _Job, fn: Callable[[Engine, TaskProgress], object], label: str) -> None:
-        job.task_id = self._controller.run_task(fn, label=label)
-        self._tasks[job.task_id] = job
+        job.task = self._controller.run_task(
+            fn, label=label, on_failed=partial(self._on_failed, job)
+        )
 
     def _generate_fn(self, job: _Job) -> Callable[[Engine, TaskProgress], object]:
         request: GenerateRequest = job.payload
@@ -287,31 +287,14 @@ class WindowApi(QObject):
 
     @Slot(object)
     def _on_http_cancel(self, job: _Job) -> None:
-        if job.task_id is not None:
-            self._controller.cancel_task(job.task_id)
+        if job.task is not None:
+            job.task.cancel()
 
-    @Slot(int, object)
-    def _on_controller_task_done(self, task_id: int, result: object) -> None:
-        self._tasks.pop(task_id, None)
+    def _on_failed(self, job: _Job, kind: str, message: str) -> None:
+        self._finish(job, _Failure(api_error(kind, message)))
 
-    @Slot(int, str, str)
-    def _on_controller_task_failed(self, task_id: int, kind: str, message: str) -> None:
-        job = self._tasks.pop(task_id, None)
-        if job is not None:
-            self._finish(job, _Failure(api_error(kind, message)))
-
-    @Slot(int, list)
-    def _on_knowledge_search_done(self, rid: int, hits: list[Any]) -> None:
-        job = self._searches.pop(rid, None)
-        if job is None:
-            return
+    def _on_knowledge_search_done(self, job: _Job, hits: list[Any]) -> None:
         if job.cancelled.is_set():
             self._finish(job, _Failure(_cancelled()))
             return
         self._run(job, self._answer_fn(job, hits), "API knowledge answer")
-
-    @Slot(int, str, str)
-    def _on_knowledge_search_failed(self, rid: int, kind: str, message: str) -> None:
-        job = self._searches.pop(rid, None)
-        if job is not None:
-            self._finish(job, _Failure(api_error(kind, message)))

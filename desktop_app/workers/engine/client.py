@@ -10,9 +10,7 @@ stopped shortly after, the process is killed.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +37,7 @@ from desktop_app.core.errors import (
     ModelLoadError,
     error_from_event,
 )
+from desktop_app.workers.process import ask_to_exit, reap
 
 #: After a cancel, how long the engine gets to stop by itself before it is killed.
 CANCEL_GRACE_S = 0.35
@@ -82,25 +81,11 @@ class EngineClient:
 
     def _reap(self) -> str:
         """Forget a dead (or killed) process; return how it ended, for messages."""
-        how = ""
-        if self._proc is not None:
-            if self._proc.is_alive():
-                self._proc.kill()
-            self._proc.join(timeout=5)
-            code = self._proc.exitcode
-            if code is not None and code < 0:
-                try:
-                    how = f"killed by {signal.Signals(-code).name}"
-                except ValueError:
-                    how = f"killed by signal {-code}"
-            elif code:
-                how = f"exit code {code}"
-        if self._conn is not None:
-            self._conn.close()
+        how = reap(self._proc, self._conn)
         self._proc = None
         self._conn = None
         self.loaded = None
-        return how
+        return f"killed by {how}" if how and not how.startswith("exit code") else how
 
     def _recv(self, conn: Connection, deadline_kill: bool = True) -> Any:
         """Receive one message; raise EngineCrashedError if the process dies first."""
@@ -252,11 +237,7 @@ class EngineClient:
 
     def close(self) -> None:
         """End the engine process."""
-        conn, proc = self._conn, self._proc
-        if conn is not None and proc is not None and proc.is_alive():
-            with contextlib.suppress(BrokenPipeError, OSError):
-                conn.send(("exit",))
-            proc.join(timeout=3)
+        ask_to_exit(self._proc, self._conn, ("exit",), grace_s=3)
         self._reap()
 
     def __enter__(self) -> EngineClient:

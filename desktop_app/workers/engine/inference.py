@@ -35,15 +35,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-import queue
 import threading
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.engine.capabilities import (
     REMOTE_CAPABILITIES,
@@ -64,18 +63,19 @@ from desktop_app.core.engine.protocol import (
 )
 from desktop_app.core.errors import EngineCrashedError, GlassboxError, InvalidRequestError
 from desktop_app.core.settings import LoadOverrides, Settings, load_settings, save_settings
-from desktop_app.workers.engine.task_runner import (
+from desktop_app.workers.engine.task_runner import TaskProgress, merge_task_progress
+from desktop_app.workers.jobs import (
     CANCELLED,
-    TaskFn,
-    TaskProgress,
-    TaskTokens,
-    TaskUpdate,
+    INTERNAL_ERROR,
+    FailedCallback,
+    JobContext,
+    JobHandle,
+    JobQueue,
+    StepAside,
 )
+from desktop_app.workers.jobs_qt import GuiDrain
 
 log = logging.getLogger(__name__)
-
-#: How often queued engine events are flushed to the GUI (milliseconds).
-FLUSH_INTERVAL_MS = 30
 
 #: ``(bytes_done, bytes_total)`` progress while a default model is prepared.
 ProgressCallback = Callable[[int, int], None]
@@ -84,7 +84,17 @@ ModelResolver = Callable[[str, ProgressCallback], Path]
 #: Makes a fresh engine (an ``EngineClient`` in the app, a ``FakeEngine`` in tests).
 EngineFactory = Callable[[], Engine]
 
-INTERNAL_ERROR = "internal"
+__all__ = [
+    "INTERNAL_ERROR",
+    "InferenceController",
+    "ModelProgress",
+    "RemoteProbe",
+    "RemoteServer",
+    "resolve_with_defaults",
+]
+
+#: A task's result.
+R = TypeVar("R")
 
 
 def resolve_with_defaults(spec: str, progress: ProgressCallback) -> Path:
@@ -103,12 +113,6 @@ def _is_default_spec(spec: str) -> bool:
 # --------------------------------------------------------------------------- jobs
 
 
-@dataclass(eq=False)
-class _Job:
-    id: int
-    stopped: threading.Event = field(default_factory=threading.Event)
-
-
 @dataclass(frozen=True, slots=True)
 class RemoteServer:
     """An OpenAI-compatible server to use as the engine, and the model id on it."""
@@ -119,33 +123,16 @@ class RemoteServer:
     timeout_s: float = 60.0
 
 
-@dataclass(eq=False)
-class _LoadJob(_Job):
-    spec: str = ""
-    settings: Settings = field(default_factory=Settings)
+@dataclass(frozen=True)
+class _Load:
+    """What a load job loads, with the settings it was asked with."""
+
+    spec: str
+    settings: Settings
     overridden: bool = False  # the settings carry the model panel's choices
     remote: RemoteServer | None = None  # a server to switch to instead of a file
 
 
-@dataclass(eq=False)
-class _GenerateJob(_Job):
-    request: GenerateRequest = field(default_factory=GenerateRequest)
-
-
-@dataclass(eq=False)
-class _FingerprintJob(_Job):
-    path: str = ""
-    # The hash in progress while the job has stepped aside for others.
-    steps: Generator[int, None, str] | None = None
-
-
-@dataclass(eq=False)
-class _TaskJob(_Job):
-    fn: TaskFn | None = None
-    label: str = ""
-
-
-# What the worker puts on the outbox besides engine events.
 @dataclass(frozen=True)
 class ModelProgress:
     """How far getting a model ready has come, for the window to say in its language.
@@ -179,61 +166,82 @@ class ModelProgress:
         return "Restarting the engine…"
 
 
-@dataclass(frozen=True)
-class _SettingsChanged:
-    """Fields a load changed, merged into the settings on the GUI thread.
-
-    Only those fields: the rest may have been changed there while the load ran
-    (a remote server can take a minute to answer), and must not be reverted.
-    """
-
-    update: dict[str, Any]
-    save: bool
-
-
-@dataclass(frozen=True)
-class _Fingerprint:
-    path: str
-    sha256: str
-
-
-@dataclass(frozen=True)
-class _TaskDone:
-    result: object
-
-
-@dataclass(frozen=True)
-class _TaskFailed:
-    kind: str
-    message: str
-
-
-@dataclass(frozen=True)
-class _JobFinished:
-    pass
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """A load failed and the model before it works on: told as "loaded", then the error.
-
-    One item, so both signals go out together and in that order: whoever shows the
-    last news (the status bar, the settings dialog) ends on the error.
-    """
-
-    error: ErrorEvent
-    loaded: ModelLoaded
-
-
 class _Shutdown(Exception):
     """Raised inside a progress callback to abandon a model install on shutdown."""
+
+
+class _EngineSlot:
+    """The engine as the worker thread owns it: made by the factory on first use,
+    discarded after a crash or a switch between a local model and a server.
+
+    Only the worker thread changes it; ``cancel`` may be called from any thread.
+    """
+
+    def __init__(self, factory: EngineFactory) -> None:
+        self.factory = factory
+        self.local_factory = factory
+        #: Whether the engine the factory makes is a remote one.
+        self.remote = False
+        #: What the engine was last loaded with (to reload it after a crash).
+        self.config: EngineConfig | None = None
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()  # guards the reference, read by cancel()
+
+    @property
+    def current(self) -> Engine | None:
+        """The engine, if one has been made."""
+        with self._lock:
+            return self._engine
+
+    def get(self) -> Engine:
+        """The engine, made now when there is none."""
+        engine = self.current
+        if engine is None:
+            engine = self.factory()
+            self.install(engine)
+        return engine
+
+    def install(self, engine: Engine) -> None:
+        """Use ``engine`` from now on."""
+        with self._lock:
+            self._engine = engine
+
+    def discard(self) -> None:
+        """Close the engine and forget it (the next ``get`` makes a new one)."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+        close: Callable[[], None] | None = getattr(engine, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception:
+            # The engine is being thrown away (crashed or shutting down); a failure
+            # to close it cleanly is worth a log line, not a second error dialog.
+            log.exception("Closing the engine failed")
+
+    def cancel(self) -> None:
+        """Ask the engine to stop what it generates (any thread; returns at once)."""
+        engine = self.current
+        if engine is not None:
+            engine.cancel()
+
+
+_Ctx = JobContext[_EngineSlot, object]
+
+
+def _join_tokens(old: object, new: object) -> object | None:
+    """A reply's undelivered tokens as one batch (prompt progress is not merged)."""
+    if isinstance(old, list) and isinstance(new, list):
+        return old + new
+    return None
 
 
 # --------------------------------------------------------------------------- controller
 
 
 class InferenceController(QObject):
-    """Runs engine jobs on one background thread and reports through signals.
+    """Runs engine jobs on one background thread and reports on the GUI thread.
 
     Lives in the GUI thread. Nothing happens at construction: the thread starts
     with the first job and the engine is made (by ``engine_factory``, on that
@@ -264,18 +272,6 @@ class InferenceController(QObject):
     sig_model_fingerprint = Signal(str, str)
     """The loaded model file's path and SHA-256 (hex), some time after ``sig_model_loaded``."""
 
-    sig_task_progress = Signal(int, object)
-    """A task (``run_task``) reported: its job id and the payload it gave
-    ``progress.report``, or a ``TaskTokens`` of tokens it streamed."""
-
-    sig_task_done = Signal(int, object)
-    """A task ended: its job id and what its function returned (also after a cancel
-    the function noticed and returned from, e.g. the finished part of a batch)."""
-
-    sig_task_failed = Signal(int, str, str)
-    """A task failed: its job id, the error's kind ("cancelled" when it was cancelled
-    before it ran or raised ``CancelledError``) and a message for the user."""
-
     def __init__(
         self,
         engine_factory: EngineFactory,
@@ -287,10 +283,6 @@ class InferenceController(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._factory = engine_factory
-        self._local_factory = engine_factory
-        # Worker-side: whether the engine the factory makes is a remote one.
-        self._engine_remote = False
         # GUI-side: where the last load asked to go (until a model is loaded).
         self._want_remote = False
         self._settings_path = settings_path
@@ -298,32 +290,20 @@ class InferenceController(QObject):
         self._resolver = resolver
         self._remember_model = remember_model
 
-        self._ids = itertools.count(1)
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._outbox: queue.SimpleQueue[tuple[_Job, object]] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._closing = threading.Event()
-        self._pending = 0  # jobs submitted whose _JobFinished has not been drained
-        self._open_replies: list[_GenerateJob] = []  # GUI-side: replies not yet ended
-        self._open_tasks: dict[int, _TaskJob] = {}  # GUI-side: tasks not yet finished
+        self._slot = _EngineSlot(engine_factory)  # owned by the worker thread
+        self._jobs: JobQueue[_EngineSlot] = JobQueue(
+            lambda: self._slot,
+            _EngineSlot.discard,
+            name="glassbox-engine",
+            on_busy=self.sig_busy.emit,
+            on_refused=self.sig_error.emit,
+        )
+        self._drain = GuiDrain(self._jobs, self)
+        self._open_replies: list[JobHandle] = []  # GUI-side: replies not yet ended
+        self._hashing: JobHandle | None = None  # GUI-side: the model file's fingerprint job
         self._loaded: ModelLoaded | None = None
         self._fingerprint: tuple[str, str] | None = None
         self._gpu_offload: bool | None = None
-
-        # Owned by the worker thread; the lock guards the reference, which the GUI
-        # thread reads only to call the thread-safe cancel().
-        self._engine: Engine | None = None
-        self._engine_lock = threading.Lock()
-        self._config: EngineConfig | None = None
-        # The task the worker is running; a cancel only reaches the engine while it is
-        # this one, so cancelling a queued task never stops the reply before it.
-        self._running_task: _TaskJob | None = None
-        # The window's reply the worker is running; only it is cancelled by stop().
-        self._running_reply: _GenerateJob | None = None
-
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
-        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
 
     # ----------------------------------------------------------------- GUI-thread API
 
@@ -388,9 +368,7 @@ class InferenceController(QObject):
         self.stop()
         self._want_remote = True
         self._loaded = None
-        self._submit(
-            _LoadJob(next(self._ids), spec=model or "", settings=self._settings, remote=server)
-        )
+        self._submit_load(_Load(spec=model or "", settings=self._settings, remote=server))
 
     def use_local(self, spec_or_path: str | None = None) -> None:
         """Switch back to a local model: ``spec_or_path``, else the last one, else the default."""
@@ -408,12 +386,12 @@ class InferenceController(QObject):
     @property
     def generating(self) -> bool:
         """Whether a reply is running or queued (and not stopped)."""
-        return any(not job.stopped.is_set() for job in self._open_replies)
+        return any(not handle.cancelled for handle in self._open_replies)
 
     @property
     def worker_thread(self) -> threading.Thread | None:
         """The background thread, once started (for shutdown checks)."""
-        return self._thread
+        return self._jobs.worker_thread
 
     def update_settings(self, settings: Settings) -> None:
         """Use and save ``settings`` (sampling values, context length for the next load).
@@ -451,378 +429,284 @@ class InferenceController(QObject):
         self.stop()
         self._loaded = None
         self._want_remote = False
-        self._submit(
-            _LoadJob(
-                next(self._ids),
-                spec=spec_or_path,
-                settings=settings,
-                overridden=overrides is not None,
-            )
+        self._submit_load(
+            _Load(spec=spec_or_path, settings=settings, overridden=overrides is not None)
         )
 
     def send(self, request: GenerateRequest) -> None:
-        """Generate a reply in the background; tokens arrive as ``sig_tokens``."""
-        job = _GenerateJob(next(self._ids), request=request)
-        self._open_replies.append(job)
-        self._submit(job)
+        """Generate a reply in the background; tokens arrive as ``sig_tokens``, the end
+        as ``sig_done`` (or ``sig_error``)."""
+        handle: JobHandle | None = None
 
-    def run_task(self, fn: TaskFn, *, label: str) -> int:
+        def done(final: DoneEvent | ErrorEvent) -> None:
+            self._end_reply(handle)
+            if isinstance(final, DoneEvent):
+                self.sig_done.emit(final)
+            else:
+                self.sig_error.emit(final.kind, final.message)
+
+        def failed(kind: str, message: str) -> None:
+            self._end_reply(handle)
+            if kind == CANCELLED:
+                # Stopped while queued: end it as the engine would have.
+                self.sig_done.emit(DoneEvent("cancelled", 0, 0, 0.0, 0.0, 0))
+            else:
+                self.sig_error.emit(kind, message)
+
+        def progress(item: object) -> None:
+            if handle is None or handle.cancelled:
+                return  # tokens still arriving for a stopped reply are dropped
+            if isinstance(item, PromptProgress):
+                self.sig_prompt_progress.emit(item.done, item.total)
+            elif isinstance(item, list):
+                self.sig_tokens.emit(item)
+
+        handle = self._jobs.run(
+            lambda slot, ctx: self._do_generate(slot, ctx, request),
+            done,
+            failed,
+            progress,
+            merge=_join_tokens,
+            on_cancel=self._slot.cancel,
+            label="reply",
+        )
+        if not handle.finished:
+            self._open_replies.append(handle)
+
+    def run_task(
+        self,
+        fn: Callable[[Engine, TaskProgress], R],
+        *,
+        label: str,
+        on_done: Callable[[R], None] | None = None,
+        on_failed: FailedCallback | None = None,
+        on_progress: Callable[[object], None] | None = None,
+    ) -> JobHandle:
         """Run ``fn(engine, progress)`` on the engine thread after the queued jobs.
 
-        Returns the job id that ``sig_task_progress``, ``sig_task_done`` and
-        ``sig_task_failed`` carry. ``fn`` must not touch Qt objects; it reports
-        through ``progress`` and should stop when ``progress.cancelled`` is set.
-        A ``GlassboxError`` it raises becomes ``sig_task_failed`` with the error's
-        kind; ``label`` names the task in logs.
+        ``on_progress`` gets what ``fn`` gave ``progress.report`` (each one) and the
+        tokens it streamed (``TaskTokens``, gathered per flush); ``on_done`` what it
+        returned (also after a cancel the function noticed and returned from, e.g.
+        the finished part of a batch); ``on_failed`` the error's kind and a message
+        for the user: a ``GlassboxError``'s kind, "internal" for a bug, "cancelled"
+        when it was cancelled before it ran or raised ``CancelledError``. All are
+        called on the GUI thread. ``fn`` must not touch Qt objects and should stop
+        when ``progress.cancelled`` is set; ``label`` names the task in logs.
+
+        ``handle.cancel()`` drops a queued task (``on_failed`` "cancelled") or lets
+        a running one see ``progress.cancelled``, its generation or scoring cancelled
+        in the engine.
         """
-        job = _TaskJob(next(self._ids), fn=fn, label=label)
-        self._open_tasks[job.id] = job
-        self._submit(job)
-        return job.id
 
-    def cancel_task(self, job_id: int) -> None:
-        """Cancel a queued or running task; returns at once (unknown ids are ignored).
+        def run(slot: _EngineSlot, ctx: _Ctx) -> R:
+            engine = slot.get()
+            progress = TaskProgress(lambda: ctx.cancelled, ctx.progress)
+            try:
+                return fn(engine, progress)
+            except EngineCrashedError:
+                ctx.defer(lambda: self._restart_engine(slot))
+                raise
 
-        A queued task ends with ``sig_task_failed`` (kind "cancelled") without
-        running; a running one sees ``progress.cancelled`` and its generation or
-        scoring is cancelled in the engine.
-        """
-        job = self._open_tasks.get(job_id)
-        if job is None or job.stopped.is_set():
-            return
-        job.stopped.set()
-        with self._engine_lock:
-            engine = self._engine if self._running_task is job else None
-            if engine is not None:
-                engine.cancel()
-
-    @property
-    def tasks_pending(self) -> list[int]:
-        """Ids of the tasks submitted and not yet finished, oldest first."""
-        return list(self._open_tasks)
+        return self._jobs.run(
+            run,
+            on_done,
+            on_failed,
+            on_progress,
+            merge=merge_task_progress,
+            on_cancel=self._slot.cancel,
+            label=f"task {label!r}",
+        )
 
     def stop(self) -> None:
         """Stop the running (and any queued) reply; returns at once.
 
         Only the window's own replies are stopped: a task running on the engine (an
-        API request, a classification) is left alone; a queued reply ends without
-        running when its turn comes.
+        API request, a classification) is left alone; a queued reply ends at once
+        (``sig_done``, finish reason "cancelled") without running.
         """
-        stopped: list[_GenerateJob] = []
-        for job in self._open_replies:
-            if not job.stopped.is_set():
-                job.stopped.set()
-                stopped.append(job)
-        if stopped:
-            with self._engine_lock:
-                engine = self._engine if self._running_reply in stopped else None
-            if engine is not None:
-                engine.cancel()
+        for handle in list(self._open_replies):
+            handle.cancel()
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Stop everything, close the engine and join the thread; True when it ended in time."""
-        self._closing.set()
         self.stop()
-        self._cancel_engine()
-        self._flush_timer.stop()
-        thread = self._thread
-        if thread is None:
-            return True
-        self._jobs.put(None)
-        thread.join(timeout_s)
-        if thread.is_alive():
-            log.warning("The engine thread did not end within %.1f s.", timeout_s)
-            return False
-        return True
+        self._drain.stop()
+        self._slot.cancel()
+        return self._jobs.shutdown(timeout_s)
 
-    def _submit(self, job: _Job) -> None:
-        if self._closing.is_set():
-            self.sig_error.emit(INTERNAL_ERROR, "Glassbox is shutting down.")
+    # ----------------------------------------------------------------- GUI thread
+
+    def _submit_load(self, load: _Load) -> None:
+        if self._hashing is not None:
+            # A newer model is coming: the older hash is no longer wanted.
+            self._hashing.cancel()
+            self._hashing = None
+        self._jobs.run(
+            lambda slot, _ctx: self._do_load(slot, load),
+            on_failed=self.sig_error.emit,
+            label="load",
+        )
+
+    def _submit_fingerprint(self, path: str) -> None:
+        if self._jobs.closing:
             return
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run_worker, name="glassbox-engine", daemon=True
-            )
-            self._thread.start()
-        self._pending += 1
-        if self._pending == 1:
-            self.sig_busy.emit(True)
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
-        self._jobs.put(job)
+        if self._hashing is not None:
+            self._hashing.cancel()
+        steps: Generator[int, None, str] | None = None
 
-    def _cancel_engine(self) -> None:
-        with self._engine_lock:
-            engine = self._engine
-        if engine is not None:
-            engine.cancel()
+        def run(_slot: _EngineSlot, ctx: _Ctx) -> str | None:
+            """The file's SHA-256, one block at a time, stepping aside for other jobs."""
+            from desktop_app.core.models import fingerprint
 
-    # ----------------------------------------------------------------- GUI-thread drain
-
-    @Slot()
-    def _on_flush_timer_timeout(self) -> None:
-        batch: list[TokenEvent] = []
-        task_tokens: list[TokenEvent] = []
-        task_job: _Job | None = None
-        while True:
+            nonlocal steps
             try:
-                job, item = self._outbox.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, TokenEvent):
-                if not job.stopped.is_set():
-                    batch.append(item)
-                continue
-            if isinstance(item, TaskUpdate) and item.token and isinstance(item.payload, TokenEvent):
-                if task_job is not job and task_tokens and task_job is not None:
-                    self.sig_task_progress.emit(task_job.id, TaskTokens(tuple(task_tokens)))
-                    task_tokens = []
-                task_job = job
-                task_tokens.append(item.payload)
-                continue
-            if batch:
-                self.sig_tokens.emit(batch)
-                batch = []
-            if task_tokens and task_job is not None:
-                self.sig_task_progress.emit(task_job.id, TaskTokens(tuple(task_tokens)))
-                task_tokens = []
-            self._dispatch(job, item)
-        if batch:
-            self.sig_tokens.emit(batch)
-        if task_tokens and task_job is not None:
-            self.sig_task_progress.emit(task_job.id, TaskTokens(tuple(task_tokens)))
-        if self._pending == 0:
-            self._flush_timer.stop()
+                if steps is None:
+                    sha = fingerprint.cached_sha256(path)
+                    if sha is not None:
+                        return sha
+                    steps = fingerprint.sha256_steps(path)
+                while True:
+                    if ctx.cancelled:
+                        steps.close()
+                        return None
+                    if ctx.others_waiting:
+                        raise StepAside
+                    next(steps)
+            except StopIteration as stop:
+                return str(stop.value)
+            except OSError as exc:
+                # The model is loaded and works; only its fingerprint is unknown.
+                log.warning("Could not fingerprint %s: %s", path, exc)
+                return None
 
-    def _dispatch(self, job: _Job, item: object) -> None:
-        if isinstance(item, ModelProgress):
-            self.sig_model_progress.emit(item)
-        elif isinstance(item, ModelLoaded):
-            self._loaded = item
-            self.sig_model_loaded.emit(item)
-            if isinstance(job, _LoadJob) and not self._closing.is_set() and not is_remote(item):
-                self._submit(_FingerprintJob(next(self._ids), path=item.model_path))
-        elif isinstance(item, _Kept):
-            self._loaded = item.loaded
-            self.sig_model_loaded.emit(item.loaded)
-            self.sig_error.emit(item.error.kind, item.error.message)
-            if (
-                not is_remote(item.loaded)
-                and self.model_fingerprint is None
-                and not self._closing.is_set()
-            ):
-                # Its hash was set aside for the load that failed.
-                self._submit(_FingerprintJob(next(self._ids), path=item.loaded.model_path))
-        elif isinstance(item, _Fingerprint):
-            self._fingerprint = (item.path, item.sha256)
-            self.sig_model_fingerprint.emit(item.path, item.sha256)
-        elif isinstance(item, PromptProgress):
-            if not job.stopped.is_set():
-                self.sig_prompt_progress.emit(item.done, item.total)
-        elif isinstance(item, DoneEvent):
-            self._close_reply(job)
-            self.sig_done.emit(item)
-        elif isinstance(item, ErrorEvent):
-            self._close_reply(job)
-            self.sig_error.emit(item.kind, item.message)
-        elif isinstance(item, _SettingsChanged):
-            self._settings = self._settings.model_copy(update=item.update)
-            if item.save:
-                try:
-                    save_settings(self._settings, self._settings_path)
-                except OSError as exc:
-                    # The model is loaded and works; only next start's choice is lost.
-                    log.warning("Could not save the settings: %s", exc)
-        elif isinstance(item, TaskUpdate):
-            self.sig_task_progress.emit(job.id, item.payload)
-        elif isinstance(item, _TaskDone):
-            self.sig_task_done.emit(job.id, item.result)
-        elif isinstance(item, _TaskFailed):
-            self.sig_task_failed.emit(job.id, item.kind, item.message)
-        elif isinstance(item, _JobFinished):
-            self._close_reply(job)
-            self._open_tasks.pop(job.id, None)
-            self._pending -= 1
-            if self._pending == 0:
-                self.sig_busy.emit(False)
-        else:
-            log.error("Unexpected item from the engine thread: %r", item)
+        def done(sha: str | None) -> None:
+            if sha is not None:
+                self._fingerprint = (path, sha)
+                self.sig_model_fingerprint.emit(path, sha)
 
-    def _close_reply(self, job: _Job) -> None:
-        if job in self._open_replies:
-            self._open_replies.remove(job)
+        self._hashing = self._jobs.run(run, done, label="fingerprint")
+
+    def _end_reply(self, handle: JobHandle | None) -> None:
+        if handle in self._open_replies:
+            self._open_replies.remove(handle)
+
+    def _on_loaded(self, loaded: ModelLoaded, *, hash_it: bool) -> None:
+        self._loaded = loaded
+        self.sig_model_loaded.emit(loaded)
+        if hash_it and not is_remote(loaded):
+            self._submit_fingerprint(loaded.model_path)
+
+    def _on_kept(self, error: ErrorEvent, loaded: ModelLoaded) -> None:
+        """A load failed and the model before it works on: told as "loaded", then the
+        error, so whoever shows the last news (the status bar, the settings dialog)
+        ends on the error."""
+        self._loaded = loaded
+        self.sig_model_loaded.emit(loaded)
+        self.sig_error.emit(error.kind, error.message)
+        if not is_remote(loaded) and self.model_fingerprint is None:
+            # Its hash was set aside for the load that failed.
+            self._submit_fingerprint(loaded.model_path)
+
+    def _on_settings_changed(self, update: dict[str, Any], save: bool) -> None:
+        """Merge fields a load changed into the settings. Only those fields: the rest may
+        have been changed here while the load ran (a remote server can take a minute to
+        answer), and must not be reverted."""
+        self._settings = self._settings.model_copy(update=update)
+        if save:
+            try:
+                save_settings(self._settings, self._settings_path)
+            except OSError as exc:
+                # The model is loaded and works; only next start's choice is lost.
+                log.warning("Could not save the settings: %s", exc)
 
     # ----------------------------------------------------------------- worker thread
 
-    def _post(self, job: _Job, item: object) -> None:
-        self._outbox.put((job, item))
+    def _tell_progress(self, progress: ModelProgress) -> None:
+        self._jobs.post(lambda: self.sig_model_progress.emit(progress))
 
-    def _run_worker(self) -> None:
-        aside: _FingerprintJob | None = None  # a hash that stepped aside for other jobs
-        while True:
-            if aside is not None and self._jobs.empty():
-                job: _Job | None = aside
-                aside = None
+    def _tell_loaded(self, loaded: ModelLoaded, *, hash_it: bool) -> None:
+        self._jobs.post(lambda: self._on_loaded(loaded, hash_it=hash_it))
+
+    def _tell_error(self, error: ErrorEvent) -> None:
+        self._jobs.post(lambda: self.sig_error.emit(error.kind, error.message))
+
+    def _remember(self, update: dict[str, Any], *, save: bool = True) -> None:
+        """Merge ``update`` into the settings (and save them) on the GUI thread."""
+        self._jobs.post(lambda: self._on_settings_changed(update, save))
+
+    def _do_load(self, slot: _EngineSlot, load: _Load) -> None:
+        try:
+            if load.remote is not None:
+                self._do_load_remote(slot, load, load.remote)
             else:
-                job = self._jobs.get()
-            if job is None:
-                break
-            if aside is not None and (isinstance(job, _LoadJob | _FingerprintJob)):
-                # A newer model is coming: the older hash is no longer wanted.
-                self._finish_fingerprint(aside)
-                aside = None
-            finished = True
-            try:
-                if self._closing.is_set():
-                    continue
-                if isinstance(job, _LoadJob):
-                    self._do_load(job)
-                elif isinstance(job, _GenerateJob):
-                    self._do_generate(job)
-                elif isinstance(job, _TaskJob):
-                    self._do_task(job)
-                elif isinstance(job, _FingerprintJob):
-                    finished = self._do_fingerprint(job)
-                    if not finished:
-                        aside = job
-            except _Shutdown:
-                log.info("Model preparation abandoned: Glassbox is shutting down.")
-            except Exception as exc:
-                # A bug or an unexpected OS failure must not kill the thread that
-                # every later job needs; the user sees it, the log keeps the trace.
-                log.exception("Engine job %d failed", job.id)
-                self._post(job, ErrorEvent(INTERNAL_ERROR, f"Unexpected error: {exc}"))
-            finally:
-                if finished:
-                    self._post(job, _JobFinished())
-        if aside is not None:
-            self._finish_fingerprint(aside)
-        self._discard_engine()
+                self._do_load_local(slot, load)
+        except _Shutdown:
+            log.info("Model preparation abandoned: Glassbox is shutting down.")
 
-    def _finish_fingerprint(self, job: _FingerprintJob) -> None:
-        """End a hash that will not be completed (superseded or shutting down)."""
-        if job.steps is not None:
-            job.steps.close()
-            job.steps = None
-        self._post(job, _JobFinished())
-
-    def _do_fingerprint(self, job: _FingerprintJob) -> bool:
-        """Hash the model file; False when it stepped aside because another job is waiting."""
-        from desktop_app.core.models import fingerprint
-
-        try:
-            if job.steps is None:
-                sha = fingerprint.cached_sha256(job.path)
-                if sha is not None:
-                    self._post(job, _Fingerprint(job.path, sha))
-                    return True
-                job.steps = fingerprint.sha256_steps(job.path)
-            while True:
-                if self._closing.is_set():
-                    job.steps.close()
-                    return True
-                if not self._jobs.empty():
-                    return False
-                next(job.steps)
-        except StopIteration as stop:
-            job.steps = None
-            self._post(job, _Fingerprint(job.path, str(stop.value)))
-        except OSError as exc:
-            # The model is loaded and works; only its fingerprint is unknown.
-            job.steps = None
-            log.warning("Could not fingerprint %s: %s", job.path, exc)
-        return True
-
-    def _ensure_engine(self) -> Engine:
-        with self._engine_lock:
-            engine = self._engine
-        if engine is None:
-            engine = self._factory()
-            with self._engine_lock:
-                self._engine = engine
-        return engine
-
-    def _discard_engine(self) -> None:
-        with self._engine_lock:
-            engine, self._engine = self._engine, None
-        close: Any = getattr(engine, "close", None)
-        if close is None:
-            return
-        try:
-            close()
-        except Exception:
-            # The engine is being thrown away (crashed or shutting down); a failure
-            # to close it cleanly is worth a log line, not a second error dialog.
-            log.exception("Closing the engine failed")
-
-    def _do_load_remote(self, job: _LoadJob, server: RemoteServer) -> None:
-        self._post(job, ModelProgress("connect", server.base_url))
-        config = EngineConfig(model_path=server.model or "", n_ctx=job.settings.n_ctx)
+    def _do_load_remote(self, slot: _EngineSlot, load: _Load, server: RemoteServer) -> None:
+        self._tell_progress(ModelProgress("connect", server.base_url))
         try:
             engine = OpenAIEngine(server.base_url, server.api_key, server.model, server.timeout_s)
-            loaded = engine.load(config)
+            loaded = engine.load(
+                EngineConfig(model_path=server.model or "", n_ctx=load.settings.n_ctx)
+            )
         except GlassboxError as exc:
             # The server was not reached or refused: the current engine works on.
-            self._fail_load(job, ErrorEvent(exc.kind, str(exc)), keep=True)
+            self._fail_load(slot, ErrorEvent(exc.kind, str(exc)), keep=True)
             return
-        self._discard_engine()
+        slot.discard()
         chosen = loaded.model_path
 
         def make() -> Engine:
             return OpenAIEngine(server.base_url, server.api_key, chosen, server.timeout_s)
 
-        self._factory = make
-        self._engine_remote = True
-        with self._engine_lock:
-            self._engine = engine
-        self._config = EngineConfig(model_path=chosen, n_ctx=job.settings.n_ctx)
+        slot.factory = make
+        slot.remote = True
+        slot.install(engine)
+        slot.config = EngineConfig(model_path=chosen, n_ctx=load.settings.n_ctx)
         self._remember(
-            job,
             {
                 "engine": "openai",
                 "remote_base_url": server.base_url,
                 "remote_api_key": server.api_key,
                 "remote_model": chosen,
                 "remote_timeout_s": server.timeout_s,
-            },
+            }
         )
-        self._post(job, loaded)
+        self._tell_loaded(loaded, hash_it=True)
 
-    def _do_load(self, job: _LoadJob) -> None:
-        if job.remote is not None:
-            self._do_load_remote(job, job.remote)
-            return
-        spec = job.spec
+    def _do_load_local(self, slot: _EngineSlot, load: _Load) -> None:
+        spec = load.spec
         is_default = _is_default_spec(spec)
-        self._post(job, ModelProgress("prepare", default=is_default))
+        self._tell_progress(ModelProgress("prepare", default=is_default))
         last_percent = -1
 
         def progress(done: int, total: int) -> None:
             nonlocal last_percent
-            if self._closing.is_set():
+            if self._jobs.closing:
                 raise _Shutdown
             fraction = done / total if total > 0 else -1.0
             percent = int(fraction * 100) if total > 0 else -1
             # Hashing calls this every megabyte; the GUI only needs whole percents.
             if percent != last_percent:
                 last_percent = percent
-                self._post(job, ModelProgress("prepare", fraction=fraction, default=is_default))
+                self._tell_progress(ModelProgress("prepare", fraction=fraction, default=is_default))
 
         try:
             path = self._resolver(spec, progress)
         except GlassboxError as exc:
             # No file to load: the engine (local or a server) was not touched.
-            self._fail_load(job, ErrorEvent(exc.kind, str(exc)), keep=True)
+            self._fail_load(slot, ErrorEvent(exc.kind, str(exc)), keep=True)
             return
-        if self._engine_remote:
+        if slot.remote:
             # Back to a local model, now that it is known to exist: the server
             # connection is dropped, the factory makes local engines again.
-            self._discard_engine()
-            self._factory = self._local_factory
-            self._engine_remote = False
-            self._config = None
+            slot.discard()
+            slot.factory = slot.local_factory
+            slot.remote = False
+            slot.config = None
+        settings = load.settings
         try:
-            settings = job.settings
             config = EngineConfig(
                 model_path=str(path),
                 n_ctx=settings.n_ctx,
@@ -833,131 +717,85 @@ class InferenceController(QObject):
                 lora_path=settings.lora_path,
                 lora_scale=settings.lora_scale,
             )
-            self._post(job, ModelProgress("load", path.name))
-            engine = self._ensure_engine()
-            loaded = engine.load(config)
+            self._tell_progress(ModelProgress("load", path.name))
+            loaded = slot.get().load(config)
         except GlassboxError as exc:
             if isinstance(exc, EngineCrashedError):
-                self._discard_engine()
+                slot.discard()
             # The file or template was refused before the loaded model was touched:
             # keep using it.
             self._fail_load(
-                job, ErrorEvent(exc.kind, str(exc)), keep=exc.kind in REFUSED_BEFORE_LOAD
+                slot, ErrorEvent(exc.kind, str(exc)), keep=exc.kind in REFUSED_BEFORE_LOAD
             )
             return
-        self._config = config
+        slot.config = config
         update: dict[str, Any] = {}
         if self._remember_model:
             update["last_model"] = spec if is_default else str(path.resolve())
-        if job.overridden:
+        if load.overridden:
             # The model panel's options for this load are kept for the next ones.
-            update.update({f.name: getattr(job.settings, f.name) for f in fields(LoadOverrides)})
-        switched = job.settings.engine != "local"
+            update.update({f.name: getattr(settings, f.name) for f in fields(LoadOverrides)})
+        switched = settings.engine != "local"
         if switched:
             update["engine"] = "local"
-        if self._remember_model or job.overridden:
+        if self._remember_model or load.overridden:
             # Saved before the news goes out, so whoever reacts to sig_model_loaded
             # already sees the model (and the options it was loaded with) remembered.
-            self._remember(job, update)
+            self._remember(update)
         elif switched:
             # A run that remembers nothing (--fake, --smoke-test) uses the local model
             # now but leaves the saved choice of a server alone.
-            self._post(job, _SettingsChanged(update, save=False))
-        self._post(job, loaded)
+            self._remember(update, save=False)
+        self._tell_loaded(loaded, hash_it=True)
 
-    def _fail_load(self, job: _Job, error: ErrorEvent, *, keep: bool) -> None:
+    def _fail_load(self, slot: _EngineSlot, error: ErrorEvent, *, keep: bool) -> None:
         """Report a failed load; with ``keep``, the engine's model (if any) works on."""
-        still = getattr(self._engine, "loaded", None) if keep else None
+        still = getattr(slot.current, "loaded", None) if keep else None
         if isinstance(still, ModelLoaded):
-            self._post(job, _Kept(error, still))
+            self._jobs.post(lambda: self._on_kept(error, still))
         else:
-            self._post(job, error)
+            self._tell_error(error)
 
-    def _remember(self, job: _Job, update: dict[str, Any]) -> None:
-        """Merge ``update`` into the settings and save them (on the GUI thread)."""
-        self._post(job, _SettingsChanged(update, save=True))
-
-    def _do_generate(self, job: _GenerateJob) -> None:
-        with self._engine_lock:
-            # Set before the stopped check: a stop() from now on reaches the engine
-            # (or, before the engine starts generating, _generate_reply sees it).
-            self._running_reply = job
-        try:
-            if job.stopped.is_set():
-                # Stopped while queued: end it as the engine would have.
-                self._post(job, DoneEvent("cancelled", 0, 0, 0.0, 0.0, 0))
-                return
-            final = self._generate_reply(self._ensure_engine(), job)
-        finally:
-            with self._engine_lock:
-                self._running_reply = None
-        if isinstance(final, ErrorEvent) and final.kind == EngineCrashedError.kind:
-            self._restart_engine(job)
-
-    def _generate_reply(self, engine: Engine, job: _GenerateJob) -> DoneEvent | ErrorEvent:
+    def _do_generate(
+        self, slot: _EngineSlot, ctx: _Ctx, request: GenerateRequest
+    ) -> DoneEvent | ErrorEvent:
         final: DoneEvent | ErrorEvent | None = None
         cancelled = False
+        engine = slot.get()
         try:
-            for event in engine.generate(job.request):
-                if job.stopped.is_set() and not cancelled:
+            for event in engine.generate(request):
+                if ctx.cancelled and not cancelled:
                     # A stop() that came before the engine started generating.
                     cancelled = True
                     engine.cancel()
-                self._post(job, event)
                 if isinstance(event, DoneEvent | ErrorEvent):
                     final = event
                     break
+                ctx.progress([event] if isinstance(event, TokenEvent) else event)
         except GlassboxError as exc:
             final = ErrorEvent(exc.kind, str(exc))
-            self._post(job, final)
         if final is None:
             crashed = EngineCrashedError("The engine stopped before finishing the reply.")
             final = ErrorEvent(crashed.kind, str(crashed))
-            self._post(job, final)
+        if isinstance(final, ErrorEvent) and final.kind == EngineCrashedError.kind:
+            # Told after the reply's end: the window hears of the crash, then of the restart.
+            ctx.defer(lambda: self._restart_engine(slot))
         return final
 
-    def _do_task(self, job: _TaskJob) -> None:
-        if job.stopped.is_set() or job.fn is None:
-            self._post(job, _TaskFailed(CANCELLED, "Cancelled before it started."))
+    def _restart_engine(self, slot: _EngineSlot) -> None:
+        slot.discard()
+        config = slot.config
+        if config is None or self._jobs.closing:
             return
-        engine = self._ensure_engine()
-        progress = TaskProgress(
-            lambda: job.stopped.is_set() or self._closing.is_set(),
-            lambda update: self._post(job, update),
-        )
-        with self._engine_lock:
-            self._running_task = job
+        self._tell_progress(ModelProgress("restart"))
         try:
-            result = job.fn(engine, progress)
-        except GlassboxError as exc:
-            self._post(job, _TaskFailed(exc.kind, str(exc)))
-            if exc.kind == EngineCrashedError.kind:
-                self._restart_engine(job)
-            return
-        except Exception as exc:
-            # A bug in a task must not end the thread every later reply needs.
-            log.exception("Task %r (job %d) failed", job.label, job.id)
-            self._post(job, _TaskFailed(INTERNAL_ERROR, f"Unexpected error: {exc}"))
-            return
-        finally:
-            with self._engine_lock:
-                self._running_task = None
-        self._post(job, _TaskDone(result))
-
-    def _restart_engine(self, job: _Job) -> None:
-        self._discard_engine()
-        config = self._config
-        if config is None or self._closing.is_set():
-            return
-        self._post(job, ModelProgress("restart"))
-        try:
-            loaded = self._ensure_engine().load(config)
+            loaded = slot.get().load(config)
         except GlassboxError as exc:
             if isinstance(exc, EngineCrashedError):
-                self._discard_engine()
-            self._post(job, ErrorEvent(exc.kind, f"The engine could not be restarted: {exc}"))
+                slot.discard()
+            self._tell_error(ErrorEvent(exc.kind, f"The engine could not be restarted: {exc}"))
             return
-        self._post(job, loaded)
+        self._tell_loaded(loaded, hash_it=False)
 
 
 class RemoteProbe(QObject):

@@ -4,12 +4,12 @@ A task (classify a batch, extract fields, summarize in parts…) is a plain
 function ``fn(engine, progress)`` that the ``InferenceController`` runs on its one
 engine thread, between chat replies, never beside one. The function reports
 through ``TaskProgress`` and never touches a Qt object: the controller carries
-what it reports to the GUI thread as ``sig_task_progress`` and its return value
-as ``sig_task_done``.
+what it reports to the ``on_progress`` given to ``run_task``, on the GUI thread,
+and its return value to ``on_done``.
 
 Streamed tokens (``progress.token``) are gathered per flush into one
 ``TaskTokens`` payload, so a panel showing a summary as it is written gets a
-signal per ~30 ms, not per token.
+call per ~30 ms, not per token.
 """
 
 from __future__ import annotations
@@ -18,24 +18,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop_app.core.engine.protocol import Engine, TokenEvent
+from desktop_app.workers.jobs import CANCELLED
 
-#: Kind of ``sig_task_failed`` for a task cancelled before it could finish.
-CANCELLED = "cancelled"
+__all__ = ["CANCELLED", "TaskFn", "TaskProgress", "TaskTokens", "merge_task_progress"]
 
 
 @dataclass(frozen=True, slots=True)
 class TaskTokens:
-    """A ``sig_task_progress`` payload: tokens the task's generation streamed, in order."""
+    """A progress payload: tokens the task's generation streamed, in order."""
 
     events: tuple[TokenEvent, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TaskUpdate:
-    """What the worker thread posts for a task: a payload, or one streamed token."""
-
-    payload: object
-    token: bool = False
+def merge_task_progress(old: object, new: object) -> object | None:
+    """Two undelivered payloads of a task as one: streamed tokens join; anything the
+    task reported itself is delivered as it was (None: not merged)."""
+    if isinstance(old, TaskTokens) and isinstance(new, TaskTokens):
+        return TaskTokens(old.events + new.events)
+    return None
 
 
 class TaskProgress:
@@ -44,7 +44,7 @@ class TaskProgress:
     Safe to use only from the thread running the function.
     """
 
-    def __init__(self, stopped: Callable[[], bool], post: Callable[[TaskUpdate], None]) -> None:
+    def __init__(self, stopped: Callable[[], bool], post: Callable[[object], None]) -> None:
         self._stopped = stopped
         self._post = post
 
@@ -54,12 +54,12 @@ class TaskProgress:
         return self._stopped()
 
     def report(self, payload: object) -> None:
-        """Send ``payload`` to the GUI thread as ``sig_task_progress``."""
-        self._post(TaskUpdate(payload))
+        """Send ``payload`` to the task's ``on_progress`` (each one delivered)."""
+        self._post(payload)
 
     def token(self, event: TokenEvent) -> None:
         """Stream one generated token (delivered in ``TaskTokens`` batches)."""
-        self._post(TaskUpdate(event, token=True))
+        self._post(TaskTokens((event,)))
 
 
 #: A task: runs on the engine thread with the engine and its progress handle.

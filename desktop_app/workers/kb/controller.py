@@ -13,8 +13,11 @@ ingestion's checkpoints, between files and between embedding batches, and while
 it is paused. A checkpoint sits outside every SQLite transaction, so a read
 there sees a consistent store; the worker thread remains the store's only user.
 
-The worker never touches a Qt object: it puts results on a thread-safe queue and
-a ~30 ms timer in the GUI thread emits the signals.
+The thread and its queue are a ``workers.jobs.JobQueue``: the worker never
+touches a Qt object, and what it reports is delivered on the GUI thread every
+~30 ms. A search or a source passage is answered through the callbacks given to
+that call (``on_done``, ``on_failed``); what every view shows (the collections,
+a collection's documents, the ingestion's progress) is broadcast as signals.
 
 Watched folders are followed by one ``FolderWatcher``, started once the store is
 open and some collection watches a folder. Its callback runs on the watcher's
@@ -25,40 +28,39 @@ reported the same way).
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-import itertools
 import logging
 import os
-import queue
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop_app.core.errors import GlassboxError
-from desktop_app.core.kb.db import Collection, Document, Filters, StoredChunk
-from desktop_app.core.kb.ingest import IngestControl, IngestReport, file_sha256
-from desktop_app.core.kb.knowledge_base import KnowledgeBase
+from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.ingest import IngestControl, IngestReport
+from desktop_app.core.kb.knowledge_base import CollectionStats, KnowledgeBase
 from desktop_app.core.kb.parse_host import Parser
-from desktop_app.core.kb.parsers import ParseLimits, parse_file
 from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.kb.sources import SourceText, source_text
 from desktop_app.core.kb.watch import FileState, FolderChanges, under
+from desktop_app.workers.jobs import (
+    CANCELLED,
+    INTERNAL_ERROR,
+    FailedCallback,
+    JobContext,
+    JobHandle,
+    JobQueue,
+)
+from desktop_app.workers.jobs_qt import GuiDrain
 from desktop_app.workers.kb.parser import SandboxedParser
 from desktop_app.workers.kb.watch import DEFAULT_INTERVAL_S, FolderWatcher
 
 log = logging.getLogger(__name__)
 
-#: How often results are flushed to the GUI (milliseconds).
-FLUSH_INTERVAL_MS = 30
-INTERNAL_ERROR = "internal"
-#: File types whose extracted text is the file's own text (the viewer reads the file).
-_PLAIN_TYPES = ("txt", "md")
+__all__ = ["INTERNAL_ERROR", "KnowledgeController", "sandboxed_parser"]
+
 #: The longest wait between the watcher noting a change and its sync being queued (ms).
 _WATCH_POLL_MS = 250
 
@@ -66,116 +68,13 @@ _WATCH_POLL_MS = 250
 KnowledgeBaseFactory = Callable[[], KnowledgeBase]
 #: Makes the parser for a store (a sandboxed process sized for its embedding model).
 ParserFactory = Callable[[KnowledgeBase], Parser]
+#: What a job on the store is given: the store and the job's context.
+_Ctx = JobContext[KnowledgeBase, object]
 
 
 def sandboxed_parser(kb: KnowledgeBase) -> Parser:
     """The default parser: a child process chunking for the store's embedding model."""
     return SandboxedParser(config=kb.chunk_config())
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionSummary:
-    """What the knowledge panel lists for a collection.
-
-    ``never_retrieved`` lists indexed documents no search has returned (None
-    while the store does not count retrievals);
-    ``problem`` says why the counts are partial (a collection embedded with another
-    model cannot be searched with the current one, its Chroma server is not
-    reachable); ``chroma_url`` is the Chroma server holding its vectors (None: the
-    local data folder).
-    """
-
-    name: str
-    embed_model: str
-    documents: int
-    indexed: int
-    pending: int
-    failed: int
-    chunks: int
-    vectors_in_chroma: int | None
-    bytes: int
-    duplicate_chunks: int | None
-    never_retrieved: tuple[str, ...] | None = None
-    problem: str | None = None
-    chroma_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceText:
-    """A document's text as indexed, with the cited passage at ``[start, end)`` of ``text``.
-
-    ``start`` and ``end`` are None when nothing is to be highlighted; ``note`` says
-    how the text was obtained or why there is none, as one of the ``NOTE_*`` keys
-    (the window words it in its language), with the failure's ``reason``.
-    """
-
-    path: str
-    type: str | None
-    text: str
-    start: int | None
-    end: int | None
-    note: str = ""
-    reason: str = ""
-
-
-#: What :class:`SourceText` says about its text.
-NOTE_MISSING = "missing"  # the file is not in the knowledge base
-NOTE_FAILED = "failed"  # it could not be indexed (``reason`` says why)
-NOTE_PENDING = "pending"  # it is still being indexed
-NOTE_FILE = "file"  # the file's own text
-NOTE_EXTRACTED = "extracted"  # the passages stitched together, as indexed
-
-
-def stitch_chunks(
-    chunks: Sequence[StoredChunk], start: int | None, end: int | None
-) -> tuple[str, int | None, int | None]:
-    """The document text rebuilt from its chunks, with ``[start, end)`` mapped into it.
-
-    A chunk is ``text[char_start:char_end]`` of the extracted document, and
-    consecutive chunks overlap, so their union is the document except what lies
-    between blocks (blank lines, dropped page furniture): those gaps become a
-    paragraph break, and the offsets are mapped across them.
-    """
-    parts: list[str] = []
-    segments: list[tuple[int, int, int]] = []  # (document offset, text offset, length)
-    covered = 0
-    length = 0
-    for chunk in sorted(chunks, key=lambda c: (c.char_start, c.char_end)):
-        if chunk.char_end <= covered:
-            continue
-        begin = max(chunk.char_start, covered)
-        if parts and begin > covered:
-            gap = "\n\n" if begin - covered >= 2 else "\n"
-            parts.append(gap)
-            length += len(gap)
-        piece = chunk.text[begin - chunk.char_start :]
-        segments.append((begin, length, len(piece)))
-        parts.append(piece)
-        length += len(piece)
-        covered = chunk.char_end
-    text = "".join(parts)
-    if start is None or end is None or end <= start or not segments:
-        return text, None, None
-
-    def place(offset: int, after: bool) -> int:
-        for doc_at, text_at, size in segments:
-            if offset < doc_at:
-                return text_at  # in a gap: the next segment begins the passage
-            if offset < doc_at + size or (after and offset == doc_at + size):
-                return text_at + offset - doc_at
-        return length
-
-    return text, place(start, False), place(end, True)
-
-
-def _paths(value: object) -> tuple[str, ...] | None:
-    """A tuple of paths from a store field that may be missing (None) or any sequence."""
-    if value is None or isinstance(value, str | int):
-        return None
-    return tuple(str(p) for p in value)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- jobs
@@ -200,30 +99,26 @@ class _IngestGate(IngestControl):
 
 
 @dataclass(eq=False)
-class _Job:
-    id: int
-    run: Callable[[KnowledgeBase], None]
-    #: Read-only: may be answered at an ingestion's checkpoint.
-    quick: bool = False
-    control: _IngestGate | None = None
-    search_id: int | None = None
+class _Ingest:
+    """An ingestion or a sync, queued or running (GUI-thread bookkeeping)."""
+
+    control: _IngestGate
     #: The collection whose watched folders this job syncs.
     sync: str | None = None
     #: Whether the watcher started the sync (a folder changed) rather than the user.
     by_watcher: bool = False
-    #: Set by the worker thread when the job begins (read by the GUI thread).
-    started: bool = False
+    handle: JobHandle | None = None
 
-
-# What the worker posts besides results: a job is over (busy and ingest bookkeeping).
-_FINISHED = "finished"
+    @property
+    def started(self) -> bool:
+        return self.handle is not None and self.handle.started
 
 
 # --------------------------------------------------------------------------- controller
 
 
 class KnowledgeController(QObject):
-    """Runs knowledge-base jobs on one background thread and reports through signals.
+    """Runs knowledge-base jobs on one background thread; results come to the GUI thread.
 
     Lives in the GUI thread; every method returns at once. Nothing happens at
     construction: the thread starts with the first job, and the store is opened by
@@ -234,7 +129,7 @@ class KnowledgeController(QObject):
     """The store was opened (once); collections can be listed and searched."""
 
     sig_collections = Signal(list)
-    """Every collection as a ``CollectionSummary``, by name (after any change)."""
+    """Every collection as a ``CollectionStats``, by name (after any change)."""
 
     sig_progress = Signal(object)
     """The running ingestion's latest ``IngestProgress`` (at most one per flush)."""
@@ -244,16 +139,6 @@ class KnowledgeController(QObject):
 
     sig_documents = Signal(str, list)
     """A collection's name and its ``Document``s (status, reason, chunks, size, path)."""
-
-    sig_search_done = Signal(int, list)
-    """The request id given by ``search`` and its ``Hit``s, best first."""
-
-    sig_search_failed = Signal(int, str, str)
-    """The request id given by ``search``, the error's kind and message (also sent as
-    ``sig_error``): a caller waiting for that search stops waiting."""
-
-    sig_source = Signal(int, object)
-    """The request id given by ``load_source`` and its ``SourceText``."""
 
     sig_error = Signal(str, str)
     """A job failed: the error's kind (``kb_locked`` when another Glassbox has the
@@ -285,21 +170,21 @@ class KnowledgeController(QObject):
         self._kb_factory = kb_factory
         self._parser_factory = parser_factory
         self._watch_interval_s = watch_interval_s
-        self._ids = itertools.count(1)
-
-        self._cond = threading.Condition()
-        self._queue: deque[_Job] = deque()  # guarded by _cond
-        self._outbox: queue.SimpleQueue[tuple[_Job | None, str, Any]] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._closing = threading.Event()
+        self._jobs: JobQueue[KnowledgeBase] = JobQueue(
+            self._open_store,
+            self._close_store,
+            name="glassbox-knowledge",
+            on_busy=self.sig_busy.emit,
+            on_refused=self.sig_error.emit,
+        )
+        self._drain = GuiDrain(self._jobs, self)
 
         # GUI-thread bookkeeping.
-        self._pending = 0
-        self._ingests: list[_Job] = []
+        self._ingests: list[_Ingest] = []
         self._ready = False
+        self._closing = False
 
         # Owned by the worker thread.
-        self._kb: KnowledgeBase | None = None
         self._parser: Parser | None = None
 
         # Watched folders: written by the GUI thread, read by the watcher's thread.
@@ -308,9 +193,6 @@ class KnowledgeController(QObject):
         self._sync_requests: set[str] = set()  # guarded by _watch_lock
         self._watcher: FolderWatcher | None = None  # GUI thread only
 
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
-        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
         self._watch_timer = QTimer(self)
         self._watch_timer.setInterval(min(_WATCH_POLL_MS, max(20, int(watch_interval_s * 1000))))
         self._watch_timer.timeout.connect(self._on_watch_timer_timeout)
@@ -330,12 +212,12 @@ class KnowledgeController(QObject):
     @property
     def paused(self) -> bool:
         """Whether the ingestion is held by ``pause``."""
-        return any(job.control is not None and job.control.paused for job in self._ingests)
+        return any(ingest.control.paused for ingest in self._ingests)
 
     @property
     def worker_thread(self) -> threading.Thread | None:
         """The background thread, once started (for shutdown checks)."""
-        return self._thread
+        return self._jobs.worker_thread
 
     @property
     def watching(self) -> bool:
@@ -358,9 +240,9 @@ class KnowledgeController(QObject):
         """
         target = Path(folder)
 
-        def run(kb: KnowledgeBase, job: _Job) -> None:
+        def run(kb: KnowledgeBase, ingest: _Ingest, ctx: _Ctx) -> None:
             kb.watch(collection, target)
-            self._do_sync(kb, job, collection)
+            self._do_sync(kb, ingest, ctx, collection)
 
         self._submit_ingest(collection, run, sync=True)
 
@@ -368,14 +250,13 @@ class KnowledgeController(QObject):
         """Stop watching a folder; its documents stay unless ``remove_documents``."""
         target = Path(folder)
 
-        def run(kb: KnowledgeBase) -> None:
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
             kb.unwatch(collection, target, remove_documents=remove_documents)
             if remove_documents:
-                self._post_changed(kb, job, collection)
-            self._post_watch_state(kb, job)
+                self._post_changed(kb, collection)
+            self._post_watch_state(kb)
 
-        job = _Job(next(self._ids), run)
-        self._submit(job)
+        self._run(run)
 
     def sync(self, collection: str) -> None:
         """Bring ``collection`` up to date with its watched folders now (as the watcher
@@ -384,7 +265,7 @@ class KnowledgeController(QObject):
 
     def refresh(self) -> None:
         """List the collections with their counts (``sig_collections``)."""
-        self._submit(_Job(next(self._ids), self._do_refresh, quick=True))
+        self._run(lambda kb, _ctx: self._post_collections(kb), quick=True)
 
     def warm_up(self, collection: str | None = None) -> None:
         """Load the embedding model (and a collection's index) in the background.
@@ -392,23 +273,11 @@ class KnowledgeController(QObject):
         The window calls it when a collection is attached to a chat, so the first
         question does not wait for sentence-transformers to load.
         """
-
-        def run(kb: KnowledgeBase) -> None:
-            warm = getattr(kb, "warm_up", None)
-            if warm is not None:
-                warm(collection)
-            else:
-                _ = kb.embedder  # the property loads the model, on this thread
-
-        self._submit(_Job(next(self._ids), run))
+        self._run(lambda kb, _ctx: kb.warm_up(collection))
 
     def documents(self, collection: str) -> None:
         """List a collection's documents (``sig_documents``)."""
-
-        def run(kb: KnowledgeBase) -> None:
-            self._post_documents(kb, collection)
-
-        self._submit(_Job(next(self._ids), run, quick=True))
+        self._run(lambda kb, _ctx: self._post_documents(kb, collection), quick=True)
 
     def ingest(self, paths: Sequence[str], collection: str) -> None:
         """Index files and folders into ``collection`` (created if new).
@@ -418,39 +287,40 @@ class KnowledgeController(QObject):
         skipped, an interrupted ingestion resumes where it stopped.
         """
         items = [Path(p) for p in paths]
-        self._submit_ingest(collection, lambda kb, job: self._do_ingest(kb, job, collection, items))
+
+        def run(kb: KnowledgeBase, ingest: _Ingest, ctx: _Ctx) -> None:
+            self._do_ingest(kb, ingest, ctx, collection, items)
+
+        self._submit_ingest(collection, run)
 
     def reindex(self, collection: str, paths: Sequence[str]) -> None:
         """Forget these documents and index them again from their files."""
         items = [Path(p) for p in paths]
 
-        def run(kb: KnowledgeBase, job: _Job) -> None:
+        def run(kb: KnowledgeBase, ingest: _Ingest, ctx: _Ctx) -> None:
             kb.remove(collection, items)
             present = [p for p in items if p.exists()]
             if present:
-                self._do_ingest(kb, job, collection, present)
+                self._do_ingest(kb, ingest, ctx, collection, present)
             else:
-                self._post_changed(kb, job, collection)
+                self._post_changed(kb, collection)
 
         self._submit_ingest(collection, run)
 
     def pause(self) -> None:
         """Hold the ingestion at its next file or batch (searches are still answered)."""
-        for job in self._ingests:
-            if job.control is not None:
-                job.control.pause()
+        for ingest in self._ingests:
+            ingest.control.pause()
 
     def resume(self) -> None:
         """Go on after ``pause``."""
-        for job in self._ingests:
-            if job.control is not None:
-                job.control.resume()
+        for ingest in self._ingests:
+            ingest.control.resume()
 
     def cancel(self) -> None:
         """Stop the running and queued ingestions; what was indexed stays and resumes later."""
-        for job in self._ingests:
-            if job.control is not None:
-                job.control.cancel()
+        for ingest in self._ingests:
+            ingest.control.cancel()
 
     def create_collection(self, name: str, chroma_url: str | None = None) -> None:
         """Create an empty collection for the configured embedding model.
@@ -462,57 +332,52 @@ class KnowledgeController(QObject):
         ``kb_chroma_server``) and no collection is made.
         """
 
-        def run(kb: KnowledgeBase) -> None:
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
             kb.create_collection(name, chroma_url or None)
-            self._post(job, "collections", self._summaries(kb))
+            self._post_collections(kb)
 
-        job = _Job(next(self._ids), run)
-        self._submit(job)
+        self._run(run)
 
     def move_collection(self, name: str, chroma_url: str | None) -> None:
         """Move a collection's vectors to a Chroma server (``chroma_url``) or back to
         the local data folder (None), copied from the local database (no embedding).
         Fresh ``sig_collections`` follow; a failure comes as ``sig_error``."""
 
-        def run(kb: KnowledgeBase) -> None:
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
             kb.move(name, chroma_url or None)
-            self._post(job, "collections", self._summaries(kb))
+            self._post_collections(kb)
 
-        job = _Job(next(self._ids), run)
-        self._submit(job)
+        self._run(run)
 
     def rename_collection(self, old: str, new: str) -> None:
         """Rename a collection."""
 
-        def run(kb: KnowledgeBase) -> None:
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
             kb.rename(old, new)
-            self._post(job, "collections", self._summaries(kb))
-            self._post_watch_state(kb, job)
+            self._post_collections(kb)
+            self._post_watch_state(kb)
 
-        job = _Job(next(self._ids), run)
-        self._submit(job)
+        self._run(run)
 
     def delete_collection(self, name: str) -> None:
         """Delete a collection with its documents, chunks and vectors (files stay)."""
 
-        def run(kb: KnowledgeBase) -> None:
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
             kb.delete_collection(name)
-            self._post(job, "collections", self._summaries(kb))
-            self._post_watch_state(kb, job)
+            self._post_collections(kb)
+            self._post_watch_state(kb)
 
-        job = _Job(next(self._ids), run)
-        self._submit(job)
+        self._run(run)
 
     def remove_documents(self, collection: str, paths: Sequence[str]) -> None:
         """Forget documents (files, or everything under a folder); the files stay."""
         items = [Path(p) for p in paths]
 
-        def run(kb: KnowledgeBase) -> None:
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
             kb.remove(collection, items)
-            self._post_changed(kb, job, collection)
+            self._post_changed(kb, collection)
 
-        job = _Job(next(self._ids), run)
-        self._submit(job)
+        self._run(run)
 
     def search(
         self,
@@ -522,41 +387,25 @@ class KnowledgeController(QObject):
         min_similarity: float | None = None,
         filters: Filters | None = None,
         record: bool = True,
-    ) -> int:
-        """Hybrid search of the collections; returns the request id of ``sig_search_done``.
+        *,
+        on_done: Callable[[list[Hit]], None],
+        on_failed: FailedCallback | None = None,
+    ) -> JobHandle:
+        """Hybrid search of the collections: ``on_done`` gets the ``Hit``s, best first.
 
-        Answered even during an ingestion (at its next checkpoint). A failure
-        sends ``sig_search_failed`` with the same id. A test query passes
-        ``record=False``: it must not make a document count as retrieved.
+        Answered even during an ingestion (at its next checkpoint). A failure is
+        told to ``on_failed`` (the error's kind and message) and also sent as
+        ``sig_error``. A test query passes ``record=False``: it must not make a
+        document count as retrieved. Callbacks run on the GUI thread.
         """
         names = list(collections)
-        rid = next(self._ids)
 
-        def run(kb: KnowledgeBase) -> None:
-            if record or "record" not in inspect.signature(kb.search).parameters:
-                hits = kb.search_many(
-                    query, names, k, filters=filters, min_similarity=min_similarity
-                )
-            else:
-                merged: list[Hit] = []
-                for name in names:
-                    merged.extend(
-                        kb.search(
-                            query,
-                            name,
-                            k,
-                            filters=filters,
-                            min_similarity=min_similarity,
-                            record=False,  # type: ignore[call-arg,unused-ignore]
-                        )
-                    )
-                merged.sort(key=lambda h: -h.fused)
-                hits = [dataclasses.replace(h, rank=i) for i, h in enumerate(merged[:k], 1)]
-            self._post(job, "search", (rid, hits))
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> list[Hit]:
+            return kb.search_many(
+                query, names, k, filters=filters, min_similarity=min_similarity, record=record
+            )
 
-        job = _Job(rid, run, quick=True, search_id=rid)
-        self._submit(job)
-        return rid
+        return self._jobs.run(run, on_done, self._failed(on_failed), quick=True)
 
     def load_source(
         self,
@@ -564,149 +413,99 @@ class KnowledgeController(QObject):
         char_start: int | None = None,
         char_end: int | None = None,
         doc_id: int | None = None,
-    ) -> int:
-        """Fetch a document's indexed text for the source viewer; returns the request id.
+        *,
+        on_done: Callable[[SourceText], None],
+        on_failed: FailedCallback | None = None,
+    ) -> JobHandle:
+        """Fetch a document's indexed text for the source viewer: ``on_done`` gets its
+        ``SourceText``. ``doc_id`` (a hit's ``chunk.doc_id``) picks the right
+        collection when a file is in several. A failure as for ``search``."""
 
-        The answer is a ``SourceText`` on ``sig_source``. ``doc_id`` (a hit's
-        ``chunk.doc_id``) picks the right collection when a file is in several.
-        """
-        rid = next(self._ids)
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> SourceText:
+            return source_text(kb, path, char_start, char_end, doc_id)
 
-        def run(kb: KnowledgeBase) -> None:
-            self._post(
-                job, "source", (rid, self._source_text(kb, path, char_start, char_end, doc_id))
-            )
-
-        job = _Job(rid, run, quick=True)
-        self._submit(job)
-        return rid
+        return self._jobs.run(run, on_done, self._failed(on_failed), quick=True)
 
     def shutdown(self, timeout_s: float = 10.0) -> bool:
         """Stop watching, cancel, close the store (releasing its writer lock) and join;
         True when in time."""
-        self._closing.set()
+        self._closing = True
         self._watch_timer.stop()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop(timeout_s)
         self.cancel()
-        self._flush_timer.stop()
-        with self._cond:
-            self._queue.clear()
-            self._cond.notify_all()
-        thread = self._thread
-        if thread is None:
-            return True
-        thread.join(timeout_s)
-        if thread.is_alive():
-            log.warning("The knowledge-base thread did not end within %.1f s.", timeout_s)
-            return False
-        return True
+        self._drain.stop()
+        return self._jobs.shutdown(timeout_s)
+
+    # ----------------------------------------------------------------- submitting
+
+    def _failed(self, on_failed: FailedCallback | None) -> FailedCallback:
+        """The caller's ``on_failed``, then ``sig_error`` (the window says it) unless the
+        caller cancelled."""
+
+        def failed(kind: str, message: str) -> None:
+            if on_failed is not None:
+                on_failed(kind, message)
+            if kind != CANCELLED:  # the caller's own doing: nothing to tell the user
+                self.sig_error.emit(kind, message)
+
+        return failed
+
+    def _run(self, op: Callable[[KnowledgeBase, _Ctx], object], *, quick: bool = False) -> None:
+        self._jobs.run(op, on_failed=self.sig_error.emit, quick=quick)
 
     def _submit_ingest(
         self,
         collection: str,
-        work: Callable[[KnowledgeBase, _Job], None],
+        work: Callable[[KnowledgeBase, _Ingest, _Ctx], None],
         *,
         sync: bool = False,
         by_watcher: bool = False,
     ) -> None:
-        job = _Job(next(self._ids), lambda kb: None)
-        job.control = _IngestGate(self._serve_quick)
+        ingest = _Ingest(_IngestGate(self._jobs.serve_quick))
         if sync:
-            job.sync = collection
-            job.by_watcher = by_watcher
+            ingest.sync = collection
+            ingest.by_watcher = by_watcher
 
-        def run(kb: KnowledgeBase) -> None:
-            if job.control is not None and job.control.cancelled:
+        def run(kb: KnowledgeBase, ctx: _Ctx) -> None:
+            if ingest.control.cancelled:
                 # Cancelled while queued: report it as the ingestion would have.
-                self._post(job, "ingest_done", IngestReport(collection=collection, cancelled=True))
+                self._post_ingest_done(ingest, IngestReport(collection=collection, cancelled=True))
                 return
-            work(kb, job)
+            work(kb, ingest, ctx)
 
-        job.run = run
-        self._ingests.append(job)
-        self._submit(job)
+        def failed(kind: str, message: str) -> None:
+            self._ingest_over(ingest)
+            self.sig_error.emit(kind, message)
 
-    def _queue_sync(self, collection: str, *, by_watcher: bool) -> None:
-        self._submit_ingest(
-            collection,
-            lambda kb, job: self._do_sync(kb, job, collection),
-            sync=True,
-            by_watcher=by_watcher,
+        self._ingests.append(ingest)
+        ingest.handle = self._jobs.run(
+            run, on_failed=failed, on_progress=self.sig_progress.emit, quick=False
         )
 
-    def _submit(self, job: _Job) -> None:
-        if self._closing.is_set():
-            self.sig_error.emit(INTERNAL_ERROR, "Glassbox is shutting down.")
-            return
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run_worker, name="glassbox-knowledge", daemon=True
-            )
-            self._thread.start()
-        self._pending += 1
-        if self._pending == 1:
-            self.sig_busy.emit(True)
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
-        with self._cond:
-            self._queue.append(job)
-            self._cond.notify_all()
+    def _queue_sync(self, collection: str, *, by_watcher: bool) -> None:
+        def run(kb: KnowledgeBase, ingest: _Ingest, ctx: _Ctx) -> None:
+            self._do_sync(kb, ingest, ctx, collection)
 
-    # ----------------------------------------------------------------- GUI-thread drain
+        self._submit_ingest(collection, run, sync=True, by_watcher=by_watcher)
 
-    @Slot()
-    def _on_flush_timer_timeout(self) -> None:
-        items: list[tuple[_Job | None, str, Any]] = []
-        while True:
-            try:
-                items.append(self._outbox.get_nowait())
-            except queue.Empty:
-                break
-        for i, (job, tag, payload) in enumerate(items):
-            if tag == "progress" and i + 1 < len(items) and items[i + 1][1] == "progress":
-                continue  # only the latest progress of a flush is worth drawing
-            self._dispatch(job, tag, payload)
-        if self._pending == 0 and self._outbox.empty():
-            self._flush_timer.stop()
+    # ----------------------------------------------------------------- GUI thread
 
-    def _dispatch(self, job: _Job | None, tag: str, payload: Any) -> None:
-        if tag == "ready":
-            self._ready = True
-            self.sig_ready.emit()
-        elif tag == "collections":
-            self.sig_collections.emit(payload)
-        elif tag == "progress":
-            self.sig_progress.emit(payload)
-        elif tag == "ingest_done":
-            # Over from now on, so whoever reacts to the signal sees ``ingesting`` False.
-            if job is not None and job in self._ingests:
-                self._ingests.remove(job)
-            self.sig_ingest_done.emit(payload)
-            if job is not None and job.sync is not None:
-                self.sig_sync_done.emit(payload, job.by_watcher)
-        elif tag == "watch_state":
-            self._apply_watch_state(payload[0], payload[1])
-        elif tag == "documents":
-            self.sig_documents.emit(payload[0], payload[1])
-        elif tag == "search":
-            self.sig_search_done.emit(payload[0], payload[1])
-        elif tag == "source":
-            self.sig_source.emit(payload[0], payload[1])
-        elif tag == "error":
-            kind, message = payload
-            if job is not None and job.search_id is not None:
-                self.sig_search_failed.emit(job.search_id, kind, message)
-            self.sig_error.emit(kind, message)
-        elif tag == _FINISHED:
-            if job is not None and job in self._ingests:
-                self._ingests.remove(job)
-            self._pending -= 1
-            if self._pending == 0:
-                self.sig_busy.emit(False)
-        else:
-            log.error("Unexpected item from the knowledge-base thread: %r", tag)
+    def _on_ready(self) -> None:
+        self._ready = True
+        self.sig_ready.emit()
+
+    def _ingest_over(self, ingest: _Ingest) -> None:
+        if ingest in self._ingests:
+            self._ingests.remove(ingest)
+
+    def _on_ingest_done(self, ingest: _Ingest, report: IngestReport) -> None:
+        # Over from now on, so whoever reacts to the signal sees ``ingesting`` False.
+        self._ingest_over(ingest)
+        self.sig_ingest_done.emit(report)
+        if ingest.sync is not None:
+            self.sig_sync_done.emit(report, ingest.by_watcher)
 
     def _apply_watch_state(
         self, folders: dict[str, list[str]], baseline: dict[str, FileState] | None
@@ -718,7 +517,7 @@ class KnowledgeController(QObject):
         for name in sorted(set(old) | set(folders)):
             if old.get(name, []) != folders.get(name, []):
                 self.sig_watched.emit(name, folders.get(name, []))
-        if self._closing.is_set():
+        if self._closing:
             return
         if self._watcher is None:
             if folders:
@@ -740,8 +539,8 @@ class KnowledgeController(QObject):
             wanted, self._sync_requests = self._sync_requests, set()
         later: set[str] = set()
         for name in sorted(wanted):
-            syncs = [job for job in self._ingests if job.sync == name]
-            if any(not job.started for job in syncs):
+            syncs = [ingest for ingest in self._ingests if ingest.sync == name]
+            if any(not ingest.started for ingest in syncs):
                 continue  # a queued sync will see this change
             if syncs:
                 later.add(name)  # the running one may have read the file before it changed
@@ -771,136 +570,79 @@ class KnowledgeController(QObject):
 
     # ----------------------------------------------------------------- worker thread
 
-    def _post(self, job: _Job | None, tag: str, payload: Any = None) -> None:
-        self._outbox.put((job, tag, payload))
-
-    def _take(self, quick_only: bool, wait_s: float | None) -> _Job | None:
-        """The next job (or the next read-only one), waiting up to ``wait_s`` (None: forever)."""
-        deadline = None if wait_s is None else time.monotonic() + wait_s
-        with self._cond:
-            while True:
-                if self._closing.is_set():
-                    return None
-                for i, job in enumerate(self._queue):
-                    if job.quick or not quick_only:
-                        del self._queue[i]
-                        return job
-                if deadline is None:
-                    self._cond.wait()
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self._cond.wait(remaining)
-
-    def _serve_quick(self, wait_s: float) -> None:
-        """Run the read-only jobs waiting now (at an ingestion's checkpoint)."""
-        job = self._take(quick_only=True, wait_s=wait_s)
-        while job is not None:
-            self._execute(job)
-            job = self._take(quick_only=True, wait_s=0.0)
-
-    def _run_worker(self) -> None:
+    def _open_store(self) -> KnowledgeBase:
+        # A locked store (another Glassbox) raises here; the next job tries again.
+        kb = self._kb_factory()
+        self._jobs.post(self._on_ready)
         try:
-            while True:
-                job = self._take(quick_only=False, wait_s=None)
-                if job is None:
-                    break
-                self._execute(job)
-        finally:
-            self._close_store()
-
-    def _execute(self, job: _Job) -> None:
-        try:
-            if self._closing.is_set():
-                return
-            job.started = True
-            job.run(self._open_store(job))
+            self._post_watch_state(kb)
         except GlassboxError as exc:
-            self._post(job, "error", (exc.kind, str(exc)))
-        except Exception as exc:
-            # A bug or an unexpected OS failure must not kill the thread every later
-            # job needs; the user sees it, the log keeps the trace.
-            log.exception("Knowledge-base job %d failed", job.id)
-            self._post(job, "error", (INTERNAL_ERROR, f"Unexpected error: {exc}"))
-        finally:
-            self._post(job, _FINISHED)
+            # The store is usable without its watched folders; say why they stopped.
+            kind, message = exc.kind, str(exc)
+            self._jobs.post(lambda: self.sig_error.emit(kind, message))
+        return kb
 
-    def _open_store(self, job: _Job) -> KnowledgeBase:
-        if self._kb is None:
-            # A locked store (another Glassbox) raises here; the next job tries again.
-            self._kb = self._kb_factory()
-            self._post(job, "ready")
-            try:
-                self._post_watch_state(self._kb, job)
-            except GlassboxError as exc:
-                # The store is usable without its watched folders; say why they stopped.
-                self._post(job, "error", (exc.kind, str(exc)))
-        return self._kb
-
-    def _close_store(self) -> None:
+    def _close_store(self, kb: KnowledgeBase) -> None:
         parser, self._parser = self._parser, None
-        close: Any = getattr(parser, "close", None)
+        close: Callable[[], None] | None = getattr(parser, "close", None)
         if close is not None:
             try:
                 close()
             except OSError:
                 log.exception("Closing the parser process failed")
-        kb, self._kb = self._kb, None
-        if kb is not None:
-            kb.close()
+        kb.close()
+
+    def _post_ingest_done(self, ingest: _Ingest, report: IngestReport) -> None:
+        self._jobs.post(lambda: self._on_ingest_done(ingest, report))
 
     def _do_ingest(
-        self, kb: KnowledgeBase, job: _Job, collection: str, paths: Sequence[Path]
+        self,
+        kb: KnowledgeBase,
+        ingest: _Ingest,
+        ctx: _Ctx,
+        collection: str,
+        paths: Sequence[Path],
     ) -> None:
         if self._parser is None:
             self._parser = self._parser_factory(kb)
         try:
             report = kb.ingest(
-                paths,
-                collection,
-                self._parser,
-                progress=lambda p: self._post(job, "progress", p),
-                control=job.control,
+                paths, collection, self._parser, progress=ctx.progress, control=ingest.control
             )
         except GlassboxError:
-            self._post_changed(kb, job, collection)
+            self._post_changed(kb, collection)
             raise
-        self._post(job, "ingest_done", report)
-        self._post_changed(kb, job, collection)
+        self._post_ingest_done(ingest, report)
+        self._post_changed(kb, collection)
 
-    def _do_sync(self, kb: KnowledgeBase, job: _Job, collection: str) -> None:
+    def _do_sync(self, kb: KnowledgeBase, ingest: _Ingest, ctx: _Ctx, collection: str) -> None:
         if self._parser is None:
             self._parser = self._parser_factory(kb)
         try:
             report = kb.sync_watched(
-                collection,
-                self._parser,
-                progress=lambda p: self._post(job, "progress", p),
-                control=job.control,
+                collection, self._parser, progress=ctx.progress, control=ingest.control
             )
         except GlassboxError:
-            self._post_changed(kb, job, collection)
-            self._post_watch_state(kb, job, baseline=False)
+            self._post_changed(kb, collection)
+            self._post_watch_state(kb, baseline=False)
             raise
-        self._post(job, "ingest_done", report)
-        self._post_changed(kb, job, collection)
+        self._post_ingest_done(ingest, report)
+        self._post_changed(kb, collection)
         # After a cancel the watcher keeps its own baseline: resetting it to what is
         # indexed would start the cancelled work again at the next scan.
         extra = {} if report.cancelled else self._unrecorded(report)
-        self._post_watch_state(kb, job, baseline=not report.cancelled, extra=extra)
+        self._post_watch_state(kb, baseline=not report.cancelled, extra=extra)
 
     def _post_watch_state(
         self,
         kb: KnowledgeBase,
-        job: _Job,
         *,
         baseline: bool = True,
         extra: dict[str, FileState] | None = None,
     ) -> None:
         """Send every collection's watched folders and, with ``baseline``, what is
         indexed under them: the state the watcher compares its scans with."""
-        if self._closing.is_set():
+        if self._jobs.closing:
             return
         folders: dict[str, list[str]] = {}
         state: dict[str, FileState] = {}
@@ -918,7 +660,8 @@ class KnowledgeController(QObject):
                 )
         if extra:
             state.update(extra)
-        self._post(job, "watch_state", (folders, state if baseline else None))
+        told = state if baseline else None
+        self._jobs.post(lambda: self._apply_watch_state(folders, told))
 
     @staticmethod
     def _unrecorded(report: IngestReport) -> dict[str, FileState]:
@@ -934,123 +677,19 @@ class KnowledgeController(QObject):
                 out[str(Path(path).resolve())] = (st.st_size, st.st_mtime)
         return out
 
-    def _post_changed(self, kb: KnowledgeBase, job: _Job, collection: str) -> None:
-        if self._closing.is_set():
+    def _post_changed(self, kb: KnowledgeBase, collection: str) -> None:
+        if self._jobs.closing:
             return  # nobody will look, and counting touches Chroma
-        self._post(job, "collections", self._summaries(kb))
+        self._post_collections(kb)
         if kb.registry.find_collection(collection) is not None:
-            self._post_documents(kb, collection, job)
+            self._post_documents(kb, collection)
 
-    def _post_documents(self, kb: KnowledgeBase, collection: str, job: _Job | None = None) -> None:
+    def _post_collections(self, kb: KnowledgeBase) -> None:
+        summaries: list[CollectionStats] = kb.summaries()
+        self._jobs.post(lambda: self.sig_collections.emit(summaries))
+
+    def _post_documents(self, kb: KnowledgeBase, collection: str) -> None:
         # The registry alone: listing documents must work while a Chroma server is down.
         coll = kb.registry.collection(collection)
         docs = kb.registry.documents(coll)
-        self._post(job, "documents", (collection, docs))
-
-    def _do_refresh(self, kb: KnowledgeBase) -> None:
-        self._post(None, "collections", self._summaries(kb))
-
-    @staticmethod
-    def _summaries(kb: KnowledgeBase) -> list[CollectionSummary]:
-        out: list[CollectionSummary] = []
-        for coll in kb.collections():
-            try:
-                stats = kb.stats(coll.name)
-            except GlassboxError as exc:
-                counts = kb.registry.counts(coll)
-                out.append(
-                    CollectionSummary(
-                        name=coll.name,
-                        embed_model=coll.embed_model,
-                        documents=counts["documents"],
-                        indexed=counts["indexed"],
-                        pending=counts["pending"],
-                        failed=counts["failed"],
-                        chunks=counts["chunks"],
-                        vectors_in_chroma=None,
-                        bytes=counts["bytes"],
-                        duplicate_chunks=None,
-                        problem=str(exc),
-                        chroma_url=coll.chroma_url,
-                    )
-                )
-                continue
-            out.append(
-                CollectionSummary(
-                    name=stats.name,
-                    embed_model=stats.embed_model,
-                    documents=stats.documents,
-                    indexed=stats.indexed,
-                    pending=stats.pending,
-                    failed=stats.failed,
-                    chunks=stats.chunks,
-                    vectors_in_chroma=stats.vectors_in_chroma,
-                    bytes=stats.bytes,
-                    duplicate_chunks=stats.duplicate_chunks,
-                    # Counted by newer stores only.
-                    never_retrieved=_paths(getattr(stats, "never_retrieved", None)),
-                    chroma_url=coll.chroma_url,
-                )
-            )
-        return out
-
-    @staticmethod
-    def _find_document(
-        kb: KnowledgeBase, path: str, doc_id: int | None
-    ) -> tuple[Collection, Document] | None:
-        fallback: tuple[Collection, Document] | None = None
-        for coll in kb.collections():
-            doc = kb.registry.document(coll, path)
-            if doc is None:
-                continue
-            if doc_id is None or doc.id == doc_id:
-                if doc.status == "indexed" or doc_id is not None:
-                    return coll, doc
-                fallback = fallback or (coll, doc)
-        return fallback
-
-    def _source_text(
-        self,
-        kb: KnowledgeBase,
-        path: str,
-        start: int | None,
-        end: int | None,
-        doc_id: int | None,
-    ) -> SourceText:
-        found = self._find_document(kb, path, doc_id)
-        if found is None:
-            return SourceText(path, None, "", None, None, NOTE_MISSING)
-        coll, doc = found
-        if doc.status == "failed":
-            return SourceText(path, doc.type, "", None, None, NOTE_FAILED, doc.reason or "")
-        if doc.status == "pending":
-            return SourceText(path, doc.type, "", None, None, NOTE_PENDING)
-        if doc.type in _PLAIN_TYPES:
-            plain = self._plain_text(doc)
-            if plain is not None:
-                s, e = (
-                    (start, end)
-                    if start is not None and end is not None and end > start
-                    else (None, None)
-                )
-                return SourceText(path, doc.type, plain, s, e, NOTE_FILE)
-        ids = [
-            row[0]
-            for row in kb.registry.conn.execute(
-                "SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY idx", (doc.id,)
-            )
-        ]
-        chunks = list(kb.registry.chunks_by_id(coll, ids).values())
-        text, s, e = stitch_chunks(chunks, start, end)
-        return SourceText(path, doc.type, text, s, e, NOTE_EXTRACTED)
-
-    @staticmethod
-    def _plain_text(doc: Document) -> str | None:
-        """The file's text when it is the one indexed (same content hash), else None."""
-        path = Path(doc.path)
-        try:
-            if file_sha256(path) != doc.sha256:
-                return None
-            return parse_file(path, ParseLimits()).text
-        except (OSError, GlassboxError):
-            return None
+        self._jobs.post(lambda: self.sig_documents.emit(collection, docs))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import signal
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -25,6 +24,7 @@ from desktop_app.core.kb import parse_host
 from desktop_app.core.kb.errors import KnowledgeBaseError, ParseError
 from desktop_app.core.kb.parse_host import ChunkConfig, ParseOutcome
 from desktop_app.core.kb.parsers import ParseLimits
+from desktop_app.workers.process import ask_to_exit, reap
 
 _POLL_S = 0.05
 #: How long a fresh parser process may take to import its libraries.
@@ -75,21 +75,7 @@ class SandboxedParser:
         return parent
 
     def _stop(self, kill: bool) -> str:
-        how = ""
-        if self._proc is not None:
-            if kill and self._proc.is_alive():
-                self._proc.kill()
-            self._proc.join(timeout=5)
-            code = self._proc.exitcode
-            if code is not None and code < 0:
-                try:
-                    how = signal.Signals(-code).name
-                except ValueError:
-                    how = f"signal {-code}"
-            elif code:
-                how = f"exit code {code}"
-        if self._conn is not None:
-            self._conn.close()
+        how = reap(self._proc, self._conn, kill=kill)
         self._proc = None
         self._conn = None
         return how
@@ -166,10 +152,7 @@ class SandboxedParser:
 
     def close(self) -> None:
         """End the parser process."""
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
-            with contextlib.suppress(BrokenPipeError, OSError):
-                self._conn.send(None)
-            self._proc.join(timeout=2)
+        ask_to_exit(self._proc, self._conn, None, grace_s=2)
         self._stop(kill=True)
 
     def __enter__(self) -> SandboxedParser:

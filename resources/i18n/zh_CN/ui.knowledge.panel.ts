@@ -320,10 +320,6 @@
         <translation>… 另有 {count} 个</translation>
     </message>
     <message>
-        <source>Documents never retrieved: not counted by this version</source>
-        <translation>从未检索到的文档：此版本未统计</translation>
-    </message>
-    <message>
         <source>Documents never retrieved: {count}</source>
         <translation>从未检索到的文档：{count}</translation>
     </message>

@@ -222,9 +222,14 @@ def test_open_to_other_computers_any_host_name_works(controller: InferenceContro
         service.stop()
 
 
-def wait_for_api_task(qtbot: QtBot, controller: InferenceController) -> None:
+def wait_for_api_task(qtbot: QtBot, api: WindowApi) -> None:
     """Until the API's request runs on the window's engine."""
-    qtbot.waitUntil(lambda: controller._running_task is not None, timeout=TIMEOUT_MS)
+
+    def running() -> bool:
+        with api._lock:
+            return any(job.task is not None and job.task.started for job in api._jobs)
+
+    qtbot.waitUntil(running, timeout=TIMEOUT_MS)
 
 
 def test_the_window_stop_button_leaves_an_api_request_alone(
@@ -242,7 +247,7 @@ def test_the_window_stop_button_leaves_an_api_request_alone(
 
     t = threading.Thread(target=lambda: result.append(call()), daemon=True)
     t.start()
-    wait_for_api_task(qtbot, controller)
+    wait_for_api_task(qtbot, api)
     # The window's own reply waits behind the API request; the user stops it.
     done: list[Any] = []
     controller.sig_done.connect(done.append)
@@ -268,8 +273,8 @@ def test_a_cancelled_api_request_is_an_error_not_a_short_reply(
 
     t = threading.Thread(target=lambda: result.append(call()), daemon=True)
     t.start()
-    wait_for_api_task(qtbot, controller)
-    api._on_http_cancel(next(iter(api._tasks.values())))  # as when the API is switched off
+    wait_for_api_task(qtbot, api)
+    api._on_http_cancel(next(iter(api._jobs)))  # as when the API is switched off
     qtbot.waitUntil(lambda: bool(result), timeout=TIMEOUT_MS)
     assert isinstance(result[0], openai.APIStatusError), result[0]
     assert result[0].status_code == 499 and "cancelled" in str(result[0])

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from callbacks import Calls
 from pytestqt.qtbot import QtBot
 from remote_server import REPLY, RemoteServer, closed_port, running_server
 
@@ -165,9 +166,9 @@ def test_classify_is_refused_remotely_with_a_clear_message(
     def fn(engine: Engine, progress: TaskProgress) -> object:
         return classify(engine, "Great!", spec)  # type: ignore[arg-type]
 
-    with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as blocker:
-        controller.run_task(fn, label="classify")
-    _, kind, message = blocker.args
+    calls = Calls()
+    controller.run_task(fn, label="classify", on_done=calls.on_done, on_failed=calls.on_failed)
+    ((kind, message),) = calls.wait(qtbot).failed
     assert kind == "remote" and message == NO_REMOTE_SCORING
 
 
@@ -181,9 +182,9 @@ def test_extract_against_a_server_that_refuses_grammars_says_why(
     def fn(engine: Engine, progress: TaskProgress) -> object:
         return extract(engine, "Ada Lovelace wrote the first program.", schema)
 
-    with qtbot.waitSignal(controller.sig_task_failed, timeout=TIMEOUT_MS) as blocker:
-        controller.run_task(fn, label="extract")
-    _, kind, message = blocker.args
+    calls = Calls()
+    controller.run_task(fn, label="extract", on_done=calls.on_done, on_failed=calls.on_failed)
+    ((kind, message),) = calls.wait(qtbot).failed
     assert kind == "remote"
     assert "HTTP 400" in message and "GBNF grammar" in message and "llama.cpp" in message
 
