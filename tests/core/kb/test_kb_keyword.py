@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.kb import keyword
-from desktop_app.core.kb.parse_host import InProcessParser
 from desktop_app.core.kb.fusion import reciprocal_rank_fusion
+from desktop_app.core.kb.parse_host import InProcessParser
 
 
 def test_traditional_and_simplified_chinese_normalise_alike():
