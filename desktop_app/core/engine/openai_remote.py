@@ -183,7 +183,11 @@ class OpenAIEngine:
         if resp.status >= 400:
             detail = self._error_detail(resp)
             conn.close()
-            hint = " Check the API key (--api-key-file or $GLASSBOX_REMOTE_API_KEY)." if resp.status in (401, 403) else ""
+            hint = (
+                " Check the API key (--api-key-file or $GLASSBOX_REMOTE_API_KEY)."
+                if resp.status in (401, 403)
+                else ""
+            )
             if body is not None and "grammar" in body and 400 <= resp.status < 500:
                 hint += NO_REMOTE_GRAMMAR
             raise RemoteEngineError(
