@@ -413,6 +413,9 @@ class JobQueue(Generic[T]):
 
     def _finished(self, job: _Job[Any]) -> None:
         job.handle.finished = True
+        # Break the job <-> context cycle here, so the job (and the widgets its
+        # callbacks hold) is freed on this thread, not by a collection on the worker.
+        job.context = None
         with self._cond:
             self._pending -= 1
             idle = self._pending == 0
@@ -446,13 +449,27 @@ class JobQueue(Generic[T]):
         """Run the quick jobs waiting now (at a long job's checkpoint)."""
         job = self._take(quick_only=True, wait_s=wait_s)
         while job is not None:
-            self._execute(job)
+            self._run_one(job)
+            del job
             job = self._take(quick_only=True, wait_s=0.0)
+
+    def _run_one(self, job: _Job[T]) -> None:
+        """Run ``job`` and hand it over for good: once its ``_Finished`` is posted, the
+        last reference to it (its callbacks hold widgets) is where the callbacks run,
+        so Qt objects are never destroyed on this thread."""
+        finished = self._execute(job)
+        del job
+        if finished is not None:
+            self.put(finished)
 
     def _work(self) -> None:
         try:
-            while (job := self._take(quick_only=False, wait_s=None)) is not None:
-                self._execute(job)
+            while True:
+                job = self._take(quick_only=False, wait_s=None)
+                if job is None:
+                    break
+                self._run_one(job)
+                del job
         finally:
             resource, self._resource = self._resource, None
             if self._opened and self._close is not None:
@@ -468,18 +485,20 @@ class JobQueue(Generic[T]):
             self._opened = True
         return self._resource  # type: ignore[return-value]
 
-    def _execute(self, job: _Job[T]) -> None:
+    def _execute(self, job: _Job[T]) -> _Finished | None:
+        """Run the op and post its outcome; the ``_Finished`` to post last (None when
+        the job stepped aside)."""
         handle = job.handle
         with self._cond:
             self._running.append(job)
         aside = False
         try:
             if self._closing.is_set():
-                return
+                return _Finished(job)
             handle.started = True
             if handle.cancelled:
                 self._fail(job, CANCELLED, "Cancelled before it started.")
-                return
+                return _Finished(job)
             result = job.op(self._resource_now(), job.context)
         except StepAside:
             aside = True
@@ -501,7 +520,7 @@ class JobQueue(Generic[T]):
                     self._aside.append(job)
             if not aside:
                 self._run_deferred(job)
-                self.put(_Finished(job))
+        return None if aside else _Finished(job)
 
     def _fail(self, job: _Job[T], kind: str, message: str) -> None:
         if job.on_failed is not None:

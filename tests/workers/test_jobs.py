@@ -301,3 +301,27 @@ def test_a_callback_of_a_deleted_widget_is_not_called(qapp: object) -> None:
     shiboken6.delete(widget)
     callback(2)
     assert calls == [1]
+
+
+def test_what_a_job_holds_is_freed_on_the_gui_thread_not_the_worker(
+    qtbot: QtBot, jobs: JobQueue[Store]
+) -> None:
+    # A job's callbacks hold widgets (a chat session, a panel). Freed on the worker
+    # thread, Qt warns "Timers cannot be stopped from another thread" and can crash.
+    freed_on: list[str] = []
+
+    class Holder:
+        def __del__(self) -> None:
+            freed_on.append(threading.current_thread().name)
+
+    def submit() -> None:
+        holder = Holder()
+        jobs.run(lambda _s, _c: 1, on_done=lambda _r: holder and None)
+
+    submit()
+    qtbot.waitUntil(lambda: jobs.pending == 0, timeout=TIMEOUT_MS)
+    done: list[int] = []
+    jobs.run(lambda _s, _c: 2, on_done=done.append)  # the worker takes the next job
+    qtbot.waitUntil(lambda: done == [2], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(freed_on), timeout=TIMEOUT_MS)
+    assert freed_on == [threading.main_thread().name]
