@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +15,11 @@ from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import DoneEvent, Message
 from desktop_app.core.kb.db import Filters, StoredChunk
+from desktop_app.core.kb.grounding import RERANK_POOL, GroundingOptions
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
-from desktop_app.ui.chat.session import (
-    RERANK_POOL,
-    TYPED_TOKEN_ID,
-    ChatOptions,
-    ChatSession,
-    fuse_ranks,
-)
+from desktop_app.ui.chat.session import TYPED_TOKEN_ID, ChatOptions, ChatSession
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.jobs import JobHandle
 
@@ -217,26 +212,26 @@ class ScriptedKnowledge(QObject):
         self.fail = fail
         self.searches: list[tuple[str, list[str], int]] = []
         self.filters: list[Filters | None] = []
+        self.alternatives: list[list[str]] = []
         self.answers: list[Callable[[list[Hit]], None]] = []
 
-    def search(
+    def find_passages(
         self,
-        query: str,
-        collections: list[str],
-        k: int = 5,
-        min_similarity: float | None = None,
-        filters: Filters | None = None,
+        question: str,
+        options: GroundingOptions,
+        alternatives: Sequence[str] = (),
         *,
         on_done: Callable[[list[Hit]], None],
         on_failed: Callable[[str, str], None],
     ) -> JobHandle:
-        self.searches.append((query, collections, k))
-        self.filters.append(filters)
+        self.searches.append((question, list(options.collections), options.pool))
+        self.alternatives.append(list(alternatives))
+        self.filters.append(options.filters)
         self.answers.append(on_done)
         if self.fail:
             QTimer.singleShot(0, lambda: on_failed("kb_locked", self.fail or ""))
         else:
-            QTimer.singleShot(0, lambda: on_done(self.hits[:k]))
+            QTimer.singleShot(0, lambda: on_done(self.hits[: options.pool]))
         return JobHandle(len(self.searches), lambda _h: None)
 
 
@@ -319,20 +314,16 @@ def test_multi_query_and_rerank_run_on_the_engine_before_the_reply(
     session.options.multi_query = 2
     session.options.rerank = True
     reply(qtbot, session, lambda: session.send("Capital of France?"))
-    # The model's phrasing (the fake engine says its script) was searched too,
-    # with a pool large enough to rerank.
-    assert knowledge.searches[0] == ("Capital of France?", ["notes"], RERANK_POOL)
-    assert [q for q, _, _ in knowledge.searches[1:]] == [SCRIPT]
+    # The model's phrasing (the fake engine says its script) was searched too, in
+    # the same fusion (one search, as glassbox ask does), with a pool large enough
+    # to rerank.
+    assert knowledge.searches == [("Capital of France?", ["notes"], RERANK_POOL)]
+    assert knowledge.alternatives == [[SCRIPT]]
     # One request rewrote the question, one judged each passage, the last answered.
     judged = [r for r in engine.requests if r.params.max_tokens == 1]
     assert len(judged) == len(knowledge.hits[:RERANK_POOL])
     citations = session.path[-1].meta["citations"]
     assert len(citations) == 3
-
-
-def test_fuse_ranks_rewards_passages_found_by_several_phrasings() -> None:
-    a, b, c = passage(1, "a"), passage(2, "b"), passage(3, "c")
-    assert fuse_ranks([[a, b, c], [c, b], [b]]) == [b, c, a]
 
 
 def test_metadata_filters_reach_the_search_and_are_saved(
@@ -379,7 +370,7 @@ def test_stop_during_the_document_search_ends_the_wait(
     qtbot: QtBot, session: ChatSession, engine: FakeEngine
 ) -> None:
     class SilentKnowledge(ScriptedKnowledge):
-        def search(self, *args: Any, **kwargs: Any) -> JobHandle:
+        def find_passages(self, *args: Any, **kwargs: Any) -> JobHandle:
             self.searches.append((str(args[0]), [], 0))
             self.answers.append(kwargs["on_done"])
             return JobHandle(99, lambda _h: None)  # never answers

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -25,13 +25,15 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.cards import done_card, replay_request, reply_card
-from desktop_app.core.chat.codecs import TokenRecord
+from desktop_app.core.chat.codecs import MessageStatus, TokenRecord
 from desktop_app.core.chat.recorder import ReplyRecorder
 from desktop_app.core.chat.store import ChatStore, StoredMessage
-from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, TokenEvent
+from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, Role, TokenEvent
 from desktop_app.core.errors import GlassboxError
+from desktop_app.core.kb import grounding as ground
 from desktop_app.core.kb.answer import build_prompt
 from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.grounding import MAX_PHRASINGS, GroundingOptions
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat.view import MessageView
@@ -81,6 +83,17 @@ class ChatOptions:
         )
         return f if f.active else None
 
+    def grounding(self) -> GroundingOptions:
+        """How a question is grounded: the same steps as ``glassbox ask``."""
+        return GroundingOptions(
+            collections=tuple(self.collections),
+            k=self.top_k,
+            min_similarity=self.min_similarity,
+            filters=self.filters(),
+            multi_query=self.multi_query,
+            rerank=self.rerank,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """What is saved with the chat."""
         return {
@@ -122,7 +135,7 @@ class ChatOptions:
         if isinstance(only, bool):
             out.only_from_documents = only
         multi = data.get("multi_query")
-        if isinstance(multi, int) and 0 <= multi <= MAX_QUERIES:
+        if isinstance(multi, int) and 0 <= multi <= MAX_PHRASINGS:
             out.multi_query = multi
         rerank = data.get("rerank")
         if isinstance(rerank, bool):
@@ -139,38 +152,18 @@ class ChatOptions:
         return out
 
 
-#: Most alternative phrasings a question is rewritten into.
-MAX_QUERIES = 5
-#: Passages fetched for the model to rerank before the best ``top_k`` are kept.
-RERANK_POOL = 20
-#: Reciprocal-rank fusion constant (the usual 60).
-_RRF_K = 60
-
-
 @dataclass(eq=False)
 class _Grounding:
-    """A question being prepared for a grounded reply: rewrite → search → rerank."""
+    """A question being prepared for a grounded reply: the steps of ``core.kb.grounding``
+    (rewrite on the engine, search on the knowledge thread, rerank on the engine)."""
 
     parent_id: int
     question: str
+    options: GroundingOptions
     stage: str = "search"
     task: JobHandle | None = None  # the rewrite or rerank task running for it
-    searching: int = 0  # searches asked for (one per phrasing)
-    results: dict[int, list[Any]] = field(default_factory=dict)  # query index → hits
-    queries: list[str] = field(default_factory=list)
-
-
-def fuse_ranks(result_lists: Sequence[Sequence[Any]]) -> list[Any]:
-    """Hits of several searches merged by reciprocal-rank fusion (chunk id decides identity)."""
-    scores: dict[str, float] = {}
-    first: dict[str, Any] = {}
-    for hits in result_lists:
-        for rank, hit in enumerate(hits, start=1):
-            key = hit.chunk.chunk_id
-            scores[key] = scores.get(key, 0.0) + 1.0 / (_RRF_K + rank)
-            first.setdefault(key, hit)
-    order = sorted(scores, key=lambda k: -scores[k])
-    return [first[k] for k in order]
+    phrasings: list[str] = field(default_factory=list)
+    pool: list[Hit] = field(default_factory=list)  # what the search found
 
 
 @dataclass(eq=False)
@@ -391,22 +384,21 @@ class ChatSession(QObject):
     def _search_then_reply(self, parent_id: int, question: str) -> None:
         """Find passages for ``question``; the reply starts when they are back.
 
-        With multi-query on, the loaded model first writes other phrasings and every
-        phrasing is searched (ranks fused); with rerank on, the model then judges
-        each passage of a larger pool and the best ``top_k`` are kept.
+        The steps of ``core.kb.grounding``, the ones ``glassbox ask`` runs: with
+        multi-query on, the loaded model first writes other phrasings, and the
+        question and its phrasings are searched in one fusion; with rerank on, the
+        model then judges each passage of a larger pool and the best ``top_k`` are kept.
         """
-        grounding = _Grounding(parent_id, question, queries=[question])
+        grounding = _Grounding(parent_id, question, self.options.grounding())
         self._pending_search = grounding
         self.sig_busy.emit(True)
         loaded = self._controller.model_loaded
-        if self.options.multi_query > 0 and loaded is not None:
-            from desktop_app.core.kb.rewrite import rewrite_queries
-
-            n, template = self.options.multi_query, loaded.has_chat_template
+        if grounding.options.multi_query > 0 and loaded is not None:
+            options, template = grounding.options, loaded.has_chat_template
             grounding.stage = "rewrite"
             grounding.task = self._controller.run_task(
-                lambda engine, _progress: rewrite_queries(
-                    engine, question, n, chat_template=template
+                lambda engine, _progress: ground.phrasings(
+                    engine, question, options, chat_template=template
                 ),
                 label=self.tr("Rewriting the question"),
                 on_done=while_alive(self, partial(self._on_rewritten, grounding)),
@@ -418,51 +410,41 @@ class ChatSession(QObject):
 
     def _grounding_search(self, grounding: _Grounding) -> None:
         grounding.stage = "search"
-        k = max(RERANK_POOL, self.options.top_k) if self.options.rerank else self.options.top_k
-        grounding.searching = len(grounding.queries)
-        for i, query in enumerate(grounding.queries):
-            self._knowledge.search(
-                query,
-                list(self.options.collections),
-                k=k,
-                min_similarity=self.options.min_similarity,
-                filters=self.options.filters(),
-                on_done=while_alive(self, partial(self._on_knowledge_search_done, grounding, i)),
-                on_failed=while_alive(self, partial(self._on_knowledge_search_failed, grounding)),
-            )
-        names = ", ".join(self.options.collections)
+        self._knowledge.find_passages(
+            grounding.question,
+            grounding.options,
+            grounding.phrasings,
+            on_done=while_alive(self, partial(self._on_knowledge_search_done, grounding)),
+            on_failed=while_alive(self, partial(self._on_knowledge_search_failed, grounding)),
+        )
+        names = ", ".join(grounding.options.collections)
         self.sig_notice.emit(self.tr("Searching {names}…").format(names=names), False)
 
-    def _on_knowledge_search_done(self, grounding: _Grounding, index: int, hits: list[Hit]) -> None:
+    def _on_knowledge_search_done(self, grounding: _Grounding, hits: list[Hit]) -> None:
         if grounding is not self._pending_search:
             return  # stopped, or replaced by another question
-        grounding.results[index] = list(hits)
-        if len(grounding.results) < grounding.searching:
-            return  # other phrasings are still being searched
-        lists = [grounding.results[i] for i in sorted(grounding.results)]
-        fused = lists[0] if len(lists) == 1 else fuse_ranks(lists)
+        grounding.pool = list(hits)
         loaded = self._controller.model_loaded
-        if self.options.rerank and fused and loaded is not None:
-            from desktop_app.core.kb.rerank import rerank
-
+        if grounding.options.rerank and hits and loaded is not None:
             question, template = grounding.question, loaded.has_chat_template
             grounding.stage = "rerank"
-            grounding.results = {0: fused}
             grounding.task = self._controller.run_task(
-                lambda engine, _progress: rerank(engine, question, fused, chat_template=template),
+                lambda engine, _progress: ground.judge(
+                    engine, question, hits, chat_template=template
+                ),
                 label=self.tr("Judging the passages"),
                 on_done=while_alive(self, partial(self._on_reranked, grounding)),
                 on_failed=while_alive(self, partial(self._on_step_failed, grounding)),
             )
             self.sig_notice.emit(
-                self.tr("The model is judging {n} passage(s)…").format(n=len(fused)), False
+                self.tr("The model is judging {n} passage(s)…").format(n=len(hits)), False
             )
             return
-        self._grounded_reply(grounding, fused)
+        self._grounded_reply(grounding, hits)
 
-    def _grounded_reply(self, grounding: _Grounding, hits: list[Any]) -> None:
+    def _grounded_reply(self, grounding: _Grounding, hits: list[Hit]) -> None:
         self._pending_search = None
-        self._sources = list(hits[: self.options.top_k])
+        self._sources = ground.best(hits, grounding.options)
         self.sig_notice.emit(
             self.tr("Found {n} passage(s); answering from them.").format(n=len(self._sources))
             if self._sources
@@ -475,7 +457,7 @@ class ChatSession(QObject):
         if grounding is not self._pending_search:
             return
         grounding.task = None
-        grounding.queries += [q for q in phrasings if q.strip()]
+        grounding.phrasings = [q for q in phrasings if q.strip()]
         self._grounding_search(grounding)
 
     def _on_reranked(self, grounding: _Grounding, ranked: list[Hit]) -> None:
@@ -499,7 +481,7 @@ class ChatSession(QObject):
             self.sig_notice.emit(
                 self.tr("Could not judge the passages ({detail}).").format(detail=message), True
             )
-            self._grounded_reply(grounding, grounding.results.get(0, []))
+            self._grounded_reply(grounding, grounding.pool)
 
     def _on_knowledge_search_failed(self, grounding: _Grounding, _kind: str, message: str) -> None:
         if grounding is not self._pending_search:
@@ -646,14 +628,14 @@ class ChatSession(QObject):
             return None
 
     def _add(
-        self, parent: int | None, role: str, text: str, meta: dict[str, Any] | None = None
+        self, parent: int | None, role: Role, text: str, meta: dict[str, Any] | None = None
     ) -> StoredMessage | None:
         chat_id = self._chat_id
         if chat_id is None:
             return None
         new_id = self._guard(
             lambda: self._store.add_message(chat_id, parent, role, text, meta=meta)
-        )  # type: ignore[arg-type]
+        )
         if new_id is None:
             return None
         return self._guard(lambda: self._store.message(new_id))  # type: ignore[no-any-return]
@@ -903,7 +885,7 @@ class ChatSession(QObject):
 
     def _finish(self, reply: _Reply, finish_reason: str, done: DoneEvent | None) -> None:
         self._reply = None
-        status = "cancelled" if finish_reason == "cancelled" else "complete"
+        status: MessageStatus = "cancelled" if finish_reason == "cancelled" else "complete"
         content = "".join(reply.texts)
         if (
             done is not None
@@ -935,7 +917,11 @@ class ChatSession(QObject):
             self.sig_reply_finished.emit(done)
 
     def _close_record(
-        self, reply: _Reply, status: str, meta_update: dict[str, Any], content: str | None
+        self,
+        reply: _Reply,
+        status: MessageStatus,
+        meta_update: dict[str, Any],
+        content: str | None,
     ) -> StoredMessage | None:
         """Finish the reply's record without waiting for the disk; show its final state.
 
@@ -945,7 +931,7 @@ class ChatSession(QObject):
         """
         recorder = reply.recorder
         try:
-            recorder.finish(status, meta_update, content, wait=False)  # type: ignore[arg-type]
+            recorder.finish(status, meta_update, content, wait=False)
         except GlassboxError as exc:
             self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
         self._saving.append(recorder)
@@ -959,7 +945,7 @@ class ChatSession(QObject):
         final = dataclasses.replace(
             started,
             content=content if content is not None else started.content,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             meta={**started.meta, **meta_update},
         )
         self._path = [m for m in self._path if m.id != final.id] + [final]

@@ -39,6 +39,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.grounding import GroundingOptions, find_passages
 from desktop_app.core.kb.ingest import IngestControl, IngestReport
 from desktop_app.core.kb.knowledge_base import CollectionStats, KnowledgeBase
 from desktop_app.core.kb.parse_host import Parser
@@ -404,6 +405,24 @@ class KnowledgeController(QObject):
             return kb.search_many(
                 query, names, k, filters=filters, min_similarity=min_similarity, record=record
             )
+
+        return self._jobs.run(run, on_done, self._failed(on_failed), quick=True)
+
+    def find_passages(
+        self,
+        question: str,
+        options: GroundingOptions,
+        alternatives: Sequence[str] = (),
+        *,
+        on_done: Callable[[list[Hit]], None],
+        on_failed: FailedCallback | None = None,
+    ) -> JobHandle:
+        """The grounding pipeline's search step (``core.kb.grounding.find_passages``): the
+        question and its phrasings in one fusion, the pool a rerank chooses from.
+        Answered like ``search``, even during an ingestion."""
+
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> list[Hit]:
+            return find_passages(kb, question, options, alternatives)
 
         return self._jobs.run(run, on_done, self._failed(on_failed), quick=True)
 
