@@ -181,7 +181,7 @@ class ApiServer:
         check_token(not is_loopback(host), token)
         self.config = config
         # Always a token: without one any local user could read the documents' passages.
-        self.token = api_token(token)
+        self.token: str | None = api_token(token)
         self.loaded: ModelLoaded | None = None
         self._host, self._port = host, port
         self._open_kb = knowledge_base or _open_knowledge_base

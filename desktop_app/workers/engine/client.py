@@ -151,6 +151,8 @@ class EngineClient:
             else:
                 self.config = None
             raise error_from_event(reply)
+        if not isinstance(reply, ModelLoaded):
+            raise EngineCrashedError(f"The engine answered a load with {type(reply).__name__}.")
         self.loaded = reply
         return reply
 
