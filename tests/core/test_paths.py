@@ -68,3 +68,18 @@ def test_private_file_tightens_an_existing_file_and_creates_a_missing_one(tmp_pa
     loose.chmod(0o644)
     assert mode(paths.private_file(loose)) == 0o600
     assert mode(paths.private_file(tmp_path / "new.sqlite3")) == 0o600
+
+
+def test_the_knowledge_base_database_is_its_owners_only(tmp_path: Path) -> None:
+    from desktop_app.core.kb.db import DB_NAME, open_registry
+
+    old = os.umask(0o022)
+    try:
+        registry = open_registry(tmp_path / "kb")
+        try:
+            modes = {p.name: mode(p) for p in (tmp_path / "kb").glob(f"{DB_NAME}*")}
+        finally:
+            registry.close()
+    finally:
+        os.umask(old)
+    assert DB_NAME in modes and modes == dict.fromkeys(modes, 0o600)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from desktop_app.core import paths
 from desktop_app.core.kb import keyword
 from desktop_app.core.kb.errors import (
     CollectionNotFoundError,
@@ -234,8 +235,9 @@ class Registry:
         self._df_cache: dict[tuple[str, str], int] = {}
         self._n_chunks: int | None = None
         try:
+            # Passages of the user's documents: readable by the owner only (0600).
             self.conn = sqlite3.connect(
-                root / DB_NAME, isolation_level=None, check_same_thread=False
+                paths.private_file(root / DB_NAME), isolation_level=None, check_same_thread=False
             )
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
@@ -916,6 +918,4 @@ def _acquire_lock(path: Path) -> int:
 
 def open_registry(root: Path | None = None) -> Registry:
     """Open the registry of the data folder (``data_dir()/kb`` by default)."""
-    from desktop_app.core import paths
-
     return Registry(root if root is not None else paths.data_dir() / "kb")
