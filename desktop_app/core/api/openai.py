@@ -10,6 +10,7 @@ log of the probability it was drawn with.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import uuid
@@ -22,6 +23,10 @@ from desktop_app.core.sampling import SamplingParams
 
 #: OpenAI allows at most 20 alternatives per token.
 MAX_TOP_LOGPROBS = 20
+#: Stop strings a request may give, and the longest one: each is checked after every
+#: token, so hundreds of thousands of them would cost seconds per token.
+MAX_STOP = 16
+MAX_STOP_CHARS = 1000
 #: A probability of 0 has no logarithm; JSON has no -inf. This stands for "never".
 LOGPROB_FLOOR = -9999.0
 
@@ -62,11 +67,10 @@ def _content(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        parts = [
-            p.get("text", "") for p in value if isinstance(p, dict) and p.get("type") == "text"
-        ]
-        if len(parts) == len(value):
-            return "".join(parts)
+        parts = [p.get("text") for p in value if isinstance(p, dict) and p.get("type") == "text"]
+        texts = [part for part in parts if isinstance(part, str)]
+        if len(texts) == len(value):
+            return "".join(texts)
     raise InvalidRequestError("Message content must be text (a string or text parts).")
 
 
@@ -85,6 +89,49 @@ def _messages(body: dict[str, Any]) -> tuple[Message, ...]:
     return tuple(out)
 
 
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """A request body: a JSON object, or an ``InvalidRequestError`` that says why not
+    (deep nesting included, which Python's parser refuses with a RecursionError)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidRequestError(f"The request body is not JSON ({why}).") from exc
+    if not isinstance(body, dict):
+        raise InvalidRequestError("The request body must be a JSON object.")
+    return body
+
+
+def stream_usage(body: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether the reply streams, and whether its last chunk carries the usage."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise InvalidRequestError("'stream' must be true or false.")
+    options = body.get("stream_options")
+    if options is None:
+        return bool(stream), False
+    if not isinstance(options, dict):
+        raise InvalidRequestError("'stream_options' must be an object.")
+    usage = options.get("include_usage")
+    if usage is not None and not isinstance(usage, bool):
+        raise InvalidRequestError("'stream_options.include_usage' must be true or false.")
+    return bool(stream), bool(usage)
+
+
+def _stop(value: Any) -> tuple[str, ...]:
+    """The stop strings of a body: none, one string, or a short list of strings."""
+    if value is None:
+        return ()
+    stops = [value] if isinstance(value, str) else value
+    if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+        raise InvalidRequestError("'stop' must be a string or a list of strings.")
+    if len(stops) > MAX_STOP or any(len(s) > MAX_STOP_CHARS for s in stops):
+        raise InvalidRequestError(
+            f"'stop' may hold at most {MAX_STOP} strings of at most {MAX_STOP_CHARS} characters."
+        )
+    return tuple(stops)
+
+
 def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
     """The generation a chat completion body asks for, and its top_logprobs (None: off)."""
     # A value given as null is the default, as OpenAI's own server takes it.
@@ -92,8 +139,7 @@ def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     if max_tokens:
         record["max_tokens"] = max_tokens
-    stop = body.get("stop")
-    record["stop"] = (stop,) if isinstance(stop, str) else tuple(stop or ())
+    record["stop"] = _stop(body.get("stop"))
     params = SamplingParams.from_record(record)
     top: int | None = None
     if body.get("logprobs"):

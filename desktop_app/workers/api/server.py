@@ -40,8 +40,10 @@ from desktop_app.core.api.openai import (
     completion_logprobs,
     completion_request,
     error_body,
+    parse_body,
     response_meta,
     stream_chunk,
+    stream_usage,
     token_logprobs,
     usage_chunk,
 )
@@ -440,9 +442,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _generate(
         self, body: dict[str, Any], request: GenerateRequest, top: int | None, *, chat: bool
     ) -> None:
+        stream, include_usage = stream_usage(body)  # a malformed body is refused first
         job = self.server_api.enqueue("generate", request)
-        if body.get("stream"):
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        if stream:
             self._stream(job, top, include_usage, chat)
         else:
             self._complete(job, top, chat)
@@ -564,13 +566,7 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         if not 0 < length <= MAX_BODY_BYTES:
             raise InvalidRequestError("The request needs a JSON body (at most 8 MiB).")
-        try:
-            body = json.loads(self.rfile.read(length))
-        except ValueError as exc:
-            raise InvalidRequestError(f"The request body is not JSON ({exc}).") from exc
-        if not isinstance(body, dict):
-            raise InvalidRequestError("The request body must be a JSON object.")
-        return body
+        return parse_body(self.rfile.read(length))
 
     def _send_json(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -8,6 +8,8 @@ import pytest
 
 from desktop_app.core.api.openai import (
     LOGPROB_FLOOR,
+    MAX_STOP,
+    MAX_STOP_CHARS,
     MAX_TOP_LOGPROBS,
     STATUS,
     api_error,
@@ -17,8 +19,10 @@ from desktop_app.core.api.openai import (
     completion_request,
     error_body,
     logprob,
+    parse_body,
     response_meta,
     stream_chunk,
+    stream_usage,
     token_logprobs,
     usage_chunk,
 )
@@ -97,6 +101,13 @@ def test_logprobs_ask_for_that_many_candidates_within_bounds() -> None:
         {"messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
         {"messages": HELLO, "temperature": 5},
         {"messages": HELLO, "top_k": "many"},
+        # Malformed fields that escaped as TypeError and left the client without an answer.
+        {"messages": HELLO, "stop": 5},
+        {"messages": HELLO, "stop": ["ok", 7]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+        # A stop list checked after every token must stay short.
+        {"messages": HELLO, "stop": ["x"] * (MAX_STOP + 1)},
+        {"messages": HELLO, "stop": "y" * (MAX_STOP_CHARS + 1)},
     ],
 )
 def test_a_bad_chat_body_is_an_invalid_request(body: dict[str, object]) -> None:
@@ -154,3 +165,29 @@ def test_error_bodies_name_the_kind_and_who_is_at_fault() -> None:
     }
     server = error_body(api_error("engine_crashed", "Gone."))
     assert server["error"]["type"] == "server_error" and server["error"]["code"] == "engine_crashed"
+
+
+def test_a_body_must_be_a_json_object_and_deep_nesting_is_refused_in_words() -> None:
+    assert parse_body(b'{"model": "m"}') == {"model": "m"}
+    for raw, why in [
+        (b"[1]", "JSON object"),
+        (b"{nope", "not JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ]:
+        with pytest.raises(InvalidRequestError, match=why):
+            parse_body(raw)
+
+
+def test_stream_options_are_checked_before_anything_is_queued() -> None:
+    assert stream_usage({}) == (False, False)
+    assert stream_usage({"stream": True, "stream_options": {"include_usage": True}}) == (
+        True,
+        True,
+    )
+    for body in (
+        {"stream": "yes"},
+        {"stream_options": []},
+        {"stream_options": {"include_usage": 1}},
+    ):
+        with pytest.raises(InvalidRequestError):
+            stream_usage(body)
