@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.settings import Settings
 from desktop_app.ui.chat.session import ChatSession
+from desktop_app.ui.common import plain_text
 from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.inference import (
     InferenceController,
@@ -117,6 +119,9 @@ def build(
     says the command line named it, so it wins over a remote server in Settings.
     The window owns what is made here: closing it shuts them down.
     """
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        plain_text.install(app)  # text from outside is never rendered as HTML
     store = store if store is not None else ChatStore()
     # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
     knowledge = knowledge if knowledge is not None else KnowledgeController()

@@ -346,6 +346,8 @@ class ModelPanel(QDockWidget):
         self._effect_label = QLabel(self.tr("No model loaded."))
         self._effect_label.setAccessibleName(self.tr("Loaded model summary"))
         self._effect_label.setWordWrap(True)
+        # Our markup around escaped values (the file's own texts are escaped below).
+        self._effect_label.setTextFormat(Qt.TextFormat.RichText)
         self._effect_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self._effect_label)
         return box

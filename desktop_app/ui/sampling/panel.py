@@ -327,6 +327,7 @@ class SamplingPanel(QDockWidget):
         self._chart = PipelineChart(token_box)
         self._chart.setObjectName("pipeline_chart")
         self._explain_title = QLabel(f"<b>{self.tr('How sampling works')}</b>", token_box)
+        self._explain_title.setTextFormat(Qt.TextFormat.RichText)
         self._explain_title.setAccessibleName(self.tr("How sampling works heading"))
         self._explanation = QLabel(token_box)
         self._explanation.setObjectName("explanation")

@@ -63,6 +63,7 @@ class WelcomePage(QWidget):
         self.setAccessibleName(self.tr("Welcome"))
         heading = _escape(self.tr("Welcome to Glassbox"))
         title = QLabel(f"<h2>{heading}</h2>", self)
+        title.setTextFormat(Qt.TextFormat.RichText)  # our heading, no outside text
         title.setAccessibleName(self.tr("Welcome title"))
         self.about_label = QLabel(about_line(), self)
         self.about_label.setAccessibleName(self.tr("What Glassbox is"))

@@ -1,0 +1,70 @@
+"""Text from outside is shown as text: no widget renders it as rich text by accident.
+
+Qt shows a ``QLabel`` or a tooltip as HTML whenever the string merely looks like
+HTML (``Qt.AutoText``). The strings Glassbox shows come from model files, document
+names, remote servers and model output; rendered, ``<img src="/dev/zero">`` makes
+Qt read a local file until the process is killed, and a GGUF named
+``Qwen <img src=…>`` shows a picture in the inspector. Escaping at every
+``setText`` would need every call site to remember; this guard fixes it once, for
+every widget of the application, present and future:
+
+- a ``QLabel`` left at ``AutoText`` becomes ``PlainText`` when it is polished
+  (before it is first shown). A label that shows our own markup says so with an
+  explicit ``setTextFormat(Qt.RichText)`` and escapes what it inserts;
+- a tooltip that looks like rich text (a widget's, or an item's in a list, tree
+  or table) is shown escaped, unless the widget has the ``rich_tooltip``
+  property set (its tooltip is built by us, with escaping).
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QToolTip, QWidget
+
+#: A widget whose tooltip is our own markup (escaped where it inserts text).
+RICH_TOOLTIP = "rich_tooltip"
+_INSTALLED = "glassbox_plain_text_guard"
+
+
+def escaped(text: str) -> str:
+    """``text`` as rich text that shows exactly ``text``."""
+    return str(QtGui.Qt.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpacePre))
+
+
+class PlainTextGuard(QObject):
+    """The application-wide event filter described in the module docstring."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Polish and isinstance(watched, QLabel):
+            if watched.textFormat() == Qt.TextFormat.AutoText:
+                watched.setTextFormat(Qt.TextFormat.PlainText)
+        elif kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            tip = self._tooltip(watched, event)
+            if tip is not None and QtGui.Qt.mightBeRichText(tip) and isinstance(watched, QWidget):
+                QToolTip.showText(event.globalPos(), escaped(tip), watched)
+                return True
+        return False
+
+    @staticmethod
+    def _tooltip(watched: QObject, event: QHelpEvent) -> str | None:
+        if not isinstance(watched, QWidget) or watched.property(RICH_TOOLTIP):
+            return None
+        view = watched.parent()
+        if isinstance(view, QAbstractItemView) and watched is view.viewport():
+            if view.property(RICH_TOOLTIP):
+                return None
+            data = view.indexAt(event.pos()).data(Qt.ItemDataRole.ToolTipRole)
+            return data if isinstance(data, str) else None
+        return watched.toolTip() or None
+
+
+def install(app: QApplication) -> None:
+    """Install the guard on ``app`` (once; later calls do nothing)."""
+    if app.property(_INSTALLED):
+        return
+    guard = PlainTextGuard(app)
+    app.installEventFilter(guard)
+    app.setProperty(_INSTALLED, True)
