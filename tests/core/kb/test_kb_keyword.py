@@ -46,11 +46,36 @@ def filled(kb, tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "query",
-    ['"', '""', "*", "OR", "AND NOT", "NEAR(", "a:b", "(((", "%", "_", "\\", "'; DROP TABLE", "—"],
+    ("query", "found"),
+    [
+        # Syntax of FTS5 or LIKE on its own matches nothing (not "everything")...
+        ('"', []),
+        ('""', []),
+        ("*", []),
+        ("NEAR(", []),
+        ("(((", []),
+        ("%", []),
+        ("_", []),
+        ("\\", []),
+        ("—", []),
+        ("'; DROP TABLE", []),
+        # ...and words that are operators in FTS5 are words: "OR NOT" is in en.txt.
+        ("OR", ["en.txt"]),
+        ("AND NOT", ["en.txt"]),
+        ("a:b", ["en.txt"]),
+        ("C++", ["en.txt"]),
+        ("(a*b)", ["en.txt"]),
+        ("100%", ["en.txt"]),
+    ],
 )
-def test_any_query_text_is_searched_literally_without_error(filled, query):
-    filled.search(query, "t", 5)  # no exception: every character is literal
+def test_any_query_text_is_searched_literally(filled, query, found):
+    coll = filled.collection("t")
+    chunks = filled.registry.counts(coll)["chunks"]
+    hits = filled.registry.keyword_search(coll, query, 5)
+    paths = filled.registry.chunks_by_id(coll, [cid for cid, _ in hits])
+    assert sorted(Path(c.path).name for c in paths.values()) == found
+    filled.search(query, "t", 5)  # the hybrid search takes it too
+    assert filled.registry.counts(coll)["chunks"] == chunks  # nothing was run as SQL
 
 
 def test_a_traditional_question_finds_a_simplified_or_traditional_passage(filled):
