@@ -28,6 +28,7 @@ from desktop_app.workers.engine.inference import (
     ProgressCallback,
     resolve_with_defaults,
 )
+from desktop_app.workers.jobs_qt import collect_garbage_on_gui_thread
 from desktop_app.workers.kb.controller import KnowledgeController
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ def build(
     app = QApplication.instance()
     if isinstance(app, QApplication):
         plain_text.install(app)  # text from outside is never rendered as HTML
+        collect_garbage_on_gui_thread(app)  # Qt objects are freed on the GUI thread
     store = store if store is not None else ChatStore()
     # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
     knowledge = knowledge if knowledge is not None else KnowledgeController()

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 # Before any Qt import: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# As in the app (workers.jobs_qt.collect_garbage_on_gui_thread): garbage cycles that
+# hold Qt objects are collected on the main thread only, after each test, never by
+# a worker thread that happens to allocate.
+gc.disable()
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_main_thread() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

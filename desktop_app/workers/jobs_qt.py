@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
 import shiboken6
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
 
 from desktop_app.workers.jobs import JobQueue
 
@@ -14,6 +15,30 @@ from desktop_app.workers.jobs import JobQueue
 FLUSH_INTERVAL_MS = 30
 
 A = ParamSpec("A")  # a callback's arguments
+
+#: How often garbage cycles are collected on the GUI thread (milliseconds).
+GC_INTERVAL_MS = 2000
+_GC_INSTALLED = "glassbox_gc_on_gui_thread"
+
+
+def collect_garbage_on_gui_thread(app: QCoreApplication, interval_ms: int = GC_INTERVAL_MS) -> None:
+    """Collect Python's garbage cycles on the GUI thread only (once per application).
+
+    Python runs its cycle collector in whichever thread happens to allocate. When
+    it runs on a worker thread and the garbage holds a widget or a timer (a closed
+    panel's callbacks, a finished chat's session), Qt deletes that object on the
+    wrong thread: "Timers cannot be stopped from another thread", then a crash
+    when the GUI thread fires the dead timer. Automatic collection is switched
+    off and a timer collects on the GUI thread instead (Anki does the same).
+    """
+    if app.property(_GC_INSTALLED):
+        return
+    gc.disable()
+    timer = QTimer(app)
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(gc.collect)
+    timer.start()
+    app.setProperty(_GC_INSTALLED, True)
 
 
 class GuiDrain(QObject):

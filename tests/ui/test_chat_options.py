@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import QCheckBox, QDateEdit, QLineEdit, QListWidget
 from pytestqt.qtbot import QtBot
@@ -15,8 +17,18 @@ from desktop_app.ui.chat.options import ChatOptionsPanel
 from desktop_app.ui.chat.session import ChatOptions
 
 
-def make_panel(qtbot: QtBot, tmp_path: Path) -> ChatOptionsPanel:
+@pytest.fixture(autouse=True)
+def stores() -> Iterator[list[ChatStore]]:
+    """Every store a panel was given, closed when the test ends."""
+    opened: list[ChatStore] = []
+    yield opened
+    for store in opened:
+        store.close()
+
+
+def make_panel(qtbot: QtBot, tmp_path: Path, stores: list[ChatStore]) -> ChatOptionsPanel:
     store = ChatStore(tmp_path / "chats.sqlite3")
+    stores.append(store)
     panel = ChatOptionsPanel(store)
     qtbot.addWidget(panel)
     return panel
@@ -27,8 +39,10 @@ def named(panel: ChatOptionsPanel, kind: type, name: str):  # type: ignore[no-un
     return found
 
 
-def test_presets_carry_the_system_prompt_and_sampling(qtbot: QtBot, tmp_path: Path) -> None:
-    panel = make_panel(qtbot, tmp_path)
+def test_presets_carry_the_system_prompt_and_sampling(
+    qtbot: QtBot, tmp_path: Path, stores: list[ChatStore]
+) -> None:
+    panel = make_panel(qtbot, tmp_path, stores)
     panel.set_system_prompt("Be brief.")
     panel.save_preset("brief", {"temperature": 0.2})
     panel.set_system_prompt("")
@@ -38,8 +52,8 @@ def test_presets_carry_the_system_prompt_and_sampling(qtbot: QtBot, tmp_path: Pa
     assert dict(blocker.args[0].sampling) == {"temperature": 0.2}
 
 
-def test_reasoning_and_examples(qtbot: QtBot, tmp_path: Path) -> None:
-    panel = make_panel(qtbot, tmp_path)
+def test_reasoning_and_examples(qtbot: QtBot, tmp_path: Path, stores: list[ChatStore]) -> None:
+    panel = make_panel(qtbot, tmp_path, stores)
     with qtbot.waitSignal(panel.sig_options_changed) as blocker:
         panel.set_reasoning(prompting.REASONING_TWO_STAGE)
     assert blocker.args == [ChatOptions(reasoning=prompting.REASONING_TWO_STAGE)]
@@ -52,9 +66,9 @@ def test_reasoning_and_examples(qtbot: QtBot, tmp_path: Path) -> None:
 
 
 def test_showing_a_chats_options_sends_nothing_and_edits_keep_the_rest(
-    qtbot: QtBot, tmp_path: Path
+    qtbot: QtBot, tmp_path: Path, stores: list[ChatStore]
 ) -> None:
-    panel = make_panel(qtbot, tmp_path)
+    panel = make_panel(qtbot, tmp_path, stores)
     shown = ChatOptions(
         reasoning=prompting.REASONING_STEP_BY_STEP,
         examples=[("Hi", "Hello")],
@@ -71,8 +85,8 @@ def test_showing_a_chats_options_sends_nothing_and_edits_keep_the_rest(
     assert blocker.args == [replace(shown, rerank=True)]
 
 
-def test_knowledge_ticks_and_filters(qtbot: QtBot, tmp_path: Path) -> None:
-    panel = make_panel(qtbot, tmp_path)
+def test_knowledge_ticks_and_filters(qtbot: QtBot, tmp_path: Path, stores: list[ChatStore]) -> None:
+    panel = make_panel(qtbot, tmp_path, stores)
     panel.set_available_collections(["seeds", "notes"])
     items = named(panel, QListWidget, "Knowledge collections")
     with qtbot.waitSignal(panel.sig_options_changed) as blocker:
