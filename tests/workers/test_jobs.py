@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
 from desktop_app.workers.jobs import CANCELLED, INTERNAL_ERROR, JobContext, JobQueue, StepAside
-from desktop_app.workers.jobs_qt import GuiDrain, while_alive
+from desktop_app.workers.jobs_qt import GuiDrain, collect_due_generations, while_alive
 
 TIMEOUT_MS = 5000
 
@@ -325,3 +326,20 @@ def test_what_a_job_holds_is_freed_on_the_gui_thread_not_the_worker(
     qtbot.waitUntil(lambda: done == [2], timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: bool(freed_on), timeout=TIMEOUT_MS)
     assert freed_on == [threading.main_thread().name]
+
+
+def test_garbage_due_for_collection_is_collected_on_the_calling_thread() -> None:
+    freed_on: list[str] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            freed_on.append(threading.current_thread().name)
+
+    gc.collect()
+    Cycle()  # unreachable, but only the cycle collector frees it
+    keep = [[] for _ in range(gc.get_threshold()[0] + 1)]  # past generation 0's threshold
+    collect_due_generations()
+    assert freed_on == [threading.main_thread().name] and keep
