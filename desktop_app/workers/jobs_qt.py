@@ -45,7 +45,7 @@ def collect_garbage_on_gui_thread(app: QCoreApplication, interval_ms: int = GC_I
     wrong thread: "Timers cannot be stopped from another thread", then a crash
     when the GUI thread fires the dead timer. Automatic collection is switched
     off and a timer on the GUI thread collects the generations that are due
-    instead (the usual PyQt recipe, which Anki uses too).
+    instead (the usual PyQt recipe for this).
     """
     if app.property(_GC_INSTALLED):
         return
