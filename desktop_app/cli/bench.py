@@ -59,6 +59,16 @@ def register(sub: Any) -> None:
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=run_startup)
 
+    f = benches.add_parser(
+        "faults", help="the fault-and-attack suite: kills, fuzzing, bombs, hostile templates"
+    )
+    f.add_argument("--quick", action="store_true", help="a few cases of each check (make test)")
+    f.add_argument("--only", nargs="+", metavar="CHECK", default=None, help="run only these checks")
+    f.add_argument("--runs", type=int, default=None, help="cases per check (default: its own)")
+    f.add_argument("--seed", type=int, default=0, help="seed of the random cases")
+    f.add_argument("--json", action="store_true", help="print one JSON object")
+    f.set_defaults(func=run_faults)
+
 
 def run_engine(args: argparse.Namespace) -> int:
     """Run the engine benchmark and print its figures."""
@@ -174,3 +184,20 @@ def run_startup(args: argparse.Namespace) -> int:
     print(f"start to window shown, no model: median {r.startup_s_median:.2f} s (goal <= 1.0)")
     print(f"  runs: {runs} s; command: {' '.join(r.command)}")
     return 0
+
+
+def run_faults(args: argparse.Namespace) -> int:
+    """Run the fault-and-attack suite and print its table; exit 1 if a goal was missed."""
+    from desktop_app.bench.faults import CHECKS
+    from desktop_app.bench.faults import run_faults as run
+
+    if args.only and (unknown := [n for n in args.only if n not in CHECKS]):
+        print(
+            f"error: bench faults: unknown check {', '.join(unknown)}; "
+            f"the checks are: {', '.join(CHECKS)}",
+            file=sys.stderr,
+        )
+        return 2
+    report = run(args.only, quick=args.quick, runs=args.runs, seed=args.seed)
+    print(json.dumps(report.as_dict()) if args.json else report.table())
+    return 0 if report.ok else 1
