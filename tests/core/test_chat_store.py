@@ -488,6 +488,35 @@ def test_flush_finish_and_errors(store: ChatStore) -> None:
     assert store.message(rec2.message_id).status == "error"
 
 
+def test_saved_tells_what_is_on_disk(store: ChatStore) -> None:
+    """What a caller may call acknowledged: each pair was committed when it is read."""
+    chat = store.create_chat("Saved")
+    q = store.add_message(chat, None, "user", "go")
+    rec = store.begin_reply(chat, q, tokens=[TokenRecord(tok(0, "The"))], interval_s=60.0)
+    assert rec.saved == (1, "The")
+    rec.append([tok(1, " cat")])
+    assert rec.saved == (1, "The")  # queued, not yet committed
+    rec.flush()
+    assert (
+        rec.saved
+        == (2, "The cat")
+        == (
+            len(store.tokens(rec.message_id)),
+            store.message(rec.message_id).content,
+        )
+    )
+    rec.append([tok(2, " sat<stop>")])
+    rec.finish(content="The cat sat")
+    assert (
+        rec.saved
+        == (3, "The cat sat")
+        == (
+            len(store.tokens(rec.message_id)),
+            store.message(rec.message_id).content,
+        )
+    )
+
+
 def test_begin_reply_with_a_copied_prefix(store: ChatStore) -> None:
     chat = store.create_chat("Branch from a token")
     q = store.add_message(chat, None, "user", "go")

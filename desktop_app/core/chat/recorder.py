@@ -89,6 +89,8 @@ class ReplyRecorder:
         self._finished = False
         self._error: StorageError | None = None
         self._commits = 0
+        # (token records, text) on disk; replaced whole, so any thread reads a pair.
+        self._saved: tuple[int, str] = (next_index, content)
         self._thread = threading.Thread(
             target=self._run, name=f"reply-recorder-{message_id}", daemon=True
         )
@@ -110,6 +112,11 @@ class ReplyRecorder:
     def commits(self) -> int:
         """How many transactions the thread has committed (for diagnostics and tests)."""
         return self._commits
+
+    @property
+    def saved(self) -> tuple[int, str]:
+        """How many token records and what text are committed so far (any thread)."""
+        return self._saved
 
     def append(self, tokens: Sequence[TokenEvent], forced: bool = False) -> None:
         """Queue tokens for the next commit; never waits on the disk.
@@ -268,6 +275,8 @@ class ReplyRecorder:
             return False
         self._parts = [content]
         self._next_index += len(pending)
+        saved = content if final is None or final.content is None else final.content
+        self._saved = (self._next_index, saved)
         self._commits += 1
         self._error = None
         return True
