@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -261,3 +262,50 @@ def test_real_gemma3_file(gemma_path: Path) -> None:
     assert info.rope["freq_base"] == 1_000_000.0
     assert info.parameter_count is not None and 250e6 < info.parameter_count < 300e6
     json.dumps(info.to_dict())
+
+
+# -- a file that shrinks while it is read --------------------------------------------
+
+_SHRINK_CHILD = r"""
+import os, sys
+from desktop_app.core.errors import ModelFileError
+from desktop_app.core.models import gguf_info
+
+path = sys.argv[1]
+original_key = gguf_info._Parser._key
+calls = 0
+
+def key_then_shrink(self, what):
+    # Between two reads of the header, the file is cut to nothing (a copy redone).
+    global calls
+    calls += 1
+    if calls == 2:
+        os.truncate(path, 0)
+    return original_key(self, what)
+
+gguf_info._Parser._key = key_then_shrink
+try:
+    gguf_info.inspect_gguf(path)
+except ModelFileError as exc:
+    print("REFUSED", exc)
+else:
+    print("ACCEPTED")
+"""
+
+
+@pytest.mark.parametrize("vocab_extra", [400, 60_000], ids=["header-in-one-read", "big-header"])
+def test_file_truncated_while_read_is_refused_not_a_crash(tmp_path: Path, vocab_extra: int) -> None:
+    # A subprocess: reading a memory-mapped page past the new end of the file is a
+    # SIGBUS, which would take pytest down with it.
+    path = factory.write_tiny_llama(tmp_path / "shrinking.gguf", vocab_extra=vocab_extra)
+    done = subprocess.run(
+        [sys.executable, "-c", _SHRINK_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, f"child died ({done.returncode}): {done.stderr[-2000:]}"
+    assert done.stdout.startswith("REFUSED"), done.stdout
+    assert "changed or is truncated" in done.stdout
+    assert str(path) in done.stdout

@@ -5,8 +5,9 @@ so the app reads the header itself first and turns every problem into a
 :class:`~desktop_app.core.errors.ModelFileError` that names the file and says
 what is wrong with it.
 
-The header is parsed here with :mod:`struct` over a read-only memory map rather
-than with ``gguf.GGUFReader``, for two reasons found by measurement:
+The header is parsed here with :mod:`struct` over bounded reads (``os.pread`` in
+1 MiB chunks) rather than with ``gguf.GGUFReader``, for two reasons found by
+measurement:
 
 * ``GGUFReader`` makes a numpy view for every element of every array, which
   takes about 8 seconds for Gemma 3's 262,144-token vocabulary. This parser
@@ -16,6 +17,11 @@ than with ``gguf.GGUFReader``, for two reasons found by measurement:
   array length makes it loop for as long as the length says. Here each length
   is compared with the bytes left in the file before anything is read, and the
   fixed header's counts are compared with the file size before the loop starts.
+
+The file is read, not memory-mapped: a file that shrinks while it is read (a
+copy or download being redone) would make a mapped page vanish and kill the
+process with SIGBUS. A read that comes back short is a "changed or truncated"
+error instead, and no read goes past the size the file had when it was opened.
 
 Tensor data is never read: only the tensor descriptions, to check that every
 tensor's bytes lie inside the file (a cut-off download shows up there). The
@@ -27,7 +33,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import mmap
 import os
 import stat
 import struct
@@ -68,6 +73,9 @@ _INT64_MAX = (1 << 63) - 1
 _PLAUSIBLE_ITEM_BYTES = 1 << 30
 # Tensors larger than this (1 PiB) cannot exist; such a size is corruption.
 _PLAUSIBLE_TENSOR_BYTES = 1 << 50
+# How much is read at once: the whole header of most models, a few reads for the
+# largest vocabularies. Values are sliced out of the chunk in hand.
+_CHUNK_BYTES = 1 << 20
 # Numeric arrays up to this length keep their values (per-layer head counts);
 # longer ones (token scores and types) are only skipped over.
 _KEEP_ARRAY_VALUES = 4096
@@ -134,7 +142,7 @@ class GGUFInfo:
 def inspect_gguf(path: str | os.PathLike[str]) -> GGUFInfo:
     """Read and check the header of the GGUF model file at ``path``.
 
-    Only the header and tensor descriptions are read (through a memory map), so
+    Only the header and tensor descriptions are read (in bounded chunks), so
     this is quick even on multi-gigabyte files.
 
     Raises:
@@ -150,18 +158,21 @@ _T = TypeVar("_T")
 
 
 def _parse(shown: str, what: str, walk: Callable[[_Parser], _T]) -> _T:
-    """Run ``walk`` over the mapped file, every failure a ModelFileError naming it."""
-    size = _regular_file_size(shown, what)
-    if size == 0:
-        raise _error(
-            shown,
-            "is empty (0 bytes). The download or copy did not complete; get the file again.",
-            what,
-        )
+    """Run ``walk`` over the file, every failure a ModelFileError naming it."""
+    _regular_file_size(shown, what)
     try:
-        with _mapped(shown, what) as buf:
-            # The map's length, not the earlier stat: the file may have changed since.
-            return walk(_Parser(shown, buf, len(buf), what))
+        with _opened(shown, what) as (fd, size):
+            if size == 0:
+                raise _error(
+                    shown,
+                    "is empty (0 bytes). The download or copy did not complete; "
+                    "get the file again.",
+                    what,
+                )
+            parser = _Parser(shown, fd, size, what)
+            result = walk(parser)
+            parser.check_unchanged()
+            return result
     except ModelFileError:
         raise
     except (struct.error, ValueError, IndexError, OverflowError, UnicodeDecodeError) as exc:
@@ -305,14 +316,20 @@ def _regular_file_size(path: str, what: str = "Model file") -> int:
 
 
 @contextmanager
-def _mapped(path: str, what: str = "Model file") -> Iterator[mmap.mmap]:
-    # A read-only map lets the parser jump over megabytes of token strings and
-    # never touch tensor data: only the header's pages are read from disk.
+def _opened(path: str, what: str = "Model file") -> Iterator[tuple[int, int]]:
+    """The open file's descriptor and its size now (the earlier stat may be stale)."""
     try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            yield buf
+        # O_NONBLOCK: a path swapped for a FIFO since the stat must not block the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except PermissionError:
         raise _error(path, "cannot be read: permission denied.", what) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _error(path, "is not a regular file. Pick a .gguf file.", what)
+        yield fd, st.st_size
+    finally:
+        os.close(fd)
 
 
 # -- parsing ------------------------------------------------------------------------
@@ -337,12 +354,18 @@ class _Tensor(NamedTuple):
 class _Parser:
     """A bounds-checked walk over the header; every read is checked against the file end."""
 
-    def __init__(self, path: str, buf: mmap.mmap, size: int, what: str = "Model file") -> None:
+    def __init__(self, path: str, fd: int, size: int, what: str = "Model file") -> None:
         self.path = path
-        self.buf = buf
-        self.size = size
+        self.fd = fd
+        self.size = size  # when it was opened: nothing past it is ever read
         self.pos = 0
         self.what = what
+        # The chunk in hand: the file's bytes from ``base`` to ``base + len(buf)``,
+        # a view of ``_space``, which is reused (a fresh megabyte for every read
+        # costs more in page faults than the parse itself).
+        self._space = bytearray()
+        self.buf = memoryview(self._space)
+        self.base = 0
 
     # errors
 
@@ -358,7 +381,54 @@ class _Parser:
     def _corrupt(self, problem: str) -> ModelFileError:
         return self._fail(f"is corrupt: {problem}. Get the file again or pick another model.")
 
+    def _changed(self) -> ModelFileError:
+        return self._fail(
+            f"changed or is truncated: it had {self.size:,} bytes when reading began but "
+            "became shorter while its header was read. If it is still being copied or "
+            "downloaded, wait until that has finished, then pick it again."
+        )
+
+    def check_unchanged(self) -> None:
+        """Raise the "changed" error when the file shrank after its header was read."""
+        if os.fstat(self.fd).st_size < self.size:
+            raise self._changed()
+
     # primitive reads
+
+    def _read(self, offset: int, n: int) -> bytes:
+        """``n`` bytes at ``offset`` (within the opened size); short only if the file shrank."""
+        data = os.pread(self.fd, n, offset)
+        while 0 < len(data) < n:  # a short read of a regular file: at its (new) end
+            more = os.pread(self.fd, n - len(data), offset + len(data))
+            if not more:
+                break
+            data += more
+        return data
+
+    def _fill(self, n: int) -> int:
+        """Make the ``n`` bytes at ``pos`` available in ``buf``; returns their index there.
+
+        The caller has checked that they lie within ``size``.
+        """
+        at = self.pos - self.base
+        if at >= 0 and at + n <= len(self.buf):
+            return at
+        want = min(max(n, _CHUNK_BYTES), self.size - self.pos)
+        if len(self._space) < want:
+            self.buf.release()
+            self._space = bytearray(want)
+        self.buf = memoryview(self._space)[:want]
+        got = 0
+        while got < want:  # a short read of a regular file: at its (new) end
+            count = os.preadv(self.fd, [self.buf[got:]], self.pos + got)
+            if count == 0:
+                break
+            got += count
+        if got < n:
+            raise self._changed()
+        self.buf = self.buf[:got]
+        self.base = self.pos
+        return 0
 
     def _overrun(self, n: int, what: str) -> ModelFileError:
         """The error for ``n`` bytes of ``what`` not fitting in the rest of the file."""
@@ -374,20 +444,23 @@ class _Parser:
 
     def _u32(self, what: str) -> int:
         self._need(4, what)
-        (value,) = _U32.unpack_from(self.buf, self.pos)
+        at = self._fill(4)  # before ``self.buf`` is read: it may replace the chunk
+        (value,) = _U32.unpack_from(self.buf, at)
         self.pos += 4
         return int(value)
 
     def _u64(self, what: str) -> int:
         self._need(8, what)
-        (value,) = _U64.unpack_from(self.buf, self.pos)
+        at = self._fill(8)
+        (value,) = _U64.unpack_from(self.buf, at)
         self.pos += 8
         return int(value)
 
     def _string_bytes(self, what: str) -> bytes:
         length = self._u64(f"the length of {what}")
         self._need(length, what)
-        data = self.buf[self.pos : self.pos + length]
+        at = self._fill(length)
+        data = bytes(self.buf[at : at + length])
         self.pos += length
         return data
 
@@ -404,7 +477,8 @@ class _Parser:
         scalar = _SCALARS.get(vtype)
         if scalar is not None:
             self._need(scalar.size, f"the value of {key}")
-            (value,) = scalar.unpack_from(self.buf, self.pos)
+            at = self._fill(scalar.size)
+            (value,) = scalar.unpack_from(self.buf, at)
             self.pos += scalar.size
             return bool(value) if vtype == _VT.BOOL else value
         if vtype == _VT.STRING:
@@ -427,7 +501,8 @@ class _Parser:
             values: tuple[Any, ...] | None = None
             if length <= _KEEP_ARRAY_VALUES:
                 fmt = f"<{length}{scalar.format[-1]}"
-                values = struct.unpack_from(fmt, self.buf, self.pos)
+                at = self._fill(n_bytes)
+                values = struct.unpack_from(fmt, self.buf, at)
                 if item_type == _VT.BOOL:
                     values = tuple(bool(v) for v in values)
             self.pos += n_bytes
@@ -436,21 +511,31 @@ class _Parser:
             # Each string has at least its 8-byte length: reject an impossible
             # count before looping over it.
             self._need(length * 8, f"the array {key} ({length:,} strings)")
-            end = self.size
-            buf = self.buf
-            pos = self.pos
+            # The hot loop of a vocabulary (262,144 strings for Gemma 3): the
+            # chunk in hand is used directly, a new one read when it runs out.
+            # ``i`` counts from the chunk's start (one subtraction less per
+            # string), and the loop reads ``_space`` rather than its view ``buf``
+            # (faster to unpack from); ``filled`` keeps it inside the part read.
+            buf, base, filled = self._space, self.base, len(self.buf)
+            i = self.pos - base
+            end = self.size - base
             unpack = _U64.unpack_from
             for _ in range(length):
-                if pos + 8 > end:
-                    self.pos = pos
-                    raise self._truncated(f"the array {key}")
-                (slen,) = unpack(buf, pos)
-                pos += 8
-                if slen > end - pos:
-                    self.pos = pos
+                if i + 8 > filled:
+                    self.pos = base + i
+                    if i + 8 > end:
+                        raise self._truncated(f"the array {key}")
+                    self._fill(8)
+                    buf, base, filled = self._space, self.base, len(self.buf)
+                    i = 0
+                    end = self.size - base
+                (slen,) = unpack(buf, i)
+                i += 8
+                if slen > end - i:
+                    self.pos = base + i
                     raise self._overrun(slen, f"a string in the array {key}")
-                pos += slen
-            self.pos = pos
+                i += slen
+            self.pos = base + i
             return _Array(item_type, length, None)
         if item_type == _VT.ARRAY:
             # A nested array is at least its 4-byte type and 8-byte length.
@@ -464,10 +549,11 @@ class _Parser:
 
     def _fixed_header(self) -> tuple[int, int, int]:
         if self.size < _FIXED_HEADER.size:
-            if bytes(self.buf[:4]) != _MAGIC[: min(4, self.size)]:
+            if self._read(0, 4)[:4] != _MAGIC[: min(4, self.size)]:
                 raise self._not_gguf()
             raise self._truncated("the 24-byte GGUF header")
-        magic, version, tensor_count, kv_count = _FIXED_HEADER.unpack_from(self.buf, 0)
+        at = self._fill(_FIXED_HEADER.size)
+        magic, version, tensor_count, kv_count = _FIXED_HEADER.unpack_from(self.buf, at)
         if magic != _MAGIC:
             raise self._not_gguf()
         if version & 0xFFFF == 0 and version != 0:
@@ -499,7 +585,7 @@ class _Parser:
         return int(version), int(tensor_count), int(kv_count)
 
     def _not_gguf(self) -> ModelFileError:
-        looks = _describe_non_gguf(bytes(self.buf[:512]), self.size)
+        looks = _describe_non_gguf(self._read(0, min(512, self.size)), self.size)
         return self._fail(f"is not a GGUF model file: {looks}. Glassbox runs .gguf models only.")
 
     def _metadata(self, kv_count: int) -> dict[str, Any]:
