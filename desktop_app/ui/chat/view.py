@@ -55,6 +55,7 @@ from desktop_app.ui.common.markdown import (
     MarkdownHighlighter,
     code_blocks,
 )
+from desktop_app.ui.common.plain_text import inert_resource
 
 #: Candidates listed in a token's tooltip and in its alternatives menu.
 TOOLTIP_CANDIDATES = 5
@@ -782,8 +783,9 @@ class ChatView(QTextBrowser):
         super().keyPressEvent(event)
 
     def loadResource(self, type: int, name: QUrl | str) -> object:
-        # Nothing in a transcript may load anything, from the network or from disk.
-        return None
+        # Nothing in a transcript may load anything, from the network or from disk:
+        # an empty answer, not None (on None, Qt reads the file itself).
+        return inert_resource(type)
 
     # ----------------------------------------------------------------- links
 

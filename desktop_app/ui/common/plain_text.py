@@ -14,14 +14,29 @@ every widget of the application, present and future:
 - a tooltip that looks like rich text (a widget's, or an item's in a list, tree
   or table) is shown escaped, unless the widget has the ``rich_tooltip``
   property set (its tooltip is built by us, with escaping).
+
+Text views go further: a ``QTextEdit`` or ``QTextBrowser`` whose document holds an
+``<img>`` or a style sheet link asks ``loadResource``, and when that gives nothing
+Qt reads the file (or the bare path) itself. Every view that shows outside text
+answers with :func:`inert_resource` (its own ``loadResource``, or an
+:class:`InertTextDocument` given by :func:`make_inert`), so nothing is ever read.
 """
 
 from __future__ import annotations
 
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QHelpEvent
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QToolTip, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QUrl
+from PySide6.QtGui import QHelpEvent, QImage, QTextDocument
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QLabel,
+    QPlainTextDocumentLayout,
+    QPlainTextEdit,
+    QTextEdit,
+    QToolTip,
+    QWidget,
+)
 
 #: A widget whose tooltip is our own markup (escaped where it inserts text).
 RICH_TOOLTIP = "rich_tooltip"
@@ -31,6 +46,35 @@ _INSTALLED = "glassbox_plain_text_guard"
 def escaped(text: str) -> str:
     """``text`` as rich text that shows exactly ``text``."""
     return str(QtGui.Qt.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpacePre))
+
+
+def inert_resource(kind: int) -> QImage | QByteArray:
+    """What a text view answers when its document asks for a resource: nothing to read.
+
+    An image is a 1×1 transparent picture, not a null one: Qt loads the image's
+    name from disk itself when the answer is null. Anything else (a style sheet,
+    Markdown) is empty.
+    """
+    if kind == QTextDocument.ResourceType.ImageResource.value:
+        image = QImage(1, 1, QImage.Format.Format_ARGB32)
+        image.fill(Qt.GlobalColor.transparent)
+        return image
+    return QByteArray()
+
+
+class InertTextDocument(QTextDocument):
+    """A document that never loads a resource, from disk, the network or a data URL."""
+
+    def loadResource(self, type: int, name: QUrl | str) -> object:
+        return inert_resource(type)
+
+
+def make_inert(view: QTextEdit | QPlainTextEdit) -> None:
+    """Give ``view`` an empty :class:`InertTextDocument` (call it before adding text)."""
+    document = InertTextDocument(view)
+    if isinstance(view, QPlainTextEdit):
+        document.setDocumentLayout(QPlainTextDocumentLayout(document))
+    view.setDocument(document)
 
 
 class PlainTextGuard(QObject):

@@ -33,6 +33,7 @@ from desktop_app.core.kb.sources import (
     NOTE_PENDING,
     SourceText,
 )
+from desktop_app.ui.common.plain_text import make_inert
 from desktop_app.workers.jobs_qt import while_alive
 from desktop_app.workers.kb.controller import KnowledgeController
 
@@ -96,6 +97,7 @@ class SourceViewer(QDialog):
         self._note_label.setStyleSheet(_NOTE_STYLE)
         self._note_label.setWordWrap(True)
         self._text = QPlainTextEdit()
+        make_inert(self._text)  # a document's text: nothing in it is ever loaded
         self._text.setAccessibleName(self.tr("Source text"))
         self._text.setReadOnly(True)
         self._text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)

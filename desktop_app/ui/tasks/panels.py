@@ -45,6 +45,7 @@ from desktop_app.core.tasks.rewrite import MODES, Rewrite, rewrite
 from desktop_app.core.tasks.search import highlight_spans
 from desktop_app.core.tasks.summarize import Summary, SummaryOptions, SummaryProgress, summarize
 from desktop_app.ui.common.errors import error_text
+from desktop_app.ui.common.plain_text import make_inert
 from desktop_app.ui.tasks.base import InputItem, TaskTab, TextInput, caption
 from desktop_app.ui.tasks.batch_table import BatchTable
 from desktop_app.ui.tasks.classify import ClassifyTab
@@ -70,6 +71,7 @@ def _n_ctx(engine: Engine) -> int:
 
 def _result_view(name: str, parent: QWidget) -> QTextEdit:
     view = QTextEdit(parent)
+    make_inert(view)  # it shows model output and document text: never loads a file
     view.setAccessibleName(name)
     view.setReadOnly(True)
     view.setAcceptRichText(False)

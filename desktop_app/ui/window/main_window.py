@@ -78,6 +78,7 @@ from desktop_app.ui.chat.view import (
     token_tooltip,
 )
 from desktop_app.ui.common.errors import error_text, error_title
+from desktop_app.ui.common.plain_text import make_inert
 from desktop_app.ui.knowledge.panel import KnowledgePanel
 from desktop_app.ui.model.panel import ModelPanel
 from desktop_app.ui.sampling.panel import SamplingPanel
@@ -259,6 +260,7 @@ class MessageCard(QDialog):
         )
         layout = QVBoxLayout(self)
         view = QTextBrowser(self)
+        make_inert(view)  # the card quotes the reply's details: nothing is loaded
         view.setAccessibleName(self.tr("Reply card"))
         view.setOpenLinks(False)
         view.setHtml(f"<table>{table}</table>")

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.doctor import Finding, Status
+from desktop_app.ui.common.plain_text import make_inert
 from desktop_app.workers.doctor.check import SystemCheck
 
 __all__ = ["SystemCheckDialog", "check_title", "finding_words", "report_text", "status_label"]
@@ -443,6 +444,7 @@ class SystemCheckDialog(QDialog):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
         self.text = QTextEdit(self)
+        make_inert(self.text)
         self.text.setAccessibleName(self.tr("System check report"))
         self.text.setReadOnly(True)
         self.text.setAcceptRichText(False)  # and text only ever arrives by setPlainText
