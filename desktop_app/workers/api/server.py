@@ -12,18 +12,36 @@ Standard library only (``http.server``), no Qt; the wire format is
 thread) and runs requests one at a time from a queue: concurrent HTTP requests
 wait their turn, none is lost. A client that goes away, while waiting or
 mid-stream, has its generation cancelled so the next one starts at once.
+
+Decision: the standard library's ``ThreadingHTTPServer`` stays (no ASGI stack, no
+new dependency: the locks are hash-pinned), hardened here against slow, hostile and
+broken clients, as the ``api-fuzz`` fault check and the slow-client tests show:
+
+- a request must arrive whole (request line, headers, body) within
+  ``REQUEST_TIMEOUT_S`` (a slowloris client is dropped), and every read or write
+  waits at most that long (a client that never reads its reply is dropped);
+  an idle keep-alive connection is closed after the same time;
+- at most ``MAX_CONNECTIONS`` connections are served at once, each on its own
+  thread; one more gets a 503 with a JSON message at once, never a new thread;
+- every refusal, malformed request lines and headers included, is a JSON error
+  with a sentence, never a traceback; a bug in a handler is logged and is a 500;
+- a waiting client's disconnect is seen with ``poll`` (``select`` fails past
+  1,024 open descriptors, which read as "client gone").
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import json
 import logging
 import queue
 import select
+import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +86,13 @@ log = logging.getLogger(__name__)
 #: Largest request body read (a long chat fits; a runaway upload does not).
 MAX_BODY_BYTES = 8 * 1024 * 1024
 _WAIT_S = 0.1
+#: How long a request may take to arrive whole, and any one read or write may wait.
+REQUEST_TIMEOUT_S = 30.0
+#: Connections served at once; one more is answered 503 (no thread for it).
+MAX_CONNECTIONS = 32
+#: Refused connections kept open a moment so that the client reads its 503.
+_MAX_LINGERING = 256
+_LINGER_S = 2.0
 
 #: Host names a loopback-only API answers to (DNS rebinding: any other name is a web
 #: page's own name made to resolve to 127.0.0.1).
@@ -152,10 +177,159 @@ class _Failure:
     error: GlassboxError
 
 
+def _busy_response(limit: int) -> bytes:
+    body = json.dumps(
+        error_body(
+            api_error(
+                "not_ready",
+                f"The API is serving {limit} connections already; try again in a moment.",
+            )
+        )
+    ).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_connections``, each with deadlines.
+
+    ``service_actions`` (run by ``serve_forever`` between polls) drops connections
+    whose request has not arrived within ``request_timeout_s`` and closes the
+    refused ones once their client has read the 503.
+    """
+
     # Two clients connecting at once must both be accepted, not refused by a short backlog.
     request_queue_size = 64
     daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        *,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        self.request_timeout_s = request_timeout_s
+        self.max_connections = max_connections
+        self._guard = threading.Lock()
+        self._active = 0
+        self._deadlines: dict[socket.socket, float] = {}
+        self._lingering: list[tuple[socket.socket, float]] = []
+        super().__init__(address, handler)
+
+    @property
+    def active(self) -> int:
+        """Connections being served now."""
+        with self._guard:
+            return self._active
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._guard:
+            busy = self._active >= self.max_connections
+            if not busy:
+                self._active += 1
+        if busy:
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            with self._guard:
+                self._active -= 1
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._guard:
+                self._active -= 1
+                self._deadlines.pop(request, None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A bug, not a client's fault: into the log (with its traceback), not to stderr.
+        log.exception("The API failed on a request from %s.", client_address)
+
+    def _refuse(self, sock: socket.socket) -> None:
+        """A 503 without reading the request; the socket lingers until the client reads it."""
+        try:
+            sock.setblocking(False)
+            sock.send(_busy_response(self.max_connections))
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.shutdown_request(sock)
+            return
+        with self._guard:
+            self._lingering.append((sock, time.monotonic() + _LINGER_S))
+            old = self._lingering[:-_MAX_LINGERING]
+            del self._lingering[:-_MAX_LINGERING]
+        for s, _ in old:
+            s.close()
+
+    def arm(self, sock: socket.socket) -> None:
+        """The request on ``sock`` must arrive within ``request_timeout_s`` from now."""
+        with self._guard:
+            self._deadlines[sock] = time.monotonic() + self.request_timeout_s
+
+    def disarm(self, sock: socket.socket) -> None:
+        """The request on ``sock`` has arrived: no deadline while it is answered."""
+        with self._guard:
+            self._deadlines.pop(sock, None)
+
+    def service_actions(self) -> None:
+        now = time.monotonic()
+        with self._guard:
+            late = [s for s, t in self._deadlines.items() if t <= now]
+            for s in late:
+                del self._deadlines[s]
+            lingering, self._lingering = self._lingering, []
+        for s in late:
+            log.debug("A request did not arrive within %g s: dropped.", self.request_timeout_s)
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+        keep: list[tuple[socket.socket, float]] = []
+        for s, t in lingering:
+            if t > now and not _drained(s):
+                keep.append((s, t))
+            else:
+                s.close()
+        if keep:
+            with self._guard:
+                self._lingering.extend(keep)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._guard:
+            lingering, self._lingering = self._lingering, []
+        for s, _ in lingering:
+            s.close()
+
+
+def _drained(sock: socket.socket) -> bool:
+    """Read what a refused client sent; True once it closed (or failed)."""
+    try:
+        while True:
+            if not sock.recv(65536):
+                return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether ``sock`` has data (or an end) to read now; any descriptor number."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    with selectors.DefaultSelector() as sel:
+        sel.register(sock, selectors.EVENT_READ)
+        return bool(sel.select(0))
 
 
 class _Server6(_Server):
@@ -377,10 +551,38 @@ def _handler(api: _Backend) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     server_api: _Backend
+    server: _Server
     server_version = "Glassbox"
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+    def setup(self) -> None:
+        super().setup()
+        # Every read and write on the socket waits at most this long.
+        self.connection.settimeout(self.server.request_timeout_s)
+
+    def handle_one_request(self) -> None:
+        # The request line, headers and body must all arrive within the deadline.
+        self.server.arm(self.connection)
+        try:
+            super().handle_one_request()
+        except OSError as exc:  # the client went away, was too slow, or never read
+            log.debug("Connection from %s dropped: %s", self.address_string(), exc)
+            self.close_connection = True
+        finally:
+            self.server.disarm(self.connection)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed request lines and headers: a JSON error with a sentence, not HTML."""
+        what = (message or self.responses.get(code, ("Error",))[0])[:200]
+        # No HTTP/0.9 replies (a body without a status line): a client could not tell.
+        self.request_version = "HTTP/1.0"
+        text = f"The HTTP request was malformed ({code} {what}); send a valid HTTP/1.1 request."
+        self.close_connection = True
+        kind = "invalid_request" if code < 500 else "server_error"
+        body = {"error": {"message": text, "type": "invalid_request_error", "code": kind}}
+        self._send_json(code, body)
 
     # -- routing --
 
@@ -397,6 +599,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _dispatch(self, routes: dict[str, Callable[[], None]]) -> None:
+        self._body_read = self.command != "POST"
         try:
             if self.server_api.loopback_only and not loopback_request(
                 self.headers.get("Host"), self.headers.get("Origin")
@@ -411,11 +614,19 @@ class _Handler(BaseHTTPRequestHandler):
             route = routes.get(self.path.split("?", 1)[0].rstrip("/"))
             if route is None:
                 raise api_error("not_found", f"No endpoint {self.command} {self.path}.")
+            if self.command != "POST":
+                self.server.disarm(self.connection)  # no body to wait for
             route()
         except GlassboxError as exc:
+            self.close_connection = self.close_connection or not self._body_read
             self._send_json(STATUS.get(exc.kind, 500), error_body(exc))
         except _Disconnected:
             self.close_connection = True
+        except Exception:  # a bug: logged, and the client told
+            log.exception("The API failed on %s %s.", self.command, self.path)
+            self.close_connection = True
+            error = GlassboxError("The API failed on this request; the error is in its log.")
+            self._send_json(500, error_body(error))
 
     def _authorized(self) -> bool:
         token = self.server_api.token
@@ -532,7 +743,7 @@ class _Handler(BaseHTTPRequestHandler):
                         self._send_event(usage_chunk(meta, item, chat=chat))
                     break
             self._write(b"data: [DONE]\n\n")
-        except (BrokenPipeError, ConnectionResetError) as exc:
+        except OSError as exc:  # gone, or not reading its reply within the timeout
             self.server_api.cancel(job)
             raise _Disconnected from exc
 
@@ -552,8 +763,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _client_gone(self) -> bool:
         try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            return _readable(self.connection) and self.connection.recv(1, socket.MSG_PEEK) == b""
         except (OSError, ValueError):
             return True
 
@@ -566,7 +776,18 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         if not 0 < length <= MAX_BODY_BYTES:
             raise InvalidRequestError("The request needs a JSON body (at most 8 MiB).")
-        return parse_body(self.rfile.read(length))
+        try:
+            raw = self.rfile.read(length)
+        except OSError as exc:  # too slow (the deadline shut it), or gone
+            raise _Disconnected from exc
+        self.server.disarm(self.connection)
+        if len(raw) < length:
+            raise InvalidRequestError(
+                f"The request body ended after {len(raw)} of the {length} bytes its "
+                "Content-Length announced; send the whole body."
+            )
+        self._body_read = True
+        return parse_body(raw)
 
     def _send_json(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -578,7 +799,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("WWW-Authenticate", 'Bearer realm="glassbox"')
             self.end_headers()
             self._write(data)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # gone, or not reading its reply within the timeout
             self.close_connection = True
 
     def _start_stream(self) -> None:

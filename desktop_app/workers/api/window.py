@@ -27,6 +27,8 @@ from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.answer import answer
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.api.server import (
+    MAX_CONNECTIONS,
+    REQUEST_TIMEOUT_S,
     _cancelled,
     _Failure,
     _handler,
@@ -107,9 +109,18 @@ class WindowApi(QObject):
         return f"http://{host}:{self.port}/v1"
 
     def start(
-        self, port: int = 8765, *, allow_remote: bool = False, token: str | None = None
+        self,
+        port: int = 8765,
+        *,
+        allow_remote: bool = False,
+        token: str | None = None,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> str:
         """Listen on ``port`` (0: a free one), loopback only unless ``allow_remote``.
+
+        ``request_timeout_s`` and ``max_connections`` are the server's limits on slow
+        clients and on connections served at once (see ``server.py``).
 
         Returns the URL; a port that cannot be bound, or ``allow_remote`` without a
         ``token``, raises ``GlassboxError`` (and sends ``sig_error``). Starting again
@@ -123,7 +134,12 @@ class WindowApi(QObject):
             raise
         host = "0.0.0.0" if allow_remote else "127.0.0.1"
         try:
-            httpd = _Server((host, port), _handler(self))
+            httpd = _Server(
+                (host, port),
+                _handler(self),
+                request_timeout_s=request_timeout_s,
+                max_connections=max_connections,
+            )
         except OSError as exc:
             hint = (
                 " Is another program (or another Glassbox) using it? Choose another port."
