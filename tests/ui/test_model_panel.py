@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from gguf_factory import (
     write_tiny_llama,
     write_tiny_lora,
 )
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -34,7 +35,9 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import GenerateRequest, Message, ModelLoaded
 from desktop_app.core.models.fingerprint import template_sha256
+from desktop_app.core.models.gguf_info import GGUFInfo
 from desktop_app.core.settings import LoadOverrides, Settings, load_settings
+from desktop_app.ui.model import panel as panel_module
 from desktop_app.ui.model.panel import ModelPanel, inspector_text
 from desktop_app.workers.engine.inference import InferenceController
 
@@ -60,14 +63,31 @@ def panel(qtbot: QtBot) -> ModelPanel:
     return p
 
 
+def inspected(qtbot: QtBot, panel: ModelPanel, path: Path | str) -> bool:
+    """Inspect ``path`` and wait for the worker thread's answer: accepted or not."""
+    with qtbot.waitSignal(panel.sig_inspected, timeout=TIMEOUT_MS) as blocker:
+        panel.inspect(path)
+    assert blocker.args is not None and blocker.args[0] == str(path)
+    accepted: bool = blocker.args[1]
+    qtbot.waitUntil(lambda: not panel.reading, timeout=TIMEOUT_MS)  # the adapter's check
+    return accepted
+
+
+def settle(qtbot: QtBot, panel: ModelPanel) -> None:
+    """Wait until no header is being read."""
+    qtbot.waitUntil(lambda: not panel.reading, timeout=TIMEOUT_MS)
+
+
 def by_name(panel: ModelPanel, kind: type[QWidget], accessible: str) -> QWidget:
     found = [w for w in panel.findChildren(kind) if w.accessibleName() == accessible]
     assert len(found) == 1, (accessible, found)
     return found[0]
 
 
-def test_the_inspector_shows_what_the_header_declares(panel: ModelPanel, tiny: Path) -> None:
-    assert panel.inspect(tiny)
+def test_the_inspector_shows_what_the_header_declares(
+    qtbot: QtBot, panel: ModelPanel, tiny: Path
+) -> None:
+    assert inspected(qtbot, panel, tiny)
     label = lambda name: by_name(panel, QLabel, name).text()  # noqa: E731
     assert label("Architecture") == "llama"
     assert label("Name") == MODEL_NAME
@@ -90,8 +110,8 @@ def test_a_malformed_file_shows_the_refusal_in_red(
 ) -> None:
     panel.show()
     bad = write_malformed(tmp_path / f"{kind}.gguf", kind)
-    with qtbot.waitSignal(panel.sig_inspected) as blocker:
-        assert not panel.inspect(bad)
+    with qtbot.waitSignal(panel.sig_inspected, timeout=TIMEOUT_MS) as blocker:
+        panel.inspect(bad)
     assert blocker.args == [str(bad), False]
     error = by_name(panel, QLabel, "Model file error")
     assert error.isVisible() and str(bad) in error.text()
@@ -108,14 +128,15 @@ def test_a_missing_file_typed_in_the_path_field_is_explained(
     edit.setFocus()
     qtbot.keyClicks(edit, str(tmp_path / "nope.gguf"))
     qtbot.keyClick(edit, Qt.Key.Key_Return)
-    assert "does not exist" in by_name(panel, QLabel, "Model file error").text()
+    error = by_name(panel, QLabel, "Model file error")
+    qtbot.waitUntil(lambda: "does not exist" in error.text(), timeout=TIMEOUT_MS)
 
 
 def test_load_emits_the_path_and_the_chosen_overrides(
     qtbot: QtBot, panel: ModelPanel, tiny: Path, lora: Path
 ) -> None:
     panel.show()
-    panel.inspect(tiny)
+    assert inspected(qtbot, panel, tiny)
     by_name(panel, QSpinBox, "Context length").setValue(2048)
     by_name(panel, QSpinBox, "GPU layers").setValue(-1)
     by_name(panel, QSpinBox, "Threads").setValue(3)
@@ -128,6 +149,7 @@ def test_load_emits_the_path_and_the_chosen_overrides(
     lora_edit = by_name(panel, QLineEdit, "LoRA adapter path")
     lora_edit.setText(str(lora))
     lora_edit.editingFinished.emit()
+    settle(qtbot, panel)
     status = by_name(panel, QLabel, "LoRA adapter status")
     assert "rank 4" in status.text() and "alpha 8.0" in status.text()
     by_name(panel, QDoubleSpinBox, "LoRA scale").setValue(0.75)
@@ -147,7 +169,7 @@ def test_load_emits_the_path_and_the_chosen_overrides(
 
 
 def test_auto_threads_and_no_override_are_none(qtbot: QtBot, panel: ModelPanel, tiny: Path) -> None:
-    panel.inspect(tiny)
+    assert inspected(qtbot, panel, tiny)
     assert by_name(panel, QSpinBox, "Threads").text() == "Auto"
     o = panel.overrides()
     assert o.n_threads is None and o.chat_template_override is None and o.lora_path is None
@@ -157,16 +179,18 @@ def test_an_adapter_that_does_not_fit_is_refused_in_the_panel(
     qtbot: QtBot, panel: ModelPanel, tiny: Path, tmp_path: Path
 ) -> None:
     panel.show()
-    panel.inspect(tiny)
+    assert inspected(qtbot, panel, tiny)
     lora_edit = by_name(panel, QLineEdit, "LoRA adapter path")
     lora_edit.setText(str(tiny))  # a model, not an adapter
     lora_edit.editingFinished.emit()
+    settle(qtbot, panel)
     status = by_name(panel, QLabel, "LoRA adapter status")
     assert status.isVisible() and "is not a LoRA adapter" in status.text()
     assert "a40000" in status.styleSheet()
     assert not by_name(panel, QPushButton, "Load model").isEnabled()
     lora_edit.setText(str(write_tiny_lora(tmp_path / "wide.gguf", n_embd=128)))
     lora_edit.editingFinished.emit()
+    settle(qtbot, panel)
     assert "does not fit" in status.text()
     lora_edit.clear()
     lora_edit.editingFinished.emit()
@@ -184,9 +208,78 @@ def test_the_settings_fill_the_controls(qtbot: QtBot, tiny: Path, lora: Path) ->
     )
     panel = ModelPanel(settings, gpu_offload=True)
     qtbot.addWidget(panel)
-    panel.inspect(tiny)
+    assert inspected(qtbot, panel, tiny)
     assert panel.overrides() == LoadOverrides(1024, 8, 2, "{{ x }}", str(lora), 1.5)
     assert not by_name(panel, QLabel, "GPU note").isVisibleTo(panel)
+
+
+def _gated_inspection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[threading.Event, threading.Event, threading.Event]:
+    """Make the panel's header reads wait for a gate: (entered, gate, left)."""
+    entered, gate, left = threading.Event(), threading.Event(), threading.Event()
+    real = panel_module.inspect_gguf
+
+    def slow(path: str) -> GGUFInfo:
+        entered.set()
+        gate.wait(10)  # a hung disk, a network share, a huge crafted header
+        left.set()
+        return real(path)
+
+    monkeypatch.setattr(panel_module, "inspect_gguf", slow)
+    return entered, gate, left
+
+
+def test_a_slow_header_read_leaves_the_window_responsive(
+    qtbot: QtBot, panel: ModelPanel, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, gate, left = _gated_inspection(monkeypatch)
+    panel.show()
+    panel.inspect(tiny)
+    # The GUI thread goes on handling events while the read is stuck.
+    ticks: list[bool] = []
+    QTimer.singleShot(0, lambda: ticks.append(left.is_set()))
+    qtbot.waitUntil(lambda: bool(ticks) and entered.is_set(), timeout=TIMEOUT_MS)
+    assert ticks == [False], "the event loop ran only after the read ended"
+    reading = by_name(panel, QLabel, "Model file reading")
+    assert reading.isVisible() and reading.text() == "Reading the file's header…"
+    assert not by_name(panel, QPushButton, "Load model").isEnabled()
+    with qtbot.waitSignal(panel.sig_inspected, timeout=TIMEOUT_MS) as blocker:
+        gate.set()
+    assert blocker.args == [str(tiny), True]
+    assert by_name(panel, QLabel, "Architecture").text() == "llama"
+    assert not reading.isVisible()
+    assert by_name(panel, QPushButton, "Load model").isEnabled()
+
+
+def test_an_answer_for_a_path_no_longer_in_the_field_is_dropped(
+    qtbot: QtBot, panel: ModelPanel, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, gate, _left = _gated_inspection(monkeypatch)
+    heard: list[tuple[str, bool]] = []
+    panel.sig_inspected.connect(lambda path, ok: heard.append((path, ok)))
+    panel.show()
+    panel.inspect(tiny)
+    qtbot.waitUntil(entered.is_set, timeout=TIMEOUT_MS)
+    by_name(panel, QLineEdit, "Model file path").setText(str(tmp_path / "another.gguf"))
+    gate.set()
+    qtbot.waitUntil(lambda: not panel.reading, timeout=TIMEOUT_MS)
+    assert heard == []
+    assert by_name(panel, QLabel, "Architecture").text() == "—"
+    assert not by_name(panel, QPushButton, "Load model").isEnabled()
+
+    # A newer request wins over an older one still being read.
+    entered.clear()
+    gate.clear()
+    other = write_tiny_llama(tmp_path / "other.gguf", n_ctx=1024)
+    panel.inspect(tiny)
+    qtbot.waitUntil(entered.is_set, timeout=TIMEOUT_MS)
+    panel.inspect(other)
+    with qtbot.waitSignal(panel.sig_inspected, timeout=TIMEOUT_MS):
+        gate.set()
+    qtbot.waitUntil(lambda: not panel.reading, timeout=TIMEOUT_MS)
+    assert heard == [(str(other), True)]
+    assert by_name(panel, QLabel, "Context trained").text() == "1,024 tokens"
 
 
 def test_without_gpu_support_the_panel_says_so(panel: ModelPanel) -> None:
@@ -237,11 +330,12 @@ def test_load_applies_the_overrides_saves_them_and_fingerprints_the_file(
     controller.sig_model_loaded.connect(panel.set_loaded)
     controller.sig_model_fingerprint.connect(panel.set_fingerprint)
     panel.show()
-    panel.inspect(tiny)
+    assert inspected(qtbot, panel, tiny)
     by_name(panel, QSpinBox, "Context length").setValue(1024)
     lora_edit = by_name(panel, QLineEdit, "LoRA adapter path")
     lora_edit.setText(str(lora))
     lora_edit.editingFinished.emit()
+    settle(qtbot, panel)
     by_name(panel, QDoubleSpinBox, "LoRA scale").setValue(0.5)
 
     with qtbot.waitSignals(

@@ -31,7 +31,9 @@ def test_a_gguf_named_with_html_shows_its_name_as_text(
     model = gguf_factory.write_tiny_llama(tmp_path / "hostile.gguf")
     panel = ModelPanel(Settings(), gpu_offload=False)
     qtbot.addWidget(panel)
-    assert panel.inspect(model)
+    with qtbot.waitSignal(panel.sig_inspected, timeout=5000) as blocker:
+        panel.inspect(model)
+    assert blocker.args == [str(model), True]
     panel.show()
     qtbot.waitExposed(panel)
     name = next(w for w in panel.findChildren(QLabel) if w.accessibleName() == "Name")

@@ -8,8 +8,11 @@ threads, chat template override, LoRA adapter) are sent with
 them once the model loads. What the engine actually put in effect comes back
 through ``set_loaded`` and ``set_fingerprint``.
 
-Reading a header touches only its first pages (about 25 ms, under a second for
-the largest vocabularies), so it runs directly on the GUI thread.
+Reading a header takes about 35 ms for Gemma 3's 262,144-token vocabulary, but
+a file on a slow or hung disk, a network share or a crafted file can take much
+longer, so headers (the model's and the LoRA adapter's) are read on a worker
+thread (a ``JobQueue`` of its own). While one is read the panel says so and
+Load waits; a result for a path that is no longer in the field is dropped.
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.protocol import LORA_SCALE_MAX, LORA_SCALE_MIN, ModelLoaded
-from desktop_app.core.errors import ModelFileError
 from desktop_app.core.models.defaults import human_size
 from desktop_app.core.models.gguf_info import GGUFInfo, LoraInfo, inspect_gguf, inspect_lora
 from desktop_app.core.settings import LoadOverrides, Settings, field_bounds
 from desktop_app.ui.common.errors import error_text
+from desktop_app.workers.jobs import JobContext, JobQueue
+from desktop_app.workers.jobs_qt import GuiDrain, while_alive
 
 _ERROR_STYLE = "color: #a40000;"
 _NOTE_STYLE = "color: #666666;"
@@ -140,7 +144,8 @@ class ModelPanel(QDockWidget):
     """Load was pressed: the model file path and a ``LoadOverrides`` with the options."""
 
     sig_inspected = Signal(str, bool)
-    """A file was inspected: its path and whether its header was accepted."""
+    """A file was inspected: its path and whether its header was accepted (emitted when
+    the worker thread's answer for the path still in the field arrives)."""
 
     def __init__(
         self,
@@ -157,6 +162,15 @@ class ModelPanel(QDockWidget):
         self._lora_info: LoraInfo | None = None
         self._loaded: ModelLoaded | None = None
         self._fingerprints: dict[str, str] = {}
+        # Headers are read on this queue's thread; a newer request makes an
+        # older one's answer stale (its number is no longer the latest).
+        self._jobs: JobQueue[None] = JobQueue(_no_resource, name="glassbox-gguf-inspect")
+        self._drain = GuiDrain(self._jobs, self)
+        self._model_request = 0
+        self._model_reading: str | None = None
+        self._lora_request = 0
+        self._lora_reading = False
+        self._load_wanted: str | None = None
 
         body = QWidget()
         body.setAccessibleName(self.tr("Model panel contents"))
@@ -199,6 +213,10 @@ class ModelPanel(QDockWidget):
         self._open_button.clicked.connect(self._on_open_button_clicked)
         row.addWidget(self._path_edit, 1)
         row.addWidget(self._open_button)
+        self._reading_label = QLabel(self.tr("Reading the file's header…"))
+        self._reading_label.setAccessibleName(self.tr("Model file reading"))
+        self._reading_label.setStyleSheet(_NOTE_STYLE)
+        self._reading_label.setVisible(False)
         self._file_error = QLabel()
         self._file_error.setAccessibleName(self.tr("Model file error"))
         self._file_error.setStyleSheet(_ERROR_STYLE)
@@ -207,6 +225,7 @@ class ModelPanel(QDockWidget):
         self._file_error.setVisible(False)
         outer = QVBoxLayout(box)
         outer.addLayout(row)
+        outer.addWidget(self._reading_label)
         outer.addWidget(self._file_error)
         return box
 
@@ -381,28 +400,78 @@ class ModelPanel(QDockWidget):
             self._gpu_note.setText("")
             self._gpu_note.setVisible(False)
 
-    def inspect(self, path: str | os.PathLike[str]) -> bool:
-        """Show the inspector for ``path``; False, with the reason in red, when it is refused."""
+    @property
+    def reading(self) -> bool:
+        """Whether a header (the model's or the adapter's) is being read."""
+        return self._model_reading is not None or self._lora_reading
+
+    def inspect(self, path: str | os.PathLike[str]) -> None:
+        """Read ``path``'s header on the worker thread and show it in the inspector.
+
+        Until the answer comes the panel says it is reading and Load waits; then
+        ``sig_inspected`` says whether it was accepted (refused: the reason in red).
+        """
         shown = os.fspath(path)
         if self._path_edit.text() != shown:
             self._path_edit.setText(shown)
-        try:
-            info = inspect_gguf(shown)
-        except ModelFileError as exc:
-            self._info = None
-            self._show_info(None)
-            self._show_file_error(error_text("model_file", str(exc)))
+        self._model_request += 1
+        request = self._model_request
+        self._model_reading = shown
+        self._info = None
+        self._show_info(None)
+        self._show_file_error("")
+        self._template_view.setPlainText("")
+        self._reading_label.setVisible(True)
+        self._update_load_button()
+
+        def read(_resource: None, _ctx: JobContext[None, None]) -> GGUFInfo:
+            return inspect_gguf(shown)
+
+        def done(info: GGUFInfo) -> None:
+            if self._current(request, shown):
+                self._inspected(shown, info, "")
+
+        def failed(_kind: str, message: str) -> None:
+            if self._current(request, shown):
+                self._inspected(shown, None, message)
+
+        self._jobs.run(
+            read, while_alive(self, done), while_alive(self, failed), label="inspect model"
+        )
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        """Stop the header-reading thread (the window is closing); True when it ended."""
+        self._drain.stop()
+        return self._jobs.shutdown(timeout_s)
+
+    def _current(self, request: int, shown: str) -> bool:
+        """Whether an answer for ``shown`` is still wanted: no newer request, same path."""
+        if request != self._model_request:
+            return False
+        if self._path_edit.text().strip() != shown.strip():
+            # The field was edited meanwhile: this answer is for another file.
+            self._model_reading = None
+            self._reading_label.setVisible(False)
+            self._load_wanted = None
+            self._update_load_button()
+            return False
+        return True
+
+    def _inspected(self, shown: str, info: GGUFInfo | None, message: str) -> None:
+        self._model_reading = None
+        self._reading_label.setVisible(False)
+        self._info = info
+        self._show_info(info)
+        if info is None:
+            self._show_file_error(error_text("model_file", message))
             self._template_view.setPlainText("")
             self._update_load_button()
             self.sig_inspected.emit(shown, False)
-            return False
-        self._info = info
+            return
         self._show_file_error("")
-        self._show_info(info)
         self._template_view.setPlainText(info.chat_template or "")
         self._check_lora()
         self.sig_inspected.emit(shown, True)
-        return True
 
     def overrides(self) -> LoadOverrides:
         """The load options as the controls show them."""
@@ -499,23 +568,47 @@ class ModelPanel(QDockWidget):
         self._effect_label.setToolTip(loaded.model_path)
 
     def _check_lora(self) -> None:
-        """Read the adapter's header now, against the inspected model when there is one."""
+        """Read the adapter's header (on the worker thread), against the inspected model."""
         text = self._lora_edit.text().strip()
         self._lora_info = None
+        self._lora_request += 1
+        request = self._lora_request
         if not text:
+            self._lora_reading = False
             self._lora_status.setVisible(False)
             self._update_load_button()
             return
         base = self._info.path if self._info is not None else None
-        try:
-            self._lora_info = inspect_lora(text, base)
-        except ModelFileError as exc:
+        self._lora_reading = True
+        self._lora_status.setStyleSheet(_NOTE_STYLE)
+        self._lora_status.setText(self.tr("Reading the adapter's header…"))
+        self._lora_status.setVisible(True)
+        self._update_load_button()
+
+        def read(_resource: None, _ctx: JobContext[None, None]) -> LoraInfo:
+            return inspect_lora(text, base)
+
+        def done(info: LoraInfo) -> None:
+            if request == self._lora_request:
+                self._lora_checked(info, "")
+
+        def failed(_kind: str, message: str) -> None:
+            if request == self._lora_request:
+                self._lora_checked(None, message)
+
+        self._jobs.run(
+            read, while_alive(self, done), while_alive(self, failed), label="inspect adapter"
+        )
+
+    def _lora_checked(self, info: LoraInfo | None, message: str) -> None:
+        self._lora_reading = False
+        self._lora_info = info
+        if info is None:
             self._lora_status.setStyleSheet(_ERROR_STYLE)
             self._lora_status.setText(
-                self.tr("The LoRA adapter cannot be used.") + "\n" + str(exc).strip()
+                self.tr("The LoRA adapter cannot be used.") + "\n" + message.strip()
             )
         else:
-            info = self._lora_info
             self._lora_status.setStyleSheet(_NOTE_STYLE)
             self._lora_status.setText(
                 self.tr(
@@ -532,7 +625,18 @@ class ModelPanel(QDockWidget):
 
     def _update_load_button(self) -> None:
         lora_ok = not self._lora_edit.text().strip() or self._lora_info is not None
-        self._load_button.setEnabled(self._info is not None and lora_ok)
+        self._load_button.setEnabled(self._info is not None and lora_ok and not self.reading)
+        self._maybe_load()
+
+    def _maybe_load(self) -> None:
+        """Emit the load Load asked for, once the headers it waited for are read and fine."""
+        wanted = self._load_wanted
+        if wanted is None or self.reading:
+            return
+        self._load_wanted = None
+        if self._info is None or self._info.path != wanted or not self._load_button.isEnabled():
+            return  # refused: the reasons are on show
+        self.sig_load_requested.emit(wanted, self.overrides())
 
     # ----------------------------------------------------------------- slots
 
@@ -578,13 +682,12 @@ class ModelPanel(QDockWidget):
         if not path:
             self._show_file_error(self.tr("Choose a model file first."))
             return
-        stale = self._info is None or self._info.path != path
-        if stale and not self.inspect(path):
-            return
-        self._check_lora()
-        if not self._load_button.isEnabled():
-            return
-        self.sig_load_requested.emit(path, self.overrides())
+        # Loads once the headers are read again (the files may have changed).
+        self._load_wanted = path
+        if self._info is None or self._info.path != path:
+            self.inspect(path)  # then checks the adapter against it
+        else:
+            self._check_lora()
 
 
 def _add_row(
@@ -602,6 +705,11 @@ def _add_row(
     if isinstance(target, QWidget):
         label.setBuddy(target)
     form.addRow(label, field)
+
+
+def _no_resource() -> None:
+    """The header-reading queue needs no resource: each job opens its own file."""
+    return None
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -124,6 +124,14 @@
         <translation>打开 GGUF 文件</translation>
     </message>
     <message>
+        <source>Reading the file&apos;s header…</source>
+        <translation>正在读取文件头…</translation>
+    </message>
+    <message>
+        <source>Model file reading</source>
+        <translation>正在读取模型文件</translation>
+    </message>
+    <message>
         <source>Model file error</source>
         <translation>模型文件错误</translation>
     </message>
@@ -298,6 +306,10 @@
     <message>
         <source>SHA-256: computing…</source>
         <translation>SHA-256：计算中…</translation>
+    </message>
+    <message>
+        <source>Reading the adapter&apos;s header…</source>
+        <translation>正在读取适配器的文件头…</translation>
     </message>
     <message>
         <source>The LoRA adapter cannot be used.</source>
