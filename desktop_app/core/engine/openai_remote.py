@@ -66,6 +66,11 @@ REMOTE_LIMITS = (
 
 DEFAULT_TIMEOUT_S = 60.0
 
+#: The largest whole reply read from a server (``/v1/models``, an error's body).
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+#: The longest line of a streamed reply (one event: a token and its alternatives).
+MAX_EVENT_BYTES = 1024 * 1024
+
 #: Why scoring (classify) is refused by a remote engine, in words a user reads.
 NO_REMOTE_SCORING = (
     "Classify scores each label from the model's own probabilities for it, which a "
@@ -213,13 +218,23 @@ class OpenAIEngine:
             return str(inner)[:300]
         return str(err)[:300]
 
+    def _too_large(self, what: str, limit: int) -> RemoteEngineError:
+        return RemoteEngineError(
+            f"The server at {self.endpoint.label} sent {what} larger than "
+            f"{limit // 1024:,} KiB; Glassbox stopped reading it. Is it an "
+            "OpenAI-compatible server?"
+        )
+
     def _get_json(self, path: str, doing: str) -> Any:
         conn, resp = self._open("GET", path, None, doing)
         try:
-            return json.loads(resp.read())
+            raw = resp.read(MAX_REPLY_BYTES + 1)
+            if len(raw) > MAX_REPLY_BYTES:
+                raise self._too_large(f"a reply to {path}", MAX_REPLY_BYTES)
+            return json.loads(raw)
         except (OSError, http.client.HTTPException) as exc:
             raise self._network_error(exc, doing) from exc
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise RemoteEngineError(
                 f"The server at {self.endpoint.label} did not answer {doing} with JSON; "
                 "is it an OpenAI-compatible server?"
@@ -234,7 +249,7 @@ class OpenAIEngine:
         data = self._get_json("/v1/models", "listing its models")
         try:
             return [str(m["id"]) for m in data["data"]]
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, IndexError) as exc:
             raise RemoteEngineError(
                 f"The server at {self.endpoint.label} answered /v1/models without a model list."
             ) from exc
@@ -380,7 +395,29 @@ class OpenAIEngine:
                     for i, t in enumerate(toks)
                 ]
             text = choice.get("text") or ""
-        return [self._token(index, text, None, [])] if text else []
+        return [self._token(index, str(text), None, [])] if text else []
+
+    def _chunk_events(
+        self, chunk: Any, chat: bool, index: int
+    ) -> tuple[list[TokenEvent], str | None]:
+        """The tokens of one streamed chunk and its finish reason (None: not the end).
+
+        A chunk of the wrong shape raises ``TypeError``, ``ValueError`` … for the caller.
+        """
+        if not isinstance(chunk, dict):
+            raise TypeError("a chunk must be a JSON object")
+        choices = chunk.get("choices") or []
+        if not isinstance(choices, list):
+            raise TypeError("'choices' must be a list")
+        events: list[TokenEvent] = []
+        finish: str | None = None
+        for choice in choices:
+            if not isinstance(choice, dict):
+                raise TypeError("a choice must be an object")
+            events.extend(self._tokens(choice, chat, index + len(events)))
+            if choice.get("finish_reason"):
+                finish = str(choice["finish_reason"])
+        return events, finish
 
     def generate(self, request: GenerateRequest) -> Iterator[Event]:
         """Stream the server's reply; an error keeps the tokens already yielded."""
@@ -417,6 +454,7 @@ class OpenAIEngine:
         finish: str | None = None
         prompt_tokens = 0
         done = False
+        kept = "The text received so far is kept, but the reply is not complete."
         try:
             for data in _sse_data(resp):
                 if data == "[DONE]":
@@ -424,35 +462,50 @@ class OpenAIEngine:
                     break
                 try:
                     chunk = json.loads(data)
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 if isinstance(chunk, dict) and "error" in chunk:
                     err_info = chunk["error"]
                     msg = err_info.get("message") if isinstance(err_info, dict) else err_info
                     yield ErrorEvent(
-                        "remote", f"The server at {self.endpoint.label} reported: {msg}"
+                        "remote",
+                        f"The server at {self.endpoint.label} reported an error after {n} "
+                        f"tokens: {str(msg)[:500]} {kept}",
                     )
                     return
-                usage = chunk.get("usage") if isinstance(chunk, dict) else None
-                if isinstance(usage, dict):
-                    prompt_tokens = int(usage.get("prompt_tokens") or 0)
-                for choice in chunk.get("choices") or []:
-                    for event in self._tokens(choice, chat, n):
-                        now = time.perf_counter()
-                        if n == 0:
-                            first = now - start
-                        last = now
-                        n += 1
-                        text.append(event.text)
-                        yield event
-                    if choice.get("finish_reason"):
-                        finish = str(choice["finish_reason"])
+                try:
+                    events, ended = self._chunk_events(chunk, chat, n)
+                except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError):
+                    yield ErrorEvent(
+                        "remote",
+                        f"The server at {self.endpoint.label} sent a part of the reply "
+                        f"Glassbox cannot read, after {n} tokens. {kept}",
+                    )
+                    return
+                if isinstance(chunk.get("usage"), dict):
+                    prompt_tokens = _whole(chunk["usage"].get("prompt_tokens"))
+                for event in events:
+                    now = time.perf_counter()
+                    if n == 0:
+                        first = now - start
+                    last = now
+                    n += 1
+                    text.append(event.text)
+                    yield event
+                finish = ended or finish
                 if self._cancel.is_set():
                     break
+        except _EventTooLarge:
+            yield ErrorEvent(
+                "remote",
+                f"{self._too_large('a line of its reply', MAX_EVENT_BYTES)} "
+                f"This happened after {n} tokens. {kept}",
+            )
+            return
         except (OSError, http.client.HTTPException) as exc:
             if not self._cancel.is_set():
                 err = self._network_error(exc, f"streaming a reply, after {n} tokens")
-                yield ErrorEvent(err.kind, f"{err} The text received so far is kept.")
+                yield ErrorEvent(err.kind, f"{err} {kept}")
                 return
         finally:
             with self._sock_lock:
@@ -464,7 +517,7 @@ class OpenAIEngine:
             yield ErrorEvent(
                 "remote",
                 f"The server at {self.endpoint.label} closed the connection mid-reply, "
-                f"after {n} tokens. The text received so far is kept.",
+                f"after {n} tokens. {kept}",
             )
             return
         elif finish == "stop" and request.params.stop:
@@ -483,11 +536,28 @@ class OpenAIEngine:
         )
 
 
+class _EventTooLarge(Exception):
+    """A line of a streamed reply, or one event, is longer than ``MAX_EVENT_BYTES``."""
+
+
+def _whole(value: Any) -> int:
+    """A count a server reports: a whole number, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def _sse_data(resp: http.client.HTTPResponse) -> Iterator[str]:
-    """The ``data:`` payloads of a server-sent event stream, one per event."""
+    """The ``data:`` payloads of a server-sent event stream, one per event.
+
+    A line, or an event of several lines, longer than ``MAX_EVENT_BYTES`` raises
+    ``_EventTooLarge``: a broken or hostile server must not fill the memory.
+    """
     lines: list[str] = []
+    size = 0
     while True:
-        raw = resp.readline()
+        raw = resp.readline(MAX_EVENT_BYTES + 1)
+        size += len(raw)
+        if len(raw) > MAX_EVENT_BYTES or size > MAX_EVENT_BYTES:
+            raise _EventTooLarge
         if not raw:
             if lines:
                 yield "\n".join(lines)
@@ -497,5 +567,6 @@ def _sse_data(resp: http.client.HTTPResponse) -> Iterator[str]:
             if lines:
                 yield "\n".join(lines)
                 lines = []
+            size = 0
         elif line.startswith("data:"):
             lines.append(line[6:] if line.startswith("data: ") else line[5:])
