@@ -10,12 +10,19 @@ killer) ends this process, not the window. The parent talks to it over a pipe:
 
 Cancellation does not go through the pipe: the parent sets a byte in shared
 memory that the decode loop and llama.cpp's abort callback both read.
+
+The process ends when its parent does, even in the middle of a long llama.cpp
+call (a model load, a long prompt) during which the pipe is not read: a thread
+waits on the parent's sentinel and exits the process at once.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import signal
-from multiprocessing.connection import Connection
+import threading
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from desktop_app.core.engine.protocol import (
@@ -27,8 +34,27 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import GlassboxError
 
 
+def exit_with_parent() -> None:
+    """End this process as soon as the process that started it is gone (any platform).
+
+    Without it an engine killed along with its window would go on loading a model
+    or evaluating a prompt, holding its memory, until it next wrote to the pipe.
+    """
+    parent = mp.parent_process()
+    sentinel = None if parent is None else parent.sentinel
+    if sentinel is None:
+        return
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="engine-parent-watch", daemon=True).start()
+
+
 def main(conn: Connection, cancel_byte: Any) -> None:
     """Serve requests on ``conn`` until told to exit or the parent goes away."""
+    exit_with_parent()
     # Ctrl+C in a terminal reaches the whole process group: the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from desktop_app.core.engine.llama_backend import LlamaCppEngine, check_request

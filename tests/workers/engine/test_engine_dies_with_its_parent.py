@@ -64,3 +64,57 @@ def test_the_engine_process_ends_when_its_parent_is_killed(tmp_path: Path, momen
     finally:
         if not ended(engine):
             os.kill(engine, signal.SIGKILL)
+
+
+BUSY_CHILD = """
+import multiprocessing as mp
+import sys
+import time
+
+from desktop_app.core.engine import host
+
+
+class Busy:
+    \"\"\"The engine's pipe while the engine is inside a long llama.cpp call (a model
+    load, a long prompt): nothing is read from it, so the parent's end is not seen.\"\"\"
+
+    def recv(self):
+        while True:
+            time.sleep(60)
+
+    def send(self, message):
+        pass
+
+
+def engine(cancel):
+    host.main(Busy(), cancel)
+
+
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    proc = ctx.Process(target=engine, args=(ctx.RawValue("b", 0),), daemon=True)
+    proc.start()
+    print(proc.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_busy_engine_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """Killed while the engine does not read its pipe: it must not wait until it does."""
+    script = tmp_path / "window.py"
+    script.write_text(BUSY_CHILD, "utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    engine = int(parent.stdout.readline())
+    time.sleep(0.5)  # the engine is inside its busy call
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while not ended(engine) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert ended(engine), "a busy engine outlived the window that started it"
+    finally:
+        if not ended(engine):
+            os.kill(engine, signal.SIGKILL)
