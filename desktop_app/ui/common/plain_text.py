@@ -11,9 +11,9 @@ every widget of the application, present and future:
 - a ``QLabel`` left at ``AutoText`` becomes ``PlainText`` when it is polished
   (before it is first shown). A label that shows our own markup says so with an
   explicit ``setTextFormat(Qt.RichText)`` and escapes what it inserts;
-- a tooltip that looks like rich text (a widget's, or an item's in a list, tree
-  or table) is shown escaped, unless the widget has the ``rich_tooltip``
-  property set (its tooltip is built by us, with escaping).
+- a tooltip that looks like rich text (a widget's, an item's in a list, tree
+  or table, a tab's, or a menu action's) is shown escaped, unless the widget
+  has the ``rich_tooltip`` property set (its tooltip is built by us, with escaping).
 
 Text views go further: a ``QTextEdit`` or ``QTextBrowser`` whose document holds an
 ``<img>`` or a style sheet link asks ``loadResource``, and when that gives nothing
@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QLabel,
+    QMenu,
     QPlainTextDocumentLayout,
     QPlainTextEdit,
+    QTabBar,
     QTextEdit,
     QToolTip,
     QWidget,
@@ -102,6 +104,12 @@ class PlainTextGuard(QObject):
                 return None
             data = view.indexAt(event.pos()).data(Qt.ItemDataRole.ToolTipRole)
             return data if isinstance(data, str) else None
+        if isinstance(watched, QTabBar):  # a tab's own tooltip, not the bar's
+            tab = watched.tabAt(event.pos())
+            return (watched.tabToolTip(tab) if tab >= 0 else "") or watched.toolTip() or None
+        if isinstance(watched, QMenu) and watched.toolTipsVisible():
+            action = watched.actionAt(event.pos())
+            return action.toolTip() if action is not None else None
         return watched.toolTip() or None
 
 
