@@ -41,7 +41,12 @@ from desktop_app.ui.tasks.extract import ExtractTab
 from desktop_app.ui.window.settings_dialog import SettingsDialog
 
 TIMEOUT_MS = 15_000
-HOSTILE = 'Qwen <img src="/dev/zero"> <b>bold</b> <a href="file:///etc/passwd">x</a>'
+# The image path leads nowhere: a leak fails the walk below instead of making the
+# test process read /dev/zero until the system kills it.
+HOSTILE = (
+    'Qwen <img src="/nonexistent/glassbox-marker.png"> <b>bold</b> '
+    '<a href="file:///etc/passwd">x</a>'
+)
 # A file name cannot hold "/": the same markup without it.
 HOSTILE_FILE = 'Qwen <img src="zero.png"> <b>bold<b> <a href="passwd">x<a>'
 # Pieces of the markup above, never in our own: found raw where Qt renders rich text,
