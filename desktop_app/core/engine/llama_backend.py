@@ -157,6 +157,7 @@ class LlamaCppEngine:
         self._labels: dict[int, str] = {}
         self._abort_cb: Any = None
         self._template: str | None = None
+        self._template_source = "model"  # or "override": who is blamed when it is refused
         # (prompt length, logits after the prompt) of the last request: re-evaluating
         # the last prompt token alone gives slightly different numbers than the
         # batch that evaluated it first, which would break seeded determinism.
@@ -214,7 +215,10 @@ class LlamaCppEngine:
         extra_buffers = not (config.safe_mode or backends.has_amx)
         start = time.perf_counter()
         try:
-            with model_params_override(llama_cpp, use_extra_bufts=extra_buffers):
+            with (
+                model_params_override(llama_cpp, use_extra_bufts=extra_buffers),
+                chat_templates_left_alone(),
+            ):
                 llm = llama_cpp.Llama(
                     model_path=config.model_path,
                     n_ctx=config.n_ctx,
@@ -249,6 +253,7 @@ class LlamaCppEngine:
         self._labels = {}
         self._snapshot = None
         self._template = config.chat_template or info.chat_template
+        self._template_source = "override" if config.chat_template else "model"
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._cancel_flag()))
         self.loaded = ModelLoaded(
             model_path=config.model_path,
@@ -347,7 +352,7 @@ class LlamaCppEngine:
         llm = self._require()
         bos = self.label(llm.token_bos())
         eos = self.label(llm.token_eos())
-        return render_chat(messages, self._template, bos, eos, prefix)
+        return render_chat(messages, self._template, bos, eos, prefix, source=self._template_source)
 
     def _chat_tokens(self, prompt: ChatPrompt) -> list[int]:
         llm = self._require()
@@ -985,6 +990,42 @@ def model_params_override(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[
         module.llama_model_default_params = original
 
 
+class _UncompiledTemplate:
+    """Stands in for llama-cpp-python's ``Jinja2ChatFormatter`` while a model loads."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def to_chat_handler(self) -> Any:
+        def refuse(*args: object, **kwargs: object) -> Any:
+            raise InvalidRequestError(
+                "Glassbox formats chats itself: ask the engine to generate from messages."
+            )
+
+        return refuse
+
+
+@contextlib.contextmanager
+def chat_templates_left_alone() -> Iterator[None]:
+    """Load without compiling the file's chat templates.
+
+    ``Llama()`` compiles every template in the file with a plain Jinja2 sandbox,
+    which evaluates constant expressions while compiling: a template such as
+    ``{{ "a" * 10**10 }}`` would build ten gigabytes during the load, and a
+    syntax error would fail the load. Glassbox renders templates itself, in its
+    guarded sandbox (:func:`render_chat`), so the load gets a stand-in.
+    """
+    import importlib
+
+    module: Any = importlib.import_module("llama_cpp.llama_chat_format")
+    original = module.Jinja2ChatFormatter
+    module.Jinja2ChatFormatter = _UncompiledTemplate
+    try:
+        yield
+    finally:
+        module.Jinja2ChatFormatter = original
+
+
 def _self_check(llama_cpp: Any, llm: Any, safe_mode: bool) -> None:
     """Decode a short batch and one more token right after loading, then forget them.
 
@@ -1018,7 +1059,7 @@ def check_template(template: str) -> None:
     """
     sample = (Message("user", "Hello"),)
     try:
-        render_chat(sample, template)
+        render_chat(sample, template, source="override")
     except InvalidRequestError as exc:
         cause = exc.__cause__ or exc
         raise InvalidRequestError(

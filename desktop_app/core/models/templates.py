@@ -43,11 +43,20 @@ def render_chat(
     bos_token: str = "",
     eos_token: str = "",
     assistant_prefix: str = "",
+    *,
+    source: str = "model",
 ) -> ChatPrompt:
     """Render ``messages`` with ``template`` (sandboxed), or the plain fallback if None.
 
     ``assistant_prefix`` is appended after the generation prompt so that a reply
-    can be continued or branched from a chosen token.
+    can be continued or branched from a chosen token. ``source`` says where the
+    template came from ("model" for the model file, "override" for the user's
+    override), so that a refusal names the right culprit.
+
+    A template that escapes the sandbox, fails, or would take more than
+    :data:`~desktop_app.core.models.template_sandbox.TIME_LIMIT_S` seconds or
+    build far more text than the chat holds, is refused with
+    :class:`InvalidRequestError`.
     """
     if not messages:
         raise InvalidRequestError("A chat needs at least one message.")
@@ -55,11 +64,35 @@ def render_chat(
         return plain_prompt(messages, assistant_prefix)
     import jinja2
 
+    # Imported here: the window must not pay for Jinja2 at start-up.
+    from desktop_app.core.models.template_sandbox import (
+        BASE_CHARS,
+        TemplateRefused,
+        raise_exception,
+        render,
+        strftime_now,
+    )
+
+    payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+    inputs = sum(len(m.content) for m in messages) + len(bos_token) + len(eos_token)
     try:
-        formatter = _formatter(template, eos_token, bos_token)
-        payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
-        result = formatter(messages=payload)
+        compiled = _compile(template)
+        text = render(
+            compiled,
+            BASE_CHARS + 4 * inputs,
+            messages=payload,
+            eos_token=eos_token,
+            bos_token=bos_token,
+            raise_exception=raise_exception,
+            add_generation_prompt=True,
+            functions=None,
+            function_call=None,
+            tools=None,
+            tool_choice=None,
+            strftime_now=strftime_now,
+        )
     except (
+        TemplateRefused,
         jinja2.TemplateError,
         ValueError,
         TypeError,
@@ -67,20 +100,28 @@ def render_chat(
         RecursionError,
         MemoryError,
     ) as exc:
+        if isinstance(exc, TemplateRefused):
+            why = f"it was stopped because {exc}"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        if source == "override":
+            raise InvalidRequestError(
+                f"The chat template override was refused or could not be rendered ({why}). "
+                "The fault is in the override, not in your messages: fix it, or turn the "
+                "override off to use the model's own template."
+            ) from exc
         raise InvalidRequestError(
-            f"The model's chat template was refused or could not be rendered "
-            f"({type(exc).__name__}: {exc}). The fault is in the model file, not in your "
-            "messages: set a template override in the model settings."
+            f"The model's chat template was refused or could not be rendered ({why}). "
+            "The fault is in the model file, not in your messages: set a template override "
+            "in the model settings."
         ) from exc
-    stop = result.stop
-    stops = tuple(s for s in ((stop,) if isinstance(stop, str) else (stop or ())) if s)
-    return ChatPrompt(result.prompt + assistant_prefix, stop=stops, template="model")
+    stops = (eos_token,) if eos_token else ()
+    return ChatPrompt(text + assistant_prefix, stop=stops, template="model")
 
 
 @lru_cache(maxsize=8)
-def _formatter(template: str, eos_token: str, bos_token: str) -> Any:
-    """A compiled, sandboxed formatter; compiling a template costs milliseconds per turn."""
-    # Imported here: the window must not pay for llama_cpp at start-up.
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+def _compile(template: str) -> Any:
+    """The template compiled in the guarded sandbox; compiling costs milliseconds per turn."""
+    from desktop_app.core.models.template_sandbox import compile_template
 
-    return Jinja2ChatFormatter(template=template, eos_token=eos_token, bos_token=bos_token)
+    return compile_template(template)
