@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from random import Random
 
@@ -331,14 +331,24 @@ class _Inspector:
 
     def ask(self, path: Path, limit_s: float) -> dict[str, str]:
         """The child's answer for ``path``, or a "crash"/"hang" verdict of our own."""
+        return self.send(path) or self.receive(time.monotonic() + limit_s)
+
+    def send(self, path: Path) -> dict[str, str] | None:
+        """Hand ``path`` to the child; a "crash" verdict when it is already gone."""
         proc = self._start()
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
         try:
             proc.stdin.write(os.fsencode(path) + b"\n")
             proc.stdin.flush()
         except BrokenPipeError:
             return self._lost(proc, "crash")
-        deadline = time.monotonic() + limit_s
+        return None
+
+    def receive(self, deadline: float) -> dict[str, str]:
+        """The child's answer to what was sent, or "crash"/"hang" when none comes by
+        ``deadline`` (``time.monotonic``)."""
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
         fd = proc.stdout.fileno()
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
@@ -379,33 +389,45 @@ def _part_a(
     ctx: FaultContext, rng: Random, model: Path, layout: _Layout, head: bytes, cases: int
 ) -> tuple[Counter[str], list[str]]:
     size = model.stat().st_size
-    work = ctx.workdir / "header-fuzz.gguf"
-    with open(work, "wb") as f:
-        f.write(head)
-        f.truncate(size)  # a hole where the tensor data was: the parser never reads it
     pristine = _Pristine(head, size, None)
     verdicts: Counter[str] = Counter()
     failures: list[str] = []
-    inspector = _Inspector()
-    fd = os.open(work, os.O_RDWR)
+    # One child per core, each with its own working copy: the cases are the same
+    # (mutated in order from one seed), only answered side by side.
+    workers: list[tuple[_Inspector, Path, int]] = []
     try:
-        first = inspector.ask(work, 60.0)  # the child's start-up is not a case
-        if first["verdict"] != "parsed":
-            failures.append(f"the unmutated header was not accepted: {first}")
-        for i in range(cases):
-            m = mutate(rng, layout, head, size)
-            m.apply(fd)
-            result = inspector.ask(work, HANG_S)
-            m.restore(fd, pristine)
-            verdict = result["verdict"]
-            verdicts[verdict] += 1
-            if verdict not in ("refused", "parsed"):
-                failures.append(f"header case {i} ({m.kind}): {verdict}: {result['detail']}")
-            if i % 1000 == 999:
-                ctx.log(f"[faults] gguf-fuzz: {i + 1:,} header cases, {dict(verdicts)}")
+        for w in range(max(1, min(2, os.cpu_count() or 1))):
+            work = ctx.workdir / f"header-fuzz-{w}.gguf"
+            with open(work, "wb") as f:
+                f.write(head)
+                f.truncate(size)  # a hole where the tensor data was: never read
+            workers.append((_Inspector(), work, os.open(work, os.O_RDWR)))
+        for inspector, work, _fd in workers:
+            first = inspector.ask(work, 60.0)  # the child's start-up is not a case
+            if first["verdict"] != "parsed":
+                failures.append(f"the unmutated header was not accepted: {first}")
+        done = 0
+        while done < cases:
+            batch: list[tuple[int, _Mutation, _Inspector, int, dict[str, str] | None]] = []
+            for inspector, work, fd in workers[: cases - done]:
+                m = mutate(rng, layout, head, size)
+                m.apply(fd)
+                batch.append((done + len(batch), m, inspector, fd, inspector.send(work)))
+            deadline = time.monotonic() + HANG_S
+            for i, m, inspector, fd, lost in batch:
+                result = lost or inspector.receive(deadline)
+                m.restore(fd, pristine)
+                verdict = result["verdict"]
+                verdicts[verdict] += 1
+                if verdict not in ("refused", "parsed"):
+                    failures.append(f"header case {i} ({m.kind}): {verdict}: {result['detail']}")
+                if i % 1000 == 999:
+                    ctx.log(f"[faults] gguf-fuzz: {i + 1:,} header cases, {dict(verdicts)}")
+            done += len(batch)
     finally:
-        os.close(fd)
-        inspector.close()
+        for inspector, _work, fd in workers:
+            os.close(fd)
+            inspector.close()
     return verdicts, failures
 
 
@@ -459,7 +481,8 @@ def _part_b(
     work = ctx.workdir / "engine-fuzz.gguf"
     shutil.copyfile(model, work)
     pristine = _Pristine(head, size, model)
-    good = EngineConfig(str(model), n_ctx=512)
+    # One thread: on a busy machine llama.cpp's spinning threads cost seconds a reply.
+    good = EngineConfig(str(model), n_ctx=512, n_threads=1, n_threads_batch=1)
     with EngineClient() as client:
         client.load(good)
         problem = _answers(client)
@@ -478,7 +501,7 @@ def _part_b(
                 watchdog = threading.Timer(LOAD_LIMIT_S, _kill, args=(pid,))
                 watchdog.start()
                 try:
-                    client.load(EngineConfig(str(work), n_ctx=512))
+                    client.load(replace(good, model_path=str(work)))
                 except GlassboxError as exc:
                     message = str(exc).strip()
                     if not message:
