@@ -54,6 +54,7 @@ from desktop_app.core.errors import (
     EngineNotReadyError,
     GlassboxError,
     InvalidRequestError,
+    ModelFileError,
     ModelLoadError,
 )
 from desktop_app.core.models.templates import ChatPrompt, render_chat
@@ -178,8 +179,27 @@ class LlamaCppEngine:
         The model's header, the LoRA adapter's header and the chat template
         override are all checked before the loaded model is let go, so a refused
         file (``ModelFileError``) or template (``InvalidRequestError``) leaves the
-        old model working.
+        old model working. A file that passes those checks but that llama.cpp
+        still refuses (a tensor it does not expect, say) is found only after the
+        old model is gone: the old model is then loaded again and the refusal is a
+        ``ModelFileError`` that says so, so the old model still answers.
         """
+        previous = self._config if self._llm is not None else None
+        try:
+            return self._load(config)
+        except ModelLoadError as exc:
+            if previous is None or self._llm is not None:
+                raise
+            try:
+                self._load(previous)
+            except GlassboxError:
+                raise exc from None
+            raise ModelFileError(
+                f"{exc} The previous model, {previous.model_path}, was loaded again and "
+                "still answers."
+            ) from exc
+
+    def _load(self, config: EngineConfig) -> ModelLoaded:
         from desktop_app.core.models.fingerprint import template_sha256
         from desktop_app.core.models.gguf_info import inspect_gguf, inspect_lora
 
