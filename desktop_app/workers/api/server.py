@@ -575,6 +575,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed request lines and headers: a JSON error with a sentence, not HTML."""
+        if code == 501:  # a method no route answers
+            self.close_connection = True
+            self._send_json(
+                405,
+                error_body(
+                    api_error(
+                        "method_not_allowed",
+                        f"The API does not answer {str(self.command)[:20]} requests: use GET "
+                        "for /v1/models and POST for the others.",
+                    )
+                ),
+            )
+            return
         what = (message or self.responses.get(code, ("Error",))[0])[:200]
         # No HTTP/0.9 replies (a body without a status line): a client could not tell.
         self.request_version = "HTTP/1.0"

@@ -268,3 +268,10 @@ def test_a_bug_in_a_handler_is_a_500_with_a_message_and_a_logged_traceback(
     assert status == 500
     assert "failed on this request" in json.loads(body)["error"]["message"]
     assert any(r.exc_info for r in caplog.records)
+
+
+def test_an_unknown_method_is_a_405_with_a_sentence() -> None:
+    with serving(ThreadBackend()) as httpd:
+        status, body = request(httpd.server_address[1], "DELETE", "/v1/models")
+    assert status == 405
+    assert "does not answer DELETE requests" in json.loads(body)["error"]["message"]
