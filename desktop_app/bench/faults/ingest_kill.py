@@ -185,6 +185,7 @@ def inspect(home: Path, reference: set[str] | None) -> tuple[Integrity, set[str]
             "(SELECT count(*) FROM chunks ch WHERE ch.doc_id = d.id)"
         )
         counts = registry.counts(coll)
+        dirty = registry.is_dirty(coll)
         stored = registry.chunk_ids(coll)
         index = VectorIndex(home / "kb", registry.kb_id())
         present = index.ids(coll)
@@ -208,6 +209,8 @@ def inspect(home: Path, reference: set[str] | None) -> tuple[Integrity, set[str]
     ):
         if n:
             problems.append(f"{n} {what}")
+    if dirty:
+        problems.append("the collection is still marked as interrupted (dirty)")
     if counts["pending"] or counts["failed"]:
         problems.append(f"{counts['pending']} pending, {counts['failed']} failed documents")
     if not counts["chunks"] == counts["embedded"] == counts["in_index"] == chroma:
