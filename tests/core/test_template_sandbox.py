@@ -175,3 +175,25 @@ def test_the_sandbox_is_usable_after_a_refusal() -> None:
     with pytest.raises(InvalidRequestError):
         render_chat(HI, CPU_BURNERS[0])
     assert render_chat(HI, CHATML).text == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # The plain sandbox's undefined value for an unsafe attribute went unnoticed
+        # when chained through |attr, or printed as an empty string.
+        "{{ ()|attr('__class__')|attr('__base__')|attr('__subclasses__') }}",
+        "{{ raise_exception.__code__ }}",
+        "{{ cycler.__init__ is defined }}",
+    ],
+)
+def test_any_reach_for_an_unsafe_attribute_is_refused(template: str) -> None:
+    with pytest.raises(InvalidRequestError, match="SecurityError"):
+        render_chat(HI, template)
+
+
+def test_any_error_of_the_template_code_is_blamed_on_the_template() -> None:
+    # str.format with a missing field raised a bare IndexError out of the engine.
+    with pytest.raises(InvalidRequestError, match="IndexError") as raised:
+        render_chat(HI, "{{ '{0}'.format_map({'a': 1}) }}")
+    assert "model file" in str(raised.value)

@@ -38,12 +38,13 @@ import jinja2.filters
 import jinja2.utils
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from markupsafe import EscapeFormatter, Markup
 
 #: A rendering or compilation that runs longer than this is stopped.
-TIME_LIMIT_S = 0.5
+TIME_LIMIT_S = 0.4
 #: The largest string (and output) a template may build, before the inputs' share.
 BASE_CHARS = 2 * 1024 * 1024
 #: The most items a list, or a sequence fed to a per-item filter, may have.
@@ -475,6 +476,17 @@ class ChatTemplateEnvironment(ImmutableSandboxedEnvironment):
                 break
         budget.charge(size, "a block of text")
         return "".join(items)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        """Refuse at once: the plain sandbox's undefined value could be chained away.
+
+        Jinja2 returns an undefined value that fails only when used, but
+        ``()|attr('__class__')|attr('__base__')`` turns it into a harmless one and
+        the probe goes unnoticed. No real chat template reads these attributes.
+        """
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} is unsafe"
+        )
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """``*``, ``+``, ``%`` and ``**`` with their result's size checked first."""

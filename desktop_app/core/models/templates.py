@@ -62,8 +62,6 @@ def render_chat(
         raise InvalidRequestError("A chat needs at least one message.")
     if not template:
         return plain_prompt(messages, assistant_prefix)
-    import jinja2
-
     # Imported here: the window must not pay for Jinja2 at start-up.
     from desktop_app.core.models.template_sandbox import (
         BASE_CHARS,
@@ -91,15 +89,10 @@ def render_chat(
             tool_choice=None,
             strftime_now=strftime_now,
         )
-    except (
-        TemplateRefused,
-        jinja2.TemplateError,
-        ValueError,
-        TypeError,
-        ArithmeticError,  # the sandbox's refusal of a range bomb is an OverflowError
-        RecursionError,
-        MemoryError,
-    ) as exc:
+    # Whatever the template's own code raises is the template's fault: besides
+    # Jinja2's errors, ValueError (raise_exception), OverflowError (the sandbox's
+    # refusal of a range bomb), RecursionError, LookupError from str.format…
+    except (TemplateRefused, Exception) as exc:
         if isinstance(exc, TemplateRefused):
             why = f"it was stopped because {exc}"
         else:
