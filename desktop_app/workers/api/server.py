@@ -90,6 +90,7 @@ _WAIT_S = 0.1
 REQUEST_TIMEOUT_S = 30.0
 #: Connections served at once; one more is answered 503 (no thread for it).
 MAX_CONNECTIONS = 32
+_PARSING = threading.Lock()
 #: Refused connections kept open a moment so that the client reads its 503.
 _MAX_LINGERING = 256
 _LINGER_S = 2.0
@@ -800,7 +801,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "Content-Length announced; send the whole body."
             )
         self._body_read = True
-        return parse_body(raw)
+        # One body parsed at a time: Python's C parser holds the interpreter lock for
+        # a megabyte-sized body (~10 ms), and eight of them back to back would hold
+        # the window's event loop for as long; between two, the window's thread runs.
+        with _PARSING:
+            return parse_body(raw)
 
     def _send_json(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
