@@ -53,6 +53,7 @@ def test_the_child_s_lines_are_read_and_the_moment_found() -> None:
     ack = parse_ack('ACK reply 7 3 " I\'m \\u4e2d"')
     assert ack == Ack("reply", 7, 3, " I'm 中")
     assert parse_ack("TOKEN 0 1") is None
+    assert parse_ack('ACK reply 7 3 " I') is None  # cut by the kill
     moment = Moment("stream", turn=1, token=3)
     assert not due(moment, "TOKEN 1 2") and due(moment, "TOKEN 1 3")
     assert due(moment, "PROMPT 2")  # the reply ended before its third token

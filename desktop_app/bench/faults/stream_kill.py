@@ -63,7 +63,10 @@ def parse_ack(line: str) -> Ack | None:
     parts = line.split(" ", 4)
     if len(parts) != 5 or parts[0] != "ACK":
         return None
-    return Ack(parts[1], int(parts[2]), int(parts[3]), str(json.loads(parts[4])))
+    try:
+        return Ack(parts[1], int(parts[2]), int(parts[3]), str(json.loads(parts[4])))
+    except ValueError:
+        return None  # not a whole line: the child was killed while writing it
 
 
 def pick(rng: random.Random, start_s: float) -> Moment:
@@ -157,7 +160,8 @@ def check_store(db: Path, acks: dict[int, Ack]) -> tuple[bool, list[str]]:
 
 def _read(stream: IO[str], out: queue.SimpleQueue[tuple[float, str | None]]) -> None:
     for line in stream:
-        out.put((time.monotonic(), line.rstrip("\n")))
+        if line.endswith("\n"):  # a line cut by the kill acknowledges nothing
+            out.put((time.monotonic(), line[:-1]))
     out.put((time.monotonic(), None))
 
 
