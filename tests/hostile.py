@@ -119,18 +119,29 @@ def pdf_text(path: Path, text: str) -> Path:
     return pdf_with_content(path, f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode())
 
 
-def pdf_bomb(path: Path, megabytes: int = 200) -> Path:
-    """A PDF whose content stream inflates from ~200 KiB to ``megabytes`` MiB."""
+PDF_TEXT_OPERATORS = b"BT /F1 12 Tf 20 100 Td (bomb text) Tj ET\n"
+
+
+def pdf_bomb(path: Path, megabytes: int = 200, kib: int = 0) -> Path:
+    """A PDF whose content stream (text operators) inflates to ``megabytes`` MiB + ``kib`` KiB.
+
+    The stream carries text, so a parser without a decompression limit would inflate it
+    and extract millions of characters instead of refusing it.
+    """
     comp = zlib.compressobj(9)
-    block = b"0" * (1 << 20)
-    data = b"".join(comp.compress(block) for _ in range(megabytes)) + comp.flush()
+    block = PDF_TEXT_OPERATORS * ((1 << 20) // len(PDF_TEXT_OPERATORS))
+    data = b"".join(comp.compress(block) for _ in range(megabytes))
+    data += comp.compress(PDF_TEXT_OPERATORS * ((kib << 10) // len(PDF_TEXT_OPERATORS)))
+    data += comp.flush()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
         f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode()
         + data
         + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     path.write_bytes(_pdf(objects))
     return path

@@ -17,6 +17,7 @@ import posixpath
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from desktop_app.core.kb.chunking import Block, ParsedDocument, text_blocks
@@ -34,6 +35,9 @@ class ParseLimits:
     #: Largest uncompressed ÷ compressed ratio of a member bigger than 1 MiB.
     max_zip_ratio: float = 100.0
     max_zip_members: int = 10_000
+    #: Largest decoded size of one PDF stream (a page's text, a font map): a content
+    #: stream of a few MiB already takes pypdf seconds, and far more memory, to read.
+    max_pdf_stream_bytes: int = 4 * 1024 * 1024
     timeout_s: float = 120.0
     memory_bytes: int = 2 * 1024 * 1024 * 1024
 
@@ -115,7 +119,17 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _too_much_text(limits: ParseLimits) -> ParseError:
+    return ParseError(
+        f"the document holds more than {limits.max_text_chars:,} characters of text (refused)"
+    )
+
+
 def _read_text_file(path: Path, limits: ParseLimits) -> str:
+    # No encoding read here spends more than 4 bytes on a character: a larger file
+    # is over the text limit, and is refused without being read into memory.
+    if path.stat().st_size > 4 * limits.max_text_chars:
+        raise _too_much_text(limits)
     text = _decode(path.read_bytes())
     if len(text) > limits.max_text_chars:
         raise ParseError(
@@ -138,27 +152,57 @@ def parse_md(path: Path, limits: ParseLimits) -> ParsedDocument:
     return ParsedDocument("md", doc.text, doc.blocks)
 
 
-_HTML_DROP = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
-_HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_HTML_DROP = frozenset(
+    ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
+)
+_HTML_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_HTML_PARAGRAPHS = frozenset(("p", "div", "section", "article", "table"))
+_HTML_LINES = frozenset(("li", "tr", "br"))
+
+
+class _VisibleText(HTMLParser):
+    """Collects an HTML page's visible text in one pass, holding no tree.
+
+    Markup nested 100,000 elements deep costs no more than flat markup: nothing here
+    walks up or down a tree, so hostile nesting cannot make parsing quadratic.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.dropping: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" and "head" in self.dropping:
+            self.dropping = [t for t in self.dropping if t != "head"]  # an unclosed <head>
+        if tag in _HTML_DROP:
+            self.dropping.append(tag)
+        elif tag in _HTML_HEADINGS:
+            self.parts.append("\n\n# ")
+        elif tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HTML_DROP:
+            if tag in self.dropping:
+                del self.dropping[len(self.dropping) - 1 - self.dropping[::-1].index(tag)]
+        elif tag in _HTML_HEADINGS or tag in _HTML_PARAGRAPHS:
+            self.parts.append("\n\n")
+        elif tag in _HTML_LINES and tag != "br":
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropping:
+            self.parts.append(data)
 
 
 def html_to_document(markup: str, limits: ParseLimits, type_: str = "html") -> ParsedDocument:
     """Visible text of an HTML page: scripts, styles and other non-text removed."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(list(_HTML_DROP)):
-        tag.decompose()
-    for tag in soup.find_all(_HTML_HEADINGS):
-        tag.insert_before("\n\n# ")
-        tag.insert_after("\n\n")
-    for tag in soup.find_all(["p", "div", "li", "tr", "br", "section", "article", "table"]):
-        tag.insert_after(
-            "\n\n" if tag.name in ("p", "div", "section", "article", "table") else "\n"
-        )
+    reader = _VisibleText()
+    reader.feed(markup)
+    reader.close()
     out = _TextBuilder(limits.max_text_chars)
-    text = soup.get_text()
-    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [" ".join(line.split()) for line in "".join(reader.parts).splitlines()]
     out.add_text("\n".join(lines))
     return out.build(type_)
 
@@ -170,22 +214,38 @@ def parse_html(path: Path, limits: ParseLimits) -> ParsedDocument:
 
 def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
     """Text of each page, page numbers kept; a PDF with no text layer says so."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PdfReadError
 
+    cap = limits.max_pdf_stream_bytes
     out = _TextBuilder(limits.max_text_chars)
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                reader.decrypt("")
-            except Exception as exc:
-                raise ParseError("the PDF is encrypted with a password") from exc
-        pages = len(reader.pages)
-        for number, page in enumerate(reader.pages, start=1):
-            out.add_text(page.extract_text() or "", page=number)
+        # Every decoder stops at the cap while inflating, so a bomb is never expanded.
+        with apply_configuration(
+            zlib_maximum_output_length=cap,
+            lzw_maximum_output_length=cap,
+            run_length_maximum_output_length=cap,
+            brotli_maximum_output_length=cap,
+            array_based_stream_maximum_output_length=cap,
+        ):
+            reader = PdfReader(str(path))
+            if reader.is_encrypted:
+                try:
+                    reader.decrypt("")
+                except Exception as exc:
+                    raise ParseError("the PDF is encrypted with a password") from exc
+            pages = len(reader.pages)
+            for number, page in enumerate(reader.pages, start=1):
+                out.add_text(page.extract_text() or "", page=number)
     except ParseError:
         raise
+    except LimitReachedError as exc:
+        if "decompress" in str(exc).lower() or "output length" in str(exc).lower():
+            raise ParseError(
+                f"the PDF holds a compressed stream that expands beyond "
+                f"{cap / 2**20:g} MiB (a decompression bomb, refused)"
+            ) from exc
+        raise ParseError(f"the PDF goes beyond safe parsing limits ({exc}) (refused)") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ParseError(
             f"the PDF is damaged or unsupported ({type(exc).__name__}: {exc})"
@@ -193,13 +253,17 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
     except Exception as exc:
         name = type(exc).__name__
         if "Limit" in name:
-            raise ParseError(f"the PDF expands beyond safe limits ({exc}) (refused)") from exc
+            raise ParseError(f"the PDF goes beyond safe parsing limits ({exc}) (refused)") from exc
         raise ParseError(f"the PDF could not be read ({name}: {exc})") from exc
     if not out.blocks:
         if pages:
             raise ParseError("scanned PDF with no text layer (no text to index; run OCR first)")
         raise ParseError("the PDF has no pages")
     return out.build("pdf")
+
+
+#: How many bytes of archive members may expand beyond ``max_zip_ratio``, in all.
+_INFLATING_BYTES = 1024 * 1024
 
 
 def check_zip(path: Path, limits: ParseLimits) -> None:
@@ -210,6 +274,9 @@ def check_zip(path: Path, limits: ParseLimits) -> None:
             if len(infos) > limits.max_zip_members:
                 raise ParseError(f"the archive has more than {limits.max_zip_members} members")
             total = 0
+            # Bytes in members that expand more than the ratio allows: one member over
+            # 1 MiB, or hundreds of small ones that only add up to a bomb together.
+            inflating = 0
             for info in infos:
                 name = info.filename
                 parts = posixpath.normpath(name.replace("\\", "/")).split("/")
@@ -223,12 +290,20 @@ def check_zip(path: Path, limits: ParseLimits) -> None:
                         f"the archive would expand to more than "
                         f"{limits.max_unpacked_bytes // (1024 * 1024)} MiB (zip bomb, refused)"
                     )
-                if info.file_size > 1024 * 1024:
-                    ratio = info.file_size / max(info.compress_size, 1)
-                    if ratio > limits.max_zip_ratio:
-                        raise ParseError(
-                            f"the member {name!r} expands {ratio:.0f} times (zip bomb, refused)"
-                        )
+                ratio = info.file_size / max(info.compress_size, 1)
+                if ratio <= limits.max_zip_ratio:
+                    continue
+                if info.file_size > _INFLATING_BYTES:
+                    raise ParseError(
+                        f"the member {name!r} expands {ratio:.0f} times (zip bomb, refused)"
+                    )
+                inflating += info.file_size
+                if inflating > _INFLATING_BYTES:
+                    raise ParseError(
+                        f"the archive's members expand more than {limits.max_zip_ratio:.0f} "
+                        f"times, to over {_INFLATING_BYTES // (1024 * 1024)} MiB together "
+                        "(zip bomb, refused)"
+                    )
             for info in infos:
                 if info.filename.lower().endswith(
                     (".xml", ".rels", ".opf", ".ncx", ".xhtml", ".html", ".htm")
@@ -334,7 +409,11 @@ def parse_epub(path: Path, limits: ParseLimits) -> ParsedDocument:
     out = _TextBuilder(limits.max_text_chars)
     try:
         book = epub.read_epub(str(path), options={"ignore_ncx": True})
-        for item in book.get_items_of_type(ebooklib.ITEM_DOCUMENT):
+        # Reading order is the spine's, not the manifest's; chapters the spine leaves
+        # out still hold text, so they follow it.
+        documents = {item.get_id(): item for item in book.get_items_of_type(ebooklib.ITEM_DOCUMENT)}
+        spine = [documents.pop(idref) for idref, _linear in book.spine if idref in documents]
+        for item in spine + list(documents.values()):
             chapter = html_to_document(item.get_content().decode("utf-8", "replace"), limits)
             out.add_text(chapter.text)
     except ParseError:
@@ -351,19 +430,27 @@ def parse_csv(path: Path, limits: ParseLimits) -> ParsedDocument:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192])
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
     out = _TextBuilder(limits.max_text_chars)
-    if not rows:
-        return out.build("csv")
-    header = [h.strip() for h in rows[0]]
-    for row in rows[1:] or rows[:1]:
-        pairs = [
-            f"{header[i] if i < len(header) and header[i] else i + 1}: {v.strip()}"
-            for i, v in enumerate(row)
-            if v.strip()
-        ]
-        out.add("; ".join(pairs))
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        rows = 0
+        for row in reader:  # row by row: a table's rows are never all held at once
+            rows += 1
+            out.add(_csv_row(header, row))
+        if not rows:
+            out.add(_csv_row(header, header))
+    except csv.Error as exc:
+        raise ParseError(f"the table could not be read as CSV ({exc})") from exc
     return out.build("csv")
+
+
+def _csv_row(header: list[str], row: list[str]) -> str:
+    return "; ".join(
+        f"{header[i] if i < len(header) and header[i] else i + 1}: {v.strip()}"
+        for i, v in enumerate(row)
+        if v.strip()
+    )
 
 
 def parse_json(path: Path, limits: ParseLimits) -> ParsedDocument:
