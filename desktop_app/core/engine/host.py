@@ -4,9 +4,10 @@ A crash inside llama.cpp (a crafted file, an abort, the kernel's out-of-memory
 killer) ends this process, not the window. The parent talks to it over a pipe:
 
     parent -> host:  ("load", EngineConfig) | ("generate", GenerateRequest)
-                     | ("score", ScoreRequest) | ("count_tokens", str) | ("exit",)
+                     | ("score", ScoreRequest) | ("count_tokens", str) | ("unload",)
+                     | ("exit",)
     host -> parent:  ModelLoaded | TokenEvent* PromptProgress* (DoneEvent | ErrorEvent)
-                     | ScoreResult | int | ErrorEvent
+                     | ScoreResult | int | None (unloaded) | ErrorEvent
 
 Cancellation does not go through the pipe: the parent sets a byte in shared
 memory that the decode loop and llama.cpp's abort callback both read.
@@ -81,6 +82,10 @@ def main(conn: Connection, cancel_byte: Any) -> None:
             elif command == "count_tokens":
                 text: str = message[1]
                 conn.send(engine.count_tokens(text))
+            elif command == "unload":
+                # Frees the model but keeps the process (the load-cycle check's path).
+                engine.unload()
+                conn.send(None)
             elif command == "exit":
                 engine.unload()
                 return
