@@ -71,6 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"error": {"message": "Unrecognized request argument: grammar"}})
             return
         chat = self.path == "/v1/chat/completions"
+        if chat and self.server.chat_error is not None:
+            self._json(500, {"error": {"message": self.server.chat_error}})
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -109,7 +112,10 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.delay_s)
         finish = "length" if n < len(reply) else "stop"
         last: dict[str, Any] = {"index": 0, "finish_reason": finish}
-        last.update({"delta": {}} if chat else {"text": ""})
+        if chat:
+            last["delta"] = {}
+        else:
+            last["text"] = ""
         self._event({"choices": [last], "usage": {"prompt_tokens": 7, "completion_tokens": n}})
         self._event("[DONE]")
         self.wfile.write(b"0\r\n\r\n")
@@ -131,6 +137,8 @@ class RemoteServer(ThreadingHTTPServer):
         self.delay_s = 0.0
         self.models_delay_s = 0.0
         self.refuse_grammar = False
+        #: When set, every chat request is answered with this error message (HTTP 500).
+        self.chat_error: str | None = None
 
     @property
     def url(self) -> str:

@@ -9,13 +9,15 @@ tooltip the guard escapes), and no image may have been loaded.
 
 from __future__ import annotations
 
-import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gguf_factory
 import pytest
 import remote_server
+from kb_fakes import HashEmbedder
+from PySide6 import QtGui
 from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QPoint, Qt
 from PySide6.QtGui import QHelpEvent, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -25,7 +27,9 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QMenu,
+    QPlainTextEdit,
     QTabBar,
+    QTextEdit,
     QToolTip,
     QWidget,
 )
@@ -34,11 +38,18 @@ from remote_server import running_server
 
 from desktop_app.app import Application, build, make_controller
 from desktop_app.core.chat.store import ChatStore
+from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
+from desktop_app.core.kb.parse_host import InProcessParser
+from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
 from desktop_app.ui.common import plain_text
 from desktop_app.ui.model.panel import ModelPanel
+from desktop_app.ui.tasks.base import TaskTab
 from desktop_app.ui.tasks.extract import ExtractTab
+from desktop_app.ui.tasks.panels import TasksPanel
 from desktop_app.ui.window.settings_dialog import SettingsDialog
+from desktop_app.workers.kb.controller import KnowledgeController
 
 TIMEOUT_MS = 15_000
 # The image path leads nowhere: a leak fails the walk below instead of making the
@@ -57,7 +68,8 @@ PIECES = ('<img src="', "<b>bold", '<a href="file', '<a href="passwd')
 def rendered_as_rich(text: str, fmt: Qt.TextFormat) -> bool:
     if fmt == Qt.TextFormat.RichText:
         return True
-    return fmt == Qt.TextFormat.AutoText and bool(Qt.mightBeRichText(text))  # type: ignore[attr-defined]
+    # mightBeRichText is QtGui's, not QtCore's Qt namespace.
+    return fmt == Qt.TextFormat.AutoText and bool(QtGui.Qt.mightBeRichText(text))
 
 
 def _has_piece(text: object) -> bool:
@@ -116,6 +128,11 @@ def leaks() -> tuple[list[str], int]:
             for action in w.actions():
                 check(f"{name} action", action.text(), False)
                 check(f"{name} action tooltip", action.toolTip(), _rich_tooltips(w))
+        if isinstance(w, QTextEdit | QPlainTextEdit):
+            # Shown literally, the markup is in the view's text; rendered, its tags
+            # stay in the document's HTML (an escaped piece reads "&lt;img …").
+            check(f"{name} text", w.toPlainText(), False)
+            check(f"{name} document", w.document().toHtml(), True)
         if isinstance(w, QAbstractItemView) and w.model() is not None:
             model = w.model()
             rich = _rich_tooltips(w)
@@ -132,8 +149,19 @@ def leaks() -> tuple[list[str], int]:
 
 @pytest.fixture
 def application(qtbot: QtBot, tmp_path: Path) -> Iterator[Application]:
-    controller = make_controller(Settings(), fake=True)
-    app = build(controller, model_spec="default", store=ChatStore(tmp_path / "chats.sqlite3"))
+    # Greedy: the fake engine's reply is then exactly its script.
+    controller = make_controller(Settings().with_sampling(SamplingParams.greedy()), fake=True)
+    # A real store with a hash embedder: no embedding model, files parsed in this process.
+    knowledge = KnowledgeController(
+        lambda: KnowledgeBase(embedder=HashEmbedder()),
+        lambda kb: InProcessParser(config=kb.chunk_config()),
+    )
+    app = build(
+        controller,
+        model_spec="default",
+        store=ChatStore(tmp_path / "chats.sqlite3"),
+        knowledge=knowledge,
+    )
     qtbot.addWidget(app.window)
     plain_text.install(QApplication.instance())  # type: ignore[arg-type]
     with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
@@ -142,6 +170,7 @@ def application(qtbot: QtBot, tmp_path: Path) -> Iterator[Application]:
     yield app
     app.window.close()
     assert controller.shutdown()
+    assert knowledge.shutdown()
 
 
 def gguf_metadata(
@@ -166,11 +195,13 @@ def remote_server_texts(
         dialog.list_button.click()
         qtbot.waitUntil(lambda: dialog.model.count() == 2, timeout=TIMEOUT_MS)
         dialog.show()
-    # What the remote engine reports: the server's model id, then a server's error text.
-    loaded = app.controller.model_loaded
-    assert loaded is not None
-    app.controller.sig_model_loaded.emit(dataclasses.replace(loaded, model_path=HOSTILE))
-    app.controller.sig_error.emit("remote_error", f"The server said: {HOSTILE}")
+        # The real remote engine: the server's model id, then its error text for a chat.
+        with qtbot.waitSignal(app.controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            app.controller.use_remote(server.url, None, HOSTILE)
+        server.chat_error = HOSTILE
+        with qtbot.waitSignal(app.controller.sig_error, timeout=TIMEOUT_MS) as failed:
+            assert app.session.send("Hello?")
+    assert HOSTILE in failed.args[1]
 
 
 def document_names(
@@ -197,11 +228,106 @@ def model_output(
     extract.on_failed("invalid_request", f"The reply did not match the schema: {HOSTILE}")
 
 
-SOURCES: dict[str, Callable[[Application, QtBot, Path, pytest.MonkeyPatch], None]] = {
+def _tasks(app: Application) -> TasksPanel:
+    tasks = app.window.findChild(TasksPanel)
+    assert tasks is not None
+    return tasks
+
+
+def _run(qtbot: QtBot, tab: TaskTab) -> None:
+    tab.run_button.click()
+    assert tab.running, tab.status.text()
+    qtbot.waitUntil(lambda: not tab.running, timeout=TIMEOUT_MS)
+
+
+def knowledge_base_documents(
+    app: Application, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    path = folder / f"{HOSTILE_FILE}.txt"
+    path.write_text("A passage about alpacas and their soft wool.\n", encoding="utf-8")
+    knowledge = app.knowledge
+    with qtbot.waitSignal(
+        knowledge.sig_busy, check_params_cb=lambda busy: not busy, timeout=TIMEOUT_MS
+    ):
+        app.window._knowledge_panel.add_paths([str(path)], "Notes")
+    tasks = _tasks(app)
+    # A task's document picker lists the document by its name, its path as tooltip.
+    text_input = tasks.summarize.input
+    text_input.kb_button.click()
+    picker = text_input.picker
+    assert picker is not None
+    qtbot.waitUntil(lambda: picker.documents.count() == 1, timeout=TIMEOUT_MS)
+    picker.documents.item(0).setSelected(True)
+    picker.use_button.click()
+    qtbot.waitUntil(lambda: not text_input.loading, timeout=TIMEOUT_MS)
+    assert HOSTILE_FILE in text_input.source_label.text()
+    # The picker again, left open: its list is walked too.
+    text_input.kb_button.click()
+    reopened = text_input.picker
+    assert reopened is not None
+    qtbot.waitUntil(lambda: reopened.documents.count() == 1, timeout=TIMEOUT_MS)
+    # Search hits name the document too.
+    search = tasks.search
+    search.set_collections(["Notes"])
+    handle = search.search("alpacas wool")
+    assert handle is not None
+    qtbot.waitUntil(lambda: handle.finished and search.table.rowCount() == 1, timeout=TIMEOUT_MS)
+
+
+def task_output(
+    app: Application, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    engine = app.controller._slot.current
+    assert isinstance(engine, FakeEngine)
+    engine.delay_s = 0.0
+    engine.script = HOSTILE
+    tasks = _tasks(app)
+    # Summaries of a batch of two files: the rows' tooltips hold each summary.
+    files = []
+    for i in range(2):
+        f = tmp_path / f"report{i}.txt"
+        f.write_text(f"Report {i}: sales went up.", encoding="utf-8")
+        files.append(f)
+    summarize = tasks.summarize
+    summarize.input.open_files(files)
+    _run(qtbot, summarize)
+    assert [r.status for r in summarize.batch.rows()] == ["done", "done"]
+    summarize.batch.table.selectRow(0)
+    # A rewrite, opened in the token view.
+    rewrite = tasks.rewrite
+    rewrite.input.set_text("The cat sat on the mat.")
+    _run(qtbot, rewrite)
+    rewrite.tokens_button.click()
+    # Extract: first a reply that fills a field, then one that is not JSON, whose
+    # text the error quotes. The reply is walked while it streams in, too.
+    extract = tasks.extract
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}}
+    extract.schema_edit.setPlainText(json.dumps(schema))
+    extract.schema_tabs.setCurrentIndex(1)
+    extract.input.set_text("Invoice from Ann Lee.")
+    engine.script = json.dumps({"name": HOSTILE})
+    _run(qtbot, extract)
+    value = extract.table.item(0, 1)
+    assert value is not None and value.text() == HOSTILE
+    engine.script, engine.delay_s = HOSTILE, 0.01
+    extract.run_button.click()
+    qtbot.waitUntil(lambda: _has_piece(extract.valid_label.text()), timeout=TIMEOUT_MS)
+    streaming, _seen = leaks()
+    qtbot.waitUntil(lambda: not extract.running, timeout=TIMEOUT_MS)
+    assert HOSTILE in app.window._status_label.text()
+    return [f"while streaming, {leak}" for leak in streaming]
+
+
+#: Each source feeds the markup in; it returns what it found rendered along the way.
+SOURCES: dict[str, Callable[[Application, QtBot, Path, pytest.MonkeyPatch], list[str] | None]] = {
     "gguf metadata": gguf_metadata,
     "remote server": remote_server_texts,
     "document names": document_names,
     "model output": model_output,
+    "knowledge base documents": knowledge_base_documents,
+    "task output": task_output,
 }
 
 
@@ -213,9 +339,10 @@ def test_markup_from_each_source_is_shown_as_text(
     monkeypatch: pytest.MonkeyPatch,
     source: str,
 ) -> None:
-    SOURCES[source](application, qtbot, tmp_path, monkeypatch)
+    early = SOURCES[source](application, qtbot, tmp_path, monkeypatch) or []
     QApplication.processEvents()
     found, seen = leaks()
+    found += early
     assert seen, f"the {source} text reached no widget: the walk checked nothing"
     assert not found, f"markup from {source} rendered as rich text:\n" + "\n".join(found)
 
