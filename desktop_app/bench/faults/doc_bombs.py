@@ -459,6 +459,8 @@ def bombs(limits: ParseLimits, megabytes: int = 256) -> list[Bomb]:
              lambda d: repeated_file(d / "field.csv", b"a", 8 * MIB, head=b"x,y\n1,")),
         Bomb("json: nested 1,000,000 lists deep",
              lambda d: repeated_file(d / "deep.json", b"[", 1_000_000)),
+        Bomb("json: 8 million tiny values",
+             lambda d: repeated_file(d / "tiny.json", b"0,", 16 * MIB, head=b"[", tail=b"0]")),
         Bomb("json: one string over the text limit",
              lambda d: repeated_file(d / "big.json", b"a", over, head=b'["', tail=b'"]')),
         Bomb(f"pdf: text stream inflating to {megabytes} MiB",

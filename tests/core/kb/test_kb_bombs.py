@@ -151,3 +151,14 @@ def test_html_text_keeps_headings_and_drops_scripts_and_an_unclosed_head(tmp_pat
     assert doc.text.startswith("# Heading")
     assert "one\ntwo" in doc.text and "Para & more\nnext line" in doc.text
     assert doc.blocks[0].heading
+
+
+def test_a_json_of_more_values_than_the_text_limit_allows_is_refused_before_walking(
+    tmp_path: Path,
+) -> None:
+    limits = ParseLimits(max_text_chars=400)  # room for 100 values
+    (tmp_path / "empties.json").write_text("[" + ",".join(["[]"] * 101) + "]", "utf-8")
+    with pytest.raises(ParseError, match="more than 100 values"):
+        parse_file(tmp_path / "empties.json", limits)
+    (tmp_path / "fits.json").write_text('{"a": [' + ",".join(["1"] * 20) + "]}", "utf-8")
+    assert "a[19]: 1" in parse_file(tmp_path / "fits.json", limits).text
