@@ -284,6 +284,23 @@ def _zip_with_giant(
     return path
 
 
+_MAIN_PART = {"docx": "word/document.xml", "pptx": "ppt/slides/slide1.xml",
+              "odt": "content.xml", "epub": "OEBPS/c1.xhtml"}  # fmt: skip
+
+
+def lying_bomb(path: Path, kind: str, megabytes: int = 64) -> Path:
+    """A zip bomb of ``kind`` whose main part declares 1,000 bytes in the central directory."""
+    zip_bomb(path, kind, megabytes)
+    data = bytearray(path.read_bytes())
+    name = _MAIN_PART[kind].encode()
+    entry = data.rfind(name) - 46  # the central directory, after every member's data
+    if data[entry : entry + 4] != b"PK\x01\x02":
+        raise ValueError("central directory entry not found")
+    data[entry + 24 : entry + 28] = (1000).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
 def many_members(path: Path, kind: str, count: int = 20_000) -> Path:
     """A good document of ``kind`` with ``count`` tiny extra members (a zip of members)."""
     good = {"docx": good_docx, "pptx": good_pptx, "odt": good_odt, "epub": good_epub}[kind]
@@ -441,6 +458,7 @@ def bombs(limits: ParseLimits, megabytes: int = 256) -> list[Bomb]:
     """Every bomb, for every supported format; zip and PDF bombs inflate to ``megabytes``."""
     over = limits.max_text_chars + MIB
     members = limits.max_zip_members + 1
+    json_mib = max(16, megabytes // 4)
     out = [
         Bomb("txt: one line over the text limit",
              lambda d: repeated_file(d / "line.txt", b"a", over)),
@@ -459,8 +477,9 @@ def bombs(limits: ParseLimits, megabytes: int = 256) -> list[Bomb]:
              lambda d: repeated_file(d / "field.csv", b"a", 8 * MIB, head=b"x,y\n1,")),
         Bomb("json: nested 1,000,000 lists deep",
              lambda d: repeated_file(d / "deep.json", b"[", 1_000_000)),
-        Bomb("json: 8 million tiny values",
-             lambda d: repeated_file(d / "tiny.json", b"0,", 16 * MIB, head=b"[", tail=b"0]")),
+        Bomb(f"json: {json_mib // 2} million tiny values",
+             lambda d: repeated_file(
+                 d / "tiny.json", b"0,", json_mib * MIB, head=b"[", tail=b"0]")),
         Bomb("json: one string over the text limit",
              lambda d: repeated_file(d / "big.json", b"a", over, head=b'["', tail=b'"]')),
         Bomb(f"pdf: text stream inflating to {megabytes} MiB",
@@ -479,6 +498,8 @@ def bombs(limits: ParseLimits, megabytes: int = 256) -> list[Bomb]:
                  _named(f"bomb.{kind}", zip_bomb, kind, megabytes)),
             Bomb(f"{kind}: {members:,} members",
                  _named(f"many.{kind}", many_members, kind, members)),
+            Bomb(f"{kind}: text part declaring 1 KB, inflating to {megabytes} MiB",
+                 _named(f"liar.{kind}", lying_bomb, kind, megabytes)),
             Bomb(f"{kind}: XML entity bomb", _named(f"lol.{kind}", entity_bomb, kind)),
             Bomb(f"{kind}: XML nested 20,000 elements deep",
                  _named(f"deep.{kind}", nested_xml, kind)),

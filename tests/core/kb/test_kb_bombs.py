@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.bench.faults.doc_bombs import (
+    lying_bomb,
     many_members,
     repeated_file,
     small_members_bomb,
@@ -72,6 +73,14 @@ def test_a_text_part_that_inflates_hundreds_of_times_is_refused(tmp_path: Path, 
     bomb = zip_bomb(tmp_path / f"bomb.{kind}", kind, megabytes=8)
     assert bomb.stat().st_size < 200_000
     with pytest.raises(ParseError, match=r"expands [0-9]+ times \(zip bomb, refused\)"):
+        parse_file(bomb)
+
+
+@pytest.mark.parametrize("kind", ["pptx", "odt", "epub", "docx"])
+def test_a_member_that_lies_about_its_size_is_refused(tmp_path: Path, kind: str) -> None:
+    # Declares 1,000 bytes (no ratio to see) and inflates to 8 MiB of text.
+    bomb = lying_bomb(tmp_path / f"liar.{kind}", kind, megabytes=8)
+    with pytest.raises(ParseError, match="not a valid zip-based document"):
         parse_file(bomb)
 
 
@@ -160,5 +169,29 @@ def test_a_json_of_more_values_than_the_text_limit_allows_is_refused_before_walk
     (tmp_path / "empties.json").write_text("[" + ",".join(["[]"] * 101) + "]", "utf-8")
     with pytest.raises(ParseError, match="more than 100 values"):
         parse_file(tmp_path / "empties.json", limits)
+    # 100 commas, 101 values: the count after loading refuses what the commas let by.
+    (tmp_path / "nested.json").write_text("[[[]]" + ",[]" * 99 + ",[]]", "utf-8")
+    with pytest.raises(ParseError, match="more than 100 values"):
+        parse_file(tmp_path / "nested.json", limits)
     (tmp_path / "fits.json").write_text('{"a": [' + ",".join(["1"] * 20) + "]}", "utf-8")
     assert "a[19]: 1" in parse_file(tmp_path / "fits.json", limits).text
+
+
+def test_a_json_of_millions_of_commas_is_refused_before_it_is_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    loaded: list[str] = []
+    real = json.loads
+
+    def loads(text: str) -> object:
+        loaded.append(text)
+        return real(text)
+
+    monkeypatch.setattr(json, "loads", loads)
+    limits = ParseLimits(max_text_chars=400)
+    (tmp_path / "tiny.json").write_text("[" + "0," * 150 + "0]", "utf-8")
+    with pytest.raises(ParseError, match="more than 100 values or commas"):
+        parse_file(tmp_path / "tiny.json", limits)
+    assert loaded == []
