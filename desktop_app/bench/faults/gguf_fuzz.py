@@ -545,6 +545,11 @@ def _part_b(
                 elif not self_harm and client.loaded is not None:
                     tally.previous_ok += 1
                 tally.failed += missed
+                if i % 25 == 24:
+                    ctx.log(
+                        f"[faults] gguf-fuzz: {i + 1} engine cases, {tally.refused} refused, "
+                        f"{tally.loaded} loaded, {tally.failed} failed"
+                    )
         finally:
             os.close(fd)
     return tally
