@@ -100,6 +100,12 @@ def test_tiny_model_runs_in_llama_cpp(tiny: Path) -> None:
     llama_cpp = pytest.importorskip("llama_cpp")
     import numpy as np
 
+    from desktop_app.core.engine.native import load_backends
+
+    # The portable build registers its CPU kernels only when asked, as the engine does;
+    # without this the test passed only after another test had loaded them.
+    load_backends()
+
     llm = llama_cpp.Llama(model_path=str(tiny), n_ctx=256, verbose=False, logits_all=True)
     try:
         assert llm.n_vocab() == factory.tiny_vocab_size()

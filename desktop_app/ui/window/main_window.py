@@ -727,6 +727,7 @@ class MainWindow(QMainWindow):
         self._session.close()
         self._knowledge.shutdown()
         self._controller.shutdown()
+        self._model_panel.shutdown()
         self._store.close()
         super().closeEvent(event)
 
