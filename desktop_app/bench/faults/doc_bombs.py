@@ -1,14 +1,17 @@
 """``doc-bombs``: a document bomb of every supported format, fed to the real parser process.
 
-For each format the check builds bombs (zip bombs whose members carry text, archives
-with too many members, XML entity bombs, deeply nested markup, PDF streams that
-inflate hundreds of times, text files over the text limit, one huge line …) and
+For each format the check builds bombs (zip bombs whose members carry text, members
+that lie about their size, archives with too many members or many small inflating
+ones, XML entity bombs, deeply nested markup, PDF streams that inflate hundreds of
+times, text files over the text limit, one huge line, millions of JSON values …) and
 feeds them to :class:`SandboxedParser` with the default limits, one after another,
 each followed by a good document. A bomb must be refused within 2 s while the
 parser process stays under 256 MB resident (its peak, ``VmHWM``, reset before each
 file); every good document after a bomb must parse: the queue goes on.
 
 The builders are plain functions of a path, so tests can build the same files.
+``--quick`` builds the same bombs with 64 MiB instead of 256 MiB behind each zip and
+PDF bomb (16 MiB instead of 64 MiB of JSON values).
 """
 
 from __future__ import annotations
@@ -464,6 +467,9 @@ def bombs(limits: ParseLimits, megabytes: int = 256) -> list[Bomb]:
              lambda d: repeated_file(d / "line.txt", b"a", over)),
         Bomb("txt: 4x the text limit in bytes",
              lambda d: repeated_file(d / "huge.txt", b"word ", 4 * limits.max_text_chars + MIB)),
+        Bomb("txt: Chinese text just under 4x the text limit in bytes",
+             lambda d: repeated_file(
+                 d / "chinese.txt", "汉字".encode(), 4 * limits.max_text_chars - MIB)),
         Bomb("md: heading line over the text limit",
              lambda d: repeated_file(d / "line.md", b"#", over)),
         Bomb("html: visible text over the text limit",
