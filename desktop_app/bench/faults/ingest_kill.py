@@ -244,17 +244,23 @@ def marked(marker: str) -> list[int]:
     return found
 
 
-def progress(db: Path) -> tuple[int, int]:
-    """(chunks stored, chunks in Chroma) as the registry says now, read-only."""
+def progress(db: Path, last: int = 0) -> tuple[int, int, int, int]:
+    """Read-only, from the registry now: (the last chunk row, chunks stored after row
+    ``last``, those of them in Chroma, chunks up to row ``last`` in Chroma)."""
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
     except sqlite3.Error:
-        return 0, 0
+        return 0, 0, 0, 0
     try:
-        row = conn.execute("SELECT count(*), coalesce(sum(in_index), 0) FROM chunks").fetchone()
-        return int(row[0]), int(row[1])
+        row = conn.execute(
+            "SELECT coalesce(max(rowid), 0), count(*) FILTER (WHERE rowid > ?1), "
+            "count(*) FILTER (WHERE rowid > ?1 AND in_index = 1), "
+            "count(*) FILTER (WHERE rowid <= ?1 AND in_index = 1) FROM chunks",
+            (last,),
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
     except sqlite3.Error:
-        return 0, 0
+        return 0, 0, 0, 0
     finally:
         conn.close()
 
@@ -297,7 +303,6 @@ def run(ctx: FaultContext) -> FaultRow:
     moments: dict[str, int] = {}
     left_behind = 0
     start_s = 6.0  # start-up before the first chunk is stored; learnt from the cases
-    expected = 100  # chunks of the whole folder, learnt from the registry
     for case in range(n):
         if case:
             change_folder(folder, rng, case)
@@ -306,30 +311,31 @@ def run(ctx: FaultContext) -> FaultRow:
         proc = ingest(home, folder, marker)
         phase = rng.choices(("start-up", "chunking", "indexing"), weights=(1, 2, 2))[0]
         kill_at = t0 + rng.uniform(0.0, start_s) if phase == "start-up" else None
-        before = progress(db)
-        target = rng.randint(1, max(2, expected // 2))
+        # Rows stored and indexed since the start: the first run stores the whole
+        # folder, a later one the changed documents (and what the last kill left).
+        last, _, _, old_indexed = progress(db)
+        target = rng.randint(1, 120 if case == 0 else 30)
         first_chunk = None
         armed = phase == "start-up"
         while proc.poll() is None and time.monotonic() - t0 < RUN_TIMEOUT_S:
             if kill_at is not None and time.monotonic() >= kill_at:
                 break
             time.sleep(0.05)
-            stored, indexed = progress(db)
-            if first_chunk is None and stored != before[0]:
+            _, stored, indexed, old = progress(db, last)
+            if first_chunk is None and stored:
                 first_chunk = time.monotonic() - t0
-            grown = stored - before[0] if phase == "chunking" else indexed - before[1]
+            grown = stored if phase == "chunking" else indexed + max(0, old - old_indexed)
             if not armed and grown >= target:
-                kill_at = time.monotonic() + rng.uniform(0.0, 0.2)
+                kill_at = time.monotonic() + rng.uniform(0.0, 0.1)
                 armed = True
         if first_chunk is not None:
             start_s = 0.7 * start_s + 0.3 * first_chunk
-        expected = max(expected, progress(db)[0])
         helpers = marked(marker)
         finished = proc.poll() is not None
         if not finished:
             os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
-        moment = "finished first" if finished else phase
+        moment = "finished before the kill" if finished else phase
         moments[moment] = moments.get(moment, 0) + 1
         deadline = time.monotonic() + HELPER_GRACE_S
         left = [p for p in marked(marker) if p != proc.pid]
@@ -349,8 +355,9 @@ def run(ctx: FaultContext) -> FaultRow:
             failed += 1
             failures.append(f"case {case}: the interrupted ingestion exited {proc.returncode}")
         ctx.log(
-            f"  case {case + 1}/{n}: killed in {moment} at {time.monotonic() - t0:.1f} s, "
-            f"{len(helpers)} processes, registry {progress(db)}"
+            f"  case {case + 1}/{n}: {'' if finished else 'killed in '}{moment} "
+            f"at {time.monotonic() - t0:.1f} s, "
+            f"{len(helpers)} processes, {progress(db, last)[1]} chunks stored"
         )
     seconds, report = complete(home, folder)
     if isinstance(report, str):
@@ -374,9 +381,11 @@ def run(ctx: FaultContext) -> FaultRow:
     if found.problems:
         failed += 1
         failures.insert(0, "after the last run: " + "; ".join(found.problems))
+    early = moments.pop("finished before the kill", 0)
     spread = ", ".join(f"{v} in {k}" for k, v in sorted(moments.items()))
+    spread += f"; {early} finished first" if early else ""
     measured = (
-        f"{n} kills ({spread}), {found.duplicates} duplicates, {found.orphans} orphans, "
+        f"{n - early} kills ({spread}), {found.duplicates} duplicates, {found.orphans} orphans, "
         f"{found.chroma:,} = {found.sqlite:,}"
         + (f", same {len(reference):,} chunks as uninterrupted" if reference is not None else "")
         + f", {n - left_behind}/{n} left no process"
