@@ -313,7 +313,8 @@ def run(ctx: FaultContext) -> FaultRow:
         kill_at = t0 + rng.uniform(0.0, start_s) if phase == "start-up" else None
         # Rows stored and indexed since the start: the first run stores the whole
         # folder, a later one the changed documents (and what the last kill left).
-        last, _, _, old_indexed = progress(db)
+        last = progress(db)[0]
+        old_indexed = progress(db, last)[3]
         target = rng.randint(1, 120 if case == 0 else 30)
         first_chunk = None
         armed = phase == "start-up"
