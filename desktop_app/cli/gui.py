@@ -21,6 +21,10 @@ SMOKE_OK = "SMOKE OK"
 SMOKE_FAIL = "SMOKE FAIL"
 
 
+#: When start-up is over and its objects are left out of garbage collection (ms).
+SETTLE_HEAP_AFTER_MS = 3000
+
+
 def register(sub: Any) -> None:
     """Add the ``gui`` subcommand."""
     p = sub.add_parser("gui", help="open the Glassbox window (the default command)")
@@ -255,6 +259,9 @@ class _SmokeTest:
 
 def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop; returns the exit code."""
+    from desktop_app.core.memory import limit_arenas
+
+    limit_arenas()  # before Qt, the workers and the local API start their threads
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.app import build, make_controller
@@ -322,6 +329,12 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     if documents and smoke_test is None:
         window.add_documents(documents)
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.workers.jobs_qt import settle_heap
+
+    # Start-up's objects live as long as the window: out of later full collections.
+    QTimer.singleShot(SETTLE_HEAP_AFTER_MS, settle_heap)
     try:
         code = int(app.exec())
         if smoke_test is not None and smoke_test.exit_code is None:

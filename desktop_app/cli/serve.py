@@ -42,7 +42,10 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; prints the base URL once the model is loaded."""
     from desktop_app.core.api.secrets import TOKEN_ENV, api_token, secret_from, token_path
+    from desktop_app.core.memory import limit_arenas
     from desktop_app.workers.api.server import ApiServer, check_host
+
+    limit_arenas()  # a thread per connection: arenas would keep what each one freed
 
     check_host(args.host, args.allow_remote)
     token = api_token(secret_from(TOKEN_ENV, args.token_file))

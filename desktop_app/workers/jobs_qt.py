@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
@@ -21,6 +22,13 @@ GC_INTERVAL_MS = 500
 _GC_INSTALLED = "glassbox_gc_on_gui_thread"
 
 
+#: A full collection at most this often (seconds). Python's own collector skips most
+#: of the full collections its counters ask for (until a quarter of the old objects
+#: are new), a rule these counters cannot see; each one walks the whole heap.
+FULL_GC_MIN_INTERVAL_S = 60.0
+_last_full = [time.monotonic()]
+
+
 def collect_due_generations() -> None:
     """What Python's automatic collector would do now: the youngest generations whose
     allocation counts passed their thresholds (a full collection of a heap holding
@@ -32,8 +40,25 @@ def collect_due_generations() -> None:
             generation = level
         else:
             break
+    if generation == 2:
+        now = time.monotonic()
+        if now - _last_full[0] < FULL_GC_MIN_INTERVAL_S:
+            generation = 1
+        else:
+            _last_full[0] = now
     if generation >= 0:
         gc.collect(generation)
+
+
+def settle_heap() -> None:
+    """Collect everything once, then leave what survived out of later collections.
+
+    Called when start-up is over: the modules, widgets and libraries loaded so far
+    live as long as the process, and walking them in every full collection is what
+    stalls the window (``gc.freeze``, as large Python services do).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def collect_garbage_on_gui_thread(app: QCoreApplication, interval_ms: int = GC_INTERVAL_MS) -> None:

@@ -343,3 +343,32 @@ def test_garbage_due_for_collection_is_collected_on_the_calling_thread() -> None
     keep = [[] for _ in range(gc.get_threshold()[0] + 1)]  # past generation 0's threshold
     collect_due_generations()
     assert freed_on == [threading.main_thread().name] and keep
+
+
+def test_a_full_collection_comes_at_most_once_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each walks the whole heap (tens of ms with torch loaded): when generation 2 is
+    due again within the minute, generation 1 is collected instead."""
+    from desktop_app.workers import jobs_qt
+
+    collected: list[int] = []
+    monkeypatch.setattr(gc, "get_count", lambda: (10_000, 100, 100))  # all three due
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(generation) or 0)
+    now = [1000.0]
+    monkeypatch.setattr(jobs_qt.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(jobs_qt, "_last_full", [now[0] - jobs_qt.FULL_GC_MIN_INTERVAL_S - 1])
+    collect_due_generations()
+    collect_due_generations()
+    now[0] += jobs_qt.FULL_GC_MIN_INTERVAL_S + 1
+    collect_due_generations()
+    assert collected == [2, 1, 2]
+
+
+def test_settling_the_heap_leaves_start_up_out_of_later_collections() -> None:
+    from desktop_app.workers.jobs_qt import settle_heap
+
+    assert gc.get_freeze_count() == 0
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 1000  # the modules and objects loaded so far
+    finally:
+        gc.unfreeze()

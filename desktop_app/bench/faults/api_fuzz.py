@@ -60,6 +60,9 @@ class _Tracebacks(logging.Handler):
 
 def run(ctx: FaultContext) -> FaultRow:
     """Fuzz the window's API while the window streams; see the module docstring."""
+    from desktop_app.core.memory import limit_arenas
+
+    limit_arenas()  # as the window's process does at start
     n = ctx.n(2000, 150)
     rng = ctx.rng()
     kinds = rng.choices(list(KINDS), weights=list(KINDS.values()), k=n)
@@ -87,7 +90,7 @@ def _fuzz(ctx: FaultContext, kinds: list[str], seeds: list[int]) -> FaultRow:
     from desktop_app.core.settings import Settings
     from desktop_app.workers.api.window import WindowApi
     from desktop_app.workers.engine.inference import InferenceController
-    from desktop_app.workers.jobs_qt import GC_INTERVAL_MS, collect_due_generations
+    from desktop_app.workers.jobs_qt import GC_INTERVAL_MS, collect_due_generations, settle_heap
 
     class ForgetfulEngine(FakeEngine):
         """The fake engine without its record of requests (megabytes each, here)."""
@@ -214,7 +217,7 @@ def _fuzz(ctx: FaultContext, kinds: list[str], seeds: list[int]) -> FaultRow:
     heartbeat.stop()  # the full collection below is the check's, not the server's
     gaps = [(b - a) * 1000.0 - 1.0 for a, b in itertools.pairwise(beats)]
     beats.clear()
-    gc.collect()
+    settle_heap()  # as the window does once its start-up is over
     rss_before = rss_mb()
     heartbeat.start()
     elapsed += serve_while(list(zip(kinds, seeds, strict=True))[len(warm) :])

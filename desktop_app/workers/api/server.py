@@ -77,6 +77,7 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import GlassboxError, InvalidRequestError, error_from_event
 from desktop_app.core.kb.answer import answer
 from desktop_app.core.kb.errors import KnowledgeBaseLockedError
+from desktop_app.core.memory import release_free_memory
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.engine.client import EngineClient
 from desktop_app.workers.jobs import CANCELLED, JobHandle, JobQueue
@@ -85,6 +86,8 @@ log = logging.getLogger(__name__)
 
 #: Largest request body read (a long chat fits; a runaway upload does not).
 MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Past this, the memory a request body took is handed back once it is answered.
+LARGE_BODY_BYTES = 256 * 1024
 _WAIT_S = 0.1
 #: How long a request may take to arrive whole, and any one read or write may wait.
 REQUEST_TIMEOUT_S = 30.0
@@ -554,6 +557,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_api: _Backend
     server: _Server
     server_version = "Glassbox"
+    _large_body = False
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -566,6 +570,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         # The request line, headers and body must all arrive within the deadline.
         self.server.arm(self.connection)
+        self._large_body = False
         try:
             super().handle_one_request()
         except OSError as exc:  # the client went away, was too slow, or never read
@@ -573,6 +578,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.server.disarm(self.connection)
+            if self._large_body:
+                # What this thread's arena kept of the body goes back to the system,
+                # or the window's process grows with every large request.
+                release_free_memory()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed request lines and headers: a JSON error with a sentence, not HTML."""
@@ -790,6 +799,7 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         if not 0 < length <= MAX_BODY_BYTES:
             raise InvalidRequestError("The request needs a JSON body (at most 8 MiB).")
+        self._large_body = length > LARGE_BODY_BYTES
         try:
             raw = self.rfile.read(length)
         except OSError as exc:  # too slow (the deadline shut it), or gone

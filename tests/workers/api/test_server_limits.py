@@ -274,3 +274,20 @@ def test_an_unknown_method_is_a_405_with_a_sentence() -> None:
         status, body = request(httpd.server_address[1], "DELETE", "/v1/models")
     assert status == 405
     assert "does not answer DELETE requests" in json.loads(body)["error"]["message"]
+
+
+def test_the_memory_of_a_large_body_is_handed_back_and_a_small_one_costs_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop_app.workers.api import server
+
+    released: list[bool] = []
+    monkeypatch.setattr(server, "release_free_memory", lambda: released.append(True) or True)
+    with serving(ThreadBackend()) as httpd:
+        port = httpd.server_address[1]
+        assert request(port, "POST", "/v1/chat/completions", CHAT)[0] == 200
+        assert released == []
+        padded = {**CHAT, "user": "x" * (server.LARGE_BODY_BYTES + 1)}
+        status, _ = request(port, "POST", "/v1/chat/completions", padded)
+        assert status in (200, 400)
+        assert released == [True]
