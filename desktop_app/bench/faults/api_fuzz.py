@@ -242,7 +242,11 @@ def _fuzz(ctx: FaultContext, kinds: list[str], seeds: list[int]) -> FaultRow:
     unexplained = tracebacks.found[n_500:] if len(tracebacks.found) > n_500 else []
     failures += unexplained + thread_errors + client_errors
     gaps += [(b - a) * 1000.0 - 1.0 for a, b in itertools.pairwise(beats)]
-    failures += [f"the event loop stalled {g:.0f} ms" for g in gaps if g > STALL_GOAL_MS]
+    # When the window stalls past the goal with no request at all, the machine is too
+    # busy to judge what the requests cost: said so in the figures, not counted.
+    judged = baseline_stall <= STALL_GOAL_MS
+    if judged:
+        failures += [f"the event loop stalled {g:.0f} ms" for g in gaps if g > STALL_GOAL_MS]
     growth = (rss_after - rss_before) / rss_before if rss_before > 0 else 0.0
     if growth >= RSS_GOAL:
         failures.append(f"RSS grew {growth:+.1%} ({rss_before:.0f} → {rss_after:.0f} MB)")
@@ -254,7 +258,8 @@ def _fuzz(ctx: FaultContext, kinds: list[str], seeds: list[int]) -> FaultRow:
     measured = (
         f"{len(outcomes):,} requests in {elapsed:.0f} s, {len(tracebacks.found)} tracebacks, "
         f"{n_500} HTTP 500, max stall {max_stall:.0f} ms (window alone "
-        f"{baseline_stall:.0f} ms), RSS {growth:+.1%}, "
+        f"{baseline_stall:.0f} ms{'' if judged else ': machine too busy, stalls not judged'}), "
+        f"RSS {growth:+.1%}, "
         f"{window_replies[0]} window replies streamed"
     )
     return FaultRow(

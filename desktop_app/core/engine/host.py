@@ -33,6 +33,7 @@ from desktop_app.core.engine.protocol import (
     ScoreRequest,
 )
 from desktop_app.core.errors import GlassboxError
+from desktop_app.core.memory import limit_arenas
 
 
 def exit_with_parent() -> None:
@@ -56,6 +57,9 @@ def exit_with_parent() -> None:
 def main(conn: Connection, cancel_byte: Any) -> None:
     """Serve requests on ``conn`` until told to exit or the parent goes away."""
     exit_with_parent()
+    # Each load starts a fresh worker thread; with an arena per thread, what each
+    # one freed stayed behind: the process grew by 8% over 150 loads.
+    limit_arenas()
     # Ctrl+C in a terminal reaches the whole process group: the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from desktop_app.core.engine.llama_backend import LlamaCppEngine, check_request
