@@ -112,6 +112,28 @@ def rss_mb(pid: int | None = None) -> float:
     return pages * resource.getpagesize() / 1e6
 
 
+#: The environment variable that marks every process a case starts, children included.
+MARKER_ENV = "GLASSBOX_FAULT_CASE"
+
+
+def marked(marker: str) -> list[int]:
+    """Live processes whose environment carries ``marker`` (a zombie has ended)."""
+    found = []
+    needle = f"{MARKER_ENV}={marker}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+        except (OSError, IndexError):
+            continue
+        found.append(int(entry.name))
+    return found
+
+
 def describe(details: Sequence[str]) -> tuple[str, ...]:
     """The first few failure descriptions, each on one line."""
     return tuple(d.replace("\n", " ")[:300] for d in details[:MAX_DETAILS])

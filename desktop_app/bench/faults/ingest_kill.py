@@ -26,11 +26,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_app.bench.faults import FaultContext, FaultRow, describe
+from desktop_app.bench.faults import MARKER_ENV, FaultContext, FaultRow, describe, marked
 
 GOAL = "0 duplicates, 0 orphans, Chroma = SQLite, no process left"
 COLLECTION = "faults"
-MARKER_ENV = "GLASSBOX_FAULT_CASE"
 #: How long the parser processes may outlive the killed command.
 HELPER_GRACE_S = 5.0
 RUN_TIMEOUT_S = 300.0
@@ -224,24 +223,6 @@ def inspect(home: Path, reference: set[str] | None) -> tuple[Integrity, set[str]
             f"{len(stored - reference)} extra"
         )
     return Integrity(counts["chunks"], chroma, duplicates, orphans, tuple(problems)), stored
-
-
-def marked(marker: str) -> list[int]:
-    """Live processes whose environment carries ``marker`` (a zombie has ended)."""
-    found = []
-    needle = f"{MARKER_ENV}={marker}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue
-        except (OSError, IndexError):
-            continue
-        found.append(int(entry.name))
-    return found
 
 
 def progress(db: Path, last: int = 0) -> tuple[int, int, int, int]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from desktop_app.bench.faults import FaultContext, FaultRow, describe
+from desktop_app.bench.faults import MARKER_ENV, FaultContext, FaultRow, describe, marked
 
 GOAL = "0 acknowledged messages lost, integrity ok, engine gone"
 #: How long the processes the child started may outlive it.
@@ -35,7 +35,6 @@ ENGINE_GRACE_S = 5.0
 #: A case whose moment never comes is killed after this long anyway.
 CASE_TIMEOUT_S = 60.0
 CHILD = "desktop_app.bench.faults.stream_child"
-MARKER_ENV = "GLASSBOX_FAULT_CASE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,24 +102,6 @@ def where(lines: list[str]) -> str:
     if lines[-1].startswith(("ACK done", "ACK user")) or steps[-1] == "ENGINE":
         return "between turns"
     return "prompt" if steps[-1] == "PROMPT" else "streaming"
-
-
-def marked(marker: str) -> list[int]:
-    """Live processes whose environment carries ``marker`` (a zombie has ended)."""
-    found = []
-    needle = f"{MARKER_ENV}={marker}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue
-        except (OSError, IndexError):
-            continue
-        found.append(int(entry.name))
-    return found
 
 
 def check_store(db: Path, acks: dict[int, Ack]) -> tuple[bool, list[str]]:
