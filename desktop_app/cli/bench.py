@@ -198,6 +198,10 @@ def run_faults(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from desktop_app.core.memory import limit_arenas
+
+    # At start, as the window and the server do: the checks measure their memory.
+    limit_arenas()
     report = run(args.only, quick=args.quick, runs=args.runs, seed=args.seed)
     print(json.dumps(report.as_dict()) if args.json else report.table())
     return 0 if report.ok else 1

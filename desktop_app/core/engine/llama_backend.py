@@ -57,6 +57,7 @@ from desktop_app.core.errors import (
     ModelFileError,
     ModelLoadError,
 )
+from desktop_app.core.memory import release_free_memory
 from desktop_app.core.models.templates import ChatPrompt, render_chat
 from desktop_app.core.sampling import Candidate, Draw, Sampler, SamplingParams
 
@@ -309,6 +310,9 @@ class LlamaCppEngine:
         self.loaded = None
         self._tokens = []
         self._snapshot = None
+        # What llama.cpp freed goes back to the system, not into the allocator's
+        # free lists: the process would otherwise grow by steps over many loads.
+        release_free_memory()
 
     def cancel(self) -> None:
         """Stop the running generation (used when the engine runs in-process)."""
