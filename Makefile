@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip
 export CMAKE_ARGS
 
 .PHONY: run test venv venv-test models lock lint typecheck bench clean help translations \
-	bundle install-desktop uninstall-desktop icons
+	bundle install-desktop uninstall-desktop icons eval-docs
 
 help:
 	@echo "make run    - set up .venv, install Glassbox and its default model, open the window"
@@ -16,6 +16,7 @@ help:
 	@echo "make models - assemble and verify the default models"
 	@echo "make lock   - refresh requirements.lock and requirements-test.lock (with hashes)"
 	@echo "make bench  - print the engine benchmark figures"
+	@echo "make eval-docs - fetch the retrieval development set's documents into eval/docs/debian"
 	@echo "make translations - new strings into resources/i18n/*.ts, then compile the .qm"
 	@echo "make bundle - build the double-clickable app folder dist/Glassbox (PyInstaller)"
 	@echo "             GLASSBOX_BUNDLE_MODELS=none leaves the default chat model's weights out"
@@ -89,6 +90,11 @@ translations: $(VENV)/.base
 
 bench: models
 	$(BIN)/glassbox bench engine
+
+# The retrieval development set's documents (eval/debian/README.md): three Debian
+# documentation packages, pinned by SHA-256, laid out in eval/docs/debian (git-ignored).
+eval-docs: $(VENV)/.base
+	$(BIN)/python packaging/eval_docs.py --dest eval/docs/debian
 
 # The one-folder app: dist/Glassbox/glassbox (packaging/glassbox.spec). By default the
 # default chat model's weight packages travel inside it and are assembled into the
