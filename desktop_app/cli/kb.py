@@ -3,7 +3,9 @@ watch|unwatch|sync|move, and eval retrieval.
 
 Output promises: ``search --json`` prints one object ``{"query", "hits": [...]}``,
 ``ask --json`` prints ``{"answer", "citations": [...]}``, ``eval retrieval --json``
-prints ``{"k", "hit_at_k", "mrr", "per_question"}``. Outputs about one collection
+prints ``{"k", "questions", "hit_at_k", "mrr", "buckets", "per_question"}`` (and
+``"splits"`` when the file has both, ``"unanswered"`` when it has questions of the
+bucket ``"none"``). Outputs about one collection
 carry ``"chroma"``: where its vectors live (a server URL, or ``"local"``). Errors
 are one line (or one JSON object) and exit status 2, like every other command.
 """
@@ -189,6 +191,12 @@ def register(sub: Any) -> None:
     p = ev_sub.add_parser("retrieval", help="hit@k and MRR of a question file on a collection")
     p.add_argument("--questions", type=Path, required=True, help="a JSON Lines question file")
     p.add_argument("--k", type=int, default=5, help="passages per question")
+    p.add_argument(
+        "--split",
+        choices=("dev", "held", "all"),
+        default="all",
+        help="only the questions of this split (default: all, reported per split too)",
+    )
     _add_store_arguments(p)
     p.set_defaults(func=run_eval)
     from desktop_app.cli.evaluate import register_eval
@@ -599,12 +607,12 @@ def run_rename(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     """hit@k and MRR of a question file."""
-    from desktop_app.core.kb.evaluate import evaluate, load_questions
+    from desktop_app.core.kb.evaluate import evaluate, load_questions, select_split
     from desktop_app.core.kb.grounding import GroundingOptions, find_passages
 
     if not 1 <= args.k <= 100:
         raise InvalidRequestError(f"--k must be between 1 and 100, not {args.k}.")
-    questions = load_questions(args.questions)
+    questions = select_split(load_questions(args.questions), args.split)
     with _open(args) as kb:
         coll = args.collection
 
@@ -614,11 +622,5 @@ def run_eval(args: argparse.Namespace) -> int:
             return find_passages(kb, question, options, record=False)
 
         result = evaluate(questions, search, args.k)
-    missed = "".join(f"\n  missed: {q}" for q, r in result.per_question if r is None)
-    _print(
-        args,
-        result.as_dict(),
-        f"{len(result.per_question)} questions: hit@{result.k} {result.hit_at_k:.3f}, "
-        f"MRR {result.mrr:.3f}{missed}",
-    )
+    _print(args, result.as_dict(), result.text())
     return 0
