@@ -99,9 +99,10 @@ class Summary:
                 f"{'; ' if line else ''}{self.unanswered} without an answer in the documents, "
                 "not counted in hit@k: best passage's "
                 f"vector similarity median {_fmt(self.unanswered_top_vector_median)}, "
-                f"max {_fmt(self.unanswered_top_vector_max)} "
-                f"(answered questions' median {_fmt(self.answered_top_vector_median)})"
+                f"max {_fmt(self.unanswered_top_vector_max)}"
             )
+            if self.answered_top_vector_median is not None:
+                line += f" (answered questions' median {self.answered_top_vector_median:.3f})"
         return line
 
 

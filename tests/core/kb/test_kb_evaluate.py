@@ -96,6 +96,11 @@ def test_per_split_figures_when_both_splits_are_present() -> None:
     assert splits["held"]["buckets"]["en"]["mrr"] == 0.5
     assert "held: 2 questions: hit@5 1.000" in result.text()
     assert "missed: [zh missed] zh missed" in result.text()
+    none_line = next(x for x in result.text().splitlines() if x.startswith("  none:"))
+    assert none_line == (
+        "  none: 2 without an answer in the documents, not counted in hit@k: "
+        "best passage's vector similarity median 0.500, max 0.750"
+    )
 
 
 def test_split_filter_keeps_only_that_split() -> None:
