@@ -15,6 +15,7 @@ from desktop_app.bench.faults import FaultContext, FaultRow, run_faults
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.timeout(900)
 def test_the_quick_run_meets_every_goal() -> None:
     """Every check of the suite, a few cases each: the run `make test` keeps."""
     out = subprocess.run(
