@@ -154,7 +154,8 @@ def test_glassbox_serve_prints_its_url_and_stops_on_ctrl_c(gemma_path, glassbox_
         models = openai.OpenAI(base_url=url, api_key=token, max_retries=0).models.list()
         assert [m.id for m in models.data] == [gemma_path.name]
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        # Once (of many runs) a CI run saw the stop take over 20 s; not reproduced since.
+        assert proc.wait(timeout=60) == 0
     finally:
         proc.kill()
 
