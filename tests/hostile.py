@@ -6,6 +6,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from desktop_app.bench.faults.doc_bombs import pdf_bytes
+
 _DOCX_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -82,22 +84,6 @@ def zip_with_escaping_member(path: Path) -> Path:
     return docx(path, docx_text(["hello"]), {"../../evil.xml": b"<x/>"})
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-    ).encode()
-    return bytes(out)
-
-
 def pdf_with_content(path: Path, content: bytes, compress: bool = False) -> Path:
     """A one-page PDF whose content stream is ``content`` (optionally Flate-compressed)."""
     data = zlib.compress(content, 9) if compress else content
@@ -110,7 +96,7 @@ def pdf_with_content(path: Path, content: bytes, compress: bool = False) -> Path
         f"<< /Length {len(data)}{filt.decode()} >>\nstream\n".encode() + data + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    path.write_bytes(_pdf(objects))
+    path.write_bytes(pdf_bytes(objects))
     return path
 
 
@@ -143,5 +129,5 @@ def pdf_bomb(path: Path, megabytes: int = 200, kib: int = 0) -> Path:
         + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    path.write_bytes(_pdf(objects))
+    path.write_bytes(pdf_bytes(objects))
     return path

@@ -387,6 +387,12 @@ def pdf_file(path: Path, contents: list[bytes], *, compress: bool = True) -> Pat
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] "
         f"/Contents [{' '.join(refs)}] /Resources << /Font << /F1 4 0 R >> >> >>"
     ).encode()
+    path.write_bytes(pdf_bytes(objects))
+    return path
+
+
+def pdf_bytes(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (numbered from 1, the catalog first), with its xref."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -399,8 +405,7 @@ def pdf_file(path: Path, contents: list[bytes], *, compress: bool = True) -> Pat
     out += (
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
     ).encode()
-    path.write_bytes(bytes(out))
-    return path
+    return bytes(out)
 
 
 PDF_TEXT_OP = b"BT /F1 12 Tf 20 100 Td (bomb text) Tj ET\n"
