@@ -123,6 +123,42 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta(key, value) VALUES ('kb_id', lower(hex(randomblob(8))));
     """,
+    # 4: a third keyword index over words (Chinese segmented into words, so BM25
+    # scores words, not character n-grams; NULL until segmented, chunks written
+    # before this version are filled in on open), the confidence of passages read
+    # by OCR (NULL: the text layer), and the languages of each collection's chunks
+    # (JSON {"zh": n, "en": n, ...}, counted at ingest).
+    """
+    ALTER TABLE chunks ADD COLUMN words_text TEXT;
+    ALTER TABLE chunks ADD COLUMN ocr_confidence REAL;
+    ALTER TABLE collections ADD COLUMN languages TEXT;
+    CREATE VIRTUAL TABLE chunks_words USING fts5(
+        words_text, content='chunks', content_rowid='rowid', tokenize='unicode61'
+    );
+    CREATE VIRTUAL TABLE chunks_words_vocab USING fts5vocab(chunks_words, 'row');
+    DROP TRIGGER chunks_ai;
+    DROP TRIGGER chunks_ad;
+    CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+        INSERT INTO chunks_bigram(rowid, bigram_text) VALUES (new.rowid, new.bigram_text);
+        INSERT INTO chunks_words(rowid, words_text)
+        SELECT new.rowid, new.words_text WHERE new.words_text IS NOT NULL;
+    END;
+    CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, search_text)
+        VALUES ('delete', old.rowid, old.search_text);
+        INSERT INTO chunks_bigram(chunks_bigram, rowid, bigram_text)
+        VALUES ('delete', old.rowid, old.bigram_text);
+        INSERT INTO chunks_words(chunks_words, rowid, words_text)
+        SELECT 'delete', old.rowid, old.words_text WHERE old.words_text IS NOT NULL;
+    END;
+    CREATE TRIGGER chunks_au_words AFTER UPDATE OF words_text ON chunks BEGIN
+        INSERT INTO chunks_words(chunks_words, rowid, words_text)
+        SELECT 'delete', old.rowid, old.words_text WHERE old.words_text IS NOT NULL;
+        INSERT INTO chunks_words(rowid, words_text)
+        SELECT new.rowid, new.words_text WHERE new.words_text IS NOT NULL;
+    END;
+    """,
 )
 
 
