@@ -22,6 +22,7 @@ import os
 import stat
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,19 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     cancelled: bool = False
+    #: Files passed over because ``parsers.file_type`` does not read their type
+    #: (images, stylesheets…), from the folders given or named on their own.
+    unsupported: list[str] = field(default_factory=list)
+    #: Files and folders of the folders given whose name starts with a dot; a hidden
+    #: folder ends with a separator and is not looked into.
+    hidden: list[str] = field(default_factory=list)
+    #: Files over the size limit, with the reason; refused before they are read.
+    too_large: list[tuple[str, str]] = field(default_factory=list)
+
+    def unsupported_by_type(self) -> list[tuple[str, int]]:
+        """Unsupported files counted by extension (".png", or "" for none), most first."""
+        counts = Counter(Path(p).suffix.lower() for p in self.unsupported)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox ingest --json``."""
@@ -89,6 +103,15 @@ class IngestReport:
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
             "seconds": round(self.seconds, 3),
             "cancelled": self.cancelled,
+            "skipped": {
+                "unsupported": {
+                    "count": len(self.unsupported),
+                    "by_type": dict(self.unsupported_by_type()),
+                    "paths": list(self.unsupported),
+                },
+                "hidden": {"count": len(self.hidden), "paths": list(self.hidden)},
+                "too_large": [{"path": p, "reason": r} for p, r in self.too_large],
+            },
         }
 
 
@@ -149,14 +172,21 @@ def file_sha256(path: Path) -> str:
 
 
 def expand_paths(
-    paths: Iterable[Path], outside: list[str] | None = None
+    paths: Iterable[Path],
+    outside: list[str] | None = None,
+    *,
+    unsupported: list[str] | None = None,
+    hidden: list[str] | None = None,
 ) -> tuple[list[Path], list[Path], list[str]]:
     """Files to ingest (supported types, resolved, sorted), folders walked, and problems.
 
     Folders are walked without following links to folders (no loops) and hidden
     entries are skipped. A path with ``..`` parts is resolved first, so what is
     stored is always the real absolute path of the file. Links from a folder to
-    files outside it are not taken; they come back in ``outside``.
+    files outside it are not taken; they come back in ``outside``. Files of a type
+    Glassbox does not read, in a folder or named on their own, come back in
+    ``unsupported``; hidden entries of the folders in ``hidden`` (see
+    ``walk_supported``).
     """
     files: dict[str, Path] = {}
     folders: list[Path] = []
@@ -166,9 +196,12 @@ def expand_paths(
         if path.is_dir():
             path = path.resolve()
             folders.append(path)
-            for child in walk_supported(path, outside):
+            for child in walk_supported(path, outside, unsupported=unsupported, hidden=hidden):
                 if child.is_file():
                     files.setdefault(str(child.resolve()), child.resolve())
+        elif path.is_file() and file_type(path) is None:
+            if unsupported is not None:
+                unsupported.append(str(path))
         elif path.is_file():
             files.setdefault(str(path.resolve()), path.resolve())
         else:
@@ -192,7 +225,9 @@ def run_ingest(
     registry = kb.registry
     report = IngestReport(collection=coll.name)
     outside: list[str] = []
-    files, folders, missing = expand_paths(paths, outside)
+    files, folders, missing = expand_paths(
+        paths, outside, unsupported=report.unsupported, hidden=report.hidden
+    )
     # Said in the summary, like a file that failed: the user sees why it is missing.
     report.failed += [(link, LINK_OUTSIDE) for link in outside]
 
@@ -210,7 +245,7 @@ def run_ingest(
                 index.delete(coll, registry.remove_document(coll, doc.path))
                 report.removed += 1
     leftover = [m for m in missing if registry.document(coll, m) is None]
-    if leftover and not files and not report.removed:
+    if leftover and not files and not report.removed and not report.unsupported:
         raise KnowledgeBaseError(f"No such file or folder: {', '.join(leftover)}")
     for m in leftover:
         report.failed.append((m, "no such file or folder"))
@@ -235,12 +270,14 @@ def run_ingest(
     for path in files:
         try:
             st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                raise ParseError(NOT_REGULAR)
             # Refused before it is read: hashing a sparse 1 TB file stalls the queue.
-            refused = (
-                NOT_REGULAR if not stat.S_ISREG(st.st_mode) else size_problem(st.st_size, limits)
-            )
-            if refused is not None:
-                raise ParseError(refused)
+            too_large = size_problem(st.st_size, limits)
+            if too_large is not None:
+                report.too_large.append((str(path), too_large))
+                files_done += 1
+                continue
             sha = file_sha256(path)
         except ParseError as exc:
             report.failed.append((str(path), str(exc)))

@@ -39,22 +39,40 @@ class FolderChanges:
         }
 
 
-def walk_supported(folder: Path, outside: list[str] | None = None) -> Iterator[Path]:
+def walk_supported(
+    folder: Path,
+    outside: list[str] | None = None,
+    *,
+    unsupported: list[str] | None = None,
+    hidden: list[str] | None = None,
+) -> Iterator[Path]:
     """Files of a supported type under ``folder``, sorted, hidden entries and links to
     folders skipped (the same files ``ingest`` takes from a folder).
 
     A link to a file outside the folder is skipped too, and its path added to
     ``outside`` when given: a downloaded archive's ``notes.json`` that points at
     Glassbox's own settings (or ``~/.ssh``) must not be indexed and shown in answers.
+    What else is passed over is added to the lists given, so the ingest summary can
+    say it: ``unsupported`` gets the files of a type ``file_type`` does not read,
+    ``hidden`` the files and folders whose name starts with a dot (a folder with a
+    trailing separator; it is not looked into, so its files are not counted).
     """
     root = os.path.realpath(folder)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        if hidden is not None:
+            hidden.extend(
+                os.path.join(dirpath, d) + os.sep for d in sorted(dirnames) if d.startswith(".")
+            )
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
+                if hidden is not None:
+                    hidden.append(os.path.join(dirpath, name))
                 continue
             child = Path(dirpath) / name
             if file_type(child) is None:
+                if unsupported is not None:
+                    unsupported.append(str(child))
                 continue
             if not under(os.path.realpath(child), [root]):
                 if outside is not None:

@@ -684,10 +684,11 @@ class KnowledgeController(QObject):
 
     @staticmethod
     def _unrecorded(report: IngestReport) -> dict[str, FileState]:
-        """(size, mtime) of the files a sync could not read: no document records them,
-        and without them in the baseline they would be reported at every scan."""
+        """(size, mtime) of the files a sync could not read or refused as too large: no
+        document records them, and without them in the baseline they would be reported
+        at every scan."""
         out: dict[str, FileState] = {}
-        for path, _reason in report.failed:
+        for path, _reason in [*report.failed, *report.too_large]:
             try:
                 st = os.stat(path)
             except OSError:
