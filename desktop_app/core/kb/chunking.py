@@ -11,10 +11,11 @@ Consecutive chunks share a few sentences so a passage cut in two is still found.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: Bump when chunk boundaries change: chunk ids include it, so a new version re-indexes.
 CHUNKER_VERSION = 1
@@ -43,6 +44,8 @@ class ParsedDocument:
     type: str
     text: str
     blocks: tuple[Block, ...]
+    #: Text read by OCR: ``(start, end, confidence)`` of each recognised line, in order.
+    ocr_spans: tuple[tuple[int, int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,9 @@ class Chunk:
     heading: str | None
     page: int | None
     tokens: int
+    #: The recognizer's mean confidence over the OCR lines the chunk holds (weighted by
+    #: their length in the chunk); None for text from a text layer.
+    ocr_confidence: float | None = None
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
@@ -243,7 +249,27 @@ def chunk_document(
             current = carried
         current.append(unit)
     flush()
+    if doc.ocr_spans:
+        chunks = [
+            replace(c, ocr_confidence=ocr_confidence(doc.ocr_spans, c.char_start, c.char_end))
+            for c in chunks
+        ]
     return chunks
+
+
+def ocr_confidence(spans: Sequence[tuple[int, int, float]], start: int, end: int) -> float | None:
+    """Mean confidence of the OCR lines overlapping ``[start, end)``, weighted by how many
+    of their characters lie inside; None when no OCR line does."""
+    first = bisect.bisect_right([s[1] for s in spans], start)
+    weight = total = 0.0
+    for s, e, confidence in spans[first:]:
+        if s >= end:
+            break
+        inside = min(e, end) - max(s, start)
+        if inside > 0:
+            weight += inside
+            total += inside * confidence
+    return round(total / weight, 4) if weight else None
 
 
 def embedding_text(chunk_text: str, heading: str | None) -> str:

@@ -210,6 +210,8 @@ class NewChunk:
     page: int | None
     char_start: int
     char_end: int
+    #: The recognizer's confidence when the text was read by OCR, else None.
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,8 @@ class StoredChunk:
     page: int | None
     char_start: int
     char_end: int
+    #: The recognizer's confidence when the text was read by OCR, else None.
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,8 +515,8 @@ class Registry:
             )
             c.executemany(
                 "INSERT OR IGNORE INTO chunks(chunk_id, doc_id, collection_id, idx, text, "
-                "search_text, bigram_text, heading, page, char_start, char_end) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "search_text, bigram_text, heading, page, char_start, char_end, ocr_confidence) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         ch.chunk_id,
@@ -526,6 +530,7 @@ class Registry:
                         ch.page,
                         ch.char_start,
                         ch.char_end,
+                        ch.ocr_confidence,
                     )
                     for ch in chunks
                 ],
@@ -744,7 +749,7 @@ class Registry:
             marks = ",".join("?" * len(part))
             for r in self.conn.execute(
                 "SELECT ch.chunk_id, ch.doc_id, d.path, d.type, ch.idx, ch.text, ch.heading, "
-                "ch.page, ch.char_start, ch.char_end FROM chunks ch "
+                "ch.page, ch.char_start, ch.char_end, ch.ocr_confidence FROM chunks ch "
                 "JOIN documents d ON d.id = ch.doc_id "
                 f"WHERE ch.collection_id = ? AND d.status = 'indexed' AND ch.chunk_id IN ({marks})",
                 [coll.id, *part],
