@@ -27,6 +27,7 @@ from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
+from desktop_app.core.kb.language import describe as describe_languages
 from desktop_app.core.kb.location import describe
 from desktop_app.core.kb.parsers import ParseLimits
 from desktop_app.core.kb.retrieve import Hit
@@ -424,8 +425,10 @@ def run_list(args: argparse.Namespace) -> int:
     """Collections with their counts."""
     with KnowledgeBase() as kb:
         rows = []
+        languages: list[dict[str, int]] = []
         for coll in kb.collections():
             counts = kb.registry.counts(coll)
+            languages.append(kb.registry.languages(coll))
             rows.append(
                 {
                     "name": coll.name,
@@ -435,12 +438,14 @@ def run_list(args: argparse.Namespace) -> int:
                     "pending": counts["pending"],
                     "chunks": counts["chunks"],
                     "chroma": describe(coll.chroma_url),
+                    "languages": languages[-1],
                 }
             )
     text = "\n".join(
         f"{r['name']}: {r['documents']} documents ({r['failed']} failed, {r['pending']} "
-        f"pending), {r['chunks']} chunks, {r['embed_model']}, vectors: {r['chroma']}"
-        for r in rows
+        f"pending), {r['chunks']} chunks, {r['embed_model']}, vectors: {r['chroma']}, "
+        f"languages: {describe_languages(langs)}"
+        for r, langs in zip(rows, languages, strict=True)
     )
     _print(args, {"collections": rows}, text or "no collection yet")
     return 0
@@ -458,8 +463,8 @@ def run_stats(args: argparse.Namespace) -> int:
         f"{stats.name} ({stats.embed_model}): {stats.documents} documents ({stats.indexed} "
         f"indexed, {stats.pending} pending, {stats.failed} failed), {stats.bytes:,} bytes, "
         f"{stats.chunks} chunks, {stats.vectors_in_chroma} vectors, "
-        f"{stats.duplicate_chunks} duplicate chunks, vectors: {describe(stats.chroma_url)}"
-        f"{failures}",
+        f"{stats.duplicate_chunks} duplicate chunks, vectors: {describe(stats.chroma_url)}, "
+        f"languages: {describe_languages(stats.languages)}{failures}",
     )
     return 0
 

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from desktop_app.core import paths
-from desktop_app.core.kb import keyword
+from desktop_app.core.kb import keyword, language
 from desktop_app.core.kb.errors import (
     CollectionNotFoundError,
     KnowledgeBaseError,
@@ -283,6 +283,7 @@ class Registry:
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            self._count_missing_languages()
         except sqlite3.DatabaseError as exc:
             os.close(self._lock_fd)
             raise KnowledgeBaseError(
@@ -535,9 +536,9 @@ class Registry:
                     for ch in chunks
                 ],
             )
-            stored = int(
-                c.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", (doc_id,)).fetchone()[0]
-            )
+            texts = [r[0] for r in c.execute("SELECT text FROM chunks WHERE doc_id = ?", (doc_id,))]
+            self._add_languages(c, coll, language.count(texts), 1)
+            stored = len(texts)
             if stored < len(chunks):
                 c.execute(
                     "UPDATE documents SET n_chunks = ?, reason = ? WHERE id = ?",
@@ -548,7 +549,7 @@ class Registry:
 
     def _delete_chunks_of(self, c: sqlite3.Connection, coll: Collection, path: str) -> list[str]:
         rows = c.execute(
-            "SELECT ch.chunk_id FROM chunks ch JOIN documents d ON d.id = ch.doc_id "
+            "SELECT ch.chunk_id, ch.text FROM chunks ch JOIN documents d ON d.id = ch.doc_id "
             "WHERE d.collection_id = ? AND d.path = ?",
             (coll.id, path),
         ).fetchall()
@@ -557,7 +558,59 @@ class Registry:
             "(SELECT id FROM documents WHERE collection_id = ? AND path = ?)",
             (coll.id, path),
         )
+        self._add_languages(c, coll, language.count(r[1] for r in rows), -1)
         return [r[0] for r in rows]
+
+    # -- languages -----------------------------------------------------------------
+
+    def _add_languages(
+        self, c: sqlite3.Connection, coll: Collection, counts: Mapping[str, int], sign: int
+    ) -> None:
+        """Add (``sign`` 1) or take away (-1) chunks per language, in the caller's
+        transaction; a collection not counted yet is counted whole instead."""
+        if not counts:
+            return
+        row = c.execute("SELECT languages FROM collections WHERE id = ?", (coll.id,)).fetchone()
+        stored = language.parse_counts(row[0]) if row is not None else None
+        if stored is None:
+            self._recount_languages(c, coll.id)
+            return
+        for lang, n in counts.items():
+            stored[lang] = max(0, stored.get(lang, 0) + sign * n)
+        c.execute(
+            "UPDATE collections SET languages = ? WHERE id = ?",
+            (language.dump_counts(stored), coll.id),
+        )
+
+    def _recount_languages(self, c: sqlite3.Connection, coll_id: int) -> None:
+        counts = language.count(
+            r[0] for r in c.execute("SELECT text FROM chunks WHERE collection_id = ?", (coll_id,))
+        )
+        c.execute(
+            "UPDATE collections SET languages = ? WHERE id = ?",
+            (language.dump_counts(counts), coll_id),
+        )
+
+    def _count_missing_languages(self) -> None:
+        """Count the languages of collections written before they were counted."""
+        todo = [
+            r[0] for r in self.conn.execute("SELECT id FROM collections WHERE languages IS NULL")
+        ]
+        for coll_id in todo:
+            with self.transaction() as c:
+                self._recount_languages(c, coll_id)
+
+    def languages(self, coll: Collection) -> dict[str, int]:
+        """Chunks per language of a collection (``language.detect``), largest first."""
+        row = self.conn.execute(
+            "SELECT languages FROM collections WHERE id = ?", (coll.id,)
+        ).fetchone()
+        counts = language.parse_counts(row[0]) if row is not None else None
+        if counts is None:
+            with self.transaction() as c:
+                self._recount_languages(c, coll.id)
+            return self.languages(coll)
+        return counts
 
     def touch_document(self, doc_id: int, size: int, mtime: float) -> None:
         """Record a new size and time for a document whose content did not change."""

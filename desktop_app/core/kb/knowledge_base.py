@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core.errors import GlassboxError
@@ -69,6 +69,8 @@ class CollectionStats:
     #: Why the counts are partial (a collection embedded with another model, its
     #: Chroma server not reachable); None when they are whole.
     problem: str | None = None
+    #: Chunks per language ({"zh": 4100, "en": 1050}, ``language.detect``).
+    languages: dict[str, int] | None = field(default=None, hash=False)
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox kb stats --json``."""
@@ -87,6 +89,7 @@ class CollectionStats:
             "never_retrieved": list(self.never_retrieved),
             "watched": list(self.watched),
             "chroma": describe(self.chroma_url),
+            "languages": dict(self.languages or {}),
         }
 
 
@@ -351,6 +354,7 @@ class KnowledgeBase:
             never_retrieved=tuple(self.registry.never_retrieved(coll)),
             watched=tuple(self.registry.watched(coll)),
             chroma_url=coll.chroma_url,
+            languages=self.registry.languages(coll),
         )
 
     def summaries(self) -> list[CollectionStats]:
@@ -383,6 +387,7 @@ class KnowledgeBase:
                         watched=tuple(self.registry.watched(coll)),
                         chroma_url=coll.chroma_url,
                         problem=str(exc),
+                        languages=self.registry.languages(coll),
                     )
                 )
         return out
