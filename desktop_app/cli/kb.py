@@ -83,6 +83,11 @@ def register(sub: Any) -> None:
     p.add_argument("--memory-mb", type=int, default=2048, help="parser memory limit (MiB)")
     p.add_argument("--max-file-mb", type=int, default=200, help="largest file accepted (MiB)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--list-skipped",
+        action="store_true",
+        help="list each file passed over (of a type Glassbox does not read, or hidden)",
+    )
     _add_chroma_argument(p)
     p.set_defaults(func=run_ingest)
 
@@ -266,7 +271,11 @@ def run_ingest(args: argparse.Namespace) -> int:
             chroma_url=args.chroma_url,
         )
         chroma = describe(kb.location(args.collection))
-    _print(args, {**report.as_dict(), "chroma": chroma}, _report_text(report))
+    _print(
+        args,
+        {**report.as_dict(), "chroma": chroma},
+        _report_text(report) + skipped_text(report, list_all=args.list_skipped),
+    )
     return 0
 
 
@@ -300,6 +309,48 @@ def _report_text(report: IngestReport) -> str:
         f"{len(report.failed)} failed; {report.chunks_added} chunks in "
         f"{report.seconds:.1f} s{failed}"
     )
+
+
+#: File types named in the one-line count of unsupported files; the rest are summed.
+TYPES_SHOWN = 6
+
+
+def skipped_text(report: IngestReport, *, list_all: bool = False) -> str:
+    """Lines saying what was passed over without being read, each kind apart: files of
+    a type Glassbox does not read (counted by extension), hidden files and folders,
+    files over the size limit (always listed, with the limit). ``list_all`` lists
+    every unsupported and hidden path too."""
+    lines: list[str] = []
+    by_type = report.unsupported_by_type()
+    if by_type:
+        shown = ", ".join(f"{n} {ext or '(no extension)'}" for ext, n in by_type[:TYPES_SHOWN])
+        others = sum(n for _, n in by_type[TYPES_SHOWN:])
+        if others:
+            shown += f", {others} of {len(by_type) - TYPES_SHOWN} other types"
+        count = len(report.unsupported)
+        hint = "" if list_all else "; --list-skipped lists them"
+        lines.append(
+            f"skipped {count} {'file' if count == 1 else 'files'} of a type Glassbox does "
+            f"not read: {shown}{hint}"
+        )
+        if list_all:
+            lines += [f"  not read: {p}" for p in report.unsupported]
+    if report.hidden:
+        count = len(report.hidden)
+        lines.append(
+            f"skipped {count} hidden {'file or folder' if count == 1 else 'files and folders'} "
+            "(names starting with a dot; files inside a hidden folder are not looked at)"
+        )
+        if list_all:
+            lines += [f"  hidden: {p}" for p in report.hidden]
+    if report.too_large:
+        count = len(report.too_large)
+        lines.append(
+            f"skipped {count} {'file' if count == 1 else 'files'} over the size limit "
+            "(--max-file-mb raises it):"
+        )
+        lines += [f"  too large: {p}: {r}" for p, r in report.too_large]
+    return "".join(f"\n{line}" for line in lines)
 
 
 def run_search(args: argparse.Namespace) -> int:
