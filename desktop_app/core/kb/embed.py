@@ -239,6 +239,12 @@ class SentenceTransformerEmbedder:
             raise EmbeddingModelError(
                 "sentence-transformers is not installed: run `pip install sentence-transformers`."
             ) from exc
+        try:  # transformers 5 draws a weight-loading bar on stderr otherwise
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        except (ImportError, AttributeError):
+            pass
         try:
             self.model: Any = SentenceTransformer(
                 str(model_dir), device=device, local_files_only=True
