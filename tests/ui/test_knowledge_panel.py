@@ -670,3 +670,40 @@ def test_location_moves_a_collection_and_the_list_says_where_it_lives(
     monkeypatch.setattr(panel, "_ask_collection", lambda *a: ("notes", None))
     button(panel, "Collection location").click()
     assert moved == [("notes", "http://10.0.0.5:8000")]
+
+
+def test_the_files_passed_over_are_counted_by_type_and_listed_on_request(
+    qtbot: QtBot, panel: KnowledgePanel, controller: KnowledgeController, docs: Path
+) -> None:
+    (docs / "img").mkdir()
+    for name in ("a.svg", "b.svg", "c.<i>"):
+        (docs / "img" / name).write_bytes(b"<svg/>")
+    (docs / "style.css").write_text("p { color: red }", encoding="utf-8")
+    (docs / ".git").mkdir()
+    panel.show()
+    report = ingest(qtbot, panel, controller, [str(docs)])
+    assert report.indexed == 2 and len(report.unsupported) == 4
+
+    status = named(panel, QLabel, "Indexing status")
+    assert isinstance(status, QLabel) and status.textFormat() == Qt.TextFormat.PlainText
+    assert "4 skipped, a type Glassbox does not read (2 .svg, 1 .<i>, 1 .css)" in status.text()
+    assert "1 hidden skipped" in status.text()
+
+    show = button(panel, "Show skipped files")
+    listed = named(panel, QPlainTextEdit, "Skipped files")
+    assert isinstance(listed, QPlainTextEdit)
+    assert show.isVisible() and not listed.isVisible()
+    show.click()
+    assert listed.isVisible() and show.text() == "Hide skipped files"
+    text = listed.toPlainText()
+    assert str(docs.resolve() / "img" / "c.<i>") in text  # the path as it is, not markup
+    assert str(docs.resolve() / "style.css") in text
+    assert f"{docs.resolve() / '.git'}{os.sep}" in text
+    assert "alpaca.txt" not in text
+    show.click()
+    assert not listed.isVisible() and show.text() == "Show skipped files"
+
+    # A later ingestion that passes nothing over hides the button.
+    (docs / "img" / "a.svg").unlink()
+    report = ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
+    assert not report.unsupported and not show.isVisible() and not listed.isVisible()

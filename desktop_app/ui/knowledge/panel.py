@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -63,6 +64,7 @@ from desktop_app.ui.knowledge.texts import (
     progress_text,
     report_text,
     score_text,
+    skipped_list_text,
     status_text,
     sync_text,
 )
@@ -312,6 +314,8 @@ class KnowledgePanel(QDockWidget):
         )
         self._progress_label.setAccessibleName(self.tr("Indexing status"))
         self._progress_label.setWordWrap(True)
+        # It shows file types and paths from the user's folders: text, never markup.
+        self._progress_label.setTextFormat(Qt.TextFormat.PlainText)
         self._pause_button = QPushButton(self.tr("Pause"))
         self._pause_button.setAccessibleName(self.tr("Pause indexing"))
         self._pause_button.clicked.connect(self._on_pause_button_clicked)
@@ -321,14 +325,38 @@ class KnowledgePanel(QDockWidget):
             self.tr("Stop; what was indexed stays, the rest resumes next time")
         )
         self._cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        # What the last ingestion passed over (images, stylesheets, hidden and too large
+        # files), listed on request: a folder of HTML chapters has hundreds.
+        self._skipped_button = QPushButton(self.tr("Show skipped files"))
+        self._skipped_button.setAccessibleName(self.tr("Show skipped files"))
+        self._skipped_button.setCheckable(True)
+        self._skipped_button.setVisible(False)
+        self._skipped_button.toggled.connect(self._on_skipped_button_toggled)
+        self._skipped_list = QPlainTextEdit()
+        self._skipped_list.setAccessibleName(self.tr("Skipped files"))
+        self._skipped_list.setReadOnly(True)
+        self._skipped_list.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._skipped_list.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self._progress_bar, 1)
         row.addWidget(self._pause_button)
         row.addWidget(self._cancel_button)
+        skipped = QHBoxLayout()
+        skipped.addWidget(self._skipped_button)
+        skipped.addStretch(1)
         outer = QVBoxLayout(box)
         outer.addLayout(row)
         outer.addWidget(self._progress_label)
+        outer.addLayout(skipped)
+        outer.addWidget(self._skipped_list)
         return box
+
+    @Slot(bool)
+    def _on_skipped_button_toggled(self, shown: bool) -> None:
+        self._skipped_list.setVisible(shown)
+        self._skipped_button.setText(
+            self.tr("Hide skipped files") if shown else self.tr("Show skipped files")
+        )
 
     def _build_health_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Health"))
@@ -933,6 +961,11 @@ class KnowledgePanel(QDockWidget):
         self._last_files_done = -1
         self._last_progress = None
         self._progress_label.setText(report_text(report))
+        listed = skipped_list_text(report)
+        self._skipped_list.setPlainText(listed)  # paths as text, never markup
+        self._skipped_button.setVisible(bool(listed))
+        if not listed:
+            self._skipped_button.setChecked(False)
         if not report.cancelled:
             self._progress_bar.setValue(self._progress_bar.maximum())
         self._update_buttons()

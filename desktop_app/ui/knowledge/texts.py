@@ -128,6 +128,7 @@ def report_text(r: IngestReport) -> str:
                 count=len(r.failed)
             )
         )
+    parts += skipped_parts(r)
     parts.append(
         QCoreApplication.translate("KnowledgePanel", "{chunks} chunks in {seconds} s").format(
             chunks=f"{r.chunks_added:,}", seconds=f"{r.seconds:.1f}"
@@ -140,6 +141,89 @@ def report_text(r: IngestReport) -> str:
     return QCoreApplication.translate("KnowledgePanel", "Done: {parts}").format(
         parts=" · ".join(parts)
     )
+
+
+#: File types named in the count of files not read; the others are summed.
+TYPES_SHOWN = 6
+
+
+def unsupported_types_text(r: IngestReport) -> str:
+    """The files not read, counted by type: "120 .png, 40 .css, 15 .js"."""
+    by_type = r.unsupported_by_type()
+    separator = QCoreApplication.translate("KnowledgePanel", ", ")
+    bare = QCoreApplication.translate("KnowledgePanel", "without extension")
+    shown = [f"{count} {ext or bare}" for ext, count in by_type[:TYPES_SHOWN]]
+    others = sum(count for _, count in by_type[TYPES_SHOWN:])
+    if others:
+        shown.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} of other types").format(
+                count=others
+            )
+        )
+    return separator.join(shown)
+
+
+def skipped_parts(r: IngestReport) -> list[str]:
+    """What an ingestion passed over, each kind apart: files of a type Glassbox does
+    not read (by type), files over the size limit, hidden files and folders."""
+    parts = []
+    if r.unsupported:
+        parts.append(
+            QCoreApplication.translate(
+                "KnowledgePanel", "{count} skipped, a type Glassbox does not read ({types})"
+            ).format(count=len(r.unsupported), types=unsupported_types_text(r))
+        )
+    if r.too_large:
+        parts.append(
+            QCoreApplication.translate(
+                "KnowledgePanel", "{count} skipped, over the size limit"
+            ).format(count=len(r.too_large))
+        )
+    if r.hidden:
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "{count} hidden skipped").format(
+                count=len(r.hidden)
+            )
+        )
+    return parts
+
+
+def skipped_list_text(r: IngestReport) -> str:
+    """Every file an ingestion passed over, under a heading per reason (plain text)."""
+    sections: list[str] = []
+    if r.unsupported:
+        sections.append(
+            "\n".join(
+                [
+                    QCoreApplication.translate(
+                        "KnowledgePanel", "Not read: Glassbox does not read files of this type"
+                    ),
+                    *r.unsupported,
+                ]
+            )
+        )
+    if r.too_large:
+        sections.append(
+            "\n".join(
+                [
+                    QCoreApplication.translate("KnowledgePanel", "Over the size limit"),
+                    *(f"{path}: {reason}" for path, reason in r.too_large),
+                ]
+            )
+        )
+    if r.hidden:
+        sections.append(
+            "\n".join(
+                [
+                    QCoreApplication.translate(
+                        "KnowledgePanel",
+                        "Hidden: the name starts with a dot; a hidden folder is not looked into",
+                    ),
+                    *r.hidden,
+                ]
+            )
+        )
+    return "\n\n".join(sections)
 
 
 def sync_text(r: IngestReport, by_watcher: bool, at: float | None = None) -> str:
@@ -171,6 +255,13 @@ def sync_text(r: IngestReport, by_watcher: bool, at: float | None = None) -> str
             QCoreApplication.translate("KnowledgePanel", "{count} failed").format(
                 count=len(r.failed)
             )
+        )
+    if r.too_large:
+        # Said by a sync too: they were counted as failed before they had a line of their own.
+        parts.append(
+            QCoreApplication.translate(
+                "KnowledgePanel", "{count} skipped, over the size limit"
+            ).format(count=len(r.too_large))
         )
     clock = time.strftime("%H:%M", time.localtime(time.time() if at is None else at))
     separator = QCoreApplication.translate("KnowledgePanel", ", ")

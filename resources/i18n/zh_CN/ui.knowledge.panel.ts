@@ -216,6 +216,18 @@
         <translation>停止；已索引的内容保留，其余下次继续</translation>
     </message>
     <message>
+        <source>Show skipped files</source>
+        <translation>显示跳过的文件</translation>
+    </message>
+    <message>
+        <source>Skipped files</source>
+        <translation>跳过的文件</translation>
+    </message>
+    <message>
+        <source>Hide skipped files</source>
+        <translation>隐藏跳过的文件</translation>
+    </message>
+    <message>
         <source>Health</source>
         <translation>健康状况</translation>
     </message>

@@ -116,6 +116,38 @@
         <translation>完成：{parts}</translation>
     </message>
     <message>
+        <source>without extension</source>
+        <translation>无扩展名</translation>
+    </message>
+    <message>
+        <source>{count} of other types</source>
+        <translation>其他类型 {count} 个</translation>
+    </message>
+    <message>
+        <source>{count} skipped, a type Glassbox does not read ({types})</source>
+        <translation>跳过 {count} 个 Glassbox 无法读取类型的文件（{types}）</translation>
+    </message>
+    <message>
+        <source>{count} skipped, over the size limit</source>
+        <translation>跳过 {count} 个超过大小上限的文件</translation>
+    </message>
+    <message>
+        <source>{count} hidden skipped</source>
+        <translation>跳过 {count} 个隐藏项</translation>
+    </message>
+    <message>
+        <source>Not read: Glassbox does not read files of this type</source>
+        <translation>未读取：Glassbox 无法读取此类型的文件</translation>
+    </message>
+    <message>
+        <source>Over the size limit</source>
+        <translation>超过大小上限</translation>
+    </message>
+    <message>
+        <source>Hidden: the name starts with a dot; a hidden folder is not looked into</source>
+        <translation>隐藏：名称以点开头；不会查看隐藏文件夹的内容</translation>
+    </message>
+    <message>
         <source>{clock} · Sync cancelled: {parts} ({seconds} s)</source>
         <translation>{clock} · 同步已取消：{parts}（{seconds} 秒）</translation>
     </message>

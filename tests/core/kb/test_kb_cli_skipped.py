@@ -20,8 +20,8 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "site"
     (folder / "img").mkdir(parents=True)
     (folder / "index.html").write_text("<p>The zephyrine tool sets quotas.</p>", "utf-8")
-    for name in ("a.png", "b.png"):
-        (folder / "img" / name).write_bytes(b"\x89PNG\r\n")
+    for name in ("a.svg", "b.svg"):
+        (folder / "img" / name).write_bytes(b"<svg/>")
     (folder / "style.css").write_text("p { color: red }", "utf-8")
     (folder / ".cache").mkdir()
     (folder / "huge.txt").write_text("x" * (2 * 1024 * 1024), "utf-8")
@@ -35,19 +35,19 @@ def test_ingest_counts_the_skipped_files_by_type(
     out = capsys.readouterr().out
     assert "docs: 1 indexed" in out and "0 failed" in out
     assert (
-        "skipped 3 files of a type Glassbox does not read: 2 .png, 1 .css; "
+        "skipped 3 files of a type Glassbox does not read: 2 .svg, 1 .css; "
         "--list-skipped lists them"
     ) in out
     assert "skipped 1 hidden file or folder" in out
     assert "skipped 1 file over the size limit" in out
     assert f"too large: {site / 'huge.txt'}: the file is 2 MiB, above the limit of 1 MiB" in out
-    assert "a.png" not in out  # listed only on request
+    assert "a.svg" not in out  # listed only on request
 
 
 def test_list_skipped_lists_every_path(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ingest", str(site), "-c", "docs", "--quiet", "--list-skipped"]) == 0
     out = capsys.readouterr().out
-    assert f"  not read: {site / 'img' / 'a.png'}" in out
+    assert f"  not read: {site / 'img' / 'a.svg'}" in out
     assert f"  not read: {site / 'style.css'}" in out
     assert f"  hidden: {site / '.cache'}/" in out
     assert "lists them" not in out
@@ -60,9 +60,9 @@ def test_ingest_json_carries_the_skipped_files(
     payload = json.loads(capsys.readouterr().out)
     skipped = payload["skipped"]
     assert skipped["unsupported"]["count"] == 3
-    assert skipped["unsupported"]["by_type"] == {".png": 2, ".css": 1}
+    assert skipped["unsupported"]["by_type"] == {".svg": 2, ".css": 1}
     assert sorted(Path(p).name for p in skipped["unsupported"]["paths"]) == [
-        "a.png", "b.png", "style.css",
+        "a.svg", "b.svg", "style.css",
     ]  # fmt: skip
     assert skipped["hidden"] == {"count": 1, "paths": [f"{site / '.cache'}/"]}
     assert [Path(t["path"]).name for t in skipped["too_large"]] == ["huge.txt"]

@@ -20,8 +20,8 @@ def _folder(root: Path) -> Path:
     (site / ".git" / "objects").mkdir(parents=True)
     (site / "index.html").write_text("<p>The zephyrine tool sets quotas.</p>", "utf-8")
     (site / "notes.txt").write_text("Notes about the zephyrine tool.", "utf-8")
-    for name in ("a.png", "b.png", "c.PNG"):
-        (site / "img" / name).write_bytes(b"\x89PNG\r\n")
+    for name in ("a.svg", "b.svg", "c.SVG"):
+        (site / "img" / name).write_bytes(b"<svg/>")
     (site / "style.css").write_text("p { color: red }", "utf-8")
     (site / "Makefile").write_text("all:\n", "utf-8")
     (site / ".hidden.txt").write_text("a hidden note", "utf-8")
@@ -37,9 +37,9 @@ def test_the_report_counts_skipped_files_by_type_hidden_and_too_large_apart(
     report = kb.ingest([site], "c", InProcessParser(ParseLimits(max_file_bytes=2000)))
 
     assert report.indexed == 2 and not report.failed
-    assert report.unsupported_by_type() == [(".png", 3), ("", 1), (".css", 1)]
+    assert report.unsupported_by_type() == [(".svg", 3), ("", 1), (".css", 1)]
     assert sorted(Path(p).name for p in report.unsupported) == [
-        "Makefile", "a.png", "b.png", "c.PNG", "style.css",
+        "Makefile", "a.svg", "b.svg", "c.SVG", "style.css",
     ]  # fmt: skip
     # A hidden folder is one entry, marked as a folder, and its files are not looked at.
     assert sorted(report.hidden) == [str(site / ".git") + os.sep, str(site / ".hidden.txt")]
@@ -49,7 +49,7 @@ def test_the_report_counts_skipped_files_by_type_hidden_and_too_large_apart(
     skipped = report.as_dict()["skipped"]
     assert isinstance(skipped, dict)
     assert skipped["unsupported"]["count"] == 5
-    assert skipped["unsupported"]["by_type"] == {".png": 3, "": 1, ".css": 1}
+    assert skipped["unsupported"]["by_type"] == {".svg": 3, "": 1, ".css": 1}
     assert skipped["hidden"]["count"] == 2
     assert skipped["too_large"] == [{"path": p, "reason": r} for p, r in report.too_large]
 
@@ -57,8 +57,8 @@ def test_the_report_counts_skipped_files_by_type_hidden_and_too_large_apart(
 def test_a_file_named_on_its_own_of_an_unknown_type_is_skipped_not_failed(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    image = tmp_path / "scan.png"
-    image.write_bytes(b"\x89PNG\r\n")
+    image = tmp_path / "logo.svg"
+    image.write_bytes(b"<svg/>")
     report = kb.ingest([image], "c", InProcessParser())
     assert report.unsupported == [str(image)] and not report.failed and report.indexed == 0
 
