@@ -22,6 +22,7 @@ from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.settings import Settings
 from desktop_app.ui.chat.session import ChatSession
 from desktop_app.ui.common import plain_text
+from desktop_app.ui.common.ime import install_composition_guard
 from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.inference import (
     InferenceController,
@@ -124,6 +125,8 @@ def build(
     if isinstance(app, QApplication):
         plain_text.install(app)  # text from outside is never rendered as HTML
         collect_garbage_on_gui_thread(app)  # Qt objects are freed on the GUI thread
+        # Enter in any text field picks an input method's candidate while it composes.
+        install_composition_guard()
     store = store if store is not None else ChatStore()
     # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
     knowledge = knowledge if knowledge is not None else KnowledgeController()
