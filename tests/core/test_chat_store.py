@@ -692,3 +692,50 @@ def test_chat_options_are_saved_and_an_old_file_is_migrated(tmp_path: Path) -> N
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+def test_queued_messages_keep_their_order_and_edits(store: ChatStore) -> None:
+    chat = store.create_chat("Queue")
+    other = store.create_chat("Other")
+    first = store.queue_message(chat, "先翻译这一段")
+    second = store.queue_message(chat, "then summarise it")
+    store.queue_message(other, "elsewhere")
+    store.update_queued_message(first, "先翻译这两段")
+    assert [(q.id, q.content) for q in store.queued_messages(chat)] == [
+        (first, "先翻译这两段"),
+        (second, "then summarise it"),
+    ]
+    store.remove_queued_message(first)
+    assert [q.content for q in store.queued_messages(chat)] == ["then summarise it"]
+    with pytest.raises(StorageError, match="already sent or removed"):
+        store.update_queued_message(first, "too late")
+    store.clear_queue(chat)
+    assert store.queued_messages(chat) == []
+    assert [q.content for q in store.queued_messages(other)] == ["elsewhere"]
+
+
+def test_a_schema_2_file_is_migrated_and_queues_messages(tmp_path: Path) -> None:
+    path = tmp_path / "schema2.sqlite3"
+    # A file written before messages could be queued (schema 2).
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        f"BEGIN;\n{MIGRATIONS[0]}\n{MIGRATIONS[1]}\nPRAGMA user_version = 2;\nCOMMIT;"
+    )
+    conn.execute(
+        "INSERT INTO chats (title, created, updated, system_prompt, options)"
+        " VALUES ('Old', 1, 1, '', '{\"reasoning\": \"off\"}')"
+    )
+    conn.commit()
+    conn.close()
+    with ChatStore(path) as store:
+        (chat,) = store.list_chats()
+        assert chat.title == "Old" and chat.options == {"reasoning": "off"}
+        assert store.queued_messages(chat.id) == []
+        store.queue_message(chat.id, "still there after a restart")
+    with ChatStore(path) as store:
+        assert [q.content for q in store.queued_messages(chat.id)] == [
+            "still there after a restart"
+        ]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    conn.close()

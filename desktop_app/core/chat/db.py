@@ -89,6 +89,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE chats ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
     """,
+    # 3: messages typed while a reply streamed, waiting to be sent, in order.
+    """
+    CREATE TABLE queued_messages (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+        content TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE INDEX queued_messages_chat ON queued_messages(chat_id, id);
+    """,
 )
 
 #: The schema version this code writes.

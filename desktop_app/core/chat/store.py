@@ -256,6 +256,15 @@ def _like_snippet(content: str, query: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message typed while a reply streamed, sent when the replies before it end."""
+
+    id: int
+    chat_id: int
+    content: str
+
+
 class ChatStore:
     """All chats of the app in one SQLite file (see the module docstring).
 
@@ -452,6 +461,46 @@ class ChatStore:
             cur = conn.execute(f"UPDATE chats SET {assignment} WHERE id = ?", [*params, chat_id])
             if cur.rowcount == 0:
                 raise StorageError(f"Chat {chat_id} does not exist; it may have been purged.")
+
+    # ------------------------------------------------------------ queued messages
+
+    def queue_message(self, chat_id: int, content: str) -> int:
+        """Queue ``content`` to be sent in ``chat_id`` after the replies before it; its id."""
+        with self._tx("queue a message") as conn:
+            cur = conn.execute(
+                "INSERT INTO queued_messages (chat_id, content, created) VALUES (?, ?, ?)",
+                (chat_id, storable(content), time.time()),
+            )
+        return int(cur.lastrowid or 0)
+
+    def queued_messages(self, chat_id: int) -> list[QueuedMessage]:
+        """The messages queued in ``chat_id``, first to be sent first."""
+        rows = self._rows(
+            "read the queued messages",
+            "SELECT id, chat_id, content FROM queued_messages WHERE chat_id = ? ORDER BY id",
+            [chat_id],
+        )
+        return [QueuedMessage(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+    def update_queued_message(self, queued_id: int, content: str) -> None:
+        """Change the text of a queued message (it keeps its place in the queue)."""
+        with self._tx("change a queued message") as conn:
+            cur = conn.execute(
+                "UPDATE queued_messages SET content = ? WHERE id = ?",
+                (storable(content), queued_id),
+            )
+            if cur.rowcount == 0:
+                raise StorageError(f"Queued message {queued_id} was already sent or removed.")
+
+    def remove_queued_message(self, queued_id: int) -> None:
+        """Take a message off the queue (sent or removed); a missing one is no error."""
+        with self._tx("remove a queued message") as conn:
+            conn.execute("DELETE FROM queued_messages WHERE id = ?", (queued_id,))
+
+    def clear_queue(self, chat_id: int) -> None:
+        """Drop every message queued in ``chat_id``."""
+        with self._tx("drop the queued messages") as conn:
+            conn.execute("DELETE FROM queued_messages WHERE chat_id = ?", (chat_id,))
 
     # ------------------------------------------------------------ messages
 
