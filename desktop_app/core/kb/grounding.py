@@ -3,6 +3,8 @@
 One pipeline for the window, ``glassbox ask`` and the API, so they rank alike:
 
 1. rewrite (optional, the loaded model): up to ``MAX_PHRASINGS`` other phrasings;
+   and, when the question's language is not the documents' (``translate``), the
+   question written in the documents' language;
 2. search: the question and every phrasing, each with its vector and keyword
    rankings, all fused by rank in one fusion (``retrieve.search``), over every
    collection the chat uses; a larger pool (``RERANK_POOL``) when a rerank follows;
@@ -25,6 +27,13 @@ from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.rerank import rerank
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.rewrite import MAX_PHRASINGS, rewrite_queries
+from desktop_app.core.kb.translate import (
+    CrossLanguage,
+    Translator,
+    cross_language,
+    engine_translator,
+    merge_counts,
+)
 
 if TYPE_CHECKING:
     from desktop_app.core.kb.knowledge_base import KnowledgeBase
@@ -55,6 +64,9 @@ class GroundingOptions:
     multi_query: int = 0
     #: Whether a rerank judges a larger pool before the best ``k`` are kept.
     rerank: bool = False
+    #: Whether a question in another language than the documents' is also searched
+    #: as the model writes it in their language (``translate``).
+    translate: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.multi_query <= MAX_PHRASINGS:
@@ -74,6 +86,8 @@ class Grounded:
 
     hits: list[Hit]
     phrasings: list[str] = field(default_factory=list)
+    #: The cross-language step: the question in the documents' language, or why not.
+    cross: CrossLanguage = field(default_factory=CrossLanguage)
 
 
 def phrasings(
@@ -83,6 +97,24 @@ def phrasings(
     if options.multi_query <= 0:
         return []
     return rewrite_queries(engine, question, options.multi_query, chat_template=chat_template)
+
+
+def collection_languages(kb: KnowledgeBase, collections: Sequence[str]) -> dict[str, int]:
+    """Chunks per language over the collections a question is asked of."""
+    return merge_counts(
+        {name: kb.registry.languages(kb.registry.collection(name)) for name in collections}
+    )
+
+
+def translation(
+    question: str,
+    options: GroundingOptions,
+    counts: dict[str, int],
+    translator: Translator | None,
+) -> CrossLanguage:
+    """Step 1b: the question in the documents' language when it is in another one
+    (nothing when ``options.translate`` is off: the note says so). Never raises."""
+    return cross_language(question, counts, translator, enabled=options.translate)
 
 
 def find_passages(
@@ -125,18 +157,26 @@ def ground(
     *,
     chat_template: bool = True,
     reranker: Reranker | None = None,
+    translator: Translator | None = None,
 ) -> Grounded:
     """All the steps on one thread. Without an engine the model's steps are skipped;
-    ``reranker`` (a cross-encoder) replaces the model's rerank when given."""
+    ``reranker`` (a cross-encoder) replaces the model's rerank when given, and
+    ``translator`` the model's translation (by default the engine's)."""
     alternatives = (
         phrasings(engine, question, options, chat_template=chat_template)
         if engine is not None
         else []
     )
+    if translator is None and engine is not None:
+        translator = engine_translator(engine, chat_template=chat_template)
+    cross = translation(
+        question, options, collection_languages(kb, options.collections), translator
+    )
+    alternatives = [*alternatives, *cross.alternatives]
     hits = find_passages(kb, question, options, alternatives)
     if options.rerank and hits:
         if reranker is not None:
             hits = reranker.rerank(question, hits)
         elif engine is not None:
             hits = judge(engine, question, hits, chat_template=chat_template)
-    return Grounded(best(hits, options), alternatives)
+    return Grounded(best(hits, options), alternatives, cross)
