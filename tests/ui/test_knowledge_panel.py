@@ -44,7 +44,12 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.kb.db import StoredChunk
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
-from desktop_app.core.kb.parse_host import ChunkConfig, InProcessParser, ParseOutcome
+from desktop_app.core.kb.parse_host import (
+    ChunkConfig,
+    InProcessParser,
+    PageCallback,
+    ParseOutcome,
+)
 from desktop_app.core.kb.sources import stitch_chunks
 from desktop_app.ui.knowledge.collection_dialog import CollectionDialog
 from desktop_app.ui.knowledge.panel import KnowledgePanel
@@ -79,8 +84,10 @@ class GatedParser(InProcessParser):
         super().__init__(config=config)
         self.gate = gate
 
-    def parse_many(self, paths: Sequence[Path]) -> Iterator[ParseOutcome]:
-        for path, outcome in super().parse_many(paths):
+    def parse_many(
+        self, paths: Sequence[Path], on_page: PageCallback | None = None
+    ) -> Iterator[ParseOutcome]:
+        for path, outcome in super().parse_many(paths, on_page):
             self.gate.wait(TIMEOUT_MS / 1000)
             yield path, outcome
 

@@ -60,6 +60,9 @@ class IngestProgress:
     failed: int
     skipped: int
     paused: bool = False
+    #: Pages of ``current`` read by OCR so far, and how many it has to read.
+    page: int | None = None
+    pages: int | None = None
 
 
 @dataclass(slots=True)
@@ -317,9 +320,14 @@ def run_ingest(
         skipped=report.skipped_unchanged,
     )
 
-    def emit(current: str | None = None) -> None:
+    def emit(current: str | None = None, page: tuple[int, int] | None = None) -> None:
         if progress is not None:
-            progress(state.snapshot(current, control.paused))
+            progress(state.snapshot(current, control.paused, page))
+
+    def on_page(path: Path, done: int, total: int) -> bool:
+        # A long scan is read page by page: its progress is shown, and a cancel stops it.
+        emit(str(path), (done, total))
+        return control.cancelled
 
     buffer: list[tuple[str, str, str, str | None, int]] = []
 
@@ -363,7 +371,7 @@ def run_ingest(
 
     if not report.cancelled:
         by_path = {str(p): (sha, st) for p, sha, st in to_parse}
-        outcomes = parser.parse_many([p for p, _, _ in to_parse])
+        outcomes = parser.parse_many([p for p, _, _ in to_parse], on_page=on_page)
         for path, outcome in outcomes:
             if stop():
                 report.cancelled = True
@@ -436,6 +444,7 @@ def _store(
             page=c.page,
             char_start=c.char_start,
             char_end=c.char_end,
+            ocr_confidence=c.ocr_confidence,
         )
         for c in parsed.chunks
     ]
@@ -466,7 +475,9 @@ class _RunState:
     chunks_done: int = 0
     chunks_queued: int = 0
 
-    def snapshot(self, current: str | None, paused: bool) -> IngestProgress:
+    def snapshot(
+        self, current: str | None, paused: bool, page: tuple[int, int] | None = None
+    ) -> IngestProgress:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = self.chunks_done / elapsed
         eta: float | None = None
@@ -485,4 +496,6 @@ class _RunState:
             failed=self.failed,
             skipped=self.skipped,
             paused=paused,
+            page=page[0] if page else None,
+            pages=page[1] if page else None,
         )

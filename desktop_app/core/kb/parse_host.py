@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import resource
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -29,7 +30,7 @@ from desktop_app.core.kb.chunking import (
     estimate_tokens,
 )
 from desktop_app.core.kb.errors import ParseError
-from desktop_app.core.kb.parsers import ParseLimits, parse_file
+from desktop_app.core.kb.parsers import PageProgress, ParseCancelled, ParseLimits, parse_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +53,17 @@ class ChunkedDocument:
 
 
 ParseOutcome = tuple[Path, ChunkedDocument | ParseError]
+#: Told ``(path, pages done, pages to read)`` while a file's pages are read by OCR;
+#: returning True stops that file before its next page (it comes back cancelled).
+PageCallback = Callable[[Path, int, int], bool]
 
 
 class Parser(Protocol):
     """Parses files, in order, yielding each path with its chunks or the reason it failed."""
 
-    def parse_many(self, paths: Sequence[Path]) -> Iterator[ParseOutcome]:
+    def parse_many(
+        self, paths: Sequence[Path], on_page: PageCallback | None = None
+    ) -> Iterator[ParseOutcome]:
         """One outcome per path, in the same order; a failure never stops the rest."""
         ...
 
@@ -82,10 +88,14 @@ def token_counter(tokenizer_path: str | None) -> TokenCounter:
 
 
 def parse_and_chunk(
-    path: Path, limits: ParseLimits, config: ChunkConfig, counter: TokenCounter
+    path: Path,
+    limits: ParseLimits,
+    config: ChunkConfig,
+    counter: TokenCounter,
+    progress: PageProgress | None = None,
 ) -> ChunkedDocument:
     """Parse one file and chunk it; raises ParseError with the reason on failure."""
-    doc = parse_file(path, limits)
+    doc = parse_file(path, limits, progress)
     chunks = chunk_document(
         doc,
         max_tokens=config.max_tokens,
@@ -105,15 +115,26 @@ class InProcessParser:
         self.config = config or ChunkConfig()
         self._counter = token_counter(self.config.tokenizer_path)
 
-    def parse_many(self, paths: Sequence[Path]) -> Iterator[ParseOutcome]:
+    def parse_many(
+        self, paths: Sequence[Path], on_page: PageCallback | None = None
+    ) -> Iterator[ParseOutcome]:
         """Parse each path in turn."""
         for path in paths:
             try:
-                yield path, parse_and_chunk(path, self.limits, self.config, self._counter)
+                progress = None if on_page is None else _stop_when(on_page, path)
+                yield path, parse_and_chunk(path, self.limits, self.config, self._counter, progress)
             except ParseError as exc:
                 yield path, exc
             except OSError as exc:
                 yield path, ParseError(f"the file cannot be read ({exc.strerror or exc})")
+
+
+def _stop_when(on_page: PageCallback, path: Path) -> PageProgress:
+    def progress(done: int, total: int) -> None:
+        if on_page(path, done, total):
+            raise ParseCancelled()
+
+    return progress
 
 
 def limit_memory(max_bytes: int) -> None:
@@ -128,23 +149,43 @@ def limit_memory(max_bytes: int) -> None:
 
 
 def main(conn: Connection, limits: ParseLimits, config: ChunkConfig) -> None:
-    """The parser process: ``(id, path)`` in, ``(id, ChunkedDocument | ParseError)`` out."""
+    """The parser process: ``(id, path)`` in, ``(id, ChunkedDocument | ParseError)`` out.
+
+    While a file's pages are read by OCR, ``("page", id, done, total)`` goes out after
+    each page, and a ``("cancel", id)`` that came in meanwhile stops that file there.
+    Requests that arrive during a file wait their turn.
+    """
     counter = token_counter(config.tokenizer_path)
     limit_memory(limits.memory_bytes)
     # Start-up time must not count against the first file's time limit.
     conn.send("ready")
+    backlog: deque[Any] = deque()
     while True:
         try:
-            message: Any = conn.recv()
+            message: Any = backlog.popleft() if backlog else conn.recv()
         except (EOFError, OSError):
             return
         if message is None:
             return
+        if message[0] == "cancel":
+            continue  # for a file already answered
         request_id, raw_path = message
         path = Path(raw_path)
+
+        def progress(done: int, total: int, request_id: int = request_id) -> None:
+            conn.send(("page", request_id, done, total))
+            while conn.poll(0):
+                incoming = conn.recv()
+                if incoming is None or tuple(incoming) == ("cancel", request_id):
+                    if incoming is None:
+                        backlog.append(None)
+                    raise ParseCancelled()
+                if incoming[0] != "cancel":
+                    backlog.append(incoming)
+
         result: ChunkedDocument | ParseError
         try:
-            result = parse_and_chunk(path, limits, config, counter)
+            result = parse_and_chunk(path, limits, config, counter, progress)
         except ParseError as exc:
             result = exc
         except MemoryError:

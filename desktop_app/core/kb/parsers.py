@@ -1,4 +1,5 @@
-"""Turn a file into text and structure: txt, md, html, pdf, docx, csv, json, epub, odt, pptx.
+"""Turn a file into text and structure: txt, md, html, pdf, docx, csv, json, epub, odt,
+pptx, and scanned pages (PNG, JPEG and TIFF images, PDF pages without a text layer) by OCR.
 
 These functions run inside the parser process (``parse_host``), which has a memory
 limit and is killed past its time limit; here the checks that need the file are
@@ -6,6 +7,11 @@ made before a library opens it: the file size, every archive member's declared
 size and compression ratio, member names that climb out with ``..``, and XML that
 declares entities (billion laughs). Extracted text is capped. A refusal raises
 :class:`ParseError` with the reason the user sees.
+
+Images are bounded before they are decoded: the pixels of each image or page
+(Pillow's own bomb check is set to the same limit) and the number of pages read by
+OCR in one document. OCR reports each page through a ``progress`` callback, which
+may stop the work between pages by raising :class:`ParseCancelled`.
 """
 
 from __future__ import annotations
@@ -14,14 +20,21 @@ import csv
 import io
 import json
 import posixpath
+import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_app.core.kb.chunking import Block, ParsedDocument, text_blocks
 from desktop_app.core.kb.errors import ParseError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from desktop_app.core.kb.ocr import OcrParagraph
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +51,24 @@ class ParseLimits:
     #: Largest decoded size of one PDF stream (a page's text, a font map): a content
     #: stream of a few MiB already takes pypdf seconds, and far more memory, to read.
     max_pdf_stream_bytes: int = 4 * 1024 * 1024
+    #: Pixels of one image or scanned page (a 600 dpi A4 scan holds 35 million).
+    max_image_pixels: int = 50_000_000
+    #: Pages read by OCR in one document (about 1 s each on two cores).
+    max_ocr_pages: int = 300
+    #: Per file; while OCR goes on, each page done gives it this much again.
     timeout_s: float = 120.0
     memory_bytes: int = 2 * 1024 * 1024 * 1024
+
+
+#: Told ``(pages done, pages to read)`` before the first page and after each page of OCR.
+PageProgress = Callable[[int, int], None]
+
+
+class ParseCancelled(ParseError):
+    """Raised by a ``PageProgress`` callback to stop reading a document between pages."""
+
+    def __init__(self, message: str = "reading the document was cancelled") -> None:
+        super().__init__(message)
 
 
 #: File types by extension (lower case, without the dot).
@@ -49,7 +78,11 @@ TYPES: dict[str, str] = {
     "html": "html", "htm": "html", "xhtml": "html",
     "pdf": "pdf", "docx": "docx", "csv": "csv", "tsv": "csv", "json": "json",
     "epub": "epub", "odt": "odt", "pptx": "pptx",
+    "png": "image", "jpg": "image", "jpeg": "image", "tif": "image", "tiff": "image",
 }  # fmt: skip
+
+#: What Pillow may decode for an ``image`` document, whatever the file's name says.
+IMAGE_FORMATS = ("PNG", "JPEG", "TIFF")
 
 ZIP_TYPES = frozenset({"docx", "epub", "odt", "pptx"})
 
@@ -67,6 +100,7 @@ class _TextBuilder:
         self.blocks: list[Block] = []
         self.length = 0
         self.max_chars = max_chars
+        self.ocr_spans: list[tuple[int, int, float]] = []
 
     def add(self, text: str, *, heading: bool = False, page: int | None = None) -> None:
         text = text.strip()
@@ -99,8 +133,23 @@ class _TextBuilder:
         self.parts.append(text)
         self.length += len(text)
 
+    def add_ocr(self, paragraphs: Sequence[OcrParagraph], page: int | None) -> None:
+        """Add paragraphs read by OCR, each line's span kept with its confidence."""
+        for paragraph in paragraphs:
+            pieces = paragraph.joined()
+            before = self.length
+            self.add("".join(pieces), page=page)
+            if self.length == before:
+                continue
+            pos = self.blocks[-1].start
+            for i, piece in enumerate(pieces):
+                if i % 2 == 0:  # lines, with separators between them
+                    confidence = paragraph.lines[i // 2].confidence
+                    self.ocr_spans.append((pos, pos + len(piece), confidence))
+                pos += len(piece)
+
     def build(self, type_: str) -> ParsedDocument:
-        return ParsedDocument(type_, "".join(self.parts), tuple(self.blocks))
+        return ParsedDocument(type_, "".join(self.parts), tuple(self.blocks), tuple(self.ocr_spans))
 
 
 def _decode(data: bytes) -> str:
@@ -212,8 +261,10 @@ def parse_html(path: Path, limits: ParseLimits) -> ParsedDocument:
     return html_to_document(_read_text_file(path, limits), limits)
 
 
-def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
-    """Text of each page, page numbers kept; a PDF with no text layer says so."""
+def parse_pdf(
+    path: Path, limits: ParseLimits, progress: PageProgress | None = None
+) -> ParsedDocument:
+    """Text of each page, page numbers kept; pages with no text layer are read by OCR."""
     from pypdf import PdfReader, apply_configuration
     from pypdf.errors import LimitReachedError, PdfReadError
 
@@ -235,8 +286,30 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
                 except Exception as exc:
                     raise ParseError("the PDF is encrypted with a password") from exc
             pages = len(reader.pages)
-            for number, page in enumerate(reader.pages, start=1):
-                out.add_text(page.extract_text() or "", page=number)
+            texts: list[str] = []
+            chars = 0
+            for page in reader.pages:
+                texts.append((page.extract_text() or "").strip())
+                chars += len(texts[-1])
+                if chars > limits.max_text_chars:
+                    raise _too_much_text(limits)
+            scanned = [number for number, text in enumerate(texts, start=1) if not text]
+            if len(scanned) > limits.max_ocr_pages:
+                raise ParseError(
+                    f"the PDF has {len(scanned)} pages without a text layer; Glassbox reads "
+                    f"at most {limits.max_ocr_pages} pages of one document by OCR (refused)"
+                )
+            read: dict[int, list[OcrParagraph]] = {}
+            if scanned:
+                _report(progress, 0, len(scanned))
+            for done, number in enumerate(scanned, start=1):
+                read[number] = _ocr_pdf_page(reader.pages[number - 1], number, limits)
+                _report(progress, done, len(scanned))
+            for number, text in enumerate(texts, start=1):
+                if number in read:
+                    out.add_ocr(read[number], page=number)
+                else:
+                    out.add_text(text, page=number)
     except ParseError:
         raise
     except LimitReachedError as exc:
@@ -257,9 +330,137 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
         raise ParseError(f"the PDF could not be read ({name}: {exc})") from exc
     if not out.blocks:
         if pages:
-            raise ParseError("scanned PDF with no text layer (no text to index; run OCR first)")
+            raise ParseError(
+                "the PDF has no text layer and OCR found no text on its pages (nothing to index)"
+            )
         raise ParseError("the PDF has no pages")
     return out.build("pdf")
+
+
+def _report(progress: PageProgress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def _check_pixels(width: int, height: int, limits: ParseLimits, what: str) -> None:
+    if width * height > limits.max_image_pixels:
+        raise ParseError(
+            f"{what} is {width:,} × {height:,} pixels, more than the "
+            f"{limits.max_image_pixels / 1e6:g} million Glassbox reads by OCR "
+            "(a decompression bomb or an oversized scan, refused)"
+        )
+
+
+#: Images narrower or lower than this hold no line of text worth reading.
+_MIN_IMAGE_SIDE = 16
+#: Images read on one scanned page (a page cut into strips holds a few).
+_MAX_IMAGES_PER_PAGE = 32
+
+
+def _ocr_pdf_page(page: object, number: int, limits: ParseLimits) -> list[OcrParagraph]:
+    """The paragraphs OCR reads in the images of a page without a text layer."""
+    from pypdf import PageObject, apply_configuration
+
+    from desktop_app.core.kb import ocr
+
+    assert isinstance(page, PageObject)
+    what = f"the image on page {number}"
+    # Declared sizes first: an image is refused before its stream is decoded.
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    count = 0
+    for ref in xobjects.get_object().values() if xobjects is not None else ():
+        obj = ref.get_object()
+        if obj.get("/Subtype") == "/Image":
+            count += 1
+            _check_pixels(int(obj.get("/Width", 0)), int(obj.get("/Height", 0)), limits, what)
+    if count > _MAX_IMAGES_PER_PAGE:
+        raise ParseError(
+            f"page {number} holds {count} images; Glassbox reads at most "
+            f"{_MAX_IMAGES_PER_PAGE} on one scanned page (refused)"
+        )
+    # A page's scan is one image of up to max_image_pixels, 4 bytes a pixel at most.
+    cap = max(limits.max_pdf_stream_bytes, limits.max_image_pixels * 4)
+    out: list[OcrParagraph] = []
+    with apply_configuration(
+        zlib_maximum_output_length=cap,
+        lzw_maximum_output_length=cap,
+        run_length_maximum_output_length=cap,
+    ):
+        for index, item in enumerate(page.images):
+            if index >= _MAX_IMAGES_PER_PAGE:
+                break
+            image = item.image
+            if image is None or min(image.size) < _MIN_IMAGE_SIDE:
+                continue
+            _check_pixels(image.width, image.height, limits, what)
+            out.extend(ocr.paragraphs(ocr.recognize(image)))
+    return out
+
+
+def parse_image(
+    path: Path, limits: ParseLimits, progress: PageProgress | None = None
+) -> ParsedDocument:
+    """A PNG, JPEG or TIFF image read by OCR; each frame of a TIFF is a page."""
+    from PIL import Image, UnidentifiedImageError
+
+    from desktop_app.core.kb import ocr
+
+    out = _TextBuilder(limits.max_text_chars)
+    # Pillow refuses an image of over twice this many pixels as it opens it (and only
+    # warns past it): below that, the size it declares is checked here before decoding.
+    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=IMAGE_FORMATS) as image:
+                frames = int(getattr(image, "n_frames", 1) or 1)
+                if frames > limits.max_ocr_pages:
+                    raise ParseError(
+                        f"the image has {frames} pages; Glassbox reads at most "
+                        f"{limits.max_ocr_pages} pages of one document by OCR (refused)"
+                    )
+                _report(progress, 0, frames)
+                for index in range(frames):
+                    image.seek(index)
+                    what = "the image" if frames == 1 else f"page {index + 1} of the image"
+                    _check_pixels(image.width, image.height, limits, what)
+                    frame = _page_image(image)
+                    out.add_ocr(ocr.paragraphs(ocr.recognize(frame)), page=index + 1)
+                    del frame
+                    _report(progress, index + 1, frames)
+    except ParseError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ParseError(
+            f"the image declares more than {limits.max_image_pixels / 1e6:g} million pixels "
+            "(a decompression bomb or an oversized scan, refused)"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise ParseError(
+            "the file is not a PNG, JPEG or TIFF image that can be read "
+            "(its content does not match its name, or it is damaged)"
+        ) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow's decoders raise OSError, ValueError, SyntaxError …
+        raise ParseError(
+            f"the image is damaged or unsupported ({type(exc).__name__}: {exc})"
+        ) from exc
+    if not out.blocks:
+        raise ParseError("OCR found no text in the image (nothing to index)")
+    return out.build("image")
+
+
+def _page_image(image: Image.Image) -> Image.Image:
+    """The current frame decoded, in a mode OCR reads (grey or colour)."""
+    image.load()
+    if image.mode in ("RGB", "L"):
+        return image.copy()
+    if image.mode in ("1", "P", "RGBA", "LA", "CMYK", "YCbCr", "PA", "La", "RGBa"):
+        return image.convert("RGB")
+    # 16- and 32-bit grey: scaled down to 8 bits.
+    return image.convert("L")
 
 
 #: How many bytes of archive members may expand beyond ``max_zip_ratio``, in all.
@@ -502,8 +703,14 @@ def parse_json(path: Path, limits: ParseLimits) -> ParsedDocument:
 PARSERS: dict[str, Callable[[Path, ParseLimits], ParsedDocument]] = {
     "txt": parse_txt, "md": parse_md, "html": parse_html, "pdf": parse_pdf,
     "docx": parse_docx, "csv": parse_csv, "json": parse_json, "epub": parse_epub,
-    "odt": parse_odt, "pptx": parse_pptx,
+    "odt": parse_odt, "pptx": parse_pptx, "image": parse_image,
 }  # fmt: skip
+
+#: Parsers that may read pages by OCR, and report each page.
+PAGED_PARSERS: dict[str, Callable[[Path, ParseLimits, PageProgress | None], ParsedDocument]] = {
+    "pdf": parse_pdf,
+    "image": parse_image,
+}
 
 
 def size_problem(size: int, limits: ParseLimits) -> str | None:
@@ -516,8 +723,11 @@ def size_problem(size: int, limits: ParseLimits) -> str | None:
     )
 
 
-def parse_file(path: Path, limits: ParseLimits | None = None) -> ParsedDocument:
-    """Parse one file by its extension (in the current process: call it from ``parse_host``)."""
+def parse_file(
+    path: Path, limits: ParseLimits | None = None, progress: PageProgress | None = None
+) -> ParsedDocument:
+    """Parse one file by its extension (in the current process: call it from ``parse_host``);
+    ``progress`` hears of each page read by OCR."""
     limits = limits or ParseLimits()
     type_ = file_type(path)
     if type_ is None:
@@ -528,6 +738,8 @@ def parse_file(path: Path, limits: ParseLimits | None = None) -> ParsedDocument:
     if too_big is not None:
         raise ParseError(too_big)
     try:
+        if type_ in PAGED_PARSERS:
+            return PAGED_PARSERS[type_](path, limits, progress)
         return PARSERS[type_](path, limits)
     except ParseError:
         raise

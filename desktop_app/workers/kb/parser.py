@@ -6,7 +6,10 @@ of memory, a crash inside a C library), is killed and replaced. The file it was
 working on fails with that reason and the queue goes on with the next one.
 
 A few files are kept in flight, so the child parses and chunks the next file
-while the caller embeds the previous one.
+while the caller embeds the previous one. While the child reads a file's pages by
+OCR it reports each page; each report gives the file a fresh time limit (its pages
+are bounded by ``ParseLimits.max_ocr_pages``), goes to the caller's ``on_page``,
+and a True from it asks the child to stop that file before its next page.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 from desktop_app.core.kb import parse_host
 from desktop_app.core.kb.errors import KnowledgeBaseError, ParseError
-from desktop_app.core.kb.parse_host import ChunkConfig, ParseOutcome
+from desktop_app.core.kb.parse_host import ChunkConfig, PageCallback, ParseOutcome
 from desktop_app.core.kb.parsers import ParseLimits
 from desktop_app.workers.process import ask_to_exit, reap
 
@@ -80,8 +83,12 @@ class SandboxedParser:
         self._conn = None
         return how
 
-    def parse_many(self, paths: Sequence[Path]) -> Iterator[ParseOutcome]:
-        """Parse ``paths`` in order in the child; each yields chunks or the reason it failed."""
+    def parse_many(
+        self, paths: Sequence[Path], on_page: PageCallback | None = None
+    ) -> Iterator[ParseOutcome]:
+        """Parse ``paths`` in order in the child; each yields chunks or the reason it failed.
+
+        ``on_page`` hears of each page read by OCR (see the module docstring)."""
         todo = deque(enumerate(paths))
         in_flight: deque[tuple[int, Path]] = deque()
         deadline = 0.0
@@ -104,6 +111,18 @@ class SandboxedParser:
                 continue
             reply = self._wait(conn, deadline)
             head_id, head_path = in_flight[0]
+            if isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "page":
+                _page, page_id, done, total = reply
+                stop = (
+                    page_id == head_id
+                    and on_page is not None
+                    and on_page(head_path, int(done), int(total))
+                )
+                if stop:
+                    with contextlib.suppress(OSError):
+                        conn.send(("cancel", head_id))
+                deadline = time.monotonic() + self.limits.timeout_s
+                continue
             if isinstance(reply, tuple) and reply[0] == head_id:
                 in_flight.popleft()
                 deadline = time.monotonic() + self.limits.timeout_s

@@ -70,7 +70,7 @@ def test_pdf_text_layer_and_scanned_pdf(tmp_path: Path) -> None:
     doc = parse_file(pdf_text(tmp_path / "t.pdf", "Hello PDF"))
     assert "Hello PDF" in doc.text and doc.blocks[0].page == 1
     scanned = pdf_with_content(tmp_path / "s.pdf", b"0 0 10 10 re f")
-    with pytest.raises(ParseError, match="scanned PDF with no text layer"):
+    with pytest.raises(ParseError, match="no text layer and OCR found no text"):
         parse_file(scanned)
 
 
