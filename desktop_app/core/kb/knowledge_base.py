@@ -21,9 +21,10 @@ from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.db import Collection, Filters, Registry, open_registry
 from desktop_app.core.kb.embed import (
     Embedder,
+    canonical_name,
+    chunk_tokenizer,
+    embed_queries,
     load_embedder,
-    model_name,
-    resolve_model_dir,
     tokenizer_file,
 )
 from desktop_app.core.kb.errors import (
@@ -35,6 +36,7 @@ from desktop_app.core.kb.index import SyncReport, VectorIndex
 from desktop_app.core.kb.ingest import IngestControl, IngestProgress, IngestReport, run_ingest
 from desktop_app.core.kb.location import describe, parse_chroma_url
 from desktop_app.core.kb.parse_host import ChunkConfig, Parser
+from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport, reembed_collection
 from desktop_app.core.kb.retrieve import Hit, Weights, search, weights_for
 from desktop_app.core.kb.watch import FileState, FolderChanges, diff, scan, under
 
@@ -132,8 +134,14 @@ class KnowledgeBase:
     ) -> None:
         self.registry: Registry = open_registry(root)
         self.root = self.registry.root
+        #: The model of new collections (None: the catalog's default); each existing
+        #: collection is searched and ingested with the model it records.
         self._model = embed_model
         self._embedder = embedder
+        #: Embedders loaded in this process, by the name collections record.
+        self._embedders: dict[str, Embedder] = {}
+        if embedder is not None:
+            self._embedders[embedder.name] = embedder
         self._index: VectorIndex | None = None
         self._synced: set[int] = set()
         # Retrieval counts are written in batches: a write per search would put a
@@ -152,23 +160,59 @@ class KnowledgeBase:
 
     @property
     def embedder(self) -> Embedder:
-        """The embedding model (loaded on first use; torch is imported here)."""
+        """The model of new collections (loaded on first use; torch may be imported here)."""
         if self._embedder is None:
-            self._embedder = load_embedder(self._model)
+            self._embedder = self.embedder_named(self._model)
         return self._embedder
 
+    def embedder_named(self, model: str | None) -> Embedder:
+        """The embedder of ``model`` (a catalog name or a model folder; None: the
+        default of new collections), loaded once per process."""
+        if model is None and self._embedder is not None:
+            return self._embedder
+        name = canonical_name(model if model is not None else self._model)
+        found = self._embedders.get(name)
+        if found is None:
+            found = self._embedders[name] = load_embedder(name)
+        return found
+
+    def embedder_for(self, coll: Collection) -> Embedder:
+        """The embedder a collection was embedded with: it searches and ingests it."""
+        embedder = self.embedder_named(coll.embed_model)
+        if embedder.dim != coll.dim:
+            raise KnowledgeBaseError(
+                f"The collection {coll.name!r} holds {coll.dim}-dimension vectors, but "
+                f"{coll.embed_model} gives {embedder.dim}. Re-embed it with "
+                f"`glassbox kb reembed {coll.name} --embedder NAME`."
+            )
+        return embedder
+
+    def forget_sync(self, coll: Collection) -> None:
+        """Check the collection against SQLite again on its next use."""
+        self._synced.discard(coll.id)
+
     def model_name(self) -> str:
-        """The configured embedding model's name, without loading it."""
+        """The name of the model of new collections, without loading it."""
         if self._embedder is not None:
             return self._embedder.name
-        return model_name(resolve_model_dir(self._model))
+        return canonical_name(self._model)
 
-    def chunk_config(self) -> ChunkConfig:
-        """Chunking for the configured model: its tokenizer counts the token budget."""
-        if self._embedder is not None and not hasattr(self._embedder, "model_dir"):
-            return ChunkConfig()
-        model_dir = getattr(self._embedder, "model_dir", None) or resolve_model_dir(self._model)
-        return ChunkConfig(tokenizer_path=tokenizer_file(Path(model_dir)))
+    def chunk_config(self, model: str | None = None) -> ChunkConfig:
+        """Chunking for ``model`` (None: the model of new collections): its tokenizer
+        counts the token budget (estimated for a model without ``tokenizer.json``)."""
+        embedder = self._embedder if model is None else self._embedders.get(model)
+        if embedder is not None:
+            model_dir = getattr(embedder, "model_dir", None)
+            if model_dir is None:
+                return ChunkConfig()
+            return ChunkConfig(tokenizer_path=tokenizer_file(Path(model_dir)))
+        return ChunkConfig(tokenizer_path=chunk_tokenizer(model or self._model))
+
+    def chunk_config_for(self, collection: str, embed_model: str | None = None) -> ChunkConfig:
+        """Chunking for ingesting into ``collection``: its recorded model's, or for a new
+        one ``embed_model``'s (None: the model of new collections)."""
+        found = self.registry.find_collection(collection.strip())
+        return self.chunk_config(found.embed_model if found is not None else embed_model)
 
     def warm_up(self, collection: str | None = None) -> None:
         """Load the embedding model and, for a collection, its vector index, with a query.
@@ -178,9 +222,12 @@ class KnowledgeBase:
         calls this in the background when a collection is attached, so the user's
         first question is as fast as the next.
         """
-        vector = self.embedder.embed(["warm up"])[0]
-        if collection is not None:
-            self.index.query(self.collection(collection), vector, 1)
+        if collection is None:
+            self.embedder.embed(["warm up"])
+        else:
+            coll = self.collection(collection)
+            vector = embed_queries(self.embedder_for(coll), ["warm up"])[0]
+            self.index.query(coll, vector, 1)
 
     def close(self) -> None:
         """Record pending retrieval counts, release the lock and the database."""
@@ -201,16 +248,22 @@ class KnowledgeBase:
         return self.registry.collections()
 
     def collection(
-        self, name: str, *, create: bool = False, chroma_url: str | None = None
+        self,
+        name: str,
+        *,
+        create: bool = False,
+        chroma_url: str | None = None,
+        embed_model: str | None = None,
     ) -> Collection:
         """A collection by name, checked against Chroma once per process, and again
         after its server failed (it may have come back on an empty folder).
 
-        With ``create`` a missing collection is made for the configured model, its
-        vectors on the Chroma server ``chroma_url`` when one is given (checked to
-        answer first) or in the embedded Chroma folder. Naming a server for an
-        existing collection that lives elsewhere is refused (``move`` moves it). A
-        collection embedded with another model refuses to mix vectors.
+        With ``create`` a missing collection is made for ``embed_model`` (a catalog
+        name or a model folder; None: the model of new collections), its vectors on
+        the Chroma server ``chroma_url`` when one is given (checked to answer first)
+        or in the embedded Chroma folder. Naming a server for an existing collection
+        that lives elsewhere is refused (``move`` moves it), and so is naming a model
+        other than the one it records (``reembed`` changes it).
         """
         url = None if chroma_url is None else parse_chroma_url(chroma_url)
         found = self.registry.find_collection(name.strip())
@@ -222,17 +275,18 @@ class KnowledgeBase:
                 f"move it with `glassbox kb move {found.name} --chroma-url {url}`."
             )
         if found is None and create:
-            embedder = self.embedder
+            embedder = self.embedder_named(embed_model)
             if url is not None:
                 self.index.heartbeat(url)  # a wrong URL leaves no collection behind
             found = self.registry.create_collection(name, embedder.name, embedder.dim, url)
         if found is None:
             found = self.registry.collection(name)  # raises with the known names
-        current = self.model_name()
-        if current != found.embed_model:
+        if embed_model is not None and canonical_name(embed_model) != found.embed_model:
             raise KnowledgeBaseError(
-                f"The collection {name!r} was embedded with {found.embed_model}, not "
-                f"{current}. Use the same model, or ingest into a new collection."
+                f"The collection {found.name!r} is embedded with {found.embed_model}, not "
+                f"{canonical_name(embed_model)}. Leave out the embedding model to use its "
+                f"own, or change it with `glassbox kb reembed {found.name} --embedder "
+                f"{embed_model}`."
             )
         if found.id not in self._synced or found.id in self.index.stale:
             # Also after a server failed: it may be back on an empty folder, and
@@ -241,12 +295,33 @@ class KnowledgeBase:
             self._synced.add(found.id)
         return found
 
-    def create_collection(self, name: str, chroma_url: str | None = None) -> Collection:
-        """Create an empty collection for the configured model (an error if the name is
-        taken), on the Chroma server ``chroma_url`` or in the embedded Chroma folder."""
+    def create_collection(
+        self, name: str, chroma_url: str | None = None, *, embed_model: str | None = None
+    ) -> Collection:
+        """Create an empty collection for ``embed_model`` (a catalog name or a model
+        folder; None: the model of new collections; an error if the name is taken), on
+        the Chroma server ``chroma_url`` or in the embedded Chroma folder."""
         if self.registry.find_collection(name.strip()) is not None:
             raise KnowledgeBaseError(f"A collection named {name.strip()!r} already exists.")
-        return self.collection(name.strip(), create=True, chroma_url=chroma_url)
+        return self.collection(
+            name.strip(), create=True, chroma_url=chroma_url, embed_model=embed_model
+        )
+
+    def reembed(
+        self,
+        name: str,
+        new_model: str,
+        *,
+        progress: Callable[[ReembedProgress], None] | None = None,
+        control: IngestControl | None = None,
+    ) -> ReembedReport:
+        """Embed every stored chunk of a collection again with ``new_model`` (no file is
+        parsed again) and make it the collection's model; see ``reembed``. Cancelled
+        (``control.cancel()``) or failed midway, the old model and vectors stay."""
+        coll = self.collection(name)
+        return reembed_collection(
+            self, coll, self.embedder_named(new_model), progress=progress, control=control
+        )
 
     def move(self, name: str, chroma_url: str | None) -> SyncReport:
         """Move a collection's vectors to a Chroma server (``chroma_url``) or back to the
@@ -404,15 +479,19 @@ class KnowledgeBase:
         control: IngestControl | None = None,
         remove_missing: bool = True,
         chroma_url: str | None = None,
+        embed_model: str | None = None,
     ) -> IngestReport:
         """Ingest files and folders (created collection if needed, on the Chroma server
-        ``chroma_url`` when given); see ``ingest.run_ingest``.
+        ``chroma_url`` when given, for ``embed_model``, by default the model of new
+        collections); see ``ingest.run_ingest``.
 
         A server that goes away mid-way raises ``ChromaServerError``: what was
         parsed and embedded stays in SQLite, and running the ingestion again
         finishes it without duplicates.
         """
-        coll = self.collection(collection, create=True, chroma_url=chroma_url)
+        coll = self.collection(
+            collection, create=True, chroma_url=chroma_url, embed_model=embed_model
+        )
         return run_ingest(
             self,
             paths,
@@ -495,7 +574,7 @@ class KnowledgeBase:
         return Explanation(
             query=query,
             hits=tuple(hits),
-            weights=weights_for(query),
+            weights=weights_for(query, coll.embed_model),
             keyword_terms=tuple(dict.fromkeys(plan.trigram.kept + plan.bigram.kept)),
             keyword_left_out=tuple(dict.fromkeys(plan.trigram.left_out + plan.bigram.left_out)),
             timings_ms={name: seconds * 1000 for name, seconds in timings.items()},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from desktop_app.core.kb.db import Registry
+from desktop_app.core.kb.db import Collection, Registry
 from desktop_app.core.kb.embed import Embedder
 from desktop_app.core.kb.index import VectorIndex
 
@@ -29,5 +29,9 @@ class KnowledgeParts(Protocol):
 
     @property
     def embedder(self) -> Embedder:
-        """Text to vectors."""
+        """Text to vectors, with the model of new collections."""
+        ...
+
+    def embedder_for(self, coll: Collection) -> Embedder:
+        """Text to vectors, with the model the collection records."""
         ...

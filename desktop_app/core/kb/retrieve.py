@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from desktop_app.core.kb.db import Collection, Filters, StoredChunk
+from desktop_app.core.kb.embed import embed_queries, embedder_choice
 from desktop_app.core.kb.fusion import reciprocal_rank_fusion
 from desktop_app.core.kb.keyword import has_cjk
 from desktop_app.core.kb.parts import KnowledgeParts
@@ -77,9 +78,22 @@ class Hit:
         }
 
 
-def weights_for(query: str) -> Weights:
-    """Fusion weights for a query: the keyword side leads when the query has CJK text."""
-    return CJK_WEIGHTS if has_cjk(query) else Weights()
+#: For questions with Chinese text when the collection's embedder reads Chinese
+#: (``EmbedderChoice.multilingual``): measured on the dev split of
+#: eval/debian/questions.jsonl (see ``weights_for``).
+MULTILINGUAL_CJK_WEIGHTS = Weights(vector=0.75, keyword=1.0)
+
+
+def weights_for(query: str, embed_model: str | None = None) -> Weights:
+    """Fusion weights for a query: the keyword side leads when the query has CJK text,
+    unless the collection's embedding model (``embed_model``, the name it records)
+    reads Chinese; then both sides count as for any other question."""
+    if not has_cjk(query):
+        return Weights()
+    choice = None if embed_model is None else embedder_choice(embed_model)
+    if choice is not None and choice.multilingual:
+        return MULTILINGUAL_CJK_WEIGHTS
+    return CJK_WEIGHTS
 
 
 def _vector_candidates(
@@ -128,7 +142,7 @@ def search(
     queries = list(dict.fromkeys([query, *(a.strip() for a in alternatives if a.strip())]))
     depth = max(MIN_CANDIDATES, 4 * k)
     t0 = time.perf_counter()
-    vectors = kb.embedder.embed(queries)
+    vectors = embed_queries(kb.embedder_for(coll), queries)
     t1 = time.perf_counter()
     vec_lists = [
         _vector_candidates(kb, coll, vectors[i], depth, filters, min_similarity)
@@ -145,7 +159,7 @@ def search(
     vec_rank: dict[str, int] = {}
     kw_rank: dict[str, int] = {}
     for q, vec_hits, kw_hits in zip(queries, vec_lists, kw_lists, strict=True):
-        w = weights or weights_for(q)
+        w = weights or weights_for(q, coll.embed_model)
         rankings += [[i for i, _ in vec_hits], [i for i, _ in kw_hits]]
         rank_weights += [w.vector, w.keyword]
         for r, (i, score) in enumerate(vec_hits, start=1):
