@@ -27,7 +27,7 @@ from desktop_app.core.chat import prompting
 from desktop_app.core.chat.cards import done_card, replay_request, reply_card
 from desktop_app.core.chat.codecs import MessageStatus, TokenRecord
 from desktop_app.core.chat.recorder import ReplyRecorder
-from desktop_app.core.chat.store import ChatStore, StoredMessage
+from desktop_app.core.chat.store import ChatStore, QueuedMessage, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, Role, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb import grounding as ground
@@ -180,6 +180,7 @@ class _Reply:
     replay_of: int | None = None
     meta_update: dict[str, Any] = field(default_factory=dict)
     branch: tuple[int, int] = (1, 1)  # its "‹ i/n ›" position, known when it began
+    chat_id: int = 0
 
 
 class ChatSession(QObject):
@@ -216,6 +217,10 @@ class ChatSession(QObject):
 
     sig_context = Signal(int, int)
     """Context used by the last reply (prompt + reply tokens) and the context size."""
+
+    sig_queue = Signal(list)
+    """The messages queued in the open chat changed: the whole queue, ``QueuedMessage``s,
+    first to be sent first."""
 
     def __init__(
         self,
@@ -315,6 +320,7 @@ class ChatSession(QObject):
         self._chat_id = None
         self._path = []
         self.sig_show.emit([])
+        self.sig_queue.emit([])
         self.sig_chat_changed.emit()
 
     def open_chat(self, chat_id: int, message_id: int | None = None) -> None:
@@ -334,6 +340,7 @@ class ChatSession(QObject):
         self._system_prompt = summary.system_prompt
         self.options = ChatOptions.from_dict(summary.options)
         self._show_path()
+        self._emit_queue()
         if summary.note:
             self.sig_notice.emit(
                 self.tr("This chat could not be read completely: {detail}").format(
@@ -352,6 +359,72 @@ class ChatSession(QObject):
         if new_id is not None:
             self.open_chat(new_id)
             self.sig_notice.emit(self.tr("Forked into a new chat."), False)
+
+    # ----------------------------------------------------------------- queue
+
+    def queued_messages(self) -> list[QueuedMessage]:
+        """Messages of the open chat waiting for the running reply, first first."""
+        if self._chat_id is None:
+            return []
+        chat_id = self._chat_id
+        found = self._guard(lambda: self._store.queued_messages(chat_id))
+        return list(found) if found is not None else []
+
+    def queue(self, text: str) -> bool:
+        """Queue a message while a reply streams; it is sent when the replies before it end."""
+        text = text.strip()
+        chat_id = self._chat_id
+        if not text or chat_id is None:
+            return False
+        if self._guard(lambda: self._store.queue_message(chat_id, text)) is None:
+            return False
+        self._emit_queue()
+        return True
+
+    def edit_queued(self, queued_id: int, text: str) -> None:
+        """Change a queued message's text (an empty text removes it)."""
+        text = text.strip()
+        if not text:
+            self.remove_queued(queued_id)
+            return
+        self._guard(lambda: self._store.update_queued_message(queued_id, text))
+        self._emit_queue()
+
+    def remove_queued(self, queued_id: int) -> None:
+        """Take a message off the queue without sending it."""
+        self._guard(lambda: self._store.remove_queued_message(queued_id))
+        self._emit_queue()
+
+    def clear_queue(self) -> None:
+        """Drop every message queued in the open chat."""
+        chat_id = self._chat_id
+        if chat_id is not None:
+            self._guard(lambda: self._store.clear_queue(chat_id))
+        self._emit_queue()
+
+    def send_queued(self, queued_id: int) -> bool:
+        """Send a queued message now (nothing runs); False when it cannot be sent now."""
+        if self.busy:
+            return False
+        found = [q for q in self.queued_messages() if q.id == queued_id]
+        if not found:
+            return False
+        if not self.send(found[0].content):
+            return False
+        self.remove_queued(queued_id)
+        return True
+
+    def _emit_queue(self) -> None:
+        self.sig_queue.emit(self.queued_messages())
+
+    def _send_next_queued(self, chat_id: int) -> None:
+        # After a reply of ``chat_id`` ended: the next queued message goes, unless
+        # another chat was opened meanwhile (its queue waits there for a later reply).
+        if chat_id != self._chat_id or self.busy or self._controller.model_loaded is None:
+            return
+        queued = self.queued_messages()
+        if queued:
+            self.send_queued(queued[0].id)
 
     # ----------------------------------------------------------------- sending
 
@@ -612,6 +685,8 @@ class ChatSession(QObject):
                 grounding.task.cancel()
             self.sig_notice.emit(self.tr("Stopped before the reply began."), False)
             self.sig_busy.emit(False)
+            if self._chat_id is not None:
+                QTimer.singleShot(0, self, partial(self._send_next_queued, self._chat_id))
 
     def message(self, message_id: int) -> StoredMessage | None:
         """A message of the open chat (for the details card)."""
@@ -768,7 +843,7 @@ class ChatSession(QObject):
         if recorder is None:
             self._show_path()
             return
-        reply = _Reply(recorder, parent_id, request, prefix, two_stage=two_stage)
+        reply = _Reply(recorder, parent_id, request, prefix, two_stage=two_stage, chat_id=chat_id)
         reply.tokens = [r.event for r in prefix]
         reply.texts = [prefix_text] if prefix_text else []
         reply.stage_start = len(reply.tokens)
@@ -915,6 +990,8 @@ class ChatSession(QObject):
         self.sig_chat_changed.emit()
         if done is not None:
             self.sig_reply_finished.emit(done)
+        # Once everyone has seen this reply end, the next queued message goes.
+        QTimer.singleShot(0, self, partial(self._send_next_queued, reply.chat_id))
 
     def _close_record(
         self,

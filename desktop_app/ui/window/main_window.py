@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -69,6 +70,7 @@ from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat.conversation_list import ConversationList
 from desktop_app.ui.chat.options import ChatOptionsPanel
+from desktop_app.ui.chat.queue import QueuePanel
 from desktop_app.ui.chat.session import ChatSession
 from desktop_app.ui.chat.view import (
     ChatView,
@@ -367,6 +369,9 @@ class MainWindow(QMainWindow):
         self._transcript_stack.addWidget(self._view)
         self._transcript_stack.addWidget(self._welcome)
         layout.addWidget(self._transcript_stack, stretch=1)
+        # Messages typed while a reply streams wait here, under the conversation.
+        self._queue = QueuePanel(central)
+        layout.addWidget(self._queue)
 
         options = QHBoxLayout()
         self._probs_check = QCheckBox(self.tr("Show probabilities"), central)
@@ -603,6 +608,10 @@ class MainWindow(QMainWindow):
         s.sig_notice.connect(self._on_session_notice)
         s.sig_busy.connect(self._on_session_busy)
         s.sig_context.connect(self._on_session_context)
+        s.sig_queue.connect(self._queue.set_queue)
+        self._queue.sig_edit.connect(s.edit_queued)
+        self._queue.sig_remove.connect(s.remove_queued)
+        self._queue.sig_send_now.connect(self._on_queue_send_now)
 
         self._view.sig_action.connect(self._on_view_action)
         self._view.sig_alternative.connect(self._on_view_alternative)
@@ -1023,7 +1032,13 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_input_submit(self) -> None:
         text = self._input.toPlainText().strip()
-        if not text or not self._model_ready or self._session.busy:
+        if not text or not self._model_ready:
+            return
+        if self._session.busy:
+            # While a reply streams, a new message waits its turn (an edit does not).
+            if self._editing is None and self._session.queue(text):
+                self._input.clear()
+                self._set_status(self.tr("Queued: the message is sent when the reply ends."))
             return
         if self._editing is not None:
             message_id, self._editing = self._editing, None
@@ -1042,9 +1057,44 @@ class MainWindow(QMainWindow):
             self._edit_banner.setVisible(False)
             self._input.clear()
 
+    def stop_queue_box(self, count: int) -> QMessageBox:
+        """The question Stop asks when messages are queued: drop them too, or send them next."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Stop the reply"))
+        box.setText(
+            self.tr("{n} queued message(s) wait to be sent after this reply.").format(n=count)
+        )
+        box.setInformativeText(
+            self.tr(
+                "Stop the reply and drop the queued messages, or stop only the reply and send them next?"  # noqa: E501
+            )
+        )
+        drop = box.addButton(
+            self.tr("Stop and drop the queue"), QMessageBox.ButtonRole.DestructiveRole
+        )
+        drop.setObjectName("drop")
+        keep = box.addButton(self.tr("Stop the reply only"), QMessageBox.ButtonRole.AcceptRole)
+        keep.setObjectName("keep")
+        going = box.addButton(self.tr("Keep writing"), QMessageBox.ButtonRole.RejectRole)
+        going.setObjectName("cancel")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(going)
+        return box
+
     @Slot()
     def _on_stop_button_clicked(self) -> None:
         if self._session.busy:
+            queued = len(self._session.queued_messages())
+            if queued:
+                box = self.stop_queue_box(queued)
+                box.exec()
+                chosen = box.clickedButton()
+                name = chosen.objectName() if chosen is not None else "cancel"
+                if name == "cancel" or not self._session.busy:
+                    return
+                if name == "drop":
+                    self._session.clear_queue()
             self._session.stop()
             # Shown at once; tokens still on their way are dropped by the controller.
             self._set_status(self.tr("Stopped."))
@@ -1424,6 +1474,15 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_session_busy(self, busy: bool) -> None:
+        self._queue.set_busy(busy)
+        self._update_actions()
+
+    @Slot(int)
+    def _on_queue_send_now(self, queued_id: int) -> None:
+        if not self._model_ready:
+            self._set_status(self.tr("Load a model first (Model menu or the Model panel)."), True)
+            return
+        self._session.send_queued(queued_id)
         self._update_actions()
 
     @Slot(int, int)

@@ -300,6 +300,34 @@
         <translation>本地 API 无法启动：{reason}</translation>
     </message>
     <message>
+        <source>Queued: the message is sent when the reply ends.</source>
+        <translation>已排队：回复结束后发送此消息。</translation>
+    </message>
+    <message>
+        <source>Stop the reply</source>
+        <translation>停止回复</translation>
+    </message>
+    <message>
+        <source>{n} queued message(s) wait to be sent after this reply.</source>
+        <translation>有 {n} 条排队的消息等待在此回复之后发送。</translation>
+    </message>
+    <message>
+        <source>Stop the reply and drop the queued messages, or stop only the reply and send them next?</source>
+        <translation>停止回复并丢弃排队的消息，还是只停止回复、接着发送它们？</translation>
+    </message>
+    <message>
+        <source>Stop and drop the queue</source>
+        <translation>停止并丢弃队列</translation>
+    </message>
+    <message>
+        <source>Stop the reply only</source>
+        <translation>只停止回复</translation>
+    </message>
+    <message>
+        <source>Keep writing</source>
+        <translation>继续生成</translation>
+    </message>
+    <message>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
@@ -390,6 +418,10 @@
     <message>
         <source>{title} — Glassbox</source>
         <translation>{title} — Glassbox</translation>
+    </message>
+    <message>
+        <source>Load a model first (Model menu or the Model panel).</source>
+        <translation>请先加载模型（“模型”菜单或模型面板）。</translation>
     </message>
     <message>
         <source>Context {used:,} / {total:,}</source>
