@@ -1,9 +1,10 @@
 """``glassbox bench ui``: does the window keep up with a fast stream, probabilities on?
 
-The UI benchmark streams a synthetic reply (Markdown, lists and code blocks, 20
-candidates per token) at a fixed rate through the real path: an engine on the
-controller's worker thread, the controller's batching, the chat session with its
-recorder writing to SQLite, and the real window with probabilities on. A 1 ms
+The UI benchmark streams a synthetic reply (Markdown with tables, nested lists,
+links, images and code blocks in several languages, 20 candidates per token) at
+a fixed rate through the real path: an engine on the controller's worker thread,
+the controller's batching, the chat session with its recorder writing to SQLite,
+and the real window with probabilities on. A 1 ms
 heartbeat timer in the GUI thread measures how long the event loop was held up;
 each batch of tokens measures how far the window lags behind the engine.
 """
@@ -53,17 +54,63 @@ _CODE = (
     "    return [e / sum(exp) for e in exp]\n"
     "```\n\n"
 )
+_TABLE = (
+    "| Stage | Keeps | Typical value |\n"
+    "|:------|:-----:|--------------:|\n"
+    "| `temperature` | all, reshaped | 0.8 |\n"
+    "| **top-k** | the k most likely | 40 |\n"
+    "| top-p | mass p | 0.95 |\n"
+    "| min-p | above p × best | 0.05 |\n\n"
+)
+_NESTED = (
+    "1. Load the model\n"
+    "   - pick a *quantisation*: `Q4_K_M` or `Q8_0`\n"
+    "   - check the [llama.cpp notes](https://github.com/ggerganov/llama.cpp)\n"
+    "2. Stream the reply\n"
+    "   1. tokens arrive in batches\n"
+    "   2. each one keeps its alternatives\n\n"
+    "![sampling diagram](https://example.com/sampling.png)\n\n"
+)
+_MORE_CODE = (
+    "```javascript\n"
+    "const topK = (probs, k) => probs\n"
+    "  .map((p, i) => ({ p, i }))  // keep the index\n"
+    "  .sort((a, b) => b.p - a.p)\n"
+    "  .slice(0, k);\n"
+    "```\n\n"
+    "```rust\n"
+    "fn min_p(probs: &[f32], p: f32) -> Vec<usize> {\n"
+    "    let best = probs.iter().cloned().fold(0.0, f32::max);\n"
+    "    (0..probs.len()).filter(|&i| probs[i] >= p * best).collect()\n"
+    "}\n"
+    "```\n\n"
+    "```sql\n"
+    "SELECT token, AVG(p) AS mean_p FROM tokens WHERE p < 0.5 GROUP BY token;\n"
+    "```\n\n"
+    "```bash\n"
+    "glassbox bench ui --tokens 5000 --rate 500  # the figures above\n"
+    "```\n\n"
+)
 
 
 def synthetic_pieces(n_tokens: int) -> list[str]:
-    """Token texts of a long Markdown reply: headings, paragraphs, lists and code."""
+    """Token texts of a long Markdown reply: headings, tables, lists and code."""
     import re
 
     pieces: list[str] = []
     section = 0
     while len(pieces) < n_tokens:
         section += 1
-        text = f"## Section {section}\n\n" + _PARAGRAPH + _LIST + _CODE + _PARAGRAPH
+        text = (
+            f"## Section {section}\n\n"
+            + _PARAGRAPH
+            + _TABLE
+            + _LIST
+            + _NESTED
+            + _CODE
+            + _MORE_CODE
+            + _PARAGRAPH
+        )
         # Roughly what a BPE tokenizer makes: a leading space and up to four characters.
         pieces.extend(re.findall(r" ?[^\s]{1,4}|\n|\s", text))
     return pieces[:n_tokens]
