@@ -34,6 +34,8 @@ from desktop_app.core.kb.errors import (
     KnowledgeBaseLockedError,
 )
 from desktop_app.core.kb.fusion import reciprocal_rank_fusion
+from desktop_app.core.kb.words import BATCH as WORDS_BATCH
+from desktop_app.core.kb.words import query_words, words_text
 
 Status = Literal["pending", "indexed", "failed"]
 DB_NAME = "kb.sqlite3"
@@ -238,6 +240,19 @@ class KeywordPlan:
 
     trigram: keyword.TermPlan
     bigram: keyword.TermPlan
+    words: keyword.TermPlan
+
+
+#: The keyword indexes, each ranked by BM25, and their weights when their rankings are
+#: fused into the keyword side: trigrams (any substring of three characters or more,
+#: any script), CJK bigrams (two-character Chinese words), and words (Chinese
+#: segmented by jieba, other text by word; see ``words``).
+KEYWORD_INDEXES: dict[str, tuple[str, str, float]] = {
+    # name: (FTS5 table, its fts5vocab table, weight)
+    "trigram": ("chunks_fts", "chunks_fts_vocab", 1.0),
+    "bigram": ("chunks_bigram", "chunks_bigram_vocab", 1.0),
+    "words": ("chunks_words", "chunks_words_vocab", 1.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +289,9 @@ class Registry:
         self._df_generation = -1
         self._df_cache: dict[tuple[str, str], int] = {}
         self._n_chunks: int | None = None
+        #: The keyword indexes searched (all; ``glassbox eval retrieval --indexes``
+        #: leaves some out to measure what each brings).
+        self.keyword_indexes: tuple[str, ...] = tuple(KEYWORD_INDEXES)
         try:
             # Passages of the user's documents: readable by the owner only (0600).
             self.conn = sqlite3.connect(
@@ -486,6 +504,8 @@ class Registry:
         document of the collection (a copy of the same file) is kept once.
         """
         self._generation += 1
+        # Segmented before the write lock is taken (jieba may load its dictionary).
+        words = [words_text(ch.search_text) for ch in chunks]
         with self.transaction() as c:
             old = self._delete_chunks_of(c, coll, path)
             c.execute(
@@ -516,8 +536,8 @@ class Registry:
             )
             c.executemany(
                 "INSERT OR IGNORE INTO chunks(chunk_id, doc_id, collection_id, idx, text, "
-                "search_text, bigram_text, heading, page, char_start, char_end, ocr_confidence) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "search_text, bigram_text, words_text, heading, page, char_start, char_end, "
+                "ocr_confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         ch.chunk_id,
@@ -527,13 +547,14 @@ class Registry:
                         ch.text,
                         ch.search_text,
                         keyword.bigram_text(ch.search_text),
+                        ch_words,
                         ch.heading,
                         ch.page,
                         ch.char_start,
                         ch.char_end,
                         ch.ocr_confidence,
                     )
-                    for ch in chunks
+                    for ch, ch_words in zip(chunks, words, strict=True)
                 ],
             )
             texts = [r[0] for r in c.execute("SELECT text FROM chunks WHERE doc_id = ?", (doc_id,))]
@@ -851,40 +872,78 @@ class Registry:
         word_df = {t: min(tri_df[p] for p in ps) for t, ps in pieces.items()}
         bi_terms = keyword.bigram_terms(query)
         bi_df = self._doc_freqs("chunks_bigram_vocab", bi_terms)
+        words_terms = query_words(query)
+        words_df = self._doc_freqs("chunks_words_vocab", words_terms)
         return KeywordPlan(
             trigram=keyword.plan_terms(tri_terms, word_df, n),
             bigram=keyword.plan_terms(bi_terms, bi_df, n),
+            words=keyword.plan_terms(words_terms, words_df, n),
         )
+
+    def keyword_rankings(
+        self, coll: Collection, query: str, k: int, filters: Filters | None = None
+    ) -> dict[str, list[str]]:
+        """Chunk ids of the ``k`` best BM25 matches of each keyword index searched
+        (``keyword_indexes``), best first; an index with no term for the query is absent."""
+        plan = self.keyword_plan(query)
+        where, args = _filter_sql(filters)
+        out: dict[str, list[str]] = {}
+        for name in self.keyword_indexes:
+            match = keyword.match_expression(getattr(plan, name).kept)
+            if match is not None:
+                table = KEYWORD_INDEXES[name][0]
+                out[name] = self._ranked(table, match, coll, where, args, k)
+        return out
 
     def keyword_search(
         self, coll: Collection, query: str, k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
         """(chunk id, score) of the best keyword matches, best first (higher is better).
 
-        Two indexes answer, each ranked by BM25 and then fused by rank: the trigram
-        index (any substring of three characters or more, any script) and the bigram
-        index (Chinese by two-character word). Terms held by a large share of the
-        chunks are left out (see ``keyword_plan``). A query with no term for either
-        (a single character) falls back to LIKE, scored by occurrences. Input is
-        always matched literally.
+        Three indexes answer, each ranked by BM25 and then fused by rank with the
+        weights of ``KEYWORD_INDEXES``: the trigram index (any substring of three
+        characters or more, any script), the bigram index (Chinese by two-character
+        word) and the words index (Chinese segmented into words). Terms held by a
+        large share of the chunks are left out (see ``keyword_plan``). A query with
+        no term for any (a single character) falls back to LIKE, scored by
+        occurrences. Input is always matched literally.
         """
-        plan = self.keyword_plan(query)
-        where, args = _filter_sql(filters)
-        rankings: list[list[str]] = []
-        for table, terms in (
-            ("chunks_fts", plan.trigram.kept),
-            ("chunks_bigram", plan.bigram.kept),
-        ):
-            match = keyword.match_expression(terms)
-            if match is None:
-                continue
-            rankings.append(self._ranked(table, match, coll, where, args, k))
+        rankings = self.keyword_rankings(coll, query, k, filters)
         if rankings:
-            # Trigrams (substrings, any script) and CJK bigrams (two-character Chinese
-            # words) are fused by rank, like the vector and keyword sides are later.
-            scores = reciprocal_rank_fusion(rankings)
+            # Fused by rank, like the vector and keyword sides are later.
+            scores = reciprocal_rank_fusion(
+                list(rankings.values()), [KEYWORD_INDEXES[name][2] for name in rankings]
+            )
             return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+        where, args = _filter_sql(filters)
         return self._like_search(coll, query, k, where, args)
+
+    # -- the words index of chunks written before it existed ---------------------------
+
+    def words_missing(self, coll: Collection) -> int:
+        """Chunks of the collection not in the words index yet (written before schema 4)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM chunks WHERE collection_id = ? AND words_text IS NULL",
+            (coll.id,),
+        ).fetchone()
+        return int(row[0])
+
+    def fill_words(self, coll: Collection, batch: int = WORDS_BATCH) -> int:
+        """Segment up to ``batch`` chunks of the collection missing from the words index
+        and add them, in one short transaction; returns how many (0: none left)."""
+        with self.transaction() as c:
+            rows = c.execute(
+                "SELECT rowid, search_text FROM chunks "
+                "WHERE collection_id = ? AND words_text IS NULL LIMIT ?",
+                (coll.id, batch),
+            ).fetchall()
+            c.executemany(
+                "UPDATE chunks SET words_text = ? WHERE rowid = ?",
+                [(words_text(text), rowid) for rowid, text in rows],
+            )
+        if rows:
+            self._generation += 1  # document frequencies of the words index changed
+        return len(rows)
 
     def _ranked(
         self, table: str, match: str, coll: Collection, where: str, args: list[object], k: int

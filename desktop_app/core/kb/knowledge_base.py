@@ -37,7 +37,7 @@ from desktop_app.core.kb.ingest import IngestControl, IngestProgress, IngestRepo
 from desktop_app.core.kb.location import describe, parse_chroma_url
 from desktop_app.core.kb.parse_host import ChunkConfig, Parser
 from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport, reembed_collection
-from desktop_app.core.kb.retrieve import Hit, Weights, search, weights_for
+from desktop_app.core.kb.retrieve import MIN_CANDIDATES, Hit, Weights, search, weights_for
 from desktop_app.core.kb.watch import FileState, FolderChanges, diff, scan, under
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,10 @@ class Explanation:
     keyword_terms: tuple[str, ...]
     keyword_left_out: tuple[str, ...]
     timings_ms: dict[str, float]
+    #: Per keyword index (trigram, bigram, words): the terms scored and those left out.
+    index_terms: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    #: Per hit (chunk id): its rank in each keyword index's BM25 list (None: not in it).
+    index_ranks: dict[str, dict[str, int | None]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox search --explain --json``."""
@@ -114,9 +118,18 @@ class Explanation:
             "weights": {"vector": self.weights.vector, "keyword": self.weights.keyword},
             "keyword_terms": list(self.keyword_terms),
             "keyword_left_out": list(self.keyword_left_out),
+            "keyword_indexes": {
+                name: {"terms": list(kept), "left_out": list(left_out)}
+                for name, (kept, left_out) in self.index_terms.items()
+            },
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
             "hits": [
-                {**h.as_dict(), "vector_rank": h.vector_rank, "keyword_rank": h.keyword_rank}
+                {
+                    **h.as_dict(),
+                    "vector_rank": h.vector_rank,
+                    "keyword_rank": h.keyword_rank,
+                    "keyword_index_ranks": self.index_ranks.get(h.chunk.chunk_id, {}),
+                }
                 for h in self.hits
             ],
         }
@@ -144,6 +157,8 @@ class KnowledgeBase:
             self._embedders[embedder.name] = embedder
         self._index: VectorIndex | None = None
         self._synced: set[int] = set()
+        # Collections whose chunks are all in the words index (see ``fill_words``).
+        self._words_filled: set[int] = set()
         # Retrieval counts are written in batches: a write per search would put a
         # synchronous commit on every query's path.
         self._retrieved: Counter[int] = Counter()
@@ -228,6 +243,7 @@ class KnowledgeBase:
             coll = self.collection(collection)
             vector = embed_queries(self.embedder_for(coll), ["warm up"])[0]
             self.index.query(coll, vector, 1)
+            self._fill_words(coll)
 
     def close(self) -> None:
         """Record pending retrieval counts, release the lock and the database."""
@@ -502,6 +518,37 @@ class KnowledgeBase:
             remove_missing=remove_missing,
         )
 
+    def fill_words(
+        self, collection: str, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Add the chunks written before the words index existed (schema 4) to it, in
+        batches of ``words.BATCH`` (each its own short transaction, so a search can
+        run between them); ``progress(done, total)`` after each. Returns how many."""
+        return self._fill_words(self.registry.collection(collection), progress)
+
+    def _fill_words(
+        self, coll: Collection, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        if coll.id in self._words_filled:
+            return 0
+        total = self.registry.words_missing(coll)
+        done = 0
+        if total:
+            started = time.perf_counter()
+            log.info("Adding %d passages of %r to the words index.", total, coll.name)
+            while done < total:
+                filled = self.registry.fill_words(coll)
+                if not filled:
+                    break
+                done += filled
+                if progress is not None:
+                    progress(done, total)
+            log.info(
+                "Words index of %r filled in %.1f s.", coll.name, time.perf_counter() - started
+            )
+        self._words_filled.add(coll.id)
+        return done
+
     def search(
         self,
         query: str,
@@ -521,6 +568,7 @@ class KnowledgeBase:
         never retrieved); evaluations and test queries pass False.
         """
         coll = self.collection(collection)
+        self._fill_words(coll)
         try:
             hits = search(
                 self, coll, query, k, filters=filters, min_similarity=min_similarity,
@@ -568,16 +616,28 @@ class KnowledgeBase:
         """A test query for the health view: scores and ranks of each hit, the fusion
         weights and the keyword terms used. It does not count as a retrieval."""
         coll = self.collection(collection)
+        self._fill_words(coll)
         timings: dict[str, float] = {}
         hits = search(self, coll, query, k, filters=filters, timings=timings)
         plan = self.registry.keyword_plan(query)
+        plans = {name: getattr(plan, name) for name in self.registry.keyword_indexes}
+        depth = max(MIN_CANDIDATES, 4 * k)
+        ranks = {
+            name: {chunk_id: r for r, chunk_id in enumerate(ranking, start=1)}
+            for name, ranking in self.registry.keyword_rankings(coll, query, depth, filters).items()
+        }
         return Explanation(
             query=query,
             hits=tuple(hits),
             weights=weights_for(query, coll.embed_model),
-            keyword_terms=tuple(dict.fromkeys(plan.trigram.kept + plan.bigram.kept)),
-            keyword_left_out=tuple(dict.fromkeys(plan.trigram.left_out + plan.bigram.left_out)),
+            keyword_terms=tuple(dict.fromkeys(t for p in plans.values() for t in p.kept)),
+            keyword_left_out=tuple(dict.fromkeys(t for p in plans.values() for t in p.left_out)),
             timings_ms={name: seconds * 1000 for name, seconds in timings.items()},
+            index_terms={name: (p.kept, p.left_out) for name, p in plans.items()},
+            index_ranks={
+                h.chunk.chunk_id: {name: r.get(h.chunk.chunk_id) for name, r in ranks.items()}
+                for h in hits
+            },
         )
 
     def _note_retrieved(self, hits: Sequence[Hit]) -> None:
