@@ -218,6 +218,13 @@ def register(sub: Any) -> None:
     )
     add_eval_arguments(p)
     add_model_arguments(p)
+    p.add_argument(
+        "--indexes",
+        default=None,
+        metavar="NAMES",
+        help="for measuring: search only these keyword indexes, comma-separated, of "
+        "trigram, bigram and words (default: all three, as search and ask do)",
+    )
     _add_store_arguments(p)
     p.set_defaults(func=run_eval)
     from desktop_app.cli.evaluate import register_eval
@@ -387,12 +394,21 @@ def run_search(args: argparse.Namespace) -> int:
             f"keyword terms: {' '.join(explained.keyword_terms) or '-'}; left out (most common): "
             f"{' '.join(explained.keyword_left_out) or '-'}; weights vector "
             f"{explained.weights.vector}, keyword {explained.weights.keyword}",
+            *(
+                f"  {name}: {' '.join(kept) or '-'}; left out: {' '.join(left_out) or '-'}"
+                for name, (kept, left_out) in explained.index_terms.items()
+            ),
             "timings: " + ", ".join(f"{k} {v:.1f} ms" for k, v in explained.timings_ms.items()),
         ]
         for h in explained.hits:
+            per_index = " ".join(
+                f"{name} #{rank or '-'}"
+                for name, rank in explained.index_ranks.get(h.chunk.chunk_id, {}).items()
+            )
             lines.append(
                 f"[{h.rank}] {h.chunk.path}  vector #{h.vector_rank or '-'} "
-                f"{_score(h.vector)}, keyword #{h.keyword_rank or '-'} {_score(h.keyword)}, "
+                f"{_score(h.vector)}, keyword #{h.keyword_rank or '-'} {_score(h.keyword)} "
+                f"({per_index or 'no keyword index'}), "
                 f"fused {h.fused:.5f}\n    " + h.chunk.text[:200].replace("\n", " ")
             )
         if cross.note:
@@ -707,6 +723,22 @@ def run_rename(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keyword_indexes(names: str | None) -> tuple[str, ...] | None:
+    """The keyword indexes named by ``--indexes`` (None: all), checked."""
+    if names is None:
+        return None
+    from desktop_app.core.kb.db import KEYWORD_INDEXES
+
+    chosen = tuple(dict.fromkeys(n.strip().lower() for n in names.split(",") if n.strip()))
+    unknown = [n for n in chosen if n not in KEYWORD_INDEXES]
+    if unknown or not chosen:
+        raise InvalidRequestError(
+            f"--indexes takes one or more of {', '.join(KEYWORD_INDEXES)}, separated by "
+            f"commas, not {names!r}."
+        )
+    return chosen
+
+
 def run_eval(args: argparse.Namespace) -> int:
     """hit@k and MRR of a question file."""
     from desktop_app.core.kb.evaluate import evaluate, load_questions, select_split
@@ -715,9 +747,12 @@ def run_eval(args: argparse.Namespace) -> int:
     if not 1 <= args.k <= 100:
         raise InvalidRequestError(f"--k must be between 1 and 100, not {args.k}.")
     questions = select_split(load_questions(args.questions), args.split)
+    indexes = _keyword_indexes(args.indexes)
     with _open(args) as kb, contextlib.ExitStack() as stack:
         coll = args.collection
         steps = eval_model_steps(args, kb, stack)
+        if indexes is not None:
+            kb.registry.keyword_indexes = indexes
 
         def search(question: str, k: int) -> list[Hit]:
             # The window's and ask's search step, without the model's steps.
