@@ -2,7 +2,8 @@
 
 The recognizer is RapidOCR (PP-OCRv4 detection and recognition, ONNX Runtime on the
 CPU); its three models are files inside the ``rapidocr_onnxruntime`` wheel, so
-nothing is downloaded and nothing is written anywhere when it runs. It is loaded
+nothing is downloaded, and with ONNX Runtime's telemetry turned off (see
+:func:`quiet_onnxruntime`) nothing is written anywhere and nothing is sent. It is loaded
 once per parser process, on the first page that needs it, with its log kept quiet.
 
 Only the parser process (``parse_host``) calls this: the image is decoded there,
@@ -65,10 +66,18 @@ class OcrParagraph:
         return pieces
 
 
+def quiet_onnxruntime() -> None:
+    """Keep ONNX Runtime from phoning home: its Linux build (1.32) otherwise writes a
+    device id under ``~/.cache/Microsoft`` and resolves Microsoft's telemetry host as
+    soon as a session is made. Read when the library loads, so set before."""
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+
 def engine() -> Any:
     """The recognizer, loaded once (about 0.3 s and 80 MB of models)."""
     global _engine
     if _engine is None:
+        quiet_onnxruntime()
         from rapidocr_onnxruntime import RapidOCR
 
         # Its logger prints every model load at DEBUG level to stderr by default.

@@ -30,6 +30,7 @@ from desktop_app.core.kb.chunking import (
     estimate_tokens,
 )
 from desktop_app.core.kb.errors import ParseError
+from desktop_app.core.kb.ocr import quiet_onnxruntime
 from desktop_app.core.kb.parsers import PageProgress, ParseCancelled, ParseLimits, parse_file
 
 
@@ -155,6 +156,7 @@ def main(conn: Connection, limits: ParseLimits, config: ChunkConfig) -> None:
     each page, and a ``("cancel", id)`` that came in meanwhile stops that file there.
     Requests that arrive during a file wait their turn.
     """
+    quiet_onnxruntime()  # before OCR loads it: no telemetry, nothing written in the home folder
     counter = token_counter(config.tokenizer_path)
     limit_memory(limits.memory_bytes)
     # Start-up time must not count against the first file's time limit.
