@@ -49,6 +49,8 @@ class SourceText:
     end: int | None
     note: str = ""
     reason: str = ""
+    #: The recognizer's confidence when the passage was read by OCR, else None.
+    ocr_confidence: float | None = None
 
 
 def stitch_chunks(
@@ -147,4 +149,23 @@ def source_text(
             return SourceText(path, doc.type, plain, s, e, NOTE_FILE)
     chunks = list(kb.registry.chunks_by_id(coll, kb.registry.document_chunk_ids(doc)).values())
     text, s, e = stitch_chunks(chunks, start, end)
-    return SourceText(path, doc.type, text, s, e, NOTE_EXTRACTED)
+    confidence = passage_confidence(chunks, start, end) if s is not None else None
+    return SourceText(path, doc.type, text, s, e, NOTE_EXTRACTED, ocr_confidence=confidence)
+
+
+def passage_confidence(
+    chunks: Sequence[StoredChunk], start: int | None, end: int | None
+) -> float | None:
+    """The OCR confidence of the passage ``[start, end)``: its chunks' confidences,
+    weighted by how much of the passage each covers; None when none was read by OCR."""
+    if start is None or end is None:
+        return None
+    weight = total = 0.0
+    for chunk in chunks:
+        if chunk.ocr_confidence is None:
+            continue
+        inside = min(chunk.char_end, end) - max(chunk.char_start, start)
+        if inside > 0:
+            weight += inside
+            total += inside * chunk.ocr_confidence
+    return total / weight if weight else None

@@ -65,6 +65,16 @@ def source_note(source: SourceText) -> str:
     return notes.get(source.note, "")
 
 
+def ocr_note(source: SourceText) -> str:
+    """Says that the passage was read by OCR, with the recognizer's confidence ("" if not)."""
+    if source.ocr_confidence is None:
+        return ""
+    return QCoreApplication.translate(
+        "SourceViewer",
+        "Read by OCR, confidence {confidence}: the passage may hold recognition mistakes.",
+    ).format(confidence=f"{source.ocr_confidence:.2f}")
+
+
 class SourceViewer(QDialog):
     """A read-only dialog showing where a passage sits in its document."""
 
@@ -96,6 +106,11 @@ class SourceViewer(QDialog):
         self._note_label.setAccessibleName(self.tr("Source note"))
         self._note_label.setStyleSheet(_NOTE_STYLE)
         self._note_label.setWordWrap(True)
+        self._ocr_label = QLabel()
+        self._ocr_label.setAccessibleName(self.tr("OCR confidence"))
+        self._ocr_label.setStyleSheet(_NOTE_STYLE)
+        self._ocr_label.setWordWrap(True)
+        self._ocr_label.hide()
         self._text = QPlainTextEdit()
         make_inert(self._text)  # a document's text: nothing in it is ever loaded
         self._text.setAccessibleName(self.tr("Source text"))
@@ -106,6 +121,7 @@ class SourceViewer(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(self._path_label)
         layout.addWidget(self._note_label)
+        layout.addWidget(self._ocr_label)
         layout.addWidget(self._text, 1)
         layout.addWidget(buttons)
 
@@ -115,6 +131,11 @@ class SourceViewer(QDialog):
         )
 
     # ----------------------------------------------------------------- public
+
+    @property
+    def ocr_text(self) -> str:
+        """The OCR mark shown above the text ("" when the passage was not read by OCR)."""
+        return self._ocr_label.text() if self._ocr_label.isVisibleTo(self) else ""
 
     @property
     def source(self) -> SourceText | None:
@@ -132,6 +153,8 @@ class SourceViewer(QDialog):
         """Show ``source`` as plain text and bring its passage into view."""
         self._source = source
         self._note_label.setText(source_note(source))
+        self._ocr_label.setText(ocr_note(source))
+        self._ocr_label.setVisible(source.ocr_confidence is not None)
         self._text.setPlainText(source.text)
         selections: list[QTextEdit.ExtraSelection] = []
         if source.start is not None and source.end is not None:

@@ -82,6 +82,12 @@ def progress_text(p: IngestProgress) -> str:
             rate=f"{p.rate_chunks_s:.0f}"
         ),
     ]
+    if p.page is not None and p.pages:
+        parts.append(
+            QCoreApplication.translate("KnowledgePanel", "OCR page {page}/{pages}").format(
+                page=min(p.page + 1, p.pages), pages=p.pages
+            )
+        )
     if p.paused:
         parts.append(QCoreApplication.translate("KnowledgePanel", "paused"))
     elif p.eta_s is not None and p.files_done < p.files_total:

@@ -4,6 +4,10 @@
 <context>
     <name>SourceViewer</name>
     <message>
+        <source>Read by OCR, confidence {confidence}: the passage may hold recognition mistakes.</source>
+        <translation>由 OCR 识别，置信度 {confidence}：这段文字可能有识别错误。</translation>
+    </message>
+    <message>
         <source>Source viewer</source>
         <translation>来源查看器</translation>
     </message>
@@ -22,6 +26,10 @@
     <message>
         <source>Source note</source>
         <translation>来源说明</translation>
+    </message>
+    <message>
+        <source>OCR confidence</source>
+        <translation>OCR 置信度</translation>
     </message>
     <message>
         <source>Source text</source>

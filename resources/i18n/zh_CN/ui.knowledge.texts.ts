@@ -76,6 +76,10 @@
         <translation>{rate} 块/秒</translation>
     </message>
     <message>
+        <source>OCR page {page}/{pages}</source>
+        <translation>OCR 第 {page}/{pages} 页</translation>
+    </message>
+    <message>
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
