@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from desktop_app.core.kb.bert_numpy import quick_query_embedder
 from desktop_app.core.kb.errors import EmbeddingModelError
 
 #: The English model every collection used before the catalog (kept as recorded).
@@ -387,4 +388,9 @@ def load_embedder(model: str | None = None) -> Embedder:
         model = DEFAULT_MODEL_NAME
     if model == USE_NAME:
         return UseEmbedder()
-    return SentenceTransformerEmbedder(resolve_model_dir(model))
+    model_dir = resolve_model_dir(model)
+    # A BERT model (MiniLM) embeds questions in numpy: a search imports no torch.
+    quick = quick_query_embedder(
+        model_dir, model_name(model_dir), lambda: SentenceTransformerEmbedder(model_dir)
+    )
+    return quick if quick is not None else SentenceTransformerEmbedder(model_dir)
