@@ -45,6 +45,10 @@ def register_eval(ev_sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_eval_extract)
 
+    from desktop_app.cli.eval_answers import register as register_answers
+
+    register_answers(ev_sub)
+
 
 def _print(args: argparse.Namespace, payload: object, text: str) -> None:
     if args.json:

@@ -13,16 +13,25 @@ are one line (or one JSON object) and exit status 2, like every other command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from desktop_app.cli import kb_models
+from desktop_app.cli.crosslang import (
+    add_eval_arguments,
+    add_translate_argument,
+    eval_model_steps,
+    needs_translation,
+    note_line,
+    search_translation,
+)
 from desktop_app.cli.generate import add_model_arguments, engine_config
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.db import Filters
@@ -38,14 +47,9 @@ def _add_store_arguments(p: argparse.ArgumentParser, collection: bool = True) ->
     if collection:
         p.add_argument("--collection", "-c", required=True, help="the collection's name")
     p.add_argument(
-        "--embedder",
         "--embed-model",
-        dest="embed_model",
-        metavar="NAME",
         default=None,
-        help="embedding model of a new collection: a name from `glassbox kb models` or a "
-        "local sentence-transformers folder (default: the first of `kb models`); an "
-        "existing collection uses its own (`kb reembed` changes it)",
+        help="a local sentence-transformers folder (default: the bundled all-MiniLM-L6-v2)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -106,6 +110,8 @@ def register(sub: Any) -> None:
         action="store_true",
         help="a test query: ranks and scores of each side, keyword terms used and left out",
     )
+    add_translate_argument(p)
+    add_model_arguments(p)
     p.set_defaults(func=run_search)
 
     p = sub.add_parser("ask", help="answer a question from a collection, with citations")
@@ -134,6 +140,7 @@ def register(sub: Any) -> None:
         help="rerank the passages: 'model' (the loaded model's yes/no probabilities) or a "
         "local cross-encoder folder",
     )
+    add_translate_argument(p)
     p.set_defaults(func=run_ask)
 
     kb = sub.add_parser("kb", help="knowledge-base collections: list, stats, remove, rebuild")
@@ -197,7 +204,6 @@ def register(sub: Any) -> None:
     p.add_argument("new_name")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_rename)
-    kb_models.register(kb_sub)
 
     ev = sub.add_parser("eval", help="quality measurements")
     ev_sub = ev.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
@@ -209,6 +215,15 @@ def register(sub: Any) -> None:
         choices=("dev", "held", "all"),
         default="all",
         help="only the questions of this split (default: all, reported per split too)",
+    )
+    add_eval_arguments(p)
+    add_model_arguments(p)
+    p.add_argument(
+        "--indexes",
+        default=None,
+        metavar="NAMES",
+        help="for measuring: search only these keyword indexes, comma-separated, of "
+        "trigram, bigram and words (default: all three, as search and ask do)",
     )
     _add_store_arguments(p)
     p.set_defaults(func=run_eval)
@@ -268,10 +283,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         max_file_bytes=args.max_file_mb * 1024 * 1024,
     )
     progress = _progress_printer(args.quiet)
-    with (
-        _open(args) as kb,
-        SandboxedParser(limits, kb.chunk_config_for(args.collection, args.embed_model)) as parser,
-    ):
+    with _open(args) as kb, SandboxedParser(limits, kb.chunk_config()) as parser:
         report = kb.ingest(
             args.paths,
             args.collection,
@@ -279,7 +291,6 @@ def run_ingest(args: argparse.Namespace) -> int:
             progress=progress,
             remove_missing=not args.keep_missing,
             chroma_url=args.chroma_url,
-            embed_model=args.embed_model,
         )
         chroma = describe(kb.location(args.collection))
     _print(
@@ -368,29 +379,55 @@ def run_search(args: argparse.Namespace) -> int:
     """Print the best passages with their vector, keyword and fused scores."""
     filters = _filters(args)
     if args.explain:
-        with _open(args) as kb:
+        with _open(args) as kb, contextlib.ExitStack() as stack:
+            cross = search_translation(args, kb, args.query, stack)
             explained = kb.explain(args.query, args.collection, args.k, filters=filters)
+            if cross.alternatives:
+                # The hits of the question and its translation in one fusion.
+                fused = kb.search(
+                    args.query, args.collection, args.k, filters=filters,
+                    alternatives=cross.alternatives, record=False,
+                )  # fmt: skip
+                explained = replace(explained, hits=tuple(fused))
             chroma = describe(kb.location(args.collection))
         lines = [
             f"keyword terms: {' '.join(explained.keyword_terms) or '-'}; left out (most common): "
             f"{' '.join(explained.keyword_left_out) or '-'}; weights vector "
             f"{explained.weights.vector}, keyword {explained.weights.keyword}",
+            *(
+                f"  {name}: {' '.join(kept) or '-'}; left out: {' '.join(left_out) or '-'}"
+                for name, (kept, left_out) in explained.index_terms.items()
+            ),
             "timings: " + ", ".join(f"{k} {v:.1f} ms" for k, v in explained.timings_ms.items()),
         ]
         for h in explained.hits:
+            per_index = " ".join(
+                f"{name} #{rank or '-'}"
+                for name, rank in explained.index_ranks.get(h.chunk.chunk_id, {}).items()
+            )
             lines.append(
                 f"[{h.rank}] {h.chunk.path}  vector #{h.vector_rank or '-'} "
-                f"{_score(h.vector)}, keyword #{h.keyword_rank or '-'} {_score(h.keyword)}, "
+                f"{_score(h.vector)}, keyword #{h.keyword_rank or '-'} {_score(h.keyword)} "
+                f"({per_index or 'no keyword index'}), "
                 f"fused {h.fused:.5f}\n    " + h.chunk.text[:200].replace("\n", " ")
             )
-        _print(args, {**explained.as_dict(), "chroma": chroma}, "\n".join(lines))
+        if cross.note:
+            lines.insert(0, note_line(cross))
+        _print(
+            args,
+            {**explained.as_dict(), "chroma": chroma, "translation": cross.as_dict()},
+            "\n".join(lines),
+        )
         return 0
-    with _open(args) as kb:
+    with _open(args) as kb, contextlib.ExitStack() as stack:
+        cross = search_translation(args, kb, args.query, stack)
         hits = kb.search(
             args.query, args.collection, args.k, filters=filters,
-            min_similarity=args.min_similarity,
+            min_similarity=args.min_similarity, alternatives=cross.alternatives,
         )  # fmt: skip
         chroma = describe(kb.location(args.collection))
+    if cross.note and not args.json:
+        print(note_line(cross), file=sys.stderr, flush=True)
     lines = []
     for h in hits:
         s = h.as_dict()["scores"]
@@ -399,7 +436,12 @@ def run_search(args: argparse.Namespace) -> int:
         )
     _print(
         args,
-        {"query": args.query, "hits": [h.as_dict() for h in hits], "chroma": chroma},
+        {
+            "query": args.query,
+            "hits": [h.as_dict() for h in hits],
+            "chroma": chroma,
+            "translation": cross.as_dict(),
+        },
         "\n".join(lines) or "no passage found",
     )
     return 0
@@ -437,12 +479,15 @@ def run_ask(args: argparse.Namespace) -> int:
         filters=_filters(args),
         multi_query=args.multi_query,
         rerank=args.rerank is not None,
+        translate=not args.no_translate,
     )
     params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
     only = not args.allow_outside_knowledge
     needs_model_first = args.multi_query > 0 or args.rerank == "model"
     with _open(args) as kb:
         kb.collection(args.collection)  # a missing collection fails before the model loads
+        # A question in another language than the documents' is first translated.
+        needs_model_first = needs_model_first or needs_translation(args, kb, args.question)
         chroma = describe(kb.location(args.collection))
         if not needs_model_first:
             grounded = ground(kb, None, args.question, options, reranker=cross)
@@ -468,11 +513,17 @@ def run_ask(args: argparse.Namespace) -> int:
                 )  # fmt: skip
                 if grounded.phrasings and not args.json:
                     print("phrasings: " + " | ".join(grounded.phrasings), file=sys.stderr)
+                if grounded.cross.note and not args.json:
+                    print(note_line(grounded.cross), file=sys.stderr)
     sources = "\n".join(
         f"[{c.n}]{'*' if c.cited else ' '} {c.source}: {c.text[:160].replace(chr(10), ' ')}"
         for c in result.citations
     )
-    _print(args, {**result.as_dict(), "chroma": chroma}, f"{result.text}\n\n{sources}".rstrip())
+    _print(
+        args,
+        {**result.as_dict(), "chroma": chroma, "translation": grounded.cross.as_dict()},
+        f"{result.text}\n\n{sources}".rstrip(),
+    )
     return 0
 
 
@@ -672,6 +723,22 @@ def run_rename(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keyword_indexes(names: str | None) -> tuple[str, ...] | None:
+    """The keyword indexes named by ``--indexes`` (None: all), checked."""
+    if names is None:
+        return None
+    from desktop_app.core.kb.db import KEYWORD_INDEXES
+
+    chosen = tuple(dict.fromkeys(n.strip().lower() for n in names.split(",") if n.strip()))
+    unknown = [n for n in chosen if n not in KEYWORD_INDEXES]
+    if unknown or not chosen:
+        raise InvalidRequestError(
+            f"--indexes takes one or more of {', '.join(KEYWORD_INDEXES)}, separated by "
+            f"commas, not {names!r}."
+        )
+    return chosen
+
+
 def run_eval(args: argparse.Namespace) -> int:
     """hit@k and MRR of a question file."""
     from desktop_app.core.kb.evaluate import evaluate, load_questions, select_split
@@ -680,14 +747,22 @@ def run_eval(args: argparse.Namespace) -> int:
     if not 1 <= args.k <= 100:
         raise InvalidRequestError(f"--k must be between 1 and 100, not {args.k}.")
     questions = select_split(load_questions(args.questions), args.split)
-    with _open(args) as kb:
+    indexes = _keyword_indexes(args.indexes)
+    with _open(args) as kb, contextlib.ExitStack() as stack:
         coll = args.collection
+        steps = eval_model_steps(args, kb, stack)
+        if indexes is not None:
+            kb.registry.keyword_indexes = indexes
 
         def search(question: str, k: int) -> list[Hit]:
             # The window's and ask's search step, without the model's steps.
             options = GroundingOptions(collections=(coll,), k=k)
-            return find_passages(kb, question, options, record=False)
+            alternatives = steps.alternatives(question) if steps is not None else []
+            return find_passages(kb, question, options, alternatives, record=False)
 
         result = evaluate(questions, search, args.k)
-    _print(args, result.as_dict(), result.text())
+    payload = result.as_dict()
+    if steps is not None:
+        payload["model_steps"] = steps.as_dict()
+    _print(args, payload, result.text() + (steps.text() if steps is not None else ""))
     return 0

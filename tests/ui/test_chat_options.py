@@ -83,6 +83,15 @@ def test_showing_a_chats_options_sends_nothing_and_edits_keep_the_rest(
     with qtbot.waitSignal(panel.sig_options_changed) as blocker:
         named(panel, QCheckBox, "Rerank with the model").setChecked(True)
     assert blocker.args == [replace(shown, rerank=True)]
+    # The cross-language step: on unless the chat turned it off.
+    translate = named(panel, QCheckBox, "Also search in the documents' language")
+    assert translate.isChecked()
+    with qtbot.waitSignal(panel.sig_options_changed) as blocker:
+        translate.setChecked(False)
+    assert blocker.args == [replace(shown, rerank=True, translate=False)]
+    with qtbot.assertNotEmitted(panel.sig_options_changed, wait=100):
+        panel.set_options(shown)
+    assert translate.isChecked()
 
 
 def test_knowledge_ticks_and_filters(qtbot: QtBot, tmp_path: Path, stores: list[ChatStore]) -> None:

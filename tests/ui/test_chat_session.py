@@ -387,3 +387,39 @@ def test_stop_during_the_document_search_ends_the_wait(
     # A late answer to the abandoned search starts nothing.
     knowledge.answers[0]([passage(1, "late")])
     assert len(engine.requests) == requests and not session.busy
+
+
+class LanguageKnowledge(ScriptedKnowledge):
+    """Knows how many chunks of each language its collections hold, as the controller does."""
+
+    def __init__(self, hits: list[Hit], languages: dict[str, int]) -> None:
+        super().__init__(hits)
+        self.languages = languages
+
+    def collection_languages(self, name: str) -> dict[str, int]:
+        return dict(self.languages)
+
+
+def test_a_question_in_another_language_is_also_searched_as_the_model_writes_it(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    knowledge = LanguageKnowledge([passage(1, "巴黎是法国的首都。")], {"zh": 90, "en": 10})
+    session.set_knowledge(knowledge)
+    session.options.collections = ["notes"]
+    reply(qtbot, session, lambda: session.send("Capital of France?"))
+    # The fake model's script stands for its translation: searched in the same fusion.
+    assert knowledge.alternatives == [[SCRIPT]]
+    asked = engine.requests[0]
+    text = asked.prompt or (asked.messages[-1].content if asked.messages else "")
+    assert "Simplified Chinese" in text and "Capital of France?" in text
+    assert asked.params.temperature == 0.0
+    # Switched off (the options panel's check box): no model step, the question alone.
+    session.options.translate = False
+    requests = len(engine.requests)
+    reply(qtbot, session, lambda: session.send("Capital of Italy?"))
+    assert knowledge.alternatives[-1] == [] and len(engine.requests) == requests + 1
+    assert ChatOptions.from_dict(session.options.to_dict()).translate is False
+    # A question in the documents' language needs no translation.
+    session.options.translate = True
+    reply(qtbot, session, lambda: session.send("法国的首都是哪里？"))
+    assert knowledge.alternatives[-1] == []

@@ -267,6 +267,11 @@ def test_dropped_files_are_indexed_failures_keep_their_reason(
     assert "Failed documents: 1" in health and "broken.pdf" in health
     assert named(panel, QLabel, "Duplicate chunks").text().startswith("Duplicate chunks: 0")
     assert named(panel, QLabel, "Never retrieved").text().startswith("Documents never retrieved")
+    # The collection's languages, in its details and its tooltip; the chat reads them
+    # from the controller to decide whether a question needs translating.
+    assert named(panel, QLabel, "Document languages").text() == "Languages: English 100%"
+    assert "Languages: English 100%" in panel._collection_list.item(0).toolTip()
+    assert set(controller.collection_languages(DEFAULT_COLLECTION)) == {"en"}
     assert not button(panel, "Pause indexing").isEnabled()
 
 

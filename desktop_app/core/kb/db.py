@@ -928,14 +928,14 @@ class Registry:
         ).fetchone()
         return int(row[0])
 
-    def fill_words(self, coll: Collection, batch: int = WORDS_BATCH) -> int:
-        """Segment up to ``batch`` chunks of the collection missing from the words index
-        and add them, in one short transaction; returns how many (0: none left)."""
+    def fill_words(self, coll: Collection) -> int:
+        """Segment up to ``WORDS_BATCH`` chunks of the collection missing from the words
+        index and add them, in one short transaction; returns how many (0: none left)."""
         with self.transaction() as c:
             rows = c.execute(
                 "SELECT rowid, search_text FROM chunks "
                 "WHERE collection_id = ? AND words_text IS NULL LIMIT ?",
-                (coll.id, batch),
+                (coll.id, WORDS_BATCH),
             ).fetchall()
             c.executemany(
                 "UPDATE chunks SET words_text = ? WHERE rowid = ?",

@@ -200,6 +200,16 @@ class ChatOptionsPanel(QDockWidget):
         refine.addWidget(self._multi_query_spin)
         refine.addWidget(self._rerank_check)
         form.addRow("", refine)
+        self._translate_check = QCheckBox(self.tr("Also search in the documents' language"), body)
+        self._translate_check.setChecked(True)
+        self._translate_check.setAccessibleName(self.tr("Also search in the documents' language"))
+        self._translate_check.setToolTip(
+            self.tr(
+                "When a question is in another language than the attached documents, the loaded "
+                "model also writes it in theirs, and both are searched (a few seconds more)."
+            )
+        )
+        form.addRow("", self._translate_check)
         self._types_edit = QLineEdit(body)
         self._types_edit.setAccessibleName(self.tr("Only file types"))
         self._types_edit.setPlaceholderText(self.tr("any type (e.g. pdf, md)"))
@@ -255,6 +265,7 @@ class ChatOptionsPanel(QDockWidget):
         self._after_check.toggled.connect(self._on_filter_control_changed)
         self._after_edit.dateChanged.connect(self._on_filter_control_changed)
         self._rerank_check.toggled.connect(self._on_retrieval_control_changed)
+        self._translate_check.toggled.connect(self._on_retrieval_control_changed)
         self._updating = False
         self.reload_presets()
 
@@ -282,6 +293,7 @@ class ChatOptionsPanel(QDockWidget):
             options.collections, options.top_k, options.min_similarity, options.only_from_documents
         )
         self.set_retrieval(options.multi_query, options.rerank)
+        self.set_translate(options.translate)
         self.set_filters(options.file_types, options.folder, options.modified_after)
 
     def _change(self, **fields: Any) -> None:
@@ -356,6 +368,16 @@ class ChatOptionsPanel(QDockWidget):
         try:
             self._multi_query_spin.setValue(multi_query)
             self._rerank_check.setChecked(rerank)
+        finally:
+            self._updating = False
+
+    def set_translate(self, on: bool) -> None:
+        """Show whether a chat's questions are also searched in the documents' language
+        (no signal)."""
+        self._chat_options = replace(self._chat_options, translate=on)
+        self._updating = True
+        try:
+            self._translate_check.setChecked(on)
         finally:
             self._updating = False
 
@@ -438,7 +460,9 @@ class ChatOptionsPanel(QDockWidget):
     def _on_retrieval_control_changed(self, *_args: object) -> None:
         if not self._updating:
             self._change(
-                multi_query=self._multi_query_spin.value(), rerank=self._rerank_check.isChecked()
+                multi_query=self._multi_query_spin.value(),
+                rerank=self._rerank_check.isChecked(),
+                translate=self._translate_check.isChecked(),
             )
 
     @Slot()

@@ -34,7 +34,9 @@ from desktop_app.core.kb import grounding as ground
 from desktop_app.core.kb.answer import build_prompt
 from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.grounding import MAX_PHRASINGS, GroundingOptions
+from desktop_app.core.kb.language import target_language
 from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.kb.translate import CrossLanguage, engine_translator, merge_counts
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat.view import MessageView
 from desktop_app.ui.common.errors import error_text
@@ -70,6 +72,7 @@ class ChatOptions:
     only_from_documents: bool = True
     multi_query: int = 0  # alternative phrasings the model writes (0: off)
     rerank: bool = False  # the loaded model judges each passage before the reply
+    translate: bool = True  # a question in another language is also searched in the documents'
     file_types: list[str] = field(default_factory=list)  # only these (pdf, md…)
     folder: str = ""  # only files under this folder
     modified_after: float | None = None  # only files modified since (Unix seconds)
@@ -92,6 +95,7 @@ class ChatOptions:
             filters=self.filters(),
             multi_query=self.multi_query,
             rerank=self.rerank,
+            translate=self.translate,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +109,7 @@ class ChatOptions:
             "only_from_documents": self.only_from_documents,
             "multi_query": self.multi_query,
             "rerank": self.rerank,
+            "translate": self.translate,
             "file_types": list(self.file_types),
             "folder": self.folder,
             "modified_after": self.modified_after,
@@ -140,6 +145,9 @@ class ChatOptions:
         rerank = data.get("rerank")
         if isinstance(rerank, bool):
             out.rerank = rerank
+        translate = data.get("translate")
+        if isinstance(translate, bool):
+            out.translate = translate
         types = data.get("file_types")
         if isinstance(types, list):
             out.file_types = [str(t) for t in types if isinstance(t, str)]
@@ -466,6 +474,27 @@ class ChatSession(QObject):
         self._pending_search = grounding
         self.sig_busy.emit(True)
         loaded = self._controller.model_loaded
+        counts = self._collection_languages(grounding.options)
+        across = grounding.options.translate and target_language(question, counts) is not None
+        if across and loaded is not None:
+            # The model writes the question in the documents' language (and its other
+            # phrasings, with multi-query on); the step never fails the search.
+            options, template = grounding.options, loaded.has_chat_template
+
+            def rewrite_across(engine: Any, _progress: Any) -> tuple[list[str], CrossLanguage]:
+                others = ground.phrasings(engine, question, options, chat_template=template)
+                translator = engine_translator(engine, chat_template=template)
+                return others, ground.translation(question, options, counts, translator)
+
+            grounding.stage = "rewrite"
+            grounding.task = self._controller.run_task(
+                rewrite_across,
+                label=self.tr("Writing the question in the documents' language"),
+                on_done=while_alive(self, partial(self._on_translated, grounding)),
+                on_failed=while_alive(self, partial(self._on_step_failed, grounding)),
+            )
+            self.sig_notice.emit(self.tr("Writing the question in the documents' language…"), False)
+            return
         if grounding.options.multi_query > 0 and loaded is not None:
             options, template = grounding.options, loaded.has_chat_template
             grounding.stage = "rewrite"
@@ -480,6 +509,30 @@ class ChatSession(QObject):
             self.sig_notice.emit(self.tr("Rewriting the question into other phrasings…"), False)
             return
         self._grounding_search(grounding)
+
+    def _collection_languages(self, options: GroundingOptions) -> dict[str, int]:
+        """Chunks per language of the attached collections, as the knowledge side last
+        counted them (none known: no translation)."""
+        known = getattr(self._knowledge, "collection_languages", None)
+        if not options.translate or known is None:
+            return {}
+        return merge_counts({name: known(name) for name in options.collections})
+
+    def _on_translated(
+        self, grounding: _Grounding, result: tuple[list[str], CrossLanguage]
+    ) -> None:
+        if grounding is not self._pending_search:
+            return
+        others, cross = result
+        if cross.phrasing is None and cross.target is not None:
+            self.sig_notice.emit(
+                self.tr(
+                    "Could not write the question in the documents' language; searching "
+                    "with the question as asked."
+                ),
+                True,
+            )
+        self._on_rewritten(grounding, [*others, *cross.alternatives])
 
     def _grounding_search(self, grounding: _Grounding) -> None:
         grounding.stage = "search"

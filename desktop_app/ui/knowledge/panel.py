@@ -366,6 +366,7 @@ class KnowledgePanel(QDockWidget):
         for key, name in (
             ("summary", self.tr("Collection summary")),
             ("duplicates", self.tr("Duplicate chunks")),
+            ("languages", self.tr("Document languages")),
             ("failed", self.tr("Failed documents")),
             ("never", self.tr("Never retrieved")),
             ("vectors", self.tr("Vector index")),
@@ -596,6 +597,25 @@ class KnowledgePanel(QDockWidget):
         self._show_health()
         self._update_buttons()
 
+    def _languages_text(self, counts: dict[str, int] | None) -> str:
+        """The collection's languages by share of its chunks: "Languages: Chinese 80%,
+        English 20%" (questions in another language are also searched in these)."""
+        names = {
+            "zh": self.tr("Chinese"),
+            "en": self.tr("English"),
+            "ja": self.tr("Japanese"),
+            "ko": self.tr("Korean"),
+        }
+        total = sum(n for n in (counts or {}).values() if n > 0)
+        if not counts or total == 0:
+            return self.tr("Languages: not counted yet")
+        shares = ", ".join(
+            f"{names.get(lang, lang)} {max(1, round(100 * n / total))}%"
+            for lang, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if n > 0
+        )
+        return self.tr("Languages: {shares}").format(shares=shares)
+
     def _show_health(self) -> None:
         labels = self._health_labels
         name = self.current_collection()
@@ -626,6 +646,7 @@ class KnowledgePanel(QDockWidget):
         else:
             text = self.tr("Duplicate chunks: {count}").format(count=dup)
         labels["duplicates"].setText(text)
+        labels["languages"].setText(self._languages_text(summary.languages))
         failed = [d for d in self._documents if d.status == "failed"]
         text = self.tr("Failed documents: {count}").format(count=summary.failed)
         if failed:
@@ -917,7 +938,8 @@ class KnowledgePanel(QDockWidget):
                 item.setToolTip(
                     error_text("kb_error", s.problem)
                     if s.problem
-                    else f"{s.embed_model} · {human_size(s.bytes)} · {where}"
+                    else f"{s.embed_model} · {human_size(s.bytes)} · {where} · "
+                    + self._languages_text(s.languages)
                 )
                 listing.addItem(item)
         names = [s.name for s in summaries]

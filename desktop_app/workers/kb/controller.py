@@ -182,6 +182,8 @@ class KnowledgeController(QObject):
 
         # GUI-thread bookkeeping.
         self._ingests: list[_Ingest] = []
+        # Chunks per language of each collection, as last listed (``sig_collections``).
+        self._languages: dict[str, dict[str, int]] = {}
         self._ready = False
         self._closing = False
 
@@ -706,7 +708,16 @@ class KnowledgeController(QObject):
 
     def _post_collections(self, kb: KnowledgeBase) -> None:
         summaries: list[CollectionStats] = kb.summaries()
-        self._jobs.post(lambda: self.sig_collections.emit(summaries))
+        self._jobs.post(lambda: self._emit_collections(summaries))
+
+    def _emit_collections(self, summaries: list[CollectionStats]) -> None:
+        self._languages = {s.name: dict(s.languages or {}) for s in summaries}
+        self.sig_collections.emit(summaries)
+
+    def collection_languages(self, name: str) -> dict[str, int]:
+        """Chunks per language of a collection as last listed (GUI thread; empty when
+        not listed yet): the chat decides from them whether to translate a question."""
+        return dict(self._languages.get(name, {}))
 
     def _post_documents(self, kb: KnowledgeBase, collection: str) -> None:
         # The registry alone: listing documents must work while a Chroma server is down.

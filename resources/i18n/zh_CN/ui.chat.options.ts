@@ -150,6 +150,14 @@ Assistant: 正面</translation>
         <translation>已加载的模型根据概率评判 20 个段落中的每一个，并保留最佳者（较慢；小模型判断较差）。</translation>
     </message>
     <message>
+        <source>Also search in the documents&apos; language</source>
+        <translation>同时用文档的语言搜索</translation>
+    </message>
+    <message>
+        <source>When a question is in another language than the attached documents, the loaded model also writes it in theirs, and both are searched (a few seconds more).</source>
+        <translation>当问题的语言与所附文档不同时，已加载的模型会把问题也写成文档的语言，两种写法都会被搜索（多花几秒）。</translation>
+    </message>
+    <message>
         <source>Only file types</source>
         <translation>仅限文件类型</translation>
     </message>

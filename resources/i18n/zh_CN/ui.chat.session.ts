@@ -16,12 +16,24 @@
         <translation>新对话</translation>
     </message>
     <message>
+        <source>Writing the question in the documents&apos; language</source>
+        <translation>正在把问题写成文档的语言</translation>
+    </message>
+    <message>
+        <source>Writing the question in the documents&apos; language…</source>
+        <translation>正在把问题写成文档的语言…</translation>
+    </message>
+    <message>
         <source>Rewriting the question</source>
         <translation>正在改写问题</translation>
     </message>
     <message>
         <source>Rewriting the question into other phrasings…</source>
         <translation>正在将问题改写为其他表述…</translation>
+    </message>
+    <message>
+        <source>Could not write the question in the documents&apos; language; searching with the question as asked.</source>
+        <translation>无法把问题写成文档的语言；将按原问题搜索。</translation>
     </message>
     <message>
         <source>Searching {names}…</source>

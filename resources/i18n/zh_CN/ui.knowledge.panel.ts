@@ -240,6 +240,10 @@
         <translation>重复文本块</translation>
     </message>
     <message>
+        <source>Document languages</source>
+        <translation>文档语言</translation>
+    </message>
+    <message>
         <source>Failed documents</source>
         <translation>失败的文档</translation>
     </message>
@@ -306,6 +310,30 @@
     <message>
         <source>Resume indexing</source>
         <translation>继续索引</translation>
+    </message>
+    <message>
+        <source>Chinese</source>
+        <translation>中文</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>英文</translation>
+    </message>
+    <message>
+        <source>Japanese</source>
+        <translation>日文</translation>
+    </message>
+    <message>
+        <source>Korean</source>
+        <translation>韩文</translation>
+    </message>
+    <message>
+        <source>Languages: not counted yet</source>
+        <translation>语言：尚未统计</translation>
+    </message>
+    <message>
+        <source>Languages: {shares}</source>
+        <translation>语言：{shares}</translation>
     </message>
     <message>
         <source>No collection selected.</source>

@@ -1,0 +1,148 @@
+"""The refusal is Glassbox's own sentence in the question's language, not model text;
+and the prompt styles measured by `glassbox eval answers`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    EngineConfig,
+    Event,
+    GenerateRequest,
+    TokenEvent,
+)
+from desktop_app.core.errors import GlassboxError
+from desktop_app.core.kb.answer import (
+    NOT_FOUND,
+    REFUSALS,
+    TRIM_PASSAGES,
+    answer,
+    build_prompt,
+    is_refusal,
+    refusal_for,
+    trim_passage,
+)
+from desktop_app.core.kb.db import StoredChunk
+from desktop_app.core.kb.retrieve import Hit
+
+ZH_REFUSAL = "文档中没有找到答案。"
+
+
+def _hit(n: int, text: str) -> Hit:
+    chunk = StoredChunk(f"c{n}", 1, f"/d/{n}.html", "html", 0, text, None, None, 0, len(text))
+    return Hit(n, chunk, 0.5, None, 0.1, n, None)
+
+
+class _Scripted:
+    """Replies ``reply`` in two pieces (the fake engine's vocabulary is ASCII only)."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        half = len(self.reply) // 2
+        for i, piece in enumerate((self.reply[:half], self.reply[half:])):
+            yield TokenEvent(i, i, piece, 1.0, ())
+        yield DoneEvent("stop", 10, 2, 0.1, 10.0, 0)
+
+
+def _engine(reply: str) -> FakeEngine | _Scripted:
+    if not reply.isascii():
+        return _Scripted(reply)
+    engine = FakeEngine(reply)
+    engine.load(EngineConfig(model_path="fake"))
+    return engine
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        NOT_FOUND,
+        f'"{NOT_FOUND}"',
+        "**I could not find the answer in the documents.**",
+        "Answer: I couldn't find the answer in the documents [1].",
+        "Sorry, I could not find the answer in the documents.",
+        ZH_REFUSAL,
+        "我在文档中没有找到相关的答案。",
+    ],
+)
+def test_a_chinese_question_refused_in_any_wording_gets_the_chinese_sentence(reply: str) -> None:
+    result = answer(_engine(reply), "怎样安装 Kubernetes？", [_hit(1, "apt")], chat_template=False)
+    assert result.text == ZH_REFUSAL == REFUSALS["zh"]
+    assert not result.found
+    assert not any(c.cited for c in result.citations)
+
+
+def test_an_english_question_gets_the_english_sentence() -> None:
+    result = answer(_engine(ZH_REFUSAL), "How do I install Kubernetes?", [_hit(1, "apt")])
+    assert result.text == NOT_FOUND and not result.found
+
+
+def test_nothing_retrieved_is_refused_in_the_questions_language_without_the_model() -> None:
+    class NoEngine:
+        def generate(self, request: GenerateRequest) -> Iterator[Event]:
+            raise AssertionError("not asked")
+
+    assert answer(NoEngine(), "怎样安装 Kubernetes？", []).text == ZH_REFUSAL
+    assert answer(NoEngine(), "How?", []).text == NOT_FOUND
+    assert refusal_for("12345") == NOT_FOUND  # no letters: English
+
+
+def test_an_answer_that_mentions_not_finding_something_is_not_a_refusal() -> None:
+    long_answer = (
+        "Use the usrquota option in /etc/fstab [1]. If quotacheck says it could not find "
+        "the answer file, run it again with -c."
+    )
+    assert not is_refusal(long_answer)
+    assert not is_refusal("在 /etc/fstab 中加上 usrquota 选项 [1]。")
+    assert not is_refusal("")
+    result = answer(_engine(long_answer), "How do I set quotas?", [_hit(1, "usrquota")])
+    assert result.found and result.text == long_answer and result.citations[0].cited
+
+
+def test_with_outside_knowledge_allowed_the_models_text_stays() -> None:
+    reply = f"{NOT_FOUND} From general knowledge: use kubeadm."
+    result = answer(
+        _engine(reply), "How do I install Kubernetes?", [_hit(1, "x")], only_from_documents=False
+    )
+    assert result.text == reply
+
+
+def test_prompt_styles() -> None:
+    hits = [_hit(n, f"passage {n}") for n in range(1, 6)]
+    plain = build_prompt("Which option?", hits)
+    assert plain.sources == 5 and "Question: Which option?" in plain.messages[1].content
+    sandwich = build_prompt("Which option?", hits, style="sandwich").messages[1].content
+    assert sandwich.startswith("Question: Which option?") and sandwich.count("Which option?") == 2
+    quote = build_prompt("q", hits, style="quote").messages[0].content
+    assert "word for word" in quote and "word for word" not in plain.messages[0].content
+    assert "Example 1." in build_prompt("q", hits, style="example+quote").messages[0].content
+    trimmed = build_prompt("q", hits, style="trim")
+    assert trimmed.sources == TRIM_PASSAGES and f"BEGIN [{TRIM_PASSAGES + 1}]" not in (
+        trimmed.messages[1].content
+    )
+    with pytest.raises(GlassboxError, match="Unknown prompt style"):
+        build_prompt("q", hits, style="quote+shout")
+
+
+def test_a_trimmed_answer_lists_only_the_passages_given() -> None:
+    hits = [_hit(n, f"passage {n}") for n in range(1, 6)]
+    result = answer(_engine("passage [1]"), "q", hits, style="trim")
+    assert [c.n for c in result.citations] == list(range(1, TRIM_PASSAGES + 1))
+
+
+def test_trimming_keeps_the_sentences_that_share_the_questions_terms() -> None:
+    text = (
+        "Debian has many packages. Quotas limit disk use. "
+        "Add usrquota to /etc/fstab to turn user quotas on. The weather is fine."
+    )
+    kept = trim_passage(text, "Which /etc/fstab option turns user quotas on?", limit=80)
+    assert "usrquota" in kept and "weather" not in kept and "packages" not in kept
+    zh = "Debian 有很多软件包。要启用用户配额，在 /etc/fstab 中加上 usrquota 选项。天气很好。"
+    kept = trim_passage(zh, "怎样启用用户配额？", limit=40)
+    assert "usrquota" in kept and "天气" not in kept
+    assert trim_passage("nothing shared here", "配额", limit=7) == "nothing"
