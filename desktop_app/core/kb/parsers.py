@@ -425,6 +425,12 @@ def parse_image(
                     image.seek(index)
                     what = "the image" if frames == 1 else f"page {index + 1} of the image"
                     _check_pixels(image.width, image.height, limits, what)
+                    if frames == 1 and min(image.size) < _MIN_IMAGE_SIDE:
+                        # An icon or a bullet: refused before the recognizer is loaded.
+                        raise ParseError(
+                            f"the image is {image.width} × {image.height} pixels, "
+                            "too small to hold a line of text (nothing to index)"
+                        )
                     frame = _page_image(image)
                     out.add_ocr(ocr.paragraphs(ocr.recognize(frame)), page=index + 1)
                     del frame

@@ -128,6 +128,10 @@ def test_hostile_images_are_refused_with_a_reason(tmp_path: Path) -> None:
     truncated.write_bytes(truncated.read_bytes()[:600])
     with pytest.raises(ParseError, match="damaged"):
         parse_file(truncated)
+    icon = tmp_path / "bullet.png"
+    render_page(["icon"], seed=6, dpi=60).resize((12, 12)).save(icon)
+    with pytest.raises(ParseError, match="too small to hold a line of text"):
+        parse_file(icon)
     blank = tmp_path / "blank.png"
     render_page([], seed=6, dpi=60, noise=0).save(blank)
     with pytest.raises(ParseError, match="OCR found no text in the image"):
