@@ -6,10 +6,17 @@ assistant token is tinted by its probability with the viridis scale the window
 uses (``probability_rgb`` is that scale's one definition), and hovering or
 focusing a token shows its top alternatives. Message text is hostile input: it
 is escaped everywhere, so a ``<script>`` in a reply comes out as text.
+
+Markdown in the page is styled as in the window (:mod:`desktop_app.core.chat.markdown`):
+the text stays as written, with headings, tables, lists, links, images and code
+set by classes over it. A link's address is shown, not followed; an image's alt
+text and address are shown, never loaded. The Markdown export is the text
+itself, so its structure is the reply's own.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import math
@@ -19,6 +26,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any, Literal
 
+from desktop_app.core.chat import markdown
 from desktop_app.core.chat.codecs import TokenRecord
 from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
 from desktop_app.core.errors import InvalidRequestError
@@ -242,6 +250,23 @@ h1 { font-size: 1.5rem; margin-bottom: .2rem; }
 .row.drawn { font-weight: bold; }
 .head { display: block; margin-bottom: .2rem; }
 code { font-family: ui-monospace, monospace; }
+.md-code, .md-code_inline, .md-fence, .md-table { font-family: ui-monospace, monospace; }
+.md-h1 { font-size: 1.5em; font-weight: bold; }
+.md-h2 { font-size: 1.3em; font-weight: bold; }
+.md-h3 { font-size: 1.15em; font-weight: bold; }
+.md-h4, .md-h5, .md-h6, .md-bold, .md-table_head { font-weight: bold; }
+.md-italic { font-style: italic; }
+.md-quote { font-style: italic; color: #555; }
+.md-marker, .md-address, .md-fence { color: #8a8a8a; }
+.md-link { color: #1a5fb4; text-decoration: underline; }
+.md-image { color: #1a5fb4; font-style: italic; }
+.md-bullet { color: #c75f00; font-weight: bold; }
+.md-keyword { color: #0033b3; font-weight: bold; }
+.md-string { color: #067d17; }
+.md-comment { color: #6a6a6a; font-style: italic; }
+.md-number { color: #1750eb; }
+.md-name { color: #00627a; }
+.md-builtin { color: #871094; }
 """
 
 
@@ -274,12 +299,48 @@ def _tooltip(record: TokenRecord) -> str:
     return f'<span class="tip" role="tooltip">{"".join(rows)}</span>'
 
 
+class _Styles:
+    """The Markdown styles of a message's text, by character range, as HTML spans."""
+
+    def __init__(self, content: str) -> None:
+        self.content = content
+        self.segments: list[tuple[int, int, tuple[str, ...]]] = []
+        offset = 0
+        styled = markdown.parse(content)
+        for line, runs in zip(content.split("\n"), styled.runs, strict=False):
+            self.segments += [(offset + a, offset + z, keys) for a, z, keys in runs]
+            offset += len(line) + 1
+        self.ends = [z for _, z, _ in self.segments]
+
+    def html(self, start: int, end: int) -> str:
+        """``content[start:end]``, escaped, in spans carrying its styles."""
+        out = []
+        pos = start
+        k = bisect.bisect_right(self.ends, start)
+        while pos < end:
+            if k >= len(self.segments) or self.segments[k][0] >= end:
+                out.append(html.escape(self.content[pos:end]))
+                break
+            a, z, keys = self.segments[k]
+            if a > pos:
+                out.append(html.escape(self.content[pos:a]))
+                pos = a
+            stop = min(z, end)
+            names = " ".join(f"md-{key}" for key in keys)
+            out.append(f'<span class="{names}">{html.escape(self.content[pos:stop])}</span>')
+            pos = stop
+            k += 1
+        return "".join(out)
+
+
 def _token_html(content: str, records: Sequence[TokenRecord]) -> str:
-    """The reply's text as tinted token spans, as far as the tokens spell the text.
+    """The reply's text as tinted token spans, as far as the tokens spell the text,
+    with its Markdown styles inside them.
 
     A stop string trimmed at the end or text cut short leaves tokens or text
     over; the text is what counts, and what the tokens do not cover is plain.
     """
+    styles = _Styles(content)
     out = []
     pos = 0
     for record in records:
@@ -290,10 +351,10 @@ def _token_html(content: str, records: Sequence[TokenRecord]) -> str:
         out.append(
             f'<span class="{classes}" tabindex="0" '
             f'style="background:{probability_hex(record.event.p)}">'
-            f"{html.escape(text)}{_tooltip(record)}</span>"
+            f"{styles.html(pos, pos + len(text))}{_tooltip(record)}</span>"
         )
         pos += len(text)
-    out.append(html.escape(content[pos:]))
+    out.append(styles.html(pos, len(content)))
     return "".join(out)
 
 
@@ -332,7 +393,7 @@ def to_html(
         if msg.role == "assistant" and records and not msg.edited:
             body = _token_html(msg.content, records)
         else:
-            body = esc(msg.content)
+            body = _Styles(msg.content).html(0, len(msg.content))
         parts.append(
             f'<article class="msg {esc(msg.role)}"><h2>{esc(heading)}</h2>'
             f'<div class="text">{body}</div>'

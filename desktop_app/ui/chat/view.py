@@ -33,6 +33,7 @@ from PySide6.QtGui import (
     QAccessible,
     QAccessibleEvent,
     QColor,
+    QDesktopServices,
     QFont,
     QGuiApplication,
     QHelpEvent,
@@ -44,7 +45,14 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextLine,
 )
-from PySide6.QtWidgets import QMenu, QTextBrowser, QTextEdit, QToolTip, QWidget
+from PySide6.QtWidgets import (
+    QMenu,
+    QMessageBox,
+    QTextBrowser,
+    QTextEdit,
+    QToolTip,
+    QWidget,
+)
 
 from desktop_app.core.chat.export import probability_rgb
 from desktop_app.core.engine.protocol import TokenEvent
@@ -54,6 +62,7 @@ from desktop_app.ui.common.markdown import (
     PLAIN_BLOCK,
     MarkdownHighlighter,
     code_blocks,
+    start_warm_up,
 )
 from desktop_app.ui.common.plain_text import inert_resource
 
@@ -64,6 +73,9 @@ MENU_CANDIDATES = 10
 _TINT_STEPS = 64
 
 _SCHEME = "glassbox"
+#: Link schemes a transcript offers to open (in the browser or the mail program).
+_OPENABLE = ("http", "https", "mailto")
+_warmed = False
 
 
 def role_name(role: str) -> str:
@@ -235,6 +247,11 @@ class ChatView(QTextBrowser):
         doc.setUndoRedoEnabled(False)
         doc.setDocumentMargin(12)
         self._highlighter = MarkdownHighlighter(doc)
+        global _warmed
+        if not _warmed:
+            # Parser and common lexers get ready on a thread, not at the first reply.
+            _warmed = True
+            start_warm_up()
         self._dark = False
         self._show_probs = False
         self._messages: list[_Rendered] = []
@@ -276,6 +293,7 @@ class ChatView(QTextBrowser):
     def show_messages(self, messages: Sequence[MessageView]) -> None:
         """Show a whole branch, replacing what is shown."""
         self._select(None)
+        self._highlighter.clear_sources()
         self.clear()
         self._messages = []
         self._streaming = None
@@ -356,7 +374,9 @@ class ChatView(QTextBrowser):
         was_at_bottom = self._at_bottom()
         cursor = self._end_cursor()
         cursor.beginEditBlock()
-        self._insert_footer(cursor, view, self._text_of(rendered))
+        # The highlighter has parsed the reply as it streamed: its code blocks are known.
+        tags = self._highlighter.fence_tags(rendered.body)
+        self._insert_footer(cursor, view, self._text_of(rendered), tags)
         cursor.endEditBlock()
         self._follow(was_at_bottom)
 
@@ -452,6 +472,7 @@ class ChatView(QTextBrowser):
         cursor.insertBlock(QTextBlockFormat(), self._plain)
         rendered = _Rendered(view, cursor.block(), forced=set(view.forced))
         self._messages.append(rendered)
+        self._highlighter.add_source(rendered.body)
         if view.tokens:
             self._insert_tokens(cursor, rendered, view.tokens, rendered.body.position())
             # Text after the recorded tokens (a hand edit keeps no tokens; this is
@@ -492,7 +513,9 @@ class ChatView(QTextBrowser):
             cursor.insertText(f" {view.branch_index}/{view.branch_count} ", quiet)
             self._link(cursor, "›", "next", view.id, enabled=view.branch_index < view.branch_count)
 
-    def _insert_footer(self, cursor: QTextCursor, view: MessageView, text: str) -> None:
+    def _insert_footer(
+        self, cursor: QTextCursor, view: MessageView, text: str, tags: list[str] | None = None
+    ) -> None:
         """The line under a finished message: its state, its actions, code-copy links."""
         quiet = QTextCharFormat()
         quiet.setForeground(QColor(0x8A, 0x8A, 0x8A))
@@ -523,8 +546,10 @@ class ChatView(QTextBrowser):
             if n:
                 cursor.insertText(" · ", quiet)
             self._link(cursor, label, action, view.id)
-        blocks = code_blocks(text) if "```" in text or "~~~" in text else []
-        for n, (tag, _code) in enumerate(blocks):
+        if tags is None:
+            tags = [tag for tag, _ in code_blocks(text)] if "```" in text or "~~~" in text else []
+        blocks = tags
+        for n, tag in enumerate(blocks):
             cursor.insertText(" · ", quiet)
             if len(blocks) > 1 and tag:
                 label = self.tr("Copy code {n} ({language})").format(n=n + 1, language=tag)
@@ -757,7 +782,13 @@ class ChatView(QTextBrowser):
             return
         if self.anchorAt(event.position().toPoint()):
             return
-        found = self._locate(self._position_at(event.position().toPoint()))
+        position = self._position_at(event.position().toPoint())
+        href = self._highlighter.link_at(position) if position >= 0 else None
+        if href:
+            event.accept()
+            self.open_link(href)
+            return
+        found = self._locate(position)
         if found is None:
             return
         event.accept()
@@ -781,6 +812,49 @@ class ChatView(QTextBrowser):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def link_at(self, position: int) -> str | None:
+        """The address of the Markdown link at document ``position``, if any."""
+        return self._highlighter.link_at(position)
+
+    def link_box(self, href: str) -> QMessageBox:
+        """The question asked before a link in a message is opened; it names the address."""
+        box = QMessageBox(self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Open link"))
+        box.setText(self.tr("Open this address in your web browser?"))
+        box.setInformativeText(href)
+        open_button = box.addButton(self.tr("Open"), QMessageBox.ButtonRole.AcceptRole)
+        open_button.setObjectName("open")
+        cancel = box.addButton(self.tr("Do not open"), QMessageBox.ButtonRole.RejectRole)
+        cancel.setObjectName("cancel")
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        return box
+
+    def open_link(self, href: str) -> bool:
+        """Ask, naming the address, then open a link from a message; True when opened."""
+        url = QUrl(href)
+        if url.scheme().lower() not in _OPENABLE:
+            box = QMessageBox(self)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setIcon(QMessageBox.Icon.Information)
+            box.setWindowTitle(self.tr("Link not opened"))
+            box.setText(
+                self.tr(
+                    "Glassbox opens only web (http, https) and e-mail links; this one was not opened."  # noqa: E501
+                )
+            )
+            box.setInformativeText(href)
+            box.exec()
+            return False
+        box = self.link_box(href)
+        box.exec()
+        chosen = box.clickedButton()
+        if chosen is None or chosen.objectName() != "open":
+            return False
+        return QDesktopServices.openUrl(url)
 
     def loadResource(self, type: int, name: QUrl | str) -> object:
         # Nothing in a transcript may load anything, from the network or from disk:

@@ -1,139 +1,79 @@
-"""Markdown styling for the transcript, applied as the text streams.
+"""Markdown styling for the transcript, applied in place as the text streams.
 
 The transcript keeps the exact text of every token (each one can be hovered and
 clicked), so Markdown is not converted to rich text: a ``QSyntaxHighlighter``
-styles it in place. Headings grow, ``**bold**`` and ``*italic*`` take effect with
-their markers dimmed, inline code and fenced code blocks are set in a monospace
-font, and code is coloured by a small per-language keyword table.
+lays styles over the text as written. What is styled comes from a real parser
+(:mod:`desktop_app.core.chat.markdown`: markdown-it-py with tables, Pygments for
+code): headings grow, strong and emphasised text take effect with their markers
+dimmed, tables are set in a monospace font with the header in bold, list markers
+stand out, links are coloured (and opened only after a confirmation, see
+``ChatView``), images show their alt text and address and are never loaded, and
+code is coloured in every language Pygments knows.
 
-The highlighter only re-styles the blocks that changed, so styling a reply costs
-the same per token at the 5,000th token as at the first.
+Each message body is a *source*. When one of its lines changes, the source is
+parsed again from the start of its last top-level block only: blocks before it
+cannot change any more, so styling costs the same per token at the 5,000th
+token as at the first. Lines whose style a later line changed (a paragraph that
+became a table when its delimiter row arrived) are re-styled just after.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import bisect
+import threading
+from dataclasses import dataclass, field
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
     QSyntaxHighlighter,
+    QTextBlock,
     QTextCharFormat,
     QTextDocument,
     QTextFormat,
 )
 
+from desktop_app.core.chat.markdown import Link, Run, fenced_code, parse, warm_up
+
 #: Block-format property marking blocks the highlighter leaves alone (headers, notes).
 PLAIN_BLOCK = QTextFormat.Property.UserProperty + 1
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)\s*([\w+#.-]*)")
-_HEADING = re.compile(r"^(#{1,6})\s")
-_BULLET = re.compile(r"^\s*([-*+]|\d+[.)])\s")
-_QUOTE = re.compile(r"^\s*>")
-_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_ITALIC = re.compile(r"(?<![*\w])([*_])(?=\S)([^*_]+?)(?<=\S)\1(?![*\w])")
-_INLINE_CODE = re.compile(r"`[^`\n]+`")
-_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
-
-_NUMBER = re.compile(r"\b\d+(\.\d+)?\b")
-_STRING = re.compile(r"\"(\\.|[^\"\\])*\"?|'(\\.|[^'\\])*'?")
-
-_C_LIKE = (
-    "auto break case catch char class const continue default delete do double else enum "
-    "extern false final float for fn func go if impl import int interface let long match mod "
-    "mut namespace new nil null package private protected pub public return self short signed "
-    "sizeof static struct super switch template this throw true try type typedef typename "
-    "union unsigned use var virtual void volatile while"
-)
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-@dataclass(frozen=True)
-class _Language:
-    keywords: frozenset[str]
-    comment: re.Pattern[str]
-
-
-_HASH_COMMENT = re.compile(r"#.*$")
-_SLASH_COMMENT = re.compile(r"//.*$")
-_LANGUAGES: dict[str, _Language] = {
-    "python": _Language(
-        _words(
-            "False None True and as assert async await break class continue def del elif "
-            "else except finally for from global if import in is lambda nonlocal not or pass "
-            "raise return try while with yield match case self"
-        ),
-        _HASH_COMMENT,
-    ),
-    "c": _Language(_words(_C_LIKE), _SLASH_COMMENT),
-    "javascript": _Language(
-        frozenset(
-            (
-                _C_LIKE + " async await const export extends function in instanceof let of "
-                "typeof undefined yield from"
-            ).split()
-        ),
-        _SLASH_COMMENT,
-    ),
-    "shell": _Language(
-        _words(
-            "if then else elif fi for while do done case esac in function return export "
-            "local echo cd exit set"
-        ),
-        _HASH_COMMENT,
-    ),
-    "sql": _Language(
-        _words(
-            "select from where insert into values update set delete create table index join "
-            "left right inner outer on group by order limit and or not null as primary key "
-            "SELECT FROM WHERE INSERT INTO VALUES UPDATE SET DELETE CREATE TABLE INDEX JOIN "
-            "LEFT RIGHT INNER OUTER ON GROUP BY ORDER LIMIT AND OR NOT NULL AS PRIMARY KEY"
-        ),
-        re.compile(r"--.*$"),
-    ),
+# Keys applied first lose to keys applied later (a marker's dim colour wins).
+_PRIORITY = {
+    key: n
+    for n, key in enumerate(
+        (
+            "quote",
+            "table",
+            "table_head",
+            "h6",
+            "h5",
+            "h4",
+            "h3",
+            "h2",
+            "h1",
+            "code",
+            "builtin",
+            "name",
+            "keyword",
+            "number",
+            "string",
+            "comment",
+            "bold",
+            "italic",
+            "code_inline",
+            "link",
+            "image",
+            "address",
+            "fence",
+            "bullet",
+            "marker",
+        )
+    )
 }
-_ALIASES = {
-    "py": "python",
-    "python3": "python",
-    "js": "javascript",
-    "ts": "javascript",
-    "typescript": "javascript",
-    "jsx": "javascript",
-    "tsx": "javascript",
-    "json": "javascript",
-    "sh": "shell",
-    "bash": "shell",
-    "zsh": "shell",
-    "console": "shell",
-    "cpp": "c",
-    "c++": "c",
-    "h": "c",
-    "hpp": "c",
-    "java": "c",
-    "rust": "c",
-    "rs": "c",
-    "go": "c",
-    "csharp": "c",
-    "cs": "c",
-    "kotlin": "c",
-    "swift": "c",
-}
-_LANGUAGE_IDS = {name: i + 1 for i, name in enumerate(_LANGUAGES)}
-_LANGUAGE_BY_ID = {i: _LANGUAGES[name] for name, i in _LANGUAGE_IDS.items()}
-
-# Block states: -1 unset, 0 prose, FENCE_BASE + language id inside a fence.
-_PROSE = 0
-_FENCE_BASE = 1 << 8
-
-
-def _language_id(tag: str) -> int:
-    name = _ALIASES.get(tag.lower(), tag.lower())
-    return _LANGUAGE_IDS.get(name, 0)
+_HEADING_SCALE = {"h1": 1.5, "h2": 1.3, "h3": 1.15, "h4": 1.05, "h5": 1.0, "h6": 1.0}
 
 
 @dataclass(frozen=True)
@@ -147,22 +87,97 @@ class Palette:
     comment: str
     number: str
     link: str
+    name: str = "#00627a"
+    builtin: str = "#871094"
+    bullet: str = "#c75f00"
 
 
 LIGHT = Palette("#9a9a9a", "#f1f3f5", "#0033b3", "#067d17", "#8c8c8c", "#1750eb", "#1a5fb4")
-DARK = Palette("#7a7a7a", "#2b2d30", "#cc7832", "#6aab73", "#7a7e85", "#2aacb8", "#78aeed")
+DARK = Palette(
+    "#7a7a7a",
+    "#2b2d30",
+    "#cc7832",
+    "#6aab73",
+    "#7a7e85",
+    "#2aacb8",
+    "#78aeed",
+    "#56a8f5",
+    "#c77dbb",
+    "#e0a050",
+)
+
+
+@dataclass(eq=False)
+class _Source:
+    """One message body: its first block, and the styles of its lines."""
+
+    body: QTextBlock
+    texts: list[str] = field(default_factory=list)
+    runs: list[list[Run]] = field(default_factory=list)
+    links: dict[int, list[Link]] = field(default_factory=dict)
+    fences: dict[int, str] = field(default_factory=dict)  # first line: language tag
+    stable: int = 0  # lines before this one keep their styles
+
+
+def start_warm_up() -> threading.Thread:
+    """Prepare the parser and common Pygments lexers on a worker thread."""
+    thread = threading.Thread(target=warm_up, name="markdown-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 class MarkdownHighlighter(QSyntaxHighlighter):
-    """Styles Markdown in a transcript document, block by block as it changes."""
+    """Styles the Markdown of each message body in a transcript, as it changes."""
 
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
         self._palette = LIGHT
         self._backgrounds = True
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self._formats: dict[str, QTextCharFormat] = {}
-        self._build_formats()
+        self._formats: dict[tuple[str, ...], QTextCharFormat] = {}
+        self._sources: list[_Source] = []
+        self._pending: set[tuple[int, int]] = set()  # (source id, line) to re-style
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+
+    # ----------------------------------------------------------------- sources
+
+    def add_source(self, body: QTextBlock) -> None:
+        """Style the message whose body starts at ``body`` (added below the others)."""
+        self._sources.append(_Source(body))
+
+    def clear_sources(self) -> None:
+        """Forget every message (the transcript is about to be cleared)."""
+        self._sources = []
+        self._pending.clear()
+
+    def fence_tags(self, body: QTextBlock) -> list[str] | None:
+        """Language tags of the code blocks of the message at ``body``, as last styled
+        (None when that message is not known here)."""
+        for source in reversed(self._sources):
+            if source.body == body:
+                return [source.fences[n] for n in sorted(source.fences)]
+        return None
+
+    def link_at(self, position: int) -> str | None:
+        """The address of the Markdown link covering document ``position``, if any."""
+        doc = self.document()
+        if doc is None:
+            return None
+        block = doc.findBlock(position)
+        found = self._source_of(block)
+        if found is None:
+            return None
+        line = block.blockNumber() - found.body.blockNumber()
+        column = position - block.position()
+        for link in found.links.get(line, ()):
+            if link.start <= column < link.end:
+                return link.href
+        return None
+
+    # ----------------------------------------------------------------- style
 
     def set_style(self, palette: Palette, backgrounds: bool) -> None:
         """Change colours; ``backgrounds`` False keeps code backgrounds off (probability tints)."""
@@ -170,120 +185,138 @@ class MarkdownHighlighter(QSyntaxHighlighter):
             return
         self._palette = palette
         self._backgrounds = backgrounds
-        self._build_formats()
+        self._formats = {}
         self.rehighlight()
 
-    def _build_formats(self) -> None:
+    def _format(self, keys: tuple[str, ...]) -> QTextCharFormat:
+        fmt = self._formats.get(keys)
+        if fmt is not None:
+            return fmt
         p = self._palette
+        fmt = QTextCharFormat()
+        mono = False
+        for key in sorted(keys, key=lambda k: _PRIORITY.get(k, 0)):
+            if key in _HEADING_SCALE:
+                fmt.setFontWeight(QFont.Weight.Bold)
+                doc = self.document()
+                base = doc.defaultFont().pointSizeF() if doc is not None else -1.0
+                base = base if base > 0 else 10.0
+                fmt.setFontPointSize(base * _HEADING_SCALE[key])
+            elif key in ("code", "code_inline", "fence", "table"):
+                mono = True
+                if key != "table" and key != "fence" and self._backgrounds:
+                    fmt.setBackground(QColor(p.code_background))
+            elif key in ("table_head", "bold"):
+                fmt.setFontWeight(QFont.Weight.Bold)
+            elif key == "italic":
+                fmt.setFontItalic(True)
+            elif key == "quote":
+                fmt.setForeground(QColor(p.marker))
+                fmt.setFontItalic(True)
+            elif key in ("marker", "address"):
+                fmt.setForeground(QColor(p.marker))
+            elif key == "link":
+                fmt.setForeground(QColor(p.link))
+                fmt.setFontUnderline(True)
+            elif key == "image":
+                fmt.setForeground(QColor(p.link))
+                fmt.setFontItalic(True)
+            elif key == "bullet":
+                fmt.setForeground(QColor(p.bullet))
+                fmt.setFontWeight(QFont.Weight.Bold)
+            elif key == "keyword":
+                fmt.setForeground(QColor(p.keyword))
+                fmt.setFontWeight(QFont.Weight.Bold)
+            elif key == "comment":
+                fmt.setForeground(QColor(p.comment))
+                fmt.setFontItalic(True)
+            elif key in ("string", "number", "name", "builtin"):
+                fmt.setForeground(QColor(getattr(p, key)))
+        if mono:
+            fmt.setFontFamilies(self._mono.families())
+            fmt.setFontFixedPitch(True)
+        self._formats[keys] = fmt
+        return fmt
 
-        def fmt(
-            colour: str | None = None,
-            mono: bool = False,
-            bold: bool = False,
-            italic: bool = False,
-            background: bool = False,
-        ) -> QTextCharFormat:
-            f = QTextCharFormat()
-            if colour:
-                f.setForeground(QColor(colour))
-            if mono:
-                f.setFontFamilies(self._mono.families())
-                f.setFontFixedPitch(True)
-                if background and self._backgrounds:
-                    f.setBackground(QColor(p.code_background))
-            if bold:
-                f.setFontWeight(QFont.Weight.Bold)
-            if italic:
-                f.setFontItalic(True)
-            return f
-
-        self._formats = {
-            "marker": fmt(p.marker),
-            "fence": fmt(p.marker, mono=True),
-            "code": fmt(mono=True, background=True),
-            "keyword": fmt(p.keyword, mono=True, bold=True, background=True),
-            "string": fmt(p.string, mono=True, background=True),
-            "comment": fmt(p.comment, mono=True, italic=True, background=True),
-            "number": fmt(p.number, mono=True, background=True),
-            "inline_code": fmt(mono=True, background=True),
-            "bold": fmt(bold=True),
-            "italic": fmt(italic=True),
-            "quote": fmt(p.marker, italic=True),
-            "link": fmt(p.link),
-        }
-        heading = fmt(bold=True)
-        doc = self.document()
-        base = doc.defaultFont().pointSizeF() if doc is not None else -1.0
-        heading.setFontPointSize(base * 1.3 if base > 0 else 13.0)
-        self._formats["heading"] = heading
+    # ----------------------------------------------------------------- highlighting
 
     def highlightBlock(self, text: str) -> None:
         block = self.currentBlock()
+        self.setCurrentBlockState(0)
         if block.blockFormat().boolProperty(PLAIN_BLOCK):
-            self.setCurrentBlockState(_PROSE)
             return
-        previous = self.previousBlockState()
-        fence = _FENCE.match(text)
-        if previous >= _FENCE_BASE:
-            if fence and not fence.group(2):
-                self.setFormat(0, len(text), self._formats["fence"])
-                self.setCurrentBlockState(_PROSE)
-                return
-            self._highlight_code(text, _LANGUAGE_BY_ID.get(previous - _FENCE_BASE))
-            self.setCurrentBlockState(previous)
+        source = self._source_of(block)
+        if source is None:
             return
-        if fence:
-            self.setFormat(0, len(text), self._formats["fence"])
-            self.setCurrentBlockState(_FENCE_BASE + _language_id(fence.group(2)))
+        line = block.blockNumber() - source.body.blockNumber()
+        if line < 0:
             return
-        self.setCurrentBlockState(_PROSE)
-        self._highlight_prose(text)
+        if line >= len(source.texts) or source.texts[line] != text:
+            self._reparse(source, line)
+        if line < len(source.runs):
+            for start, end, keys in source.runs[line]:
+                self.setFormat(start, end - start, self._format(keys))
 
-    def _highlight_prose(self, text: str) -> None:
-        f = self._formats
-        heading = _HEADING.match(text)
-        if heading:
-            self.setFormat(0, len(text), f["heading"])
-            self.setFormat(0, len(heading.group(1)), f["marker"])
-            return
-        if _QUOTE.match(text):
-            self.setFormat(0, len(text), f["quote"])
-        bullet = _BULLET.match(text)
-        if bullet:
-            self.setFormat(bullet.start(1), len(bullet.group(1)), f["marker"])
-        for m in _BOLD.finditer(text):
-            self.setFormat(m.start(), m.end() - m.start(), f["bold"])
-            self._dim_markers(m.start(), m.end(), len(m.group(1)))
-        for m in _ITALIC.finditer(text):
-            self.setFormat(m.start(), m.end() - m.start(), f["italic"])
-            self._dim_markers(m.start(), m.end(), 1)
-        for m in _LINK.finditer(text):
-            self.setFormat(m.start(1), len(m.group(1)), f["link"])
-            self.setFormat(m.start(2) - 2, len(m.group(2)) + 3, f["marker"])
-        for m in _INLINE_CODE.finditer(text):
-            self.setFormat(m.start(), m.end() - m.start(), f["inline_code"])
+    def _source_of(self, block: QTextBlock) -> _Source | None:
+        sources = self._sources
+        if not sources or not block.isValid():
+            return None
+        position = block.position()
+        last = sources[-1]
+        if position >= last.body.position():
+            return last
+        n = bisect.bisect_right(sources, position, key=lambda s: s.body.position()) - 1
+        return sources[n] if n >= 0 else None
 
-    def _dim_markers(self, start: int, end: int, width: int) -> None:
-        self.setFormat(start, width, self._formats["marker"])
-        self.setFormat(end - width, width, self._formats["marker"])
-
-    def _highlight_code(self, text: str, language: _Language | None) -> None:
-        f = self._formats
-        self.setFormat(0, len(text), f["code"])
-        if language is None or not text:
+    def _reparse(self, source: _Source, changed: int) -> None:
+        # Blocks before the last top-level one are final: parse from there on.
+        start = source.stable if changed >= source.stable else 0
+        doc = self.document()
+        if doc is None:
             return
-        for m in _NUMBER.finditer(text):
-            self.setFormat(m.start(), m.end() - m.start(), f["number"])
-        for m in re.finditer(r"[A-Za-z_][A-Za-z_0-9]*", text):
-            if m.group() in language.keywords:
-                self.setFormat(m.start(), m.end() - m.start(), f["keyword"])
-        strings = [(m.start(), m.end()) for m in _STRING.finditer(text)]
-        for start, end in strings:
-            self.setFormat(start, end - start, f["string"])
-        comment = language.comment.search(text)
-        # A comment marker inside a string literal does not start a comment.
-        if comment and not any(s <= comment.start() < e for s, e in strings):
-            self.setFormat(comment.start(), len(text) - comment.start(), f["comment"])
+        block = doc.findBlockByNumber(source.body.blockNumber() + start)
+        texts: list[str] = []
+        while block.isValid() and not block.blockFormat().boolProperty(PLAIN_BLOCK):
+            texts.append(block.text())
+            block = block.next()
+        styled = parse("\n".join(texts))
+        old_count = len(source.texts)
+        old_runs = source.runs[start:]
+        source.texts[start:] = texts
+        source.runs[start:] = styled.runs
+        source.stable = start + styled.last_block
+        for n in [n for n in source.links if n >= start]:
+            del source.links[n]
+        for n in [n for n in source.fences if n >= start]:
+            del source.fences[n]
+        for line, tag in styled.fences:
+            source.fences[start + line] = tag
+        for link in styled.links:
+            source.links.setdefault(start + link.line, []).append(
+                Link(start + link.line, link.start, link.end, link.href)
+            )
+        # Lines already styled whose styles changed are styled again, just after.
+        key = id(source)
+        for k, runs in enumerate(styled.runs):
+            n = start + k
+            if n != changed and n < old_count and (k >= len(old_runs) or old_runs[k] != runs):
+                self._pending.add((key, n))
+        if self._pending:
+            self._flush_timer.start()
+
+    def _on_flush_timer_timeout(self) -> None:
+        doc = self.document()
+        pending, self._pending = self._pending, set()
+        if doc is None:
+            return
+        by_id = {id(s): s for s in self._sources}
+        for key, line in sorted(pending, key=lambda x: x[1]):
+            source = by_id.get(key)
+            if source is None or not source.body.isValid():
+                continue
+            block = doc.findBlockByNumber(source.body.blockNumber() + line)
+            if block.isValid():
+                self.rehighlightBlock(block)
 
 
 def code_blocks(text: str) -> list[tuple[str, str]]:
@@ -291,25 +324,4 @@ def code_blocks(text: str) -> list[tuple[str, str]]:
 
     An unclosed fence at the end counts (a reply stopped mid-block).
     """
-    blocks: list[tuple[str, str]] = []
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        m = _FENCE.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        tag = m.group(2)
-        body: list[str] = []
-        i += 1
-        while i < len(lines):
-            close = _FENCE.match(lines[i])
-            if close and not close.group(2):
-                break
-            body.append(lines[i])
-            i += 1
-        code = "\n".join(body)
-        # An unclosed fence runs to the end of the text, newline included.
-        blocks.append((tag, code if i < len(lines) else code.rstrip("\n")))
-        i += 1
-    return blocks
+    return fenced_code(text)

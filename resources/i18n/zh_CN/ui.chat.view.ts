@@ -163,5 +163,29 @@
         <source>No alternatives were recorded for this token.</source>
         <translation>此词元没有记录候选词元。</translation>
     </message>
+    <message>
+        <source>Open link</source>
+        <translation>打开链接</translation>
+    </message>
+    <message>
+        <source>Open this address in your web browser?</source>
+        <translation>在网页浏览器中打开这个地址吗？</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Do not open</source>
+        <translation>不打开</translation>
+    </message>
+    <message>
+        <source>Link not opened</source>
+        <translation>未打开链接</translation>
+    </message>
+    <message>
+        <source>Glassbox opens only web (http, https) and e-mail links; this one was not opened.</source>
+        <translation>Glassbox 只打开网页（http、https）和电子邮件链接；这个链接没有打开。</translation>
+    </message>
 </context>
 </TS>
