@@ -423,3 +423,19 @@ def test_a_question_in_another_language_is_also_searched_as_the_model_writes_it(
     session.options.translate = True
     reply(qtbot, session, lambda: session.send("法国的首都是哪里？"))
     assert knowledge.alternatives[-1] == []
+
+
+def test_a_grounded_refusal_is_glassboxs_sentence_in_the_questions_language(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    engine.script = "I could not find the answer in the documents."
+    session.set_knowledge(ScriptedKnowledge([passage(1, "Paris is the capital of France.")]))
+    session.options.collections = ["notes"]
+    reply(qtbot, session, lambda: session.send("怎样安装 Kubernetes？"))
+    answer = session.path[-1]
+    assert answer.content == "文档中没有找到答案。"
+    assert session.store.message(answer.id).content == "文档中没有找到答案。"
+    # Not grounded (no collection): the model's text is the reply, whatever it says.
+    session.options.collections = []
+    reply(qtbot, session, lambda: session.send("怎样安装 Kubernetes？"))
+    assert session.path[-1].content == "I could not find the answer in the documents."

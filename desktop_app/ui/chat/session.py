@@ -31,7 +31,7 @@ from desktop_app.core.chat.store import ChatStore, QueuedMessage, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, Role, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb import grounding as ground
-from desktop_app.core.kb.answer import build_prompt
+from desktop_app.core.kb.answer import build_prompt, is_refusal, refusal_for
 from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.grounding import MAX_PHRASINGS, GroundingOptions
 from desktop_app.core.kb.language import target_language
@@ -189,6 +189,9 @@ class _Reply:
     meta_update: dict[str, Any] = field(default_factory=dict)
     branch: tuple[int, int] = (1, 1)  # its "‹ i/n ›" position, known when it began
     chat_id: int = 0
+    # A reply grounded in documents only: Glassbox's refusal in the question's
+    # language, shown instead of the model's when the model refuses ("": not grounded).
+    refusal: str = ""
 
 
 class ChatSession(QObject):
@@ -901,6 +904,9 @@ class ChatSession(QObject):
         reply.texts = [prefix_text] if prefix_text else []
         reply.stage_start = len(reply.tokens)
         reply.replay_of = replay_of
+        if grounding and self.options.only_from_documents:
+            question = next((m.content for m in reversed(self._path) if m.role == "user"), "")
+            reply.refusal = refusal_for(question)
         if second_stage_seed is not None:
             reply.meta_update["second_stage_seed_wanted"] = second_stage_seed
         self._reply = reply
@@ -1025,6 +1031,10 @@ class ChatSession(QObject):
             # stop it may also hold tokens the window dropped: keep what was shown.
             prefix_text = "".join(r.event.text for r in reply.prefix)
             content = prefix_text + done.text
+        if reply.refusal and status == "complete" and is_refusal(content):
+            # The same refusal as ask and the API give: a sentence in the question's
+            # language, not the model's wording (often English, whatever was asked).
+            content = reply.refusal
         stored = self._close_record(reply, status, reply.meta_update, content)
         self.sig_busy.emit(False)
         loaded = self._controller.model_loaded
