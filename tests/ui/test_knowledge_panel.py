@@ -225,6 +225,7 @@ def test_buttons_wait_for_something_to_act_on(panel: KnowledgePanel) -> None:
         "Cancel indexing",
         "Rename collection",
         "Delete collection",
+        "Change embedding model",
         "Re-index documents",
         "Remove documents",
         "Run test query",
@@ -651,7 +652,7 @@ def test_a_collection_on_a_server_that_does_not_answer_says_so_and_is_not_made(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    monkeypatch.setattr(panel, "_ask_collection", lambda *a: ("on the server", url))
+    monkeypatch.setattr(panel, "_ask_new_collection", lambda: ("on the server", url, None))
     with qtbot.waitSignal(controller.sig_error, timeout=TIMEOUT_MS) as caught:
         button(panel, "New collection").click()
     kind, message = caught.args
@@ -667,7 +668,7 @@ def test_location_moves_a_collection_and_the_list_says_where_it_lives(
     controller: KnowledgeController,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(panel, "_ask_collection", lambda *a: ("notes", None))
+    monkeypatch.setattr(panel, "_ask_new_collection", lambda: ("notes", None, None))
     with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS):
         button(panel, "New collection").click()
     qtbot.waitUntil(lambda: panel.current_collection() == "notes", timeout=TIMEOUT_MS)

@@ -1,6 +1,9 @@
-"""The dialog that names a knowledge collection and says where its vectors live."""
+"""The dialog that names a knowledge collection, says where its vectors live and,
+for a new one, which embedding model embeds it."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -14,7 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.errors import GlassboxError
+from desktop_app.core.kb.embed import EmbedderChoice
 from desktop_app.core.kb.location import parse_chroma_url
+from desktop_app.ui.knowledge.embedders import EmbedderPicker
 
 
 class CollectionDialog(QDialog):
@@ -23,6 +28,9 @@ class CollectionDialog(QDialog):
     Documents, passages and their vectors always stay in the local database; a
     Chroma server only holds a copy of the vectors to search, so a team can share
     one server and a lost server can be filled again from here.
+
+    Given ``embedders`` (the catalog), it also asks which embedding model the new
+    collection uses, the first installed one chosen to start with.
     """
 
     def __init__(
@@ -31,6 +39,7 @@ class CollectionDialog(QDialog):
         name: str | None = None,
         chroma_url: str | None = None,
         parent: QWidget | None = None,
+        embedders: Sequence[EmbedderChoice] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -46,6 +55,10 @@ class CollectionDialog(QDialog):
         else:
             self.name_edit.setText(name)
             self.name_edit.setVisible(False)
+        self.picker: EmbedderPicker | None = None
+        if embedders is not None:
+            self.picker = EmbedderPicker(embedders, parent=self)
+            layout.addWidget(self.picker)
         where = QLabel(self.tr("Where the collection's vectors are kept:"), self)
         where.setWordWrap(True)
         layout.addWidget(where)
@@ -89,17 +102,31 @@ class CollectionDialog(QDialog):
         self.server_radio.toggled.connect(self.url_edit.setEnabled)
         self.url_edit.setEnabled(bool(chroma_url))
         self._value: tuple[str, str | None] | None = None
+        self._model: str | None = None
         self.setMinimumWidth(420)
 
     def result_value(self) -> tuple[str, str | None] | None:
         """(name, server URL or None for this computer), once accepted."""
         return self._value
 
+    def embed_model(self) -> str | None:
+        """The chosen embedding model's name, once accepted (None without a choice)."""
+        return self._model
+
     def accept(self) -> None:
         """Check the name and the URL; a wrong one is said under the field."""
         name = self._fixed_name if self._fixed_name is not None else self.name_edit.text().strip()
         if not name:
             return self._refuse(self.tr("Give the collection a name."))
+        model: str | None = None
+        if self.picker is not None:
+            model = self.picker.chosen()
+            if model is None:
+                return self._refuse(
+                    self.tr(
+                        "Choose an installed embedding model. If none is, install one as described above, then try again."  # noqa: E501
+                    )
+                )
         url: str | None = None
         if self.server_radio.isChecked():
             try:
@@ -109,6 +136,7 @@ class CollectionDialog(QDialog):
                     self.tr("This is not a Chroma server address: {reason}").format(reason=exc)
                 )
         self._value = (name, url)
+        self._model = model
         super().accept()
 
     def _refuse(self, message: str) -> None:

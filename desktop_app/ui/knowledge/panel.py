@@ -49,12 +49,20 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.kb.db import Document
+from desktop_app.core.kb.embed import embedder_choices
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import CollectionStats
+from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.models.defaults import human_size
 from desktop_app.ui.common.errors import error_text
 from desktop_app.ui.knowledge.collection_dialog import CollectionDialog
+from desktop_app.ui.knowledge.embedders import (
+    ChangeEmbeddingDialog,
+    model_label,
+    reembed_progress_text,
+    reembed_report_text,
+)
 from desktop_app.ui.knowledge.source_viewer import SourceTarget, SourceViewer
 from desktop_app.ui.knowledge.texts import (
     default_collection,
@@ -120,6 +128,8 @@ class KnowledgePanel(QDockWidget):
         self._last_progress: IngestProgress | None = None
         self._loaded = False
         self._viewers: list[SourceViewer] = []
+        # The change of embedding model under way: (collection, old model, new model).
+        self._reembed: tuple[str, str, str] | None = None
 
         body = QWidget()
         body.setAccessibleName(self.tr("Knowledge panel contents"))
@@ -154,6 +164,9 @@ class KnowledgePanel(QDockWidget):
         controller.sig_busy.connect(self._on_controller_busy)
         controller.sig_watched.connect(self._on_controller_watched)
         controller.sig_sync_done.connect(self._on_controller_sync_done)
+        controller.sig_reembed_progress.connect(self._on_controller_reembed_progress)
+        controller.sig_reembed_done.connect(self._on_controller_reembed_done)
+        controller.sig_error.connect(self._on_controller_error_while_reembedding)
         self._update_buttons()
 
     # ----------------------------------------------------------------- building
@@ -199,9 +212,24 @@ class KnowledgePanel(QDockWidget):
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        # The current collection's embedding model, and changing it (a re-index).
+        self._model_label = QLabel()
+        self._model_label.setAccessibleName(self.tr("Collection embedding model"))
+        self._model_label.setTextFormat(Qt.TextFormat.PlainText)
+        self._model_label.setWordWrap(True)
+        self._change_model_button = QPushButton(self.tr("Change embedding model…"))
+        self._change_model_button.setAccessibleName(self.tr("Change embedding model"))
+        self._change_model_button.setToolTip(
+            self.tr("Embed every passage of the collection again with another model")
+        )
+        self._change_model_button.clicked.connect(self._on_change_model_button_clicked)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self._model_label, 1)
+        model_row.addWidget(self._change_model_button)
         outer = QVBoxLayout(box)
         outer.addWidget(self._collection_list)
         outer.addLayout(buttons)
+        outer.addLayout(model_row)
         return box
 
     def _build_documents_box(self) -> QGroupBox:
@@ -532,6 +560,9 @@ class KnowledgePanel(QDockWidget):
         self._rename_button.setEnabled(current is not None)
         self._delete_button.setEnabled(current is not None)
         self._location_button.setEnabled(current is not None)
+        self._change_model_button.setEnabled(
+            current is not None and self._controller.reembedding is None
+        )
         self._reindex_button.setEnabled(has_docs and current is not None)
         self._remove_button.setEnabled(has_docs and current is not None)
         self._pause_button.setEnabled(ingesting)
@@ -739,14 +770,61 @@ class KnowledgePanel(QDockWidget):
             self._controller.documents(name)
         self._show_watched()
         self._show_health()
+        self._show_model()
         self._update_buttons()
 
     def location_dialog(
-        self, title: str, name: str | None = None, chroma_url: str | None = None
+        self,
+        title: str,
+        name: str | None = None,
+        chroma_url: str | None = None,
+        *,
+        ask_model: bool = False,
     ) -> CollectionDialog:
-        """The dialog that asks for a collection's name (when ``name`` is None) and
-        where its vectors live."""
-        return CollectionDialog(title, name, chroma_url, self)
+        """The dialog that asks for a collection's name (when ``name`` is None), where
+        its vectors live and, with ``ask_model``, its embedding model."""
+        embedders = embedder_choices() if ask_model else None
+        return CollectionDialog(title, name, chroma_url, self, embedders=embedders)
+
+    def change_model_dialog(self, name: str) -> ChangeEmbeddingDialog | None:
+        """The dialog that asks for a new embedding model for the collection ``name``
+        and says how long embedding its passages again may take (None: not listed)."""
+        summary = self._summaries.get(name)
+        if summary is None:
+            return None
+        choices = embedder_choices()
+        rates = {
+            c.name: rate
+            for c in choices
+            if (rate := self._controller.measured_rate(c.name)) is not None
+        }
+        return ChangeEmbeddingDialog(
+            name, summary.embed_model, summary.chunks, choices, rates, self
+        )
+
+    def _ask_new_collection(self) -> tuple[str, str | None, str | None] | None:
+        dialog = self.location_dialog(self.tr("New collection"), ask_model=True)
+        dialog.exec()
+        value = dialog.result_value()  # None unless accepted
+        return None if value is None else (value[0], value[1], dialog.embed_model())
+
+    def _ask_new_model(self, name: str) -> str | None:
+        dialog = self.change_model_dialog(name)
+        if dialog is None:
+            return None
+        dialog.exec()
+        return dialog.result_value()  # None unless accepted
+
+    def _show_model(self) -> None:
+        name = self.current_collection()
+        summary = self._summaries.get(name) if name is not None else None
+        if summary is None:
+            self._model_label.setText(self.tr("Embedding model: no collection chosen"))
+        else:
+            self._model_label.setText(
+                self.tr("Embedding model: {model}").format(model=model_label(summary.embed_model))
+            )
+            self._model_label.setToolTip(summary.embed_model)
 
     def _ask_collection(
         self, title: str, name: str | None = None, chroma_url: str | None = None
@@ -757,11 +835,31 @@ class KnowledgePanel(QDockWidget):
 
     @Slot()
     def _on_new_button_clicked(self) -> None:
-        answer = self._ask_collection(self.tr("New collection"))
+        answer = self._ask_new_collection()
         if answer:
-            name, chroma_url = answer
+            name, chroma_url, model = answer
             self._want_current = name
-            self._controller.create_collection(name, chroma_url)
+            self._controller.create_collection(name, chroma_url, model)
+
+    @Slot()
+    def _on_change_model_button_clicked(self) -> None:
+        name = self.current_collection()
+        summary = self._summaries.get(name) if name is not None else None
+        if name is None or summary is None or self._controller.reembedding is not None:
+            return
+        model = self._ask_new_model(name)
+        if model is None or model == summary.embed_model:
+            return
+        self._reembed = (name, summary.embed_model, model)
+        self._controller.change_embedding(name, model)
+        self._progress_bar.setRange(0, max(1, summary.chunks))
+        self._progress_bar.setValue(0)
+        self._progress_label.setText(
+            self.tr("Embedding “{name}” again with {model}…").format(
+                name=name, model=model_label(model)
+            )
+        )
+        self._update_buttons()
 
     @Slot()
     def _on_location_button_clicked(self) -> None:
@@ -952,6 +1050,7 @@ class KnowledgePanel(QDockWidget):
         else:
             self._on_collection_list_current_item_changed(None, None)
         self._show_health()
+        self._show_model()
         self._update_buttons()
 
     @Slot(str, list)
@@ -990,6 +1089,39 @@ class KnowledgePanel(QDockWidget):
             self._skipped_button.setChecked(False)
         if not report.cancelled:
             self._progress_bar.setValue(self._progress_bar.maximum())
+        self._update_buttons()
+
+    @Slot(object)
+    def _on_controller_reembed_progress(self, p: ReembedProgress) -> None:
+        if self._reembed is None:
+            return
+        name, _old, new = self._reembed
+        self._progress_bar.setRange(0, max(1, p.total))
+        self._progress_bar.setValue(min(p.done, max(1, p.total)))
+        self._progress_label.setText(reembed_progress_text(name, new, p))
+        self._update_buttons()
+
+    @Slot(object)
+    def _on_controller_reembed_done(self, report: ReembedReport) -> None:
+        old = self._reembed[1] if self._reembed is not None else report.old_model
+        self._reembed = None
+        self._progress_label.setText(reembed_report_text(report, old))
+        if not report.cancelled:
+            self._progress_bar.setValue(self._progress_bar.maximum())
+        self._update_buttons()
+
+    @Slot(str, str)
+    def _on_controller_error_while_reembedding(self, _kind: str, _message: str) -> None:
+        if self._reembed is None or self._controller.reembedding is not None:
+            return
+        name, old, new = self._reembed
+        self._reembed = None
+        self._progress_bar.setValue(0)
+        self._progress_label.setText(
+            self.tr(
+                "“{name}” was not embedded again with {new}: it still uses {old}. The reason is shown above."  # noqa: E501
+            ).format(name=name, new=model_label(new), old=model_label(old))
+        )
         self._update_buttons()
 
     def _show_hits(self, hits: list[Hit]) -> None:

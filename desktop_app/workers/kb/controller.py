@@ -28,8 +28,10 @@ reported the same way).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,10 +41,12 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.errors import KnowledgeBaseError
 from desktop_app.core.kb.grounding import GroundingOptions, find_passages
 from desktop_app.core.kb.ingest import IngestControl, IngestReport
 from desktop_app.core.kb.knowledge_base import CollectionStats, KnowledgeBase
 from desktop_app.core.kb.parse_host import Parser
+from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.sources import SourceText, source_text
 from desktop_app.core.kb.watch import FileState, FolderChanges, under
@@ -65,6 +69,9 @@ __all__ = ["INTERNAL_ERROR", "KnowledgeController", "sandboxed_parser"]
 #: The longest wait between the watcher noting a change and its sync being queued (ms).
 _WATCH_POLL_MS = 250
 
+#: A speed is noted from a run that embedded at least this many chunks.
+_RATE_MIN_CHUNKS = 64
+
 #: Makes the store (``KnowledgeBase()`` in the app; a hash embedder in quick tests).
 KnowledgeBaseFactory = Callable[[], KnowledgeBase]
 #: Makes the parser for a store (a sandboxed process sized for its embedding model).
@@ -76,6 +83,13 @@ _Ctx = JobContext[KnowledgeBase, object]
 def sandboxed_parser(kb: KnowledgeBase) -> Parser:
     """The default parser: a child process chunking for the store's embedding model."""
     return SandboxedParser(config=kb.chunk_config())
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether an error from SQLite, Chroma or a file write means no space is left."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "full" in str(exc).lower() and isinstance(exc, sqlite3.Error)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -108,6 +122,8 @@ class _Ingest:
     sync: str | None = None
     #: Whether the watcher started the sync (a folder changed) rather than the user.
     by_watcher: bool = False
+    #: The collection this job embeds again with another model (``change_embedding``).
+    reembed: str | None = None
     handle: JobHandle | None = None
 
     @property
@@ -157,6 +173,14 @@ class KnowledgeController(QObject):
     ``sig_ingest_done`` just before) and whether the watcher started it because a
     folder changed (False for ``sync`` and ``watch_folder``)."""
 
+    sig_reembed_progress = Signal(object)
+    """The running change of embedding model: its latest ``ReembedProgress``."""
+
+    sig_reembed_done = Signal(object)
+    """A change of embedding model ended: its ``ReembedReport`` (``cancelled`` after
+    ``cancel``: the collection keeps its old model and vectors). A failure comes as
+    ``sig_error`` instead, and leaves the collection as it was too."""
+
     def __init__(
         self,
         kb_factory: KnowledgeBaseFactory = KnowledgeBase,
@@ -182,6 +206,8 @@ class KnowledgeController(QObject):
 
         # GUI-thread bookkeeping.
         self._ingests: list[_Ingest] = []
+        # Chunks per second measured in this session, by embedding model name.
+        self._rates: dict[str, float] = {}
         # Chunks per language of each collection, as last listed (``sig_collections``).
         self._languages: dict[str, dict[str, int]] = {}
         self._ready = False
@@ -325,18 +351,72 @@ class KnowledgeController(QObject):
         for ingest in self._ingests:
             ingest.control.cancel()
 
-    def create_collection(self, name: str, chroma_url: str | None = None) -> None:
+    @property
+    def reembedding(self) -> str | None:
+        """The collection whose embedding model is being changed (running or queued)."""
+        for ingest in self._ingests:
+            if ingest.reembed is not None:
+                return ingest.reembed
+        return None
+
+    def measured_rate(self, model: str) -> float | None:
+        """Chunks per second that ``model`` was measured at in this session (by an
+        ingestion into one of its collections or a change of model to it); None
+        before any. The window estimates how long a change of model takes from it."""
+        return self._rates.get(model)
+
+    def change_embedding(self, collection: str, model: str) -> None:
+        """Embed every passage of ``collection`` again with ``model`` (a catalog name)
+        and make it the collection's model; no file is parsed again.
+
+        Queued and run like an ingestion: ``pause``, ``resume`` and ``cancel`` act on
+        it, and searches are answered at its checkpoints, still on the old vectors,
+        until the new ones are swapped in at the very end. Progress comes as
+        ``sig_reembed_progress``, the outcome as ``sig_reembed_done`` (then fresh
+        ``sig_collections``); a failure (the model missing, the disk full) as
+        ``sig_error``, the collection left on its old model.
+        """
+        ingest = _Ingest(_IngestGate(self._jobs.serve_quick), reembed=collection)
+
+        def run(kb: KnowledgeBase, ctx: _Ctx) -> None:
+            if ingest.control.cancelled:
+                report = ReembedReport(collection, "", model, 0, 0, 0.0, True)
+            else:
+                report = self._do_reembed(kb, ingest, ctx, collection, model)
+            self._jobs.post(lambda: self._on_reembed_done(ingest, report))
+
+        def failed(kind: str, message: str) -> None:
+            self._ingest_over(ingest)
+            self.sig_error.emit(kind, message)
+
+        def progress(p: object) -> None:
+            if (
+                isinstance(p, ReembedProgress)
+                and p.rate_chunks_s > 0
+                and p.done >= _RATE_MIN_CHUNKS
+            ):
+                self._rates[model] = p.rate_chunks_s
+            self.sig_reembed_progress.emit(p)
+
+        self._ingests.append(ingest)
+        ingest.handle = self._jobs.run(run, on_failed=failed, on_progress=progress, quick=False)
+
+    def create_collection(
+        self, name: str, chroma_url: str | None = None, embed_model: str | None = None
+    ) -> None:
         """Create an empty collection for the configured embedding model.
 
         With ``chroma_url`` (``http://host:port`` of a ``chroma run`` server) its
         vectors live on that server; documents and chunks stay in the local
         database. An invalid URL, or a server that does not answer within a few
         seconds, comes back as ``sig_error`` (kind ``kb_error`` or
-        ``kb_chroma_server``) and no collection is made.
+        ``kb_chroma_server``) and no collection is made. ``embed_model`` names the
+        catalog model that embeds it (None: the default); one that is not installed
+        comes back as ``sig_error`` too.
         """
 
         def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
-            kb.create_collection(name, chroma_url or None)
+            kb.create_collection(name, chroma_url or None, embed_model=embed_model)
             self._post_collections(kb)
 
         self._run(run)
@@ -521,6 +601,15 @@ class KnowledgeController(QObject):
         if ingest in self._ingests:
             self._ingests.remove(ingest)
 
+    def _on_reembed_done(self, ingest: _Ingest, report: ReembedReport) -> None:
+        self._ingest_over(ingest)
+        if not report.cancelled and not report.unchanged and report.seconds > 0:
+            self._rates[report.new_model] = report.chunks / report.seconds
+        self.sig_reembed_done.emit(report)
+
+    def _note_rate(self, model: str, rate: float) -> None:
+        self._rates[model] = rate
+
     def _on_ingest_done(self, ingest: _Ingest, report: IngestReport) -> None:
         # Over from now on, so whoever reacts to the signal sees ``ingesting`` False.
         self._ingest_over(ingest)
@@ -634,7 +723,34 @@ class KnowledgeController(QObject):
             self._post_changed(kb, collection)
             raise
         self._post_ingest_done(ingest, report)
+        self._post_rate(kb, collection, report)
         self._post_changed(kb, collection)
+
+    def _post_rate(self, kb: KnowledgeBase, collection: str, report: IngestReport) -> None:
+        """Note how fast the collection's model embedded (parsing included: an upper
+        bound on the time a change of model to it takes), from a long enough run."""
+        found = kb.registry.find_collection(collection)
+        if found is None or report.chunks_added < _RATE_MIN_CHUNKS or report.seconds <= 0:
+            return
+        model, rate = found.embed_model, report.chunks_added / report.seconds
+        self._jobs.post(lambda: self._note_rate(model, rate))
+
+    def _do_reembed(
+        self, kb: KnowledgeBase, ingest: _Ingest, ctx: _Ctx, collection: str, model: str
+    ) -> ReembedReport:
+        try:
+            report = kb.reembed(collection, model, progress=ctx.progress, control=ingest.control)
+        except (OSError, sqlite3.Error) as exc:
+            if _disk_full(exc):
+                raise KnowledgeBaseError(
+                    f"The disk is full: the collection {collection!r} could not be embedded "
+                    f"again with {model}. It still uses its old model; free some space and "
+                    "try again."
+                ) from exc
+            raise
+        finally:
+            self._post_changed(kb, collection)
+        return report
 
     def _do_sync(self, kb: KnowledgeBase, ingest: _Ingest, ctx: _Ctx, collection: str) -> None:
         if self._parser is None:

@@ -60,6 +60,10 @@
         <translation>请为文档集命名。</translation>
     </message>
     <message>
+        <source>Choose an installed embedding model. If none is, install one as described above, then try again.</source>
+        <translation>请选择一个已安装的嵌入模型。如果一个都没有安装，请按上面的说明安装一个，然后重试。</translation>
+    </message>
+    <message>
         <source>This is not a Chroma server address: {reason}</source>
         <translation>这不是有效的 Chroma 服务器地址：{reason}</translation>
     </message>

@@ -76,6 +76,22 @@
         <translation>将文档集的向量保存在本机或 Chroma 服务器上</translation>
     </message>
     <message>
+        <source>Collection embedding model</source>
+        <translation>文档集的嵌入模型</translation>
+    </message>
+    <message>
+        <source>Change embedding model…</source>
+        <translation>更换嵌入模型…</translation>
+    </message>
+    <message>
+        <source>Change embedding model</source>
+        <translation>更换嵌入模型</translation>
+    </message>
+    <message>
+        <source>Embed every passage of the collection again with another model</source>
+        <translation>用另一个模型重新嵌入文档集的每个段落</translation>
+    </message>
+    <message>
         <source>Documents</source>
         <translation>文档</translation>
     </message>
@@ -380,6 +396,18 @@
         <translation>名称：</translation>
     </message>
     <message>
+        <source>Embedding model: no collection chosen</source>
+        <translation>嵌入模型：未选择文档集</translation>
+    </message>
+    <message>
+        <source>Embedding model: {model}</source>
+        <translation>嵌入模型：{model}</translation>
+    </message>
+    <message>
+        <source>Embedding “{name}” again with {model}…</source>
+        <translation>正在用 {model} 重新嵌入“{name}”…</translation>
+    </message>
+    <message>
         <source>Delete the collection “{name}” and its {count} document(s) from the knowledge base? The files themselves stay where they are.</source>
         <translation>要从知识库中删除文档集“{name}”及其 {count} 个文档吗？文件本身仍保留在原处。</translation>
     </message>
@@ -430,6 +458,10 @@
     <message>
         <source>Vectors on this computer</source>
         <translation>向量存放在本机</translation>
+    </message>
+    <message>
+        <source>“{name}” was not embedded again with {new}: it still uses {old}. The reason is shown above.</source>
+        <translation>“{name}”未能用 {new} 重新嵌入：它仍使用 {old}。原因见上方。</translation>
     </message>
     <message>
         <source>cosine similarity</source>
