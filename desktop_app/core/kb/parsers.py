@@ -386,6 +386,7 @@ def _ocr_pdf_page(page: object, number: int, limits: ParseLimits) -> list[OcrPar
         zlib_maximum_output_length=cap,
         lzw_maximum_output_length=cap,
         run_length_maximum_output_length=cap,
+        image_maximum_buffer_size=cap,
     ):
         for index, item in enumerate(page.images):
             if index >= _MAX_IMAGES_PER_PAGE:

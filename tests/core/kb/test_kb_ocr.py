@@ -183,3 +183,11 @@ def test_a_scanned_pdf_is_ingested_searchable_and_marked_as_read_by_ocr(
     assert any(h.chunk.page == 2 and "Pier" in h.chunk.text for h in hits)
     typed = kb.search("tide tables", "scans", k=1, record=False)
     assert typed[0].chunk.path.endswith("typed.txt") and typed[0].chunk.ocr_confidence is None
+
+
+def test_a_pdf_scan_of_more_than_pypdfs_default_image_buffer_is_read(tmp_path: Path) -> None:
+    # 4,135 × 5,845 colour pixels at 500 dpi: 97 MB as pypdf decodes it, over the
+    # 75 MB it allows by default (a 600 dpi A4 scan is 139 MB).
+    page = render_page(PAGES["en_b"][:2], seed=14, dpi=500, noise=0)
+    doc = parse_file(save_pdf([page], tmp_path / "scan.pdf", dpi=500))
+    assert "four dollars" in doc.text and doc.ocr_spans
