@@ -660,7 +660,7 @@ def run_watch(args: argparse.Namespace) -> int:
         _print(
             args,
             {"watching": folder, **report.as_dict()},
-            f"watching {folder}\n" + _report_text(report),
+            f"watching {folder}\n" + _report_text(report) + skipped_text(report),
         )
         if not args.follow:
             return 0
@@ -711,7 +711,7 @@ def run_sync(args: argparse.Namespace) -> int:
             report = kb.sync_watched(
                 args.collection, parser, progress=_progress_printer(args.quiet)
             )
-    _print(args, report.as_dict(), _report_text(report))
+    _print(args, report.as_dict(), _report_text(report) + skipped_text(report))
     return 0
 
 

@@ -67,3 +67,16 @@ def test_ingest_json_carries_the_skipped_files(
     assert skipped["hidden"] == {"count": 1, "paths": [f"{site / '.cache'}/"]}
     assert [Path(t["path"]).name for t in skipped["too_large"]] == ["huge.txt"]
     assert payload["failed"] == []
+
+
+def test_watch_and_sync_say_what_they_passed_over(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "watch", str(site), "-c", "docs", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"watching {site}\n") and "2 indexed" in out
+    assert "skipped 3 files of a type Glassbox does not read: 2 .svg, 1 .css" in out
+    assert "skipped 1 hidden file or folder" in out
+    assert main(["kb", "sync", "-c", "docs", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "2 unchanged" in out and "skipped 3 files of a type" in out
