@@ -262,6 +262,9 @@ def test_changing_the_model_reindexes_with_progress_answers_searches_and_cancels
     status = text_of(panel, "Indexing status")
     assert status.startswith("Embedding “notes” again with USE multilingual (small): ")
     assert f"/{total:,} passages" in status and "chunks/s" in status
+    cancel = button(panel, "Cancel indexing")
+    assert cancel.isEnabled()
+    assert cancel.toolTip() == "Stop; the collection keeps its current model and vectors"
 
     # Paused midway: searches are still answered, on the old vectors.
     handle = panel.run_query("soft wool")
@@ -274,7 +277,7 @@ def test_changing_the_model_reindexes_with_progress_answers_searches_and_cancels
 
     cancelled: list[ReembedReport] = []
     controller.sig_reembed_done.connect(cancelled.append)
-    button(panel, "Cancel indexing").click()
+    cancel.click()
     qtbot.waitUntil(lambda: bool(cancelled), timeout=TIMEOUT_MS)
     assert cancelled[0].cancelled
     assert text_of(panel, "Indexing status") == (
@@ -283,7 +286,8 @@ def test_changing_the_model_reindexes_with_progress_answers_searches_and_cancels
     )
     qtbot.waitUntil(lambda: controller.reembedding is None)
     assert summary(panel, "notes").embed_model == MINILM_NAME
-    assert change.isEnabled()
+    assert change.isEnabled() and not cancel.isEnabled()
+    assert cancel.toolTip().startswith("Stop; what was indexed stays")
 
     # Again, to the end: the speed measured the first time gives the estimate.
     rate = controller.measured_rate(USE_NAME)

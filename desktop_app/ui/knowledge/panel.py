@@ -560,8 +560,12 @@ class KnowledgePanel(QDockWidget):
         self._rename_button.setEnabled(current is not None)
         self._delete_button.setEnabled(current is not None)
         self._location_button.setEnabled(current is not None)
-        self._change_model_button.setEnabled(
-            current is not None and self._controller.reembedding is None
+        reembedding = self._controller.reembedding is not None
+        self._change_model_button.setEnabled(current is not None and not reembedding)
+        self._cancel_button.setToolTip(
+            self.tr("Stop; the collection keeps its current model and vectors")
+            if reembedding
+            else self.tr("Stop; what was indexed stays, the rest resumes next time")
         )
         self._reindex_button.setEnabled(has_docs and current is not None)
         self._remove_button.setEnabled(has_docs and current is not None)

@@ -320,6 +320,10 @@
         <translation>正在监视 {folder}：将其索引到 {name}…</translation>
     </message>
     <message>
+        <source>Stop; the collection keeps its current model and vectors</source>
+        <translation>停止；文档集保留当前的模型和向量</translation>
+    </message>
+    <message>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
