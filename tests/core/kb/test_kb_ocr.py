@@ -163,18 +163,19 @@ def test_a_scanned_pdf_is_ingested_searchable_and_marked_as_read_by_ocr(
     )
     (folder / "typed.txt").write_text("A typed note about the tide tables.", "utf-8")
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    (folder / "bomb.png").write_bytes(_png(60_000, 60_000, b"\x00" * 1000))
     pages: list[tuple[int | None, int | None]] = []
     report = kb.ingest(
         [folder], "scans", InProcessParser(), progress=lambda p: pages.append((p.page, p.pages))
     )
     assert report.indexed == 2
-    assert [(Path(p).name, r) for p, r in report.failed] == [
-        (
-            "broken.png",
-            "the file is not a PNG, JPEG or TIFF image that can be read "
-            "(its content does not match its name, or it is damaged)",
-        )
-    ]
+    failed = {Path(p).name: r for p, r in report.failed}
+    assert failed.keys() == {"broken.png", "bomb.png"}
+    assert failed["broken.png"] == (
+        "the file is not a PNG, JPEG or TIFF image that can be read "
+        "(its content does not match its name, or it is damaged)"
+    )
+    assert "decompression bomb" in failed["bomb.png"]
     assert (0, 2) in pages and (2, 2) in pages
     hits = kb.search("水库汛期禁止游泳", "scans", k=3, record=False)
     assert hits and hits[0].chunk.path.endswith("scan.pdf") and hits[0].chunk.page == 1
