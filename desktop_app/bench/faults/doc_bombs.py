@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import resource
+import struct
 import time
 import zipfile
 import zlib
@@ -446,6 +447,30 @@ def repeated_file(path: Path, unit: bytes, size: int, head: bytes = b"", tail: b
     return path
 
 
+def png_declaring(path: Path, width: int, height: int) -> Path:
+    """A grey PNG whose header declares ``width`` × ``height`` pixels, in a few bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 4096, 9)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def tiff_pages(path: Path, pages: int) -> Path:
+    """A TIFF of ``pages`` tiny blank pages (OCR would read each one)."""
+    from PIL import Image
+
+    frame = Image.new("L", (32, 32), 255)
+    frame.save(path, save_all=True, append_images=[frame] * (pages - 1))
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class Bomb:
     """One hostile file: its name and how to build it in a folder."""
@@ -502,6 +527,13 @@ def bombs(limits: ParseLimits, megabytes: int = 256) -> list[Bomb]:
              lambda d: pdf_text_bomb(d / "many.pdf", 128, streams=64)),
         Bomb("epub: 400 chapters of 1 MiB",
              lambda d: small_members_bomb(d / "chapters.epub", 400)),
+        Bomb("png: declares 60,000 x 60,000 pixels (3.6 GB decoded)",
+             lambda d: png_declaring(d / "bomb.png", 60_000, 60_000)),
+        Bomb("png: declares just over the OCR pixel limit",
+             lambda d: png_declaring(
+                 d / "over.png", 10_000, limits.max_image_pixels // 10_000 + 1)),
+        Bomb(f"tiff: {limits.max_ocr_pages + 1} pages to read by OCR",
+             lambda d: tiff_pages(d / "pages.tiff", limits.max_ocr_pages + 1)),
     ]  # fmt: skip
     for kind in ("docx", "pptx", "odt", "epub"):
         out += [
