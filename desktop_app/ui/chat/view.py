@@ -373,9 +373,9 @@ class ChatView(QTextBrowser):
         rendered.view = view
         was_at_bottom = self._at_bottom()
         cursor = self._end_cursor()
-        cursor.beginEditBlock()
         # The highlighter has parsed the reply as it streamed: its code blocks are known.
         tags = self._highlighter.fence_tags(rendered.body)
+        cursor.beginEditBlock()
         self._insert_footer(cursor, view, self._text_of(rendered), tags)
         cursor.endEditBlock()
         self._follow(was_at_bottom)

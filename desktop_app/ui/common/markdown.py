@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QTimer
@@ -73,6 +74,9 @@ _PRIORITY = {
         )
     )
 }
+_NO_LINE = 1 << 62
+#: How often, at most, a streaming message is parsed again (styles lag this much at most).
+PARSE_INTERVAL_S = 0.04
 _HEADING_SCALE = {"h1": 1.5, "h2": 1.3, "h3": 1.15, "h4": 1.05, "h5": 1.0, "h6": 1.0}
 
 
@@ -117,6 +121,8 @@ class _Source:
     links: dict[int, list[Link]] = field(default_factory=dict)
     fences: dict[int, str] = field(default_factory=dict)  # first line: language tag
     stable: int = 0  # lines before this one keep their styles
+    parsed_at: float = 0.0  # when it was last parsed (time.monotonic)
+    stale: set[int] = field(default_factory=set)  # lines styled before their text was parsed
 
 
 def start_warm_up() -> threading.Thread:
@@ -141,6 +147,11 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(0)
         self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+        # A streaming reply is parsed at most every PARSE_INTERVAL_S: text that
+        # arrives in between keeps the styles of its line until the next parse.
+        self._parse_timer = QTimer(self)
+        self._parse_timer.setSingleShot(True)
+        self._parse_timer.timeout.connect(self._on_parse_timer_timeout)
 
     # ----------------------------------------------------------------- sources
 
@@ -158,6 +169,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         (None when that message is not known here)."""
         for source in reversed(self._sources):
             if source.body == body:
+                self._parse_now(source)
                 return [source.fences[n] for n in sorted(source.fences)]
         return None
 
@@ -170,6 +182,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         found = self._source_of(block)
         if found is None:
             return None
+        self._parse_now(found)
         line = block.blockNumber() - found.body.blockNumber()
         column = position - block.position()
         for link in found.links.get(line, ()):
@@ -252,10 +265,24 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         if line < 0:
             return
         if line >= len(source.texts) or source.texts[line] != text:
-            self._reparse(source, line)
+            now = time.monotonic()
+            appending = line >= len(source.texts) - 1 and line >= source.stable
+            if (
+                appending
+                and source is self._sources[-1]
+                and now - source.parsed_at < (PARSE_INTERVAL_S)
+            ):
+                # Streaming: keep the line's last styles for now; parse a little later.
+                source.stale.add(line)
+                if not self._parse_timer.isActive():
+                    wait = PARSE_INTERVAL_S - (now - source.parsed_at)
+                    self._parse_timer.start(max(1, int(wait * 1000)))
+            else:
+                self._reparse(source, line)
         if line < len(source.runs):
             for start, end, keys in source.runs[line]:
-                self.setFormat(start, end - start, self._format(keys))
+                if start < len(text):
+                    self.setFormat(start, min(end, len(text)) - start, self._format(keys))
 
     def _source_of(self, block: QTextBlock) -> _Source | None:
         sources = self._sources
@@ -280,6 +307,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
             texts.append(block.text())
             block = block.next()
         styled = parse("\n".join(texts))
+        source.parsed_at = time.monotonic()
         old_count = len(source.texts)
         old_runs = source.runs[start:]
         source.texts[start:] = texts
@@ -301,8 +329,23 @@ class MarkdownHighlighter(QSyntaxHighlighter):
             n = start + k
             if n != changed and n < old_count and (k >= len(old_runs) or old_runs[k] != runs):
                 self._pending.add((key, n))
+        # Lines styled while their text waited for this parse are styled again.
+        self._pending.update((key, n) for n in source.stale if n != changed)
+        source.stale.clear()
         if self._pending:
             self._flush_timer.start()
+
+    def _parse_now(self, source: _Source) -> None:
+        """Parse a message whose latest text is waiting for its parse, and restyle it."""
+        if not source.stale:
+            return
+        # No line is the one being styled now: every line that changed is restyled.
+        self._reparse(source, _NO_LINE)
+        self._on_flush_timer_timeout()
+
+    def _on_parse_timer_timeout(self) -> None:
+        for source in self._sources:
+            self._parse_now(source)
 
     def _on_flush_timer_timeout(self) -> None:
         doc = self.document()
