@@ -92,65 +92,72 @@ class SandboxedParser:
         todo = deque(enumerate(paths))
         in_flight: deque[tuple[int, Path]] = deque()
         deadline = 0.0
-        while todo or in_flight:
-            conn = self._start()
-            try:
-                while todo and len(in_flight) < self.prefetch:
-                    request = todo.popleft()
-                    conn.send((request[0], str(request[1])))
-                    if not in_flight:
-                        deadline = time.monotonic() + self.limits.timeout_s
-                    in_flight.append(request)
-            except (BrokenPipeError, OSError):
-                # The child died between files: resend everything to a fresh one.
+        try:
+            while todo or in_flight:
+                conn = self._start()
+                try:
+                    while todo and len(in_flight) < self.prefetch:
+                        request = todo.popleft()
+                        conn.send((request[0], str(request[1])))
+                        if not in_flight:
+                            deadline = time.monotonic() + self.limits.timeout_s
+                        in_flight.append(request)
+                except (BrokenPipeError, OSError):
+                    # The child died between files: resend everything to a fresh one.
+                    for request in reversed(in_flight):
+                        todo.appendleft(request)
+                    in_flight.clear()
+                    self._stop(kill=True)
+                    self.restarts += 1
+                    continue
+                reply = self._wait(conn, deadline)
+                head_id, head_path = in_flight[0]
+                if isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "page":
+                    _page, page_id, done, total = reply
+                    stop = (
+                        page_id == head_id
+                        and on_page is not None
+                        and on_page(head_path, int(done), int(total))
+                    )
+                    if stop:
+                        with contextlib.suppress(OSError):
+                            conn.send(("cancel", head_id))
+                    deadline = time.monotonic() + self.limits.timeout_s
+                    continue
+                if isinstance(reply, tuple) and reply[0] == head_id:
+                    in_flight.popleft()
+                    deadline = time.monotonic() + self.limits.timeout_s
+                    yield head_path, reply[1]
+                    continue
+                # Timed out or died: the file at the head is at fault; retry the others.
+                in_flight.popleft()
                 for request in reversed(in_flight):
                     todo.appendleft(request)
                 in_flight.clear()
-                self._stop(kill=True)
+                how = self._stop(kill=True)
                 self.restarts += 1
-                continue
-            reply = self._wait(conn, deadline)
-            head_id, head_path = in_flight[0]
-            if isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "page":
-                _page, page_id, done, total = reply
-                stop = (
-                    page_id == head_id
-                    and on_page is not None
-                    and on_page(head_path, int(done), int(total))
-                )
-                if stop:
-                    with contextlib.suppress(OSError):
-                        conn.send(("cancel", head_id))
-                deadline = time.monotonic() + self.limits.timeout_s
-                continue
-            if isinstance(reply, tuple) and reply[0] == head_id:
-                in_flight.popleft()
-                deadline = time.monotonic() + self.limits.timeout_s
-                yield head_path, reply[1]
-                continue
-            # Timed out or died: the file at the head is at fault; retry the others.
-            in_flight.popleft()
-            for request in reversed(in_flight):
-                todo.appendleft(request)
-            in_flight.clear()
-            how = self._stop(kill=True)
-            self.restarts += 1
-            if reply != "timeout" and how.startswith("exit code"):
-                # Not a signal: the process could not start (or broke) for every file alike.
-                raise KnowledgeBaseError(
-                    f"The document parser process could not run ({how}); "
-                    "see the messages above. No file was marked as failed."
-                )
-            if reply == "timeout":
-                reason = f"parsing took longer than {self.limits.timeout_s:.0f} s (stopped)"
-            elif how in ("SIGKILL", "SIGSEGV", "SIGABRT", "SIGBUS"):
-                reason = (
-                    f"the parser stopped ({how}): the file needs more than "
-                    f"{self.limits.memory_bytes // 2**20} MiB of memory or crashed the parser"
-                )
-            else:
-                reason = "the parser process stopped" + (f" ({how})" if how else "")
-            yield head_path, ParseError(reason)
+                if reply != "timeout" and how.startswith("exit code"):
+                    # Not a signal: the process could not start (or broke) for every file alike.
+                    raise KnowledgeBaseError(
+                        f"The document parser process could not run ({how}); "
+                        "see the messages above. No file was marked as failed."
+                    )
+                if reply == "timeout":
+                    reason = f"parsing took longer than {self.limits.timeout_s:.0f} s (stopped)"
+                elif how in ("SIGKILL", "SIGSEGV", "SIGABRT", "SIGBUS"):
+                    reason = (
+                        f"the parser stopped ({how}): the file needs more than "
+                        f"{self.limits.memory_bytes // 2**20} MiB of memory or crashed the parser"
+                    )
+                else:
+                    reason = "the parser process stopped" + (f" ({how})" if how else "")
+                yield head_path, ParseError(reason)
+        finally:
+            if in_flight:
+                # Closed before the files sent were answered (a cancelled ingestion):
+                # their replies would be taken for the next call's files, so the
+                # child goes, and the next call starts a fresh one.
+                self._stop(kill=True)
 
     def _wait(self, conn: Connection, deadline: float) -> Any:
         while True:

@@ -65,3 +65,22 @@ def test_ocr_under_a_memory_limit_too_small_fails_that_file_alone(tmp_path: Path
     assert isinstance(results[scan], ParseError)
     assert "memory" in str(results[scan])
     assert isinstance(results[note], ChunkedDocument)
+
+
+def test_a_run_stopped_with_files_in_flight_leaves_no_reply_for_the_next(tmp_path: Path) -> None:
+    # An ingestion cancelled mid-queue closes parse_many while the child still holds
+    # prefetched files; their late replies used to be taken for the next run's first
+    # file, which then failed as "needs more than 2048 MiB of memory".
+    files = []
+    for i in range(4):
+        files.append(tmp_path / f"note{i}.txt")
+        files[-1].write_text(f"Note number {i}.", "utf-8")
+    with SandboxedParser(prefetch=3) as parser:
+        run = parser.parse_many(files[:3])
+        first_path, first = next(run)
+        assert first_path == files[0] and isinstance(first, ChunkedDocument)
+        run.close()
+        [(path, result)] = list(parser.parse_many([files[3]]))
+    assert path == files[3]
+    assert isinstance(result, ChunkedDocument), result
+    assert result.chunks[0].text == "Note number 3."
