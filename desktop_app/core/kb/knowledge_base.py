@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core.errors import GlassboxError
-from desktop_app.core.kb.db import Collection, Filters, Registry, open_registry
+from desktop_app.core.kb.db import Collection, Filters, Registry, keyword_weights, open_registry
 from desktop_app.core.kb.embed import (
     Embedder,
     canonical_name,
@@ -620,7 +620,12 @@ class KnowledgeBase:
         timings: dict[str, float] = {}
         hits = search(self, coll, query, k, filters=filters, timings=timings)
         plan = self.registry.keyword_plan(query)
-        plans = {name: getattr(plan, name) for name in self.registry.keyword_indexes}
+        index_weights = keyword_weights(query)
+        plans = {
+            name: getattr(plan, name)
+            for name in self.registry.keyword_indexes
+            if index_weights[name] > 0  # an index weighted 0 is not searched
+        }
         depth = max(MIN_CANDIDATES, 4 * k)
         ranks = {
             name: {chunk_id: r for r, chunk_id in enumerate(ranking, start=1)}

@@ -186,6 +186,14 @@ _CORPUS = {
 
 
 @pytest.fixture
+def all_weighted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every keyword index searched and weighted alike, whatever the tuned weights."""
+    for weights in (db.KEYWORD_WEIGHTS, db.CJK_KEYWORD_WEIGHTS):
+        for name in db.KEYWORD_INDEXES:
+            monkeypatch.setitem(weights, name, 1.0)
+
+
+@pytest.fixture
 def paraphrase(kb: KnowledgeBase, tmp_path: Path) -> KnowledgeBase:
     kb.ingest([_write(tmp_path / "para", _CORPUS)], "t", InProcessParser())
     return kb
@@ -197,7 +205,7 @@ def _names(kb: KnowledgeBase, ids: list[str]) -> list[str]:
 
 
 def test_a_paraphrased_chinese_question_is_found_by_the_words_index_alone(
-    paraphrase: KnowledgeBase,
+    paraphrase: KnowledgeBase, all_weighted: None
 ):
     coll = paraphrase.collection("t")
     rankings = paraphrase.registry.keyword_rankings(coll, _QUESTION, 5)
@@ -223,7 +231,9 @@ def test_leaving_the_words_index_out_loses_that_passage(paraphrase: KnowledgeBas
     ]
 
 
-def test_explain_shows_the_words_index_terms_and_ranks(paraphrase: KnowledgeBase):
+def test_explain_shows_the_words_index_terms_and_ranks(
+    paraphrase: KnowledgeBase, all_weighted: None
+):
     explained = paraphrase.explain(_QUESTION, "t", 5)
     assert set(explained.index_terms) == {"trigram", "bigram", "words"}
     assert set(explained.index_terms["words"][0]) == {"硬盘", "数据", "彻底", "抹掉"}
@@ -233,6 +243,19 @@ def test_explain_shows_the_words_index_terms_and_ranks(paraphrase: KnowledgeBase
     }  # fmt: skip
     as_json = explained.as_dict()
     assert as_json["keyword_indexes"]["words"]["terms"]  # type: ignore[index]
+
+
+def test_an_index_weighted_0_for_a_question_is_neither_searched_nor_shown(
+    paraphrase: KnowledgeBase, all_weighted: None, monkeypatch: pytest.MonkeyPatch
+):
+    coll = paraphrase.collection("t")
+    monkeypatch.setitem(db.CJK_KEYWORD_WEIGHTS, "bigram", 0.0)
+    assert set(paraphrase.registry.keyword_rankings(coll, _QUESTION, 5)) == {"trigram", "words"}
+    assert set(paraphrase.explain(_QUESTION, "t", 5).index_terms) == {"trigram", "words"}
+    # An English question is weighed with the other weights: all three answer.
+    assert set(paraphrase.registry.keyword_rankings(coll, "shred hard disk", 5)) == {
+        "trigram", "bigram", "words",
+    }  # fmt: skip
 
 
 def test_the_eval_switch_names_keyword_indexes_and_refuses_others():
