@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop_app.bench.ui import synthetic_tokens
+from desktop_app.core.chat.markdown import loaded_lexer, warm_up
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.ui.chat.view import ChatView, MessageView
 
@@ -72,6 +73,7 @@ def stream(qtbot: QtBot, view: ChatView, tokens: tuple[TokenEvent, ...], batch: 
 
 
 def test_a_streamed_reply_is_styled_like_the_whole_reply(qtbot: QtBot, view: ChatView) -> None:
+    warm_up()  # lexers loaded: the streamed reply is coloured at once, as the whole one
     stream(qtbot, view, TOKENS, batch=7)
     whole = ChatView()
     qtbot.addWidget(whole)
@@ -203,3 +205,24 @@ def test_an_image_is_shown_as_alt_text_and_address_and_never_loaded(
     assert asked == []
     start = view.toPlainText().index("a diagram")
     assert view.link_at(start) is None  # not a link to follow either
+
+
+def test_code_in_a_language_not_loaded_yet_is_coloured_once_its_lexer_is(
+    qtbot: QtBot, view: ChatView
+) -> None:
+    # While a reply streams, a lexer loads on a thread, not in the window's.
+    text = "Ada:\n\n```ada\nprocedure Hello is\nbegin\n   null;\nend Hello;\n```\n"
+    assert loaded_lexer("ada") == (False, None)
+    pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
+    tokens = tuple(TokenEvent(i, i, piece, 0.5, ()) for i, piece in enumerate(pieces))
+    view.begin_reply(MessageView(1, "assistant", "", status="streaming"))
+    view.append_tokens(tokens)
+    view.end_reply(MessageView(1, "assistant", text, tokens=tokens))
+    start = view.toPlainText().index("procedure")
+    block = view.document().findBlock(start)
+
+    def bold_keyword() -> bool:
+        return any(r.start == 0 and r.format.fontWeight() == 700 for r in block.layout().formats())
+
+    qtbot.waitUntil(bold_keyword, timeout=5000)
+    assert loaded_lexer("ada")[0]

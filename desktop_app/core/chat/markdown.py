@@ -79,6 +79,7 @@ class Styled:
     links: list[Link] = field(default_factory=list)
     last_block: int = 0
     fences: list[tuple[int, str]] = field(default_factory=list)  # (first line, language tag)
+    missing: set[str] = field(default_factory=set)  # languages whose lexers were not loaded
 
 
 # --------------------------------------------------------------------------- parser
@@ -171,6 +172,15 @@ def lexer_for(tag: str) -> Lexer | None:
     return lexer
 
 
+def loaded_lexer(tag: str) -> tuple[bool, Lexer | None]:
+    """Whether the lexer for ``tag`` was looked up already, and that lexer (never loads)."""
+    name = tag.strip().lower()
+    with _lexers_lock:
+        if name in _lexers:
+            return True, _lexers[name]
+    return False, None
+
+
 def warm_up(languages: Iterable[str] = COMMON_LANGUAGES) -> None:
     """Prepare the parser and the lexers of ``languages`` (run it on a worker thread)."""
     parse("# x\n\n| a |\n|---|\n| *b* |\n\n- [c](https://example.com)\n")
@@ -229,8 +239,10 @@ def _code_runs(tag: str, code: str) -> tuple[tuple[tuple[int, int, str], ...], .
 
 
 class _Builder:
-    def __init__(self, lines: Sequence[str]) -> None:
+    def __init__(self, lines: Sequence[str], load_lexers: bool = True) -> None:
         self.lines = lines
+        self.load_lexers = load_lexers
+        self.missing: set[str] = set()
         self.spans: list[list[tuple[int, int, str]]] = [[] for _ in lines]
         self.links: list[Link] = []
         self.marker_hint: dict[int, int] = {}
@@ -330,7 +342,11 @@ def _fence(b: _Builder, token: Token, first: int, last: int) -> None:
         b.whole(closing, "fence")
     code_lines = token.content.split("\n")
     tag = token.info.split()[0] if token.info.strip() else ""
-    per_line = _code_runs(tag, token.content) if tag else ()
+    per_line: tuple[tuple[tuple[int, int, str], ...], ...] = ()
+    if tag and (b.load_lexers or loaded_lexer(tag)[0]):
+        per_line = _code_runs(tag, token.content)
+    elif tag:
+        b.missing.add(tag)  # coloured once its lexer is loaded (elsewhere)
     for k, n in enumerate(range(first + 1, body_end)):
         b.whole(n, "code")
         if k >= len(per_line) or n >= len(lines):
@@ -420,12 +436,17 @@ def _inline(b: _Builder, token: Token, first: int, last: int) -> None:
                 span(label_end, z, "address")
 
 
-def parse(text: str) -> Styled:
-    """Styles of ``text``, line by line (the lines of ``text.split("\\n")``)."""
+def parse(text: str, load_lexers: bool = True) -> Styled:
+    """Styles of ``text``, line by line (the lines of ``text.split("\\n")``).
+
+    ``load_lexers`` False leaves code in languages whose Pygments lexer is not
+    loaded yet uncoloured (they are listed in :attr:`Styled.missing`): loading
+    one takes tens of milliseconds.
+    """
     # markdown-it reads a lone CR as a line break; the window does not.
     lines = text.replace("\r", " ").split("\n")
     tokens = _md().parse("\n".join(lines))
-    builder = _Builder(lines)
+    builder = _Builder(lines, load_lexers)
     last_block = 0
     fences: list[tuple[int, str]] = []
     for token in tokens:
@@ -434,7 +455,7 @@ def parse(text: str) -> Styled:
         if token.type == "fence" and token.map is not None:
             fences.append((token.map[0], token.info.split()[0] if token.info.strip() else ""))
         _block(builder, token)
-    return Styled(builder.runs(), builder.links, last_block, fences)
+    return Styled(builder.runs(), builder.links, last_block, fences, builder.missing)
 
 
 def fenced_code(text: str) -> list[tuple[str, str]]:

@@ -62,7 +62,6 @@ from desktop_app.ui.common.markdown import (
     PLAIN_BLOCK,
     MarkdownHighlighter,
     code_blocks,
-    start_warm_up,
 )
 from desktop_app.ui.common.plain_text import inert_resource
 
@@ -75,7 +74,6 @@ _TINT_STEPS = 64
 _SCHEME = "glassbox"
 #: Link schemes a transcript offers to open (in the browser or the mail program).
 _OPENABLE = ("http", "https", "mailto")
-_warmed = False
 
 
 def role_name(role: str) -> str:
@@ -247,11 +245,6 @@ class ChatView(QTextBrowser):
         doc.setUndoRedoEnabled(False)
         doc.setDocumentMargin(12)
         self._highlighter = MarkdownHighlighter(doc)
-        global _warmed
-        if not _warmed:
-            # Parser and common lexers get ready on a thread, not at the first reply.
-            _warmed = True
-            start_warm_up()
         self._dark = False
         self._show_probs = False
         self._messages: list[_Rendered] = []
@@ -374,6 +367,7 @@ class ChatView(QTextBrowser):
         was_at_bottom = self._at_bottom()
         cursor = self._end_cursor()
         # The highlighter has parsed the reply as it streamed: its code blocks are known.
+        self._highlighter.end_source(rendered.body)
         tags = self._highlighter.fence_tags(rendered.body)
         cursor.beginEditBlock()
         self._insert_footer(cursor, view, self._text_of(rendered), tags)
@@ -472,7 +466,7 @@ class ChatView(QTextBrowser):
         cursor.insertBlock(QTextBlockFormat(), self._plain)
         rendered = _Rendered(view, cursor.block(), forced=set(view.forced))
         self._messages.append(rendered)
-        self._highlighter.add_source(rendered.body)
+        self._highlighter.add_source(rendered.body, streaming=view.status == "streaming")
         if view.tokens:
             self._insert_tokens(cursor, rendered, view.tokens, rendered.body.position())
             # Text after the recorded tokens (a hand edit keeps no tokens; this is

@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -36,7 +36,7 @@ from PySide6.QtGui import (
     QTextFormat,
 )
 
-from desktop_app.core.chat.markdown import Link, Run, fenced_code, parse, warm_up
+from desktop_app.core.chat.markdown import Link, Run, fenced_code, lexer_for, parse
 
 #: Block-format property marking blocks the highlighter leaves alone (headers, notes).
 PLAIN_BLOCK = QTextFormat.Property.UserProperty + 1
@@ -122,14 +122,31 @@ class _Source:
     fences: dict[int, str] = field(default_factory=dict)  # first line: language tag
     stable: int = 0  # lines before this one keep their styles
     parsed_at: float = 0.0  # when it was last parsed (time.monotonic)
+    streaming: bool = False  # code lexers load on a thread (the window must not wait)
     stale: set[int] = field(default_factory=set)  # lines styled before their text was parsed
 
 
-def start_warm_up() -> threading.Thread:
-    """Prepare the parser and common Pygments lexers on a worker thread."""
-    thread = threading.Thread(target=warm_up, name="markdown-warm-up", daemon=True)
-    thread.start()
-    return thread
+class _LexerLoader(QObject):
+    """Loads Pygments lexers on a thread; says in the GUI thread when one is ready."""
+
+    sig_loaded = Signal(str)
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._asked: set[str] = set()
+
+    def load(self, tags: set[str]) -> None:
+        new = sorted(tags - self._asked)
+        if not new:
+            return
+        self._asked.update(new)
+
+        def run() -> None:
+            for tag in new:
+                lexer_for(tag)
+                self.sig_loaded.emit(tag)
+
+        threading.Thread(target=run, name="pygments-lexers", daemon=True).start()
 
 
 class MarkdownHighlighter(QSyntaxHighlighter):
@@ -152,12 +169,23 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         self._parse_timer = QTimer(self)
         self._parse_timer.setSingleShot(True)
         self._parse_timer.timeout.connect(self._on_parse_timer_timeout)
+        self._loader = _LexerLoader(self)
+        self._loader.sig_loaded.connect(self._on_loader_loaded)
 
     # ----------------------------------------------------------------- sources
 
-    def add_source(self, body: QTextBlock) -> None:
-        """Style the message whose body starts at ``body`` (added below the others)."""
-        self._sources.append(_Source(body))
+    def add_source(self, body: QTextBlock, streaming: bool = False) -> None:
+        """Style the message whose body starts at ``body`` (added below the others);
+        ``streaming`` while its text arrives (see :meth:`end_source`)."""
+        self._sources.append(_Source(body, streaming=streaming))
+
+    def end_source(self, body: QTextBlock) -> None:
+        """The message at ``body`` is complete: style what waits, and colour its code."""
+        for source in reversed(self._sources):
+            if source.body == body:
+                source.streaming = False
+                self._parse_now(source)
+                return
 
     def clear_sources(self) -> None:
         """Forget every message (the transcript is about to be cleared)."""
@@ -295,9 +323,10 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         n = bisect.bisect_right(sources, position, key=lambda s: s.body.position()) - 1
         return sources[n] if n >= 0 else None
 
-    def _reparse(self, source: _Source, changed: int) -> None:
+    def _reparse(self, source: _Source, changed: int, start: int | None = None) -> None:
         # Blocks before the last top-level one are final: parse from there on.
-        start = source.stable if changed >= source.stable else 0
+        if start is None:
+            start = source.stable if changed >= source.stable else 0
         doc = self.document()
         if doc is None:
             return
@@ -306,8 +335,10 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         while block.isValid() and not block.blockFormat().boolProperty(PLAIN_BLOCK):
             texts.append(block.text())
             block = block.next()
-        styled = parse("\n".join(texts))
+        styled = parse("\n".join(texts), load_lexers=not source.streaming)
         source.parsed_at = time.monotonic()
+        if styled.missing:
+            self._loader.load(styled.missing)
         old_count = len(source.texts)
         old_runs = source.runs[start:]
         source.texts[start:] = texts
@@ -342,6 +373,14 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         # No line is the one being styled now: every line that changed is restyled.
         self._reparse(source, _NO_LINE)
         self._on_flush_timer_timeout()
+
+    def _on_loader_loaded(self, tag: str) -> None:
+        # Code in that language, shown uncoloured so far, is parsed again from its fence.
+        for source in self._sources:
+            lines = [n for n, t in source.fences.items() if t == tag]
+            if lines and source.body.isValid():
+                self._reparse(source, _NO_LINE, start=min(min(lines), source.stable))
+                self._on_flush_timer_timeout()
 
     def _on_parse_timer_timeout(self) -> None:
         for source in self._sources:
