@@ -68,8 +68,10 @@ _SHORT_REPLY_CHARS = 120
 #: ``quote`` asks for the supporting sentence, quoted and cited, before the answer;
 #: ``sandwich`` puts the question before and after the passages; ``trim`` gives
 #: fewer passages cut to the sentences sharing the question's terms; ``example``
-#: puts worked examples in the system prompt. ``plain`` is none of them.
-PROMPT_FEATURES = ("quote", "sandwich", "trim", "example")
+#: puts worked examples in the system prompt; ``cite`` makes the reply start with
+#: the number of its source, ``[n] …``, or be the refusal (a grammar enforces it).
+#: ``plain`` is none of them.
+PROMPT_FEATURES = ("quote", "sandwich", "trim", "example", "cite")
 DEFAULT_PROMPT = "plain"
 #: With ``trim``: passages given, and characters kept of each.
 TRIM_PASSAGES = 3
@@ -142,6 +144,8 @@ class Prompt:
     delimiter: str
     #: Sources given (numbered 1…n): fewer than the hits when the style trims them.
     sources: int = 0
+    #: GBNF the reply must follow (None: free text).
+    grammar: str | None = None
 
 
 def _delimiter(texts: Sequence[str]) -> str:
@@ -239,6 +243,11 @@ def build_prompt(
         "source you use with its number in square brackets, like [1] or [2]. "
         f"{form}{fallback} Answer in the language of the question."
     )
+    if "cite" in features and hits:
+        system += (
+            " Begin the answer with the number of the source that holds it, in square "
+            "brackets, like [2], then answer."
+        )
     if "example" in features:
         system += "\n\n" + _EXAMPLES
     blocks = []
@@ -253,7 +262,19 @@ def build_prompt(
         user = f"{asked}\n\n{user}"
     messages = (Message("system", system), Message("user", user))
     raw = f"{system}\n\n{user}\n\nAnswer (with citations like [1]):"
-    return Prompt(messages, raw, mark, len(hits))
+    grammar = citation_grammar(len(hits)) if "cite" in features and hits else None
+    return Prompt(messages, raw, mark, len(hits), grammar)
+
+
+def citation_grammar(sources: int) -> str:
+    """GBNF for a reply that is the refusal, or starts with ``[n] `` (n a source given)
+    and goes on with some text."""
+    numbers = " | ".join(f'"{n}"' for n in range(1, sources + 1))
+    return (
+        "root ::= refusal | cited\n"
+        f'refusal ::= "{NOT_FOUND}"\n'
+        f'cited ::= "[" ({numbers}) "] " [^\\x00]+\n'
+    )
 
 
 def refusal_for(question: str) -> str:
@@ -339,9 +360,11 @@ def answer(
     hits = hits[: prompt.sources]
     params = params or SamplingParams(temperature=0.0, max_tokens=512)
     request = (
-        GenerateRequest(params=params, messages=prompt.messages, candidates=0)
+        GenerateRequest(
+            params=params, messages=prompt.messages, candidates=0, grammar=prompt.grammar
+        )
         if chat_template
-        else GenerateRequest(params=params, prompt=prompt.raw, candidates=0)
+        else GenerateRequest(params=params, prompt=prompt.raw, candidates=0, grammar=prompt.grammar)
     )
     text = generate_text(engine, request, on_token).strip()
     # A fence marker echoed back is never shown as if it were the answer's own text.
