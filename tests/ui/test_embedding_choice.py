@@ -191,6 +191,12 @@ def test_a_new_collection_records_the_model_chosen_in_the_dialog(
     assert text_of(panel, "Collection embedding model") == (
         "Embedding model: USE multilingual (small)"
     )
+    listing = panel._collection_list
+    tips = {
+        listing.item(i).data(Qt.ItemDataRole.UserRole): listing.item(i).toolTip()
+        for i in range(listing.count())
+    }
+    assert tips["中文资料"].startswith("USE multilingual (small) · ")
     # Files added to it are embedded by its model, and searched with it.
     doc = tmp_path / "羊驼.txt"
     doc.write_text("羊驼生活在安第斯山脉，人们饲养它们是为了柔软的羊毛。\n", encoding="utf-8")

@@ -1040,7 +1040,7 @@ class KnowledgePanel(QDockWidget):
                 item.setToolTip(
                     error_text("kb_error", s.problem)
                     if s.problem
-                    else f"{s.embed_model} · {human_size(s.bytes)} · {where} · "
+                    else f"{model_label(s.embed_model)} · {human_size(s.bytes)} · {where} · "
                     + self._languages_text(s.languages)
                 )
                 listing.addItem(item)
