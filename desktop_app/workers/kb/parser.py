@@ -18,7 +18,7 @@ import contextlib
 import multiprocessing as mp
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,7 @@ class SandboxedParser:
 
     def parse_many(
         self, paths: Sequence[Path], on_page: PageCallback | None = None
-    ) -> Iterator[ParseOutcome]:
+    ) -> Generator[ParseOutcome, None, None]:
         """Parse ``paths`` in order in the child; each yields chunks or the reason it failed.
 
         ``on_page`` hears of each page read by OCR (see the module docstring)."""
