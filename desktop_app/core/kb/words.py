@@ -120,11 +120,16 @@ def _load() -> Any:
         # jieba logs each load to stderr at DEBUG level through its own handler.
         logging.getLogger("jieba").setLevel(logging.WARNING)
         tokenizer = jieba.Tokenizer()
-        cache = cache_path()
-        loaded = _read_cache(cache)
+        try:
+            cache: Path | None = cache_path()
+        except OSError as exc:  # no data folder: build the dictionary every time
+            log.info("The Chinese word dictionary cannot be cached (%s).", exc)
+            cache = None
+        loaded = None if cache is None else _read_cache(cache)
         if loaded is None:
             loaded = tokenizer.gen_pfdict(tokenizer.get_dict_file())
-            _write_cache(cache, *loaded)
+            if cache is not None:
+                _write_cache(cache, *loaded)
         tokenizer.FREQ, tokenizer.total = loaded
         # Loaded by hand (jieba's own initialize would use the temporary folder).
         tokenizer.initialized = True

@@ -98,6 +98,15 @@ def test_a_damaged_cache_is_rebuilt(monkeypatch: pytest.MonkeyPatch):
     assert cache.stat().st_size > 1000
 
 
+def test_without_a_data_folder_words_are_still_cut(monkeypatch: pytest.MonkeyPatch):
+    def no_folder() -> Path:
+        raise PermissionError("read-only home")
+
+    monkeypatch.setattr(words.paths, "data_dir", no_folder)
+    monkeypatch.setattr(words, "_tokenizer", None)
+    assert _words("磁盘配额") == ["磁盘", "配额"]
+
+
 # -- the index: filled at ingest and for chunks written before it ------------------------
 
 
