@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core.errors import GlassboxError
+from desktop_app.core.kb import words
 from desktop_app.core.kb.db import Collection, Filters, Registry, keyword_weights, open_registry
 from desktop_app.core.kb.embed import (
     Embedder,
@@ -244,6 +245,8 @@ class KnowledgeBase:
             vector = embed_queries(self.embedder_for(coll), ["warm up"])[0]
             self.index.query(coll, vector, 1)
             self._fill_words(coll)
+            if any(self.registry.languages(coll).get(lang) for lang in ("zh", "ja", "ko")):
+                words.load()  # its questions will be cut into words (about 0.5 s, once)
 
     def close(self) -> None:
         """Record pending retrieval counts, release the lock and the database."""

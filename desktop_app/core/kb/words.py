@@ -116,6 +116,12 @@ def query_words(query: str) -> list[str]:
     return terms[: keyword.MAX_TERMS]
 
 
+def load() -> None:
+    """Load jieba's dictionary now (the window does, in the background, when a
+    collection with Chinese text is attached, so the first question does not wait)."""
+    _load()
+
+
 def loaded() -> bool:
     """Whether jieba's dictionary is loaded in this process (tests, diagnostics)."""
     return _tokenizer is not None

@@ -145,6 +145,22 @@ def test_a_search_fills_the_words_index_first(kb: KnowledgeBase, tmp_path: Path)
         assert _words_text(again) == ["磁盘 配额 用 usrquota 选项"]
 
 
+def test_warming_up_a_chinese_collection_loads_the_dictionary_an_english_one_does_not(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    kb.ingest(
+        [_write(tmp_path / "en", {"a.txt": "Disk quotas use usrquota."})], "en", InProcessParser()
+    )
+    kb.ingest(
+        [_write(tmp_path / "zh", {"a.txt": "磁盘配额用 usrquota 选项。"})], "zh", InProcessParser()
+    )
+    monkeypatch.setattr(words, "_tokenizer", None)
+    kb.warm_up("en")
+    assert not words.loaded()
+    kb.warm_up("zh")
+    assert words.loaded()
+
+
 # -- what only the words index finds, and the switch that measures it -----------------------
 
 # The question shares no three-character piece with its answer, and its two-character
