@@ -439,3 +439,22 @@ def test_a_grounded_refusal_is_glassboxs_sentence_in_the_questions_language(
     session.options.collections = []
     reply(qtbot, session, lambda: session.send("怎样安装 Kubernetes？"))
     assert session.path[-1].content == "I could not find the answer in the documents."
+
+
+def test_a_grounded_reply_is_asked_to_cite_a_source_first_as_ask_is(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    session.set_knowledge(ScriptedKnowledge([passage(1, "Paris."), passage(2, "Lyon.")]))
+    session.options.collections = ["notes"]
+    session.options.top_k = 2
+    reply(qtbot, session, lambda: session.send("What is the capital of France?"))
+    grammar = engine.requests[-1].grammar
+    assert grammar is not None and '"[" ("1" | "2") "] "' in grammar
+    # Without documents, or with a reasoning mode, the reply is free.
+    session.options.reasoning = prompting.REASONING_STEP_BY_STEP
+    reply(qtbot, session, lambda: session.send("And of Italy?"))
+    assert engine.requests[-1].grammar is None
+    session.options.reasoning = prompting.REASONING_OFF
+    session.options.collections = []
+    reply(qtbot, session, lambda: session.send("And of Spain?"))
+    assert engine.requests[-1].grammar is None

@@ -254,6 +254,7 @@ class ChatSession(QObject):
         self._sources: list[Any] = []  # hits found for the reply about to start
         self._grounding: list[Any] = []  # hits the reply being started is grounded in
         self._carry_citations: list[Any] = []  # a branch keeps its original's sources
+        self._grammar: str | None = None  # the grounded prompt's reply format, if any
         self._saving: list[ReplyRecorder] = []
         self._save_timer = QTimer(self)
         self._save_timer.setInterval(200)
@@ -825,7 +826,12 @@ class ChatSession(QObject):
                 part for part in (grounded.messages[0].content, system.strip()) if part
             )
             history[-1] = Message("user", grounded.messages[1].content)
-            self._grounding = sources
+            # The sources given (a trimming prompt style gives fewer), and the grammar
+            # that makes the reply cite one first, as ask and the API answer; not
+            # with a reasoning mode, whose reply starts with its reasoning.
+            self._grounding = sources[: grounded.sources]
+            if self.options.reasoning == prompting.REASONING_OFF:
+                self._grammar = grounded.grammar
         return prompting.build_messages(
             history,
             system_prompt=system,
@@ -871,11 +877,15 @@ class ChatSession(QObject):
                 if citations:
                     self._carry_citations = list(citations)
         if request is None:
+            messages = tuple(self._messages_for_path())
+            grammar, self._grammar = self._grammar, None
             request = GenerateRequest(
                 params=self._params,
-                messages=tuple(self._messages_for_path()),
+                messages=messages,
                 candidates=self._controller.settings.candidates,
                 assistant_prefix=prefix_text,
+                # A reply continued from a chosen token keeps its own start.
+                grammar=None if prefix_text else grammar,
             )
         if two_stage is None:
             two_stage = self.options.reasoning == prompting.REASONING_TWO_STAGE

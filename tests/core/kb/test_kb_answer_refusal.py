@@ -151,7 +151,7 @@ def test_trimming_keeps_the_sentences_that_share_the_questions_terms() -> None:
 def test_the_cite_style_sends_a_grammar_allowing_the_refusal_or_a_given_source_first() -> None:
     hits = [_hit(n, f"passage {n}") for n in range(1, 4)]
     cite = build_prompt("q", hits, style="cite")
-    assert cite.grammar is not None and build_prompt("q", hits).grammar is None
+    assert cite.grammar is not None and build_prompt("q", hits, style="plain").grammar is None
     assert '"[" ("1" | "2" | "3") "] "' in cite.grammar and NOT_FOUND in cite.grammar
     assert "Begin the answer with the number" in cite.messages[0].content
     engine = _engine("[2] passage")
