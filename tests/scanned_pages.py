@@ -2,12 +2,14 @@
 
 A page is text drawn with a CJK-capable font at a low resolution (about 120 dpi),
 turned by a slight skew and sprinkled with noise, as a cheap scanner would give it.
-The font is WenQuanYi Micro Hei from Debian's ``fonts-wqy-microhei`` (installed by
-``.ci/run``), or any font named by ``GLASSBOX_CJK_FONT``.
+The font is Noto Sans CJK SC from the ``mplfonts`` package (a pinned test dependency:
+its font file is found by path, the package is never imported), or any font named by
+``GLASSBOX_CJK_FONT``, or a system CJK font.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 from collections.abc import Sequence
@@ -24,10 +26,19 @@ CJK_FONTS = (
 )
 
 
+def _packaged_font() -> str | None:
+    """Noto Sans CJK SC inside the installed ``mplfonts`` package (not imported)."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return str(folder / "fonts" / "NotoSansCJKsc-Regular.otf")
+
+
 def cjk_font_path() -> Path | None:
     """A font file with Chinese glyphs, or None when the machine has none."""
     named = os.environ.get("GLASSBOX_CJK_FONT")
-    for candidate in ([named] if named else []) + list(CJK_FONTS):
+    for candidate in [named, _packaged_font(), *CJK_FONTS]:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
@@ -66,7 +77,7 @@ def render_page(
     """An A4-shaped grey page holding ``paragraphs`` at 11 pt, skewed and noisy."""
     font_path = font_path or cjk_font_path()
     if font_path is None:
-        raise FileNotFoundError("no font with Chinese glyphs: install fonts-wqy-microhei")
+        raise FileNotFoundError("no font with Chinese glyphs: `make test` installs mplfonts")
     width, height = int(8.27 * dpi), int(11.69 * dpi)
     margin = int(0.8 * dpi)
     size = round(11 / 72 * dpi * 1.25)  # 11 pt body text

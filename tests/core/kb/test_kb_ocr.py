@@ -23,9 +23,9 @@ from desktop_app.core.kb.parsers import ParseCancelled, ParseLimits, file_type, 
 
 if cjk_font_path() is None:
     if os.environ.get("CI"):
-        raise RuntimeError("no font with Chinese glyphs: .ci/run installs fonts-wqy-microhei")
+        raise RuntimeError("no font with Chinese glyphs: the test dependencies install mplfonts")
     pytest.skip(
-        "no font with Chinese glyphs (apt-get install fonts-wqy-microhei)", allow_module_level=True
+        "no font with Chinese glyphs (pip install mplfonts)", allow_module_level=True
     )
 
 
