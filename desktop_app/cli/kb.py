@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from desktop_app.cli import kb_models
 from desktop_app.cli.crosslang import (
     add_eval_arguments,
     add_translate_argument,
@@ -47,9 +48,14 @@ def _add_store_arguments(p: argparse.ArgumentParser, collection: bool = True) ->
     if collection:
         p.add_argument("--collection", "-c", required=True, help="the collection's name")
     p.add_argument(
+        "--embedder",
         "--embed-model",
+        dest="embed_model",
+        metavar="NAME",
         default=None,
-        help="a local sentence-transformers folder (default: the bundled all-MiniLM-L6-v2)",
+        help="embedding model of a new collection: a name from `glassbox kb models` or a "
+        "local sentence-transformers folder (default: the first of `kb models`); an "
+        "existing collection uses its own (`kb reembed` changes it)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -204,6 +210,7 @@ def register(sub: Any) -> None:
     p.add_argument("new_name")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_rename)
+    kb_models.register(kb_sub)
 
     ev = sub.add_parser("eval", help="quality measurements")
     ev_sub = ev.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
@@ -283,7 +290,10 @@ def run_ingest(args: argparse.Namespace) -> int:
         max_file_bytes=args.max_file_mb * 1024 * 1024,
     )
     progress = _progress_printer(args.quiet)
-    with _open(args) as kb, SandboxedParser(limits, kb.chunk_config()) as parser:
+    with (
+        _open(args) as kb,
+        SandboxedParser(limits, kb.chunk_config_for(args.collection, args.embed_model)) as parser,
+    ):
         report = kb.ingest(
             args.paths,
             args.collection,
@@ -291,6 +301,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             progress=progress,
             remove_missing=not args.keep_missing,
             chroma_url=args.chroma_url,
+            embed_model=args.embed_model,
         )
         chroma = describe(kb.location(args.collection))
     _print(
