@@ -185,9 +185,7 @@ def test_stop_asks_whether_to_drop_the_queue(
     assert rig.window.session.queued_messages() == []
 
 
-def test_stop_without_a_queue_asks_nothing(
-    qtbot: QtBot, make_rig: Callable[[float], Rig]
-) -> None:
+def test_stop_without_a_queue_asks_nothing(qtbot: QtBot, make_rig: Callable[[float], Rig]) -> None:
     rig = make_rig(0.05)
     rig.type_and_enter(qtbot, "first")
     qtbot.mouseClick(rig.window._stop_button, Qt.MouseButton.LeftButton)
@@ -195,9 +193,7 @@ def test_stop_without_a_queue_asks_nothing(
     assert QApplication.activeModalWidget() is None
 
 
-def test_queued_messages_survive_a_restart(
-    qtbot: QtBot, make_rig: Callable[[float], Rig]
-) -> None:
+def test_queued_messages_survive_a_restart(qtbot: QtBot, make_rig: Callable[[float], Rig]) -> None:
     rig = make_rig(0.05)
     rig.type_and_enter(qtbot, "first")
     rig.type_and_enter(qtbot, "after the restart")

@@ -24,9 +24,7 @@ from desktop_app.core.kb.parsers import ParseCancelled, ParseLimits, file_type, 
 if cjk_font_path() is None:
     if os.environ.get("CI"):
         raise RuntimeError("no font with Chinese glyphs: the test dependencies install mplfonts")
-    pytest.skip(
-        "no font with Chinese glyphs (pip install mplfonts)", allow_module_level=True
-    )
+    pytest.skip("no font with Chinese glyphs (pip install mplfonts)", allow_module_level=True)
 
 
 def squeezed(text: str) -> str:
