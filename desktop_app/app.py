@@ -10,6 +10,7 @@ canned fake engine of screenshots and window tests.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.core.chat import markdown
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.settings import Settings
 from desktop_app.ui.chat.session import ChatSession
@@ -127,6 +129,8 @@ def build(
         collect_garbage_on_gui_thread(app)  # Qt objects are freed on the GUI thread
         # Enter in any text field picks an input method's candidate while it composes.
         install_composition_guard()
+        # Code in the usual languages is coloured without a stall in the first reply.
+        threading.Thread(target=markdown.warm_up, name="warm-markdown", daemon=True).start()
     store = store if store is not None else ChatStore()
     # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
     knowledge = knowledge if knowledge is not None else KnowledgeController()

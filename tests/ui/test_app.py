@@ -83,3 +83,16 @@ def test_the_fake_engine_is_never_remembered_as_the_last_model() -> None:
         assert not fake._remember_model
     finally:
         assert fake.shutdown()
+
+
+def test_building_the_window_prepares_the_common_code_lexers(
+    qtbot: QtBot, application: Application
+) -> None:
+    """A lexer compiles its rules on first use holding the GIL for up to 40 ms: done
+    while a reply streams, even on another thread, it stalls the window (bench ui)."""
+    from desktop_app.core.chat import markdown
+
+    qtbot.waitUntil(
+        lambda: all(markdown.loaded_lexer(tag)[0] for tag in markdown.COMMON_LANGUAGES),
+        timeout=TIMEOUT_MS,
+    )
