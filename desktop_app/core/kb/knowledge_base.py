@@ -242,7 +242,11 @@ class KnowledgeBase:
             self.embedder.embed(["warm up"])
         else:
             coll = self.collection(collection)
-            vector = embed_queries(self.embedder_for(coll), ["warm up"])[0]
+            embedder = self.embedder_for(coll)
+            # A process that warms up lives on (the window): it loads the full library,
+            # which embeds a question on every core in less than half of numpy's time.
+            embedder.embed(["warm up"])
+            vector = embed_queries(embedder, ["warm up"])[0]
             self.index.query(coll, vector, 1)
             self._fill_words(coll)
             if any(self.registry.languages(coll).get(lang) for lang in ("zh", "ja", "ko")):

@@ -106,6 +106,22 @@ def test_once_the_library_is_loaded_questions_go_through_it(
     assert float(np.abs(ours - vectors).max()) < 1e-6
 
 
+def test_warming_up_a_collection_loads_the_library_for_its_questions(
+    library: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """The window warms up an attached collection and lives on: its questions then go
+    through the warm library, not numpy's single thread."""
+    quick = QuickQueryEmbedder(Path(minilm.get_model_path()), MINILM_NAME, lambda: library)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Disk quotas are switched on with usrquota.", "utf-8")
+    with KnowledgeBase(tmp_path / "kb", embedder=quick) as kb:
+        kb.ingest([docs], "c", InProcessParser())
+        quick._full = None  # as a window that has only searched so far
+        kb.warm_up("c")
+        assert quick._full is library
+
+
 def test_a_model_numpy_cannot_compute_exactly_is_left_to_the_library(tmp_path: Path) -> None:
     model = Path(minilm.get_model_path())
     copy = tmp_path / "model"
