@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -59,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted", as_json, kind="interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`glassbox search … | head`): nothing more to say, and
+        # Python's own flush at exit must not fail on the closed pipe either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
     except OSError as exc:
         # A path that cannot be read or written, a full disk: say which and why.
         print_error(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), as_json, "os")
