@@ -244,3 +244,26 @@ def test_the_bundle_loads_and_runs_a_model_with_runtime_kernels(
     variant = findings["kernels"]["fields"]["variant"]
     assert variant in findings["kernels"]["fields"]["available"].split(", ")
     assert findings["model_run"]["fields"]["kernels"].startswith(f"CPU kernels: {variant}")
+
+
+def test_the_bundle_embeds_with_use_multilingual_and_cuts_chinese_into_words(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """The optional pieces imported inside functions travel too: USE multilingual's
+    weights and tokenizer, jieba's dictionary."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    quota = "在 /etc/fstab 里给分区加上 usrquota 选项即可启用磁盘配额。"
+    (docs / "quota.txt").write_text(quota, "utf-8")
+    (docs / "other.txt").write_text("The kiosk opens at nine and lends helmets.", "utf-8")
+    proc = run(bundle, ["kb", "models", "--json"], tmp_path)
+    assert_clean(proc)
+    installed = {m["name"]: m["installed"] for m in json.loads(proc.stdout)["models"]}
+    assert installed["use-multilingual-v3"] is True
+    ingest = ["ingest", str(docs), "-c", "c", "--embedder", "use-multilingual-v3"]
+    proc = run(bundle, ingest, tmp_path)
+    assert_clean(proc)
+    search = ["search", "怎样启用磁盘配额", "-c", "c", "--k", "1", "--json", "--no-translate"]
+    proc = run(bundle, search, tmp_path)
+    assert_clean(proc)
+    assert "usrquota" in proc.stdout
