@@ -168,19 +168,37 @@ class VectorIndex:
         self._collections.pop((coll.id, coll.chroma_url), None)
         self._counts.pop(coll.id, None)
 
+    def _open(self, coll: Collection, name: str) -> Any:
+        """The Chroma collection ``name`` where ``coll`` keeps its vectors (made if new)."""
+        client = self.client if coll.chroma_url is None else self.server(coll.chroma_url)
+        with self._guard(coll):
+            return client.get_or_create_collection(
+                name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+
     def _get(self, coll: Collection) -> Any:
         key = (coll.id, coll.chroma_url)
         found = self._collections.get(key)
         if found is None:
-            client = self.client if coll.chroma_url is None else self.server(coll.chroma_url)
-            with self._guard(coll):
-                found = client.get_or_create_collection(
-                    self._name(coll),
-                    configuration={"hnsw": {"space": "cosine"}},
-                    embedding_function=None,
-                )
-            self._collections[key] = found
+            found = self._collections[key] = self._open(coll, self._name(coll))
         return found
+
+    def _upsert_into(
+        self,
+        target: Any,
+        coll: Collection,
+        ids: Sequence[str],
+        vectors: npt.NDArray[np.float32],
+        metadatas: Sequence[dict[str, str | int | float]],
+    ) -> None:
+        with self._guard(coll):
+            for start in range(0, len(ids), WRITE_BATCH):
+                end = start + WRITE_BATCH
+                target.upsert(
+                    ids=list(ids[start:end]),
+                    embeddings=vectors[start:end],
+                    metadatas=list(metadatas[start:end]),
+                )
 
     def upsert(
         self,
@@ -192,14 +210,7 @@ class VectorIndex:
         """Add or replace vectors (idempotent: the same id twice is one entry)."""
         target = self._get(coll)
         self._counts.pop(coll.id, None)
-        with self._guard(coll):
-            for start in range(0, len(ids), WRITE_BATCH):
-                end = start + WRITE_BATCH
-                target.upsert(
-                    ids=list(ids[start:end]),
-                    embeddings=vectors[start:end],
-                    metadatas=list(metadatas[start:end]),
-                )
+        self._upsert_into(target, coll, ids, vectors, metadatas)
 
     def delete(self, coll: Collection, ids: Sequence[str]) -> None:
         """Remove vectors by id (ids that are not there are ignored)."""
@@ -258,13 +269,7 @@ class VectorIndex:
         return self._name(coll) + "_next"
 
     def _staging(self, coll: Collection) -> Any:
-        client = self.client if coll.chroma_url is None else self.server(coll.chroma_url)
-        with self._guard(coll):
-            return client.get_or_create_collection(
-                self._staging_name(coll),
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
+        return self._open(coll, self._staging_name(coll))
 
     def staging_upsert(
         self,
@@ -274,15 +279,7 @@ class VectorIndex:
         metadatas: Sequence[dict[str, str | int | float]],
     ) -> None:
         """Add vectors to the collection's staging copy (searches still use the live one)."""
-        target = self._staging(coll)
-        with self._guard(coll):
-            for start in range(0, len(ids), WRITE_BATCH):
-                end = start + WRITE_BATCH
-                target.upsert(
-                    ids=list(ids[start:end]),
-                    embeddings=vectors[start:end],
-                    metadatas=list(metadatas[start:end]),
-                )
+        self._upsert_into(self._staging(coll), coll, ids, vectors, metadatas)
 
     def drop_staging(self, coll: Collection) -> None:
         """Delete the staging copy, if there is one (the live collection is untouched)."""
