@@ -737,5 +737,26 @@ def test_a_schema_2_file_is_migrated_and_queues_messages(tmp_path: Path) -> None
             "still there after a restart"
         ]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    conn.close()
+
+
+def test_a_schema_3_file_gains_projects_and_origins_and_keeps_its_chats(tmp_path: Path) -> None:
+    path = tmp_path / "schema3.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "BEGIN;\n" + "\n".join(MIGRATIONS[:3]) + "\nPRAGMA user_version = 3;\nCOMMIT;"
+    )
+    conn.execute(
+        "INSERT INTO chats (title, created, updated, system_prompt) VALUES ('Kept', 1, 1, 'Be brief')"
+    )
+    conn.commit()
+    conn.close()
+    with ChatStore(path) as store:
+        (chat,) = store.list_chats()
+        assert (chat.title, chat.system_prompt) == ("Kept", "Be brief")
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert conn.execute("SELECT origin, project_id FROM chats").fetchone() == ("", None)
+    assert conn.execute("SELECT count(*) FROM projects").fetchone() == (0,)
     conn.close()

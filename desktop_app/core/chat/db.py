@@ -99,6 +99,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX queued_messages_chat ON queued_messages(chat_id, id);
     """,
+    # 4: where an imported chat came from; projects that group chats and give new
+    # ones a system prompt, a sampling preset, knowledge collections and pinned files.
+    """
+    ALTER TABLE chats ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    CREATE TABLE projects (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        sampling TEXT NOT NULL DEFAULT '{}',
+        collections TEXT NOT NULL DEFAULT '[]',
+        files TEXT NOT NULL DEFAULT '[]',
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        deleted_at REAL
+    );
+    ALTER TABLE chats ADD COLUMN project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL;
+    CREATE INDEX chats_project ON chats(project_id);
+    """,
 )
 
 #: The schema version this code writes.
