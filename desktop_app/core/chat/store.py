@@ -9,6 +9,12 @@ Messages of a chat form a tree: the children of a message are its branches
 (regenerated replies, edited questions), ordered by creation. ``current_leaf``
 remembers which branch the user last looked at.
 
+Projects group chats under a name with a system prompt, sampling values, knowledge
+collections and pinned files; :meth:`ChatStore.create_chat_in_project` starts a chat
+with them. Chats and projects are deleted softly (``deleted_at``) so Undo can bring
+them back; a deleted message is hidden and only deleted when its Undo has expired
+(:meth:`ChatStore.hide_branch`), so a process killed meanwhile loses nothing.
+
 A reply is written while it streams by a ``ReplyRecorder`` (``recorder.py``), which owns a
 thread and its own connection so the GUI thread never waits on the disk; what was
 committed survives a crash and is marked ``interrupted`` on the next start.
@@ -74,7 +80,15 @@ _MAX_DEPTH = 100_000
 _SNIPPET_CONTEXT = 40
 
 _MESSAGE_COLUMNS = "id, chat_id, parent_id, role, content, created, status, meta, edited"
-_CHAT_COLUMNS = "id, title, created, updated, system_prompt, deleted_at, current_leaf, options"
+_CHAT_COLUMNS = (
+    "id, title, created, updated, system_prompt, deleted_at, current_leaf, options, project_id, "
+    "origin"
+)
+#: Where each column of ``_CHAT_COLUMNS`` is in a row.
+_CHAT_INDEX = {name.strip(): i for i, name in enumerate(_CHAT_COLUMNS.split(","))}
+_PROJECT_COLUMNS = (
+    "id, name, system_prompt, sampling, collections, files, created, updated, deleted_at"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,41 @@ class ChatSummary:
     current_leaf: int | None = None
     note: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    project_id: int | None = None
+    #: Where an imported chat came from (``importer.parse_origin`` reads it); empty otherwise.
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A named group of chats whose new chats start with its settings.
+
+    ``sampling`` holds sampling values as a preset does (only those that differ
+    from the defaults), ``collections`` the knowledge collections attached to new
+    chats and ``files`` the paths pinned to the project. ``note`` says what could
+    not be read, if anything.
+    """
+
+    id: int
+    name: str
+    system_prompt: str = ""
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+    collections: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    created: float = 0.0
+    updated: float = 0.0
+    deleted_at: float | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenBranch:
+    """Messages hidden until their deletion is final (see :meth:`ChatStore.hide_branch`)."""
+
+    chat_id: int
+    message_id: int
+    ids: frozenset[int]
+    previous_leaf: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +234,52 @@ def _chat_from_row(row: Sequence[Any]) -> ChatSummary:
         current_leaf=as_int(row[6]),
         note=f"Part of this chat could not be read: {', '.join(notes)}." if notes else None,
         options=options,
+        project_id=as_int(row[_CHAT_INDEX["project_id"]]),
+        origin=as_text(row[_CHAT_INDEX["origin"]]) or "",
+    )
+
+
+def _text_list(raw: Any) -> tuple[list[str], bool]:
+    """A JSON list of strings; (the strings, whether anything was wrong)."""
+    text = as_text(raw)
+    try:
+        value = json.loads(text) if text is not None else None
+    except ValueError:
+        return [], True
+    if not isinstance(value, list):
+        return [], True
+    items = [v for v in value if isinstance(v, str)]
+    return items, len(items) != len(value)
+
+
+def _project_from_row(row: Sequence[Any]) -> Project:
+    notes = []
+    name = as_text(row[1])
+    if name is None:
+        notes.append("name")
+    system_prompt = as_text(row[2])
+    if system_prompt is None:
+        notes.append("system prompt")
+    sampling, problem = decode_json_object(row[3], "sampling values of this project")
+    if problem:
+        notes.append("sampling values")
+    collections, bad = _text_list(row[4])
+    if bad:
+        notes.append("collections")
+    files, bad = _text_list(row[5])
+    if bad:
+        notes.append("pinned files")
+    return Project(
+        id=int(row[0]),
+        name=name or "Untitled project",
+        system_prompt=system_prompt or "",
+        sampling=sampling,
+        collections=tuple(collections),
+        files=tuple(files),
+        created=as_float(row[6]) or 0.0,
+        updated=as_float(row[7]) or 0.0,
+        deleted_at=as_float(row[8]),
+        note=f"Part of this project could not be read: {', '.join(notes)}." if notes else None,
     )
 
 
@@ -281,6 +376,9 @@ class ChatStore:
         self._recorders: set[ReplyRecorder] = set()
         self._recorders_lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        # Branches deleted with Undo still possible, by their top message.
+        self._hidden: dict[int, HiddenBranch] = {}
+        self._hidden_ids: frozenset[int] = frozenset()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -373,6 +471,12 @@ class ChatStore:
             except StorageError as exc:
                 log.warning("Reply %d could not be finished on close: %s", recorder.message_id, exc)
         if self._conn is not None:
+            if self._hidden:
+                try:
+                    self.delete_hidden()
+                except StorageError as exc:
+                    # They stay in the file and are shown again on the next start.
+                    log.warning("Deleted messages could not be removed on close: %s", exc)
             self._conn.close()
             self._conn = None
 
@@ -383,15 +487,49 @@ class ChatStore:
 
     # ------------------------------------------------------------ chats
 
-    def create_chat(self, title: str, system_prompt: str = "") -> int:
-        """A new empty chat; returns its id."""
+    def create_chat(
+        self, title: str, system_prompt: str = "", project_id: int | None = None
+    ) -> int:
+        """A new empty chat (in ``project_id`` when given); returns its id.
+
+        The project's settings are not copied here: :meth:`create_chat_in_project`
+        starts a chat with them.
+        """
         now = time.time()
         with self._tx("create a chat") as conn:
+            if project_id is not None:
+                self._live_project(conn, project_id)
             cur = conn.execute(
-                "INSERT INTO chats (title, created, updated, system_prompt) VALUES (?, ?, ?, ?)",
-                (storable(title.strip() or "New chat"), now, now, storable(system_prompt)),
+                "INSERT INTO chats (title, created, updated, system_prompt, project_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    storable(title.strip() or "New chat"),
+                    now,
+                    now,
+                    storable(system_prompt),
+                    project_id,
+                ),
             )
         return int(cur.lastrowid or 0)
+
+    def create_chat_in_project(self, project_id: int, title: str) -> int:
+        """A new chat in a project, with its system prompt and knowledge collections."""
+        project = self.project(project_id)
+        chat_id = self.create_chat(title, project.system_prompt, project_id)
+        if project.collections:
+            self.set_chat_options(chat_id, {"collections": list(project.collections)})
+        return chat_id
+
+    def move_chat(self, chat_id: int, project_id: int | None) -> None:
+        """Put a chat into a project, or out of any (``None``)."""
+        with self._tx("move a chat") as conn:
+            if project_id is not None:
+                self._live_project(conn, project_id)
+            cur = conn.execute(
+                "UPDATE chats SET project_id = ? WHERE id = ?", (project_id, chat_id)
+            )
+            if cur.rowcount == 0:
+                raise StorageError(f"Chat {chat_id} does not exist; it may have been purged.")
 
     def chat(self, chat_id: int) -> ChatSummary:
         """One chat, deleted or not; StorageError when there is none with this id."""
@@ -443,11 +581,17 @@ class ChatStore:
         self._update_chat(chat_id, "restore a chat", "deleted_at = NULL", [], touch=False)
 
     def purge_deleted(self, older_than_s: float = 0.0) -> int:
-        """Remove for good the chats deleted more than ``older_than_s`` ago; returns how many."""
+        """Remove for good the chats deleted more than ``older_than_s`` ago; returns how many.
+
+        Projects deleted as long ago go too; their chats stay, outside any project.
+        """
         cutoff = time.time() - older_than_s
         with self._tx("purge deleted chats") as conn:
             cur = conn.execute(
                 "DELETE FROM chats WHERE deleted_at IS NOT NULL AND deleted_at <= ?", [cutoff]
+            )
+            conn.execute(
+                "DELETE FROM projects WHERE deleted_at IS NOT NULL AND deleted_at <= ?", [cutoff]
             )
         return int(cur.rowcount)
 
@@ -461,6 +605,126 @@ class ChatStore:
             cur = conn.execute(f"UPDATE chats SET {assignment} WHERE id = ?", [*params, chat_id])
             if cur.rowcount == 0:
                 raise StorageError(f"Chat {chat_id} does not exist; it may have been purged.")
+
+    # ------------------------------------------------------------ projects
+
+    def create_project(
+        self,
+        name: str,
+        system_prompt: str = "",
+        sampling: Mapping[str, Any] | None = None,
+        collections: Sequence[str] = (),
+        files: Sequence[str] = (),
+    ) -> int:
+        """A new project; returns its id. Sampling values are checked as a preset's are."""
+        now = time.time()
+        values = self._project_values(name, system_prompt, sampling or {}, collections, files)
+        with self._tx("create a project") as conn:
+            cur = conn.execute(
+                "INSERT INTO projects (name, system_prompt, sampling, collections, files, "
+                "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*values, now, now),
+            )
+        return int(cur.lastrowid or 0)
+
+    def project(self, project_id: int) -> Project:
+        """One project, deleted or not; StorageError when there is none with this id."""
+        rows = self._rows(
+            "read a project",
+            f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE id = ?",
+            [project_id],
+        )
+        if not rows:
+            raise StorageError(f"Project {project_id} does not exist; it may have been purged.")
+        return _project_from_row(rows[0])
+
+    def list_projects(self, include_deleted: bool = False) -> list[Project]:
+        """Projects by name (soft-deleted ones only when asked)."""
+        where = "" if include_deleted else "WHERE deleted_at IS NULL"
+        rows = self._rows("list the projects", f"SELECT {_PROJECT_COLUMNS} FROM projects {where}")
+        return sorted(
+            (_project_from_row(row) for row in rows), key=lambda p: (p.name.casefold(), p.id)
+        )
+
+    def update_project(
+        self,
+        project_id: int,
+        *,
+        name: str | None = None,
+        system_prompt: str | None = None,
+        sampling: Mapping[str, Any] | None = None,
+        collections: Sequence[str] | None = None,
+        files: Sequence[str] | None = None,
+    ) -> None:
+        """Change a project's settings (those given); its chats keep theirs."""
+        old = self.project(project_id)
+        values = self._project_values(
+            old.name if name is None else name,
+            old.system_prompt if system_prompt is None else system_prompt,
+            old.sampling if sampling is None else sampling,
+            old.collections if collections is None else collections,
+            old.files if files is None else files,
+        )
+        with self._tx("save the project") as conn:
+            cur = conn.execute(
+                "UPDATE projects SET name = ?, system_prompt = ?, sampling = ?, collections = ?, "
+                "files = ?, updated = ? WHERE id = ?",
+                (*values, time.time(), project_id),
+            )
+            if cur.rowcount == 0:
+                raise StorageError(f"Project {project_id} does not exist; it may have been purged.")
+
+    def rename_project(self, project_id: int, name: str) -> None:
+        """Give a project a new name (not empty)."""
+        self.update_project(project_id, name=name)
+
+    def delete_project(self, project_id: int) -> None:
+        """Hide a project (soft delete), so that :meth:`restore_project` can undo it.
+
+        Its chats are kept: while the project is deleted they are listed outside
+        any project, and they go back into it when it is restored.
+        """
+        self._set_project_deleted(project_id, "delete a project", time.time())
+
+    def restore_project(self, project_id: int) -> None:
+        """Bring back a soft-deleted project with its chats."""
+        self._set_project_deleted(project_id, "restore a project", None)
+
+    def _set_project_deleted(self, project_id: int, action: str, when: float | None) -> None:
+        with self._tx(action) as conn:
+            cur = conn.execute(
+                "UPDATE projects SET deleted_at = ? WHERE id = ?", (when, project_id)
+            )
+            if cur.rowcount == 0:
+                raise StorageError(f"Project {project_id} does not exist; it may have been purged.")
+
+    def _live_project(self, conn: sqlite3.Connection, project_id: int) -> None:
+        row = conn.execute("SELECT deleted_at FROM projects WHERE id = ?", [project_id]).fetchone()
+        if row is None or row[0] is not None:
+            raise StorageError(f"Project {project_id} does not exist or was deleted.")
+
+    @staticmethod
+    def _project_values(
+        name: str,
+        system_prompt: str,
+        sampling: Mapping[str, Any],
+        collections: Sequence[str],
+        files: Sequence[str],
+    ) -> tuple[str, str, str, str, str]:
+        name = name.strip()
+        if not name:
+            raise InvalidRequestError("A project needs a name.")
+        SamplingParams.from_record(sampling)
+        for what, items in (("collections", collections), ("pinned files", files)):
+            if isinstance(items, str) or not all(isinstance(i, str) for i in items):
+                raise InvalidRequestError(f"A project's {what} must be a list of names.")
+        return (
+            storable(name),
+            storable(system_prompt),
+            storable(json.dumps(dict(sampling), ensure_ascii=False)),
+            storable(json.dumps(list(dict.fromkeys(collections)), ensure_ascii=False)),
+            storable(json.dumps(list(dict.fromkeys(files)), ensure_ascii=False)),
+        )
 
     # ------------------------------------------------------------ queued messages
 
@@ -603,6 +867,15 @@ class ChatStore:
             "ORDER BY created, id",
             (chat_id, parent_id),
         )
+        return [m for m in map(_message_from_row, rows) if m.id not in self._hidden_ids]
+
+    def tree(self, chat_id: int) -> list[StoredMessage]:
+        """Every message of the chat, all branches, in the order they were added."""
+        rows = self._rows(
+            "read a conversation",
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY id",
+            [chat_id],
+        )
         return [_message_from_row(row) for row in rows]
 
     def siblings(self, message_id: int) -> list[StoredMessage]:
@@ -643,13 +916,13 @@ class ChatStore:
         while True:
             rows = self._rows(
                 "read the branches of a message",
-                "SELECT id FROM messages WHERE parent_id = ? "
-                "ORDER BY created DESC, id DESC LIMIT 1",
+                "SELECT id FROM messages WHERE parent_id = ? ORDER BY created DESC, id DESC",
                 [current],
             )
-            if not rows or rows[0][0] in seen:
+            newest = next((int(r[0]) for r in rows if r[0] not in self._hidden_ids), None)
+            if newest is None or newest in seen:
                 return current
-            current = int(rows[0][0])
+            current = newest
             seen.add(current)
 
     def set_current_leaf(self, chat_id: int, message_id: int) -> None:
@@ -674,18 +947,18 @@ class ChatStore:
                 "SELECT 1 FROM messages WHERE id = ? AND chat_id = ?",
                 (start, chat_id),
             )
-            if not rows:
+            if not rows or start in self._hidden_ids:
                 start = None
         if start is None:
             roots = self._rows(
                 "read a conversation",
                 "SELECT id FROM messages WHERE chat_id = ? AND parent_id IS NULL "
-                "ORDER BY created DESC, id DESC LIMIT 1",
+                "ORDER BY created DESC, id DESC",
                 [chat_id],
             )
-            if not roots:
+            start = next((int(r[0]) for r in roots if r[0] not in self._hidden_ids), None)
+            if start is None:
                 return []
-            start = int(roots[0][0])
         return self.path_to(self.latest_leaf(start))
 
     def fork(self, chat_id: int, message_id: int) -> int:
@@ -723,6 +996,76 @@ class ChatStore:
                 parent = new_id
             conn.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, new_chat))
         return new_chat
+
+    # ------------------------------------------------------------ deleting messages
+
+    def hide_branch(self, message_id: int) -> HiddenBranch:
+        """Hide a message and every reply under it; they are deleted later, for good.
+
+        The rows stay in the file until :meth:`delete_hidden` (or :meth:`close`)
+        deletes them, so :meth:`unhide_branch` can undo this and a process killed
+        meanwhile loses nothing. Hidden messages are left out of every read (the
+        branches, the conversation shown, search). The chat then shows the branch
+        next to the hidden one, or the message above it.
+        """
+        msg = self.message(message_id)
+        if message_id in self._hidden_ids:
+            raise InvalidRequestError(f"Message {message_id} is already deleted.")
+        rows = self._rows(
+            "read the replies of a message",
+            "WITH RECURSIVE down(id) AS (SELECT ? UNION "
+            "SELECT m.id FROM messages m JOIN down ON m.parent_id = down.id) SELECT id FROM down",
+            [message_id],
+        )
+        ids = frozenset(int(r[0]) for r in rows)
+        previous = self.chat(msg.chat_id).current_leaf
+        branch = HiddenBranch(msg.chat_id, message_id, ids, previous)
+        self._hidden[message_id] = branch
+        self._hidden_ids |= ids
+        if previous is None or previous in ids:
+            others = self.children(msg.chat_id, msg.parent_id)
+            if others:
+                self.set_current_leaf(msg.chat_id, self.latest_leaf(others[-1].id))
+            elif msg.parent_id is not None:
+                self.set_current_leaf(msg.chat_id, msg.parent_id)
+            else:
+                self._update_chat(
+                    msg.chat_id, "remember the branch", "current_leaf = NULL", [], touch=False
+                )
+        return branch
+
+    def unhide_branch(self, message_id: int) -> None:
+        """Undo :meth:`hide_branch`: the messages and the branch shown come back."""
+        branch = self._hidden.pop(message_id, None)
+        if branch is None:
+            raise StorageError("These messages were already deleted for good.")
+        self._hidden_ids = frozenset().union(*(b.ids for b in self._hidden.values()))
+        if branch.previous_leaf is not None:
+            self.set_current_leaf(branch.chat_id, branch.previous_leaf)
+
+    def delete_hidden(self, message_id: int | None = None) -> int:
+        """Delete for good the hidden branch of ``message_id`` (None: all); how many messages."""
+        roots = list(self._hidden) if message_id is None else [message_id]
+        count = 0
+        for root in roots:
+            branch = self._hidden.get(root)
+            if branch is None:
+                continue
+            with self._tx("delete messages") as conn:
+                # Replies and token records go with the message (ON DELETE CASCADE).
+                conn.execute("DELETE FROM messages WHERE id = ?", [root])
+                conn.execute(
+                    "UPDATE chats SET updated = ? WHERE id = ?", (time.time(), branch.chat_id)
+                )
+            del self._hidden[root]
+            count += len(branch.ids)
+        self._hidden_ids = frozenset().union(*(b.ids for b in self._hidden.values()))
+        return count
+
+    @property
+    def hidden_branches(self) -> list[HiddenBranch]:
+        """Branches hidden and not yet deleted for good, oldest first."""
+        return list(self._hidden.values())
 
     # ------------------------------------------------------------ tokens
 
@@ -789,6 +1132,8 @@ class ChatStore:
         # not words, and the short-query scan needs the same shape anyway.
         hits = []
         for chat_id, message_id, title, role, text in rows:
+            if message_id in self._hidden_ids:
+                continue
             hits.append(
                 SearchHit(
                     chat_id=int(chat_id),
