@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.chat.export import export_chat
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.errors import InvalidRequestError, StorageError
 
@@ -197,3 +199,31 @@ def test_killed_process_loses_no_hidden_message(glassbox_home: Path) -> None:
     with ChatStore() as again:
         assert {m.id for m in again.children(chat, ids["q"])} == {ids["a1"], ids["a2"]}
         assert again.message(ids["a3"]).content == "A connected graph, no cycle."
+
+
+def test_json_export_carries_the_project(store: ChatStore) -> None:
+    pid = store.create_project(
+        "Thesis",
+        system_prompt="Tutor.",
+        sampling={"temperature": 0.3},
+        collections=["papers"],
+        files=["/home/me/outline.md"],
+    )
+    chat = store.create_chat_in_project(pid, "Chapter 1")
+    store.add_message(chat, None, "user", "Outline chapter 1.")
+    doc = json.loads(export_chat(store, store.chat(chat), store.current_path(chat), "json"))
+    assert doc["chat"]["project_id"] == pid
+    assert doc["project"] == {
+        "name": "Thesis",
+        "system_prompt": "Tutor.",
+        "sampling": {"temperature": 0.3},
+        "collections": ["papers"],
+        "files": ["/home/me/outline.md"],
+    }
+    loose = store.create_chat("Loose")
+    doc = json.loads(export_chat(store, store.chat(loose), [], "json"))
+    assert doc["project"] is None
+    # A deleted project is not exported with the chat.
+    store.delete_project(pid)
+    doc = json.loads(export_chat(store, store.chat(chat), store.current_path(chat), "json"))
+    assert doc["project"] is None

@@ -12,6 +12,21 @@ the text stays as written, with headings, tables, lists, links, images and code
 set by classes over it. A link's address is shown, not followed; an image's alt
 text and address are shown, never loaded. The Markdown export is the text
 itself, so its structure is the reply's own.
+
+The JSON export (``"format": "glassbox-chat"``) carries the chat (``"chat"``, its
+``project_id`` included), its messages with cards and token records, and the
+project the chat is in as ``"project"``: ``null`` outside a project (or when the
+project was deleted), otherwise an object with these keys and types::
+
+    "project": {
+        "name": "Thesis",                 # str, not empty
+        "system_prompt": "…",             # str
+        "sampling": {"temperature": 0.3}, # object: sampling values, as a preset's
+        "collections": ["papers"],        # list of str: knowledge collection names
+        "files": ["/home/me/outline.md"]  # list of str: pinned file paths
+    }
+
+An importer finds or creates a project by that name and puts the chat in it.
 """
 
 from __future__ import annotations
@@ -28,7 +43,7 @@ from typing import Any, Literal
 
 from desktop_app.core.chat import markdown
 from desktop_app.core.chat.codecs import TokenRecord
-from desktop_app.core.chat.store import ChatStore, ChatSummary, StoredMessage
+from desktop_app.core.chat.store import ChatStore, ChatSummary, Project, StoredMessage
 from desktop_app.core.errors import InvalidRequestError
 
 #: Export formats, named by their usual file suffix.
@@ -102,11 +117,13 @@ def export_chat(
     if fmt not in SUFFIXES:
         raise InvalidRequestError(f"Unknown export format {fmt!r}; use one of {list(SUFFIXES)}.")
     tokens = {m.id: store.tokens(m.id) for m in path_messages if m.role == "assistant"}
-    return (
-        to_json(chat, path_messages, tokens)
-        if fmt == "json"
-        else to_html(chat, path_messages, tokens)
-    )
+    if fmt == "json":
+        project = None
+        if chat.project_id is not None:
+            found = store.project(chat.project_id)
+            project = found if found.deleted_at is None else None
+        return to_json(chat, path_messages, tokens, project)
+    return to_html(chat, path_messages, tokens)
 
 
 # --------------------------------------------------------------------------- shared
@@ -190,17 +207,32 @@ def _record_json(record: TokenRecord) -> dict[str, Any]:
     }
 
 
+def project_json(project: Project | None) -> dict[str, Any] | None:
+    """The ``"project"`` field of the JSON export (see the module docstring)."""
+    if project is None:
+        return None
+    return {
+        "name": project.name,
+        "system_prompt": project.system_prompt,
+        "sampling": dict(project.sampling),
+        "collections": list(project.collections),
+        "files": list(project.files),
+    }
+
+
 def to_json(
     chat: ChatSummary,
     path_messages: Sequence[StoredMessage],
     tokens: Mapping[int, Sequence[TokenRecord]] | None = None,
+    project: Project | None = None,
 ) -> str:
-    """Everything about the conversation: chat, messages with their cards and tokens."""
+    """Everything about the conversation: chat, project, messages with cards and tokens."""
     tokens = tokens or {}
     doc = {
         "format": "glassbox-chat",
         "version": JSON_VERSION,
         "chat": asdict(chat),
+        "project": project_json(project),
         "messages": [
             {
                 "id": m.id,
