@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from desktop_app.core import paths
+from desktop_app.core import backup, paths
 from desktop_app.core.chat.codecs import decode_text
 from desktop_app.core.errors import StorageError
 
@@ -189,18 +189,26 @@ def storage_error(action: str, exc: sqlite3.Error) -> StorageError:
     return StorageError(f"Could not {action}: {text}.{hint}")
 
 
-def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the schema of ``path`` up to :data:`SCHEMA_VERSION`, one migration at a time.
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Bring the schema of ``path`` up to :data:`SCHEMA_VERSION`, one migration at a time;
+    returns the version the file had (0: new).
 
-    A file written by a newer app is refused: its schema cannot be read safely.
+    A file written by a newer app is refused: its schema cannot be read safely. An
+    existing file is backed up before its first migration step, and put back from
+    that backup when a step fails (a StorageError says so); one opened with no
+    backup for a day gets its daily one (``core.backup``).
     """
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
+    target = len(MIGRATIONS)
+    if version > target:
         raise StorageError(
             f"{path} was written by a newer Glassbox (schema {version}, this one "
-            f"knows {SCHEMA_VERSION}). Update Glassbox to open these chats."
+            f"knows {target}). Update Glassbox to open these chats."
         )
-    for number in range(version + 1, SCHEMA_VERSION + 1):
+    saved = None
+    if 0 < version < target:
+        saved = backup.before_migration(conn, backup.CHATS, path)
+    for number in range(version + 1, target + 1):
         # executescript commits first, so the script carries its own transaction
         # and the version bump is part of it.
         script = MIGRATIONS[number - 1]
@@ -208,8 +216,18 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             conn.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if saved is None:
+                raise
+            note = backup.restore_after_failed_migration(saved, conn, backup.CHATS, number, exc)
+            raise StorageError(note) from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         log.info("Chat database %s migrated to schema %d.", path, number)
+    if version:
+        backup.daily(conn, backup.CHATS, path)
+    return version

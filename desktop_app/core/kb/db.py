@@ -26,7 +26,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.core import paths
+from desktop_app.core import backup, paths
+from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb import keyword, language
 from desktop_app.core.kb.errors import (
     CollectionNotFoundError,
@@ -325,6 +326,9 @@ class Registry:
                 f"The knowledge base database {root / DB_NAME} cannot be opened ({exc}). "
                 "Move it aside and ingest the documents again."
             ) from exc
+        except GlassboxError:
+            self.close()  # a newer schema, a failed upgrade: the lock goes too
+            raise
 
     # -- lifetime ------------------------------------------------------------------
 
@@ -343,16 +347,42 @@ class Registry:
         self.close()
 
     def _migrate(self) -> None:
+        """Upgrade the schema. An existing file is backed up before the first step and
+        put back from that backup when a step fails; one opened with no backup for a
+        day gets its daily one (``core.backup``)."""
         version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
         if version > len(MIGRATIONS):
             raise KnowledgeBaseError(
                 f"The knowledge base was written by a newer Glassbox (schema {version})."
             )
+        path = self.root / DB_NAME
+        saved = None
+        if 0 < version < len(MIGRATIONS):
+            saved = backup.before_migration(self.conn, backup.KNOWLEDGE, path)
         for number in range(version, len(MIGRATIONS)):
-            with self.transaction():
-                for statement in _statements(MIGRATIONS[number]):
-                    self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version={number + 1}")
+            try:
+                with self.transaction():
+                    for statement in _statements(MIGRATIONS[number]):
+                        self.conn.execute(statement)
+                    self.conn.execute(f"PRAGMA user_version={number + 1}")
+            except Exception as exc:
+                if saved is None:
+                    raise
+                note = backup.restore_after_failed_migration(
+                    saved, self.conn, backup.KNOWLEDGE, number + 1, exc
+                )
+                raise KnowledgeBaseError(note) from exc
+        if version:
+            backup.daily(self.conn, backup.KNOWLEDGE, path)
+
+    def reopened(self) -> None:
+        """After the file was replaced under this connection (a restore): upgrade its
+        schema and forget what was cached about its contents."""
+        self._migrate()
+        self._count_missing_languages()
+        self._generation += 1
+        self._df_cache.clear()
+        self._n_chunks = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
