@@ -412,7 +412,8 @@ def restore_after_failed_migration(
     )
 
 
-def _usable(backup: Backup) -> Backup:
+def usable(backup: Backup) -> Backup:
+    """``backup`` when it can be restored; a StorageError saying why not otherwise."""
     if not backup.path.exists():
         raise StorageError(f"The backup {backup.path} is gone. Choose another one.")
     if not check(backup.path):
@@ -432,7 +433,7 @@ def restore_chats(
     connection reads the restored chats (it should list them again)."""
     from desktop_app.core.chat.db import connect, migrate
 
-    _usable(backup)
+    usable(backup)
     if backup.database != CHATS:
         raise StorageError(f"{backup.id} is not a backup of the chat database.")
     path = live_path(CHATS, data)
@@ -461,7 +462,7 @@ def restore_knowledge_base(kb: KnowledgeBase, backup: Backup) -> Restored:
     collection is compared with Chroma id by id and repaired."""
     from desktop_app.core.kb.errors import ChromaServerError, KnowledgeBaseError
 
-    _usable(backup)
+    usable(backup)
     if backup.database != KNOWLEDGE:
         raise StorageError(f"{backup.id} is not a backup of the knowledge base.")
     registry = kb.registry
