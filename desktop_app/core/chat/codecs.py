@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from desktop_app.core.engine.protocol import TokenEvent
+from desktop_app.core.engine.protocol import DraftMark, TokenEvent
 from desktop_app.core.sampling import Candidate
 
 #: Where a message stands; ``streaming`` only while a recorder writes it.
@@ -31,9 +31,10 @@ class TokenRecord:
 
 def encode_token(event: TokenEvent) -> str:
     """A token event as compact JSON: ``[index, id, text, p, [[id, text, logit, p_raw,
-    p_final, removed_by], ...]]``. Floats are written in full, so decoding gives the
+    p_final, removed_by], ...]]``, with a sixth item, the draft mark, only for a token
+    speculative decoding proposed. Floats are written in full, so decoding gives the
     same event back."""
-    data = [
+    data: list[Any] = [
         int(event.index),
         int(event.id),
         event.text,
@@ -43,6 +44,8 @@ def encode_token(event: TokenEvent) -> str:
             for c in event.candidates
         ],
     ]
+    if event.draft:
+        data.append(event.draft)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     try:
         text.encode("utf-8")
@@ -74,8 +77,18 @@ def _want_str(value: Any) -> str:
 def decode_token(text: str) -> TokenEvent:
     """The token event written by :func:`encode_token`; ValueError when it is damaged."""
     data = json.loads(text)
-    if not isinstance(data, list) or len(data) != 5 or not isinstance(data[4], list):
+    if not isinstance(data, list) or len(data) not in (5, 6) or not isinstance(data[4], list):
         raise ValueError("a token record is not a five-item list")
+    mark = data[5] if len(data) == 6 else ""
+    draft: DraftMark
+    if mark == "accepted":
+        draft = "accepted"
+    elif mark == "replaced":
+        draft = "replaced"
+    elif mark == "":
+        draft = ""
+    else:
+        raise ValueError(f"unknown draft mark: {mark!r}")
     candidates = []
     for item in data[4]:
         if not isinstance(item, list) or len(item) != 6:
@@ -99,6 +112,7 @@ def decode_token(text: str) -> TokenEvent:
         text=_want_str(data[2]),
         p=_want_float(data[3]),
         candidates=tuple(candidates),
+        draft=draft,
     )
 
 

@@ -31,11 +31,14 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.chat.context import fit_messages
+from desktop_app.core.engine.draft_model import DraftModel, check_same_vocabulary
 from desktop_app.core.engine.protocol import (
     LORA_SCALE_MAX,
     LORA_SCALE_MIN,
+    MAX_DRAFT_LIMIT,
     CancelledError,
     DoneEvent,
+    DraftMark,
     EngineConfig,
     ErrorEvent,
     Event,
@@ -48,6 +51,7 @@ from desktop_app.core.engine.protocol import (
     ScoreResult,
     TokenEvent,
 )
+from desktop_app.core.engine.speculative import DraftLength, PromptLookup
 from desktop_app.core.engine.threads import default_threads
 from desktop_app.core.errors import (
     ContextOverflowError,
@@ -170,6 +174,7 @@ class LlamaCppEngine:
         self._token_data: np.ndarray[Any, Any] | None = None
         self._utf8: _Utf8Table | None = None
         self._utf8_state: tuple[int, int, int] = (0, 0x80, 0xBF)
+        self._draft: DraftModel | None = None
         self.loaded: ModelLoaded | None = None
 
     # -- loading -----------------------------------------------------------------
@@ -293,7 +298,57 @@ class LlamaCppEngine:
             kernels=backends.describe() + ("" if extra_buffers else ", no extra buffer types"),
             safe_mode=config.safe_mode,
         )
+        if config.draft_model_path:
+            self.loaded = replace(self.loaded, **self._load_draft(config, extra_buffers))
         return self.loaded
+
+    def _load_draft(self, config: EngineConfig, extra_buffers: bool) -> dict[str, Any]:
+        """Load the draft model beside the target; a refusal leaves the target working.
+
+        Returns the ``ModelLoaded`` fields that describe the outcome.
+        """
+        import llama_cpp
+
+        from desktop_app.core.models.gguf_info import inspect_gguf
+
+        path = config.draft_model_path
+        assert path is not None
+        try:
+            info = inspect_gguf(path)
+            if info.vocab_size is not None and info.vocab_size != self._llm.n_vocab():
+                raise ModelFileError(
+                    f"{path} cannot draft for this model: its vocabulary has "
+                    f"{info.vocab_size:,} tokens and the loaded model's has "
+                    f"{self._llm.n_vocab():,}. Choose a draft model with the same tokenizer."
+                )
+            try:
+                with (
+                    model_params_override(llama_cpp, use_extra_bufts=extra_buffers),
+                    chat_templates_left_alone(),
+                ):
+                    llm = llama_cpp.Llama(
+                        model_path=path,
+                        n_ctx=self._llm.n_ctx(),
+                        n_batch=config.n_batch,
+                        n_threads=self.loaded.n_threads if self.loaded else None,
+                        n_threads_batch=self.loaded.n_threads_batch if self.loaded else None,
+                        n_gpu_layers=config.n_gpu_layers,
+                        logits_all=False,
+                        verbose=False,
+                    )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelFileError(
+                    f"llama.cpp could not load the draft model {path}: {exc}."
+                ) from exc
+            try:
+                check_same_vocabulary(self._llm, llm, path)
+            except ModelFileError:
+                llm.close()
+                raise
+        except GlassboxError as exc:
+            return {"draft_model_path": None, "draft_error": str(exc)}
+        self._draft = DraftModel(llm, path, self._cancel_flag)
+        return {"draft_model_path": path, "draft_error": ""}
 
     def unload(self) -> None:
         """Free the model and its context."""
@@ -304,6 +359,9 @@ class LlamaCppEngine:
         self._view_address = None
         self._token_data = None
         self._utf8 = None
+        if self._draft is not None:
+            self._draft.close()
+            self._draft = None
         if self._llm is not None:
             self._llm.close()
         self._llm = None
@@ -556,8 +614,7 @@ class LlamaCppEngine:
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         history: list[int] = list(prompt[-request.params.repeat_last_n :])
-        pending: list[TokenEvent] = []
-        text_parts: list[str] = []
+        out = _Output(stops)
         n_out = 0
         index = 0
         ttft = 0.0
@@ -568,7 +625,9 @@ class LlamaCppEngine:
         described: _Pending | None = None
         grammar = self._grammar_sampler(request.grammar) if request.grammar else None
 
-        def describe(draw: Draw, raw: np.ndarray[Any, np.dtype[np.float32]], i: int) -> TokenEvent:
+        def describe(
+            draw: Draw, raw: np.ndarray[Any, np.dtype[np.float32]], i: int, mark: DraftMark = ""
+        ) -> TokenEvent:
             step = sampler.describe(draw, raw)
             # Tokens a grammar rejected have no probability at all: they are not candidates.
             cands = tuple(
@@ -577,7 +636,30 @@ class LlamaCppEngine:
                 if grammar is None or math.isfinite(lg)
             )
             text = decoder.decode(self.piece(draw.token))
-            return TokenEvent(i, draw.token, text, step.p, cands)
+            return TokenEvent(i, draw.token, text, step.p, cands, mark)
+
+        if request.draft.enabled:
+            reply = _Reply(sampler, history, grammar, describe, out, start, request.ignore_eos)
+            try:
+                yield from self._speculate(request, prompt, first_logits, reply)
+            finally:
+                if grammar is not None:
+                    llama_cpp.llama_sampler_free(grammar)
+            yield from out.flush()
+            yield self._done(
+                reply.finish,
+                prompt,
+                reply.n_out,
+                reply.ttft,
+                start,
+                sampler.seed,
+                reused,
+                dropped,
+                out.text(),
+                reply.proposed,
+                reply.accepted,
+            )
+            return
 
         try:
             while n_out < max_tokens:
@@ -619,24 +701,11 @@ class LlamaCppEngine:
                 rc = self._decode_prepared(token) if more else 0
                 event = described.result()
                 described = None
-                if stops:
-                    pending.append(event)
-                    cut = _stop_cut(pending, stops)
-                    if cut is not None:
-                        for ev in cut:
-                            text_parts.append(ev.text)
-                            yield ev
-                        pending = []
-                        finish = "stop"
-                        break
-                    if not _may_start_stop("".join(e.text for e in pending), stops):
-                        for ev in pending:
-                            text_parts.append(ev.text)
-                            yield ev
-                        pending = []
-                else:
-                    text_parts.append(event.text)
-                    yield event
+                ready, stopped = out.push(event)
+                yield from ready
+                if stopped:
+                    finish = "stop"
+                    break
                 if not more:
                     if len(self._tokens) >= n_ctx:
                         finish = "context_full"
@@ -652,14 +721,194 @@ class LlamaCppEngine:
                 described.result()  # the describer uses this reply's decoder: let it finish
             if grammar is not None:
                 llama_cpp.llama_sampler_free(grammar)
-        for ev in pending:  # held back for a stop string that never completed
-            text_parts.append(ev.text)
-            yield ev
+        yield from out.flush()  # held back for a stop string that never completed
         # Bytes of a character cut off by max_tokens are dropped: the reply is exactly
         # the concatenation of its token events.
         yield self._done(
-            finish, prompt, n_out, ttft, start, sampler.seed, reused, dropped, "".join(text_parts)
+            finish, prompt, n_out, ttft, start, sampler.seed, reused, dropped, out.text()
         )
+
+    def _speculate(
+        self,
+        request: GenerateRequest,
+        prompt: list[int],
+        first_logits: np.ndarray[Any, np.dtype[np.float32]] | None,
+        reply: _Reply,
+    ) -> Iterator[Event]:
+        """The decode loop with drafted tokens checked in batches (see ``speculative``).
+
+        Each round draws tokens from the logits rows of the last batch, in order,
+        with the reply's sampler: a row whose proposal the target drew again is
+        accepted and the next row is used; the first other draw replaces the
+        proposal and ends the round. The last token drawn is then evaluated
+        together with the next proposals, one batch, a logits row per position.
+        The KV cache keeps only the tokens of the reply.
+        """
+        import llama_cpp
+
+        llm = self._llm
+        vocab = llm._model.vocab
+        n_ctx = llm.n_ctx()
+        settings = request.draft
+        max_tokens = request.params.max_tokens
+        if settings.draft_model and self._draft is None:
+            raise InvalidRequestError(
+                "No draft model is loaded: load one with the model (Model panel → Speed, "
+                "or --draft-model), or turn drafting by a draft model off."
+            )
+        lookup = PromptLookup(prompt) if settings.prompt_lookup else None
+        draft = self._draft if settings.draft_model else None
+        # The extra cost of a batch position: on a CPU, about half a token's.
+        length = DraftLength(limit=min(settings.max_draft, MAX_DRAFT_LIMIT))
+        describer = self._describe_pool()
+        assert first_logits is not None
+        rows: list[tuple[np.ndarray[Any, np.dtype[np.float32]], int | None]] = [
+            (first_logits, None)
+        ]
+        emitted: list[int] = []
+        batch_base = -1  # where the last batch starts in the cache (-1: no batch yet)
+        grammar = reply.grammar
+        try:
+            while True:
+                if self._cancel_flag():
+                    reply.finish = "cancelled"
+                    break
+                draws: list[tuple[Draw, np.ndarray[Any, np.dtype[np.float32]], DraftMark]] = []
+                accepted = 0
+                proposed = sum(1 for _, p in rows if p is not None)
+                last: int | None = None
+                ended = False
+                for logits, proposal in rows:
+                    if grammar is not None:
+                        logits = self._apply_grammar(grammar, logits)
+                    draw = reply.sampler.draw(logits, reply.history)
+                    token = draw.token
+                    reply.n_out += 1
+                    if reply.n_out == 1:
+                        reply.ttft = time.perf_counter() - reply.start
+                    if not reply.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
+                        reply.finish = "eos"
+                        ended = True
+                        break
+                    mark: DraftMark = ""
+                    if proposal is not None:
+                        mark = "accepted" if token == proposal else "replaced"
+                    if grammar is not None:
+                        llama_cpp.llama_sampler_accept(grammar, token)
+                        assert self._utf8 is not None
+                        self._utf8_state = self._utf8.after(self._utf8_state, token)
+                    reply.history.append(token)
+                    emitted.append(token)
+                    draws.append((draw, logits, mark))
+                    last = token
+                    if mark == "accepted":
+                        accepted += 1
+                    if reply.n_out >= max_tokens:
+                        reply.finish = "length"
+                        ended = True
+                        break
+                    if mark == "replaced":
+                        break
+                if proposed:
+                    reply.proposed += proposed
+                    reply.accepted += accepted
+                    length.update(proposed, accepted)
+                if batch_base >= 0:
+                    # The batch's first token and the accepted proposals stay cached.
+                    self._trim_cache(batch_base + 1 + accepted)
+                pending = [describer.submit(reply.describe, d, lg, 0, m) for d, lg, m in draws]
+                rc = 0
+                if not ended and last is not None:
+                    if len(self._tokens) + 1 >= n_ctx:
+                        ended = True
+                        reply.finish = "context_full"
+                    else:
+                        k = min(
+                            length.next(),
+                            max_tokens - reply.n_out - 1,
+                            n_ctx - len(self._tokens) - 2,
+                        )
+                        proposals = self._propose(lookup, draft, [*self._tokens, last], k)
+                        if not proposals:
+                            length.probe()
+                        batch_base = len(self._tokens)
+                        rc = self._decode_rows([last, *proposals])
+                        if rc == 0:
+                            rows = [
+                                (self._row(i), proposals[i] if i < len(proposals) else None)
+                                for i in range(len(proposals) + 1)
+                            ]
+                for job in pending:
+                    event = job.result()
+                    event = replace(event, index=reply.index)
+                    reply.index += 1
+                    ready, stopped = reply.out.push(event)
+                    yield from ready
+                    if stopped:
+                        reply.finish = "stop"
+                        ended = True
+                        break
+                if ended or last is None:
+                    break
+                if rc == _DECODE_NO_SLOT:
+                    reply.finish = "context_full"
+                    break
+                if rc != 0:
+                    yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
+                    return
+        finally:
+            # Proposals evaluated but never checked leave the cache: it holds the reply.
+            keep = 0
+            expected = prompt + emitted
+            limit = min(len(self._tokens), len(expected))
+            while keep < limit and self._tokens[keep] == expected[keep]:
+                keep += 1
+            self._trim_cache(keep)
+
+    def _propose(
+        self,
+        lookup: PromptLookup | None,
+        draft: DraftModel | None,
+        context: list[int],
+        k: int,
+    ) -> list[int]:
+        """Up to ``k`` proposals: prompt lookup's when it has a match, else the draft model's."""
+        if k <= 0:
+            return []
+        if lookup is not None:
+            lookup.extend(context[len(lookup.tokens) :])
+            found = lookup.propose(k)
+            if found:
+                return found
+        if draft is not None:
+            return draft.propose(context, k)
+        return []
+
+    def _decode_rows(self, tokens: list[int]) -> int:
+        """Evaluate ``tokens`` as one batch with a logits row for every position."""
+        import llama_cpp
+
+        llm = self._llm
+        llm._batch.set_batch(batch=tokens, n_past=len(self._tokens), logits_all=True)
+        rc = int(llama_cpp.llama_decode(llm._ctx.ctx, llm._batch.batch))
+        if rc == 0:
+            self._tokens.extend(tokens)
+        else:
+            llm._ctx.kv_cache_seq_rm(0, len(self._tokens), -1)
+        return rc
+
+    def _row(self, i: int) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """A copy of the logits of position ``i`` of the last batch."""
+        import llama_cpp
+
+        ptr = llama_cpp.llama_get_logits_ith(self._llm._ctx.ctx, i)
+        return np.ctypeslib.as_array(ptr, shape=(self._llm.n_vocab(),)).copy()
+
+    def _trim_cache(self, keep: int) -> None:
+        """Forget cached positions from ``keep`` on."""
+        if keep < len(self._tokens):
+            self._llm._ctx.kv_cache_seq_rm(0, keep, -1)
+            del self._tokens[keep:]
 
     # -- grammar -----------------------------------------------------------------
 
@@ -851,6 +1100,8 @@ class LlamaCppEngine:
         reused: int,
         dropped: int,
         text: str = "",
+        proposed: int = 0,
+        accepted: int = 0,
     ) -> DoneEvent:
         elapsed = time.perf_counter() - start
         gen_time = max(elapsed - ttft, 1e-9)
@@ -866,7 +1117,71 @@ class LlamaCppEngine:
             prompt_tokens_reused=reused,
             dropped_messages=dropped,
             text=text,
+            draft_proposed=proposed,
+            draft_accepted=accepted,
         )
+
+
+class _Output:
+    """The reply's events on their way out, held back while a stop string may be starting."""
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self.stops = stops
+        self.pending: list[TokenEvent] = []
+        self.parts: list[str] = []
+
+    def push(self, event: TokenEvent) -> tuple[list[TokenEvent], bool]:
+        """Events that can go out now, and whether a stop string ended the reply."""
+        if not self.stops:
+            self.parts.append(event.text)
+            return [event], False
+        self.pending.append(event)
+        cut = _stop_cut(self.pending, self.stops)
+        if cut is not None:
+            self.pending = []
+            self.parts.extend(ev.text for ev in cut)
+            return cut, True
+        if _may_start_stop("".join(e.text for e in self.pending), self.stops):
+            return [], False
+        return self.flush(), False
+
+    def flush(self) -> list[TokenEvent]:
+        """Everything held back (a stop string that never completed)."""
+        ready, self.pending = self.pending, []
+        self.parts.extend(ev.text for ev in ready)
+        return ready
+
+    def text(self) -> str:
+        """The reply so far: exactly the concatenation of the events sent."""
+        return "".join(self.parts)
+
+
+class _Reply:
+    """What the speculative loop shares with ``_generate``: the sampler, counts, output."""
+
+    def __init__(
+        self,
+        sampler: Sampler,
+        history: list[int],
+        grammar: Any,
+        describe: Callable[..., TokenEvent],
+        out: _Output,
+        start: float,
+        ignore_eos: bool,
+    ) -> None:
+        self.sampler = sampler
+        self.history = history
+        self.grammar = grammar
+        self.describe = describe
+        self.out = out
+        self.start = start
+        self.ignore_eos = ignore_eos
+        self.n_out = 0
+        self.index = 0
+        self.ttft = 0.0
+        self.finish: FinishReason = "length"
+        self.proposed = 0
+        self.accepted = 0
 
 
 class _Utf8Table:

@@ -23,6 +23,13 @@ REFUSED_BEFORE_LOAD = frozenset({"model_file", "invalid_request"})
 
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "eos", "length", "context_full", "cancelled"]
+#: How a token relates to drafting: "" nothing was proposed for its position,
+#: "accepted" a draft proposed it and the target drew the same token, "replaced"
+#: a draft proposed another token and the target drew this one instead.
+DraftMark = Literal["", "accepted", "replaced"]
+
+#: Longest run of tokens a drafter may propose at once.
+MAX_DRAFT_LIMIT = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,41 @@ class EngineConfig:
     lora_path: str | None = None
     lora_scale: float = 1.0
     safe_mode: bool = False
+    draft_model_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSettings:
+    """Speculative decoding for one request: who proposes tokens, and how many at most.
+
+    ``prompt_lookup`` proposes the tokens that followed the latest earlier
+    occurrence of the reply's last few tokens (in the prompt or the reply);
+    ``draft_model`` proposes the loaded draft model's greedy continuation. The
+    target model checks every proposal with its own sampler, so the reply is
+    drawn from the target's distribution either way. ``max_draft`` caps how many
+    tokens are proposed at once; the engine adapts the number below it to the
+    acceptance rate.
+    """
+
+    prompt_lookup: bool = False
+    draft_model: bool = False
+    max_draft: int = 8
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any drafter is asked for."""
+        return (self.prompt_lookup or self.draft_model) and self.max_draft > 0
+
+    def describe(self) -> str:
+        """A short description for the reproducibility card and the status bar."""
+        if not self.enabled:
+            return "off"
+        who = [
+            n
+            for n, on in (("draft model", self.draft_model), ("prompt lookup", self.prompt_lookup))
+            if on
+        ]
+        return f"{' + '.join(who)}, up to {self.max_draft} tokens"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +116,7 @@ class GenerateRequest:
     ``grammar`` is GBNF text (root rule ``root``) that constrains the reply: tokens
     it rejects are removed before the sampler chain sees the logits, so the
     reported candidates and probabilities are those of the constrained distribution.
+    ``draft`` turns on speculative decoding (see :class:`DraftSettings`).
     """
 
     params: SamplingParams = field(default_factory=SamplingParams)
@@ -84,6 +127,7 @@ class GenerateRequest:
     ignore_eos: bool = False
     reuse_prefix: bool = True
     grammar: str | None = None
+    draft: DraftSettings = field(default_factory=DraftSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +194,10 @@ class ModelLoaded:
     kernels: str = ""
     safe_mode: bool = False
     safe_reason: str = ""
+    #: The draft model loaded beside it for speculative decoding (None: none), or
+    #: why the one asked for was refused (the model itself is loaded either way).
+    draft_model_path: str | None = None
+    draft_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,17 +210,21 @@ class PromptProgress:
 
 @dataclass(frozen=True, slots=True)
 class TokenEvent:
-    """One generated token with the distribution it was drawn from."""
+    """One generated token with the distribution it was drawn from.
+
+    ``draft`` says whether speculative decoding proposed it (:data:`DraftMark`).
+    """
 
     index: int
     id: int
     text: str
     p: float
     candidates: tuple[Candidate, ...]
+    draft: DraftMark = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON Lines form printed by ``glassbox generate --json``."""
-        return {
+        out: dict[str, Any] = {
             "type": "token",
             "index": self.index,
             "id": self.id,
@@ -180,6 +232,9 @@ class TokenEvent:
             "p": self.p,
             "candidates": [asdict(c) for c in self.candidates],
         }
+        if self.draft:
+            out["draft"] = self.draft
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +250,14 @@ class DoneEvent:
     prompt_tokens_reused: int = 0
     dropped_messages: int = 0
     text: str = ""
+    #: Tokens the drafters proposed, and how many of them the target accepted.
+    draft_proposed: int = 0
+    draft_accepted: int = 0
+
+    @property
+    def acceptance(self) -> float | None:
+        """Share of proposed tokens the target accepted (None when none were proposed)."""
+        return self.draft_accepted / self.draft_proposed if self.draft_proposed else None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON Lines form printed by ``glassbox generate --json``."""
