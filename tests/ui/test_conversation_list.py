@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.chat.store import ChatStore
@@ -45,13 +45,19 @@ def make_list(qtbot: QtBot, store: ChatStore, undo_timeout_ms: int = 10_000) -> 
     return widget
 
 
-def the_list(widget: ConversationList) -> QListWidget:
-    return widget.findChild(QListWidget)  # type: ignore[return-value]
+def the_list(widget: ConversationList) -> QTreeWidget:
+    return widget.findChild(QTreeWidget)  # type: ignore[return-value]
 
 
-def click_row(qtbot: QtBot, widget: ConversationList, row: int) -> None:
+def row(widget: ConversationList, n: int) -> QTreeWidgetItem:
+    item = the_list(widget).topLevelItem(n)
+    assert item is not None
+    return item
+
+
+def click_row(qtbot: QtBot, widget: ConversationList, n: int) -> None:
     lst = the_list(widget)
-    rect = lst.visualItemRect(lst.item(row))
+    rect = lst.visualItemRect(row(widget, n))
     qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
@@ -104,7 +110,7 @@ def test_double_click_rename_to_blank_keeps_the_title(
 ) -> None:
     widget = make_list(qtbot, store)
     lst = the_list(widget)
-    rect = lst.visualItemRect(lst.item(2))
+    rect = lst.visualItemRect(row(widget, 2))
     qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     editor = lst.findChild(QLineEdit)
@@ -163,7 +169,7 @@ def test_context_menu_offers_rename_delete_and_exports(
 ) -> None:
     widget = make_list(qtbot, store)
     lst = the_list(widget)
-    menu = widget._menu_for(lst.item(0))
+    menu = widget._menu_for(row(widget, 0))
     assert menu is not None
     texts = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
     assert texts == [
@@ -172,13 +178,17 @@ def test_context_menu_offers_rename_delete_and_exports(
         "Export as Markdown…",
         "Export as JSON…",
         "Export as HTML…",
+        "New project…",
     ]
     widget.refresh(select_chat_id=chats["Groceries"])
     html_action = next(a for a in menu.actions() if "HTML" in a.text())
     with qtbot.waitSignal(widget.sig_export_requested, timeout=TIMEOUT_MS) as blocker:
         html_action.trigger()
     assert blocker.args == [chats["Groceries"], "html"]
-    assert widget._menu_for(None) is None
+    empty = widget._menu_for(None)
+    assert empty is not None
+    assert [a.text().replace("&", "") for a in empty.actions()] == ["New project…"]
+    assert lst is the_list(widget)
 
 
 def test_search_lists_hits_and_a_click_opens_the_message(
@@ -189,8 +199,10 @@ def test_search_lists_hits_and_a_click_opens_the_message(
     assert search is not None and search.accessibleName() == "Search chats"
     qtbot.keyClicks(search, "tunnel")
     lst = the_list(widget)
-    qtbot.waitUntil(lambda: widget.chat_titles() == [] and lst.count() == 1, timeout=TIMEOUT_MS)
-    label = lst.itemWidget(lst.item(0))
+    qtbot.waitUntil(
+        lambda: widget.chat_titles() == [] and lst.topLevelItemCount() == 1, timeout=TIMEOUT_MS
+    )
+    label = lst.itemWidget(row(widget, 0), 0)
     assert isinstance(label, QLabel)
     assert "<b>Physics</b>" in label.text() and "<b>tunnel</b>" in label.text()
 
@@ -209,12 +221,12 @@ def test_search_chinese_and_no_match(qtbot: QtBot, store: ChatStore, chats: dict
     widget = make_list(qtbot, store)
     lst = the_list(widget)
     widget.search("大语言模型")
-    assert lst.count() == 1
-    assert lst.item(0).data(Qt.ItemDataRole.UserRole) == chats["中文"]
+    assert lst.topLevelItemCount() == 1
+    assert row(widget, 0).data(0, Qt.ItemDataRole.UserRole) == chats["中文"]
     widget.search('"; DROP TABLE chats')
-    assert lst.count() == 1
-    assert lst.item(0).text() == 'No messages contain “"; DROP TABLE chats”.'
-    assert not lst.item(0).flags() & Qt.ItemFlag.ItemIsEnabled
+    assert lst.topLevelItemCount() == 1
+    assert row(widget, 0).text(0) == 'No messages contain “"; DROP TABLE chats”.'
+    assert not row(widget, 0).flags() & Qt.ItemFlag.ItemIsEnabled
     widget.search("")
     assert widget.chat_titles() == ["中文", "Physics", "Groceries"]
 
@@ -224,7 +236,7 @@ def test_search_hit_text_is_escaped(qtbot: QtBot, store: ChatStore) -> None:
     store.add_message(chat, None, "user", "look: <img src=x> here")
     widget = make_list(qtbot, store)
     widget.search("<img")
-    label = the_list(widget).itemWidget(the_list(widget).item(0))
+    label = the_list(widget).itemWidget(row(widget, 0), 0)
     assert isinstance(label, QLabel)
     assert (
         "look: <b>&lt;img</b> src=x&gt; here" in label.text()
@@ -239,7 +251,8 @@ def test_every_widget_has_an_accessible_name(qtbot: QtBot, store: ChatStore) -> 
     kinds = {
         "QLineEdit",
         "QPushButton",
-        "QListWidget",
+        "QTreeWidget",
+        "_ChatTree",
         "QLabel",
         "QWidget",
         "_SearchField",
