@@ -111,11 +111,17 @@ def suggested_filename(chat: ChatSummary, fmt: ExportFormat) -> str:
 def export_chat(
     store: ChatStore, chat: ChatSummary, path_messages: Sequence[StoredMessage], fmt: str
 ) -> str:
-    """``path_messages`` of ``chat`` in ``fmt``, with token records read from ``store``."""
+    """``path_messages`` of ``chat`` in ``fmt``, with token records read from ``store``.
+
+    JSON keeps everything, so it holds every branch of the chat, not only the path
+    shown (``chat.current_leaf`` says which one that is); the import reads it back.
+    """
     if fmt == "md":
         return to_markdown(chat, path_messages)
     if fmt not in SUFFIXES:
         raise InvalidRequestError(f"Unknown export format {fmt!r}; use one of {list(SUFFIXES)}.")
+    if fmt == "json":
+        path_messages = store.tree(chat.id)
     tokens = {m.id: store.tokens(m.id) for m in path_messages if m.role == "assistant"}
     if fmt == "json":
         project = None
@@ -197,7 +203,7 @@ def to_markdown(chat: ChatSummary, path_messages: Sequence[StoredMessage]) -> st
 
 def _record_json(record: TokenRecord) -> dict[str, Any]:
     event = record.event
-    return {
+    out = {
         "index": event.index,
         "id": event.id,
         "text": event.text,
@@ -205,6 +211,11 @@ def _record_json(record: TokenRecord) -> dict[str, Any]:
         "forced": record.forced,
         "candidates": [asdict(c) for c in event.candidates],
     }
+    # Only a token speculative decoding proposed carries the mark (older events lack it).
+    draft = getattr(event, "draft", "")
+    if draft:
+        out["draft"] = draft
+    return out
 
 
 def project_json(project: Project | None) -> dict[str, Any] | None:
