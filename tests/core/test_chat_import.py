@@ -275,3 +275,26 @@ def test_result_summary_reads_well(store: ChatStore) -> None:
 def test_unknown_format_is_refused(store: ChatStore) -> None:
     with pytest.raises(ImportRefusedError, match="Unknown import format"):
         importer.import_file(store.path, FIXTURE, "csv")
+
+
+def test_a_chat_exported_from_a_project_goes_back_into_it(store: ChatStore, tmp_path: Path) -> None:
+    pid = store.create_project(
+        "Thesis", system_prompt="Tutor.", sampling={"temperature": 0.3}, collections=["papers"]
+    )
+    chat = store.create_chat_in_project(pid, "Chapter 1")
+    store.add_message(chat, None, "user", "Outline chapter 1.")
+    path = tmp_path / "c.json"
+    path.write_text(export_chat(store, store.chat(chat), [], "json"), encoding="utf-8")
+
+    # Into the same file: the project of that name takes it.
+    (same,) = import_file(store.path, path).chat_ids
+    assert store.chat(same).project_id == pid
+    assert len(store.list_projects()) == 1
+
+    # Into another file: the project is made with the exported settings.
+    with ChatStore(tmp_path / "other.sqlite3") as other:
+        (moved,) = import_file(other.path, path).chat_ids
+        (project,) = other.list_projects()
+        assert other.chat(moved).project_id == project.id
+        assert (project.name, project.system_prompt) == ("Thesis", "Tutor.")
+        assert (dict(project.sampling), project.collections) == ({"temperature": 0.3}, ("papers",))

@@ -392,3 +392,40 @@ def test_lenient_where_nothing_is_lost(store: ChatStore, tmp_path: Path) -> None
     assert reply.status == "interrupted"
     assert reply.created == store.chat(chat).created
     assert first.content == "? half a character"  # as the store keeps such text
+
+
+PROJECT = {"name": "P", "system_prompt": "", "sampling": {}, "collections": [], "files": []}
+
+
+@pytest.mark.parametrize(
+    ("project", "match"),
+    [
+        ("Thesis", "its project is not a JSON object"),
+        ({**PROJECT, "name": " "}, "has no name"),
+        ({**PROJECT, "name": 3}, "has no name"),
+        ({**PROJECT, "files": "/etc/passwd"}, "must be lists of text"),
+        ({**PROJECT, "collections": [1]}, "must be lists of text"),
+        ({**PROJECT, "sampling": {"temperature": -1}}, "sampling values cannot be used"),
+        ({**PROJECT, "sampling": {"rm -rf": 1}}, "sampling values cannot be used"),
+        ({**PROJECT, "sampling": []}, "sampling values is not a JSON object"),
+    ],
+)
+def test_broken_projects_are_refused(
+    store: ChatStore, tmp_path: Path, project: Any, match: str
+) -> None:
+    doc = glassbox_doc()
+    doc["project"] = project
+    refused(store, write(tmp_path, doc), match)
+    assert store.list_projects(include_deleted=True) == []
+
+
+def test_a_project_made_by_a_failed_import_is_removed(
+    store: ChatStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_CHATS", 1)
+    good = glassbox_doc()
+    good["project"] = PROJECT
+    bad = glassbox_doc()
+    bad["messages"][0]["role"] = "tool"
+    refused(store, write(tmp_path, [good, good, bad]), "role is not one of")
+    assert store.list_projects(include_deleted=True) == []

@@ -2,7 +2,9 @@
 
 A Glassbox export (:func:`desktop_app.core.chat.export.to_json`) comes back
 whole: every message of every branch, edited flags, statuses, cards, the chat's
-system prompt and options, and the token records. A ChatGPT export is a list of
+system prompt and options, and the token records; a chat exported from a project
+goes into the project of that name, made with the exported settings if there is
+none. A ChatGPT export is a list of
 conversations whose ``mapping`` is a tree of nodes; the user's and the
 assistant's visible messages become the chat's message tree, so a regenerated
 reply or an edited question becomes a branch. System, tool and hidden nodes are
@@ -45,6 +47,7 @@ from desktop_app.core.chat.codecs import STATUSES, decode_token, encode_token, s
 from desktop_app.core.chat.db import SCHEMA_VERSION, connect, transaction
 from desktop_app.core.chat.export import JSON_VERSION
 from desktop_app.core.errors import CancelledError, GlassboxError, StorageError
+from desktop_app.core.sampling import SamplingParams
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +217,8 @@ class _Chat:
     messages: list[_Message]
     current: int | None
     skipped: int = 0
+    #: (name, system prompt, sampling, collections, files) as stored, JSON encoded.
+    project: tuple[str, str, str, str, str] | None = None
 
     @property
     def chars(self) -> int:
@@ -336,6 +341,32 @@ def _glassbox_token(record: Any, where: str) -> tuple[int, str]:
     return int(forced), encode_token(event)
 
 
+def _glassbox_project(value: Any, where: str) -> tuple[str, str, str, str, str] | None:
+    """The project an exported chat was in (see ``export.project_json``), checked."""
+    if value is None:
+        return None
+    what = f"{where}: its project"
+    if not isinstance(value, dict):
+        raise _refuse(f"{what} is not a JSON object.")
+    name, prompt = value.get("name"), value.get("system_prompt", "")
+    if not isinstance(name, str) or not name.strip() or not isinstance(prompt, str):
+        raise _refuse(f"{what} has no name, or its name or system prompt is not text.")
+    sampling = value.get("sampling", {})
+    lists = [value.get("collections", []), value.get("files", [])]
+    for items in lists:
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise _refuse(f"{what}'s collections and pinned files must be lists of text.")
+    sampling_json = _object_json(sampling, f"{what}'s sampling values")
+    try:
+        SamplingParams.from_record(sampling)
+    except (GlassboxError, TypeError, ValueError) as exc:
+        raise _refuse(f"{what}'s sampling values cannot be used ({exc})") from exc
+    collections, files = (
+        storable(json.dumps(list(dict.fromkeys(items)), ensure_ascii=False)) for items in lists
+    )
+    return storable(name.strip()), storable(prompt), sampling_json, collections, files
+
+
 def _glassbox_chat(doc: Mapping[str, Any], where: str) -> _Chat:
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -432,6 +463,7 @@ def _glassbox_chat(doc: Mapping[str, Any], where: str) -> _Chat:
         options=options,
         messages=messages,
         current=current,
+        project=_glassbox_project(doc.get("project"), where),
     )
 
 
@@ -672,6 +704,8 @@ class _Writer:
         self.messages = 0
         self.tokens = 0
         self.written = False
+        self.projects: dict[str, int] = {}  # by name
+        self.new_projects: list[int] = []
 
     def add(self, chat: _Chat) -> None:
         self.batch.append(chat)
@@ -682,12 +716,24 @@ class _Writer:
     def flush(self) -> None:
         if not self.batch:
             return
+        self.written = True
+        known, made = dict(self.projects), len(self.new_projects)
+        try:
+            self._write()
+        except BaseException:
+            # Rolled back: the projects made in it are gone (their ids may be reused).
+            self.projects, self.new_projects = known, self.new_projects[:made]
+            raise
+        self.batch.clear()
+        self.batch_chars = 0
+
+    def _write(self) -> None:
+        """The batch in one transaction, with ids counted on from the largest in the file."""
         now = time.time()
         chat_rows: list[tuple[Any, ...]] = []
         message_rows: list[tuple[Any, ...]] = []
         token_rows: list[tuple[Any, ...]] = []
         leaf_rows: list[tuple[int, int]] = []
-        self.written = True
         with transaction(self.conn, "import the chats") as conn:
             chat_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM chats").fetchone()[0])
             message_id = int(
@@ -706,6 +752,7 @@ class _Writer:
                         now,
                         chat.options,
                         self.pending,
+                        self._project(conn, chat.project, now),
                     )
                 )
                 for m in chat.messages:
@@ -734,7 +781,7 @@ class _Writer:
             self.tokens += len(token_rows)
             conn.executemany(
                 "INSERT INTO chats (id, title, created, updated, system_prompt, deleted_at, "
-                "options, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "options, origin, project_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 chat_rows,
             )
             conn.executemany(
@@ -747,8 +794,29 @@ class _Writer:
                 token_rows,
             )
             conn.executemany("UPDATE chats SET current_leaf = ? WHERE id = ?", leaf_rows)
-        self.batch.clear()
-        self.batch_chars = 0
+
+    def _project(
+        self, conn: sqlite3.Connection, project: tuple[str, ...] | None, now: float
+    ) -> int | None:
+        """The project a chat goes into: the one of that name, or a new one with its settings."""
+        if project is None:
+            return None
+        name = project[0]
+        if name not in self.projects:
+            row = conn.execute(
+                "SELECT id FROM projects WHERE name = ? AND deleted_at IS NULL ORDER BY id LIMIT 1",
+                (name,),
+            ).fetchone()
+            if row is None:
+                cur = conn.execute(
+                    "INSERT INTO projects (name, system_prompt, sampling, collections, files, "
+                    "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (*project, now, now),
+                )
+                row = (int(cur.lastrowid or 0),)
+                self.new_projects.append(row[0])
+            self.projects[name] = int(row[0])
+        return self.projects[name]
 
     def reveal(self) -> None:
         """Show every chat of this import at once, with its origin."""
@@ -766,6 +834,9 @@ class _Writer:
         try:
             with transaction(self.conn, "remove a failed import") as conn:
                 conn.execute("DELETE FROM chats WHERE origin = ?", (self.pending,))
+                conn.executemany(
+                    "DELETE FROM projects WHERE id = ?", [(p,) for p in self.new_projects]
+                )
         except StorageError as exc:
             # They stay hidden; the next import deletes them.
             log.warning("Chats of a failed import could not be removed yet: %s", exc)
