@@ -219,7 +219,7 @@ def test_stop_ends_the_reply_quickly_and_keeps_the_partial_text(
     assert 0 < len(partial.content) < len(script)
     # Tokens that were still on their way were dropped; the reply is marked stopped.
     assert f"Glassbox\n{partial.content}\nRegenerate" in rig.window.transcript_text()
-    assert "Fork     stopped" in rig.window.transcript_text()
+    assert "Delete     stopped" in rig.window.transcript_text()
     assert rig.window.session.path[-1].status == "cancelled"
     assert rig.window._send_button.isEnabled()
     assert "Stopped" in rig.status()
@@ -578,3 +578,23 @@ def test_export_search_and_drop_a_model(
             )
         )
     assert rig.window._model_label.text() == "Model: other.gguf"
+
+
+def test_delete_a_message_in_the_window_then_undo(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "Hi there")
+    rig.window.session.wait_saved()
+    answer = rig.window.session.path[-1].id
+    assert "Fork · Delete" in rig.window.transcript_text()
+    rig.window._on_view_action("delete", answer)
+    assert SCRIPT not in rig.window.transcript_text()
+    assert rig.window._undo_bar.offered
+    assert rig.window._undo_bar.label.text() == "Deleted the message."
+    qtbot.mouseClick(rig.window._undo_bar.button, Qt.MouseButton.LeftButton)
+    assert SCRIPT in rig.window.transcript_text()
+    assert not rig.window._undo_bar.offered
+    assert rig.window.session.store.message(answer).content == SCRIPT

@@ -326,6 +326,11 @@ class ChatOptionsPanel(QDockWidget):
         ticked = set(self.attached_collections())
         self._fill_collections(names, ticked)
 
+    def available_collections(self) -> list[str]:
+        """Every collection listed, ticked or not."""
+        items = (self._collections_list.item(i) for i in range(self._collections_list.count()))
+        return [item.text() for item in items if item is not None]
+
     def attached_collections(self) -> list[str]:
         """The ticked collections."""
         out = []

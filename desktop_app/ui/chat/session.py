@@ -27,7 +27,7 @@ from desktop_app.core.chat import prompting
 from desktop_app.core.chat.cards import done_card, replay_request, reply_card
 from desktop_app.core.chat.codecs import MessageStatus, TokenRecord
 from desktop_app.core.chat.recorder import ReplyRecorder
-from desktop_app.core.chat.store import ChatStore, QueuedMessage, StoredMessage
+from desktop_app.core.chat.store import ChatStore, Project, QueuedMessage, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, Role, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb import grounding as ground
@@ -226,6 +226,10 @@ class ChatSession(QObject):
     sig_busy = Signal(bool)
     """True while a reply is streaming."""
 
+    sig_branch_deleted = Signal(int, int)
+    """A message (id) and the replies under it were deleted: (message id, how many
+    messages). Until :meth:`undo_delete` or :meth:`finish_delete` they are only hidden."""
+
     sig_context = Signal(int, int)
     """Context used by the last reply (prompt + reply tokens) and the context size."""
 
@@ -246,6 +250,7 @@ class ChatSession(QObject):
         self._path: list[StoredMessage] = []
         self._reply: _Reply | None = None
         self._system_prompt = ""
+        self._project_id: int | None = None  # the project a new chat is saved in
         self.options = ChatOptions()
         self._params = controller.settings.sampling_params()
         self._fingerprints: dict[str, str] = {}
@@ -326,11 +331,19 @@ class ChatSession(QObject):
 
     # ----------------------------------------------------------------- chats
 
-    def new_chat(self) -> None:
-        """Start an empty chat; it is saved when the first message is sent."""
+    def new_chat(self, project: Project | None = None) -> None:
+        """Start an empty chat; it is saved when the first message is sent.
+
+        In a ``project`` it takes the project's system prompt and knowledge
+        collections (the window applies its sampling values) and is saved in it.
+        """
         self.stop()
         self._chat_id = None
         self._path = []
+        self._project_id = project.id if project is not None else None
+        if project is not None:
+            self._system_prompt = project.system_prompt
+            self.options.collections = list(project.collections)
         self.sig_show.emit([])
         self.sig_queue.emit([])
         self.sig_chat_changed.emit()
@@ -447,7 +460,10 @@ class ChatSession(QObject):
             return False
         if self._chat_id is None:
             title = " ".join(text.split())[:_TITLE_CHARS] or self.tr("New chat")
-            chat_id = self._guard(lambda: self._store.create_chat(title, self._system_prompt))
+            project_id = self._project_id
+            chat_id = self._guard(
+                lambda: self._store.create_chat(title, self._system_prompt, project_id)
+            )
             if chat_id is None:
                 return False
             self._chat_id = chat_id
@@ -686,6 +702,42 @@ class ChatSession(QObject):
         self._guard(lambda: self._store.update_message_content(new.id, text))
         self._path = self._guard(lambda: self._store.path_to(new.id)) or self._path
         self._show_path()
+
+    def delete_branch(self, message_id: int) -> bool:
+        """Delete a message and every reply under it, with Undo until :meth:`finish_delete`.
+
+        Nothing is deleted while a reply is being prepared or streams (it may be
+        one of them); False then, or when the message is not in the open chat.
+        """
+        message = self._message(message_id)
+        chat_id = self._chat_id
+        if message is None or self.busy or chat_id is None or message.chat_id != chat_id:
+            return False
+        branch = self._guard(lambda: self._store.hide_branch(message_id))
+        if branch is None:
+            return False
+        self._path = self._guard(lambda: self._store.current_path(chat_id)) or []
+        self._show_path()
+        self.sig_branch_deleted.emit(message_id, len(branch.ids))
+        self.sig_chat_changed.emit()
+        return True
+
+    def undo_delete(self, message_id: int) -> None:
+        """Bring back a message deleted by :meth:`delete_branch`, and show it."""
+        try:
+            self._store.unhide_branch(message_id)
+            chat_id = self._store.message(message_id).chat_id
+        except GlassboxError as exc:
+            self.sig_notice.emit(error_text(exc.kind, str(exc)), True)
+            return
+        if chat_id == self._chat_id:
+            self._path = self._guard(lambda: self._store.current_path(chat_id)) or []
+            self._show_path()
+        self.sig_chat_changed.emit()
+
+    def finish_delete(self, message_id: int | None = None) -> None:
+        """Delete for good what :meth:`delete_branch` hid (None: everything still hidden)."""
+        self._guard(lambda: self._store.delete_hidden(message_id))
 
     def switch_branch(self, message_id: int, delta: int) -> None:
         """Show the previous (-1) or next (+1) branch of a message."""

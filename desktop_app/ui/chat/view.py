@@ -536,6 +536,10 @@ class ChatView(QTextBrowser):
                 (self.tr("Details"), "details"),
             ]
         actions.append((self.tr("Fork"), "fork"))
+        # The message and the replies under it; Undo is offered for a few seconds.
+        actions.append(
+            (self.tr("Delete branch") if view.branch_count > 1 else self.tr("Delete"), "delete")
+        )
         for n, (label, action) in enumerate(actions):
             if n:
                 cursor.insertText(" · ", quiet)

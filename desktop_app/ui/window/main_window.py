@@ -81,6 +81,7 @@ from desktop_app.ui.chat.view import (
 )
 from desktop_app.ui.common.errors import error_text, error_title
 from desktop_app.ui.common.plain_text import make_inert
+from desktop_app.ui.common.undo import UndoBar
 from desktop_app.ui.knowledge.panel import KnowledgePanel
 from desktop_app.ui.model.panel import ModelPanel
 from desktop_app.ui.sampling.panel import SamplingPanel
@@ -372,6 +373,9 @@ class MainWindow(QMainWindow):
         # Messages typed while a reply streams wait here, under the conversation.
         self._queue = QueuePanel(central)
         layout.addWidget(self._queue)
+        # A deleted message stays recoverable here for a few seconds.
+        self._undo_bar = UndoBar(self.tr("Undo deleting messages"), central)
+        layout.addWidget(self._undo_bar)
 
         options = QHBoxLayout()
         self._probs_check = QCheckBox(self.tr("Show probabilities"), central)
@@ -638,6 +642,9 @@ class MainWindow(QMainWindow):
         self._chats.sig_export_requested.connect(self._on_chats_export_requested)
         self._chats.sig_chat_deleted.connect(self._on_chats_chat_deleted)
         self._chats.sig_error.connect(self._on_chats_error)
+        self._chats.sig_new_chat_in_project.connect(self._on_chats_new_chat_in_project)
+        self._chats.set_collections_provider(self._options.available_collections)
+        self._session.sig_branch_deleted.connect(self._on_session_branch_deleted)
 
         self._sampling.sig_params_changed.connect(self._on_sampling_params_changed)
         self._sampling.sig_n_ctx_changed.connect(self._on_sampling_n_ctx_changed)
@@ -1111,6 +1118,8 @@ class MainWindow(QMainWindow):
         s = self._session
         if action in ("prev", "next"):
             s.switch_branch(message_id, -1 if action == "prev" else 1)
+        elif action == "delete":
+            s.delete_branch(message_id)
         elif action == "regenerate":
             s.regenerate(message_id)
         elif action == "continue":
@@ -1323,6 +1332,39 @@ class MainWindow(QMainWindow):
         if chat_id == self._session.chat_id:
             self._session.new_chat()
         self._set_status(self.tr("Chat deleted. Undo brings it back."))
+
+    @Slot(int)
+    def _on_chats_new_chat_in_project(self, project_id: int) -> None:
+        try:
+            project = self._store.project(project_id)
+        except GlassboxError as exc:
+            self._set_status(error_text(exc.kind, str(exc)), error=True)
+            return
+        self._session.new_chat(project)
+        self._options_chat_id = -1  # the options panel shows the project's
+        self._on_session_chat_changed()
+        if project.sampling:
+            self._on_options_preset_applied(project)
+        self._set_status(
+            self.tr("New chat in the project “{name}”, with its settings.").format(
+                name=project.name
+            )
+        )
+        self._input.setFocus()
+
+    @Slot(int, int)
+    def _on_session_branch_deleted(self, message_id: int, count: int) -> None:
+        if count == 1:
+            text = self.tr("Deleted the message.")
+        else:
+            text = self.tr("Deleted the message and the {n} after it.").format(n=count - 1)
+        session = self._session
+        self._undo_bar.offer(
+            text,
+            lambda: session.undo_delete(message_id),
+            lambda: session.finish_delete(message_id),
+        )
+        self._set_status(text + " " + self.tr("Undo brings it back."))
 
     @Slot(str)
     def _on_chats_error(self, message: str) -> None:
