@@ -830,7 +830,14 @@ class MainWindow(QMainWindow):
         """The Settings dialog (language, theme, engine, local API), wired to this window."""
         from desktop_app.ui.window.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self._controller, api=self.api, parent=self)
+        dialog = SettingsDialog(
+            self._controller,
+            api=self.api,
+            parent=self,
+            knowledge=self._knowledge,
+            chats_busy=lambda: self._session.busy,
+        )
+        dialog.data_page.sig_chats_restored.connect(self._on_data_chats_restored)
         dialog.sig_theme_changed.connect(self.set_theme)
         dialog.sig_api_changed.connect(self._on_settings_api_changed)
         dialog.sig_language_changed.connect(self._on_settings_language_changed)
@@ -861,6 +868,17 @@ class MainWindow(QMainWindow):
         dialog = self.settings_dialog()
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    @Slot()
+    def _on_data_chats_restored(self) -> None:
+        # The open chat may not exist in the restored file: show it again or start anew.
+        chat_id = self._session.chat_id
+        if chat_id is not None and any(c.id == chat_id for c in self._store.list_chats()):
+            self._session.open_chat(chat_id)
+        else:
+            self._session.new_chat()
+        self._chats.refresh(self._session.chat_id)
+        self._set_status(self.tr("The chats were restored from a backup."))
 
     @Slot(bool)
     def _on_settings_api_changed(self, running: bool) -> None:

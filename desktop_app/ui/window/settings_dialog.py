@@ -1,4 +1,5 @@
-"""The settings dialog: language and theme, the engine (local or a server), the local API.
+"""The settings dialog: language and theme, the engine (local or a server), the local API,
+and the data (backups and restore, ``data_page.DataPage``).
 
 ``SettingsDialog(controller, api=…, parent=…)`` works on the window's
 ``InferenceController`` and, when given, the ``WindowApi`` that serves the
@@ -41,8 +42,10 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import ModelLoaded
 from desktop_app.core.errors import GlassboxError
+from desktop_app.ui.window.data_page import DataPage
 from desktop_app.workers.api.window import WindowApi
 from desktop_app.workers.engine.inference import InferenceController, RemoteProbe
+from desktop_app.workers.kb.controller import KnowledgeController
 
 # How long a server check may take before it is reported as failed (seconds).
 PROBE_TIMEOUT_S = 10.0
@@ -94,7 +97,7 @@ def relaunch() -> None:
 
 
 class SettingsDialog(QDialog):
-    """Glassbox's settings in three tabs: General, Engine, Local API."""
+    """Glassbox's settings in four tabs: General, Engine, Local API, Data."""
 
     sig_language_changed = Signal(str)
     """The language was changed and saved ("system", "en", "zh_CN"); it takes
@@ -116,6 +119,8 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         restart: Callable[[], None] = relaunch,
+        knowledge: KnowledgeController | None = None,
+        chats_busy: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(parent)
         self._controller = controller
@@ -135,6 +140,9 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._general_page(), self.tr("General"))
         self.tabs.addTab(self._engine_page(), self.tr("Engine"))
         self.tabs.addTab(self._api_page(), self.tr("Local API"))
+        #: Backups of the chats and the knowledge base, and restoring one.
+        self.data_page = DataPage(knowledge, self, chats_busy=chats_busy)
+        self.tabs.addTab(self.data_page, self.tr("Data"))
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok

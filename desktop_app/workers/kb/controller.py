@@ -39,6 +39,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop_app.core.backup import Backup, Restored, restore_knowledge_base
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.errors import KnowledgeBaseError
@@ -451,6 +452,24 @@ class KnowledgeController(QObject):
             self._post_watch_state(kb)
 
         self._run(run)
+
+    def restore_backup(
+        self,
+        backup: Backup,
+        on_done: Callable[[Restored], None],
+        on_failed: FailedCallback,
+    ) -> None:
+        """Restore the knowledge base from ``backup`` on the store's thread (after the
+        jobs before it), bring Chroma in step with it, and list the collections again
+        (``sig_collections``: the panel reloads)."""
+
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> Restored:
+            done = restore_knowledge_base(kb, backup)
+            self._post_collections(kb)
+            self._post_watch_state(kb)
+            return done
+
+        self._jobs.run(run, on_done=on_done, on_failed=on_failed)
 
     def remove_documents(self, collection: str, paths: Sequence[str]) -> None:
         """Forget documents (files, or everything under a folder); the files stay."""

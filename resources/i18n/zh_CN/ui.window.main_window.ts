@@ -264,6 +264,10 @@
         <translation>Glassbox 已添加到应用程序菜单（{path}）。</translation>
     </message>
     <message>
+        <source>The chats were restored from a backup.</source>
+        <translation>对话已从备份恢复。</translation>
+    </message>
+    <message>
         <source>The local API is serving at {url}.</source>
         <translation>本地 API 正在 {url} 提供服务。</translation>
     </message>
