@@ -21,7 +21,18 @@ EXIT_ERROR = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line grammar."""
-    from desktop_app.cli import backup, bench, doctor, generate, gui, kb, models, serve, task
+    from desktop_app.cli import (
+        backup,
+        bench,
+        chat_import,
+        doctor,
+        generate,
+        gui,
+        kb,
+        models,
+        serve,
+        task,
+    )
 
     parser = argparse.ArgumentParser(
         prog="glassbox",
@@ -29,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"glassbox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (gui, generate, models, bench, kb, task, serve, doctor, backup):
+    for module in (gui, generate, models, bench, kb, task, serve, doctor, backup, chat_import):
         module.register(sub)
     return parser
 
