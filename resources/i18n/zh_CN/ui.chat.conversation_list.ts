@@ -60,8 +60,12 @@
         <translation>对话</translation>
     </message>
     <message>
-        <source>Chats, most recent first. F2 renames, Delete deletes, the context menu exports.</source>
-        <translation>对话列表，最近的在前。F2 重命名，Delete 删除，右键菜单可导出。</translation>
+        <source>Projects, then chats, most recent first. F2 renames, Delete deletes, the context menu exports and manages projects; drag a chat onto a project to move it there.</source>
+        <translation>先列项目，再列对话，最近的在前。F2 重命名，Delete 删除，右键菜单可导出和管理项目；把对话拖到项目上即可移入该项目。</translation>
+    </message>
+    <message>
+        <source>Bring back what was just deleted</source>
+        <translation>恢复刚刚删除的内容</translation>
     </message>
     <message>
         <source>Chats error</source>
@@ -80,10 +84,6 @@
         <translation>撤销</translation>
     </message>
     <message>
-        <source>Bring back the deleted chat</source>
-        <translation>恢复已删除的对话</translation>
-    </message>
-    <message>
         <source>&amp;Rename</source>
         <translation>重命名(&amp;R)</translation>
     </message>
@@ -92,8 +92,52 @@
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
+        <source>New &amp;project…</source>
+        <translation>新建项目(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Project &amp;settings…</source>
+        <translation>项目设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>New &amp;chat in project</source>
+        <translation>在项目中新建对话(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete project</source>
+        <translation>删除项目(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Move out of the project</source>
+        <translation>移出项目(&amp;M)</translation>
+    </message>
+    <message>
         <source>Deleted “{title}”.</source>
         <translation>已删除“{title}”。</translation>
+    </message>
+    <message>
+        <source>Deleted the project “{name}”; its chats were kept.</source>
+        <translation>已删除项目“{name}”；其中的对话已保留。</translation>
+    </message>
+    <message>
+        <source>Project {name}</source>
+        <translation>项目 {name}</translation>
+    </message>
+    <message>
+        <source>Project “{name}”</source>
+        <translation>项目“{name}”</translation>
+    </message>
+    <message>
+        <source>System prompt: {text}</source>
+        <translation>系统提示：{text}</translation>
+    </message>
+    <message>
+        <source>Collections: {names}</source>
+        <translation>知识库集合：{names}</translation>
+    </message>
+    <message>
+        <source>Pinned files: {files}</source>
+        <translation>固定文件：{files}</translation>
     </message>
     <message>
         <source>Last changed: unknown date</source>
@@ -110,6 +154,14 @@
     <message>
         <source>No messages contain “{query}”.</source>
         <translation>没有消息包含“{query}”。</translation>
+    </message>
+    <message>
+        <source>Chats actions</source>
+        <translation>对话列表操作</translation>
+    </message>
+    <message>
+        <source>Project actions</source>
+        <translation>项目操作</translation>
     </message>
     <message>
         <source>Chat actions</source>

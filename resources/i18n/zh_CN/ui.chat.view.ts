@@ -116,6 +116,14 @@
         <translation>派生</translation>
     </message>
     <message>
+        <source>Delete branch</source>
+        <translation>删除分支</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
         <source>Copy code {n} ({language})</source>
         <translation>复制代码 {n}（{language}）</translation>
     </message>

@@ -56,6 +56,10 @@
         <translation>对话记录或欢迎页</translation>
     </message>
     <message>
+        <source>Undo deleting messages</source>
+        <translation>撤销删除消息</translation>
+    </message>
+    <message>
         <source>Show probabilities</source>
         <translation>显示概率</translation>
     </message>
@@ -386,6 +390,22 @@
     <message>
         <source>Chat deleted. Undo brings it back.</source>
         <translation>对话已删除。撤销可恢复。</translation>
+    </message>
+    <message>
+        <source>New chat in the project “{name}”, with its settings.</source>
+        <translation>已在项目“{name}”中新建对话，并使用其设置。</translation>
+    </message>
+    <message>
+        <source>Deleted the message.</source>
+        <translation>已删除该消息。</translation>
+    </message>
+    <message>
+        <source>Deleted the message and the {n} after it.</source>
+        <translation>已删除该消息及其后的 {n} 条消息。</translation>
+    </message>
+    <message>
+        <source>Undo brings it back.</source>
+        <translation>点击“撤销”可恢复。</translation>
     </message>
     <message>
         <source>Context length {n_ctx:,}: load the model again to use it.</source>
