@@ -24,6 +24,10 @@
         <translation>本地 API</translation>
     </message>
     <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
         <source>Dialog buttons</source>
         <translation>对话框按钮</translation>
     </message>
