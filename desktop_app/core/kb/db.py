@@ -162,7 +162,22 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT new.rowid, new.words_text WHERE new.words_text IS NOT NULL;
     END;
     """,
+    # 5: a trash for deleted collections (emptied after TRASH_KEEP_S): a trashed one
+    # keeps its documents, chunks and vectors; its name is kept in deleted_name and
+    # the row takes a reserved name, so a new collection can use the old one.
+    """
+    ALTER TABLE collections ADD COLUMN deleted_at REAL;
+    ALTER TABLE collections ADD COLUMN deleted_name TEXT;
+    """,
 )
+
+#: How long a deleted collection stays in the trash before it is deleted for good.
+TRASH_KEEP_S = 7 * 24 * 3600.0
+
+
+def _trash_name(collection_id: int) -> str:
+    # Control characters cannot be typed into a name field, and the id is unique.
+    return f"\x1ftrash\x1f{collection_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +193,15 @@ class Collection:
     #: The Chroma server holding its vectors (``http://host:port``); None: the
     #: embedded Chroma folder of the data folder.
     chroma_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrashedCollection:
+    """A deleted collection in the trash: its name then, and when it was deleted."""
+
+    collection: Collection
+    name: str
+    deleted_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +459,8 @@ class Registry:
     def find_collection(self, name: str) -> Collection | None:
         """The collection called ``name``, or None."""
         row = self.conn.execute(
-            f"SELECT {self._COLL_COLS} FROM collections WHERE name = ?", (name,)
+            f"SELECT {self._COLL_COLS} FROM collections WHERE name = ? AND deleted_at IS NULL",
+            (name,),
         ).fetchone()
         return None if row is None else _collection(row)
 
@@ -451,11 +476,51 @@ class Registry:
         return found
 
     def collections(self) -> list[Collection]:
-        """Every collection, by name."""
+        """Every collection, by name (those in the trash are not listed)."""
         rows = self.conn.execute(
-            f"SELECT {self._COLL_COLS} FROM collections ORDER BY name"
+            f"SELECT {self._COLL_COLS} FROM collections WHERE deleted_at IS NULL ORDER BY name"
         ).fetchall()
         return [_collection(r) for r in rows]
+
+    def trash_collection(self, coll: Collection) -> None:
+        """Put a collection in the trash: hidden, with its rows (and vectors) kept."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE collections SET deleted_at = ?, deleted_name = name, name = ? "
+                "WHERE id = ? AND deleted_at IS NULL",
+                (time.time(), _trash_name(coll.id), coll.id),
+            )
+
+    def trashed_collections(self) -> list[TrashedCollection]:
+        """The collections in the trash, most recently deleted first."""
+        rows = self.conn.execute(
+            f"SELECT {self._COLL_COLS}, deleted_name, deleted_at FROM collections "
+            "WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC, id DESC"
+        ).fetchall()
+        return [
+            TrashedCollection(_collection(r), str(r[7] or f"collection {r[0]}"), float(r[8]))
+            for r in rows
+        ]
+
+    def restore_collection(self, collection_id: int) -> Collection:
+        """Take a collection out of the trash under its name (refused if it is taken)."""
+        found = [t for t in self.trashed_collections() if t.collection.id == collection_id]
+        if not found:
+            raise KnowledgeBaseError(
+                "This collection is no longer in the trash; it may have been emptied."
+            )
+        name = found[0].name
+        if self.find_collection(name) is not None:
+            raise KnowledgeBaseError(
+                f"A collection named {name!r} exists now. Rename it, then restore this one."
+            )
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE collections SET name = ?, deleted_at = NULL, deleted_name = NULL "
+                "WHERE id = ?",
+                (name, collection_id),
+            )
+        return self.collection(name)
 
     def rename_collection(self, name: str, new_name: str) -> None:
         """Rename a collection (its Chroma collection is keyed by id, so it stays)."""

@@ -19,7 +19,15 @@ from pathlib import Path
 
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb import words
-from desktop_app.core.kb.db import Collection, Filters, Registry, keyword_weights, open_registry
+from desktop_app.core.kb.db import (
+    TRASH_KEEP_S,
+    Collection,
+    Filters,
+    Registry,
+    TrashedCollection,
+    keyword_weights,
+    open_registry,
+)
 from desktop_app.core.kb.embed import (
     Embedder,
     canonical_name,
@@ -395,6 +403,40 @@ class KnowledgeBase:
             # only an index of the rows deleted here.
             log.warning("The vectors of %r were left on its server: %s", coll.name, exc)
         self.registry.delete_collection(coll)
+
+    def trash_collection(self, name: str) -> None:
+        """Put a collection in the trash (see ``empty_trash``): it is no longer listed or
+        searched, and ``restore_collection`` brings it back whole, vectors included."""
+        coll = self.registry.collection(name)
+        self.registry.trash_collection(coll)
+        self._synced.discard(coll.id)
+
+    def trash(self) -> list[TrashedCollection]:
+        """The collections in the trash, most recently deleted first."""
+        return self.registry.trashed_collections()
+
+    def restore_collection(self, collection_id: int) -> Collection:
+        """Take a collection out of the trash (refused while its name is taken)."""
+        coll = self.registry.restore_collection(collection_id)
+        self._synced.discard(coll.id)
+        return coll
+
+    def empty_trash(self, older_than_s: float = TRASH_KEEP_S) -> int:
+        """Delete for good the collections trashed more than ``older_than_s`` ago, their
+        vectors too; returns how many."""
+        cutoff = time.time() - older_than_s
+        gone = 0
+        for trashed in self.registry.trashed_collections():
+            if trashed.deleted_at > cutoff:
+                continue
+            coll = trashed.collection
+            try:
+                self.index.drop(coll)
+            except ChromaServerError as exc:
+                log.warning("The vectors of %r were left on its server: %s", trashed.name, exc)
+            self.registry.delete_collection(coll)
+            gone += 1
+        return gone
 
     def remove(self, name: str, paths: Sequence[Path]) -> int:
         """Remove documents (files, or every document under a folder); returns how many."""
