@@ -720,3 +720,57 @@ def test_the_files_passed_over_are_counted_by_type_and_listed_on_request(
     (docs / "img" / "a.svg").unlink()
     report = ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
     assert not report.unsupported and not show.isVisible() and not listed.isVisible()
+
+
+def test_a_deleted_collection_goes_to_the_trash_with_undo_and_restore(
+    qtbot: QtBot,
+    panel: KnowledgePanel,
+    controller: KnowledgeController,
+    docs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(qtbot, panel, controller, [str(docs / "alpaca.txt")])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    trash = named(panel, QListWidget, "Deleted collections")
+    assert isinstance(trash, QListWidget)
+    with qtbot.waitSignal(controller.sig_trash, timeout=TIMEOUT_MS):
+        button(panel, "Delete collection").click()
+    assert panel.trashed_names() == [DEFAULT_COLLECTION]
+    assert trash.isVisibleTo(panel)
+    assert "kept until" in trash.item(0).text()
+    # Undo, within its few seconds, brings it back whole.
+    with qtbot.waitSignal(controller.sig_trash, timeout=TIMEOUT_MS) as listed:
+        button(panel, "Undo delete").click()
+    assert listed.args[0] == [] and panel.trashed_names() == []
+    qtbot.waitUntil(lambda: panel.current_collection() == DEFAULT_COLLECTION, timeout=TIMEOUT_MS)
+
+    # Later, from the trash: Restore.
+    with qtbot.waitSignal(controller.sig_trash, timeout=TIMEOUT_MS):
+        button(panel, "Delete collection").click()
+    trash.setCurrentRow(0)
+    with qtbot.waitSignal(controller.sig_collections, timeout=TIMEOUT_MS) as listed:
+        button(panel, "Restore collection").click()
+    assert [s.name for s in listed.args[0]] == [DEFAULT_COLLECTION]
+    assert listed.args[0][0].documents == 1
+
+
+def test_the_trash_is_emptied_of_week_old_collections_when_the_store_opens(
+    qtbot: QtBot, glassbox_home: Path, gate: threading.Event
+) -> None:
+    with KnowledgeBase(embedder=HashEmbedder()) as kb:
+        old = kb.create_collection("old")
+        kb.create_collection("recent")
+        kb.trash_collection("old")
+        kb.trash_collection("recent")
+        with kb.registry.transaction() as conn:
+            conn.execute("UPDATE collections SET deleted_at = 0 WHERE id = ?", (old.id,))
+    ctl = KnowledgeController(
+        lambda: KnowledgeBase(embedder=HashEmbedder()),
+        lambda kb: GatedParser(gate, kb.chunk_config()),
+    )
+    try:
+        with qtbot.waitSignal(ctl.sig_trash, timeout=TIMEOUT_MS) as listed:
+            ctl.refresh()
+        assert [t.name for t in listed.args[0]] == ["recent"]
+    finally:
+        assert ctl.shutdown()

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.kb.db import Document
+from desktop_app.core.kb.db import TRASH_KEEP_S, Document, TrashedCollection
 from desktop_app.core.kb.embed import embedder_choices
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import CollectionStats
@@ -56,6 +56,7 @@ from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.models.defaults import human_size
 from desktop_app.ui.common.errors import error_text
+from desktop_app.ui.common.undo import UndoBar
 from desktop_app.ui.knowledge.collection_dialog import CollectionDialog
 from desktop_app.ui.knowledge.embedders import (
     ChangeEmbeddingDialog,
@@ -142,6 +143,11 @@ class KnowledgePanel(QDockWidget):
         self._error_label.setVisible(False)
         layout.addWidget(self._error_label)
         layout.addWidget(self._build_collections_box())
+        # A collection just deleted can be brought back here for a few seconds, and
+        # from the trash below for a week.
+        self._undo_bar = UndoBar(self.tr("Undo deleting a collection"), body)
+        layout.addWidget(self._undo_bar)
+        layout.addWidget(self._build_trash_box())
         layout.addWidget(self._build_documents_box(), 1)
         layout.addWidget(self._build_watched_box())
         layout.addWidget(self._build_progress_box())
@@ -157,6 +163,7 @@ class KnowledgePanel(QDockWidget):
         self.setAcceptDrops(True)
 
         controller.sig_collections.connect(self._on_controller_collections)
+        controller.sig_trash.connect(self._on_controller_trash)
         controller.sig_documents.connect(self._on_controller_documents)
         controller.sig_progress.connect(self._on_controller_progress)
         controller.sig_ingest_done.connect(self._on_controller_ingest_done)
@@ -231,6 +238,35 @@ class KnowledgePanel(QDockWidget):
         outer.addLayout(buttons)
         outer.addLayout(model_row)
         return box
+
+    def _build_trash_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Trash"))
+        box.setAccessibleName(self.tr("Trash"))
+        box.setToolTip(self.tr("Deleted collections, kept for 7 days, then deleted for good"))
+        self._trash_list = QListWidget()
+        self._trash_list.setAccessibleName(self.tr("Deleted collections"))
+        self._trash_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._trash_list.setMaximumHeight(70)
+        self._trash_list.itemSelectionChanged.connect(self._on_trash_list_item_selection_changed)
+        self._restore_button = QPushButton(self.tr("Restore"))
+        self._restore_button.setAccessibleName(self.tr("Restore collection"))
+        self._restore_button.setToolTip(self.tr("Bring the selected collection back"))
+        self._restore_button.setEnabled(False)
+        self._restore_button.clicked.connect(self._on_restore_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self._restore_button)
+        buttons.addStretch(1)
+        outer = QVBoxLayout(box)
+        outer.addWidget(self._trash_list)
+        outer.addLayout(buttons)
+        box.setVisible(False)
+        self._trash_box = box
+        return box
+
+    def trashed_names(self) -> list[str]:
+        """The collections listed in the trash, newest first."""
+        items = (self._trash_list.item(i) for i in range(self._trash_list.count()))
+        return [str(item.data(Qt.ItemDataRole.UserRole + 1)) for item in items if item]
 
     def _build_documents_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Documents"))
@@ -887,6 +923,33 @@ class KnowledgePanel(QDockWidget):
             self._want_current = new
             self._controller.rename_collection(old, new)
 
+    @Slot(list)
+    def _on_controller_trash(self, trash: list[TrashedCollection]) -> None:
+        self._trash_list.clear()
+        for trashed in trash:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(trashed.deleted_at))
+            until = time.strftime("%Y-%m-%d", time.localtime(trashed.deleted_at + TRASH_KEEP_S))
+            item = QListWidgetItem(
+                self.tr("{name} — deleted {when}, kept until {until}").format(
+                    name=trashed.name, when=when, until=until
+                )
+            )
+            item.setData(Qt.ItemDataRole.UserRole, trashed.collection.id)
+            item.setData(Qt.ItemDataRole.UserRole + 1, trashed.name)
+            self._trash_list.addItem(item)
+        self._trash_box.setVisible(bool(trash))
+        self._restore_button.setEnabled(bool(self._trash_list.selectedItems()))
+
+    @Slot()
+    def _on_trash_list_item_selection_changed(self) -> None:
+        self._restore_button.setEnabled(bool(self._trash_list.selectedItems()))
+
+    @Slot()
+    def _on_restore_button_clicked(self) -> None:
+        for item in self._trash_list.selectedItems():
+            self._want_current = str(item.data(Qt.ItemDataRole.UserRole + 1))
+            self._controller.restore_collection(int(item.data(Qt.ItemDataRole.UserRole)))
+
     @Slot()
     def _on_delete_button_clicked(self) -> None:
         name = self.current_collection()
@@ -902,7 +965,13 @@ class KnowledgePanel(QDockWidget):
                 "Delete the collection “{name}” from the knowledge base? The files themselves stay where they are."  # noqa: E501
             ).format(name=name)
         if self._confirm(self.tr("Delete collection"), question):
-            self._controller.delete_collection(name)
+            controller = self._controller
+            controller.trash_collection(name)
+            self._undo_bar.offer(
+                self.tr("Moved “{name}” to the trash (emptied after 7 days).").format(name=name),
+                lambda: controller.restore_collection(name=name),
+                lambda: None,  # it stays in the trash for a week
+            )
 
     @Slot()
     def _on_add_files_button_clicked(self) -> None:

@@ -149,6 +149,10 @@ class KnowledgeController(QObject):
     sig_collections = Signal(list)
     """Every collection as a ``CollectionStats``, by name (after any change)."""
 
+    sig_trash = Signal(list)
+    """The collections in the trash (``TrashedCollection``, newest first), sent with
+    every ``sig_collections``."""
+
     sig_progress = Signal(object)
     """The running ingestion's latest ``IngestProgress`` (at most one per flush)."""
 
@@ -443,6 +447,36 @@ class KnowledgeController(QObject):
 
         self._run(run)
 
+    def trash_collection(self, name: str) -> None:
+        """Put a collection in the trash: hidden at once, deleted for good after 7 days
+        unless ``restore_collection`` brings it back first."""
+
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
+            kb.trash_collection(name)
+            self._post_collections(kb)
+            self._post_watch_state(kb)
+
+        self._run(run)
+
+    def restore_collection(self, collection_id: int | None = None, name: str = "") -> None:
+        """Take a collection out of the trash: by id, or the latest trashed by ``name``."""
+
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> None:
+            found = [
+                t.collection.id
+                for t in kb.trash()
+                if t.collection.id == collection_id or (collection_id is None and t.name == name)
+            ]
+            if not found:
+                raise KnowledgeBaseError(
+                    f"The collection {name!r} is no longer in the trash; it may have been emptied."
+                )
+            kb.restore_collection(found[0])
+            self._post_collections(kb)
+            self._post_watch_state(kb)
+
+        self._run(run)
+
     def delete_collection(self, name: str) -> None:
         """Delete a collection with its documents, chunks and vectors (files stay)."""
 
@@ -704,6 +738,13 @@ class KnowledgeController(QObject):
         kb = self._kb_factory()
         self._jobs.post(self._on_ready)
         try:
+            emptied = kb.empty_trash()
+        except GlassboxError as exc:
+            log.warning("The trash of collections could not be emptied: %s", exc)
+        else:
+            if emptied:
+                log.info("%d collection(s) deleted a week ago were removed for good.", emptied)
+        try:
             self._post_watch_state(kb)
         except GlassboxError as exc:
             # The store is usable without its watched folders; say why they stopped.
@@ -843,7 +884,9 @@ class KnowledgeController(QObject):
 
     def _post_collections(self, kb: KnowledgeBase) -> None:
         summaries: list[CollectionStats] = kb.summaries()
+        trash = kb.trash()
         self._jobs.post(lambda: self._emit_collections(summaries))
+        self._jobs.post(lambda: self.sig_trash.emit(trash))
 
     def _emit_collections(self, summaries: list[CollectionStats]) -> None:
         self._languages = {s.name: dict(s.languages or {}) for s in summaries}

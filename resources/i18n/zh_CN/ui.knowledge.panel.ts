@@ -20,6 +20,10 @@
         <translation>知识库错误</translation>
     </message>
     <message>
+        <source>Undo deleting a collection</source>
+        <translation>撤销删除知识库集合</translation>
+    </message>
+    <message>
         <source>Knowledge panel scroll area</source>
         <translation>知识库面板滚动区域</translation>
     </message>
@@ -90,6 +94,30 @@
     <message>
         <source>Embed every passage of the collection again with another model</source>
         <translation>用另一个模型重新嵌入文档集的每个段落</translation>
+    </message>
+    <message>
+        <source>Trash</source>
+        <translation>回收站</translation>
+    </message>
+    <message>
+        <source>Deleted collections, kept for 7 days, then deleted for good</source>
+        <translation>已删除的集合，保留 7 天后永久删除</translation>
+    </message>
+    <message>
+        <source>Deleted collections</source>
+        <translation>已删除的集合</translation>
+    </message>
+    <message>
+        <source>Restore</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Restore collection</source>
+        <translation>恢复集合</translation>
+    </message>
+    <message>
+        <source>Bring the selected collection back</source>
+        <translation>恢复所选集合</translation>
     </message>
     <message>
         <source>Documents</source>
@@ -412,12 +440,20 @@
         <translation>正在用 {model} 重新嵌入“{name}”…</translation>
     </message>
     <message>
+        <source>{name} — deleted {when}, kept until {until}</source>
+        <translation>{name} — 删除于 {when}，保留至 {until}</translation>
+    </message>
+    <message>
         <source>Delete the collection “{name}” and its {count} document(s) from the knowledge base? The files themselves stay where they are.</source>
         <translation>要从知识库中删除文档集“{name}”及其 {count} 个文档吗？文件本身仍保留在原处。</translation>
     </message>
     <message>
         <source>Delete the collection “{name}” from the knowledge base? The files themselves stay where they are.</source>
         <translation>要从知识库中删除文档集“{name}”吗？文件本身仍保留在原处。</translation>
+    </message>
+    <message>
+        <source>Moved “{name}” to the trash (emptied after 7 days).</source>
+        <translation>已将“{name}”移入回收站（7 天后清空）。</translation>
     </message>
     <message>
         <source>Stop watching {folder} and remove its documents from “{name}”? The files themselves stay.</source>
