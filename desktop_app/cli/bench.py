@@ -37,6 +37,50 @@ def register(sub: Any) -> None:
 
     bench_kb.register(benches)
 
+    sp = benches.add_parser(
+        "speculative",
+        help="replies with drafting (prompt lookup, a draft model) against replies without",
+    )
+    add_model_arguments(sp)
+    sp.add_argument(
+        "--draft-model",
+        default="qwen2.5-coder-0.5b-instruct",
+        metavar="GGUF|KEY|none",
+        help="the draft model (default: the bundled Qwen2.5-Coder-0.5B; none: prompt lookup only)",
+    )
+    sp.add_argument(
+        "--sets",
+        nargs="+",
+        default=["code", "prose", "grounded", "rewrite"],
+        choices=["code", "prose", "grounded", "rewrite"],
+        help="prompt sets to run",
+    )
+    sp.add_argument(
+        "--modes",
+        nargs="+",
+        default=["off", "lookup", "draft"],
+        choices=["off", "lookup", "draft", "both"],
+        help="drafting modes (off is always run: the ratios are to it)",
+    )
+    sp.add_argument(
+        "--temperatures", nargs="+", type=float, default=[0.0, 0.7], help="temperatures"
+    )
+    sp.add_argument("--tokens", type=int, default=128, help="reply length")
+    sp.add_argument("--max-draft", type=int, default=8, help="most tokens proposed at once")
+    sp.add_argument(
+        "--fixed",
+        action="store_true",
+        help="always propose --max-draft tokens (default: as many as the acceptance rate pays for)",
+    )
+    sp.add_argument("--candidates", type=int, default=20, help="K, alternatives per token")
+    sp.add_argument(
+        "--ttft",
+        action="store_true",
+        help="also time the first token of a 1,500-token prompt at batch sizes 256 to 2,048",
+    )
+    sp.add_argument("--json", action="store_true", help="print one JSON object")
+    sp.set_defaults(func=run_speculative)
+
     u = benches.add_parser(
         "ui", help="event-loop stalls while a fast reply streams into the window (offscreen)"
     )
@@ -147,6 +191,62 @@ def _run_remote(args: argparse.Namespace) -> int:
         f"  generation at {r.tokens} tokens: remote {r.tokens_per_s_remote:.1f} tok/s, "
         f"local engine {r.tokens_per_s_local:.1f} tok/s, ratio {r.ratio:.3f}"
     )
+    return 0
+
+
+def run_speculative(args: argparse.Namespace) -> int:
+    """Run the speculative-decoding benchmark and print its figures."""
+    from dataclasses import replace
+
+    from desktop_app.bench.speculative import measure_ttft, run_speculative_bench
+    from desktop_app.core.models.defaults import resolve_model
+
+    config = engine_config(args)
+    if args.draft_model.lower() != "none":
+        config = replace(config, draft_model_path=str(resolve_model(args.draft_model)))
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    result = run_speculative_bench(
+        config,
+        sets=tuple(args.sets),
+        modes=tuple(args.modes),
+        temperatures=tuple(args.temperatures),
+        max_tokens=args.tokens,
+        max_draft=args.max_draft,
+        candidates=args.candidates,
+        fixed=args.fixed,
+        progress=progress,
+    )
+    out = result.as_dict()
+    ttft: list[dict[str, float]] = []
+    if args.ttft:
+        base = replace(config, draft_model_path=None)
+        ttft = [measure_ttft(replace(base, n_batch=b)) for b in (256, 512, 1024, 2048)]
+        out["ttft"] = ttft
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(
+        f"model {result.model}, draft {result.draft_model or 'none'}, threads "
+        f"{result.n_threads}/{result.n_threads_batch}, {result.max_tokens} tokens, "
+        f"{'exactly' if result.fixed else 'up to'} {result.max_draft} drafted, "
+        f"K={result.candidates}"
+    )
+    for row in result.rows:
+        acc = row["acceptance"]
+        print(
+            f"  {row['set']:9} t={row['temperature']:<4g} {row['mode']:7} "
+            f"{row['tokens_per_s']:6.2f} tok/s  ratio {row['ratio']}  "
+            f"accepted {'-' if acc is None else acc}  "
+            f"same tokens as off {row['same_tokens_as_off']}/{row['replies']}"
+        )
+    for t in ttft:
+        print(
+            f"  first token after {t['prompt_tokens']:.0f} prompt tokens, batch "
+            f"{t['n_batch']:.0f}: {t['ttft_s']:.2f} s"
+        )
     return 0
 
 

@@ -11,6 +11,7 @@ turn, a branch or a cancelled reply cost only what differs.
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ class DraftModel:
         self.path = path
         self._cancel = cancel
         self.tokens: list[int] = []
+        self.size = os.path.getsize(path)
 
     def close(self) -> None:
         """Free the model and its context."""

@@ -330,7 +330,8 @@ class LlamaCppEngine:
                         model_path=path,
                         n_ctx=self._llm.n_ctx(),
                         n_batch=config.n_batch,
-                        n_threads=self.loaded.n_threads if self.loaded else None,
+                        # It drafts while the target waits: all the cores are its own.
+                        n_threads=self.loaded.n_threads_batch if self.loaded else None,
                         n_threads_batch=self.loaded.n_threads_batch if self.loaded else None,
                         n_gpu_layers=config.n_gpu_layers,
                         logits_all=False,
@@ -758,14 +759,14 @@ class LlamaCppEngine:
             )
         lookup = PromptLookup(prompt) if settings.prompt_lookup else None
         draft = self._draft if settings.draft_model else None
-        # The extra cost of a batch position: on a CPU, about half a token's.
-        length = DraftLength(limit=min(settings.max_draft, MAX_DRAFT_LIMIT))
+        lengths = self._draft_lengths(min(settings.max_draft, MAX_DRAFT_LIMIT), settings.fixed)
         describer = self._describe_pool()
         assert first_logits is not None
         rows: list[tuple[np.ndarray[Any, np.dtype[np.float32]], int | None]] = [
             (first_logits, None)
         ]
         emitted: list[int] = []
+        source = "lookup"  # which drafter made the proposals being checked
         batch_base = -1  # where the last batch starts in the cache (-1: no batch yet)
         grammar = reply.grammar
         try:
@@ -775,7 +776,7 @@ class LlamaCppEngine:
                     break
                 draws: list[tuple[Draw, np.ndarray[Any, np.dtype[np.float32]], DraftMark]] = []
                 accepted = 0
-                proposed = sum(1 for _, p in rows if p is not None)
+                proposed = 0
                 last: int | None = None
                 ended = False
                 for logits, proposal in rows:
@@ -784,6 +785,7 @@ class LlamaCppEngine:
                     draw = reply.sampler.draw(logits, reply.history)
                     token = draw.token
                     reply.n_out += 1
+                    proposed += proposal is not None
                     if reply.n_out == 1:
                         reply.ttft = time.perf_counter() - reply.start
                     if not reply.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
@@ -812,7 +814,7 @@ class LlamaCppEngine:
                 if proposed:
                     reply.proposed += proposed
                     reply.accepted += accepted
-                    length.update(proposed, accepted)
+                    lengths[source].update(proposed, accepted)
                 if batch_base >= 0:
                     # The batch's first token and the accepted proposals stay cached.
                     self._trim_cache(batch_base + 1 + accepted)
@@ -823,14 +825,9 @@ class LlamaCppEngine:
                         ended = True
                         reply.finish = "context_full"
                     else:
-                        k = min(
-                            length.next(),
-                            max_tokens - reply.n_out - 1,
-                            n_ctx - len(self._tokens) - 2,
-                        )
-                        proposals = self._propose(lookup, draft, [*self._tokens, last], k)
-                        if not proposals:
-                            length.probe()
+                        cap = min(max_tokens - reply.n_out - 1, n_ctx - len(self._tokens) - 2)
+                        context = [*self._tokens, last]
+                        source, proposals = self._propose(lookup, draft, context, lengths, cap)
                         batch_base = len(self._tokens)
                         rc = self._decode_rows([last, *proposals])
                         if rc == 0:
@@ -865,24 +862,65 @@ class LlamaCppEngine:
                 keep += 1
             self._trim_cache(keep)
 
+    def _draft_lengths(self, limit: int, fixed: bool) -> dict[str, DraftLength]:
+        """A draft-length controller per drafter, with what one more proposal costs.
+
+        A batch position costs a fraction of a single-token evaluation: about 0.2
+        of one when batches get more threads than single tokens (measured on two
+        cores, one thread for single tokens), about 0.45 with the same threads,
+        little on a GPU. The draft model adds its own decode, in proportion to its
+        size; it drafts on all the batch threads, while the target waits.
+        ``fixed`` proposes ``limit`` tokens every time (batch positions taken as free).
+        """
+        assert self.loaded is not None
+        loaded = self.loaded
+        if fixed:
+            return {
+                "lookup": DraftLength(limit=limit, cost=0.0, rate=1.0, weight=0.0),
+                "draft": DraftLength(limit=limit, cost=0.0, rate=1.0, weight=0.0),
+            }
+        if self._config is not None and self._config.n_gpu_layers != 0:
+            batch = 0.05
+        elif loaded.n_threads_batch > loaded.n_threads:
+            batch = 0.2
+        else:
+            batch = 0.45
+        lengths = {"lookup": DraftLength(limit=limit, cost=batch)}
+        if self._draft is not None:
+            ratio = self._draft.size / max(1, os.path.getsize(loaded.model_path))
+            share = loaded.n_threads / max(1, loaded.n_threads_batch)
+            lengths["draft"] = DraftLength(limit=limit, cost=batch + ratio * share)
+        return lengths
+
     def _propose(
         self,
         lookup: PromptLookup | None,
         draft: DraftModel | None,
         context: list[int],
-        k: int,
-    ) -> list[int]:
-        """Up to ``k`` proposals: prompt lookup's when it has a match, else the draft model's."""
-        if k <= 0:
-            return []
+        lengths: dict[str, DraftLength],
+        cap: int,
+    ) -> tuple[str, list[int]]:
+        """Proposals and who made them: prompt lookup when it has a match, else the draft model.
+
+        Each drafter proposes as many tokens as its acceptance rate makes worth it
+        (at most ``cap``); one whose rate says none is nudged to try again later.
+        """
         if lookup is not None:
             lookup.extend(context[len(lookup.tokens) :])
-            found = lookup.propose(k)
-            if found:
-                return found
+            k = min(lengths["lookup"].next(), cap)
+            if k <= 0:
+                lengths["lookup"].probe()
+            else:
+                found = lookup.propose(k)
+                if found:
+                    return "lookup", found
         if draft is not None:
-            return draft.propose(context, k)
-        return []
+            k = min(lengths["draft"].next(), cap)
+            if k <= 0:
+                lengths["draft"].probe()
+            else:
+                return "draft", draft.propose(context, k)
+        return "lookup", []
 
     def _decode_rows(self, tokens: list[int]) -> int:
         """Evaluate ``tokens`` as one batch with a logits row for every position."""

@@ -80,12 +80,15 @@ class DraftSettings:
     target model checks every proposal with its own sampler, so the reply is
     drawn from the target's distribution either way. ``max_draft`` caps how many
     tokens are proposed at once; the engine adapts the number below it to the
-    acceptance rate.
+    acceptance rate and to what a proposal costs, unless ``fixed``: then every
+    run of proposals is ``max_draft`` long, whether it pays or not (tests, and
+    measuring what drafting would give).
     """
 
     prompt_lookup: bool = False
     draft_model: bool = False
     max_draft: int = 8
+    fixed: bool = False
 
     @property
     def enabled(self) -> bool:

@@ -27,9 +27,11 @@ from desktop_app.core.engine.protocol import (
 )
 from desktop_app.core.sampling import SamplingParams
 
-LOOKUP = DraftSettings(prompt_lookup=True, max_draft=6)
-DRAFT = DraftSettings(draft_model=True, max_draft=4)
-BOTH = DraftSettings(prompt_lookup=True, draft_model=True, max_draft=5)
+# Fixed lengths: for the tiny model, whose draft is as large as itself, drafting
+# never pays, and the engine would rightly choose not to propose anything.
+LOOKUP = DraftSettings(prompt_lookup=True, max_draft=6, fixed=True)
+DRAFT = DraftSettings(draft_model=True, max_draft=4, fixed=True)
+BOTH = DraftSettings(prompt_lookup=True, draft_model=True, max_draft=5, fixed=True)
 PROMPT = "the model and the token and the model and the token and the answer to the question is"
 
 
@@ -201,6 +203,17 @@ def test_stop_strings_and_max_tokens_end_a_drafted_reply_where_they_would(
     for n in (1, 2, 7):
         c, c_done = run(engine, DRAFT, SamplingParams.greedy(max_tokens=n), reuse_prefix=False)
         assert len(c) == c_done.completion_tokens == n
+
+
+def test_without_fixed_lengths_a_draft_as_costly_as_the_model_proposes_nothing(
+    engine: LlamaCppEngine, files: dict[str, Path]
+) -> None:
+    engine.load(config(files, "model"))
+    adaptive = DraftSettings(draft_model=True, max_draft=4)
+    plain, _ = run(engine, DraftSettings(), GREEDY, reuse_prefix=False)
+    drafted, done = run(engine, adaptive, GREEDY, reuse_prefix=False)
+    close(plain, drafted)
+    assert done.draft_proposed == 0
 
 
 def test_a_draft_model_with_another_vocabulary_is_refused_and_the_model_still_answers(
