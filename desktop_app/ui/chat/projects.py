@@ -102,14 +102,14 @@ class ProjectDialog(QDialog):
 
         files_box = QWidget(self)
         files_box.setAccessibleName(self.tr("Project pinned files"))
-        files_layout = QHBoxLayout(files_box)
+        files_layout = QVBoxLayout(files_box)
         files_layout.setContentsMargins(0, 0, 0, 0)
         self.files = QListWidget(files_box)
         self.files.setAccessibleName(self.tr("Pinned files"))
         self.files.setMaximumHeight(90)
         for path in project.files if project else ():
             self.files.addItem(path)
-        side = QVBoxLayout()
+        side = QHBoxLayout()
         self.add_files = QPushButton(self.tr("Add…"), files_box)
         self.add_files.setAccessibleName(self.tr("Pin files"))
         self.remove_file = QPushButton(self.tr("Remove"), files_box)
