@@ -598,3 +598,25 @@ def test_delete_a_message_in_the_window_then_undo(
     assert SCRIPT in rig.window.transcript_text()
     assert not rig.window._undo_bar.offered
     assert rig.window.session.store.message(answer).content == SCRIPT
+
+
+def test_new_chat_in_a_project_shows_and_uses_its_settings(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    rig = make_rig()
+    open_window(qtbot, rig)
+    store = rig.window.session.store
+    project = store.create_project(
+        "Thesis", system_prompt="Be a tutor.", sampling={"temperature": 0.25}
+    )
+    rig.window._chats.refresh()
+    rig.window._chats.sig_new_chat_in_project.emit(project)
+    assert rig.window._options.system_prompt() == "Be a tutor."
+    assert rig.window.session.params.temperature == 0.25
+    assert "Thesis" in rig.status()
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS):
+        rig.send_text(qtbot, "Outline chapter 1")
+    rig.window.session.wait_saved()
+    chat = store.chat(rig.window.session.chat_id or 0)
+    assert chat.project_id == project and chat.system_prompt == "Be a tutor."
+    assert rig.window._chats.chats_in_project(project) == ["Outline chapter 1"]
