@@ -548,8 +548,10 @@ def test_export_search_and_drop_a_model(
     chats = rig.window._chats
     with qtbot.waitSignal(chats.sig_message_selected, timeout=TIMEOUT_MS):
         chats.search("tags")
-        qtbot.waitUntil(lambda: chats._list.count() > 0, timeout=TIMEOUT_MS)
-        chats._list.setCurrentRow(0)
+        qtbot.waitUntil(lambda: chats._list.topLevelItemCount() > 0, timeout=TIMEOUT_MS)
+        first = chats._list.topLevelItem(0)
+        assert first is not None
+        chats._list.setCurrentItem(first)
     assert rig.window.session.chat_id == chat_id
     assert SCRIPT in rig.window.transcript_text()
 
