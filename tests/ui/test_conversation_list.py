@@ -178,6 +178,7 @@ def test_context_menu_offers_rename_delete_and_exports(
         "Export as Markdown…",
         "Export as JSON…",
         "Export as HTML…",
+        "Import chats…",
         "New project…",
     ]
     widget.refresh(select_chat_id=chats["Groceries"])
@@ -187,7 +188,10 @@ def test_context_menu_offers_rename_delete_and_exports(
     assert blocker.args == [chats["Groceries"], "html"]
     empty = widget._menu_for(None)
     assert empty is not None
-    assert [a.text().replace("&", "") for a in empty.actions()] == ["New project…"]
+    assert [a.text().replace("&", "") for a in empty.actions()] == [
+        "New project…",
+        "Import chats…",
+    ]
     assert lst is the_list(widget)
 
 

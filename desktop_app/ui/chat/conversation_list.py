@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.chat.importer import parse_origin
 from desktop_app.core.chat.store import ChatStore, ChatSummary, Project, SearchHit
 from desktop_app.core.errors import GlassboxError
 from desktop_app.ui.chat.projects import ProjectDialog
@@ -180,6 +181,9 @@ class ConversationList(QWidget):
     sig_export_requested = Signal(int, str)
     """Export a chat (id) as "md", "json" or "html"; the main window asks where."""
 
+    sig_import_requested = Signal()
+    """Import chats from a file; the main window asks which."""
+
     sig_chat_deleted = Signal(int)
     """A chat (id) was deleted (it can still be undone for a few seconds)."""
 
@@ -292,6 +296,10 @@ class ConversationList(QWidget):
             action = QAction(text, self)
             action.setData(fmt)
             self._export_actions.append(action)
+        self._import_action = QAction(self.tr("&Import chats…"), self)
+        self._import_action.setToolTip(
+            self.tr("Add chats from a Glassbox JSON export or a ChatGPT conversations.json")
+        )
         self._new_project_action = QAction(self.tr("New &project…"), self)
         self._project_settings_action = QAction(self.tr("Project &settings…"), self)
         self._project_chat_action = QAction(self.tr("New &chat in project"), self)
@@ -319,6 +327,7 @@ class ConversationList(QWidget):
         for action in self._export_actions:
             action.triggered.connect(self._on_export_action_triggered)
         self._new_project_action.triggered.connect(self._on_new_project_action_triggered)
+        self._import_action.triggered.connect(self.sig_import_requested)
         self._project_settings_action.triggered.connect(self._on_project_settings_action_triggered)
         self._project_chat_action.triggered.connect(self._on_project_chat_action_triggered)
         self._delete_project_action.triggered.connect(self._on_delete_action_triggered)
@@ -646,6 +655,11 @@ class ConversationList(QWidget):
             tip = self.tr("Last changed: unknown date")
         else:
             tip = self.tr("Last changed {when}").format(when=when)
+        origin = parse_origin(chat.origin)
+        if origin is not None:
+            tip += "\n" + self.tr("Imported from {source} ({file}) on {date}").format(
+                source=origin.source_name, file=origin.file, date=origin.date
+            )
         if chat.note:
             tip += f"\n{chat.note}"
         item.setToolTip(0, tip)
@@ -771,6 +785,7 @@ class ConversationList(QWidget):
         if item is None:
             menu.setAccessibleName(self.tr("Chats actions"))
             menu.addAction(self._new_project_action)
+            menu.addAction(self._import_action)
             return menu
         if item.data(0, _PROJECT_ID) is not None:
             menu.setAccessibleName(self.tr("Project actions"))
@@ -790,6 +805,7 @@ class ConversationList(QWidget):
         menu.addSeparator()
         for action in self._export_actions:
             menu.addAction(action)
+        menu.addAction(self._import_action)
         menu.addSeparator()
         if item.parent() is not None:
             menu.addAction(self._project_chat_action)

@@ -30,6 +30,9 @@ def error_title(kind: str) -> str:
         ),
         "storage": QCoreApplication.translate("Errors", "Saving failed."),
         "cancelled": QCoreApplication.translate("Errors", "Cancelled."),
+        "import_refused": QCoreApplication.translate(
+            "Errors", "The file could not be imported, and no chat was added."
+        ),
         "kb_locked": QCoreApplication.translate(
             "Errors", "The knowledge base is in use by another Glassbox."
         ),

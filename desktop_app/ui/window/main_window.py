@@ -64,11 +64,13 @@ from PySide6.QtWidgets import (
 from desktop_app.core import paths
 from desktop_app.core.chat import export
 from desktop_app.core.chat.export import VIRIDIS
+from desktop_app.core.chat.importer import ImportResult, parse_origin
 from desktop_app.core.chat.store import ChatSummary, StoredMessage
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.ui.chat.conversation_list import ConversationList
+from desktop_app.ui.chat.import_dialog import ChatImporter
 from desktop_app.ui.chat.options import ChatOptionsPanel
 from desktop_app.ui.chat.queue import QueuePanel
 from desktop_app.ui.chat.session import ChatSession
@@ -434,6 +436,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self._chats = ConversationList(self._store, self)
+        self._importer = ChatImporter(self._store.path, self)
         self._chats_dock = QDockWidget(self.tr("Chats"), self)
         self._chats_dock.setObjectName("ChatsDock")
         self._chats_dock.setAccessibleName(self.tr("Chats"))
@@ -497,6 +500,7 @@ class MainWindow(QMainWindow):
             action = export_menu.addAction(label)
             action.setData(fmt)
             self._export_actions[fmt] = action
+        self._import_action = chat.addAction(self.tr("&Import chats…"))
         chat.addSeparator()
         self._settings_action = chat.addAction(self.tr("Se&ttings…"))
         self._settings_action.setShortcut(QKeySequence("Ctrl+,"))
@@ -640,6 +644,10 @@ class MainWindow(QMainWindow):
         self._chats.sig_message_selected.connect(self._on_chats_message_selected)
         self._chats.sig_new_chat.connect(self._on_new_action_triggered)
         self._chats.sig_export_requested.connect(self._on_chats_export_requested)
+        self._chats.sig_import_requested.connect(self._on_import_action_triggered)
+        self._import_action.triggered.connect(self._on_import_action_triggered)
+        self._importer.sig_imported.connect(self._on_importer_imported)
+        self._importer.sig_failed.connect(self._on_importer_failed)
         self._chats.sig_chat_deleted.connect(self._on_chats_chat_deleted)
         self._chats.sig_error.connect(self._on_chats_error)
         self._chats.sig_new_chat_in_project.connect(self._on_chats_new_chat_in_project)
@@ -744,6 +752,7 @@ class MainWindow(QMainWindow):
         self._knowledge.shutdown()
         self._controller.shutdown()
         self._model_panel.shutdown()
+        self._importer.shutdown()
         self._store.close()
         super().closeEvent(event)
 
@@ -1302,6 +1311,50 @@ class MainWindow(QMainWindow):
     @Slot(int, str)
     def _on_chats_export_requested(self, chat_id: int, fmt: str) -> None:
         self.export_chat(chat_id, fmt)
+
+    @Slot()
+    def _on_import_action_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Import chats"),
+            str(Path.home()),
+            self.tr("Glassbox or ChatGPT exports (*.json *.zip);;All files (*)"),
+        )
+        if path:
+            self.import_chats(path)
+
+    def import_chats(self, path: str, fmt: str = "auto") -> bool:
+        """Import the chats of ``path`` (a Glassbox JSON export, ChatGPT's conversations.json
+        or its zip) on a thread, with a progress dialog; False while another import runs."""
+        if not self._importer.start(Path(path), fmt):
+            self._set_status(
+                self.tr("An import is already running; wait for it to finish."), error=True
+            )
+            return False
+        self._set_status(self.tr("Importing chats from {path}…").format(path=path))
+        return True
+
+    @property
+    def importer(self) -> ChatImporter:
+        """The chat importer (tests watch its progress dialog)."""
+        return self._importer
+
+    @Slot(object)
+    def _on_importer_imported(self, result: ImportResult) -> None:
+        self._chats.refresh()
+        origin = parse_origin(result.origin)
+        self._set_status(
+            self.tr(
+                "Chats imported from {file}: {chats}, with {messages} messages. Hover over "
+                "a chat in the sidebar to see where it came from."
+            ).format(
+                file=origin.file if origin else "", chats=result.chats, messages=result.messages
+            )
+        )
+
+    @Slot(str)
+    def _on_importer_failed(self, message: str) -> None:
+        self._set_status(message, error=True)
 
     def export_chat(self, chat_id: int, fmt: str, path: str | None = None) -> Path | None:
         """Export a chat's shown branch as Markdown, JSON or HTML (asks where unless ``path``)."""

@@ -92,6 +92,14 @@
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
+        <source>&amp;Import chats…</source>
+        <translation>导入聊天(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Add chats from a Glassbox JSON export or a ChatGPT conversations.json</source>
+        <translation>从 Glassbox 的 JSON 导出或 ChatGPT 的 conversations.json 添加聊天</translation>
+    </message>
+    <message>
         <source>New &amp;project…</source>
         <translation>新建项目(&amp;P)…</translation>
     </message>
@@ -146,6 +154,10 @@
     <message>
         <source>Last changed {when}</source>
         <translation>最后修改于 {when}</translation>
+    </message>
+    <message>
+        <source>Imported from {source} ({file}) on {date}</source>
+        <translation>于 {date} 从 {source}（{file}）导入</translation>
     </message>
     <message>
         <source>Search result in {title}</source>

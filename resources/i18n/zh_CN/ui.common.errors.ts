@@ -44,6 +44,10 @@
         <translation>已取消。</translation>
     </message>
     <message>
+        <source>The file could not be imported, and no chat was added.</source>
+        <translation>无法导入此文件，没有添加任何聊天。</translation>
+    </message>
+    <message>
         <source>The knowledge base is in use by another Glassbox.</source>
         <translation>知识库正被另一个 Glassbox 使用。</translation>
     </message>

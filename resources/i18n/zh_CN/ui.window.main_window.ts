@@ -164,6 +164,10 @@
         <translation>带概率的 HTML…</translation>
     </message>
     <message>
+        <source>&amp;Import chats…</source>
+        <translation>导入聊天(&amp;I)…</translation>
+    </message>
+    <message>
         <source>Se&amp;ttings…</source>
         <translation>设置(&amp;T)…</translation>
     </message>
@@ -362,6 +366,26 @@
     <message>
         <source>Copied.</source>
         <translation>已复制。</translation>
+    </message>
+    <message>
+        <source>Import chats</source>
+        <translation>导入聊天</translation>
+    </message>
+    <message>
+        <source>Glassbox or ChatGPT exports (*.json *.zip);;All files (*)</source>
+        <translation>Glassbox 或 ChatGPT 导出文件 (*.json *.zip);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>An import is already running; wait for it to finish.</source>
+        <translation>已有一个导入正在进行，请等它完成。</translation>
+    </message>
+    <message>
+        <source>Importing chats from {path}…</source>
+        <translation>正在从 {path} 导入聊天…</translation>
+    </message>
+    <message>
+        <source>Chats imported from {file}: {chats}, with {messages} messages. Hover over a chat in the sidebar to see where it came from.</source>
+        <translation>已从 {file} 导入 {chats} 个聊天，共 {messages} 条消息。将鼠标悬停在侧栏中的聊天上可查看其来源。</translation>
     </message>
     <message>
         <source>Markdown (*.md)</source>
