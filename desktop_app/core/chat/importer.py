@@ -66,9 +66,10 @@ MAX_TOKENS_PER_MESSAGE = 1_000_000
 MAX_NESTING = 64
 #: Titles longer than this are cut.
 MAX_TITLE_CHARS = 500
-#: A batch is written when it holds this many chats or characters of text.
-BATCH_CHATS = 250
-BATCH_CHARS = 8_000_000
+#: A batch is written when it holds this many chats or characters of text: about half a
+#: second of writing, the longest the window or a reply being saved waits for the file.
+BATCH_CHATS = 100
+BATCH_CHARS = 1_000_000
 #: Pending chats older than this were left by an import that died; the next one deletes them.
 STALE_PENDING_S = 24 * 3600.0
 
