@@ -207,7 +207,7 @@ def test_chatgpt_export_becomes_chats_with_branches(store: ChatStore) -> None:
     # No title: the first line of the first message stands in.
     assert sums.title == "What is 2 + 2?"
     reply = store.current_path(sums.id)[-1]
-    assert (reply.content, reply.status) == ("4", "interrupted")
+    assert (reply.content, reply.status) == ("4", "complete")
 
     origin = parse_origin(cats.origin)
     assert origin is not None

@@ -511,7 +511,9 @@ def _openai_message(message: Any, fallback_time: float, where: str) -> _Message 
         role=role,
         content=storable(text),
         created=when if when is not None else fallback_time,
-        status="interrupted" if message.get("status") == "in_progress" else "complete",
+        # ChatGPT's own statuses ("in_progress" included) say nothing a Glassbox status
+        # means ("interrupted" says Glassbox stopped while writing it): shown complete.
+        status="complete",
         meta=storable(json.dumps(meta, ensure_ascii=False)) if meta else "{}",
     )
 
