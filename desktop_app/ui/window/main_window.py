@@ -1357,7 +1357,8 @@ class MainWindow(QMainWindow):
         self._set_status(message, error=True)
 
     def export_chat(self, chat_id: int, fmt: str, path: str | None = None) -> Path | None:
-        """Export a chat's shown branch as Markdown, JSON or HTML (asks where unless ``path``)."""
+        """Export a chat as Markdown or HTML (the branch shown) or JSON (every branch, for
+        Import chats… to read back); asks where unless ``path``."""
         self._session.wait_saved()
         try:
             chat = self._store.chat(chat_id)
