@@ -51,6 +51,7 @@ def branchy_chat(store: ChatStore) -> int:
     """A chat with two questions (an edit), two replies to one of them (a regenerate),
     token records, an edited reply, an interrupted one, a card and options."""
     chat = store.create_chat("分支 & branches", system_prompt="Be kind.\n要简短。")
+    store.rename_chat(chat, "分支  &\tbranches " + "长" * 600)
     store.set_chat_options(chat, {"collections": ["notes"], "reasoning": "off", "deep": [{"a": 1}]})
     q1 = store.add_message(chat, None, "user", "Name a cat 猫")
     first = [TokenRecord(tok(0, "Mi", 0.5)), TokenRecord(tok(1, "so", 0.25), forced=True)]
@@ -161,7 +162,7 @@ def test_a_list_of_glassbox_exports_imports_every_chat(store: ChatStore, tmp_pat
     path.write_text(json.dumps(docs), encoding="utf-8")
     result = import_file(store.path, path, "glassbox")
     assert result.chats == 2
-    assert [store.chat(c).title for c in result.chat_ids] == ["A", "分支 & branches"]
+    assert [store.chat(c).title for c in result.chat_ids] == ["A", store.chat(b).title]
 
 
 def test_chatgpt_export_becomes_chats_with_branches(store: ChatStore) -> None:

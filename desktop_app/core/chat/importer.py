@@ -269,6 +269,7 @@ def _object_json(value: Any, what: str) -> str:
 
 
 def _title(value: str, fallback: str) -> str:
+    """A title from another program: on one line, not too long."""
     title = " ".join(value.split())[:MAX_TITLE_CHARS]
     return storable(title or fallback)
 
@@ -457,7 +458,8 @@ def _glassbox_chat(doc: Mapping[str, Any], where: str) -> _Chat:
     leaf = chat.get("current_leaf")
     current = index.get(leaf) if isinstance(leaf, int) and not isinstance(leaf, bool) else None
     return _Chat(
-        title=_title(title, "Imported chat"),
+        # As the chat had it: a round trip changes nothing.
+        title=storable(title) if title.strip() else "Imported chat",
         created=created,
         updated=updated,
         system_prompt=storable(system_prompt),
