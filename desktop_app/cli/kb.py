@@ -1,5 +1,10 @@
-"""Knowledge-base commands: ingest, search, ask, kb list|stats|remove|rebuild|rename|check|
-watch|unwatch|sync|move, and eval retrieval.
+"""Knowledge-base commands: ingest, search, ask, kb list|stats|remove|delete|trash|restore|
+rebuild|rename|check|watch|unwatch|sync|move, and eval retrieval.
+
+``kb delete NAME`` moves a collection to the trash, as the window does: ``kb trash``
+lists it for 7 days and ``kb restore NAME`` brings it back whole; ``kb delete NAME
+--purge`` deletes it (from the collections or from the trash) for good, after a
+confirmation at a terminal or with ``--yes``.
 
 Output promises: ``search --json`` prints one object ``{"query", "hits": [...]}``,
 ``ask --json`` prints ``{"answer", "citations": [...]}``, ``eval retrieval --json``
@@ -35,7 +40,8 @@ from desktop_app.cli.crosslang import (
 )
 from desktop_app.cli.generate import add_model_arguments, engine_config
 from desktop_app.core.errors import InvalidRequestError
-from desktop_app.core.kb.db import Filters
+from desktop_app.core.kb.db import TRASH_KEEP_S, Filters, TrashedCollection
+from desktop_app.core.kb.errors import CollectionNotFoundError
 from desktop_app.core.kb.ingest import IngestProgress, IngestReport
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.language import describe as describe_languages
@@ -149,7 +155,9 @@ def register(sub: Any) -> None:
     add_translate_argument(p)
     p.set_defaults(func=run_ask)
 
-    kb = sub.add_parser("kb", help="knowledge-base collections: list, stats, remove, rebuild")
+    kb = sub.add_parser(
+        "kb", help="knowledge-base collections: list, stats, remove, delete, trash, rebuild"
+    )
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
     p = kb_sub.add_parser("list", help="collections with their counts")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -159,12 +167,34 @@ def register(sub: Any) -> None:
     _add_store_arguments(p, collection=False)
     p.set_defaults(func=run_stats)
     p = kb_sub.add_parser(
-        "remove", help="remove documents (PATH…) or, with no path, the whole collection"
+        "remove",
+        help="remove documents (PATH…) or, with no path, move the collection to the trash",
     )
     p.add_argument("name")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     _add_store_arguments(p, collection=False)
     p.set_defaults(func=run_remove)
+    p = kb_sub.add_parser(
+        "delete",
+        help="move a collection to the trash (kept 7 days; `kb restore` brings it back)",
+    )
+    p.add_argument("name")
+    p.add_argument(
+        "--purge",
+        action="store_true",
+        help="delete it for good instead, with its documents and vectors (also one in the "
+        "trash); asks for confirmation",
+    )
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_delete, parser=p)
+    p = kb_sub.add_parser("trash", help="the deleted collections, kept 7 days")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_trash)
+    p = kb_sub.add_parser("restore", help="take a deleted collection out of the trash")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_restore)
     p = kb_sub.add_parser("rebuild", help="rebuild the vector index of a collection from SQLite")
     p.add_argument("name")
     _add_store_arguments(p, collection=False)
@@ -600,8 +630,130 @@ def run_remove(args: argparse.Namespace) -> int:
             n = kb.remove(args.name, args.paths)
             _print(args, {"collection": args.name, "removed": n}, f"{n} documents removed")
         else:
+            kb.trash_collection(args.name)
+            _print(args, _trashed_payload(args.name), _trashed_text(args.name))
+    return 0
+
+
+def _trashed_payload(name: str) -> dict[str, object]:
+    return {"collection": name, "deleted": False, "trashed": True, "keep_days": _KEEP_DAYS}
+
+
+def _trashed_text(name: str) -> str:
+    return (
+        f"{name} moved to the trash; it is deleted for good after {_KEEP_DAYS} days. "
+        f"Restore it with `glassbox kb restore {name}`."
+    )
+
+
+_KEEP_DAYS = round(TRASH_KEEP_S / 86400)
+
+
+def _in_trash(kb: KnowledgeBase, name: str) -> TrashedCollection | None:
+    """The most recently deleted collection of that name in the trash, or None."""
+    return next((t for t in kb.trash() if t.name == name), None)
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    """Move a collection to the trash, or with ``--purge`` delete it for good."""
+    with _open(args) as kb:
+        live = kb.registry.find_collection(args.name)
+        if not args.purge:
+            if live is None:
+                raise CollectionNotFoundError(_not_found(kb, args.name))
+            kb.trash_collection(args.name)
+            _print(args, _trashed_payload(args.name), _trashed_text(args.name))
+            return 0
+        trashed = None if live is not None else _in_trash(kb, args.name)
+        if live is None and trashed is None:
+            raise CollectionNotFoundError(
+                f"There is no collection named {args.name!r}, in use or in the trash: "
+                "see `glassbox kb list` and `glassbox kb trash`."
+            )
+        where = "" if live is not None else " from the trash"
+        if not args.yes:
+            if sys.stdin is None or not sys.stdin.isatty():
+                args.parser.error(
+                    "--purge deletes the collection for good: confirm with --yes when not "
+                    "asked at a terminal"
+                )
+            answer = input(
+                f"Delete the collection {args.name!r}{where} for good, with its documents "
+                "and vectors? This cannot be undone. [y/N] "
+            )
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing was deleted.", flush=True)
+                return 1
+        if live is not None:
             kb.delete_collection(args.name)
-            _print(args, {"collection": args.name, "deleted": True}, f"{args.name} deleted")
+        else:
+            assert trashed is not None
+            kb.purge_collection(trashed.collection.id)
+    _print(
+        args,
+        {"collection": args.name, "deleted": True, "trashed": False},
+        f"{args.name} deleted for good{where}.",
+    )
+    return 0
+
+
+def _not_found(kb: KnowledgeBase, name: str) -> str:
+    if _in_trash(kb, name) is not None:
+        return (
+            f"The collection {name!r} is already in the trash: `glassbox kb restore {name}` "
+            f"brings it back, `glassbox kb delete {name} --purge` deletes it for good."
+        )
+    return f"There is no collection named {name!r}: see `glassbox kb list`."
+
+
+def run_trash(args: argparse.Namespace) -> int:
+    """The collections in the trash, most recently deleted first."""
+    with _open(args) as kb:
+        trash = kb.trash()
+    now = time.time()
+    rows = [
+        {
+            "name": t.name,
+            "deleted_at": datetime.fromtimestamp(t.deleted_at).astimezone().isoformat(),
+            "purged_at": datetime.fromtimestamp(t.deleted_at + TRASH_KEEP_S)
+            .astimezone()
+            .isoformat(),
+            "embed_model": t.collection.embed_model,
+        }
+        for t in trash
+    ]
+    lines = []
+    for t in trash:
+        left = max(0.0, t.deleted_at + TRASH_KEEP_S - now)
+        deleted = datetime.fromtimestamp(t.deleted_at).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            f"{t.name}: deleted {deleted}, deleted for good in {_days(left)} "
+            f"(`glassbox kb restore {t.name}`)"
+        )
+    _print(args, {"trash": rows}, "\n".join(lines) or "the trash is empty")
+    return 0
+
+
+def _days(seconds: float) -> str:
+    if seconds >= 86400:
+        days = int(seconds // 86400)
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = int(seconds // 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}" if hours else "less than an hour"
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    """Take a collection out of the trash under its name."""
+    with _open(args) as kb:
+        trashed = _in_trash(kb, args.name)
+        if trashed is None:
+            raise CollectionNotFoundError(
+                f"There is no collection named {args.name!r} in the trash: see "
+                "`glassbox kb trash` (a collection is deleted for good after "
+                f"{_KEEP_DAYS} days)."
+            )
+        kb.restore_collection(trashed.collection.id)
+    _print(args, {"restored": args.name}, f"{args.name} restored from the trash.")
     return 0
 
 

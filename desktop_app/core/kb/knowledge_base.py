@@ -429,14 +429,26 @@ class KnowledgeBase:
         for trashed in self.registry.trashed_collections():
             if trashed.deleted_at > cutoff:
                 continue
-            coll = trashed.collection
-            try:
-                self.index.drop(coll)
-            except ChromaServerError as exc:
-                log.warning("The vectors of %r were left on its server: %s", trashed.name, exc)
-            self.registry.delete_collection(coll)
+            self._purge(trashed)
             gone += 1
         return gone
+
+    def purge_collection(self, collection_id: int) -> None:
+        """Delete for good one collection of the trash, its vectors too."""
+        found = [t for t in self.registry.trashed_collections() if t.collection.id == collection_id]
+        if not found:
+            raise KnowledgeBaseError(
+                "This collection is no longer in the trash; it may have been emptied."
+            )
+        self._purge(found[0])
+
+    def _purge(self, trashed: TrashedCollection) -> None:
+        coll = trashed.collection
+        try:
+            self.index.drop(coll)
+        except ChromaServerError as exc:
+            log.warning("The vectors of %r were left on its server: %s", trashed.name, exc)
+        self.registry.delete_collection(coll)
 
     def remove(self, name: str, paths: Sequence[Path]) -> int:
         """Remove documents (files, or every document under a folder); returns how many."""
