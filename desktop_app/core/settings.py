@@ -23,7 +23,7 @@ import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from desktop_app.core import paths
-from desktop_app.core.engine.protocol import LORA_SCALE_MAX, LORA_SCALE_MIN
+from desktop_app.core.engine.protocol import LORA_SCALE_MAX, LORA_SCALE_MIN, MAX_DRAFT_LIMIT
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.sampling import MAX_CANDIDATES, SamplingParams
 
@@ -40,7 +40,8 @@ class LoadOverrides:
     """What the model panel sets for one load; applied onto the settings and kept.
 
     ``n_threads`` None is "Auto"; ``chat_template_override`` None uses the file's
-    template; ``lora_path`` None loads no adapter.
+    template; ``lora_path`` None loads no adapter; ``draft_model`` None loads no
+    draft model (else a default model's key or a GGUF path).
     """
 
     n_ctx: int = 4096
@@ -49,6 +50,7 @@ class LoadOverrides:
     chat_template_override: str | None = None
     lora_path: str | None = None
     lora_scale: float = 1.0
+    draft_model: str | None = None
 
 
 class Settings(BaseModel):
@@ -72,6 +74,12 @@ class Settings(BaseModel):
     chat_template_override: str | None = Field(default=None, max_length=MAX_TEMPLATE_CHARS)
     lora_path: str | None = None
     lora_scale: float = Field(default=1.0, ge=LORA_SCALE_MIN, le=LORA_SCALE_MAX)
+    # Speculative decoding (Model panel → Speed): a draft model loaded beside the
+    # model (a default model's key or a GGUF path; None: none), proposals from the
+    # prompt and the reply so far, and the longest run of proposed tokens.
+    draft_model: str | None = None
+    prompt_lookup: bool = False
+    max_draft: int = Field(default=8, ge=1, le=MAX_DRAFT_LIMIT)
     # "system" follows the desktop's light or dark palette.
     theme: Literal["system", "light", "dark"] = "system"
     # "system" follows the desktop's language; "pseudo" is the developers' stretched
@@ -92,7 +100,12 @@ class Settings(BaseModel):
     api_token: str | None = Field(default=None, max_length=4000)
 
     @field_validator(
-        "chat_template_override", "lora_path", "remote_api_key", "remote_model", "api_token"
+        "chat_template_override",
+        "lora_path",
+        "draft_model",
+        "remote_api_key",
+        "remote_model",
+        "api_token",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:

@@ -138,3 +138,21 @@ def test_theme_is_remembered_and_checked() -> None:
     # An unknown theme in the file is a bad file: set aside, defaults used.
     paths.settings_path().write_text(json.dumps({"theme": "purple"}), encoding="utf-8")
     assert load_settings().theme == "system"
+
+
+def test_speed_choices_survive_a_restart() -> None:
+    settings = Settings(draft_model="/models/draft.gguf", prompt_lookup=True, max_draft=5)
+    save_settings(settings)
+    loaded = load_settings()
+    assert (loaded.draft_model, loaded.prompt_lookup, loaded.max_draft) == (
+        "/models/draft.gguf",
+        True,
+        5,
+    )
+    defaults = Settings()
+    assert (defaults.draft_model, defaults.prompt_lookup, defaults.max_draft) == (None, False, 8)
+    assert Settings(draft_model="  ").draft_model is None
+    with pytest.raises(ValidationError):
+        Settings(max_draft=0)
+    with pytest.raises(ValidationError):
+        Settings(max_draft=17)

@@ -7,9 +7,16 @@ value, the seed the engine reported, timings, and the exact request.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message
+from desktop_app.core.engine.protocol import (
+    MAX_DRAFT_LIMIT,
+    DoneEvent,
+    DraftSettings,
+    GenerateRequest,
+    Message,
+)
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.sampling import SamplingParams
 
@@ -21,11 +28,14 @@ def reply_card(
     model_sha256: str = "",
     template_sha256: str = "",
     done: DoneEvent | None = None,
+    draft_model_path: str | None = None,
 ) -> dict[str, Any]:
     """The meta of an assistant reply: what produced it, and the request to replay it.
 
     The seed is the one the engine reports in ``done`` (a random seed is only known
-    afterwards), so replaying the card gives the same tokens.
+    afterwards), so replaying the card gives the same tokens. A request that asked
+    for drafting records it under ``draft``: the setting as words, its values and
+    the draft model's file name (when one was loaded and asked for).
     """
     card: dict[str, Any] = {
         "model_path": model_path,
@@ -40,6 +50,17 @@ def reply_card(
             "candidates": request.candidates,
         },
     }
+    draft = request.draft
+    if draft.enabled:
+        card["draft"] = {
+            "setting": draft.describe(),
+            "prompt_lookup": draft.prompt_lookup,
+            "draft_model": draft.draft_model,
+            "max_draft": draft.max_draft,
+            "draft_model_file": Path(draft_model_path).name
+            if draft.draft_model and draft_model_path
+            else "",
+        }
     if done is not None:
         card.update(done_card(done))
     return card
@@ -54,6 +75,11 @@ def done_card(done: DoneEvent) -> dict[str, Any]:
         "completion_tokens": done.completion_tokens,
         "tokens_per_s": done.tokens_per_s,
         "ttft_s": done.ttft_s,
+        **(
+            {"draft_proposed": done.draft_proposed, "draft_accepted": done.draft_accepted}
+            if done.draft_proposed
+            else {}
+        ),
     }
 
 
@@ -80,6 +106,21 @@ def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
             messages=messages if prompt is None else None,
             candidates=int(req.get("candidates", 20)),
             assistant_prefix=str(req.get("assistant_prefix", "")),
+            draft=_draft_settings(card.get("draft")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidRequestError(f"This reply's stored request is damaged ({exc}).") from exc
+
+
+def _draft_settings(record: Any) -> DraftSettings:
+    """The drafting a card records (none for a card without it or a damaged one)."""
+    if not isinstance(record, Mapping):
+        return DraftSettings()
+    max_draft = record.get("max_draft", 8)
+    if not isinstance(max_draft, int) or not 1 <= max_draft <= MAX_DRAFT_LIMIT:
+        return DraftSettings()
+    return DraftSettings(
+        prompt_lookup=record.get("prompt_lookup") is True,
+        draft_model=record.get("draft_model") is True,
+        max_draft=max_draft,
+    )

@@ -5,6 +5,12 @@ that favours the next character of the script, so events carry real candidates,
 probabilities and removed-by stages, and the same seed gives the same tokens.
 Scoring uses the same table, so the continuation that follows the script scores
 highest. A grammar in a request is not applied: the script is what comes out.
+
+Drafting is pretended, not done: when a request asks for it (``request.draft``
+enabled), the same tokens come out, every fourth one marked "replaced" and the
+others "accepted", and the end counts them as proposed and accepted, so the
+window's marks and figures can be tested. A ``draft_model_path`` in the load is
+taken as loaded, unless ``draft_error`` is set: then it is refused with that text.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 
 from desktop_app.core.engine.protocol import (
     DoneEvent,
+    DraftMark,
     EngineConfig,
     ErrorEvent,
     Event,
@@ -38,9 +45,15 @@ VOCAB = [chr(c) for c in range(32, 127)]
 class FakeEngine:
     """Replays ``script`` one character per token; ``delay_s`` between tokens."""
 
-    def __init__(self, script: str = "Hello from the fake engine.", delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        script: str = "Hello from the fake engine.",
+        delay_s: float = 0.0,
+        draft_error: str = "",
+    ) -> None:
         self.script = script
         self.delay_s = delay_s
+        self.draft_error = draft_error
         self._cancel = threading.Event()
         self.loaded: ModelLoaded | None = None
         self.config: EngineConfig | None = None
@@ -64,6 +77,8 @@ class FakeEngine:
             template_sha256=template_sha256(config.chat_template),
             lora_path=config.lora_path,
             lora_scale=config.lora_scale,
+            draft_model_path=None if self.draft_error else config.draft_model_path,
+            draft_error=self.draft_error if config.draft_model_path else "",
         )
         return self.loaded
 
@@ -119,6 +134,8 @@ class FakeEngine:
         history: list[int] = []
         text = []
         finish = "eos"
+        drafting = request.draft.enabled
+        proposed = accepted = 0
         for i, ch in enumerate(self.script):
             if i >= request.params.max_tokens:
                 finish = "length"
@@ -134,7 +151,12 @@ class FakeEngine:
             if i == 0:
                 first = time.perf_counter() - start
             text.append(VOCAB[step.token])
-            yield TokenEvent(i, step.token, VOCAB[step.token], step.p, cands)
+            mark: DraftMark = ""
+            if drafting:
+                mark = "replaced" if i % 4 == 3 else "accepted"
+                proposed += 1
+                accepted += mark == "accepted"
+            yield TokenEvent(i, step.token, VOCAB[step.token], step.p, cands, mark)
             if self.delay_s:
                 time.sleep(self.delay_s)
         elapsed = max(time.perf_counter() - start, 1e-9)
@@ -146,4 +168,6 @@ class FakeEngine:
             tokens_per_s=len(text) / elapsed,
             seed=sampler.seed,
             text="".join(text),
+            draft_proposed=proposed,
+            draft_accepted=accepted,
         )

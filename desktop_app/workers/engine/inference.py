@@ -37,7 +37,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -706,6 +706,9 @@ class InferenceController(QObject):
             slot.remote = False
             slot.config = None
         settings = load.settings
+        # The draft model (the bundled one is assembled on first use, here on the
+        # worker thread); one that cannot be had leaves the model to load without it.
+        draft_path, draft_error = self._resolve_draft(settings.draft_model, progress)
         try:
             config = EngineConfig(
                 model_path=str(path),
@@ -716,9 +719,12 @@ class InferenceController(QObject):
                 chat_template=settings.chat_template_override,
                 lora_path=settings.lora_path,
                 lora_scale=settings.lora_scale,
+                draft_model_path=draft_path,
             )
             self._tell_progress(ModelProgress("load", path.name))
             loaded = slot.get().load(config)
+            if draft_error and not loaded.draft_error:
+                loaded = replace(loaded, draft_error=draft_error)
         except GlassboxError as exc:
             if isinstance(exc, EngineCrashedError):
                 slot.discard()
@@ -747,6 +753,17 @@ class InferenceController(QObject):
             # now but leaves the saved choice of a server alone.
             self._remember(update, save=False)
         self._tell_loaded(loaded, hash_it=True)
+
+    def _resolve_draft(
+        self, spec: str | None, progress: ProgressCallback
+    ) -> tuple[str | None, str]:
+        """The draft model's file for ``spec`` (a default's key or a path), or why not."""
+        if not spec:
+            return None, ""
+        try:
+            return str(self._resolver(spec, progress)), ""
+        except GlassboxError as exc:
+            return None, f"The draft model could not be prepared: {exc}"
 
     def _fail_load(self, slot: _EngineSlot, error: ErrorEvent, *, keep: bool) -> None:
         """Report a failed load; with ``keep``, the engine's model (if any) works on."""
