@@ -199,11 +199,8 @@ def run_speculative(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from desktop_app.bench.speculative import measure_ttft, run_speculative_bench
-    from desktop_app.core.models.defaults import resolve_model
 
-    config = engine_config(args)
-    if args.draft_model.lower() != "none":
-        config = replace(config, draft_model_path=str(resolve_model(args.draft_model)))
+    config = engine_config(args)  # resolves --draft-model ("none": prompt lookup only)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

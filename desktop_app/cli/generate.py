@@ -12,15 +12,19 @@ from typing import Any
 from desktop_app.core.engine.protocol import (
     LORA_SCALE_MAX,
     LORA_SCALE_MIN,
+    MAX_DRAFT_LIMIT,
     DoneEvent,
+    DraftSettings,
     EngineConfig,
     ErrorEvent,
     Event,
     GenerateRequest,
     Message,
+    ModelLoaded,
     TokenEvent,
 )
-from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.errors import InvalidRequestError, ModelFileError
+from desktop_app.core.models.defaults import DRAFT_DEFAULT
 from desktop_app.core.sampling import SamplingParams
 
 
@@ -92,6 +96,52 @@ def add_adapter_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_draft_arguments(parser: argparse.ArgumentParser) -> None:
+    """--draft-model, --prompt-lookup and --max-draft: speculative decoding."""
+    parser.add_argument(
+        "--draft-model",
+        default=None,
+        metavar="GGUF|KEY",
+        help="a small model with the same vocabulary that drafts tokens for the model to check "
+        f"(a path, or {DRAFT_DEFAULT} for the bundled one)",
+    )
+    parser.add_argument(
+        "--prompt-lookup",
+        action="store_true",
+        help="draft tokens by finding the reply's last words earlier in the prompt or reply",
+    )
+    parser.add_argument(
+        "--max-draft",
+        type=int,
+        default=8,
+        metavar="N",
+        help=f"most tokens drafted at once, 1–{MAX_DRAFT_LIMIT} (default 8)",
+    )
+
+
+def draft_settings(args: argparse.Namespace) -> DraftSettings:
+    """The drafting asked for on the command line (off when no option was given)."""
+    n = getattr(args, "max_draft", 8)
+    if not 1 <= n <= MAX_DRAFT_LIMIT:
+        raise InvalidRequestError(f"--max-draft must be between 1 and {MAX_DRAFT_LIMIT}, not {n}.")
+    return DraftSettings(
+        prompt_lookup=bool(getattr(args, "prompt_lookup", False)),
+        draft_model=_draft_spec(args) is not None,
+        max_draft=n,
+    )
+
+
+def _draft_spec(args: argparse.Namespace) -> str | None:
+    spec: str | None = getattr(args, "draft_model", None)
+    return None if spec is None or spec.lower() == "none" else spec
+
+
+def check_draft_loaded(loaded: ModelLoaded) -> None:
+    """Refuse to go on when the draft model asked for was not loaded (the reason says why)."""
+    if loaded.draft_error:
+        raise ModelFileError(loaded.draft_error)
+
+
 def check_lora_scale(scale: float) -> float:
     """``scale`` when it lies within the adapter scale's bounds."""
     if not LORA_SCALE_MIN <= scale <= LORA_SCALE_MAX:
@@ -108,6 +158,7 @@ def register(sub: Any) -> None:
     add_model_arguments(p)
     add_remote_arguments(p)
     add_adapter_arguments(p)
+    add_draft_arguments(p)
     p.add_argument(
         "--chat-template",
         type=Path,
@@ -180,7 +231,11 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         raise InvalidRequestError(f"--candidates must be between 0 and 50, not {args.candidates}.")
     prompt, messages = _messages(args)
     return GenerateRequest(
-        params=params, prompt=prompt, messages=messages, candidates=args.candidates
+        params=params,
+        prompt=prompt,
+        messages=messages,
+        candidates=args.candidates,
+        draft=draft_settings(args),
     )
 
 
@@ -189,6 +244,7 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
     from desktop_app.core.models.defaults import resolve_model
 
     path = resolve_model(args.model)
+    draft = _draft_spec(args)
     # bench shares this function but not the adapter and template options.
     template_file: Path | None = getattr(args, "chat_template", None)
     lora: str | None = getattr(args, "lora", None)
@@ -209,6 +265,7 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         chat_template=template,
         lora_path=str(Path(lora).expanduser()) if lora else None,
         lora_scale=check_lora_scale(getattr(args, "lora_scale", 1.0)),
+        draft_model_path=None if draft is None else str(resolve_model(draft)),
     )
 
 
@@ -224,7 +281,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     config = engine_config(args)
     with EngineClient() as client:
-        client.load(config)
+        check_draft_loaded(client.load(config))
         _print_events(args, client.generate(request))
     return 0
 
@@ -247,7 +304,13 @@ def _print_events(args: argparse.Namespace, events: Iterable[Event]) -> None:
                 print(
                     f"[{event.finish_reason}: {event.completion_tokens} tokens, "
                     f"{event.tokens_per_s:.1f} tokens/s, first token {event.ttft_s:.2f} s, "
-                    f"seed {event.seed}]",
+                    f"seed {event.seed}"
+                    + (
+                        f", drafted {event.draft_accepted}/{event.draft_proposed} accepted"
+                        if event.draft_proposed
+                        else ""
+                    )
+                    + "]",
                     file=sys.stderr,
                 )
         elif isinstance(event, ErrorEvent):

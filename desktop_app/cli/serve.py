@@ -7,7 +7,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from desktop_app.cli.generate import add_adapter_arguments, add_model_arguments, engine_config
+from desktop_app.cli.generate import (
+    add_adapter_arguments,
+    add_draft_arguments,
+    add_model_arguments,
+    check_draft_loaded,
+    draft_settings,
+    engine_config,
+)
 
 
 def register(sub: Any) -> None:
@@ -19,6 +26,7 @@ def register(sub: Any) -> None:
     )
     add_model_arguments(p)
     add_adapter_arguments(p)
+    add_draft_arguments(p)
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)"
     )
@@ -61,9 +69,11 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         token=token,
         allow_remote=args.allow_remote,
+        draft=draft_settings(args),
     )
     loaded = server.start()
     try:
+        check_draft_loaded(loaded)
         print(f"Serving {server.model_id} at {server.url}", flush=True)
         print(f"Clients send 'Authorization: Bearer <token>'; the token is in {where}", flush=True)
         print(f"[{loaded.backend}, context {loaded.n_ctx}; Ctrl+C stops]", flush=True)

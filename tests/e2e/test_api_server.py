@@ -233,3 +233,25 @@ def test_loopback_only_refuses_other_host_names_and_origins(server):
     assert status({"Host": "[::1]"}) == 200
     assert status({"Host": f"rebound.example:{server.port}"}) == 403
     assert status({"Host": "127.0.0.1", "Origin": "http://rebound.example"}) == 403
+
+
+def test_a_request_can_ask_for_drafting_and_gets_the_same_reply(client, server):
+    """Prompt lookup through the API: the same greedy reply, drafted tokens counted."""
+    text = "one two three four five six seven eight nine ten " * 3
+    kwargs = {
+        "model": server.model_id,
+        "messages": [{"role": "user", "content": f"Repeat exactly: {text}"}],
+        "max_tokens": 40,
+        "temperature": 0,
+    }
+    plain = client.chat.completions.create(**kwargs)
+    drafted = client.chat.completions.create(
+        **kwargs, extra_body={"draft": {"prompt_lookup": True, "max_draft": 6}}
+    )
+    assert drafted.usage.completion_tokens == plain.usage.completion_tokens
+    details = drafted.usage.completion_tokens_details
+    assert details is not None and details.accepted_prediction_tokens > 0
+    assert plain.usage.completion_tokens_details is None
+    bad = client.with_options(max_retries=0).chat.completions
+    with pytest.raises(openai.BadRequestError, match="max_draft"):
+        bad.create(**kwargs, extra_body={"draft": {"max_draft": 99}})

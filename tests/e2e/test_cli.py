@@ -113,3 +113,33 @@ def test_models_info_json(gemma_path):
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert info["architecture"] == "gemma3" and info["quantization"] == "Q4_K_M"
+
+
+def test_generate_drafts_with_prompt_lookup_and_a_draft_model(gemma_path):
+    """Gemma drafts for itself (same vocabulary): every drafted token is marked and kept."""
+    common = ["generate", "--model", str(gemma_path), "--raw", "--temperature", "0"]
+    prompt = ["--prompt", "one two three four five six seven one two three four five six seven"]
+    out = glassbox(
+        *common, *prompt, "--max-tokens", "24", "--prompt-lookup", "--draft-model",
+        str(gemma_path), "--max-draft", "4", "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    tokens, done = lines[:-1], lines[-1]
+    assert done["draft_proposed"] > 0 and done["draft_accepted"] > 0
+    accepted = sum(1 for t in tokens if t.get("draft") == "accepted")
+    assert accepted == done["draft_accepted"]
+    assert len(tokens) == done["completion_tokens"] == 24
+
+
+def test_a_draft_model_with_another_vocabulary_is_refused_in_one_line(gemma_path, tmp_path):
+    from gguf_factory import write_tiny_llama
+
+    tiny = write_tiny_llama(tmp_path / "tiny.gguf")
+    out = glassbox(
+        "generate", "--model", str(gemma_path), "--prompt", "Hi", "--raw",
+        "--draft-model", str(tiny), "--max-tokens", "2",
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "cannot draft for this model" in out.stderr and "vocabulary" in out.stderr
+    assert "Traceback" not in out.stderr

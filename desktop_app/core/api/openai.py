@@ -18,7 +18,15 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, Role, TokenEvent
+from desktop_app.core.engine.protocol import (
+    MAX_DRAFT_LIMIT,
+    DoneEvent,
+    DraftSettings,
+    GenerateRequest,
+    Message,
+    Role,
+    TokenEvent,
+)
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
 from desktop_app.core.sampling import SamplingParams
 
@@ -161,6 +169,32 @@ def _stop(value: Any) -> tuple[str, ...]:
     return tuple(stops)
 
 
+def draft_settings(body: dict[str, Any]) -> DraftSettings | None:
+    """The body's speculative-decoding settings, a Glassbox extension (None: not given).
+
+    ``"draft": {"prompt_lookup": true, "draft_model": false, "max_draft": 8}``;
+    every key is optional. The reply is the target model's either way: drafting
+    changes only how fast it comes.
+    """
+    raw = body.get("draft")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"prompt_lookup", "draft_model", "max_draft"}:
+        raise InvalidRequestError(
+            "'draft' must be an object with prompt_lookup, draft_model (true or false) and "
+            "max_draft (a whole number)."
+        )
+    flags = {k: raw.get(k, False) for k in ("prompt_lookup", "draft_model")}
+    if not all(isinstance(v, bool) for v in flags.values()):
+        raise InvalidRequestError("'draft.prompt_lookup' and 'draft.draft_model' must be booleans.")
+    n = raw.get("max_draft", 8)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_DRAFT_LIMIT:
+        raise InvalidRequestError(f"'draft.max_draft' must be between 1 and {MAX_DRAFT_LIMIT}.")
+    return DraftSettings(
+        prompt_lookup=flags["prompt_lookup"], draft_model=flags["draft_model"], max_draft=n
+    )
+
+
 def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
     """The generation a chat completion body asks for, and its top_logprobs (None: off)."""
     # A value given as null is the default, as OpenAI's own server takes it.
@@ -177,6 +211,9 @@ def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
         if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= MAX_TOP_LOGPROBS:
             raise InvalidRequestError(f"top_logprobs must be between 0 and {MAX_TOP_LOGPROBS}.")
     request = GenerateRequest(params=params, messages=_messages(body), candidates=top or 0)
+    draft = draft_settings(body)
+    if draft is not None:
+        request = replace(request, draft=draft)
     return request, top
 
 
@@ -199,7 +236,7 @@ def completion_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | Non
     if max_tokens is None:
         # OpenAI's default for a completion.
         params = replace(params, max_tokens=16)
-    return GenerateRequest(params=params, prompt=prompt, candidates=top or 0), top
+    return GenerateRequest(params=params, prompt=prompt, candidates=top or 0, draft=chat.draft), top
 
 
 def completion_logprobs(events: list[TokenEvent], top: int, offset: int) -> dict[str, Any]:
@@ -287,13 +324,23 @@ def usage_chunk(meta: dict[str, Any], done: DoneEvent, *, chat: bool) -> dict[st
     return {**meta, "object": _CHUNK_OBJECT[chat], "choices": [], "usage": usage(done)}
 
 
-def usage(done: DoneEvent) -> dict[str, int]:
-    """The token counts of a finished reply, as OpenAI reports them."""
-    return {
+def usage(done: DoneEvent) -> dict[str, Any]:
+    """The token counts of a finished reply, as OpenAI reports them.
+
+    Drafted tokens are counted as OpenAI counts predicted outputs: accepted and
+    rejected prediction tokens, in ``completion_tokens_details``.
+    """
+    out: dict[str, Any] = {
         "prompt_tokens": done.prompt_tokens,
         "completion_tokens": done.completion_tokens,
         "total_tokens": done.prompt_tokens + done.completion_tokens,
     }
+    if done.draft_proposed:
+        out["completion_tokens_details"] = {
+            "accepted_prediction_tokens": done.draft_accepted,
+            "rejected_prediction_tokens": done.draft_proposed - done.draft_accepted,
+        }
+    return out
 
 
 def api_error(kind: str, message: str) -> GlassboxError:

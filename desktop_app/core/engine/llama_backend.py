@@ -777,6 +777,7 @@ class LlamaCppEngine:
                 draws: list[tuple[Draw, np.ndarray[Any, np.dtype[np.float32]], DraftMark]] = []
                 accepted = 0
                 proposed = 0
+                before = reply.n_out
                 last: int | None = None
                 ended = False
                 for logits, proposal in rows:
@@ -835,13 +836,16 @@ class LlamaCppEngine:
                                 (self._row(i), proposals[i] if i < len(proposals) else None)
                                 for i in range(len(proposals) + 1)
                             ]
-                for job in pending:
+                drawn = reply.n_out - before  # the end-of-generation token included
+                for i, job in enumerate(pending):
                     event = job.result()
                     event = replace(event, index=reply.index)
                     reply.index += 1
                     ready, stopped = reply.out.push(event)
                     yield from ready
                     if stopped:
+                        # Tokens drawn after the stop string are not part of the reply.
+                        reply.n_out -= drawn - (i + 1)
                         reply.finish = "stop"
                         ended = True
                         break

@@ -43,7 +43,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,6 +68,7 @@ from desktop_app.core.api.openai import (
 from desktop_app.core.api.secrets import api_token
 from desktop_app.core.engine.protocol import (
     DoneEvent,
+    DraftSettings,
     EngineConfig,
     ErrorEvent,
     GenerateRequest,
@@ -356,10 +357,13 @@ class ApiServer:
         token: str | None = None,
         allow_remote: bool = False,
         knowledge_base: Callable[[], Any] | None = None,
+        draft: DraftSettings | None = None,
     ) -> None:
         check_host(host, allow_remote)
         check_token(not is_loopback(host), token)
         self.config = config
+        #: Drafting for requests that do not say (their "draft" object wins).
+        self.draft = draft or DraftSettings()
         # Always a token: without one any local user could read the documents' passages.
         self.token: str | None = api_token(token)
         self.loaded: ModelLoaded | None = None
@@ -532,6 +536,7 @@ class _Backend(Protocol):
     """What the HTTP handler needs from ``ApiServer`` or ``WindowApi`` (any thread)."""
 
     token: str | None
+    draft: DraftSettings
 
     @property
     def loopback_only(self) -> bool: ...
@@ -677,6 +682,8 @@ class _Handler(BaseHTTPRequestHandler):
         self, body: dict[str, Any], request: GenerateRequest, top: int | None, *, chat: bool
     ) -> None:
         stream, include_usage = stream_usage(body)  # a malformed body is refused first
+        if body.get("draft") is None:
+            request = replace(request, draft=self.server_api.draft)
         job = self.server_api.enqueue("generate", request)
         if stream:
             self._stream(job, top, include_usage, chat)

@@ -22,7 +22,13 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from desktop_app.core.api.openai import api_error
 from desktop_app.core.api.secrets import api_token
 from desktop_app.core.engine.openai_remote import is_remote
-from desktop_app.core.engine.protocol import DoneEvent, Engine, ErrorEvent, GenerateRequest
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    DraftSettings,
+    Engine,
+    ErrorEvent,
+    GenerateRequest,
+)
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.answer import answer
 from desktop_app.core.sampling import SamplingParams
@@ -79,6 +85,8 @@ class WindowApi(QObject):
         self._controller = controller
         self._knowledge = knowledge
         self.token: str | None = None
+        #: Drafting for requests that do not say: the window's Speed settings.
+        self.draft = DraftSettings()
         self._httpd: ThreadingHTTPServer | None = None
         self._serving: threading.Thread | None = None
         self._host = "127.0.0.1"

@@ -24,9 +24,10 @@ from desktop_app.core.api.openai import (
     stream_chunk,
     stream_usage,
     token_logprobs,
+    usage,
     usage_chunk,
 )
-from desktop_app.core.engine.protocol import DoneEvent, Message, TokenEvent
+from desktop_app.core.engine.protocol import DoneEvent, DraftSettings, Message, TokenEvent
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.sampling import Candidate, SamplingParams
 
@@ -191,3 +192,32 @@ def test_stream_options_are_checked_before_anything_is_queued() -> None:
     ):
         with pytest.raises(InvalidRequestError):
             stream_usage(body)
+
+
+def test_a_draft_object_turns_on_drafting_and_is_checked() -> None:
+    body = {"messages": [{"role": "user", "content": "hi"}]}
+    request, _ = chat_request(body)
+    assert not request.draft.enabled
+    request, _ = chat_request({**body, "draft": {"prompt_lookup": True, "max_draft": 4}})
+    assert request.draft == DraftSettings(prompt_lookup=True, max_draft=4)
+    request, _ = completion_request({"prompt": "x", "draft": {"draft_model": True}})
+    assert request.draft == DraftSettings(draft_model=True)
+    for bad in (
+        {"prompt_lookup": "yes"},
+        {"max_draft": 0},
+        {"max_draft": 17},
+        {"max_draft": True},
+        {"guess": True},
+        [True],
+    ):
+        with pytest.raises(InvalidRequestError, match="draft"):
+            chat_request({**body, "draft": bad})
+
+
+def test_drafted_tokens_are_counted_as_prediction_tokens_in_the_usage() -> None:
+    assert "completion_tokens_details" not in usage(done())
+    counted = usage(done(draft_proposed=10, draft_accepted=7))
+    assert counted["completion_tokens_details"] == {
+        "accepted_prediction_tokens": 7,
+        "rejected_prediction_tokens": 3,
+    }

@@ -200,6 +200,8 @@ def test_stop_strings_and_max_tokens_end_a_drafted_reply_where_they_would(
     _, b_done = run(engine, DRAFT, params, reuse_prefix=False)
     assert a_done.finish_reason == b_done.finish_reason == "stop"
     assert a_done.text == b_done.text
+    # Tokens drafted and drawn past the stop string are not counted.
+    assert a_done.completion_tokens == b_done.completion_tokens
     for n in (1, 2, 7):
         c, c_done = run(engine, DRAFT, SamplingParams.greedy(max_tokens=n), reuse_prefix=False)
         assert len(c) == c_done.completion_tokens == n
