@@ -85,6 +85,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 0
     print(result.sentence())
     origin = importer.parse_origin(result.origin)
-    if origin is not None:
+    if origin is not None and result.chats:
         print(f"Each chat shows: {origin.sentence()}")
     return 0

@@ -218,7 +218,11 @@ def test_chatgpt_export_becomes_chats_with_branches(store: ChatStore) -> None:
         "ChatGPT",
     )
     assert origin.sentence().startswith("Imported from a ChatGPT export, conversations.json, on ")
-    assert sums.origin == cats.origin
+    # One import: the same source, file and day; each keeps its own id in the file.
+    other = parse_origin(sums.origin)
+    assert other is not None
+    assert (other.source, other.file, other.date) == (origin.source, origin.file, origin.date)
+    assert other.chat != origin.chat
 
 
 def test_chatgpt_zip_is_read(store: ChatStore, tmp_path: Path) -> None:
@@ -299,3 +303,50 @@ def test_a_chat_exported_from_a_project_goes_back_into_it(store: ChatStore, tmp_
         assert other.chat(moved).project_id == project.id
         assert (project.name, project.system_prompt) == ("Thesis", "Tutor.")
         assert (dict(project.sampling), project.collections) == ({"temperature": 0.3}, ("papers",))
+
+
+def test_importing_the_same_chatgpt_file_again_adds_nothing(store: ChatStore) -> None:
+    first = import_file(store.path, FIXTURE)
+    assert (first.chats, first.already_imported) == (2, 0)
+    again = import_file(store.path, FIXTURE)
+    assert (again.chats, again.messages, again.already_imported) == (0, 0, 2)
+    assert again.as_dict()["already_imported"] == 2
+    assert again.sentence() == (
+        "Nothing was added: the 2 chats of this ChatGPT export were already imported, skipped."
+    )
+    assert len(store.list_chats()) == 2
+    # A chat deleted since comes back with the next import; the other is still skipped.
+    store.delete_chat(first.chat_ids[0])
+    third = import_file(store.path, FIXTURE)
+    assert (third.chats, third.already_imported) == (1, 1)
+    assert third.sentence().endswith("; 1 already imported, skipped.")
+    assert len(store.list_chats()) == 2
+
+
+def test_a_glassbox_export_imported_twice_is_added_once(store: ChatStore, tmp_path: Path) -> None:
+    chat = branchy_chat(store)
+    path = tmp_path / "chat.json"
+    path.write_text(export_chat(store, store.chat(chat), store.current_path(chat), "json"), "utf-8")
+    first = import_file(store.path, path)
+    origin = parse_origin(store.chat(first.chat_ids[0]).origin)
+    assert origin is not None and origin.chat == str(chat)
+    assert origin.created == store.chat(chat).created
+    again = import_file(store.path, path)
+    assert (again.chats, again.already_imported) == (0, 1)
+    assert len(store.list_chats()) == 2  # the chat and its one import
+
+
+def test_the_same_conversation_twice_in_one_file_is_added_once(
+    store: ChatStore, tmp_path: Path
+) -> None:
+    conversations = json.loads(FIXTURE.read_text("utf-8"))
+    doubled = tmp_path / "conversations.json"
+    doubled.write_text(json.dumps(conversations + conversations), "utf-8")
+    result = import_file(store.path, doubled)
+    assert (result.chats, result.already_imported) == (2, 2)
+    # Conversations without an id are never taken for one another.
+    for c in conversations:
+        c.pop("id", None)
+        c.pop("conversation_id", None)
+    doubled.write_text(json.dumps(conversations + conversations), "utf-8")
+    assert import_file(store.path, doubled).chats == 4

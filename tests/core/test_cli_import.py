@@ -66,3 +66,19 @@ def test_big_files_report_progress_on_stderr(
     lines = captured.err.splitlines()
     assert lines and all(line.startswith("glassbox: importing… ") for line in lines)
     assert lines[-1] == "glassbox: importing… 100% of the file read, 2 chats, 9 messages"
+
+
+def test_importing_the_same_file_again_says_the_chats_were_skipped(
+    glassbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(FIXTURE)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(FIXTURE)]) == 0
+    out = capsys.readouterr().out
+    assert out == (
+        "Nothing was added: the 2 chats of this ChatGPT export were already imported, skipped.\n"
+    )
+    assert main(["import", str(FIXTURE), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["chats"], data["already_imported"]) == (0, 2)
+    assert titles() == ["What is 2 + 2?", "给猫起名字 · Naming the cat"]

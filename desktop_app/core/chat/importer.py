@@ -24,7 +24,9 @@ died mid-import are deleted by the next import.
 
 Each imported chat's ``origin`` is a small JSON object (:class:`Origin`): where
 it came from, the file's name and the day, for the window to show in its own
-language.
+language, and the chat's id and creation time in the file. A chat already
+imported (the same source, id and creation time, still in the database) is
+skipped, so importing the same file twice adds nothing the second time.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ MAX_TOKENS_PER_MESSAGE = 1_000_000
 MAX_NESTING = 64
 #: Titles longer than this are cut.
 MAX_TITLE_CHARS = 500
+#: A chat's id in the file is kept (to recognise a re-import) up to this length.
+MAX_ID_CHARS = 200
 #: A batch is written when it holds this many chats or characters of text: about half a
 #: second of writing, the longest the window or a reply being saved waits for the file.
 BATCH_CHATS = 100
@@ -101,11 +105,27 @@ class Origin:
     source: str
     file: str
     date: str
+    #: The chat's id in the file (ChatGPT's conversation id, the exported chat's id);
+    #: "" when the file gave none.
+    chat: str = ""
+    #: The chat's creation time in the file; None when the file gave none.
+    created: float | None = None
 
     def encode(self) -> str:
         """The form kept in ``chats.origin``."""
-        data = {"source": self.source, "file": self.file, "date": self.date}
+        data: dict[str, Any] = {"source": self.source, "file": self.file, "date": self.date}
+        if self.chat:
+            data["chat"] = self.chat
+        if self.created is not None:
+            data["created"] = self.created
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def key(self) -> tuple[str, str, float] | None:
+        """What tells this chat apart from the others of its source, or None if nothing does."""
+        if not self.chat or self.created is None:
+            return None
+        return (self.source, self.chat, round(self.created, 3))
 
     @property
     def source_name(self) -> str:
@@ -130,7 +150,16 @@ def parse_origin(text: str) -> Origin | None:
     source, name, date = (data.get(key) for key in ("source", "file", "date"))
     if not isinstance(source, str) or not isinstance(name, str) or not isinstance(date, str):
         return None
-    return Origin(source, name, date)
+    chat, created = data.get("chat"), data.get("created")
+    return Origin(
+        source,
+        name,
+        date,
+        chat if isinstance(chat, str) else "",
+        float(created)
+        if isinstance(created, int | float) and not isinstance(created, bool)
+        else None,
+    )
 
 
 # --------------------------------------------------------------------------- results
@@ -159,6 +188,8 @@ class ImportResult:
     bytes: int
     seconds: float
     origin: str
+    #: Chats of the file already imported before (still in the database): not added again.
+    already_imported: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` object of ``glassbox import``."""
@@ -170,6 +201,7 @@ class ImportResult:
             "tokens": self.tokens,
             "skipped_messages": self.skipped_messages,
             "skipped_chats": self.skipped_chats,
+            "already_imported": self.already_imported,
             "chat_ids": list(self.chat_ids),
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
@@ -179,6 +211,12 @@ class ImportResult:
     def sentence(self) -> str:
         """One English line saying what was imported."""
         name = "ChatGPT" if self.format == "openai" else "Glassbox"
+        if not self.chats:
+            n = self.already_imported
+            return (
+                f"Nothing was added: the {n} chat{'s' if n != 1 else ''} of this {name} export "
+                f"{'were' if n != 1 else 'was'} already imported, skipped."
+            )
         text = (
             f"Imported {self.chats} chat{'s' if self.chats != 1 else ''} "
             f"({self.messages} messages, {self.tokens} token records) from a {name} export"
@@ -190,6 +228,8 @@ class ImportResult:
             skipped.append(f"{self.skipped_chats} conversations with no messages")
         if skipped:
             text += "; left out " + " and ".join(skipped)
+        if self.already_imported:
+            text += f"; {self.already_imported} already imported, skipped"
         return text + "."
 
 
@@ -218,6 +258,10 @@ class _Chat:
     messages: list[_Message]
     current: int | None
     skipped: int = 0
+    #: The chat's id in the file ("" when it has none), for telling a re-import apart.
+    key: str = ""
+    #: The creation time the file gave (None: none, ``created`` is the import's time).
+    given_created: float | None = None
     #: (name, system prompt, sampling, collections, files) as stored, JSON encoded.
     project: tuple[str, str, str, str, str] | None = None
 
@@ -258,6 +302,17 @@ def _too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def _id_text(value: Any) -> str:
+    """A chat's id in the file as text ("" when it is missing or not an id)."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()[:MAX_ID_CHARS]
+    return ""
 
 
 def _object_json(value: Any, what: str) -> str:
@@ -466,6 +521,8 @@ def _glassbox_chat(doc: Mapping[str, Any], where: str) -> _Chat:
         options=options,
         messages=messages,
         current=current,
+        key=_id_text(chat.get("id")),
+        given_created=_time(chat.get("created")),
         project=_glassbox_project(doc.get("project"), where),
     )
 
@@ -577,6 +634,8 @@ def _openai_chat(conversation: Mapping[str, Any], where: str) -> _Chat:
         messages=messages,
         current=current,
         skipped=skipped,
+        key=_id_text(conversation.get("id")) or _id_text(conversation.get("conversation_id")),
+        given_created=created,
     )
 
 
@@ -699,9 +758,10 @@ def _detect(item: Any, fmt: str, n: int) -> str:
 class _Writer:
     """Writes planned chats hidden and pending, then shows them all, or deletes them."""
 
-    def __init__(self, conn: sqlite3.Connection, origin: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, origin: Origin) -> None:
         self.conn = conn
         self.origin = origin
+        self.origins: list[tuple[str, int]] = []  # (origin, chat id), shown by reveal
         self.pending = f"{_PENDING}{int(time.time()):012d}:{uuid.uuid4().hex}"
         self.batch: list[_Chat] = []
         self.batch_chars = 0
@@ -782,6 +842,7 @@ class _Writer:
                 if chat.current is not None:
                     leaf_rows.append((base + chat.current, chat_id))
                 self.chat_ids.append(chat_id)
+                self.origins.append((self._origin(chat).encode(), chat_id))
                 self.messages += len(chat.messages)
             self.tokens += len(token_rows)
             conn.executemany(
@@ -823,12 +884,26 @@ class _Writer:
             self.projects[name] = int(row[0])
         return self.projects[name]
 
+    def _origin(self, chat: _Chat) -> Origin:
+        o = self.origin
+        return Origin(o.source, o.file, o.date, chat.key, chat.given_created)
+
+    def is_known(self, chat: _Chat, known: set[tuple[str, str, float]]) -> bool:
+        """Whether the chat was imported before (``known``); if not, it is from now on."""
+        key = self._origin(chat).key
+        if key is None:
+            return False
+        if key in known:
+            return True
+        known.add(key)  # the same chat twice in one file is added once
+        return False
+
     def reveal(self) -> None:
-        """Show every chat of this import at once, with its origin."""
+        """Show every chat of this import at once, each with its origin."""
         with transaction(self.conn, "finish the import") as conn:
-            conn.execute(
-                "UPDATE chats SET deleted_at = NULL, origin = ? WHERE origin = ?",
-                (self.origin, self.pending),
+            conn.executemany(
+                "UPDATE chats SET deleted_at = NULL, origin = ? WHERE id = ? AND origin = ?",
+                [(origin, chat_id, self.pending) for origin, chat_id in self.origins],
             )
 
     def discard(self) -> None:
@@ -845,6 +920,18 @@ class _Writer:
         except StorageError as exc:
             # They stay hidden; the next import deletes them.
             log.warning("Chats of a failed import could not be removed yet: %s", exc)
+
+
+def _imported_keys(conn: sqlite3.Connection) -> set[tuple[str, str, float]]:
+    """The keys (source, id, creation time) of the imported chats in the database."""
+    keys = set()
+    for (text,) in conn.execute(
+        "SELECT origin FROM chats WHERE deleted_at IS NULL AND origin LIKE '{%'"
+    ):
+        origin = parse_origin(text)
+        if origin is not None and origin.key is not None:
+            keys.add(origin.key)
+    return keys
 
 
 def _remove_stale(conn: sqlite3.Connection) -> None:
@@ -900,9 +987,10 @@ def import_file(
                 "start Glassbox once to bring it up to date, then import again."
             )
         _remove_stale(conn)
+        known = _imported_keys(conn)
         writer: _Writer | None = None
         found_format = ""
-        skipped_messages = skipped_chats = chats = messages = 0
+        skipped_messages = skipped_chats = chats = messages = already = 0
         try:
             for n, (item, pos) in enumerate(_documents(text), start=1):
                 if cancelled is not None and cancelled():
@@ -914,7 +1002,7 @@ def import_file(
                     found_format = found
                     source_kind = "glassbox" if found == "glassbox" else "chatgpt"
                     origin = Origin(source_kind, origin.file, origin.date)
-                    writer = _Writer(conn, origin.encode())
+                    writer = _Writer(conn, origin)
                 where = f"Chat {n}"
                 if isinstance(item.get("title"), str):
                     where += f" ({item['title'][:60]!r})"
@@ -927,6 +1015,8 @@ def import_file(
                 skipped_messages += chat.skipped
                 if not chat.messages and found == "openai":
                     skipped_chats += 1
+                elif writer.is_known(chat, known):
+                    already += 1
                 else:
                     messages += len(chat.messages)
                     if messages > MAX_MESSAGES:
@@ -935,7 +1025,7 @@ def import_file(
                     chats += 1
                 if progress is not None:
                     progress(ImportProgress(pos / max(1, len(text)), chats, messages))
-            if writer is None or chats == 0:
+            if writer is None or chats + already == 0:
                 raise _refuse(f"{source.name} holds no conversation with messages to import.")
             writer.flush()
             writer.reveal()
@@ -958,6 +1048,7 @@ def import_file(
             bytes=size,
             seconds=time.perf_counter() - started,
             origin=origin.encode(),
+            already_imported=already,
         )
     finally:
         conn.close()
