@@ -104,6 +104,16 @@ def test_import_runs_with_progress_and_lists_the_chats_with_their_origin(
     cats = next(i for i in items(window) if i.text(0) == "给猫起名字 · Naming the cat")
     assert "Imported from ChatGPT (conversations.json) on " in cats.toolTip(0)
 
+    # The same file again adds nothing, and the status says why.
+    count = len(items(window))
+    with qtbot.waitSignal(window.importer.sig_imported, timeout=TIMEOUT_MS):
+        window.import_chats(str(FIXTURE))
+    assert len(items(window)) == count
+    assert status(window) == (
+        "Nothing was added from conversations.json: its 2 chats were already imported, so "
+        "they were skipped."
+    )
+
 
 def test_the_menu_action_asks_for_the_file(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
@@ -144,7 +154,9 @@ def test_cancel_leaves_nothing(
     monkeypatch.setattr(importer, "BATCH_CHATS", 1)
     path = tmp_path / "many.json"
     conv = json.loads(FIXTURE.read_text(encoding="utf-8"))[0]
-    path.write_text(json.dumps([conv] * 1000), encoding="utf-8")
+    # 1000 different conversations (the same one again would be skipped as already imported).
+    many = [{**conv, "id": f"conv-{i}", "conversation_id": f"conv-{i}"} for i in range(1000)]
+    path.write_text(json.dumps(many), encoding="utf-8")
 
     def cancel_on_progress() -> None:
         # As the user does: Cancel pressed once some chats are written.

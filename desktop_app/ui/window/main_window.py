@@ -217,6 +217,19 @@ class ChatInput(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+def _draft_card_text(draft: dict[str, object], meta: dict[str, object]) -> str:
+    """The card's line on drafting: the setting, the draft model's file, what was accepted."""
+    text = str(draft.get("setting") or "")
+    if draft.get("draft_model_file"):
+        text += " · " + str(draft["draft_model_file"])
+    proposed, accepted = meta.get("draft_proposed"), meta.get("draft_accepted")
+    if isinstance(proposed, int) and isinstance(accepted, int) and proposed > 0:
+        text += " · " + QCoreApplication.translate(
+            "MessageCard", "{accepted} of {proposed} proposed tokens accepted"
+        ).format(accepted=accepted, proposed=proposed)
+    return text
+
+
 class MessageCard(QDialog):
     """An assistant message's card: what produced it, and a replay button."""
 
@@ -244,6 +257,9 @@ class MessageCard(QDialog):
                 self.tr("{speed:.1f} tokens/s").format(speed=speed) if speed else "—",
             ),
         ]
+        draft = meta.get("draft")
+        if isinstance(draft, dict):
+            rows.append((self.tr("Drafting"), _draft_card_text(draft, meta)))
         if "second_stage" in meta:
             rows.append(
                 (
@@ -325,6 +341,8 @@ class MainWindow(QMainWindow):
         # A notice the session gave while the last reply ran or ended (a replay's
         # verdict, a failed save): the reply's figures are added to it, not put over it.
         self._reply_notice: tuple[str, bool] | None = None
+        # Per model file: tokens/s of the last reply without drafting, for the speed-up.
+        self._undrafted_speed: dict[str, float] = {}
         self._gpu_checked = False
         self._options_chat_id: int | None = -1  # the chat whose options the panel shows
         self._theme = "system"
@@ -523,6 +541,11 @@ class MainWindow(QMainWindow):
         self._probs_action = view.addAction(self.tr("Show &probabilities"))
         self._probs_action.setCheckable(True)
         self._probs_action.setShortcut(QKeySequence("Ctrl+T"))
+        self._drafts_action = view.addAction(self.tr("Mark &drafted tokens"))
+        self._drafts_action.setCheckable(True)
+        self._drafts_action.setToolTip(
+            self.tr("Underline with dots the reply tokens a draft proposed and the model accepted")
+        )
         view.addSeparator()
         self._conversation_panel_action = view.addAction(self.tr("Show the &Conversation panel"))
         self._conversation_panel_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
@@ -639,6 +662,7 @@ class MainWindow(QMainWindow):
         self._stop_button.clicked.connect(self._on_stop_button_clicked)
         self._probs_check.toggled.connect(self._on_probs_check_toggled)
         self._probs_action.toggled.connect(self._probs_check.setChecked)
+        self._drafts_action.toggled.connect(self._view.set_mark_drafts)
 
         self._chats.sig_chat_selected.connect(self._on_chats_chat_selected)
         self._chats.sig_message_selected.connect(self._on_chats_message_selected)
@@ -657,6 +681,8 @@ class MainWindow(QMainWindow):
         self._sampling.sig_params_changed.connect(self._on_sampling_params_changed)
         self._sampling.sig_n_ctx_changed.connect(self._on_sampling_n_ctx_changed)
         self._model_panel.sig_load_requested.connect(self._on_model_panel_load_requested)
+        self._model_panel.sig_speed_changed.connect(self._on_model_panel_speed_changed)
+        self._model_panel.sig_draft_refused.connect(self._on_model_panel_draft_refused)
         self._model_panel.visibilityChanged.connect(self._on_model_panel_visibility_changed)
 
         self._options.sig_system_prompt_changed.connect(self._session.set_system_prompt)
@@ -1343,14 +1369,22 @@ class MainWindow(QMainWindow):
     def _on_importer_imported(self, result: ImportResult) -> None:
         self._chats.refresh()
         origin = parse_origin(result.origin)
-        self._set_status(
-            self.tr(
+        file = origin.file if origin else ""
+        if not result.chats:
+            text = self.tr(
+                "Nothing was added from {file}: its {n} chats were already imported, so they "
+                "were skipped."
+            ).format(file=file, n=result.already_imported)
+        else:
+            text = self.tr(
                 "Chats imported from {file}: {chats}, with {messages} messages. Hover over "
                 "a chat in the sidebar to see where it came from."
-            ).format(
-                file=origin.file if origin else "", chats=result.chats, messages=result.messages
-            )
-        )
+            ).format(file=file, chats=result.chats, messages=result.messages)
+            if result.already_imported:
+                text += " " + self.tr("{n} already imported before were skipped.").format(
+                    n=result.already_imported
+                )
+        self._set_status(text)
 
     @Slot(str)
     def _on_importer_failed(self, message: str) -> None:
@@ -1477,6 +1511,22 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _on_model_panel_load_requested(self, path: str, overrides: object) -> None:
         self._controller.load_model(path, overrides)  # type: ignore[arg-type]
+
+    @Slot(bool, int)
+    def _on_model_panel_speed_changed(self, prompt_lookup: bool, max_draft: int) -> None:
+        settings = self._controller.settings
+        if (settings.prompt_lookup, settings.max_draft) != (prompt_lookup, max_draft):
+            self._controller.update_settings(
+                settings.model_copy(update={"prompt_lookup": prompt_lookup, "max_draft": max_draft})
+            )
+
+    @Slot(str)
+    def _on_model_panel_draft_refused(self, _message: str) -> None:
+        # The model works without it (the panel and the status bar say why); the
+        # next start does not ask for it again.
+        settings = self._controller.settings
+        if settings.draft_model is not None:
+            self._controller.update_settings(settings.model_copy(update={"draft_model": None}))
 
     @Slot(bool)
     def _on_model_panel_visibility_changed(self, visible: bool) -> None:
@@ -1684,6 +1734,14 @@ class MainWindow(QMainWindow):
             self._set_status(
                 self.tr("Ready. Loaded in {seconds:.1f} s.").format(seconds=loaded.load_s)
             )
+        if loaded.draft_error:
+            self._set_status(
+                self.tr(
+                    "The model is loaded, but not the draft model, so replies are not drafted "
+                    "by it. Choose another draft model in Model → Speed, or None. {reason}"
+                ).format(reason=" ".join(loaded.draft_error.split())),
+                error=True,
+            )
         self._recovering = False
         self._update_actions()
         # The labels in the status bar changed length (a long translation more so): lay the bar
@@ -1716,6 +1774,9 @@ class MainWindow(QMainWindow):
             "length": self.tr("Stopped at the token limit."),
             "context_full": self.tr("The context window is full."),
         }
+        drafted = self._draft_summary(done)
+        if drafted:
+            stats = f"{stats} · {drafted}"
         note = notes.get(done.finish_reason)
         text, error = f"{note} {stats}" if note else stats, False
         if self._reply_notice is not None:
@@ -1724,6 +1785,29 @@ class MainWindow(QMainWindow):
             self._reply_notice = None
         self._set_status(text, error)
         self._update_actions()
+
+    def _draft_summary(self, done: DoneEvent) -> str:
+        """The status bar's words on drafting for a reply ("" when nothing was drafted).
+
+        A reply without drafting is remembered per model file, so the next drafted
+        reply of that model can say how much faster it was.
+        """
+        loaded = self._controller.model_loaded
+        model = loaded.model_path if loaded is not None else ""
+        if not done.draft_proposed:
+            if done.completion_tokens and done.tokens_per_s > 0:
+                self._undrafted_speed[model] = done.tokens_per_s
+            return ""
+        text = self.tr("drafted: {percent}% of {proposed} proposed tokens accepted").format(
+            percent=round(100 * done.draft_accepted / done.draft_proposed),
+            proposed=done.draft_proposed,
+        )
+        before = self._undrafted_speed.get(model)
+        if before:
+            text += " " + self.tr("(×{ratio:.1f} vs. the last reply without drafting)").format(
+                ratio=done.tokens_per_s / before
+            )
+        return text
 
     @Slot(str, str)
     def _on_controller_error(self, kind: str, message: str) -> None:

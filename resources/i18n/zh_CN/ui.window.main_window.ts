@@ -384,8 +384,16 @@
         <translation>正在从 {path} 导入聊天…</translation>
     </message>
     <message>
+        <source>Nothing was added from {file}: its {n} chats were already imported, so they were skipped.</source>
+        <translation>没有从 {file} 添加任何内容：其中的 {n} 个聊天之前已导入，因此已跳过。</translation>
+    </message>
+    <message>
         <source>Chats imported from {file}: {chats}, with {messages} messages. Hover over a chat in the sidebar to see where it came from.</source>
         <translation>已从 {file} 导入 {chats} 个聊天，共 {messages} 条消息。将鼠标悬停在侧栏中的聊天上可查看其来源。</translation>
+    </message>
+    <message>
+        <source>{n} already imported before were skipped.</source>
+        <translation>之前已导入的 {n} 个聊天已跳过。</translation>
     </message>
     <message>
         <source>Markdown (*.md)</source>
