@@ -28,7 +28,14 @@ from desktop_app.core.chat.cards import done_card, replay_request, reply_card
 from desktop_app.core.chat.codecs import MessageStatus, TokenRecord
 from desktop_app.core.chat.recorder import ReplyRecorder
 from desktop_app.core.chat.store import ChatStore, Project, QueuedMessage, StoredMessage
-from desktop_app.core.engine.protocol import DoneEvent, GenerateRequest, Message, Role, TokenEvent
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    DraftSettings,
+    GenerateRequest,
+    Message,
+    Role,
+    TokenEvent,
+)
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb import grounding as ground
 from desktop_app.core.kb.answer import build_prompt, is_refusal, refusal_for
@@ -891,6 +898,15 @@ class ChatSession(QObject):
             reasoning=self.options.reasoning,
         )
 
+    def _draft_settings(self, loaded: object) -> DraftSettings:
+        """The drafting the Speed section asks for, with the draft model if one is loaded."""
+        settings = self._controller.settings
+        return DraftSettings(
+            prompt_lookup=settings.prompt_lookup,
+            draft_model=bool(getattr(loaded, "draft_model_path", None)),
+            max_draft=settings.max_draft,
+        )
+
     def _start_reply(
         self,
         parent_id: int | None,
@@ -924,6 +940,7 @@ class ChatSession(QObject):
                     messages=original.messages,
                     candidates=self._controller.settings.candidates,
                     assistant_prefix=prefix_text,
+                    draft=self._draft_settings(loaded),
                 )
                 citations = same_prompt_as.meta.get("citations")
                 if citations:
@@ -938,6 +955,7 @@ class ChatSession(QObject):
                 assistant_prefix=prefix_text,
                 # A reply continued from a chosen token keeps its own start.
                 grammar=None if prefix_text else grammar,
+                draft=self._draft_settings(loaded),
             )
         if two_stage is None:
             two_stage = self.options.reasoning == prompting.REASONING_TWO_STAGE
@@ -946,6 +964,7 @@ class ChatSession(QObject):
             model_path=loaded.model_path,
             model_sha256=self._fingerprints.get(loaded.model_path, ""),
             template_sha256=str(getattr(loaded, "template_sha256", "")),
+            draft_model_path=getattr(loaded, "draft_model_path", None),
         )
         if replay_of is not None:
             meta["replay_of"] = replay_of

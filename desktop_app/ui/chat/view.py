@@ -99,6 +99,17 @@ def visible_text(text: str) -> str:
     return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥") or "∅"
 
 
+def draft_note(token: TokenEvent) -> str:
+    """What speculative decoding did at a token's position ("" when nothing was proposed)."""
+    if token.draft == "accepted":
+        return QCoreApplication.translate("ChatView", "Drafted, accepted by the model")
+    if token.draft == "replaced":
+        return QCoreApplication.translate(
+            "ChatView", "Drawn by the model; the draft proposed another token"
+        )
+    return ""
+
+
 def token_tooltip(token: TokenEvent) -> str:
     """Rich-text tooltip: the drawn token and the top candidates with what the sampler did."""
     gap = "style='padding-left:12px'"
@@ -112,6 +123,9 @@ def token_tooltip(token: TokenEvent) -> str:
             f"<td align='right' {gap}>{cand.p_final:.3f}</td><td {gap}>{removed}</td></tr>"
         )
     head = f"<b>{html.escape(visible_text(token.text))}</b> &nbsp; p = {token.p:.3f}"
+    drafted = draft_note(token)
+    if drafted:
+        head += f"<br><i>{html.escape(drafted)}</i>"
     if not rows:
         return head
     token_head = html.escape(QCoreApplication.translate("ChatView", "token"))
@@ -143,6 +157,9 @@ def describe_token(token: TokenEvent, forced: bool = False) -> str:
     else:
         said = QCoreApplication.translate("ChatView", "token ‘{text}’, {percent} percent")
     said = said.format(text=text, percent=percent)
+    drafted = draft_note(token)
+    if drafted:
+        said = f"{said}; {drafted[:1].lower()}{drafted[1:]}"
     if not alternatives:
         return said
     parts = []
@@ -247,12 +264,14 @@ class ChatView(QTextBrowser):
         self._highlighter = MarkdownHighlighter(doc)
         self._dark = False
         self._show_probs = False
+        self._mark_drafts = False
         self._messages: list[_Rendered] = []
         self._streaming: _Rendered | None = None
         self._selected: tuple[int, int] | None = None  # (message position, token index)
         self._plain = QTextCharFormat()
         self._tints: dict[int, QTextCharFormat] = {}
         self._forced_tints: dict[int, QTextCharFormat] = {}
+        self._drafted_tints: dict[int, QTextCharFormat] = {}
         self.anchorClicked.connect(self._on_self_anchor_clicked)
 
     # ----------------------------------------------------------------- public
@@ -273,6 +292,21 @@ class ChatView(QTextBrowser):
             return
         self._show_probs = show
         self._highlighter.set_style(DARK if self._dark else LIGHT, not show)
+        self._restyle_tokens()
+
+    @property
+    def mark_drafts(self) -> bool:
+        """Whether tokens a draft proposed and the model accepted are underlined."""
+        return self._mark_drafts
+
+    def set_mark_drafts(self, mark: bool) -> None:
+        """Underline (dotted) every reply token that was drafted and accepted, or stop."""
+        if mark == self._mark_drafts:
+            return
+        self._mark_drafts = mark
+        self._restyle_tokens()
+
+    def _restyle_tokens(self) -> None:
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         for rendered in self._messages:
@@ -280,7 +314,7 @@ class ChatView(QTextBrowser):
             for i, token in enumerate(rendered.tokens):
                 cursor.setPosition(base + rendered.starts[i])
                 cursor.setPosition(base + rendered.ends[i], QTextCursor.MoveMode.KeepAnchor)
-                cursor.setCharFormat(self._token_format(token.p, i in rendered.forced))
+                cursor.setCharFormat(self._format_of(token, i in rendered.forced))
         cursor.endEditBlock()
 
     def show_messages(self, messages: Sequence[MessageView]) -> None:
@@ -434,6 +468,19 @@ class ChatView(QTextBrowser):
 
     # ----------------------------------------------------------------- rendering
 
+    def _format_of(self, token: TokenEvent, forced: bool) -> QTextCharFormat:
+        """A token's format: its tint, dashed if chosen, dotted if drafted (when marked)."""
+        if forced or not self._mark_drafts or token.draft != "accepted":
+            return self._token_format(token.p, forced)
+        step = round(token.p * _TINT_STEPS) if self._show_probs else -1
+        fmt = self._drafted_tints.get(step)
+        if fmt is None:
+            fmt = QTextCharFormat(self._token_format(token.p, False))
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+            fmt.setUnderlineColor(QColor(0x8A, 0x8A, 0x8A))
+            self._drafted_tints[step] = fmt
+        return fmt
+
     def _token_format(self, p: float, forced: bool) -> QTextCharFormat:
         if not self._show_probs:
             if not forced:
@@ -487,7 +534,7 @@ class ChatView(QTextBrowser):
         n = len(rendered.tokens)
         for k, token in enumerate(tokens):
             start = cursor.position()
-            cursor.insertText(token.text, self._token_format(token.p, (n + k) in forced))
+            cursor.insertText(token.text, self._format_of(token, (n + k) in forced))
             starts.append(start - base)
             ends.append(cursor.position() - base)
         rendered.tokens.extend(tokens)
@@ -723,7 +770,11 @@ class ChatView(QTextBrowser):
             self.tr("Drawn: ‘{text}’  {p:.1%}").format(text=visible_text(token.text), p=token.p)
         )
         title.setEnabled(False)
+        drafted = draft_note(token)
+        if drafted:
+            menu.addAction(drafted).setEnabled(False)
         menu.addSeparator()
+        heading = len(menu.actions())
         for cand in token.candidates[:MENU_CANDIDATES]:
             if cand.id == token.id:
                 continue
@@ -746,7 +797,7 @@ class ChatView(QTextBrowser):
             action.triggered.connect(
                 lambda _=False, m=message_id, i=index, c=cand_id: self.sig_alternative.emit(m, i, c)
             )
-        if len(menu.actions()) == 2:
+        if len(menu.actions()) == heading:
             menu.addAction(self.tr("No alternatives were recorded for this token.")).setEnabled(
                 False
             )

@@ -3,10 +3,16 @@
 The inspector shows what the file's header declares (``inspect_gguf``) before
 anything is loaded, so a wrong or broken file is explained here, in the
 panel, instead of failing a load. The load options (context, GPU layers,
-threads, chat template override, LoRA adapter) are sent with
+threads, chat template override, LoRA adapter, draft model) are sent with
 ``sig_load_requested``; the window hands them to the controller, which saves
 them once the model loads. What the engine actually put in effect comes back
 through ``set_loaded`` and ``set_fingerprint``.
+
+The Speed section chooses speculative decoding: a draft model (none, the bundled
+Qwen2.5-Coder-0.5B, or any GGUF file) goes with the load, and choosing another
+one reloads a loaded model; prompt lookup and the maximum draft length go with
+every request and are sent as ``sig_speed_changed``. A draft model the engine
+refused is said in plain text under the choice, which goes back to None.
 
 Reading a header takes about 35 ms for Gemma 3's 262,144-token vocabulary, but
 a file on a slow or hung disk, a network share or a crafted file can take much
@@ -22,10 +28,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
@@ -42,8 +49,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.engine.protocol import LORA_SCALE_MAX, LORA_SCALE_MIN, ModelLoaded
-from desktop_app.core.models.defaults import human_size
+from desktop_app.core.engine.protocol import (
+    LORA_SCALE_MAX,
+    LORA_SCALE_MIN,
+    MAX_DRAFT_LIMIT,
+    ModelLoaded,
+)
+from desktop_app.core.models.defaults import DRAFT_DEFAULT, human_size
 from desktop_app.core.models.gguf_info import GGUFInfo, LoraInfo, inspect_gguf, inspect_lora
 from desktop_app.core.settings import LoadOverrides, Settings, field_bounds
 from desktop_app.ui.common.errors import error_text
@@ -52,6 +64,8 @@ from desktop_app.workers.jobs_qt import GuiDrain, while_alive
 
 _ERROR_STYLE = "color: #a40000;"
 _NOTE_STYLE = "color: #666666;"
+#: The draft combo's last entry opens a file dialog instead of being a choice.
+_CHOOSE_DRAFT = "\x00choose"
 
 
 def gguf_filter() -> str:
@@ -143,6 +157,12 @@ class ModelPanel(QDockWidget):
     sig_load_requested = Signal(str, object)
     """Load was pressed: the model file path and a ``LoadOverrides`` with the options."""
 
+    sig_speed_changed = Signal(bool, int)
+    """Prompt lookup or the maximum draft length changed: both, as the controls show them."""
+
+    sig_draft_refused = Signal(str)
+    """The engine refused the draft model: why (shown in the panel; the choice is None again)."""
+
     sig_inspected = Signal(str, bool)
     """A file was inspected: its path and whether its header was accepted (emitted when
     the worker thread's answer for the path still in the field arrives)."""
@@ -171,6 +191,7 @@ class ModelPanel(QDockWidget):
         self._lora_request = 0
         self._lora_reading = False
         self._load_wanted: str | None = None
+        self._draft_choice: str | None = None  # the draft combo's current choice
 
         body = QWidget()
         body.setAccessibleName(self.tr("Model panel contents"))
@@ -180,6 +201,7 @@ class ModelPanel(QDockWidget):
         layout.addWidget(self._build_template_box())
         layout.addWidget(self._build_options_box())
         layout.addWidget(self._build_lora_box())
+        layout.addWidget(self._build_speed_box())
         self._load_button = QPushButton(self.tr("Load"))
         self._load_button.setAccessibleName(self.tr("Load model"))
         self._load_button.setToolTip(self.tr("Load the model with these options"))
@@ -358,6 +380,83 @@ class ModelPanel(QDockWidget):
         layout.addWidget(self._lora_status)
         return box
 
+    def _build_speed_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Speed"))
+        box.setAccessibleName(self.tr("Speed"))
+        layout = QVBoxLayout(box)
+        form = QFormLayout()
+        self._draft_combo = QComboBox()
+        self._draft_combo.setAccessibleName(self.tr("Draft model"))
+        self._draft_combo.setToolTip(
+            self.tr(
+                "A small model with the same vocabulary proposes tokens and the model checks "
+                "them in one step: replies come faster and are drawn from the same "
+                "probabilities. Changing it reloads the model."
+            )
+        )
+        self._draft_combo.addItem(self.tr("None"), None)
+        self._draft_combo.addItem(self.tr("Qwen2.5-Coder-0.5B (bundled)"), DRAFT_DEFAULT)
+        self._draft_combo.addItem(self.tr("Choose a GGUF file…"), _CHOOSE_DRAFT)
+        self._draft_combo.activated.connect(self._on_draft_combo_activated)
+        _add_row(form, self.tr("Draft model"), self._draft_combo)
+        self._lookup_check = QCheckBox(self.tr("Prompt lookup"))
+        self._lookup_check.setAccessibleName(self.tr("Prompt lookup"))
+        self._lookup_check.setToolTip(
+            self.tr(
+                "Propose the tokens that followed the same words earlier in the prompt or "
+                "the reply; pays off when a reply quotes or edits its input."
+            )
+        )
+        self._lookup_check.toggled.connect(self._on_lookup_check_toggled)
+        form.addRow(self._lookup_check)
+        self._max_draft_spin = QSpinBox()
+        self._max_draft_spin.setAccessibleName(self.tr("Maximum draft length"))
+        self._max_draft_spin.setRange(1, MAX_DRAFT_LIMIT)
+        self._max_draft_spin.setValue(8)
+        self._max_draft_spin.setSuffix(self.tr(" tokens"))
+        self._max_draft_spin.setToolTip(
+            self.tr("The most tokens proposed at once; fewer are proposed when few are accepted")
+        )
+        self._max_draft_spin.valueChanged.connect(self._on_max_draft_spin_value_changed)
+        _add_row(form, self.tr("Maximum draft length"), self._max_draft_spin)
+        self._draft_status = QLabel()
+        self._draft_status.setAccessibleName(self.tr("Draft model status"))
+        self._draft_status.setTextFormat(Qt.TextFormat.PlainText)  # quotes the engine's words
+        self._draft_status.setWordWrap(True)
+        self._draft_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._draft_status.setVisible(False)
+        layout.addLayout(form)
+        layout.addWidget(self._draft_status)
+        return box
+
+    def draft_choice(self) -> str | None:
+        """The draft model chosen: None, the bundled model's key, or a file path."""
+        return self._draft_choice
+
+    def set_draft_choice(self, choice: str | None) -> None:
+        """Show ``choice`` (None, the bundled model's key or a path) in the draft combo."""
+        self._draft_choice = choice or None
+        index = self._draft_combo.findData(self._draft_choice)
+        if index < 0 and self._draft_choice is not None:
+            # A file of the user's: an entry of its own, before "Choose a GGUF file…".
+            index = self._draft_combo.count() - 1
+            self._draft_combo.insertItem(index, Path(self._draft_choice).name, self._draft_choice)
+            self._draft_combo.setItemData(index, self._draft_choice, Qt.ItemDataRole.ToolTipRole)
+        self._draft_combo.setCurrentIndex(max(index, 0))
+
+    def speed(self) -> tuple[bool, int]:
+        """Prompt lookup on or off and the maximum draft length, as the controls show them."""
+        return self._lookup_check.isChecked(), self._max_draft_spin.value()
+
+    def _choose_draft(self, choice: str | None) -> None:
+        """The user chose a draft model: remember it, and reload a loaded model with it."""
+        if choice == self._draft_choice:
+            return
+        self.set_draft_choice(choice)
+        self._draft_status.setVisible(False)
+        if self._loaded is not None and self._path_edit.text().strip():
+            self._on_load_button_clicked()
+
     def _build_effect_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("In effect"))
         box.setAccessibleName(self.tr("In effect"))
@@ -387,6 +486,10 @@ class ModelPanel(QDockWidget):
         self._override_edit.setPlainText(override or "")
         self._lora_edit.setText(settings.lora_path or "")
         self._lora_scale.setValue(settings.lora_scale)
+        self.set_draft_choice(settings.draft_model)
+        with QSignalBlocker(self._lookup_check), QSignalBlocker(self._max_draft_spin):
+            self._lookup_check.setChecked(settings.prompt_lookup)
+            self._max_draft_spin.setValue(settings.max_draft)
         self._check_lora()
 
     def set_gpu_offload_supported(self, supported: bool | None) -> None:
@@ -485,6 +588,7 @@ class ModelPanel(QDockWidget):
             chat_template_override=template if template.strip() else None,
             lora_path=lora or None,
             lora_scale=round(self._lora_scale.value(), 2),
+            draft_model=self._draft_choice,
         )
 
     def set_loaded(self, loaded: ModelLoaded) -> None:
@@ -492,6 +596,31 @@ class ModelPanel(QDockWidget):
         self._loaded = loaded
         if not self._path_edit.text():
             self.inspect(loaded.model_path)
+        if loaded.draft_error:
+            # The model works without it; the choice goes back to None, so the next
+            # load does not ask for it again.
+            self.set_draft_choice(None)
+            self._draft_status.setStyleSheet(_ERROR_STYLE)
+            self._draft_status.setText(
+                self.tr(
+                    "The draft model was not loaded; the model works without it. "
+                    "Choose another draft model or None."
+                )
+                + "\n"
+                + loaded.draft_error.strip()
+            )
+            self._draft_status.setVisible(True)
+            self.sig_draft_refused.emit(loaded.draft_error)
+        elif loaded.draft_model_path:
+            self._draft_status.setStyleSheet(_NOTE_STYLE)
+            self._draft_status.setText(
+                self.tr("Draft model loaded: {name}").format(
+                    name=Path(loaded.draft_model_path).name
+                )
+            )
+            self._draft_status.setVisible(True)
+        else:
+            self._draft_status.setVisible(False)
         self._refresh_effect()
         self._refresh_sha()
 
@@ -560,6 +689,11 @@ class ModelPanel(QDockWidget):
             html.escape(loaded.kernels),
             template,
             self.tr("LoRA: {adapter}").format(adapter=html.escape(lora)),
+            self.tr("Draft model: {draft}").format(
+                draft=html.escape(Path(loaded.draft_model_path).name)
+                if loaded.draft_model_path
+                else self.tr("none")
+            ),
             self.tr("SHA-256: {hash}").format(hash=f"<tt>{sha[:16]}…</tt>")
             if sha
             else self.tr("SHA-256: computing…"),
@@ -668,6 +802,32 @@ class ModelPanel(QDockWidget):
     @Slot()
     def _on_lora_edit_editing_finished(self) -> None:
         self._check_lora()
+
+    @Slot(int)
+    def _on_draft_combo_activated(self, index: int) -> None:
+        data = self._draft_combo.itemData(index)
+        if data != _CHOOSE_DRAFT:
+            self._choose_draft(data)
+            return
+        start = self._draft_choice if self._draft_choice not in (None, DRAFT_DEFAULT) else None
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Choose a draft model"),
+            start or self._path_edit.text() or str(Path.home()),
+            gguf_filter(),
+        )
+        if path:
+            self._choose_draft(path)
+        else:
+            self.set_draft_choice(self._draft_choice)  # cancelled: the choice stays
+
+    @Slot(bool)
+    def _on_lookup_check_toggled(self, _checked: bool) -> None:
+        self.sig_speed_changed.emit(*self.speed())
+
+    @Slot(int)
+    def _on_max_draft_spin_value_changed(self, _value: int) -> None:
+        self.sig_speed_changed.emit(*self.speed())
 
     @Slot(bool)
     def _on_override_check_toggled(self, checked: bool) -> None:
