@@ -16,6 +16,14 @@
         <translation>系统</translation>
     </message>
     <message>
+        <source>Drafted, accepted by the model</source>
+        <translation>由草稿提议，模型已接受</translation>
+    </message>
+    <message>
+        <source>Drawn by the model; the draft proposed another token</source>
+        <translation>由模型抽取；草稿提议的是另一个词元</translation>
+    </message>
+    <message>
         <source>token</source>
         <translation>词元</translation>
     </message>

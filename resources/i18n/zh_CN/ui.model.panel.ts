@@ -252,6 +252,46 @@
         <translation>LoRA 适配器状态</translation>
     </message>
     <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Draft model</source>
+        <translation>草稿模型</translation>
+    </message>
+    <message>
+        <source>A small model with the same vocabulary proposes tokens and the model checks them in one step: replies come faster and are drawn from the same probabilities. Changing it reloads the model.</source>
+        <translation>一个词表相同的小模型先提议词元，主模型一步检验它们：回复更快，且仍按相同的概率抽取。更改此项会重新加载模型。</translation>
+    </message>
+    <message>
+        <source>Qwen2.5-Coder-0.5B (bundled)</source>
+        <translation>Qwen2.5-Coder-0.5B（内置）</translation>
+    </message>
+    <message>
+        <source>Choose a GGUF file…</source>
+        <translation>选择 GGUF 文件…</translation>
+    </message>
+    <message>
+        <source>Prompt lookup</source>
+        <translation>提示词查找</translation>
+    </message>
+    <message>
+        <source>Propose the tokens that followed the same words earlier in the prompt or the reply; pays off when a reply quotes or edits its input.</source>
+        <translation>提议提示词或回复中相同词语之后出现过的词元；回复引用或修改输入时最有效。</translation>
+    </message>
+    <message>
+        <source>Maximum draft length</source>
+        <translation>最大草稿长度</translation>
+    </message>
+    <message>
+        <source>The most tokens proposed at once; fewer are proposed when few are accepted</source>
+        <translation>一次最多提议的词元数；接受的较少时会提议得更少</translation>
+    </message>
+    <message>
+        <source>Draft model status</source>
+        <translation>草稿模型状态</translation>
+    </message>
+    <message>
         <source>In effect</source>
         <translation>当前生效</translation>
     </message>
@@ -266,6 +306,14 @@
     <message>
         <source>This build of llama.cpp has no GPU support: every layer runs on the CPU.</source>
         <translation>此 llama.cpp 版本不支持 GPU：所有层都在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>The draft model was not loaded; the model works without it. Choose another draft model or None.</source>
+        <translation>草稿模型未加载；模型不用它也能正常工作。请选择其他草稿模型，或选择“无”。</translation>
+    </message>
+    <message>
+        <source>Draft model loaded: {name}</source>
+        <translation>已加载草稿模型：{name}</translation>
     </message>
     <message>
         <source>Template: plain format (no template)</source>
@@ -300,6 +348,10 @@
         <translation>LoRA：{adapter}</translation>
     </message>
     <message>
+        <source>Draft model: {draft}</source>
+        <translation>草稿模型：{draft}</translation>
+    </message>
+    <message>
         <source>SHA-256: {hash}</source>
         <translation>SHA-256：{hash}</translation>
     </message>
@@ -322,6 +374,10 @@
     <message>
         <source>Open GGUF model</source>
         <translation>打开 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>Choose a draft model</source>
+        <translation>选择草稿模型</translation>
     </message>
     <message>
         <source>Choose a model file first.</source>

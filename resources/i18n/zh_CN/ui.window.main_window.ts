@@ -200,6 +200,14 @@
         <translation>显示概率(&amp;P)</translation>
     </message>
     <message>
+        <source>Mark &amp;drafted tokens</source>
+        <translation>标记草稿词元(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Underline with dots the reply tokens a draft proposed and the model accepted</source>
+        <translation>用点线标出由草稿提议并被模型接受的回复词元</translation>
+    </message>
+    <message>
         <source>Show the &amp;Conversation panel</source>
         <translation>显示对话面板(&amp;C)</translation>
     </message>
@@ -538,6 +546,10 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
         <translation>就绪。加载用时 {seconds:.1f} 秒。</translation>
     </message>
     <message>
+        <source>The model is loaded, but not the draft model, so replies are not drafted by it. Choose another draft model in Model → Speed, or None. {reason}</source>
+        <translation>模型已加载，但草稿模型没有加载，因此回复不会由它起草。请在“模型 → 速度”中选择其他草稿模型，或选择“无”。{reason}</translation>
+    </message>
+    <message>
         <source>Reading the prompt… {percent}%</source>
         <translation>正在读取提示词… {percent}%</translation>
     </message>
@@ -561,9 +573,21 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
         <source>The context window is full.</source>
         <translation>上下文窗口已满。</translation>
     </message>
+    <message>
+        <source>drafted: {percent}% of {proposed} proposed tokens accepted</source>
+        <translation>草稿：提议的 {proposed} 个词元中接受了 {percent}%</translation>
+    </message>
+    <message>
+        <source>(×{ratio:.1f} vs. the last reply without drafting)</source>
+        <translation>（相比上一条未使用草稿的回复 ×{ratio:.1f}）</translation>
+    </message>
 </context>
 <context>
     <name>MessageCard</name>
+    <message>
+        <source>{accepted} of {proposed} proposed tokens accepted</source>
+        <translation>提议的 {proposed} 个词元中接受了 {accepted} 个</translation>
+    </message>
     <message>
         <source>Reply details</source>
         <translation>回复详情</translation>
@@ -615,6 +639,10 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
     <message>
         <source>{speed:.1f} tokens/s</source>
         <translation>{speed:.1f} 词元/秒</translation>
+    </message>
+    <message>
+        <source>Drafting</source>
+        <translation>草稿</translation>
     </message>
     <message>
         <source>Two-stage</source>
