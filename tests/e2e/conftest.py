@@ -9,6 +9,7 @@ import pytest
 from desktop_app.core.models.defaults import (
     CHAT_DEFAULT,
     DEFAULT_MODELS,
+    DRAFT_DEFAULT,
     MODELS_EXTRA_HINT,
     TEST_DEFAULT,
     DefaultModel,
@@ -34,3 +35,9 @@ def gemma_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def qwen_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default chat model (Qwen2.5-Coder-1.5B-Instruct, 1.1 GB), assembled and hash-checked."""
     return _assemble(DEFAULT_MODELS[CHAT_DEFAULT], tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def draft_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default model's draft model (Qwen2.5-Coder-0.5B-Instruct), assembled and hash-checked."""
+    return _assemble(DEFAULT_MODELS[DRAFT_DEFAULT], tmp_path_factory)

@@ -22,6 +22,7 @@ from desktop_app.core.engine.protocol import (
     DraftSettings,
     EngineConfig,
     GenerateRequest,
+    Message,
     TokenEvent,
 )
 from desktop_app.core.sampling import SamplingParams
@@ -91,3 +92,29 @@ def test_fifty_prompts_give_the_same_tokens_with_and_without_drafting(
         assert top[0].logit - top[1].logit < NEAR_TIE, (prompt, first, top[:2])
     assert drafted_tokens > 75  # the check is about drafted replies
     assert same >= 48, same
+
+
+def test_the_bundled_draft_model_drafts_for_the_default_model(
+    qwen_path: Path, draft_path: Path
+) -> None:
+    """The two Qwen models share a vocabulary: the draft loads and most proposals are kept."""
+    engine = LlamaCppEngine()
+    try:
+        loaded = engine.load(
+            EngineConfig(str(qwen_path), n_ctx=1024, draft_model_path=str(draft_path))
+        )
+        assert loaded.draft_error == "" and loaded.draft_model_path == str(draft_path)
+        text = "The quick brown fox jumps over the lazy dog near the river bank."
+        request = GenerateRequest(
+            params=SamplingParams.greedy(max_tokens=20),
+            messages=(Message("user", f"Repeat this sentence exactly: {text}"),),
+            draft=DraftSettings(draft_model=True, max_draft=4, fixed=True),
+        )
+        events = list(engine.generate(request))
+        done = events[-1]
+        assert isinstance(done, DoneEvent), done
+        assert done.draft_proposed >= 8
+        assert done.draft_accepted / done.draft_proposed > 0.5
+        assert "quick brown fox" in done.text
+    finally:
+        engine.unload()
