@@ -4,7 +4,8 @@ The UI benchmark streams a synthetic reply (Markdown with tables, nested lists,
 links, images and code blocks in several languages, 20 candidates per token) at
 a fixed rate through the real path: an engine on the controller's worker thread,
 the controller's batching, the chat session with its recorder writing to SQLite,
-and the real window with probabilities on. A 1 ms
+and the real window with probabilities on and drafted tokens marked (every token
+carries a draft mark, as a reply with speculative decoding does). A 1 ms
 heartbeat timer in the GUI thread measures how long the event loop was held up;
 each batch of tokens measures how far the window lags behind the engine.
 """
@@ -25,6 +26,7 @@ import numpy as np
 
 from desktop_app.core.engine.protocol import (
     DoneEvent,
+    DraftMark,
     EngineConfig,
     Event,
     GenerateRequest,
@@ -117,7 +119,11 @@ def synthetic_pieces(n_tokens: int) -> list[str]:
 
 
 def synthetic_tokens(n_tokens: int, candidates: int = 20, seed: int = 0) -> list[TokenEvent]:
-    """Token events with ``candidates`` alternatives each, as the engine reports them."""
+    """Token events with ``candidates`` alternatives each, as the engine reports them.
+
+    Each carries a draft mark, as with speculative decoding: every fourth one was
+    drawn after a rejected proposal, the others were drafted and accepted.
+    """
     rng = np.random.default_rng(seed)
     out = []
     for i, text in enumerate(synthetic_pieces(n_tokens)):
@@ -135,7 +141,8 @@ def synthetic_tokens(n_tokens: int, candidates: int = 20, seed: int = 0) -> list
             )
             for j in range(candidates)
         )
-        out.append(TokenEvent(i, 1000, text, float(probs[0]), cands))
+        mark: DraftMark = "replaced" if i % 4 == 3 else "accepted"
+        out.append(TokenEvent(i, 1000, text, float(probs[0]), cands, mark))
     return out
 
 
@@ -237,6 +244,7 @@ def _run_ui_bench(n_tokens: int, rate: float, candidates: int) -> UiBenchResult:
     window.resize(1280, 800)
     window.show()
     window._probs_check.setChecked(True)
+    window._drafts_action.setChecked(True)  # the heaviest formats: tint and dotted line
     loop = QEventLoop()
     controller.sig_model_loaded.connect(loop.quit)
     QTimer.singleShot(10_000, loop.quit)
