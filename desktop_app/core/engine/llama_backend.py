@@ -32,6 +32,7 @@ import numpy as np
 
 from desktop_app.core.chat.context import fit_messages
 from desktop_app.core.engine.draft_model import DraftModel, check_same_vocabulary
+from desktop_app.core.engine.prefix_cache import MIN_TOKENS, PrefixCache
 from desktop_app.core.engine.protocol import (
     LORA_SCALE_MAX,
     LORA_SCALE_MIN,
@@ -175,6 +176,7 @@ class LlamaCppEngine:
         self._utf8: _Utf8Table | None = None
         self._utf8_state: tuple[int, int, int] = (0, 0x80, 0xBF)
         self._draft: DraftModel | None = None
+        self._prefixes = PrefixCache()
         self.loaded: ModelLoaded | None = None
 
     # -- loading -----------------------------------------------------------------
@@ -369,6 +371,7 @@ class LlamaCppEngine:
         self.loaded = None
         self._tokens = []
         self._snapshot = None
+        self._prefixes.clear()
         # What llama.cpp freed goes back to the system, not into the allocator's
         # free lists: the process would otherwise grow by steps over many loads.
         release_free_memory()
@@ -564,10 +567,47 @@ class LlamaCppEngine:
         cached = self._tokens
         while common < limit and cached[common] == prompt[common]:
             common += 1
-        if common < len(cached):
+        if allowed and len(cached) - common >= MIN_TOKENS:
+            # Another conversation: keep this one's state for when it comes back.
+            self._save_sequence()
+        if allowed:
+            saved = self._prefixes.best(prompt, len(prompt) - 1)
+            if (
+                saved is not None
+                and saved[2] >= common + MIN_TOKENS // 2
+                and self._restore_sequence(saved[0], saved[1])
+            ):
+                common = saved[2]
+        if common < len(self._tokens):
             self._llm._ctx.kv_cache_seq_rm(0, common, -1)
             del self._tokens[common:]
         return common
+
+    def _save_sequence(self) -> None:
+        """Copy the cached sequence's state into the prefix cache."""
+        import llama_cpp
+
+        ctx = self._llm._ctx.ctx
+        size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
+        if size <= 0 or size > self._prefixes.budget:
+            return
+        buf = (ctypes.c_uint8 * size)()
+        written = int(llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0))
+        if written > 0:
+            self._prefixes.put(self._tokens, bytes(buf)[:written])
+
+    def _restore_sequence(self, tokens: tuple[int, ...], state: bytes) -> bool:
+        """Replace the cached sequence with a saved one; False (cache empty) if refused."""
+        import llama_cpp
+
+        self._llm._ctx.kv_cache_seq_rm(0, 0, -1)
+        self._tokens = []
+        buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if int(llama_cpp.llama_state_seq_set_data(self._llm._ctx.ctx, buf, len(state), 0)) == 0:
+            self._llm._ctx.kv_cache_seq_rm(0, 0, -1)
+            return False
+        self._tokens = list(tokens)
+        return True
 
     def generate(self, request: GenerateRequest) -> Iterator[Event]:
         """Stream token events for ``request``; the last event is done or error."""
