@@ -242,7 +242,8 @@ def run_speculative(args: argparse.Namespace) -> int:
     for t in ttft:
         print(
             f"  first token after {t['prompt_tokens']:.0f} prompt tokens, batch "
-            f"{t['n_batch']:.0f}: {t['ttft_s']:.2f} s"
+            f"{t['n_batch']:.0f}: {t['ttft_s']:.2f} s; back to it after another chat: "
+            f"{t['ttft_back_s']:.2f} s"
         )
     return 0
 
