@@ -15,9 +15,12 @@ and rewrites (a text given back with its typos fixed).
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing.connection import Connection
 
 from desktop_app.core.engine.protocol import (
     DoneEvent,
@@ -28,6 +31,7 @@ from desktop_app.core.engine.protocol import (
     Message,
     TokenEvent,
 )
+from desktop_app.core.engine.threads import default_threads
 from desktop_app.core.errors import error_from_event
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.engine.client import EngineClient
@@ -331,3 +335,78 @@ def measure_ttft(
         }
     finally:
         client.close()
+
+
+def _reference_main(conn: Connection, config: EngineConfig) -> None:
+    """Child process: raw llama-cpp-python, with and without its prompt-lookup drafting."""
+    import llama_cpp
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    from desktop_app.core.engine.llama_backend import model_params_override
+    from desktop_app.core.engine.native import load_backends
+
+    gen, batch = default_threads()
+    models = {}
+    with model_params_override(llama_cpp, use_extra_bufts=not load_backends().has_amx):
+        for mode, draft in (("off", None), ("lookup", LlamaPromptLookupDecoding())):
+            models[mode] = llama_cpp.Llama(
+                model_path=config.model_path,
+                n_ctx=config.n_ctx,
+                n_threads=config.n_threads or gen,
+                n_threads_batch=config.n_threads_batch or batch,
+                draft_model=draft,
+                verbose=False,
+            )
+    conn.send("ready")
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg[0] == "exit":
+            return
+        _, mode, prompt, n = msg
+        stamps = []
+        for _chunk in models[mode].create_chat_completion(
+            [{"role": "user", "content": prompt}], max_tokens=n, temperature=0.0, stream=True
+        ):
+            stamps.append(time.perf_counter())
+        conn.send(stamps)
+
+
+def run_reference(
+    config: EngineConfig, *, sets: tuple[str, ...], max_tokens: int
+) -> list[dict[str, object]]:
+    """Raw llama-cpp-python at temperature 0: tokens/s with its prompt lookup ÷ without."""
+    ctx = mp.get_context("spawn")
+    conn, child = ctx.Pipe()
+    proc = ctx.Process(target=_reference_main, args=(child, config), daemon=True)
+    proc.start()
+    child.close()
+    rows: list[dict[str, object]] = []
+    try:
+        if conn.recv() != "ready":
+            raise RuntimeError("the raw llama-cpp-python process did not start")
+        for name in sets:
+            rate: dict[str, list[float]] = {"off": [], "lookup": []}
+            for i, prompt in enumerate(PROMPT_SETS[name]):
+                for mode in ("off", "lookup") if i % 2 == 0 else ("lookup", "off"):
+                    conn.send(("run", mode, prompt, max_tokens))
+                    stamps: list[float] = conn.recv()
+                    if len(stamps) > 2:
+                        rate[mode].append((len(stamps) - 2) / (stamps[-2] - stamps[0]))
+            off, lookup = statistics.mean(rate["off"]), statistics.mean(rate["lookup"])
+            rows.append(
+                {
+                    "set": name,
+                    "tokens_per_s_off": round(off, 2),
+                    "tokens_per_s_lookup": round(lookup, 2),
+                    "ratio": round(lookup / off, 3),
+                }
+            )
+        conn.send(("exit",))
+        proc.join(timeout=10)
+        return rows
+    finally:
+        if proc.is_alive():
+            proc.kill()

@@ -78,6 +78,11 @@ def register(sub: Any) -> None:
         action="store_true",
         help="also time the first token of a 1,500-token prompt at batch sizes 256 to 2,048",
     )
+    sp.add_argument(
+        "--reference",
+        action="store_true",
+        help="also measure raw llama-cpp-python with and without its prompt lookup (temperature 0)",
+    )
     sp.add_argument("--json", action="store_true", help="print one JSON object")
     sp.set_defaults(func=run_speculative)
 
@@ -198,7 +203,7 @@ def run_speculative(args: argparse.Namespace) -> int:
     """Run the speculative-decoding benchmark and print its figures."""
     from dataclasses import replace
 
-    from desktop_app.bench.speculative import measure_ttft, run_speculative_bench
+    from desktop_app.bench.speculative import measure_ttft, run_reference, run_speculative_bench
 
     config = engine_config(args)  # resolves --draft-model ("none": prompt lookup only)
 
@@ -222,6 +227,10 @@ def run_speculative(args: argparse.Namespace) -> int:
         base = replace(config, draft_model_path=None)
         ttft = [measure_ttft(replace(base, n_batch=b)) for b in (256, 512, 1024, 2048)]
         out["ttft"] = ttft
+    reference: list[dict[str, object]] = []
+    if args.reference:
+        reference = run_reference(config, sets=tuple(args.sets), max_tokens=args.tokens)
+        out["reference"] = reference
     if args.json:
         print(json.dumps(out))
         return 0
@@ -238,6 +247,11 @@ def run_speculative(args: argparse.Namespace) -> int:
             f"{row['tokens_per_s']:6.2f} tok/s  ratio {row['ratio']}  "
             f"accepted {'-' if acc is None else acc}  "
             f"same tokens as off {row['same_tokens_as_off']}/{row['replies']}"
+        )
+    for r in reference:
+        print(
+            f"  raw llama-cpp-python {r['set']:9} t=0  off {r['tokens_per_s_off']} tok/s, "
+            f"its prompt lookup {r['tokens_per_s_lookup']} tok/s, ratio {r['ratio']}"
         )
     for t in ttft:
         print(
