@@ -24,14 +24,25 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.app import build
 from desktop_app.core.engine.fake import FakeEngine
-from desktop_app.core.engine.protocol import DoneEvent, DraftSettings, TokenEvent
+from desktop_app.core.engine.protocol import (
+    DoneEvent,
+    DraftSettings,
+    Engine,
+    EngineConfig,
+    GenerateRequest,
+    Message,
+    TokenEvent,
+)
 from desktop_app.core.models.defaults import DRAFT_DEFAULT
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings, load_settings
+from desktop_app.core.tasks.generation import Generation, generate
 from desktop_app.ui.chat.view import describe_token, token_tooltip
 from desktop_app.ui.model.panel import ModelPanel
+from desktop_app.ui.tasks.base import TaskTab
 from desktop_app.ui.window.main_window import MainWindow, MessageCard
 from desktop_app.workers.engine.inference import InferenceController, ProgressCallback
+from desktop_app.workers.engine.task_runner import DraftingEngine, TaskProgress
 
 TIMEOUT_MS = 5000
 GREEDY = Settings().with_sampling(SamplingParams.greedy())
@@ -310,3 +321,52 @@ def test_status_bar_says_acceptance_and_speed_up_and_the_card_records_the_drafti
         assert f"(×{ratio:.1f} vs. the last reply without drafting)" in window._status_label.text()
     finally:
         assert controller.shutdown()
+
+
+def test_task_generations_draft_as_the_speed_section_says(
+    qtbot: QtBot, tmp_path: Path, tiny: Path
+) -> None:
+    engine = FakeEngine("Rewritten.")
+    controller = InferenceController(
+        lambda: engine,
+        GREEDY.model_copy(update={"prompt_lookup": True, "max_draft": 3}),
+        settings_path=tmp_path / "settings.json",
+    )
+    with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        controller.load_model(str(tiny))
+    tab = TaskTab(controller, "Rewrite", ("rewrite.system", "rewrite.user"))
+    qtbot.addWidget(tab)
+    results: list[Generation] = []
+    tab.on_done = lambda result, _cancelled: results.append(result)  # type: ignore[method-assign]
+
+    def rewrite(task_engine: Engine, _progress: TaskProgress) -> Generation:
+        request = GenerateRequest(messages=(Message("user", "Rewrite: text."),))
+        return generate(task_engine, request)
+
+    try:
+        tab.start(rewrite, "Rewriting")
+        qtbot.waitUntil(lambda: bool(results), timeout=TIMEOUT_MS)
+        assert engine.requests[-1].draft == DraftSettings(prompt_lookup=True, max_draft=3)
+        assert results[0].tokens[0].draft == "accepted"
+        assert results[0].done.draft_proposed > 0
+        # Off in the Speed section: the task's request is left as it was built.
+        controller.update_settings(controller.settings.model_copy(update={"prompt_lookup": False}))
+        results.clear()
+        tab.start(rewrite, "Rewriting")
+        qtbot.waitUntil(lambda: bool(results), timeout=TIMEOUT_MS)
+        assert engine.requests[-1].draft == DraftSettings()
+    finally:
+        assert controller.shutdown()
+
+
+def test_drafting_engine_keeps_a_request_s_own_drafting_and_passes_the_rest_on() -> None:
+    engine = FakeEngine("ab")
+    engine.load(EngineConfig(model_path="/m.gguf"))
+    wrapped = DraftingEngine(engine, DraftSettings(prompt_lookup=True))
+    own = DraftSettings(prompt_lookup=True, max_draft=2)
+    list(wrapped.generate(GenerateRequest(prompt="x", draft=own)))
+    assert engine.requests[-1].draft == own
+    list(wrapped.generate(GenerateRequest(prompt="x")))
+    assert engine.requests[-1].draft == DraftSettings(prompt_lookup=True)
+    assert wrapped.count_tokens("abc") == 3
+    assert wrapped.loaded is engine.loaded

@@ -30,7 +30,6 @@ from desktop_app.core.chat.recorder import ReplyRecorder
 from desktop_app.core.chat.store import ChatStore, Project, QueuedMessage, StoredMessage
 from desktop_app.core.engine.protocol import (
     DoneEvent,
-    DraftSettings,
     GenerateRequest,
     Message,
     Role,
@@ -898,15 +897,6 @@ class ChatSession(QObject):
             reasoning=self.options.reasoning,
         )
 
-    def _draft_settings(self, loaded: object) -> DraftSettings:
-        """The drafting the Speed section asks for, with the draft model if one is loaded."""
-        settings = self._controller.settings
-        return DraftSettings(
-            prompt_lookup=settings.prompt_lookup,
-            draft_model=bool(getattr(loaded, "draft_model_path", None)),
-            max_draft=settings.max_draft,
-        )
-
     def _start_reply(
         self,
         parent_id: int | None,
@@ -940,7 +930,7 @@ class ChatSession(QObject):
                     messages=original.messages,
                     candidates=self._controller.settings.candidates,
                     assistant_prefix=prefix_text,
-                    draft=self._draft_settings(loaded),
+                    draft=self._controller.draft_settings(),
                 )
                 citations = same_prompt_as.meta.get("citations")
                 if citations:
@@ -955,7 +945,7 @@ class ChatSession(QObject):
                 assistant_prefix=prefix_text,
                 # A reply continued from a chosen token keeps its own start.
                 grammar=None if prefix_text else grammar,
-                draft=self._draft_settings(loaded),
+                draft=self._controller.draft_settings(),
             )
         if two_stage is None:
             two_stage = self.options.reasoning == prompting.REASONING_TWO_STAGE

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.engine.protocol import TokenEvent
+from desktop_app.core.engine.protocol import Engine, TokenEvent
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.sources import SourceText
 from desktop_app.ui.common.errors import error_text
@@ -39,7 +39,12 @@ from desktop_app.ui.tasks.styles import ERROR_STYLE, NOTE_STYLE
 from desktop_app.ui.tasks.template_editor import TemplateEditor
 from desktop_app.ui.tasks.token_dialog import TokenDialog
 from desktop_app.workers.engine.inference import InferenceController
-from desktop_app.workers.engine.task_runner import CANCELLED, TaskFn
+from desktop_app.workers.engine.task_runner import (
+    CANCELLED,
+    DraftingEngine,
+    TaskFn,
+    TaskProgress,
+)
 from desktop_app.workers.jobs import JobHandle
 from desktop_app.workers.jobs_qt import while_alive
 from desktop_app.workers.kb.controller import KnowledgeController
@@ -388,10 +393,20 @@ class TaskTab(QWidget):
         return box
 
     def start(self, fn: TaskFn, what: str) -> JobHandle:
-        """Run ``fn`` on the engine thread; the tab is busy until it ends."""
+        """Run ``fn`` on the engine thread; the tab is busy until it ends.
+
+        Its generations draft as Model panel → Speed says, as chat replies do.
+        """
+        draft = self._controller.draft_settings()
+        task = fn
+        if draft.enabled:
+
+            def task(engine: Engine, progress: TaskProgress) -> object:
+                return fn(DraftingEngine(engine, draft), progress)
+
         job: JobHandle | None = None
         self._job = job = self._controller.run_task(
-            fn,
+            task,
             label=f"{self._name.lower()}: {what}",
             on_done=while_alive(self, lambda result: self._on_task_done(job, result)),
             on_failed=while_alive(

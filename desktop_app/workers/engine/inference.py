@@ -53,6 +53,7 @@ from desktop_app.core.engine.openai_remote import OpenAIEngine, is_remote
 from desktop_app.core.engine.protocol import (
     REFUSED_BEFORE_LOAD,
     DoneEvent,
+    DraftSettings,
     Engine,
     EngineConfig,
     ErrorEvent,
@@ -316,6 +317,16 @@ class InferenceController(QObject):
     def model_loaded(self) -> ModelLoaded | None:
         """The model the engine has ready, or None."""
         return self._loaded
+
+    def draft_settings(self) -> DraftSettings:
+        """The drafting the settings ask for (Model panel → Speed), with the draft model
+        only when one is loaded beside the model."""
+        loaded = self._loaded
+        return DraftSettings(
+            prompt_lookup=self._settings.prompt_lookup,
+            draft_model=bool(loaded is not None and loaded.draft_model_path),
+            max_draft=self._settings.max_draft,
+        )
 
     @property
     def model_fingerprint(self) -> tuple[str, str] | None:

@@ -14,13 +14,60 @@ call per ~30 ms, not per token.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
 
-from desktop_app.core.engine.protocol import Engine, TokenEvent
+from desktop_app.core.engine.protocol import (
+    DraftSettings,
+    Engine,
+    EngineConfig,
+    Event,
+    GenerateRequest,
+    ModelLoaded,
+    TokenEvent,
+)
 from desktop_app.workers.jobs import CANCELLED
 
-__all__ = ["CANCELLED", "TaskFn", "TaskProgress", "TaskTokens", "merge_task_progress"]
+__all__ = [
+    "CANCELLED",
+    "DraftingEngine",
+    "TaskFn",
+    "TaskProgress",
+    "TaskTokens",
+    "merge_task_progress",
+]
+
+
+class DraftingEngine:
+    """An engine whose generations draft as ``draft`` says, unless a request asks itself.
+
+    The window's tasks (rewrite, extract, summarize…) build their requests in core,
+    without the Speed section's choices; their engine is wrapped in this, so they
+    draft like chat replies. Everything else (scoring, counting tokens, ``loaded``)
+    is the wrapped engine's.
+    """
+
+    def __init__(self, engine: Engine, draft: DraftSettings) -> None:
+        self._engine = engine
+        self._draft = draft
+
+    def load(self, config: EngineConfig) -> ModelLoaded:
+        """Load through the wrapped engine."""
+        return self._engine.load(config)
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        """Generate with the drafting, unless the request already asks for some."""
+        if not request.draft.enabled:
+            request = replace(request, draft=self._draft)
+        return self._engine.generate(request)
+
+    def cancel(self) -> None:
+        """Cancel the wrapped engine's generation."""
+        self._engine.cancel()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
 
 
 @dataclass(frozen=True, slots=True)
