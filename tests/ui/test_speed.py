@@ -35,7 +35,7 @@ from desktop_app.core.engine.protocol import (
 )
 from desktop_app.core.models.defaults import DRAFT_DEFAULT
 from desktop_app.core.sampling import SamplingParams
-from desktop_app.core.settings import Settings, load_settings
+from desktop_app.core.settings import LoadOverrides, Settings, load_settings
 from desktop_app.core.tasks.generation import Generation, generate
 from desktop_app.ui.chat.view import describe_token, token_tooltip
 from desktop_app.ui.model.panel import ModelPanel
@@ -370,3 +370,44 @@ def test_drafting_engine_keeps_a_request_s_own_drafting_and_passes_the_rest_on()
     assert engine.requests[-1].draft == DraftSettings(prompt_lookup=True)
     assert wrapped.count_tokens("abc") == 3
     assert wrapped.loaded is engine.loaded
+
+
+def test_replay_keeps_the_drafting_and_says_when_the_draft_model_is_gone(
+    qtbot: QtBot, tmp_path: Path, tiny: Path, draft_file: Path
+) -> None:
+    engine = FakeEngine()
+    settings = GREEDY.model_copy(update={"draft_model": str(draft_file), "prompt_lookup": True})
+    controller = InferenceController(
+        lambda: engine, settings, settings_path=tmp_path / "settings.json"
+    )
+    window = build(controller, model_spec=str(tiny)).window
+    qtbot.addWidget(window)
+    notices: list[tuple[str, bool]] = []
+    window.session.sig_notice.connect(lambda text, error: notices.append((text, error)))
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            window.show()
+        _send(qtbot, controller, window, "Hi")
+        drafted = DraftSettings(prompt_lookup=True, draft_model=True)
+        assert engine.requests[-1].draft == drafted
+        reply = window.session.path[-1].id
+        card = MessageCard(window.session.message(reply), window)  # type: ignore[arg-type]
+        qtbot.addWidget(card)
+        shown = by_name(card, QTextBrowser, "Reply card").toPlainText()
+        assert "bundled-draft.gguf" in shown and drafted.describe() in shown
+
+        with qtbot.waitSignal(controller.sig_done, timeout=TIMEOUT_MS):
+            window.session.replay(reply)
+        assert engine.requests[-1].draft == drafted
+        assert notices[-1] == ("Replay matches the original exactly.", False)
+        notices.clear()
+
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+            controller.load_model(str(tiny), LoadOverrides(draft_model=None))
+        with qtbot.waitSignal(controller.sig_done, timeout=TIMEOUT_MS):
+            window.session.replay(reply)
+        assert engine.requests[-1].draft == DraftSettings(prompt_lookup=True)
+        gone = [text for text, error in notices if "not loaded now" in text and not error]
+        assert len(gone) == 1
+    finally:
+        assert controller.shutdown()

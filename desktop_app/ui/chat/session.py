@@ -776,6 +776,20 @@ class ChatSession(QObject):
             return
         # The whole prompt is evaluated afresh, as the first time it was sent.
         request = dataclasses.replace(request, reuse_prefix=False)
+        if request.draft.draft_model and not self._controller.draft_settings().draft_model:
+            # Drafting keeps the model's distribution, so the reply is drawn from the
+            # same probabilities; only the random draws may fall differently.
+            request = dataclasses.replace(
+                request, draft=dataclasses.replace(request.draft, draft_model=False)
+            )
+            self.sig_notice.emit(
+                self.tr(
+                    "This reply was drafted with a draft model that is not loaded now, so it "
+                    "is replayed without one; above temperature 0 its tokens may differ. Load "
+                    "the draft model (Model panel → Speed) to replay it exactly."
+                ),
+                False,
+            )
         second = message.meta.get("second_stage")
         self._rebranch(message.parent_id)
         self._start_reply(

@@ -72,6 +72,10 @@
         <translation>此词元没有记录该候选词元。</translation>
     </message>
     <message>
+        <source>This reply was drafted with a draft model that is not loaded now, so it is replayed without one; above temperature 0 its tokens may differ. Load the draft model (Model panel → Speed) to replay it exactly.</source>
+        <translation>这条回复是借助草稿模型生成的，但该草稿模型现在没有加载，因此重放时不使用草稿模型；温度高于 0 时词元可能不同。请加载该草稿模型（模型面板 → 速度）以完全重放。</translation>
+    </message>
+    <message>
         <source>Stopped before the reply began.</source>
         <translation>已在回复开始前停止。</translation>
     </message>
