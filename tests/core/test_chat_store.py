@@ -748,7 +748,8 @@ def test_a_schema_3_file_gains_projects_and_origins_and_keeps_its_chats(tmp_path
         "BEGIN;\n" + "\n".join(MIGRATIONS[:3]) + "\nPRAGMA user_version = 3;\nCOMMIT;"
     )
     conn.execute(
-        "INSERT INTO chats (title, created, updated, system_prompt) VALUES ('Kept', 1, 1, 'Be brief')"
+        "INSERT INTO chats (title, created, updated, system_prompt) "
+        "VALUES ('Kept', 1, 1, 'Be brief')"
     )
     conn.commit()
     conn.close()

@@ -250,4 +250,3 @@ def test_backspace_deletes_nothing(qtbot: QtBot, store: ChatStore, ids: dict[str
     )
     assert store.chat(ids["Groceries"]).deleted_at is None
     assert not widget.undo_visible
-
