@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from desktop_app.core.engine.fake import FakeEngine
-from desktop_app.core.engine.protocol import EngineConfig, GenerateRequest
+from desktop_app.core.engine.protocol import DraftSettings, EngineConfig, GenerateRequest
 from desktop_app.workers.api.server import _handler, _Job, _Server
 
 TOKEN = "limits-token"
@@ -36,6 +36,7 @@ class ThreadBackend:
     token: str | None = TOKEN
     loopback_only = True
     model_id = "fake.gguf"
+    draft = DraftSettings()
 
     def __init__(self, script: str = "Hello there.", delay_s: float = 0.0) -> None:
         self.script, self.delay_s = script, delay_s
