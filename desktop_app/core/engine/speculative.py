@@ -14,9 +14,8 @@ the same tokens come out, up to the small differences between llama.cpp's
 batched and single-token arithmetic.
 
 How many tokens to propose follows the acceptance rate seen so far in the
-reply: a batch of k + 1 positions costs more than one position (on two CPU
-cores about 1 + 0.45 k times as much), so proposals pay only when most of them
-are accepted. The choice depends on tokens alone, never on timings, so a
+reply and what a proposal costs (see :class:`DraftLength`), so proposals are
+made only where they are expected to pay. The choice depends on tokens alone, never on timings, so a
 seeded reply is drafted the same way every time it is generated.
 """
 
@@ -79,15 +78,18 @@ class DraftLength:
     """How many tokens to propose next, from the acceptance rate so far.
 
     ``rate`` is a running estimate of the chance that one proposed token is
-    accepted (its start is optimistic, so a reply tries drafting early);
-    ``cost`` is the extra cost of one more position in a batch, in units of
-    a single-token evaluation. The length chosen maximises the expected tokens
-    per unit of cost, (1 - a^(k+1)) / (1 - a) / (1 + cost k), and is 0 when no
-    length beats decoding one token at a time.
+    accepted (its start is optimistic, so a reply tries drafting early). The
+    cost of a round with k proposals, in units of one token decoded alone, is
+    ``base + cost * k``: the batch that checks them (whose first position costs
+    ``base``; below 1 where batches get more threads than single tokens) plus
+    what each proposal adds. The length chosen maximises the expected tokens
+    per unit of cost, (1 - a^(k+1)) / (1 - a) / (base + cost k), and is 0 when
+    no length beats decoding one token at a time.
     """
 
     limit: int
     cost: float = 0.45
+    base: float = 1.0
     rate: float = 0.7
     weight: float = 0.15
     history: list[tuple[int, int]] = field(default_factory=list)
@@ -97,7 +99,7 @@ class DraftLength:
         a = min(self.rate, 0.995)
         best_k, best = 0, 1.0
         for k in range(1, self.limit + 1):
-            gain = (1.0 - a ** (k + 1)) / (1.0 - a) / (1.0 + self.cost * k)
+            gain = (1.0 - a ** (k + 1)) / (1.0 - a) / (self.base + self.cost * k)
             if gain > best + 1e-9:
                 best_k, best = k, gain
         return best_k
