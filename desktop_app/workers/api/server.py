@@ -536,7 +536,9 @@ class _Backend(Protocol):
     """What the HTTP handler needs from ``ApiServer`` or ``WindowApi`` (any thread)."""
 
     token: str | None
-    draft: DraftSettings
+
+    @property
+    def draft(self) -> DraftSettings: ...
 
     @property
     def loopback_only(self) -> bool: ...

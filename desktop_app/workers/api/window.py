@@ -78,6 +78,12 @@ class WindowApi(QObject):
     _sig_job = Signal(object)
     _sig_cancel = Signal(object)
 
+    @property
+    def draft(self) -> DraftSettings:
+        """Drafting for requests that do not say: the window's Speed settings."""
+        settings = getattr(self._controller, "draft_settings", None)
+        return settings() if callable(settings) else DraftSettings()
+
     def __init__(
         self, controller: Any, knowledge: Any | None = None, parent: QObject | None = None
     ) -> None:
@@ -85,8 +91,6 @@ class WindowApi(QObject):
         self._controller = controller
         self._knowledge = knowledge
         self.token: str | None = None
-        #: Drafting for requests that do not say: the window's Speed settings.
-        self.draft = DraftSettings()
         self._httpd: ThreadingHTTPServer | None = None
         self._serving: threading.Thread | None = None
         self._host = "127.0.0.1"

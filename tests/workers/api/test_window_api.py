@@ -334,3 +334,37 @@ def test_without_a_token_the_stored_one_is_required_and_no_header_gets_401(
         assert [m.id for m in models.data] == ["fake.gguf"]
     finally:
         service.stop()
+
+
+def test_a_request_without_a_draft_object_drafts_as_the_window_is_set(
+    qtbot: QtBot, tmp_path: Path, glassbox_home: Path
+) -> None:
+    c = InferenceController(
+        lambda: FakeEngine(SCRIPT, delay_s=0.0),
+        Settings(prompt_lookup=True, max_draft=4),
+        settings_path=tmp_path / "settings.json",
+        resolver=lambda spec, progress: Path(spec),
+        remember_model=False,
+    )
+    with qtbot.waitSignal(c.sig_model_loaded, timeout=TIMEOUT_MS):
+        c.load_model("fake.gguf")
+    service = WindowApi(c)
+    service.start(0, token=TOKEN)
+    try:
+        assert service.draft.prompt_lookup and service.draft.max_draft == 4
+        messages = [{"role": "user", "content": "hi"}]
+        reply = in_thread(
+            qtbot,
+            lambda: client(service).chat.completions.create(model="fake.gguf", messages=messages),
+        )
+        assert reply.usage.completion_tokens_details.accepted_prediction_tokens > 0
+        off = in_thread(
+            qtbot,
+            lambda: client(service).chat.completions.create(
+                model="fake.gguf", messages=messages, extra_body={"draft": {}}
+            ),
+        )
+        assert off.usage.completion_tokens_details is None
+    finally:
+        service.stop()
+        assert c.shutdown()
