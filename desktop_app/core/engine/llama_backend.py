@@ -572,12 +572,9 @@ class LlamaCppEngine:
             self._save_sequence()
         if allowed:
             saved = self._prefixes.best(prompt, len(prompt) - 1)
-            if (
-                saved is not None
-                and saved[2] >= common + MIN_TOKENS // 2
-                and self._restore_sequence(saved[0], saved[1])
-            ):
-                common = saved[2]
+            if saved is not None and saved[2] >= common + MIN_TOKENS // 2:
+                # A refused state leaves the cache empty: everything is evaluated again.
+                common = saved[2] if self._restore_sequence(saved[0], saved[1]) else 0
         if common < len(self._tokens):
             self._llm._ctx.kv_cache_seq_rm(0, common, -1)
             del self._tokens[common:]

@@ -55,3 +55,21 @@ def test_a_conversation_left_and_taken_up_again_is_not_evaluated_again(model: st
         assert ask(fresh, chat("water"))[0] == first
     finally:
         fresh.unload()
+
+
+def test_a_saved_state_llama_cpp_refuses_means_evaluating_the_prompt_again(
+    model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llama_cpp
+
+    engine = LlamaCppEngine()
+    try:
+        engine.load(EngineConfig(model, n_ctx=1024, n_threads=1, n_threads_batch=1))
+        first, _ = ask(engine, chat("water"))
+        ask(engine, chat("the world"))
+        monkeypatch.setattr(llama_cpp, "llama_state_seq_set_data", lambda *args: 0)
+        again, done = ask(engine, chat("water"))
+        assert done.prompt_tokens_reused == 0
+        assert again == first
+    finally:
+        engine.unload()
