@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         draft=draft_settings(args),
     )
     loaded = server.start()
+    interrupted = False
     try:
         check_draft_loaded(loaded)
         print(f"Serving {server.model_id} at {server.url}", flush=True)
@@ -79,7 +83,38 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{loaded.backend}, context {loaded.n_ctx}; Ctrl+C stops]", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
+        interrupted = True
         print("stopped", flush=True)
     finally:
+        # Ctrl+C always ends the process: if stopping hangs, it ends with status 1;
+        # once stopped cleanly, a leftover thread cannot hold the interpreter's exit.
+        watchdog = (
+            _end_after(STOP_TIMEOUT_S, 1, "Stopping took too long; ending anyway.")
+            if interrupted
+            else None
+        )
         server.stop()
+        if watchdog is not None:
+            watchdog.cancel()
+            _end_after(EXIT_GRACE_S, 0, "A thread was still running after the stop; ending.")
     return 0
+
+
+#: Seconds Ctrl+C may take to stop the server (requests cancelled, the engine ended).
+STOP_TIMEOUT_S = 45.0
+#: Seconds the interpreter may take to exit after a clean stop.
+EXIT_GRACE_S = 10.0
+
+
+def _end_after(seconds: float, status: int, message: str) -> threading.Timer:
+    """A daemon timer that ends the process with ``status`` after ``seconds``."""
+
+    def end() -> None:
+        print(message, file=sys.stderr, flush=True)
+        logging.shutdown()
+        os._exit(status)
+
+    timer = threading.Timer(seconds, end)
+    timer.daemon = True
+    timer.start()
+    return timer
