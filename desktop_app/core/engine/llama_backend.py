@@ -591,7 +591,7 @@ class LlamaCppEngine:
         buf = (ctypes.c_uint8 * size)()
         written = int(llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0))
         if written > 0:
-            self._prefixes.put(self._tokens, bytes(buf)[:written])
+            self._prefixes.put(self._tokens, ctypes.string_at(buf, written))
 
     def _restore_sequence(self, tokens: tuple[int, ...], state: bytes) -> bool:
         """Replace the cached sequence with a saved one; False (cache empty) if refused."""

@@ -21,8 +21,8 @@ seeded reply is drafted the same way every time it is generated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 #: Longest n-gram prompt lookup matches (the reply's last tokens); shorter
 #: matches are tried after it, down to MIN_NGRAM.
@@ -92,7 +92,6 @@ class DraftLength:
     base: float = 1.0
     rate: float = 0.7
     weight: float = 0.15
-    history: list[tuple[int, int]] = field(default_factory=list)
 
     def next(self) -> int:
         """The number of tokens to propose now (0: decode one token without drafting)."""
@@ -108,7 +107,6 @@ class DraftLength:
         """Learn from one verified run: ``accepted`` of ``proposed`` tokens (a prefix)."""
         if proposed <= 0:
             return
-        self.history.append((proposed, accepted))
         # Each proposed token up to the first rejection is one observation.
         seen = min(accepted + 1, proposed)
         for i in range(seen):
@@ -118,7 +116,3 @@ class DraftLength:
     def probe(self) -> None:
         """Raise a low estimate a little, so drafting is tried again after a dry spell."""
         self.rate += 0.02 * (0.7 - self.rate) if self.rate < 0.7 else 0.0
-
-
-#: Proposes up to k tokens after the given context (the prompt and the reply so far).
-Proposer = Callable[[Sequence[int], int], list[int]]
