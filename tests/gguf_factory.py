@@ -363,3 +363,117 @@ def write_malformed(path: str | os.PathLike[str], kind: str) -> Path:
         struct.pack_into("<Q", data, pos + 8, 1 << 62)
     out.write_bytes(bytes(data))
     return out
+
+
+#: The tensor types ``write_quantized`` gives each tensor by default, as
+#: llama.cpp's Q4_K_M recipe does: Q6_K for ``attn_v`` and ``ffn_down`` in the
+#: first layer, Q4_K for the other matrices, Q8_0 for the embedding, F32 norms.
+QUANTIZED_TYPES = {
+    "token_embd": "Q8_0",
+    "attn_q": "Q4_K",
+    "attn_k": "Q4_K",
+    "attn_v": "Q6_K",
+    "attn_output": "Q4_K",
+    "ffn_gate": "Q4_K",
+    "ffn_up": "Q4_K",
+    "ffn_down": "Q6_K",
+    "output": "Q6_K",
+}
+
+
+def write_quantized(
+    path: str | os.PathLike[str],
+    *,
+    arch: str = "llama",
+    n_layers: int = 2,
+    n_embd: int = 256,
+    n_heads: int = 4,
+    n_kv_heads: int | list[int] = 2,
+    n_ff: int = 512,
+    n_vocab: int = 512,
+    n_ctx: int = 2048,
+    key_length: int | None = None,
+    value_length: int | None = None,
+    sliding_window: int | None = None,
+    types: dict[str, str] | None = None,
+    tied_output: bool = False,
+) -> Path:
+    """Write a GGUF header with quantized tensors (zeroed data) for inspecting, not running.
+
+    Each matrix gets its type from ``types`` (by the tensor's short name, see
+    ``QUANTIZED_TYPES``, the default); in layers after the first, Q6_K matrices
+    become Q4_K, so layers differ as in a real Q4_K_M file. Norms are F32.
+    ``n_kv_heads`` may be a per-layer list. Tensor data is all zero bytes.
+    """
+    chosen = dict(QUANTIZED_TYPES if types is None else types)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    q = gguf.GGMLQuantizationType
+    head_k = key_length or n_embd // n_heads
+    head_v = value_length or n_embd // n_heads
+    kv_list = n_kv_heads if isinstance(n_kv_heads, list) else [n_kv_heads] * n_layers
+
+    writer = gguf.GGUFWriter(out, arch)
+
+    def add(name: str, short: str, rows: int, cols: int, layer: int | None = None) -> None:
+        type_name = chosen.get(short, "F32")
+        if layer and type_name == "Q6_K":
+            type_name = "Q4_K"
+        qtype = q[type_name]
+        if qtype == q.F32:
+            writer.add_tensor(name, np.zeros((rows, cols), dtype=np.float32))
+            return
+        if qtype == q.F16:
+            writer.add_tensor(name, np.zeros((rows, cols), dtype=np.float16))
+            return
+        block, size = gguf.GGML_QUANT_SIZES[qtype]
+        data = np.zeros((rows, cols // block * size), dtype=np.uint8)
+        writer.add_tensor(name, data, raw_dtype=qtype)
+
+    try:
+        writer.add_name(f"glassbox-quantized-{arch}")
+        writer.add_file_type(int(gguf.LlamaFileType.MOSTLY_Q4_K_M))
+        writer.add_context_length(n_ctx)
+        writer.add_embedding_length(n_embd)
+        writer.add_block_count(n_layers)
+        writer.add_feed_forward_length(n_ff)
+        writer.add_head_count(n_heads)
+        if isinstance(n_kv_heads, list):
+            writer.add_key_value(
+                f"{arch}.attention.head_count_kv", n_kv_heads, gguf.GGUFValueType.ARRAY
+            )
+        else:
+            writer.add_head_count_kv(n_kv_heads)
+        if key_length is not None:
+            writer.add_key_length(key_length)
+        if value_length is not None:
+            writer.add_value_length(value_length)
+        if sliding_window is not None:
+            writer.add_sliding_window(sliding_window)
+        writer.add_layer_norm_rms_eps(RMS_EPS)
+        writer.add_vocab_size(n_vocab)
+
+        add("token_embd.weight", "token_embd", n_vocab, n_embd)
+        for i in range(n_layers):
+            blk = f"blk.{i}"
+            kv = kv_list[i]
+            writer.add_tensor(f"{blk}.attn_norm.weight", np.ones(n_embd, dtype=np.float32))
+            add(f"{blk}.attn_q.weight", "attn_q", n_heads * head_k, n_embd, i)
+            if kv:
+                add(f"{blk}.attn_k.weight", "attn_k", kv * head_k, n_embd, i)
+                add(f"{blk}.attn_v.weight", "attn_v", kv * head_v, n_embd, i)
+            add(f"{blk}.attn_output.weight", "attn_output", n_embd, n_heads * head_v, i)
+            writer.add_tensor(f"{blk}.ffn_norm.weight", np.ones(n_embd, dtype=np.float32))
+            add(f"{blk}.ffn_gate.weight", "ffn_gate", n_ff, n_embd, i)
+            add(f"{blk}.ffn_up.weight", "ffn_up", n_ff, n_embd, i)
+            add(f"{blk}.ffn_down.weight", "ffn_down", n_embd, n_ff, i)
+        writer.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
+        if not tied_output:
+            add("output.weight", "output", n_vocab, n_embd)
+
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+    finally:
+        writer.close()
+    return out

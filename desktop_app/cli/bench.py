@@ -117,6 +117,24 @@ def register(sub: Any) -> None:
     i.add_argument("--json", action="store_true", help="print one JSON object")
     i.set_defaults(func=run_import)
 
+    m = benches.add_parser(
+        "memory",
+        help="the memory estimate vs the engine process's RSS after loading and filling a context",
+    )
+    m.add_argument(
+        "--models",
+        nargs="+",
+        default=["default", "gemma-3-270m"],
+        metavar="GGUF|KEY",
+        help="models (paths or default-model keys; default: the chat model and Gemma 3 270M)",
+    )
+    m.add_argument(
+        "--contexts", nargs="+", type=int, default=[4096, 16384], help="context lengths (tokens)"
+    )
+    m.add_argument("--threads", type=int, default=None, help="threads (default: the engine's)")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m.set_defaults(func=run_memory)
+
     f = benches.add_parser(
         "faults", help="the fault-and-attack suite: kills, fuzzing, bombs, hostile templates"
     )
@@ -325,6 +343,37 @@ def run_import(args: argparse.Namespace) -> int:
         f"(goal: 1,000 chats from 50 MB in under {r.goal_s:.0f} s)"
     )
     return 0
+
+
+def run_memory(args: argparse.Namespace) -> int:
+    """Estimate and measure the engine process's memory; exit 1 if a ratio is outside 0.9-1.1."""
+    from desktop_app.bench.memory import run_memory_bench
+    from desktop_app.core.models.defaults import resolve_model
+
+    paths = [str(resolve_model(m)) for m in args.models]
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    rows = run_memory_bench(paths, args.contexts, n_threads=args.threads, progress=progress)
+    ok = all(0.9 <= r.ratio <= 1.1 for r in rows)
+    if args.json:
+        print(json.dumps({"rows": [r.as_dict() for r in rows], "ok": ok}))
+        return 0 if ok else 1
+    mib = 2**20
+    print("estimate vs the engine process's VmRSS after loading and filling the context (MiB)")
+    for r in rows:
+        e = r.estimate
+        print(
+            f"  {r.model} at {r.n_ctx:,} ({r.cache_type}): estimate {e['total'] / mib:,.0f} "
+            f"(weights {e['weights'] / mib:,.0f} + repacked {e['repacked'] / mib:,.0f} + KV "
+            f"{e['kv_cache'] / mib:,.0f} + compute {e['compute'] / mib:,.0f} + runtime "
+            f"{e['runtime'] / mib:,.0f}); measured {r.rss_after_fill / mib:,.0f} after filling "
+            f"{r.filled_tokens:,} tokens in {r.fill_s:.0f} s (anon {r.anon_after_fill / mib:,.0f}, "
+            f"file {r.file_after_fill / mib:,.0f}, peak {r.hwm_after_fill / mib:,.0f}), "
+            f"{r.rss_after_load / mib:,.0f} after loading; ratio {r.ratio:.3f} (goal 0.9-1.1)"
+        )
+    return 0 if ok else 1
 
 
 def run_faults(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import GenerateRequest, Message, ModelLoaded
 from desktop_app.core.models.fingerprint import template_sha256
-from desktop_app.core.models.gguf_info import GGUFInfo
+from desktop_app.core.models.gguf_info import ModelContents
 from desktop_app.core.settings import LoadOverrides, Settings, load_settings
 from desktop_app.ui.model import panel as panel_module
 from desktop_app.ui.model.panel import ModelPanel, inspector_text
@@ -218,15 +218,15 @@ def _gated_inspection(
 ) -> tuple[threading.Event, threading.Event, threading.Event]:
     """Make the panel's header reads wait for a gate: (entered, gate, left)."""
     entered, gate, left = threading.Event(), threading.Event(), threading.Event()
-    real = panel_module.inspect_gguf
+    real = panel_module.inspect_contents
 
-    def slow(path: str) -> GGUFInfo:
+    def slow(path: str) -> ModelContents:
         entered.set()
         gate.wait(10)  # a hung disk, a network share, a huge crafted header
         left.set()
         return real(path)
 
-    monkeypatch.setattr(panel_module, "inspect_gguf", slow)
+    monkeypatch.setattr(panel_module, "inspect_contents", slow)
     return entered, gate, left
 
 

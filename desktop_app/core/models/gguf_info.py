@@ -45,7 +45,16 @@ import gguf
 
 from desktop_app.core.errors import ModelFileError
 
-__all__ = ["GGUFInfo", "LoraInfo", "inspect_gguf", "inspect_lora"]
+__all__ = [
+    "AttentionShape",
+    "GGUFInfo",
+    "LoraInfo",
+    "ModelContents",
+    "TensorInfo",
+    "inspect_contents",
+    "inspect_gguf",
+    "inspect_lora",
+]
 
 _MAGIC = b"GGUF"
 # Version 1 (mid-2023) used 32-bit counts and is no longer read by llama.cpp.
@@ -152,6 +161,74 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GGUFInfo:
             the file and the problem.
     """
     return _parse(os.fspath(path), "Model file", _Parser.parse)
+
+
+@dataclass(frozen=True, slots=True)
+class TensorInfo:
+    """One tensor as the header describes it: its GGML type, shape and size in the file.
+
+    ``shape`` is in GGML order (the row length first); ``n_bytes`` is what its
+    data takes in the file.
+    """
+
+    name: str
+    type_name: str
+    shape: tuple[int, ...]
+    n_elements: int
+    n_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionShape:
+    """The numbers llama.cpp sizes the KV cache from, one entry per layer where they vary.
+
+    ``n_head_kv`` is per layer (0 for a layer without attention); ``head_dim_k``
+    and ``head_dim_v`` come from ``attention.key_length``/``value_length``, or
+    are ``embedding_length / head_count``. ``swa_layers`` marks the layers that
+    attend only to the last ``sliding_window`` tokens (Gemma 2 and 3, Cohere 2);
+    ``swa_pattern`` says where that came from.
+    """
+
+    n_layer: int
+    n_head: int
+    n_head_kv: tuple[int, ...]
+    head_dim_k: int
+    head_dim_v: int
+    n_embd: int
+    n_vocab: int
+    n_ctx_train: int | None
+    sliding_window: int | None
+    swa_layers: tuple[bool, ...]
+    swa_pattern: str
+
+    @property
+    def n_swa_layers(self) -> int:
+        """How many layers use the sliding window."""
+        return sum(self.swa_layers)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelContents:
+    """Everything the header says: the summary, every tensor, and the attention shape.
+
+    ``attention`` is None when the header lacks or garbles the numbers a KV
+    cache is sized from; ``attention_problem`` then says which, in words.
+    """
+
+    info: GGUFInfo
+    tensors: tuple[TensorInfo, ...]
+    attention: AttentionShape | None
+    attention_problem: str | None
+
+
+def inspect_contents(path: str | os.PathLike[str]) -> ModelContents:
+    """Read and check the header at ``path`` as :func:`inspect_gguf` does, keeping every
+    tensor's type and shape and the numbers the KV cache is sized from.
+
+    Raises:
+        ModelFileError: as :func:`inspect_gguf`.
+    """
+    return _parse(os.fspath(path), "Model file", _Parser.parse_contents)
 
 
 _T = TypeVar("_T")
@@ -349,6 +426,7 @@ class _Tensor(NamedTuple):
     n_bytes: int
     offset: int
     shape: tuple[int, ...]  # GGML order: the row length first
+    type_name: str = "F32"  # the GGML type's name: F32, F16, Q4_K, …
 
 
 class _Parser:
@@ -632,7 +710,14 @@ class _Parser:
                     f"{ggml_type.name} block size {block_size}"
                 )
             tensors.append(
-                _Tensor(name, n_elements, n_elements // block_size * type_size, offset, tuple(dims))
+                _Tensor(
+                    name,
+                    n_elements,
+                    n_elements // block_size * type_size,
+                    offset,
+                    tuple(dims),
+                    ggml_type.name,
+                )
             )
         return tensors
 
@@ -674,6 +759,21 @@ class _Parser:
         version, tensor_count, kv_count = self._fixed_header()
         fields, tensors = self._checked_model(kv_count, tensor_count)
         return _summarise(self.path, self.size, version, tensor_count, kv_count, fields, tensors)
+
+    def parse_contents(self) -> ModelContents:
+        """Walk the whole header: the summary, every tensor and the attention shape."""
+        version, tensor_count, kv_count = self._fixed_header()
+        fields, tensors = self._checked_model(kv_count, tensor_count)
+        info = _summarise(self.path, self.size, version, tensor_count, kv_count, fields, tensors)
+        attention, problem = _attention_shape(fields, info)
+        return ModelContents(
+            info=info,
+            tensors=tuple(
+                TensorInfo(t.name, t.type_name, t.shape, t.n_elements, t.n_bytes) for t in tensors
+            ),
+            attention=attention,
+            attention_problem=problem,
+        )
 
     def parse_tensors(self) -> tuple[dict[str, Any], list[_Tensor]]:
         """Walk the whole header of a model: its metadata and tensors; raises ModelFileError."""
@@ -821,6 +921,119 @@ def _summarise(
         chat_template=template,
         tensor_count=tensor_count,
         kv_count=kv_count,
+    )
+
+
+# -- attention shape ----------------------------------------------------------------
+
+# Far above any real model; a larger figure is a garbled header, and sizing a
+# cache from it would only print nonsense.
+_MAX_LAYERS = 4096
+_MAX_HEADS = 4096
+_MAX_HEAD_DIM = 65536
+# Where llama.cpp does not read the sliding-window layers from the file but
+# knows them per architecture (llama-model.cpp, set_swa_pattern): every n-th
+# layer attends to the whole context, the others to the window.
+_SWA_PATTERNS = {"gemma2": 2, "gemma3": 6, "cohere2": 4}
+
+
+def _per_layer(value: Any, n_layer: int, what: str) -> tuple[tuple[int, ...] | None, str | None]:
+    """A per-layer count from an int or an array of ints; (None, why) when unusable."""
+    if isinstance(value, _Array):
+        ints = value.values
+        if ints is None or value.length != n_layer:
+            return None, f"its {what} is an array of {value.length:,} entries for {n_layer} layers"
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in ints):
+            return None, f"its {what} array holds values that are not whole numbers"
+        return tuple(int(v) for v in ints), None
+    n = _int(value)
+    if n is None:
+        return None, None
+    return (n,) * n_layer, None
+
+
+def _attention_shape(
+    fields: dict[str, Any], info: GGUFInfo
+) -> tuple[AttentionShape | None, str | None]:
+    """The KV cache's numbers from the metadata, or (None, what is missing or impossible)."""
+    arch = info.architecture
+
+    def arch_field(suffix: str) -> Any:
+        return fields.get(f"{arch}.{suffix}")
+
+    n_layer = info.n_layers
+    if n_layer is None:
+        return None, f"the file has no {arch}.block_count (number of layers)"
+    if not 0 < n_layer <= _MAX_LAYERS:
+        return None, f"the file declares {n_layer:,} layers"
+    heads, why = _per_layer(arch_field("attention.head_count"), n_layer, "head count")
+    if heads is None:
+        return None, why or f"the file has no {arch}.attention.head_count"
+    kv_value = arch_field("attention.head_count_kv")
+    kv_heads, why = _per_layer(kv_value, n_layer, "KV head count")
+    if why is not None:
+        return None, why
+    if kv_heads is None:
+        kv_heads = heads  # llama.cpp's default: no grouped-query attention
+    n_head = max(heads)
+    if not 0 < n_head <= _MAX_HEADS or any(not 0 <= h <= _MAX_HEADS for h in (*heads, *kv_heads)):
+        return None, f"the file declares {n_head:,} attention heads"
+    n_embd = info.n_embd
+    if n_embd is None or n_embd <= 0:
+        return None, f"the file has no {arch}.embedding_length"
+    head_dims: list[int] = []
+    for suffix in ("attention.key_length", "attention.value_length"):
+        dim = _int(arch_field(suffix))
+        if dim is None:
+            if n_embd % n_head:
+                return None, (
+                    f"the file has no {arch}.{suffix} and its embedding length {n_embd:,} "
+                    f"is not a multiple of its {n_head} heads"
+                )
+            dim = n_embd // n_head
+        if not 0 < dim <= _MAX_HEAD_DIM:
+            return None, f"the file declares a head size of {dim:,}"
+        head_dims.append(dim)
+
+    window = _int(arch_field("attention.sliding_window"))
+    if window is not None and window <= 0:
+        window = None
+    swa = (False,) * n_layer
+    pattern_text = "none"
+    if window is not None:
+        pattern = arch_field("attention.sliding_window_pattern")
+        if isinstance(pattern, _Array) and pattern.values is not None:
+            if pattern.length != n_layer:
+                return None, (
+                    f"its sliding-window pattern has {pattern.length:,} entries "
+                    f"for {n_layer} layers"
+                )
+            swa = tuple(bool(v) for v in pattern.values)
+            pattern_text = "file"
+        else:
+            every = _int(pattern) or _SWA_PATTERNS.get(arch)
+            if every is not None and every > 0:
+                # llama_hparams::set_swa_pattern: layer il is full when il % n == n - 1.
+                swa = tuple(il % every < every - 1 for il in range(n_layer))
+                pattern_text = f"every {every}"
+            else:
+                # Unknown pattern: every layer sized as a full one, which over-counts.
+                pattern_text = "unknown"
+    return (
+        AttentionShape(
+            n_layer=n_layer,
+            n_head=n_head,
+            n_head_kv=kv_heads,
+            head_dim_k=head_dims[0],
+            head_dim_v=head_dims[1],
+            n_embd=n_embd,
+            n_vocab=info.vocab_size or 0,
+            n_ctx_train=info.n_ctx_train,
+            sliding_window=window,
+            swa_layers=swa,
+            swa_pattern=pattern_text,
+        ),
+        None,
     )
 
 

@@ -1,6 +1,6 @@
 """The "Model" dock: pick a GGUF file, see what is inside it, and load it with options.
 
-The inspector shows what the file's header declares (``inspect_gguf``) before
+The inspector shows what the file's header declares (``inspect_contents``) before
 anything is loaded, so a wrong or broken file is explained here, in the
 panel, instead of failing a load. The load options (context, GPU layers,
 threads, chat template override, LoRA adapter, draft model) are sent with
@@ -56,9 +56,16 @@ from desktop_app.core.engine.protocol import (
     ModelLoaded,
 )
 from desktop_app.core.models.defaults import DRAFT_DEFAULT, human_size
-from desktop_app.core.models.gguf_info import GGUFInfo, LoraInfo, inspect_gguf, inspect_lora
+from desktop_app.core.models.gguf_info import (
+    GGUFInfo,
+    LoraInfo,
+    ModelContents,
+    inspect_contents,
+    inspect_lora,
+)
 from desktop_app.core.settings import LoadOverrides, Settings, field_bounds
 from desktop_app.ui.common.errors import error_text
+from desktop_app.ui.model.anatomy import ModelAnatomy
 from desktop_app.workers.jobs import JobContext, JobQueue
 from desktop_app.workers.jobs_qt import GuiDrain, while_alive
 
@@ -273,6 +280,10 @@ class ModelPanel(QDockWidget):
         self._sha_label.setStyleSheet("background: transparent;")
         self._sha_label.setToolTip(self.tr("The file's SHA-256, computed after the model loads"))
         _add_row(form, "SHA-256", self._sha_label)
+        # Types, bits per weight, KV cache and memory fit: recomputed when the
+        # context in Load options changes (connected in _build_options_box).
+        self._anatomy = ModelAnatomy()
+        form.addRow(self._anatomy)
         return box
 
     def _build_template_box(self) -> QGroupBox:
@@ -314,6 +325,7 @@ class ModelPanel(QDockWidget):
         self._ctx_spin.setSingleStep(256)
         self._ctx_spin.setSuffix(self.tr(" tokens"))
         self._ctx_spin.setGroupSeparatorShown(True)
+        self._ctx_spin.valueChanged.connect(self._anatomy.set_context)
         _add_row(form, self.tr("Context length"), self._ctx_spin)
 
         self._gpu_spin = QSpinBox()
@@ -322,6 +334,7 @@ class ModelPanel(QDockWidget):
         self._gpu_spin.setRange(int(low if low is not None else -1), int(high or 1000))
         self._gpu_spin.setSpecialValueText(self.tr("All"))  # shown for the minimum, -1
         self._gpu_spin.setToolTip(self.tr("Layers offloaded to the GPU (All, or 0 for none)"))
+        self._gpu_spin.valueChanged.connect(self._anatomy.set_gpu_layers)
         self._gpu_note = QLabel()
         self._gpu_note.setAccessibleName(self.tr("GPU note"))
         self._gpu_note.setStyleSheet(_NOTE_STYLE)
@@ -522,17 +535,18 @@ class ModelPanel(QDockWidget):
         self._model_reading = shown
         self._info = None
         self._show_info(None)
+        self._anatomy.set_contents(None)
         self._show_file_error("")
         self._template_view.setPlainText("")
         self._reading_label.setVisible(True)
         self._update_load_button()
 
-        def read(_resource: None, _ctx: JobContext[None, None]) -> GGUFInfo:
-            return inspect_gguf(shown)
+        def read(_resource: None, _ctx: JobContext[None, None]) -> ModelContents:
+            return inspect_contents(shown)
 
-        def done(info: GGUFInfo) -> None:
+        def done(contents: ModelContents) -> None:
             if self._current(request, shown):
-                self._inspected(shown, info, "")
+                self._inspected(shown, contents, "")
 
         def failed(_kind: str, message: str) -> None:
             if self._current(request, shown):
@@ -560,11 +574,13 @@ class ModelPanel(QDockWidget):
             return False
         return True
 
-    def _inspected(self, shown: str, info: GGUFInfo | None, message: str) -> None:
+    def _inspected(self, shown: str, contents: ModelContents | None, message: str) -> None:
         self._model_reading = None
         self._reading_label.setVisible(False)
+        info = contents.info if contents is not None else None
         self._info = info
         self._show_info(info)
+        self._anatomy.set_contents(contents)
         if info is None:
             self._show_file_error(error_text("model_file", message))
             self._template_view.setPlainText("")
