@@ -101,7 +101,8 @@ def test_an_answer_that_mentions_not_finding_something_is_not_a_refusal() -> Non
     assert not is_refusal("在 /etc/fstab 中加上 usrquota 选项 [1]。")
     assert not is_refusal("")
     result = answer(_engine(long_answer), "How do I set quotas?", [_hit(1, "usrquota")])
-    assert result.found and result.text == long_answer and result.citations[0].cited
+    # (The one passage holds little of it: the answer is shown under the warning.)
+    assert result.found and result.body == long_answer and result.citations[0].cited
 
 
 def test_with_outside_knowledge_allowed_the_models_text_stays() -> None:
