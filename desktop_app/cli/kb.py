@@ -153,6 +153,12 @@ def register(sub: Any) -> None:
         "local cross-encoder folder",
     )
     add_translate_argument(p)
+    p.add_argument(
+        "--whole-documents",
+        action="store_true",
+        help="give the model the collection's documents whole instead of passages, when "
+        "they fit the context with room for the answer (refused with the counts otherwise)",
+    )
     p.set_defaults(func=run_ask)
 
     kb = sub.add_parser(
@@ -525,6 +531,8 @@ def run_ask(args: argparse.Namespace) -> int:
     params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
     only = not args.allow_outside_knowledge
     needs_model_first = args.multi_query > 0 or args.rerank == "model"
+    if args.whole_documents:
+        return _ask_whole(args, params, only)
     with _open(args) as kb:
         kb.collection(args.collection)  # a missing collection fails before the model loads
         # A question in another language than the documents' is first translated.
@@ -563,7 +571,50 @@ def run_ask(args: argparse.Namespace) -> int:
     _print(
         args,
         {**result.as_dict(), "chroma": chroma, "translation": grounded.cross.as_dict()},
-        f"{result.text}\n\n{sources}".rstrip(),
+        f"{result.text}\n\n{sources}{unsupported_lines(result)}".rstrip(),
+    )
+    return 0
+
+
+def unsupported_lines(result: Any) -> str:
+    """The text output's lines for the answer's unsupported sentences ("" when none)."""
+    lines = []
+    for c in result.sentences:
+        if c.supported:
+            continue
+        keys = ", ".join(f"{k.token.strip()!r} {k.p:.2f}" for k in c.key_tokens)
+        support = "" if c.support is None else f", support {c.support:.2f}"
+        lines.append(f"unsupported ({c.reason}{support}{'; ' + keys if keys else ''}): {c.text}")
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def _ask_whole(args: argparse.Namespace, params: Any, only: bool) -> int:
+    """``ask --whole-documents``: the collection's documents whole, counted with the
+    model's tokenizer; refused with the counts when they do not fit."""
+    from desktop_app.core.kb.answer import answer
+    from desktop_app.core.kb.whole import require_fit, whole_documents
+    from desktop_app.workers.engine.client import EngineClient
+
+    with _open(args) as kb:
+        kb.collection(args.collection)
+        chroma = describe(kb.location(args.collection))
+        with EngineClient() as client:
+            loaded = client.load(engine_config(args))
+            docs, fits = whole_documents(
+                kb, [args.collection], args.question, loaded.n_ctx, args.max_tokens,
+                _filters(args), count=client.count_tokens,
+            )  # fmt: skip
+            require_fit(fits)
+            result = answer(
+                client, args.question, docs, only_from_documents=only,
+                chat_template=loaded.has_chat_template, params=params, whole=True,
+            )  # fmt: skip
+    sources = "\n".join(f"[{c.n}]{'*' if c.cited else ' '} {c.source}" for c in result.citations)
+    _print(
+        args,
+        {**result.as_dict(), "chroma": chroma, "fit": fits.as_dict()},
+        f"{result.text}\n\n(whole documents, about {fits.tokens:,} tokens)\n{sources}"
+        f"{unsupported_lines(result)}".rstrip(),
     )
     return 0
 

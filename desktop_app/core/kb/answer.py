@@ -94,6 +94,9 @@ MAX_SOURCE_CHARS = 2000
 FOCUS_SHARE = 0.5
 FOCUS_KEEP = 2
 
+#: The longest answer ``glassbox ask`` and the API give (tokens).
+ANSWER_TOKENS = 512
+
 #: Which material answered: retrieved passages, or the whole attached documents.
 PASSAGES = "passages"
 WHOLE_DOCUMENTS = "whole_documents"

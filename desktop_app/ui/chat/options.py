@@ -210,6 +210,16 @@ class ChatOptionsPanel(QDockWidget):
             )
         )
         form.addRow("", self._translate_check)
+        self._whole_check = QCheckBox(self.tr("Use whole documents"), body)
+        self._whole_check.setAccessibleName(self.tr("Use whole documents"))
+        self._whole_check.setToolTip(
+            self.tr(
+                "When the attached documents fit in the model's context with room for the "
+                "answer, the model reads them whole instead of the passages a search finds; "
+                "when they do not fit, the window says so and sends nothing."
+            )
+        )
+        form.addRow("", self._whole_check)
         self._types_edit = QLineEdit(body)
         self._types_edit.setAccessibleName(self.tr("Only file types"))
         self._types_edit.setPlaceholderText(self.tr("any type (e.g. pdf, md)"))
@@ -266,6 +276,7 @@ class ChatOptionsPanel(QDockWidget):
         self._after_edit.dateChanged.connect(self._on_filter_control_changed)
         self._rerank_check.toggled.connect(self._on_retrieval_control_changed)
         self._translate_check.toggled.connect(self._on_retrieval_control_changed)
+        self._whole_check.toggled.connect(self._on_retrieval_control_changed)
         self._updating = False
         self.reload_presets()
 
@@ -294,6 +305,7 @@ class ChatOptionsPanel(QDockWidget):
         )
         self.set_retrieval(options.multi_query, options.rerank)
         self.set_translate(options.translate)
+        self.set_whole_documents(options.whole_documents)
         self.set_filters(options.file_types, options.folder, options.modified_after)
 
     def _change(self, **fields: Any) -> None:
@@ -386,6 +398,15 @@ class ChatOptionsPanel(QDockWidget):
         finally:
             self._updating = False
 
+    def set_whole_documents(self, on: bool) -> None:
+        """Show whether a chat gives the model whole documents (no signal)."""
+        self._chat_options = replace(self._chat_options, whole_documents=on)
+        self._updating = True
+        try:
+            self._whole_check.setChecked(on)
+        finally:
+            self._updating = False
+
     def set_filters(self, types: list[str], folder: str, after: float | None) -> None:
         """Show a chat's metadata filters (no signal)."""
         self._chat_options = replace(
@@ -468,6 +489,7 @@ class ChatOptionsPanel(QDockWidget):
                 multi_query=self._multi_query_spin.value(),
                 rerank=self._rerank_check.isChecked(),
                 translate=self._translate_check.isChecked(),
+                whole_documents=self._whole_check.isChecked(),
             )
 
     @Slot()

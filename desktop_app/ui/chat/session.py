@@ -37,14 +37,23 @@ from desktop_app.core.engine.protocol import (
 )
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb import grounding as ground
-from desktop_app.core.kb.answer import build_prompt, is_refusal, refusal_for
+from desktop_app.core.kb.answer import (
+    PASSAGES,
+    WHOLE_DOCUMENTS,
+    build_prompt,
+    finish_answer,
+    is_refusal,
+    refusal_for,
+)
+from desktop_app.core.kb.check import SentenceCheck
 from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.grounding import MAX_PHRASINGS, GroundingOptions
 from desktop_app.core.kb.language import target_language
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.translate import CrossLanguage, engine_translator, merge_counts
+from desktop_app.core.kb.whole import MAX_DOCUMENTS, Fit
 from desktop_app.core.sampling import SamplingParams
-from desktop_app.ui.chat.view import MessageView
+from desktop_app.ui.chat.view import MessageView, SentenceMark, sentence_marks
 from desktop_app.ui.common.errors import error_text
 from desktop_app.workers.engine.inference import InferenceController
 from desktop_app.workers.jobs import JobHandle
@@ -82,6 +91,8 @@ class ChatOptions:
     file_types: list[str] = field(default_factory=list)  # only these (pdf, md…)
     folder: str = ""  # only files under this folder
     modified_after: float | None = None  # only files modified since (Unix seconds)
+    #: Give the model the whole attached documents instead of passages, when they fit.
+    whole_documents: bool = False
 
     def filters(self) -> Filters | None:
         """The metadata filters for searches, or None when nothing is restricted."""
@@ -119,6 +130,7 @@ class ChatOptions:
             "file_types": list(self.file_types),
             "folder": self.folder,
             "modified_after": self.modified_after,
+            "whole_documents": self.whole_documents,
         }
 
     @classmethod
@@ -160,6 +172,9 @@ class ChatOptions:
         folder = data.get("folder")
         if isinstance(folder, str):
             out.folder = folder
+        whole = data.get("whole_documents")
+        if isinstance(whole, bool):
+            out.whole_documents = whole
         after = data.get("modified_after")
         if isinstance(after, int | float) and not isinstance(after, bool):
             out.modified_after = float(after)
@@ -198,6 +213,12 @@ class _Reply:
     # A reply grounded in documents only: Glassbox's refusal in the question's
     # language, shown instead of the model's when the model refuses ("": not grounded).
     refusal: str = ""
+    # A grounded reply: the question, the sources given, the fence delimiter and the
+    # mode, for the answer's finishing step (``finish_answer``, as ask and the API).
+    question: str = ""
+    sources: list[Hit] = field(default_factory=list)
+    delimiter: str = ""
+    mode: str = PASSAGES
 
 
 class ChatSession(QObject):
@@ -263,6 +284,9 @@ class ChatSession(QObject):
         self._knowledge: Any = None
         self._pending_search: _Grounding | None = None
         self._sources: list[Any] = []  # hits found for the reply about to start
+        self._whole = False  # the sources about to be given are whole documents
+        self._delimiter = ""  # the fence delimiter of the grounded prompt just built
+        self._mode = PASSAGES  # and what it gives: passages or whole documents
         self._grounding: list[Any] = []  # hits the reply being started is grounded in
         self._carry_citations: list[Any] = []  # a branch keeps its original's sources
         self._grammar: str | None = None  # the grounded prompt's reply format, if any
@@ -500,6 +524,23 @@ class ChatSession(QObject):
         self._pending_search = grounding
         self.sig_busy.emit(True)
         loaded = self._controller.model_loaded
+        fetch = getattr(self._knowledge, "whole_documents", None)
+        if self.options.whole_documents and fetch is not None and loaded is not None:
+            # The whole documents instead of passages, when they fit the context.
+            grounding.stage = "whole"
+            fetch(
+                question,
+                grounding.options,
+                loaded.n_ctx,
+                self._params.max_tokens or 512,
+                on_done=while_alive(self, partial(self._on_whole_documents, grounding)),
+                on_failed=while_alive(self, partial(self._on_knowledge_search_failed, grounding)),
+            )
+            names = ", ".join(grounding.options.collections)
+            self.sig_notice.emit(
+                self.tr("Reading the whole documents of {names}…").format(names=names), False
+            )
+            return
         counts = self._collection_languages(grounding.options)
         across = grounding.options.translate and target_language(question, counts) is not None
         if across and loaded is not None:
@@ -535,6 +576,43 @@ class ChatSession(QObject):
             self.sig_notice.emit(self.tr("Rewriting the question into other phrasings…"), False)
             return
         self._grounding_search(grounding)
+
+    def _on_whole_documents(self, grounding: _Grounding, result: tuple[list[Hit], Fit]) -> None:
+        if grounding is not self._pending_search:
+            return
+        self._pending_search = None
+        hits, fit = result
+        if not fit.fits:
+            if not fit.documents:
+                why = self.tr("The attached collections have no indexed document.")
+            elif fit.documents > MAX_DOCUMENTS:
+                why = self.tr(
+                    "{n} documents are in scope; whole-document mode gives at most {most}. "
+                    "Narrow the scope with the filters, or untick “Use whole documents”."
+                ).format(n=fit.documents, most=MAX_DOCUMENTS)
+            else:
+                why = self.tr(
+                    "The {n} document(s) take about {tokens} tokens; the model's context of "
+                    "{n_ctx} leaves {budget} for them with room for the answer. Untick “Use "
+                    "whole documents”, narrow the scope, or load the model with a larger context."
+                ).format(
+                    n=fit.documents,
+                    tokens=f"{fit.tokens:,}",
+                    n_ctx=f"{fit.n_ctx:,}",
+                    budget=f"{max(fit.budget, 0):,}",
+                )
+            self.sig_notice.emit(why, True)
+            self.sig_busy.emit(False)
+            return
+        self._sources = hits
+        self._whole = True
+        self.sig_notice.emit(
+            self.tr("Answering from {n} whole document(s), about {tokens} tokens.").format(
+                n=len(hits), tokens=f"{fit.tokens:,}"
+            ),
+            False,
+        )
+        self._start_reply(grounding.parent_id, [])
 
     def _collection_languages(self, options: GroundingOptions) -> dict[str, int]:
         """Chunks per language of the attached collections, as the knowledge side last
@@ -891,9 +969,15 @@ class ChatSession(QObject):
         sources, self._sources = self._sources, []
         if sources and history and history[-1].role == "user":
             # The question goes out with its passages fenced as quoted material.
+            whole, self._whole = self._whole, False
             grounded = build_prompt(
-                history[-1].content, sources, only_from_documents=self.options.only_from_documents
+                history[-1].content,
+                sources,
+                only_from_documents=self.options.only_from_documents,
+                whole=whole,
             )
+            self._delimiter = grounded.delimiter
+            self._mode = WHOLE_DOCUMENTS if whole else PASSAGES
             system = "\n\n".join(
                 part for part in (grounded.messages[0].content, system.strip()) if part
             )
@@ -976,6 +1060,7 @@ class ChatSession(QObject):
         carried, self._carry_citations = self._carry_citations, []
         if grounding:
             meta["citations"] = [_citation(n, hit) for n, hit in enumerate(grounding, start=1)]
+            meta["grounding_mode"] = self._mode
         elif carried:
             meta["citations"] = carried
         recorder = self._guard(
@@ -989,9 +1074,13 @@ class ChatSession(QObject):
         reply.texts = [prefix_text] if prefix_text else []
         reply.stage_start = len(reply.tokens)
         reply.replay_of = replay_of
+        if grounding:
+            reply.question = next((m.content for m in reversed(self._path) if m.role == "user"), "")
+            reply.sources = list(grounding)
+            reply.delimiter, self._delimiter = self._delimiter, ""
+            reply.mode = self._mode
         if grounding and self.options.only_from_documents:
-            question = next((m.content for m in reversed(self._path) if m.role == "user"), "")
-            reply.refusal = refusal_for(question)
+            reply.refusal = refusal_for(reply.question)
         if second_stage_seed is not None:
             reply.meta_update["second_stage_seed_wanted"] = second_stage_seed
         self._reply = reply
@@ -1045,6 +1134,11 @@ class ChatSession(QObject):
             edited=message.edited,
             detail=_detail(message),
             sources=_sources(message.meta),
+            marks=_marks(
+                message.meta,
+                "".join(t.text for t in tokens) if tokens else message.content,
+                message.content,
+            ),
         )
 
     # ----------------------------------------------------------------- controller
@@ -1116,7 +1210,22 @@ class ChatSession(QObject):
             # stop it may also hold tokens the window dropped: keep what was shown.
             prefix_text = "".join(r.event.text for r in reply.prefix)
             content = prefix_text + done.text
-        if reply.refusal and status == "complete" and is_refusal(content):
+        if reply.sources and status == "complete" and not reply.prefix and not reply.two_stage:
+            # The answering path ask and the API take: the refusal in the question's
+            # language, each sentence checked against the passage it cites.
+            result = finish_answer(
+                reply.question,
+                reply.delimiter,
+                reply.sources,
+                content,
+                reply.tokens,
+                only_from_documents=bool(reply.refusal),
+                mode=reply.mode,
+            )
+            content = result.body
+            reply.meta_update["sentences"] = [c.as_dict() for c in result.sentences]
+            reply.meta_update["unsupported_warning"] = result.warning
+        elif reply.refusal and status == "complete" and is_refusal(content):
             # The same refusal as ask and the API give: a sentence in the question's
             # language, not the model's wording (often English, whatever was asked).
             content = reply.refusal
@@ -1186,6 +1295,7 @@ class ChatSession(QObject):
                 branch_count=reply.branch[1],
                 detail=_detail(final),
                 sources=_sources(final.meta),
+                marks=_marks(final.meta, "".join(reply.texts), final.content),
             )
         )
         return final
@@ -1260,7 +1370,36 @@ def _detail(message: StoredMessage) -> str:
         )
     if meta.get("replay_of") is not None:
         parts.append(QCoreApplication.translate("ChatSession", "replay"))
+    mode = meta.get("grounding_mode")
+    given = len(meta.get("citations") or ())
+    if mode == WHOLE_DOCUMENTS:
+        parts.append(
+            QCoreApplication.translate(
+                "ChatSession", "answered from the whole documents ({n})"
+            ).format(n=given)
+        )
+    elif mode == PASSAGES:
+        parts.append(
+            QCoreApplication.translate("ChatSession", "answered from {n} passage(s)").format(
+                n=given
+            )
+        )
+    if meta.get("unsupported_warning"):
+        parts.append(
+            QCoreApplication.translate(
+                "ChatSession", "most sentences are not supported by the passages they cite"
+            )
+        )
     return " · ".join(parts)
+
+
+def _marks(meta: Mapping[str, Any], shown: str, body: str) -> tuple[SentenceMark, ...]:
+    """Marks for the unsupported sentences saved with a reply (none when not checked)."""
+    saved = meta.get("sentences")
+    if not isinstance(saved, list) or not saved:
+        return ()
+    checks = [SentenceCheck.from_dict(d) for d in saved if isinstance(d, dict)]
+    return sentence_marks([c for c in checks if c is not None], shown, body)
 
 
 def _citation(n: int, hit: Any) -> dict[str, Any]:

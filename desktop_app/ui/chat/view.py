@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.chat.export import probability_rgb
 from desktop_app.core.engine.protocol import TokenEvent
+from desktop_app.core.kb.check import LOW_SUPPORT, NO_CITATION, SentenceCheck
 from desktop_app.ui.common.markdown import (
     DARK,
     LIGHT,
@@ -185,6 +186,59 @@ def describe_token(token: TokenEvent, forced: bool = False) -> str:
     )
 
 
+def sentence_note(check: SentenceCheck) -> str:
+    """Plain-text tooltip of an unsupported sentence: why, and its key tokens'
+    probabilities."""
+    tr = QCoreApplication.translate
+    cited = ", ".join(f"[{n}]" for n in check.citations)
+    if check.reason == NO_CITATION:
+        why = tr("ChatView", "Unsupported: this sentence cites no source.")
+    elif check.reason == LOW_SUPPORT:
+        why = tr(
+            "ChatView",
+            "Unsupported: the cited passage {cited} holds {percent}% of this sentence's key terms.",
+        ).format(cited=cited, percent=round((check.support or 0.0) * 100))
+    else:
+        why = tr("ChatView", "Unsupported: it cites {cited}, which was not given.").format(
+            cited=cited
+        )
+    lines = [why]
+    if check.missing:
+        lines.append(
+            tr("ChatView", "Not in the passage: {terms}").format(terms=", ".join(check.missing[:8]))
+        )
+    if check.key_tokens:
+        tokens = ", ".join(
+            f"‘{k.token.strip() or visible_text(k.token)}’ {k.p:.2f}" for k in check.key_tokens
+        )
+        lines.append(tr("ChatView", "Key tokens (probability): {tokens}").format(tokens=tokens))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SentenceMark:
+    """An unsupported sentence of a reply: its span in the reply's text and its note."""
+
+    start: int
+    end: int
+    note: str
+
+
+def sentence_marks(
+    checks: Sequence[SentenceCheck], shown: str, body: str
+) -> tuple[SentenceMark, ...]:
+    """Marks for the unsupported ``checks`` of ``body`` (the checked answer) placed in
+    ``shown`` (the reply's text as rendered); none when ``body`` is not in it."""
+    base = shown.find(body) if body else -1
+    if base < 0:
+        return ()
+    return tuple(
+        SentenceMark(base + c.start, base + c.end, sentence_note(c))
+        for c in checks
+        if not c.supported and c.end <= len(body)
+    )
+
+
 @dataclass(frozen=True)
 class MessageView:
     """What the transcript shows of one message."""
@@ -200,6 +254,7 @@ class MessageView:
     edited: bool = False
     detail: str = ""
     sources: tuple[tuple[int, str], ...] = ()  # (n, file name) of the documents it cites
+    marks: tuple[SentenceMark, ...] = ()  # its sentences the cited passages do not support
 
 
 @dataclass(eq=False)
@@ -315,7 +370,51 @@ class ChatView(QTextBrowser):
                 cursor.setPosition(base + rendered.starts[i])
                 cursor.setPosition(base + rendered.ends[i], QTextCursor.MoveMode.KeepAnchor)
                 cursor.setCharFormat(self._format_of(token, i in rendered.forced))
+            self._apply_marks(cursor, rendered)
         cursor.endEditBlock()
+
+    def _apply_marks(self, cursor: QTextCursor, rendered: _Rendered) -> None:
+        """Underline (wavy) the reply's unsupported sentences."""
+        if not rendered.view.marks:
+            return
+        base = rendered.body.position()
+        length = len(self._text_of(rendered))
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        fmt.setUnderlineColor(QColor(0xE0, 0x6C, 0x75) if self._dark else QColor(0xC0, 0x1C, 0x28))
+        for mark in rendered.view.marks:
+            if mark.start >= mark.end or mark.end > length:
+                continue
+            cursor.setPosition(base + mark.start)
+            cursor.setPosition(base + mark.end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(fmt)
+
+    def tooltip_at(self, position: int) -> str:
+        """The tooltip at a document position: an unsupported sentence's note (plain
+        text, escaped) above the token's table; "" for none."""
+        found = self._locate(position)
+        mark = self.mark_at(position)
+        parts = []
+        if mark is not None:
+            parts.append("<p>" + html.escape(mark.note).replace("\n", "<br>") + "</p>")
+        if found is not None:
+            m, i = found
+            parts.append(token_tooltip(self._messages[m].tokens[i]))
+        return "<hr>".join(parts)
+
+    def mark_at(self, position: int) -> SentenceMark | None:
+        """The unsupported sentence at a document position, or None."""
+        if position < 0 or not self._messages:
+            return None
+        bases = [r.body.position() for r in self._messages]
+        m = bisect.bisect_right(bases, position) - 1
+        if m < 0:
+            return None
+        offset = position - bases[m]
+        for mark in self._messages[m].view.marks:
+            if mark.start <= offset < mark.end:
+                return mark
+        return None
 
     def show_messages(self, messages: Sequence[MessageView]) -> None:
         """Show a whole branch, replacing what is shown."""
@@ -405,6 +504,7 @@ class ChatView(QTextBrowser):
         tags = self._highlighter.fence_tags(rendered.body)
         cursor.beginEditBlock()
         self._insert_footer(cursor, view, self._text_of(rendered), tags)
+        self._apply_marks(cursor, rendered)
         cursor.endEditBlock()
         self._follow(was_at_bottom)
 
@@ -525,6 +625,8 @@ class ChatView(QTextBrowser):
             cursor.insertText(view.content, self._plain)
         if view.status != "streaming":
             self._insert_footer(cursor, view, view.content)
+            if view.marks:
+                self._apply_marks(QTextCursor(self.document()), rendered)
         return rendered
 
     def _insert_tokens(
@@ -813,15 +915,12 @@ class ChatView(QTextBrowser):
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            found = self._locate(self._position_at(event.pos()))
-            if found is None:
+            tip = self.tooltip_at(self._position_at(event.pos()))
+            if not tip:
                 QToolTip.hideText()
                 event.ignore()
                 return True
-            m, i = found
-            QToolTip.showText(
-                event.globalPos(), token_tooltip(self._messages[m].tokens[i]), self.viewport()
-            )
+            QToolTip.showText(event.globalPos(), tip, self.viewport())
             return True
         return super().viewportEvent(event)
 

@@ -76,8 +76,9 @@ from desktop_app.core.engine.protocol import (
     TokenEvent,
 )
 from desktop_app.core.errors import GlassboxError, InvalidRequestError, error_from_event
-from desktop_app.core.kb.answer import answer
+from desktop_app.core.kb.answer import ANSWER_TOKENS, answer
 from desktop_app.core.kb.errors import KnowledgeBaseLockedError
+from desktop_app.core.kb.whole import require_fit, whole_documents
 from desktop_app.core.memory import release_free_memory
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.engine.client import EngineClient
@@ -493,7 +494,7 @@ class ApiServer:
         else:
             raise GlassboxError(f"Unknown job {job.kind!r}.")
 
-    def _answer(self, question: str, collection: str, k: int) -> dict[str, object]:
+    def _answer(self, question: str, collection: str, k: int, whole: bool) -> dict[str, object]:
         if self._kb is None:
             try:
                 self._kb = self._open_kb()
@@ -503,14 +504,21 @@ class ApiServer:
                     "window, or ask from it, then try again."
                 ) from exc
         self._kb.collection(collection)
-        hits = self._kb.search(question, collection, k)
         loaded = self.loaded
+        if whole:
+            # The collection's documents whole, when they fit the context.
+            n_ctx = loaded.n_ctx if loaded else 0
+            hits, fits = whole_documents(self._kb, [collection], question, n_ctx, ANSWER_TOKENS)
+            require_fit(fits)
+        else:
+            hits = self._kb.search(question, collection, k)
         result = answer(
             self._client,
             question,
             hits,
             chat_template=loaded.has_chat_template if loaded else True,
-            params=SamplingParams(temperature=0.0, max_tokens=512),
+            params=SamplingParams(temperature=0.0, max_tokens=ANSWER_TOKENS),
+            whole=whole,
         )
         return result.as_dict()
 
@@ -701,7 +709,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise InvalidRequestError("'collection' must name a knowledge collection.")
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
             raise InvalidRequestError("'k' must be a whole number from 1 to 50.")
-        job = self.server_api.enqueue("answer", (question, collection, k))
+        whole = body.get("whole_documents", False)
+        if not isinstance(whole, bool):
+            raise InvalidRequestError("'whole_documents' must be true or false.")
+        job = self.server_api.enqueue("answer", (question, collection, k, whole))
         for item in self._wait(job):
             if isinstance(item, _Failure):
                 raise item.error

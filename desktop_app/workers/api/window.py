@@ -30,7 +30,9 @@ from desktop_app.core.engine.protocol import (
     GenerateRequest,
 )
 from desktop_app.core.errors import GlassboxError
-from desktop_app.core.kb.answer import answer
+from desktop_app.core.kb.answer import ANSWER_TOKENS, answer
+from desktop_app.core.kb.grounding import GroundingOptions
+from desktop_app.core.kb.whole import Fit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.api.server import (
     MAX_CONNECTIONS,
@@ -258,7 +260,18 @@ class WindowApi(QObject):
                 error = api_error("not_found", "This Glassbox window has no knowledge base open.")
                 self._finish(job, _Failure(error))
                 return
-            question, collection, k = job.payload
+            question, collection, k, whole = job.payload
+            loaded = self._controller.model_loaded
+            if whole:
+                self._knowledge.whole_documents(
+                    question,
+                    GroundingOptions(collections=(collection,)),
+                    loaded.n_ctx,
+                    ANSWER_TOKENS,
+                    on_done=partial(self._on_whole_documents, job),
+                    on_failed=partial(self._on_failed, job),
+                )
+                return
             self._knowledge.search(
                 question,
                 [collection],
@@ -293,7 +306,9 @@ class WindowApi(QObject):
 
         return run
 
-    def _answer_fn(self, job: _Job, hits: list[Any]) -> Callable[[Engine, TaskProgress], object]:
+    def _answer_fn(
+        self, job: _Job, hits: list[Any], whole: bool = False
+    ) -> Callable[[Engine, TaskProgress], object]:
         question = job.payload[0]
         loaded = self._controller.model_loaded
         chat_template = loaded.has_chat_template if loaded is not None else True
@@ -304,7 +319,8 @@ class WindowApi(QObject):
                 question,
                 hits,
                 chat_template=chat_template,
-                params=SamplingParams(temperature=0.0, max_tokens=512),
+                params=SamplingParams(temperature=0.0, max_tokens=ANSWER_TOKENS),
+                whole=whole,
             )
             if job.cancelled.is_set() or progress.cancelled:
                 # The answer was cut short: not one to give as if it were whole.
@@ -320,6 +336,16 @@ class WindowApi(QObject):
 
     def _on_failed(self, job: _Job, kind: str, message: str) -> None:
         self._finish(job, _Failure(api_error(kind, message)))
+
+    def _on_whole_documents(self, job: _Job, result: tuple[list[Any], Fit]) -> None:
+        if job.cancelled.is_set():
+            self._finish(job, _Failure(_cancelled()))
+            return
+        hits, fits = result
+        if not fits.fits:
+            self._finish(job, _Failure(api_error("context_overflow", fits.message)))
+            return
+        self._run(job, self._answer_fn(job, hits, whole=True), "API knowledge answer")
 
     def _on_knowledge_search_done(self, job: _Job, hits: list[Any]) -> None:
         if job.cancelled.is_set():

@@ -51,6 +51,7 @@ from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.sources import SourceText, source_text
 from desktop_app.core.kb.watch import FileState, FolderChanges, under
+from desktop_app.core.kb.whole import Fit, whole_documents
 from desktop_app.workers.jobs import (
     CANCELLED,
     INTERNAL_ERROR,
@@ -558,6 +559,27 @@ class KnowledgeController(QObject):
 
         def run(kb: KnowledgeBase, _ctx: _Ctx) -> list[Hit]:
             return find_passages(kb, question, options, alternatives)
+
+        return self._jobs.run(run, on_done, self._failed(on_failed), quick=True)
+
+    def whole_documents(
+        self,
+        question: str,
+        options: GroundingOptions,
+        n_ctx: int,
+        answer_tokens: int,
+        *,
+        on_done: Callable[[tuple[list[Hit], Fit]], None],
+        on_failed: FailedCallback | None = None,
+    ) -> JobHandle:
+        """Whole-document mode: the indexed documents of the options' collections (and
+        filters), each whole, and whether they fit ``n_ctx`` with ``answer_tokens`` left
+        (``core.kb.whole``). Answered like ``search``."""
+
+        def run(kb: KnowledgeBase, _ctx: _Ctx) -> tuple[list[Hit], Fit]:
+            return whole_documents(
+                kb, options.collections, question, n_ctx, answer_tokens, options.filters
+            )
 
         return self._jobs.run(run, on_done, self._failed(on_failed), quick=True)
 
