@@ -434,11 +434,15 @@ class LlamaCppEngine:
 
     # -- prompt ------------------------------------------------------------------
 
-    def _chat_prompt(self, messages: Sequence[Message], prefix: str) -> ChatPrompt:
+    def _chat_prompt(
+        self, messages: Sequence[Message], prefix: str, tools: Sequence[dict[str, Any]] = ()
+    ) -> ChatPrompt:
         llm = self._require()
         bos = self.label(llm.token_bos())
         eos = self.label(llm.token_eos())
-        return render_chat(messages, self._template, bos, eos, prefix, source=self._template_source)
+        return render_chat(
+            messages, self._template, bos, eos, prefix, source=self._template_source, tools=tools
+        )
 
     def _chat_tokens(self, prompt: ChatPrompt) -> list[int]:
         llm = self._require()
@@ -464,7 +468,7 @@ class LlamaCppEngine:
                 # the prompt is not rendered and tokenized a second time.
                 key = tuple(msgs)
                 if key not in rendered:
-                    chat = self._chat_prompt(msgs, request.assistant_prefix)
+                    chat = self._chat_prompt(msgs, request.assistant_prefix, request.tools)
                     rendered[key] = (self._chat_tokens(chat), chat)
                 return rendered[key]
 

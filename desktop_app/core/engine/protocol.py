@@ -21,7 +21,7 @@ from desktop_app.core.sampling import Candidate, SamplingParams
 #: refused model or adapter file, a bad template override): the old model works on.
 REFUSED_BEFORE_LOAD = frozenset({"model_file", "invalid_request"})
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "eos", "length", "context_full", "cancelled"]
 #: How a token relates to drafting: "" nothing was proposed for its position,
 #: "accepted" a draft proposed it and the target drew the same token, "replaced"
@@ -33,11 +33,27 @@ MAX_DRAFT_LIMIT = 16
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call the model wrote: the tool's name and its arguments as JSON object text."""
+
+    name: str
+    arguments: str
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One chat message."""
+    """One chat message.
+
+    An assistant message may carry ``tool_calls``; a ``tool`` message is the result
+    of the call whose id is ``tool_call_id`` (of the tool ``name``).
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    name: str = ""
 
 
 #: How strongly a LoRA adapter may be applied: 0 is the base model, 1 the
@@ -120,6 +136,8 @@ class GenerateRequest:
     it rejects are removed before the sampler chain sees the logits, so the
     reported candidates and probabilities are those of the constrained distribution.
     ``draft`` turns on speculative decoding (see :class:`DraftSettings`).
+    ``tools`` are the tools the chat template is given (OpenAI's ``{"type":
+    "function", "function": {...}}`` objects); empty for a chat without tools.
     """
 
     params: SamplingParams = field(default_factory=SamplingParams)
@@ -131,6 +149,7 @@ class GenerateRequest:
     reuse_prefix: bool = True
     grammar: str | None = None
     draft: DraftSettings = field(default_factory=DraftSettings)
+    tools: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

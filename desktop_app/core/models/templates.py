@@ -8,6 +8,7 @@ fallback rather than an error.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,7 +18,7 @@ from desktop_app.core.engine.protocol import Message
 from desktop_app.core.errors import InvalidRequestError
 
 #: Used when a model has no chat template (base models such as Gemma 3 270M).
-PLAIN_ROLES = {"system": "System", "user": "User", "assistant": "Assistant"}
+PLAIN_ROLES = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,66 @@ class ChatPrompt:
 
 def plain_prompt(messages: Sequence[Message], assistant_prefix: str = "") -> ChatPrompt:
     """The fallback format: ``Role: text`` paragraphs, ending with ``Assistant:``."""
-    parts = [f"{PLAIN_ROLES[m.role]}: {m.content.strip()}" for m in messages]
+    parts = [f"{PLAIN_ROLES[m.role]}: {_plain_content(m)}" for m in messages]
     parts.append(f"Assistant:{' ' + assistant_prefix if assistant_prefix else ''}")
     stops = ("\nUser:", "\nAssistant:", "\nSystem:")
     return ChatPrompt("\n\n".join(parts), stop=stops, template="plain")
+
+
+def _plain_content(m: Message) -> str:
+    """A message's text for the plain format, its tool calls written as the model wrote them."""
+    calls = [
+        f'<tool_call>\n{{"name": {json.dumps(c.name)}, "arguments": {c.arguments}}}\n</tool_call>'
+        for c in m.tool_calls
+    ]
+    return "\n".join([m.content.strip(), *calls]).strip()
+
+
+def message_payload(m: Message) -> dict[str, Any]:
+    """A message as chat templates (and OpenAI's format) take it: tool calls with
+    their arguments as an object, a tool result with its call's id and tool name."""
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": _arguments(c.arguments)},
+            }
+            for c in m.tool_calls
+        ]
+    if m.role == "tool":
+        out["tool_call_id"] = m.tool_call_id
+        out["name"] = m.name
+    return out
+
+
+def _arguments(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def supports_tools(template: str | None) -> bool:
+    """Whether ``template`` writes the tools it is given into the prompt (Qwen2.5,
+    Hermes, Llama 3.1…): rendered with a probe tool, the probe's name shows up."""
+    if not template or "tools" not in template:
+        return False
+    probe = "glassbox_probe_tool"
+    tool = {
+        "type": "function",
+        "function": {
+            "name": probe,
+            "description": "A probe.",
+            "parameters": {"type": "object", "properties": {}},
+        },
+    }
+    try:
+        text = render_chat([Message("user", "Hi")], template, tools=(tool,)).text
+    except InvalidRequestError:
+        return False
+    return probe in text
 
 
 def render_chat(
@@ -45,9 +102,12 @@ def render_chat(
     assistant_prefix: str = "",
     *,
     source: str = "model",
+    tools: Sequence[dict[str, Any]] = (),
 ) -> ChatPrompt:
     """Render ``messages`` with ``template`` (sandboxed), or the plain fallback if None.
 
+    ``tools`` are passed to the template as its ``tools`` variable (the plain
+    fallback has no place for them: the caller writes them into a message).
     ``assistant_prefix`` is appended after the generation prompt so that a reply
     can be continued or branched from a chosen token. ``source`` says where the
     template came from ("model" for the model file, "override" for the user's
@@ -71,8 +131,10 @@ def render_chat(
         strftime_now,
     )
 
-    payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
-    inputs = sum(len(m.content) for m in messages) + len(bos_token) + len(eos_token)
+    payload: list[Any] = [message_payload(m) for m in messages]
+    inputs = sum(len(m.content) + sum(len(c.arguments) for c in m.tool_calls) for m in messages)
+    inputs += len(bos_token) + len(eos_token)
+    inputs += sum(len(json.dumps(t)) for t in tools)
     try:
         compiled = _compile(template)
         text = render(
@@ -85,7 +147,7 @@ def render_chat(
             add_generation_prompt=True,
             functions=None,
             function_call=None,
-            tools=None,
+            tools=list(tools) or None,
             tool_choice=None,
             strftime_now=strftime_now,
         )

@@ -21,7 +21,7 @@ properties are written. ``format: date`` strings are ``YYYY-MM-DD``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from desktop_app.core.errors import InvalidRequestError
@@ -254,3 +254,11 @@ def max_output_bytes(schema: Mapping[str, Any]) -> int:
             return _PRIMITIVE_BYTES["date"]
         return 2 + 4 * int(schema.get("maxLength", DEFAULT_MAX_LENGTH))
     return _PRIMITIVE_BYTES[str(kind)]
+
+
+def value_rules(schemas: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[list[str], list[str]]:
+    """Rules for several schemas in one grammar (tool arguments): the rule name of
+    each schema's values, in order, and the lines of every rule they need."""
+    builder = _Builder()
+    tops = [builder.visit(schema, hint) for hint, schema in schemas]
+    return tops, [f"{name} ::= {body}" for name, body in builder.rules.items()]
