@@ -189,29 +189,34 @@ def describe_token(token: TokenEvent, forced: bool = False) -> str:
 def sentence_note(check: SentenceCheck) -> str:
     """Plain-text tooltip of an unsupported sentence: why, and its key tokens'
     probabilities."""
-    tr = QCoreApplication.translate
     cited = ", ".join(f"[{n}]" for n in check.citations)
     if check.reason == NO_CITATION:
-        why = tr("ChatView", "Unsupported: this sentence cites no source.")
+        why = QCoreApplication.translate("ChatView", "Unsupported: this sentence cites no source.")
     elif check.reason == LOW_SUPPORT:
-        why = tr(
+        why = QCoreApplication.translate(
             "ChatView",
             "Unsupported: the cited passage {cited} holds {percent}% of this sentence's key terms.",
         ).format(cited=cited, percent=round((check.support or 0.0) * 100))
     else:
-        why = tr("ChatView", "Unsupported: it cites {cited}, which was not given.").format(
-            cited=cited
-        )
+        why = QCoreApplication.translate(
+            "ChatView", "Unsupported: it cites {cited}, which was not given."
+        ).format(cited=cited)
     lines = [why]
     if check.missing:
         lines.append(
-            tr("ChatView", "Not in the passage: {terms}").format(terms=", ".join(check.missing[:8]))
+            QCoreApplication.translate("ChatView", "Not in the passage: {terms}").format(
+                terms=", ".join(check.missing[:8])
+            )
         )
     if check.key_tokens:
         tokens = ", ".join(
             f"‘{k.token.strip() or visible_text(k.token)}’ {k.p:.2f}" for k in check.key_tokens
         )
-        lines.append(tr("ChatView", "Key tokens (probability): {tokens}").format(tokens=tokens))
+        lines.append(
+            QCoreApplication.translate("ChatView", "Key tokens (probability): {tokens}").format(
+                tokens=tokens
+            )
+        )
     return "\n".join(lines)
 
 

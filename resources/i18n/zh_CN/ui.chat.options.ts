@@ -158,6 +158,14 @@ Assistant: 正面</translation>
         <translation>当问题的语言与所附文档不同时，已加载的模型会把问题也写成文档的语言，两种写法都会被搜索（多花几秒）。</translation>
     </message>
     <message>
+        <source>Use whole documents</source>
+        <translation>使用完整文档</translation>
+    </message>
+    <message>
+        <source>When the attached documents fit in the model&apos;s context with room for the answer, the model reads them whole instead of the passages a search finds; when they do not fit, the window says so and sends nothing.</source>
+        <translation>当所附文档放得进模型的上下文并为回答留有余地时，模型读取完整文档，而不是搜索找到的段落；放不下时，窗口会说明原因，不发送任何内容。</translation>
+    </message>
+    <message>
         <source>Only file types</source>
         <translation>仅限文件类型</translation>
     </message>

@@ -16,6 +16,10 @@
         <translation>新对话</translation>
     </message>
     <message>
+        <source>Reading the whole documents of {names}…</source>
+        <translation>正在读取 {names} 的完整文档…</translation>
+    </message>
+    <message>
         <source>Writing the question in the documents&apos; language</source>
         <translation>正在把问题写成文档的语言</translation>
     </message>
@@ -30,6 +34,22 @@
     <message>
         <source>Rewriting the question into other phrasings…</source>
         <translation>正在将问题改写为其他表述…</translation>
+    </message>
+    <message>
+        <source>The attached collections have no indexed document.</source>
+        <translation>所附集合中没有已索引的文档。</translation>
+    </message>
+    <message>
+        <source>{n} documents are in scope; whole-document mode gives at most {most}. Narrow the scope with the filters, or untick “Use whole documents”.</source>
+        <translation>范围内有 {n} 个文档；完整文档模式最多提供 {most} 个。请用筛选条件缩小范围，或取消勾选“使用完整文档”。</translation>
+    </message>
+    <message>
+        <source>The {n} document(s) take about {tokens} tokens; the model&apos;s context of {n_ctx} leaves {budget} for them with room for the answer. Untick “Use whole documents”, narrow the scope, or load the model with a larger context.</source>
+        <translation>这 {n} 个文档约占 {tokens} 个词元；模型 {n_ctx} 的上下文在为回答留出余地后只剩 {budget} 个给它们。请取消勾选“使用完整文档”、缩小范围，或以更大的上下文加载模型。</translation>
+    </message>
+    <message>
+        <source>Answering from {n} whole document(s), about {tokens} tokens.</source>
+        <translation>根据 {n} 个完整文档回答，约 {tokens} 个词元。</translation>
     </message>
     <message>
         <source>Could not write the question in the documents&apos; language; searching with the question as asked.</source>
@@ -102,6 +122,18 @@
     <message>
         <source>replay</source>
         <translation>重放</translation>
+    </message>
+    <message>
+        <source>answered from the whole documents ({n})</source>
+        <translation>根据完整文档回答（{n} 个）</translation>
+    </message>
+    <message>
+        <source>answered from {n} passage(s)</source>
+        <translation>根据 {n} 个段落回答</translation>
+    </message>
+    <message>
+        <source>most sentences are not supported by the passages they cite</source>
+        <translation>大部分句子没有得到所引用段落的支持</translation>
     </message>
 </context>
 </TS>

@@ -68,6 +68,26 @@
         <translation>；</translation>
     </message>
     <message>
+        <source>Unsupported: this sentence cites no source.</source>
+        <translation>无依据：这句话没有引用任何来源。</translation>
+    </message>
+    <message>
+        <source>Unsupported: the cited passage {cited} holds {percent}% of this sentence&apos;s key terms.</source>
+        <translation>无依据：所引用的段落 {cited} 只包含这句话 {percent}% 的关键词。</translation>
+    </message>
+    <message>
+        <source>Unsupported: it cites {cited}, which was not given.</source>
+        <translation>无依据：它引用了 {cited}，但并未提供该来源。</translation>
+    </message>
+    <message>
+        <source>Not in the passage: {terms}</source>
+        <translation>段落中没有：{terms}</translation>
+    </message>
+    <message>
+        <source>Key tokens (probability): {tokens}</source>
+        <translation>关键词元（概率）：{tokens}</translation>
+    </message>
+    <message>
         <source>still being written</source>
         <translation>仍在生成中</translation>
     </message>
