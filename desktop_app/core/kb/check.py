@@ -62,7 +62,8 @@ _SUFFIXES = ("ing", "ed", "es", "s")
 
 @dataclass(frozen=True, slots=True)
 class KeyToken:
-    """A generated token inside one of a sentence's key terms, and its probability."""
+    """The generated tokens of one of a sentence's key terms (joined), and the
+    probability the model gave them (their product)."""
 
     token: str
     p: float
@@ -219,21 +220,35 @@ def _key_tokens(
     terms: Sequence[str],
     token_spans: Sequence[tuple[int, int, TokenEvent]],
 ) -> tuple[KeyToken, ...]:
+    """The tokens that wrote each key term of the sentence, in order: one entry per
+    term occurrence, its tokens joined and its probability their product (the
+    model's probability of writing the term there); the ``KEY_TOKENS`` least likely."""
     a, b = span
     lowered = text[a:b].lower()
-    marked: set[int] = set()
+    occurrences: list[tuple[int, int]] = []
     for term in terms:
         for m in re.finditer(re.escape(term), lowered):
-            marked.update(range(a + m.start(), a + m.end()))
-    picked = [
-        (i, t)
-        for i, (s, e, t) in enumerate(token_spans)
-        if s < b and e > a and t.text.strip() and any(c in marked for c in range(s, e))
-    ]
-    if len(picked) > KEY_TOKENS:
-        keep = {i for i, _ in sorted(picked, key=lambda it: it[1].p)[:KEY_TOKENS]}
-        picked = [(i, t) for i, t in picked if i in keep]
-    return tuple(KeyToken(t.text, t.p) for _, t in picked)
+            occurrences.append((a + m.start(), a + m.end()))
+    used: set[int] = set()
+    found: list[tuple[int, KeyToken]] = []
+    for start, end in sorted(occurrences):
+        picked = [
+            i
+            for i, (s, e, t) in enumerate(token_spans)
+            if s < end and e > start and i not in used and t.text.strip()
+        ]
+        if not picked:
+            continue
+        used.update(picked)
+        p = 1.0
+        for i in picked:
+            p *= token_spans[i][2].p
+        joined = "".join(token_spans[i][2].text for i in picked).strip()
+        found.append((picked[0], KeyToken(joined, p)))
+    if len(found) > KEY_TOKENS:
+        keep = {id(k) for _, k in sorted(found, key=lambda it: it[1].p)[:KEY_TOKENS]}
+        found = [(i, k) for i, k in found if id(k) in keep]
+    return tuple(k for _, k in sorted(found, key=lambda it: it[0]))
 
 
 def check_sentences(

@@ -133,11 +133,10 @@ def test_key_tokens_carry_the_probabilities_of_the_reply() -> None:
         for i, (t, p) in enumerate(zip(pieces, probabilities, strict=True))
     ]
     (check,) = check_sentences(text, [HOSTNAME], tokens, token_offset=2)
-    assert [(k.token, k.p) for k in check.key_tokens] == [(" /etc/", 0.4), ("hostname", 0.25)]
-    assert check.as_dict()["key_tokens"] == [
-        {"token": " /etc/", "p": 0.4},
-        {"token": "hostname", "p": 0.25},
-    ]
+    # One entry per key term: its tokens joined, the probability of writing them all.
+    assert [k.token for k in check.key_tokens] == ["/etc/hostname"]
+    assert check.key_tokens[0].p == pytest.approx(0.1)
+    assert check.as_dict()["key_tokens"] == [{"token": "/etc/hostname", "p": 0.1}]
 
 
 def _check(supported: bool, support: float | None = 0.5) -> SentenceCheck:
