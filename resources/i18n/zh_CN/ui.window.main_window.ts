@@ -192,6 +192,14 @@
         <translation>加载默认模型(&amp;D)</translation>
     </message>
     <message>
+        <source>&amp;Evaluate…</source>
+        <translation>评估(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Accuracy, calibration and speed of a model on a question set</source>
+        <translation>模型在题目集上的准确率、校准和速度</translation>
+    </message>
+    <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
@@ -206,6 +214,14 @@
     <message>
         <source>Underline with dots the reply tokens a draft proposed and the model accepted</source>
         <translation>用点线标出由草稿提议并被模型接受的回复词元</translation>
+    </message>
+    <message>
+        <source>Mark words from the &amp;documents</source>
+        <translation>标记来自文档的词(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Underline in green the reply tokens the documents made much likelier (grounded replies with context-aware decoding on, α = 0 included)</source>
+        <translation>用绿色下划线标出因文档而可能性大增的回复词元（开启上下文感知解码的有依据回复，包括 α = 0）</translation>
     </message>
     <message>
         <source>Show the &amp;Conversation panel</source>
@@ -574,6 +590,14 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
         <translation>上下文窗口已满。</translation>
     </message>
     <message>
+        <source>context-aware decoding, α = {alpha}</source>
+        <translation>上下文感知解码，α = {alpha}</translation>
+    </message>
+    <message>
+        <source>(drafting off for this reply)</source>
+        <translation>（本次回复未使用草稿）</translation>
+    </message>
+    <message>
         <source>drafted: {percent}% of {proposed} proposed tokens accepted</source>
         <translation>草稿：提议的 {proposed} 个词元中接受了 {percent}%</translation>
     </message>
@@ -643,6 +667,14 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
     <message>
         <source>Drafting</source>
         <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Context-aware decoding</source>
+        <translation>上下文感知解码</translation>
+    </message>
+    <message>
+        <source>drafting off</source>
+        <translation>未使用草稿</translation>
     </message>
     <message>
         <source>Two-stage</source>
