@@ -18,10 +18,17 @@ loaded and its context filled is the sum of:
   on, filled or not.
 - **compute buffers**: without flash attention, each layer's attention scores
   for a 512-token batch, ``4 bytes × 512 × cells × (heads + masks)``, plus the
-  batch's activations. llama.cpp reserves more (logits for 512 outputs) but
-  only touches what evaluation uses.
-- **runtime**: the Python process, llama.cpp's libraries and the vocabulary
-  (measured on this machine: a fixed part and a part per vocabulary entry).
+  batch's activations. llama.cpp reserves a buffer for the largest graph
+  (attention at a full context, or the logits of 512 outputs) but only the
+  pages evaluation writes become resident, never more than the reserved
+  buffer. Besides it, the CPU backend's work buffer holds the scores again in
+  f16 for the multiplication with V: ``2 bytes × 512 × cells × heads``.
+- **runtime**: the Python process, llama.cpp's libraries and the vocabulary.
+
+The two runtime figures were fitted to ``glassbox bench memory`` on this
+machine; the other parts are sizes computed as llama.cpp computes them. Not
+counted: the engine's saved conversation states (up to 256 MB, kept when
+switching between chats).
 
 ``glassbox bench memory`` loads real models in the engine process and compares
 this estimate with the measured RSS.
@@ -41,6 +48,8 @@ __all__ = [
     "MachineMemory",
     "MemoryEstimate",
     "MemoryFit",
+    "compute_bytes",
+    "compute_reserved_bytes",
     "estimate_memory",
     "fit_memory",
     "kv_cache_bytes",
@@ -57,12 +66,12 @@ CTX_PAD = 256
 #: llama-cpp-python's micro-batch: min(n_batch, 512) tokens per evaluation.
 N_UBATCH = 512
 
-# The engine process's memory besides the model, measured with
-# ``glassbox bench memory`` on the tiny test model and the bundled models:
-# Python with the engine's imports and llama.cpp's libraries, and the vocabulary
-# (token texts, scores and lookup maps: about 230 bytes an entry).
-_RUNTIME_BASE_BYTES = 120 * 2**20
-_RUNTIME_PER_TOKEN_BYTES = 230
+# The engine process's memory besides the model, fitted to ``glassbox bench
+# memory`` (Gemma 3 270M and Qwen2.5-Coder-1.5B at 4k): Python with the
+# engine's imports and llama.cpp's libraries, and the vocabulary (token texts
+# and lookup maps, about 250 bytes an entry).
+_RUNTIME_BASE_BYTES = 51 * 2**20
+_RUNTIME_PER_TOKEN_BYTES = 257
 # Activations of a 512-token batch besides the attention scores, in units of
 # 4 bytes × batch × embedding size (residual, norms, Q/K/V, FFN halves).
 _ACTIVATION_WIDTHS = 8
@@ -193,19 +202,37 @@ class MemoryEstimate:
         }
 
 
-def compute_bytes(attention: AttentionShape, n_ctx: int, n_batch: int = 512) -> int:
-    """Bytes of llama.cpp's compute buffer that evaluating a full context touches.
+def compute_reserved_bytes(attention: AttentionShape, n_ctx: int, n_batch: int = 512) -> int:
+    """Bytes llama.cpp reserves for its compute buffer: the larger of a full-context
+    attention step and the logits of a whole batch, with the batch's activations."""
+    cells = _pad(n_ctx, CTX_PAD)
+    n_ub = min(n_batch, N_UBATCH, cells)
+    activations = 4 * n_ub * attention.n_embd * _ACTIVATION_WIDTHS
+    logits = 4 * n_ub * attention.n_vocab
+    return max(_attention_step(attention, cells, n_ub), logits) + activations
 
-    Without flash attention the largest tensors are one layer's attention
-    scores, ``heads × cells × batch`` floats (softmax works in place), next to
-    the masks (one, two with sliding-window layers) of ``cells × batch``.
+
+def _attention_step(attention: AttentionShape, cells: int, n_ub: int) -> int:
+    # One layer's scores, heads × cells × batch floats (softmax works in place),
+    # next to the masks (one, two with sliding-window layers) of cells × batch.
+    masks = 2 if any(attention.swa_layers) else 1
+    return 4 * n_ub * cells * (attention.n_head + masks)
+
+
+def compute_bytes(attention: AttentionShape, n_ctx: int, n_batch: int = 512) -> int:
+    """Bytes of compute memory that evaluating a full context leaves resident.
+
+    The largest attention step plus the activations, at most the reserved
+    buffer (:func:`compute_reserved_bytes`), and the CPU backend's work buffer:
+    the scores converted to f16 (heads × cells × batch × 2 bytes) for the
+    multiplication with V.
     """
     cells = _pad(n_ctx, CTX_PAD)
     n_ub = min(n_batch, N_UBATCH, cells)
-    masks = 2 if any(attention.swa_layers) else 1
-    scores = 4 * n_ub * cells * (attention.n_head + masks)
     activations = 4 * n_ub * attention.n_embd * _ACTIVATION_WIDTHS
-    return scores + activations
+    touched = _attention_step(attention, cells, n_ub) + activations
+    work = 2 * n_ub * cells * attention.n_head
+    return min(touched, compute_reserved_bytes(attention, n_ctx, n_batch)) + work
 
 
 def estimate_memory(
