@@ -153,6 +153,7 @@ def register(sub: Any) -> None:
         "local cross-encoder folder",
     )
     add_translate_argument(p)
+    add_cad_argument(p)
     p.add_argument(
         "--whole-documents",
         action="store_true",
@@ -547,7 +548,7 @@ def run_ask(args: argparse.Namespace) -> int:
                     loaded = client.load(engine_config(args))
                     result = answer(
                         client, args.question, grounded.hits, only_from_documents=only,
-                        chat_template=loaded.has_chat_template, params=params,
+                        chat_template=loaded.has_chat_template, params=params, cad=args.cad,
                     )  # fmt: skip
         else:
             with EngineClient() as client:
@@ -558,7 +559,7 @@ def run_ask(args: argparse.Namespace) -> int:
                 )
                 result = answer(
                     client, args.question, grounded.hits, only_from_documents=only,
-                    chat_template=chat, params=params,
+                    chat_template=chat, params=params, cad=args.cad,
                 )  # fmt: skip
                 if grounded.phrasings and not args.json:
                     print("phrasings: " + " | ".join(grounded.phrasings), file=sys.stderr)
@@ -570,10 +571,42 @@ def run_ask(args: argparse.Namespace) -> int:
     )
     _print(
         args,
-        {**result.as_dict(), "chroma": chroma, "translation": grounded.cross.as_dict()},
+        {
+            **result.as_dict(),
+            "chroma": chroma,
+            "translation": grounded.cross.as_dict(),
+            "cad": args.cad,
+        },
         f"{result.text}\n\n{sources}{unsupported_lines(result)}".rstrip(),
     )
     return 0
+
+
+def cad_alpha(text: str) -> float:
+    """``--cad``'s value: a weight α between 0 and ``CONTRAST_ALPHA_MAX``."""
+    from desktop_app.core.engine.protocol import CONTRAST_ALPHA_MAX
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= CONTRAST_ALPHA_MAX:
+        raise argparse.ArgumentTypeError(
+            f"α must be between 0 and {CONTRAST_ALPHA_MAX:g} (0 only measures), not {text}"
+        )
+    return value
+
+
+def add_cad_argument(p: argparse.ArgumentParser) -> None:
+    """``--cad ALPHA``: context-aware decoding against the prompt without the documents."""
+    p.add_argument(
+        "--cad",
+        type=cad_alpha,
+        default=None,
+        metavar="ALPHA",
+        help="context-aware decoding: favour what the passages say, drawing from "
+        "(1+ALPHA)·logits with them − ALPHA·logits without them (0.5–1 typical; 0 only measures)",
+    )
 
 
 def unsupported_lines(result: Any) -> str:
@@ -608,6 +641,7 @@ def _ask_whole(args: argparse.Namespace, params: Any, only: bool) -> int:
             result = answer(
                 client, args.question, docs, only_from_documents=only,
                 chat_template=loaded.has_chat_template, params=params, whole=True,
+                cad=args.cad,
             )  # fmt: skip
     sources = "\n".join(f"[{c.n}]{'*' if c.cited else ' '} {c.source}" for c in result.citations)
     _print(
