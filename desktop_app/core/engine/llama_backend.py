@@ -425,6 +425,10 @@ class LlamaCppEngine:
         self._pieces[key] = out
         return out
 
+    def _token_text(self, token: int) -> str:
+        """A token's text as a string (for DRY's sequence breakers)."""
+        return self.piece(token).decode("utf-8", "replace")
+
     def label(self, token: int) -> str:
         """A token as shown among the candidates: special tokens by name (cached)."""
         text = self._labels.get(token)
@@ -628,7 +632,9 @@ class LlamaCppEngine:
         import llama_cpp
 
         start = time.perf_counter()
-        sampler = Sampler(request.params, request.candidates)
+        # One sampler per reply: mirostat's target follows the reply token by token,
+        # and DRY reads the tokens' text for its sequence breakers.
+        sampler = Sampler(request.params, request.candidates, token_text=self._token_text)
         prompt, template_stops, dropped = self.build_prompt(request)
         stops = tuple(dict.fromkeys(request.params.stop + template_stops))
         reused = self._reuse_prefix(prompt, request.reuse_prefix)
@@ -660,7 +666,8 @@ class LlamaCppEngine:
 
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        history: list[int] = list(prompt[-request.params.repeat_last_n :])
+        # The penalty reads its window, DRY the whole context (prompt and reply) by default.
+        history: list[int] = list(prompt[-request.params.history_needed() :])
         out = _Output(stops)
         n_out = 0
         index = 0
