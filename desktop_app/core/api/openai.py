@@ -28,7 +28,7 @@ from desktop_app.core.engine.protocol import (
     TokenEvent,
 )
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
-from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.sampling import DEFAULT_ORDER, SamplingParams
 
 #: OpenAI allows at most 20 alternatives per token.
 MAX_TOP_LOGPROBS = 20
@@ -68,7 +68,80 @@ FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
 _CHUNK_OBJECT = {True: "chat.completion.chunk", False: "text_completion"}
 
 #: Sampling values a request body may set under their own names.
-_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
+_SAMPLING_KEYS = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "repeat_penalty",
+    "seed",
+    # llama.cpp's server names for the newer samplers
+    "typical_p",
+    "top_n_sigma",
+    "xtc_probability",
+    "xtc_threshold",
+    "dynatemp_range",
+    "dynatemp_exponent",
+    "dry_multiplier",
+    "dry_base",
+    "dry_allowed_length",
+    "mirostat",
+    "mirostat_tau",
+    "mirostat_eta",
+)
+#: llama.cpp's names whose Glassbox field is spelt differently.
+_RENAMED = {
+    "repeat_last_n": "repeat_last_n",
+    "dry_penalty_last_n": "dry_last_n",
+    "dry_sequence_breakers": "dry_breakers",
+}
+#: llama.cpp's ``samplers`` names for the stages of the chain.
+_LLAMA_STAGES = {
+    "penalties": "penalty",
+    "dry": "dry",
+    "top_n_sigma": "top_n_sigma",
+    "top_k": "top_k",
+    "typ_p": "typical_p",
+    "typical_p": "typical_p",
+    "top_p": "top_p",
+    "min_p": "min_p",
+    "xtc": "xtc",
+    "temperature": "temperature",
+}
+
+
+def _sampler_order(raw: Any) -> list[str]:
+    """llama.cpp's ``samplers`` list as a full Glassbox order.
+
+    Stages it leaves out run after the named ones, in Glassbox's order; a stage
+    that is off changes nothing wherever it stands.
+    """
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise InvalidRequestError("'samplers' must be a list of stage names.")
+    unknown = [x for x in raw if x not in _LLAMA_STAGES]
+    if unknown:
+        raise InvalidRequestError(
+            f"'samplers' names unknown stage(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(_LLAMA_STAGES)}."
+        )
+    named = list(dict.fromkeys(_LLAMA_STAGES[x] for x in raw))
+    return named + [s for s in DEFAULT_ORDER if s not in named]
+
+
+def _sampling_record(body: dict[str, Any]) -> dict[str, Any]:
+    """The sampling values a body sets, under Glassbox's names."""
+    record = {name: body[name] for name in _SAMPLING_KEYS if body.get(name) is not None}
+    for theirs, ours in _RENAMED.items():
+        if body.get(theirs) is not None:
+            record[ours] = body[theirs]
+    sigma = record.get("top_n_sigma")
+    if isinstance(sigma, int | float) and not isinstance(sigma, bool) and sigma < 0:
+        record["top_n_sigma"] = 0.0  # llama.cpp's -1: off
+    if body.get("samplers") is not None:
+        record["order"] = _sampler_order(body["samplers"])
+    elif body.get("sampler_order") is not None:
+        record["order"] = body["sampler_order"]
+    return record
 
 
 def logprob(p: float) -> float:
@@ -198,7 +271,7 @@ def draft_settings(body: dict[str, Any]) -> DraftSettings | None:
 def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
     """The generation a chat completion body asks for, and its top_logprobs (None: off)."""
     # A value given as null is the default, as OpenAI's own server takes it.
-    record = {name: body[name] for name in _SAMPLING_KEYS if body.get(name) is not None}
+    record = _sampling_record(body)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     if max_tokens:
         record["max_tokens"] = max_tokens
