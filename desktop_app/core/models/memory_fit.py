@@ -18,10 +18,17 @@ loaded and its context filled is the sum of:
   on, filled or not.
 - **compute buffers**: without flash attention, each layer's attention scores
   for a 512-token batch, ``4 bytes × 512 × cells × (heads + masks)``, plus the
-  batch's activations. llama.cpp reserves more (logits for 512 outputs) but
-  only touches what evaluation uses.
-- **runtime**: the Python process, llama.cpp's libraries and the vocabulary
-  (measured on this machine: a fixed part and a part per vocabulary entry).
+  batch's activations. llama.cpp reserves a buffer for the largest graph
+  (attention at a full context, or the logits of 512 outputs) but only the
+  pages evaluation writes become resident; as the allocator places tensors
+  anew for each batch, that is about 4/3 of the largest attention step, never
+  more than the reserved buffer.
+- **runtime**: the Python process, llama.cpp's libraries and the vocabulary.
+
+The two runtime figures and the 4/3 were fitted to ``glassbox bench memory``
+on this machine (Gemma 3 270M at 4k and 16k, Qwen2.5-Coder-1.5B at 4k); the
+other parts are exact sizes. Not counted: the engine's saved conversation
+states (up to 256 MB, kept when switching between chats).
 
 ``glassbox bench memory`` loads real models in the engine process and compares
 this estimate with the measured RSS.
@@ -41,6 +48,8 @@ __all__ = [
     "MachineMemory",
     "MemoryEstimate",
     "MemoryFit",
+    "compute_bytes",
+    "compute_reserved_bytes",
     "estimate_memory",
     "fit_memory",
     "kv_cache_bytes",
@@ -57,15 +66,19 @@ CTX_PAD = 256
 #: llama-cpp-python's micro-batch: min(n_batch, 512) tokens per evaluation.
 N_UBATCH = 512
 
-# The engine process's memory besides the model, measured with
-# ``glassbox bench memory`` on the tiny test model and the bundled models:
-# Python with the engine's imports and llama.cpp's libraries, and the vocabulary
-# (token texts, scores and lookup maps: about 230 bytes an entry).
-_RUNTIME_BASE_BYTES = 120 * 2**20
-_RUNTIME_PER_TOKEN_BYTES = 230
+# The engine process's memory besides the model, fitted to ``glassbox bench
+# memory``: Python with the engine's imports and llama.cpp's libraries (about
+# 34 MiB of them mapped files), and the vocabulary (token texts and lookup
+# maps, about 120 bytes an entry).
+_RUNTIME_BASE_BYTES = 85 * 2**20
+_RUNTIME_PER_TOKEN_BYTES = 120
 # Activations of a 512-token batch besides the attention scores, in units of
 # 4 bytes × batch × embedding size (residual, norms, Q/K/V, FFN halves).
 _ACTIVATION_WIDTHS = 8
+# Resident share of the compute buffer over the largest attention step: the
+# allocator plans each batch's graph anew, and a layer's scores do not always
+# land where the last layer's were (fitted; see the module docstring).
+_TOUCHED_OVER_PEAK = 4 / 3
 
 # Fit labels.
 FITS = "fits"
@@ -193,19 +206,34 @@ class MemoryEstimate:
         }
 
 
-def compute_bytes(attention: AttentionShape, n_ctx: int, n_batch: int = 512) -> int:
-    """Bytes of llama.cpp's compute buffer that evaluating a full context touches.
+def compute_reserved_bytes(attention: AttentionShape, n_ctx: int, n_batch: int = 512) -> int:
+    """Bytes llama.cpp reserves for its compute buffer: the larger of a full-context
+    attention step and the logits of a whole batch, with the batch's activations."""
+    cells = _pad(n_ctx, CTX_PAD)
+    n_ub = min(n_batch, N_UBATCH, cells)
+    activations = 4 * n_ub * attention.n_embd * _ACTIVATION_WIDTHS
+    logits = 4 * n_ub * attention.n_vocab
+    return max(_attention_step(attention, cells, n_ub), logits) + activations
 
-    Without flash attention the largest tensors are one layer's attention
-    scores, ``heads × cells × batch`` floats (softmax works in place), next to
-    the masks (one, two with sliding-window layers) of ``cells × batch``.
+
+def _attention_step(attention: AttentionShape, cells: int, n_ub: int) -> int:
+    # One layer's scores, heads × cells × batch floats (softmax works in place),
+    # next to the masks (one, two with sliding-window layers) of cells × batch.
+    masks = 2 if any(attention.swa_layers) else 1
+    return 4 * n_ub * cells * (attention.n_head + masks)
+
+
+def compute_bytes(attention: AttentionShape, n_ctx: int, n_batch: int = 512) -> int:
+    """Bytes of llama.cpp's compute buffer that evaluating a full context leaves resident.
+
+    About 4/3 of the largest attention step plus the activations, at most the
+    reserved buffer (:func:`compute_reserved_bytes`).
     """
     cells = _pad(n_ctx, CTX_PAD)
     n_ub = min(n_batch, N_UBATCH, cells)
-    masks = 2 if any(attention.swa_layers) else 1
-    scores = 4 * n_ub * cells * (attention.n_head + masks)
     activations = 4 * n_ub * attention.n_embd * _ACTIVATION_WIDTHS
-    return scores + activations
+    touched = int(_TOUCHED_OVER_PEAK * _attention_step(attention, cells, n_ub)) + activations
+    return min(touched, compute_reserved_bytes(attention, n_ctx, n_batch))
 
 
 def estimate_memory(
