@@ -343,8 +343,11 @@ class TensorsDialog(QDialog):
                         )
                     )
             self.tree.addTopLevelItem(item)
-        self.tree.resizeColumnToContents(0)
-        self.tree.resizeColumnToContents(1)
+        # Sized with every layer open, so a tensor's name fits when one is opened.
+        self.tree.expandAll()
+        for column in range(3):
+            self.tree.resizeColumnToContents(column)
+        self.tree.collapseAll()
         layout.addWidget(self.tree, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
