@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import json
 import tempfile
 import threading
@@ -145,6 +144,8 @@ class McpConnection:
         self._thread: threading.Thread | None = None
         self._main: concurrent.futures.Future[None] | None = None
         self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._finished = threading.Event()
         self._session: Any = None
         self._garbage: list[str] = []
         # A stdio server's error output, kept for the messages; closed by ``close``.
@@ -181,13 +182,11 @@ class McpConnection:
         if main is not None and not main.done():
             if self._stop is not None:
                 loop.call_soon_threadsafe(self._stop.set)
-            # The session's own failure, if any, was reported when it happened.
-            with contextlib.suppress(BaseException):
-                try:
-                    main.result(timeout=5.0)
-                except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
-                    main.cancel()
-                    main.result(timeout=5.0)
+            if not self._finished.wait(5.0) and self._task is not None:
+                # The server did not let the session end: cancel it; the SDK then
+                # terminates (or kills) a stdio server's process.
+                loop.call_soon_threadsafe(self._task.cancel)
+                self._finished.wait(10.0)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=5.0)
@@ -209,6 +208,7 @@ class McpConnection:
         from mcp import ClientSession
 
         self._stop = asyncio.Event()
+        self._task = asyncio.current_task()
         try:
             async with self._transport() as streams:
                 read, write = streams[0], streams[1]
@@ -230,6 +230,7 @@ class McpConnection:
                 raise
         finally:
             self._session = None
+            self._finished.set()
 
     def _transport(self) -> Any:
         cfg = self.config

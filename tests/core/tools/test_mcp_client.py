@@ -90,10 +90,25 @@ def test_an_oversized_result_is_cut(hostile: McpConnection) -> None:
     assert "more characters left out" in result.text
 
 
-def test_a_server_that_never_starts_gives_a_clear_error(notes: Path) -> None:
+def _servers_over(folder: Path) -> list[int]:
+    """Process ids whose command line names ``folder`` (the test's servers)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and str(folder).encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def test_a_server_that_never_starts_gives_a_clear_error_and_is_ended(notes: Path) -> None:
     conn = McpConnection(_config(notes, "silent"), start_timeout_s=2.0)
     with pytest.raises(ToolError, match="did not start within 2 s"):
         conn.start()
+    if sys.platform == "linux":
+        assert _servers_over(notes) == []
 
 
 def test_a_server_that_crashes_gives_a_clear_error(notes: Path) -> None:
@@ -186,3 +201,5 @@ def test_closing_ends_the_server_process(notes: Path) -> None:
     conn.close()
     assert time.monotonic() - started < 10
     assert threading.active_count() < before
+    if sys.platform == "linux":
+        assert _servers_over(notes) == []
