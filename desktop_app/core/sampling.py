@@ -577,22 +577,46 @@ Recorder = Callable[[str, "IntArray", "npt.NDArray[np.float64]"], None]
 class _Chain:
     """The general chain on one row of logits: any order, every stage.
 
-    Survivors are kept as positions (``ids``) with their scores; ``sorted`` says
-    whether they are most likely first (ties to the lower position).
+    Survivors are kept as positions (``ids``) with their scores. ``sorted`` says
+    whether they are most likely first (ties to the lower position); ``ascending``
+    whether they are in position order, where a tie goes to the lower index. Stages
+    avoid sorting the whole vocabulary where a mask or a partial sort will do.
     """
 
     def __init__(self, logits: FloatArray, track: IntArray | None) -> None:
-        self.ids: IntArray = np.arange(logits.shape[0], dtype=np.int64)
+        n = logits.shape[0]
+        self.ids: IntArray = np.arange(n, dtype=np.int64)
         self.s: npt.NDArray[np.float64] = logits.astype(np.float64)
         self.sorted = False
+        self.ascending = True
         self.track = track
+        self.alive = np.ones(n, dtype=np.bool_)
         self.removed: dict[int, str] = {}
 
+    def changed(self) -> None:
+        """The scores changed: the order is no longer known."""
+        if self.sorted:
+            self.ascending = False
+        self.sorted = False
+
     def sort(self) -> None:
-        if not self.sorted:
+        if self.sorted:
+            return
+        if self.ascending:
+            order = np.argsort(-self.s, kind="stable")
+        else:
             order = np.lexsort((self.ids, -self.s))
-            self.ids, self.s = self.ids[order], self.s[order]
-            self.sorted = True
+        self.ids, self.s = self.ids[order], self.s[order]
+        self.sorted, self.ascending = True, False
+
+    def top(self, count: int) -> IntArray:
+        """Indices (into the survivors) of the ``count`` most likely, most likely first."""
+        if self.sorted:
+            return np.arange(min(count, self.ids.size), dtype=np.int64)
+        idx = _top_sorted(self.s, count)
+        if not self.ascending:  # ties to the lower position, not the lower index
+            idx = idx[np.lexsort((self.ids[idx], -self.s[idx]))]
+        return idx
 
     def keep(self, mask: npt.NDArray[np.bool_], stage: str) -> None:
         if mask.all():
@@ -602,14 +626,39 @@ class _Chain:
             for i in gone.tolist():
                 self.removed.setdefault(i, stage)
         else:
-            for i in np.intersect1d(gone, self.track).tolist():
+            was = self.alive[self.track]
+            self.alive[gone] = False
+            for i in self.track[was & ~self.alive[self.track]].tolist():
                 self.removed.setdefault(int(i), stage)
         self.ids, self.s = self.ids[mask], self.s[mask]
 
-    def keep_first(self, count: int, stage: str) -> None:
+    def keep_only(self, idx: IntArray, stage: str) -> None:
+        """Keep the survivors at ``idx``, in that order."""
         mask = np.zeros(self.ids.size, dtype=np.bool_)
-        mask[: max(1, count)] = True
+        mask[idx] = True
         self.keep(mask, stage)
+        if not self.sorted:
+            # ``idx`` came most likely first: the survivors are now sorted.
+            # The kept come in index order; the j-th of ``idx`` is at its rank there.
+            at = np.argsort(np.argsort(idx))
+            self.ids, self.s = self.ids[at], self.s[at]
+            self.sorted, self.ascending = True, False
+
+    def keep_first(self, count: int, stage: str) -> None:
+        """Keep the ``count`` most likely (at least one)."""
+        count = max(1, count)
+        if count >= self.ids.size:
+            return
+        if self.sorted:
+            mask = np.zeros(self.ids.size, dtype=np.bool_)
+            mask[:count] = True
+            self.keep(mask, stage)
+        else:
+            self.keep_only(self.top(count), stage)
+
+    def lse(self) -> float:
+        m = float(self.s.max())
+        return m + math.log(float(np.exp(self.s - m).sum()))
 
     def probs(self) -> npt.NDArray[np.float64]:
         e: npt.NDArray[np.float64] = np.exp(self.s - self.s.max())
@@ -645,7 +694,6 @@ def _run_chain(
         names = [n for n in names if n in modifiers] + [n for n in names if n not in modifiers]
     for name in names:
         if greedy and name not in modifiers:
-            c.sort()
             c.keep_first(1, "greedy")
             if record is not None and _shown(name, p):
                 record(name, c.ids, c.s)
@@ -657,13 +705,13 @@ def _run_chain(
                 x = c.s[hit].astype(np.float32)
                 pen = np.float32(p.repeat_penalty)
                 c.s[hit] = np.where(x > 0, x / pen, x * pen).astype(np.float64)
-                c.sorted = False
+                c.changed()
         elif name == "dry":
             if dry:
                 hit = np.isin(c.ids, np.fromiter(dry.keys(), dtype=np.int64))
                 if hit.any():
                     c.s[hit] -= np.asarray([dry[int(i)] for i in c.ids[hit]], dtype=np.float64)
-                    c.sorted = False
+                    c.changed()
         elif name == "temperature":
             t = p.temperature
             if p.dynatemp_range > 0.0:
@@ -678,7 +726,6 @@ def _run_chain(
                     normalized = entropy / math.log(c.ids.size)
                     t = lo + (hi - lo) * normalized**p.dynatemp_exponent
                     if t <= 0.0:
-                        c.sort()
                         c.keep_first(1, "temperature")
                         t = 1.0
             c.s = c.s / t
@@ -686,24 +733,23 @@ def _run_chain(
             pass  # mirostat stands in for the truncating stages
         elif name == "top_k":
             if 0 < p.top_k < c.ids.size:
-                if c.sorted:
-                    c.keep_first(p.top_k, "top_k")
-                else:
-                    top = _top_sorted(c.s, p.top_k)
-                    mask = np.zeros(c.ids.size, dtype=np.bool_)
-                    mask[top] = True
-                    c.keep(mask, "top_k")
-                    c.sort()
+                c.keep_first(p.top_k, "top_k")
         elif name == "top_p":
             if p.top_p < 1.0 and c.ids.size > 1:
-                c.sort()
-                cum = np.cumsum(c.probs())
+                # Grow a window of the most likely until it holds the mass.
+                lse = c.lse()
+                m = 64
+                while True:
+                    idx = c.top(m)
+                    cum = np.cumsum(np.exp(c.s[idx] - lse))
+                    if cum[-1] >= p.top_p or idx.size >= c.ids.size:
+                        break
+                    m *= 4
                 keep_n = int(np.searchsorted(cum, p.top_p, side="left")) + 1
                 c.keep_first(min(keep_n, c.ids.size), "top_p")
         elif name == "min_p":
             if p.min_p > 0.0 and c.ids.size > 1:
-                mask = c.s >= c.s.max() + math.log(p.min_p)
-                c.keep(mask, "min_p")
+                c.keep(c.s >= c.s.max() + math.log(p.min_p), "min_p")
         elif name == "typical_p":
             if p.typical_p < 1.0 and c.ids.size > 1:
                 c.sort()
@@ -727,38 +773,44 @@ def _run_chain(
         elif name == "xtc" and (
             p.xtc_probability > 0.0 and p.xtc_threshold <= 0.5 and c.ids.size >= 2 and xtc_fires()
         ):
-            c.sort()
             probs = c.probs()
-            above = int(np.count_nonzero(probs >= p.xtc_threshold))
-            if above > 1:
+            above = np.flatnonzero(probs >= p.xtc_threshold)
+            if above.size > 1:
+                # All but the least likely of them go (ties: the later one stays).
+                sub = np.lexsort((-c.ids[above], probs[above]))
+                stays = above[sub[0]]
                 mask = np.ones(c.ids.size, dtype=np.bool_)
-                mask[: above - 1] = False
+                mask[above] = False
+                mask[stays] = True
                 c.keep(mask, "xtc")
         if record is not None and _shown(name, p):
             record(name, c.ids, c.s)
     if greedy:
-        c.sort()
         c.keep_first(1, "greedy")
         return c
     if p.mirostat:
-        c.sort()
-        probs = c.probs()
         if p.mirostat == 1:
+            lse = c.lse()
+            top = c.top(MIROSTAT_M)
+            probs = np.exp(c.s[top] - lse)
             m = min(MIROSTAT_M - 1, c.ids.size - 1)
             i = np.arange(m, dtype=np.float64)
             t_i = np.log((i + 2) / (i + 1))
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 b_i = np.log(probs[:m] / probs[1 : m + 1])
                 s_hat = float((t_i * b_i).sum() / (t_i * t_i).sum()) if m else math.nan
                 eps = s_hat - 1
                 k = (eps * 2.0**mu / (1 - float(n_vocab) ** -eps)) ** (1 / s_hat)
             keep_n = c.ids.size if not math.isfinite(k) else max(int(min(k, 1e12)), 1)
+            c.keep_first(min(keep_n, c.ids.size), "mirostat")
         else:
             with np.errstate(divide="ignore"):
-                surprise = -np.log2(probs)
-            over = np.flatnonzero(surprise > mu)
-            keep_n = max(int(over[0]) if over.size else c.ids.size, 1)
-        c.keep_first(min(keep_n, c.ids.size), "mirostat")
+                surprise = (c.lse() - c.s) / math.log(2)
+            mask = surprise <= mu
+            if not mask.any():
+                c.keep_first(1, "mirostat")
+            else:
+                c.keep(mask, "mirostat")
         if record is not None:
             record("mirostat", c.ids, c.s)
     c.sort()
