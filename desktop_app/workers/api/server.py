@@ -54,6 +54,7 @@ from desktop_app.core.api.openai import (
     STATUS,
     api_error,
     chat_request,
+    chat_tools,
     completion,
     completion_logprobs,
     completion_request,
@@ -63,6 +64,7 @@ from desktop_app.core.api.openai import (
     stream_chunk,
     stream_usage,
     token_logprobs,
+    tool_call_completion,
     usage_chunk,
 )
 from desktop_app.core.api.secrets import api_token
@@ -491,8 +493,29 @@ class ApiServer:
             if job.cancelled.is_set():
                 raise _cancelled()
             job.out.put(_Result(result))
+        elif job.kind == "tools":
+            turn = self._tool_turn(*job.payload)
+            if job.cancelled.is_set():
+                raise _cancelled()
+            job.out.put(_Result(turn))
         else:
             raise GlassboxError(f"Unknown job {job.kind!r}.")
+
+    def _tool_turn(self, request: GenerateRequest, specs: Any, choice: str) -> Any:
+        """The model's next turn with the client's tools: a reply or a call (not run here)."""
+        from desktop_app.core.models.templates import supports_tools
+        from desktop_app.core.tools.loop import next_turn
+
+        loaded = self.loaded
+        assert request.messages is not None
+        return next_turn(
+            self._client,
+            specs,
+            request.messages,
+            request.params,
+            template_has_tools=supports_tools(loaded.chat_template if loaded else None),
+            tool_choice=choice,
+        )
 
     def _answer(self, question: str, collection: str, k: int, whole: bool) -> dict[str, object]:
         if self._kb is None:
@@ -681,7 +704,44 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self) -> None:
         body = self._body()
         request, top = chat_request(body)
+        specs, choice = chat_tools(body)
+        if specs:
+            self._tools(body, request, specs, choice)
+            return
         self._generate(body, request, top, chat=True)
+
+    def _tools(
+        self, body: dict[str, Any], request: GenerateRequest, specs: Any, choice: str
+    ) -> None:
+        """A chat turn with tools: the reply, or ``tool_calls`` for the client to run.
+        Streamed as one chunk of text and one of calls, once the turn is decided."""
+        stream, include_usage = stream_usage(body)
+        job = self.server_api.enqueue("tools", (request, specs, choice))
+        for item in self._wait(job):
+            if isinstance(item, _Failure):
+                raise item.error
+            if not isinstance(item, _Result):
+                continue
+            turn = item.value
+            meta = response_meta(self.server_api.model_id, chat=True)
+            whole = tool_call_completion(meta, turn.text, turn.calls, turn.done)
+            if not stream:
+                self._send_json(200, whole)
+                return
+            message = whole["choices"][0]["message"]
+            self._start_stream()
+            self._send_event(stream_chunk(meta, {"role": "assistant", "content": ""}, chat=True))
+            if turn.text:
+                self._send_event(stream_chunk(meta, {"content": turn.text}, chat=True))
+            if turn.calls:
+                calls = [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]
+                self._send_event(stream_chunk(meta, {"tool_calls": calls}, chat=True))
+            finish = whole["choices"][0]["finish_reason"]
+            self._send_event(stream_chunk(meta, {}, chat=True, finish_reason=finish))
+            if include_usage and turn.done is not None:
+                self._send_event(usage_chunk(meta, turn.done, chat=True))
+            self._write(b"data: [DONE]\n\n")
+            return
 
     def _completions(self) -> None:
         body = self._body()

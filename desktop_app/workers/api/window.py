@@ -253,6 +253,13 @@ class WindowApi(QObject):
         if self._controller.model_loaded is None:
             self._finish(job, _Failure(api_error("not_ready", "No model is loaded in Glassbox.")))
             return
+        if job.kind == "tools":
+            error = api_error(
+                "invalid_request",
+                "The window's API does not take tools yet: use glassbox serve for tool calls.",
+            )
+            self._finish(job, _Failure(error))
+            return
         if job.kind == "generate":
             self._run(job, self._generate_fn(job), "API reply")
         elif job.kind == "answer":
