@@ -531,6 +531,13 @@ class ChatView(QTextBrowser):
                 return len(rendered.tokens)
         return 0
 
+    def tokens_before(self, message_id: int, index: int) -> list[TokenEvent]:
+        """The tokens of a message shown before its ``index``-th (for DRY and the penalty)."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                return list(rendered.tokens[:index])
+        return []
+
     def token_at(self, position: int) -> tuple[int, int, TokenEvent] | None:
         """The token covering document ``position``: (message id, index, event)."""
         found = self._locate(position)

@@ -1228,7 +1228,9 @@ class MainWindow(QMainWindow):
         self._token_label.setText(said)
         self._token_label.setAccessibleDescription(said)
         generated = None
+        earlier: list[TokenEvent] = []
         if isinstance(where, tuple):
+            earlier = self._view.tokens_before(where[0], where[1])
             message = self._session.message(where[0])
             sampling = message.meta.get("sampling") if message is not None else None
             if isinstance(sampling, dict):
@@ -1236,7 +1238,12 @@ class MainWindow(QMainWindow):
                     generated = SamplingParams.from_record(sampling)
                 except GlassboxError:
                     generated = None
-        self._sampling.show_token(token, generated_with=generated)
+        self._sampling.show_token(
+            token,
+            history=[t.id for t in earlier],
+            generated_with=generated,
+            history_text={t.id: t.text for t in earlier},
+        )
 
     @Slot(int, int)
     def _on_view_source(self, message_id: int, n: int) -> None:
