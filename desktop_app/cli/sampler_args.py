@@ -46,7 +46,8 @@ def add_sampler_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="TEXT",
-        help='a DRY sequence breaker (repeatable; replaces the defaults \\n : " *)',
+        help="a DRY sequence breaker, \\n for a newline (repeatable; replaces the defaults"
+        ' \\n : " *)',
     )
     g.add_argument(
         "--mirostat", type=int, default=d.mirostat, help="mirostat version, 1 or 2 (0: off)"
@@ -75,7 +76,9 @@ def sampler_values(args: argparse.Namespace) -> dict[str, Any]:
         "dry_base": args.dry_base,
         "dry_allowed_length": args.dry_allowed_length,
         "dry_last_n": args.dry_penalty_last_n,
-        "dry_breakers": tuple(args.dry_sequence_breaker or DEFAULT_DRY_BREAKERS),
+        "dry_breakers": tuple(
+            _unescape(b) for b in args.dry_sequence_breaker or DEFAULT_DRY_BREAKERS
+        ),
         "mirostat": args.mirostat,
         "mirostat_tau": args.mirostat_tau,
         "mirostat_eta": args.mirostat_eta,
@@ -83,3 +86,16 @@ def sampler_values(args: argparse.Namespace) -> dict[str, Any]:
     if args.sampler_order is not None:
         values["order"] = parse_order(args.sampler_order)
     return values
+
+
+def _unescape(text: str) -> str:
+    r"""``\n`` and ``\t`` typed at a shell as the characters they name (``\\`` a backslash)."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in "nt\\":
+            out.append({"n": "\n", "t": "\t", "\\": "\\"}[text[i + 1]])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
