@@ -39,6 +39,7 @@ from desktop_app.cli.crosslang import (
     search_translation,
 )
 from desktop_app.cli.generate import add_model_arguments, engine_config
+from desktop_app.cli.tools import add_tool_arguments, uses_tools
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.db import TRASH_KEEP_S, Filters, TrashedCollection
 from desktop_app.core.kb.errors import CollectionNotFoundError
@@ -160,6 +161,7 @@ def register(sub: Any) -> None:
         help="give the model the collection's documents whole instead of passages, when "
         "they fit the context with room for the answer (refused with the counts otherwise)",
     )
+    add_tool_arguments(p, sources=False)
     p.set_defaults(func=run_ask)
 
     kb = sub.add_parser(
@@ -513,6 +515,8 @@ def run_ask(args: argparse.Namespace) -> int:
     from desktop_app.core.sampling import SamplingParams
     from desktop_app.workers.engine.client import EngineClient
 
+    if uses_tools(args):
+        return _ask_with_tools(args)
     if not 0 <= args.multi_query <= MAX_PHRASINGS:
         raise InvalidRequestError(
             f"--multi-query must be between 0 and {MAX_PHRASINGS}, not {args.multi_query}."
@@ -579,6 +583,42 @@ def run_ask(args: argparse.Namespace) -> int:
         },
         f"{result.text}\n\n{sources}{unsupported_lines(result)}".rstrip(),
     )
+    return 0
+
+
+def _ask_with_tools(args: argparse.Namespace) -> int:
+    """``ask --tools``: the collection is searched as a tool, the model writing the query
+    (and calling the other tools named as it decides); the passages it read are listed
+    as the sources."""
+    from desktop_app.cli.tools import run_with_tools
+    from desktop_app.core.engine.protocol import Message
+    from desktop_app.core.sampling import SamplingParams
+    from desktop_app.workers.engine.client import EngineClient
+
+    names = ["knowledge", *(n.strip() for n in str(args.tools or "").split(",") if n.strip())]
+    tool_args = argparse.Namespace(**vars(args))
+    tool_args.tools = ",".join(dict.fromkeys(names))
+    tool_args.collection = [args.collection]
+    tool_args.file = []
+    tool_args.candidates = 10
+    params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
+    system = (
+        "Answer the user's question. Search their documents with the search_knowledge "
+        "tool first, and cite the passages you use as [n]."
+    )
+    question = [Message("system", system), Message("user", args.question)]
+    with _open(args) as kb:
+        kb.collection(args.collection)  # a missing collection fails before the model loads
+        with EngineClient() as client:
+            loaded = client.load(engine_config(args))
+            # The question is always searched first; what comes next is the model's call.
+            reply = run_with_tools(
+                tool_args, client, loaded, question, params, kb=kb, tool_choice="search_knowledge"
+            )
+    if not args.json:
+        for n, hit in enumerate(reply.sources, start=1):
+            text = hit.chunk.text[:160].replace("\n", " ")
+            print(f"[{n}] {hit.chunk.path}: {text}")
     return 0
 
 

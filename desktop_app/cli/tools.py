@@ -126,8 +126,10 @@ def run_with_tools(
     out: IO[str] | None = None,
     err: IO[str] | None = None,
     approve: Approver | None = None,
+    tool_choice: str = "auto",
 ) -> ToolReply:
-    """Answer ``messages`` with the tools the command line names, streaming the reply."""
+    """Answer ``messages`` with the tools the command line names, streaming the reply;
+    ``tool_choice`` as in ``ToolLoop.run`` (a tool's name: that call comes first)."""
     from desktop_app.core.models.templates import supports_tools
     from desktop_app.core.tools.mcp_client import McpConnection, connect_all, load_config
 
@@ -160,7 +162,7 @@ def run_with_tools(
             on_step=_step_printer(args.json, stdout, stderr),
             candidates=getattr(args, "candidates", 10),
         )
-        reply = loop.run(messages, params)
+        reply = loop.run(messages, params, tool_choice)
     finally:
         for conn in connections:
             conn.close()
