@@ -798,9 +798,15 @@ def _run_chain(
             t_i = np.log((i + 2) / (i + 1))
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 b_i = np.log(probs[:m] / probs[1 : m + 1])
-                s_hat = float((t_i * b_i).sum() / (t_i * t_i).sum()) if m else math.nan
+                s_hat = np.float64((t_i * b_i).sum() / (t_i * t_i).sum()) if m else np.nan
                 eps = s_hat - 1
-                k = (eps * 2.0**mu / (1 - float(n_vocab) ** -eps)) ** (1 / s_hat)
+                # numpy scalars: a zero or a negative base gives inf or NaN, not an exception
+                k = float(
+                    np.power(
+                        eps * np.power(2.0, mu) / (1 - np.power(np.float64(n_vocab), -eps)),
+                        1 / s_hat,
+                    )
+                )
             keep_n = c.ids.size if not math.isfinite(k) else max(int(min(k, 1e12)), 1)
             c.keep_first(min(keep_n, c.ids.size), "mirostat")
         else:

@@ -452,3 +452,16 @@ def test_orders_are_read_from_a_preset_name_or_a_list() -> None:
     assert parse_order(text) == tuple(reversed(DEFAULT_ORDER))
     with pytest.raises(InvalidRequestError, match="leaves out"):
         parse_order("temperature,top-k")
+
+
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("tau", [0.0, 1.0, 10.0])
+def test_mirostat_on_a_flat_or_single_distribution_still_draws(version: int, tau: float) -> None:
+    """Equal logits make mirostat v1's Zipf fit divide by zero; it must still draw."""
+    params = SamplingParams(mirostat=version, mirostat_tau=tau, mirostat_eta=1.0, seed=2)
+    for logits in (np.ones(30, dtype=np.float32), np.zeros(1, dtype=np.float32)):
+        sampler = Sampler(params, n_candidates=min(20, logits.size))
+        for _ in range(3):
+            step = sampler.step(logits)
+            assert 0 <= step.token < logits.size and step.p > 0
+            assert math.isfinite(sampler.mu)
