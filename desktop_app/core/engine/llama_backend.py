@@ -899,6 +899,13 @@ class LlamaCppEngine:
             )
 
         described: _Pending | None = None
+        # Each step is a two-position batch, which llama.cpp would run on the batch
+        # threads: it is a generation step, so it gets the generation threads (on
+        # a busy CPU, threads waiting on each other's barrier cost far more than
+        # the second position).
+        loaded = self.loaded
+        if loaded is not None:
+            llama_cpp.llama_set_n_threads(llm._ctx.ctx, loaded.n_threads, loaded.n_threads)
         try:
             while reply.n_out < max_tokens:
                 if self._cancel_flag():
@@ -959,6 +966,10 @@ class LlamaCppEngine:
                     yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
                     return
         finally:
+            if loaded is not None:
+                llama_cpp.llama_set_n_threads(
+                    llm._ctx.ctx, loaded.n_threads, loaded.n_threads_batch
+                )
             if described is not None:
                 described.result()
 

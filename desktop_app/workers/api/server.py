@@ -517,7 +517,9 @@ class ApiServer:
             tool_choice=choice,
         )
 
-    def _answer(self, question: str, collection: str, k: int, whole: bool) -> dict[str, object]:
+    def _answer(
+        self, question: str, collection: str, k: int, whole: bool, cad: float | None = None
+    ) -> dict[str, object]:
         if self._kb is None:
             try:
                 self._kb = self._open_kb()
@@ -542,14 +544,34 @@ class ApiServer:
             chat_template=loaded.has_chat_template if loaded else True,
             params=SamplingParams(temperature=0.0, max_tokens=ANSWER_TOKENS),
             whole=whole,
+            cad=cad,
         )
-        return result.as_dict()
+        return {**result.as_dict(), "cad": None if cad is None else {"alpha": cad}}
 
 
 def _open_knowledge_base() -> Any:
     from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
     return KnowledgeBase()
+
+
+def _cad_alpha(value: object) -> float | None:
+    """The request's ``"cad": {"alpha": …}`` (context-aware decoding), None when absent."""
+    from desktop_app.core.engine.protocol import CONTRAST_ALPHA_MAX
+
+    if value is None:
+        return None
+    alpha = value.get("alpha") if isinstance(value, dict) else None
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, int | float)
+        or not 0 <= alpha <= CONTRAST_ALPHA_MAX
+    ):
+        raise InvalidRequestError(
+            f"'cad' must be an object {{\"alpha\": α}} with α from 0 to {CONTRAST_ALPHA_MAX:g} "
+            "(0 only measures; leave 'cad' out for plain decoding)."
+        )
+    return float(alpha)
 
 
 def _failure(kind: str, message: str) -> GlassboxError:
@@ -772,7 +794,8 @@ class _Handler(BaseHTTPRequestHandler):
         whole = body.get("whole_documents", False)
         if not isinstance(whole, bool):
             raise InvalidRequestError("'whole_documents' must be true or false.")
-        job = self.server_api.enqueue("answer", (question, collection, k, whole))
+        cad = _cad_alpha(body.get("cad"))
+        job = self.server_api.enqueue("answer", (question, collection, k, whole, cad))
         for item in self._wait(job):
             if isinstance(item, _Failure):
                 raise item.error
