@@ -385,6 +385,35 @@ def parse_order(text: str) -> tuple[str, ...]:
     return order
 
 
+def llama_server_fields(p: SamplingParams) -> dict[str, Any]:
+    """The newer samplers that are on, and a changed order, under llama.cpp server's
+    names; nothing for those that are off, so a request is what it was before them."""
+    d = SamplingParams()
+    out: dict[str, Any] = {}
+    if p.typical_p != d.typical_p:
+        out["typical_p"] = p.typical_p
+    if p.top_n_sigma > 0:
+        out["top_n_sigma"] = p.top_n_sigma
+    if p.xtc_probability > 0:
+        out.update(xtc_probability=p.xtc_probability, xtc_threshold=p.xtc_threshold)
+    if p.dynatemp_range > 0:
+        out.update(dynatemp_range=p.dynatemp_range, dynatemp_exponent=p.dynatemp_exponent)
+    if p.dry_on():
+        out.update(
+            dry_multiplier=p.dry_multiplier,
+            dry_base=p.dry_base,
+            dry_allowed_length=p.dry_allowed_length,
+            dry_penalty_last_n=p.dry_last_n,
+            dry_sequence_breakers=list(p.dry_breakers),
+        )
+    if p.mirostat:
+        out.update(mirostat=p.mirostat, mirostat_tau=p.mirostat_tau, mirostat_eta=p.mirostat_eta)
+    if p.order != d.order:
+        names = {"penalty": "penalties", "typical_p": "typ_p"}
+        out["samplers"] = [names.get(s, s) for s in p.order]
+    return out
+
+
 def param_bounds() -> dict[str, dict[str, Any]]:
     """Each bounded parameter's metadata, for building controls from the model."""
     return {f.name: dict(f.metadata) for f in fields(SamplingParams) if "min" in f.metadata}

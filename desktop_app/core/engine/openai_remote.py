@@ -48,7 +48,7 @@ from desktop_app.core.errors import (
     InvalidRequestError,
     RemoteEngineError,
 )
-from desktop_app.core.sampling import Candidate, SamplingParams
+from desktop_app.core.sampling import Candidate, llama_server_fields
 
 #: ``ModelLoaded.backend`` of a remote engine starts with this.
 REMOTE_BACKEND_PREFIX = "openai:"
@@ -318,7 +318,7 @@ class OpenAIEngine:
             "repeat_penalty": p.repeat_penalty,
             "repeat_last_n": p.repeat_last_n,
         }
-        body.update(_newer_samplers(p))
+        body.update(llama_server_fields(p))
         if p.stop:
             body["stop"] = list(p.stop)
         if request.grammar is not None:
@@ -571,32 +571,3 @@ def _sse_data(resp: http.client.HTTPResponse) -> Iterator[str]:
             size = 0
         elif line.startswith("data:"):
             lines.append(line[6:] if line.startswith("data: ") else line[5:])
-
-
-def _newer_samplers(p: SamplingParams) -> dict[str, Any]:
-    """The newer samplers that are on, under llama.cpp server's names (none when off,
-    so servers that do not know them see the same request as before)."""
-    d = SamplingParams()
-    out: dict[str, Any] = {}
-    if p.typical_p != d.typical_p:
-        out["typical_p"] = p.typical_p
-    if p.top_n_sigma > 0:
-        out["top_n_sigma"] = p.top_n_sigma
-    if p.xtc_probability > 0:
-        out.update(xtc_probability=p.xtc_probability, xtc_threshold=p.xtc_threshold)
-    if p.dynatemp_range > 0:
-        out.update(dynatemp_range=p.dynatemp_range, dynatemp_exponent=p.dynatemp_exponent)
-    if p.dry_on():
-        out.update(
-            dry_multiplier=p.dry_multiplier,
-            dry_base=p.dry_base,
-            dry_allowed_length=p.dry_allowed_length,
-            dry_penalty_last_n=p.dry_last_n,
-            dry_sequence_breakers=list(p.dry_breakers),
-        )
-    if p.mirostat:
-        out.update(mirostat=p.mirostat, mirostat_tau=p.mirostat_tau, mirostat_eta=p.mirostat_eta)
-    if p.order != d.order:
-        names = {"penalty": "penalties", "typical_p": "typ_p"}
-        out["samplers"] = [names.get(s, s) for s in p.order]
-    return out

@@ -42,7 +42,7 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -361,12 +361,15 @@ class ApiServer:
         allow_remote: bool = False,
         knowledge_base: Callable[[], Any] | None = None,
         draft: DraftSettings | None = None,
+        sampling: Mapping[str, Any] | None = None,
     ) -> None:
         check_host(host, allow_remote)
         check_token(not is_loopback(host), token)
         self.config = config
         #: Drafting for requests that do not say (their "draft" object wins).
         self.draft = draft or DraftSettings()
+        #: Sampling fields (the API's names) for requests that do not set them.
+        self.sampling: dict[str, Any] = dict(sampling or {})
         # Always a token: without one any local user could read the documents' passages.
         self.token: str | None = api_token(token)
         self.loaded: ModelLoaded | None = None
@@ -723,8 +726,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _models(self) -> None:
         self._send_json(200, {"object": "list", "data": self.server_api.models()})
 
+    def _with_defaults(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` over the server's sampling defaults (``glassbox serve --mirostat …``)."""
+        return {**getattr(self.server_api, "sampling", {}), **body}
+
     def _chat(self) -> None:
-        body = self._body()
+        body = self._with_defaults(self._body())
         request, top = chat_request(body)
         specs, choice = chat_tools(body)
         if specs:
@@ -766,7 +773,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
     def _completions(self) -> None:
-        body = self._body()
+        body = self._with_defaults(self._body())
         request, top = completion_request(body)
         self._generate(body, request, top, chat=False)
 
