@@ -273,9 +273,11 @@ def register(sub: Any) -> None:
     )
     _add_store_arguments(p)
     p.set_defaults(func=run_eval)
+    from desktop_app.cli.eval_tools import register as register_tools
     from desktop_app.cli.evaluate import register_eval
 
     register_eval(ev_sub)
+    register_tools(ev_sub)
 
 
 def _open(args: argparse.Namespace) -> KnowledgeBase:
