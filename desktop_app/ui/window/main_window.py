@@ -546,6 +546,14 @@ class MainWindow(QMainWindow):
         self._drafts_action.setToolTip(
             self.tr("Underline with dots the reply tokens a draft proposed and the model accepted")
         )
+        self._documents_action = view.addAction(self.tr("Mark words from the &documents"))
+        self._documents_action.setCheckable(True)
+        self._documents_action.setToolTip(
+            self.tr(
+                "Underline in green the reply tokens the documents made much likelier "
+                "(grounded replies with context-aware decoding on, α = 0 included)"
+            )
+        )
         view.addSeparator()
         self._conversation_panel_action = view.addAction(self.tr("Show the &Conversation panel"))
         self._conversation_panel_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
@@ -663,6 +671,7 @@ class MainWindow(QMainWindow):
         self._probs_check.toggled.connect(self._on_probs_check_toggled)
         self._probs_action.toggled.connect(self._probs_check.setChecked)
         self._drafts_action.toggled.connect(self._view.set_mark_drafts)
+        self._documents_action.toggled.connect(self._view.set_mark_documents)
 
         self._chats.sig_chat_selected.connect(self._on_chats_chat_selected)
         self._chats.sig_message_selected.connect(self._on_chats_message_selected)
@@ -1801,6 +1810,13 @@ class MainWindow(QMainWindow):
         """
         loaded = self._controller.model_loaded
         model = loaded.model_path if loaded is not None else ""
+        if done.contrast_alpha is not None:
+            text = self.tr("context-aware decoding, α = {alpha}").format(
+                alpha=f"{done.contrast_alpha:g}"
+            )
+            if done.draft_skipped:
+                text += " " + self.tr("(drafting off for this reply)")
+            return text
         if not done.draft_proposed:
             if done.completion_tokens and done.tokens_per_s > 0:
                 self._undrafted_speed[model] = done.tokens_per_s
