@@ -35,7 +35,7 @@ from desktop_app.core.engine.protocol import (
     ScoreRequest,
     TokenEvent,
 )
-from desktop_app.core.errors import InvalidRequestError
+from desktop_app.core.errors import CancelledError, InvalidRequestError
 from desktop_app.core.lab.questions import LETTERS, Item, QuestionSet, format_number
 from desktop_app.core.lab.stats import calibration, wilson_interval
 from desktop_app.core.paths import data_dir
@@ -389,6 +389,9 @@ def answer_numeric(
     """Generate a step-by-step answer to one word problem and check its final number."""
     start = time.perf_counter()
     gen = generate(engine, numeric_request(item, lang, max_tokens))
+    if gen.done.finish_reason == "cancelled":
+        # Half an answer is no answer: the item is left out of the report.
+        raise CancelledError("The answer was cancelled before it finished.")
     text = "".join(t.text for t in gen.tokens) or gen.text
     found = final_number(text)
     if found is None:
@@ -430,7 +433,8 @@ def evaluate(
     """Answer every item (the first ``limit``) with the loaded model and build the report.
 
     ``on_item(result, total)`` follows each item; ``should_stop`` is checked before
-    each, so a cancelled run reports what it finished. Multiple choice needs an
+    each, so a cancelled run reports what it finished (an item whose scoring or
+    generation the engine cancelled meanwhile is left out). Multiple choice needs an
     engine that can score (a local engine).
     """
     if scoring not in ("letter", "text"):
@@ -449,10 +453,16 @@ def evaluate(
     for i, item in enumerate(items):
         if should_stop is not None and should_stop():
             break
-        if item.kind == "choice":
-            r = score_choice(cast(Scorer, engine), item, i, lang, scoring)
-        else:
-            r = answer_numeric(engine, item, i, lang, max_tokens)
+        try:
+            if item.kind == "choice":
+                r = score_choice(cast(Scorer, engine), item, i, lang, scoring)
+            else:
+                r = answer_numeric(engine, item, i, lang, max_tokens)
+        except CancelledError:
+            # Cancelled in the middle of an item: report the items that finished.
+            if should_stop is not None and should_stop():
+                break
+            raise
         results.append(r)
         if on_item is not None:
             on_item(r, len(items))

@@ -206,3 +206,26 @@ def test_exports_and_saving(tmp_path: Path) -> None:
         assert export_to(reports, tmp_path / f"out{suffix}").stat().st_size > 0
     with pytest.raises(InvalidRequestError, match="Export to"):
         export_to(reports, tmp_path / "out.xlsx")
+
+
+class _CancellingEngine(FakeEngine):
+    """Cancels its own generation after the first item, as the Cancel button would."""
+
+    stop = False
+
+    def generate(self, request):  # type: ignore[no-untyped-def]
+        second = bool(self.requests)
+        for event in super().generate(request):
+            yield event
+            if second and not self.stop:
+                self.stop = True
+                self.cancel()
+
+
+def test_an_item_cancelled_in_the_engine_is_left_out() -> None:
+    engine = _CancellingEngine("So: 2 + 3 = 5. Answer: 5")
+    engine.load(EngineConfig("fake.gguf"))
+    qs = QuestionSet("m", "numeric", (Item("a", 5.0), Item("b", 5.0), Item("c", 5.0)))
+    report = evaluate(engine, qs, model="fake", should_stop=lambda: engine.stop)
+    assert report.n == 1 and report.total == 3
+    assert report.items[0].correct
