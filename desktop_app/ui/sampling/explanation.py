@@ -278,7 +278,6 @@ def explain(
             ).format(token=name, p=percent(raw.probs[drawn]))
         )
 
-    before = raw
     if "penalty" in by:
         pen = by["penalty"]
         if penalised == 1:
@@ -312,9 +311,9 @@ def explain(
                     "Repeat penalty {value} finds none of these candidates among the last {count} tokens.",  # noqa: E501
                 ).format(value=f"{params.repeat_penalty:g}", count=params.repeat_last_n)
             )
-        before = pen
 
     temp = by["temperature"]
+    prev_stage = {after.name: before for before, after in pairwise(stages)}
     t = params.temperature
     if t == 0.0:
         best = next(i for i, k in enumerate(temp.kept) if k)
@@ -346,12 +345,12 @@ def explain(
                 sentence.format(
                     value=f"{t:g}",
                     token=name,
-                    before=percent(before.probs[drawn]),
+                    # against the stage just before it: in llama.cpp's order that is min-p
+                    before=percent(prev_stage["temperature"].probs[drawn]),
                     after=percent(temp.probs[drawn]),
                 )
             )
-        prev = {after.name: before for before, after in pairwise(stages)}
-        out.extend(_truncation_sentences(by, prev, params))
+        out.extend(_truncation_sentences(by, prev_stage, params))
 
     final = stages[-1]
     p_final = percent(final.probs[drawn])
