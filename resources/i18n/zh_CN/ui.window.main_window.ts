@@ -208,6 +208,14 @@
         <translation>用点线标出由草稿提议并被模型接受的回复词元</translation>
     </message>
     <message>
+        <source>Mark words from the &amp;documents</source>
+        <translation>标记来自文档的词(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Underline in green the reply tokens the documents made much likelier (grounded replies with context-aware decoding on, α = 0 included)</source>
+        <translation>用绿色下划线标出因文档而可能性大增的回复词元（开启上下文感知解码的有依据回复，包括 α = 0）</translation>
+    </message>
+    <message>
         <source>Show the &amp;Conversation panel</source>
         <translation>显示对话面板(&amp;C)</translation>
     </message>
@@ -572,6 +580,14 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
     <message>
         <source>The context window is full.</source>
         <translation>上下文窗口已满。</translation>
+    </message>
+    <message>
+        <source>context-aware decoding, α = {alpha}</source>
+        <translation>上下文感知解码，α = {alpha}</translation>
+    </message>
+    <message>
+        <source>(drafting off for this reply)</source>
+        <translation>（本次回复未使用草稿）</translation>
     </message>
     <message>
         <source>drafted: {percent}% of {proposed} proposed tokens accepted</source>
