@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -215,7 +216,8 @@ class McpConnection:
                 async with ClientSession(
                     read,
                     write,
-                    read_timeout_seconds=timedelta(seconds=self.call_timeout_s),
+                    # Starting is bounded by the start timeout; each call has its own.
+                    read_timeout_seconds=timedelta(seconds=self.start_timeout_s),
                     message_handler=self._on_message,
                 ) as session:
                     await session.initialize()
@@ -246,10 +248,23 @@ class McpConnection:
                 encoding_error_handler="replace",
             )
             return stdio_client(params, errlog=self._errlog)
-        from mcp.client.streamable_http import streamablehttp_client
+        return self._http()
 
+    @contextlib.asynccontextmanager
+    async def _http(self) -> AsyncIterator[Any]:
+        """The streamable HTTP transport, with the token and this connection's timeouts."""
+        import httpx
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.shared._httpx_utils import create_mcp_http_client
+
+        cfg = self.config
         headers = {"Authorization": f"Bearer {cfg.token}"} if cfg.token else None
-        return streamablehttp_client(cfg.url, headers=headers, timeout=self.start_timeout_s)
+        timeout = httpx.Timeout(self.start_timeout_s, read=self.call_timeout_s + 5.0)
+        async with (
+            create_mcp_http_client(headers=headers, timeout=timeout) as client,
+            streamable_http_client(cfg.url, http_client=client) as streams,
+        ):
+            yield streams
 
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, Exception):

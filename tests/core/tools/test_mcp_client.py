@@ -203,3 +203,50 @@ def test_closing_ends_the_server_process(notes: Path) -> None:
     assert threading.active_count() < before
     if sys.platform == "linux":
         assert _servers_over(notes) == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_streamable_http_server_lists_and_calls_tools(notes: Path) -> None:
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, SERVER, str(notes), "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the server listens
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # it answered (with an error for a bare GET): it listens
+            except OSError:
+                time.sleep(0.2)
+        config = McpServerConfig("web-notes", url=url, token="secret-token")
+        with McpConnection(config) as conn:
+            assert {s.name for s in conn.specs} >= {"read_note", "write_note"}
+            assert conn.specs[0].source == "mcp:web-notes"
+            assert conn.call("read_note", {"name": "a.txt"}).text == "first note"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_an_http_server_that_is_not_there_gives_a_clear_error() -> None:
+    config = McpServerConfig("gone", url=f"http://127.0.0.1:{_free_port()}/mcp")
+    conn = McpConnection(config, start_timeout_s=5.0)
+    with pytest.raises(ToolError, match="'gone'"):
+        conn.start()
