@@ -22,7 +22,8 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf", n_ctx=512)
+    path: Path = write_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf", n_ctx=512)
+    return path
 
 
 @pytest.fixture

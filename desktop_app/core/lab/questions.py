@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ class QuestionSet:
 
 def format_number(value: float) -> str:
     """A number as a person writes it: 42, not 42.0; 2.5 stays 2.5."""
-    if value == int(value) and abs(value) < 1e15:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:g}"
 

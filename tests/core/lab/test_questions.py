@@ -10,6 +10,7 @@ import pytest
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.lab.questions import (
     SAMPLES,
+    format_number,
     load_questions,
     parse_number,
     resolve_data,
@@ -182,3 +183,13 @@ def test_shipped_samples_are_large_enough_and_well_formed() -> None:
 )
 def test_parse_number(text: str, value: float | None) -> None:
     assert parse_number(text) == value
+
+
+def test_format_number() -> None:
+    assert [format_number(v) for v in (42.0, 2.5, -3.0, 1e20, float("inf"))] == [
+        "42",
+        "2.5",
+        "-3",
+        "1e+20",
+        "inf",
+    ]
