@@ -122,3 +122,31 @@ def test_cancel_keeps_what_finished(qtbot, dialog) -> None:  # type: ignore[no-u
     assert cancelled
     assert 1 <= reports[0].n < reports[0].total == 34
     assert "Cancelled" in dialog.status.text()
+
+
+def test_model_menu_evaluate_opens_the_dialog_with_the_loaded_model(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.app import build
+    from desktop_app.core.engine.fake import FakeEngine
+    from desktop_app.workers.engine.inference import InferenceController
+
+    model = tmp_path / "loaded-model.gguf"
+    model.write_bytes(b"GGUF")
+    controller = InferenceController(FakeEngine)
+    window = build(controller, model_spec=str(model)).window
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(controller.sig_model_loaded, timeout=20_000):
+            window.show()
+        model_menu = next(
+            a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Model"
+        )
+        action = next(a for a in model_menu.actions() if a.text().replace("&", "") == "Evaluate…")
+        action.trigger()
+        dialog = window.open_evaluate_dialog()
+        assert dialog.isVisible()
+        assert dialog.model_combo.currentData() == str(model)
+        assert "(loaded)" in dialog.model_combo.currentText()
+        assert window.open_evaluate_dialog() is dialog
+        dialog.close()
+    finally:
+        assert controller.shutdown()

@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from desktop_app.core import paths
 from desktop_app.core.chat import export
@@ -85,6 +86,7 @@ from desktop_app.ui.common.errors import error_text, error_title
 from desktop_app.ui.common.plain_text import make_inert
 from desktop_app.ui.common.undo import UndoBar
 from desktop_app.ui.knowledge.panel import KnowledgePanel
+from desktop_app.ui.model.evaluate_dialog import EvaluateDialog
 from desktop_app.ui.model.panel import ModelPanel
 from desktop_app.ui.sampling.panel import SamplingPanel
 from desktop_app.ui.tasks.panels import TasksPanel
@@ -260,6 +262,14 @@ class MessageCard(QDialog):
         draft = meta.get("draft")
         if isinstance(draft, dict):
             rows.append((self.tr("Drafting"), _draft_card_text(draft, meta)))
+        cad = meta.get("cad")
+        if isinstance(cad, dict):
+            rows.append(
+                (
+                    self.tr("Context-aware decoding"),
+                    str(cad.get("setting") or "") + " · " + self.tr("drafting off"),
+                )
+            )
         if "second_stage" in meta:
             rows.append(
                 (
@@ -346,6 +356,7 @@ class MainWindow(QMainWindow):
         self._gpu_checked = False
         self._options_chat_id: int | None = -1  # the chat whose options the panel shows
         self._theme = "system"
+        self._evaluate_dialog: EvaluateDialog | None = None
 
         self.setWindowTitle(self.tr("Glassbox"))
         self.setAccessibleName(self.tr("Glassbox main window"))
@@ -536,6 +547,11 @@ class MainWindow(QMainWindow):
         self._default_action = QAction(self.tr("Load the &default model"), self)
         menu.addAction(self._open_action)
         menu.addAction(self._default_action)
+        menu.addSeparator()
+        self._evaluate_action = menu.addAction(self.tr("&Evaluate…"))
+        self._evaluate_action.setToolTip(
+            self.tr("Accuracy, calibration and speed of a model on a question set")
+        )
 
         view = bar.addMenu(self.tr("&View"))
         self._probs_action = view.addAction(self.tr("Show &probabilities"))
@@ -707,6 +723,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(self._on_export_action_triggered)
         self._open_action.triggered.connect(self._on_open_action_triggered)
         self._default_action.triggered.connect(self._on_default_action_triggered)
+        self._evaluate_action.triggered.connect(self._on_evaluate_action_triggered)
         self._theme_group.triggered.connect(self._on_theme_group_triggered)
         self._focus_action.triggered.connect(self._on_focus_action_triggered)
         self._stop_action.triggered.connect(self._on_stop_button_clicked)
@@ -1582,6 +1599,23 @@ class MainWindow(QMainWindow):
     @Slot(QAction)
     def _on_theme_group_triggered(self, action: QAction) -> None:
         self.set_theme(str(action.data()))
+
+    @Slot()
+    def _on_evaluate_action_triggered(self) -> None:
+        self.open_evaluate_dialog()
+
+    def open_evaluate_dialog(self) -> EvaluateDialog:
+        """Model → Evaluate…: the dialog (one at a time), the loaded model chosen in it."""
+        dialog = self._evaluate_dialog
+        if dialog is None or not isValid(dialog):
+            loaded = self._controller.model_loaded
+            local = loaded is not None and not self._controller.is_remote()
+            dialog = EvaluateDialog(loaded.model_path if local and loaded else None, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._evaluate_dialog = dialog
+        dialog.show()
+        dialog.activateWindow()
+        return dialog
 
     @Slot()
     def _on_open_action_triggered(self) -> None:
