@@ -102,3 +102,16 @@ def test_the_json_forms_keep_their_old_shape_without_contrast() -> None:
     assert (
         DoneEvent("eos", 3, 1, 0.1, 1.0, 0, contrast_alpha=0.5).to_json()["contrast_alpha"] == 0.5
     )
+
+
+def test_a_reply_card_keeps_cad_so_a_replay_draws_the_same_way() -> None:
+    from desktop_app.core.chat.cards import replay_request, reply_card
+
+    without = (Message("user", "Question: why?"),)
+    request = _request(alpha=0.5, messages=without)
+    card = reply_card(request)
+    assert card["cad"]["setting"] == "α = 0.5"
+    assert replay_request(card).contrast == request.contrast
+    plain = GenerateRequest(messages=without)
+    assert "cad" not in reply_card(plain)
+    assert replay_request(reply_card(plain)).contrast is None

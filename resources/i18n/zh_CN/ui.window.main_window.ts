@@ -192,6 +192,14 @@
         <translation>加载默认模型(&amp;D)</translation>
     </message>
     <message>
+        <source>&amp;Evaluate…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accuracy, calibration and speed of a model on a question set</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
@@ -659,6 +667,14 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
     <message>
         <source>Drafting</source>
         <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Context-aware decoding</source>
+        <translation>上下文感知解码</translation>
+    </message>
+    <message>
+        <source>drafting off</source>
+        <translation>未使用草稿</translation>
     </message>
     <message>
         <source>Two-stage</source>
