@@ -20,15 +20,15 @@ loaded and its context filled is the sum of:
   for a 512-token batch, ``4 bytes × 512 × cells × (heads + masks)``, plus the
   batch's activations. llama.cpp reserves a buffer for the largest graph
   (attention at a full context, or the logits of 512 outputs) but only the
-  pages evaluation writes become resident; as the allocator places tensors
-  anew for each batch, that is about 4/3 of the largest attention step, never
-  more than the reserved buffer.
+  pages evaluation writes become resident, never more than the reserved
+  buffer. Besides it, the CPU backend's work buffer holds the scores again in
+  f16 for the multiplication with V: ``2 bytes × 512 × cells × heads``.
 - **runtime**: the Python process, llama.cpp's libraries and the vocabulary.
 
-The two runtime figures and the 4/3 were fitted to ``glassbox bench memory``
-on this machine (Gemma 3 270M at 4k and 16k, Qwen2.5-Coder-1.5B at 4k); the
-other parts are exact sizes. Not counted: the engine's saved conversation
-states (up to 256 MB, kept when switching between chats).
+The two runtime figures were fitted to ``glassbox bench memory`` on this
+machine; the other parts are sizes computed as llama.cpp computes them. Not
+counted: the engine's saved conversation states (up to 256 MB, kept when
+switching between chats).
 
 ``glassbox bench memory`` loads real models in the engine process and compares
 this estimate with the measured RSS.
@@ -67,18 +67,14 @@ CTX_PAD = 256
 N_UBATCH = 512
 
 # The engine process's memory besides the model, fitted to ``glassbox bench
-# memory``: Python with the engine's imports and llama.cpp's libraries (about
-# 34 MiB of them mapped files), and the vocabulary (token texts and lookup
-# maps, about 120 bytes an entry).
-_RUNTIME_BASE_BYTES = 85 * 2**20
-_RUNTIME_PER_TOKEN_BYTES = 120
+# memory`` (Gemma 3 270M and Qwen2.5-Coder-1.5B at 4k): Python with the
+# engine's imports and llama.cpp's libraries, and the vocabulary (token texts
+# and lookup maps, about 250 bytes an entry).
+_RUNTIME_BASE_BYTES = 51 * 2**20
+_RUNTIME_PER_TOKEN_BYTES = 257
 # Activations of a 512-token batch besides the attention scores, in units of
 # 4 bytes × batch × embedding size (residual, norms, Q/K/V, FFN halves).
 _ACTIVATION_WIDTHS = 8
-# Resident share of the compute buffer over the largest attention step: the
-# allocator plans each batch's graph anew, and a layer's scores do not always
-# land where the last layer's were (fitted; see the module docstring).
-_TOUCHED_OVER_PEAK = 4 / 3
 
 # Fit labels.
 FITS = "fits"
@@ -224,16 +220,19 @@ def _attention_step(attention: AttentionShape, cells: int, n_ub: int) -> int:
 
 
 def compute_bytes(attention: AttentionShape, n_ctx: int, n_batch: int = 512) -> int:
-    """Bytes of llama.cpp's compute buffer that evaluating a full context leaves resident.
+    """Bytes of compute memory that evaluating a full context leaves resident.
 
-    About 4/3 of the largest attention step plus the activations, at most the
-    reserved buffer (:func:`compute_reserved_bytes`).
+    The largest attention step plus the activations, at most the reserved
+    buffer (:func:`compute_reserved_bytes`), and the CPU backend's work buffer:
+    the scores converted to f16 (heads × cells × batch × 2 bytes) for the
+    multiplication with V.
     """
     cells = _pad(n_ctx, CTX_PAD)
     n_ub = min(n_batch, N_UBATCH, cells)
     activations = 4 * n_ub * attention.n_embd * _ACTIVATION_WIDTHS
-    touched = int(_TOUCHED_OVER_PEAK * _attention_step(attention, cells, n_ub)) + activations
-    return min(touched, compute_reserved_bytes(attention, n_ctx, n_batch))
+    touched = _attention_step(attention, cells, n_ub) + activations
+    work = 2 * n_ub * cells * attention.n_head
+    return min(touched, compute_reserved_bytes(attention, n_ctx, n_batch)) + work
 
 
 def estimate_memory(
