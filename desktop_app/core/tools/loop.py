@@ -271,6 +271,7 @@ class ToolLoop:
         """A free reply; with ``watch``, stopped as soon as it starts a call. ``withheld``
         leaves the tools out of the prompt (the results stay)."""
         request = self._request(prompt, convo, params, withheld)
+        names = [spec.name for spec in prompt.specs]
         tokens: list[TokenEvent] = []
         held: list[TokenEvent] = []
         text = ""
@@ -286,7 +287,7 @@ class ToolLoop:
                     self._emit(n, "reply", [event])
                     continue
                 held.append(event)
-                start = call_start(text)
+                start = call_start(text, names)
                 if start is not None and start >= 0:
                     called = True
                     text = text[:start]
