@@ -6,7 +6,8 @@ then ``core.kb.answer.answer`` on the loaded model) and is scored by
 "grounded_citation_rate", "names_fact_rate", "language_match", "refusal_precision",
 "refusal_recall", "seconds_median", "first_token_s_median", "buckets",
 "per_question"}`` (and ``"splits"`` when both are present); with several
-``--prompt`` styles, one such object per style under ``"runs"``.
+``--prompt`` styles or ``--cad`` weights, one such object per run under ``"runs"``
+(each with its ``"cad"``, null when off).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def register(ev_sub: Any) -> None:
         help="for measuring: prompt styles to compare, comma-separated, each plain or "
         "features joined with + (quote, sandwich, trim, example); default: the one ask uses",
     )
+    p.add_argument(
+        "--cad",
+        type=cad_weights,
+        default=(None,),
+        metavar="ALPHA[,ALPHA…]",
+        help="context-aware decoding at weight ALPHA; several, comma-separated, with off "
+        "for none, are compared on the same questions and passages (e.g. off,0.5)",
+    )
     p.add_argument("--max-tokens", type=int, default=512, help="longest answer (tokens)")
     p.add_argument(
         "--embed-model",
@@ -69,6 +78,16 @@ def register(ev_sub: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_eval_answers)
+
+
+def cad_weights(text: str) -> tuple[float | None, ...]:
+    """``--cad``'s value: weights α (``off``: no context-aware decoding), comma-separated."""
+    from desktop_app.cli.kb import cad_alpha
+
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("give a weight α, or off")
+    return tuple(None if p.lower() == "off" else cad_alpha(p) for p in parts)
 
 
 def run_eval_answers(args: argparse.Namespace) -> int:
@@ -119,39 +138,43 @@ def run_eval_answers(args: argparse.Namespace) -> int:
                 found[question] = ground(kb, client, question, options, chat_template=chat).hits
             return found[question]
 
-        outcomes: dict[str, list[AnswerOutcome]] = {style: [] for style in styles}
-        # Question by question, every style in turn: a run cut short has compared the
-        # styles on the same questions.
+        runs = [(style, cad) for style in styles for cad in dict.fromkeys(args.cad)]
+        outcomes: dict[tuple[str, float | None], list[AnswerOutcome]] = {r: [] for r in runs}
+        # Question by question, every run in turn: a run cut short has compared the
+        # styles and weights on the same questions.
         for i, item in enumerate(items):
-            if len(styles) > 1:
-                search(item.question.question)  # styles compared on answering time alone
-            for style in styles:
+            if len(runs) > 1:
+                search(item.question.question)  # runs compared on answering time alone
+            for style, cad in runs:
 
                 def ask(
                     question: str,
                     hits: Sequence[Hit],
                     on_token: Callable[[str], None],
                     style: str = style,
+                    cad: float | None = cad,
                 ) -> Answer:
                     return answer(
                         client, question, hits, chat_template=chat, params=params,
-                        style=style, on_token=on_token,
+                        style=style, on_token=on_token, cad=cad,
                     )  # fmt: skip
 
-                (o,) = run_answers([item], search, ask, style=style).outcomes
-                outcomes[style].append(o)
+                (o,) = run_answers([item], search, ask, style=style, cad=cad).outcomes
+                outcomes[style, cad].append(o)
                 if out is not None:
-                    out.write(json.dumps({"prompt": style, **outcome_dict(o)}, ensure_ascii=False))
+                    record = {"prompt": style, "cad": cad, **outcome_dict(o)}
+                    out.write(json.dumps(record, ensure_ascii=False))
                     out.write("\n")
                     out.flush()
                 if not args.quiet:
+                    label = style if cad is None else f"{style} cad={cad:g}"
                     print(
-                        f"{style} {i + 1}/{len(items)} [{o.item.question.id}] {o.seconds:.1f} s: "
+                        f"{label} {i + 1}/{len(items)} [{o.item.question.id}] {o.seconds:.1f} s: "
                         + o.text[:100].replace("\n", " "),
                         file=sys.stderr,
                         flush=True,
                     )
-    reports = [AnswerReport(tuple(outcomes[s]), s) for s in styles]
+    reports = [AnswerReport(tuple(outcomes[r]), r[0], r[1]) for r in runs]
     if args.json:
         payload: object = (
             reports[0].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}

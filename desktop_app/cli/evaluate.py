@@ -49,6 +49,10 @@ def register_eval(ev_sub: Any) -> None:
 
     register_answers(ev_sub)
 
+    from desktop_app.cli.eval_model import register as register_model
+
+    register_model(ev_sub)
+
 
 def _print(args: argparse.Namespace, payload: object, text: str) -> None:
     if args.json:

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from desktop_app.cli.sampler_args import add_sampler_arguments, sampler_values
+from desktop_app.cli.tools import add_tool_arguments, run_with_tools, uses_tools
 from desktop_app.core.engine.protocol import (
     LORA_SCALE_MAX,
     LORA_SCALE_MIN,
@@ -185,6 +187,8 @@ def register(sub: Any) -> None:
     p.add_argument("--stop", action="append", default=[], help="stop string (repeatable)")
     p.add_argument("--candidates", type=int, default=20, help="alternatives per token, 0–50")
     p.add_argument("--json", action="store_true", help="print JSON Lines events")
+    add_tool_arguments(p)
+    add_sampler_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -226,6 +230,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         seed=args.seed,
         max_tokens=args.max_tokens,
         stop=tuple(args.stop),
+        **sampler_values(args),
     )
     if not 0 <= args.candidates <= 50:
         raise InvalidRequestError(f"--candidates must be between 0 and 50, not {args.candidates}.")
@@ -274,15 +279,40 @@ def run(args: argparse.Namespace) -> int:
     from desktop_app.workers.engine.client import EngineClient
 
     request = build_request(args)
+    if uses_tools(args) and request.messages is None:
+        raise InvalidRequestError("Tools need a chat: leave out --raw.")
     if args.engine == "openai":
         engine = remote_engine(args)
-        engine.load(EngineConfig(model_path=args.model, n_ctx=args.n_ctx))
+        loaded = engine.load(EngineConfig(model_path=args.model, n_ctx=args.n_ctx))
+        if uses_tools(args):
+            return _run_tools(args, engine, loaded, request)
         _print_events(args, engine.generate(request))
         return 0
     config = engine_config(args)
     with EngineClient() as client:
-        check_draft_loaded(client.load(config))
+        loaded = client.load(config)
+        check_draft_loaded(loaded)
+        if uses_tools(args):
+            return _run_tools(args, client, loaded, request)
         _print_events(args, client.generate(request))
+    return 0
+
+
+def _run_tools(
+    args: argparse.Namespace, engine: Any, loaded: ModelLoaded, request: GenerateRequest
+) -> int:
+    """The reply with the tools of --tools and --mcp (see ``cli.tools``)."""
+    kb = None
+    if "knowledge" in str(args.tools):
+        from desktop_app.core.kb.knowledge_base import KnowledgeBase
+
+        kb = KnowledgeBase()
+    try:
+        assert request.messages is not None
+        run_with_tools(args, engine, loaded, request.messages, request.params, kb=kb)
+    finally:
+        if kb is not None:
+            kb.close()
     return 0
 
 

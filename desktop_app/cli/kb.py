@@ -39,6 +39,7 @@ from desktop_app.cli.crosslang import (
     search_translation,
 )
 from desktop_app.cli.generate import add_model_arguments, engine_config
+from desktop_app.cli.tools import add_tool_arguments, uses_tools
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.db import TRASH_KEEP_S, Filters, TrashedCollection
 from desktop_app.core.kb.errors import CollectionNotFoundError
@@ -153,12 +154,14 @@ def register(sub: Any) -> None:
         "local cross-encoder folder",
     )
     add_translate_argument(p)
+    add_cad_argument(p)
     p.add_argument(
         "--whole-documents",
         action="store_true",
         help="give the model the collection's documents whole instead of passages, when "
         "they fit the context with room for the answer (refused with the counts otherwise)",
     )
+    add_tool_arguments(p, sources=False)
     p.set_defaults(func=run_ask)
 
     kb = sub.add_parser(
@@ -270,9 +273,11 @@ def register(sub: Any) -> None:
     )
     _add_store_arguments(p)
     p.set_defaults(func=run_eval)
+    from desktop_app.cli.eval_tools import register as register_tools
     from desktop_app.cli.evaluate import register_eval
 
     register_eval(ev_sub)
+    register_tools(ev_sub)
 
 
 def _open(args: argparse.Namespace) -> KnowledgeBase:
@@ -512,6 +517,8 @@ def run_ask(args: argparse.Namespace) -> int:
     from desktop_app.core.sampling import SamplingParams
     from desktop_app.workers.engine.client import EngineClient
 
+    if uses_tools(args):
+        return _ask_with_tools(args)
     if not 0 <= args.multi_query <= MAX_PHRASINGS:
         raise InvalidRequestError(
             f"--multi-query must be between 0 and {MAX_PHRASINGS}, not {args.multi_query}."
@@ -547,7 +554,7 @@ def run_ask(args: argparse.Namespace) -> int:
                     loaded = client.load(engine_config(args))
                     result = answer(
                         client, args.question, grounded.hits, only_from_documents=only,
-                        chat_template=loaded.has_chat_template, params=params,
+                        chat_template=loaded.has_chat_template, params=params, cad=args.cad,
                     )  # fmt: skip
         else:
             with EngineClient() as client:
@@ -558,7 +565,7 @@ def run_ask(args: argparse.Namespace) -> int:
                 )
                 result = answer(
                     client, args.question, grounded.hits, only_from_documents=only,
-                    chat_template=chat, params=params,
+                    chat_template=chat, params=params, cad=args.cad,
                 )  # fmt: skip
                 if grounded.phrasings and not args.json:
                     print("phrasings: " + " | ".join(grounded.phrasings), file=sys.stderr)
@@ -570,10 +577,78 @@ def run_ask(args: argparse.Namespace) -> int:
     )
     _print(
         args,
-        {**result.as_dict(), "chroma": chroma, "translation": grounded.cross.as_dict()},
+        {
+            **result.as_dict(),
+            "chroma": chroma,
+            "translation": grounded.cross.as_dict(),
+            "cad": args.cad,
+        },
         f"{result.text}\n\n{sources}{unsupported_lines(result)}".rstrip(),
     )
     return 0
+
+
+def _ask_with_tools(args: argparse.Namespace) -> int:
+    """``ask --tools``: the collection is searched as a tool, the model writing the query
+    (and calling the other tools named as it decides); the passages it read are listed
+    as the sources."""
+    from desktop_app.cli.tools import run_with_tools
+    from desktop_app.core.engine.protocol import Message
+    from desktop_app.core.sampling import SamplingParams
+    from desktop_app.workers.engine.client import EngineClient
+
+    names = ["knowledge", *(n.strip() for n in str(args.tools or "").split(",") if n.strip())]
+    tool_args = argparse.Namespace(**vars(args))
+    tool_args.tools = ",".join(dict.fromkeys(names))
+    tool_args.collection = [args.collection]
+    tool_args.file = []
+    tool_args.candidates = 10
+    params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
+    system = (
+        "Answer the user's question. Search their documents with the search_knowledge "
+        "tool first, and cite the passages you use as [n]."
+    )
+    question = [Message("system", system), Message("user", args.question)]
+    with _open(args) as kb:
+        kb.collection(args.collection)  # a missing collection fails before the model loads
+        with EngineClient() as client:
+            loaded = client.load(engine_config(args))
+            # The question is always searched first; what comes next is the model's call.
+            reply = run_with_tools(
+                tool_args, client, loaded, question, params, kb=kb, tool_choice="search_knowledge"
+            )
+    if not args.json:
+        for n, hit in enumerate(reply.sources, start=1):
+            text = hit.chunk.text[:160].replace("\n", " ")
+            print(f"[{n}] {hit.chunk.path}: {text}")
+    return 0
+
+
+def cad_alpha(text: str) -> float:
+    """``--cad``'s value: a weight α between 0 and ``CONTRAST_ALPHA_MAX``."""
+    from desktop_app.core.engine.protocol import CONTRAST_ALPHA_MAX
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= CONTRAST_ALPHA_MAX:
+        raise argparse.ArgumentTypeError(
+            f"α must be between 0 and {CONTRAST_ALPHA_MAX:g} (0 only measures), not {text}"
+        )
+    return value
+
+
+def add_cad_argument(p: argparse.ArgumentParser) -> None:
+    """``--cad ALPHA``: context-aware decoding against the prompt without the documents."""
+    p.add_argument(
+        "--cad",
+        type=cad_alpha,
+        default=None,
+        metavar="ALPHA",
+        help="context-aware decoding: favour what the passages say, drawing from "
+        "(1+ALPHA)·logits with them − ALPHA·logits without them (0.5–1 typical; 0 only measures)",
+    )
 
 
 def unsupported_lines(result: Any) -> str:
@@ -608,6 +683,7 @@ def _ask_whole(args: argparse.Namespace, params: Any, only: bool) -> int:
             result = answer(
                 client, args.question, docs, only_from_documents=only,
                 chat_template=loaded.has_chat_template, params=params, whole=True,
+                cad=args.cad,
             )  # fmt: skip
     sources = "\n".join(f"[{c.n}]{'*' if c.cited else ' '} {c.source}" for c in result.citations)
     _print(

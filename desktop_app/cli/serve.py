@@ -18,6 +18,8 @@ from desktop_app.cli.generate import (
     draft_settings,
     engine_config,
 )
+from desktop_app.cli.sampler_args import add_sampler_arguments, sampler_values
+from desktop_app.core.sampling import SamplingParams, llama_server_fields
 
 
 def register(sub: Any) -> None:
@@ -30,6 +32,7 @@ def register(sub: Any) -> None:
     add_model_arguments(p)
     add_adapter_arguments(p)
     add_draft_arguments(p)
+    add_sampler_arguments(p)
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)"
     )
@@ -73,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         token=token,
         allow_remote=args.allow_remote,
         draft=draft_settings(args),
+        # The newer samplers' flags become defaults for requests that do not set them.
+        sampling=llama_server_fields(SamplingParams(**sampler_values(args))),
     )
     loaded = server.start()
     interrupted = False

@@ -98,6 +98,41 @@ class Settings(BaseModel):
     api_port: int = Field(default=8765, ge=1, le=65535)
     api_allow_remote: bool = False
     api_token: str | None = Field(default=None, max_length=4000)
+    # Tools (issue 17): the built-in tools a new chat starts with, the most calls in
+    # one reply, and the MCP servers (the --mcp file's "servers" entries).
+    tools_builtin: list[str] = Field(default_factory=lambda: ["calculator", "datetime"])
+    tools_max_steps: int = Field(default=4, ge=0, le=20)
+    tool_servers: list[dict[str, Any]] = Field(default_factory=list, max_length=32)
+
+    @field_validator("tools_builtin")
+    @classmethod
+    def _check_builtin_tools(cls, names: list[str]) -> list[str]:
+        from desktop_app.core.tools.builtin import BUILTIN_NAMES
+
+        unknown = [n for n in names if n not in BUILTIN_NAMES]
+        if unknown:
+            raise ValueError(f"unknown built-in tools: {', '.join(unknown)}")
+        return list(dict.fromkeys(names))
+
+    @field_validator("tool_servers")
+    @classmethod
+    def _check_tool_servers(cls, servers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from desktop_app.core.tools.mcp_client import parse_config
+
+        try:
+            configs = parse_config({"servers": servers}, "the tool servers")
+        except InvalidRequestError as exc:
+            raise ValueError(str(exc)) from exc
+        names = [c.name for c in configs]
+        if len(set(names)) != len(names):
+            raise ValueError("two tool servers have the same name")
+        return servers
+
+    def mcp_servers(self) -> list[Any]:
+        """The MCP servers as configurations (``McpServerConfig``)."""
+        from desktop_app.core.tools.mcp_client import parse_config
+
+        return parse_config({"servers": self.tool_servers}, "the tool servers")
 
     @field_validator(
         "chat_template_override",

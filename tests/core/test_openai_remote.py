@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from desktop_app.core.engine.protocol import (
     TokenEvent,
 )
 from desktop_app.core.errors import RemoteEngineError
-from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.sampling import LLAMA_CPP_ORDER, SamplingParams
 
 
 @pytest.fixture
@@ -99,6 +100,24 @@ def test_sampling_values_reach_the_server(server):
     assert body["model"] == "tiny" and body["messages"] == [{"role": "user", "content": "Hi"}]
     assert body["temperature"] == 0.5 and body["top_p"] == 0.9 and body["seed"] == 42
     assert body["top_k"] == 10 and body["min_p"] == 0.1 and body["max_tokens"] == 50
+    assert "mirostat" not in body and "samplers" not in body  # off: not sent
+
+
+def test_the_newer_samplers_reach_a_llama_cpp_server_under_its_names(server):
+    params = replace(
+        CHAT.params,
+        mirostat=2,
+        dry_multiplier=0.8,
+        typical_p=0.9,
+        order=LLAMA_CPP_ORDER,
+    )
+    list(_loaded(server).generate(replace(CHAT, params=params)))
+    body = server.bodies[-1]
+    assert body["mirostat"] == 2 and body["mirostat_tau"] == 5.0 and body["typical_p"] == 0.9
+    assert body["dry_multiplier"] == 0.8 and body["dry_sequence_breakers"] == ["\n", ":", '"', "*"]
+    assert body["dry_penalty_last_n"] == -1
+    assert body["samplers"][0] == "penalties" and body["samplers"][-1] == "temperature"
+    assert "typ_p" in body["samplers"]
 
 
 def test_candidates_are_capped_at_twenty_and_a_random_seed_is_reported(server):

@@ -458,3 +458,27 @@ def test_a_grounded_reply_is_asked_to_cite_a_source_first_as_ask_is(
     session.options.collections = []
     reply(qtbot, session, lambda: session.send("And of Spain?"))
     assert engine.requests[-1].grammar is None
+
+
+def test_a_grounded_reply_with_cad_carries_the_prompt_without_the_passages(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    session.set_knowledge(ScriptedKnowledge([passage(1, "Quellport is the capital of Zarnia.")]))
+    session.options.collections = ["notes"]
+    reply(qtbot, session, lambda: session.send("What is the capital of Zarnia?"))
+    assert engine.requests[-1].contrast is None
+    session.options.cad = 0.5
+    reply(qtbot, session, lambda: session.send("And its port?"))
+    request = engine.requests[-1]
+    assert request.contrast is not None and request.contrast.alpha == 0.5
+    assert request.messages is not None and request.contrast.messages is not None
+    with_docs, without = request.messages, request.contrast.messages
+    assert "Quellport" in with_docs[-1].content
+    assert "Quellport" not in without[-1].content and "And its port?" in without[-1].content
+    # The same conversation before the question: both sequences share those cells.
+    assert with_docs[:-1] == without[:-1]
+    assert session.store.message(session.path[-1].id).meta["cad"]["alpha"] == 0.5
+    # Not grounded: no second prompt, whatever the option says.
+    session.options.collections = []
+    reply(qtbot, session, lambda: session.send("Thanks!"))
+    assert engine.requests[-1].contrast is None

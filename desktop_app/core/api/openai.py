@@ -15,6 +15,7 @@ import json.scanner
 import math
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -26,9 +27,11 @@ from desktop_app.core.engine.protocol import (
     Message,
     Role,
     TokenEvent,
+    ToolCall,
 )
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
-from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.sampling import DEFAULT_ORDER, SamplingParams
+from desktop_app.core.tools.spec import ToolSpec
 
 #: OpenAI allows at most 20 alternatives per token.
 MAX_TOP_LOGPROBS = 20
@@ -59,7 +62,14 @@ STATUS = {
     "cancelled": 499,
 }
 
-_ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
+_ROLES: dict[str, Role] = {
+    "system": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "tool": "tool",
+}
+#: The most tools one request may offer (each description goes into the prompt).
+MAX_TOOLS = 64
 
 #: A "cancelled" reply is not here: it is answered as an error, never as a short reply.
 FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
@@ -68,7 +78,80 @@ FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
 _CHUNK_OBJECT = {True: "chat.completion.chunk", False: "text_completion"}
 
 #: Sampling values a request body may set under their own names.
-_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
+_SAMPLING_KEYS = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "repeat_penalty",
+    "seed",
+    # llama.cpp's server names for the newer samplers
+    "typical_p",
+    "top_n_sigma",
+    "xtc_probability",
+    "xtc_threshold",
+    "dynatemp_range",
+    "dynatemp_exponent",
+    "dry_multiplier",
+    "dry_base",
+    "dry_allowed_length",
+    "mirostat",
+    "mirostat_tau",
+    "mirostat_eta",
+)
+#: llama.cpp's names whose Glassbox field is spelt differently.
+_RENAMED = {
+    "repeat_last_n": "repeat_last_n",
+    "dry_penalty_last_n": "dry_last_n",
+    "dry_sequence_breakers": "dry_breakers",
+}
+#: llama.cpp's ``samplers`` names for the stages of the chain.
+_LLAMA_STAGES = {
+    "penalties": "penalty",
+    "dry": "dry",
+    "top_n_sigma": "top_n_sigma",
+    "top_k": "top_k",
+    "typ_p": "typical_p",
+    "typical_p": "typical_p",
+    "top_p": "top_p",
+    "min_p": "min_p",
+    "xtc": "xtc",
+    "temperature": "temperature",
+}
+
+
+def _sampler_order(raw: Any) -> list[str]:
+    """llama.cpp's ``samplers`` list as a full Glassbox order.
+
+    Stages it leaves out run after the named ones, in Glassbox's order; a stage
+    that is off changes nothing wherever it stands.
+    """
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise InvalidRequestError("'samplers' must be a list of stage names.")
+    unknown = [x for x in raw if x not in _LLAMA_STAGES]
+    if unknown:
+        raise InvalidRequestError(
+            f"'samplers' names unknown stage(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(_LLAMA_STAGES)}."
+        )
+    named = list(dict.fromkeys(_LLAMA_STAGES[x] for x in raw))
+    return named + [s for s in DEFAULT_ORDER if s not in named]
+
+
+def _sampling_record(body: dict[str, Any]) -> dict[str, Any]:
+    """The sampling values a body sets, under Glassbox's names."""
+    record = {name: body[name] for name in _SAMPLING_KEYS if body.get(name) is not None}
+    for theirs, ours in _RENAMED.items():
+        if body.get(theirs) is not None:
+            record[ours] = body[theirs]
+    sigma = record.get("top_n_sigma")
+    if isinstance(sigma, int | float) and not isinstance(sigma, bool) and sigma < 0:
+        record["top_n_sigma"] = 0.0  # llama.cpp's -1: off
+    if body.get("samplers") is not None:
+        record["order"] = _sampler_order(body["samplers"])
+    elif body.get("sampler_order") is not None:
+        record["order"] = body["sampler_order"]
+    return record
 
 
 def logprob(p: float) -> float:
@@ -92,15 +175,115 @@ def _messages(body: dict[str, Any]) -> tuple[Message, ...]:
     raw = body.get("messages")
     if not isinstance(raw, list) or not raw:
         raise InvalidRequestError("'messages' must be a non-empty list.")
-    out = []
+    out: list[Message] = []
     for m in raw:
         if not isinstance(m, dict):
             raise InvalidRequestError("Each message must be an object with role and content.")
         role = "system" if m.get("role") == "developer" else m.get("role")
         if role not in _ROLES:
             raise InvalidRequestError(f"Role {m.get('role')!r} is not supported.")
-        out.append(Message(_ROLES[role], _content(m.get("content"))))
+        calls = _tool_calls(m.get("tool_calls")) if role == "assistant" else ()
+        content = m.get("content")
+        text = "" if content is None and (calls or role == "tool") else _content(content)
+        if role == "tool":
+            call_id = m.get("tool_call_id")
+            if not isinstance(call_id, str) or not call_id:
+                raise InvalidRequestError("A tool message needs the tool_call_id it answers.")
+            name = next((c.name for x in out for c in x.tool_calls if c.id == call_id), "")
+            out.append(Message("tool", text, tool_call_id=call_id, name=name))
+            continue
+        out.append(Message(_ROLES[role], text, tool_calls=calls))
     return tuple(out)
+
+
+def _tool_calls(raw: Any) -> tuple[ToolCall, ...]:
+    """An assistant message's ``tool_calls`` as OpenAI writes them (arguments as JSON text)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidRequestError("'tool_calls' must be a list.")
+    out = []
+    for call in raw:
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise InvalidRequestError("Each tool call needs a function with a name.")
+        arguments = fn.get("arguments", "{}")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        try:
+            json.loads(arguments)
+        except ValueError as exc:
+            raise InvalidRequestError(f"The arguments of {fn['name']!r} are not JSON.") from exc
+        out.append(ToolCall(fn["name"], arguments, str(call.get("id", ""))))
+    return tuple(out)
+
+
+def chat_tools(body: dict[str, Any]) -> tuple[tuple[ToolSpec, ...], str]:
+    """The tools a chat body offers (OpenAI's ``tools``) and its ``tool_choice``
+    ("auto", "none", "required" or a tool's name); no tools: ``((), "none")``."""
+    raw = body.get("tools")
+    if raw is None or raw == []:
+        return (), "none"
+    if not isinstance(raw, list) or len(raw) > MAX_TOOLS:
+        raise InvalidRequestError(f"'tools' must be a list of at most {MAX_TOOLS} tools.")
+    specs = []
+    for tool in raw:
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(fn, dict):
+            raise InvalidRequestError('Each tool must be {"type": "function", "function": {…}}.')
+        parameters = fn.get("parameters") or {"type": "object", "properties": {}}
+        if not isinstance(parameters, dict):
+            raise InvalidRequestError(
+                f"The parameters of tool {fn.get('name')!r} must be an object."
+            )
+        specs.append(
+            ToolSpec(
+                name=str(fn.get("name", "")),
+                description=str(fn.get("description", "")),
+                parameters=parameters,
+                source="client",
+            )
+        )
+    choice = body.get("tool_choice", "auto")
+    if isinstance(choice, dict):
+        fn = choice.get("function")
+        name = fn.get("name") if isinstance(fn, dict) else None
+        if not isinstance(name, str) or name not in {s.name for s in specs}:
+            raise InvalidRequestError("'tool_choice' names a function that is not in 'tools'.")
+        return tuple(specs), name
+    if choice not in ("auto", "none", "required"):
+        raise InvalidRequestError(
+            '\'tool_choice\' must be "auto", "none", "required" or '
+            '{"type": "function", "function": {"name": …}}.'
+        )
+    return tuple(specs), str(choice)
+
+
+def tool_call_completion(
+    meta: dict[str, Any], text: str, calls: Sequence[ToolCall], done: DoneEvent | None
+) -> dict[str, Any]:
+    """A whole chat completion whose message may carry ``tool_calls`` (finish_reason
+    "tool_calls" when it does)."""
+    message: dict[str, Any] = {"role": "assistant", "content": text or None}
+    if calls:
+        message["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments},
+            }
+            for c in calls
+        ]
+    finish = "tool_calls" if calls else FINISH.get(done.finish_reason, "length") if done else "stop"
+    out: dict[str, Any] = {
+        **meta,
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+    }
+    if done is not None:
+        out["usage"] = usage(done)
+        out["system_fingerprint"] = f"seed-{done.seed}"
+    return out
 
 
 def _python_decoder() -> json.JSONDecoder:
@@ -198,7 +381,7 @@ def draft_settings(body: dict[str, Any]) -> DraftSettings | None:
 def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
     """The generation a chat completion body asks for, and its top_logprobs (None: off)."""
     # A value given as null is the default, as OpenAI's own server takes it.
-    record = {name: body[name] for name in _SAMPLING_KEYS if body.get(name) is not None}
+    record = _sampling_record(body)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     if max_tokens:
         record["max_tokens"] = max_tokens

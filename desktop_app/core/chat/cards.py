@@ -12,6 +12,7 @@ from typing import Any
 
 from desktop_app.core.engine.protocol import (
     MAX_DRAFT_LIMIT,
+    ContrastSettings,
     DoneEvent,
     DraftSettings,
     GenerateRequest,
@@ -61,6 +62,16 @@ def reply_card(
             if draft.draft_model and draft_model_path
             else "",
         }
+    contrast = request.contrast
+    if contrast is not None:
+        # Context-aware decoding: its weight and the prompt without the documents,
+        # so a replay draws from the same contrast (drafting is off for it).
+        card["cad"] = {
+            "setting": contrast.describe(),
+            "alpha": contrast.alpha,
+            "messages": [{"role": m.role, "content": m.content} for m in contrast.messages or ()],
+            "prompt": contrast.prompt,
+        }
     if done is not None:
         card.update(done_card(done))
     return card
@@ -107,9 +118,25 @@ def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
             candidates=int(req.get("candidates", 20)),
             assistant_prefix=str(req.get("assistant_prefix", "")),
             draft=_draft_settings(card.get("draft")),
+            contrast=_contrast_settings(card.get("cad")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidRequestError(f"This reply's stored request is damaged ({exc}).") from exc
+
+
+def _contrast_settings(record: Any) -> ContrastSettings | None:
+    """The context-aware decoding a card records (None for a card without it)."""
+    if not isinstance(record, Mapping):
+        return None
+    alpha = record.get("alpha")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float):
+        raise ValueError("the CAD weight is not a number")
+    prompt = record.get("prompt")
+    if isinstance(prompt, str):
+        return ContrastSettings(alpha=float(alpha), prompt=prompt)
+    raw = record.get("messages") or []
+    messages = tuple(Message(m["role"], m["content"]) for m in raw)
+    return ContrastSettings(alpha=float(alpha), messages=messages)
 
 
 def _draft_settings(record: Any) -> DraftSettings:

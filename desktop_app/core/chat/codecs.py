@@ -32,7 +32,9 @@ class TokenRecord:
 def encode_token(event: TokenEvent) -> str:
     """A token event as compact JSON: ``[index, id, text, p, [[id, text, logit, p_raw,
     p_final, removed_by], ...]]``, with a sixth item, the draft mark, only for a token
-    speculative decoding proposed. Floats are written in full, so decoding gives the
+    speculative decoding proposed (or measured with and without the documents), and a
+    seventh, ``[p_with, p_without]``, only for a token context-aware decoding measured.
+    Floats are written in full, so decoding gives the
     same event back."""
     data: list[Any] = [
         int(event.index),
@@ -44,8 +46,11 @@ def encode_token(event: TokenEvent) -> str:
             for c in event.candidates
         ],
     ]
-    if event.draft:
+    if event.draft or event.p_without is not None:
         data.append(event.draft)
+    if event.p_with is not None and event.p_without is not None:
+        # Context-aware decoding measured it: its probability with and without the documents.
+        data.append([float(event.p_with), float(event.p_without)])
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     try:
         text.encode("utf-8")
@@ -77,9 +82,15 @@ def _want_str(value: Any) -> str:
 def decode_token(text: str) -> TokenEvent:
     """The token event written by :func:`encode_token`; ValueError when it is damaged."""
     data = json.loads(text)
-    if not isinstance(data, list) or len(data) not in (5, 6) or not isinstance(data[4], list):
+    if not isinstance(data, list) or len(data) not in (5, 6, 7) or not isinstance(data[4], list):
         raise ValueError("a token record is not a five-item list")
-    mark = data[5] if len(data) == 6 else ""
+    mark = data[5] if len(data) >= 6 else ""
+    p_with = p_without = None
+    if len(data) == 7:
+        pair = data[6]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError("a token's probabilities with and without documents are not a pair")
+        p_with, p_without = _want_float(pair[0]), _want_float(pair[1])
     draft: DraftMark
     if mark == "accepted":
         draft = "accepted"
@@ -113,6 +124,8 @@ def decode_token(text: str) -> TokenEvent:
         p=_want_float(data[3]),
         candidates=tuple(candidates),
         draft=draft,
+        p_with=p_with,
+        p_without=p_without,
     )
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.chat.context import fit_messages
+from desktop_app.core.engine.contrast import check_contrast, combine, token_probability
 from desktop_app.core.engine.draft_model import DraftModel, check_same_vocabulary
 from desktop_app.core.engine.prefix_cache import MIN_TOKENS, PrefixCache
 from desktop_app.core.engine.protocol import (
@@ -38,6 +39,7 @@ from desktop_app.core.engine.protocol import (
     LORA_SCALE_MIN,
     MAX_DRAFT_LIMIT,
     CancelledError,
+    ContrastSettings,
     DoneEvent,
     DraftMark,
     EngineConfig,
@@ -65,6 +67,9 @@ from desktop_app.core.errors import (
 from desktop_app.core.memory import release_free_memory
 from desktop_app.core.models.templates import ChatPrompt, render_chat
 from desktop_app.core.sampling import Candidate, Draw, Sampler, SamplingParams
+
+#: The sequence that holds the prompt without the documents (context-aware decoding).
+_WITHOUT_SEQ = 1
 
 #: llama_decode return codes (llama.h).
 _DECODE_NO_SLOT = 1
@@ -244,7 +249,7 @@ class LlamaCppEngine:
         start = time.perf_counter()
         try:
             with (
-                model_params_override(llama_cpp, use_extra_bufts=extra_buffers),
+                model_params_override(llama_cpp, use_extra_bufts=extra_buffers, sequences=2),
                 chat_templates_left_alone(),
             ):
                 llm = llama_cpp.Llama(
@@ -419,6 +424,10 @@ class LlamaCppEngine:
             size = -n + 1
         self._pieces[key] = out
         return out
+
+    def _token_text(self, token: int) -> str:
+        """A token's text as a string (for DRY's sequence breakers)."""
+        return self.piece(token).decode("utf-8", "replace")
 
     def label(self, token: int) -> str:
         """A token as shown among the candidates: special tokens by name (cached)."""
@@ -623,7 +632,9 @@ class LlamaCppEngine:
         import llama_cpp
 
         start = time.perf_counter()
-        sampler = Sampler(request.params, request.candidates)
+        # One sampler per reply: mirostat's target follows the reply token by token,
+        # and DRY reads the tokens' text for its sequence breakers.
+        sampler = Sampler(request.params, request.candidates, token_text=self._token_text)
         prompt, template_stops, dropped = self.build_prompt(request)
         stops = tuple(dict.fromkeys(request.params.stop + template_stops))
         reused = self._reuse_prefix(prompt, request.reuse_prefix)
@@ -655,7 +666,8 @@ class LlamaCppEngine:
 
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        history: list[int] = list(prompt[-request.params.repeat_last_n :])
+        # The penalty reads its window, DRY the whole context (prompt and reply) by default.
+        history: list[int] = list(prompt[-request.params.history_needed() :])
         out = _Output(stops)
         n_out = 0
         index = 0
@@ -679,6 +691,33 @@ class LlamaCppEngine:
             )
             text = decoder.decode(self.piece(draw.token))
             return TokenEvent(i, draw.token, text, step.p, cands, mark)
+
+        if request.contrast is not None:
+            reply = _Reply(sampler, history, grammar, describe, out, start, request.ignore_eos)
+            try:
+                yield from self._contrast(request, request.contrast, prompt, first_logits, reply)
+            finally:
+                self._llm._ctx.kv_cache_seq_rm(_WITHOUT_SEQ, 0, -1)
+                if grammar is not None:
+                    llama_cpp.llama_sampler_free(grammar)
+            yield from out.flush()
+            done = self._done(
+                reply.finish,
+                prompt,
+                reply.n_out,
+                reply.ttft,
+                start,
+                sampler.seed,
+                reused,
+                dropped,
+                out.text(),
+            )
+            yield replace(
+                done,
+                contrast_alpha=request.contrast.alpha,
+                draft_skipped=request.draft.enabled,
+            )
+            return
 
         if request.draft.enabled:
             reply = _Reply(sampler, history, grammar, describe, out, start, request.ignore_eos)
@@ -769,6 +808,204 @@ class LlamaCppEngine:
         yield self._done(
             finish, prompt, n_out, ttft, start, sampler.seed, reused, dropped, out.text()
         )
+
+    def _contrast(
+        self,
+        request: GenerateRequest,
+        settings: ContrastSettings,
+        prompt: list[int],
+        first_logits: np.ndarray[Any, np.dtype[np.float32]] | None,
+        reply: _Reply,
+    ) -> Iterator[Event]:
+        """The decode loop of context-aware decoding: two sequences, one batch per token.
+
+        Sequence 0 holds the prompt with the documents (the cache the engine
+        keeps); sequence 1 the prompt without them, sharing the cells of their
+        common beginning. Each drawn token is appended to both in one batch with a
+        logits row for each, and the next token is drawn from
+        ``(1 + alpha) · with − alpha · without``. Sequence 1 is removed afterwards
+        by the caller.
+        """
+        import llama_cpp
+
+        check_contrast(request)
+        llm = self._llm
+        vocab = llm._model.vocab
+        n_ctx = llm.n_ctx()
+        alpha = settings.alpha
+        without_request = GenerateRequest(
+            params=request.params,
+            prompt=settings.prompt,
+            messages=settings.messages,
+            assistant_prefix=request.assistant_prefix,
+        )
+        without, _, _ = self.build_prompt(without_request)
+        llm._ctx.kv_cache_seq_rm(_WITHOUT_SEQ, 0, -1)
+        common = 0
+        limit = min(len(self._tokens), len(without) - 1)
+        while common < limit and self._tokens[common] == without[common]:
+            common += 1
+        if len(self._tokens) + len(without) - common >= n_ctx:
+            raise ContextOverflowError(
+                f"The prompt with the documents ({len(self._tokens)} tokens) and without "
+                f"them ({len(without) - common} more) do not fit together in the model's "
+                f"context of {n_ctx} tokens. Turn context-aware decoding off, use fewer "
+                "passages, or load the model with a larger context."
+            )
+        if common:
+            llm._ctx.kv_cache_seq_cp(0, _WITHOUT_SEQ, 0, common)
+        todo = without[common:]
+        last_row = 0
+        try:
+            for i in range(0, len(todo), llm.n_batch):
+                chunk = todo[i : i + llm.n_batch]
+                last = i + len(chunk) == len(todo)
+                entries = [
+                    (t, common + i + j, _WITHOUT_SEQ, last and j == len(chunk) - 1)
+                    for j, t in enumerate(chunk)
+                ]
+                rc = self._decode_entries(entries, abortable=True)
+                last_row = len(chunk) - 1
+                if rc != 0:
+                    yield ErrorEvent(
+                        "decode",
+                        "llama.cpp could not evaluate the prompt without the documents "
+                        f"(code {rc}).",
+                    )
+                    return
+        except _Aborted:
+            reply.finish = "cancelled"
+            return
+        without_logits = self._row(last_row)
+        n_without = len(without)
+        assert first_logits is not None
+        with_logits = first_logits
+        max_tokens = request.params.max_tokens
+        describer = self._describe_pool()
+        grammar = reply.grammar
+
+        def measured(
+            draw: Draw,
+            raw: np.ndarray[Any, np.dtype[np.float32]],
+            with_row: np.ndarray[Any, np.dtype[np.float32]],
+            without_row: np.ndarray[Any, np.dtype[np.float32]],
+            i: int,
+        ) -> TokenEvent:
+            event = reply.describe(draw, raw, i)
+            return replace(
+                event,
+                p_with=token_probability(with_row, draw.token),
+                p_without=token_probability(without_row, draw.token),
+            )
+
+        described: _Pending | None = None
+        # Each step is a two-position batch, which llama.cpp would run on the batch
+        # threads: it is a generation step, so it gets the generation threads (on
+        # a busy CPU, threads waiting on each other's barrier cost far more than
+        # the second position).
+        loaded = self.loaded
+        if loaded is not None:
+            llama_cpp.llama_set_n_threads(llm._ctx.ctx, loaded.n_threads, loaded.n_threads)
+        try:
+            while reply.n_out < max_tokens:
+                if self._cancel_flag():
+                    reply.finish = "cancelled"
+                    break
+                logits = combine(with_logits, without_logits, alpha)
+                if grammar is not None:
+                    logits = self._apply_grammar(grammar, logits)
+                draw = reply.sampler.draw(logits, reply.history)
+                token = draw.token
+                reply.n_out += 1
+                if reply.n_out == 1:
+                    reply.ttft = time.perf_counter() - reply.start
+                if not reply.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
+                    reply.finish = "eos"
+                    break
+                if grammar is not None:
+                    llama_cpp.llama_sampler_accept(grammar, token)
+                    assert self._utf8 is not None
+                    self._utf8_state = self._utf8.after(self._utf8_state, token)
+                reply.history.append(token)
+                used = len(self._tokens) + n_without - common
+                more = reply.n_out < max_tokens and used + 2 <= n_ctx
+                # The rows are copies (``_row``) or the prompt's snapshot, and the
+                # combination a fresh array: decoding the next batch cannot change
+                # what the describer reads.
+                described = describer.submit(
+                    measured, draw, logits, with_logits, without_logits, reply.index
+                )
+                reply.index += 1
+                rc = 0
+                if more:
+                    rc = self._decode_entries(
+                        [
+                            (token, len(self._tokens), 0, True),
+                            (token, n_without, _WITHOUT_SEQ, True),
+                        ]
+                    )
+                    if rc == 0:
+                        self._tokens.append(token)
+                        n_without += 1
+                        with_logits = self._row(0)
+                        without_logits = self._row(1)
+                event = described.result()
+                described = None
+                ready, stopped = reply.out.push(event)
+                yield from ready
+                if stopped:
+                    reply.finish = "stop"
+                    break
+                if not more:
+                    reply.finish = "length" if reply.n_out >= max_tokens else "context_full"
+                    break
+                if rc == _DECODE_NO_SLOT:
+                    reply.finish = "context_full"
+                    break
+                if rc != 0:
+                    yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
+                    return
+        finally:
+            if loaded is not None:
+                llama_cpp.llama_set_n_threads(
+                    llm._ctx.ctx, loaded.n_threads, loaded.n_threads_batch
+                )
+            if described is not None:
+                described.result()
+
+    def _decode_entries(
+        self, entries: Sequence[tuple[int, int, int, bool]], abortable: bool = False
+    ) -> int:
+        """Decode one batch of (token, position, sequence, wants logits) entries.
+
+        Nothing is recorded in ``self._tokens``: the caller does, on success. On a
+        failure the positions the batch may have left in the cache are removed.
+        """
+        import llama_cpp
+
+        llm = self._llm
+        ctx = llm._ctx.ctx
+        batch = llm._batch.batch
+        batch.n_tokens = len(entries)
+        for i, (token, pos, seq, logits) in enumerate(entries):
+            batch.token[i] = token
+            batch.pos[i] = pos
+            batch.seq_id[i][0] = seq
+            batch.n_seq_id[i] = 1
+            batch.logits[i] = logits
+        if abortable:
+            llama_cpp.llama_set_abort_callback(ctx, self._abort_cb, None)
+        try:
+            rc = int(llama_cpp.llama_decode(ctx, batch))
+        finally:
+            if abortable:
+                llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)
+        if rc != 0:
+            for _token, pos, seq, _logits in entries:
+                llm._ctx.kv_cache_seq_rm(seq, pos, -1)
+        if rc == _DECODE_ABORTED:
+            raise _Aborted
+        return rc
 
     def _speculate(
         self,
@@ -1394,22 +1631,41 @@ CRASH_ON_LOAD_ENV = "GLASSBOX_TEST_CRASH_ON_LOAD"
 
 
 @contextlib.contextmanager
-def model_params_override(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[None]:
-    """Load with ``use_extra_bufts`` set: ``Llama()`` has no argument for it, so its
-    source of default model parameters is wrapped for the length of the load."""
+def model_params_override(
+    llama_cpp: Any, *, use_extra_bufts: bool, sequences: int = 1
+) -> Iterator[None]:
+    """Load with ``use_extra_bufts`` set, and a context for ``sequences`` sequences:
+    ``Llama()`` has no argument for either, so its sources of default parameters are
+    wrapped for the length of the load.
+
+    The sequences share one unified KV cache of ``n_ctx`` cells (not ``n_ctx`` split
+    among them): the reply's sequence keeps the whole context, and context-aware
+    decoding's second sequence (the prompt without the documents) takes cells only
+    while it runs.
+    """
     module = llama_cpp.llama_cpp
     original = module.llama_model_default_params
+    original_ctx = module.llama_context_default_params
 
     def params() -> Any:
         value = original()
         value.use_extra_bufts = use_extra_bufts
         return value
 
+    def ctx_params() -> Any:
+        value = original_ctx()
+        if sequences > 1:
+            value.n_seq_max = sequences
+            value.kv_unified = True
+        return value
+
     module.llama_model_default_params = params
+    module.llama_context_default_params = ctx_params
     try:
         yield
     finally:
         module.llama_model_default_params = original
+        module.llama_context_default_params = original_ctx
 
 
 class _UncompiledTemplate:
@@ -1498,3 +1754,4 @@ def check_request(request: GenerateRequest) -> None:
         raise InvalidRequestError(f"Candidates must be between 0 and 50, not {request.candidates}.")
     if request.grammar is not None and not request.grammar.strip():
         raise InvalidRequestError("The grammar is empty: give GBNF text or no grammar.")
+    check_contrast(request)

@@ -48,7 +48,7 @@ from desktop_app.core.errors import (
     InvalidRequestError,
     RemoteEngineError,
 )
-from desktop_app.core.sampling import Candidate
+from desktop_app.core.sampling import Candidate, llama_server_fields
 
 #: ``ModelLoaded.backend`` of a remote engine starts with this.
 REMOTE_BACKEND_PREFIX = "openai:"
@@ -318,6 +318,7 @@ class OpenAIEngine:
             "repeat_penalty": p.repeat_penalty,
             "repeat_last_n": p.repeat_last_n,
         }
+        body.update(llama_server_fields(p))
         if p.stop:
             body["stop"] = list(p.stop)
         if request.grammar is not None:

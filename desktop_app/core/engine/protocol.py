@@ -123,6 +123,33 @@ class DraftSettings:
         return f"{' + '.join(who)}, up to {self.max_draft} tokens"
 
 
+#: The largest CAD weight accepted: beyond it replies are the difference's noise.
+CONTRAST_ALPHA_MAX = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class ContrastSettings:
+    """Context-aware decoding (CAD, Shi et al. 2023) for a grounded request.
+
+    The same prompt without the documents (``messages``, or a raw ``prompt``,
+    matching the request's form) is evaluated beside the request's on a second
+    sequence of the same context, one batch per token. Tokens are drawn from
+    ``(1 + alpha) · logits(with) − alpha · logits(without)``; ``alpha`` 0 only
+    measures: each token event then carries its probability with and without the
+    documents, and the reply is the plain one. Drafting is off for such a reply.
+    """
+
+    alpha: float = 0.0
+    messages: tuple[Message, ...] | None = None
+    prompt: str | None = None
+
+    def describe(self) -> str:
+        """A short description for the reproducibility card and the status bar."""
+        if self.alpha == 0:
+            return "measured only (α = 0)"
+        return f"α = {self.alpha:g}"
+
+
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:
     """A generation: either a raw ``prompt`` (completion) or chat ``messages``.
@@ -136,6 +163,8 @@ class GenerateRequest:
     it rejects are removed before the sampler chain sees the logits, so the
     reported candidates and probabilities are those of the constrained distribution.
     ``draft`` turns on speculative decoding (see :class:`DraftSettings`).
+    ``contrast`` evaluates the prompt without the documents beside it (CAD, see
+    :class:`ContrastSettings`); drafting is then off for the reply.
     ``tools`` are the tools the chat template is given (OpenAI's ``{"type":
     "function", "function": {...}}`` objects); empty for a chat without tools.
     """
@@ -149,6 +178,7 @@ class GenerateRequest:
     reuse_prefix: bool = True
     grammar: str | None = None
     draft: DraftSettings = field(default_factory=DraftSettings)
+    contrast: ContrastSettings | None = None
     tools: tuple[dict[str, Any], ...] = ()
 
 
@@ -235,6 +265,9 @@ class TokenEvent:
     """One generated token with the distribution it was drawn from.
 
     ``draft`` says whether speculative decoding proposed it (:data:`DraftMark`).
+    ``p_with`` and ``p_without`` are the token's probability (softmax of the raw
+    logits) with and without the documents, for a request with ``contrast``
+    (None otherwise).
     """
 
     index: int
@@ -243,6 +276,8 @@ class TokenEvent:
     p: float
     candidates: tuple[Candidate, ...]
     draft: DraftMark = ""
+    p_with: float | None = None
+    p_without: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON Lines form printed by ``glassbox generate --json``."""
@@ -256,6 +291,9 @@ class TokenEvent:
         }
         if self.draft:
             out["draft"] = self.draft
+        if self.p_without is not None:
+            out["p_with"] = self.p_with
+            out["p_without"] = self.p_without
         return out
 
 
@@ -275,6 +313,10 @@ class DoneEvent:
     #: Tokens the drafters proposed, and how many of them the target accepted.
     draft_proposed: int = 0
     draft_accepted: int = 0
+    #: The CAD weight in effect (None: no contrast), and whether drafting asked for
+    #: was left off because of it.
+    contrast_alpha: float | None = None
+    draft_skipped: bool = False
 
     @property
     def acceptance(self) -> float | None:
@@ -286,6 +328,10 @@ class DoneEvent:
         out = {"type": "done"}
         out.update(asdict(self))
         out.pop("text")
+        if self.contrast_alpha is None:
+            out.pop("contrast_alpha")
+        if not self.draft_skipped:
+            out.pop("draft_skipped")
         return out
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from desktop_app.core.engine.protocol import (
+    ContrastSettings,
     DoneEvent,
     ErrorEvent,
     Event,
@@ -178,6 +179,16 @@ class Prompt:
     sources: int = 0
     #: GBNF the reply must follow (None: free text).
     grammar: str | None = None
+    #: The same prompt without the sources (same instructions and question), for
+    #: context-aware decoding: what the model would say without the documents.
+    without: tuple[Message, ...] = ()
+    raw_without: str = ""
+
+    def contrast(self, alpha: float, *, chat_template: bool = True) -> ContrastSettings:
+        """CAD settings for this prompt: the prompt without the sources, at ``alpha``."""
+        if chat_template:
+            return ContrastSettings(alpha=alpha, messages=self.without)
+        return ContrastSettings(alpha=alpha, prompt=self.raw_without)
 
 
 def _delimiter(texts: Sequence[str]) -> str:
@@ -307,7 +318,11 @@ def build_prompt(
     messages = (Message("system", system), Message("user", user))
     raw = f"{system}\n\n{user}\n\nAnswer (with citations like [1]):"
     grammar = citation_grammar(len(hits)) if "cite" in features and hits else None
-    return Prompt(messages, raw, mark, len(hits), grammar)
+    # Without the documents: the same system prompt (its cells are shared with the
+    # grounded prompt's) and the question alone.
+    without = (Message("system", system), Message("user", asked))
+    raw_without = f"{system}\n\n{asked}\n\nAnswer (with citations like [1]):"
+    return Prompt(messages, raw, mark, len(hits), grammar, without, raw_without)
 
 
 def focus(hits: Sequence[Hit]) -> list[Hit]:
@@ -408,9 +423,13 @@ def answer(
     params: SamplingParams | None = None,
     style: str = DEFAULT_PROMPT,
     on_token: Callable[[str], None] | None = None,
+    cad: float | None = None,
     whole: bool = False,
 ) -> Answer:
     """Ask the model; returns the answer and every numbered source with its cited flag.
+
+    ``cad`` turns on context-aware decoding at that weight α (None: off; 0 only
+    measures what the documents add to each token, the answer is the plain one).
 
     With ``only_from_documents`` and no source at all, the model is not asked: the
     answer is that nothing was found, which is what it should have said anyway. A
@@ -425,12 +444,14 @@ def answer(
     )
     hits = hits[: prompt.sources]
     params = params or SamplingParams(temperature=0.0, max_tokens=512)
+    contrast = prompt.contrast(cad, chat_template=chat_template) if cad is not None else None
     request = (
         GenerateRequest(
             params=params,
             messages=prompt.messages,
             candidates=0,
             grammar=prompt.grammar,
+            contrast=contrast,
         )
         if chat_template
         else GenerateRequest(
@@ -438,6 +459,7 @@ def answer(
             prompt=prompt.raw,
             candidates=0,
             grammar=prompt.grammar,
+            contrast=contrast,
         )
     )
     tokens: list[TokenEvent] = []

@@ -279,6 +279,8 @@ class AnswerReport:
 
     outcomes: tuple[AnswerOutcome, ...]
     style: str = ""
+    #: The context-aware decoding weight α the answers were drawn with (None: off).
+    cad: float | None = None
 
     @property
     def overall(self) -> AnswerSummary:
@@ -306,6 +308,7 @@ class AnswerReport:
         """The JSON form printed by ``glassbox eval answers --json``."""
         out: dict[str, object] = {
             "prompt": self.style,
+            "cad": self.cad,
             **self.overall.as_dict(),
             "buckets": {b: s.as_dict() for b, s in self.buckets().items()},
         }
@@ -324,6 +327,8 @@ class AnswerReport:
     def text(self) -> str:
         """The text printed by ``glassbox eval answers``."""
         head = f"prompt {self.style}: " if self.style else ""
+        if self.cad is not None:
+            head += f"CAD α={self.cad:g}: "
         lines = [head + self.overall.text()]
         lines += [f"  {b}: {s.text()}" for b, s in self.buckets().items()]
         splits = self.splits
@@ -364,6 +369,7 @@ def run_answers(
     ask: Ask,
     *,
     style: str = "",
+    cad: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
     on_outcome: Callable[[int, AnswerOutcome], None] | None = None,
 ) -> AnswerReport:
@@ -384,4 +390,4 @@ def run_answers(
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(i, outcome)
-    return AnswerReport(tuple(outcomes), style)
+    return AnswerReport(tuple(outcomes), style, cad)

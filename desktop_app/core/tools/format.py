@@ -135,12 +135,14 @@ def tool_prompt(
     )
 
 
-def call_start(text: str) -> int | None:
+def call_start(text: str, names: Sequence[str] = ()) -> int | None:
     """Where a call begins in a free reply's ``text`` so far: the index of
     ``<tool_call>``, or 0 when the reply opens with a JSON call written without it
-    (``{"name": …``, bare or in a code fence: small models such as
+    (``{"name": "<a tool>"…``, bare or in a code fence: small models such as
     Qwen2.5-Coder-1.5B write their calls so), or None. ``-1`` means not yet known:
-    the text so far could still become a call."""
+    the text so far could still become a call. With ``names``, a bare JSON object
+    is a call only when its "name" is one of them (a reply that is JSON about
+    something else stays a reply)."""
     if CALL_OPEN in text:
         return text.index(CALL_OPEN)
     head = text.lstrip()
@@ -162,7 +164,26 @@ def call_start(text: str) -> int | None:
     key = '"name"'
     if len(head) < len(key):
         return -1 if key.startswith(head) else _maybe(text)
-    return 0 if head.startswith(key) else _maybe(text)
+    if not head.startswith(key):
+        return _maybe(text)
+    if not names:
+        return 0
+    rest = head[len(key) :].lstrip()
+    if not rest:
+        return -1
+    if not rest.startswith(":"):
+        return _maybe(text)
+    rest = rest[1:].lstrip()
+    if not rest:
+        return -1
+    if not rest.startswith('"'):
+        return _maybe(text)
+    value = rest[1:]
+    if any(value.startswith(f'{n}"') for n in names):
+        return 0
+    if '"' not in value and any(n.startswith(value) for n in names):
+        return -1
+    return _maybe(text)
 
 
 def _maybe(text: str) -> int | None:

@@ -17,6 +17,7 @@ step after it.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -270,6 +271,7 @@ class ToolLoop:
         """A free reply; with ``watch``, stopped as soon as it starts a call. ``withheld``
         leaves the tools out of the prompt (the results stay)."""
         request = self._request(prompt, convo, params, withheld)
+        names = [spec.name for spec in prompt.specs]
         tokens: list[TokenEvent] = []
         held: list[TokenEvent] = []
         text = ""
@@ -285,7 +287,7 @@ class ToolLoop:
                     self._emit(n, "reply", [event])
                     continue
                 held.append(event)
-                start = call_start(text)
+                start = call_start(text, names)
                 if start is not None and start >= 0:
                     called = True
                     text = text[:start]
@@ -444,3 +446,66 @@ def approvals(answers: Mapping[str, bool]) -> Approver:
         return read_only_builtins(spec, call)
 
     return approve
+
+
+@dataclass(frozen=True, slots=True)
+class ToolTurn:
+    """One assistant turn for a client that runs the tools itself (the API): the text,
+    and the calls the model made (none when it answered)."""
+
+    text: str
+    calls: tuple[ToolCall, ...]
+    tokens: tuple[TokenEvent, ...]
+    done: DoneEvent | None
+
+
+def next_turn(
+    engine: Engine,
+    specs: Sequence[ToolSpec],
+    history: Sequence[Message],
+    params: SamplingParams,
+    *,
+    template_has_tools: bool,
+    tool_choice: ToolChoice = "auto",
+    candidates: int = 10,
+) -> ToolTurn:
+    """The model's next turn with ``specs`` offered: a reply, or a call written under the
+    call grammar (the caller runs it and sends the result back as a ``tool`` message)."""
+    tools = [_Offered(spec) for spec in specs]
+    loop = ToolLoop(
+        engine, tools, template_has_tools=template_has_tools, max_steps=1, candidates=candidates
+    )
+    if tool_choice not in ("auto", "none", "required") and tool_choice not in loop.tools:
+        raise GlassboxError(f"tool_choice names {tool_choice!r}, which is not a given tool.")
+    prompt = tool_prompt(specs, template_has_tools, [m.content for m in history])
+    # The client's tool results are untrusted like ours: fenced the same way.
+    history = [
+        replace(m, content=fence(m.name or "a tool", m.content, prompt.mark))
+        if m.role == "tool"
+        else m
+        for m in history
+    ]
+    if tool_choice == "none" or not specs:
+        free = loop._free(0, prompt, history, params, watch=False)
+        return ToolTurn(free.text, (), tuple(free.tokens), free.done)
+    if tool_choice == "auto":
+        free = loop._free(0, prompt, history, params, watch=True)
+        if not free.called or loop.cancelled:
+            return ToolTurn(free.text, (), tuple(free.tokens), free.done)
+        only = list(specs)
+    else:
+        free = _Free("", [], None, called=True)
+        only = list(specs) if tool_choice == "required" else [loop.tools[tool_choice].spec]
+    call, call_tokens = loop._write_call(0, prompt, history, params, free.text, only)
+    call = replace(call, id=f"call_{secrets.token_hex(8)}")
+    return ToolTurn(free.text, (call,), tuple(free.tokens) + call_tokens, free.done)
+
+
+@dataclass(frozen=True)
+class _Offered:
+    """A tool offered to the model that Glassbox does not run (the client does)."""
+
+    spec: ToolSpec
+
+    def run(self, arguments: Mapping[str, Any], cancel: threading.Event) -> ToolResult:
+        raise GlassboxError(f"{self.spec.name} is run by the client, not here.")

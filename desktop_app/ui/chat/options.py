@@ -38,8 +38,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
+from desktop_app.core.engine.protocol import CONTRAST_ALPHA_MAX
 from desktop_app.core.errors import GlassboxError
-from desktop_app.ui.chat.session import ChatOptions
+from desktop_app.ui.chat.session import DEFAULT_CAD_ALPHA, ChatOptions
 from desktop_app.ui.common.errors import error_text
 
 
@@ -220,6 +221,30 @@ class ChatOptionsPanel(QDockWidget):
             )
         )
         form.addRow("", self._whole_check)
+        cad = QHBoxLayout()
+        self._cad_check = QCheckBox(self.tr("Favour the documents (CAD)"), body)
+        self._cad_check.setAccessibleName(self.tr("Context-aware decoding"))
+        self._cad_check.setToolTip(
+            self.tr(
+                "Context-aware decoding: each token is drawn from (1+α)·logits with the "
+                "passages − α·logits without them, so what the documents say wins over what "
+                "the model believes. The prompt without the passages runs beside the reply "
+                "in the same context; drafting is off for such a reply. With α = 0 the reply "
+                "is the plain one, and the token view still shows each token's probability "
+                "with and without the documents."
+            )
+        )
+        self._cad_alpha_spin = QDoubleSpinBox(body)
+        self._cad_alpha_spin.setRange(0.0, CONTRAST_ALPHA_MAX)
+        self._cad_alpha_spin.setSingleStep(0.25)
+        self._cad_alpha_spin.setDecimals(2)
+        self._cad_alpha_spin.setValue(DEFAULT_CAD_ALPHA)
+        self._cad_alpha_spin.setPrefix("α = ")
+        self._cad_alpha_spin.setAccessibleName(self.tr("CAD weight α"))
+        self._cad_alpha_spin.setEnabled(False)
+        cad.addWidget(self._cad_check)
+        cad.addWidget(self._cad_alpha_spin)
+        form.addRow("", cad)
         self._types_edit = QLineEdit(body)
         self._types_edit.setAccessibleName(self.tr("Only file types"))
         self._types_edit.setPlaceholderText(self.tr("any type (e.g. pdf, md)"))
@@ -277,6 +302,8 @@ class ChatOptionsPanel(QDockWidget):
         self._rerank_check.toggled.connect(self._on_retrieval_control_changed)
         self._translate_check.toggled.connect(self._on_retrieval_control_changed)
         self._whole_check.toggled.connect(self._on_retrieval_control_changed)
+        self._cad_check.toggled.connect(self._on_cad_control_changed)
+        self._cad_alpha_spin.valueChanged.connect(self._on_cad_control_changed)
         self._updating = False
         self.reload_presets()
 
@@ -306,6 +333,7 @@ class ChatOptionsPanel(QDockWidget):
         self.set_retrieval(options.multi_query, options.rerank)
         self.set_translate(options.translate)
         self.set_whole_documents(options.whole_documents)
+        self.set_cad(options.cad)
         self.set_filters(options.file_types, options.folder, options.modified_after)
 
     def _change(self, **fields: Any) -> None:
@@ -407,6 +435,18 @@ class ChatOptionsPanel(QDockWidget):
         finally:
             self._updating = False
 
+    def set_cad(self, alpha: float | None) -> None:
+        """Show whether a grounded chat uses context-aware decoding, and its α (no signal)."""
+        self._chat_options = replace(self._chat_options, cad=alpha)
+        self._updating = True
+        try:
+            self._cad_check.setChecked(alpha is not None)
+            self._cad_alpha_spin.setEnabled(alpha is not None)
+            if alpha is not None:
+                self._cad_alpha_spin.setValue(alpha)
+        finally:
+            self._updating = False
+
     def set_filters(self, types: list[str], folder: str, after: float | None) -> None:
         """Show a chat's metadata filters (no signal)."""
         self._chat_options = replace(
@@ -491,6 +531,13 @@ class ChatOptionsPanel(QDockWidget):
                 translate=self._translate_check.isChecked(),
                 whole_documents=self._whole_check.isChecked(),
             )
+
+    @Slot()
+    def _on_cad_control_changed(self, *_args: object) -> None:
+        on = self._cad_check.isChecked()
+        self._cad_alpha_spin.setEnabled(on)
+        if not self._updating:
+            self._change(cad=self._cad_alpha_spin.value() if on else None)
 
     @Slot()
     def _on_knowledge_control_changed(self, *_args: object) -> None:

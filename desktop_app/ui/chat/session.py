@@ -29,6 +29,8 @@ from desktop_app.core.chat.codecs import MessageStatus, TokenRecord
 from desktop_app.core.chat.recorder import ReplyRecorder
 from desktop_app.core.chat.store import ChatStore, Project, QueuedMessage, StoredMessage
 from desktop_app.core.engine.protocol import (
+    CONTRAST_ALPHA_MAX,
+    ContrastSettings,
     DoneEvent,
     GenerateRequest,
     Message,
@@ -71,6 +73,10 @@ def typed_token(index: int, text: str) -> TokenEvent:
     return TokenEvent(index, TYPED_TOKEN_ID, text, 1.0, ())
 
 
+#: The CAD weight the Conversation panel offers first.
+DEFAULT_CAD_ALPHA = 0.5
+
+
 @dataclass
 class ChatOptions:
     """How prompts are built for the current chat (the chat options panel edits it).
@@ -93,6 +99,8 @@ class ChatOptions:
     modified_after: float | None = None  # only files modified since (Unix seconds)
     #: Give the model the whole attached documents instead of passages, when they fit.
     whole_documents: bool = False
+    #: Context-aware decoding's weight α for grounded replies (None: off).
+    cad: float | None = None
 
     def filters(self) -> Filters | None:
         """The metadata filters for searches, or None when nothing is restricted."""
@@ -131,6 +139,7 @@ class ChatOptions:
             "folder": self.folder,
             "modified_after": self.modified_after,
             "whole_documents": self.whole_documents,
+            "cad": self.cad,
         }
 
     @classmethod
@@ -175,6 +184,13 @@ class ChatOptions:
         whole = data.get("whole_documents")
         if isinstance(whole, bool):
             out.whole_documents = whole
+        cad = data.get("cad")
+        if (
+            isinstance(cad, int | float)
+            and not isinstance(cad, bool)
+            and 0 <= cad <= CONTRAST_ALPHA_MAX
+        ):
+            out.cad = float(cad)
         after = data.get("modified_after")
         if isinstance(after, int | float) and not isinstance(after, bool):
             out.modified_after = float(after)
@@ -290,6 +306,7 @@ class ChatSession(QObject):
         self._grounding: list[Any] = []  # hits the reply being started is grounded in
         self._carry_citations: list[Any] = []  # a branch keeps its original's sources
         self._grammar: str | None = None  # the grounded prompt's reply format, if any
+        self._contrast: ContrastSettings | None = None  # CAD for the next grounded reply
         self._saving: list[ReplyRecorder] = []
         self._save_timer = QTimer(self)
         self._save_timer.setInterval(200)
@@ -982,6 +999,21 @@ class ChatSession(QObject):
                 part for part in (grounded.messages[0].content, system.strip()) if part
             )
             history[-1] = Message("user", grounded.messages[1].content)
+            if self.options.cad is not None:
+                # Context-aware decoding: the same conversation with the question
+                # asked without its passages runs beside the reply.
+                without = [*history[:-1], Message("user", grounded.without[1].content)]
+                self._contrast = ContrastSettings(
+                    alpha=self.options.cad,
+                    messages=tuple(
+                        prompting.build_messages(
+                            without,
+                            system_prompt=system,
+                            examples=self.options.examples,
+                            reasoning=self.options.reasoning,
+                        )
+                    ),
+                )
             # The sources given (a trimming prompt style gives fewer), and the grammar
             # that makes the reply cite one first, as ask and the API answer; not
             # with a reasoning mode, whose reply starts with its reasoning.
@@ -1036,6 +1068,7 @@ class ChatSession(QObject):
         if request is None:
             messages = tuple(self._messages_for_path())
             grammar, self._grammar = self._grammar, None
+            contrast, self._contrast = self._contrast, None
             request = GenerateRequest(
                 params=self._params,
                 messages=messages,
@@ -1044,6 +1077,7 @@ class ChatSession(QObject):
                 # A reply continued from a chosen token keeps its own start.
                 grammar=None if prefix_text else grammar,
                 draft=self._controller.draft_settings(),
+                contrast=contrast,
             )
         if two_stage is None:
             two_stage = self.options.reasoning == prompting.REASONING_TWO_STAGE

@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.chat.export import probability_rgb
+from desktop_app.core.engine.contrast import from_documents
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.kb.check import LOW_SUPPORT, NO_CITATION, SentenceCheck
 from desktop_app.ui.common.markdown import (
@@ -111,6 +112,18 @@ def draft_note(token: TokenEvent) -> str:
     return ""
 
 
+def documents_note(token: TokenEvent) -> str:
+    """The token's probability with and without the documents ("" when not measured)."""
+    if token.p_with is None or token.p_without is None:
+        return ""
+    text = QCoreApplication.translate(
+        "ChatView", "with the documents {with_p:.3f} · without them {without_p:.3f}"
+    ).format(with_p=token.p_with, without_p=token.p_without)
+    if from_documents(token.p_with, token.p_without):
+        text += " · " + QCoreApplication.translate("ChatView", "from the documents")
+    return text
+
+
 def token_tooltip(token: TokenEvent) -> str:
     """Rich-text tooltip: the drawn token and the top candidates with what the sampler did."""
     gap = "style='padding-left:12px'"
@@ -127,6 +140,9 @@ def token_tooltip(token: TokenEvent) -> str:
     drafted = draft_note(token)
     if drafted:
         head += f"<br><i>{html.escape(drafted)}</i>"
+    documents = documents_note(token)
+    if documents:
+        head += f"<br>{html.escape(documents)}"
     if not rows:
         return head
     token_head = html.escape(QCoreApplication.translate("ChatView", "token"))
@@ -161,6 +177,10 @@ def describe_token(token: TokenEvent, forced: bool = False) -> str:
     drafted = draft_note(token)
     if drafted:
         said = f"{said}; {drafted[:1].lower()}{drafted[1:]}"
+    if token.p_with is not None and token.p_without is not None:
+        said += "; " + QCoreApplication.translate(
+            "ChatView", "{with_p} percent with the documents, {without_p} without them"
+        ).format(with_p=round(token.p_with * 100), without_p=round(token.p_without * 100))
     if not alternatives:
         return said
     parts = []
@@ -325,6 +345,8 @@ class ChatView(QTextBrowser):
         self._dark = False
         self._show_probs = False
         self._mark_drafts = False
+        self._mark_documents = False
+        self._document_tints: dict[int, QTextCharFormat] = {}
         self._messages: list[_Rendered] = []
         self._streaming: _Rendered | None = None
         self._selected: tuple[int, int] | None = None  # (message position, token index)
@@ -364,6 +386,19 @@ class ChatView(QTextBrowser):
         if mark == self._mark_drafts:
             return
         self._mark_drafts = mark
+        self._restyle_tokens()
+
+    @property
+    def mark_documents(self) -> bool:
+        """Whether tokens the documents made likelier are underlined."""
+        return self._mark_documents
+
+    def set_mark_documents(self, mark: bool) -> None:
+        """Underline every reply token whose probability rose most with the documents
+        (measured by context-aware decoding), or stop."""
+        if mark == self._mark_documents:
+            return
+        self._mark_documents = mark
         self._restyle_tokens()
 
     def _restyle_tokens(self) -> None:
@@ -531,6 +566,13 @@ class ChatView(QTextBrowser):
                 return len(rendered.tokens)
         return 0
 
+    def tokens_before(self, message_id: int, index: int) -> list[TokenEvent]:
+        """The tokens of a message shown before its ``index``-th (for DRY and the penalty)."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                return list(rendered.tokens[:index])
+        return []
+
     def token_at(self, position: int) -> tuple[int, int, TokenEvent] | None:
         """The token covering document ``position``: (message id, index, event)."""
         found = self._locate(position)
@@ -574,7 +616,18 @@ class ChatView(QTextBrowser):
     # ----------------------------------------------------------------- rendering
 
     def _format_of(self, token: TokenEvent, forced: bool) -> QTextCharFormat:
-        """A token's format: its tint, dashed if chosen, dotted if drafted (when marked)."""
+        """A token's format: its tint, dashed if chosen, dotted if drafted, a green
+        underline if it came from the documents (each when marked)."""
+        if not forced and self._mark_documents and from_documents(token.p_with, token.p_without):
+            step = round(token.p * _TINT_STEPS) if self._show_probs else -1
+            fmt = self._document_tints.get(step)
+            if fmt is None:
+                fmt = QTextCharFormat(self._token_format(token.p, False))
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
+                fmt.setUnderlineColor(QColor(0x1B, 0x8A, 0x3C))
+                fmt.setFontUnderline(True)
+                self._document_tints[step] = fmt
+            return fmt
         if forced or not self._mark_drafts or token.draft != "accepted":
             return self._token_format(token.p, forced)
         step = round(token.p * _TINT_STEPS) if self._show_probs else -1

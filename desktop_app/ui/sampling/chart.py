@@ -49,6 +49,10 @@ def _cut_name(stage: PipelineStage) -> str:
         "top_k": "top-k",
         "top_p": "top-p",
         "min_p": "min-p",
+        "typical_p": "typical",
+        "top_n_sigma": "top-nσ",
+        "xtc": "XTC",
+        "mirostat": "mirostat",
     }
     return names.get(stage.name, stage.name)
 

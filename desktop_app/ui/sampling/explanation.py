@@ -45,6 +45,20 @@ def param_label(name: str) -> str:
         "repeat_last_n": QCoreApplication.translate("SamplingPanel", "Penalty window"),
         "seed": QCoreApplication.translate("SamplingPanel", "Seed"),
         "max_tokens": QCoreApplication.translate("SamplingPanel", "Max tokens"),
+        "typical_p": QCoreApplication.translate("SamplingPanel", "Typical-p"),
+        "top_n_sigma": QCoreApplication.translate("SamplingPanel", "Top-nσ"),
+        "xtc_probability": QCoreApplication.translate("SamplingPanel", "XTC probability"),
+        "xtc_threshold": QCoreApplication.translate("SamplingPanel", "XTC threshold"),
+        "dynatemp_range": QCoreApplication.translate("SamplingPanel", "Dynamic temp. range"),
+        "dynatemp_exponent": QCoreApplication.translate("SamplingPanel", "Dynamic temp. exponent"),
+        "dry_multiplier": QCoreApplication.translate("SamplingPanel", "DRY multiplier"),
+        "dry_base": QCoreApplication.translate("SamplingPanel", "DRY base"),
+        "dry_allowed_length": QCoreApplication.translate("SamplingPanel", "DRY allowed length"),
+        "dry_last_n": QCoreApplication.translate("SamplingPanel", "DRY window"),
+        "mirostat": QCoreApplication.translate("SamplingPanel", "Mirostat"),
+        "mirostat_tau": QCoreApplication.translate("SamplingPanel", "Mirostat τ"),
+        "mirostat_eta": QCoreApplication.translate("SamplingPanel", "Mirostat η"),
+        "order": QCoreApplication.translate("SamplingPanel", "Sampler order"),
     }
     return labels.get(name) or str(param_bounds()[name]["label"])
 
@@ -74,6 +88,51 @@ def param_help(name: str) -> str:
             "SamplingPanel", "Same seed and settings give the same reply."
         ),
         "max_tokens": QCoreApplication.translate("SamplingPanel", "Longest reply, in tokens."),
+        "typical_p": QCoreApplication.translate(
+            "SamplingPanel",
+            "Keep the tokens whose surprise is closest to the average, up to this mass (1: off).",
+        ),
+        "top_n_sigma": QCoreApplication.translate(
+            "SamplingPanel",
+            "Drop tokens more than n standard deviations of the logits below the top one (0: off).",
+        ),
+        "xtc_probability": QCoreApplication.translate(
+            "SamplingPanel", "How often XTC removes the most likely tokens (0: off)."
+        ),
+        "xtc_threshold": QCoreApplication.translate(
+            "SamplingPanel",
+            "XTC removes every token at or above this probability but the least likely of them (above 0.5: off).",  # noqa: E501
+        ),
+        "dynatemp_range": QCoreApplication.translate(
+            "SamplingPanel",
+            "Temperature moves within ± this range with the distribution's entropy (0: off).",
+        ),
+        "dynatemp_exponent": QCoreApplication.translate(
+            "SamplingPanel", "How the entropy maps to the temperature (1: linear)."
+        ),
+        "dry_multiplier": QCoreApplication.translate(
+            "SamplingPanel", "Penalise tokens that would repeat an earlier sequence (0: off)."
+        ),
+        "dry_base": QCoreApplication.translate(
+            "SamplingPanel", "How fast DRY's penalty grows with the repeat's length."
+        ),
+        "dry_allowed_length": QCoreApplication.translate(
+            "SamplingPanel", "Repeats this long or shorter are not penalised."
+        ),
+        "dry_last_n": QCoreApplication.translate(
+            "SamplingPanel",
+            "How many recent tokens DRY searches for repeats (-1: the whole context).",
+        ),
+        "mirostat": QCoreApplication.translate(
+            "SamplingPanel",
+            "Aim the surprise of each token at τ (0: off, 1: version 1, 2: version 2). It replaces top-k, typical-p, top-p, min-p, XTC and top-nσ.",  # noqa: E501
+        ),
+        "mirostat_tau": QCoreApplication.translate(
+            "SamplingPanel", "The surprise (bits per token) mirostat aims at."
+        ),
+        "mirostat_eta": QCoreApplication.translate(
+            "SamplingPanel", "How fast mirostat corrects towards τ."
+        ),
     }
     return texts.get(name) or str(param_bounds()[name]["help"])
 
@@ -87,8 +146,55 @@ def stage_label(stage: PipelineStage) -> str:
         "top_k": QCoreApplication.translate("SamplingPanel", "Top-k"),
         "top_p": QCoreApplication.translate("SamplingPanel", "Top-p"),
         "min_p": QCoreApplication.translate("SamplingPanel", "Min-p"),
+        "dry": QCoreApplication.translate("SamplingPanel", "DRY"),
+        "typical_p": QCoreApplication.translate("SamplingPanel", "Typical-p"),
+        "top_n_sigma": QCoreApplication.translate("SamplingPanel", "Top-nσ"),
+        "xtc": QCoreApplication.translate("SamplingPanel", "XTC"),
+        "mirostat": QCoreApplication.translate("SamplingPanel", "Mirostat"),
     }
     return labels.get(stage.name, stage.label)
+
+
+def order_stage_label(name: str) -> str:
+    """A stage of the sampler order's translated name."""
+    return stage_label(PipelineStage(name, name, (), (), ""))
+
+
+def newer_stage_notes(
+    stages: Sequence[PipelineStage], params: SamplingParams, context: int
+) -> list[str]:
+    """What the newer stages did here, and what the history-bound ones need to be exact."""
+    out = []
+    for before, after in pairwise(stages):
+        if after.name in ("typical_p", "top_n_sigma", "xtc", "mirostat"):
+            gone = sum(before.kept) - sum(after.kept)
+            out.append(
+                QCoreApplication.translate(
+                    "SamplingPanel", "{stage} {setting} removes {n}."
+                ).format(stage=stage_label(after), setting=stage_setting(after), n=gone)
+            )
+    if params.dry_on():
+        out.append(
+            QCoreApplication.translate(
+                "SamplingPanel",
+                "DRY needs the tokens before this one: shown for the reply's {n} earlier tokens; in the engine it also sees the prompt, so it may cut more there.",  # noqa: E501
+            ).format(n=context)
+        )
+    if params.mirostat:
+        out.append(
+            QCoreApplication.translate(
+                "SamplingPanel",
+                "Mirostat's target μ moves with every token of a reply; shown with μ = 2τ = {mu}, its value at the first token, over the stored candidates.",  # noqa: E501
+            ).format(mu=f"{2 * params.mirostat_tau:g}")
+        )
+    if params.xtc_probability > 0 and params.xtc_threshold <= 0.5 and not params.mirostat:
+        out.append(
+            QCoreApplication.translate(
+                "SamplingPanel",
+                "XTC is shown as when it fires; it fires for {p} of the tokens.",
+            ).format(p=percent(params.xtc_probability))
+        )
+    return out
 
 
 def stage_setting(stage: PipelineStage) -> str:
@@ -172,7 +278,6 @@ def explain(
             ).format(token=name, p=percent(raw.probs[drawn]))
         )
 
-    before = raw
     if "penalty" in by:
         pen = by["penalty"]
         if penalised == 1:
@@ -206,9 +311,9 @@ def explain(
                     "Repeat penalty {value} finds none of these candidates among the last {count} tokens.",  # noqa: E501
                 ).format(value=f"{params.repeat_penalty:g}", count=params.repeat_last_n)
             )
-        before = pen
 
     temp = by["temperature"]
+    prev_stage = {after.name: before for before, after in pairwise(stages)}
     t = params.temperature
     if t == 0.0:
         best = next(i for i, k in enumerate(temp.kept) if k)
@@ -240,11 +345,12 @@ def explain(
                 sentence.format(
                     value=f"{t:g}",
                     token=name,
-                    before=percent(before.probs[drawn]),
+                    # against the stage just before it: in llama.cpp's order that is min-p
+                    before=percent(prev_stage["temperature"].probs[drawn]),
                     after=percent(temp.probs[drawn]),
                 )
             )
-        out.extend(_truncation_sentences(by, params))
+        out.extend(_truncation_sentences(by, prev_stage, params))
 
     final = stages[-1]
     p_final = percent(final.probs[drawn])
@@ -302,11 +408,13 @@ def _stage_phrase(stage: PipelineStage) -> str:
     return stage_title(stage)
 
 
-def _truncation_sentences(by: dict[str, PipelineStage], params: SamplingParams) -> list[str]:
-    """What top-k, top-p and min-p each kept, in words."""
+def _truncation_sentences(
+    by: dict[str, PipelineStage], prev: dict[str, PipelineStage], params: SamplingParams
+) -> list[str]:
+    """What top-k, top-p and min-p each kept, in words (each against the stage before it)."""
     out = []
-    temp, top_k, top_p, min_p = by["temperature"], by["top_k"], by["top_p"], by["min_p"]
-    total = sum(temp.kept)
+    top_k, top_p, min_p = by["top_k"], by["top_p"], by["min_p"]
+    total = sum(prev["top_k"].kept)
     kept_k = sum(top_k.kept)
     if params.top_k == 0:
         out.append(QCoreApplication.translate("SamplingPanel", "Top-k is off."))
@@ -323,13 +431,14 @@ def _truncation_sentences(by: dict[str, PipelineStage], params: SamplingParams) 
             ).format(k=params.top_k, kept=kept_k, total=total)
         )
 
+    before_p = prev["top_p"]
     kept_p = sum(top_p.kept)
     if params.top_p >= 1.0:
         out.append(QCoreApplication.translate("SamplingPanel", "Top-p is off."))
     else:
-        mass = sum(p for p, k in zip(top_k.probs, top_p.kept, strict=True) if k)
+        mass = sum(p for p, k in zip(before_p.probs, top_p.kept, strict=True) if k)
         value = f"{params.top_p:g}"
-        if kept_p == kept_k:
+        if kept_p == sum(before_p.kept):
             out.append(
                 QCoreApplication.translate("SamplingPanel", "Top-p {p} keeps all {kept}.").format(
                     p=value, kept=kept_p
@@ -353,9 +462,10 @@ def _truncation_sentences(by: dict[str, PipelineStage], params: SamplingParams) 
     if params.min_p <= 0.0:
         out.append(QCoreApplication.translate("SamplingPanel", "Min-p is off."))
     else:
-        best = max(p for p, k in zip(top_p.probs, top_p.kept, strict=True) if k)
+        before_m = prev["min_p"]
+        best = max(p for p, k in zip(before_m.probs, before_m.kept, strict=True) if k)
         floor = params.min_p * best
-        gone = kept_p - sum(min_p.kept)
+        gone = sum(before_m.kept) - sum(min_p.kept)
         if gone:
             sentence = QCoreApplication.translate(
                 "SamplingPanel",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,12 +19,15 @@ import annotated_types
 from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDockWidget,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -35,12 +38,14 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.errors import InvalidRequestError
-from desktop_app.core.sampling import SamplingParams, param_bounds, pipeline
+from desktop_app.core.sampling import ORDER_PRESETS, SamplingParams, param_bounds, pipeline
 from desktop_app.core.settings import Settings
 from desktop_app.ui.sampling.chart import PipelineChart
 from desktop_app.ui.sampling.explanation import (
     explain,
     general_explanation,
+    newer_stage_notes,
+    order_stage_label,
     param_help,
     param_label,
     percent,
@@ -56,10 +61,35 @@ SLIDER_PARAMS = (
     "repeat_last_n",
     "max_tokens",
 )
+# The newer stages' parameters, in the "More samplers" group (all off by default).
+MORE_PARAMS = (
+    "typical_p",
+    "top_n_sigma",
+    "xtc_probability",
+    "xtc_threshold",
+    "dynatemp_range",
+    "dynatemp_exponent",
+    "dry_multiplier",
+    "dry_base",
+    "dry_allowed_length",
+    "dry_last_n",
+    "mirostat",
+    "mirostat_tau",
+    "mirostat_eta",
+)
 # Parameters whose slider doubles per notch: their useful values span decades.
 _DOUBLING = frozenset({"max_tokens"})
 # Parameters that change the distribution a token is drawn from.
-CHAIN_PARAMS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n")
+CHAIN_PARAMS = (
+    "temperature",
+    "top_k",
+    "top_p",
+    "min_p",
+    "repeat_penalty",
+    "repeat_last_n",
+    *MORE_PARAMS,
+    "order",
+)
 
 
 def is_remote_token(token: TokenEvent) -> bool:
@@ -79,9 +109,12 @@ def context_bounds() -> tuple[int, int, int]:
     return lo, hi, int(info.default)
 
 
-def _setting_text(value: float | int | None) -> str:
+def _setting_text(value: float | int | tuple[str, ...] | None) -> str:
     if value is None:
         return QCoreApplication.translate("SamplingPanel", "random")
+    if isinstance(value, tuple):  # the sampler order
+        preset = next((k for k, v in ORDER_PRESETS.items() if v == value), None)
+        return preset or " → ".join(value)
     return f"{value:g}"
 
 
@@ -225,6 +258,7 @@ class SamplingPanel(QDockWidget):
         self._n_ctx = self._ctx_default if n_ctx is None else n_ctx
         self._token: TokenEvent | None = None
         self._history: tuple[int, ...] = ()
+        self._history_text: dict[int, str] = {}
         self._generated_with: SamplingParams | None = None
         self._controls: dict[str, _SliderSpin] = {}
 
@@ -247,8 +281,15 @@ class SamplingPanel(QDockWidget):
         reply = QGroupBox(self.tr("Reply"), body)
         reply.setAccessibleName(self.tr("Reply settings"))
         reply_grid = QGridLayout(reply)
-        for name in SLIDER_PARAMS:
-            grid = chain_grid if name in CHAIN_PARAMS else reply_grid
+        more = QGroupBox(self.tr("More samplers"), body)
+        more.setAccessibleName(self.tr("More samplers"))
+        more.setToolTip(self.tr("Each is off at its default; llama.cpp's definitions."))
+        more_grid = QGridLayout(more)
+        for name in (*SLIDER_PARAMS, *MORE_PARAMS):
+            if name in MORE_PARAMS:
+                grid = more_grid
+            else:
+                grid = chain_grid if name in CHAIN_PARAMS else reply_grid
             meta = bounds[name]
             control = _SliderSpin(
                 name,
@@ -341,7 +382,11 @@ class SamplingPanel(QDockWidget):
         token_layout.addWidget(self._explain_title)
         token_layout.addWidget(self._explanation)
 
+        order_box = self._build_order(body)
+
         layout.addWidget(chain)
+        layout.addWidget(more)
+        layout.addWidget(order_box)
         layout.addWidget(reply)
         layout.addLayout(reset_row)
         layout.addWidget(token_box)
@@ -354,6 +399,68 @@ class SamplingPanel(QDockWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         scroll.setWidget(body)
         self.setWidget(scroll)
+
+    def _build_order(self, parent: QWidget) -> QGroupBox:
+        """The sampler order: a preset, and the stages in a list moved with Up and Down."""
+        box = QGroupBox(self.tr("Sampler order"), parent)
+        box.setAccessibleName(self.tr("Sampler order"))
+        grid = QGridLayout(box)
+        self._order_preset = QComboBox(box)
+        self._order_preset.setObjectName("order_preset")
+        self._order_preset.setAccessibleName(self.tr("Sampler order preset"))
+        self._order_preset.addItem(self.tr("Glassbox (temperature early)"), "glassbox")
+        self._order_preset.addItem(self.tr("llama.cpp (temperature last)"), "llama.cpp")
+        self._order_preset.addItem(self.tr("Custom"), "custom")
+        self._order_preset.setToolTip(
+            self.tr("The order the stages run in; a stage that is off changes nothing.")
+        )
+        self._order_list = QListWidget(box)
+        self._order_list.setObjectName("order_list")
+        self._order_list.setAccessibleName(self.tr("Sampler stages, in order"))
+        self._order_list.setToolTip(self.tr("Select a stage and move it with Up or Down."))
+        self._order_list.setMaximumHeight(150)
+        self._order_up = QPushButton(self.tr("Up"), box)
+        self._order_up.setObjectName("order_up")
+        self._order_up.setAccessibleName(self.tr("Move the stage up"))
+        self._order_down = QPushButton(self.tr("Down"), box)
+        self._order_down.setObjectName("order_down")
+        self._order_down.setAccessibleName(self.tr("Move the stage down"))
+        buttons = QVBoxLayout()
+        buttons.addWidget(self._order_up)
+        buttons.addWidget(self._order_down)
+        buttons.addStretch(1)
+        grid.addWidget(self._order_preset, 0, 0, 1, 2)
+        grid.addWidget(self._order_list, 1, 0)
+        grid.addLayout(buttons, 1, 1)
+        grid.setColumnStretch(0, 1)
+        self._order_preset.activated.connect(self._on_order_preset_activated)
+        self._order_up.clicked.connect(self._on_order_up_clicked)
+        self._order_down.clicked.connect(self._on_order_down_clicked)
+        return box
+
+    def _show_order(self) -> None:
+        order = self._params.order
+        preset = next((k for k, v in ORDER_PRESETS.items() if v == order), "custom")
+        with QSignalBlocker(self._order_preset), QSignalBlocker(self._order_list):
+            self._order_preset.setCurrentIndex(self._order_preset.findData(preset))
+            row = self._order_list.currentRow()
+            self._order_list.clear()
+            for name in order:
+                item = QListWidgetItem(order_stage_label(name))
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                self._order_list.addItem(item)
+            self._order_list.setCurrentRow(row)
+
+    def _move_stage(self, delta: int) -> None:
+        row = self._order_list.currentRow()
+        target = row + delta
+        order = list(self._params.order)
+        if row < 0 or not 0 <= target < len(order):
+            return
+        order[row], order[target] = order[target], order[row]
+        self._change(order=tuple(order))
+        self._show_order()
+        self._order_list.setCurrentRow(target)
 
     def _add_row(self, grid: QGridLayout, label: str, help_text: str, control: QWidget) -> None:
         row = grid.rowCount()
@@ -404,15 +511,17 @@ class SamplingPanel(QDockWidget):
         token: TokenEvent | None,
         history: Sequence[int] = (),
         generated_with: SamplingParams | None = None,
+        history_text: Mapping[int, str] | None = None,
     ) -> None:
         """Draw the chain on ``token``'s stored candidates (None: nothing selected).
 
-        ``history`` holds the token ids before it, for the repeat penalty;
+        ``history`` holds the token ids before it, for the repeat penalty and DRY
+        (``history_text`` their texts, for DRY's sequence breakers);
         ``generated_with`` the settings it was drawn with, shown when they differ.
         """
         self._token = token if token is not None and token.candidates else None
-        # The penalty window never looks further back than its largest setting.
-        self._history = tuple(history[-int(param_bounds()["repeat_last_n"]["max"]) :])
+        self._history = tuple(history)
+        self._history_text = dict(history_text or {})
         self._generated_with = generated_with
         self._refresh()
 
@@ -436,6 +545,14 @@ class SamplingPanel(QDockWidget):
                 self._seed_spin.setValue(float(p.seed))
             self._seed_spin.setEnabled(p.seed is not None)
         self._ctx_control.set_value(self._n_ctx)
+        self._show_order()
+        # Mirostat stands in for the truncating stages: its own settings apply only when on.
+        for name in ("mirostat_tau", "mirostat_eta"):
+            self._controls[name].setEnabled(p.mirostat != 0)
+        for name in ("dry_base", "dry_allowed_length", "dry_last_n"):
+            self._controls[name].setEnabled(p.dry_multiplier > 0)
+        self._controls["xtc_threshold"].setEnabled(p.xtc_probability > 0)
+        self._controls["dynatemp_exponent"].setEnabled(p.dynatemp_range > 0)
 
     def _change(self, **values: Any) -> None:
         params = replace(self._params, **values)
@@ -463,7 +580,15 @@ class SamplingPanel(QDockWidget):
         position = {c.id: i for i, c in enumerate(cands)}
         window = self._history[-p.repeat_last_n :] if p.repeat_last_n else ()
         recent = [position[t] for t in window if t in position]
-        stages = pipeline([c.logit for c in cands], p, recent)
+        texts_of = {**self._history_text, **{c.id: c.text for c in cands}}
+        stages = pipeline(
+            [c.logit for c in cands],
+            p,
+            recent,
+            token_ids=[c.id for c in cands],
+            context=self._history,
+            token_text=lambda t: texts_of.get(t, ""),
+        )
         texts = [c.text for c in cands]
         drawn = position.get(token.id)
         self._chart.set_data(texts, stages, drawn)
@@ -492,6 +617,10 @@ class SamplingPanel(QDockWidget):
                 penalised=len(set(recent)) if p.repeat_penalty != 1.0 else 0,
                 coverage=sum(c.p_raw for c in cands),
                 generated_p=token.p if differs and drawn is not None else None,
+            )
+            + "".join(
+                f"<br><small>{html.escape(n)}</small>"
+                for n in newer_stage_notes(stages, p, len(self._history))
             )
         )
         if differs:
@@ -549,6 +678,21 @@ class SamplingPanel(QDockWidget):
         if isinstance(sender, _SliderSpin):
             current = getattr(self._params, sender.key)
             self._change(**{sender.key: round(value) if isinstance(current, int) else value})
+
+    @Slot(int)
+    def _on_order_preset_activated(self, index: int) -> None:
+        key = self._order_preset.itemData(index)
+        if key in ORDER_PRESETS:
+            self._change(order=ORDER_PRESETS[key])
+        self._show_order()
+
+    @Slot()
+    def _on_order_up_clicked(self) -> None:
+        self._move_stage(-1)
+
+    @Slot()
+    def _on_order_down_clicked(self) -> None:
+        self._move_stage(1)
 
     @Slot(bool)
     def _on_seed_random_toggled(self, random: bool) -> None:

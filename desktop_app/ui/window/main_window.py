@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from desktop_app.core import paths
 from desktop_app.core.chat import export
@@ -85,6 +86,7 @@ from desktop_app.ui.common.errors import error_text, error_title
 from desktop_app.ui.common.plain_text import make_inert
 from desktop_app.ui.common.undo import UndoBar
 from desktop_app.ui.knowledge.panel import KnowledgePanel
+from desktop_app.ui.model.evaluate_dialog import EvaluateDialog
 from desktop_app.ui.model.panel import ModelPanel
 from desktop_app.ui.sampling.panel import SamplingPanel
 from desktop_app.ui.tasks.panels import TasksPanel
@@ -260,6 +262,14 @@ class MessageCard(QDialog):
         draft = meta.get("draft")
         if isinstance(draft, dict):
             rows.append((self.tr("Drafting"), _draft_card_text(draft, meta)))
+        cad = meta.get("cad")
+        if isinstance(cad, dict):
+            rows.append(
+                (
+                    self.tr("Context-aware decoding"),
+                    str(cad.get("setting") or "") + " · " + self.tr("drafting off"),
+                )
+            )
         if "second_stage" in meta:
             rows.append(
                 (
@@ -346,6 +356,7 @@ class MainWindow(QMainWindow):
         self._gpu_checked = False
         self._options_chat_id: int | None = -1  # the chat whose options the panel shows
         self._theme = "system"
+        self._evaluate_dialog: EvaluateDialog | None = None
 
         self.setWindowTitle(self.tr("Glassbox"))
         self.setAccessibleName(self.tr("Glassbox main window"))
@@ -536,6 +547,11 @@ class MainWindow(QMainWindow):
         self._default_action = QAction(self.tr("Load the &default model"), self)
         menu.addAction(self._open_action)
         menu.addAction(self._default_action)
+        menu.addSeparator()
+        self._evaluate_action = menu.addAction(self.tr("&Evaluate…"))
+        self._evaluate_action.setToolTip(
+            self.tr("Accuracy, calibration and speed of a model on a question set")
+        )
 
         view = bar.addMenu(self.tr("&View"))
         self._probs_action = view.addAction(self.tr("Show &probabilities"))
@@ -545,6 +561,14 @@ class MainWindow(QMainWindow):
         self._drafts_action.setCheckable(True)
         self._drafts_action.setToolTip(
             self.tr("Underline with dots the reply tokens a draft proposed and the model accepted")
+        )
+        self._documents_action = view.addAction(self.tr("Mark words from the &documents"))
+        self._documents_action.setCheckable(True)
+        self._documents_action.setToolTip(
+            self.tr(
+                "Underline in green the reply tokens the documents made much likelier "
+                "(grounded replies with context-aware decoding on, α = 0 included)"
+            )
         )
         view.addSeparator()
         self._conversation_panel_action = view.addAction(self.tr("Show the &Conversation panel"))
@@ -663,6 +687,7 @@ class MainWindow(QMainWindow):
         self._probs_check.toggled.connect(self._on_probs_check_toggled)
         self._probs_action.toggled.connect(self._probs_check.setChecked)
         self._drafts_action.toggled.connect(self._view.set_mark_drafts)
+        self._documents_action.toggled.connect(self._view.set_mark_documents)
 
         self._chats.sig_chat_selected.connect(self._on_chats_chat_selected)
         self._chats.sig_message_selected.connect(self._on_chats_message_selected)
@@ -698,6 +723,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(self._on_export_action_triggered)
         self._open_action.triggered.connect(self._on_open_action_triggered)
         self._default_action.triggered.connect(self._on_default_action_triggered)
+        self._evaluate_action.triggered.connect(self._on_evaluate_action_triggered)
         self._theme_group.triggered.connect(self._on_theme_group_triggered)
         self._focus_action.triggered.connect(self._on_focus_action_triggered)
         self._stop_action.triggered.connect(self._on_stop_button_clicked)
@@ -1228,7 +1254,9 @@ class MainWindow(QMainWindow):
         self._token_label.setText(said)
         self._token_label.setAccessibleDescription(said)
         generated = None
+        earlier: list[TokenEvent] = []
         if isinstance(where, tuple):
+            earlier = self._view.tokens_before(where[0], where[1])
             message = self._session.message(where[0])
             sampling = message.meta.get("sampling") if message is not None else None
             if isinstance(sampling, dict):
@@ -1236,7 +1264,12 @@ class MainWindow(QMainWindow):
                     generated = SamplingParams.from_record(sampling)
                 except GlassboxError:
                     generated = None
-        self._sampling.show_token(token, generated_with=generated)
+        self._sampling.show_token(
+            token,
+            history=[t.id for t in earlier],
+            generated_with=generated,
+            history_text={t.id: t.text for t in earlier},
+        )
 
     @Slot(int, int)
     def _on_view_source(self, message_id: int, n: int) -> None:
@@ -1568,6 +1601,23 @@ class MainWindow(QMainWindow):
         self.set_theme(str(action.data()))
 
     @Slot()
+    def _on_evaluate_action_triggered(self) -> None:
+        self.open_evaluate_dialog()
+
+    def open_evaluate_dialog(self) -> EvaluateDialog:
+        """Model → Evaluate…: the dialog (one at a time), the loaded model chosen in it."""
+        dialog = self._evaluate_dialog
+        if dialog is None or not isValid(dialog):
+            loaded = self._controller.model_loaded
+            local = loaded is not None and not self._controller.is_remote()
+            dialog = EvaluateDialog(loaded.model_path if local and loaded else None, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._evaluate_dialog = dialog
+        dialog.show()
+        dialog.activateWindow()
+        return dialog
+
+    @Slot()
     def _on_open_action_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self,
@@ -1794,6 +1844,13 @@ class MainWindow(QMainWindow):
         """
         loaded = self._controller.model_loaded
         model = loaded.model_path if loaded is not None else ""
+        if done.contrast_alpha is not None:
+            text = self.tr("context-aware decoding, α = {alpha}").format(
+                alpha=f"{done.contrast_alpha:g}"
+            )
+            if done.draft_skipped:
+                text += " " + self.tr("(drafting off for this reply)")
+            return text
         if not done.draft_proposed:
             if done.completion_tokens and done.tokens_per_s > 0:
                 self._undrafted_speed[model] = done.tokens_per_s

@@ -42,7 +42,7 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,6 +54,7 @@ from desktop_app.core.api.openai import (
     STATUS,
     api_error,
     chat_request,
+    chat_tools,
     completion,
     completion_logprobs,
     completion_request,
@@ -63,6 +64,7 @@ from desktop_app.core.api.openai import (
     stream_chunk,
     stream_usage,
     token_logprobs,
+    tool_call_completion,
     usage_chunk,
 )
 from desktop_app.core.api.secrets import api_token
@@ -359,12 +361,15 @@ class ApiServer:
         allow_remote: bool = False,
         knowledge_base: Callable[[], Any] | None = None,
         draft: DraftSettings | None = None,
+        sampling: Mapping[str, Any] | None = None,
     ) -> None:
         check_host(host, allow_remote)
         check_token(not is_loopback(host), token)
         self.config = config
         #: Drafting for requests that do not say (their "draft" object wins).
         self.draft = draft or DraftSettings()
+        #: Sampling fields (the API's names) for requests that do not set them.
+        self.sampling: dict[str, Any] = dict(sampling or {})
         # Always a token: without one any local user could read the documents' passages.
         self.token: str | None = api_token(token)
         self.loaded: ModelLoaded | None = None
@@ -491,10 +496,33 @@ class ApiServer:
             if job.cancelled.is_set():
                 raise _cancelled()
             job.out.put(_Result(result))
+        elif job.kind == "tools":
+            turn = self._tool_turn(*job.payload)
+            if job.cancelled.is_set():
+                raise _cancelled()
+            job.out.put(_Result(turn))
         else:
             raise GlassboxError(f"Unknown job {job.kind!r}.")
 
-    def _answer(self, question: str, collection: str, k: int, whole: bool) -> dict[str, object]:
+    def _tool_turn(self, request: GenerateRequest, specs: Any, choice: str) -> Any:
+        """The model's next turn with the client's tools: a reply or a call (not run here)."""
+        from desktop_app.core.models.templates import supports_tools
+        from desktop_app.core.tools.loop import next_turn
+
+        loaded = self.loaded
+        assert request.messages is not None
+        return next_turn(
+            self._client,
+            specs,
+            request.messages,
+            request.params,
+            template_has_tools=supports_tools(loaded.chat_template if loaded else None),
+            tool_choice=choice,
+        )
+
+    def _answer(
+        self, question: str, collection: str, k: int, whole: bool, cad: float | None = None
+    ) -> dict[str, object]:
         if self._kb is None:
             try:
                 self._kb = self._open_kb()
@@ -519,14 +547,34 @@ class ApiServer:
             chat_template=loaded.has_chat_template if loaded else True,
             params=SamplingParams(temperature=0.0, max_tokens=ANSWER_TOKENS),
             whole=whole,
+            cad=cad,
         )
-        return result.as_dict()
+        return {**result.as_dict(), "cad": None if cad is None else {"alpha": cad}}
 
 
 def _open_knowledge_base() -> Any:
     from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
     return KnowledgeBase()
+
+
+def _cad_alpha(value: object) -> float | None:
+    """The request's ``"cad": {"alpha": …}`` (context-aware decoding), None when absent."""
+    from desktop_app.core.engine.protocol import CONTRAST_ALPHA_MAX
+
+    if value is None:
+        return None
+    alpha = value.get("alpha") if isinstance(value, dict) else None
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, int | float)
+        or not 0 <= alpha <= CONTRAST_ALPHA_MAX
+    ):
+        raise InvalidRequestError(
+            f"'cad' must be an object {{\"alpha\": α}} with α from 0 to {CONTRAST_ALPHA_MAX:g} "
+            "(0 only measures; leave 'cad' out for plain decoding)."
+        )
+    return float(alpha)
 
 
 def _failure(kind: str, message: str) -> GlassboxError:
@@ -678,13 +726,54 @@ class _Handler(BaseHTTPRequestHandler):
     def _models(self) -> None:
         self._send_json(200, {"object": "list", "data": self.server_api.models()})
 
+    def _with_defaults(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` over the server's sampling defaults (``glassbox serve --mirostat …``)."""
+        return {**getattr(self.server_api, "sampling", {}), **body}
+
     def _chat(self) -> None:
-        body = self._body()
+        body = self._with_defaults(self._body())
         request, top = chat_request(body)
+        specs, choice = chat_tools(body)
+        if specs:
+            self._tools(body, request, specs, choice)
+            return
         self._generate(body, request, top, chat=True)
 
+    def _tools(
+        self, body: dict[str, Any], request: GenerateRequest, specs: Any, choice: str
+    ) -> None:
+        """A chat turn with tools: the reply, or ``tool_calls`` for the client to run.
+        Streamed as one chunk of text and one of calls, once the turn is decided."""
+        stream, include_usage = stream_usage(body)
+        job = self.server_api.enqueue("tools", (request, specs, choice))
+        for item in self._wait(job):
+            if isinstance(item, _Failure):
+                raise item.error
+            if not isinstance(item, _Result):
+                continue
+            turn = item.value
+            meta = response_meta(self.server_api.model_id, chat=True)
+            whole = tool_call_completion(meta, turn.text, turn.calls, turn.done)
+            if not stream:
+                self._send_json(200, whole)
+                return
+            message = whole["choices"][0]["message"]
+            self._start_stream()
+            self._send_event(stream_chunk(meta, {"role": "assistant", "content": ""}, chat=True))
+            if turn.text:
+                self._send_event(stream_chunk(meta, {"content": turn.text}, chat=True))
+            if turn.calls:
+                calls = [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]
+                self._send_event(stream_chunk(meta, {"tool_calls": calls}, chat=True))
+            finish = whole["choices"][0]["finish_reason"]
+            self._send_event(stream_chunk(meta, {}, chat=True, finish_reason=finish))
+            if include_usage and turn.done is not None:
+                self._send_event(usage_chunk(meta, turn.done, chat=True))
+            self._write(b"data: [DONE]\n\n")
+            return
+
     def _completions(self) -> None:
-        body = self._body()
+        body = self._with_defaults(self._body())
         request, top = completion_request(body)
         self._generate(body, request, top, chat=False)
 
@@ -712,7 +801,8 @@ class _Handler(BaseHTTPRequestHandler):
         whole = body.get("whole_documents", False)
         if not isinstance(whole, bool):
             raise InvalidRequestError("'whole_documents' must be true or false.")
-        job = self.server_api.enqueue("answer", (question, collection, k, whole))
+        cad = _cad_alpha(body.get("cad"))
+        job = self.server_api.enqueue("answer", (question, collection, k, whole, cad))
         for item in self._wait(job):
             if isinstance(item, _Failure):
                 raise item.error

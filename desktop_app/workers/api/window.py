@@ -253,6 +253,13 @@ class WindowApi(QObject):
         if self._controller.model_loaded is None:
             self._finish(job, _Failure(api_error("not_ready", "No model is loaded in Glassbox.")))
             return
+        if job.kind == "tools":
+            error = api_error(
+                "invalid_request",
+                "The window's API does not take tools yet: use glassbox serve for tool calls.",
+            )
+            self._finish(job, _Failure(error))
+            return
         if job.kind == "generate":
             self._run(job, self._generate_fn(job), "API reply")
         elif job.kind == "answer":
@@ -260,7 +267,7 @@ class WindowApi(QObject):
                 error = api_error("not_found", "This Glassbox window has no knowledge base open.")
                 self._finish(job, _Failure(error))
                 return
-            question, collection, k, whole = job.payload
+            question, collection, k, whole, *_cad = job.payload
             loaded = self._controller.model_loaded
             if whole:
                 self._knowledge.whole_documents(
@@ -310,6 +317,7 @@ class WindowApi(QObject):
         self, job: _Job, hits: list[Any], whole: bool = False
     ) -> Callable[[Engine, TaskProgress], object]:
         question = job.payload[0]
+        cad: float | None = job.payload[4] if len(job.payload) > 4 else None
         loaded = self._controller.model_loaded
         chat_template = loaded.has_chat_template if loaded is not None else True
 
@@ -321,11 +329,13 @@ class WindowApi(QObject):
                 chat_template=chat_template,
                 params=SamplingParams(temperature=0.0, max_tokens=ANSWER_TOKENS),
                 whole=whole,
+                cad=cad,
             )
             if job.cancelled.is_set() or progress.cancelled:
                 # The answer was cut short: not one to give as if it were whole.
                 raise _cancelled()
-            self._finish(job, _Result(result.as_dict()))
+            cad_field = None if cad is None else {"alpha": cad}
+            self._finish(job, _Result({**result.as_dict(), "cad": cad_field}))
 
         return run
 

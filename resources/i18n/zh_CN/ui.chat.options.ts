@@ -166,6 +166,22 @@ Assistant: 正面</translation>
         <translation>当所附文档放得进模型的上下文并为回答留有余地时，模型读取完整文档，而不是搜索找到的段落；放不下时，窗口会说明原因，不发送任何内容。</translation>
     </message>
     <message>
+        <source>Favour the documents (CAD)</source>
+        <translation>偏向文档（CAD）</translation>
+    </message>
+    <message>
+        <source>Context-aware decoding</source>
+        <translation>上下文感知解码</translation>
+    </message>
+    <message>
+        <source>Context-aware decoding: each token is drawn from (1+α)·logits with the passages − α·logits without them, so what the documents say wins over what the model believes. The prompt without the passages runs beside the reply in the same context; drafting is off for such a reply. With α = 0 the reply is the plain one, and the token view still shows each token&apos;s probability with and without the documents.</source>
+        <translation>上下文感知解码：每个词元从 (1+α)·有段落时的 logits − α·无段落时的 logits 中抽取，让文档所说的压过模型自己的看法。不含段落的提示在同一上下文中与回复并行运行；这样的回复不使用草稿。α = 0 时回复与普通回复相同，词元视图仍显示每个词元有文档和无文档时的概率。</translation>
+    </message>
+    <message>
+        <source>CAD weight α</source>
+        <translation>CAD 权重 α</translation>
+    </message>
+    <message>
         <source>Only file types</source>
         <translation>仅限文件类型</translation>
     </message>

@@ -24,6 +24,14 @@
         <translation>由模型抽取；草稿提议的是另一个词元</translation>
     </message>
     <message>
+        <source>with the documents {with_p:.3f} · without them {without_p:.3f}</source>
+        <translation>有文档 {with_p:.3f} · 无文档 {without_p:.3f}</translation>
+    </message>
+    <message>
+        <source>from the documents</source>
+        <translation>来自文档</translation>
+    </message>
+    <message>
         <source>token</source>
         <translation>词元</translation>
     </message>
@@ -50,6 +58,10 @@
     <message>
         <source>token ‘{text}’, {percent} percent</source>
         <translation>词元“{text}”，概率 {percent}%</translation>
+    </message>
+    <message>
+        <source>{with_p} percent with the documents, {without_p} without them</source>
+        <translation>有文档时百分之 {with_p}，无文档时百分之 {without_p}</translation>
     </message>
     <message>
         <source>‘{text}’ {percent} percent, cut by {stage}</source>

@@ -44,6 +44,62 @@
         <translation>最大词元数</translation>
     </message>
     <message>
+        <source>Typical-p</source>
+        <translation>典型采样（Typical-p）</translation>
+    </message>
+    <message>
+        <source>Top-nσ</source>
+        <translation>Top-nσ</translation>
+    </message>
+    <message>
+        <source>XTC probability</source>
+        <translation>XTC 概率</translation>
+    </message>
+    <message>
+        <source>XTC threshold</source>
+        <translation>XTC 阈值</translation>
+    </message>
+    <message>
+        <source>Dynamic temp. range</source>
+        <translation>动态温度范围</translation>
+    </message>
+    <message>
+        <source>Dynamic temp. exponent</source>
+        <translation>动态温度指数</translation>
+    </message>
+    <message>
+        <source>DRY multiplier</source>
+        <translation>DRY 强度</translation>
+    </message>
+    <message>
+        <source>DRY base</source>
+        <translation>DRY 底数</translation>
+    </message>
+    <message>
+        <source>DRY allowed length</source>
+        <translation>DRY 允许长度</translation>
+    </message>
+    <message>
+        <source>DRY window</source>
+        <translation>DRY 窗口</translation>
+    </message>
+    <message>
+        <source>Mirostat</source>
+        <translation>Mirostat</translation>
+    </message>
+    <message>
+        <source>Mirostat τ</source>
+        <translation>Mirostat τ</translation>
+    </message>
+    <message>
+        <source>Mirostat η</source>
+        <translation>Mirostat η</translation>
+    </message>
+    <message>
+        <source>Sampler order</source>
+        <translation>采样器顺序</translation>
+    </message>
+    <message>
         <source>0 is greedy; higher flattens the distribution.</source>
         <translation>0 为贪心；越高分布越平坦。</translation>
     </message>
@@ -76,8 +132,84 @@
         <translation>回复的最大长度（词元数）。</translation>
     </message>
     <message>
+        <source>Keep the tokens whose surprise is closest to the average, up to this mass (1: off).</source>
+        <translation>保留惊奇度最接近平均值的词元，直到累计达到此概率（1：关闭）。</translation>
+    </message>
+    <message>
+        <source>Drop tokens more than n standard deviations of the logits below the top one (0: off).</source>
+        <translation>去掉 logit 比最高者低 n 个标准差以上的词元（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>How often XTC removes the most likely tokens (0: off).</source>
+        <translation>XTC 去掉最可能词元的频率（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>XTC removes every token at or above this probability but the least likely of them (above 0.5: off).</source>
+        <translation>XTC 去掉概率不低于此值的所有词元，只留下其中最不可能的一个（大于 0.5：关闭）。</translation>
+    </message>
+    <message>
+        <source>Temperature moves within ± this range with the distribution&apos;s entropy (0: off).</source>
+        <translation>温度随分布的熵在 ± 此范围内变化（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>How the entropy maps to the temperature (1: linear).</source>
+        <translation>熵如何映射到温度（1：线性）。</translation>
+    </message>
+    <message>
+        <source>Penalise tokens that would repeat an earlier sequence (0: off).</source>
+        <translation>惩罚会重复先前序列的词元（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>How fast DRY&apos;s penalty grows with the repeat&apos;s length.</source>
+        <translation>DRY 的惩罚随重复长度增长的速度。</translation>
+    </message>
+    <message>
+        <source>Repeats this long or shorter are not penalised.</source>
+        <translation>不超过此长度的重复不受惩罚。</translation>
+    </message>
+    <message>
+        <source>How many recent tokens DRY searches for repeats (-1: the whole context).</source>
+        <translation>DRY 在最近多少个词元中查找重复（-1：整个上下文）。</translation>
+    </message>
+    <message>
+        <source>Aim the surprise of each token at τ (0: off, 1: version 1, 2: version 2). It replaces top-k, typical-p, top-p, min-p, XTC and top-nσ.</source>
+        <translation>让每个词元的惊奇度趋向 τ（0：关闭，1：第 1 版，2：第 2 版）。它取代 top-k、typical-p、top-p、min-p、XTC 和 top-nσ。</translation>
+    </message>
+    <message>
+        <source>The surprise (bits per token) mirostat aims at.</source>
+        <translation>Mirostat 追求的惊奇度（每词元比特数）。</translation>
+    </message>
+    <message>
+        <source>How fast mirostat corrects towards τ.</source>
+        <translation>Mirostat 向 τ 校正的速度。</translation>
+    </message>
+    <message>
         <source>Raw</source>
         <translation>原始</translation>
+    </message>
+    <message>
+        <source>DRY</source>
+        <translation>DRY</translation>
+    </message>
+    <message>
+        <source>XTC</source>
+        <translation>XTC</translation>
+    </message>
+    <message>
+        <source>{stage} {setting} removes {n}.</source>
+        <translation>{stage} {setting} 去掉了 {n} 个。</translation>
+    </message>
+    <message>
+        <source>DRY needs the tokens before this one: shown for the reply&apos;s {n} earlier tokens; in the engine it also sees the prompt, so it may cut more there.</source>
+        <translation>DRY 需要此前的词元：这里按回复中此前的 {n} 个词元显示；引擎中它还会看到提示词，因此可能去掉更多。</translation>
+    </message>
+    <message>
+        <source>Mirostat&apos;s target μ moves with every token of a reply; shown with μ = 2τ = {mu}, its value at the first token, over the stored candidates.</source>
+        <translation>Mirostat 的目标 μ 随回复的每个词元变化；这里按 μ = 2τ = {mu}（第一个词元时的值）在保存的候选词上显示。</translation>
+    </message>
+    <message>
+        <source>XTC is shown as when it fires; it fires for {p} of the tokens.</source>
+        <translation>XTC 按触发时的效果显示；它在 {p} 的词元上触发。</translation>
     </message>
     <message>
         <source>greedy</source>

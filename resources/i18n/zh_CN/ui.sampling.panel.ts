@@ -32,6 +32,14 @@
         <translation>回复设置</translation>
     </message>
     <message>
+        <source>More samplers</source>
+        <translation>更多采样器</translation>
+    </message>
+    <message>
+        <source>Each is off at its default; llama.cpp&apos;s definitions.</source>
+        <translation>默认值下均为关闭；定义与 llama.cpp 相同。</translation>
+    </message>
+    <message>
         <source>Random</source>
         <translation>随机</translation>
     </message>
@@ -82,6 +90,54 @@
     <message>
         <source>Sampling panel contents</source>
         <translation>采样面板内容</translation>
+    </message>
+    <message>
+        <source>Sampler order</source>
+        <translation>采样器顺序</translation>
+    </message>
+    <message>
+        <source>Sampler order preset</source>
+        <translation>采样器顺序预设</translation>
+    </message>
+    <message>
+        <source>Glassbox (temperature early)</source>
+        <translation>Glassbox（温度在前）</translation>
+    </message>
+    <message>
+        <source>llama.cpp (temperature last)</source>
+        <translation>llama.cpp（温度在最后）</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <source>The order the stages run in; a stage that is off changes nothing.</source>
+        <translation>各阶段的运行顺序；关闭的阶段不做任何改变。</translation>
+    </message>
+    <message>
+        <source>Sampler stages, in order</source>
+        <translation>采样器阶段（按顺序）</translation>
+    </message>
+    <message>
+        <source>Select a stage and move it with Up or Down.</source>
+        <translation>选择一个阶段，用“上移”或“下移”移动它。</translation>
+    </message>
+    <message>
+        <source>Up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Move the stage up</source>
+        <translation>将阶段上移</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Move the stage down</source>
+        <translation>将阶段下移</translation>
     </message>
     <message>
         <source>{label} label</source>

@@ -73,6 +73,14 @@ def test_a_json_call_without_the_marker_is_taken_as_a_call() -> None:
     assert reply.text == "4"
 
 
+def test_a_json_reply_about_something_else_is_not_a_call() -> None:
+    engine = ScriptedEngine(['{"name": "Alice", "age": 30}'])
+    reply = ToolLoop(engine, [calculator()], template_has_tools=True).run(
+        [Message("user", "A JSON person please.")], GREEDY
+    )
+    assert reply.steps == () and reply.text == '{"name": "Alice", "age": 30}'
+
+
 def test_text_before_a_call_is_kept_with_the_call() -> None:
     engine = ScriptedEngine(["Let me compute.<tool_call>", CALL % "1+1", "Two."])
     reply = ToolLoop(engine, [calculator()], template_has_tools=False).run(

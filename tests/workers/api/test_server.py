@@ -35,3 +35,14 @@ def test_glassbox_serve_loads_no_qt() -> None:
         "sys.exit('PySide6' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_knowledge_answers_cad_field_is_checked() -> None:
+    from desktop_app.workers.api.server import _cad_alpha
+
+    assert _cad_alpha(None) is None
+    assert _cad_alpha({"alpha": 0.5}) == 0.5
+    assert _cad_alpha({"alpha": 0}) == 0.0
+    for bad in ({"alpha": "strong"}, {"alpha": True}, {"alpha": 9}, {}, 0.5, [0.5]):
+        with pytest.raises(InvalidRequestError, match="alpha"):
+            _cad_alpha(bad)
