@@ -75,6 +75,14 @@ def test_report_of_a_run_with_a_lora_comparison(qtbot, dialog, questions, tmp_pa
     assert out is not None and "| accuracy |" in out.read_text("utf-8")
     assert dialog.export(tmp_path / "report.xlsx") is None
     assert "Could not export" in dialog.saved_label.text()
+    # A saved run opens again in a fresh dialog.
+    other = EvaluateDialog()
+    qtbot.addWidget(other)
+    assert other.open_saved(dialog.saved_path)
+    assert other.summary.text() == dialog.summary.text()
+    assert not other.open_saved(tmp_path / "report.md")
+    assert "not a saved evaluation" in other.status.text()
+    other.runner.shutdown()
 
 
 def test_a_wrong_item_opens_in_the_token_view(qtbot, dialog, questions) -> None:  # type: ignore[no-untyped-def]

@@ -505,6 +505,46 @@ def save_reports(reports: Sequence[EvalReport], folder: Path | None = None) -> P
     return path
 
 
+def load_reports(path: Path) -> list[EvalReport]:
+    """Reports saved by ``save_reports`` (or exported as JSON), to show them again."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out = []
+        for rep in data["reports"]:
+            items = tuple(
+                ItemResult(
+                    index=int(it["index"]),
+                    question=str(it["question"]),
+                    subject=str(it.get("subject", "")),
+                    gold=str(it["gold"]),
+                    predicted=str(it["predicted"]),
+                    correct=bool(it["correct"]),
+                    confidence=float(it["confidence"]),
+                    choices=tuple(it.get("choices", ())),
+                    probabilities={k: float(v) for k, v in it.get("probabilities", {}).items()},
+                    reply=str(it.get("reply", "")),
+                    line=int(it.get("line", 0)),
+                )
+                for it in rep["items"]
+            )
+            out.append(
+                EvalReport(
+                    model=str(rep["model"]),
+                    lora=rep.get("lora"),
+                    data=str(rep["data"]),
+                    kind=str(rep["kind"]),
+                    scoring=str(rep["scoring"]),
+                    items=items,
+                    total=int(rep["total"]),
+                    seconds=float(rep["seconds"]),
+                    created=str(rep.get("created", "")),
+                )
+            )
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequestError(f"{path} is not a saved evaluation ({exc}).") from exc
+    return out
+
+
 def export_json(reports: Sequence[EvalReport]) -> str:
     """Every report with its items, as one JSON document."""
     return json.dumps({"reports": [r.as_dict() for r in reports]}, ensure_ascii=False, indent=1)

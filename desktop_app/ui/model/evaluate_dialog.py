@@ -40,7 +40,14 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.engine.protocol import EngineConfig, TokenEvent
 from desktop_app.core.errors import GlassboxError, InvalidRequestError
-from desktop_app.core.lab.model_eval import EvalReport, ItemResult, export_to, save_reports
+from desktop_app.core.lab.model_eval import (
+    EvalReport,
+    ItemResult,
+    export_to,
+    load_reports,
+    results_dir,
+    save_reports,
+)
 from desktop_app.core.lab.questions import (
     LETTERS,
     SAMPLES,
@@ -268,7 +275,11 @@ class EvaluateDialog(QDialog):
         self.export_button.setAccessibleName(self.tr("Export the evaluation"))
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.open_saved_button = QPushButton(self.tr("Open saved…"), box)
+        self.open_saved_button.setAccessibleName(self.tr("Open a saved evaluation"))
+        self.open_saved_button.clicked.connect(self._on_open_saved_button_clicked)
         export_row.addWidget(self.saved_label, 1)
+        export_row.addWidget(self.open_saved_button)
         export_row.addWidget(self.export_button)
         layout.addLayout(export_row)
         return box
@@ -522,6 +533,29 @@ class EvaluateDialog(QDialog):
         self._token_dialogs = [d for d in self._token_dialogs if d.isVisible()] + [dialog]
         dialog.show()
         return dialog
+
+    @Slot()
+    def _on_open_saved_button_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Open a saved evaluation"),
+            str(results_dir()),
+            self.tr("Evaluations (*.json)"),
+        )
+        if path:
+            self.open_saved(Path(path))
+
+    def open_saved(self, path: Path) -> bool:
+        """Show a saved evaluation again; a file that is not one is said."""
+        try:
+            reports = load_reports(path)
+        except GlassboxError as exc:
+            self.status.setText(str(exc))
+            return False
+        self.show_reports(reports)
+        self.saved_path = path
+        self.saved_label.setText(self.tr("Opened {path}").format(path=path))
+        return True
 
     @Slot()
     def _on_export_button_clicked(self) -> None:

@@ -188,6 +188,14 @@
         <translation>导出评估结果</translation>
     </message>
     <message>
+        <source>Open saved…</source>
+        <translation>打开已保存的…</translation>
+    </message>
+    <message>
+        <source>Open a saved evaluation</source>
+        <translation>打开已保存的评估</translation>
+    </message>
+    <message>
         <source>Open a question file</source>
         <translation>打开题目文件</translation>
     </message>
@@ -288,6 +296,14 @@ Right answer: {gold}. The token is the answer letter; its alternatives are the c
 Right answer: {gold}.</source>
         <translation>{question}
 正确答案：{gold}。</translation>
+    </message>
+    <message>
+        <source>Evaluations (*.json)</source>
+        <translation>评估结果 (*.json)</translation>
+    </message>
+    <message>
+        <source>Opened {path}</source>
+        <translation>已打开 {path}</translation>
     </message>
     <message>
         <source>Markdown (*.md);;JSON (*.json);;CSV (*.csv)</source>

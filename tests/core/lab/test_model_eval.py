@@ -24,6 +24,7 @@ from desktop_app.core.lab.model_eval import (
     export_markdown,
     export_to,
     final_number,
+    load_reports,
     results_dir,
     save_reports,
     span_probability,
@@ -204,6 +205,10 @@ def test_exports_and_saving(tmp_path: Path) -> None:
     assert [r["model"] for r in data["reports"]] == ["/m/qwen.gguf", "/m/gemma.gguf"]
     assert len(data["reports"][0]["items"]) == 5
     assert save_reports(reports) != saved
+    again = load_reports(saved)
+    assert [r.summary() for r in again] == [r.summary() for r in reports]
+    with pytest.raises(InvalidRequestError, match="not a saved evaluation"):
+        load_reports(tmp_path / "out.xlsx")
     for suffix in (".json", ".csv", ".md"):
         assert export_to(reports, tmp_path / f"out{suffix}").stat().st_size > 0
     with pytest.raises(InvalidRequestError, match="Export to"):
