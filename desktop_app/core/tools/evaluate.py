@@ -11,7 +11,8 @@ calls). Reported:
   against the tool's schema (the call grammar should make it 100%);
 - answer success: the calculator's prompts need every ``answer_contains`` text in
   the reply (digit groups and spaces ignored); the date prompts need the expected
-  call and the result's year in the reply; the others need a reply without a call.
+  call and the reply to quote the result (its year, weekday, time, or month and
+  day); the others need a reply without a call.
 """
 
 from __future__ import annotations
@@ -87,6 +88,31 @@ def _plain(text: str) -> str:
     return re.sub(r"(?<=\d)[,\s\u202f](?=\d)", "", text)
 
 
+_WEEKDAYS_ZH = {
+    "Monday": ("星期一", "周一"),
+    "Tuesday": ("星期二", "周二"),
+    "Wednesday": ("星期三", "周三"),
+    "Thursday": ("星期四", "周四"),
+    "Friday": ("星期五", "周五"),
+    "Saturday": ("星期六", "周六"),
+    "Sunday": ("星期日", "星期天", "周日"),
+}
+
+
+def date_marks(result: str) -> set[str]:
+    """What a right answer to a date question may quote from the date tool's result:
+    the year, the weekday (in English or Chinese), the time (HH:MM) or the month and
+    day written the Chinese way."""
+    marks: set[str] = set()
+    for year, month, day in re.findall(r"\b(20\d\d)-(\d\d)-(\d\d)", result):
+        marks |= {year, f"{int(month)}月{int(day)}"}
+    for weekday, names in _WEEKDAYS_ZH.items():
+        if weekday in result:
+            marks |= {weekday, *names}
+    marks |= set(re.findall(r"\b(\d\d:\d\d):\d\d\b", result))
+    return marks
+
+
 def run_case(
     engine: Engine,
     tools: Sequence[Tool],
@@ -122,10 +148,8 @@ def run_case(
     elif case.answer_contains:
         success = all(_plain(want) in text for want in case.answer_contains)
     else:
-        years = set(
-            re.findall(r"\b(20\d\d)-\d\d-\d\d", " ".join(s.result.text for s in reply.steps))
-        )
-        success = called == case.expect and any(y in reply.text for y in years)
+        results = " ".join(step.result.text for step in reply.steps)
+        success = called == case.expect and any(mark in reply.text for mark in date_marks(results))
     return ToolCaseResult(
         case.id, case.lang, case.expect, called, len(reply.steps), valid, success, reply.text
     )

@@ -8,7 +8,13 @@ from pathlib import Path
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import EngineConfig, Event, GenerateRequest
 from desktop_app.core.tools.builtin import builtin_tools
-from desktop_app.core.tools.evaluate import ToolCase, load_cases, run_case, summarize
+from desktop_app.core.tools.evaluate import (
+    ToolCase,
+    date_marks,
+    load_cases,
+    run_case,
+    summarize,
+)
 
 DATA = Path(__file__).resolve().parents[3] / "eval" / "tools_prompts.jsonl"
 
@@ -63,3 +69,9 @@ def test_scores_follow_what_the_model_did() -> None:
     assert summary["argument_validity"] == 1.0
     assert summary["answer_success"] == round(1 / 3, 4)
     assert summary["answer_success_by_language"] == {"en": 0.5, "zh": 0.0}
+
+
+def test_a_date_answer_may_quote_any_part_of_the_result() -> None:
+    marks = date_marks("Sunday 2026-12-06 13:04:54 (UTC+0000, local time)")
+    assert {"2026", "Sunday", "星期日", "周日", "13:04", "12月6"} <= marks
+    assert "2025" not in marks
