@@ -217,8 +217,15 @@ def grounded(tmp_path_factory: pytest.TempPathFactory, qwen_path: Path) -> Groun
 
 def test_grounded_answer_states_the_fact_and_its_source_is_the_document(grounded: Grounded) -> None:
     doc, result = grounded
-    assert set(result) == {"answer", "found", "citations", "chroma", "translation"}
+    assert set(result) == {
+        "answer", "found", "citations", "chroma", "translation", "mode", "warning", "sentences",
+        "cad",
+    }  # fmt: skip
     assert result["found"] is True and result["chroma"] == "local"
+    assert result["mode"] == "passages" and result["cad"] is None
+    # The one sentence names the fact and cites the passage that holds it.
+    assert result["warning"] is False
+    assert result["sentences"] and all(s["supported"] for s in result["sentences"])
     assert result["translation"]["target"] is None  # an English question, English notes
     assert "Edda Lindqvist" in result["answer"]
     citations = result["citations"]

@@ -4,9 +4,11 @@ llama.cpp evaluates a batch of positions with other kernels than a single
 position, so the logits of a drafted batch differ slightly from those of
 token-by-token decoding (up to a few tenths of a logit on quantized weights).
 Replies can therefore part where the two likeliest tokens are nearly tied. The
-check: over 50 prompts, at least 48 replies are identical, and wherever two
-differ, the first differing position is such a near tie in the reply without
-drafting.
+check: wherever two replies differ, the first differing position is such a near
+tie in the reply without drafting, and over 50 prompts at least 45 replies are
+identical. How many prompts meet a near tie at all depends on the CPU's kernels:
+48 of 50 were identical on one machine of the 2-core kind, 47 on another (AVX-512,
+no AMX), with every parting at a near tie.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def test_fifty_prompts_give_the_same_tokens_with_and_without_drafting(
         top = plain[first].candidates
         assert top[0].logit - top[1].logit < NEAR_TIE, (prompt, first, top[:2])
     assert drafted_tokens > 75  # the check is about drafted replies
-    assert same >= 48, same
+    assert same >= 45, same
 
 
 def test_the_bundled_draft_model_drafts_for_the_default_model(
