@@ -71,6 +71,7 @@ from desktop_app.core.api.secrets import api_token
 from desktop_app.core.engine.protocol import (
     DoneEvent,
     DraftSettings,
+    Engine,
     EngineConfig,
     ErrorEvent,
     GenerateRequest,
@@ -506,19 +507,7 @@ class ApiServer:
 
     def _tool_turn(self, request: GenerateRequest, specs: Any, choice: str) -> Any:
         """The model's next turn with the client's tools: a reply or a call (not run here)."""
-        from desktop_app.core.models.templates import supports_tools
-        from desktop_app.core.tools.loop import next_turn
-
-        loaded = self.loaded
-        assert request.messages is not None
-        return next_turn(
-            self._client,
-            specs,
-            request.messages,
-            request.params,
-            template_has_tools=supports_tools(loaded.chat_template if loaded else None),
-            tool_choice=choice,
-        )
+        return tool_turn(self._client, self.loaded, request, specs, choice)
 
     def _answer(
         self, question: str, collection: str, k: int, whole: bool, cad: float | None = None
@@ -550,6 +539,27 @@ class ApiServer:
             cad=cad,
         )
         return {**result.as_dict(), "cad": None if cad is None else {"alpha": cad}}
+
+
+def tool_turn(
+    engine: Engine, loaded: ModelLoaded | None, request: GenerateRequest, specs: Any, choice: str
+) -> Any:
+    """The model's next turn with a client's tools (``tools.loop.next_turn``): a reply or
+    a call that the client runs. ``glassbox serve`` and the window's API both answer
+    a chat with ``tools`` through this."""
+    from desktop_app.core.models.templates import supports_tools
+    from desktop_app.core.tools.loop import next_turn
+
+    if request.messages is None:
+        raise InvalidRequestError("A chat with tools needs messages.")
+    return next_turn(
+        engine,
+        specs,
+        request.messages,
+        request.params,
+        template_has_tools=supports_tools(loaded.chat_template if loaded else None),
+        tool_choice=choice,
+    )
 
 
 def _open_knowledge_base() -> Any:

@@ -44,6 +44,7 @@ from desktop_app.workers.api.server import (
     _Result,
     _Server,
     check_token,
+    tool_turn,
 )
 from desktop_app.workers.engine.task_runner import TaskProgress
 
@@ -253,15 +254,10 @@ class WindowApi(QObject):
         if self._controller.model_loaded is None:
             self._finish(job, _Failure(api_error("not_ready", "No model is loaded in Glassbox.")))
             return
-        if job.kind == "tools":
-            error = api_error(
-                "invalid_request",
-                "The window's API does not take tools yet: use glassbox serve for tool calls.",
-            )
-            self._finish(job, _Failure(error))
-            return
         if job.kind == "generate":
             self._run(job, self._generate_fn(job), "API reply")
+        elif job.kind == "tools":
+            self._run(job, self._tools_fn(job), "API reply with tools")
         elif job.kind == "answer":
             if self._knowledge is None:
                 error = api_error("not_found", "This Glassbox window has no knowledge base open.")
@@ -310,6 +306,19 @@ class WindowApi(QObject):
                 job.out.put(event)
             if not ended:
                 self._finish(job, _Failure(GlassboxError("The engine ended the reply early.")))
+
+        return run
+
+    def _tools_fn(self, job: _Job) -> Callable[[Engine, TaskProgress], object]:
+        request, specs, choice = job.payload
+        loaded = self._controller.model_loaded
+
+        def run(engine: Engine, progress: TaskProgress) -> None:
+            # The same turn as glassbox serve's: a reply, or calls the client runs.
+            turn = tool_turn(engine, loaded, request, specs, choice)
+            if job.cancelled.is_set() or progress.cancelled:
+                raise _cancelled()
+            self._finish(job, _Result(turn))
 
         return run
 
