@@ -46,7 +46,10 @@ class Message:
     """One chat message.
 
     An assistant message may carry ``tool_calls``; a ``tool`` message is the result
-    of the call whose id is ``tool_call_id`` (of the tool ``name``).
+    of the call whose id is ``tool_call_id`` (of the tool ``name``). ``reasoning`` is
+    an assistant turn's native reasoning (its ``<think>`` block), apart from
+    ``content``: the chat template is given it as ``reasoning_content`` and decides
+    whether it goes back into the prompt (most leave earlier turns' out).
     """
 
     role: Role
@@ -54,6 +57,7 @@ class Message:
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str = ""
     name: str = ""
+    reasoning: str = ""
 
 
 #: How strongly a LoRA adapter may be applied: 0 is the base model, 1 the
@@ -167,6 +171,8 @@ class GenerateRequest:
     :class:`ContrastSettings`); drafting is then off for the reply.
     ``tools`` are the tools the chat template is given (OpenAI's ``{"type":
     "function", "function": {...}}`` objects); empty for a chat without tools.
+    ``thinking`` turns a reasoning model's thinking on or off where its chat
+    template has a switch (None: the template's default).
     """
 
     params: SamplingParams = field(default_factory=SamplingParams)
@@ -180,6 +186,7 @@ class GenerateRequest:
     draft: DraftSettings = field(default_factory=DraftSettings)
     contrast: ContrastSettings | None = None
     tools: tuple[dict[str, Any], ...] = ()
+    thinking: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ fallback rather than an error.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -63,6 +63,10 @@ def message_payload(m: Message) -> dict[str, Any]:
     if m.role == "tool":
         out["tool_call_id"] = m.tool_call_id
         out["name"] = m.name
+    if m.reasoning and m.role == "assistant":
+        # Qwen3's and llama.cpp's name for it; a template that does not read it
+        # leaves the reasoning out of the prompt, which is what most want.
+        out["reasoning_content"] = m.reasoning
     return out
 
 
@@ -103,6 +107,8 @@ def render_chat(
     *,
     source: str = "model",
     tools: Sequence[dict[str, Any]] = (),
+    thinking: bool | None = None,
+    variables: Mapping[str, Any] | None = None,
 ) -> ChatPrompt:
     """Render ``messages`` with ``template`` (sandboxed), or the plain fallback if None.
 
@@ -111,7 +117,10 @@ def render_chat(
     ``assistant_prefix`` is appended after the generation prompt so that a reply
     can be continued or branched from a chosen token. ``source`` says where the
     template came from ("model" for the model file, "override" for the user's
-    override), so that a refusal names the right culprit.
+    override), so that a refusal names the right culprit. ``thinking`` sets a
+    reasoning model's thinking switch the way the template takes it (see
+    :mod:`desktop_app.core.chat.thinking`; None leaves the template's default);
+    ``variables`` are further render variables.
 
     A template that escapes the sandbox, fails, or would take more than
     :data:`~desktop_app.core.models.template_sandbox.TIME_LIMIT_S` seconds or
@@ -131,8 +140,19 @@ def render_chat(
         strftime_now,
     )
 
+    extra: dict[str, Any] = dict(variables or {})
+    if thinking is not None:
+        from desktop_app.core.chat.thinking import template_variables, with_flag
+
+        support = _support(template)
+        extra.update(template_variables(support, thinking))
+        if support.switch == "flag":
+            messages = with_flag(messages, thinking)
     payload: list[Any] = [message_payload(m) for m in messages]
-    inputs = sum(len(m.content) + sum(len(c.arguments) for c in m.tool_calls) for m in messages)
+    inputs = sum(
+        len(m.content) + len(m.reasoning) + sum(len(c.arguments) for c in m.tool_calls)
+        for m in messages
+    )
     inputs += len(bos_token) + len(eos_token)
     inputs += sum(len(json.dumps(t)) for t in tools)
     try:
@@ -150,6 +170,7 @@ def render_chat(
             tools=list(tools) or None,
             tool_choice=None,
             strftime_now=strftime_now,
+            **extra,
         )
     # Whatever the template's own code raises is the template's fault: besides
     # Jinja2's errors, ValueError (raise_exception), OverflowError (the sandbox's
@@ -172,6 +193,13 @@ def render_chat(
         ) from exc
     stops = (eos_token,) if eos_token else ()
     return ChatPrompt(text + assistant_prefix, stop=stops, template="model")
+
+
+def _support(template: str) -> Any:
+    """What the template does with reasoning (remembered per template)."""
+    from desktop_app.core.chat.thinking import thinking_support
+
+    return thinking_support(template)
 
 
 @lru_cache(maxsize=8)
