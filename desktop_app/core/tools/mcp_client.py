@@ -167,11 +167,14 @@ class McpConnection:
         try:
             listed = ready.result(timeout=self.start_timeout_s)
         except concurrent.futures.TimeoutError:
+            # The message first: ``close`` drops the server's error output.
+            why = self._why(f"did not start within {self.start_timeout_s:g} s")
             self.close()
-            raise ToolError(self._why(f"did not start within {self.start_timeout_s:g} s")) from None
+            raise ToolError(why) from None
         except Exception as exc:
+            why = self._why(f"could not be started ({_describe(exc)})")
             self.close()
-            raise ToolError(self._why(f"could not be started ({_describe(exc)})")) from exc
+            raise ToolError(why) from exc
         self.specs = tuple(self._spec(t) for t in listed[:MAX_TOOLS])
         return self.specs
 

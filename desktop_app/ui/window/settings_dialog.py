@@ -1,5 +1,6 @@
 """The settings dialog: language and theme, the engine (local or a server), the local API,
-and the data (backups and restore, ``data_page.DataPage``).
+the tools (built-in tools and MCP servers, ``tools_page.ToolsPage``) and the data
+(backups and restore, ``data_page.DataPage``).
 
 ``SettingsDialog(controller, api=…, parent=…)`` works on the window's
 ``InferenceController`` and, when given, the ``WindowApi`` that serves the
@@ -43,6 +44,7 @@ from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import ModelLoaded
 from desktop_app.core.errors import GlassboxError
 from desktop_app.ui.window.data_page import DataPage
+from desktop_app.ui.window.tools_page import ToolsPage
 from desktop_app.workers.api.window import WindowApi
 from desktop_app.workers.engine.inference import InferenceController, RemoteProbe
 from desktop_app.workers.kb.controller import KnowledgeController
@@ -97,7 +99,7 @@ def relaunch() -> None:
 
 
 class SettingsDialog(QDialog):
-    """Glassbox's settings in four tabs: General, Engine, Local API, Data."""
+    """Glassbox's settings in five tabs: General, Engine, Local API, Tools, Data."""
 
     sig_language_changed = Signal(str)
     """The language was changed and saved ("system", "en", "zh_CN"); it takes
@@ -140,6 +142,9 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._general_page(), self.tr("General"))
         self.tabs.addTab(self._engine_page(), self.tr("Engine"))
         self.tabs.addTab(self._api_page(), self.tr("Local API"))
+        #: Built-in tools for new chats, the most calls per reply, and MCP servers.
+        self.tools_page = ToolsPage(self)
+        self.tabs.addTab(self.tools_page, self.tr("Tools"))
         #: Backups of the chats and the knowledge base, and restoring one.
         self.data_page = DataPage(knowledge, self, chats_busy=chats_busy)
         self.tabs.addTab(self.data_page, self.tr("Data"))
@@ -337,6 +342,7 @@ class SettingsDialog(QDialog):
         self.api_allow_remote.setChecked(s.api_allow_remote)
         self.api_token.setText(s.api_token or "")
         self._show_api_state()
+        self.tools_page.load(s.tools_builtin, s.tools_max_steps, s.tool_servers)
 
     def _show_api_state(self) -> None:
         api = self._api
@@ -386,6 +392,9 @@ class SettingsDialog(QDialog):
                 "api_port": self.api_port.value(),
                 "api_allow_remote": self.api_allow_remote.isChecked(),
                 "api_token": api_token,
+                "tools_builtin": self.tools_page.builtin_tools(),
+                "tools_max_steps": self.tools_page.max_steps.value(),
+                "tool_servers": self.tools_page.server_entries(),
             }
         )
         c.update_settings(new)
