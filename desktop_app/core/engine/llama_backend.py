@@ -444,13 +444,24 @@ class LlamaCppEngine:
     # -- prompt ------------------------------------------------------------------
 
     def _chat_prompt(
-        self, messages: Sequence[Message], prefix: str, tools: Sequence[dict[str, Any]] = ()
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        tools: Sequence[dict[str, Any]] = (),
+        thinking: bool | None = None,
     ) -> ChatPrompt:
         llm = self._require()
         bos = self.label(llm.token_bos())
         eos = self.label(llm.token_eos())
         return render_chat(
-            messages, self._template, bos, eos, prefix, source=self._template_source, tools=tools
+            messages,
+            self._template,
+            bos,
+            eos,
+            prefix,
+            source=self._template_source,
+            tools=tools,
+            thinking=thinking,
         )
 
     def _chat_tokens(self, prompt: ChatPrompt) -> list[int]:
@@ -477,7 +488,9 @@ class LlamaCppEngine:
                 # the prompt is not rendered and tokenized a second time.
                 key = tuple(msgs)
                 if key not in rendered:
-                    chat = self._chat_prompt(msgs, request.assistant_prefix, request.tools)
+                    chat = self._chat_prompt(
+                        msgs, request.assistant_prefix, request.tools, request.thinking
+                    )
                     rendered[key] = (self._chat_tokens(chat), chat)
                 return rendered[key]
 
@@ -638,7 +651,6 @@ class LlamaCppEngine:
         prompt, template_stops, dropped = self.build_prompt(request)
         stops = tuple(dict.fromkeys(request.params.stop + template_stops))
         reused = self._reuse_prefix(prompt, request.reuse_prefix)
-        n_ctx = llm.n_ctx()
 
         # Prompt evaluation in batches, abortable mid-batch through the cancel flag.
         todo = prompt[reused:]
@@ -664,19 +676,11 @@ class LlamaCppEngine:
         assert self._snapshot is not None
         first_logits: np.ndarray[Any, np.dtype[np.float32]] | None = self._snapshot[1]
 
-        vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         # The penalty reads its window, DRY the whole context (prompt and reply) by default.
         history: list[int] = list(prompt[-request.params.history_needed() :])
         out = _Output(stops)
-        n_out = 0
-        index = 0
-        ttft = 0.0
-        finish: FinishReason = "length"
-        max_tokens = request.params.max_tokens
         show_k = request.candidates
-        describer = self._describe_pool()
-        described: _Pending | None = None
         grammar = self._grammar_sampler(request.grammar) if request.grammar else None
 
         def describe(
@@ -692,60 +696,66 @@ class LlamaCppEngine:
             text = decoder.decode(self.piece(draw.token))
             return TokenEvent(i, draw.token, text, step.p, cands, mark)
 
-        if request.contrast is not None:
-            reply = _Reply(sampler, history, grammar, describe, out, start, request.ignore_eos)
-            try:
-                yield from self._contrast(request, request.contrast, prompt, first_logits, reply)
-            finally:
-                self._llm._ctx.kv_cache_seq_rm(_WITHOUT_SEQ, 0, -1)
-                if grammar is not None:
-                    llama_cpp.llama_sampler_free(grammar)
-            yield from out.flush()
-            done = self._done(
-                reply.finish,
-                prompt,
-                reply.n_out,
-                reply.ttft,
-                start,
-                sampler.seed,
-                reused,
-                dropped,
-                out.text(),
-            )
-            yield replace(
-                done,
-                contrast_alpha=request.contrast.alpha,
-                draft_skipped=request.draft.enabled,
-            )
-            return
-
-        if request.draft.enabled:
-            reply = _Reply(sampler, history, grammar, describe, out, start, request.ignore_eos)
-            try:
-                yield from self._speculate(request, prompt, first_logits, reply)
-            finally:
-                if grammar is not None:
-                    llama_cpp.llama_sampler_free(grammar)
-            yield from out.flush()
-            yield self._done(
-                reply.finish,
-                prompt,
-                reply.n_out,
-                reply.ttft,
-                start,
-                sampler.seed,
-                reused,
-                dropped,
-                out.text(),
-                reply.proposed,
-                reply.accepted,
-            )
-            return
-
+        reply = _Reply(sampler, history, grammar, describe, out, start, request.ignore_eos)
         try:
-            while n_out < max_tokens:
+            if request.contrast is not None:
+                loop = self._contrast(request, request.contrast, prompt, first_logits, reply)
+            elif request.draft.enabled:
+                loop = self._speculate(request, prompt, first_logits, reply)
+            else:
+                loop = self._plain(request, first_logits, reply)
+            for event in loop:
+                if isinstance(event, ErrorEvent):
+                    yield event  # the last event: no done after an error
+                    return
+                yield event
+        finally:
+            if request.contrast is not None:
+                self._llm._ctx.kv_cache_seq_rm(_WITHOUT_SEQ, 0, -1)
+            if grammar is not None:
+                llama_cpp.llama_sampler_free(grammar)
+        yield from out.flush()  # held back for a stop string that never completed
+        # Bytes of a character cut off by max_tokens are dropped: the reply is exactly
+        # the concatenation of its token events.
+        done = self._done(
+            reply.finish,
+            prompt,
+            reply.n_out,
+            reply.ttft,
+            start,
+            sampler.seed,
+            reused,
+            dropped,
+            out.text(),
+            reply.proposed,
+            reply.accepted,
+        )
+        if request.contrast is not None:
+            done = replace(
+                done, contrast_alpha=request.contrast.alpha, draft_skipped=request.draft.enabled
+            )
+        yield done
+
+    def _plain(
+        self,
+        request: GenerateRequest,
+        first_logits: np.ndarray[Any, np.dtype[np.float32]] | None,
+        reply: _Reply,
+    ) -> Iterator[Event]:
+        """The decode loop one token at a time."""
+        import llama_cpp
+
+        llm = self._llm
+        vocab = llm._model.vocab
+        n_ctx = llm.n_ctx()
+        max_tokens = request.params.max_tokens
+        sampler, history, grammar, out = reply.sampler, reply.history, reply.grammar, reply.out
+        describer = self._describe_pool()
+        described: _Pending | None = None
+        try:
+            while reply.n_out < max_tokens:
                 if self._cancel_flag():
-                    finish = "cancelled"
+                    reply.finish = "cancelled"
                     break
                 logits = first_logits if first_logits is not None else self._logits()
                 first_logits = None
@@ -755,11 +765,11 @@ class LlamaCppEngine:
                     masked = True
                 draw = sampler.draw(logits, history)
                 token = draw.token
-                n_out += 1
-                if n_out == 1:
-                    ttft = time.perf_counter() - start
-                if not request.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
-                    finish = "eos"
+                reply.n_out += 1
+                if reply.n_out == 1:
+                    reply.ttft = time.perf_counter() - reply.start
+                if not reply.ignore_eos and llama_cpp.llama_vocab_is_eog(vocab, token):
+                    reply.finish = "eos"
                     break
                 if grammar is not None:
                     llama_cpp.llama_sampler_accept(grammar, token)
@@ -769,7 +779,7 @@ class LlamaCppEngine:
                 # Only the draw sits between two decode calls: the token is described
                 # (probabilities, candidates, text) on another thread while llama.cpp,
                 # which releases the GIL, decodes it here.
-                more = n_out < max_tokens and len(self._tokens) < n_ctx
+                more = reply.n_out < max_tokens and len(self._tokens) < n_ctx
                 raw = logits
                 if more:
                     if not masked:  # a masked copy is already the describer's own
@@ -777,22 +787,22 @@ class LlamaCppEngine:
                     # Everything the decode needs is set up before the describer wakes:
                     # from here to llama_decode this thread need not wait for the GIL.
                     llm._batch.set_batch(batch=[token], n_past=len(self._tokens), logits_all=False)
-                described = describer.submit(describe, draw, raw, index)
-                index += 1
+                described = describer.submit(reply.describe, draw, raw, reply.index)
+                reply.index += 1
                 rc = self._decode_prepared(token) if more else 0
                 event = described.result()
                 described = None
                 ready, stopped = out.push(event)
                 yield from ready
                 if stopped:
-                    finish = "stop"
+                    reply.finish = "stop"
                     break
                 if not more:
                     if len(self._tokens) >= n_ctx:
-                        finish = "context_full"
+                        reply.finish = "context_full"
                     break
                 if rc == _DECODE_NO_SLOT:
-                    finish = "context_full"
+                    reply.finish = "context_full"
                     break
                 if rc != 0:
                     yield ErrorEvent("decode", f"llama.cpp stopped decoding (code {rc}).")
@@ -800,14 +810,6 @@ class LlamaCppEngine:
         finally:
             if described is not None:
                 described.result()  # the describer uses this reply's decoder: let it finish
-            if grammar is not None:
-                llama_cpp.llama_sampler_free(grammar)
-        yield from out.flush()  # held back for a stop string that never completed
-        # Bytes of a character cut off by max_tokens are dropped: the reply is exactly
-        # the concatenation of its token events.
-        yield self._done(
-            finish, prompt, n_out, ttft, start, sampler.seed, reused, dropped, out.text()
-        )
 
     def _contrast(
         self,
