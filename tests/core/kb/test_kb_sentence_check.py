@@ -87,6 +87,10 @@ def test_key_terms_are_content_words_numbers_and_identifiers() -> None:
     assert "/etc/hostname" in terms and "apt-get" in terms and "12" in terms
     assert "debian" in terms and "edit" in terms
     assert "you" not in terms and "can" not in terms and "1" not in terms
+    # Names written in mixed case are whole terms, first letter included.
+    assert {"wordpress", "openldap", "squidguard"} <= set(
+        key_terms("WordPress, OpenLDAP and squidGuard run here.")
+    )
     zh = key_terms("用 apt-get install 命令安装软件包。")
     assert "软件包" in zh and "安装" in zh and "apt-get" in zh and "用" not in zh
 
