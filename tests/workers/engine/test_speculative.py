@@ -244,3 +244,33 @@ def test_drafting_under_a_grammar_keeps_the_grammar(
     assert done.draft_proposed > 0
     text = "".join(t.text for t in drafted)
     assert set(text.split()) <= {"the", "model", "token"}
+
+
+@pytest.mark.parametrize(
+    ("draft", "method"),
+    [(DraftSettings(), "_decode_prepared"), (LOOKUP, "_decode_rows")],
+    ids=["plain", "drafted"],
+)
+def test_a_decode_failure_mid_reply_is_the_last_event(
+    engine: LlamaCppEngine,
+    files: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    draft: DraftSettings,
+    method: str,
+) -> None:
+    engine.load(config(files))
+    real = getattr(engine, method)
+    calls = 0
+
+    def failing(*args: object) -> int:
+        nonlocal calls
+        calls += 1
+        return -3 if calls == 3 else real(*args)
+
+    monkeypatch.setattr(engine, method, failing)
+    request = GenerateRequest(params=GREEDY, prompt=PROMPT, draft=draft, ignore_eos=True)
+    events = list(engine.generate(request))
+    assert calls >= 3
+    assert isinstance(events[-1], ErrorEvent), events[-1]
+    assert "code -3" in events[-1].message
+    assert not any(isinstance(e, DoneEvent) for e in events)
