@@ -14,11 +14,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 #: Bump when chunk boundaries change: chunk ids include it, so a new version re-indexes.
-CHUNKER_VERSION = 1
+#: 2: a ``#`` line of a PDF page or of HTML text (a root shell prompt) is text, not a
+#: heading that left the command out of every chunk.
+CHUNKER_VERSION = 2
 
 #: Defaults for all-MiniLM-L6-v2 (max_seq_length 256, minus [CLS]/[SEP] and a margin).
 DEFAULT_MAX_TOKENS = 200
@@ -87,17 +89,28 @@ def chunk_id(doc_sha256: str, index: int, version: int = CHUNKER_VERSION) -> str
     return hashlib.sha256(f"{doc_sha256}:{version}:{index}".encode()).hexdigest()[:32]
 
 
-def text_blocks(text: str, page: int | None = None, offset: int = 0) -> list[Block]:
+def text_blocks(
+    text: str,
+    page: int | None = None,
+    offset: int = 0,
+    *,
+    markdown: bool = True,
+    heading_lines: Collection[int] = (),
+) -> list[Block]:
     """Paragraphs (runs of non-blank lines) and heading lines of plain or Markdown text.
 
-    A heading is a Markdown ``#`` line, or a short line ending in `` #`` (how many
-    web pages copied as text mark their section titles).
+    With ``markdown``, a heading is a Markdown ``#`` line, or a short line ending in
+    `` #`` (how many web pages copied as text mark their section titles). Without it
+    (text taken from a PDF page, or from HTML whose headings the markup gives), a
+    ``#`` line is text: in manuals it is a root shell prompt (``# losetup -f
+    disk.img``), the very line a question is about. ``heading_lines`` (numbers of
+    lines from 0) are headings either way.
     """
     blocks: list[Block] = []
     para_start: int | None = None
     para_end = 0
     pos = 0
-    for line in text.splitlines(keepends=True):
+    for number, line in enumerate(text.splitlines(keepends=True)):
         start, stripped = pos, line.rstrip("\r\n")
         pos += len(line)
         end = start + len(stripped)
@@ -106,7 +119,9 @@ def text_blocks(text: str, page: int | None = None, offset: int = 0) -> list[Blo
                 blocks.append(Block(offset + para_start, offset + para_end, False, page))
                 para_start = None
             continue
-        if _HEADING_MD.match(stripped) or _HEADING_TRAILING_HASH.match(stripped):
+        if number in heading_lines or (
+            markdown and (_HEADING_MD.match(stripped) or _HEADING_TRAILING_HASH.match(stripped))
+        ):
             if para_start is not None:
                 blocks.append(Block(offset + para_start, offset + para_end, False, page))
                 para_start = None

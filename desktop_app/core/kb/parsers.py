@@ -22,7 +22,7 @@ import json
 import posixpath
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -117,11 +117,24 @@ class _TextBuilder:
         self.parts.append(text)
         self.length += len(text)
 
-    def add_text(self, text: str, page: int | None = None) -> None:
-        """Add free text, split into paragraphs and headings."""
-        text = text.strip()
-        if not text:
+    def add_text(
+        self,
+        text: str,
+        page: int | None = None,
+        *,
+        markdown: bool = True,
+        heading_lines: Collection[int] = (),
+    ) -> None:
+        """Add free text, split into paragraphs and headings (see ``text_blocks``;
+        ``heading_lines`` count the lines of ``text`` as given)."""
+        stripped = text.strip()
+        if not stripped:
             return
+        if heading_lines:
+            # Lines dropped from the front by strip() shift the numbers.
+            dropped = text[: text.index(stripped[0])].count("\n")
+            heading_lines = frozenset(n - dropped for n in heading_lines)
+        text = stripped
         if self.length:
             self.parts.append("\n\n")
             self.length += 2
@@ -129,9 +142,30 @@ class _TextBuilder:
             raise ParseError(
                 f"the document holds more than {self.max_chars:,} characters of text (refused)"
             )
-        self.blocks.extend(text_blocks(text, page, offset=self.length))
+        self.blocks.extend(
+            text_blocks(
+                text, page, offset=self.length, markdown=markdown, heading_lines=heading_lines
+            )
+        )
         self.parts.append(text)
         self.length += len(text)
+
+    def add_document(self, doc: ParsedDocument) -> None:
+        """Add a document parsed on its own (an e-book's chapter), its blocks kept."""
+        if not doc.text:
+            return
+        if self.length:
+            self.parts.append("\n\n")
+            self.length += 2
+        if self.length + len(doc.text) > self.max_chars:
+            raise ParseError(
+                f"the document holds more than {self.max_chars:,} characters of text (refused)"
+            )
+        self.blocks.extend(
+            Block(b.start + self.length, b.end + self.length, b.heading, b.page) for b in doc.blocks
+        )
+        self.parts.append(doc.text)
+        self.length += len(doc.text)
 
     def add_ocr(self, paragraphs: Sequence[OcrParagraph], page: int | None) -> None:
         """Add paragraphs read by OCR, each line's span kept with its confidence."""
@@ -207,6 +241,9 @@ _HTML_DROP = frozenset(
 _HTML_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _HTML_PARAGRAPHS = frozenset(("p", "div", "section", "article", "table"))
 _HTML_LINES = frozenset(("li", "tr", "br"))
+#: Marks the start of a heading's line while the visible text is collected (a
+#: private-use character, removed from the page's own text first).
+_HEADING_MARK = "\ue000"
 
 
 class _VisibleText(HTMLParser):
@@ -227,7 +264,7 @@ class _VisibleText(HTMLParser):
         if tag in _HTML_DROP:
             self.dropping.append(tag)
         elif tag in _HTML_HEADINGS:
-            self.parts.append("\n\n# ")
+            self.parts.append(f"\n\n{_HEADING_MARK}# ")
         elif tag == "br":
             self.parts.append("\n")
 
@@ -242,7 +279,7 @@ class _VisibleText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.dropping:
-            self.parts.append(data)
+            self.parts.append(data.replace(_HEADING_MARK, ""))
 
 
 def html_to_document(markup: str, limits: ParseLimits, type_: str = "html") -> ParsedDocument:
@@ -252,7 +289,11 @@ def html_to_document(markup: str, limits: ParseLimits, type_: str = "html") -> P
     reader.close()
     out = _TextBuilder(limits.max_text_chars)
     lines = [" ".join(line.split()) for line in "".join(reader.parts).splitlines()]
-    out.add_text("\n".join(lines))
+    # Headings are the lines the markup made so (kept as "# Title" in the text); a
+    # "#" line of the page's own text, such as a root prompt in <pre>, stays text.
+    headings = frozenset(i for i, line in enumerate(lines) if line.startswith(_HEADING_MARK))
+    lines = [line.replace(_HEADING_MARK, "") for line in lines]
+    out.add_text("\n".join(lines), markdown=False, heading_lines=headings)
     return out.build(type_)
 
 
@@ -309,7 +350,7 @@ def parse_pdf(
                 if number in read:
                     out.add_ocr(read[number], page=number)
                 else:
-                    out.add_text(text, page=number)
+                    out.add_text(text, page=number, markdown=False)
     except ParseError:
         raise
     except LimitReachedError as exc:
@@ -623,7 +664,7 @@ def parse_epub(path: Path, limits: ParseLimits) -> ParsedDocument:
         spine = [documents.pop(idref) for idref, _linear in book.spine if idref in documents]
         for item in spine + list(documents.values()):
             chapter = html_to_document(item.get_content().decode("utf-8", "replace"), limits)
-            out.add_text(chapter.text)
+            out.add_document(chapter)
     except ParseError:
         raise
     except Exception as exc:
