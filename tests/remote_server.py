@@ -99,7 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
                         }
                     ]
                 }
-                choice: dict[str, Any] = {"index": 0, "delta": {"content": tok}, "logprobs": lp}
+                field = "reasoning_content" if i < self.server.reasoning_tokens else "content"
+                choice: dict[str, Any] = {"index": 0, "delta": {field: tok}, "logprobs": lp}
             else:
                 lp = {
                     "tokens": [tok],
@@ -137,6 +138,9 @@ class RemoteServer(ThreadingHTTPServer):
         self.delay_s = 0.0
         self.models_delay_s = 0.0
         self.refuse_grammar = False
+        #: How many of the first chat tokens are sent as ``reasoning_content``
+        #: (llama.cpp's server with a reasoning model) instead of ``content``.
+        self.reasoning_tokens = 0
         #: When set, every chat request is answered with this error message (HTTP 500).
         self.chat_error: str | None = None
 

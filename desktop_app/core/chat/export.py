@@ -27,6 +27,11 @@ project was deleted), otherwise an object with these keys and types::
     }
 
 An importer finds or creates a project by that name and puts the chat in it.
+
+A reply with native reasoning (a ``<think>`` block) keeps its whole text in
+``"content"``; the JSON message adds ``"reasoning_content"`` (the reasoning) and
+``"answer"`` (the text after it), and the Markdown export shows the reasoning as a
+quoted block headed **Thinking** above the answer.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from typing import Any, Literal
 from desktop_app.core.chat import markdown
 from desktop_app.core.chat.codecs import TokenRecord
 from desktop_app.core.chat.store import ChatStore, ChatSummary, Project, StoredMessage
+from desktop_app.core.chat.thinking import meta_figures, stored_parts
 from desktop_app.core.errors import InvalidRequestError
 
 #: Export formats, named by their usual file suffix.
@@ -191,11 +197,49 @@ def to_markdown(chat: ChatSummary, path_messages: Sequence[StoredMessage]) -> st
         title = _ROLE_TITLES.get(msg.role, msg.role)
         extra = _status_words(msg)
         lines += [f"## {title}" + (f" ({', '.join(extra)})" if extra else ""), ""]
-        lines += [msg.content, ""]
+        reasoning, answer = (
+            stored_parts(msg.content, msg.meta) if msg.role == "assistant" else ("", msg.content)
+        )
+        if reasoning:
+            lines += [f"**Thinking**{_thinking_figures(msg.meta)}:", ""]
+            lines += [f"> {line}" if line else ">" for line in reasoning.splitlines()]
+            lines += ["", "**Answer:**", ""]
+        lines += [answer, ""]
         card = _card_line(msg.meta) if msg.role == "assistant" else ""
         if card:
             lines += [f"*{card}*", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _thinking_figures(meta: Mapping[str, Any]) -> str:
+    tokens, seconds = meta_figures(meta)
+    parts = []
+    if tokens is not None:
+        parts.append(f"{tokens} tokens")
+    if seconds is not None:
+        parts.append(f"{seconds:.1f} s")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _message_json(m: StoredMessage, records: Sequence[TokenRecord]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": m.id,
+        "parent_id": m.parent_id,
+        "role": m.role,
+        "content": m.content,
+        "created": m.created,
+        "status": m.status,
+        "edited": m.edited,
+        "note": m.note,
+        "meta": dict(m.meta),
+        "tokens": [_record_json(r) for r in records],
+    }
+    if m.role == "assistant":
+        reasoning, answer = stored_parts(m.content, m.meta)
+        if reasoning:
+            out["reasoning_content"] = reasoning
+            out["answer"] = answer
+    return out
 
 
 # --------------------------------------------------------------------------- JSON
@@ -244,21 +288,7 @@ def to_json(
         "version": JSON_VERSION,
         "chat": asdict(chat),
         "project": project_json(project),
-        "messages": [
-            {
-                "id": m.id,
-                "parent_id": m.parent_id,
-                "role": m.role,
-                "content": m.content,
-                "created": m.created,
-                "status": m.status,
-                "edited": m.edited,
-                "note": m.note,
-                "meta": dict(m.meta),
-                "tokens": [_record_json(r) for r in tokens.get(m.id, ())],
-            }
-            for m in path_messages
-        ],
+        "messages": [_message_json(m, tokens.get(m.id, ())) for m in path_messages],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 

@@ -59,6 +59,7 @@ from desktop_app.core.chat.codecs import (
 )
 from desktop_app.core.chat.db import connect, damaged, migrate, storage_error, transaction
 from desktop_app.core.chat.recorder import COMMIT_INTERVAL_S, ReplyRecorder
+from desktop_app.core.chat.thinking import stored_parts
 from desktop_app.core.engine.protocol import Message, Role, TokenEvent
 from desktop_app.core.errors import InvalidRequestError, StorageError
 from desktop_app.core.sampling import SamplingParams
@@ -163,7 +164,12 @@ class StoredMessage:
     note: str | None = None
 
     def as_message(self) -> Message:
-        """The role and text, as sent to an engine."""
+        """The role and text, as sent to an engine: a reply's reasoning apart from
+        its answer, for the chat template to keep or (mostly) leave out."""
+        if self.role == "assistant":
+            reasoning, answer = stored_parts(self.content, self.meta)
+            if reasoning or answer != self.content:
+                return Message(self.role, answer, reasoning=reasoning)
         return Message(self.role, self.content)
 
 
@@ -184,6 +190,8 @@ class SearchHit:
     chat_title: str
     role: Role
     snippet: str
+    #: The match is in the reply's reasoning (its thinking block), not its answer.
+    in_thinking: bool = False
 
     @property
     def plain_snippet(self) -> str:
@@ -1134,13 +1142,19 @@ class ChatStore:
         for chat_id, message_id, title, role, text in rows:
             if message_id in self._hidden_ids:
                 continue
+            content = as_text(text) or ""
+            reasoning, answer = stored_parts(content) if role == "assistant" else ("", content)
+            # A match in the answer is shown from the answer; one only in the
+            # reasoning from the reasoning, marked as such.
+            in_thinking = bool(reasoning) and query.casefold() not in answer.casefold()
             hits.append(
                 SearchHit(
                     chat_id=int(chat_id),
                     message_id=int(message_id),
                     chat_title=as_text(title) or "Untitled",
                     role=role if role in ROLES else "assistant",
-                    snippet=_like_snippet(as_text(text) or "", query),
+                    snippet=_like_snippet(reasoning if in_thinking else answer, query),
+                    in_thinking=in_thinking,
                 )
             )
         return hits

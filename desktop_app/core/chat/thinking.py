@@ -18,10 +18,10 @@ probes, not by matching its text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from desktop_app.core.engine.protocol import Message
 from desktop_app.core.errors import InvalidRequestError
@@ -392,3 +392,42 @@ def with_flag(messages: Sequence[Message], thinking: bool | None) -> list[Messag
     else:
         out.insert(0, Message("system", flag))
     return out
+
+
+# ---------------------------------------------------------------------- stored replies
+
+#: The key of a reply's card that describes its reasoning.
+META_KEY = "thinking"
+
+
+def opened_in_meta(meta: Mapping[str, Any] | None) -> bool:
+    """Whether a stored reply's prompt opened the block (its card says so)."""
+    info = (meta or {}).get(META_KEY)
+    return isinstance(info, Mapping) and info.get("opened") is True
+
+
+def meta_figures(meta: Mapping[str, Any] | None) -> tuple[int | None, float | None]:
+    """The reasoning's token count and seconds from a stored reply's card (None: unknown)."""
+    info = (meta or {}).get(META_KEY)
+    if not isinstance(info, Mapping):
+        return None, None
+    tokens, seconds = info.get("tokens"), info.get("seconds")
+    n = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens >= 0 else None
+    s = (
+        float(seconds)
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0
+        else None
+    )
+    return n, s
+
+
+def has_reasoning(content: str, meta: Mapping[str, Any] | None = None) -> bool:
+    """Whether a stored reply's text holds reasoning (cheap test before splitting)."""
+    return OPEN_TAG in content or CLOSE_TAG in content or opened_in_meta(meta)
+
+
+def stored_parts(content: str, meta: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """A stored reply's reasoning and answer (``("", content)`` when it has none)."""
+    if not has_reasoning(content, meta):
+        return "", content
+    return split_reasoning(content, opened=opened_in_meta(meta))

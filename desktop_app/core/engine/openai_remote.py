@@ -143,6 +143,7 @@ class OpenAIEngine:
         self._sock_lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._ids: dict[str, int] = {}
+        self._thinking = False  # the streamed reply is inside its reasoning
 
     # -- HTTP --------------------------------------------------------------------
 
@@ -331,7 +332,11 @@ class OpenAIEngine:
                     "A remote engine cannot make a reply start with given text "
                     "(continue or branch from a token); use a local model for that."
                 )
+            # Earlier turns' reasoning is left out, as most templates want.
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            if request.thinking is not None:
+                # The switch of templates such as Qwen3's (llama.cpp's server, vLLM).
+                body["chat_template_kwargs"] = {"enable_thinking": request.thinking}
             body["logprobs"] = k > 0
             if k > 0:
                 body["top_logprobs"] = k
@@ -385,7 +390,8 @@ class OpenAIEngine:
                     )
                     for i, e in enumerate(content)
                 ]
-            text = (choice.get("delta") or {}).get("content") or ""
+            delta = choice.get("delta") or {}
+            text = delta.get("content") or _reasoning_text(delta) or ""
         else:
             if isinstance(lp, dict) and lp.get("tokens"):
                 toks = lp["tokens"]
@@ -415,6 +421,20 @@ class OpenAIEngine:
         for choice in choices:
             if not isinstance(choice, dict):
                 raise TypeError("a choice must be an object")
+            if chat:
+                # Reasoning in a field of its own (llama.cpp's server, vLLM…) comes
+                # back as a <think> block, as a local model writes it.
+                delta = choice.get("delta") or {}
+                if not isinstance(delta, dict):
+                    raise TypeError("'delta' must be an object")
+                mark = ""
+                if _reasoning_text(delta) and not delta.get("content"):
+                    if not self._thinking:
+                        mark, self._thinking = OPEN_TAG, True
+                elif delta.get("content") and self._thinking:
+                    mark, self._thinking = CLOSE_TAG, False
+                if mark:
+                    events.append(self._token(index + len(events), mark, 0.0, []))
             events.extend(self._tokens(choice, chat, index + len(events)))
             if choice.get("finish_reason"):
                 finish = str(choice["finish_reason"])
@@ -427,6 +447,7 @@ class OpenAIEngine:
             yield ErrorEvent(err.kind, str(err))
             return
         self._cancel.clear()
+        self._thinking = False
         seed = request.params.seed
         if seed is None:
             seed = secrets.randbelow(2**32)
@@ -535,6 +556,20 @@ class OpenAIEngine:
             seed=seed,
             text="".join(text),
         )
+
+
+#: The tags a reasoning field is written back as (see ``core.chat.thinking``).
+OPEN_TAG, CLOSE_TAG = "<think>", "</think>"
+
+
+def _reasoning_text(delta: dict[str, Any]) -> str:
+    """The reasoning a streamed delta carries ("" for none): ``reasoning_content``
+    (llama.cpp's server, DeepSeek's API, vLLM) or ``reasoning`` (newer vLLM)."""
+    for key in ("reasoning_content", "reasoning"):
+        value = delta.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 class _EventTooLarge(Exception):

@@ -1,0 +1,77 @@
+"""A reply's reasoning is stored with it, left out of the next prompt, exported and found."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.chat.export import to_json, to_markdown
+from desktop_app.core.chat.store import ChatStore
+from desktop_app.core.engine.protocol import Message
+
+REPLY = "<think>\nThe user wants 2+2. Carry nothing: quokka.\n</think>\n\nIt is 4."
+
+
+@pytest.fixture
+def store(glassbox_home: Path) -> Iterator[ChatStore]:
+    s = ChatStore()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def chat_id(store: ChatStore) -> int:
+    chat = store.create_chat("Sums")
+    q = store.add_message(chat, None, "user", "What is 2+2?")
+    store.add_message(
+        chat, q, "assistant", REPLY, meta={"thinking": {"tokens": 12, "seconds": 1.25}}
+    )
+    return chat
+
+
+def test_the_stored_reply_keeps_its_reasoning_apart_for_the_next_prompt(
+    store: ChatStore, chat_id: int
+) -> None:
+    path = store.current_path(chat_id)
+    assert path[-1].content == REPLY
+    assert path[-1].as_message() == Message(
+        "assistant", "It is 4.", reasoning="The user wants 2+2. Carry nothing: quokka."
+    )
+    assert path[0].as_message() == Message("user", "What is 2+2?")
+
+
+def test_a_reply_whose_prompt_opened_the_block_is_read_back_with_its_card(store: ChatStore) -> None:
+    chat = store.create_chat("Opened")
+    q = store.add_message(chat, None, "user", "Hi")
+    store.add_message(chat, q, "assistant", "cut short", meta={"thinking": {"opened": True}})
+    got = store.current_path(chat)[-1].as_message()
+    assert got == Message("assistant", "", reasoning="cut short")
+
+
+def test_markdown_marks_the_thinking_and_json_carries_it_apart(
+    store: ChatStore, chat_id: int
+) -> None:
+    chat = store.chat(chat_id)
+    path = store.current_path(chat_id)
+    md = to_markdown(chat, path)
+    assert "**Thinking** (12 tokens, 1.2 s):\n\n> The user wants 2+2. Carry nothing: quokka." in md
+    assert "**Answer:**\n\nIt is 4." in md
+    assert "<think>" not in md
+    doc = json.loads(to_json(chat, path))
+    reply = doc["messages"][-1]
+    assert reply["content"] == REPLY
+    assert reply["reasoning_content"] == "The user wants 2+2. Carry nothing: quokka."
+    assert reply["answer"] == "It is 4."
+    assert "reasoning_content" not in doc["messages"][0]
+
+
+def test_search_finds_words_of_the_reasoning_and_says_so(store: ChatStore, chat_id: int) -> None:
+    hits = store.search("quokka")
+    assert [h.in_thinking for h in hits] == [True]
+    assert "quokka" in hits[0].plain_snippet and "<think>" not in hits[0].plain_snippet
+    answer_hits = store.search("It is 4")
+    assert [h.in_thinking for h in answer_hits] == [False]
+    assert store.search("2+2")[0].role == "user"
