@@ -301,7 +301,7 @@ def build_prompt(
         "First copy the one sentence of a source that answers the question, word for word "
         'between quotation marks, followed by its number, like "…" [2]. Then give the '
         "answer in one or two sentences of your own, citing the number again. "
-        if "quote" in features
+        if "quote" in features and "cite" not in features
         else ""
     )
     system = (
@@ -313,7 +313,14 @@ def build_prompt(
         "source you use with its number in square brackets, like [1] or [2]. "
         f"{form}{fallback} Answer in the language of the question."
     )
-    if "cite" in features and hits:
+    if "cite" in features and hits and "quote" in features:
+        system += (
+            " Begin the answer with the number of the source that holds it, in square "
+            "brackets, then copy the one sentence of that source that answers the question, "
+            'word for word, between quotation marks, like [2] "…". Then give the answer in '
+            "one or two sentences of your own, citing the number again."
+        )
+    elif "cite" in features and hits:
         system += (
             " Begin the answer with the number of the source that holds it, in square "
             "brackets, like [2], then answer."
@@ -333,7 +340,11 @@ def build_prompt(
         user = f"{asked}\n\n{user}"
     messages = (Message("system", system), Message("user", user))
     raw = f"{system}\n\n{user}\n\nAnswer (with citations like [1]):"
-    grammar = citation_grammar(len(hits)) if "cite" in features and hits else None
+    grammar = (
+        citation_grammar(len(hits), quote="quote" in features)
+        if "cite" in features and hits
+        else None
+    )
     if unknown:
         grammar = f'root ::= "{NOT_FOUND}"\n'
     # Without the documents: the same system prompt (its cells are shared with the
@@ -392,14 +403,16 @@ def focus(hits: Sequence[Hit]) -> list[Hit]:
     return hits[: max(len(kept), FOCUS_KEEP)]
 
 
-def citation_grammar(sources: int) -> str:
+def citation_grammar(sources: int, *, quote: bool = False) -> str:
     """GBNF for a reply that is the refusal, or starts with ``[n] `` (n a source given)
-    and goes on with some text."""
+    and goes on with some text; with ``quote``, ``[n] "…"`` (a quotation of that
+    source on one line) before the text."""
     numbers = " | ".join(f'"{n}"' for n in range(1, sources + 1))
+    rest = '"\\"" [^"\\x00\\n]+ "\\"" [^\\x00]+' if quote else "[^\\x00]+"
     return (
         "root ::= refusal | cited\n"
         f'refusal ::= "{NOT_FOUND}"\n'
-        f'cited ::= "[" ({numbers}) "] " [^\\x00]+\n'
+        f'cited ::= "[" ({numbers}) "] " {rest}\n'
     )
 
 

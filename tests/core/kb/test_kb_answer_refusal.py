@@ -204,3 +204,16 @@ def test_a_name_the_passages_mention_in_any_case_lets_the_model_answer() -> None
     result = answer(_engine("[1] Run kubeadm init."), "How do I start Kubernetes?", hits)
     assert result.found and result.unknown == () and result.citations[0].cited
     assert build_prompt("How do I start Kubernetes?", hits).sources == 1
+
+
+def test_cite_with_quote_makes_the_reply_quote_its_source_after_the_number() -> None:
+    from llama_cpp import LlamaGrammar
+
+    hits = [_hit(n, f"passage {n}") for n in range(1, 3)]
+    prompt = build_prompt("q", hits, style="cite+quote")
+    assert prompt.grammar is not None
+    assert '"] " "\\"" [^"\\x00\\n]+ "\\""' in prompt.grammar and NOT_FOUND in prompt.grammar
+    assert 'like [2] "…"' in prompt.messages[0].content
+    assert "First copy" not in prompt.messages[0].content  # one order, not two
+    LlamaGrammar.from_string(prompt.grammar, verbose=False)  # llama.cpp reads it
+    assert '"] " [^\\x00]+' in (build_prompt("q", hits, style="cite").grammar or "")
