@@ -55,9 +55,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.chat.export import probability_rgb
+from desktop_app.core.chat.thinking import Split
 from desktop_app.core.engine.contrast import from_documents
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.kb.check import LOW_SUPPORT, NO_CITATION, SentenceCheck
+from desktop_app.ui.chat.thinking_block import TOGGLE_ACTION, ThinkingSection, reasoning_format
 from desktop_app.ui.common.markdown import (
     DARK,
     LIGHT,
@@ -280,6 +282,9 @@ class MessageView:
     detail: str = ""
     sources: tuple[tuple[int, str], ...] = ()  # (n, file name) of the documents it cites
     marks: tuple[SentenceMark, ...] = ()  # its sentences the cited passages do not support
+    #: The prompt opened the reply's <think> block, and the reasoning's stored seconds.
+    thinking_opened: bool = False
+    thinking_seconds: float | None = None
 
 
 @dataclass(eq=False)
@@ -290,6 +295,10 @@ class _Rendered:
     starts: list[int] = field(default_factory=list)  # relative to the body start
     ends: list[int] = field(default_factory=list)
     forced: set[int] = field(default_factory=set)
+    header: QTextBlock | None = None
+    # A reply's Thinking block; its tokens are the first ``think.n_tokens``, with
+    # offsets from the block's start instead of the body's.
+    think: ThinkingSection | None = None
 
 
 def status_note(status: str) -> str | None:
@@ -405,11 +414,14 @@ class ChatView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         for rendered in self._messages:
-            base = rendered.body.position()
             for i, token in enumerate(rendered.tokens):
+                base = self._base(rendered, i)
                 cursor.setPosition(base + rendered.starts[i])
                 cursor.setPosition(base + rendered.ends[i], QTextCursor.MoveMode.KeepAnchor)
-                cursor.setCharFormat(self._format_of(token, i in rendered.forced))
+                fmt = self._format_of(token, i in rendered.forced)
+                if base != rendered.body.position():
+                    fmt = reasoning_format(fmt, self._dark)
+                cursor.setCharFormat(fmt)
             self._apply_marks(cursor, rendered)
         cursor.endEditBlock()
 
@@ -502,7 +514,7 @@ class ChatView(QTextBrowser):
         """Bring a message's header into view (a search hit)."""
         for rendered in self._messages:
             if rendered.view.id == message_id:
-                cursor = QTextCursor(rendered.body.previous())
+                cursor = QTextCursor(rendered.header or rendered.body.previous())
                 self.setTextCursor(cursor)
                 self.ensureCursorVisible()
                 return
@@ -539,6 +551,8 @@ class ChatView(QTextBrowser):
         rendered.view = view
         was_at_bottom = self._at_bottom()
         cursor = self._end_cursor()
+        if rendered.think is not None:
+            self._place(cursor, rendered, rendered.think.finish())
         # The highlighter has parsed the reply as it streamed: its code blocks are known.
         self._highlighter.end_source(rendered.body)
         tags = self._highlighter.fence_tags(rendered.body)
@@ -586,7 +600,7 @@ class ChatView(QTextBrowser):
         """Document positions (start, end) of a token."""
         for rendered in self._messages:
             if rendered.view.id == message_id:
-                base = rendered.body.position()
+                base = self._base(rendered, index)
                 return base + rendered.starts[index], base + rendered.ends[index]
         raise KeyError(message_id)
 
@@ -668,12 +682,19 @@ class ChatView(QTextBrowser):
         else:
             cursor.insertBlock(header, QTextCharFormat())
         self._insert_header(cursor, view)
+        header_block = cursor.block()
         cursor.insertBlock(QTextBlockFormat(), self._plain)
-        rendered = _Rendered(view, cursor.block(), forced=set(view.forced))
+        rendered = _Rendered(view, cursor.block(), forced=set(view.forced), header=header_block)
+        if view.role == "assistant":
+            rendered.think = ThinkingSection(
+                view.thinking_opened, view.thinking_seconds, streaming=view.status == "streaming"
+            )
         self._messages.append(rendered)
         self._highlighter.add_source(rendered.body, streaming=view.status == "streaming")
         if view.tokens:
             self._insert_tokens(cursor, rendered, view.tokens, rendered.body.position())
+            if rendered.think is not None and view.status != "streaming":
+                self._place(cursor, rendered, rendered.think.finish())
             # Text after the recorded tokens (a hand edit keeps no tokens; this is
             # only a safety net for a record cut short by a crash).
             shown = "".join(t.text for t in view.tokens)
@@ -690,6 +711,16 @@ class ChatView(QTextBrowser):
     def _insert_tokens(
         self, cursor: QTextCursor, rendered: _Rendered, tokens: Sequence[TokenEvent], base: int
     ) -> None:
+        think = rendered.think
+        if think is not None:
+            # Through the reasoning splitter: a token is placed once it is known
+            # whether it belongs to the Thinking block or the answer.
+            first = len(rendered.tokens) + len(think.waiting)
+            think.waiting.extend(tokens)
+            self._place(
+                cursor, rendered, think.push([(first + k, t.text) for k, t in enumerate(tokens)])
+            )
+            return
         starts, ends, forced = rendered.starts, rendered.ends, rendered.forced
         n = len(rendered.tokens)
         for k, token in enumerate(tokens):
@@ -698,6 +729,76 @@ class ChatView(QTextBrowser):
             starts.append(start - base)
             ends.append(cursor.position() - base)
         rendered.tokens.extend(tokens)
+
+    def _place(
+        self, cursor: QTextCursor, rendered: _Rendered, splits: Sequence[Split[int]]
+    ) -> None:
+        """Show decided tokens: the reasoning's in the Thinking block (made when the
+        first comes), the answer's at ``cursor``; tags take no room."""
+        think = rendered.think
+        if think is None:
+            return
+        for split in splits:
+            token = think.waiting.pop(0)
+            i = len(rendered.tokens)
+            fmt = self._format_of(token, i in rendered.forced)
+            reasoning = split.text("reasoning")
+            if split.section == "reasoning" and think.splitter.thinking and think.n_tokens == i:
+                if not think.created:
+                    header = rendered.header or rendered.body.previous()
+                    think.create(header, rendered.view.id, self._toggle_format(), self._dark)
+                at = think.end_cursor(rendered.body)
+                start = at.position()
+                if reasoning:
+                    at.insertText(reasoning, reasoning_format(fmt, self._dark))
+                rendered.starts.append(start - think.base())
+                rendered.ends.append(at.position() - think.base())
+                think.n_tokens += 1
+                think.note_reasoning(bool(reasoning))
+            else:
+                if think.created and think.expanded and not think.user_set:
+                    think.show(rendered.body, False)  # the answer has begun
+                if reasoning and think.created:
+                    think.end_cursor(rendered.body).insertText(
+                        reasoning, reasoning_format(self._plain, self._dark)
+                    )
+                base = rendered.body.position()
+                start = cursor.position()
+                cursor.insertText(split.text("answer"), fmt)
+                rendered.starts.append(start - base)
+                rendered.ends.append(cursor.position() - base)
+            rendered.tokens.append(token)
+        if think.created:
+            think.show(rendered.body)
+
+    def _toggle_format(self) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setForeground(QColor(0x78, 0xAE, 0xED) if self._dark else QColor(0x1A, 0x5F, 0xB4))
+        return fmt
+
+    def _base(self, rendered: _Rendered, index: int) -> int:
+        """Document position a token's offsets count from (its block's or the body's)."""
+        think = rendered.think
+        if think is not None and index < think.n_tokens and think.created:
+            return think.base()
+        return rendered.body.position()
+
+    def thinking_expanded(self, message_id: int) -> bool | None:
+        """Whether a reply's Thinking block is open (None: it has none)."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                think = rendered.think
+                return think.expanded if think is not None and think.created else None
+        return None
+
+    def set_thinking_expanded(self, message_id: int, expanded: bool) -> None:
+        """Open or close a reply's Thinking block (as its line's link does)."""
+        for rendered in self._messages:
+            think = rendered.think
+            if rendered.view.id == message_id and think is not None and think.created:
+                think.user_set = True
+                think.show(rendered.body, expanded)
+                return
 
     def _insert_header(self, cursor: QTextCursor, view: MessageView) -> None:
         # Only what is known when a reply starts: it is never rewritten, so ending a
@@ -826,14 +927,22 @@ class ChatView(QTextBrowser):
     def _locate(self, position: int) -> tuple[int, int] | None:
         if position < 0 or not self._messages:
             return None
-        bases = [r.body.position() for r in self._messages]
+        bases = [
+            r.think.base() if r.think is not None and r.think.created else r.body.position()
+            for r in self._messages
+        ]
         m = bisect.bisect_right(bases, position) - 1
         if m < 0:
             return None
         rendered = self._messages[m]
-        offset = position - bases[m]
-        i = bisect.bisect_right(rendered.starts, offset) - 1
-        if i < 0 or offset >= rendered.ends[i]:
+        think = rendered.think
+        split = think.n_tokens if think is not None and think.created else 0
+        if split and position < rendered.body.position():
+            offset, lo, hi = position - bases[m], 0, split  # in the Thinking block
+        else:
+            offset, lo, hi = position - rendered.body.position(), split, len(rendered.tokens)
+        i = bisect.bisect_right(rendered.starts, offset, lo, hi) - 1
+        if i < lo or offset >= rendered.ends[i]:
             return None
         return m, i
 
@@ -864,7 +973,7 @@ class ChatView(QTextBrowser):
     def _token_rect(self, m: int, i: int) -> QRect:
         rendered = self._messages[m]
         cursor = QTextCursor(self.document())
-        cursor.setPosition(rendered.body.position() + rendered.starts[i])
+        cursor.setPosition(self._base(rendered, i) + rendered.starts[i])
         rect = self.cursorRect(cursor)
         return rect
 
@@ -878,7 +987,11 @@ class ChatView(QTextBrowser):
             return
         m, i = found
         rendered = self._messages[m]
-        base = rendered.body.position()
+        think = rendered.think
+        if think is not None and think.created and i < think.n_tokens and not think.expanded:
+            think.user_set = True
+            think.show(rendered.body, True)  # a reasoning token is shown when selected
+        base = self._base(rendered, i)
         selection = QTextEdit.ExtraSelection()
         cursor = QTextCursor(self.document())
         cursor.setPosition(base + rendered.starts[i])
@@ -1077,6 +1190,11 @@ class ChatView(QTextBrowser):
         try:
             action, message_id = parts[0], int(parts[1])
         except (IndexError, ValueError):
+            return
+        if action == TOGGLE_ACTION:
+            expanded = self.thinking_expanded(message_id)
+            if expanded is not None:
+                self.set_thinking_expanded(message_id, not expanded)
             return
         if action == "copy":
             text = self.message_text(message_id)
