@@ -976,6 +976,9 @@ class Registry:
 
         The trigram index stores three-character pieces, so a longer word's count is
         that of its rarest trigram (an upper bound of the chunks holding the word).
+        The words index has its own, smaller budget of postings, and leaves out a word
+        held by too many chunks even when it is the question's rarest
+        (``keyword.MAX_WORDS_POSTINGS``, ``keyword.MAX_WORD_CHUNKS``).
         """
         n = self.chunk_total()
         tri_terms = keyword.query_terms(query)
@@ -989,28 +992,51 @@ class Registry:
         return KeywordPlan(
             trigram=keyword.plan_terms(tri_terms, word_df, n),
             bigram=keyword.plan_terms(bi_terms, bi_df, n),
-            words=keyword.plan_terms(words_terms, words_df, n),
+            words=keyword.plan_terms(
+                words_terms,
+                words_df,
+                n,
+                max_postings=keyword.MAX_WORDS_POSTINGS,
+                max_term_chunks=keyword.MAX_WORD_CHUNKS,
+            ),
         )
 
     def keyword_rankings(
-        self, coll: Collection, query: str, k: int, filters: Filters | None = None
+        self,
+        coll: Collection,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        timings: dict[str, float] | None = None,
     ) -> dict[str, list[str]]:
         """Chunk ids of the ``k`` best BM25 matches of each keyword index searched
         (``keyword_indexes``, less those weighted 0 for this query), best first; an
-        index with no term for the query is absent."""
+        index with no term for the query is absent. ``timings``, when given, adds the
+        seconds spent planning (``keyword.plan``) and in each index (``keyword.NAME``)."""
+        started = time.perf_counter()
         plan = self.keyword_plan(query)
         weights = keyword_weights(query)
         where, args = _filter_sql(filters)
+        if timings is not None:
+            _add_time(timings, "keyword.plan", started)
         out: dict[str, list[str]] = {}
         for name in self.keyword_indexes:
             match = keyword.match_expression(getattr(plan, name).kept)
             if match is not None and weights[name] > 0:
+                started = time.perf_counter()
                 table = KEYWORD_INDEXES[name][0]
                 out[name] = self._ranked(table, match, coll, where, args, k)
+                if timings is not None:
+                    _add_time(timings, f"keyword.{name}", started)
         return out
 
     def keyword_search(
-        self, coll: Collection, query: str, k: int, filters: Filters | None = None
+        self,
+        coll: Collection,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        timings: dict[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """(chunk id, score) of the best keyword matches, best first (higher is better).
 
@@ -1020,9 +1046,10 @@ class Registry:
         word) and the words index (Chinese segmented into words). Terms held by a
         large share of the chunks are left out (see ``keyword_plan``). A query with
         no term for any (a single character) falls back to LIKE, scored by
-        occurrences. Input is always matched literally.
+        occurrences. Input is always matched literally. ``timings``: see
+        ``keyword_rankings``.
         """
-        rankings = self.keyword_rankings(coll, query, k, filters)
+        rankings = self.keyword_rankings(coll, query, k, filters, timings)
         if rankings:
             # Fused by rank, like the vector and keyword sides are later.
             weights = keyword_weights(query)
@@ -1125,6 +1152,11 @@ class Registry:
                 )
             )
         return out
+
+
+def _add_time(timings: dict[str, float], name: str, started: float) -> None:
+    """Add the seconds since ``started`` to ``timings[name]``."""
+    timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
 def _collection(row: Any) -> Collection:

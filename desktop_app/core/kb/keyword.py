@@ -36,6 +36,18 @@ MAX_SCORED_TERMS = 8
 #: rarest term up: BM25 costs about half a microsecond per posting, so this bounds
 #: the keyword side near 5 ms per index however large the collection grows.
 MAX_SCORED_POSTINGS = 10_000
+#: The words index's own budget, smaller: it runs beside the trigram index (which
+#: matches the same words, and every piece of them), so it is there for the rarer,
+#: telling words. BM25 over words costs more per posting than over trigrams (longer
+#: documents of shorter terms), and over 100,000 chunks cut from the seed articles the
+#: words index added 5.6 ms to the keyword side at p95 with the trigram budget.
+MAX_WORDS_POSTINGS = 4_000
+#: A word held by more chunks than this is never scored by the words index, even as
+#: the rarest word of the question: its postings would be most of the query's cost,
+#: and the trigram index still matches it. Real collections of a few thousand chunks
+#: never reach it (the most common word of a development question about the Debian
+#: manuals, 系统, is in 937 of 5,269 chunks).
+MAX_WORD_CHUNKS = 2_500
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 # Runs of letters, digits and CJK; everything else (spaces, punctuation) separates terms.
@@ -156,16 +168,26 @@ class TermPlan:
     left_out: tuple[str, ...]
 
 
-def plan_terms(terms: Sequence[str], doc_freq: Mapping[str, int], n_chunks: int) -> TermPlan:
+def plan_terms(
+    terms: Sequence[str],
+    doc_freq: Mapping[str, int],
+    n_chunks: int,
+    *,
+    max_postings: int | None = None,
+    max_term_chunks: int | None = None,
+) -> TermPlan:
     """Choose the terms worth scoring, from how many chunks hold each.
 
     Terms in no chunk cost nothing to look up and are kept as they are (a folding
     difference between this module and the tokenizer must not lose a term). Of the
     others, those in more than ``COMMON_SHARE`` of the chunks are left out, then the
     rarest are kept while they number at most ``MAX_SCORED_TERMS`` and hold at most
-    ``MAX_SCORED_POSTINGS`` postings together. The rarest term always runs, so a
-    query of common words is not left without keyword hits.
+    ``max_postings`` postings together (``MAX_SCORED_POSTINGS`` unless given). The
+    rarest term always runs, so a query of common words is not left without keyword
+    hits, unless ``max_term_chunks`` is given and it is held by more chunks than that
+    (the words index's bound, ``MAX_WORD_CHUNKS``: the trigram index still runs).
     """
+    budget = MAX_SCORED_POSTINGS if max_postings is None else max_postings
     absent = [t for t in terms if doc_freq.get(t, 0) == 0]
     present = sorted((t for t in terms if doc_freq.get(t, 0) > 0), key=lambda t: doc_freq[t])
     limit = max(COMMON_SHARE * n_chunks, COMMON_MIN_CHUNKS)
@@ -173,9 +195,9 @@ def plan_terms(terms: Sequence[str], doc_freq: Mapping[str, int], n_chunks: int)
     postings = 0
     for term in present:
         df = doc_freq[term]
-        if kept and (
-            df > limit or len(kept) >= MAX_SCORED_TERMS or postings + df > MAX_SCORED_POSTINGS
-        ):
+        if max_term_chunks is not None and df > max_term_chunks:
+            break
+        if kept and (df > limit or len(kept) >= MAX_SCORED_TERMS or postings + df > budget):
             break
         kept.append(term)
         postings += df

@@ -135,7 +135,8 @@ def search(
     (``rewrite.rewrite_queries``): each adds its vector and keyword rankings to the
     fusion, and a hit's vector and keyword scores are those of the first phrasing
     that found it. ``timings``, when given, receives the seconds spent embedding,
-    in Chroma, in the keyword indexes and fusing (with reading the chunks).
+    in Chroma, in the keyword indexes and fusing (with reading the chunks), then
+    the keyword side's parts (``keyword.plan``, ``keyword.trigram``…).
     """
     query = query.strip()
     if not query or k <= 0:
@@ -150,7 +151,8 @@ def search(
         for i in range(len(queries))
     ]
     t2 = time.perf_counter()
-    kw_lists = [kb.registry.keyword_search(coll, q, depth, filters) for q in queries]
+    index_timings: dict[str, float] = {}
+    kw_lists = [kb.registry.keyword_search(coll, q, depth, filters, index_timings) for q in queries]
     t3 = time.perf_counter()
 
     rankings: list[list[str]] = []
@@ -197,4 +199,6 @@ def search(
         timings["vector"] = t2 - t1
         timings["keyword"] = t3 - t2
         timings["fusion"] = time.perf_counter() - t3
+        # The keyword side's parts: planning its terms, then each index searched.
+        timings.update(index_timings)
     return hits

@@ -75,7 +75,7 @@ def test_common_terms_are_left_out_and_rare_ones_still_find(corpus, monkeypatch)
     assert hits[0].chunk.path.endswith("n07.txt") and hits[0].keyword is not None
     explained = corpus.explain("quarterly zephyrine", "c", 3)
     assert "quarterly" in explained.keyword_left_out and explained.hits[0].keyword_rank == 1
-    assert set(explained.timings_ms) == {"embed", "vector", "keyword", "fusion"}
+    assert {"embed", "vector", "keyword", "fusion"} <= set(explained.timings_ms)
 
 
 def test_document_frequencies_follow_new_chunks(corpus, tmp_path: Path):

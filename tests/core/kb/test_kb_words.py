@@ -273,9 +273,9 @@ def test_eval_retrieval_searches_only_the_indexes_named(
     seen: list[tuple[str, ...]] = []
     real = type(paraphrase.registry).keyword_rankings
 
-    def spy(self, coll, query, k, filters=None):  # type: ignore[no-untyped-def]
+    def spy(self, coll, query, k, filters=None, timings=None):  # type: ignore[no-untyped-def]
         seen.append(self.keyword_indexes)
-        return real(self, coll, query, k, filters)
+        return real(self, coll, query, k, filters, timings)
 
     monkeypatch.setattr(type(paraphrase.registry), "keyword_rankings", spy)
     questions = tmp_path / "q.jsonl"
