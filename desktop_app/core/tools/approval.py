@@ -39,9 +39,13 @@ class ApprovalGate:
         self,
         on_request: Callable[[ApprovalRequest], None],
         always: Iterable[str] = (),
+        *,
+        ask_builtin: bool = False,
     ) -> None:
         self.on_request = on_request
         self.always: set[str] = set(always)
+        #: Ask before built-in read-only tools too (a chat's choice; off by default).
+        self.ask_builtin = ask_builtin
         self._lock = threading.Lock()
         self._answered = threading.Event()
         self._decision: Decision = "deny"
@@ -55,7 +59,7 @@ class ApprovalGate:
 
     def approve(self, spec: ToolSpec, call: ToolCall) -> bool:
         """The loop's approver: True runs the call (blocks until the user answers)."""
-        if read_only_builtins(spec, call) or spec.name in self.always:
+        if (read_only_builtins(spec, call) and not self.ask_builtin) or spec.name in self.always:
             return True
         with self._lock:
             if self._cancelled:
