@@ -45,12 +45,14 @@ def reply_card(
         "sampling": request.params.to_record(),
         "seed": request.params.seed,
         "request": {
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages or ()],
+            "messages": [_message_record(m) for m in request.messages or ()],
             "prompt": request.prompt,
             "assistant_prefix": request.assistant_prefix,
             "candidates": request.candidates,
         },
     }
+    if request.thinking is not None:
+        card["request"]["thinking"] = request.thinking
     draft = request.draft
     if draft.enabled:
         card["draft"] = {
@@ -75,6 +77,14 @@ def reply_card(
     if done is not None:
         card.update(done_card(done))
     return card
+
+
+def _message_record(m: Message) -> dict[str, Any]:
+    """A message as a card keeps it; an earlier reply's reasoning only when it had one."""
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.reasoning:
+        out["reasoning"] = m.reasoning
+    return out
 
 
 def done_card(done: DoneEvent) -> dict[str, Any]:
@@ -109,8 +119,12 @@ def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
     params = SamplingParams.from_record(sampling)
     try:
         raw_messages = req.get("messages") or []
-        messages = tuple(Message(m["role"], m["content"]) for m in raw_messages)
+        messages = tuple(
+            Message(m["role"], m["content"], reasoning=str(m.get("reasoning") or ""))
+            for m in raw_messages
+        )
         prompt = req.get("prompt")
+        thinking = req.get("thinking")
         return GenerateRequest(
             params=params,
             prompt=prompt if isinstance(prompt, str) else None,
@@ -119,6 +133,7 @@ def replay_request(card: Mapping[str, Any]) -> GenerateRequest:
             assistant_prefix=str(req.get("assistant_prefix", "")),
             draft=_draft_settings(card.get("draft")),
             contrast=_contrast_settings(card.get("cad")),
+            thinking=thinking if isinstance(thinking, bool) else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidRequestError(f"This reply's stored request is damaged ({exc}).") from exc

@@ -41,6 +41,7 @@ from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.protocol import CONTRAST_ALPHA_MAX
 from desktop_app.core.errors import GlassboxError
 from desktop_app.ui.chat.session import DEFAULT_CAD_ALPHA, ChatOptions
+from desktop_app.ui.chat.thinking_switch import ThinkingSwitch
 from desktop_app.ui.common.errors import error_text
 
 
@@ -137,6 +138,10 @@ class ChatOptionsPanel(QDockWidget):
             )
         )
         form.addRow(self.tr("Reasoning"), self._reasoning_combo)
+        # The model's own reasoning (its template's switch), beside the prompt options.
+        self.thinking = ThinkingSwitch(body)
+        self.thinking.sig_changed.connect(lambda on: self._change(thinking=on))
+        form.addRow("", self.thinking)
         self._examples_edit = QPlainTextEdit(body)
         self._examples_edit.setAccessibleName(self.tr("Few-shot examples"))
         self._examples_edit.setPlaceholderText(
@@ -326,6 +331,7 @@ class ChatOptionsPanel(QDockWidget):
         """Show a chat's options; nothing is emitted for what only came from ``options``."""
         self._chat_options = replace(options)
         self.set_reasoning(options.reasoning)
+        self.thinking.set_value(options.thinking)
         self.set_examples_text(prompting.format_examples(options.examples))
         self.set_knowledge(
             options.collections, options.top_k, options.min_similarity, options.only_from_documents

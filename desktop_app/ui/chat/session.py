@@ -55,6 +55,12 @@ from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.translate import CrossLanguage, engine_translator, merge_counts
 from desktop_app.core.kb.whole import MAX_DOCUMENTS, Fit
 from desktop_app.core.sampling import SamplingParams
+from desktop_app.ui.chat.thinking_block import (
+    ReplyThinking,
+    meta_figures,
+    opened_in_meta,
+    prompt_opens_thinking,
+)
 from desktop_app.ui.chat.view import MessageView, SentenceMark, sentence_marks
 from desktop_app.ui.common.errors import error_text
 from desktop_app.workers.engine.inference import InferenceController
@@ -101,6 +107,9 @@ class ChatOptions:
     whole_documents: bool = False
     #: Context-aware decoding's weight α for grounded replies (None: off).
     cad: float | None = None
+    #: A reasoning model's own thinking on or off, through its chat template's
+    #: switch (None: the template's default).
+    thinking: bool | None = None
 
     def filters(self) -> Filters | None:
         """The metadata filters for searches, or None when nothing is restricted."""
@@ -140,6 +149,7 @@ class ChatOptions:
             "modified_after": self.modified_after,
             "whole_documents": self.whole_documents,
             "cad": self.cad,
+            "thinking": self.thinking,
         }
 
     @classmethod
@@ -194,6 +204,9 @@ class ChatOptions:
         after = data.get("modified_after")
         if isinstance(after, int | float) and not isinstance(after, bool):
             out.modified_after = float(after)
+        thinking = data.get("thinking")
+        if isinstance(thinking, bool):
+            out.thinking = thinking
         return out
 
 
@@ -235,6 +248,7 @@ class _Reply:
     sources: list[Hit] = field(default_factory=list)
     delimiter: str = ""
     mode: str = PASSAGES
+    thinking: ReplyThinking | None = None  # its native reasoning, timed for its card
 
 
 class ChatSession(QObject):
@@ -1064,6 +1078,7 @@ class ChatSession(QObject):
                     candidates=self._controller.settings.candidates,
                     assistant_prefix=prefix_text,
                     draft=self._controller.draft_settings(),
+                    thinking=original.thinking,
                 )
                 citations = same_prompt_as.meta.get("citations")
                 if citations:
@@ -1081,6 +1096,7 @@ class ChatSession(QObject):
                 grammar=None if prefix_text else grammar,
                 draft=self._controller.draft_settings(),
                 contrast=contrast,
+                thinking=self.options.thinking,
             )
         if two_stage is None:
             two_stage = self.options.reasoning == prompting.REASONING_TWO_STAGE
@@ -1093,6 +1109,9 @@ class ChatSession(QObject):
         )
         if replay_of is not None:
             meta["replay_of"] = replay_of
+        thinking = ReplyThinking(prompt_opens_thinking(loaded, request))
+        if thinking.opened:
+            meta.update(thinking.card([]))  # read back right even if the reply is cut short
         grounding, self._grounding = self._grounding, []
         carried, self._carry_citations = self._carry_citations, []
         if grounding:
@@ -1111,6 +1130,7 @@ class ChatSession(QObject):
         reply.texts = [prefix_text] if prefix_text else []
         reply.stage_start = len(reply.tokens)
         reply.replay_of = replay_of
+        reply.thinking = thinking
         if grounding:
             reply.question = next((m.content for m in reversed(self._path) if m.role == "user"), "")
             reply.sources = list(grounding)
@@ -1136,6 +1156,7 @@ class ChatSession(QObject):
             status="streaming",
             branch_index=index,
             branch_count=count,
+            thinking_opened=thinking.opened,
         )
         if count > 1 or prefix:
             self._show_path(streaming=view)
@@ -1176,6 +1197,8 @@ class ChatSession(QObject):
                 "".join(t.text for t in tokens) if tokens else message.content,
                 message.content,
             ),
+            thinking_opened=opened_in_meta(message.meta),
+            thinking_seconds=meta_figures(message.meta)[1],
         )
 
     # ----------------------------------------------------------------- controller
@@ -1190,6 +1213,8 @@ class ChatSession(QObject):
         reply.tokens.extend(shifted)
         reply.texts.extend(t.text for t in shifted)
         reply.recorder.append(shifted)
+        if reply.thinking is not None:
+            reply.thinking.on_tokens(shifted)
         self.sig_reply_tokens.emit(shifted)
 
     @Slot(object)
@@ -1266,6 +1291,8 @@ class ChatSession(QObject):
             # The same refusal as ask and the API give: a sentence in the question's
             # language, not the model's wording (often English, whatever was asked).
             content = reply.refusal
+        if reply.thinking is not None:
+            reply.meta_update.update(reply.thinking.card([t.text for t in reply.tokens]))
         stored = self._close_record(reply, status, reply.meta_update, content)
         self.sig_busy.emit(False)
         loaded = self._controller.model_loaded

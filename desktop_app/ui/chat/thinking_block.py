@@ -21,8 +21,28 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor, QTextBlock, QTextBlockFormat, QTextCharFormat, QTextCursor
 
-from desktop_app.core.chat.thinking import META_KEY, Split, ThinkingSplitter, sections
-from desktop_app.core.engine.protocol import TokenEvent
+from desktop_app.core.chat.thinking import (
+    META_KEY,
+    Split,
+    ThinkingSplitter,
+    meta_figures,
+    opened_in_meta,
+    sections,
+    thinking_support,
+)
+from desktop_app.core.engine.openai_remote import is_remote
+from desktop_app.core.engine.protocol import GenerateRequest, ModelLoaded, TokenEvent
+
+__all__ = [
+    "TOGGLE_ACTION",
+    "ReplyThinking",
+    "ThinkingSection",
+    "meta_figures",
+    "opened_in_meta",
+    "prompt_opens_thinking",
+    "reasoning_format",
+    "thinking_label",
+]
 from desktop_app.ui.common.markdown import PLAIN_BLOCK
 
 #: The action name of the link that opens and closes a block.
@@ -206,3 +226,14 @@ class ReplyThinking:
             else None
         )
         return {META_KEY: {"opened": self.opened, "tokens": count, "seconds": seconds}}
+
+
+def prompt_opens_thinking(loaded: ModelLoaded | None, request: GenerateRequest) -> bool:
+    """Whether the prompt ``request`` renders for ``loaded`` opens ``<think>`` itself
+    (so the reply starts inside its reasoning)."""
+    if loaded is None or request.messages is None or is_remote(loaded):
+        return False
+    template = getattr(loaded, "chat_template", None)
+    return thinking_support(template if isinstance(template, str) else None).opened(
+        request.thinking
+    )

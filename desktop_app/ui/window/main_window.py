@@ -67,6 +67,8 @@ from desktop_app.core.chat import export
 from desktop_app.core.chat.export import VIRIDIS
 from desktop_app.core.chat.importer import ImportResult, parse_origin
 from desktop_app.core.chat.store import ChatSummary, StoredMessage
+from desktop_app.core.chat.thinking import thinking_support
+from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
@@ -1763,6 +1765,10 @@ class MainWindow(QMainWindow):
             self.tr("Context {used:,} / {total:,}").format(used=0, total=loaded.n_ctx)
         )
         self._model_panel.set_loaded(loaded)
+        # The Thinking switch is offered where the model's template has one.
+        self._options.thinking.set_support(
+            thinking_support(loaded.chat_template), remote=is_remote(loaded)
+        )
         self._welcome.show_ready(name)
         if self._controller.settings.theme != self._theme:
             # A load that began before the theme changed saved its own copy of the settings.
