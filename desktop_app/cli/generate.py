@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.cli.sampler_args import add_sampler_arguments, sampler_values
+from desktop_app.cli.thinking_print import (
+    ThinkingPrinter,
+    add_thinking_arguments,
+    prompt_opens,
+    thinking_value,
+)
 from desktop_app.cli.tools import add_tool_arguments, run_with_tools, uses_tools
 from desktop_app.core.engine.protocol import (
     LORA_SCALE_MAX,
@@ -189,6 +195,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON Lines events")
     add_tool_arguments(p)
     add_sampler_arguments(p)
+    add_thinking_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -241,6 +248,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         messages=messages,
         candidates=args.candidates,
         draft=draft_settings(args),
+        thinking=thinking_value(args),
     )
 
 
@@ -286,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
         loaded = engine.load(EngineConfig(model_path=args.model, n_ctx=args.n_ctx))
         if uses_tools(args):
             return _run_tools(args, engine, loaded, request)
-        _print_events(args, engine.generate(request))
+        _print_events(args, engine.generate(request), loaded, request)
         return 0
     config = engine_config(args)
     with EngineClient() as client:
@@ -294,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
         check_draft_loaded(loaded)
         if uses_tools(args):
             return _run_tools(args, client, loaded, request)
-        _print_events(args, client.generate(request))
+        _print_events(args, client.generate(request), loaded, request)
     return 0
 
 
@@ -316,19 +324,27 @@ def _run_tools(
     return 0
 
 
-def _print_events(args: argparse.Namespace, events: Iterable[Event]) -> None:
+def _print_events(
+    args: argparse.Namespace,
+    events: Iterable[Event],
+    loaded: ModelLoaded | None = None,
+    request: GenerateRequest | None = None,
+) -> None:
     from desktop_app.core.errors import error_from_event
 
+    # A reasoning model's thinking is printed marked, or left out (--hide-thinking).
+    opened = loaded is not None and request is not None and prompt_opens(loaded, request)
+    printer = ThinkingPrinter(opened, getattr(args, "hide_thinking", False), args.json)
     for event in events:
         if isinstance(event, TokenEvent):
-            if args.json:
-                print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
-            else:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
+            printer.token(event)
         elif isinstance(event, DoneEvent):
+            printer.finish()
             if args.json:
-                print(json.dumps(event.to_json()), flush=True)
+                done = event.to_json()
+                if printer.reasoning_tokens:
+                    done["reasoning_tokens"] = printer.reasoning_tokens
+                print(json.dumps(done), flush=True)
             else:
                 sys.stdout.write("\n")
                 print(
@@ -344,6 +360,7 @@ def _print_events(args: argparse.Namespace, events: Iterable[Event]) -> None:
                     file=sys.stderr,
                 )
         elif isinstance(event, ErrorEvent):
+            printer.finish()
             if not args.json:
                 sys.stdout.write("\n")
             raise error_from_event(event)
