@@ -85,7 +85,7 @@ PROMPT_FEATURES = ("quote", "sandwich", "trim", "example", "cite")
 #: only style whose answers cited the passage holding the fact.
 DEFAULT_PROMPT = "cite"
 #: With ``trim``: passages given, and characters kept of each.
-TRIM_PASSAGES = 3
+TRIM_PASSAGES = 5
 TRIM_CHARS = 600
 
 #: Characters of one source placed in the prompt (a chunk is far shorter; a cap anyway).

@@ -116,9 +116,9 @@ def test_with_outside_knowledge_allowed_the_models_text_stays() -> None:
 
 
 def test_prompt_styles() -> None:
-    hits = [_hit(n, f"passage {n}") for n in range(1, 6)]
+    hits = [_hit(n, f"passage {n}") for n in range(1, TRIM_PASSAGES + 3)]
     plain = build_prompt("Which option?", hits)
-    assert plain.sources == 5 and "Question: Which option?" in plain.messages[1].content
+    assert plain.sources == len(hits) and "Question: Which option?" in plain.messages[1].content
     sandwich = build_prompt("Which option?", hits, style="sandwich").messages[1].content
     assert sandwich.startswith("Question: Which option?") and sandwich.count("Which option?") == 2
     quote = build_prompt("q", hits, style="quote").messages[0].content
@@ -133,7 +133,7 @@ def test_prompt_styles() -> None:
 
 
 def test_a_trimmed_answer_lists_only_the_passages_given() -> None:
-    hits = [_hit(n, f"passage {n}") for n in range(1, 6)]
+    hits = [_hit(n, f"passage {n}") for n in range(1, TRIM_PASSAGES + 3)]
     result = answer(_engine("passage [1]"), "q", hits, style="trim")
     assert [c.n for c in result.citations] == list(range(1, TRIM_PASSAGES + 1))
 
