@@ -321,10 +321,12 @@ class ToolsPage(QWidget):
         mono.setStyleHint(QFont.StyleHint.Monospace)
         mono.setFamily("monospace")
         self.tools_view.setFont(mono)
-        column.addWidget(self.server_list, 1)
+        # A few servers at most: the room goes to their tools.
+        self.server_list.setMaximumHeight(self.server_list.fontMetrics().lineSpacing() * 7 + 8)
+        column.addWidget(self.server_list)
         column.addLayout(buttons)
         column.addWidget(self.status)
-        column.addWidget(self.tools_view, 2)
+        column.addWidget(self.tools_view, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(builtin)
