@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from desktop_app.core.chat.thinking import Split, ThinkingSplitter, thinking_support
+from desktop_app.core.chat.thinking import Split, ThinkingSplitter, opens_in_prompt
 from desktop_app.core.engine.protocol import GenerateRequest, ModelLoaded, TokenEvent
 
 OPEN_LINE = "[thinking]"
@@ -45,11 +45,7 @@ def thinking_value(args: argparse.Namespace) -> bool | None:
 
 def prompt_opens(loaded: ModelLoaded, request: GenerateRequest) -> bool:
     """Whether the local model's prompt opens the block itself (R1, QwQ templates)."""
-    from desktop_app.core.engine.openai_remote import is_remote
-
-    if request.messages is None or is_remote(loaded):
-        return False
-    return thinking_support(loaded.chat_template).opened(request.thinking)
+    return opens_in_prompt(loaded, request)
 
 
 class ThinkingPrinter:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from desktop_app.core.chat.thinking import stored_parts
 from desktop_app.core.engine.protocol import (
     MAX_DRAFT_LIMIT,
     DoneEvent,
@@ -192,7 +193,16 @@ def _messages(body: dict[str, Any]) -> tuple[Message, ...]:
             name = next((c.name for x in out for c in x.tool_calls if c.id == call_id), "")
             out.append(Message("tool", text, tool_call_id=call_id, name=name))
             continue
-        out.append(Message(_ROLES[role], text, tool_calls=calls))
+        reasoning = ""
+        if role == "assistant":
+            # An earlier reply's reasoning, apart (llama.cpp's reasoning_content) or
+            # as its <think> block: the chat template decides whether it is kept.
+            given = m.get("reasoning_content")
+            if isinstance(given, str) and given:
+                reasoning = given
+            else:
+                reasoning, text = stored_parts(text)
+        out.append(Message(_ROLES[role], text, tool_calls=calls, reasoning=reasoning))
     return tuple(out)
 
 
@@ -393,11 +403,41 @@ def chat_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
         top = 0 if top is None else top
         if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= MAX_TOP_LOGPROBS:
             raise InvalidRequestError(f"top_logprobs must be between 0 and {MAX_TOP_LOGPROBS}.")
-    request = GenerateRequest(params=params, messages=_messages(body), candidates=top or 0)
+    request = GenerateRequest(
+        params=params,
+        messages=_messages(body),
+        candidates=top or 0,
+        thinking=thinking_switch(body),
+    )
     draft = draft_settings(body)
     if draft is not None:
         request = replace(request, draft=draft)
     return request, top
+
+
+def thinking_switch(body: dict[str, Any]) -> bool | None:
+    """The thinking switch a chat body sets, as llama.cpp's server takes it:
+    ``chat_template_kwargs.enable_thinking`` (None: the template's default)."""
+    kwargs = body.get("chat_template_kwargs")
+    if kwargs is None:
+        return None
+    if not isinstance(kwargs, dict):
+        raise InvalidRequestError("'chat_template_kwargs' must be an object.")
+    value = kwargs.get("enable_thinking")
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise InvalidRequestError("'chat_template_kwargs.enable_thinking' must be true or false.")
+    return value
+
+
+def splits_reasoning(body: dict[str, Any]) -> bool:
+    """Whether the reply's reasoning goes in ``reasoning_content`` (llama.cpp's default);
+    ``"reasoning_format": "none"`` leaves it in the content, tags and all."""
+    fmt = body.get("reasoning_format")
+    if fmt is not None and not isinstance(fmt, str):
+        raise InvalidRequestError("'reasoning_format' must be a string such as 'none'.")
+    return fmt != "none"
 
 
 def completion_request(body: dict[str, Any]) -> tuple[GenerateRequest, int | None]:
@@ -465,14 +505,19 @@ def completion(
     logprobs: dict[str, Any] | None,
     *,
     chat: bool,
+    reasoning: str = "",
 ) -> dict[str, Any]:
-    """A whole (not streamed) chat or text completion, once its reply is ``done``."""
+    """A whole (not streamed) chat or text completion, once its reply is ``done``;
+    a chat reply's ``reasoning`` goes in its message's ``reasoning_content``."""
     finish = FINISH.get(done.finish_reason, "length")
     choice: dict[str, Any]
     if chat:
+        message = {"role": "assistant", "content": text}
+        if reasoning:
+            message["reasoning_content"] = reasoning
         choice = {
             "index": 0,
-            "message": {"role": "assistant", "content": text},
+            "message": message,
             "logprobs": logprobs,
             "finish_reason": finish,
         }

@@ -431,3 +431,17 @@ def stored_parts(content: str, meta: Mapping[str, Any] | None = None) -> tuple[s
     if not has_reasoning(content, meta):
         return "", content
     return split_reasoning(content, opened=opened_in_meta(meta))
+
+
+def opens_in_prompt(loaded: Any, request: Any) -> bool:
+    """Whether the prompt of chat ``request`` (a ``GenerateRequest``) rendered for the
+    local model ``loaded`` (a ``ModelLoaded``) opens ``<think>`` itself, so the reply
+    starts inside its reasoning (DeepSeek-R1's and QwQ's templates). A remote server
+    sends its reasoning apart, so never there."""
+    from desktop_app.core.engine.openai_remote import is_remote
+
+    if loaded is None or getattr(request, "messages", None) is None or is_remote(loaded):
+        return False
+    template = getattr(loaded, "chat_template", None)
+    support = thinking_support(template if isinstance(template, str) else None)
+    return support.opened(getattr(request, "thinking", None))

@@ -27,10 +27,9 @@ from desktop_app.core.chat.thinking import (
     ThinkingSplitter,
     meta_figures,
     opened_in_meta,
+    opens_in_prompt,
     sections,
-    thinking_support,
 )
-from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import GenerateRequest, ModelLoaded, TokenEvent
 
 __all__ = [
@@ -231,9 +230,4 @@ class ReplyThinking:
 def prompt_opens_thinking(loaded: ModelLoaded | None, request: GenerateRequest) -> bool:
     """Whether the prompt ``request`` renders for ``loaded`` opens ``<think>`` itself
     (so the reply starts inside its reasoning)."""
-    if loaded is None or request.messages is None or is_remote(loaded):
-        return False
-    template = getattr(loaded, "chat_template", None)
-    return thinking_support(template if isinstance(template, str) else None).opened(
-        request.thinking
-    )
+    return opens_in_prompt(loaded, request)

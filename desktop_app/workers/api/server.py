@@ -61,6 +61,7 @@ from desktop_app.core.api.openai import (
     error_body,
     parse_body,
     response_meta,
+    splits_reasoning,
     stream_chunk,
     stream_usage,
     token_logprobs,
@@ -68,6 +69,12 @@ from desktop_app.core.api.openai import (
     usage_chunk,
 )
 from desktop_app.core.api.secrets import api_token
+from desktop_app.core.chat.thinking import (
+    Split,
+    ThinkingSplitter,
+    opens_in_prompt,
+    split_reasoning,
+)
 from desktop_app.core.engine.protocol import (
     DoneEvent,
     DraftSettings,
@@ -794,10 +801,24 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("draft") is None:
             request = replace(request, draft=self.server_api.draft)
         job = self.server_api.enqueue("generate", request)
+        # A chat reply's reasoning goes in reasoning_content, as llama.cpp's server has it.
+        thinking = (
+            ThinkingSplitter[TokenEvent](opens_in_prompt(self._loaded(), request))
+            if chat and splits_reasoning(body)
+            else None
+        )
         if stream:
-            self._stream(job, top, include_usage, chat)
+            self._stream(job, top, include_usage, chat, thinking)
         else:
-            self._complete(job, top, chat)
+            self._complete(job, top, chat, thinking)
+
+    def _loaded(self) -> ModelLoaded | None:
+        """The model replies come from (``glassbox serve``'s or the window's)."""
+        api = self.server_api
+        loaded = getattr(api, "loaded", None)
+        if loaded is None:
+            loaded = getattr(getattr(api, "_controller", None), "model_loaded", None)
+        return loaded if isinstance(loaded, ModelLoaded) else None
 
     def _knowledge(self) -> None:
         body = self._body()
@@ -821,7 +842,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- generation --
 
-    def _complete(self, job: _Job, top: int | None, chat: bool = True) -> None:
+    def _complete(
+        self,
+        job: _Job,
+        top: int | None,
+        chat: bool = True,
+        thinking: ThinkingSplitter[TokenEvent] | None = None,
+    ) -> None:
         pieces: list[str] = []
         entries: list[dict[str, Any]] = []
         events: list[TokenEvent] = []
@@ -838,20 +865,47 @@ class _Handler(BaseHTTPRequestHandler):
                 if top is not None:
                     logprobs = {"content": entries} if chat else completion_logprobs(events, top, 0)
                 meta = response_meta(self.server_api.model_id, chat=chat)
-                self._send_json(200, completion(meta, item, "".join(pieces), logprobs, chat=chat))
+                text, reasoning = "".join(pieces), ""
+                if thinking is not None:
+                    # Not fed yet: it is in the reasoning when the prompt opened the block.
+                    reasoning, text = split_reasoning(text, opened=thinking.in_reasoning)
+                self._send_json(
+                    200, completion(meta, item, text, logprobs, chat=chat, reasoning=reasoning)
+                )
                 return
             elif isinstance(item, ErrorEvent):
                 raise error_from_event(item)
             elif isinstance(item, _Failure):
                 raise item.error
 
-    def _stream(self, job: _Job, top: int | None, include_usage: bool, chat: bool = True) -> None:
+    def _stream(
+        self,
+        job: _Job,
+        top: int | None,
+        include_usage: bool,
+        chat: bool = True,
+        thinking: ThinkingSplitter[TokenEvent] | None = None,
+    ) -> None:
         meta = response_meta(self.server_api.model_id, chat=chat)
         started = False
         offset = 0
 
         def chunk(delta: dict[str, Any], **extra: Any) -> dict[str, Any]:
             return stream_chunk(meta, delta, chat=chat, **extra)
+
+        def send_split(splits: list[Split[TokenEvent]]) -> None:
+            # Each token once it is known to be reasoning or answer; tags are left out.
+            assert thinking is not None
+            for split in splits:
+                delta: dict[str, Any] = {}
+                reasoning, answer = split.text("reasoning"), split.text("answer")
+                if reasoning:
+                    delta["reasoning_content"] = reasoning
+                if answer:
+                    delta["content"] = answer
+                if delta:
+                    lp = {"content": [token_logprobs(split.item, top)]} if top is not None else None
+                    self._send_event(chunk(delta, logprobs=lp))
 
         try:
             for item in self._wait(job):
@@ -878,8 +932,13 @@ class _Handler(BaseHTTPRequestHandler):
                             else completion_logprobs([item], top, offset)
                         )
                     offset += len(item.text)
+                    if thinking is not None:
+                        send_split(thinking.push(item.text, item))
+                        continue
                     self._send_event(chunk({"content": item.text}, logprobs=lp))
                 elif isinstance(item, DoneEvent):
+                    if thinking is not None:
+                        send_split(thinking.finish())
                     finish = FINISH.get(item.finish_reason, "length")
                     self._send_event(chunk({}, finish_reason=finish))
                     if include_usage:
