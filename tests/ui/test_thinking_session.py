@@ -145,3 +145,28 @@ def test_the_panel_switch_is_enabled_only_where_the_template_has_one(qtbot: QtBo
     assert switch.isChecked()
     panel.set_options(ChatOptions())
     assert switch.isChecked() and switch.value is None
+
+
+def test_the_chat_search_finds_a_word_of_the_reasoning_and_says_where(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QLabel, QTreeWidget
+
+    from desktop_app.ui.chat.conversation_list import ConversationList
+
+    store = ChatStore(tmp_path / "search.sqlite3")
+    chat = store.create_chat("Sums")
+    q = store.add_message(chat, None, "user", "2+2?")
+    store.add_message(chat, q, "assistant", "<think>carry the quokka</think>It is 4.")
+    widget = ConversationList(store)
+    qtbot.addWidget(widget)
+    widget.search("quokka")
+    tree = widget.findChild(QTreeWidget)
+    assert tree is not None and tree.topLevelItemCount() == 1
+    label = tree.itemWidget(tree.topLevelItem(0), 0)
+    assert isinstance(label, QLabel)
+    assert "(thinking): carry the <b>quokka</b>" in label.text()
+    widget.search("It is 4")
+    label = tree.itemWidget(tree.topLevelItem(0), 0)
+    assert isinstance(label, QLabel) and "(thinking)" not in label.text()
+    store.close()

@@ -101,8 +101,12 @@ def _hit_html(hit: SearchHit) -> str:
     for text, is_match in hit.snippet_parts():
         escaped = html.escape(text.replace("\n", " "))
         pieces.append(f"<b>{escaped}</b>" if is_match else escaped)
+    who = _role_word(hit.role)
+    if hit.in_thinking:
+        # The match is in the reply's reasoning (its Thinking block), not its answer.
+        who = QCoreApplication.translate("ConversationList", "{who} (thinking)").format(who=who)
     line = QCoreApplication.translate("ConversationList", "{who}: {snippet}").format(
-        who=html.escape(_role_word(hit.role)), snippet="".join(pieces)
+        who=html.escape(who), snippet="".join(pieces)
     )
     return f"<div><b>{html.escape(hit.chat_title)}</b></div><div style='color:#444'>{line}</div>"
 
