@@ -70,6 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
         if "grammar" in body and self.server.refuse_grammar:
             self._json(400, {"error": {"message": "Unrecognized request argument: grammar"}})
             return
+        if "tools" in body and self.server.refuse_tools:
+            self._json(400, {"error": {"message": "Unrecognized request argument: tools"}})
+            return
         chat = self.path == "/v1/chat/completions"
         if chat and self.server.chat_error is not None:
             self._json(500, {"error": {"message": self.server.chat_error}})
@@ -80,7 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if chat:
             self._event({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})
-        reply = self.server.reply
+        reply = self.server.replies.pop(0) if self.server.replies else self.server.reply
         n = min(len(reply), body["max_tokens"])
         for i, tok in enumerate(reply[:n]):
             if i == self.server.drop_after:
@@ -111,7 +114,10 @@ class _Handler(BaseHTTPRequestHandler):
             choice["finish_reason"] = None
             self._event({"choices": [choice]})
             time.sleep(self.server.delay_s)
-        finish = "length" if n < len(reply) else "stop"
+        calls = self.server.tool_calls.pop(0) if chat and self.server.tool_calls else []
+        for delta in calls:  # each chunk's tool_calls, as streamed
+            self._event({"choices": [{"index": 0, "delta": {"tool_calls": delta}}]})
+        finish = "tool_calls" if calls else "length" if n < len(reply) else "stop"
         last: dict[str, Any] = {"index": 0, "finish_reason": finish}
         if chat:
             last["delta"] = {}
@@ -138,6 +144,12 @@ class RemoteServer(ThreadingHTTPServer):
         self.delay_s = 0.0
         self.models_delay_s = 0.0
         self.refuse_grammar = False
+        #: Refuse requests with ``tools`` (HTTP 400), as a server without tools does.
+        self.refuse_tools = False
+        #: Replies for the next chat requests, one each (then ``reply``), and the
+        #: streamed ``tool_calls`` deltas after them (a list of chunks per request).
+        self.replies: list[list[str]] = []
+        self.tool_calls: list[list[list[dict[str, Any]]]] = []
         #: How many of the first chat tokens are sent as ``reasoning_content``
         #: (llama.cpp's server with a reasoning model) instead of ``content``.
         self.reasoning_tokens = 0

@@ -166,6 +166,10 @@ def run_with_tools(
     finally:
         for conn in connections:
             conn.close()
+    note = reply.done.note if reply.done is not None else ""
+    if note:
+        # A remote server that did not take the tools: they went into the prompt.
+        print(f"[tool] {note}", file=stderr, flush=True)
     if args.json:
         done: dict[str, Any] = {"type": "done", "finish_reason": reply.finish, "text": reply.text}
         done["tool_calls"] = len(reply.steps)

@@ -41,6 +41,16 @@ from desktop_app.core.engine.protocol import (
     ScoreRequest,
     ScoreResult,
     TokenEvent,
+    ToolCall,
+)
+from desktop_app.core.engine.remote_tools import (
+    CallCollector,
+    PromptCalls,
+    no_tools_note,
+    prompt_messages,
+    refused_tools,
+    wire_message,
+    wire_tool_choice,
 )
 from desktop_app.core.errors import (
     EngineNotReadyError,
@@ -116,7 +126,15 @@ def _endpoint(base_url: str) -> _Endpoint:
     return _Endpoint(parts.scheme, parts.hostname, port, prefix)
 
 
-_FINISH: dict[str, FinishReason] = {"length": "length", "stop": "eos"}
+_FINISH: dict[str, FinishReason] = {"length": "length", "stop": "eos", "tool_calls": "eos"}
+
+
+class _Refused(RemoteEngineError):
+    """The server answered a request with an HTTP error ``status``."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class OpenAIEngine:
@@ -125,7 +143,16 @@ class OpenAIEngine:
     ``model`` None takes the model named by ``EngineConfig.model_path`` when the
     server lists it, else the first one listed. ``timeout_s`` bounds the
     connection and every wait for the next bytes of a reply.
+
+    A request's ``tools`` go to the server as OpenAI's ``tools`` and
+    ``tool_choice``, and the calls it sends come back in ``DoneEvent.tool_calls``
+    (see ``remote_tools``); a server that refuses them gets them described in the
+    prompt instead, from then on, and each reply's ``DoneEvent.note`` says so.
     """
+
+    #: The tool loop gives this engine the tools and reads its calls from
+    #: ``DoneEvent.tool_calls`` instead of writing them under a grammar.
+    native_tools = True
 
     def __init__(
         self,
@@ -143,6 +170,9 @@ class OpenAIEngine:
         self._sock_lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._ids: dict[str, int] = {}
+        #: Why the server's tools are described in the prompt ("": it takes tools).
+        self.tools_refused = ""
+        self._calls = CallCollector()
         self._thinking = False  # the streamed reply is inside its reasoning
 
     # -- HTTP --------------------------------------------------------------------
@@ -196,9 +226,10 @@ class OpenAIEngine:
             )
             if body is not None and "grammar" in body and 400 <= resp.status < 500:
                 hint += NO_REMOTE_GRAMMAR
-            raise RemoteEngineError(
+            raise _Refused(
                 f"The server at {self.endpoint.label} refused {doing} "
-                f"(HTTP {resp.status}: {detail}).{hint}"
+                f"(HTTP {resp.status}: {detail}).{hint}",
+                resp.status,
             )
         return conn, resp
 
@@ -333,7 +364,10 @@ class OpenAIEngine:
                     "(continue or branch from a token); use a local model for that."
                 )
             # Earlier turns' reasoning is left out, as most templates want.
-            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            body["messages"] = self._messages(request)
+            if request.tools and not self.tools_refused:
+                body["tools"] = list(request.tools)
+                body["tool_choice"] = wire_tool_choice(request.tool_choice)
             if request.thinking is not None:
                 # The switch of templates such as Qwen3's (llama.cpp's server, vLLM).
                 body["chat_template_kwargs"] = {"enable_thinking": request.thinking}
@@ -349,6 +383,13 @@ class OpenAIEngine:
             body["logprobs"] = k
         body["stream_options"] = {"include_usage": True}
         return "/v1/completions", body
+
+    def _messages(self, request: GenerateRequest) -> list[dict[str, Any]]:
+        """The chat messages, with the tools as the server takes them (or in the prompt)."""
+        messages = request.messages or ()
+        if self.tools_refused:
+            return prompt_messages(messages, request.tools)
+        return [wire_message(m) for m in messages]
 
     def _id(self, text: str) -> int:
         found = self._ids.get(text)
@@ -436,6 +477,8 @@ class OpenAIEngine:
                 if mark:
                     events.append(self._token(index + len(events), mark, 0.0, []))
             events.extend(self._tokens(choice, chat, index + len(events)))
+            if chat and isinstance(choice.get("delta"), dict) and choice["delta"].get("tool_calls"):
+                self._calls.add(choice["delta"]["tool_calls"])
             if choice.get("finish_reason"):
                 finish = str(choice["finish_reason"])
         return events, finish
@@ -448,6 +491,7 @@ class OpenAIEngine:
             return
         self._cancel.clear()
         self._thinking = False
+        self._calls = CallCollector()
         seed = request.params.seed
         if seed is None:
             seed = secrets.randbelow(2**32)
@@ -459,7 +503,17 @@ class OpenAIEngine:
         chat = path.endswith("chat/completions")
         start = time.perf_counter()
         try:
-            conn, resp = self._open("POST", path, body, "streaming a reply")
+            try:
+                conn, resp = self._open("POST", path, body, "streaming a reply")
+            except _Refused as refused:
+                if "tools" not in body or not refused_tools(refused.status):
+                    raise
+                # A server without tools: they go into the prompt, for this reply
+                # and the next ones.
+                detail = str(refused).partition("(")[2].rpartition(")")[0] or str(refused)
+                self.tools_refused = no_tools_note(self.endpoint.label, detail)
+                path, body = self._body(request, seed)
+                conn, resp = self._open("POST", path, body, "streaming a reply")
         except GlassboxError as exc:
             with self._sock_lock:
                 self._sock = None
@@ -471,6 +525,9 @@ class OpenAIEngine:
                 yield ErrorEvent(exc.kind, str(exc))
             return
         text: list[str] = []
+        # A call written as text (a server without tools, or one that passes the
+        # model's call through) is held back and read at the end.
+        written = PromptCalls(request.tools) if request.tools and chat else None
         n = 0
         first = last = 0.0
         finish: str | None = None
@@ -513,7 +570,7 @@ class OpenAIEngine:
                     last = now
                     n += 1
                     text.append(event.text)
-                    yield event
+                    yield from written.feed(event) if written is not None else (event,)
                 finish = ended or finish
                 if self._cancel.is_set():
                     break
@@ -546,6 +603,18 @@ class OpenAIEngine:
             reason = "stop"
         else:
             reason = _FINISH.get(finish or "stop", "stop")
+        reply = "".join(text)
+        calls: tuple[ToolCall, ...] = ()
+        if self._calls and reason != "cancelled":
+            try:
+                calls = self._calls.calls(self.endpoint.label)
+            except RemoteEngineError as exc:
+                yield ErrorEvent(exc.kind, str(exc))
+                return
+        if written is not None:
+            rest, reply, found = written.finish()
+            yield from rest
+            calls = calls or (found if reason != "cancelled" else ())
         gen_time = last - start - first
         yield DoneEvent(
             finish_reason=reason,
@@ -554,7 +623,9 @@ class OpenAIEngine:
             ttft_s=first,
             tokens_per_s=(n - 1) / gen_time if n > 1 and gen_time > 0 else 0.0,
             seed=seed,
-            text="".join(text),
+            text=reply,
+            tool_calls=calls,
+            note=self.tools_refused if request.tools else "",
         )
 
 

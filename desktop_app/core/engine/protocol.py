@@ -173,6 +173,9 @@ class GenerateRequest:
     "function", "function": {...}}`` objects); empty for a chat without tools.
     ``thinking`` turns a reasoning model's thinking on or off where its chat
     template has a switch (None: the template's default).
+    ``tool_choice`` ("auto", "none", "required" or a tool's name) is sent with
+    ``tools`` to a server that calls tools itself (the remote engine); a local
+    engine leaves choosing to the tool loop.
     """
 
     params: SamplingParams = field(default_factory=SamplingParams)
@@ -187,6 +190,7 @@ class GenerateRequest:
     contrast: ContrastSettings | None = None
     tools: tuple[dict[str, Any], ...] = ()
     thinking: bool | None = None
+    tool_choice: str = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +328,11 @@ class DoneEvent:
     #: was left off because of it.
     contrast_alpha: float | None = None
     draft_skipped: bool = False
+    #: Calls a server that calls tools itself sent (the remote engine; a local
+    #: engine's calls are written in the text), and what the user should know
+    #: about the reply (a server that did not take the tools).
+    tool_calls: tuple[ToolCall, ...] = ()
+    note: str = ""
 
     @property
     def acceptance(self) -> float | None:
@@ -339,6 +348,10 @@ class DoneEvent:
             out.pop("contrast_alpha")
         if not self.draft_skipped:
             out.pop("draft_skipped")
+        if not self.tool_calls:
+            out.pop("tool_calls")
+        if not self.note:
+            out.pop("note")
         return out
 
 

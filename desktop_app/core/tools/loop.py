@@ -117,13 +117,18 @@ class _Free:
     tokens: list[TokenEvent]
     done: DoneEvent | None
     called: bool
+    #: The call, when a server that calls tools itself made it (no grammar step).
+    call: ToolCall | None = None
 
 
 class ToolLoop:
     """Runs replies with ``tools`` on ``engine``; ``cancel`` is safe from any thread.
 
     ``template_has_tools`` says whether the loaded model's template takes tools
-    (``templates.supports_tools``); otherwise the fallback format is used.
+    (``templates.supports_tools``); otherwise the fallback format is used. An
+    engine with ``native_tools`` (a remote server) is given the tools and its
+    calls are taken from ``DoneEvent.tool_calls`` (the first of them, one per
+    step) instead of being written under the grammar here.
     """
 
     def __init__(
@@ -142,7 +147,8 @@ class ToolLoop:
             raise GlassboxError(f"The maximum number of tool calls must be 0–{MAX_STEPS_LIMIT}.")
         self.engine = engine
         self.tools = by_name(tools)
-        self.template_has_tools = template_has_tools
+        self.native = getattr(engine, "native_tools", False) is True
+        self.template_has_tools = template_has_tools or self.native
         self.max_steps = max_steps
         self.approve = approve
         self.on_token = on_token
@@ -165,15 +171,28 @@ class ToolLoop:
         history: Sequence[Message],
         params: SamplingParams,
         tool_choice: ToolChoice = "auto",
+        assistant_prefix: str = "",
     ) -> ToolReply:
         """One reply to ``history`` with calls as the model decides (``tool_choice``
         "auto"), none ("none"), at least one first ("required") or one of the tool
-        named by ``tool_choice`` first."""
+        named by ``tool_choice`` first.
+
+        ``history`` may end with earlier calls and their results (``tool`` messages,
+        fenced here as untrusted data). ``assistant_prefix`` is the start of the
+        reply's next free text (a branch from a chosen token); when it ends with
+        ``<tool_call>`` the call is written at once."""
         specs = [t.spec for t in self.tools.values()]
         if tool_choice not in ("auto", "none", "required") and tool_choice not in self.tools:
             raise GlassboxError(f"tool_choice names {tool_choice!r}, which is not a given tool.")
-        prompt = tool_prompt(specs, self.template_has_tools, [m.content for m in history])
-        convo = list(history)
+        prompt = tool_prompt(
+            specs, self.template_has_tools, [m.content for m in history] + [assistant_prefix]
+        )
+        convo = [
+            replace(m, content=fence(m.name or "a tool", m.content, prompt.mark))
+            if m.role == "tool"
+            else m
+            for m in history
+        ]
         added: list[Message] = []
         steps: list[ToolStep] = []
         sources: list[Any] = []
@@ -182,12 +201,20 @@ class ToolLoop:
             if self._cancel.is_set():
                 return self._end("", steps, added, "cancelled", prompt, sources)
             forced = n == 0 and tool_choice not in ("auto", "none")
-            if not self.tools or tool_choice == "none":
-                free = self._free(n, prompt, convo, params, watch=False)
-            elif forced:
-                free = _Free("", [], None, called=True)
+            before = assistant_prefix if n == 0 else ""
+            if n == 0 and self.tools and before.endswith(CALL_OPEN):
+                free = _Free(before[: -len(CALL_OPEN)], [], None, called=True)
+            elif not self.tools or tool_choice == "none":
+                free = self._free(
+                    n, prompt, convo, params, watch=False, prefix=before, choice="none"
+                )
+            elif forced and not self.native:
+                free = _Free(before, [], None, called=True)
             else:
-                free = self._free(n, prompt, convo, params, watch=True)
+                choice = tool_choice if forced else "auto"
+                free = self._free(
+                    n, prompt, convo, params, watch=True, prefix=before, choice=choice
+                )
             if self._cancel.is_set():
                 return self._end(free.text, steps, added, "cancelled", prompt, sources)
             if not free.called:
@@ -197,7 +224,11 @@ class ToolLoop:
                 final = self._free(n, prompt, convo, params, watch=False, withheld=True)
                 return self._answer(final, steps, added, prompt, sources, "max_steps")
             only = [self.tools[tool_choice].spec] if forced and tool_choice != "required" else specs
-            call, call_tokens = self._write_call(n, prompt, convo, params, free.text, only)
+            call_tokens: tuple[TokenEvent, ...] = ()
+            if free.call is not None:
+                call = free.call
+            else:
+                call, call_tokens = self._write_call(n, prompt, convo, params, free.text, only)
             if self._cancel.is_set():
                 return self._end(free.text, steps, added, "cancelled", prompt, sources)
             key = (call.name, _canonical(call.arguments))
@@ -267,14 +298,23 @@ class ToolLoop:
         *,
         watch: bool,
         withheld: bool = False,
+        prefix: str = "",
+        choice: str = "auto",
     ) -> _Free:
         """A free reply; with ``watch``, stopped as soon as it starts a call. ``withheld``
-        leaves the tools out of the prompt (the results stay)."""
-        request = self._request(prompt, convo, params, withheld)
+        leaves the tools out of the prompt (the results stay); ``prefix`` is the
+        reply's given start (its text counts as the reply's, its tokens are not
+        streamed again)."""
+        if prefix:
+            request = self._request(
+                prompt, convo, params, withheld, assistant_prefix=prefix, tool_choice=choice
+            )
+        else:
+            request = self._request(prompt, convo, params, withheld, tool_choice=choice)
         names = [spec.name for spec in prompt.specs]
         tokens: list[TokenEvent] = []
         held: list[TokenEvent] = []
-        text = ""
+        text = prefix
         called = False
         done: DoneEvent | None = None
         for event in self.engine.generate(request):
@@ -293,7 +333,8 @@ class ToolLoop:
                     text = text[:start]
                     self.engine.cancel()
                     # The tokens before the call were the reply's own text.
-                    shown = len(text) - sum(len(e.text) for e in tokens[: len(tokens) - len(held)])
+                    emitted = tokens[: len(tokens) - len(held)]
+                    shown = len(text) - len(prefix) - sum(len(e.text) for e in emitted)
                     self._emit(n, "reply", _upto(held, shown))
                     held = []
                 elif start is None:
@@ -311,7 +352,10 @@ class ToolLoop:
         if held and not called:
             self._emit(n, "reply", held)
         if done is not None and done.text and not called:
-            text = done.text
+            text = prefix + done.text
+        if done is not None and done.tool_calls and not called:
+            first = done.tool_calls[0]
+            return _Free(text, tokens, done, True, replace(first, id=first.id or f"call_{n}"))
         return _Free(text, tokens, done, called)
 
     def _write_call(
@@ -477,7 +521,7 @@ def next_turn(
     )
     if tool_choice not in ("auto", "none", "required") and tool_choice not in loop.tools:
         raise GlassboxError(f"tool_choice names {tool_choice!r}, which is not a given tool.")
-    prompt = tool_prompt(specs, template_has_tools, [m.content for m in history])
+    prompt = tool_prompt(specs, loop.template_has_tools, [m.content for m in history])
     # The client's tool results are untrusted like ours: fenced the same way.
     history = [
         replace(m, content=fence(m.name or "a tool", m.content, prompt.mark))
@@ -486,10 +530,12 @@ def next_turn(
         for m in history
     ]
     if tool_choice == "none" or not specs:
-        free = loop._free(0, prompt, history, params, watch=False)
+        free = loop._free(0, prompt, history, params, watch=False, choice="none")
         return ToolTurn(free.text, (), tuple(free.tokens), free.done)
-    if tool_choice == "auto":
-        free = loop._free(0, prompt, history, params, watch=True)
+    if tool_choice == "auto" or loop.native:
+        free = loop._free(0, prompt, history, params, watch=True, choice=tool_choice)
+        if free.call is not None:
+            return ToolTurn(free.text, (free.call,), tuple(free.tokens), free.done)
         if not free.called or loop.cancelled:
             return ToolTurn(free.text, (), tuple(free.tokens), free.done)
         only = list(specs)
