@@ -24,6 +24,10 @@
         <translation>本地 API</translation>
     </message>
     <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
         <source>Data</source>
         <translation>数据</translation>
     </message>
