@@ -52,16 +52,16 @@ def thinking_label(expanded: bool, streaming: bool, tokens: int, seconds: float 
     """The text of the line that opens and closes a Thinking block."""
     arrow = "▾" if expanded else "▸"
     if streaming:
-        title = QCoreApplication.translate("ChatView", "Thinking…")
+        title = QCoreApplication.translate("ThinkingBlock", "Thinking…")
     else:
-        title = QCoreApplication.translate("ChatView", "Thinking")
+        title = QCoreApplication.translate("ThinkingBlock", "Thinking")
     if tokens == 1:
-        count = QCoreApplication.translate("ChatView", "1 token")
+        count = QCoreApplication.translate("ThinkingBlock", "1 token")
     else:
-        count = QCoreApplication.translate("ChatView", "{n} tokens").format(n=tokens)
+        count = QCoreApplication.translate("ThinkingBlock", "{n} tokens").format(n=tokens)
     parts = [f"{arrow} {title}", count]
     if seconds is not None:
-        parts.append(QCoreApplication.translate("ChatView", "{s:.1f} s").format(s=seconds))
+        parts.append(QCoreApplication.translate("ThinkingBlock", "{s:.1f} s").format(s=seconds))
     return " · ".join(parts)
 
 

@@ -72,6 +72,10 @@
         <translation>对话错误</translation>
     </message>
     <message>
+        <source>{who} (thinking)</source>
+        <translation>{who}（思考过程）</translation>
+    </message>
+    <message>
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
