@@ -202,3 +202,43 @@ def test_the_server_list_shows_json_entries_as_the_mcp_file_writes_them() -> Non
     configs = parse_config({"servers": entries})
     assert [server_entry(c) for c in configs] == entries
     json.dumps(entries)  # what the settings file holds
+
+
+def test_a_streamable_http_server_with_a_token_lists_its_tools(
+    qtbot: QtBot, dialog: SettingsDialog, notes: Path
+) -> None:
+    import socket
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = subprocess.Popen(
+        [sys.executable, SERVER, str(notes), "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until the server listens
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # it answered (with an error for a bare GET): it listens
+            except OSError:
+                time.sleep(0.2)
+        page = dialog.tools_page
+        add_server(qtbot, page, name="web-notes", url=url, token="secret-token")
+        assert "secret-token" not in page.server_list.item(0).text()
+        with qtbot.waitSignal(page.sig_listed, timeout=TIMEOUT_MS):
+            page.test_button.click()
+        assert "offers 4 tools" in page.status.text(), page.status.text()
+        assert "read_note" in page.tools_view.toPlainText()
+    finally:
+        server.terminate()
+        server.wait(10)
