@@ -76,7 +76,7 @@ def test_streamed_reasoning_opens_a_block_that_closes_when_the_answer_starts(
     view.end_reply(MessageView(2, "assistant", "".join(THINK + ANSWER)))
     assert view.token_count(2) == len(tokens)
     line = _toggle_line(view)
-    assert line.startswith("▸ Thinking · 7 tokens · ") and line.endswith(" s")
+    assert line.startswith("▸ Thinking · 6 tokens · ") and line.endswith(" s")
     assert "<think>" not in view.toPlainText() and "It is 4." in view.toPlainText()
     # Each token is where its text is, reasoning and answer alike.
     assert _text_at(view, 2, 5) == " and"
@@ -93,7 +93,7 @@ def test_the_reasoning_tokens_have_their_own_token_view(view: ChatView, qtbot: Q
             MessageView(2, "assistant", text, tokens=tokens, thinking_seconds=2.5),
         ]
     )
-    assert _toggle_line(view) == "▸ Thinking · 7 tokens · 2.5 s"
+    assert _toggle_line(view) == "▸ Thinking · 6 tokens · 2.5 s"
     assert view.thinking_expanded(2) is False
     # Selecting a reasoning token opens the block and offers its alternatives.
     view.select_token(2, 6)

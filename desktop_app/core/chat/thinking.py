@@ -154,13 +154,19 @@ class ThinkingSplitter(Generic[T]):
             if self._state == _REASONING:
                 at = buf.find(CLOSE_TAG)
                 if at >= 0:
-                    self._emit("reasoning", buf[:at])
-                    self._emit("tag", CLOSE_TAG)
+                    body = buf[:at].rstrip()
+                    self._emit("reasoning", body)
+                    # Blank space before the closing tag belongs to the tag.
+                    self._emit("tag", buf[len(body) : at] + CLOSE_TAG)
                     self._buf = buf[at + len(CLOSE_TAG) :]
                     self._state = _AFTER
                     self._closed = True
                     continue
-                keep = 0 if final else _partial_suffix(buf, CLOSE_TAG)
+                keep = 0
+                if not final:
+                    # What may start the closing tag waits, and the blank space before it.
+                    keep = _partial_suffix(buf, CLOSE_TAG)
+                    keep += len(buf[: len(buf) - keep]) - len(buf[: len(buf) - keep].rstrip())
                 self._emit("reasoning", buf[: len(buf) - keep])
                 self._buf = buf[len(buf) - keep :]
                 return

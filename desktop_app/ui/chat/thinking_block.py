@@ -143,6 +143,10 @@ class ThinkingSection:
         box.setBackground(QColor(0x2A, 0x2E, 0x35) if dark else QColor(0xF2, 0xF3, 0xF5))
         cursor.insertBlock(box, QTextCharFormat())
         self.first = cursor.block()
+        # A little room between the block and the answer under it.
+        gap = QTextBlockFormat()
+        gap.setTopMargin(6.0)
+        QTextCursor(self.first.next()).mergeBlockFormat(gap)
 
     def label(self) -> str:
         """The toggle line's text now."""
