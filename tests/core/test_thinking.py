@@ -142,3 +142,16 @@ def test_flag_switched_template() -> None:
     off = render_chat([Message("user", "Hi")], flagged, thinking=False).text
     assert off.endswith("<think></think>")
     assert render_chat([Message("user", "Hi")], flagged, thinking=True).text.endswith(":")
+
+
+def test_a_switch_that_changes_only_the_system_part_is_found() -> None:
+    # Granite 3.3's kind: ``thinking`` adds instructions to the system message.
+    granite_like = (
+        "{%- if thinking %}system: Think in <think></think> first.\n{%- endif %}"
+        "{%- for m in messages %}{{ m.role }}: {{ m.content }}\n{%- endfor %}"
+        "{%- if add_generation_prompt %}assistant:{%- endif %}"
+    )
+    support = thinking_support(granite_like)
+    assert support.switch == "thinking" and not support.default_on
+    on = render_chat([Message("user", "Hi")], granite_like, thinking=True).text
+    assert on.startswith("system: Think")

@@ -349,7 +349,8 @@ def thinking_support(template: str | None) -> ThinkingSupport:
             continue
         on = render(question, **{name: True})
         off = render(question, **{name: False})
-        if on is not None and off is not None and _after_probe(on) != _after_probe(off):
+        # The whole prompt: some templates switch through the system part (Granite).
+        if on is not None and off is not None and on != off:
             switch, on_text, off_text = name, on, off
             break
     if not switch and FLAG_OFF in template:
@@ -359,7 +360,11 @@ def thinking_support(template: str | None) -> ThinkingSupport:
         if on is not None and off is not None and _after_probe(on) != _after_probe(off):
             switch, on_text, off_text = "flag", on, off
             base = plain or on
-    default_on = bool(switch) and _after_probe(base) == _after_probe(on_text)
+    if switch == "flag":
+        # The system prompts differ by construction: compare what follows the question.
+        default_on = _after_probe(base) == _after_probe(on_text)
+    else:
+        default_on = bool(switch) and base == on_text
     if not switch:
         default_on = _opens(base) or "<think>" in template
     history = render(
