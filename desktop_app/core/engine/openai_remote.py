@@ -132,9 +132,10 @@ _FINISH: dict[str, FinishReason] = {"length": "length", "stop": "eos", "tool_cal
 class _Refused(RemoteEngineError):
     """The server answered a request with an HTTP error ``status``."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, detail: str) -> None:
         super().__init__(message)
         self.status = status
+        self.detail = detail
 
 
 class OpenAIEngine:
@@ -230,6 +231,7 @@ class OpenAIEngine:
                 f"The server at {self.endpoint.label} refused {doing} "
                 f"(HTTP {resp.status}: {detail}).{hint}",
                 resp.status,
+                f"HTTP {resp.status}: {detail}",
             )
         return conn, resp
 
@@ -510,8 +512,7 @@ class OpenAIEngine:
                     raise
                 # A server without tools: they go into the prompt, for this reply
                 # and the next ones.
-                detail = str(refused).partition("(")[2].rpartition(")")[0] or str(refused)
-                self.tools_refused = no_tools_note(self.endpoint.label, detail)
+                self.tools_refused = no_tools_note(self.endpoint.label, refused.detail)
                 path, body = self._body(request, seed)
                 conn, resp = self._open("POST", path, body, "streaming a reply")
         except GlassboxError as exc:
