@@ -135,6 +135,7 @@ def build(
     # Nothing is opened until the knowledge base is first used (a dock shown, a drop).
     knowledge = knowledge if knowledge is not None else KnowledgeController()
     session = ChatSession(store, controller)
+    session.reset_tool_options()  # the first chat's tools, from the settings
     session.set_knowledge(knowledge)
     window = MainWindow(
         controller,

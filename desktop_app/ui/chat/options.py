@@ -42,6 +42,7 @@ from desktop_app.core.engine.protocol import CONTRAST_ALPHA_MAX
 from desktop_app.core.errors import GlassboxError
 from desktop_app.ui.chat.session import DEFAULT_CAD_ALPHA, ChatOptions
 from desktop_app.ui.chat.thinking_switch import ThinkingSwitch
+from desktop_app.ui.chat.tool_options import ToolOptions
 from desktop_app.ui.common.errors import error_text
 
 
@@ -270,6 +271,8 @@ class ChatOptionsPanel(QDockWidget):
         form.addRow(self.tr("Only types"), self._types_edit)
         form.addRow(self.tr("Only folder"), self._folder_edit)
         form.addRow("", since)
+        self.tools = ToolOptions(body)
+        form.addRow(self.tr("Tools"), self.tools)
         for row in range(form.rowCount()):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             label = item.widget() if item is not None else None
@@ -309,6 +312,7 @@ class ChatOptionsPanel(QDockWidget):
         self._whole_check.toggled.connect(self._on_retrieval_control_changed)
         self._cad_check.toggled.connect(self._on_cad_control_changed)
         self._cad_alpha_spin.valueChanged.connect(self._on_cad_control_changed)
+        self.tools.sig_changed.connect(self._on_tools_changed)
         self._updating = False
         self.reload_presets()
 
@@ -341,6 +345,7 @@ class ChatOptionsPanel(QDockWidget):
         self.set_whole_documents(options.whole_documents)
         self.set_cad(options.cad)
         self.set_filters(options.file_types, options.folder, options.modified_after)
+        self.tools.set_values(options.tools, options.tool_servers, options.tools_ask_builtin)
 
     def _change(self, **fields: Any) -> None:
         """Replace ``fields`` of the shown options; emit the record if that changed it."""
@@ -556,6 +561,10 @@ class ChatOptionsPanel(QDockWidget):
             min_similarity=threshold if threshold > 0 else None,
             only_from_documents=self._only_docs_check.isChecked(),
         )
+
+    @Slot(list, list, bool)
+    def _on_tools_changed(self, tools: list[str], servers: list[str], ask: bool) -> None:
+        self._change(tools=tools, tool_servers=servers, tools_ask_builtin=ask)
 
     @Slot()
     def _on_system_timer_timeout(self) -> None:

@@ -55,6 +55,7 @@ from desktop_app.core.kb.retrieve import Hit
 from desktop_app.core.kb.translate import CrossLanguage, engine_translator, merge_counts
 from desktop_app.core.kb.whole import MAX_DOCUMENTS, Fit
 from desktop_app.core.sampling import SamplingParams
+from desktop_app.ui.chat import tool_steps
 from desktop_app.ui.chat.thinking_block import (
     ReplyThinking,
     meta_figures,
@@ -64,6 +65,7 @@ from desktop_app.ui.chat.thinking_block import (
 from desktop_app.ui.chat.view import MessageView, SentenceMark, sentence_marks
 from desktop_app.ui.common.errors import error_text
 from desktop_app.workers.engine.inference import InferenceController
+from desktop_app.workers.engine.tool_runner import ToolRunner
 from desktop_app.workers.jobs import JobHandle
 from desktop_app.workers.jobs_qt import while_alive
 
@@ -110,6 +112,24 @@ class ChatOptions:
     #: A reasoning model's own thinking on or off, through its chat template's
     #: switch (None: the template's default).
     thinking: bool | None = None
+    #: Tools the model may call in this chat: built-in tools by name (``BUILTIN_NAMES``;
+    #: "knowledge" searches the attached collections instead of searching first, "files"
+    #: reads ``tool_files``), and the configured MCP servers by name.
+    tools: list[str] = field(default_factory=list)
+    tool_servers: list[str] = field(default_factory=list)
+    tool_files: list[str] = field(default_factory=list)  # files dropped into the chat
+    tools_ask_builtin: bool = False  # ask before built-in read-only tools too
+    tools_always: list[str] = field(default_factory=list)  # "Always for this chat"
+
+    @property
+    def uses_tools(self) -> bool:
+        """Whether any tool is on (a reply then runs the tool loop)."""
+        return bool(self.tools or self.tool_servers)
+
+    @property
+    def knowledge_tool(self) -> bool:
+        """Whether the attached collections are searched by the model, as a tool."""
+        return "knowledge" in self.tools and bool(self.collections)
 
     def filters(self) -> Filters | None:
         """The metadata filters for searches, or None when nothing is restricted."""
@@ -150,6 +170,11 @@ class ChatOptions:
             "whole_documents": self.whole_documents,
             "cad": self.cad,
             "thinking": self.thinking,
+            "tools": list(self.tools),
+            "tool_servers": list(self.tool_servers),
+            "tool_files": list(self.tool_files),
+            "tools_ask_builtin": self.tools_ask_builtin,
+            "tools_always": list(self.tools_always),
         }
 
     @classmethod
@@ -207,6 +232,13 @@ class ChatOptions:
         thinking = data.get("thinking")
         if isinstance(thinking, bool):
             out.thinking = thinking
+        for key in ("tools", "tool_servers", "tool_files", "tools_always"):
+            names = data.get(key)
+            if isinstance(names, list):
+                setattr(out, key, [str(n) for n in names if isinstance(n, str)])
+        ask = data.get("tools_ask_builtin")
+        if isinstance(ask, bool):
+            out.tools_ask_builtin = ask
         return out
 
 
@@ -248,6 +280,13 @@ class _Reply:
     sources: list[Hit] = field(default_factory=list)
     delimiter: str = ""
     mode: str = PASSAGES
+    # A reply with tools (``tool_steps``): its calls as saved, the passages its
+    # knowledge searches found, and the final answer that becomes its content.
+    tools: bool = False
+    tool_steps: list[dict[str, Any]] = field(default_factory=list)
+    tool_sources: list[Any] = field(default_factory=list)
+    tool_decision: int = -1  # the token where the running call was decided
+    content: str | None = None
     thinking: ReplyThinking | None = None  # its native reasoning, timed for its card
 
 
@@ -294,6 +333,13 @@ class ChatSession(QObject):
     """The messages queued in the open chat changed: the whole queue, ``QueuedMessage``s,
     first to be sent first."""
 
+    sig_tool_approval = Signal(object)
+    """A tool call of the streaming reply waits for the user: an ``ApprovalRequest``
+    (answer with :meth:`decide_tool`)."""
+
+    sig_tool_step = Signal(object)
+    """A tool call of the streaming reply has its outcome (``ToolStep``): no call waits."""
+
     def __init__(
         self,
         store: ChatStore,
@@ -331,6 +377,9 @@ class ChatSession(QObject):
         fingerprint = getattr(controller, "sig_model_fingerprint", None)
         if fingerprint is not None:
             fingerprint.connect(self._on_controller_model_fingerprint)
+        # Replies with tools (see ``ui.chat.tool_steps``).
+        self._tools = ToolRunner(controller, parent=self)
+        tool_steps.connect(self, self._tools)
 
     # ----------------------------------------------------------------- state
 
@@ -372,6 +421,7 @@ class ChatSession(QObject):
     def set_knowledge(self, knowledge: Any) -> None:
         """Ground replies in documents found by ``knowledge`` (a ``KnowledgeController``)."""
         self._knowledge = knowledge
+        self._tools.knowledge = knowledge
 
     def set_options(self, options: ChatOptions) -> None:
         """Use ``options`` from the next reply on, saved with the open chat (the chat
@@ -399,9 +449,11 @@ class ChatSession(QObject):
         collections (the window applies its sampling values) and is saved in it.
         """
         self.stop()
+        self._tools.close_servers()
         self._chat_id = None
         self._path = []
         self._project_id = project.id if project is not None else None
+        tool_steps.new_chat_tools(self.options, self._controller.settings)
         if project is not None:
             self._system_prompt = project.system_prompt
             self.options.collections = list(project.collections)
@@ -413,6 +465,8 @@ class ChatSession(QObject):
         """Show a saved chat, on its last viewed branch or on the branch of ``message_id``."""
         self.stop()
         self.wait_saved()
+        if chat_id != self._chat_id:
+            self._tools.close_servers()
         try:
             summary = self._store.chat(chat_id)
             if message_id is not None:
@@ -536,7 +590,7 @@ class ChatSession(QObject):
             return False
         self._path.append(user)
         self.sig_append.emit(self._view(user))
-        if self.options.collections and self._knowledge is not None:
+        if self._grounded():
             self._search_then_reply(user.id, text)
         else:
             self._start_reply(user.id, [])
@@ -761,7 +815,7 @@ class ChatSession(QObject):
         parent = message.parent_id if message.role == "assistant" else message.id
         self._rebranch(parent)
         question = self._path[-1].content if self._path else ""
-        if parent is not None and self.options.collections and self._knowledge is not None:
+        if parent is not None and self._grounded():
             self._search_then_reply(parent, question)
             return
         self._start_reply(parent, [])
@@ -805,7 +859,7 @@ class ChatSession(QObject):
                 return
             self._path.append(edited)
             self._show_path()
-            if self.options.collections and self._knowledge is not None:
+            if self._grounded():
                 self._search_then_reply(edited.id, text)
             else:
                 self._start_reply(edited.id, [])
@@ -913,7 +967,10 @@ class ChatSession(QObject):
     def stop(self) -> None:
         """Stop the streaming reply (what arrived is kept), or the search before it."""
         if self._reply is not None:
-            self._controller.stop()
+            if self._reply.tools:
+                self._tools.stop()
+            else:
+                self._controller.stop()
             return
         grounding = self._pending_search
         if grounding is not None:
@@ -930,7 +987,30 @@ class ChatSession(QObject):
         """A message of the open chat (for the details card)."""
         return self._message(message_id)
 
+    def decide_tool(self, decision: str) -> None:
+        """The user's answer to the waiting tool call: "once", "always" or "deny"."""
+        tool_steps.decide(self, self._tools, decision)
+
+    def attach_files(self, paths: list[str]) -> None:
+        """Files dropped into the chat, for its file-reading tool."""
+        known = self.options.tool_files
+        known += [p for p in paths if p not in known]
+        self.save_options()
+
+    def reset_tool_options(self) -> None:
+        """The tools of a new chat, from the settings (the window calls this at start)."""
+        tool_steps.new_chat_tools(self.options, self._controller.settings)
+
     # ----------------------------------------------------------------- internals
+
+    def _grounded(self) -> bool:
+        """Whether a question is searched in the attached collections before the reply
+        (not when the model searches them itself, as a tool)."""
+        return (
+            bool(self.options.collections)
+            and self._knowledge is not None
+            and not self.options.knowledge_tool
+        )
 
     def _guard(self, action: Any) -> Any:
         """Run a store call; a storage error becomes a notice instead of an exception."""
@@ -1163,6 +1243,8 @@ class ChatSession(QObject):
         else:
             self.sig_reply_begun.emit(view)
         self.sig_busy.emit(True)
+        if tool_steps.start(self, self._tools, reply, same_prompt_as):
+            return
         self._controller.send(request)
 
     def _show_path(self, streaming: MessageView | None = None) -> None:
@@ -1291,6 +1373,8 @@ class ChatSession(QObject):
             # The same refusal as ask and the API give: a sentence in the question's
             # language, not the model's wording (often English, whatever was asked).
             content = reply.refusal
+        if reply.content is not None and status == "complete":
+            content = reply.content  # a reply with tools: its final answer
         if reply.thinking is not None:
             reply.meta_update.update(reply.thinking.card([t.text for t in reply.tokens]))
         stored = self._close_record(reply, status, reply.meta_update, content)
@@ -1408,6 +1492,8 @@ class ChatSession(QObject):
     def close(self) -> None:
         """Stop the reply and finish its record (the window is closing)."""
         self.wait_saved()
+        self._tools.stop()
+        self._tools.close_servers()
         reply = self._reply
         if reply is not None:
             self._reply = None

@@ -10,9 +10,10 @@ as a code block, cut when long: the whole result is in the reply's card), and
 so on to the final answer. The reply's content is the final answer, so the next
 turn sees the answer, not the calls. Saved with the reply:
 
-- ``meta["tool_steps"]``: each call (tool, where it comes from, arguments,
-  outcome, the result as the model was told, what the model wrote before it, and
-  ``end``: the token index after its outcome);
+- ``meta["tool_steps"]``: each call (tool, arguments, outcome, the result as the
+  model was told, what the model wrote before it, ``decision``: the index of the
+  token where it decided to call, -1 when it was chosen, and ``end``: the token
+  index after its outcome);
 - ``meta["citations"]``: the passages the knowledge tool found, numbered as the
   model was given them, shown as the reply's sources like a grounded reply's.
 
@@ -108,6 +109,11 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
         reply.recorder.append(shifted)
         session.sig_reply_tokens.emit(shifted)
 
+    def on_decision() -> None:
+        reply = live()
+        if reply is not None:
+            reply.tool_decision = len(reply.tokens)
+
     def on_approval(request: ApprovalRequest) -> None:
         if live() is not None:
             session.sig_tool_approval.emit(request)
@@ -118,8 +124,16 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
             return
         _append_typed(session, reply, step_text(step))
         reply.tool_steps.append(step_record(step, reply, len(reply.tokens)))
+        reply.tool_decision = -1
         reply.tool_sources.extend(step.result.sources)
         session.sig_tool_step.emit(step)
+
+    def on_repeated() -> None:
+        reply = live()
+        if reply is not None:
+            note = _tr("The same call again: not run; the model answers with the result it has.")
+            _append_typed(session, reply, f"\n↳ {note}\n\n")
+            reply.tool_decision = -1
 
     def on_note(text: str) -> None:
         reply = live()
@@ -149,6 +163,8 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
             session.sig_notice.emit(message, True)
 
     runner.sig_tokens.connect(on_tokens)
+    runner.sig_decision.connect(on_decision)
+    runner.sig_repeated.connect(on_repeated)
     runner.sig_approval.connect(on_approval)
     runner.sig_step.connect(on_step)
     runner.sig_note.connect(on_note)
@@ -217,6 +233,7 @@ def step_record(step: ToolStep, reply: _Reply, end: int) -> dict[str, Any]:
         "result": step.result.text,
         "error": step.result.is_error,
         "said": said.strip(),
+        "decision": reply.tool_decision,
         "end": end,
     }
 

@@ -72,6 +72,7 @@ from desktop_app.core.engine.openai_remote import is_remote
 from desktop_app.core.engine.protocol import DoneEvent, Message, ModelLoaded, TokenEvent
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
+from desktop_app.ui.chat import tool_steps
 from desktop_app.ui.chat.conversation_list import ConversationList
 from desktop_app.ui.chat.import_dialog import ChatImporter
 from desktop_app.ui.chat.options import ChatOptionsPanel
@@ -666,6 +667,9 @@ class MainWindow(QMainWindow):
         s.sig_busy.connect(self._on_session_busy)
         s.sig_context.connect(self._on_session_context)
         s.sig_queue.connect(self._queue.set_queue)
+        # A tool call waiting for approval is shown under the streaming reply.
+        self._tool_slot = tool_steps.attach_view(s, self._view)
+        self._options.tools.server_names = tool_steps.server_names(lambda: c.settings)
         self._queue.sig_edit.connect(s.edit_queued)
         self._queue.sig_remove.connect(s.remove_queued)
         self._queue.sig_send_now.connect(self._on_queue_send_now)
@@ -828,6 +832,15 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
+        if "files" in self._session.options.tools:
+            # The chat reads dropped files with its tool instead of indexing them.
+            self._session.attach_files(documents)
+            self._set_status(
+                self.tr("The model may read {count} dropped file(s) in this chat.").format(
+                    count=len(documents)
+                )
+            )
+            return
         self.add_documents(documents)
 
     @Slot(list)

@@ -87,6 +87,23 @@ class ToolRun:
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """Progress marker: the next token is the one where the model decided to call."""
+
+
+_DECISION = _Decision()
+
+
+@dataclass(frozen=True)
+class _Repeated:
+    """Progress marker: the call just written repeats an earlier one and does not run
+    (the model answers with the result it has)."""
+
+
+_REPEATED = _Repeated()
+
+
 @dataclass
 class _Search:
     """A knowledge search asked for from the engine thread, answered on the GUI thread."""
@@ -150,6 +167,12 @@ class ToolRunner(QObject):
     sig_tokens = Signal(list)
     """The reply's tokens (``TokenEvent``s numbered from 0 across the reply)."""
 
+    sig_decision = Signal()
+    """The next token of ``sig_tokens`` is the one where the model decided to call."""
+
+    sig_repeated = Signal()
+    """The call just written repeats an earlier one: it does not run."""
+
     sig_approval = Signal(object)
     """A call waits for the user's answer: an ``ApprovalRequest``."""
 
@@ -212,6 +235,10 @@ class ToolRunner(QObject):
                 return  # what still arrives for a stopped reply is dropped
             if isinstance(item, TaskTokens):
                 self.sig_tokens.emit(list(item.events))
+            elif isinstance(item, _Decision):
+                self.sig_decision.emit()
+            elif isinstance(item, _Repeated):
+                self.sig_repeated.emit()
             elif isinstance(item, ApprovalRequest):
                 self.sig_approval.emit(item)
             elif isinstance(item, ToolStep):
@@ -294,6 +321,11 @@ class ToolRunner(QObject):
         count = 0
         in_step: dict[int, int] = {}  # reply tokens streamed in each step
         called: set[int] = set()
+        ran: set[int] = set()  # steps whose call has its outcome
+
+        def on_step(step: ToolStep) -> None:
+            ran.add(len(ran))
+            progress.report(step)
 
         def emit(event: TokenEvent) -> None:
             nonlocal count
@@ -301,6 +333,10 @@ class ToolRunner(QObject):
             count += 1
 
         def on_token(step: int, phase: Phase, event: TokenEvent) -> None:
+            if phase == "reply" and step in called and step not in ran:
+                # The answer after a call that was not run (the same call again).
+                ran.add(step)
+                progress.report(_REPEATED)
             if phase == "reply":
                 in_step[step] = in_step.get(step, 0) + 1
             elif step not in called:
@@ -308,6 +344,7 @@ class ToolRunner(QObject):
                 called.add(step)
                 seen = in_step.get(step, 0)
                 if seen < len(tap.previous):
+                    progress.report(_DECISION)
                     emit(tap.previous[seen])
             emit(event)
 
@@ -318,7 +355,7 @@ class ToolRunner(QObject):
             max_steps=tools.max_steps,
             approve=gate.approve,
             on_token=on_token,
-            on_step=progress.report,
+            on_step=on_step,
             candidates=request.candidates,
         )
         with self._lock:

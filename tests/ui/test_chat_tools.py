@@ -1,0 +1,295 @@
+"""Replies with tools in a chat, with the fake engine replaying one script per generation:
+the call and its tokens in the reply, approval (allow, always, deny), Stop while a
+call waits, a tool server that fails, the steps kept with the chat, a branch at the
+decision token, and the window's event loop running all the while."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.chat.store import ChatStore
+from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.engine.protocol import Event, GenerateRequest
+from desktop_app.core.sampling import SamplingParams
+from desktop_app.core.settings import Settings
+from desktop_app.core.tools.approval import ApprovalRequest
+from desktop_app.ui.chat.session import TYPED_TOKEN_ID, ChatOptions, ChatSession
+from desktop_app.workers.engine.inference import InferenceController
+
+TIMEOUT_MS = 10000
+CALL = '\n{"name": "calculator", "arguments": {"expression": "%s"}}\n</tool_call>'
+NOTES_SERVER = Path(__file__).resolve().parents[1] / "mcp_notes_server.py"
+
+
+class ScriptedEngine(FakeEngine):
+    """Replays one script per generation, in order; the last one again when they run out."""
+
+    def __init__(self, scripts: list[str], delay_s: float = 0.0) -> None:
+        super().__init__(delay_s=delay_s)
+        self.scripts = list(scripts)
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        self.script = self.scripts.pop(0) if len(self.scripts) > 1 else self.scripts[0]
+        return super().generate(request)
+
+
+def make_session(
+    qtbot: QtBot, tmp_path: Path, engine: FakeEngine, settings: Settings | None = None
+) -> tuple[ChatSession, InferenceController, ChatStore]:
+    settings = (settings or Settings()).with_sampling(SamplingParams.greedy())
+    controller = InferenceController(
+        lambda: engine,
+        settings,
+        settings_path=tmp_path / "settings.json",
+        resolver=lambda spec, progress: Path(spec),
+        remember_model=False,
+    )
+    store = ChatStore(tmp_path / "chats.sqlite3")
+    session = ChatSession(store, controller)
+    session.set_params(SamplingParams.greedy())
+    with qtbot.waitSignal(controller.sig_model_loaded, timeout=TIMEOUT_MS):
+        controller.load_model(str(tmp_path / "model.gguf"))
+    return session, controller, store
+
+
+@pytest.fixture
+def engine() -> ScriptedEngine:
+    return ScriptedEngine(["<tool_call>", CALL % "6*7", "It is 42."])
+
+
+@pytest.fixture
+def session(qtbot: QtBot, tmp_path: Path, engine: ScriptedEngine) -> Iterator[ChatSession]:
+    s, controller, store = make_session(qtbot, tmp_path, engine)
+    s.set_options(ChatOptions(tools=["calculator"], tools_ask_builtin=True))
+    yield s
+    s.close()
+    controller.shutdown()
+    store.close()
+
+
+def ask_and_answer(qtbot: QtBot, session: ChatSession, decision: str) -> ApprovalRequest:
+    """Send a question; answer the approval with ``decision``; wait for the reply's end."""
+    asked: list[ApprovalRequest] = []
+    session.sig_tool_approval.connect(asked.append)
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        assert session.send("What is 6*7?")
+        qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT_MS)
+        session.decide_tool(decision)
+    session.wait_saved()
+    return asked[0]
+
+
+def test_an_allowed_call_shows_its_tokens_result_and_the_answer(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    request = ask_and_answer(qtbot, session, "once")
+    assert request.spec.name == "calculator"
+    assert json.loads(request.call.arguments) == {"expression": "6*7"}
+    reply = session.path[-1]
+    assert reply.role == "assistant" and reply.status == "complete"
+    assert reply.content == "It is 42."  # the final answer is the reply's content
+    [step] = reply.meta["tool_steps"]
+    assert step["name"] == "calculator" and step["status"] == "ok"
+    assert step["result"] == "6*7 = 42"
+    # The token view holds the decision (the first token of "<tool_call>", with its
+    # alternatives), the call's tokens, the typed outcome and the answer, in order.
+    records = session.store.read_tokens(reply.id).records
+    text = "".join(r.event.text for r in records)
+    # (the fake vocabulary has no newline: it writes a space instead)
+    assert text.startswith('< {"name": "calculator", "arguments": {"expression": "6*7"}}')
+    assert "6*7 = 42" in text and text.endswith("It is 42.")
+    assert step["decision"] == 0
+    decision = records[0].event
+    assert decision.text == "<" and len(decision.candidates) > 1
+    typed = [r for r in records if r.event.id == TYPED_TOKEN_ID]
+    assert typed and all(r.forced for r in typed)
+    assert [r.event.index for r in records] == list(range(len(records)))
+    # The model saw the result as fenced data (the fake model's template has no tools:
+    # the fallback format gives it back in a user message).
+    last = engine.requests[-1].messages or ()
+    assert any("BEGIN result of calculator" in m.content and "6*7 = 42" in m.content for m in last)
+
+
+def test_a_denied_call_is_reported_to_the_model_and_does_not_run(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    ask_and_answer(qtbot, session, "deny")
+    reply = session.path[-1]
+    [step] = reply.meta["tool_steps"]
+    assert step["status"] == "denied" and "42" not in step["result"]
+    last = engine.requests[-1].messages or ()
+    told = [m.content for m in last if "BEGIN result of calculator" in m.content]
+    assert told and "denied" in told[0]
+
+
+def test_always_for_this_chat_is_remembered_and_not_asked_again(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    ask_and_answer(qtbot, session, "always")
+    assert session.options.tools_always == ["calculator"]
+    saved = session.store.chat(session.chat_id or 0).options
+    assert saved["tools_always"] == ["calculator"]
+    engine.scripts = ["<tool_call>", CALL % "2+2", "It is 4."]
+    asked: list[object] = []
+    session.sig_tool_approval.connect(asked.append)
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.send("And 2+2?")
+    assert not asked
+    assert session.path[-1].meta["tool_steps"][0]["result"] == "2+2 = 4"
+
+
+def test_stop_while_a_call_waits_ends_the_reply(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    asked: list[ApprovalRequest] = []
+    session.sig_tool_approval.connect(asked.append)
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.send("What is 6*7?")
+        qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT_MS)
+        session.stop()
+    reply = session.path[-1]
+    assert reply.status == "cancelled"
+    assert not session.busy
+    # The next question works, and asks again.
+    engine.scripts = ["<tool_call>", CALL % "6*7", "It is 42."]
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.send("Again?")
+        qtbot.waitUntil(lambda: len(asked) == 2, timeout=TIMEOUT_MS)
+        session.decide_tool("once")
+
+
+def test_the_steps_come_back_when_the_chat_is_opened_again(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    ask_and_answer(qtbot, session, "once")
+    chat_id = session.chat_id or 0
+    shown: list[list[object]] = []
+    session.sig_show.connect(shown.append)
+    session.new_chat()
+    session.open_chat(chat_id)
+    reply = shown[-1][-1]
+    text = "".join(t.text for t in reply.tokens)  # type: ignore[attr-defined]
+    assert "6*7 = 42" in text and text.startswith("<")
+
+
+def test_an_alternative_at_the_decision_token_branches_without_the_call(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    ask_and_answer(qtbot, session, "once")
+    reply = session.path[-1]
+    decision = session.store.read_tokens(reply.id).records[0].event
+    other = next(c for c in decision.candidates if c.text != "<")
+    engine.scripts = ["-- just text."]
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.branch_from_alternative(reply.id, 0, other.id)
+    session.wait_saved()
+    branch = session.path[-1]
+    assert branch.id != reply.id and branch.meta.get("tool_steps") == []
+    assert branch.content.startswith(other.text)
+    # The branch went on from the chosen token, with the tools still offered.
+    assert engine.requests[-1].assistant_prefix == other.text
+    system = (engine.requests[-1].messages or ())[0]
+    assert system.role == "system" and '"calculator"' in system.content
+
+
+def test_the_window_keeps_running_during_a_reply_with_tools(qtbot: QtBot, tmp_path: Path) -> None:
+    engine = ScriptedEngine(["<tool_call>", CALL % "6*7", "It is 42, computed."], delay_s=0.01)
+    s, controller, store = make_session(qtbot, tmp_path, engine)
+    s.set_options(ChatOptions(tools=["calculator"], tools_ask_builtin=True))
+    ticks = [0]
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    timer.start()
+    asked: list[object] = []
+    s.sig_tool_approval.connect(asked.append)
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=TIMEOUT_MS):
+            s.send("What is 6*7?")
+            qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT_MS)
+            before = ticks[0]
+            qtbot.wait(200)  # the engine thread waits for the answer; the window does not
+            assert ticks[0] > before
+            s.decide_tool("once")
+        # About 70 tokens at 10 ms each and a 200 ms wait: the timer ran throughout.
+        assert ticks[0] >= 20
+    finally:
+        timer.stop()
+        s.close()
+        controller.shutdown()
+        store.close()
+
+
+def test_a_tool_server_that_crashes_gives_a_clear_error_in_the_reply(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    server = {
+        "name": "notes",
+        "command": sys.executable,
+        "args": [str(NOTES_SERVER), str(notes), "--mode", "crash"],
+    }
+    settings = Settings(tool_servers=[server])
+    crash = '\n{"name": "crash_now", "arguments": {}}\n</tool_call>'
+    engine = ScriptedEngine(["<tool_call>", crash, "The server failed."])
+    s, controller, store = make_session(qtbot, tmp_path, engine, settings)
+    s.set_options(ChatOptions(tool_servers=["notes"]))
+    asked: list[ApprovalRequest] = []
+    s.sig_tool_approval.connect(asked.append)
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=60000):
+            s.send("Crash, please.")
+            qtbot.waitUntil(lambda: bool(asked), timeout=30000)
+            assert asked[0].spec.source == "mcp:notes"  # a server's tool always asks
+            s.decide_tool("once")
+        s.wait_saved()
+        reply = s.path[-1]
+        [step] = reply.meta["tool_steps"]
+        assert step["status"] == "error" and "notes" in step["result"]
+        text = "".join(r.event.text for r in s.store.read_tokens(reply.id).records)
+        assert "crash_now failed" in text
+        assert reply.content == "The server failed."
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()
+
+
+def test_a_tool_server_that_does_not_start_is_named_in_the_reply(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    server = {"name": "broken", "command": sys.executable, "args": ["-c", "raise SystemExit(3)"]}
+    engine = ScriptedEngine(["No tools today."])
+    s, controller, store = make_session(qtbot, tmp_path, engine, Settings(tool_servers=[server]))
+    s.set_options(ChatOptions(tool_servers=["broken"]))
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=60000):
+            s.send("Hello?")
+        s.wait_saved()
+        reply = s.path[-1]
+        text = "".join(r.event.text for r in s.store.read_tokens(reply.id).records)
+        assert "'broken'" in text and "could not be started" in text
+        assert reply.content == "No tools today."
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()
+
+
+def test_the_same_call_again_is_not_run_and_the_reply_says_so(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    engine.scripts = ["<tool_call>", CALL % "6*7", "<tool_call>", CALL % "6*7", "It is 42."]
+    ask_and_answer(qtbot, session, "always")
+    reply = session.path[-1]
+    assert len(reply.meta["tool_steps"]) == 1 and reply.content == "It is 42."
+    text = "".join(r.event.text for r in session.store.read_tokens(reply.id).records)
+    assert "The same call again: not run" in text
