@@ -39,6 +39,12 @@ from desktop_app.cli.crosslang import (
     search_translation,
 )
 from desktop_app.cli.generate import add_model_arguments, engine_config
+from desktop_app.cli.thinking_print import (
+    add_thinking_arguments,
+    thinking_lines,
+    thinking_payload,
+    thinking_value,
+)
 from desktop_app.cli.tools import add_tool_arguments, uses_tools
 from desktop_app.core.errors import InvalidRequestError
 from desktop_app.core.kb.db import TRASH_KEEP_S, Filters, TrashedCollection
@@ -155,6 +161,7 @@ def register(sub: Any) -> None:
     )
     add_translate_argument(p)
     add_cad_argument(p)
+    add_thinking_arguments(p)
     p.add_argument(
         "--whole-documents",
         action="store_true",
@@ -555,6 +562,7 @@ def run_ask(args: argparse.Namespace) -> int:
                     result = answer(
                         client, args.question, grounded.hits, only_from_documents=only,
                         chat_template=loaded.has_chat_template, params=params, cad=args.cad,
+                        thinking=thinking_value(args),
                     )  # fmt: skip
         else:
             with EngineClient() as client:
@@ -566,6 +574,7 @@ def run_ask(args: argparse.Namespace) -> int:
                 result = answer(
                     client, args.question, grounded.hits, only_from_documents=only,
                     chat_template=chat, params=params, cad=args.cad,
+                    thinking=thinking_value(args),
                 )  # fmt: skip
                 if grounded.phrasings and not args.json:
                     print("phrasings: " + " | ".join(grounded.phrasings), file=sys.stderr)
@@ -578,12 +587,13 @@ def run_ask(args: argparse.Namespace) -> int:
     _print(
         args,
         {
-            **result.as_dict(),
+            **thinking_payload(args, result.as_dict()),
             "chroma": chroma,
             "translation": grounded.cross.as_dict(),
             "cad": args.cad,
         },
-        f"{result.text}\n\n{sources}{unsupported_lines(result)}".rstrip(),
+        thinking_lines(args, result.reasoning)
+        + f"{result.text}\n\n{sources}{unsupported_lines(result)}".rstrip(),
     )
     return 0
 
@@ -683,13 +693,14 @@ def _ask_whole(args: argparse.Namespace, params: Any, only: bool) -> int:
             result = answer(
                 client, args.question, docs, only_from_documents=only,
                 chat_template=loaded.has_chat_template, params=params, whole=True,
-                cad=args.cad,
+                cad=args.cad, thinking=thinking_value(args),
             )  # fmt: skip
     sources = "\n".join(f"[{c.n}]{'*' if c.cited else ' '} {c.source}" for c in result.citations)
     _print(
         args,
-        {**result.as_dict(), "chroma": chroma, "fit": fits.as_dict()},
-        f"{result.text}\n\n(whole documents, about {fits.tokens:,} tokens)\n{sources}"
+        {**thinking_payload(args, result.as_dict()), "chroma": chroma, "fit": fits.as_dict()},
+        thinking_lines(args, result.reasoning)
+        + f"{result.text}\n\n(whole documents, about {fits.tokens:,} tokens)\n{sources}"
         f"{unsupported_lines(result)}".rstrip(),
     )
     return 0

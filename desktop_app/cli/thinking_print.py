@@ -43,6 +43,21 @@ def thinking_value(args: argparse.Namespace) -> bool | None:
     return None if value is None else value == "on"
 
 
+def thinking_lines(args: argparse.Namespace, reasoning: str) -> str:
+    """A finished answer's reasoning as ``glassbox ask`` prints it above the answer
+    ("" when there is none or --hide-thinking)."""
+    if not reasoning or getattr(args, "hide_thinking", False):
+        return ""
+    return f"{OPEN_LINE}\n{reasoning}\n{CLOSE_LINE}\n\n"
+
+
+def thinking_payload(args: argparse.Namespace, payload: dict[str, Any]) -> dict[str, Any]:
+    """An ``--json`` payload without its ``reasoning_content`` under --hide-thinking."""
+    if getattr(args, "hide_thinking", False):
+        payload = {k: v for k, v in payload.items() if k != "reasoning_content"}
+    return payload
+
+
 def prompt_opens(loaded: ModelLoaded, request: GenerateRequest) -> bool:
     """Whether the local model's prompt opens the block itself (R1, QwQ templates)."""
     return opens_in_prompt(loaded, request)

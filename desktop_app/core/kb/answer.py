@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from desktop_app.core.chat.thinking import sections, stored_parts
 from desktop_app.core.engine.protocol import (
     ContrastSettings,
     DoneEvent,
@@ -164,10 +165,13 @@ class Answer:
     #: Names in the question that no source mentions: refused without asking the
     #: model (``unknown_names``).
     unknown: tuple[str, ...] = ()
+    #: A reasoning model's thinking before the answer (its ``<think>`` block), kept
+    #: apart: the answer and its checks are the text after it.
+    reasoning: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``glassbox ask --json``."""
-        return {
+        out: dict[str, object] = {
             "answer": self.text,
             "found": self.found,
             "mode": self.mode,
@@ -176,6 +180,9 @@ class Answer:
             "citations": [c.as_dict() for c in self.citations],
             "sentences": [s.as_dict() for s in self.sentences],
         }
+        if self.reasoning:
+            out["reasoning_content"] = self.reasoning
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,8 +498,12 @@ def answer(
     on_token: Callable[[str], None] | None = None,
     cad: float | None = None,
     whole: bool = False,
+    thinking: bool | None = None,
 ) -> Answer:
     """Ask the model; returns the answer and every numbered source with its cited flag.
+
+    ``thinking`` sets a reasoning model's thinking switch (None: its template's
+    default); a reasoning block before the answer is kept apart in ``reasoning``.
 
     ``cad`` turns on context-aware decoding at that weight α (None: off; 0 only
     measures what the documents add to each token, the answer is the plain one).
@@ -525,6 +536,7 @@ def answer(
             candidates=0,
             grammar=prompt.grammar,
             contrast=contrast,
+            thinking=thinking,
         )
         if chat_template
         else GenerateRequest(
@@ -537,7 +549,8 @@ def answer(
     )
     tokens: list[TokenEvent] = []
     generated = generate_text(engine, request, on_token, tokens)
-    return finish_answer(
+    reasoning, generated, tokens = _without_reasoning(generated, tokens)
+    result = finish_answer(
         question,
         prompt.delimiter,
         hits,
@@ -546,6 +559,20 @@ def answer(
         only_from_documents=only_from_documents,
         mode=WHOLE_DOCUMENTS if whole else PASSAGES,
     )
+    return dataclasses.replace(result, reasoning=reasoning) if reasoning else result
+
+
+def _without_reasoning(text: str, tokens: list[TokenEvent]) -> tuple[str, str, list[TokenEvent]]:
+    """A reply's reasoning, its answer, and the answer's tokens (for the sentence
+    checks, whose offsets count from the answer's start)."""
+    reasoning, body = stored_parts(text)
+    if not reasoning and body == text:
+        return "", text, tokens
+    kept = [s.item for s in sections([t.text for t in tokens]) if s.section == "answer"]
+    answer_tokens = [tokens[i] for i in kept]
+    if "".join(t.text for t in answer_tokens) != body:
+        answer_tokens = []  # a token across the boundary: no token-level checks
+    return reasoning, body, answer_tokens
 
 
 def finish_answer(
