@@ -149,3 +149,17 @@ def test_an_unclosed_block_keeps_its_tokens_when_the_reply_ends(view: ChatView) 
     assert view.token_count(2) == 4
     assert _text_at(view, 2, 3) == "</thi"
     assert view.thinking_expanded(2) is True  # no answer came: it stays open
+
+
+def test_copy_takes_the_answer_without_the_reasoning(view: ChatView) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    texts = ["<think>", "Try:\n```py\nx\n```", "</think>", "Run:\n", "```sh\nls\n```"]
+    tokens = make_tokens(texts)
+    view.show_messages([MessageView(2, "assistant", "".join(texts), tokens=tokens)])
+    assert view.answer_text(2) == "Run:\n```sh\nls\n```"
+    view.anchorClicked.emit(QUrl("glassbox:copy/2"))
+    assert QGuiApplication.clipboard().text() == "Run:\n```sh\nls\n```"
+    assert "Copy code (sh)" in view.toPlainText() and "Copy code 2" not in view.toPlainText()
+    # A stored reply without figures in its card shows no seconds.
+    assert _toggle_line(view) == "▸ Thinking · 1 token"

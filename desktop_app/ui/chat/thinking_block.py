@@ -106,11 +106,13 @@ class ThinkingSection:
 
     def note_reasoning(self, has_text: bool) -> None:
         """A token of the reasoning was shown (``has_text``: not only a tag)."""
+        if has_text:
+            self.count += 1
+        if not self.streaming:
+            return  # a stored reply: its seconds come from its card
         now = time.monotonic()
         if self._started is None:
             self._started = now
-        if has_text:
-            self.count += 1
         self._ended = now
 
     def shown_seconds(self) -> float | None:

@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.chat.export import probability_rgb
-from desktop_app.core.chat.thinking import Split
+from desktop_app.core.chat.thinking import Split, has_reasoning, stored_parts
 from desktop_app.core.engine.contrast import from_documents
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.kb.check import LOW_SUPPORT, NO_CITATION, SentenceCheck
@@ -569,6 +569,17 @@ class ChatView(QTextBrowser):
                 return self._text_of(rendered)
         return None
 
+    def answer_text(self, message_id: int) -> str | None:
+        """A message's text without its reasoning (what Copy takes)."""
+        for rendered in self._messages:
+            if rendered.view.id == message_id:
+                text = self._text_of(rendered)
+                meta = {"thinking": {"opened": rendered.view.thinking_opened}}
+                if rendered.think is None or not has_reasoning(text, meta):
+                    return text
+                return stored_parts(text, meta)[1]
+        return None
+
     def message_ids(self) -> list[int]:
         """Ids of the messages shown, top to bottom."""
         return [r.view.id for r in self._messages]
@@ -703,7 +714,8 @@ class ChatView(QTextBrowser):
         else:
             cursor.insertText(view.content, self._plain)
         if view.status != "streaming":
-            self._insert_footer(cursor, view, view.content)
+            # Copy-code links count the answer's code blocks, not the reasoning's.
+            self._insert_footer(cursor, view, self.answer_text(view.id) or view.content)
             if view.marks:
                 self._apply_marks(QTextCursor(self.document()), rendered)
         return rendered
@@ -1197,13 +1209,13 @@ class ChatView(QTextBrowser):
                 self.set_thinking_expanded(message_id, not expanded)
             return
         if action == "copy":
-            text = self.message_text(message_id)
+            text = self.answer_text(message_id)
             if text is not None:
                 QGuiApplication.clipboard().setText(text)
                 self.sig_copied.emit("message")
             return
         if action == "copy-code":
-            text = self.message_text(message_id) or ""
+            text = self.answer_text(message_id) or ""
             blocks = code_blocks(text)
             n = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
             if n < len(blocks):
