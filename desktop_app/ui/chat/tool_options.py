@@ -49,7 +49,10 @@ class ToolOptions(QWidget):
                 "at once; a server's tools ask you first, in the reply."
             )
         )
-        self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 6 + 12)
+        lines = self.fontMetrics().lineSpacing()
+        self.list.setMaximumHeight(lines * 6 + 12)
+        # The panel must fit a small screen: the list scrolls rather than asking for room.
+        self.list.setMinimumHeight(lines * 2 + 8)
         self.ask_check = QCheckBox(self.tr("Ask before built-in tools too"), self)
         self.ask_check.setAccessibleName(self.tr("Ask before built-in tools too"))
         layout.addWidget(self.list)

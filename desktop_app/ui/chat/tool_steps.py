@@ -50,10 +50,6 @@ SHOWN_CHARS = 400
 SHOWN_LINES = 8
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ToolSteps", text)
-
-
 def new_chat_tools(options: ChatOptions, settings: Settings) -> None:
     """A new chat's tools: the settings' built-in tools and every enabled server."""
     options.tools = list(settings.tools_builtin)
@@ -131,7 +127,10 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
     def on_repeated() -> None:
         reply = live()
         if reply is not None:
-            note = _tr("The same call again: not run; the model answers with the result it has.")
+            note = QCoreApplication.translate(
+                "ToolSteps",
+                "The same call again: not run; the model answers with the result it has.",
+            )
             _append_typed(session, reply, f"\n↳ {note}\n\n")
             reply.tool_decision = -1
 
@@ -252,11 +251,13 @@ def step_text(step: ToolStep) -> str:
     """The outcome of a call as shown in the reply, after the call's own tokens."""
     tool = step.call.name
     heads = {
-        "ok": _tr("Result of {tool}:"),
-        "denied": _tr("{tool} was denied; the model was told so."),
-        "error": _tr("{tool} failed:"),
-        "invalid": _tr("The call to {tool} was not valid:"),
-        "cancelled": _tr("The call to {tool} was stopped."),
+        "ok": QCoreApplication.translate("ToolSteps", "Result of {tool}:"),
+        "denied": QCoreApplication.translate(
+            "ToolSteps", "{tool} was denied; the model was told so."
+        ),
+        "error": QCoreApplication.translate("ToolSteps", "{tool} failed:"),
+        "invalid": QCoreApplication.translate("ToolSteps", "The call to {tool} was not valid:"),
+        "cancelled": QCoreApplication.translate("ToolSteps", "The call to {tool} was stopped."),
     }
     head = heads.get(step.status, "{tool}:").format(tool=tool)
     if step.status in ("denied", "cancelled"):
@@ -271,7 +272,11 @@ def shorten(text: str) -> str:
     if len(shown) >= len(text):
         return text
     more = len(text) - len(shown)
-    return shown + "\n… " + _tr("({n} more characters in Details)").format(n=more)
+    return (
+        shown
+        + "\n… "
+        + QCoreApplication.translate("ToolSteps", "({n} more characters in Details)").format(n=more)
+    )
 
 
 def fenced(text: str) -> str:

@@ -218,6 +218,10 @@ Assistant: 正面</translation>
         <translation>仅限文件夹</translation>
     </message>
     <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
         <source>{label} label</source>
         <translation>{label} 标签</translation>
     </message>

@@ -284,6 +284,10 @@
         <translation>模型</translation>
     </message>
     <message>
+        <source>The model may read {count} dropped file(s) in this chat.</source>
+        <translation>模型可以在此对话中读取拖入的 {count} 个文件。</translation>
+    </message>
+    <message>
         <source>Adding {count} item(s) to “{collection}” in the background…</source>
         <translation>正在后台将 {count} 项添加到“{collection}”…</translation>
     </message>

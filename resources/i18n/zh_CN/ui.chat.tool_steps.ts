@@ -1,0 +1,35 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ToolSteps</name>
+    <message>
+        <source>The same call again: not run; the model answers with the result it has.</source>
+        <translation>相同的调用再次出现：未运行；模型用已有的结果回答。</translation>
+    </message>
+    <message>
+        <source>Result of {tool}:</source>
+        <translation>{tool} 的结果：</translation>
+    </message>
+    <message>
+        <source>{tool} was denied; the model was told so.</source>
+        <translation>{tool} 被拒绝；已告知模型。</translation>
+    </message>
+    <message>
+        <source>{tool} failed:</source>
+        <translation>{tool} 失败：</translation>
+    </message>
+    <message>
+        <source>The call to {tool} was not valid:</source>
+        <translation>对 {tool} 的调用无效：</translation>
+    </message>
+    <message>
+        <source>The call to {tool} was stopped.</source>
+        <translation>对 {tool} 的调用已停止。</translation>
+    </message>
+    <message>
+        <source>({n} more characters in Details)</source>
+        <translation>（另有 {n} 个字符，见“详情”）</translation>
+    </message>
+</context>
+</TS>
