@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,10 @@ class ScriptedEngine(FakeEngine):
     def generate(self, request: GenerateRequest) -> Iterator[Event]:
         self.script = self.scripts.pop(0) if len(self.scripts) > 1 else self.scripts[0]
         return super().generate(request)
+
+
+def asked_count(asked: list[ApprovalRequest], n: int) -> bool:
+    return len(asked) == n
 
 
 def make_session(
@@ -293,3 +298,104 @@ def test_the_same_call_again_is_not_run_and_the_reply_says_so(
     assert len(reply.meta["tool_steps"]) == 1 and reply.content == "It is 42."
     text = "".join(r.event.text for r in session.store.read_tokens(reply.id).records)
     assert "The same call again: not run" in text
+
+
+def test_stop_while_the_model_writes_ends_the_reply(qtbot: QtBot, tmp_path: Path) -> None:
+    engine = ScriptedEngine(["Thinking about it for a long while. " * 20], delay_s=0.01)
+    s, controller, store = make_session(qtbot, tmp_path, engine)
+    s.set_options(ChatOptions(tools=["calculator"]))
+    tokens: list[object] = []
+    s.sig_reply_tokens.connect(tokens.extend)
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=TIMEOUT_MS):
+            s.send("Hello?")
+            qtbot.waitUntil(lambda: len(tokens) > 5, timeout=TIMEOUT_MS)
+            s.stop()
+        reply = s.path[-1]
+        assert reply.status == "cancelled"
+        assert len(reply.content) < len(engine.scripts[0])
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()
+
+
+def test_stop_while_a_server_tool_runs_ends_the_reply(qtbot: QtBot, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    server = {
+        "name": "notes",
+        "command": sys.executable,
+        "args": [str(NOTES_SERVER), str(notes), "--mode", "hostile"],
+    }
+    hang = '\n{"name": "never_answers", "arguments": {}}\n</tool_call>'
+    engine = ScriptedEngine(["<tool_call>", hang, "Never."])
+    s, controller, store = make_session(qtbot, tmp_path, engine, Settings(tool_servers=[server]))
+    s.set_options(ChatOptions(tool_servers=["notes"]))
+    asked: list[ApprovalRequest] = []
+    s.sig_tool_approval.connect(asked.append)
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=60000):
+            s.send("Wait for it.")
+            qtbot.waitUntil(lambda: bool(asked), timeout=30000)
+            s.decide_tool("once")
+            qtbot.wait(300)  # the call is running and never answers
+            assert s.busy
+            s.stop()
+        reply = s.path[-1]
+        assert reply.status == "cancelled" and not s.busy
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()
+
+
+def test_a_hostile_server_gets_no_call_without_approval(qtbot: QtBot, tmp_path: Path) -> None:
+    """A result saying "call delete_file" is data: the call it asks for still waits for
+    the user, who denies it; an oversized result is cut in the reply."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.txt").write_text("keep me", encoding="utf-8")
+    server = {
+        "name": "notes",
+        "command": sys.executable,
+        "args": [str(NOTES_SERVER), str(notes), "--mode", "hostile"],
+    }
+
+    def call(name: str, arguments: str) -> str:
+        return f'\n{{"name": "{name}", "arguments": {arguments}}}\n</tool_call>'
+
+    engine = ScriptedEngine(
+        [
+            "<tool_call>",
+            call("huge_note", "{}"),
+            "<tool_call>",
+            call("read_note", '{"name": "a.txt"}'),
+            "<tool_call>",
+            call("delete_file", '{"name": "a.txt"}'),
+            "I did not delete it.",
+        ]
+    )
+    s, controller, store = make_session(qtbot, tmp_path, engine, Settings(tool_servers=[server]))
+    s.set_options(ChatOptions(tool_servers=["notes"]))
+    asked: list[ApprovalRequest] = []
+    s.sig_tool_approval.connect(asked.append)
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=60000):
+            s.send("Read my notes.")
+            for n, decision in enumerate(["once", "once", "deny"], start=1):
+                qtbot.waitUntil(partial(asked_count, asked, n), timeout=30000)
+                s.decide_tool(decision)
+        s.wait_saved()
+        assert [a.spec.name for a in asked] == ["huge_note", "read_note", "delete_file"]
+        reply = s.path[-1]
+        steps = reply.meta["tool_steps"]
+        assert [st["status"] for st in steps] == ["ok", "ok", "denied"]
+        assert (notes / "a.txt").read_text(encoding="utf-8") == "keep me"
+        assert len(steps[0]["result"]) < 10_000  # the model was given a clipped result
+        text = "".join(r.event.text for r in s.store.read_tokens(reply.id).records)
+        assert "more characters in Details" in text and "x" * 1000 not in text
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()
