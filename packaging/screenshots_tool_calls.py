@@ -73,14 +73,16 @@ def main(model: Path, out: Path) -> None:
     reply = session.path[-1]
     records = session.store.read_tokens(reply.id).records
     index = int(reply.meta["tool_steps"][0]["decision"])
-    window.view.set_show_probabilities(True)
+    window._probs_check.setChecked(True)
     window.view.select_token(reply.id, index)
     for _ in range(20):
         app.processEvents()
     shot = QWidget()
     layout = QHBoxLayout(shot)
     picture = QLabel()
-    picture.setPixmap(window.grab())
+    grabbed = window.view.grab()
+    height = min(grabbed.height(), int(window.view.document().size().height()) + 24)
+    picture.setPixmap(grabbed.copy(0, 0, grabbed.width(), height))
     layout.addWidget(picture)
     notes = QLabel(token_tooltip(records[index].event))
     notes.setTextFormat(Qt.TextFormat.RichText)  # built with every token text escaped
