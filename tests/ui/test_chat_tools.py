@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.chat.store import ChatStore
@@ -399,3 +400,15 @@ def test_a_hostile_server_gets_no_call_without_approval(qtbot: QtBot, tmp_path: 
         s.close()
         controller.shutdown()
         store.close()
+
+
+def test_the_reply_card_holds_each_call_and_its_whole_result(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    from desktop_app.ui.window.main_window import MessageCard
+
+    ask_and_answer(qtbot, session, "once")
+    card = MessageCard(session.path[-1])
+    qtbot.addWidget(card)
+    text = card.findChild(QTextBrowser).toPlainText()  # type: ignore[union-attr]
+    assert "Tool call 1" in text and "6*7 = 42" in text and "→ ok" in text

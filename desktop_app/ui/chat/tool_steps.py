@@ -351,3 +351,13 @@ def server_names(settings: Callable[[], Settings]) -> Callable[[], list[str]]:
             return []
 
     return names
+
+
+def card_rows(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The reply card's rows for its calls: the call and its whole result."""
+    rows = []
+    for n, step in enumerate(saved_steps(meta), start=1):
+        label = QCoreApplication.translate("ToolSteps", "Tool call {n}").format(n=n)
+        head = f"{step.get('name')} {step.get('arguments')} → {step.get('status')}"
+        rows.append((label, f"{head}\n{step.get('result', '')}"))
+    return rows

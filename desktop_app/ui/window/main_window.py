@@ -280,6 +280,7 @@ class MessageCard(QDialog):
                     self.tr("second seed {seed}").format(seed=meta["second_stage"].get("seed")),
                 )
             )
+        rows += tool_steps.card_rows(meta)
         if message.edited:
             rows.append(
                 (
@@ -289,7 +290,8 @@ class MessageCard(QDialog):
             )
         table = "".join(
             f"<tr><th align='left' style='padding-right:12px'>{html.escape(k)}</th>"
-            f"<td>{html.escape(str(v) if v is not None else '—')}</td></tr>"
+            f"<td style='white-space:pre-wrap'>"
+            f"{html.escape(str(v) if v is not None else '—')}</td></tr>"
             for k, v in rows
         )
         layout = QVBoxLayout(self)

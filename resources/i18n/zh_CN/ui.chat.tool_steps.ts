@@ -31,5 +31,9 @@
         <source>({n} more characters in Details)</source>
         <translation>（另有 {n} 个字符，见“详情”）</translation>
     </message>
+    <message>
+        <source>Tool call {n}</source>
+        <translation>工具调用 {n}</translation>
+    </message>
 </context>
 </TS>
