@@ -412,3 +412,31 @@ def test_the_reply_card_holds_each_call_and_its_whole_result(
     qtbot.addWidget(card)
     text = card.findChild(QTextBrowser).toPlainText()  # type: ignore[union-attr]
     assert "Tool call 1" in text and "6*7 = 42" in text and "→ ok" in text
+
+
+def test_a_branch_after_two_calls_keeps_their_results_and_runs_nothing_again(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    engine.scripts = ["<tool_call>", CALL % "6*7", "So <tool_call>", CALL % "2+2", "Done."]
+    ask_and_answer(qtbot, session, "always")  # the second call runs without asking
+    reply = session.path[-1]
+    steps = reply.meta["tool_steps"]
+    assert [s["result"] for s in steps] == ["6*7 = 42", "2+2 = 4"]
+    records = session.store.read_tokens(reply.id).records
+    at = steps[1]["end"]  # the first token of the answer, after both calls
+    assert records[at].event.text == "D"
+    other = next(c for c in records[at].event.candidates if c.text != "D")
+    engine.scripts = ["one."]
+    asked_before = len(engine.requests)
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.branch_from_alternative(reply.id, at, other.id)
+    session.wait_saved()
+    branch = session.path[-1]
+    # One generation: the answer, going on from the chosen token after both results.
+    assert len(engine.requests) == asked_before + 1
+    request = engine.requests[-1]
+    assert request.assistant_prefix == other.text
+    told = " ".join(m.content for m in request.messages or ())
+    assert "6*7 = 42" in told and "2+2 = 4" in told
+    assert [s["result"] for s in branch.meta["tool_steps"]] == ["6*7 = 42", "2+2 = 4"]
+    assert branch.content == other.text + "one."

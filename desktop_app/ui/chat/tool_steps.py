@@ -103,6 +103,8 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
         reply.tokens.extend(shifted)
         reply.texts.extend(t.text for t in shifted)
         reply.recorder.append(shifted)
+        if reply.thinking is not None:
+            reply.thinking.on_tokens(shifted)  # a reasoning model's thinking, timed
         session.sig_reply_tokens.emit(shifted)
 
     def on_decision() -> None:
