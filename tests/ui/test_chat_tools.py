@@ -440,3 +440,31 @@ def test_a_branch_after_two_calls_keeps_their_results_and_runs_nothing_again(
     assert "6*7 = 42" in told and "2+2 = 4" in told
     assert [s["result"] for s in branch.meta["tool_steps"]] == ["6*7 = 42", "2+2 = 4"]
     assert branch.content == other.text + "one."
+
+
+def test_a_chats_server_starts_once_and_ends_with_the_chat(qtbot: QtBot, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.txt").write_text("hello", encoding="utf-8")
+    server = {"name": "notes", "command": sys.executable, "args": [str(NOTES_SERVER), str(notes)]}
+    read = '\n{"name": "read_note", "arguments": {"name": "a.txt"}}\n</tool_call>'
+    engine = ScriptedEngine(["<tool_call>", read, "It says hello."])
+    s, controller, store = make_session(qtbot, tmp_path, engine, Settings(tool_servers=[server]))
+    s.set_options(ChatOptions(tool_servers=["notes"], tools_always=["read_note"]))
+    runner = s._tools
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=60000):
+            s.send("What does a.txt say?")
+        assert s.path[-1].meta["tool_steps"][0]["result"] == "hello"
+        first = runner._servers["notes"]
+        engine.scripts = ["<tool_call>", read, "Still hello."]
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=60000):
+            s.send("And now?")
+        assert runner._servers["notes"] is first  # the same server, not started again
+        s.new_chat()
+        assert not runner._servers
+        qtbot.waitUntil(lambda: first._loop is None, timeout=30000)  # its session ended
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()
