@@ -99,8 +99,10 @@ class Settings(BaseModel):
     api_allow_remote: bool = False
     api_token: str | None = Field(default=None, max_length=4000)
     # Tools (issue 17): the built-in tools a new chat starts with, the most calls in
-    # one reply, and the MCP servers (the --mcp file's "servers" entries).
-    tools_builtin: list[str] = Field(default_factory=lambda: ["calculator", "datetime"])
+    # one reply, and the MCP servers (the --mcp file's "servers" entries). None by
+    # default: a chat with tools on gets them described in every prompt, and a small
+    # model then calls them where no tool is needed (see glassbox eval tools).
+    tools_builtin: list[str] = Field(default_factory=list)
     tools_max_steps: int = Field(default=4, ge=0, le=20)
     tool_servers: list[dict[str, Any]] = Field(default_factory=list, max_length=32)
 

@@ -76,10 +76,10 @@ def test_built_in_tools_steps_and_servers_are_saved(
 ) -> None:
     page = dialog.tools_page
     assert dialog.tabs.tabText(dialog.tabs.indexOf(page)) == "Tools"
-    # The defaults: calculator and date, four calls.
-    assert page.builtin_tools() == ["calculator", "datetime"]
+    # The defaults: no built-in tool in a new chat, four calls.
+    assert page.builtin_tools() == []
     assert page.max_steps.value() == 4
-    page.builtin["calculator"].setChecked(False)
+    page.builtin["datetime"].setChecked(True)
     page.builtin["knowledge"].setChecked(True)
     page.max_steps.setValue(7)
     add_server(

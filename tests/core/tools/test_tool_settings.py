@@ -8,9 +8,13 @@ from pydantic import ValidationError
 from desktop_app.core.settings import Settings
 
 
-def test_defaults_are_the_offline_read_only_tools() -> None:
+def test_by_default_a_new_chat_has_no_tools() -> None:
     settings = Settings()
-    assert settings.tools_builtin == ["calculator", "datetime"]
+    assert settings.tools_builtin == []
+    assert Settings(tools_builtin=["calculator", "datetime"]).tools_builtin == [
+        "calculator",
+        "datetime",
+    ]
     assert settings.tools_max_steps == 4
     assert settings.mcp_servers() == []
 
