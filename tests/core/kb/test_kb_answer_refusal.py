@@ -117,7 +117,7 @@ def test_with_outside_knowledge_allowed_the_models_text_stays() -> None:
 
 def test_prompt_styles() -> None:
     hits = [_hit(n, f"passage {n}") for n in range(1, TRIM_PASSAGES + 3)]
-    plain = build_prompt("Which option?", hits)
+    plain = build_prompt("Which option?", hits, style="plain")
     assert plain.sources == len(hits) and "Question: Which option?" in plain.messages[1].content
     sandwich = build_prompt("Which option?", hits, style="sandwich").messages[1].content
     assert sandwich.startswith("Question: Which option?") and sandwich.count("Which option?") == 2
@@ -216,4 +216,5 @@ def test_cite_with_quote_makes_the_reply_quote_its_source_after_the_number() -> 
     assert 'like [2] "…"' in prompt.messages[0].content
     assert "First copy" not in prompt.messages[0].content  # one order, not two
     LlamaGrammar.from_string(prompt.grammar, verbose=False)  # llama.cpp reads it
+    assert build_prompt("q", hits).grammar == prompt.grammar  # the default quotes
     assert '"] " [^\\x00]+' in (build_prompt("q", hits, style="cite").grammar or "")
