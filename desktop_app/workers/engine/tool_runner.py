@@ -428,6 +428,10 @@ class ToolRunner(QObject):
         error = outcome[0] if outcome else ToolError(f"{config.name!r} did not start.")
         if error is not None:
             raise error if isinstance(error, ToolError) else ToolError(str(error))
+        if stopped.is_set():
+            # Stopped (another chat, the window closing) while it started: not kept.
+            _close_all([connection])
+            return None
         with self._lock:
             self._servers[config.name] = connection
         return connection
