@@ -94,17 +94,33 @@ def test_a_calculator_question_gets_the_call_the_approval_the_result_and_the_ans
     # The decision: the token where the call began has its alternatives, and the
     # argument tokens after it carry their probabilities.
     records = session.store.read_tokens(reply.id).records
-    starts = [
-        i for i, r in enumerate(records) if "<tool_call>" in r.event.text or "{" in r.event.text
-    ]
-    assert starts, [r.event.text for r in records][:20]
-    decision = records[starts[0]].event
+    at = step["decision"]
+    assert at >= 0
+    decision = records[at].event
     assert len(decision.candidates) > 1
-    arguments = [r.event for r in records[starts[0] + 1 :] if r.event.id >= 0][:10]
+    arguments = [r.event for r in records[at + 1 : step["end"]] if r.event.id >= 0]
     assert arguments and all(0.0 < t.p <= 1.0 for t in arguments)
     # The transcript shows the call, its result and the answer.
     shown = window.transcript_text()
     assert "calculator" in shown and "11275557" in shown
+    # Clicking a plain-text alternative at the decision token branches the reply
+    # from there: it starts with that token, and the model goes on from it.
+    plain = next(c for c in decision.candidates if c.text.strip() and c.text.strip()[0].isalpha())
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        window.view.sig_alternative.emit(reply.id, at, plain.id)
+        if session.options.tools_ask_builtin:
+            # If the model still calls later, the test allows it again.
+            qtbot.waitUntil(
+                lambda: not session.busy or window._tool_slot.widget is not None,
+                timeout=TIMEOUT_MS,
+            )
+            if window._tool_slot.widget is not None:
+                allow_when_asked(qtbot, window)
+    session.wait_saved()
+    branch = session.path[-1]
+    assert branch.id != reply.id and branch.parent_id == reply.parent_id
+    branch_records = session.store.read_tokens(branch.id).records
+    assert branch_records[at].event.text == plain.text and branch_records[at].forced
 
 
 def test_a_real_mcp_server_tool_is_called_after_approval(
