@@ -468,3 +468,23 @@ def test_a_chats_server_starts_once_and_ends_with_the_chat(qtbot: QtBot, tmp_pat
         s.close()
         controller.shutdown()
         store.close()
+
+
+def test_a_file_dropped_into_the_chat_is_read_by_its_tool(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine, tmp_path: Path
+) -> None:
+    dropped = tmp_path / "plan.txt"
+    dropped.write_text("Ship on Friday.", encoding="utf-8")
+    session.set_options(ChatOptions(tools=["files"]))
+    session.attach_files([str(dropped)])
+    session.attach_files([str(dropped)])  # twice: kept once
+    read = '\n{"name": "read_file", "arguments": {"name": "plan.txt"}}\n</tool_call>'
+    engine.scripts = ["<tool_call>", read, "Friday."]
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.send("When do we ship?")  # a built-in read-only tool: not asked
+    session.wait_saved()
+    assert session.options.tool_files == [str(dropped)]
+    [step] = session.path[-1].meta["tool_steps"]
+    assert step["name"] == "read_file" and "Ship on Friday." in step["result"]
+    saved = session.store.chat(session.chat_id or 0).options
+    assert saved["tool_files"] == [str(dropped)]
