@@ -108,8 +108,9 @@ WHOLE_DOCUMENTS = "whole_documents"
 
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
 
-#: A word of Latin letters (with digits and + . _ - inside) in a question.
-_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+._-]*[A-Za-z0-9+]")
+#: A word of Latin letters (with digits and + inside) in a question; a hyphen, a dot
+#: or an underscore ends it ("Debian-based" is "Debian" and "based").
+_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+]*")
 #: What comes before the first word of an English sentence (its capital says nothing).
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s*|\n\s*)[\"'“‘(\[]*$")
 
