@@ -58,6 +58,10 @@ def main(model: Path, out: Path) -> None:
     session = window.session
     session.options.tools = ["calculator"]
     session.options.tools_ask_builtin = True
+    # The Conversation panel in front, with the chat's tool switches.
+    window._options.set_options(session.options)
+    window._options.raise_()
+    window._options.tools.list.scrollToTop()
     ended: list[object] = []
     session.sig_reply_ended.connect(ended.append)
     session.send(QUESTION)

@@ -66,3 +66,13 @@ def test_tool_options_are_saved_with_the_chat_and_new_chats_start_from_settings(
     tool_steps.new_chat_tools(fresh, settings)
     assert fresh.tools == ["datetime"] and fresh.tool_servers == ["notes"]
     assert fresh.tools_always == [] and fresh.tool_files == []
+
+
+def test_an_outcome_after_a_call_opened_with_a_fence_closes_it_first() -> None:
+    # Qwen2.5-Coder-1.5B opens its calls with ``` (the decision token).
+    assert tool_steps.close_fence('```\n{"name": "calculator"}\n</tool_call>') == "\n```"
+    assert tool_steps.close_fence("```py\nx = 1\n```\nDone.") == ""
+    assert tool_steps.close_fence("~~~~\nx\n~~~\n") == "\n~~~~"  # too short to close
+    assert tool_steps.close_fence("No code here.") == ""
+    # A result holding backticks gets a longer fence around it.
+    assert tool_steps.fenced("a ``` b").startswith("````\n")

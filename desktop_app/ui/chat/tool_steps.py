@@ -120,7 +120,7 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
         reply = live()
         if reply is None:
             return
-        _append_typed(session, reply, step_text(step))
+        _append_typed(session, reply, close_fence("".join(reply.texts)) + step_text(step))
         reply.tool_steps.append(step_record(step, reply, len(reply.tokens)))
         reply.tool_decision = -1
         reply.tool_sources.extend(step.result.sources)
@@ -133,7 +133,8 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
                 "ToolSteps",
                 "The same call again: not run; the model answers with the result it has.",
             )
-            _append_typed(session, reply, f"\n↳ {note}\n\n")
+            text = close_fence("".join(reply.texts)) + f"\n↳ {note}\n\n"
+            _append_typed(session, reply, text)
             reply.tool_decision = -1
 
     def on_note(text: str) -> None:
@@ -247,6 +248,20 @@ def step_messages(record: Mapping[str, Any]) -> list[Message]:
         Message("assistant", str(record.get("said", "")), tool_calls=(call,)),
         Message("tool", str(record.get("result", "")), tool_call_id=call.id, name=call.name),
     ]
+
+
+def close_fence(text: str) -> str:
+    """What closes a Markdown code fence left open at the end of ``text`` (a model that
+    opens its call with a fence), so the outcome after it is not read as code."""
+    fence = ""
+    for line in text.splitlines():
+        mark = line.strip()
+        if not fence:
+            if mark.startswith(("```", "~~~")):
+                fence = mark[: len(mark) - len(mark.lstrip(mark[0]))]
+        elif mark.startswith(fence) and not mark.strip(fence[0]):
+            fence = ""
+    return f"\n{fence}" if fence else ""
 
 
 def step_text(step: ToolStep) -> str:
