@@ -72,3 +72,20 @@ def test_search_reports_the_time_of_each_keyword_index(corpus: KnowledgeBase) ->
     assert {"keyword.plan", "keyword.trigram", "keyword.words"} <= set(timings)
     assert all(seconds >= 0 for seconds in timings.values())
     assert timings["keyword.trigram"] + timings["keyword.words"] <= timings["keyword"]
+
+
+def test_an_index_s_first_passages_count_more_when_the_indexes_are_fused(
+    corpus: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "a" is the trigram index's first and the words index's 30th; "b" is 8th and 3rd.
+    # With the usual rank constant (60) "b" came first; at KEYWORD_RRF_K (20) "a" does.
+    trigram = ["a", *(f"t{i}" for i in range(6)), "b"]
+    words_ranking = ["w0", "w1", "b", *(f"w{i}" for i in range(2, 28)), "a"]
+    assert trigram.index("b") + 1 == 8 and words_ranking.index("a") + 1 == 30
+    reg = corpus.registry
+    monkeypatch.setattr(
+        reg, "keyword_rankings", lambda *a, **k: {"trigram": trigram, "words": words_ranking}
+    )
+    coll = reg.collection("c")
+    found = [chunk_id for chunk_id, _ in reg.keyword_search(coll, "an english question", 2)]
+    assert found == ["a", "b"]
