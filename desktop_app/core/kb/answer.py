@@ -416,9 +416,10 @@ def focus(hits: Sequence[Hit]) -> list[Hit]:
 def citation_grammar(sources: int, *, quote: bool = False) -> str:
     """GBNF for a reply that is the refusal, or starts with ``[n] `` (n a source given)
     and goes on with some text; with ``quote``, ``[n] "…"`` (a quotation of that
-    source on one line) before the text."""
+    source on one line), then the answer as one paragraph without quotation marks
+    (a small model otherwise quotes every source in turn)."""
     numbers = " | ".join(f'"{n}"' for n in range(1, sources + 1))
-    rest = '"\\"" [^"\\x00\\n]+ "\\"" [^\\x00]+' if quote else "[^\\x00]+"
+    rest = '"\\"" [^"\\x00\\n]+ "\\"" [ \\n] [^"\\x00\\n]+' if quote else "[^\\x00]+"
     return (
         "root ::= refusal | cited\n"
         f'refusal ::= "{NOT_FOUND}"\n'

@@ -214,7 +214,8 @@ def test_cite_with_quote_makes_the_reply_quote_its_source_after_the_number() -> 
     hits = [_hit(n, f"passage {n}") for n in range(1, 3)]
     prompt = build_prompt("q", hits, style="cite+quote")
     assert prompt.grammar is not None
-    assert '"] " "\\"" [^"\\x00\\n]+ "\\""' in prompt.grammar and NOT_FOUND in prompt.grammar
+    assert '"] " "\\"" [^"\\x00\\n]+ "\\"" [ \\n] [^"\\x00\\n]+' in prompt.grammar
+    assert NOT_FOUND in prompt.grammar
     assert 'like [2] "…"' in prompt.messages[0].content
     assert "First copy" not in prompt.messages[0].content  # one order, not two
     LlamaGrammar.from_string(prompt.grammar, verbose=False)  # llama.cpp reads it
