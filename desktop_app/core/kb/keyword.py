@@ -49,6 +49,18 @@ MAX_WORDS_POSTINGS = 4_000
 #: manuals, 系统, is in 937 of 5,269 chunks).
 MAX_WORD_CHUNKS = 2_500
 
+#: Characters that in a question are particles, question words, pronouns, conjunctions
+#: or verbs of asking (的 了 吗 怎 哪 什 把 这 那 和 …). A question's trigram holding one
+#: mostly spans a word boundary of its own phrasing (怎么做, 的磁盘, 是从哪) and matches
+#: passages by how they are worded, not by what they say, so such trigrams are not
+#: searched (the words index still scores the words). On the dev questions of
+#: eval/debian, Chinese hit@5 went from 0.60 to 0.68, and the seed questions from
+#: 0.942 to 0.962; with only the first 27 of these characters, 0.64 and 0.962.
+QUESTION_FUNCTION_CHARS = frozenset(
+    "的了吗呢吧啊么是在把被怎哪什想要该请问如何为谁几"  # the first 27
+    "和与或也都就还又才这那些个"
+)
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 # Runs of letters, digits and CJK; everything else (spaces, punctuation) separates terms.
 _RUN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -92,6 +104,8 @@ def query_terms(query: str) -> list[str]:
 
     Overlapping trigrams of an unspaced run are what the trigram index stores, so
     BM25 over them ranks passages sharing the most (and rarest) substrings first.
+    CJK trigrams holding one of ``QUESTION_FUNCTION_CHARS`` are left out, unless
+    that would leave no term.
     """
     runs = _RUN.findall(normalize(query[:MAX_QUERY_CHARS]))
     terms: list[str] = []
@@ -108,7 +122,8 @@ def query_terms(query: str) -> list[str]:
             if piece not in seen:
                 seen.add(piece)
                 terms.append(piece)
-    return terms[:MAX_TERMS]
+    telling = [t for t in terms if not (has_cjk(t) and QUESTION_FUNCTION_CHARS.intersection(t))]
+    return (telling or terms)[:MAX_TERMS]
 
 
 def bigram_text(normalized: str) -> str:
