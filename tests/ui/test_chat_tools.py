@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.fake import FakeEngine
-from desktop_app.core.engine.protocol import Event, GenerateRequest
+from desktop_app.core.engine.protocol import ErrorEvent, Event, GenerateRequest
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
 from desktop_app.core.tools.approval import ApprovalRequest
@@ -488,3 +488,29 @@ def test_a_file_dropped_into_the_chat_is_read_by_its_tool(
     assert step["name"] == "read_file" and "Ship on Friday." in step["result"]
     saved = session.store.chat(session.chat_id or 0).options
     assert saved["tool_files"] == [str(dropped)]
+
+
+class FailingCallEngine(ScriptedEngine):
+    """Writes "<tool_call>", then fails while writing the call."""
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        if request.grammar is not None:
+            return iter([ErrorEvent("engine_crashed", "The engine stopped in the call.")])
+        return super().generate(request)
+
+
+def test_an_engine_error_during_a_call_is_said_in_the_reply(qtbot: QtBot, tmp_path: Path) -> None:
+    engine = FailingCallEngine(["<tool_call>"])
+    s, controller, store = make_session(qtbot, tmp_path, engine)
+    s.set_options(ChatOptions(tools=["calculator"]))
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=TIMEOUT_MS):
+            s.send("What is 6*7?")
+        s.wait_saved()
+        reply = s.path[-1]
+        assert reply.status == "error" and not s.busy
+        assert "The engine stopped in the call." in reply.content
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()

@@ -160,7 +160,9 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
         session._finish(reply, done.finish_reason, done)
 
     def on_error(kind: str, message: str) -> None:
-        if live() is not None:
+        reply = live()
+        if reply is not None:
+            _append_typed(session, reply, f"\n⚠ {message}\n")  # said in the reply itself
             session._on_controller_error(kind, message)
             session.sig_notice.emit(message, True)
 
