@@ -514,3 +514,24 @@ def test_an_engine_error_during_a_call_is_said_in_the_reply(qtbot: QtBot, tmp_pa
         s.close()
         controller.shutdown()
         store.close()
+
+
+def test_continue_goes_on_from_the_end_of_a_reply_with_its_calls(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    ask_and_answer(qtbot, session, "once")
+    reply = session.path[-1]
+    records = session.store.read_tokens(reply.id).records
+    engine.scripts = [" Really."]
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.continue_reply(reply.id)
+    session.wait_saved()
+    more = session.path[-1]
+    assert more.id != reply.id
+    # The loop went on from the answer, with the call and its result before it.
+    request = engine.requests[-1]
+    assert request.assistant_prefix == "It is 42."
+    assert any("6*7 = 42" in m.content for m in request.messages or ())
+    assert more.content == "It is 42. Really."
+    kept = session.store.read_tokens(more.id).records
+    assert [r.event.text for r in kept[: len(records)]] == [r.event.text for r in records]

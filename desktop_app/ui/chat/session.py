@@ -825,7 +825,10 @@ class ChatSession(QObject):
         message = self._message(message_id)
         if message is None or message.role != "assistant" or self.busy:
             return
-        prefix = self._prefix_of(message, len(message.content))
+        # A reply with tools goes on from all it showed (its calls too), not its answer.
+        prefix = tool_steps.whole_reply(self, message) or self._prefix_of(
+            message, len(message.content)
+        )
         self._rebranch(message.parent_id)
         self._start_reply(message.parent_id, prefix, same_prompt_as=message)
 

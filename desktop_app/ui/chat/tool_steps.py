@@ -40,6 +40,7 @@ from desktop_app.ui.chat.inline_widget import InlineSlot
 from desktop_app.workers.engine.tool_runner import ChatTools, ToolRun, ToolRunner, final_done
 
 if TYPE_CHECKING:
+    from desktop_app.core.chat.codecs import TokenRecord
     from desktop_app.core.chat.store import StoredMessage
     from desktop_app.core.settings import Settings
     from desktop_app.ui.chat.session import ChatOptions, ChatSession, _Reply
@@ -211,6 +212,14 @@ def start(
         prefix = "".join(r.event.text for r in reply.prefix[cut:])
     runner.start(replace(request, assistant_prefix=prefix), chat_tools(session), history)
     return True
+
+
+def whole_reply(session: ChatSession, message: StoredMessage) -> list[TokenRecord]:
+    """Every token record of a reply with tools (to continue it from its end), or none
+    for a plain reply or one edited by hand."""
+    if message.edited or not saved_steps(message.meta):
+        return []
+    return session._records(message.id)
 
 
 def decide(session: ChatSession, runner: ToolRunner, decision: str) -> None:
