@@ -535,3 +535,18 @@ def test_continue_goes_on_from_the_end_of_a_reply_with_its_calls(
     assert more.content == "It is 42. Really."
     kept = session.store.read_tokens(more.id).records
     assert [r.event.text for r in kept[: len(records)]] == [r.event.text for r in records]
+
+
+def test_no_branch_inside_a_calls_arguments(
+    qtbot: QtBot, session: ChatSession, engine: ScriptedEngine
+) -> None:
+    ask_and_answer(qtbot, session, "once")
+    reply = session.path[-1]
+    records = session.store.read_tokens(reply.id).records
+    inside = records[5].event  # a token of the call's JSON
+    notices: list[tuple[str, bool]] = []
+    session.sig_notice.connect(lambda text, error: notices.append((text, error)))
+    asked = len(engine.requests)
+    session.branch_from_alternative(reply.id, 5, inside.candidates[-1].id)
+    assert notices and "grammar" in notices[-1][0] and notices[-1][1]
+    assert len(engine.requests) == asked and not session.busy

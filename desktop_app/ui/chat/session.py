@@ -840,6 +840,15 @@ class ChatSession(QObject):
         records = self._records(message_id)
         if index >= len(records):
             return
+        if tool_steps.inside_call(message.meta, index):
+            self.sig_notice.emit(
+                self.tr(
+                    "A tool call's arguments are written under its grammar: branch at the token "
+                    "where the model decided to call, or in its text."
+                ),
+                True,
+            )
+            return
         token = records[index].event
         cand = next((c for c in token.candidates if c.id == candidate_id), None)
         if cand is None:

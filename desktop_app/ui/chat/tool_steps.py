@@ -214,6 +214,16 @@ def start(
     return True
 
 
+def inside_call(meta: Mapping[str, Any], index: int) -> bool:
+    """Whether token ``index`` of a reply is one of a call's own tokens (after the token
+    that decided it): a branch there is not offered."""
+    for step in saved_steps(meta):
+        decision, end = step.get("decision"), step.get("end")
+        if isinstance(decision, int) and isinstance(end, int) and 0 <= decision < index < end:
+            return True
+    return False
+
+
 def whole_reply(session: ChatSession, message: StoredMessage) -> list[TokenRecord]:
     """Every token record of a reply with tools (to continue it from its end), or none
     for a plain reply or one edited by hand."""

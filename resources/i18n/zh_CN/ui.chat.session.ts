@@ -88,6 +88,10 @@
         <translation>文档搜索失败：{detail}</translation>
     </message>
     <message>
+        <source>A tool call&apos;s arguments are written under its grammar: branch at the token where the model decided to call, or in its text.</source>
+        <translation>工具调用的参数是按语法写出的：请在模型决定调用的那个词元处或在它的文字中分支。</translation>
+    </message>
+    <message>
         <source>That alternative was not recorded for this token.</source>
         <translation>此词元没有记录该候选词元。</translation>
     </message>
