@@ -550,3 +550,26 @@ def test_no_branch_inside_a_calls_arguments(
     session.branch_from_alternative(reply.id, 5, inside.candidates[-1].id)
     assert notices and "grammar" in notices[-1][0] and notices[-1][1]
     assert len(engine.requests) == asked and not session.busy
+
+
+def test_the_reply_says_when_the_most_calls_were_made(qtbot: QtBot, tmp_path: Path) -> None:
+    engine = ScriptedEngine(
+        ["<tool_call>", CALL % "1+1", "<tool_call>", CALL % "2+2", "<tool_call>", "So: 4."]
+    )
+    s, controller, store = make_session(qtbot, tmp_path, engine, Settings(tools_max_steps=2))
+    s.set_options(ChatOptions(tools=["calculator"]))
+    try:
+        with qtbot.waitSignal(s.sig_reply_ended, timeout=TIMEOUT_MS):
+            s.send("Add things.")
+        s.wait_saved()
+        reply = s.path[-1]
+        assert len(reply.meta["tool_steps"]) == 2 and reply.meta["tool_finish"] == "max_steps"
+        assert reply.content == "So: 4."
+        text = "".join(r.event.text for r in s.store.read_tokens(reply.id).records)
+        assert text.endswith(
+            "(2, Settings → Tools) were made; the model answered with what it had."
+        )
+    finally:
+        s.close()
+        controller.shutdown()
+        store.close()

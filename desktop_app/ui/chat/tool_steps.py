@@ -148,8 +148,16 @@ def connect(session: ChatSession, runner: ToolRunner) -> None:
         if reply is None:
             return
         done = final_done(run)
+        if run.reply is not None and run.reply.finish == "max_steps":
+            note = QCoreApplication.translate(
+                "ToolSteps",
+                "The most tool calls one reply may make ({n}, Settings → Tools) were made; "
+                "the model answered with what it had.",
+            ).format(n=len(run.reply.steps))
+            _append_typed(session, reply, f"\n\n↳ {note}")
         reply.meta_update.update(done_card(done))
         reply.meta_update["tool_steps"] = list(reply.tool_steps)
+        reply.meta_update["tool_finish"] = run.reply.finish if run.reply is not None else ""
         if reply.tool_sources:
             from desktop_app.ui.chat.session import _citation
 

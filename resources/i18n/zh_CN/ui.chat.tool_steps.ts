@@ -8,6 +8,10 @@
         <translation>相同的调用再次出现：未运行；模型用已有的结果回答。</translation>
     </message>
     <message>
+        <source>The most tool calls one reply may make ({n}, Settings → Tools) were made; the model answered with what it had.</source>
+        <translation>一次回复最多可进行的工具调用（{n} 次，见“设置 → 工具”）已用完；模型用已有的信息作答。</translation>
+    </message>
+    <message>
         <source>Result of {tool}:</source>
         <translation>{tool} 的结果：</translation>
     </message>
