@@ -82,10 +82,10 @@ _SHORT_REPLY_CHARS = 120
 #: the number of its source, ``[n] …``, or be the refusal (a grammar enforces it).
 #: ``plain`` is none of them.
 PROMPT_FEATURES = ("quote", "sandwich", "trim", "example", "cite")
-#: Chosen on the Debian development set (``glassbox eval answers --split dev``, 9
-#: questions whose passages hold the fact): grounded citations 6/9 and the fact named
-#: 7/9, against 4/9 and 6/9 for ``cite`` alone, with about 660 prompt tokens instead
-#: of 880 (the first token comes sooner).
+#: Chosen on the Debian development set (``glassbox eval answers --split dev``, 15
+#: questions whose passages hold the fact): grounded citations 10/15 and the fact
+#: named 10/15, against 7/15 and 11/15 for ``cite`` alone, with about 670 prompt
+#: tokens instead of 880 (the first token comes sooner).
 DEFAULT_PROMPT = "cite+quote+trim"
 #: With ``trim``: passages given, and characters kept of each.
 TRIM_PASSAGES = 5
