@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import EngineConfig, Message, TokenEvent
-from desktop_app.core.kb.answer import answer
+from desktop_app.core.kb.answer import NOT_FOUND, answer
 from desktop_app.core.kb.check import check_sentences
 from desktop_app.core.kb.db import StoredChunk
 from desktop_app.core.kb.grounding import GroundingOptions
@@ -234,3 +234,25 @@ def test_the_window_ask_and_the_api_give_the_same_answer(
         == asked_sentences
         == [{k: v for k, v in s.items() if k != "key_tokens"} for s in api["sentences"]]
     )
+
+
+def test_a_question_naming_what_no_passage_mentions_gets_the_same_refusal_everywhere(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    # The prompt's grammar allows only the refusal; the fake engine plays it as a model would.
+    engine.script = NOT_FOUND
+    question = "怎样在 Debian 上安装 Kubernetes？"
+    hits = [passage(1, "Debian installs packages with apt."), passage(2, "Berlin.")]
+    session.set_knowledge(Knowledge(hits))
+    session.options.collections = ["notes"]
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.send(question)
+    session.wait_saved()
+    request = engine.requests[-1]
+    assert request.grammar == f'root ::= "{NOT_FOUND}"\n'
+    assert "BEGIN [1]" not in (request.messages or ())[-1].content
+    refusal = "文档中没有找到答案。"
+    assert session.path[-1].content == refusal
+    # ask and the API refuse it without the model, with the same sentence.
+    asked = answer(FakeEngine("not asked"), question, hits)
+    assert asked.text == refusal and asked.unknown == ("Kubernetes",)
