@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
@@ -23,6 +24,7 @@ from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
 from desktop_app.core.tools.approval import ApprovalRequest
 from desktop_app.ui.chat.session import TYPED_TOKEN_ID, ChatOptions, ChatSession
+from desktop_app.ui.chat.view import ChatView
 from desktop_app.workers.engine.inference import InferenceController
 
 TIMEOUT_MS = 10000
@@ -183,6 +185,50 @@ def test_the_steps_come_back_when_the_chat_is_opened_again(
     reply = shown[-1][-1]
     text = "".join(t.text for t in reply.tokens)  # type: ignore[attr-defined]
     assert "6*7 = 42" in text and text.startswith("<")
+
+
+def decision_shown(view: ChatView, message_id: int) -> None:
+    """The reply's first token is shown marked as the decision, its tooltip saying so
+    and telling a call from plain text among its candidates."""
+    assert view.is_decision(message_id, 0) and not view.is_decision(message_id, 1)
+    start, end = view.token_span(message_id, 0)
+    assert view.toPlainText()[start:end] == "<"
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(end)  # the format of the character before
+    assert cursor.charFormat().fontWeight() == QFont.Weight.Bold
+    assert cursor.charFormat().fontOverline()
+    tip = view.tooltip_at(start)
+    assert "decided to call a tool" in tip
+    assert "<td style='padding-left:12px'>call</td>" in tip
+    assert "<td style='padding-left:12px'>text</td>" in tip
+    assert "branch without the call" in tip
+    # Any other token's tooltip is the usual one.
+    after = view.tooltip_at(view.token_span(message_id, 1)[0])
+    assert after and "decided to call" not in after
+
+
+def test_the_decision_token_is_marked_with_a_note_as_it_streams_and_when_reopened(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    session.sig_show.connect(view.show_messages)
+    session.sig_append.connect(view.append_message)
+    session.sig_reply_begun.connect(view.begin_reply)
+    session.sig_reply_tokens.connect(view.append_tokens)
+    session.sig_reply_ended.connect(view.end_reply)
+    ask_and_answer(qtbot, session, "once")
+    reply = session.path[-1]
+    decision_shown(view, reply.id)
+    chat_id = session.chat_id or 0
+    session.new_chat()
+    session.open_chat(chat_id)
+    decision_shown(view, reply.id)
+    # A token after the decision keeps its place: the same text as stored.
+    records = session.store.read_tokens(reply.id).records
+    for i in (0, 1, len(records) - 1):
+        start, end = view.token_span(reply.id, i)
+        assert view.toPlainText()[start:end] == records[i].event.text
 
 
 def test_an_alternative_at_the_decision_token_branches_without_the_call(

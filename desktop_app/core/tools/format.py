@@ -186,6 +186,13 @@ def call_start(text: str, names: Sequence[str] = ()) -> int | None:
     return _maybe(text)
 
 
+def opens_call(text: str) -> bool:
+    """Whether a reply starting with ``text`` (one candidate token at a decision) is,
+    or could become, a call: ``<tool_call>``, an opening brace or code fence of a JSON
+    call. Empty and white-space text is plain text."""
+    return bool(text.strip()) and call_start(text) is not None
+
+
 def _maybe(text: str) -> int | None:
     """-1 while the end of ``text`` could be the beginning of ``<tool_call>``."""
     for k in range(min(len(CALL_OPEN) - 1, len(text)), 0, -1):

@@ -1293,6 +1293,7 @@ class ChatSession(QObject):
             ),
             thinking_opened=opened_in_meta(message.meta),
             thinking_seconds=meta_figures(message.meta)[1],
+            decisions=_decisions(message.meta),
         )
 
     # ----------------------------------------------------------------- controller
@@ -1456,6 +1457,7 @@ class ChatSession(QObject):
                 detail=_detail(final),
                 sources=_sources(final.meta),
                 marks=_marks(final.meta, "".join(reply.texts), final.content),
+                decisions=_decisions(final.meta),
             )
         )
         return final
@@ -1553,6 +1555,18 @@ def _detail(message: StoredMessage) -> str:
             )
         )
     return " · ".join(parts)
+
+
+def _decisions(meta: Mapping[str, Any]) -> frozenset[int]:
+    """The tokens where the model decided to call a tool (-1: a call the user chose)."""
+    steps = meta.get("tool_steps")
+    if not isinstance(steps, list):
+        return frozenset()
+    return frozenset(
+        s["decision"]
+        for s in steps
+        if isinstance(s, dict) and isinstance(s.get("decision"), int) and s["decision"] >= 0
+    )
 
 
 def _marks(meta: Mapping[str, Any], shown: str, body: str) -> tuple[SentenceMark, ...]:

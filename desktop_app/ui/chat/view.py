@@ -59,6 +59,7 @@ from desktop_app.core.chat.thinking import Split, has_reasoning, stored_parts
 from desktop_app.core.engine.contrast import from_documents
 from desktop_app.core.engine.protocol import TokenEvent
 from desktop_app.core.kb.check import LOW_SUPPORT, NO_CITATION, SentenceCheck
+from desktop_app.core.tools.format import opens_call
 from desktop_app.ui.chat.thinking_block import TOGGLE_ACTION, ThinkingSection, reasoning_format
 from desktop_app.ui.common.markdown import (
     DARK,
@@ -126,19 +127,46 @@ def documents_note(token: TokenEvent) -> str:
     return text
 
 
-def token_tooltip(token: TokenEvent) -> str:
-    """Rich-text tooltip: the drawn token and the top candidates with what the sampler did."""
+def decision_note(token: TokenEvent) -> str:
+    """What the token where the model decided to call a tool says about the decision:
+    how likely its top candidates were to start a call or to go on as plain text."""
+    shown = token.candidates[:TOOLTIP_CANDIDATES]
+    call = sum(c.p_raw for c in shown if opens_call(c.text))
+    texts = [c for c in shown if not opens_call(c.text)]
+    note = QCoreApplication.translate(
+        "ChatView",
+        "The model decided to call a tool at this token. Among its top {n} candidates: "
+        "a call {call} percent, plain text {text} percent.",
+    ).format(n=len(shown), call=round(call * 100), text=round(sum(c.p_raw for c in texts) * 100))
+    if texts:
+        top = max(texts, key=lambda c: c.p_raw)
+        note += " " + QCoreApplication.translate(
+            "ChatView", "Click ‘{text}’ to branch without the call."
+        ).format(text=visible_text(top.text))
+    return note
+
+
+def token_tooltip(token: TokenEvent, decision: bool = False) -> str:
+    """Rich-text tooltip: the drawn token and the top candidates with what the sampler
+    did; at a ``decision`` (where the model called a tool), what each candidate starts."""
     gap = "style='padding-left:12px'"
+    call_word = html.escape(QCoreApplication.translate("ChatView", "call"))
+    text_word = html.escape(QCoreApplication.translate("ChatView", "text"))
     rows = []
     for cand in token.candidates[:TOOLTIP_CANDIDATES]:
         bold = " style='font-weight:bold'" if cand.id == token.id else ""
         removed = html.escape(cand.removed_by) if cand.removed_by else "—"
+        kind = ""
+        if decision:
+            kind = f"<td {gap}>{call_word if opens_call(cand.text) else text_word}</td>"
         rows.append(
             f"<tr{bold}><td>{html.escape(visible_text(cand.text))}</td>"
             f"<td align='right' {gap}>{cand.p_raw:.3f}</td>"
-            f"<td align='right' {gap}>{cand.p_final:.3f}</td><td {gap}>{removed}</td></tr>"
+            f"<td align='right' {gap}>{cand.p_final:.3f}</td><td {gap}>{removed}</td>{kind}</tr>"
         )
     head = f"<b>{html.escape(visible_text(token.text))}</b> &nbsp; p = {token.p:.3f}"
+    if decision:
+        head += f"<br>{html.escape(decision_note(token))}"
     drafted = draft_note(token)
     if drafted:
         head += f"<br><i>{html.escape(drafted)}</i>"
@@ -151,9 +179,12 @@ def token_tooltip(token: TokenEvent) -> str:
     before = html.escape(QCoreApplication.translate("ChatView", "before"))
     after = html.escape(QCoreApplication.translate("ChatView", "after"))
     cut_by = html.escape(QCoreApplication.translate("ChatView", "cut by"))
+    starts = html.escape(QCoreApplication.translate("ChatView", "starts"))
+    kind_head = f"<th align='left' {gap}>{starts}</th>" if decision else ""
     headers = (
         f"<tr><th align='left'>{token_head}</th><th align='right' {gap}>{before}</th>"
-        f"<th align='right' {gap}>{after}</th><th align='left' {gap}>{cut_by}</th></tr>"
+        f"<th align='right' {gap}>{after}</th><th align='left' {gap}>{cut_by}</th>"
+        f"{kind_head}</tr>"
     )
     hint = html.escape(
         QCoreApplication.translate("ChatView", "Click to branch from an alternative.")
@@ -285,6 +316,8 @@ class MessageView:
     #: The prompt opened the reply's <think> block, and the reasoning's stored seconds.
     thinking_opened: bool = False
     thinking_seconds: float | None = None
+    #: The tokens where the model decided to call a tool (marked, with a note).
+    decisions: frozenset[int] = frozenset()
 
 
 @dataclass(eq=False)
@@ -426,7 +459,9 @@ class ChatView(QTextBrowser):
         cursor.endEditBlock()
 
     def _apply_marks(self, cursor: QTextCursor, rendered: _Rendered) -> None:
-        """Underline (wavy) the reply's unsupported sentences."""
+        """Underline (wavy) the reply's unsupported sentences; outline the tokens where
+        the model decided to call a tool."""
+        self._apply_decisions(cursor, rendered)
         if not rendered.view.marks:
             return
         base = rendered.body.position()
@@ -441,6 +476,26 @@ class ChatView(QTextBrowser):
             cursor.setPosition(base + mark.end, QTextCursor.MoveMode.KeepAnchor)
             cursor.mergeCharFormat(fmt)
 
+    def _apply_decisions(self, cursor: QTextCursor, rendered: _Rendered) -> None:
+        if not rendered.view.decisions:
+            return
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.Bold)
+        fmt.setFontOverline(True)
+        fmt.setFontUnderline(True)
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
+        fmt.setUnderlineColor(QColor(0x78, 0xAE, 0xED) if self._dark else QColor(0x1A, 0x5F, 0xB4))
+        for i in rendered.view.decisions:
+            if 0 <= i < len(rendered.tokens) and rendered.starts[i] < rendered.ends[i]:
+                base = self._base(rendered, i)
+                cursor.setPosition(base + rendered.starts[i])
+                cursor.setPosition(base + rendered.ends[i], QTextCursor.MoveMode.KeepAnchor)
+                cursor.mergeCharFormat(fmt)
+
+    def is_decision(self, message_id: int, index: int) -> bool:
+        """Whether a reply's token is one where the model decided to call a tool."""
+        return any(r.view.id == message_id and index in r.view.decisions for r in self._messages)
+
     def tooltip_at(self, position: int) -> str:
         """The tooltip at a document position: an unsupported sentence's note (plain
         text, escaped) above the token's table; "" for none."""
@@ -451,7 +506,8 @@ class ChatView(QTextBrowser):
             parts.append("<p>" + html.escape(mark.note).replace("\n", "<br>") + "</p>")
         if found is not None:
             m, i = found
-            parts.append(token_tooltip(self._messages[m].tokens[i]))
+            decision = i in self._messages[m].view.decisions
+            parts.append(token_tooltip(self._messages[m].tokens[i], decision))
         return "<hr>".join(parts)
 
     def mark_at(self, position: int) -> SentenceMark | None:
@@ -716,7 +772,7 @@ class ChatView(QTextBrowser):
         if view.status != "streaming":
             # Copy-code links count the answer's code blocks, not the reasoning's.
             self._insert_footer(cursor, view, self.answer_text(view.id) or view.content)
-            if view.marks:
+            if view.marks or view.decisions:
                 self._apply_marks(QTextCursor(self.document()), rendered)
         return rendered
 

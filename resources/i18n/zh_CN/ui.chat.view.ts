@@ -32,6 +32,22 @@
         <translation>来自文档</translation>
     </message>
     <message>
+        <source>The model decided to call a tool at this token. Among its top {n} candidates: a call {call} percent, plain text {text} percent.</source>
+        <translation>模型在这个词元处决定调用工具。在前 {n} 个候选词元中：调用 {call}%，普通文本 {text}%。</translation>
+    </message>
+    <message>
+        <source>Click ‘{text}’ to branch without the call.</source>
+        <translation>点击“{text}”可创建不调用工具的分支。</translation>
+    </message>
+    <message>
+        <source>call</source>
+        <translation>调用</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
         <source>token</source>
         <translation>词元</translation>
     </message>
@@ -46,6 +62,10 @@
     <message>
         <source>cut by</source>
         <translation>剔除阶段</translation>
+    </message>
+    <message>
+        <source>starts</source>
+        <translation>开始</translation>
     </message>
     <message>
         <source>Click to branch from an alternative.</source>

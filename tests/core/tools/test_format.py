@@ -17,6 +17,7 @@ from desktop_app.core.tools.format import (
     check_arguments,
     enforceable,
     fence,
+    opens_call,
     parse_call,
     parse_calls,
     tool_prompt,
@@ -190,3 +191,20 @@ def test_the_fallback_style_writes_tools_into_plain_messages() -> None:
 def test_the_plain_format_names_a_tool_message() -> None:
     text = render_chat([Message("user", "hi"), Message("tool", "4", name="calculator")], None).text
     assert "Tool: 4" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        ("<tool_call>", True),
+        ("```", True),
+        ("{{", True),
+        ("{\n", True),
+        ("To", False),
+        (" TOOL", False),
+        ("", False),
+        (" ", False),
+    ],
+)
+def test_a_candidate_at_the_decision_opens_a_call_or_plain_text(text: str, call: bool) -> None:
+    assert opens_call(text) is call
