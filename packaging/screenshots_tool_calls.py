@@ -4,7 +4,8 @@ Qwen2.5-Coder-1.5B-Instruct at temperature 0 is asked a product with the
 calculator on (and "Ask before built-in tools too", so the approval shows): the
 first picture is the approval row under the streaming reply, the second the
 finished reply with probabilities shown and the token where the model decided
-to call selected, its alternatives beside it.
+to call selected (outlined in bold), beside it what hovering it shows: the
+decision's note and its alternatives, each marked as starting a call or text.
 
     QT_QPA_PLATFORM=offscreen python packaging/screenshots_tool_calls.py MODEL.gguf docs/screenshots
 """
@@ -31,7 +32,6 @@ def main(model: Path, out: Path) -> None:
     from desktop_app.core.sampling import SamplingParams
     from desktop_app.core.settings import Settings
     from desktop_app.ui.chat.tool_approval import ToolApprovalRow
-    from desktop_app.ui.chat.view import token_tooltip
     from desktop_app.workers.engine.client import EngineClient
     from desktop_app.workers.engine.inference import InferenceController
 
@@ -88,7 +88,15 @@ def main(model: Path, out: Path) -> None:
     height = min(grabbed.height(), int(window.view.document().size().height()) + 24)
     picture.setPixmap(grabbed.copy(0, 0, grabbed.width(), height))
     layout.addWidget(picture)
-    notes = QLabel(token_tooltip(records[index].event))
+    event = records[index].event
+    print(f"decision token {index}: id {event.id} {event.text!r} p {event.p:.3f}")
+    for cand in event.candidates[:5]:
+        print(f"  {cand.id} {cand.text!r} {cand.p_raw:.3f}")
+    assert window.view.is_decision(reply.id, index)
+    start, _end = window.view.token_span(reply.id, index)
+    notes = QLabel(window.view.tooltip_at(start))  # what hovering the token shows
+    notes.setWordWrap(True)
+    notes.setMaximumWidth(420)
     notes.setTextFormat(Qt.TextFormat.RichText)  # built with every token text escaped
     notes.setAlignment(Qt.AlignmentFlag.AlignTop)
     notes.setStyleSheet("QLabel { background: #ffffe8; border: 1px solid #bbb; padding: 6px; }")
