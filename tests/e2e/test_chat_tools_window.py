@@ -100,9 +100,15 @@ def test_a_calculator_question_gets_the_call_the_approval_the_result_and_the_ans
     assert len(decision.candidates) > 1
     arguments = [r.event for r in records[at + 1 : step["end"]] if r.event.id >= 0]
     assert arguments and all(0.0 < t.p <= 1.0 for t in arguments)
-    # The transcript shows the call, its result and the answer.
+    # The transcript shows the call, its result and the answer, and the decision
+    # token is shown as written, marked, its tooltip telling a call from plain text.
     shown = window.transcript_text()
     assert "calculator" in shown and "11275557" in shown
+    assert decision.text.strip() and window.view.is_decision(reply.id, at)
+    start, end = window.view.token_span(reply.id, at)
+    assert window.view.toPlainText()[start:end] == decision.text
+    tip = window.view.tooltip_at(start)
+    assert "decided to call a tool" in tip and ">call</td>" in tip and ">text</td>" in tip
     # Clicking a plain-text alternative at the decision token branches the reply
     # from there: it starts with that token, and the model goes on from it.
     plain = next(c for c in decision.candidates if c.text.strip() and c.text.strip()[0].isalpha())
