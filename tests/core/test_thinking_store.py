@@ -75,3 +75,48 @@ def test_search_finds_words_of_the_reasoning_and_says_so(store: ChatStore, chat_
     answer_hits = store.search("It is 4")
     assert [h.in_thinking for h in answer_hits] == [False]
     assert store.search("2+2")[0].role == "user"
+
+
+def test_tool_calls_are_exported_and_found_by_search(store: ChatStore) -> None:
+    chat = store.create_chat("Product")
+    q = store.add_message(chat, None, "user", "What is 3847 * 2931?")
+    steps = [
+        {
+            "name": "calculator",
+            "arguments": '{"expression": "3847 * 2931"}',
+            "id": "call_0",
+            "status": "ok",
+            "result": "3847 * 2931 = 11275557\n```quoted```",
+            "error": False,
+            "said": "",
+            "decision": 0,
+            "end": 20,
+        }
+    ]
+    store.add_message(chat, q, "assistant", "It is a big number.", meta={"tool_steps": steps})
+    summary = store.chat(chat)
+    path = store.current_path(chat)
+    md = to_markdown(summary, path)
+    assert '**Tool calls:**\n\n1. `calculator` `{"expression": "3847 * 2931"}` — ok' in md
+    # The result (tool output) is fenced longer than any backticks in it.
+    assert "   ````\n   3847 * 2931 = 11275557\n   ```quoted```\n   ````" in md
+    assert md.index("**Tool calls:**") < md.index("**Answer:**\n\nIt is a big number.")
+    reply = json.loads(to_json(summary, path))["messages"][-1]
+    assert reply["tool_calls"] == [
+        {
+            "name": "calculator",
+            "arguments": {"expression": "3847 * 2931"},
+            "status": "ok",
+            "result": "3847 * 2931 = 11275557\n```quoted```",
+        }
+    ]
+    assert reply["content"] == "It is a big number."
+    # A number only the result holds finds the reply, marked as a tool call's.
+    for query in ("11275557", "CALCULATOR", '"expression"'):
+        [hit] = [h for h in store.search(query) if h.chat_id == chat]
+        assert hit.in_tool and not hit.in_thinking and hit.role == "assistant"
+        assert query.casefold() in hit.plain_snippet.casefold()
+    # Text of the answer is found as before, once.
+    [hit] = store.search("big number")
+    assert not hit.in_tool
+    assert store.search("nowhere at all") == []

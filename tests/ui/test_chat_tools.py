@@ -619,3 +619,21 @@ def test_the_reply_says_when_the_most_calls_were_made(qtbot: QtBot, tmp_path: Pa
         s.close()
         controller.shutdown()
         store.close()
+
+
+def test_the_chat_search_finds_a_tool_result_and_says_where(
+    qtbot: QtBot, session: ChatSession
+) -> None:
+    from PySide6.QtWidgets import QLabel, QTreeWidget
+
+    from desktop_app.ui.chat.conversation_list import ConversationList
+
+    ask_and_answer(qtbot, session, "once")
+    widget = ConversationList(session.store)
+    qtbot.addWidget(widget)
+    widget.search("6*7 = 42")  # only the call's result says it
+    tree = widget.findChild(QTreeWidget)
+    assert tree is not None and tree.topLevelItemCount() == 1
+    label = tree.itemWidget(tree.topLevelItem(0), 0)
+    assert isinstance(label, QLabel)
+    assert "(tool call): calculator" in label.text() and "<b>6*7 = 42</b>" in label.text()

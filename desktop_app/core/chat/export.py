@@ -32,11 +32,17 @@ A reply with native reasoning (a ``<think>`` block) keeps its whole text in
 ``"content"``; the JSON message adds ``"reasoning_content"`` (the reasoning) and
 ``"answer"`` (the text after it), and the Markdown export shows the reasoning as a
 quoted block headed **Thinking** above the answer.
+
+A reply made with tools lists its calls: the JSON message adds ``"tool_calls"``
+(each call's tool, arguments, outcome and the result the model was told), and the
+Markdown export shows them under **Tool calls** above the answer, each result in
+a code block.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import html
 import json
 import math
@@ -204,11 +210,61 @@ def to_markdown(chat: ChatSummary, path_messages: Sequence[StoredMessage]) -> st
             lines += [f"**Thinking**{_thinking_figures(msg.meta)}:", ""]
             lines += [f"> {line}" if line else ">" for line in reasoning.splitlines()]
             lines += ["", "**Answer:**", ""]
+        calls = _tool_calls(msg.meta) if msg.role == "assistant" else []
+        if calls:
+            lines += _calls_markdown(calls)
+            if not reasoning:
+                lines += ["**Answer:**", ""]
         lines += [answer, ""]
         card = _card_line(msg.meta) if msg.role == "assistant" else ""
         if card:
             lines += [f"*{card}*", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _tool_calls(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A reply's calls as exported: tool, arguments, outcome, result."""
+    steps = meta.get("tool_steps")
+    if not isinstance(steps, list):
+        return []
+    out = []
+    for step in steps:
+        if not isinstance(step, Mapping):
+            continue
+        arguments: Any = step.get("arguments", "{}")
+        with contextlib.suppress(ValueError):  # otherwise kept as the model wrote it
+            arguments = json.loads(str(arguments))
+        out.append(
+            {
+                "name": str(step.get("name", "")),
+                "arguments": arguments,
+                "status": str(step.get("status", "")),
+                "result": str(step.get("result", "")),
+            }
+        )
+    return out
+
+
+def _calls_markdown(calls: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = ["**Tool calls:**", ""]
+    for n, call in enumerate(calls, 1):
+        arguments = json.dumps(call["arguments"], ensure_ascii=False)
+        lines += [f"{n}. `{call['name']}` `{arguments}` — {call['status']}", ""]
+        result = call["result"]
+        # A fence longer than any run of backticks in the result (which is tool output).
+        fence = "`" * max(3, _longest_backticks(result) + 1)
+        lines += [f"   {fence}"]
+        lines += [f"   {line}" if line else "" for line in result.splitlines()]
+        lines += [f"   {fence}", ""]
+    return lines
+
+
+def _longest_backticks(text: str) -> int:
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return longest
 
 
 def _thinking_figures(meta: Mapping[str, Any]) -> str:
@@ -239,6 +295,9 @@ def _message_json(m: StoredMessage, records: Sequence[TokenRecord]) -> dict[str,
         if reasoning:
             out["reasoning_content"] = reasoning
             out["answer"] = answer
+        calls = _tool_calls(m.meta)
+        if calls:
+            out["tool_calls"] = calls
     return out
 
 

@@ -192,6 +192,8 @@ class SearchHit:
     snippet: str
     #: The match is in the reply's reasoning (its thinking block), not its answer.
     in_thinking: bool = False
+    #: The match is in one of the reply's tool calls (its tool, arguments or result).
+    in_tool: bool = False
 
     @property
     def plain_snippet(self) -> str:
@@ -1157,6 +1159,55 @@ class ChatStore:
                     in_thinking=in_thinking,
                 )
             )
+        if len(hits) < limit:
+            found = {hit.message_id for hit in hits}
+            hits += [h for h in self._search_tool_steps(query, limit) if h.message_id not in found]
+        return hits[:limit]
+
+    def _search_tool_steps(self, query: str, limit: int) -> list[SearchHit]:
+        """Replies whose tool calls (tool, arguments, result: kept in the reply's card,
+        not its text) contain ``query``."""
+        sql = (
+            "SELECT m.chat_id, m.id, c.title, m.meta FROM messages m "
+            "JOIN chats c ON c.id = m.chat_id "
+            "WHERE c.deleted_at IS NULL AND m.role = 'assistant' "
+            "AND m.meta LIKE '%\"tool_steps\"%'"
+        )
+        args: list[Any] = []
+        if not any(ch in query for ch in '"\\') and query.isprintable():
+            # Written into the card's JSON as it is: the database can narrow the scan.
+            sql += " AND m.meta LIKE ? ESCAPE '\\'"
+            args.append(_like_pattern(query))
+        rows = self._rows(
+            "search the tool calls", sql + " ORDER BY m.created DESC, m.id DESC", args
+        )
+        hits: list[SearchHit] = []
+        folded = query.casefold()
+        for chat_id, message_id, title, meta_text in rows:
+            if message_id in self._hidden_ids or len(hits) >= limit:
+                continue
+            try:
+                steps = json.loads(as_text(meta_text) or "{}").get("tool_steps")
+            except (ValueError, AttributeError):
+                continue
+            for step in steps if isinstance(steps, list) else []:
+                if not isinstance(step, dict):
+                    continue
+                text = "{} {} → {}".format(
+                    step.get("name", ""), step.get("arguments", ""), step.get("result", "")
+                )
+                if folded in text.casefold():
+                    hits.append(
+                        SearchHit(
+                            chat_id=int(chat_id),
+                            message_id=int(message_id),
+                            chat_title=as_text(title) or "Untitled",
+                            role="assistant",
+                            snippet=_like_snippet(text, query),
+                            in_tool=True,
+                        )
+                    )
+                    break
         return hits
 
     # ------------------------------------------------------------ presets

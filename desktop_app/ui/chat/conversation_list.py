@@ -105,6 +105,9 @@ def _hit_html(hit: SearchHit) -> str:
     if hit.in_thinking:
         # The match is in the reply's reasoning (its Thinking block), not its answer.
         who = QCoreApplication.translate("ConversationList", "{who} (thinking)").format(who=who)
+    elif hit.in_tool:
+        # The match is in one of the reply's tool calls (tool, arguments or result).
+        who = QCoreApplication.translate("ConversationList", "{who} (tool call)").format(who=who)
     line = QCoreApplication.translate("ConversationList", "{who}: {snippet}").format(
         who=html.escape(who), snippet="".join(pieces)
     )

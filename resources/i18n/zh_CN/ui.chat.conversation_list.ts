@@ -76,6 +76,10 @@
         <translation>{who}（思考过程）</translation>
     </message>
     <message>
+        <source>{who} (tool call)</source>
+        <translation>{who}（工具调用）</translation>
+    </message>
+    <message>
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
