@@ -634,6 +634,8 @@ def test_the_chat_search_finds_a_tool_result_and_says_where(
     widget.search("6*7 = 42")  # only the call's result says it
     tree = widget.findChild(QTreeWidget)
     assert tree is not None and tree.topLevelItemCount() == 1
-    label = tree.itemWidget(tree.topLevelItem(0), 0)
+    item = tree.topLevelItem(0)
+    assert item is not None
+    label = tree.itemWidget(item, 0)
     assert isinstance(label, QLabel)
     assert "(tool call): calculator" in label.text() and "<b>6*7 = 42</b>" in label.text()
