@@ -196,7 +196,8 @@ def decision_shown(view: ChatView, message_id: int) -> None:
     cursor = QTextCursor(view.document())
     cursor.setPosition(end)  # the format of the character before
     assert cursor.charFormat().fontWeight() == QFont.Weight.Bold
-    assert cursor.charFormat().fontOverline()
+    assert cursor.charFormat().fontUnderline()
+    assert cursor.charFormat().foreground().color().name() == "#1a5fb4"
     tip = view.tooltip_at(start)
     assert "decided to call a tool" in tip
     assert "<td style='padding-left:12px'>call</td>" in tip

@@ -459,8 +459,8 @@ class ChatView(QTextBrowser):
         cursor.endEditBlock()
 
     def _apply_marks(self, cursor: QTextCursor, rendered: _Rendered) -> None:
-        """Underline (wavy) the reply's unsupported sentences; outline the tokens where
-        the model decided to call a tool."""
+        """Underline (wavy) the reply's unsupported sentences; set the tokens where the
+        model decided to call a tool in bold blue, underlined."""
         self._apply_decisions(cursor, rendered)
         if not rendered.view.marks:
             return
@@ -479,12 +479,16 @@ class ChatView(QTextBrowser):
     def _apply_decisions(self, cursor: QTextCursor, rendered: _Rendered) -> None:
         if not rendered.view.decisions:
             return
+        # Bold, blue and underlined, over the probability tint when it is shown.
+        blue = QColor(0x78, 0xAE, 0xED) if self._dark else QColor(0x1A, 0x5F, 0xB4)
+        if self._show_probs:
+            blue = QColor(0x1A, 0x5F, 0xB4)  # the tints are light in both themes
         fmt = QTextCharFormat()
         fmt.setFontWeight(QFont.Weight.Bold)
-        fmt.setFontOverline(True)
+        fmt.setForeground(blue)
         fmt.setFontUnderline(True)
         fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
-        fmt.setUnderlineColor(QColor(0x78, 0xAE, 0xED) if self._dark else QColor(0x1A, 0x5F, 0xB4))
+        fmt.setUnderlineColor(blue)
         for i in rendered.view.decisions:
             if 0 <= i < len(rendered.tokens) and rendered.starts[i] < rendered.ends[i]:
                 base = self._base(rendered, i)
