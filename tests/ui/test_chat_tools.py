@@ -203,6 +203,10 @@ def decision_shown(view: ChatView, message_id: int) -> None:
     assert "<td style='padding-left:12px'>call</td>" in tip
     assert "<td style='padding-left:12px'>text</td>" in tip
     assert "branch without the call" in tip
+    view.select_token(message_id, 0)  # a screen reader hears the decision too
+    assert "decided to call a tool" in view.accessibleDescription()
+    view.select_token(message_id, 1)
+    assert "decided to call" not in view.accessibleDescription()
     # Any other token's tooltip is the usual one.
     after = view.tooltip_at(view.token_span(message_id, 1)[0])
     assert after and "decided to call" not in after

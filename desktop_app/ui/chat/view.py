@@ -1077,6 +1077,8 @@ class ChatView(QTextBrowser):
         self.setExtraSelections([selection])
         token = rendered.tokens[i]
         said = describe_token(token, i in rendered.forced)
+        if i in rendered.view.decisions:
+            said += "; " + decision_note(token)  # a screen reader hears the decision too
         self.setAccessibleDescription(said)
         QAccessible.updateAccessibility(
             QAccessibleEvent(self, QAccessible.Event.DescriptionChanged)
