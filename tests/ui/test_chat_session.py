@@ -444,7 +444,10 @@ def test_a_grounded_refusal_is_glassboxs_sentence_in_the_questions_language(
 def test_a_grounded_reply_is_asked_to_cite_a_source_first_as_ask_is(
     qtbot: QtBot, session: ChatSession, engine: FakeEngine
 ) -> None:
-    session.set_knowledge(ScriptedKnowledge([passage(1, "Paris."), passage(2, "Lyon.")]))
+    # Both passages name France: a question naming what no passage mentions is
+    # refused without asking the model (tests/core/kb/test_kb_answer_refusal.py).
+    passages = [passage(1, "Paris is in France."), passage(2, "Lyon is in France.")]
+    session.set_knowledge(ScriptedKnowledge(passages))
     session.options.collections = ["notes"]
     session.options.top_k = 2
     reply(qtbot, session, lambda: session.send("What is the capital of France?"))
