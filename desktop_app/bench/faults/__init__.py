@@ -36,6 +36,7 @@ CHECKS: dict[str, str] = {
     "api-fuzz": "desktop_app.bench.faults.api_fuzz",
     "cancel": "desktop_app.bench.faults.cancel",
     "load-cycles": "desktop_app.bench.faults.load_cycles",
+    "hostile-mcp": "desktop_app.bench.faults.hostile_mcp",
 }
 
 #: How many failed cases a row describes.

@@ -51,8 +51,8 @@ from desktop_app.core.engine.protocol import (
 )
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.tools.approval import ApprovalGate, ApprovalRequest, Decision
-from desktop_app.core.tools.loop import Phase, ToolLoop, ToolReply, ToolStep
-from desktop_app.core.tools.mcp_client import McpConnection, McpServerConfig
+from desktop_app.core.tools.loop import Phase, ToolChoice, ToolLoop, ToolReply, ToolStep
+from desktop_app.core.tools.mcp_client import CALL_TIMEOUT_S, McpConnection, McpServerConfig
 from desktop_app.core.tools.spec import Tool, ToolError
 from desktop_app.workers.engine.task_runner import TaskProgress, TaskTokens
 from desktop_app.workers.jobs import JobHandle
@@ -75,6 +75,10 @@ class ChatTools:
     always: tuple[str, ...] = ()
     max_steps: int = 4
     template_has_tools: bool = True
+    #: Which tool the reply calls first ("auto": as the model decides; see ``ToolLoop.run``).
+    tool_choice: ToolChoice = "auto"
+    #: Seconds an MCP call has to answer (the check of hostile servers makes it short).
+    call_timeout_s: float = CALL_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -362,7 +366,12 @@ class ToolRunner(QObject):
             self._loop = loop
         if stopped.is_set():
             loop.cancel()
-        reply = loop.run(history, request.params, assistant_prefix=request.assistant_prefix)
+        reply = loop.run(
+            history,
+            request.params,
+            tool_choice=tools.tool_choice,
+            assistant_prefix=request.assistant_prefix,
+        )
         return ToolRun(reply, tuple(notes), cancelled=loop.cancelled or stopped.is_set())
 
     def _tools(
@@ -392,7 +401,7 @@ class ToolRunner(QObject):
             if stopped.is_set():
                 break
             try:
-                connection = self._connect(config, stopped)
+                connection = self._connect(config, stopped, tools.call_timeout_s)
             except ToolError as exc:
                 note(str(exc))
                 continue
@@ -400,7 +409,9 @@ class ToolRunner(QObject):
                 out.extend(connection.tools())
         return out
 
-    def _connect(self, config: McpServerConfig, stopped: threading.Event) -> McpConnection | None:
+    def _connect(
+        self, config: McpServerConfig, stopped: threading.Event, call_timeout_s: float
+    ) -> McpConnection | None:
         """The running server for ``config``, started now when needed (None: stopped)."""
         with self._lock:
             running = self._servers.get(config.name)
@@ -410,7 +421,7 @@ class ToolRunner(QObject):
             with self._lock:
                 self._servers.pop(config.name, None)
             _close_all([running])
-        connection = McpConnection(config)
+        connection = McpConnection(config, call_timeout_s=call_timeout_s)
         outcome: list[BaseException | None] = []
         starter = threading.Thread(
             target=_start, args=(connection, outcome), name="mcp-start", daemon=True
