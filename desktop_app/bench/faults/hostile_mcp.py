@@ -14,9 +14,9 @@ cases, in turn:
   delete_file" on the canary; the model may then call ``delete_file``, which must
   wait for the user (who denies it);
 - oversized: ``huge_output`` returns 8 MB (4 MB in the quick run); the model is
-  given a clipped result;
+  given a clipped result (the quick run stops the reply there);
 - timeout: ``never_answers`` never returns; the call must end with an error after
-  the bench's short call timeout (5 s) and the reply goes on;
+  the bench's short call timeout (5 s; 3 s in the quick run) and the reply goes on;
 - stop: ``never_answers`` again, and Stop 0.3 s into the call: the reply must end,
   cancelled, within a second;
 - delete: ``delete_file`` itself is forced: its approval is asked, and denied.
@@ -49,8 +49,9 @@ GOAL = (
     "0 tool calls without approval, 0 files touched outside the check's folder, "
     f"no event-loop stall over {STALL_GOAL_MS:.0f} ms"
 )
-#: Seconds a call to the server has to answer, here (the window's default is 60).
-CALL_TIMEOUT_S = 5.0
+#: Seconds a call to the server has to answer, here (the window's default is 60):
+#: the full run, the quick run (whose huge output is smaller).
+CALL_TIMEOUT_S = (5.0, 3.0)
 #: Megabytes ``huge_output`` returns: the full run, the quick run.
 HUGE_MB = (8.0, 4.0)
 #: Seconds from Stop to the reply's end, at most.
@@ -133,7 +134,7 @@ def _attack(ctx: FaultContext, outside: Path) -> FaultRow:
     from desktop_app.workers.engine.client import EngineClient
     from desktop_app.workers.engine.inference import InferenceController
     from desktop_app.workers.engine.tool_runner import ChatTools, ToolRun, ToolRunner
-    from desktop_app.workers.jobs_qt import GC_INTERVAL_MS, collect_due_generations
+    from desktop_app.workers.jobs_qt import GC_INTERVAL_MS, collect_due_generations, settle_heap
 
     kinds = [KINDS[i % len(KINDS)] for i in range(ctx.n(20, 5))]
     huge_mb = HUGE_MB[1] if ctx.quick else HUGE_MB[0]
@@ -222,7 +223,15 @@ def _attack(ctx: FaultContext, outside: Path) -> FaultRow:
         finished.quit()
 
     runner.sig_approval.connect(on_approval)
-    runner.sig_step.connect(lambda step: current[-1].steps.append(step))
+
+    def on_step(step: Any) -> None:
+        current[-1].steps.append(step)
+        if ctx.quick and current[-1].kind == "oversized":
+            # The quick run stops once the clipped result is in: the answer to it
+            # is a long prompt for the model (minutes on a busy machine).
+            runner.stop()
+
+    runner.sig_step.connect(on_step)
     runner.sig_done.connect(on_done)
     runner.sig_error.connect(on_error)
     tokens = [0]
@@ -232,6 +241,7 @@ def _attack(ctx: FaultContext, outside: Path) -> FaultRow:
     # generations are collected on this thread.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    settle_heap()  # as the window does once its start-up is over
     collector = QTimer()
     collector.setInterval(GC_INTERVAL_MS)
     collector.timeout.connect(collect_due_generations)
@@ -249,6 +259,7 @@ def _attack(ctx: FaultContext, outside: Path) -> FaultRow:
     stall_by_kind: dict[str, float] = {}
     for i, kind in enumerate(kinds):
         first_beat = len(beats)
+        started = time.perf_counter()
         case = _Case(kind)
         current.append(case)
         cases.append(case)
@@ -257,10 +268,10 @@ def _attack(ctx: FaultContext, outside: Path) -> FaultRow:
             max_steps=2 if kind == "injection" else 1,
             template_has_tools=supports_tools(template) if template else False,
             tool_choice=_FORCED[kind],
-            call_timeout_s=CALL_TIMEOUT_S,
+            call_timeout_s=CALL_TIMEOUT_S[1] if ctx.quick else CALL_TIMEOUT_S[0],
         )
         request = GenerateRequest(
-            params=SamplingParams.greedy(max_tokens=32, seed=i),
+            params=SamplingParams.greedy(max_tokens=16 if ctx.quick else 32, seed=i),
             messages=(Message("user", _QUESTION[kind]),),
         )
         limit = QTimer()
@@ -289,7 +300,7 @@ def _attack(ctx: FaultContext, outside: Path) -> FaultRow:
         ctx.log(
             f"[faults] hostile-mcp: case {i} {kind}: {case.ended}, asked {case.asked}, "
             f"steps {[(s.call.name, s.status, s.result.text[:80]) for s in case.steps]}, "
-            f"max stall {stall:.0f} ms"
+            f"max stall {stall:.0f} ms, {time.perf_counter() - started:.1f} s"
         )
     elapsed = time.perf_counter() - t0
     heartbeat.stop()
