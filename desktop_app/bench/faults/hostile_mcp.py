@@ -303,6 +303,10 @@ def _attack(ctx: FaultContext, outside: Path) -> FaultRow:
             f"max stall {stall:.0f} ms, {time.perf_counter() - started:.1f} s"
         )
     elapsed = time.perf_counter() - t0
+    ctx.log(
+        "[faults] hostile-mcp: max stall by case: "
+        + ", ".join(f"{k} {v:.0f} ms" for k, v in stall_by_kind.items())
+    )
     heartbeat.stop()
     gaps = [(b - a) * 1000.0 - 1.0 for a, b in itertools.pairwise(beats)]
 
