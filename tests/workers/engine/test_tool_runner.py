@@ -92,8 +92,11 @@ def test_stop_while_a_server_is_starting_ends_at_once(qtbot: QtBot, tmp_path: Pa
     engine = ScriptedEngine(["never used"])
     controller = controller_for(qtbot, tmp_path, engine)
     runner = ToolRunner(controller)
-    # A "server" that never speaks MCP: it would be waited for 20 s.
-    silent = McpServerConfig("silent", command=sys.executable, args=("-c", "input()"))
+    # A "server" that never speaks MCP and never exits: it would be waited for 20 s.
+    # (One that read a line and ended, ``input()``, could fail the start before Stop.)
+    silent = McpServerConfig(
+        "silent", command=sys.executable, args=("-c", "import time; time.sleep(60)")
+    )
     steps: list[ToolStep] = []
     asked: list[ApprovalRequest] = []
     runner.sig_step.connect(steps.append)
