@@ -20,6 +20,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import os
+import signal
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -45,6 +47,12 @@ CALL_TIMEOUT_S = 60.0
 MAX_TOOLS = 64
 #: The longest description kept of a server's tool.
 MAX_DESCRIPTION_CHARS = 1000
+#: The longest message a stdio server may send. Reading one is a single parse that
+#: holds the interpreter (about 5 ms a megabyte here), so a longer one ends the
+#: connection unread instead of holding up the window.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: Seconds a stdio server has to exit once its input is closed, and then once told to.
+_EXIT_WAIT_S = 2.0
 _STDERR_TAIL = 600
 
 
@@ -238,20 +246,95 @@ class McpConnection:
             self._finished.set()
 
     def _transport(self) -> Any:
-        cfg = self.config
-        if cfg.command:
-            from mcp import StdioServerParameters
-            from mcp.client.stdio import stdio_client
+        return self._stdio() if self.config.command else self._http()
 
-            params = StdioServerParameters(
-                command=cfg.command,
-                args=list(cfg.args),
-                env=dict(cfg.env) or None,
-                cwd=cfg.cwd or None,
-                encoding_error_handler="replace",
-            )
-            return stdio_client(params, errlog=self._errlog)
-        return self._http()
+    @contextlib.asynccontextmanager
+    async def _stdio(self) -> AsyncIterator[Any]:
+        """The stdio transport: the server as a child process in a session of its own,
+        one JSON-RPC message a line each way.
+
+        The SDK's ``stdio_client`` does the same without a bound on a line: a server
+        writing hundreds of megabytes on one line would be gathered and parsed in
+        one go. Here a line over ``MAX_MESSAGE_BYTES`` is not parsed; the
+        connection is closed, which ends any call waiting with an error.
+        """
+        import anyio
+        from mcp import types
+        from mcp.client.stdio import get_default_environment
+        from mcp.shared.message import SessionMessage
+
+        cfg = self.config
+        env = {**get_default_environment(), **cfg.env}
+        process = await anyio.open_process(
+            [cfg.command, *cfg.args],
+            env=env,
+            cwd=cfg.cwd or None,
+            stderr=self._errlog,
+            start_new_session=True,
+        )
+        to_session, read = anyio.create_memory_object_stream[Any](0)
+        write, from_session = anyio.create_memory_object_stream[Any](0)
+
+        async def deliver(line: bytes) -> None:
+            if not line.strip():
+                return
+            try:
+                message = types.JSONRPCMessage.model_validate_json(line)
+            except ValueError as exc:  # pydantic's ValidationError, invalid JSON
+                await to_session.send(exc)  # said by ``_on_message``
+                return
+            await to_session.send(SessionMessage(message))
+
+        async def reader() -> None:
+            assert process.stdout is not None
+            pending = bytearray()
+            try:
+                async with to_session:
+                    async for chunk in process.stdout:
+                        *lines, rest = chunk.split(b"\n")
+                        for line in lines:
+                            pending += line
+                            if len(pending) > MAX_MESSAGE_BYTES:
+                                break
+                            whole, pending = bytes(pending), bytearray()
+                            await deliver(whole)
+                        else:
+                            pending += rest
+                        if len(pending) > MAX_MESSAGE_BYTES:
+                            break
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                await anyio.lowlevel.checkpoint()
+            if len(pending) > MAX_MESSAGE_BYTES:
+                # The session has seen its input end (a waiting call gets "Connection
+                # closed"); the connection ends too, so no later call waits for it.
+                self._garbage.append(
+                    f"a message over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB, not read; "
+                    "the connection was closed"
+                )
+                if self._stop is not None:
+                    self._stop.set()
+
+        async def writer() -> None:
+            assert process.stdin is not None
+            try:
+                async with from_session:
+                    async for message in from_session:
+                        text = message.message.model_dump_json(by_alias=True, exclude_none=True)
+                        await process.stdin.send((text + "\n").encode())
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                await anyio.lowlevel.checkpoint()
+
+        async with anyio.create_task_group() as tasks, process:
+            tasks.start_soon(reader)
+            tasks.start_soon(writer)
+            try:
+                yield read, write
+            finally:
+                with contextlib.suppress(Exception):
+                    await process.stdin.aclose()  # type: ignore[union-attr]
+                await _end(process)
+                for stream in (read, write, to_session, from_session):
+                    await stream.aclose()
 
     @contextlib.asynccontextmanager
     async def _http(self) -> AsyncIterator[Any]:
@@ -381,6 +464,24 @@ def _result(result: Any) -> ToolResult:
         )
     text = clip("\n".join(parts))
     return ToolResult(text, is_error=bool(result.isError))
+
+
+async def _end(process: Any) -> None:
+    """Let a stdio server exit once its input is closed; then end its process group,
+    killing it when it does not exit."""
+    import anyio
+
+    killpg = getattr(os, "killpg", None)  # the process group, where there is one
+    for sig in (None, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)):
+        if sig is not None:
+            with contextlib.suppress(OSError):  # gone already, or not ours to end
+                if killpg is not None:
+                    killpg(process.pid, sig)
+                else:
+                    process.kill()
+        with anyio.move_on_after(_EXIT_WAIT_S):
+            await process.wait()
+            return
 
 
 def _describe(exc: BaseException) -> str:

@@ -90,6 +90,18 @@ def test_an_oversized_result_is_cut(hostile: McpConnection) -> None:
     assert "more characters left out" in result.text
 
 
+def test_a_message_over_the_limit_is_not_read_and_ends_the_connection(notes: Path) -> None:
+    # 5 MB of text (the SDK's server sends it twice) would be one parse holding the
+    # interpreter, and the window with it; the call ends with why instead.
+    with McpConnection(_config(notes, "hostile"), call_timeout_s=120.0) as conn:
+        with pytest.raises(ToolError, match="over 4 MB, not read"):
+            conn.call("flood_note", {})
+        with pytest.raises(ToolError, match="is not running"):
+            conn.call("list_notes", {})
+    if sys.platform == "linux":
+        assert _servers_over(notes) == []
+
+
 def _servers_over(folder: Path) -> list[int]:
     """Process ids whose command line names ``folder`` (the test's servers)."""
     found = []
