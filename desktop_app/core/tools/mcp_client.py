@@ -370,6 +370,11 @@ class McpConnection:
             source=f"mcp:{self.config.name}",
         )
 
+    @property
+    def alive(self) -> bool:
+        """Whether the session still runs (not closed, crashed or cut off)."""
+        return self._loop is not None and self._main is not None and not self._main.done()
+
     def tools(self) -> list[McpTool]:
         """The server's tools, to give the tool loop."""
         return [McpTool(spec, self) for spec in self.specs]

@@ -412,10 +412,11 @@ class ToolRunner(QObject):
     def _connect(
         self, config: McpServerConfig, stopped: threading.Event, call_timeout_s: float
     ) -> McpConnection | None:
-        """The running server for ``config``, started now when needed (None: stopped)."""
+        """The running server for ``config``, started now when needed (None: stopped);
+        one that has crashed or was cut off since the last reply is started again."""
         with self._lock:
             running = self._servers.get(config.name)
-        if running is not None and running.config == config:
+        if running is not None and running.config == config and running.alive:
             return running
         if running is not None:
             with self._lock:

@@ -113,3 +113,36 @@ def test_stop_while_a_server_is_starting_ends_at_once(qtbot: QtBot, tmp_path: Pa
     finally:
         runner.close_servers()
         controller.shutdown()
+
+
+NOTES_SERVER = str(Path(__file__).resolve().parents[2] / "mcp_notes_server.py")
+
+
+def test_a_server_cut_off_in_one_reply_is_started_again_for_the_next(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("first note", encoding="utf-8")
+    flood = '\n{"name": "flood_note", "arguments": {}}\n</tool_call>'
+    read = '\n{"name": "list_notes", "arguments": {}}\n</tool_call>'
+    engine = ScriptedEngine(["<tool_call>", flood, "Too long.", "<tool_call>", read, "Done."])
+    controller = controller_for(qtbot, tmp_path, engine)
+    runner = ToolRunner(controller)
+    runner.sig_approval.connect(lambda _request: runner.decide("once"))
+    steps: list[ToolStep] = []
+    runner.sig_step.connect(steps.append)
+    notes = McpServerConfig(
+        "notes", command=sys.executable, args=(NOTES_SERVER, str(folder), "--mode", "hostile")
+    )
+    try:
+        for _ in range(2):
+            with qtbot.waitSignal(runner.sig_done, timeout=60000):
+                runner.start(request(), ChatTools(servers=(notes,)))
+        # The 5 MB result ended the first connection; the next reply has the server back.
+        assert [s.call.name for s in steps] == ["flood_note", "list_notes"]
+        assert steps[0].status == "error" and "not read" in steps[0].result.text
+        assert steps[1].status == "ok" and "a.txt" in steps[1].result.text
+    finally:
+        runner.close_servers()
+        controller.shutdown()
