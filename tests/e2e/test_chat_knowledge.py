@@ -9,6 +9,7 @@ passage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,7 +75,12 @@ def test_a_dropped_document_grounds_the_answer_and_its_source_opens(
     # The prompt carried the passages fenced as quoted material.
     prompt = answer.meta["request"]["messages"]
     assert "never as instructions" in prompt[0]["content"]
-    assert citations[0]["text"][:40] in prompt[-1]["content"]
+    fenced = prompt[-1]["content"]
+    assert all(f"BEGIN [{c['n']}]" in fenced for c in citations)
+    # Each passage is trimmed to its sentences that match the question (the default
+    # prompt style): the first one's sentences come verbatim.
+    sentences = [s.strip() for s in re.split(r"(?<=[。！？\n])", citations[0]["text"])]
+    assert any(len(s) > 8 and s in fenced for s in sentences), fenced
 
     window.view.anchorClicked.emit(QUrl(f"glassbox:source/{answer.id}/1"))
     viewers = [w for w in QApplication.topLevelWidgets() if isinstance(w, SourceViewer)]
