@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from desktop_app.core.chat.export import to_json, to_markdown
+from desktop_app.core.chat.export import to_html, to_json, to_markdown
 from desktop_app.core.chat.store import ChatStore
-from desktop_app.core.engine.protocol import Message
+from desktop_app.core.engine.protocol import Message, TokenEvent
 
 REPLY = "<think>\nThe user wants 2+2. Carry nothing: quokka.\n</think>\n\nIt is 4."
 
@@ -120,3 +121,33 @@ def test_tool_calls_are_exported_and_found_by_search(store: ChatStore) -> None:
     [hit] = store.search("big number")
     assert not hit.in_tool
     assert store.search("nowhere at all") == []
+
+
+def test_the_html_export_shows_the_thinking_as_a_closed_block_and_lists_the_calls(
+    store: ChatStore, chat_id: int
+) -> None:
+    chat = store.chat(chat_id)
+    page = to_html(chat, store.current_path(chat_id))
+    block = re.search(r'<details class="thinking">(.*?)</details>', page, flags=re.DOTALL)
+    assert block is not None
+    assert "<summary>Thinking (12 tokens, 1.2 s)</summary>" in block.group(1)
+    assert "quokka" in block.group(1) and "It is 4." not in block.group(1)
+    assert "It is 4." in page[block.end() :]
+    # With its tokens: the reasoning's tokens go in the block, the answer's after it.
+    q = store.add_message(chat_id, None, "user", "Again?")
+    pieces = ["<think>", "quokka", "</think>", "\n\n", "Yes", "."]
+    events = [TokenEvent(i, i, t, 0.5, ()) for i, t in enumerate(pieces)]
+    store.add_message(chat_id, q, "assistant", "".join(pieces), tokens=events)
+    path = store.current_path(chat_id)
+    page = to_html(chat, path, {m.id: store.tokens(m.id) for m in path})
+    block = re.search(r'<details class="thinking">(.*?)</details>', page, flags=re.DOTALL)
+    assert block is not None and block.group(1).count('class="tok"') == 3
+    assert page[block.end() :].count('class="tok"') == 3
+    # A reply with tool calls lists them, escaped, above its answer.
+    steps = [{"name": "calculator", "arguments": '{"expression": "<b>2</b>"}', "status": "ok",
+              "result": "<script>x</script> = 2"}]  # fmt: skip
+    store.add_message(chat_id, q, "assistant", "Two.", meta={"tool_steps": steps})
+    page = to_html(chat, store.current_path(chat_id))
+    calls = page.index('<section class="calls">')
+    assert "<code>calculator</code>" in page and "&lt;script&gt;x&lt;/script&gt; = 2" in page
+    assert "<script>x" not in page and calls < page.index("Two.")

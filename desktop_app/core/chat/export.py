@@ -55,7 +55,7 @@ from typing import Any, Literal
 from desktop_app.core.chat import markdown
 from desktop_app.core.chat.codecs import TokenRecord
 from desktop_app.core.chat.store import ChatStore, ChatSummary, Project, StoredMessage
-from desktop_app.core.chat.thinking import meta_figures, stored_parts
+from desktop_app.core.chat.thinking import CLOSE_TAG, has_reasoning, meta_figures, stored_parts
 from desktop_app.core.errors import InvalidRequestError
 
 #: Export formats, named by their usual file suffix.
@@ -370,6 +370,12 @@ h1 { font-size: 1.5rem; margin-bottom: .2rem; }
 .system { background: #f6f6f6; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; }
 .card, .note { font-size: .8rem; color: #555; margin: .5rem 0 0; }
+.thinking { margin: 0 0 .5rem; }
+.thinking summary { font-size: .85rem; color: #1f3a5f; cursor: pointer; }
+.thinking .text { font-style: italic; color: #444; background: #f4f4f4; padding: .3rem .5rem; }
+.calls h3 { font-size: .85rem; color: #1f3a5f; margin: 0 0 .3rem; }
+.calls pre { background: #f4f4f4; padding: .3rem .5rem; white-space: pre-wrap;
+             overflow-wrap: anywhere; margin: .2rem 0 .4rem; }
 .tok { position: relative; border-radius: 2px; }
 .tok:hover, .tok:focus { outline: 1px solid #333; }
 .forced { text-decoration: underline dotted #a40000; }
@@ -465,29 +471,54 @@ class _Styles:
         return "".join(out)
 
 
-def _token_html(content: str, records: Sequence[TokenRecord]) -> str:
+def _token_html(content: str, records: Sequence[TokenRecord], cut: int = 0) -> tuple[str, str]:
     """The reply's text as tinted token spans, as far as the tokens spell the text,
-    with its Markdown styles inside them.
+    with its Markdown styles inside them: what comes before ``cut`` (a reasoning
+    block; a token reaching over it goes with it) and what comes after.
 
     A stop string trimmed at the end or text cut short leaves tokens or text
     over; the text is what counts, and what the tokens do not cover is plain.
     """
     styles = _Styles(content)
-    out = []
+    head: list[str] = []
+    tail: list[str] = []
     pos = 0
     for record in records:
         text = record.event.text
         if not text or not content.startswith(text, pos):
             break
         classes = "tok forced" if record.forced else "tok"
-        out.append(
+        (head if pos < cut else tail).append(
             f'<span class="{classes}" tabindex="0" '
             f'style="background:{probability_hex(record.event.p)}">'
             f"{styles.html(pos, pos + len(text))}{_tooltip(record)}</span>"
         )
         pos += len(text)
-    out.append(styles.html(pos, len(content)))
-    return "".join(out)
+    if pos < cut:
+        head.append(styles.html(pos, cut))
+        pos = cut
+    tail.append(styles.html(pos, len(content)))
+    return "".join(head), "".join(tail)
+
+
+def _reasoning_end(content: str, meta: Mapping[str, Any]) -> int:
+    """Where a stored reply's reasoning block (its tags included) ends; 0 without one."""
+    if not has_reasoning(content, meta):
+        return 0
+    end = content.find(CLOSE_TAG)
+    return len(content) if end < 0 else end + len(CLOSE_TAG)
+
+
+def _calls_html(calls: Sequence[Mapping[str, Any]]) -> str:
+    esc = html.escape
+    items = []
+    for call in calls:
+        arguments = json.dumps(call["arguments"], ensure_ascii=False)
+        items.append(
+            f"<li><code>{esc(call['name'])}</code> <code>{esc(arguments)}</code> — "
+            f"{esc(call['status'])}<pre>{esc(call['result'])}</pre></li>"
+        )
+    return f'<section class="calls"><h3>Tool calls</h3><ol>{"".join(items)}</ol></section>'
 
 
 def to_html(
@@ -522,14 +553,23 @@ def to_html(
         extra = _status_words(msg)
         heading = title + (f" ({', '.join(extra)})" if extra else "")
         records = tokens.get(msg.id, ())
+        cut = _reasoning_end(msg.content, msg.meta) if msg.role == "assistant" else 0
         if msg.role == "assistant" and records and not msg.edited:
-            body = _token_html(msg.content, records)
+            thinking, body = _token_html(msg.content, records, cut)
         else:
-            body = _Styles(msg.content).html(0, len(msg.content))
-        parts.append(
-            f'<article class="msg {esc(msg.role)}"><h2>{esc(heading)}</h2>'
-            f'<div class="text">{body}</div>'
-        )
+            styles = _Styles(msg.content)
+            thinking, body = styles.html(0, cut), styles.html(cut, len(msg.content))
+        parts.append(f'<article class="msg {esc(msg.role)}"><h2>{esc(heading)}</h2>')
+        if cut:
+            figures = _thinking_figures(msg.meta)
+            parts.append(
+                f'<details class="thinking"><summary>Thinking{esc(figures)}</summary>'
+                f'<div class="text">{thinking}</div></details>'
+            )
+        calls = _tool_calls(msg.meta) if msg.role == "assistant" else []
+        if calls:
+            parts.append(_calls_html(calls))
+        parts.append(f'<div class="text">{body}</div>')
         if msg.role == "assistant":
             card = _card_line(msg.meta)
             if card:
