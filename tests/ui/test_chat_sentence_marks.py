@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from pytestqt.qtbot import QtBot
 
+from desktop_app.core.chat import prompting
 from desktop_app.core.chat.store import ChatStore
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import EngineConfig, Message, TokenEvent
@@ -256,3 +257,10 @@ def test_a_question_naming_what_no_passage_mentions_gets_the_same_refusal_everyw
     # ask and the API refuse it without the model, with the same sentence.
     asked = answer(FakeEngine("not asked"), question, hits)
     assert asked.text == refusal and asked.unknown == ("Kubernetes",)
+    # With a reasoning mode on too: there is nothing to reason about.
+    session.options.reasoning = prompting.REASONING_STEP_BY_STEP
+    with qtbot.waitSignal(session.sig_reply_ended, timeout=TIMEOUT_MS):
+        session.send(question)
+    session.wait_saved()
+    assert engine.requests[-1].grammar == f'root ::= "{NOT_FOUND}"\n'
+    assert session.path[-1].content == refusal

@@ -453,9 +453,10 @@ def test_a_grounded_reply_is_asked_to_cite_a_source_first_as_ask_is(
     reply(qtbot, session, lambda: session.send("What is the capital of France?"))
     grammar = engine.requests[-1].grammar
     assert grammar is not None and '"[" ("1" | "2") "] "' in grammar
-    # Without documents, or with a reasoning mode, the reply is free.
+    # Without documents, or with a reasoning mode, the reply is free (a question
+    # naming what no passage mentions, such as Italy here, gets only the refusal).
     session.options.reasoning = prompting.REASONING_STEP_BY_STEP
-    reply(qtbot, session, lambda: session.send("And of Italy?"))
+    reply(qtbot, session, lambda: session.send("And its largest city?"))
     assert engine.requests[-1].grammar is None
     session.options.reasoning = prompting.REASONING_OFF
     session.options.collections = []

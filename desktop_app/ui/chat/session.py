@@ -1124,10 +1124,11 @@ class ChatSession(QObject):
             # that makes the reply cite one first, as ask and the API answer; not
             # with a reasoning mode, whose reply starts with its reasoning.
             # When the sources never name what is asked about, the prompt gives none
-            # and its grammar allows only the refusal; they are kept for finishing
-            # the reply as ask and the API do (the refusal in the question's language).
+            # and its grammar allows only the refusal, reasoning mode or not; they are
+            # kept for finishing the reply as ask and the API do (the refusal in the
+            # question's language).
             self._grounding = list(sources) if grounded.unknown else sources[: grounded.sources]
-            if self.options.reasoning == prompting.REASONING_OFF:
+            if self.options.reasoning == prompting.REASONING_OFF or grounded.unknown:
                 self._grammar = grounded.grammar
         return prompting.build_messages(
             history,
