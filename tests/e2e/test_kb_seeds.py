@@ -151,16 +151,16 @@ def test_kill_9_during_ingestion_then_resume(tmp_path: Path):
         assert distinct[0] == counts["chunks"]
 
 
-def test_rerank_by_gemma_moves_the_relevant_passage_up(seeded: Path, gemma_path: Path):
-    """The loaded model scores each passage from its yes/no probabilities.
+def test_rerank_by_gemma_orders_the_passages_by_its_own_judgement(seeded: Path, gemma_path: Path):
+    """The loaded model scores each passage from its yes/no probabilities, and the
+    passages come back in the order of those scores.
 
     Gemma 3 270M is a weak judge: over the 30 test questions (8 passages each) it
     lowered the rank of the relevant passage for 26 and raised it for 3 when this was
-    written (see the knowledge-base notes), so this shows the mechanism on a question
-    where it helps: the passage that answers it goes from rank 4 to rank 2 (measured
-    after the keyword side's rank constant 20 and the chunker's version 2; the
-    question used before, on cutting documents into chunks, no longer has its
-    passage in the first 8).
+    first measured (see the knowledge-base notes), and on the few-shot question
+    below it moved the passage from rank 4 to 2 on one build of llama.cpp and to 5
+    on another. So this checks the mechanism (every passage scored, the model's
+    scores differing, the order theirs, nothing lost), not that this judge helps.
     """
     from desktop_app.core.engine.protocol import EngineConfig
     from desktop_app.core.kb.evaluate import is_hit, load_questions
@@ -172,14 +172,17 @@ def test_rerank_by_gemma_moves_the_relevant_passage_up(seeded: Path, gemma_path:
     )
     with KnowledgeBase(seeded / "kb") as kb:
         hits = kb.search(question.question, "docs", 8, record=False)
-    before = next(h.rank for h in hits if is_hit(h, question))
+    assert any(is_hit(h, question) for h in hits)
     with EngineClient() as client:
         loaded = client.load(EngineConfig(model_path=str(gemma_path), n_ctx=2048))
         ranked = rerank(client, question.question, hits, chat_template=loaded.has_chat_template)
-    after = next(h.rank for h in ranked if is_hit(h, question))
-    assert after < before, (before, after)
-    assert all(h.rerank is not None and 0.0 <= h.rerank <= 1.0 for h in ranked)
-    assert [h.rerank for h in ranked] == sorted((h.rerank for h in ranked), reverse=True)
+    assert sorted(h.chunk.chunk_id for h in ranked) == sorted(h.chunk.chunk_id for h in hits)
+    assert [h.rank for h in ranked] == list(range(1, len(hits) + 1))
+    assert all(h.rerank is not None for h in ranked)
+    scores = [float(h.rerank or 0.0) for h in ranked]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+    assert max(scores) - min(scores) > 0.01, scores
 
 
 def test_watched_folder_commands(tmp_path: Path):
