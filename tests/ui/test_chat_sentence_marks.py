@@ -199,7 +199,7 @@ def test_whole_document_mode_gives_the_documents_or_says_they_do_not_fit(
 
 def _same(messages: Sequence[Message]) -> list[tuple[str, str]]:
     """Messages with the per-request delimiter made alike."""
-    return [(m.role, re.sub(r"SOURCE-[0-9A-F]{12}", "SOURCE-X", m.content)) for m in messages]
+    return [(m.role, re.sub(r"SRC-[0-9A-F]{4}", "SOURCE-X", m.content)) for m in messages]
 
 
 def test_the_window_ask_and_the_api_give_the_same_answer(

@@ -217,7 +217,10 @@ class Prompt:
 
 def _delimiter(texts: Sequence[str]) -> str:
     while True:
-        candidate = f"SOURCE-{secrets.token_hex(6).upper()}"
+        # Short (a marker is two lines per passage, every one evaluated before the
+        # first token); it needs no secrecy: it is drawn after the texts are known and
+        # checked to be in none of them, so no document can hold its closing line.
+        candidate = f"SRC-{secrets.token_hex(2).upper()}"
         if not any(candidate in t for t in texts):
             return candidate
 
@@ -343,7 +346,7 @@ def build_prompt(
         name = Path(hit.chunk.path).name
         where = f", page {hit.chunk.page}" if hit.chunk.page else ""
         where += ", the whole document" if whole else ""
-        blocks.append(f"{mark} BEGIN [{n}] (quoted from {name}{where})\n{text}\n{mark} END [{n}]")
+        blocks.append(f"{mark} BEGIN [{n}] ({name}{where})\n{text}\n{mark} END [{n}]")
     sources = "\n\n".join(blocks) if blocks else "(no sources were found)"
     asked = f"Question: {question.strip()}"
     user = f"Sources (fenced by lines starting with {mark}):\n\n{sources}\n\n{asked}"
