@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
 
 from desktop_app.core.kb.db import Collection, Filters, StoredChunk
 from desktop_app.core.kb.embed import embed_queries, embedder_choice
@@ -97,22 +95,45 @@ def weights_for(query: str, embed_model: str | None = None) -> Weights:
     return CJK_WEIGHTS
 
 
-def _vector_candidates(
+def _nearest(
     kb: KnowledgeParts,
     coll: Collection,
-    vector: npt.NDArray[np.float32],
+    queries: Sequence[str],
+    depth: int,
+    filters: Filters | None,
+) -> tuple[list[list[tuple[str, float]]], float, float]:
+    """Each query's nearest vectors (before filtering), with the seconds spent
+    embedding and in the vector index. Runs beside the keyword search: it touches
+    neither SQLite connection nor anything the keyword side uses."""
+    t0 = time.perf_counter()
+    vectors = embed_queries(kb.embedder_for(coll), queries)
+    t1 = time.perf_counter()
+    filtered = filters is not None and filters.active
+    found = [
+        kb.index.query(coll, vectors[i], depth * 4 if filtered else depth)
+        for i in range(len(queries))
+    ]
+    return found, t1 - t0, time.perf_counter() - t1
+
+
+def _vector_candidates(
+    kb: KnowledgeParts,
+    hits: list[tuple[str, float]],
+    coll: Collection,
     depth: int,
     filters: Filters | None,
     min_similarity: float | None,
 ) -> list[tuple[str, float]]:
-    filtered = filters is not None and filters.active
-    hits = kb.index.query(coll, vector, depth * 4 if filtered else depth)
     if min_similarity is not None:
         hits = [(i, s) for i, s in hits if s >= min_similarity]
-    if filters is not None and filtered:
+    if filters is not None and filters.active:
         allowed = kb.registry.filter_ids(coll, [i for i, _ in hits], filters)
         hits = [(i, s) for i, s in hits if i in allowed]
     return hits[:depth]
+
+
+#: Where questions are embedded beside the keyword search (threads start on first use).
+_VECTOR_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="glassbox-vectors")
 
 
 def search(
@@ -143,16 +164,16 @@ def search(
         return []
     queries = list(dict.fromkeys([query, *(a.strip() for a in alternatives if a.strip())]))
     depth = max(MIN_CANDIDATES, 4 * k)
+    # The question is embedded and its nearest vectors found on another thread while
+    # this one searches the keyword indexes (numpy, Chroma and SQLite all release the
+    # interpreter lock): a search costs the longer side, not both.
     t0 = time.perf_counter()
-    vectors = embed_queries(kb.embedder_for(coll), queries)
-    t1 = time.perf_counter()
-    vec_lists = [
-        _vector_candidates(kb, coll, vectors[i], depth, filters, min_similarity)
-        for i in range(len(queries))
-    ]
-    t2 = time.perf_counter()
+    nearest = _VECTOR_POOL.submit(_nearest, kb, coll, queries, depth, filters)
     index_timings: dict[str, float] = {}
     kw_lists = [kb.registry.keyword_search(coll, q, depth, filters, index_timings) for q in queries]
+    t_keyword = time.perf_counter() - t0
+    found, t_embed, t_vector = nearest.result()
+    vec_lists = [_vector_candidates(kb, f, coll, depth, filters, min_similarity) for f in found]
     t3 = time.perf_counter()
 
     rankings: list[list[str]] = []
@@ -195,9 +216,10 @@ def search(
         if len(hits) == k:
             break
     if timings is not None:
-        timings["embed"] = t1 - t0
-        timings["vector"] = t2 - t1
-        timings["keyword"] = t3 - t2
+        # The sides overlap: "embed" + "vector" ran beside "keyword", both from t0.
+        timings["embed"] = t_embed
+        timings["vector"] = t_vector
+        timings["keyword"] = t_keyword
         timings["fusion"] = time.perf_counter() - t3
         # The keyword side's parts: planning its terms, then each index searched.
         timings.update(index_timings)

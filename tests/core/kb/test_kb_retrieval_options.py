@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -224,3 +225,30 @@ def test_grounding_without_a_model_skips_its_steps_and_a_cross_encoder_reranks(c
     ]
     with pytest.raises(ValueError):
         GroundingOptions(collections=("c",), multi_query=MAX_PHRASINGS + 1)
+
+
+def test_the_question_is_embedded_while_the_keyword_indexes_are_searched(corpus, monkeypatch):
+    """A search costs the longer of its two sides, not their sum: the embedding
+    waits here for the keyword search to have started, which a search running the
+    sides one after the other never does (the wait would run out first)."""
+    keyword_started = threading.Event()
+    searched = corpus.registry.keyword_search
+
+    def keyword_search(*args, **kwargs):
+        keyword_started.set()
+        return searched(*args, **kwargs)
+
+    embedder = corpus.embedder_for(corpus.collection("c"))
+    embed = embedder.embed
+    overlapped: list[bool] = []
+
+    def embed_waiting(texts):
+        overlapped.append(keyword_started.wait(timeout=10))
+        return embed(texts)
+
+    monkeypatch.setattr(corpus.registry, "keyword_search", keyword_search)
+    monkeypatch.setattr(embedder, "embed", embed_waiting)
+    hits = corpus.search("zephyrine protocol", "c", 3)
+    assert overlapped == [True]
+    assert hits[0].chunk.path.endswith("n07.txt")
+    assert hits[0].vector is not None and hits[0].keyword is not None
