@@ -5,19 +5,23 @@ local model writes it in the documents' language and both are searched
 (``core.kb.translate``). ``glassbox search`` loads the model only then; a model
 that is missing or fails leaves the search to the question, said by ``--explain``
 (and on stderr). ``eval retrieval --translate`` measures that step, ``--hyde`` a
-hypothetical answer passage searched alongside the question.
+hypothetical answer passage searched alongside the question, ``--expand`` the
+terms an answer would name (``core.kb.rewrite.answer_terms``; ``--expand`` in
+``search`` and ``ask`` too, a check box in the window).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from desktop_app.core.kb import language
+from desktop_app.core.kb.rewrite import answer_terms
 from desktop_app.core.kb.translate import (
     CrossLanguage,
     TranslationError,
@@ -42,8 +46,18 @@ def add_translate_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_expand_argument(p: argparse.ArgumentParser) -> None:
+    """--expand, for search, ask and the evaluations."""
+    p.add_argument(
+        "--expand",
+        action="store_true",
+        help="also search the commands, files and terms the model expects a passage that "
+        "answers to name (helps with manuals, can hurt on prose; loads the model)",
+    )
+
+
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    """--translate and --hyde, for eval retrieval."""
+    """--translate, --hyde and --expand, for eval retrieval."""
     p.add_argument(
         "--translate",
         action="store_true",
@@ -56,6 +70,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         help="also search a short answer passage the model writes in the documents' "
         "language (hypothetical-answer search)",
     )
+    add_expand_argument(p)
 
 
 def counts_of(kb: KnowledgeBase, collections: Sequence[str]) -> dict[str, int]:
@@ -81,9 +96,13 @@ def load_engine(
     from desktop_app.cli.generate import engine_config
     from desktop_app.workers.engine.client import EngineClient
 
+    cached: tuple[TextGenerator, bool] | None = getattr(args, "loaded_engine", None)
+    if cached is not None:  # one engine process per command, whichever step loads it
+        return cached
     config = engine_config(args)
     client = stack.enter_context(EngineClient())
     loaded = client.load(config)
+    args.loaded_engine = (client, loaded.has_chat_template)
     return client, loaded.has_chat_template
 
 
@@ -119,6 +138,7 @@ class EvalModelSteps:
     counts: dict[str, int]
     translate: bool
     hyde: bool
+    expand: bool = False
     seconds: dict[str, list[float]] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
 
@@ -148,6 +168,15 @@ class EvalModelSteps:
             except Exception:  # noqa: BLE001 - measured as a failure, the question goes on
                 failed = True
             self._note("hyde", time.monotonic() - started, failed)
+        if self.expand and self.engine is not None:
+            started = time.monotonic()
+            try:
+                terms = answer_terms(self.engine, question, chat_template=self.chat_template)
+            except Exception:  # noqa: BLE001 - measured as a failure, the question goes on
+                terms = ""
+            if terms:
+                out.append(terms)
+            self._note("expand", time.monotonic() - started, not terms)
         return out
 
     def _note(self, step: str, seconds: float, failed: bool) -> None:
@@ -178,13 +207,26 @@ class EvalModelSteps:
 def eval_model_steps(
     args: argparse.Namespace, kb: KnowledgeBase, stack: contextlib.ExitStack
 ) -> EvalModelSteps | None:
-    """The model's steps asked for by ``--translate``/``--hyde``, or None."""
-    if not (args.translate or args.hyde):
+    """The model's steps asked for by ``--translate``/``--hyde``/``--expand``, or None."""
+    if not (args.translate or args.hyde or args.expand):
         return None
     engine, chat = load_engine(args, stack)
     return EvalModelSteps(
-        engine, chat, counts_of(kb, (args.collection,)), args.translate, args.hyde
+        engine, chat, counts_of(kb, (args.collection,)), args.translate, args.hyde, args.expand
     )
+
+
+def search_terms(args: argparse.Namespace, question: str, stack: contextlib.ExitStack) -> str:
+    """``search --expand``: the terms the model expects an answer to name ("" when the
+    step is off, or the model cannot be had: the search goes on without them)."""
+    if not getattr(args, "expand", False):
+        return ""
+    try:
+        engine, chat = load_engine(args, stack)
+        return answer_terms(engine, question, chat_template=chat)
+    except Exception as exc:  # noqa: BLE001 - a search never fails for this step
+        print(f"terms: not listed ({str(exc).rstrip('.')})", file=sys.stderr, flush=True)
+        return ""
 
 
 def note_line(step: CrossLanguage) -> str:
@@ -195,9 +237,11 @@ def note_line(step: CrossLanguage) -> str:
 __all__ = [
     "EvalModelSteps",
     "add_eval_arguments",
+    "add_expand_argument",
     "add_translate_argument",
     "eval_model_steps",
     "needs_translation",
     "note_line",
+    "search_terms",
     "search_translation",
 ]

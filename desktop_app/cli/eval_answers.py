@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from desktop_app.cli.crosslang import add_expand_argument
 from desktop_app.cli.generate import add_model_arguments
 from desktop_app.core.errors import InvalidRequestError
 
@@ -75,6 +76,7 @@ def register(ev_sub: Any) -> None:
         metavar="FILE",
         help="also write each answer with its scores to FILE (JSON Lines) as it comes",
     )
+    add_expand_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_eval_answers)
@@ -129,7 +131,7 @@ def run_eval_answers(args: argparse.Namespace) -> int:
             if args.answers_out
             else None
         )
-        options = GroundingOptions(collections=(args.collection,), k=args.k)
+        options = GroundingOptions(collections=(args.collection,), k=args.k, expand=args.expand)
         found: dict[str, list[Hit]] = {}
 
         def search(question: str) -> Sequence[Hit]:

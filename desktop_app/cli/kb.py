@@ -32,10 +32,12 @@ from typing import Any
 from desktop_app.cli import kb_models
 from desktop_app.cli.crosslang import (
     add_eval_arguments,
+    add_expand_argument,
     add_translate_argument,
     eval_model_steps,
     needs_translation,
     note_line,
+    search_terms,
     search_translation,
 )
 from desktop_app.cli.generate import add_model_arguments, engine_config
@@ -130,6 +132,7 @@ def register(sub: Any) -> None:
         help="a test query: ranks and scores of each side, keyword terms used and left out",
     )
     add_translate_argument(p)
+    add_expand_argument(p)
     add_model_arguments(p)
     p.set_defaults(func=run_search)
 
@@ -160,6 +163,7 @@ def register(sub: Any) -> None:
         "local cross-encoder folder",
     )
     add_translate_argument(p)
+    add_expand_argument(p)
     add_cad_argument(p)
     add_thinking_arguments(p)
     p.add_argument(
@@ -440,12 +444,14 @@ def run_search(args: argparse.Namespace) -> int:
     if args.explain:
         with _open(args) as kb, contextlib.ExitStack() as stack:
             cross = search_translation(args, kb, args.query, stack)
+            terms = search_terms(args, args.query, stack)
+            others = [*cross.alternatives, *([terms] if terms else [])]
             explained = kb.explain(args.query, args.collection, args.k, filters=filters)
-            if cross.alternatives:
-                # The hits of the question and its translation in one fusion.
+            if others:
+                # The hits of the question, its translation and terms in one fusion.
                 fused = kb.search(
                     args.query, args.collection, args.k, filters=filters,
-                    alternatives=cross.alternatives, record=False,
+                    alternatives=others, record=False,
                 )  # fmt: skip
                 explained = replace(explained, hits=tuple(fused))
             chroma = describe(kb.location(args.collection))
@@ -472,21 +478,32 @@ def run_search(args: argparse.Namespace) -> int:
             )
         if cross.note:
             lines.insert(0, note_line(cross))
+        if terms:
+            lines.insert(0, f"terms: {terms}")
         _print(
             args,
-            {**explained.as_dict(), "chroma": chroma, "translation": cross.as_dict()},
+            {
+                **explained.as_dict(),
+                "chroma": chroma,
+                "translation": cross.as_dict(),
+                "terms": terms or None,
+            },
             "\n".join(lines),
         )
         return 0
     with _open(args) as kb, contextlib.ExitStack() as stack:
         cross = search_translation(args, kb, args.query, stack)
+        terms = search_terms(args, args.query, stack)
         hits = kb.search(
             args.query, args.collection, args.k, filters=filters,
-            min_similarity=args.min_similarity, alternatives=cross.alternatives,
+            min_similarity=args.min_similarity,
+            alternatives=[*cross.alternatives, *([terms] if terms else [])],
         )  # fmt: skip
         chroma = describe(kb.location(args.collection))
     if cross.note and not args.json:
         print(note_line(cross), file=sys.stderr, flush=True)
+    if terms and not args.json:
+        print(f"terms: {terms}", file=sys.stderr, flush=True)
     lines = []
     for h in hits:
         s = h.as_dict()["scores"]
@@ -500,6 +517,7 @@ def run_search(args: argparse.Namespace) -> int:
             "hits": [h.as_dict() for h in hits],
             "chroma": chroma,
             "translation": cross.as_dict(),
+            "terms": terms or None,
         },
         "\n".join(lines) or "no passage found",
     )
@@ -541,10 +559,11 @@ def run_ask(args: argparse.Namespace) -> int:
         multi_query=args.multi_query,
         rerank=args.rerank is not None,
         translate=not args.no_translate,
+        expand=args.expand,
     )
     params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed)
     only = not args.allow_outside_knowledge
-    needs_model_first = args.multi_query > 0 or args.rerank == "model"
+    needs_model_first = args.multi_query > 0 or args.expand or args.rerank == "model"
     if args.whole_documents:
         return _ask_whole(args, params, only)
     with _open(args) as kb:
@@ -590,6 +609,7 @@ def run_ask(args: argparse.Namespace) -> int:
             **thinking_payload(args, result.as_dict()),
             "chroma": chroma,
             "translation": grounded.cross.as_dict(),
+            "phrasings": grounded.phrasings,
             "cad": args.cad,
         },
         thinking_lines(args, result.reasoning)

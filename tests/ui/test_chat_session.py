@@ -17,6 +17,7 @@ from desktop_app.core.engine.protocol import DoneEvent, Message
 from desktop_app.core.kb.db import Filters, StoredChunk
 from desktop_app.core.kb.grounding import RERANK_POOL, GroundingOptions
 from desktop_app.core.kb.retrieve import Hit
+from desktop_app.core.kb.rewrite import TERMS_TOKENS
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.settings import Settings
 from desktop_app.ui.chat.session import TYPED_TOKEN_ID, ChatOptions, ChatSession
@@ -364,6 +365,35 @@ def test_a_stopped_reply_keeps_exactly_what_was_shown(
     assert answer.content == "".join(shown)
     assert session.store.message(answer.id).content == "".join(shown)
     assert done and len(done[0].text) >= len(answer.content)
+
+
+def test_the_terms_an_answer_would_name_are_listed_by_the_model_and_searched_too(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    """With the check box on, before the search, the model lists the commands, files and
+    terms a passage answering would name, and the list is searched in the same fusion."""
+    knowledge = ScriptedKnowledge([passage(1, "Paris is the capital of France.")])
+    session.set_knowledge(knowledge)
+    session.options.collections = ["notes"]
+    notices: list[tuple[str, bool]] = []
+    session.sig_notice.connect(lambda text, error: notices.append((text, error)))
+    assert not session.options.expand  # off by default: it can hurt on prose
+    session.options.expand = True
+    reply(qtbot, session, lambda: session.send("Which city governs the French?"))
+    # The fake model's script stands for its list (its full stop taken off).
+    assert knowledge.alternatives == [["Paris is the capital"]]
+    listed, answered = engine.requests[0], engine.requests[-1]
+    text = listed.messages[-1].content if listed.messages else listed.prompt or ""
+    assert "Which city governs the French?" in text and "separated by commas" in text
+    assert listed.params.temperature == 0.0 and listed.params.max_tokens == TERMS_TOKENS
+    assert len(engine.requests) == 2 and answered is not listed
+    assert any("terms an answer would name" in n for n, _ in notices)
+    # Switched off (the options panel's check box): no model step, the question alone.
+    session.options.expand = False
+    reply(qtbot, session, lambda: session.send("Capital of Italy?"))
+    assert knowledge.alternatives[-1] == [] and len(engine.requests) == 3
+    saved = ChatOptions.from_dict(session.options.to_dict())
+    assert saved.expand is False and ChatOptions.from_dict({"expand": True}).expand is True
 
 
 def test_stop_during_the_document_search_ends_the_wait(

@@ -2,9 +2,10 @@
 
 One pipeline for the window, ``glassbox ask`` and the API, so they rank alike:
 
-1. rewrite (optional, the loaded model): up to ``MAX_PHRASINGS`` other phrasings;
-   and, when the question's language is not the documents' (``translate``), the
-   question written in the documents' language;
+1. rewrite (optional, the loaded model): up to ``MAX_PHRASINGS`` other phrasings,
+   the words a passage answering the question would name (``expand``); and, when
+   the question's language is not the documents' (``translate``), the question
+   written in the documents' language;
 2. search: the question and every phrasing, each with its vector and keyword
    rankings, all fused by rank in one fusion (``retrieve.search``), over every
    collection the chat uses; a larger pool (``RERANK_POOL``) when a rerank follows;
@@ -26,7 +27,7 @@ from desktop_app.core.kb.answer import TextGenerator
 from desktop_app.core.kb.db import Filters
 from desktop_app.core.kb.rerank import rerank
 from desktop_app.core.kb.retrieve import Hit
-from desktop_app.core.kb.rewrite import MAX_PHRASINGS, rewrite_queries
+from desktop_app.core.kb.rewrite import MAX_PHRASINGS, answer_terms, rewrite_queries
 from desktop_app.core.kb.translate import (
     CrossLanguage,
     Translator,
@@ -67,6 +68,11 @@ class GroundingOptions:
     #: Whether a question in another language than the documents' is also searched
     #: as the model writes it in their language (``translate``).
     translate: bool = True
+    #: Whether the model lists the commands, files, options and terms a passage that
+    #: answers would name, and that list is searched too (``rewrite.answer_terms``).
+    #: Off by default: it finds manuals' passages worded unlike the question, but on
+    #: prose the model's guesses push the right passage out (README, "Retrieval").
+    expand: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.multi_query <= MAX_PHRASINGS:
@@ -93,10 +99,18 @@ class Grounded:
 def phrasings(
     engine: TextGenerator, question: str, options: GroundingOptions, *, chat_template: bool
 ) -> list[str]:
-    """Step 1: other phrasings of ``question`` (none when ``multi_query`` is 0)."""
-    if options.multi_query <= 0:
-        return []
-    return rewrite_queries(engine, question, options.multi_query, chat_template=chat_template)
+    """Step 1: other phrasings of ``question`` (``multi_query`` of them), then the
+    terms an answer would name (with ``expand``)."""
+    out = (
+        rewrite_queries(engine, question, options.multi_query, chat_template=chat_template)
+        if options.multi_query > 0
+        else []
+    )
+    if options.expand:
+        terms = answer_terms(engine, question, chat_template=chat_template)
+        if terms and terms not in out:
+            out.append(terms)
+    return out
 
 
 def collection_languages(kb: KnowledgeBase, collections: Sequence[str]) -> dict[str, int]:

@@ -79,3 +79,74 @@ def rewrite_queries(
         else GenerateRequest(params=params, prompt=f"{prompt}\n\nQueries:\n", candidates=0)
     )
     return parse_phrasings(generate_text(engine, request), question, n)
+
+
+#: Tokens the list of an answer's terms may take.
+TERMS_TOKENS = 32
+#: Longest single term kept (characters): a longer item is a sentence, not a term.
+MAX_TERM_CHARS = 60
+
+_TERM_SEPARATORS = re.compile(r"[,，、;；\n]+")
+_TERM_LABEL = re.compile(r"^\s*(?:terms?|words?|keywords?|answer|list)\s*[:：]\s*", re.IGNORECASE)
+
+
+def terms_prompt(question: str) -> str:
+    """The instruction asking for the words a passage answering ``question`` would hold."""
+    return (
+        "Write the words that a passage answering this question would contain: names of "
+        "commands, packages, files, options and products, and technical terms, separated "
+        "by commas. Reply with the list only, on one line.\n\n"
+        f"Question: {question.strip()}"
+    )
+
+
+def parse_terms(text: str, question: str) -> str:
+    """The model's list as one search phrasing ("vgcreate, pvcreate, lvm"): its first
+    non-empty line, labels, quotes and code marks taken off, duplicates and overlong
+    items dropped, at most ``MAX_PHRASING_CHARS``; "" when nothing is left or it is
+    the question itself."""
+    line = next((raw for raw in text.splitlines() if raw.strip()), "")
+    line = _TERM_LABEL.sub("", line)
+    seen: set[str] = set()
+    kept: list[str] = []
+    used = 0
+    for item in _TERM_SEPARATORS.split(line):
+        term = item.strip().strip("\"'“”「」`*.。").strip()
+        key = normalize(term)
+        if not term or len(term) > MAX_TERM_CHARS or key in seen:
+            continue
+        if used + len(term) > MAX_PHRASING_CHARS:
+            break
+        seen.add(key)
+        kept.append(term)
+        used += len(term) + 2
+    phrasing = ", ".join(kept)
+    if normalize(phrasing).strip(" ?？。.") == normalize(question).strip(" ?？。."):
+        return ""
+    return phrasing
+
+
+def answer_terms(
+    engine: TextGenerator,
+    question: str,
+    *,
+    chat_template: bool = True,
+    params: SamplingParams | None = None,
+) -> str:
+    """The commands, files, options and terms the loaded model expects a passage that
+    answers ``question`` to name, as one phrasing to search ("" when it wrote none).
+
+    Paraphrased questions share few words with the passage that answers them; the
+    names in that passage (``usrquota``, ``vgcreate``) are what the model knows best
+    and what the keyword indexes match in any language. A short greedy generation.
+    """
+    if not question.strip():
+        return ""
+    prompt = terms_prompt(question)
+    params = params or SamplingParams(temperature=0.0, max_tokens=TERMS_TOKENS)
+    request = (
+        GenerateRequest(params=params, messages=(Message("user", prompt),), candidates=0)
+        if chat_template
+        else GenerateRequest(params=params, prompt=f"{prompt}\n\nWords:", candidates=0)
+    )
+    return parse_terms(generate_text(engine, request), question)

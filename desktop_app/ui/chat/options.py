@@ -217,6 +217,19 @@ class ChatOptionsPanel(QDockWidget):
             )
         )
         form.addRow("", self._translate_check)
+        self._expand_check = QCheckBox(self.tr("Also search the terms an answer would name"), body)
+        self._expand_check.setChecked(False)
+        self._expand_check.setAccessibleName(self.tr("Also search the terms an answer would name"))
+        self._expand_check.setToolTip(
+            self.tr(
+                "Before the search, the loaded model lists the commands, files, options and "
+                "terms a passage answering the question would name, and that list is searched "
+                "too (a second or two more). It helps with manuals, whose passages name "
+                "commands worded unlike the question; on articles and prose the model's "
+                "guesses can push the right passage out."
+            )
+        )
+        form.addRow("", self._expand_check)
         self._whole_check = QCheckBox(self.tr("Use whole documents"), body)
         self._whole_check.setAccessibleName(self.tr("Use whole documents"))
         self._whole_check.setToolTip(
@@ -309,6 +322,7 @@ class ChatOptionsPanel(QDockWidget):
         self._after_edit.dateChanged.connect(self._on_filter_control_changed)
         self._rerank_check.toggled.connect(self._on_retrieval_control_changed)
         self._translate_check.toggled.connect(self._on_retrieval_control_changed)
+        self._expand_check.toggled.connect(self._on_retrieval_control_changed)
         self._whole_check.toggled.connect(self._on_retrieval_control_changed)
         self._cad_check.toggled.connect(self._on_cad_control_changed)
         self._cad_alpha_spin.valueChanged.connect(self._on_cad_control_changed)
@@ -342,6 +356,7 @@ class ChatOptionsPanel(QDockWidget):
         )
         self.set_retrieval(options.multi_query, options.rerank)
         self.set_translate(options.translate)
+        self.set_expand(options.expand)
         self.set_whole_documents(options.whole_documents)
         self.set_cad(options.cad)
         self.set_filters(options.file_types, options.folder, options.modified_after)
@@ -434,6 +449,15 @@ class ChatOptionsPanel(QDockWidget):
         self._updating = True
         try:
             self._translate_check.setChecked(on)
+        finally:
+            self._updating = False
+
+    def set_expand(self, on: bool) -> None:
+        """Show whether a chat's searches also take the terms the model lists (no signal)."""
+        self._chat_options = replace(self._chat_options, expand=on)
+        self._updating = True
+        try:
+            self._expand_check.setChecked(on)
         finally:
             self._updating = False
 
@@ -540,6 +564,7 @@ class ChatOptionsPanel(QDockWidget):
                 multi_query=self._multi_query_spin.value(),
                 rerank=self._rerank_check.isChecked(),
                 translate=self._translate_check.isChecked(),
+                expand=self._expand_check.isChecked(),
                 whole_documents=self._whole_check.isChecked(),
             )
 

@@ -102,6 +102,7 @@ class ChatOptions:
     multi_query: int = 0  # alternative phrasings the model writes (0: off)
     rerank: bool = False  # the loaded model judges each passage before the reply
     translate: bool = True  # a question in another language is also searched in the documents'
+    expand: bool = False  # the model lists the terms an answer would name; they are searched too
     file_types: list[str] = field(default_factory=list)  # only these (pdf, md…)
     folder: str = ""  # only files under this folder
     modified_after: float | None = None  # only files modified since (Unix seconds)
@@ -150,6 +151,7 @@ class ChatOptions:
             multi_query=self.multi_query,
             rerank=self.rerank,
             translate=self.translate,
+            expand=self.expand,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,6 +166,7 @@ class ChatOptions:
             "multi_query": self.multi_query,
             "rerank": self.rerank,
             "translate": self.translate,
+            "expand": self.expand,
             "file_types": list(self.file_types),
             "folder": self.folder,
             "modified_after": self.modified_after,
@@ -210,6 +213,9 @@ class ChatOptions:
         translate = data.get("translate")
         if isinstance(translate, bool):
             out.translate = translate
+        expand = data.get("expand")
+        if isinstance(expand, bool):
+            out.expand = expand
         types = data.get("file_types")
         if isinstance(types, list):
             out.file_types = [str(t) for t in types if isinstance(t, str)]
@@ -601,8 +607,9 @@ class ChatSession(QObject):
         """Find passages for ``question``; the reply starts when they are back.
 
         The steps of ``core.kb.grounding``, the ones ``glassbox ask`` runs: with
-        multi-query on, the loaded model first writes other phrasings, and the
-        question and its phrasings are searched in one fusion; with rerank on, the
+        multi-query on, the loaded model first writes other phrasings, and with
+        ``expand`` lists the terms an answer would name; the question and what the
+        model wrote are searched in one fusion; with rerank on, the
         model then judges each passage of a larger pool and the best ``top_k`` are kept.
         """
         grounding = _Grounding(parent_id, question, self.options.grounding())
@@ -647,18 +654,26 @@ class ChatSession(QObject):
             )
             self.sig_notice.emit(self.tr("Writing the question in the documents' language…"), False)
             return
-        if grounding.options.multi_query > 0 and loaded is not None:
+        rewrites = grounding.options.multi_query > 0
+        if (rewrites or grounding.options.expand) and loaded is not None:
             options, template = grounding.options, loaded.has_chat_template
             grounding.stage = "rewrite"
             grounding.task = self._controller.run_task(
                 lambda engine, _progress: ground.phrasings(
                     engine, question, options, chat_template=template
                 ),
-                label=self.tr("Rewriting the question"),
+                label=self.tr("Rewriting the question")
+                if rewrites
+                else self.tr("Listing the terms an answer would name"),
                 on_done=while_alive(self, partial(self._on_rewritten, grounding)),
                 on_failed=while_alive(self, partial(self._on_step_failed, grounding)),
             )
-            self.sig_notice.emit(self.tr("Rewriting the question into other phrasings…"), False)
+            self.sig_notice.emit(
+                self.tr("Rewriting the question into other phrasings…")
+                if rewrites
+                else self.tr("Listing the commands, files and terms an answer would name…"),
+                False,
+            )
             return
         self._grounding_search(grounding)
 

@@ -88,6 +88,7 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import GlassboxError, InvalidRequestError, error_from_event
 from desktop_app.core.kb.answer import ANSWER_TOKENS, answer
 from desktop_app.core.kb.errors import KnowledgeBaseLockedError
+from desktop_app.core.kb.grounding import GroundingOptions, ground
 from desktop_app.core.kb.whole import require_fit, whole_documents
 from desktop_app.core.memory import release_free_memory
 from desktop_app.core.sampling import SamplingParams
@@ -535,7 +536,11 @@ class ApiServer:
             hits, fits = whole_documents(self._kb, [collection], question, n_ctx, ANSWER_TOKENS)
             require_fit(fits)
         else:
-            hits = self._kb.search(question, collection, k)
+            # ask's grounding: the terms an answer would name, and the question in the
+            # documents' language when it is asked in another one, searched with it.
+            options = GroundingOptions(collections=(collection,), k=k)
+            chat = loaded.has_chat_template if loaded else True
+            hits = ground(self._kb, self._client, question, options, chat_template=chat).hits
         result = answer(
             self._client,
             question,

@@ -32,8 +32,16 @@
         <translation>正在改写问题</translation>
     </message>
     <message>
+        <source>Listing the terms an answer would name</source>
+        <translation>正在列出答案会提到的术语</translation>
+    </message>
+    <message>
         <source>Rewriting the question into other phrasings…</source>
         <translation>正在将问题改写为其他表述…</translation>
+    </message>
+    <message>
+        <source>Listing the commands, files and terms an answer would name…</source>
+        <translation>正在列出答案会提到的命令、文件和术语…</translation>
     </message>
     <message>
         <source>The attached collections have no indexed document.</source>

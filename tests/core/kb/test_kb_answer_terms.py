@@ -1,0 +1,179 @@
+"""The terms an answer would name: the model lists them, and the list is searched too.
+
+A paraphrased question shares few words with the passage that answers it; the
+commands, files and options in that passage are what a model knows best and what
+the keyword indexes match. Off by default (on prose the model's guesses hurt):
+``--expand`` in ``search``, ``ask`` and ``eval retrieval``, a check box in the window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kb_fakes import HashEmbedder
+
+from desktop_app.cli import crosslang, main
+from desktop_app.cli import kb as cli_kb
+from desktop_app.core.engine.protocol import DoneEvent, Event, GenerateRequest, TokenEvent
+from desktop_app.core.errors import ModelInstallError
+from desktop_app.core.kb.grounding import GroundingOptions, ground
+from desktop_app.core.kb.knowledge_base import KnowledgeBase
+from desktop_app.core.kb.parse_host import InProcessParser
+from desktop_app.core.kb.rewrite import (
+    MAX_PHRASING_CHARS,
+    TERMS_TOKENS,
+    answer_terms,
+    parse_terms,
+)
+
+QUESTION = "Which knob caps per-person storage?"
+
+
+class Listing:
+    """A model that writes one fixed reply, in pieces."""
+
+    def __init__(self, *pieces: str) -> None:
+        self.pieces = pieces
+        self.requests: list[GenerateRequest] = []
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        self.requests.append(request)
+        for i, piece in enumerate(self.pieces):
+            yield TokenEvent(i, i, piece, 1.0, ())
+        yield DoneEvent("eos", 10, len(self.pieces), 0.0, 1.0, 0)
+
+
+def test_the_list_is_one_phrasing_without_labels_quotes_or_repeats() -> None:
+    assert parse_terms("usrquota, `quotacheck`, edquota -t", "q") == (
+        "usrquota, quotacheck, edquota -t"
+    )
+    assert parse_terms("\nTerms: vi, vim, nano, vim, nano,\nmore", "q") == "vi, vim, nano"
+    assert parse_terms("磁盘配额、quotaon；usrquota。", "q") == "磁盘配额, quotaon, usrquota"
+    # A sentence is not a term; the question itself is not another phrasing.
+    assert (
+        parse_terms("This is a long sentence that explains disk quotas in a great many words.", "q")
+        == ""
+    )
+    assert parse_terms("What is LoRA?", "What is LoRA?") == ""
+    assert parse_terms("", "q") == ""
+    many = ", ".join(f"term{i:03d}" for i in range(100))
+    kept = parse_terms(many, "q")
+    assert kept.startswith("term000, term001") and len(kept) <= MAX_PHRASING_CHARS
+
+
+def test_the_model_is_asked_greedily_for_a_short_list() -> None:
+    model = Listing("usrquota, ", "edquota")
+    assert answer_terms(model, QUESTION) == "usrquota, edquota"
+    request = model.requests[0]
+    assert request.params.temperature == 0.0 and request.params.max_tokens == TERMS_TOKENS
+    assert request.messages is not None and QUESTION in request.messages[-1].content
+    raw = Listing("quota")
+    assert answer_terms(raw, QUESTION, chat_template=False) == "quota"
+    assert (raw.requests[0].prompt or "").endswith("Words:")
+    assert answer_terms(model, "  ") == "" and len(model.requests) == 1
+
+
+@pytest.fixture
+def manuals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
+    monkeypatch.setattr(cli_kb, "_open", lambda _args: KnowledgeBase(embedder=HashEmbedder()))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i, topic in enumerate(["printers", "network cards", "boot loaders", "backups"]):
+        (docs / f"ch{i}.txt").write_text(f"This chapter covers {topic} and their setup.", "utf-8")
+    (docs / "quota.txt").write_text(
+        "Add usrquota to the mount options in fstab, then run quotacheck and edquota.", "utf-8"
+    )
+    kb = KnowledgeBase(embedder=HashEmbedder())
+    kb.ingest([docs], "c", InProcessParser())
+    return kb
+
+
+def test_grounding_searches_the_list_with_the_question(manuals: KnowledgeBase) -> None:
+    assert not GroundingOptions(collections=("c",)).expand  # off by default
+    options = GroundingOptions(collections=("c",), k=2, expand=True)
+    alone = ground(manuals, None, QUESTION, options)
+    assert not any(h.chunk.path.endswith("quota.txt") for h in alone.hits[:1])
+    model = Listing("usrquota, edquota")
+    grounded = ground(manuals, model, QUESTION, options, chat_template=True)
+    assert grounded.phrasings == ["usrquota, edquota"]
+    assert grounded.hits[0].chunk.path.endswith("quota.txt")
+    # Switched off: the model is not asked.
+    off = Listing("usrquota")
+    ground(manuals, off, QUESTION, GroundingOptions(("c",), k=2, expand=False))
+    assert off.requests == []
+    manuals.close()
+
+
+def _engine(
+    loads: list[str], engine: object | Exception
+) -> Callable[[object, contextlib.ExitStack[bool | None]], tuple[object, bool]]:
+    def load(args: object, stack: contextlib.ExitStack[bool | None]) -> tuple[object, bool]:
+        loads.append("load")
+        if isinstance(engine, Exception):
+            raise engine
+        return engine, True
+
+    return load
+
+
+def test_search_expand_loads_the_model_and_fuses_its_list(
+    manuals: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manuals.close()
+    loads: list[str] = []
+    monkeypatch.setattr(crosslang, "load_engine", _engine(loads, Listing("usrquota, edquota")))
+    # Off by default in search: no model.
+    assert main(["search", QUESTION, "-c", "c", "--json", "--k", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["terms"] is None and loads == []
+    assert main(["search", QUESTION, "-c", "c", "--json", "--k", "1", "--expand"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["terms"] == "usrquota, edquota" and loads == ["load"]
+    assert Path(payload["hits"][0]["source"]).name == "quota.txt"
+    assert main(["search", QUESTION, "-c", "c", "--explain", "--k", "1", "--expand"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("terms: usrquota, edquota") and "quota.txt" in out
+
+
+def test_a_model_that_cannot_list_leaves_the_search_to_the_question(
+    manuals: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manuals.close()
+    missing = ModelInstallError("the default model is not installed.")
+    monkeypatch.setattr(crosslang, "load_engine", _engine([], missing))
+    assert main(["search", QUESTION, "-c", "c", "--expand"]) == 0
+    captured = capsys.readouterr()
+    assert "terms: not listed (the default model is not installed)" in captured.err
+    assert captured.out.startswith("[1] ")
+
+
+def test_eval_retrieval_expand_measures_the_step(
+    manuals: KnowledgeBase,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    manuals.close()
+    questions = tmp_path / "q.jsonl"
+    line = {"question": QUESTION, "sources": ["quota.txt"], "must_contain": ["usrquota"]}
+    questions.write_text(json.dumps(line) + "\n", "utf-8")
+    monkeypatch.setattr(crosslang, "load_engine", _engine([], Listing("usrquota, edquota")))
+    argv = ["eval", "retrieval", "--questions", str(questions), "-c", "c", "--k", "1", "--json"]
+    assert main([*argv, "--expand"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["hit_at_k"] == 1.0
+    assert payload["model_steps"]["expand"]["questions"] == 1
+    assert payload["model_steps"]["expand"]["failed"] == 0
+
+
+def test_ask_takes_expand() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    cli_kb.register(parser.add_subparsers())
+    assert parser.parse_args(["ask", "q", "-c", "c"]).expand is False
+    assert parser.parse_args(["ask", "q", "-c", "c", "--expand"]).expand is True
+    assert parser.parse_args(["search", "q", "-c", "c"]).expand is False
