@@ -237,6 +237,48 @@ def test_the_window_ask_and_the_api_give_the_same_answer(
     )
 
 
+class ChineseKnowledge(Knowledge):
+    """A mostly Chinese collection that records what each search was given."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        super().__init__(hits)
+        self.alternatives: list[list[str]] = []
+
+    def collection_languages(self, name: str) -> dict[str, int]:
+        return {"zh": 90, "en": 10}
+
+    def find_passages(self, question: str, options: GroundingOptions, alternatives=(), **kw):  # type: ignore[no-untyped-def, override]
+        self.alternatives.append(list(alternatives))
+        return super().find_passages(question, options, alternatives, **kw)
+
+
+def test_the_windows_api_searches_a_question_in_the_documents_language_too(
+    qtbot: QtBot, session: ChatSession, engine: FakeEngine
+) -> None:
+    """/v1/knowledge/answer from the window grounds as ask and glassbox serve do: an
+    English question on Chinese documents is also searched as the model writes it."""
+    knowledge = ChineseKnowledge([passage(1, "巴黎是法国（France）的首都。")])
+    api = WindowApi(session._controller, knowledge)
+    job = _Job("answer", (QUESTION, "notes", 2, False))
+    api._on_http_job(job)
+    qtbot.waitUntil(lambda: not job.out.empty(), timeout=TIMEOUT_MS)
+    result = job.out.get_nowait()
+    assert result.value["answer"]  # the fake model answered from the passage
+    translated, answered = engine.requests[-2], engine.requests[-1]
+    asked = (translated.messages or ())[-1].content
+    assert "Simplified Chinese" in asked and QUESTION in asked
+    # The fake model's "translation" (its script, cut at the translation's token bound).
+    (phrasings,) = knowledge.alternatives
+    assert len(phrasings) == 1 and SCRIPT.startswith(phrasings[0]) and len(phrasings[0]) > 20
+    assert "巴黎是法国（France）的首都。" in (answered.messages or ())[-1].content
+    # A question in the documents' language is searched as asked, with no model step.
+    before = len(engine.requests)
+    job = _Job("answer", ("法国的首都是哪里？", "notes", 2, False))
+    api._on_http_job(job)
+    qtbot.waitUntil(lambda: not job.out.empty(), timeout=TIMEOUT_MS)
+    assert knowledge.alternatives[-1] == [] and len(engine.requests) == before + 1
+
+
 def test_a_question_naming_what_no_passage_mentions_gets_the_same_refusal_everywhere(
     qtbot: QtBot, session: ChatSession, engine: FakeEngine
 ) -> None:

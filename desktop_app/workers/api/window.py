@@ -32,6 +32,13 @@ from desktop_app.core.engine.protocol import (
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.answer import ANSWER_TOKENS, answer
 from desktop_app.core.kb.grounding import GroundingOptions
+from desktop_app.core.kb.language import target_language
+from desktop_app.core.kb.translate import (
+    CrossLanguage,
+    cross_language,
+    engine_translator,
+    merge_counts,
+)
 from desktop_app.core.kb.whole import Fit
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.workers.api.server import (
@@ -275,13 +282,26 @@ class WindowApi(QObject):
                     on_failed=partial(self._on_failed, job),
                 )
                 return
-            self._knowledge.search(
-                question,
-                [collection],
-                k,
-                on_done=partial(self._on_knowledge_search_done, job),
-                on_failed=partial(self._on_failed, job),
-            )
+            options = GroundingOptions(collections=(collection,), k=k)
+            known = getattr(self._knowledge, "collection_languages", None)
+            counts = merge_counts({collection: known(collection)}) if known is not None else {}
+            if target_language(question, counts) is not None:
+                # As ask and glassbox serve do: the question is also searched as the
+                # model writes it in the documents' language (never fails the search).
+                template = loaded.has_chat_template
+
+                def translate(engine: Engine, _progress: TaskProgress) -> CrossLanguage:
+                    translator = engine_translator(engine, chat_template=template)
+                    return cross_language(question, counts, translator)
+
+                job.task = self._controller.run_task(
+                    translate,
+                    label="API: the question in the documents' language",
+                    on_done=partial(self._on_translated, job, options),
+                    on_failed=partial(self._on_failed, job),
+                )
+                return
+            self._search(job, options, [])
         else:
             self._finish(job, _Failure(GlassboxError(f"Unknown job {job.kind!r}.")))
 
@@ -365,6 +385,21 @@ class WindowApi(QObject):
             self._finish(job, _Failure(api_error("context_overflow", fits.message)))
             return
         self._run(job, self._answer_fn(job, hits, whole=True), "API knowledge answer")
+
+    def _on_translated(self, job: _Job, options: GroundingOptions, cross: CrossLanguage) -> None:
+        if job.cancelled.is_set():
+            self._finish(job, _Failure(_cancelled()))
+            return
+        self._search(job, options, cross.alternatives)
+
+    def _search(self, job: _Job, options: GroundingOptions, alternatives: list[str]) -> None:
+        self._knowledge.find_passages(
+            job.payload[0],
+            options,
+            alternatives,
+            on_done=partial(self._on_knowledge_search_done, job),
+            on_failed=partial(self._on_failed, job),
+        )
 
     def _on_knowledge_search_done(self, job: _Job, hits: list[Any]) -> None:
         if job.cancelled.is_set():
