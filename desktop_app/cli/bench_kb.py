@@ -101,7 +101,8 @@ def run_retrieval(args: argparse.Namespace) -> int:
         label = f"  {name[len('keyword.') :]}" if name.startswith("keyword.") else name
         print(f"  {label:<9} p50 {p50:6.1f} ms, p95 {p95:6.1f} ms")
     print(
-        f"  hybrid query (embed + vector + keyword + fusion), k={r.k}, {r.queries} queries: "
+        f"  hybrid query (embed + vector beside keyword, then fusion), k={r.k}, "
+        f"{r.queries} queries: "
         f"p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms (goal <= 40), max {r.max_ms:.1f} ms"
     )
     return 0
