@@ -297,11 +297,11 @@ class WindowApi(QObject):
                 job.task = self._controller.run_task(
                     translate,
                     label="API: the question in the documents' language",
-                    on_done=partial(self._on_translated, job, options),
+                    on_done=partial(self._on_translated, job, self._knowledge, options),
                     on_failed=partial(self._on_failed, job),
                 )
                 return
-            self._search(job, options, [])
+            self._search(job, self._knowledge, options, [])
         else:
             self._finish(job, _Failure(GlassboxError(f"Unknown job {job.kind!r}.")))
 
@@ -386,14 +386,18 @@ class WindowApi(QObject):
             return
         self._run(job, self._answer_fn(job, hits, whole=True), "API knowledge answer")
 
-    def _on_translated(self, job: _Job, options: GroundingOptions, cross: CrossLanguage) -> None:
+    def _on_translated(
+        self, job: _Job, knowledge: Any, options: GroundingOptions, cross: CrossLanguage
+    ) -> None:
         if job.cancelled.is_set():
             self._finish(job, _Failure(_cancelled()))
             return
-        self._search(job, options, cross.alternatives)
+        self._search(job, knowledge, options, cross.alternatives)
 
-    def _search(self, job: _Job, options: GroundingOptions, alternatives: list[str]) -> None:
-        self._knowledge.find_passages(
+    def _search(
+        self, job: _Job, knowledge: Any, options: GroundingOptions, alternatives: list[str]
+    ) -> None:
+        knowledge.find_passages(
             job.payload[0],
             options,
             alternatives,
