@@ -71,7 +71,7 @@ class GroundingOptions:
     #: Whether the model lists the commands, files, options and terms a passage that
     #: answers would name, and that list is searched too (``rewrite.answer_terms``).
     #: Off by default: it finds manuals' passages worded unlike the question, but on
-    #: prose the model's guesses push the right passage out (README, "Retrieval").
+    #: prose the model's guesses push the right passage out (README, "Knowledge base").
     expand: bool = False
 
     def __post_init__(self) -> None:

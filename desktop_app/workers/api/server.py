@@ -536,8 +536,8 @@ class ApiServer:
             hits, fits = whole_documents(self._kb, [collection], question, n_ctx, ANSWER_TOKENS)
             require_fit(fits)
         else:
-            # ask's grounding: the terms an answer would name, and the question in the
-            # documents' language when it is asked in another one, searched with it.
+            # ask's grounding: a question asked in another language than the
+            # documents' is also searched as the model writes it in theirs.
             options = GroundingOptions(collections=(collection,), k=k)
             chat = loaded.has_chat_template if loaded else True
             hits = ground(self._kb, self._client, question, options, chat_template=chat).hits
