@@ -3,11 +3,14 @@ a module called ``conftest`` would clash with the end-to-end folder's own."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+from desktop_app.core.engine.protocol import DoneEvent, Event, GenerateRequest, TokenEvent
 
 
 class HashEmbedder:
@@ -28,3 +31,32 @@ class HashEmbedder:
                 out[row, h % self.dim] += 1.0
             out[row] /= max(float(np.linalg.norm(out[row])), 1e-6)
         return out
+
+
+class ScriptedEngine:
+    """A model that streams a fixed reply in pieces and keeps each request."""
+
+    def __init__(self, *pieces: str) -> None:
+        self.pieces = pieces
+        self.requests: list[GenerateRequest] = []
+
+    def generate(self, request: GenerateRequest) -> Iterator[Event]:
+        self.requests.append(request)
+        for i, piece in enumerate(self.pieces):
+            yield TokenEvent(i, i, piece, 1.0, ())
+        yield DoneEvent("eos", 10, len(self.pieces), 0.0, 1.0, 0)
+
+
+def engine_loader(
+    loads: list[str], engine: object | Exception, *, chat_template: bool = False
+) -> Callable[[object, contextlib.ExitStack[bool | None]], tuple[object, bool]]:
+    """Stands in for ``cli.crosslang.load_engine``: counts each load in ``loads`` and
+    gives ``engine`` (or raises it, when it is an exception)."""
+
+    def load(args: object, stack: contextlib.ExitStack[bool | None]) -> tuple[object, bool]:
+        loads.append("load")
+        if isinstance(engine, Exception):
+            raise engine
+        return engine, chat_template
+
+    return load

@@ -8,17 +8,14 @@ the keyword indexes match. Off by default (on prose the model's guesses hurt):
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kb_fakes import HashEmbedder
+from kb_fakes import HashEmbedder, ScriptedEngine, engine_loader
 
 from desktop_app.cli import crosslang, main
 from desktop_app.cli import kb as cli_kb
-from desktop_app.core.engine.protocol import DoneEvent, Event, GenerateRequest, TokenEvent
 from desktop_app.core.errors import ModelInstallError
 from desktop_app.core.kb.grounding import GroundingOptions, ground
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
@@ -31,20 +28,6 @@ from desktop_app.core.kb.rewrite import (
 )
 
 QUESTION = "Which knob caps per-person storage?"
-
-
-class Listing:
-    """A model that writes one fixed reply, in pieces."""
-
-    def __init__(self, *pieces: str) -> None:
-        self.pieces = pieces
-        self.requests: list[GenerateRequest] = []
-
-    def generate(self, request: GenerateRequest) -> Iterator[Event]:
-        self.requests.append(request)
-        for i, piece in enumerate(self.pieces):
-            yield TokenEvent(i, i, piece, 1.0, ())
-        yield DoneEvent("eos", 10, len(self.pieces), 0.0, 1.0, 0)
 
 
 def test_the_list_is_one_phrasing_without_labels_quotes_or_repeats() -> None:
@@ -66,12 +49,12 @@ def test_the_list_is_one_phrasing_without_labels_quotes_or_repeats() -> None:
 
 
 def test_the_model_is_asked_greedily_for_a_short_list() -> None:
-    model = Listing("usrquota, ", "edquota")
+    model = ScriptedEngine("usrquota, ", "edquota")
     assert answer_terms(model, QUESTION) == "usrquota, edquota"
     request = model.requests[0]
     assert request.params.temperature == 0.0 and request.params.max_tokens == TERMS_TOKENS
     assert request.messages is not None and QUESTION in request.messages[-1].content
-    raw = Listing("quota")
+    raw = ScriptedEngine("quota")
     assert answer_terms(raw, QUESTION, chat_template=False) == "quota"
     assert (raw.requests[0].prompt or "").endswith("Words:")
     assert answer_terms(model, "  ") == "" and len(model.requests) == 1
@@ -97,27 +80,15 @@ def test_grounding_searches_the_list_with_the_question(manuals: KnowledgeBase) -
     options = GroundingOptions(collections=("c",), k=2, expand=True)
     alone = ground(manuals, None, QUESTION, options)
     assert not any(h.chunk.path.endswith("quota.txt") for h in alone.hits[:1])
-    model = Listing("usrquota, edquota")
+    model = ScriptedEngine("usrquota, edquota")
     grounded = ground(manuals, model, QUESTION, options, chat_template=True)
     assert grounded.phrasings == ["usrquota, edquota"]
     assert grounded.hits[0].chunk.path.endswith("quota.txt")
     # Switched off: the model is not asked.
-    off = Listing("usrquota")
+    off = ScriptedEngine("usrquota")
     ground(manuals, off, QUESTION, GroundingOptions(("c",), k=2, expand=False))
     assert off.requests == []
     manuals.close()
-
-
-def _engine(
-    loads: list[str], engine: object | Exception
-) -> Callable[[object, contextlib.ExitStack[bool | None]], tuple[object, bool]]:
-    def load(args: object, stack: contextlib.ExitStack[bool | None]) -> tuple[object, bool]:
-        loads.append("load")
-        if isinstance(engine, Exception):
-            raise engine
-        return engine, True
-
-    return load
 
 
 def test_search_expand_loads_the_model_and_fuses_its_list(
@@ -125,7 +96,11 @@ def test_search_expand_loads_the_model_and_fuses_its_list(
 ) -> None:
     manuals.close()
     loads: list[str] = []
-    monkeypatch.setattr(crosslang, "load_engine", _engine(loads, Listing("usrquota, edquota")))
+    monkeypatch.setattr(
+        crosslang,
+        "load_engine",
+        engine_loader(loads, ScriptedEngine("usrquota, edquota"), chat_template=True),
+    )
     # Off by default in search: no model.
     assert main(["search", QUESTION, "-c", "c", "--json", "--k", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["terms"] is None and loads == []
@@ -143,7 +118,7 @@ def test_a_model_that_cannot_list_leaves_the_search_to_the_question(
 ) -> None:
     manuals.close()
     missing = ModelInstallError("the default model is not installed.")
-    monkeypatch.setattr(crosslang, "load_engine", _engine([], missing))
+    monkeypatch.setattr(crosslang, "load_engine", engine_loader([], missing, chat_template=True))
     assert main(["search", QUESTION, "-c", "c", "--expand"]) == 0
     captured = capsys.readouterr()
     assert "terms: not listed (the default model is not installed)" in captured.err
@@ -160,7 +135,11 @@ def test_eval_retrieval_expand_measures_the_step(
     questions = tmp_path / "q.jsonl"
     line = {"question": QUESTION, "sources": ["quota.txt"], "must_contain": ["usrquota"]}
     questions.write_text(json.dumps(line) + "\n", "utf-8")
-    monkeypatch.setattr(crosslang, "load_engine", _engine([], Listing("usrquota, edquota")))
+    monkeypatch.setattr(
+        crosslang,
+        "load_engine",
+        engine_loader([], ScriptedEngine("usrquota, edquota"), chat_template=True),
+    )
     argv = ["eval", "retrieval", "--questions", str(questions), "-c", "c", "--k", "1", "--json"]
     assert main([*argv, "--expand"]) == 0
     payload = json.loads(capsys.readouterr().out)

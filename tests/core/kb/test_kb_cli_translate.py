@@ -4,13 +4,12 @@ cannot be loaded leaves the question alone, said by --explain."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kb_fakes import HashEmbedder
+from kb_fakes import HashEmbedder, engine_loader
 
 from desktop_app.cli import crosslang, main
 from desktop_app.cli import kb as cli_kb
@@ -50,23 +49,11 @@ def chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return loads
 
 
-def _engine(
-    loads: list[str], engine: object | Exception
-) -> Callable[[object, contextlib.ExitStack[bool | None]], tuple[object, bool]]:
-    def load(args: object, stack: contextlib.ExitStack[bool | None]) -> tuple[object, bool]:
-        loads.append("load")
-        if isinstance(engine, Exception):
-            raise engine
-        return engine, False
-
-    return load
-
-
 def test_search_fuses_the_translated_question(
     chinese: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     model = Translating()
-    monkeypatch.setattr(crosslang, "load_engine", _engine(chinese, model))
+    monkeypatch.setattr(crosslang, "load_engine", engine_loader(chinese, model))
     assert main(["search", QUESTION, "-c", "c", "--json", "--k", "2"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["translation"]["target"] == "zh"
@@ -83,7 +70,7 @@ def test_search_fuses_the_translated_question(
 def test_no_translate_switches_it_off_and_loads_no_model(
     chinese: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(crosslang, "load_engine", _engine(chinese, Translating()))
+    monkeypatch.setattr(crosslang, "load_engine", engine_loader(chinese, Translating()))
     assert main(["search", QUESTION, "-c", "c", "--explain", "--no-translate"]) == 0
     out = capsys.readouterr().out
     assert chinese == []
@@ -98,7 +85,7 @@ def test_a_model_that_cannot_be_loaded_leaves_the_question_and_explain_says_so(
     chinese: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = ModelInstallError("the default model is not installed.")
-    monkeypatch.setattr(crosslang, "load_engine", _engine(chinese, missing))
+    monkeypatch.setattr(crosslang, "load_engine", engine_loader(chinese, missing))
     assert main(["search", QUESTION, "-c", "c", "--explain"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kb_fakes import ScriptedEngine
 
-from desktop_app.core.engine.protocol import DoneEvent, Event, GenerateRequest, TokenEvent
+from desktop_app.core.engine.protocol import DoneEvent, Event, GenerateRequest
 from desktop_app.core.errors import GlassboxError
 from desktop_app.core.kb.grounding import GroundingOptions, find_passages, ground
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
@@ -97,18 +98,6 @@ def test_no_translation_when_switched_off_or_in_the_documents_language(
     # No model at all: the search goes on, and the note says why nothing was translated.
     alone = ground(chinese, None, QUESTION, GroundingOptions(("c",), k=3))
     assert alone.hits and "no model is loaded" in alone.cross.note
-
-
-class ScriptedEngine:
-    def __init__(self, *pieces: str) -> None:
-        self.pieces = pieces
-        self.requests: list[GenerateRequest] = []
-
-    def generate(self, request: GenerateRequest) -> Iterator[Event]:
-        self.requests.append(request)
-        for i, piece in enumerate(self.pieces):
-            yield TokenEvent(i, i, piece, 1.0, ())
-        yield DoneEvent("eos", 10, len(self.pieces), 0.0, 1.0, 0)
 
 
 def test_the_model_is_asked_for_a_short_greedy_translation_on_one_line() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kb_fakes import ScriptedEngine
 
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import (
@@ -117,20 +118,6 @@ def test_alternative_phrasings_are_fused_with_the_question(corpus):
     fused = corpus.search("unrelated words", "c", 5, alternatives=["zephyrine protocol"])
     assert fused[0].chunk.path.endswith("n07.txt")
     assert not alone or not alone[0].chunk.path.endswith("n07.txt")
-
-
-class ScriptedEngine:
-    """Streams a fixed reply in pieces (the fake engine's vocabulary has no newline)."""
-
-    def __init__(self, *pieces: str) -> None:
-        self.pieces = pieces
-        self.requests: list[GenerateRequest] = []
-
-    def generate(self, request: GenerateRequest) -> Iterator[Event]:
-        self.requests.append(request)
-        for i, piece in enumerate(self.pieces):
-            yield TokenEvent(i, i, piece, 1.0, ())
-        yield DoneEvent("eos", 10, len(self.pieces), 0.0, 1.0, 0)
 
 
 def test_rewrite_parses_the_models_lines():
