@@ -219,7 +219,7 @@ def test_grounded_answer_states_the_fact_and_its_source_is_the_document(grounded
     doc, result = grounded
     assert set(result) == {
         "answer", "found", "citations", "chroma", "translation", "mode", "warning", "sentences",
-        "cad", "unknown",
+        "cad", "unknown", "phrasings",
     }  # fmt: skip
     assert result["found"] is True and result["chroma"] == "local" and result["unknown"] == []
     assert result["mode"] == "passages" and result["cad"] is None

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -293,7 +294,15 @@ class ChatOptionsPanel(QDockWidget):
                 label.setAccessibleName(self.tr("{label} label").format(label=label.text()))
         layout.addLayout(form)
         layout.addStretch(1)
-        self.setWidget(body)
+        # Scrolled, as the Sampling and Knowledge panels are: the options keep growing,
+        # and their height must not set the window's smallest height.
+        scroll = QScrollArea(self)
+        scroll.setAccessibleName(self.tr("Conversation panel contents"))
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
 
         self._system_timer = QTimer(self)
         self._system_timer.setSingleShot(True)

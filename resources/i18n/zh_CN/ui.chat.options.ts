@@ -234,6 +234,10 @@ Assistant: 正面</translation>
         <translation>{label} 标签</translation>
     </message>
     <message>
+        <source>Conversation panel contents</source>
+        <translation>对话面板内容</translation>
+    </message>
+    <message>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
