@@ -19,7 +19,13 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop_app.core.kb.embed import GEMMA_NAME, MINILM_NAME, USE_NAME, embedder_choices
+from desktop_app.core.kb.embed import (
+    COMBINED_NAME,
+    GEMMA_NAME,
+    MINILM_NAME,
+    USE_NAME,
+    embedder_choices,
+)
 from desktop_app.core.kb.knowledge_base import CollectionStats, KnowledgeBase
 from desktop_app.core.kb.parse_host import ChunkConfig, InProcessParser
 from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport
@@ -124,14 +130,17 @@ def test_the_new_collection_dialog_offers_the_catalog_and_greys_out_what_is_miss
     model = combo.model()
     assert isinstance(model, QStandardItemModel)
     names = [model.item(i).data(Qt.ItemDataRole.UserRole) for i in range(model.rowCount())]
-    assert names == [MINILM_NAME, USE_NAME, GEMMA_NAME]
+    assert names == [COMBINED_NAME, MINILM_NAME, USE_NAME, GEMMA_NAME]
     # The default is chosen to start with, and described under the menu.
-    assert combo.currentIndex() == 0 and dialog.picker.chosen() == MINILM_NAME
-    assert text_of(dialog, "Embedding model description").startswith("Reads: English.")
-    use = model.item(1)
+    assert combo.currentIndex() == 0 and dialog.picker.chosen() == COMBINED_NAME
+    assert text_of(dialog, "Embedding model description").startswith(
+        "Reads: English best; Chinese and 14 other languages."
+    )
+    assert model.item(1).text() == "MiniLM (English, fast)"
+    use = model.item(2)
     assert use.isEnabled() and use.text() == "USE multilingual (small)"
     assert "Chinese" in use.toolTip()
-    gemma = model.item(2)
+    gemma = model.item(3)
     assert not gemma.isEnabled()
     assert gemma.text() == "EmbeddingGemma (multilingual, large) (not installed)"
     assert "make embedding-gemma" in gemma.toolTip()
@@ -140,14 +149,14 @@ def test_the_new_collection_dialog_offers_the_catalog_and_greys_out_what_is_miss
     assert "`make embedding-gemma`" in note
     # Even set by hand, a model that is not installed is refused with a sentence.
     dialog.name_edit.setText("papers")
-    combo.setCurrentIndex(2)
+    combo.setCurrentIndex(3)
     assert "\nNot installed. Install it with `make embedding-gemma`" in text_of(
         dialog, "Embedding model description"
     )
     dialog.accept()
     assert dialog.result_value() is None
     assert dialog.error_label.text().startswith("Choose an installed embedding model.")
-    combo.setCurrentIndex(1)
+    combo.setCurrentIndex(2)
     dialog.accept()
     assert dialog.result_value() == ("papers", None) and dialog.embed_model() == USE_NAME
 
@@ -173,7 +182,7 @@ def test_a_new_collection_records_the_model_chosen_in_the_dialog(
         shown.append(dialog)
         assert dialog.picker is not None
         dialog.name_edit.setText("中文资料")
-        dialog.picker.combo.setCurrentIndex(1)
+        dialog.picker.combo.setCurrentIndex(2)
         dialog.accept()
         return 1
 

@@ -30,6 +30,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.app import build
 from desktop_app.core.engine.fake import FakeEngine
+from desktop_app.core.kb.embed import embedder_choices
 from desktop_app.core.settings import Settings, load_settings
 from desktop_app.ui.common.i18n import (
     PseudoTranslator,
@@ -38,6 +39,7 @@ from desktop_app.ui.common.i18n import (
     resolve_language,
     stretch,
 )
+from desktop_app.ui.knowledge.embedders import _catalog_text
 from desktop_app.ui.window.main_window import MainWindow
 from desktop_app.workers.engine.inference import InferenceController, ModelProgress
 
@@ -250,3 +252,14 @@ def test_engine_progress_reads_in_chinese(
     assert preparing.text() == "Preparing default model… 42%"
     assert window.progress_text(ModelProgress("load", "qwen.gguf")) == "正在加载 qwen.gguf…"
     assert window.progress_text(ModelProgress("restart")) == "正在重启推理引擎…"
+
+
+def test_every_embedding_model_reads_in_chinese(language: Callable[[str], str]) -> None:
+    """The catalog's English lives in core; the window translates it by its exact
+    wording, so a reworded entry must be translated again, not shown in English."""
+    language("zh_CN")
+    for choice in embedder_choices():
+        for text in (choice.label, choice.summary, choice.install_hint):
+            assert _catalog_text(text) != text, text
+        if choice.languages != "English":
+            assert _catalog_text(choice.languages) != choice.languages

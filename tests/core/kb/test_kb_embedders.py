@@ -16,9 +16,14 @@ import pytest
 from kb_fakes import HashEmbedder
 
 from desktop_app.core.kb.embed import (
+    COMBINED_NAME,
+    DEFAULT_MODEL_NAME,
     GEMMA_NAME,
     MINILM_NAME,
     USE_NAME,
+    CombinedEmbedder,
+    chunk_tokenizer,
+    embed_queries,
     embedder_choice,
     embedder_choices,
     load_embedder,
@@ -75,18 +80,62 @@ def _nearest(kb: KnowledgeBase, question: str, name: str) -> str:
 # -- the catalog -----------------------------------------------------------------------
 
 
-def test_the_catalog_lists_minilm_first_then_the_multilingual_models():
+def test_the_catalog_lists_the_default_first_then_each_model():
     names = [c.name for c in embedder_choices()]
-    assert names[0] == MINILM_NAME  # today's default keeps the name collections record
-    assert {USE_NAME, GEMMA_NAME} <= set(names)
+    assert names[0] == DEFAULT_MODEL_NAME == COMBINED_NAME
+    assert {MINILM_NAME, USE_NAME, GEMMA_NAME} <= set(names)
     for choice in embedder_choices():
         assert choice.label and choice.languages and choice.summary and choice.dim > 0
     use = embedder_choice(USE_NAME)
     assert use is not None and use.installed() and use.multilingual and use.dim == 512
     minilm = embedder_choice(MINILM_NAME)
     assert minilm is not None and not minilm.multilingual
+    combined = embedder_choice(COMBINED_NAME)
+    assert combined is not None and combined.installed() and combined.multilingual
+    assert combined.dim == minilm.dim + use.dim
     assert "Gemma" in (embedder_choice(GEMMA_NAME) or use).summary
     assert embedder_choice("/some/folder") is None
+
+
+class _Fixed:
+    """A stand-in embedder: each text's vector is looked up in a table."""
+
+    def __init__(self, name: str, table: dict[str, Sequence[float]]) -> None:
+        self.name, self.table = name, table
+        self.dim = len(next(iter(table.values())))
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        rows = np.array([self.table[t] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_the_combined_model_weighs_its_halves_by_the_questions_language():
+    # Passage "a" is what the English half finds for both questions, "b" what the
+    # multilingual half finds: an English question must rank "a" first, a Chinese one "b".
+    english = _Fixed("en", {"a": [1, 0], "b": [0, 1], "disk quota?": [1, 0], "磁盘配额？": [1, 0]})
+    multi = _Fixed("mu", {"a": [0, 1], "b": [1, 0], "disk quota?": [1, 0], "磁盘配额？": [1, 0]})
+    combined = CombinedEmbedder(english, multi)
+    passages = combined.embed(["a", "b"])
+    assert passages.shape == (2, 4)
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0)  # cosine is a dot product
+    questions = embed_queries(combined, ["disk quota?", "磁盘配额？"])
+    assert np.allclose(np.linalg.norm(questions, axis=1), 1.0)
+    scores = questions @ passages.T
+    assert scores[0, 0] > scores[0, 1]  # English: MiniLM's half leads
+    assert scores[1, 1] > scores[1, 0]  # Chinese: USE's half leads
+    assert combined.embed([]).shape == (0, 4)
+
+
+def test_the_default_model_reads_a_chinese_question_and_cuts_chunks_as_minilm():
+    model = load_embedder(COMBINED_NAME)
+    assert (model.name, model.dim) == (COMBINED_NAME, 896)
+    printers = "打印机队列由 CUPS 管理，用 lpadmin 命令可以添加新的打印机并设置默认打印机。"
+    passages = model.embed([ZH, printers])
+    question = embed_queries(model, ["怎样限制每个用户能用多少硬盘空间？"])[0]
+    # MiniLM alone puts the printer text first (cosine 0.46 against 0.32 for the
+    # quota text): it does not read Chinese. The USE half does.
+    assert question @ passages[0] > question @ passages[1] + 0.1
+    assert chunk_tokenizer(COMBINED_NAME) == chunk_tokenizer(MINILM_NAME) is not None
 
 
 def test_embeddinggemma_is_not_installed_without_its_verified_folder(tmp_path, monkeypatch):
