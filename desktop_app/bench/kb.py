@@ -73,6 +73,8 @@ class RetrievalBench:
     #: above 1 the corpus repeats its text, so query terms are far more common than
     #: in real documents, which makes the keyword side's work larger, not smaller.
     repetition: float | None = None
+    #: The embedding model the questions were embedded with (its vector length).
+    model: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form."""
@@ -158,6 +160,7 @@ def run_retrieval_bench(
     corpus_paths: list[Path],
     k: int = 5,
     seed: int = 0,
+    model: str | None = None,
 ) -> RetrievalBench:
     """Build a synthetic collection of ``n_chunks`` and time ``len(queries)`` hybrid searches."""
     rng = random.Random(seed)
@@ -169,7 +172,7 @@ def run_retrieval_bench(
         if len(source) > 1000
         else f"{n_chunks} synthetic chunks of random words, random unit vectors"
     )
-    embedder = load_embedder(None)
+    embedder = load_embedder(model)
     chunk_chars = 0
     with tempfile.TemporaryDirectory(prefix="glassbox-bench-") as tmp:
         kb = KnowledgeBase(Path(tmp), embedder=embedder)
@@ -235,4 +238,5 @@ def run_retrieval_bench(
         build_s=build_s,
         stages={name: _percentiles(values) for name, values in stages.items()},
         repetition=repetition,
+        model=f"{embedder.name} ({embedder.dim}-d)",
     )

@@ -21,13 +21,7 @@ def register(benches: Any) -> None:
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=f"default: {_SEEDS}")
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds (best is kept)")
-    p.add_argument(
-        "--embedder",
-        metavar="NAME",
-        default=None,
-        help="embedding model: a name from `glassbox kb models` or a model folder "
-        "(default: the default for new collections)",
-    )
+    _add_embedder(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_ingest)
 
@@ -38,8 +32,19 @@ def register(benches: Any) -> None:
     p.add_argument(
         "--corpus", type=Path, action="append", default=[], help=f"text cut into chunks ({_SEEDS})"
     )
+    _add_embedder(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_retrieval)
+
+
+def _add_embedder(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--embedder",
+        metavar="NAME",
+        default=None,
+        help="embedding model: a name from `glassbox kb models` or a model folder "
+        "(default: the default for new collections)",
+    )
 
 
 def _default_paths(paths: list[Path]) -> list[Path]:
@@ -80,11 +85,11 @@ def run_retrieval(args: argparse.Namespace) -> int:
         base = ["什么是大模型的幻觉?", "How does LoRA fine-tuning work?", "检索增强生成"]
     queries = [base[i % len(base)] for i in range(max(1, args.queries))]
     corpus = args.corpus or ([_SEEDS] if _SEEDS.is_dir() else [])
-    r = run_retrieval_bench(args.chunks, queries, corpus, k=args.k)
+    r = run_retrieval_bench(args.chunks, queries, corpus, k=args.k, model=args.embedder)
     if args.json:
         print(json.dumps(r.as_dict(), ensure_ascii=False))
         return 0
-    print(f"corpus: {r.corpus} (built in {r.build_s:.0f} s)")
+    print(f"corpus: {r.corpus} (built in {r.build_s:.0f} s), {r.model}")
     if r.repetition is None:
         print(
             "  adversarial: every chunk draws from the same few words, so every keyword "

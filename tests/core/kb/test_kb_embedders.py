@@ -5,6 +5,7 @@ USE multilingual (numpy, 33 MB, in the wheel) is the real second model here."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -136,6 +137,25 @@ def test_the_default_model_reads_a_chinese_question_and_cuts_chunks_as_minilm():
     # quota text): it does not read Chinese. The USE half does.
     assert question @ passages[0] > question @ passages[1] + 0.1
     assert chunk_tokenizer(COMBINED_NAME) == chunk_tokenizer(MINILM_NAME) is not None
+
+
+def test_use_embeds_a_question_on_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A search embeds the question beside the keyword search: two BLAS threads for a
+    # one-line question fight that thread for the cores. Passages keep the threads.
+    model = load_embedder(USE_NAME)
+    backend = model.model._backend  # type: ignore[attr-defined]
+    limits: list[int] = []
+
+    def record(limits_: int, user_api: str) -> contextlib.AbstractContextManager[None]:
+        limits.append(limits_)
+        return contextlib.nullcontext()
+
+    monkeypatch.setattr(backend, "_threadpool", lambda limits, user_api: record(limits, user_api))
+    monkeypatch.setattr(backend, "threads", 2)
+    passages = model.embed(["Disk quotas need the usrquota option."])
+    questions = embed_queries(model, ["Disk quotas need the usrquota option."])
+    assert limits == [2, 1] and backend.threads == 2
+    assert np.allclose(passages, questions)
 
 
 def test_embeddinggemma_is_not_installed_without_its_verified_folder(tmp_path, monkeypatch):
