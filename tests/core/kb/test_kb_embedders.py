@@ -104,8 +104,10 @@ class _Fixed:
     def __init__(self, name: str, table: dict[str, Sequence[float]]) -> None:
         self.name, self.table = name, table
         self.dim = len(next(iter(table.values())))
+        self.calls: list[list[str]] = []
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.calls.append(list(texts))
         rows = np.array([self.table[t] for t in texts], dtype=np.float32)
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
@@ -125,6 +127,10 @@ def test_the_combined_model_weighs_its_halves_by_the_questions_language():
     assert scores[0, 0] > scores[0, 1]  # English: MiniLM's half leads
     assert scores[1, 1] > scores[1, 0]  # Chinese: USE's half leads
     assert combined.embed([]).shape == (0, 4)
+    # A Chinese question alone does not pay for the English half (weighed 0 for it).
+    english.calls.clear()
+    alone = embed_queries(combined, ["磁盘配额？"])
+    assert english.calls == [] and np.allclose(alone, questions[1:])
 
 
 def test_the_default_model_reads_a_chinese_question_and_cuts_chunks_as_minilm():
