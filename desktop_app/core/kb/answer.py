@@ -112,6 +112,8 @@ _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
 #: A word of Latin letters (with digits and + inside) in a question; a hyphen, a dot
 #: or an underscore ends it ("Debian-based" is "Debian" and "based").
 _LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+]*")
+#: An acronym's plural ("ACLs", "VMs", "GPUs"): capitals, then a small "s".
+_ACRONYM_PLURAL = re.compile(r"[A-Z][A-Z0-9]+s")
 #: What comes before the first word of an English sentence (its capital says nothing).
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s*|\n\s*)[\"'“‘(\[]*$")
 
@@ -378,6 +380,8 @@ def question_names(question: str) -> list[str]:
     for m in _LATIN_WORD.finditer(question):
         word = m.group(0)
         if not any(c.isupper() for c in word) or not any(c.islower() for c in word):
+            continue
+        if _ACRONYM_PLURAL.fullmatch(word):  # "ACLs", "VMs": an acronym, not a name
             continue
         first = not cjk and _SENTENCE_START.search(question[: m.start()]) is not None
         if first and not any(c.isupper() for c in word[1:]):

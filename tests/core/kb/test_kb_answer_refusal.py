@@ -183,6 +183,10 @@ def test_the_names_of_a_question_are_words_with_capitals_and_small_letters() -> 
     assert question_names("How do I create a Debian-based LXC container?") == ["Debian"]
     # In Chinese every Latin word is inside a sentence.
     assert question_names("Jenkins 的流水线任务怎么配置？用 NIC 和 apt-get") == ["Jenkins"]
+    # An acronym's plural is an acronym: passages say "ACL" (a held question about
+    # rsync's -aHAX was refused for "ACLs").
+    assert question_names("Which rsync options keep hard links, ACLs and VMs' GPUs?") == []
+    assert unknown_names("Can rsync keep ACLs?", ["rsync -aHAX keeps the ACL"]) == []
 
 
 def test_a_question_naming_what_no_passage_mentions_is_refused_without_the_model() -> None:
