@@ -449,6 +449,14 @@ class CombinedEmbedder:
         both /= np.maximum(np.linalg.norm(both, axis=1, keepdims=True), 1e-12)
         return both
 
+    def similarity_scale(self, text: str) -> float:
+        """What turns the index's cosine for question ``text`` into the weighted mean of
+        the two models' cosines, ``(a·cos_MiniLM + b·cos_USE) / (a + b)``: a Chinese
+        question's similarity is then USE's own, on the scale of a one-model
+        collection (the window shows it, and "minimum similarity" compares with it)."""
+        a, b = CJK_QUERY_PARTS if has_cjk(text) else QUERY_PARTS
+        return float(np.sqrt(2.0) * np.hypot(a, b) / (a + b))
+
     def raw_encode(self, texts: Sequence[str]) -> object:
         """Both libraries' own encodes (the bench's baseline)."""
         return [getattr(part, "raw_encode", part.embed)(texts) for part in self.parts]

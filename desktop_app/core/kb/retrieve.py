@@ -106,13 +106,21 @@ def _nearest(
     embedding and in the vector index. Runs beside the keyword search: it touches
     neither SQLite connection nor anything the keyword side uses."""
     t0 = time.perf_counter()
-    vectors = embed_queries(kb.embedder_for(coll), queries)
+    embedder = kb.embedder_for(coll)
+    vectors = embed_queries(embedder, queries)
     t1 = time.perf_counter()
     filtered = filters is not None and filters.active
     found = [
         kb.index.query(coll, vectors[i], depth * 4 if filtered else depth)
         for i in range(len(queries))
     ]
+    # A combined model's cosine, read as the mean of its models' cosines.
+    scale = getattr(embedder, "similarity_scale", None)
+    if scale is not None:
+        found = [
+            [(i, s * factor) for i, s in hits]
+            for hits, factor in zip(found, map(scale, queries), strict=True)
+        ]
     return found, t1 - t0, time.perf_counter() - t1
 
 

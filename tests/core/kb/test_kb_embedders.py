@@ -145,6 +145,31 @@ def test_the_default_model_reads_a_chinese_question_and_cuts_chunks_as_minilm():
     assert chunk_tokenizer(COMBINED_NAME) == chunk_tokenizer(MINILM_NAME) is not None
 
 
+def test_a_combined_collection_reports_each_models_own_cosine(tmp_path: Path) -> None:
+    # The index's cosine of a combined vector is compressed (a Chinese question's is
+    # USE's divided by √2); a search reports the weighted mean of the two models'
+    # cosines instead, so "minimum similarity" means what it means elsewhere.
+    kb = KnowledgeBase(tmp_path / "kb", embedder=load_embedder(COMBINED_NAME))
+    try:
+        kb.ingest([_docs(tmp_path)], "both", InProcessParser())
+        question = "怎样限制每个用户能用多少硬盘空间？"
+        hit = kb.search(question, "both", k=1, record=False)[0]
+        assert hit.chunk.path.endswith("quota.txt") and hit.vector is not None
+        use = load_embedder(USE_NAME)
+        own = float(embed_queries(use, [question])[0] @ use.embed([hit.chunk.text])[0])
+        assert hit.vector == pytest.approx(own, abs=2e-3)
+        english = "Which command makes a new Xen guest?"
+        hit = kb.search(english, "both", k=1, record=False)[0]
+        minilm = load_embedder(MINILM_NAME)
+        cosines = [
+            float(embed_queries(m, [english])[0] @ m.embed([hit.chunk.text])[0])
+            for m in (minilm, use)
+        ]
+        assert hit.vector == pytest.approx((cosines[0] + 0.6 * cosines[1]) / 1.6, abs=2e-3)
+    finally:
+        kb.close()
+
+
 def test_use_embeds_a_question_on_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     # A search embeds the question beside the keyword search: two BLAS threads for a
     # one-line question fight that thread for the cores. Passages keep the threads.
