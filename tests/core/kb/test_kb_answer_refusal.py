@@ -151,6 +151,19 @@ def test_trimming_keeps_the_sentences_that_share_the_questions_terms() -> None:
     assert trim_passage("nothing shared here", "配额", limit=7) == "nothing"
 
 
+def test_a_short_passage_is_given_whole_even_where_it_shares_no_word() -> None:
+    # The command line is the answer and shares no word with the question.
+    text = (
+        "如下是用随机数据重写的方式来擦除所有数据的。\n# shred -v -n 1 /dev/sda\n"
+        "完成后硬盘上没有可读的数据。"
+    )
+    question = "怎样把整块硬盘的数据彻底擦掉？"
+    assert trim_passage(text, question) == text
+    assert "shred" not in trim_passage(text, question, whole=0)  # the trim alone cuts it
+    longer = text + "其他内容。" * 80
+    assert len(trim_passage(longer, question)) < len(longer)
+
+
 def test_the_cite_style_sends_a_grammar_allowing_the_refusal_or_a_given_source_first() -> None:
     hits = [_hit(n, f"passage {n}") for n in range(1, 4)]
     cite = build_prompt("q", hits, style="cite")
