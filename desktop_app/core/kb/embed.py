@@ -410,6 +410,11 @@ CJK_QUERY_PARTS = (0.0, 1.0)
 QUERY_PARTS = (1.0, 0.6)
 
 
+def query_parts(text: str) -> tuple[float, float]:
+    """The weights (MiniLM, USE) of a combined vector's halves for question ``text``."""
+    return CJK_QUERY_PARTS if has_cjk(text) else QUERY_PARTS
+
+
 class CombinedEmbedder:
     """MiniLM and USE multilingual in one vector: each passage is the two unit vectors
     side by side (divided by √2, so the whole is unit length); a question weighs its
@@ -437,7 +442,7 @@ class CombinedEmbedder:
         """Questions: each half weighed by the question's language, unit length."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = np.array([CJK_QUERY_PARTS if has_cjk(t) else QUERY_PARTS for t in texts])
+        parts = np.array([query_parts(t) for t in texts])
         # A half weighed 0 for every question is not computed (MiniLM for Chinese ones).
         halves = [
             embed_queries(part, texts) * parts[:, i : i + 1]
@@ -454,7 +459,7 @@ class CombinedEmbedder:
         the two models' cosines, ``(a·cos_MiniLM + b·cos_USE) / (a + b)``: a Chinese
         question's similarity is then USE's own, on the scale of a one-model
         collection (the window shows it, and "minimum similarity" compares with it)."""
-        a, b = CJK_QUERY_PARTS if has_cjk(text) else QUERY_PARTS
+        a, b = query_parts(text)
         return float(np.sqrt(2.0) * np.hypot(a, b) / (a + b))
 
     def raw_encode(self, texts: Sequence[str]) -> object:
