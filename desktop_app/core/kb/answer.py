@@ -10,9 +10,9 @@ answer triggers an action; the caller renders it as plain text.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import re
-import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,9 +79,11 @@ _SHORT_REPLY_CHARS = 120
 #: ``sandwich`` puts the question before and after the passages; ``trim`` gives
 #: fewer passages cut to the sentences sharing the question's terms; ``example``
 #: puts worked examples in the system prompt; ``cite`` makes the reply start with
-#: the number of its source, ``[n] …``, or be the refusal (a grammar enforces it).
-#: ``plain`` is none of them.
-PROMPT_FEATURES = ("quote", "sandwich", "trim", "example", "cite")
+#: the number of its source, ``[n] …``, or be the refusal (a grammar enforces it);
+#: ``lang``, with ``cite``, makes a reply citing a source written in another language
+#: than the question's quote nothing and keep to the question's language (a grammar
+#: too, ``citation_grammar``). ``plain`` is none of them.
+PROMPT_FEATURES = ("quote", "sandwich", "trim", "example", "cite", "lang")
 #: Chosen on the Debian development set (``glassbox eval answers --split dev``, 21
 #: questions whose passages hold the fact): its first citation holds the fact about
 #: as often as ``cite`` alone's (12 against 11), it names the fact a little less often
@@ -224,13 +226,24 @@ class Prompt:
 
 
 def _delimiter(texts: Sequence[str]) -> str:
-    while True:
-        # Short (a marker is two lines per passage, every one evaluated before the
-        # first token); it needs no secrecy: it is drawn after the texts are known and
-        # checked to be in none of them, so no document can hold its closing line.
-        candidate = f"SRC-{secrets.token_hex(2).upper()}"
+    """The fence marker for a prompt of ``texts``: drawn from their hash, so the same
+    question and passages make the same prompt, hence the same answer in the window,
+    ``glassbox ask`` and the API (a random marker made each asking a different prompt,
+    and a small model's greedy reply changed with it). It needs no secrecy: it is
+    checked to be in none of the texts, so no document can hold its closing line."""
+    seed = hashlib.sha256("\x00".join(texts).encode("utf-8", "surrogatepass")).digest()
+    for i in itertools.count():
+        # Short: a marker is two lines per passage, every one evaluated before the
+        # first token.
+        candidate = f"SRC-{_draw(seed, i)}"
         if not any(candidate in t for t in texts):
             return candidate
+    raise AssertionError("unreachable")
+
+
+def _draw(seed: bytes, i: int) -> str:
+    """The ``i``-th four-hex-digit marker drawn from ``seed``."""
+    return hashlib.sha256(seed + i.to_bytes(8, "big")).hexdigest()[:4].upper()
 
 
 def prompt_features(style: str) -> frozenset[str]:
@@ -316,6 +329,8 @@ def build_prompt(
     else:
         hits = focus(hits)
         texts = [h.chunk.text[:MAX_SOURCE_CHARS] for h in hits]
+    lang = language.detect(question)
+    others = foreign_sources(lang, texts) if {"cite", "lang"} <= features else []
     mark = _delimiter([*texts, question])
     fallback = (
         f'If the sources do not contain the answer, reply exactly: "{NOT_FOUND}" '
@@ -363,12 +378,14 @@ def build_prompt(
     sources = "\n\n".join(blocks) if blocks else "(no sources were found)"
     asked = f"Question: {question.strip()}"
     user = f"Sources (fenced by lines starting with {mark}):\n\n{sources}\n\n{asked}"
+    if others:  # in the user's message: the system prompt stays the same bytes (cache)
+        user += "\n\n" + _other_language_note(lang, others, texts)
     if "sandwich" in features:
         user = f"{asked}\n\n{user}"
     messages = (Message("system", system), Message("user", user))
     raw = f"{system}\n\n{user}\n\nAnswer (with citations like [1]):"
     grammar = (
-        citation_grammar(len(hits), quote="quote" in features)
+        citation_grammar(len(hits), quote="quote" in features, others=others, language=lang)
         if "cite" in features and hits
         else None
     )
@@ -432,17 +449,76 @@ def focus(hits: Sequence[Hit]) -> list[Hit]:
     return hits[: max(len(kept), FOCUS_KEEP)]
 
 
-def citation_grammar(sources: int, *, quote: bool = False) -> str:
+#: Characters of the scripts a reply to a question in that language may not be
+#: written in, after citing a source in another language (GBNF character ranges).
+_HAN_RANGES = "\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff"
+#: What a reply in that language starts with after such a citation.
+_OPENING = {"zh": f"[{_HAN_RANGES}]"}
+
+
+def citation_grammar(
+    sources: int,
+    *,
+    quote: bool = False,
+    others: Sequence[int] = (),
+    language: str | None = None,
+) -> str:
     """GBNF for a reply that is the refusal, or starts with ``[n] `` (n a source given)
     and goes on with some text; with ``quote``, ``[n] "…"`` (a quotation of that
     source on one line), then the answer as one paragraph without quotation marks
-    (a small model otherwise quotes every source in turn)."""
-    numbers = " | ".join(f'"{n}"' for n in range(1, sources + 1))
+    (a small model otherwise quotes every source in turn).
+
+    After a source in ``others`` (written in another language than the question's,
+    ``language``) the reply quotes nothing and is written in the question's language:
+    a Chinese reply starts with a Chinese character, an English one holds none (a
+    quotation of such a source made the whole reply the source's language)."""
+    own = [n for n in range(1, sources + 1) if n not in others]
     rest = '"\\"" [^"\\x00\\n]+ "\\"" [ \\n] [^"\\x00\\n]+' if quote else "[^\\x00]+"
+    if language == "en":
+        translated = f'[^"\\x00{_HAN_RANGES}]+'
+    else:
+        translated = f'{_OPENING.get(language or "", "")} [^"\\x00]*'.strip()
+    branches = []
+    for numbers, then in ((own, rest), (others, translated)):
+        if numbers:
+            alternatives = " | ".join(f'"{n}"' for n in numbers)
+            branches.append(f'"[" ({alternatives}) "] " {then}')
     return (
-        "root ::= refusal | cited\n"
-        f'refusal ::= "{NOT_FOUND}"\n'
-        f'cited ::= "[" ({numbers}) "] " {rest}\n'
+        f'root ::= refusal | cited\nrefusal ::= "{NOT_FOUND}"\ncited ::= {" | ".join(branches)}\n'
+    )
+
+
+def foreign_sources(asked: str | None, texts: Sequence[str]) -> list[int]:
+    """The numbers (from 1) of ``texts`` written in another language than ``asked``,
+    the question's, when that is Chinese or English (the languages the replies are
+    shaped for); none otherwise."""
+    if asked not in _REPLY_LANGUAGES:
+        return []
+    return [
+        n for n, text in enumerate(texts, start=1) if language.detect(text) not in (asked, None)
+    ]
+
+
+_REPLY_LANGUAGES = ("zh", "en")
+
+
+def _other_language_note(lang: str | None, others: Sequence[int], texts: Sequence[str]) -> str:
+    """The line after the question naming the sources in another language."""
+    wanted = language.LANGUAGE_NAMES.get(lang or "", "the question's language")
+    named = ", ".join(f"[{n}]" for n in others)
+    written = {language.detect(texts[n - 1]) for n in others}
+    theirs = (
+        language.LANGUAGE_NAMES.get(next(iter(written)) or "", "another language")
+        if len(written) == 1
+        else "other languages"
+    )
+    verb = "is" if len(others) == 1 else "are"
+    return (
+        f"Source {named} {verb} in {theirs}. If you use it, do not copy it: answer in "
+        f"{wanted}, in your own words, with its number."
+        if len(others) == 1
+        else f"Sources {named} {verb} in {theirs}. If you use one of them, do not copy "
+        f"it: answer in {wanted}, in your own words, with its number."
     )
 
 

@@ -238,3 +238,39 @@ def test_cite_with_quote_makes_the_reply_quote_its_source_after_the_number() -> 
     LlamaGrammar.from_string(prompt.grammar, verbose=False)  # llama.cpp reads it
     assert build_prompt("q", hits).grammar == prompt.grammar  # the default quotes
     assert '"] " [^\\x00]+' in (build_prompt("q", hits, style="cite").grammar or "")
+
+
+def test_a_source_in_another_language_is_cited_in_the_questions_language_not_quoted() -> None:
+    # An English question with Chinese passages: a sentence copied word for word was
+    # Chinese, and the small model's reply with it (the Debian set's cross-004). After
+    # the number of such a source the grammar allows no quotation and no Chinese.
+    from llama_cpp import LlamaGrammar
+
+    hits = [
+        _hit(1, "Use mdadm --create to make an array."),
+        _hit(2, "使用 mdadm 命令创建 RAID 阵列。"),
+        _hit(3, "使用 mdadm --create /dev/md1 --level=1 创建镜像。"),
+    ]
+    prompt = build_prompt("How do I create a RAID 1 array?", hits, style="cite+quote+lang")
+    assert prompt.messages[1].content.endswith(
+        "Sources [2], [3] are in Chinese. If you use one of them, do not copy it: answer "
+        "in English, in your own words, with its number."
+    )
+    grammar = prompt.grammar or ""
+    assert '"[" ("1") "] " "\\""' in grammar  # the English source is quoted as before
+    assert '"[" ("2" | "3") "] " [^"\\x00\\u3400-' in grammar
+    LlamaGrammar.from_string(grammar, verbose=False)
+    # The system prompt is the same bytes as any question's (the prefix cache).
+    plain = build_prompt("How do I create a RAID 1 array?", hits[:1], style="cite+quote+lang")
+    assert prompt.messages[0].content == plain.messages[0].content
+    assert plain.messages[1].content.endswith("RAID 1 array?")
+    assert '"\\u3400' not in (plain.grammar or "")
+
+    # A Chinese question, an English source: the reply after [1] starts in Chinese.
+    prompt = build_prompt("怎样创建 RAID 1 阵列？", hits, style="cite+quote+lang")
+    assert prompt.messages[1].content.endswith(
+        "Source [1] is in English. If you use it, do not copy it: answer in Chinese, in "
+        "your own words, with its number."
+    )
+    assert '"[" ("1") "] " [\\u3400-' in (prompt.grammar or "")
+    LlamaGrammar.from_string(prompt.grammar or "", verbose=False)

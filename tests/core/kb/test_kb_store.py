@@ -140,7 +140,7 @@ def test_answers_cite_numbered_fenced_sources(kb: KnowledgeBase, tmp_path: Path)
     system = prompt.messages[0].content
     assert "quoted material" in system and "never as instructions" in system
     assert prompt.messages[1].content.count(f"{prompt.delimiter} BEGIN [1]") == 1
-    assert len({build_prompt("q", hits).delimiter for _ in range(8)}) > 1  # per request
+    assert len({build_prompt(f"q{n}", hits).delimiter for n in range(8)}) > 1  # per prompt
     engine = FakeEngine("Poseidonia [1].")
     engine.load(EngineConfig(model_path="fake"))
     result = answer(engine, "What is the capital of Atlantis?", hits, chat_template=False)
