@@ -236,7 +236,7 @@ def test_cite_with_quote_makes_the_reply_quote_its_source_after_the_number() -> 
     assert 'like [2] "…"' in prompt.messages[0].content
     assert "First copy" not in prompt.messages[0].content  # one order, not two
     LlamaGrammar.from_string(prompt.grammar, verbose=False)  # llama.cpp reads it
-    assert build_prompt("q", hits).grammar == prompt.grammar  # the default quotes
+    assert '"] " "\\"" [^"\\x00\\n]+ "\\""' in (build_prompt("q", hits).grammar or "")  # the default quotes
     assert '"] " [^\\x00]+' in (build_prompt("q", hits, style="cite").grammar or "")
 
 
@@ -274,3 +274,45 @@ def test_a_source_in_another_language_is_cited_in_the_questions_language_not_quo
     )
     assert '"[" ("1") "] " [\\u3400-' in (prompt.grammar or "")
     LlamaGrammar.from_string(prompt.grammar or "", verbose=False)
+
+
+def test_the_opening_citation_points_at_the_passage_its_quotation_was_copied_from() -> None:
+    # The small model picks the number first, then often copies another passage's
+    # sentence (the Debian set's zh-004: "[3]" before a sentence of passage 2).
+    hits = [
+        _hit(1, "Mount points hold directory trees."),
+        _hit(2, "Samba 账户还能够（通过 smbpasswd -d user）被临时禁止，并且后面再次启用。"),
+        _hit(3, "将现有用户添加到 Samba 数据库中不过是运行 smbpasswd -a user 命令的事。"),
+    ]
+    reply = '[3] "Samba 账户还能够（通过 smbpasswd -d user）被临时禁止，" [3]'
+    result = answer(_engine(reply), "Samba 账号怎么先停用？", hits)
+    assert result.text.startswith('[2] "Samba 账户还能够')
+    assert result.text.endswith("[3]")  # only the opening number is the quotation's
+    assert [c.n for c in result.citations if c.cited] == [2, 3]
+    # Spaces and punctuation aside; a sentence without quotation marks too.
+    loose = "[1] Samba 账户还能够 (通过 smbpasswd -d user) 被临时禁止。"
+    assert answer(_engine(loose), "Samba?", hits).text.startswith("[2] Samba")
+    # Left alone: the cited passage holds it, no passage does, or it is too short.
+    for kept in (
+        '[2] "Samba 账户还能够（通过 smbpasswd -d user）被临时禁止" [2]',
+        '[1] "Samba accounts can be disabled for a while." [1]',
+        '[1] "smbpasswd" [1]',
+    ):
+        assert answer(_engine(kept), "Samba?", hits).body == kept
+
+
+def test_with_own_words_the_answer_after_the_quotation_starts_in_the_questions_language() -> None:
+    from llama_cpp import LlamaGrammar
+
+    hits = [_hit(1, "Use mdadm --create to make an array."), _hit(2, "Run mdadm.")]
+    english = build_prompt("How do I make a RAID array?", hits, style="cite+quote+own").grammar
+    assert english is not None
+    assert '"\\"" [ \\n] ("[" [0-9] "] ")? [A-Za-z] [^"\\x00\\n]*' in english
+    zh = [_hit(1, "使用 mdadm --create 创建阵列。"), _hit(2, "运行 mdadm 命令。")]
+    chinese = build_prompt("怎样创建 RAID 阵列？", zh, style="cite+quote+own").grammar
+    assert chinese is not None and '"\\"" [ \\n] ("[" [0-9] "] ")? [\\u3400-' in chinese
+    for grammar in (english, chinese):
+        LlamaGrammar.from_string(grammar, verbose=False)
+    # Without it, anything after the quotation, as before.
+    plain = build_prompt("How do I make a RAID array?", hits, style="cite+quote").grammar
+    assert plain is not None and '"\\"" [ \\n] [^"\\x00\\n]+' in plain
