@@ -236,7 +236,8 @@ def test_cite_with_quote_makes_the_reply_quote_its_source_after_the_number() -> 
     assert 'like [2] "…"' in prompt.messages[0].content
     assert "First copy" not in prompt.messages[0].content  # one order, not two
     LlamaGrammar.from_string(prompt.grammar, verbose=False)  # llama.cpp reads it
-    assert '"] " "\\"" [^"\\x00\\n]+ "\\""' in (build_prompt("q", hits).grammar or "")  # the default quotes
+    default = build_prompt("q", hits).grammar or ""
+    assert '"] " "\\"" [^"\\x00\\n]+ "\\""' in default  # the default quotes
     assert '"] " [^\\x00]+' in (build_prompt("q", hits, style="cite").grammar or "")
 
 
