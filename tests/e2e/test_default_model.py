@@ -250,6 +250,34 @@ def test_grounded_answer_marks_the_source_it_used(grounded: Grounded) -> None:
         assert Path(c["source"]) == doc
 
 
+def test_an_english_question_on_a_chinese_passage_is_answered_in_english(
+    client: EngineClient,
+) -> None:
+    """The grammar after a source in another language (prompt feature ``lang``): the
+    real model, asked in English about a Chinese passage, cites it and answers in
+    English, without copying its Chinese (it did, the whole reply, before)."""
+    from desktop_app.core.kb import language
+    from desktop_app.core.kb.answer import answer
+    from desktop_app.core.kb.db import StoredChunk
+    from desktop_app.core.kb.retrieve import Hit
+
+    text = "瓦恩霍尔姆灯塔建于 1871 年。第一任看守人 Edda Lindqvist 在 1873 年把塔身漆成了绿色。"
+    chunk = StoredChunk("c1", 1, "/docs/灯塔.txt", "txt", 0, text, None, None, 0, len(text))
+    result = answer(
+        client,
+        "Who painted the lighthouse tower green?",  # no name the passage lacks
+        [Hit(1, chunk, 0.5, None, 0.1, 1, None)],
+        style="cite+quote+trim+lang",
+        params=SamplingParams(temperature=0.0, max_tokens=48),
+    )
+    print(f"cross-language: {result.text!r}")
+    assert result.found and result.text.startswith("[1] ")
+    assert not re.search(r"[\u3400-\u9fff]", result.text)
+    assert language.detect(result.text) == "en" and "Lindqvist" in result.text
+    # Checked by what both languages write alike (the name), not marked unsupported.
+    assert not result.warning and result.sentences[0].support == 1.0
+
+
 # --------------------------------------------------------------------------- the window
 
 

@@ -11,8 +11,12 @@ Support is lexical: the sentence's key terms (jieba words for Chinese, as the wo
 index cuts them; content words, numbers and code identifiers for English, less the
 stop words) and the share of them the cited passages hold. A sentence under
 ``SUPPORTED_AT`` is unsupported. A sentence with no key term at all (a bare "[2]",
-"Answer:") is not judged. Each sentence keeps the probabilities the model gave its
-key tokens, from the reply's token events.
+"Answer:") is not judged. A sentence in another language than the passages it
+cites (an English answer from a Chinese manual) is judged only by what both write
+alike: the terms the passages hold, and its numbers and code identifiers, which a
+translation keeps (``support_across``); with none of them it is not judged (reason
+``OTHER_LANGUAGE``). Each sentence keeps the probabilities the model gave its key
+tokens, from the reply's token events.
 
 When most judged sentences are unsupported, the answer is prefixed with
 ``WARNINGS`` in the question's language: Glassbox's sentence, never model text.
@@ -45,6 +49,9 @@ WARNINGS = {
 NO_CITATION = "no_citation"
 UNKNOWN_SOURCE = "unknown_source"
 LOW_SUPPORT = "low_support"
+#: Why a sentence was not judged: in another language than its passages, with
+#: nothing both write alike (``support_across``).
+OTHER_LANGUAGE = "other_language"
 
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
 # A sentence ends after Chinese end punctuation, after . ! ? ; followed by a space
@@ -207,6 +214,32 @@ def support_of(sentence: str, passages: Sequence[str]) -> tuple[float | None, li
     return (len(terms) - len(missing)) / len(terms), missing
 
 
+def _neutral(term: str) -> bool:
+    """Whether a key term is written the same in any language: a number or a code
+    identifier (``apt-get``, ``/etc/fstab``)."""
+    return any(c.isdigit() for c in term) or _IDENTIFIER.fullmatch(term) is not None
+
+
+def support_across(sentence: str, passages: Sequence[str]) -> tuple[float | None, list[str]]:
+    """``support_of`` for passages in another language than the sentence: its words
+    cannot be found in them, only what is written alike in both. A term counts when
+    the passages hold it (a name, a command) or when it is a number or an identifier
+    (which a translation keeps); None when the sentence has no such term."""
+    terms = key_terms(sentence)
+    folded = keyword.normalize(" ".join(passages))
+    found = [t for t in terms if _holds(folded, t)]
+    missing = [t for t in terms if t not in found and _neutral(t)]
+    if not found and not missing:
+        return None, []
+    return len(found) / (len(found) + len(missing)), missing
+
+
+def _languages_differ(sentence: str, passages: Sequence[str]) -> bool:
+    own = language.detect(_CITATION.sub(" ", sentence))
+    theirs = language.detect(" ".join(passages))
+    return own is not None and theirs is not None and own != theirs
+
+
 def _token_spans(tokens: Sequence[TokenEvent], offset: int) -> list[tuple[int, int, TokenEvent]]:
     spans = []
     at = -offset
@@ -299,8 +332,11 @@ def check_sentences(
                 SentenceCheck(sentence, a, b, cited, False, 0.0, UNKNOWN_SOURCE, keys, tuple(terms))
             )
             continue
-        support, missing = support_of(sentence, given)
-        assert support is not None
+        across = _languages_differ(sentence, given)
+        support, missing = (support_across if across else support_of)(sentence, given)
+        if support is None:  # in another language, with nothing written alike: not judged
+            out.append(SentenceCheck(sentence, a, b, cited, True, None, OTHER_LANGUAGE, keys))
+            continue
         ok = support >= SUPPORTED_AT
         out.append(
             SentenceCheck(

@@ -28,6 +28,7 @@ from desktop_app.core.kb.answer import (
 from desktop_app.core.kb.check import (
     LOW_SUPPORT,
     NO_CITATION,
+    OTHER_LANGUAGE,
     UNKNOWN_SOURCE,
     WARNINGS,
     SentenceCheck,
@@ -110,7 +111,7 @@ def test_each_sentence_is_judged_against_the_passage_it_cites() -> None:
     text = (
         "[1] The machine name is kept in /etc/hostname. Edit it with nano.\n\n"
         "Kubernetes schedules containers.\n"
-        "Docker swarm clusters balance load [2]. Debian uses systemd [7]."
+        "Docker swarm balances load on port 2377 [2]. Debian uses systemd [7]."
     )
     checks = check_sentences(text, [HOSTNAME, APT])
     assert [c.supported for c in checks] == [True, True, False, False, False]
@@ -127,6 +128,26 @@ def test_chinese_sentences_are_checked_with_jieba_words() -> None:
     checks = check_sentences("用 apt-get install 安装软件包 [2]。今天天气很好。", ["x", APT])
     assert checks[0].supported and checks[0].support == 1.0
     assert not checks[1].supported and checks[1].reason == LOW_SUPPORT
+
+
+def test_a_sentence_in_another_language_is_judged_by_what_both_write_alike() -> None:
+    # An English answer from a Chinese passage: its words cannot be in the passage,
+    # only its names, numbers and commands (it was unsupported, right or wrong).
+    zh = "瓦恩霍尔姆灯塔的第一任看守人 Edda Lindqvist 在 1873 年把塔身漆成了绿色。"
+    text = (
+        "[1] Edda Lindqvist painted the tower green in 1873. "
+        "The keeper painted it green in 1901. "
+        "The tower is very old. "
+        "Write the array into /etc/raid.conf."
+    )
+    checks = check_sentences(text, [zh])
+    assert [c.supported for c in checks] == [True, False, True, False]
+    assert checks[0].support == 1.0
+    assert checks[1].support == 0.0 and checks[1].missing == ("1901",)
+    assert checks[2].support is None and checks[2].reason == OTHER_LANGUAGE  # not judged
+    assert checks[3].missing == ("/etc/raid.conf",)
+    # The same sentences against an English passage are judged word by word.
+    assert check_sentences("[1] The tower is very old.", ["A new tower."])[0].support == 0.5
 
 
 def test_key_tokens_carry_the_probabilities_of_the_reply() -> None:
