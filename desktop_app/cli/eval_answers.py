@@ -52,8 +52,8 @@ def register(ev_sub: Any) -> None:
         default=None,
         metavar="STYLES",
         help="for measuring: prompt styles to compare, comma-separated, each plain or "
-        "features joined with + (quote, sandwich, trim, example, cite, lang); default: the one "
-        "ask uses",
+        "features joined with + (quote, sandwich, trim, example, cite, lang, own); default: "
+        "the one ask uses",
     )
     p.add_argument(
         "--cad",

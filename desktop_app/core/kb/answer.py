@@ -506,6 +506,10 @@ def citation_grammar(
     )
 
 
+#: The question languages whose replies the grammar keeps to (``foreign_sources``).
+_REPLY_LANGUAGES = ("zh", "en")
+
+
 def foreign_sources(asked: str | None, texts: Sequence[str]) -> list[int]:
     """The numbers (from 1) of ``texts`` written in another language than ``asked``,
     the question's, when that is Chinese or English (the languages the replies are
@@ -515,9 +519,6 @@ def foreign_sources(asked: str | None, texts: Sequence[str]) -> list[int]:
     return [
         n for n, text in enumerate(texts, start=1) if language.detect(text) not in (asked, None)
     ]
-
-
-_REPLY_LANGUAGES = ("zh", "en")
 
 
 def _other_language_note(lang: str | None, others: Sequence[int], texts: Sequence[str]) -> str:
@@ -530,14 +531,10 @@ def _other_language_note(lang: str | None, others: Sequence[int], texts: Sequenc
         if len(written) == 1
         else "other languages"
     )
-    verb = "is" if len(others) == 1 else "are"
-    return (
-        f"Source {named} {verb} in {theirs}. If you use it, do not copy it: answer in "
-        f"{wanted}, in your own words, with its number."
-        if len(others) == 1
-        else f"Sources {named} {verb} in {theirs}. If you use one of them, do not copy "
-        f"it: answer in {wanted}, in your own words, with its number."
-    )
+    how = f"do not copy it: answer in {wanted}, in your own words, with its number."
+    if len(others) == 1:
+        return f"Source {named} is in {theirs}. If you use it, {how}"
+    return f"Sources {named} are in {theirs}. If you use one of them, {how}"
 
 
 def refusal_for(question: str) -> str:
