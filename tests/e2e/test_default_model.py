@@ -255,7 +255,8 @@ def test_an_english_question_on_a_chinese_passage_is_answered_in_english(
 ) -> None:
     """The grammar after a source in another language (prompt feature ``lang``): the
     real model, asked in English about a Chinese passage, cites it and answers in
-    English, without copying its Chinese (it did, the whole reply, before)."""
+    English, without copying its Chinese (on the Debian set, such a quotation made the
+    whole reply Chinese)."""
     from desktop_app.core.kb import language
     from desktop_app.core.kb.answer import answer
     from desktop_app.core.kb.db import StoredChunk

@@ -230,7 +230,7 @@ def test_the_system_prompt_is_the_same_bytes_for_every_question() -> None:
     b = build_prompt("怎样安装软件包？", [_hit(1, APT), _hit(2, HOSTNAME)])
     assert a.messages[0] == b.messages[0]
     # The marker follows from the question and the passages: the same ones make the
-    # same prompt (and the same answer everywhere), others another marker.
+    # same prompt (the window, ask and the API send the same), others another marker.
     assert len({build_prompt("q", [_hit(1, APT)]).delimiter for _ in range(8)}) == 1
     assert len({build_prompt(f"q{n}", [_hit(1, APT)]).delimiter for n in range(8)}) > 1
     assert a.delimiter not in a.messages[0].content
