@@ -235,13 +235,9 @@ def _delimiter(texts: Sequence[str]) -> str:
     and a small model's greedy reply changed with it). It needs no secrecy: it is
     checked to be in none of the texts, so no document can hold its closing line."""
     seed = hashlib.sha256("\x00".join(texts).encode("utf-8", "surrogatepass")).digest()
-    for i in itertools.count():
-        # Short: a marker is two lines per passage, every one evaluated before the
-        # first token.
-        candidate = f"SRC-{_draw(seed, i)}"
-        if not any(candidate in t for t in texts):
-            return candidate
-    raise AssertionError("unreachable")
+    # Short: a marker is two lines per passage, every one evaluated before the first token.
+    drawn = (f"SRC-{_draw(seed, i)}" for i in itertools.count())
+    return next(c for c in drawn if not any(c in t for t in texts))
 
 
 def _draw(seed: bytes, i: int) -> str:
@@ -461,7 +457,8 @@ def focus(hits: Sequence[Hit]) -> list[Hit]:
 #: Characters of the scripts a reply to a question in that language may not be
 #: written in, after citing a source in another language (GBNF character ranges).
 _HAN_RANGES = "\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff"
-#: What a reply in that language starts with after such a citation.
+#: What a reply in that language starts with (GBNF); its keys are the languages whose
+#: replies the grammar keeps to (``foreign_sources``, ``citation_grammar``).
 _OPENING = {"zh": f"[{_HAN_RANGES}]", "en": "[A-Za-z]"}
 
 
@@ -506,15 +503,11 @@ def citation_grammar(
     )
 
 
-#: The question languages whose replies the grammar keeps to (``foreign_sources``).
-_REPLY_LANGUAGES = ("zh", "en")
-
-
 def foreign_sources(asked: str | None, texts: Sequence[str]) -> list[int]:
     """The numbers (from 1) of ``texts`` written in another language than ``asked``,
     the question's, when that is Chinese or English (the languages the replies are
     shaped for); none otherwise."""
-    if asked not in _REPLY_LANGUAGES:
+    if asked not in _OPENING:
         return []
     return [
         n for n, text in enumerate(texts, start=1) if language.detect(text) not in (asked, None)
