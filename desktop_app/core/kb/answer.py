@@ -230,9 +230,9 @@ class Prompt:
 
 def _delimiter(texts: Sequence[str]) -> str:
     """The fence marker for a prompt of ``texts``: drawn from their hash, so the same
-    question and passages make the same prompt, hence the same answer in the window,
-    ``glassbox ask`` and the API (a random marker made each asking a different prompt,
-    and a small model's greedy reply changed with it). It needs no secrecy: it is
+    question and passages make the same prompt in the window, ``glassbox ask`` and the
+    API (a random marker made each asking a different prompt, and a small model's
+    greedy reply changed with it). It needs no secrecy: it is
     checked to be in none of the texts, so no document can hold its closing line."""
     seed = hashlib.sha256("\x00".join(texts).encode("utf-8", "surrogatepass")).digest()
     # Short: a marker is two lines per passage, every one evaluated before the first token.
