@@ -191,6 +191,14 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--max-tokens", type=int, default=defaults.max_tokens)
     p.add_argument("--stop", action="append", default=[], help="stop string (repeatable)")
+    p.add_argument(
+        "--loop-stop",
+        type=int,
+        default=defaults.loop_stop,
+        metavar="N",
+        help="end the reply once its last stretch is written again N times in a row, "
+        "over 200 characters (0: off; default %(default)s)",
+    )
     p.add_argument("--candidates", type=int, default=20, help="alternatives per token, 0–50")
     p.add_argument("--json", action="store_true", help="print JSON Lines events")
     add_tool_arguments(p)
@@ -237,6 +245,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         seed=args.seed,
         max_tokens=args.max_tokens,
         stop=tuple(args.stop),
+        loop_stop=args.loop_stop,
         **sampler_values(args),
     )
     if not 0 <= args.candidates <= 50:

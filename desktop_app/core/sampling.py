@@ -139,6 +139,17 @@ class SamplingParams:
         metadata=_bound(1, 32768, "Max tokens", "Longest reply, in tokens.", 1),
     )
     stop: tuple[str, ...] = field(default=(), metadata={"label": "Stop strings"})
+    loop_stop: int = field(
+        default=2,
+        metadata=_bound(
+            0,
+            20,
+            "Loop stop",
+            "End the reply once its last stretch has been written again this many times in a"
+            " row, over 200 characters at least (0: off).",
+            1,
+        ),
+    )
     typical_p: float = field(
         default=1.0,
         metadata=_bound(
@@ -266,7 +277,7 @@ class SamplingParams:
                 )
         if isinstance(self.stop, str) or not all(isinstance(s, str) and s for s in self.stop):
             raise InvalidRequestError("Stop strings must be a list of non-empty strings.")
-        for name in ("mirostat", "dry_allowed_length", "dry_last_n"):
+        for name in ("mirostat", "dry_allowed_length", "dry_last_n", "loop_stop"):
             value = getattr(self, name)
             if not isinstance(value, int):
                 label = _LABELS[name]

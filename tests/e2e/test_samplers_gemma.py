@@ -56,3 +56,20 @@ def test_a_bad_order_is_one_clear_line(gemma_path):
     assert out.returncode == 2
     assert "Sampler order leaves out" in out.stderr + out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_a_greedy_loop_is_stopped_and_loop_stop_0_lets_it_run(gemma_path):
+    common = ["--prompt", REPEATING, "--temperature", "0", "--max-tokens", "200", "--json"]
+    stopped = generate(str(gemma_path), *common)
+    running = generate(str(gemma_path), *common, "--loop-stop", "0")
+    assert stopped.returncode == 0 and running.returncode == 0, stopped.stderr + running.stderr
+    lines = [json.loads(line) for line in stopped.stdout.splitlines()]
+    endless_lines = [json.loads(line) for line in running.stdout.splitlines()]
+    done, endless = lines[-1], endless_lines[-1]
+    assert endless["finish_reason"] == "length" and endless["completion_tokens"] == 200
+    assert done["finish_reason"] == "loop"
+    # " three one two" over and over: stopped once its copies span 200 characters,
+    # which the endless reply's first tokens are, word for word.
+    text = "".join(t["text"] for t in lines[:-1])
+    assert done["completion_tokens"] < 80 and len(text) >= 200
+    assert "".join(t["text"] for t in endless_lines[:-1]).startswith(text)

@@ -177,6 +177,20 @@ def test_enter_streams_the_reply_and_keeps_the_conversation(
     assert rig.window.history[-1] == Message("assistant", SCRIPT)
 
 
+def test_a_reply_that_loops_is_stopped_and_the_status_says_why(
+    qtbot: QtBot, make_rig: Callable[..., Rig]
+) -> None:
+    sentence = "The disk check runs every night at two and mails root as soon as a disk fails. "
+    rig = make_rig(FakeEngine(script=sentence * 12))
+    open_window(qtbot, rig)
+
+    with qtbot.waitSignal(rig.controller.sig_done, timeout=TIMEOUT_MS) as blocker:
+        rig.send_text(qtbot, "How are disks checked?")
+    assert blocker.args[0].finish_reason == "loop"
+    assert "Stopped: the reply was repeating itself (Loop stop)." in rig.status()
+    assert rig.window.history[-1].content.strip() == (sentence * 3).strip()
+
+
 def test_shift_enter_adds_a_line_and_sends_nothing(
     qtbot: QtBot, make_rig: Callable[..., Rig]
 ) -> None:
@@ -360,7 +374,9 @@ def test_default_model_preparation_shows_progress(
 
 
 def test_tokens_are_batched(qtbot: QtBot, make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig(FakeEngine(script="x" * 300, delay_s=0.0005))
+    # Text that does not repeat itself (300 x's would be a loop, stopped at 200).
+    script = " ".join(str(n) for n in range(200))[:300]
+    rig = make_rig(FakeEngine(script=script, delay_s=0.0005))
     open_window(qtbot, rig)
     batches: list[int] = []
     rig.controller.sig_tokens.connect(lambda tokens: batches.append(len(tokens)))
@@ -369,7 +385,7 @@ def test_tokens_are_batched(qtbot: QtBot, make_rig: Callable[..., Rig]) -> None:
         rig.send_text(qtbot, "Count")
     assert sum(batches) == 300
     assert len(batches) <= 30, f"{len(batches)} emissions for 300 tokens"
-    assert "Glassbox\n" + "x" * 300 + "\n" in rig.window.transcript_text()
+    assert "Glassbox\n" + script + "\n" in rig.window.transcript_text()
 
 
 def test_probabilities_tint_tokens_and_tooltips_list_candidates(

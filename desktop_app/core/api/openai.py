@@ -73,7 +73,7 @@ _ROLES: dict[str, Role] = {
 MAX_TOOLS = 64
 
 #: A "cancelled" reply is not here: it is answered as an error, never as a short reply.
-FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
+FINISH = {"stop": "stop", "eos": "stop", "length": "length", "loop": "stop"}
 
 #: The ``object`` of a streamed chunk, by chat (True) or text completion.
 _CHUNK_OBJECT = {True: "chat.completion.chunk", False: "text_completion"}
@@ -99,6 +99,8 @@ _SAMPLING_KEYS = (
     "mirostat",
     "mirostat_tau",
     "mirostat_eta",
+    # Glassbox's own
+    "loop_stop",
 )
 #: llama.cpp's names whose Glassbox field is spelt differently.
 _RENAMED = {

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from desktop_app.core.engine.loops import LoopWatch
 from desktop_app.core.engine.protocol import (
     DoneEvent,
     DraftMark,
@@ -136,6 +137,7 @@ class FakeEngine:
         finish = "eos"
         drafting = request.draft.enabled
         proposed = accepted = 0
+        loops = LoopWatch(0 if request.ignore_eos else request.params.loop_stop)
         for i, ch in enumerate(self.script):
             if i >= request.params.max_tokens:
                 finish = "length"
@@ -157,6 +159,9 @@ class FakeEngine:
                 proposed += 1
                 accepted += mark == "accepted"
             yield TokenEvent(i, step.token, VOCAB[step.token], step.p, cands, mark)
+            if loops.feed(VOCAB[step.token]):
+                finish = "loop"
+                break
             if self.delay_s:
                 time.sleep(self.delay_s)
         elapsed = max(time.perf_counter() - start, 1e-9)

@@ -33,6 +33,7 @@ import numpy as np
 from desktop_app.core.chat.context import fit_messages
 from desktop_app.core.engine.contrast import check_contrast, combine, token_probability
 from desktop_app.core.engine.draft_model import DraftModel, check_same_vocabulary
+from desktop_app.core.engine.loops import LoopWatch
 from desktop_app.core.engine.prefix_cache import MIN_TOKENS, PrefixCache
 from desktop_app.core.engine.protocol import (
     LORA_SCALE_MAX,
@@ -679,7 +680,7 @@ class LlamaCppEngine:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         # The penalty reads its window, DRY the whole context (prompt and reply) by default.
         history: list[int] = list(prompt[-request.params.history_needed() :])
-        out = _Output(stops)
+        out = _Output(stops, 0 if request.ignore_eos else request.params.loop_stop)
         show_k = request.candidates
         grammar = self._grammar_sampler(request.grammar) if request.grammar else None
 
@@ -715,6 +716,8 @@ class LlamaCppEngine:
             if grammar is not None:
                 llama_cpp.llama_sampler_free(grammar)
         yield from out.flush()  # held back for a stop string that never completed
+        if out.looped:
+            reply.finish = "loop"
         # Bytes of a character cut off by max_tokens are dropped: the reply is exactly
         # the concatenation of its token events.
         done = self._done(
@@ -1445,15 +1448,28 @@ class LlamaCppEngine:
 
 
 class _Output:
-    """The reply's events on their way out, held back while a stop string may be starting."""
+    """The reply's events on their way out, held back while a stop string may be starting.
 
-    def __init__(self, stops: Sequence[str]) -> None:
+    ``loop_stop`` ends the reply once its end repeats itself (``loops.LoopWatch``);
+    ``looped`` then says so.
+    """
+
+    def __init__(self, stops: Sequence[str], loop_stop: int = 0) -> None:
         self.stops = stops
         self.pending: list[TokenEvent] = []
         self.parts: list[str] = []
+        self.loops = LoopWatch(loop_stop)
+        self.looped = False
 
     def push(self, event: TokenEvent) -> tuple[list[TokenEvent], bool]:
-        """Events that can go out now, and whether a stop string ended the reply."""
+        """Events that can go out now, and whether a stop string or a loop ended the reply."""
+        ready, stopped = self._release(event)
+        if not stopped and self.loops.feed("".join(ev.text for ev in ready)):
+            self.looped = True
+            return ready + self.flush(), True
+        return ready, stopped
+
+    def _release(self, event: TokenEvent) -> tuple[list[TokenEvent], bool]:
         if not self.stops:
             self.parts.append(event.text)
             return [event], False

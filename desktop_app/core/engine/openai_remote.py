@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from desktop_app.core.engine.loops import LoopWatch
 from desktop_app.core.engine.protocol import (
     DoneEvent,
     EngineConfig,
@@ -534,6 +535,8 @@ class OpenAIEngine:
         finish: str | None = None
         prompt_tokens = 0
         done = False
+        # A reply that loops is stopped here: closing the connection stops the server.
+        loops = LoopWatch(0 if request.ignore_eos else request.params.loop_stop)
         kept = "The text received so far is kept, but the reply is not complete."
         try:
             for data in _sse_data(resp):
@@ -572,8 +575,10 @@ class OpenAIEngine:
                     n += 1
                     text.append(event.text)
                     yield from written.feed(event) if written is not None else (event,)
+                    if loops.feed(event.text):
+                        break
                 finish = ended or finish
-                if self._cancel.is_set():
+                if self._cancel.is_set() or loops.period:
                     break
         except _EventTooLarge:
             yield ErrorEvent(
@@ -593,6 +598,8 @@ class OpenAIEngine:
             conn.close()
         if self._cancel.is_set():
             reason: FinishReason = "cancelled"
+        elif loops.period:
+            reason = "loop"
         elif not done and finish is None:
             yield ErrorEvent(
                 "remote",

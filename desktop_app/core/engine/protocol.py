@@ -22,7 +22,7 @@ from desktop_app.core.sampling import Candidate, SamplingParams
 REFUSED_BEFORE_LOAD = frozenset({"model_file", "invalid_request"})
 
 Role = Literal["system", "user", "assistant", "tool"]
-FinishReason = Literal["stop", "eos", "length", "context_full", "cancelled"]
+FinishReason = Literal["stop", "eos", "length", "context_full", "cancelled", "loop"]
 #: How a token relates to drafting: "" nothing was proposed for its position,
 #: "accepted" a draft proposed it and the target drew the same token, "replaced"
 #: a draft proposed another token and the target drew this one instead.

@@ -45,6 +45,7 @@ def param_label(name: str) -> str:
         "repeat_last_n": QCoreApplication.translate("SamplingPanel", "Penalty window"),
         "seed": QCoreApplication.translate("SamplingPanel", "Seed"),
         "max_tokens": QCoreApplication.translate("SamplingPanel", "Max tokens"),
+        "loop_stop": QCoreApplication.translate("SamplingPanel", "Loop stop"),
         "typical_p": QCoreApplication.translate("SamplingPanel", "Typical-p"),
         "top_n_sigma": QCoreApplication.translate("SamplingPanel", "Top-nσ"),
         "xtc_probability": QCoreApplication.translate("SamplingPanel", "XTC probability"),
@@ -88,6 +89,11 @@ def param_help(name: str) -> str:
             "SamplingPanel", "Same seed and settings give the same reply."
         ),
         "max_tokens": QCoreApplication.translate("SamplingPanel", "Longest reply, in tokens."),
+        "loop_stop": QCoreApplication.translate(
+            "SamplingPanel",
+            "End the reply once its last stretch has been written again this many times in a"
+            " row, over 200 characters at least (0: off).",
+        ),
         "typical_p": QCoreApplication.translate(
             "SamplingPanel",
             "Keep the tokens whose surprise is closest to the average, up to this mass (1: off).",

@@ -60,6 +60,7 @@ SLIDER_PARAMS = (
     "repeat_penalty",
     "repeat_last_n",
     "max_tokens",
+    "loop_stop",
 )
 # The newer stages' parameters, in the "More samplers" group (all off by default).
 MORE_PARAMS = (

@@ -1844,6 +1844,7 @@ class MainWindow(QMainWindow):
             "cancelled": self.tr("Stopped."),
             "length": self.tr("Stopped at the token limit."),
             "context_full": self.tr("The context window is full."),
+            "loop": self.tr("Stopped: the reply was repeating itself (Loop stop)."),
         }
         drafted = self._draft_summary(done)
         if drafted:

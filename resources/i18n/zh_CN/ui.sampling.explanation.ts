@@ -44,6 +44,10 @@
         <translation>最大词元数</translation>
     </message>
     <message>
+        <source>Loop stop</source>
+        <translation>循环终止</translation>
+    </message>
+    <message>
         <source>Typical-p</source>
         <translation>典型采样（Typical-p）</translation>
     </message>
@@ -130,6 +134,10 @@
     <message>
         <source>Longest reply, in tokens.</source>
         <translation>回复的最大长度（词元数）。</translation>
+    </message>
+    <message>
+        <source>End the reply once its last stretch has been written again this many times in a row, over 200 characters at least (0: off).</source>
+        <translation>回复末尾的同一段文字又连续重写这么多次、且总长至少 200 个字符时，结束回复（0：关闭）。</translation>
     </message>
     <message>
         <source>Keep the tokens whose surprise is closest to the average, up to this mass (1: off).</source>

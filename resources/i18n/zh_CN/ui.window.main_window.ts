@@ -594,6 +594,10 @@ context {n_ctx} tokens (trained {n_ctx_train}), {threads} threads, backend {back
         <translation>上下文窗口已满。</translation>
     </message>
     <message>
+        <source>Stopped: the reply was repeating itself (Loop stop).</source>
+        <translation>已停止：回复在不断重复自己（循环终止）。</translation>
+    </message>
+    <message>
         <source>context-aware decoding, α = {alpha}</source>
         <translation>上下文感知解码，α = {alpha}</translation>
     </message>
