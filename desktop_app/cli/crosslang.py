@@ -51,8 +51,8 @@ def add_expand_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--expand",
         action="store_true",
-        help="also search the commands, files and terms the model expects a passage that "
-        "answers to name (helps with manuals, can hurt on prose; loads the model)",
+        help="rank the 20 best passages again by the commands, files and terms the model "
+        "expects a passage that answers to name (helps with manuals; loads the model)",
     )
 
 
@@ -131,7 +131,8 @@ def search_translation(
 
 @dataclass
 class EvalModelSteps:
-    """The model's steps of ``eval retrieval --translate/--hyde``, timed per question."""
+    """The model's steps of ``eval retrieval --translate/--hyde/--expand``, timed per
+    question."""
 
     engine: TextGenerator | None
     chat_template: bool
@@ -168,16 +169,20 @@ class EvalModelSteps:
             except Exception:  # noqa: BLE001 - measured as a failure, the question goes on
                 failed = True
             self._note("hyde", time.monotonic() - started, failed)
-        if self.expand and self.engine is not None:
-            started = time.monotonic()
-            try:
-                terms = answer_terms(self.engine, question, chat_template=self.chat_template)
-            except Exception:  # noqa: BLE001 - measured as a failure, the question goes on
-                terms = ""
-            if terms:
-                out.append(terms)
-            self._note("expand", time.monotonic() - started, not terms)
         return out
+
+    def terms(self, question: str) -> str:
+        """With ``expand``, the terms an answer would name, which rank the passages
+        ("" when the step is off or fails)."""
+        if not self.expand or self.engine is None:
+            return ""
+        started = time.monotonic()
+        try:
+            terms = answer_terms(self.engine, question, chat_template=self.chat_template)
+        except Exception:  # noqa: BLE001 - measured as a failure, the question goes on
+            terms = ""
+        self._note("expand", time.monotonic() - started, not terms)
+        return terms
 
     def _note(self, step: str, seconds: float, failed: bool) -> None:
         self.seconds.setdefault(step, []).append(seconds)

@@ -445,13 +445,14 @@ def run_search(args: argparse.Namespace) -> int:
         with _open(args) as kb, contextlib.ExitStack() as stack:
             cross = search_translation(args, kb, args.query, stack)
             terms = search_terms(args, args.query, stack)
-            others = [*cross.alternatives, *([terms] if terms else [])]
+            others = cross.alternatives
             explained = kb.explain(args.query, args.collection, args.k, filters=filters)
-            if others:
-                # The hits of the question, its translation and terms in one fusion.
+            if others or terms:
+                # The hits of the question and its translation in one fusion, ranked
+                # again by the terms.
                 fused = kb.search(
                     args.query, args.collection, args.k, filters=filters,
-                    alternatives=others, record=False,
+                    alternatives=others, record=False, terms=terms,
                 )  # fmt: skip
                 explained = replace(explained, hits=tuple(fused))
             chroma = describe(kb.location(args.collection))
@@ -497,7 +498,7 @@ def run_search(args: argparse.Namespace) -> int:
         hits = kb.search(
             args.query, args.collection, args.k, filters=filters,
             min_similarity=args.min_similarity,
-            alternatives=[*cross.alternatives, *([terms] if terms else [])],
+            alternatives=cross.alternatives, terms=terms,
         )  # fmt: skip
         chroma = describe(kb.location(args.collection))
     if cross.note and not args.json:
@@ -597,6 +598,8 @@ def run_ask(args: argparse.Namespace) -> int:
                 )  # fmt: skip
                 if grounded.phrasings and not args.json:
                     print("phrasings: " + " | ".join(grounded.phrasings), file=sys.stderr)
+                if grounded.terms and not args.json:
+                    print(f"terms: {grounded.terms}", file=sys.stderr)
                 if grounded.cross.note and not args.json:
                     print(note_line(grounded.cross), file=sys.stderr)
     sources = "\n".join(
@@ -610,6 +613,7 @@ def run_ask(args: argparse.Namespace) -> int:
             "chroma": chroma,
             "translation": grounded.cross.as_dict(),
             "phrasings": grounded.phrasings,
+            "terms": grounded.terms or None,
             "cad": args.cad,
         },
         thinking_lines(args, result.reasoning)
@@ -1079,7 +1083,8 @@ def run_eval(args: argparse.Namespace) -> int:
             # The window's and ask's search step, without the model's steps.
             options = GroundingOptions(collections=(coll,), k=k)
             alternatives = steps.alternatives(question) if steps is not None else []
-            return find_passages(kb, question, options, alternatives, record=False)
+            terms = steps.terms(question) if steps is not None else ""
+            return find_passages(kb, question, options, alternatives, record=False, terms=terms)
 
         result = evaluate(questions, search, args.k)
     payload = result.as_dict()

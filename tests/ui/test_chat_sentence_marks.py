@@ -60,6 +60,7 @@ class Knowledge(QObject):
         options: GroundingOptions,
         alternatives: Sequence[str] = (),
         *,
+        terms: str = "",
         on_done: Callable[[list[Hit]], None],
         on_failed: Callable[[str, str], None],
     ) -> JobHandle:

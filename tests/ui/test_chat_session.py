@@ -214,6 +214,7 @@ class ScriptedKnowledge(QObject):
         self.searches: list[tuple[str, list[str], int]] = []
         self.filters: list[Filters | None] = []
         self.alternatives: list[list[str]] = []
+        self.terms: list[str] = []
         self.answers: list[Callable[[list[Hit]], None]] = []
 
     def find_passages(
@@ -222,11 +223,13 @@ class ScriptedKnowledge(QObject):
         options: GroundingOptions,
         alternatives: Sequence[str] = (),
         *,
+        terms: str = "",
         on_done: Callable[[list[Hit]], None],
         on_failed: Callable[[str, str], None],
     ) -> JobHandle:
         self.searches.append((question, list(options.collections), options.pool))
         self.alternatives.append(list(alternatives))
+        self.terms.append(terms)
         self.filters.append(options.filters)
         self.answers.append(on_done)
         if self.fail:
@@ -367,11 +370,12 @@ def test_a_stopped_reply_keeps_exactly_what_was_shown(
     assert done and len(done[0].text) >= len(answer.content)
 
 
-def test_the_terms_an_answer_would_name_are_listed_by_the_model_and_searched_too(
+def test_the_terms_an_answer_would_name_are_listed_by_the_model_and_rank_the_passages(
     qtbot: QtBot, session: ChatSession, engine: FakeEngine
 ) -> None:
     """With the check box on, before the search, the model lists the commands, files and
-    terms a passage answering would name, and the list is searched in the same fusion."""
+    terms a passage answering would name, and the list goes with the search to rank its
+    passages (not searched as another phrasing)."""
     knowledge = ScriptedKnowledge([passage(1, "Paris is the capital of France.")])
     session.set_knowledge(knowledge)
     session.options.collections = ["notes"]
@@ -381,7 +385,7 @@ def test_the_terms_an_answer_would_name_are_listed_by_the_model_and_searched_too
     session.options.expand = True
     reply(qtbot, session, lambda: session.send("Which city governs the French?"))
     # The fake model's script stands for its list (its full stop taken off).
-    assert knowledge.alternatives == [["Paris is the capital"]]
+    assert knowledge.alternatives == [[]] and knowledge.terms == ["Paris is the capital"]
     listed, answered = engine.requests[0], engine.requests[-1]
     text = listed.messages[-1].content if listed.messages else listed.prompt or ""
     assert "Which city governs the French?" in text and "separated by commas" in text
@@ -391,7 +395,8 @@ def test_the_terms_an_answer_would_name_are_listed_by_the_model_and_searched_too
     # Switched off (the options panel's check box): no model step, the question alone.
     session.options.expand = False
     reply(qtbot, session, lambda: session.send("Capital of Italy?"))
-    assert knowledge.alternatives[-1] == [] and len(engine.requests) == 3
+    assert knowledge.alternatives[-1] == [] and knowledge.terms[-1] == ""
+    assert len(engine.requests) == 3
     saved = ChatOptions.from_dict(session.options.to_dict())
     assert saved.expand is False and ChatOptions.from_dict({"expand": True}).expand is True
 

@@ -9,6 +9,7 @@ One pipeline for the window, ``glassbox ask`` and the API, so they rank alike:
 2. search: the question and every phrasing, each with its vector and keyword
    rankings, all fused by rank in one fusion (``retrieve.search``), over every
    collection the chat uses; a larger pool (``RERANK_POOL``) when a rerank follows;
+   the words of ``expand`` rank the best ``TERMS_POOL`` again (``rank_by_terms``);
 3. rerank (optional): the loaded model, or a cross-encoder, judges the pool;
 4. the best ``k`` are kept.
 
@@ -69,9 +70,10 @@ class GroundingOptions:
     #: as the model writes it in their language (``translate``).
     translate: bool = True
     #: Whether the model lists the commands, files, options and terms a passage that
-    #: answers would name, and that list is searched too (``rewrite.answer_terms``).
-    #: Off by default: it finds manuals' passages worded unlike the question, but on
-    #: prose the model's guesses push the right passage out (README, "Knowledge base").
+    #: answers would name (``rewrite.answer_terms``), and the passages naming them rank
+    #: higher (``retrieve.rank_by_terms``). Off by default: it costs a short generation
+    #: (1.3–1.6 s on 2 cores) and lifted the Debian development questions, not the
+    #: held ones (README, "Knowledge base").
     expand: bool = False
 
     def __post_init__(self) -> None:
@@ -94,23 +96,25 @@ class Grounded:
     phrasings: list[str] = field(default_factory=list)
     #: The cross-language step: the question in the documents' language, or why not.
     cross: CrossLanguage = field(default_factory=CrossLanguage)
+    #: With ``expand``, the terms the model listed, which ranked the passages.
+    terms: str = ""
 
 
 def phrasings(
     engine: TextGenerator, question: str, options: GroundingOptions, *, chat_template: bool
 ) -> list[str]:
-    """Step 1: other phrasings of ``question`` (``multi_query`` of them), then the
-    terms an answer would name (with ``expand``)."""
-    out = (
-        rewrite_queries(engine, question, options.multi_query, chat_template=chat_template)
-        if options.multi_query > 0
-        else []
-    )
-    if options.expand:
-        terms = answer_terms(engine, question, chat_template=chat_template)
-        if terms and terms not in out:
-            out.append(terms)
-    return out
+    """Step 1: other phrasings of ``question`` (``multi_query`` of them)."""
+    if options.multi_query <= 0:
+        return []
+    return rewrite_queries(engine, question, options.multi_query, chat_template=chat_template)
+
+
+def expand_terms(
+    engine: TextGenerator, question: str, options: GroundingOptions, *, chat_template: bool
+) -> str:
+    """Step 1c with ``expand``: the terms a passage that answers would name, which rank
+    the question's passages ("" when the step is off or the model lists none)."""
+    return answer_terms(engine, question, chat_template=chat_template) if options.expand else ""
 
 
 def collection_languages(kb: KnowledgeBase, collections: Sequence[str]) -> dict[str, int]:
@@ -138,8 +142,10 @@ def find_passages(
     alternatives: Sequence[str] = (),
     *,
     record: bool = True,
+    terms: str = "",
 ) -> list[Hit]:
-    """Step 2: the pool of passages for the question and its phrasings, fused by rank."""
+    """Step 2: the pool of passages for the question and its phrasings, fused by rank,
+    ranked again by ``terms`` when the model listed them."""
     return kb.search_many(
         question,
         options.collections,
@@ -148,6 +154,7 @@ def find_passages(
         min_similarity=options.min_similarity,
         alternatives=alternatives,
         record=record,
+        terms=terms,
     )
 
 
@@ -187,10 +194,15 @@ def ground(
         question, options, collection_languages(kb, options.collections), translator
     )
     alternatives = [*alternatives, *cross.alternatives]
-    hits = find_passages(kb, question, options, alternatives)
+    terms = (
+        expand_terms(engine, question, options, chat_template=chat_template)
+        if engine is not None
+        else ""
+    )
+    hits = find_passages(kb, question, options, alternatives, terms=terms)
     if options.rerank and hits:
         if reranker is not None:
             hits = reranker.rerank(question, hits)
         elif engine is not None:
             hits = judge(engine, question, hits, chat_template=chat_template)
-    return Grounded(best(hits, options), alternatives, cross)
+    return Grounded(best(hits, options), alternatives, cross, terms)

@@ -46,7 +46,15 @@ from desktop_app.core.kb.ingest import IngestControl, IngestProgress, IngestRepo
 from desktop_app.core.kb.location import describe, parse_chroma_url
 from desktop_app.core.kb.parse_host import ChunkConfig, Parser
 from desktop_app.core.kb.reembed import ReembedProgress, ReembedReport, reembed_collection
-from desktop_app.core.kb.retrieve import MIN_CANDIDATES, Hit, Weights, search, weights_for
+from desktop_app.core.kb.retrieve import (
+    MIN_CANDIDATES,
+    TERMS_POOL,
+    Hit,
+    Weights,
+    rank_by_terms,
+    search,
+    weights_for,
+)
 from desktop_app.core.kb.watch import FileState, FolderChanges, diff, scan, under
 
 log = logging.getLogger(__name__)
@@ -622,17 +630,21 @@ class KnowledgeBase:
         alternatives: Sequence[str] = (),
         timings: dict[str, float] | None = None,
         record: bool = True,
+        terms: str = "",
     ) -> list[Hit]:
         """Hybrid search of one collection; see ``retrieve.search``.
 
         With ``record`` the documents returned count as retrieved (health: documents
-        never retrieved); evaluations and test queries pass False.
+        never retrieved); evaluations and test queries pass False. ``terms`` (the
+        model's list of what an answer would name) ranks the best ``TERMS_POOL``
+        passages again before the first ``k`` are kept (``retrieve.rank_by_terms``).
         """
         coll = self.collection(collection)
         self._fill_words(coll)
+        pool = max(k, TERMS_POOL) if terms else k
         try:
             hits = search(
-                self, coll, query, k, filters=filters, min_similarity=min_similarity,
+                self, coll, query, pool, filters=filters, min_similarity=min_similarity,
                 weights=weights, alternatives=alternatives, timings=timings,
             )  # fmt: skip
         except ChromaCollectionLostError:
@@ -641,9 +653,11 @@ class KnowledgeBase:
             self._synced.discard(coll.id)
             coll = self.collection(collection)
             hits = search(
-                self, coll, query, k, filters=filters, min_similarity=min_similarity,
+                self, coll, query, pool, filters=filters, min_similarity=min_similarity,
                 weights=weights, alternatives=alternatives, timings=timings,
             )  # fmt: skip
+        if terms:
+            hits = rank_by_terms(hits, terms)[:k]
         if record:
             self._note_retrieved(hits)
         return hits
@@ -658,14 +672,15 @@ class KnowledgeBase:
         min_similarity: float | None = None,
         alternatives: Sequence[str] = (),
         record: bool = True,
+        terms: str = "",
     ) -> list[Hit]:
         """Search several collections (a chat may use more than one) and merge by fused
-        score; ``alternatives`` and ``record`` as in ``search``."""
+        score; ``alternatives``, ``record`` and ``terms`` as in ``search``."""
         merged: list[Hit] = []
         for name in collections:
             found = self.search(
                 query, name, k, filters=filters, min_similarity=min_similarity,
-                alternatives=alternatives, record=record,
+                alternatives=alternatives, record=record, terms=terms,
             )  # fmt: skip
             merged.extend(found)
         merged.sort(key=lambda h: -h.fused)

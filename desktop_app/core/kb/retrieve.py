@@ -9,15 +9,16 @@ documents may be Chinese); the vector side carries paraphrase.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop_app.core.kb.db import Collection, Filters, StoredChunk
 from desktop_app.core.kb.embed import embed_queries, embedder_choice
 from desktop_app.core.kb.fusion import reciprocal_rank_fusion
-from desktop_app.core.kb.keyword import has_cjk
+from desktop_app.core.kb.keyword import has_cjk, normalize
 from desktop_app.core.kb.parts import KnowledgeParts
 
 #: Candidates taken from each side before fusion, at least.
@@ -232,3 +233,65 @@ def search(
         # The keyword side's parts: planning its terms, then each index searched.
         timings.update(index_timings)
     return hits
+
+
+#: Ranking by the terms an answer would name (``rank_by_terms``): how many passages of
+#: the question's own search are ranked, how much a passage naming a telling term
+#: gains (a share of its fused score), and the share of those passages a term may be
+#: found in and still tell them apart. Chosen on the Debian development questions and
+#: the seed articles (``eval/debian/README.md``, "Fifth pass").
+TERMS_POOL = 20
+TERMS_BOOST = 0.25
+TERMS_MAX_SHARE = 0.3
+
+_WORDLIKE = re.compile(r"[\x00-\x7f]+")
+
+
+def _joins(char: str, also: str) -> bool:
+    """Whether ``char`` would make a longer word of an ASCII term beside it (a Chinese
+    character does not: "用crontab编辑" names crontab)."""
+    return (char.isascii() and char.isalnum()) or char in also
+
+
+def _names(text: str, term: str) -> bool:
+    """Whether normalized ``text`` names ``term``: an ASCII term as a whole word (not
+    ``cron`` inside ``crontab``), any other as it is written."""
+    if not _WORDLIKE.fullmatch(term):
+        return term in text
+    start = text.find(term)
+    while start >= 0:
+        end = start + len(term)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if not _joins(before, "_-") and not _joins(after, "_"):
+            return True
+        start = text.find(term, start + 1)
+    return False
+
+
+def rank_by_terms(hits: Sequence[Hit], terms: str) -> list[Hit]:
+    """``hits`` (one search's, best first) ranked again by the terms a passage that
+    answers would name (``rewrite.answer_terms``: "crontab, cron, at").
+
+    A term found in some passages but in no more than ``TERMS_MAX_SHARE`` of them
+    tells those apart (one found everywhere, "debian", says nothing); a passage
+    naming at least one such term has its fused score raised by ``TERMS_BOOST`` of
+    itself. The order is by that score, which the hits then carry as ``fused``.
+    Nothing new is searched: on prose the model's guesses match little and move
+    little, where searching them pushed the right passages out.
+    """
+    hits = list(hits)
+    wanted = [t for t in dict.fromkeys(normalize(x).strip() for x in terms.split(",")) if t]
+    if not hits or not wanted:
+        return hits
+    texts = [normalize(h.chunk.text) for h in hits]
+    found = {t: [_names(text, t) for text in texts] for t in wanted}
+    telling = [t for t, rows in found.items() if 0 < sum(rows) <= TERMS_MAX_SHARE * len(hits)]
+    if not telling:
+        return hits
+    raised = [
+        replace(h, fused=h.fused * (1 + TERMS_BOOST)) if any(found[t][i] for t in telling) else h
+        for i, h in enumerate(hits)
+    ]
+    order = sorted(range(len(raised)), key=lambda i: -raised[i].fused)
+    return [replace(raised[i], rank=r) for r, i in enumerate(order, start=1)]

@@ -218,16 +218,15 @@ class ChatOptionsPanel(QDockWidget):
             )
         )
         form.addRow("", self._translate_check)
-        self._expand_check = QCheckBox(self.tr("Also search the terms an answer would name"), body)
+        self._expand_check = QCheckBox(self.tr("Rank by the terms an answer would name"), body)
         self._expand_check.setChecked(False)
-        self._expand_check.setAccessibleName(self.tr("Also search the terms an answer would name"))
+        self._expand_check.setAccessibleName(self.tr("Rank by the terms an answer would name"))
         self._expand_check.setToolTip(
             self.tr(
                 "Before the search, the loaded model lists the commands, files, options and "
-                "terms a passage answering the question would name, and that list is searched "
-                "too (a second or two more). It helps with manuals, whose passages name "
-                "commands worded unlike the question; on articles and prose the model's "
-                "guesses can push the right passage out."
+                "terms a passage answering the question would name; of the 20 best passages, "
+                "those naming one of them rank higher (a second or two more). It helps with "
+                "manuals, whose passages name commands worded unlike the question."
             )
         )
         form.addRow("", self._expand_check)

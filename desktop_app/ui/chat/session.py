@@ -259,6 +259,7 @@ class _Grounding:
     stage: str = "search"
     task: JobHandle | None = None  # the rewrite or rerank task running for it
     phrasings: list[str] = field(default_factory=list)
+    terms: str = ""  # with expand: what an answer would name, ranking the passages
     pool: list[Hit] = field(default_factory=list)  # what the search found
 
 
@@ -608,8 +609,8 @@ class ChatSession(QObject):
 
         The steps of ``core.kb.grounding``, the ones ``glassbox ask`` runs: with
         multi-query on, the loaded model first writes other phrasings, and with
-        ``expand`` lists the terms an answer would name; the question and what the
-        model wrote are searched in one fusion; with rerank on, the
+        ``expand`` lists the terms an answer would name; the question and its
+        phrasings are searched in one fusion, ranked again by those terms; with rerank on, the
         model then judges each passage of a larger pool and the best ``top_k`` are kept.
         """
         grounding = _Grounding(parent_id, question, self.options.grounding())
@@ -640,10 +641,11 @@ class ChatSession(QObject):
             # phrasings, with multi-query on); the step never fails the search.
             options, template = grounding.options, loaded.has_chat_template
 
-            def rewrite_across(engine: Any, _progress: Any) -> tuple[list[str], CrossLanguage]:
+            def rewrite_across(engine: Any, _progress: Any) -> tuple[list[str], CrossLanguage, str]:
                 others = ground.phrasings(engine, question, options, chat_template=template)
+                terms = ground.expand_terms(engine, question, options, chat_template=template)
                 translator = engine_translator(engine, chat_template=template)
-                return others, ground.translation(question, options, counts, translator)
+                return others, ground.translation(question, options, counts, translator), terms
 
             grounding.stage = "rewrite"
             grounding.task = self._controller.run_task(
@@ -659,8 +661,9 @@ class ChatSession(QObject):
             options, template = grounding.options, loaded.has_chat_template
             grounding.stage = "rewrite"
             grounding.task = self._controller.run_task(
-                lambda engine, _progress: ground.phrasings(
-                    engine, question, options, chat_template=template
+                lambda engine, _progress: (
+                    ground.phrasings(engine, question, options, chat_template=template),
+                    ground.expand_terms(engine, question, options, chat_template=template),
                 ),
                 label=self.tr("Rewriting the question")
                 if rewrites
@@ -723,11 +726,11 @@ class ChatSession(QObject):
         return merge_counts({name: known(name) for name in options.collections})
 
     def _on_translated(
-        self, grounding: _Grounding, result: tuple[list[str], CrossLanguage]
+        self, grounding: _Grounding, result: tuple[list[str], CrossLanguage, str]
     ) -> None:
         if grounding is not self._pending_search:
             return
-        others, cross = result
+        others, cross, terms = result
         if cross.phrasing is None and cross.target is not None:
             self.sig_notice.emit(
                 self.tr(
@@ -736,7 +739,7 @@ class ChatSession(QObject):
                 ),
                 True,
             )
-        self._on_rewritten(grounding, [*others, *cross.alternatives])
+        self._on_rewritten(grounding, ([*others, *cross.alternatives], terms))
 
     def _grounding_search(self, grounding: _Grounding) -> None:
         grounding.stage = "search"
@@ -744,6 +747,7 @@ class ChatSession(QObject):
             grounding.question,
             grounding.options,
             grounding.phrasings,
+            terms=grounding.terms,
             on_done=while_alive(self, partial(self._on_knowledge_search_done, grounding)),
             on_failed=while_alive(self, partial(self._on_knowledge_search_failed, grounding)),
         )
@@ -783,10 +787,11 @@ class ChatSession(QObject):
         )
         self._start_reply(grounding.parent_id, [])
 
-    def _on_rewritten(self, grounding: _Grounding, phrasings: list[str]) -> None:
+    def _on_rewritten(self, grounding: _Grounding, result: tuple[list[str], str]) -> None:
         if grounding is not self._pending_search:
             return
         grounding.task = None
+        phrasings, grounding.terms = result
         grounding.phrasings = [q for q in phrasings if q.strip()]
         self._grounding_search(grounding)
 

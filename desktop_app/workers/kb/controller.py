@@ -550,15 +550,17 @@ class KnowledgeController(QObject):
         options: GroundingOptions,
         alternatives: Sequence[str] = (),
         *,
+        terms: str = "",
         on_done: Callable[[list[Hit]], None],
         on_failed: FailedCallback | None = None,
     ) -> JobHandle:
         """The grounding pipeline's search step (``core.kb.grounding.find_passages``): the
-        question and its phrasings in one fusion, the pool a rerank chooses from.
-        Answered like ``search``, even during an ingestion."""
+        question and its phrasings in one fusion, ranked again by ``terms`` when the
+        model listed them, the pool a rerank chooses from. Answered like ``search``,
+        even during an ingestion."""
 
         def run(kb: KnowledgeBase, _ctx: _Ctx) -> list[Hit]:
-            return find_passages(kb, question, options, alternatives)
+            return find_passages(kb, question, options, alternatives, terms=terms)
 
         return self._jobs.run(run, on_done, self._failed(on_failed), quick=True)
 

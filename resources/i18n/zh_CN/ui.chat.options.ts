@@ -158,12 +158,12 @@ Assistant: 正面</translation>
         <translation>当问题的语言与所附文档不同时，已加载的模型会把问题也写成文档的语言，两种写法都会被搜索（多花几秒）。</translation>
     </message>
     <message>
-        <source>Also search the terms an answer would name</source>
-        <translation>同时搜索答案会提到的术语</translation>
+        <source>Rank by the terms an answer would name</source>
+        <translation>按答案会提到的术语排序</translation>
     </message>
     <message>
-        <source>Before the search, the loaded model lists the commands, files, options and terms a passage answering the question would name, and that list is searched too (a second or two more). It helps with manuals, whose passages name commands worded unlike the question; on articles and prose the model&apos;s guesses can push the right passage out.</source>
-        <translation>搜索前，已加载的模型先列出回答该问题的段落会提到的命令、文件、选项和术语，这份列表也一并搜索（多花一两秒）。它对手册有帮助：手册段落里的命令与问题的措辞往往不同；对文章和一般散文，模型的猜测可能把正确的段落挤出去。</translation>
+        <source>Before the search, the loaded model lists the commands, files, options and terms a passage answering the question would name; of the 20 best passages, those naming one of them rank higher (a second or two more). It helps with manuals, whose passages name commands worded unlike the question.</source>
+        <translation>搜索之前，已加载的模型先列出回答该问题的段落会提到的命令、文件、选项和术语；在最好的 20 个段落中，提到其中之一的段落排得更靠前（多花一两秒）。对手册类文档有帮助：其段落里的命令往往与问题的说法不同。</translation>
     </message>
     <message>
         <source>Use whole documents</source>

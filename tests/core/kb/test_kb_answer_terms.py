@@ -1,9 +1,11 @@
-"""The terms an answer would name: the model lists them, and the list is searched too.
+"""The terms an answer would name: the model lists them, and they rank the passages.
 
 A paraphrased question shares few words with the passage that answers it; the
-commands, files and options in that passage are what a model knows best and what
-the keyword indexes match. Off by default (on prose the model's guesses hurt):
-``--expand`` in ``search``, ``ask`` and ``eval retrieval``, a check box in the window.
+commands, files and options in that passage are what a model knows best. Of the
+question's best passages, those naming a telling term rank higher (nothing new is
+searched: on prose, searching the model's guesses pushed the right passages out).
+Off by default: ``--expand`` in ``search``, ``ask`` and ``eval retrieval``, a check
+box in the window.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from kb_fakes import HashEmbedder, ScriptedEngine, engine_loader
 from desktop_app.cli import crosslang, main
 from desktop_app.cli import kb as cli_kb
 from desktop_app.core.errors import ModelInstallError
+from desktop_app.core.kb.db import StoredChunk
 from desktop_app.core.kb.grounding import GroundingOptions, ground
 from desktop_app.core.kb.knowledge_base import KnowledgeBase
 from desktop_app.core.kb.parse_host import InProcessParser
+from desktop_app.core.kb.retrieve import TERMS_BOOST, Hit, rank_by_terms
 from desktop_app.core.kb.rewrite import (
     MAX_PHRASING_CHARS,
     TERMS_TOKENS,
@@ -75,15 +79,16 @@ def manuals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
     return kb
 
 
-def test_grounding_searches_the_list_with_the_question(manuals: KnowledgeBase) -> None:
+def test_grounding_ranks_the_questions_passages_by_the_list(manuals: KnowledgeBase) -> None:
     assert not GroundingOptions(collections=("c",)).expand  # off by default
     options = GroundingOptions(collections=("c",), k=2, expand=True)
     alone = ground(manuals, None, QUESTION, options)
     assert not any(h.chunk.path.endswith("quota.txt") for h in alone.hits[:1])
     model = ScriptedEngine("usrquota, edquota")
     grounded = ground(manuals, model, QUESTION, options, chat_template=True)
-    assert grounded.phrasings == ["usrquota, edquota"]
+    assert grounded.terms == "usrquota, edquota" and grounded.phrasings == []
     assert grounded.hits[0].chunk.path.endswith("quota.txt")
+    assert [h.rank for h in grounded.hits] == [1, 2]
     # Switched off: the model is not asked.
     off = ScriptedEngine("usrquota")
     ground(manuals, off, QUESTION, GroundingOptions(("c",), k=2, expand=False))
@@ -91,7 +96,7 @@ def test_grounding_searches_the_list_with_the_question(manuals: KnowledgeBase) -
     manuals.close()
 
 
-def test_search_expand_loads_the_model_and_fuses_its_list(
+def test_search_expand_loads_the_model_and_ranks_by_its_list(
     manuals: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     manuals.close()
@@ -156,3 +161,43 @@ def test_ask_takes_expand() -> None:
     assert parser.parse_args(["ask", "q", "-c", "c"]).expand is False
     assert parser.parse_args(["ask", "q", "-c", "c", "--expand"]).expand is True
     assert parser.parse_args(["search", "q", "-c", "c"]).expand is False
+
+
+def _hit(n: int, text: str, fused: float) -> Hit:
+    chunk = StoredChunk(f"c{n}", n, f"/docs/{n}.txt", "txt", 0, text, None, None, 0, len(text))
+    return Hit(n, chunk, None, None, fused, None, n)
+
+
+def test_a_telling_term_raises_its_passages_and_a_common_one_does_not() -> None:
+    hits = [
+        _hit(1, "Debian keeps scheduled jobs in cron tables.", 0.050),
+        _hit(2, "Debian: each user edits theirs with crontab -e.", 0.045),
+        _hit(3, "Debian runs anacron on laptops.", 0.040),
+        _hit(4, "Debian 用 crontab 编辑定时任务。", 0.034),
+        _hit(5, "Debian mails the output of crontabs to the user.", 0.020),
+        *[
+            _hit(n, f"Debian chapter {n} is about something else.", 0.019 - n / 1000)
+            for n in range(6, 11)
+        ],
+    ]
+    ranked = rank_by_terms(hits, "crontab, Debian, cron-apt")
+    # "crontab" is in 2 of 10 passages (a word even between Chinese characters, not
+    # inside "crontabs"); "debian" is in all ten and tells nothing; "cron-apt" in none.
+    assert [h.chunk.chunk_id for h in ranked[:4]] == ["c2", "c1", "c4", "c3"]
+    assert [h.rank for h in ranked] == list(range(1, 11))
+    assert ranked[0].fused == pytest.approx(0.045 * (1 + TERMS_BOOST))
+    assert ranked[1].fused == pytest.approx(0.050)  # not raised
+    # "cron" does not match inside "crontab": found in one passage, it raises that one.
+    assert rank_by_terms(hits, "cron")[0].chunk.chunk_id == "c1"
+    assert [h.chunk.chunk_id for h in rank_by_terms(hits, "debian")] == [
+        h.chunk.chunk_id for h in hits
+    ]
+    assert rank_by_terms(hits, "") == hits and rank_by_terms([], "crontab") == []
+
+
+def test_the_pool_is_ranked_then_cut_to_k(manuals: KnowledgeBase) -> None:
+    plain = manuals.search(QUESTION, "c", 2, record=False)
+    ranked = manuals.search(QUESTION, "c", 2, record=False, terms="usrquota, edquota")
+    assert len(ranked) == 2 and ranked[0].chunk.path.endswith("quota.txt")
+    assert not plain[0].chunk.path.endswith("quota.txt")
+    manuals.close()
