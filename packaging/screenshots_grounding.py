@@ -65,7 +65,8 @@ def main(out: Path) -> None:
     class Knowledge(QObject):
         def find_passages(
             self, question: str, options: Any, alternatives: Sequence[str] = (), *,
-            on_done: Callable[[list[Hit]], None], on_failed: Callable[[str, str], None],
+            terms: str = "", on_done: Callable[[list[Hit]], None],
+            on_failed: Callable[[str, str], None],
         ) -> JobHandle:  # fmt: skip
             QTimer.singleShot(0, lambda: on_done(hits))
             return JobHandle(1, lambda _h: None)
