@@ -221,6 +221,12 @@ def extract(
         grammar=grammar,
     )
     gen = generate(engine, request, on_token)
+    if gen.done.finish_reason == "loop":
+        raise GlassboxError(
+            f"The model kept writing the same text over and over ({gen.done.completion_tokens} "
+            "tokens), before the JSON was complete. Try a larger model, or a sampling "
+            "temperature above 0."
+        )
     if gen.done.finish_reason not in ("eos", "stop"):
         raise GlassboxError(
             f"The extraction stopped ({gen.done.finish_reason}) after {limit} tokens, before "

@@ -393,6 +393,11 @@ class ToolLoop:
         if done.finish_reason == "cancelled":
             self._cancel.set()
             return ToolCall("", "{}", f"call_{n}"), tuple(tokens)
+        if done.finish_reason == "loop":
+            raise GlassboxError(
+                f"The model kept writing the same text over and over in a tool call "
+                f"({len(tokens)} tokens), before its arguments were complete."
+            )
         if done.finish_reason not in ("eos", "stop"):
             raise GlassboxError(
                 f"The tool call stopped ({done.finish_reason}) after {len(tokens)} tokens, "

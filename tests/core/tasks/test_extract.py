@@ -162,3 +162,12 @@ def test_extract_refuses_a_reply_cut_off_before_the_json_closed():
     schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
     with pytest.raises(Exception, match=r"before the JSON was complete|not JSON"):
         extract(engine, "text", schema, max_tokens=5)
+
+
+def test_extract_says_when_the_model_loops_instead_of_blaming_the_limit():
+    engine = FakeEngine(script='{"a": "' + "the same words " * 40)
+    engine.load(EngineConfig("fake.gguf"))
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    with pytest.raises(Exception, match=r"kept writing the same text over and over") as caught:
+        extract(engine, "text", schema, max_tokens=2000)
+    assert "Lower the fields' maximum lengths" not in str(caught.value)

@@ -7,8 +7,11 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import pytest
+
 from desktop_app.core.engine.fake import FakeEngine
 from desktop_app.core.engine.protocol import EngineConfig, Event, GenerateRequest, Message
+from desktop_app.core.errors import GlassboxError
 from desktop_app.core.sampling import SamplingParams
 from desktop_app.core.tools.builtin.calculator import calculator
 from desktop_app.core.tools.loop import ToolLoop, approvals
@@ -254,3 +257,12 @@ def test_a_hostile_result_is_fenced_and_triggers_nothing() -> None:
     assert "more characters left out" in tool_message.content  # bounded
     assert len(tool_message.content) < 9000
     assert json.loads(reply.steps[1].call.arguments) == {"path": "a.txt"}
+
+
+def test_a_call_that_loops_says_so_instead_of_asking_for_a_larger_context() -> None:
+    looping = '\n{"name": "calculator", "arguments": {"expression": "' + "1+1+" * 100
+    engine = ScriptedEngine(["<tool_call>", looping])
+    loop = ToolLoop(engine, [calculator()], template_has_tools=True)
+    with pytest.raises(GlassboxError, match="same text over and over in a tool call") as caught:
+        loop.run([Message("user", "Add ones.")], GREEDY)
+    assert "larger context" not in str(caught.value)
