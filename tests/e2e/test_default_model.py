@@ -219,8 +219,9 @@ def test_grounded_answer_states_the_fact_and_its_source_is_the_document(grounded
     doc, result = grounded
     assert set(result) == {
         "answer", "found", "citations", "chroma", "translation", "mode", "warning", "sentences",
-        "cad", "unknown", "phrasings",
+        "cad", "unknown", "phrasings", "terms",
     }  # fmt: skip
+    assert result["terms"] is None  # the model lists terms only with --expand
     assert result["found"] is True and result["chroma"] == "local" and result["unknown"] == []
     assert result["mode"] == "passages" and result["cad"] is None
     # The one sentence names the fact and cites the passage that holds it.
