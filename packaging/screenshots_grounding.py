@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from shots import fresh_home, wait
 
 PASSAGE = (
     "The name of the machine is kept in /etc/hostname. After editing it, run "
@@ -35,8 +35,7 @@ WHOLE = (
 
 def main(out: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    home = Path(tempfile.mkdtemp(prefix="glassbox-shots-"))
-    os.environ["GLASSBOX_HOME"] = str(home)
+    home = fresh_home()
     from PySide6.QtCore import QObject, QPoint, Qt, QTimer
     from PySide6.QtGui import QPainter
     from PySide6.QtTest import QTest
@@ -85,12 +84,6 @@ def main(out: Path) -> None:
     model = home / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     model.write_bytes(b"GGUF")
 
-    def wait(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-        end = time.monotonic() + timeout
-        while not condition() and time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.005)
-
     engine = FakeEngine(ANSWER)
     controller = InferenceController(
         lambda: engine, settings=Settings().with_sampling(SamplingParams.greedy())
@@ -99,7 +92,7 @@ def main(out: Path) -> None:
     window = application.window
     window.resize(1280, 820)
     window.show()
-    wait(lambda: controller.model_loaded is not None)
+    wait(app, lambda: controller.model_loaded is not None)
     knowledge = Knowledge()
     window.session.set_knowledge(knowledge)
     panel = window._options
@@ -109,7 +102,7 @@ def main(out: Path) -> None:
     def ask(question: str) -> None:
         window._input.insertPlainText(question)
         QTest.keyClick(window._input, Qt.Key.Key_Return)
-        wait(lambda: not window.session.busy)
+        wait(app, lambda: not window.session.busy)
         for _ in range(30):
             app.processEvents()
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+from shots import fresh_home, wait
 
 SENTENCE = (
     "The smartd daemon can be customized with the /etc/smartd.conf file, "
@@ -23,8 +23,7 @@ SENTENCE = (
 
 def main(out: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    home = Path(tempfile.mkdtemp(prefix="glassbox-shots-"))
-    os.environ["GLASSBOX_HOME"] = str(home)
+    home = fresh_home()
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QGroupBox, QScrollArea
@@ -39,12 +38,6 @@ def main(out: Path) -> None:
     model = home / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     model.write_bytes(b"GGUF")
 
-    def wait(condition: object, timeout: float = 30.0) -> None:
-        end = time.monotonic() + timeout
-        while not condition() and time.monotonic() < end:  # type: ignore[operator]
-            app.processEvents()
-            time.sleep(0.005)
-
     from desktop_app.workers.engine.inference import InferenceController
 
     controller = InferenceController(
@@ -54,11 +47,11 @@ def main(out: Path) -> None:
     window = build(controller, model_spec=str(model)).window
     window.resize(1280, 820)
     window.show()
-    wait(lambda: controller.model_loaded is not None)
+    wait(app, lambda: controller.model_loaded is not None)
     window._sampling_panel_action.trigger()
     window._input.insertPlainText("How can I get told when a disk starts failing?")
     QTest.keyClick(window._input, Qt.Key.Key_Return)
-    wait(lambda: not window.session.busy)
+    wait(app, lambda: not window.session.busy)
     for _ in range(20):
         app.processEvents()
     # The Sampling panel scrolled to its Reply group, where Loop stop is.

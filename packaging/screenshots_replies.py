@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+from shots import fresh_home, wait
 
 REPLY = """## Sampling stages
 
@@ -43,7 +43,7 @@ fn top_k(probs: &[f32], k: usize) -> Vec<usize> {
 
 def main(out: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["GLASSBOX_HOME"] = tempfile.mkdtemp(prefix="glassbox-shots-")
+    home = fresh_home()
     import re
 
     import numpy as np
@@ -83,14 +83,8 @@ def main(out: Path) -> None:
 
     app = QApplication.instance() or QApplication(sys.argv)
     out.mkdir(parents=True, exist_ok=True)
-    model = Path(os.environ["GLASSBOX_HOME"]) / "tiny-demo-model.gguf"
+    model = home / "tiny-demo-model.gguf"
     model.write_bytes(b"GGUF")
-
-    def wait(condition: object, timeout: float = 30.0) -> None:
-        end = time.monotonic() + timeout
-        while not condition() and time.monotonic() < end:  # type: ignore[operator]
-            app.processEvents()
-            time.sleep(0.005)
 
     def window_for(rate: float) -> tuple[object, InferenceController]:
         controller = InferenceController(
@@ -100,14 +94,14 @@ def main(out: Path) -> None:
         window = build(controller, model_spec=str(model)).window
         window.resize(1280, 860)
         window.show()
-        wait(lambda: controller.model_loaded is not None)
+        wait(app, lambda: controller.model_loaded is not None)
         return window, controller
 
     # 1. A finished reply with a table and code in two languages.
     window, _controller = window_for(5000.0)
     window._input.insertPlainText("How do the sampling stages work? A table and code, please.")
     QTest.keyClick(window._input, Qt.Key.Key_Return)
-    wait(lambda: not window.session.busy)
+    wait(app, lambda: not window.session.busy)
     for _ in range(20):
         app.processEvents()
     bar = window._view.verticalScrollBar()
@@ -117,16 +111,16 @@ def main(out: Path) -> None:
     window.close()
 
     # 2. A message queued while the reply streams (in a data folder of its own).
-    os.environ["GLASSBOX_HOME"] = tempfile.mkdtemp(prefix="glassbox-shots-")
+    fresh_home()
     window, _controller = window_for(25.0)
     window._input.insertPlainText("How do the sampling stages work? A table and code, please.")
     QTest.keyClick(window._input, Qt.Key.Key_Return)
-    wait(lambda: "Sampling" in window.transcript_text())
+    wait(app, lambda: "Sampling" in window.transcript_text())
     window._input.insertPlainText("Then show the same in Go, please.")
     QTest.keyClick(window._input, Qt.Key.Key_Return)
     window._input.insertPlainText("这个表格也翻译成中文。")
     QTest.keyClick(window._input, Qt.Key.Key_Return)
-    wait(lambda: "def softmax" in window.transcript_text())
+    wait(app, lambda: "def softmax" in window.transcript_text())
     for _ in range(20):
         app.processEvents()
     window.grab().save(str(out / "queued-message.png"))

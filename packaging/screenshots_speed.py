@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+from shots import fresh_home, wait
 
 SCRIPT = (
     "The area of a circle is pi times the radius squared: area = math.pi * radius ** 2, "
@@ -23,8 +23,7 @@ SCRIPT = (
 
 def main(out: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    home = Path(tempfile.mkdtemp(prefix="glassbox-shots-"))
-    os.environ["GLASSBOX_HOME"] = str(home)
+    home = fresh_home()
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtGui import QPainter
     from PySide6.QtTest import QTest
@@ -48,12 +47,6 @@ def main(out: Path) -> None:
     def resolver(spec: str, _progress: ProgressCallback) -> Path:
         return draft if spec == DRAFT_DEFAULT else Path(spec)
 
-    def wait(condition: object, timeout: float = 30.0) -> None:
-        end = time.monotonic() + timeout
-        while not condition() and time.monotonic() < end:  # type: ignore[operator]
-            app.processEvents()
-            time.sleep(0.005)
-
     settings = Settings(draft_model=DRAFT_DEFAULT, prompt_lookup=True, max_draft=8)
     controller = InferenceController(
         lambda: FakeEngine(SCRIPT),
@@ -63,13 +56,13 @@ def main(out: Path) -> None:
     window = build(controller, model_spec=str(model)).window
     window.resize(1280, 860)
     window.show()
-    wait(lambda: controller.model_loaded is not None)
+    wait(app, lambda: controller.model_loaded is not None)
 
     # 1. The Speed section of the Model panel.
     panel = window._model_panel
     panel.show()
     panel.raise_()
-    wait(lambda: not panel.reading, 5.0)
+    wait(app, lambda: not panel.reading, 5.0)
     for _ in range(20):
         app.processEvents()
     speed = next(b for b in panel.findChildren(QGroupBox) if b.accessibleName() == "Speed")
@@ -83,7 +76,7 @@ def main(out: Path) -> None:
     window._drafts_action.setChecked(True)
     window._input.insertPlainText("What is the area of a circle?")
     QTest.keyClick(window._input, Qt.Key.Key_Return)
-    wait(lambda: not window.session.busy)
+    wait(app, lambda: not window.session.busy)
     for _ in range(20):
         app.processEvents()
     view = window.view

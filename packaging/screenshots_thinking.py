@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+from shots import fresh_home, wait
 
 REASONING = (
     "The user wants the total cost of 3 notebooks at 2.40 each and a pen at 1.15.\n"
@@ -32,7 +32,7 @@ TEMPLATE = (
 
 def main(out: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["GLASSBOX_HOME"] = tempfile.mkdtemp(prefix="glassbox-shots-")
+    home = fresh_home()
     from dataclasses import replace
 
     import numpy as np
@@ -81,25 +81,19 @@ def main(out: Path) -> None:
 
     app = QApplication.instance() or QApplication(sys.argv)
     out.mkdir(parents=True, exist_ok=True)
-    model = Path(os.environ["GLASSBOX_HOME"]) / "reasoning-demo-model.gguf"
+    model = home / "reasoning-demo-model.gguf"
     model.write_bytes(b"GGUF")
-
-    def wait(condition: object, timeout: float = 30.0) -> None:
-        end = time.monotonic() + timeout
-        while not condition() and time.monotonic() < end:  # type: ignore[operator]
-            app.processEvents()
-            time.sleep(0.005)
 
     settings = Settings(chat_template_override=TEMPLATE).with_sampling(SamplingParams.greedy())
     controller = InferenceController(lambda: ThinkingEngine(tokens(), 40.0), settings=settings)
     window = build(controller, model_spec=str(model)).window
     window.resize(1280, 860)
     window.show()
-    wait(lambda: controller.model_loaded is not None)
+    wait(app, lambda: controller.model_loaded is not None)
     window._options.raise_()  # the Conversation panel, with its Thinking switch
     window._input.insertPlainText("3 notebooks at 2.40 and a pen at 1.15: what do I pay?")
     QTest.keyClick(window._input, Qt.Key.Key_Return)
-    wait(lambda: not window.session.busy)
+    wait(app, lambda: not window.session.busy)
     for _ in range(20):
         app.processEvents()
     view = window._view
