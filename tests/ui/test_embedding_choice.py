@@ -21,9 +21,11 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.kb.embed import (
     COMBINED_NAME,
+    E5_NAME,
     GEMMA_NAME,
     MINILM_NAME,
     USE_NAME,
+    e5_cpu_problem,
     embedder_choices,
 )
 from desktop_app.core.kb.knowledge_base import CollectionStats, KnowledgeBase
@@ -130,7 +132,7 @@ def test_the_new_collection_dialog_offers_the_catalog_and_greys_out_what_is_miss
     model = combo.model()
     assert isinstance(model, QStandardItemModel)
     names = [model.item(i).data(Qt.ItemDataRole.UserRole) for i in range(model.rowCount())]
-    assert names == [COMBINED_NAME, MINILM_NAME, USE_NAME, GEMMA_NAME]
+    assert names == [COMBINED_NAME, MINILM_NAME, USE_NAME, E5_NAME, GEMMA_NAME]
     # The default is chosen to start with, and described under the menu.
     assert combo.currentIndex() == 0 and dialog.picker.chosen() == COMBINED_NAME
     assert text_of(dialog, "Embedding model description").startswith(
@@ -140,7 +142,10 @@ def test_the_new_collection_dialog_offers_the_catalog_and_greys_out_what_is_miss
     use = model.item(2)
     assert use.isEnabled() and use.text() == "USE multilingual (small)"
     assert "Chinese" in use.toolTip()
-    gemma = model.item(3)
+    e5 = model.item(3)
+    assert e5.text() == "E5 small (multilingual, Chinese best)"
+    assert e5.isEnabled() == (e5_cpu_problem() is None)  # x86-64 needs AVX2 and FMA
+    gemma = model.item(4)
     assert not gemma.isEnabled()
     assert gemma.text() == "EmbeddingGemma (multilingual, large) (not installed)"
     assert "make embedding-gemma" in gemma.toolTip()
@@ -149,7 +154,7 @@ def test_the_new_collection_dialog_offers_the_catalog_and_greys_out_what_is_miss
     assert "`make embedding-gemma`" in note
     # Even set by hand, a model that is not installed is refused with a sentence.
     dialog.name_edit.setText("papers")
-    combo.setCurrentIndex(3)
+    combo.setCurrentIndex(4)
     assert "\nNot installed. Install it with `make embedding-gemma`" in text_of(
         dialog, "Embedding model description"
     )

