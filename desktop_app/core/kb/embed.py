@@ -486,6 +486,8 @@ class E5Embedder:
                 f"E5 small gives {self.model.dim}-d vectors, not {self.dim}: a changed package."
             )
         self._lock = threading.Lock()
+        #: What cuts its collections' chunks (``chunk_tokenizer``).
+        self.tokenizer_path = chunk_tokenizer(E5_NAME)
 
     def raw_encode(self, texts: Sequence[str]) -> object:
         """The engine's own batch encode (the bench's baseline)."""

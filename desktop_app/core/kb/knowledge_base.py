@@ -234,6 +234,10 @@ class KnowledgeBase:
         counts the token budget (estimated for a model without ``tokenizer.json``)."""
         embedder = self._embedder if model is None else self._embedders.get(model)
         if embedder is not None:
+            # A model without a folder of its own may name the tokenizer that cuts its
+            # chunks (E5 small: MiniLM's), the same before and after it is loaded.
+            if hasattr(embedder, "tokenizer_path"):
+                return ChunkConfig(tokenizer_path=embedder.tokenizer_path)
             model_dir = getattr(embedder, "model_dir", None)
             if model_dir is None:
                 return ChunkConfig()

@@ -99,7 +99,12 @@ def test_a_collection_ingested_with_e5_is_searched_with_it(tmp_path: Path) -> No
     (docs / "printers.txt").write_text(PRINTERS, "utf-8")
     (docs / "xen.txt").write_text(XEN, "utf-8")
     with KnowledgeBase(tmp_path / "kb", embedder=HashEmbedder()) as kb:
+        # Chunks are cut alike before the model is loaded and after (a change would
+        # re-index every document at the next sync).
+        before = kb.chunk_config(E5_NAME)
         report = kb.ingest([docs], "zh", InProcessParser(), embed_model=E5_NAME)
+        assert kb.chunk_config(E5_NAME) == before
+        assert before.tokenizer_path == chunk_tokenizer(MINILM_NAME) is not None
         assert report.chunks_added == 3
         coll = kb.registry.collection("zh")
         assert (coll.embed_model, coll.dim) == (E5_NAME, 384)
