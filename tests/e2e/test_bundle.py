@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.kb.embed import e5_cpu_problem
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "packaging" / "glassbox.spec"
 #: A cold build takes about 2.7 minutes on a 2-core machine.
@@ -267,3 +269,12 @@ def test_the_bundle_embeds_with_use_multilingual_and_cuts_chinese_into_words(
     proc = run(bundle, search, tmp_path)
     assert_clean(proc)
     assert "usrquota" in proc.stdout
+    # E5 small: its C engine and 4-bit model travel (where the processor runs it).
+    assert installed["multilingual-e5-small"] is (e5_cpu_problem() is None)
+    if installed["multilingual-e5-small"]:
+        ingest = ["ingest", str(docs), "-c", "e", "--embedder", "multilingual-e5-small"]
+        assert_clean(run(bundle, ingest, tmp_path))
+        search[3] = "e"
+        proc = run(bundle, search, tmp_path)
+        assert_clean(proc)
+        assert "usrquota" in proc.stdout

