@@ -108,7 +108,7 @@ def test_a_collection_ingested_with_e5_is_searched_with_it(tmp_path: Path) -> No
         assert report.chunks_added == 3
         coll = kb.registry.collection("zh")
         assert (coll.embed_model, coll.dim) == (E5_NAME, 384)
-        # No word of the question is in the passage: the vectors find it.
+        # A paraphrase sharing one word (空间) with the passage: E5's vector ranks it first.
         hits = kb.search("哪个设置能管住各人占用的空间大小？", "zh", k=3, record=False)
         first = next(h for h in hits if h.vector_rank == 1)
         assert first.chunk.path.endswith("quota.txt")
